@@ -1,0 +1,28 @@
+# gun's developer entry points. `make test` is the whole suite, as CI runs it.
+GO ?= go
+PKGS := ./...
+
+.PHONY: all build install test check bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/gun ./cmd/gun
+
+install:
+	$(GO) install ./cmd/gun
+
+# The whole test suite. As root it first creates the unprivileged test user
+# (hack/testuser.sh), so that runtime tests exercise the rootless path.
+test:
+	@if [ "$$(id -u)" -eq 0 ]; then ./hack/testuser.sh; fi
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+clean:
+	rm -rf bin
