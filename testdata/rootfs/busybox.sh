@@ -19,6 +19,7 @@ if [ -z "$bb" ] || ldd "$bb" >/dev/null 2>&1; then
 	echo "busybox.sh: need a static busybox (Debian package busybox-static)" >&2
 	exit 1
 fi
+chmod 0755 "$dir" 2>/dev/null || true
 mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,etc,root,tmp,home/app,proc,sys,dev,var/tmp}
 chmod 1777 "$dir/tmp" "$dir/var/tmp"
 chmod 0700 "$dir/root"
