@@ -1,0 +1,99 @@
+package lsp
+
+import (
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+)
+
+// methods maps every protocol method the server implements to its handler.
+// Anything else is answered with "method not found".
+var methods = map[string]method{
+	protocol.MethodInitialize:  immediate(initialize),
+	protocol.MethodInitialized: notification(func(*server, *struct{}) error { return nil }),
+	protocol.MethodShutdown:    immediate(shutdown),
+	protocol.MethodSetTrace:    notification(func(*server, *struct{}) error { return nil }),
+
+	protocol.MethodTextDocumentDidOpen:   notification(didOpen),
+	protocol.MethodTextDocumentDidChange: notification(didChange),
+	protocol.MethodTextDocumentDidClose:  notification(didClose),
+	protocol.MethodTextDocumentDidSave:   notification(func(*server, *struct{}) error { return nil }),
+}
+
+// initializeParams is the part of InitializeParams the server reads.
+type initializeParams struct {
+	Capabilities struct {
+		TextDocument struct {
+			Completion struct {
+				CompletionItem struct {
+					SnippetSupport bool `json:"snippetSupport"`
+				} `json:"completionItem"`
+			} `json:"completion"`
+			Hover struct {
+				ContentFormat []protocol.MarkupKind `json:"contentFormat"`
+			} `json:"hover"`
+		} `json:"textDocument"`
+	} `json:"capabilities"`
+}
+
+func initialize(s *server, p *initializeParams) (any, error) {
+	caps := clientCaps{snippets: p.Capabilities.TextDocument.Completion.CompletionItem.SnippetSupport}
+	for _, k := range p.Capabilities.TextDocument.Hover.ContentFormat {
+		if k == protocol.Markdown {
+			caps.markdown = true
+		}
+	}
+	s.mu.Lock()
+	s.state = running
+	s.caps = caps
+	s.mu.Unlock()
+	return protocol.InitializeResult{
+		Capabilities: serverCapabilities(),
+		ServerInfo:   &protocol.ServerInfo{Name: "gun", Version: s.version},
+	}, nil
+}
+
+func shutdown(s *server, _ *struct{}) (any, error) {
+	s.mu.Lock()
+	s.state = shuttingDown
+	s.mu.Unlock()
+	return nil, nil
+}
+
+func serverCapabilities() protocol.ServerCapabilities {
+	return protocol.ServerCapabilities{
+		TextDocumentSync: protocol.TextDocumentSyncOptions{
+			OpenClose: true,
+			Change:    protocol.TextDocumentSyncKindIncremental,
+		},
+	}
+}
+
+// didChangeParams is textDocument/didChange's params with changes that keep
+// "no range" apart from an empty range.
+type didChangeParams struct {
+	TextDocument   protocol.VersionedTextDocumentIdentifier `json:"textDocument"`
+	ContentChanges []change                                 `json:"contentChanges"`
+}
+
+func didOpen(s *server, p *protocol.DidOpenTextDocumentParams) error {
+	snap := s.docs.open(p.TextDocument.URI, p.TextDocument.Version, p.TextDocument.Text)
+	s.diag.schedule(snap, 0)
+	return nil
+}
+
+func didChange(s *server, p *didChangeParams) error {
+	snap, err := s.docs.change(p.TextDocument.URI, p.TextDocument.Version, p.ContentChanges)
+	if err != nil {
+		return err
+	}
+	s.diag.schedule(snap, s.diag.delay)
+	return nil
+}
+
+func didClose(s *server, p *protocol.DidCloseTextDocumentParams) error {
+	if !s.docs.close(p.TextDocument.URI) {
+		return jsonrpc2.Errorf(jsonrpc2.InvalidParams, "close of %s, which is not open", p.TextDocument.URI)
+	}
+	s.diag.clear(p.TextDocument.URI)
+	return nil
+}
