@@ -63,9 +63,9 @@ type StageInfo struct {
 // completion).
 type Info struct {
 	File    *ast.File
-	Symbols []*Symbol      // in order of definition
-	Globals []*Symbol      // Args before the first Using
-	Stages  []*StageInfo   // one per File.Stages entry
+	Symbols []*Symbol    // in order of definition
+	Globals []*Symbol    // Args before the first Using
+	Stages  []*StageInfo // one per File.Stages entry
 	uses    map[ast.Node]*Symbol
 }
 
