@@ -6,6 +6,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/lang/diag"
 	"github.com/gun-tools/gun/lang/parser"
 	"github.com/gun-tools/gun/lang/source"
@@ -14,14 +15,19 @@ import (
 // analysis is what the front end says about one version of a document.
 type analysis struct {
 	file        *ast.File
+	info        *check.Info           // the symbol table
+	syntaxOK    bool                  // the parser found no errors (so the file can be formatted)
 	diags       []diag.Diagnostic     // the parser's and the checker's, in source order
 	diagnostics []protocol.Diagnostic // diags for the protocol, in the same order
 }
 
 func analyze(uri protocol.DocumentURI, m *Mapper) *analysis {
 	f, ds := parser.Parse(filename(uri), []byte(m.Text()))
+	syntaxOK := !diag.HasErrors(ds)
+	info, checked := check.Resolve(f)
+	ds = append(ds, checked...)
 	slices.SortStableFunc(ds, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
-	an := &analysis{file: f, diags: ds, diagnostics: make([]protocol.Diagnostic, len(ds))}
+	an := &analysis{file: f, info: info, syntaxOK: syntaxOK, diags: ds, diagnostics: make([]protocol.Diagnostic, len(ds))}
 	for i, d := range ds {
 		an.diagnostics[i] = toDiagnostic(uri, m, d)
 	}

@@ -17,6 +17,44 @@ var methods = map[string]method{
 	protocol.MethodTextDocumentDidChange: notification(didChange),
 	protocol.MethodTextDocumentDidClose:  notification(didClose),
 	protocol.MethodTextDocumentDidSave:   notification(func(*server, *struct{}) error { return nil }),
+
+	protocol.MethodTextDocumentCompletion:      request(uriOfPosition[protocol.CompletionParams], completion),
+	protocol.MethodTextDocumentHover:           request(uriOfPosition[protocol.HoverParams], hover),
+	protocol.MethodTextDocumentDefinition:      request(uriOfPosition[protocol.DefinitionParams], definition),
+	protocol.MethodTextDocumentReferences:      request(uriOfPosition[protocol.ReferenceParams], references),
+	protocol.MethodTextDocumentPrepareRename:   request(uriOfPosition[protocol.PrepareRenameParams], prepareRename),
+	protocol.MethodTextDocumentRename:          request(uriOfPosition[protocol.RenameParams], rename),
+	protocol.MethodTextDocumentFormatting:      request(func(p *protocol.DocumentFormattingParams) protocol.DocumentURI { return p.TextDocument.URI }, formatting),
+	protocol.MethodTextDocumentRangeFormatting: request(func(p *protocol.DocumentRangeFormattingParams) protocol.DocumentURI { return p.TextDocument.URI }, rangeFormatting),
+	protocol.MethodTextDocumentDocumentSymbol:  request(func(p *protocol.DocumentSymbolParams) protocol.DocumentURI { return p.TextDocument.URI }, documentSymbol),
+	protocol.MethodTextDocumentFoldingRange:    request(func(p *protocol.FoldingRangeParams) protocol.DocumentURI { return p.TextDocument.URI }, foldingRange),
+	protocol.MethodSemanticTokensFull:          request(func(p *protocol.SemanticTokensParams) protocol.DocumentURI { return p.TextDocument.URI }, semanticTokens),
+	protocol.MethodTextDocumentDocumentLink:    request(func(p *protocol.DocumentLinkParams) protocol.DocumentURI { return p.TextDocument.URI }, documentLink),
+	protocol.MethodTextDocumentCodeAction:      request(func(p *protocol.CodeActionParams) protocol.DocumentURI { return p.TextDocument.URI }, codeAction),
+}
+
+// positioned is a request's params that name a position in a document.
+type positioned interface {
+	protocol.CompletionParams | protocol.HoverParams | protocol.DefinitionParams | protocol.ReferenceParams |
+		protocol.PrepareRenameParams | protocol.RenameParams
+}
+
+func uriOfPosition[P positioned](p *P) protocol.DocumentURI {
+	switch p := any(p).(type) {
+	case *protocol.CompletionParams:
+		return p.TextDocument.URI
+	case *protocol.HoverParams:
+		return p.TextDocument.URI
+	case *protocol.DefinitionParams:
+		return p.TextDocument.URI
+	case *protocol.ReferenceParams:
+		return p.TextDocument.URI
+	case *protocol.PrepareRenameParams:
+		return p.TextDocument.URI
+	case *protocol.RenameParams:
+		return p.TextDocument.URI
+	}
+	return ""
 }
 
 // initializeParams is the part of InitializeParams the server reads.
@@ -64,6 +102,21 @@ func serverCapabilities() protocol.ServerCapabilities {
 		TextDocumentSync: protocol.TextDocumentSyncOptions{
 			OpenClose: true,
 			Change:    protocol.TextDocumentSyncKindIncremental,
+		},
+		CompletionProvider:              &protocol.CompletionOptions{TriggerCharacters: []string{"$", "{", "/", `"`}},
+		HoverProvider:                   true,
+		DefinitionProvider:              true,
+		ReferencesProvider:              true,
+		RenameProvider:                  &protocol.RenameOptions{PrepareProvider: true},
+		DocumentFormattingProvider:      true,
+		DocumentRangeFormattingProvider: true,
+		DocumentSymbolProvider:          true,
+		FoldingRangeProvider:            true,
+		DocumentLinkProvider:            &protocol.DocumentLinkOptions{},
+		CodeActionProvider:              &protocol.CodeActionOptions{CodeActionKinds: []protocol.CodeActionKind{protocol.QuickFix}},
+		SemanticTokensProvider: &semanticTokensOptions{
+			Legend: protocol.SemanticTokensLegend{TokenTypes: tokenTypes, TokenModifiers: tokenModifiers},
+			Full:   true,
 		},
 	}
 }

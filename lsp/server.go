@@ -317,6 +317,11 @@ func decode(params json.RawMessage, v any) error {
 	return nil
 }
 
+// invalidParams wraps err as the protocol's InvalidParams error.
+func invalidParams(err error) error {
+	return jsonrpc2.Errorf(jsonrpc2.InvalidParams, "%v", err)
+}
+
 // snapshotOf returns the latest snapshot of an open document, or an
 // InvalidParams error naming it.
 func (s *server) snapshotOf(uri protocol.DocumentURI) (*snapshot, error) {
@@ -332,7 +337,7 @@ func (s *server) snapshotOf(uri protocol.DocumentURI) (*snapshot, error) {
 func offsetOf(snap *snapshot, p protocol.Position) (int, error) {
 	off, err := snap.m.Offset(p)
 	if err != nil {
-		return 0, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "%v", err)
+		return 0, invalidParams(err)
 	}
 	return off, nil
 }
