@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -315,21 +316,32 @@ func (c *completer) archives(from int, quote string) {
 
 // snippet turns an instruction's first syntax line into a snippet: optional
 // [parts] and "..." are dropped and each <placeholder> becomes a tab stop.
+// Brackets holding a comma are an exec-form list, not an optional part.
 func snippet(syntax string) string {
 	line, _, _ := strings.Cut(syntax, "\n")
 	var b strings.Builder
-	depth, stop := 0, 0
+	stop := 0
 	for i := 0; i < len(line); i++ {
-		ch := line[i]
-		switch {
-		case ch == '[' && (depth > 0 || i > 0 && line[i-1] == ' '):
-			depth++
-		case ch == ']' && depth > 0:
-			depth--
-			if depth == 0 && i+1 < len(line) && line[i+1] == ' ' {
-				i++ // the space after the optional part
+		switch ch := line[i]; {
+		case ch == '[':
+			end, depth := i, 0
+			for ; end < len(line); end++ {
+				if line[end] == '[' {
+					depth++
+				} else if line[end] == ']' {
+					if depth--; depth == 0 {
+						break
+					}
+				}
 			}
-		case depth > 0:
+			if !strings.Contains(line[i:min(end, len(line))], ",") {
+				i = end
+				if i+1 < len(line) && line[i+1] == ' ' && b.Len() > 0 && strings.HasSuffix(b.String(), " ") {
+					i++ // one space between the parts around it
+				}
+				continue
+			}
+			b.WriteByte(ch)
 		case strings.HasPrefix(line[i:], "..."):
 			i += 2
 		case ch == '<':
@@ -340,7 +352,7 @@ func snippet(syntax string) string {
 				continue
 			}
 			stop++
-			b.WriteString("${" + string(rune('0'+stop)) + ":" + escapeSnippet(line[i+1:i+end]) + "}")
+			fmt.Fprintf(&b, "${%d:%s}", stop, escapeSnippet(line[i+1:i+end]))
 			i += end
 		default:
 			b.WriteString(escapeSnippet(string(ch)))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"slices"
+	"strings"
 
 	udiff "github.com/aymanbagabas/go-udiff"
 	"go.lsp.dev/protocol"
@@ -28,10 +29,63 @@ func formatEdits(snap *snapshot) ([]udiff.Edit, error) {
 	if err := format.Node(&buf, an.file); err != nil {
 		return nil, err
 	}
-	if buf.String() == snap.text() {
+	out := buf.String()
+	if out == snap.text() {
 		return nil, nil
 	}
-	return udiff.Lines(snap.text(), buf.String()), nil
+	if edits, ok := whitespaceEdits(snap.text(), out); ok {
+		return edits, nil
+	}
+	return udiff.Lines(snap.text(), out), nil
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+
+// whitespaceEdits returns the edits that turn src into out when the two
+// differ only in whitespace, which is all the formatter changes: one edit
+// per line of a whitespace run whose line breaks are unchanged, one per run
+// otherwise. Small edits keep the editor's cursor and marks where they were,
+// and let range formatting pick the lines it touches. It reports false if the
+// texts differ in anything else.
+func whitespaceEdits(src, out string) ([]udiff.Edit, bool) {
+	var edits []udiff.Edit
+	i, j := 0, 0
+	for i < len(src) || j < len(out) {
+		if !(i < len(src) && isSpace(src[i]) || j < len(out) && isSpace(out[j])) {
+			if i == len(src) || j == len(out) || src[i] != out[j] {
+				return nil, false
+			}
+			i++
+			j++
+			continue
+		}
+		// A whitespace run on either side (the other may be empty).
+		i2, j2 := i, j
+		for i2 < len(src) && isSpace(src[i2]) {
+			i2++
+		}
+		for j2 < len(out) && isSpace(out[j2]) {
+			j2++
+		}
+		a, b := src[i:i2], out[j:j2]
+		switch {
+		case a == b:
+		case strings.Count(a, "\n") == strings.Count(b, "\n"):
+			// Pair the pieces line by line.
+			as, bs := strings.SplitAfter(a, "\n"), strings.SplitAfter(b, "\n")
+			at := i
+			for k := range as {
+				if as[k] != bs[k] {
+					edits = append(edits, udiff.Edit{Start: at, End: at + len(as[k]), New: bs[k]})
+				}
+				at += len(as[k])
+			}
+		default:
+			edits = append(edits, udiff.Edit{Start: i, End: i2, New: b})
+		}
+		i, j = i2, j2
+	}
+	return edits, true
 }
 
 func toTextEdits(m *Mapper, edits []udiff.Edit) []protocol.TextEdit {
@@ -59,18 +113,14 @@ func rangeFormatting(_ context.Context, _ *server, snap *snapshot, p *protocol.D
 	if err != nil {
 		return nil, err
 	}
-	// Edits replace whole lines [a, b); keep those that touch the range's
-	// lines [first, last], and insertions (a == b) next to them.
+	// Keep the edits that lie within the range's lines.
 	first, last := p.Range.Start.Line, p.Range.End.Line
 	if p.Range.End.Character == 0 && last > first {
 		last-- // a range ending at the start of a line does not include it
 	}
 	edits = slices.DeleteFunc(edits, func(e udiff.Edit) bool {
-		a, b := snap.m.Position(e.Start).Line, snap.m.Position(e.End).Line
-		if a == b {
-			return a < first || a > last+1
-		}
-		return b <= first || a > last
+		a, b := snap.m.Position(e.Start), snap.m.Position(e.End)
+		return a.Line < first || b.Line > last+1 || b.Line == last+1 && b.Character > 0
 	})
 	return toTextEdits(snap.m, edits), nil
 }

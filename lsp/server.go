@@ -64,6 +64,7 @@ type server struct {
 	state    lifecycle
 	inflight map[jsonrpc2.ID]context.CancelFunc
 	exited   chan struct{} // closed by the exit notification
+	closed   bool          // Serve is returning: start nothing new
 	clean    bool          // exit came after shutdown
 	caps     clientCaps
 }
@@ -75,8 +76,8 @@ type clientCaps struct {
 }
 
 // Serve serves one client over rwc until the client sends exit, the
-// connection closes or ctx is done, then waits for its goroutines and
-// returns. It returns nil after shutdown and exit, ErrNoShutdown when the
+// connection closes or ctx is done, then closes rwc, cancels the requests
+// in flight, waits for them and for pending diagnostics, and returns. It returns nil after shutdown and exit, ErrNoShutdown when the
 // client left without shutting down, or ctx's error.
 func Serve(ctx context.Context, rwc io.ReadWriteCloser, opts Options) error {
 	s := newServer(rwc, opts)
@@ -117,8 +118,14 @@ func (s *server) serve(ctx context.Context) error {
 	case <-s.exited:
 	case <-ctx.Done():
 	}
-	_ = s.conn.Close() // already closed unless exit or ctx ended it
-	<-s.conn.Done()
+	// From here on no request starts. Closing the connection ends the
+	// goroutine reading it once its read fails: at once for pipes and
+	// sockets, but only at process exit for a blocking standard input,
+	// so Serve does not wait for it.
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	_ = s.conn.Close()
 	s.cancel() // cancels the requests still in flight
 	s.requests.Wait()
 	s.diag.stop()
@@ -231,6 +238,11 @@ func (s *server) prepare(m method, name string, params json.RawMessage) (run fun
 func (s *server) start(id jsonrpc2.ID, name string, run func(context.Context) (any, error), reply jsonrpc2.Replier) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cancel()
+		return
+	}
 	if _, dup := s.inflight[id]; dup {
 		s.mu.Unlock()
 		cancel()
@@ -238,9 +250,9 @@ func (s *server) start(id jsonrpc2.ID, name string, run func(context.Context) (a
 		return
 	}
 	s.inflight[id] = cancel
+	s.requests.Add(1) // under mu, so that Serve's Wait sees it
 	s.mu.Unlock()
 
-	s.requests.Add(1)
 	go func() {
 		defer s.requests.Done()
 		defer cancel()
