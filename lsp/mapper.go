@@ -3,6 +3,7 @@ package lsp
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"go.lsp.dev/protocol"
@@ -21,6 +22,17 @@ type Mapper struct {
 // NewMapper returns a Mapper for text.
 func NewMapper(text string) *Mapper {
 	lines := make([]int, 1, 1+len(text)/32)
+	if strings.IndexByte(text, '\r') < 0 {
+		// Only "\n": let IndexByte find them, many bytes at a time.
+		for i := 0; ; {
+			j := strings.IndexByte(text[i:], '\n')
+			if j < 0 {
+				return &Mapper{text: text, lines: lines}
+			}
+			i += j + 1
+			lines = append(lines, i)
+		}
+	}
 	for i := 0; i < len(text); i++ {
 		switch text[i] {
 		case '\n':

@@ -55,6 +55,20 @@ func startServer(t *testing.T, extra map[string]method) *harness {
 	return h
 }
 
+// startServerB starts a server over a pipe for a benchmark and returns the
+// client's end.
+func startServerB(b *testing.B) net.Conn {
+	srvEnd, cliEnd := net.Pipe()
+	s := newServer(srvEnd, Options{})
+	done := make(chan error, 1)
+	go func() { done <- s.serve(context.Background()) }()
+	b.Cleanup(func() {
+		cliEnd.Close()
+		<-done
+	})
+	return cliEnd
+}
+
 // client connects an lsptest client to the harness.
 func (h *harness) client() *lsptest.Client {
 	c := lsptest.New(h.conn)

@@ -162,19 +162,50 @@ func (s *stream) Write(ctx context.Context, msg jsonrpc2.Message) (int64, error)
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	// Every jsonrpc2 message marshals itself; calling it directly spares
-	// encoding/json a second pass over large results.
-	m, ok := msg.(json.Marshaler)
-	if !ok {
-		return 0, fmt.Errorf("marshal message: %T is not a JSON-RPC message", msg)
-	}
-	body, err := m.MarshalJSON()
+	body, err := marshalMessage(msg)
 	if err != nil {
-		return 0, fmt.Errorf("marshal message: %w", err)
+		return 0, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.writeFrame(body)
+}
+
+// marshalMessage encodes a message. A response's result is already JSON
+// (jsonrpc2.NewResponse encodes it); it is copied in as it is, where
+// jsonrpc2's own MarshalJSON would re-encode it, which for a large result
+// (the symbols of a long file) costs as much as encoding it the first time.
+func marshalMessage(msg jsonrpc2.Message) ([]byte, error) {
+	resp, ok := msg.(*jsonrpc2.Response)
+	if !ok || resp.Err() != nil {
+		// Every jsonrpc2 message marshals itself; calling it directly
+		// spares encoding/json a second pass.
+		m, ok := msg.(json.Marshaler)
+		if !ok {
+			return nil, fmt.Errorf("marshal message: %T is not a JSON-RPC message", msg)
+		}
+		body, err := m.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("marshal message: %w", err)
+		}
+		return body, nil
+	}
+	id := resp.ID()
+	idJSON, err := id.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("marshal response id: %w", err)
+	}
+	result := resp.Result()
+	if len(result) == 0 {
+		result = []byte("null")
+	}
+	body := make([]byte, 0, len(result)+len(idJSON)+40)
+	body = append(body, `{"jsonrpc":"2.0","id":`...)
+	body = append(body, idJSON...)
+	body = append(body, `,"result":`...)
+	body = append(body, result...)
+	body = append(body, '}')
+	return body, nil
 }
 
 func (s *stream) writeFrame(body []byte) (int64, error) {

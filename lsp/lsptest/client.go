@@ -167,6 +167,13 @@ func (c *Client) Wait(ctx context.Context, uri protocol.DocumentURI, ok func(Pub
 	}
 }
 
+// WaitCount waits until at least n publishes for uri have arrived.
+func (c *Client) WaitCount(ctx context.Context, uri protocol.DocumentURI, n int) error {
+	count := 0
+	_, err := c.Wait(ctx, uri, func(Published) bool { count++; return count >= n })
+	return err
+}
+
 // WaitVersion waits for the diagnostics of one version of a document.
 func (c *Client) WaitVersion(ctx context.Context, uri protocol.DocumentURI, version int32) (Published, error) {
 	return c.Wait(ctx, uri, func(p Published) bool { return p.Version == uint32(version) })
