@@ -23,6 +23,9 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 		if i >= 0 {
 			end = start + i
 		}
+		if end == start {
+			return s
+		}
 		s.Parts = []ast.Part{&ast.Text{Range: source.Range{Start: source.Pos(start), End: source.Pos(end)}, Value: string(p.src[start:end])}}
 		return s
 	}
