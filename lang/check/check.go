@@ -29,8 +29,9 @@ func Check(f *ast.File) []diag.Diagnostic {
 // Resolve builds f's symbol table and returns it with f's semantic
 // diagnostics, in source order.
 func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
-	c := &checker{info: &Info{File: f, uses: make(map[ast.Node]*Symbol)}}
+	c := &checker{info: &Info{File: f, byName: make(map[string]*StageInfo)}}
 	c.file(f)
+	slices.SortFunc(c.info.uses, func(a, b use) int { return int(a.pos - b.pos) })
 	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
 	return c.info, c.diags
 }
@@ -100,6 +101,7 @@ func (c *checker) file(f *ast.File) {
 			continue
 		}
 		si.Symbol = &Symbol{Kind: StageSymbol, Name: as.Name, Def: st.Using, NameRange: as.Range, Stage: i}
+		c.info.byName[as.Name] = si
 		c.info.Symbols = append(c.info.Symbols, si.Symbol)
 	}
 
@@ -230,7 +232,7 @@ func (c *checker) stageRef(id *ast.Ident, where string) *Symbol {
 	}
 	sym := st.Symbol
 	sym.Refs = append(sym.Refs, Ref{Node: id, Range: id.Range, Expanded: true})
-	c.info.uses[id] = sym
+	c.info.uses = append(c.info.uses, use{id.Start, id, sym})
 	switch {
 	case sym.Stage == c.stage:
 		c.errorf(diag.SelfReference, id.Range, "stage %q cannot %s itself", id.Name, map[string]string{"Using": "be based on", "Copy From": "copy from"}[where])
@@ -326,7 +328,7 @@ func (c *checker) expanded(s *ast.String, globalOnly bool) {
 
 func (c *checker) use(sym *Symbol, r *ast.VarRef, expanded bool) {
 	sym.Refs = append(sym.Refs, Ref{Node: r, Range: r.NameRange, Expanded: expanded})
-	c.info.uses[r] = sym
+	c.info.uses = append(c.info.uses, use{r.Start, r, sym})
 }
 
 // command checks the command of Exec or Main. The shell expands its

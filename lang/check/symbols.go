@@ -1,6 +1,8 @@
 package check
 
 import (
+	"slices"
+
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/source"
 )
@@ -63,15 +65,33 @@ type StageInfo struct {
 // completion).
 type Info struct {
 	File    *ast.File
-	Symbols []*Symbol    // in order of definition
-	Globals []*Symbol    // Args before the first Using
-	Stages  []*StageInfo // one per File.Stages entry
-	uses    map[ast.Node]*Symbol
+	Symbols []*Symbol             // in order of definition
+	Globals []*Symbol             // Args before the first Using
+	Stages  []*StageInfo          // one per File.Stages entry
+	uses    []use                 // every resolved reference, by position
+	byName  map[string]*StageInfo // named stages
 }
 
 // Lookup returns the symbol a *ast.VarRef or stage *ast.Ident refers to, or
 // nil when it refers to nothing known.
-func (in *Info) Lookup(n ast.Node) *Symbol { return in.uses[n] }
+func (in *Info) Lookup(n ast.Node) *Symbol {
+	pos := n.Span().Start
+	i, _ := slices.BinarySearchFunc(in.uses, pos, func(u use, p source.Pos) int { return int(u.pos - p) })
+	for ; i < len(in.uses) && in.uses[i].pos == pos; i++ {
+		if in.uses[i].node == n {
+			return in.uses[i].sym
+		}
+	}
+	return nil
+}
+
+// use is a resolved reference: a slice sorted by position is much cheaper to
+// build than a map, and Lookup is rare.
+type use struct {
+	pos  source.Pos
+	node ast.Node
+	sym  *Symbol
+}
 
 // SymbolAt returns the symbol whose definition name or one of whose
 // references contains pos, and that name's range.
@@ -128,10 +148,5 @@ func (in *Info) Visible(pos source.Pos) []*Symbol {
 
 // StageNamed returns the stage with this name, or nil.
 func (in *Info) StageNamed(name string) *StageInfo {
-	for _, st := range in.Stages {
-		if st.Symbol != nil && st.Symbol.Name == name {
-			return st
-		}
-	}
-	return nil
+	return in.byName[name]
 }

@@ -27,7 +27,9 @@ const MaxErrors = 50
 // syntax errors found, in source order. filename is used only in the tree's
 // source.File.
 func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
-	p := &parser{src: src}
+	// One copy of the source as a string: names and plain text in the tree
+	// are substrings of it, which costs no allocation each.
+	p := &parser{src: src, str: string(src)}
 	p.lx = lexer.New(src, p.add)
 	p.next()
 	f := p.parseFile()
@@ -37,7 +39,9 @@ func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 }
 
 type parser struct {
+	nodes
 	src      []byte
+	str      string // src as a string
 	lx       *lexer.Lexer
 	tok      lexer.Token
 	prevEnd  source.Pos // end of the last token consumed
@@ -76,11 +80,11 @@ func (p *parser) next() {
 		if p.tok.Kind != lexer.Comment {
 			return
 		}
-		p.comments = append(p.comments, &ast.Comment{Range: p.tok.Range, Text: string(p.src[p.tok.Start:p.tok.End])})
+		p.comments = append(p.comments, &ast.Comment{Range: p.tok.Range, Text: p.str[p.tok.Start:p.tok.End]})
 	}
 }
 
-func (p *parser) text(t lexer.Token) string { return string(p.src[t.Start:t.End]) }
+func (p *parser) text(t lexer.Token) string { return p.str[t.Start:t.End] }
 
 // atEnd reports whether the current instruction has ended: the current token
 // starts a new line or the file is done.
@@ -88,6 +92,9 @@ func (p *parser) atEnd() bool { return p.tok.Kind == lexer.EOF || p.tok.NL }
 
 // describe names the current token for "expected X, found Y" messages.
 func (p *parser) describe() string {
+	if p.tok.NL && p.tok.Kind != lexer.EOF {
+		return "end of line"
+	}
 	switch p.tok.Kind {
 	case lexer.EOF:
 		return "end of file"
@@ -95,9 +102,6 @@ func (p *parser) describe() string {
 		return fmt.Sprintf("word %q", truncate(p.text(p.tok)))
 	case lexer.String:
 		return "string " + truncate(p.text(p.tok))
-	}
-	if p.tok.NL {
-		return "end of line"
 	}
 	return p.tok.Kind.String()
 }
@@ -146,7 +150,7 @@ func (p *parser) parseFile() *ast.File {
 			p.skipLine()
 		}
 		if u, ok := in.(*ast.Using); ok {
-			stage = &ast.Stage{Range: u.Range, Using: u}
+			stage = &ast.Stage{Range: u.Range, Using: u, Body: make([]ast.Instr, 0, 16)}
 			f.Stages = append(f.Stages, stage)
 			continue
 		}
@@ -165,13 +169,16 @@ func (p *parser) parseFile() *ast.File {
 func (p *parser) parseInstr() ast.Instr {
 	start := p.tok
 	if start.Kind != lexer.Word {
-		p.unexpected(diag.SyntaxError, "expected an instruction such as Using or Exec")
+		if start.Kind != lexer.Illegal {
+			p.errorf(start.Range, diag.SyntaxError, "expected an instruction such as Using or Exec at the start of the line, found %s", start.Kind)
+		}
+		p.next() // always make progress
 		p.skipLine()
 		return &ast.BadInstr{Range: source.Range{Start: start.Start, End: p.prevEnd}}
 	}
 	word := p.text(start)
 	kw := ast.Kw{Name: word, Range: start.Range}
-	if _, ok := spec.Lookup(word); !ok {
+	if !isKeyword(word) {
 		in, ok := spec.LookupFold(word)
 		if !ok {
 			d := diag.Diagnostic{
@@ -180,7 +187,10 @@ func (p *parser) parseInstr() ast.Instr {
 				Message:  fmt.Sprintf("unknown instruction %q", truncate(word)),
 				Range:    start.Range,
 			}
-			if s := spec.Suggest(word, spec.Names()); s != "" {
+			if s, ok := spec.Dockerfile[strings.ToLower(word)]; ok {
+				d.Message += fmt.Sprintf("; gun writes this %s", s)
+				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: start.Range, NewText: s}}}}
+			} else if s := spec.Suggest(word, spec.Names()); s != "" {
 				d.Message += fmt.Sprintf("; did you mean %s?", s)
 				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: start.Range, NewText: s}}}}
 			}
@@ -199,7 +209,8 @@ func (p *parser) parseInstr() ast.Instr {
 	case "Using":
 		in = p.parseUsing(r, kw)
 	case "Exec":
-		n := &ast.Exec{Range: r, Kw: kw}
+		n := p.execs.new()
+		n.Range, n.Kw = r, kw
 		n.Cmd = p.parseCommand(kw.Name)
 		in = n
 	case "Main":
@@ -328,7 +339,8 @@ func (p *parser) parseUsing(r source.Range, kw ast.Kw) *ast.Using {
 }
 
 func (p *parser) parseIdent() *ast.Ident {
-	id := &ast.Ident{Range: p.tok.Range, Name: p.text(p.tok)}
+	id := p.idents.new()
+	id.Range, id.Name = p.tok.Range, p.text(p.tok)
 	p.next()
 	return id
 }
@@ -366,8 +378,12 @@ func (p *parser) parseCommand(instr string) ast.Expr {
 		p.next()
 		return s
 	case lexer.Heredoc:
-		s := p.decodeHeredoc(p.tok)
+		tok := p.tok
+		s := p.decodeHeredoc(tok)
 		p.next()
+		if s == nil {
+			return &ast.BadExpr{Range: tok.Range}
+		}
 		return s
 	case lexer.LBrack:
 		return p.parseList()
@@ -383,7 +399,7 @@ func (p *parser) parseCommand(instr string) ast.Expr {
 // not end the instruction; a word at the start of a line does (the list was
 // not closed).
 func (p *parser) parseList() *ast.List {
-	l := &ast.List{Range: p.tok.Range}
+	l := &ast.List{Range: p.tok.Range, Elems: make([]*ast.String, 0, 4)}
 	p.next() // [
 	needComma := false
 	for {
@@ -459,7 +475,9 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		case p.tok.Kind == lexer.String:
 			o.Value = p.decodeString(p.tok)
 		case p.tok.Kind == lexer.Word && name != "Owner":
-			o.Value = &ast.Ident{Range: p.tok.Range, Name: p.text(p.tok)}
+			id := p.idents.new()
+			id.Range, id.Name = p.tok.Range, p.text(p.tok)
+			o.Value = id
 		default:
 			p.unexpected(diag.SyntaxError, "expected a value after %s", name)
 			p.skipLine()
@@ -468,7 +486,7 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		o.End = p.tok.End
 		p.next()
 	}
-	var strs []*ast.String
+	strs := make([]*ast.String, 0, 4)
 	for !p.atEnd() && p.tok.Kind == lexer.String {
 		strs = append(strs, p.decodeString(p.tok))
 		p.next()
@@ -483,4 +501,15 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		n.Srcs, n.Dest = strs[:len(strs)-1], strs[len(strs)-1]
 	}
 	return n
+}
+
+// isKeyword reports whether word is an instruction keyword. It is spec.Lookup
+// without the map lookup, on the parser's hottest path; TestKeywords keeps
+// the two in step.
+func isKeyword(word string) bool {
+	switch word {
+	case "Using", "Exec", "Copy", "Env", "Arg", "Workdir", "User", "Main", "Label":
+		return true
+	}
+	return false
 }

@@ -15,7 +15,8 @@ import (
 // and variable references. It reports bad escapes and malformed references;
 // the lexer has already reported an unterminated string.
 func (p *parser) decodeString(t lexer.Token) *ast.String {
-	s := &ast.String{Range: t.Range}
+	s := p.strings.new()
+	s.Range = t.Range
 	start, end := int(t.Start)+1, int(t.End)
 	body := p.src[start:end]
 	// Fast path: no escapes and no references before the closing quote.
@@ -23,24 +24,55 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 		if i >= 0 {
 			end = start + i
 		}
-		s.Parts = []ast.Part{&ast.Text{Range: source.Range{Start: source.Pos(start), End: source.Pos(end)}, Value: string(p.src[start:end])}}
+		if end == start {
+			return s
+		}
+		text := p.texts.new()
+		text.Range, text.Value = source.Range{Start: source.Pos(start), End: source.Pos(end)}, p.str[start:end]
+		s.Parts = p.onePart(text)
 		return s
 	}
+	// Each reference splits the text, so there are at most 2*refs+1 parts.
+	s.Parts = make([]ast.Part, 0, 2*bytes.Count(body, []byte{'$'})+1)
 	var buf []byte
 	textStart := start
+	escaped := false // the current text has an escape: its value is in buf
 	flush := func(at int) {
 		if at > textStart {
-			s.Parts = append(s.Parts, &ast.Text{Range: source.Range{Start: source.Pos(textStart), End: source.Pos(at)}, Value: string(buf)})
+			text := p.texts.new()
+			text.Range = source.Range{Start: source.Pos(textStart), End: source.Pos(at)}
+			if escaped {
+				text.Value = string(buf)
+			} else {
+				text.Value = p.str[textStart:at]
+			}
+			s.Parts = append(s.Parts, text)
 		}
-		buf = buf[:0]
+		buf, escaped = buf[:0], false
 	}
 	for i := start; i < end; {
-		c := p.src[i]
-		switch c {
+		// Copy a run of plain bytes at once.
+		j := bytes.IndexAny(p.src[i:end], "\\$\"")
+		if j < 0 {
+			j = end
+		} else {
+			j += i
+		}
+		if escaped {
+			buf = append(buf, p.src[i:j]...)
+		}
+		if i = j; i >= end {
+			break
+		}
+		switch p.src[i] {
 		case '"':
 			flush(i)
 			return s
 		case '\\':
+			if !escaped {
+				buf = append(buf[:0], p.src[textStart:i]...)
+				escaped = true
+			}
 			if i+1 >= end || p.src[i+1] == '\n' || p.src[i+1] == '\r' {
 				i++ // unterminated: the lexer reported it
 				continue
@@ -64,7 +96,9 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 		case '$':
 			ref, n := p.scanRef(i, end, true)
 			if ref == nil {
-				buf = append(buf, p.src[i:i+n]...)
+				if escaped {
+					buf = append(buf, p.src[i:i+n]...)
+				}
 				i += n
 				continue
 			}
@@ -72,9 +106,6 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 			s.Parts = append(s.Parts, ref)
 			i += n
 			textStart = i
-		default:
-			buf = append(buf, c)
-			i++
 		}
 	}
 	flush(end)
@@ -92,20 +123,26 @@ func (p *parser) scanRef(i, end int, report bool) (*ast.VarRef, int) {
 			k++
 		}
 		if k < end && p.src[k] == '}' && k > j+1 {
-			return &ast.VarRef{
+			r := p.refs.new()
+			*r = ast.VarRef{
 				Range:     source.Range{Start: source.Pos(i), End: source.Pos(k + 1)},
-				Name:      string(p.src[j+1 : k]),
+				Name:      p.str[j+1 : k],
 				NameRange: source.Range{Start: source.Pos(j + 1), End: source.Pos(k)},
 				Braced:    true,
-			}, k + 1 - i
+			}
+			return r, k + 1 - i
 		}
 		if report {
-			close := bytes.IndexByte(p.src[j:end], '}')
+			// Show the whole ${...} if it closes before a blank or quote.
+			close := j + 1
+			for close < end && !bytes.ContainsRune([]byte("} \t\"$"), rune(p.src[close])) {
+				close++
+			}
 			r := source.Range{Start: source.Pos(i), End: source.Pos(j + 1)}
-			msg := "malformed reference: '${' needs a name and '}', as in ${NAME}"
-			if close >= 0 {
-				r.End = source.Pos(j + close + 1)
-				msg = fmt.Sprintf("malformed reference %q: a name is letters, digits and '_', not starting with a digit (write \\$ for a literal '$')", p.src[i:j+close+1])
+			msg := "malformed reference: '${' needs a name and '}', as in ${NAME} (write \\$ for a literal '$')"
+			if close < end && p.src[close] == '}' {
+				r.End = source.Pos(close + 1)
+				msg = fmt.Sprintf("malformed reference %q: a name is letters, digits and '_', not starting with a digit (write \\$ for a literal '$')", p.src[i:close+1])
 			}
 			p.errorf(r, diag.BadReference, "%s", msg)
 		}
@@ -118,18 +155,21 @@ func (p *parser) scanRef(i, end int, report bool) (*ast.VarRef, int) {
 	if k == j {
 		return nil, 1 // a lone '$' is literal
 	}
-	return &ast.VarRef{
+	r := p.refs.new()
+	*r = ast.VarRef{
 		Range:     source.Range{Start: source.Pos(i), End: source.Pos(k)},
-		Name:      string(p.src[j:k]),
+		Name:      p.str[j:k],
 		NameRange: source.Range{Start: source.Pos(j), End: source.Pos(k)},
-	}, k - i
+	}
+	return r, k - i
 }
 
 func isName(c byte, first bool) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || !first && '0' <= c && c <= '9'
 }
 
-// decodeHeredoc turns a script block token into a String. The closing
+// decodeHeredoc turns a script block token into a String, or nil when it
+// has no delimiter. The closing
 // delimiter's indentation is removed from every line; a line indented less is
 // an error. References are found (for the checker and the editor) but the
 // text is the shell's: no escapes.
@@ -140,11 +180,10 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 		i++
 	}
 	delim := tok[2:i]
-	s := &ast.String{Range: t.Range, Heredoc: string(delim)}
 	if len(delim) == 0 {
-		s.Heredoc = "EOF"
-		return s
+		return nil // reported by the lexer
 	}
+	s := &ast.String{Range: t.Range, Heredoc: string(delim)}
 	nl := bytes.IndexByte(tok, '\n')
 	if nl < 0 {
 		return s // unterminated at the end of the file; reported by the lexer
