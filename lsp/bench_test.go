@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
 	"github.com/gun-tools/gun/lsp/lsptest"
@@ -126,4 +127,26 @@ func BenchmarkEditBurst(b *testing.B) {
 		settle += p.At.Sub(last)
 	}
 	b.ReportMetric(float64(settle.Microseconds())/1000/float64(b.N), "ms/settle")
+}
+
+// BenchmarkDocumentSymbolsServer times what the server does for document
+// symbols of the 5,000-line file: build them and encode the response.
+func BenchmarkDocumentSymbolsServer(b *testing.B) {
+	snap := &snapshot{uri: "file:///bench/Gunfile", version: 1, m: NewMapper(benchGunfile(5000))}
+	snap.analysis()
+	for b.Loop() {
+		res, err := documentSymbol(b.Context(), nil, snap, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, err := jsonrpc2.NewResponse(jsonrpc2.NewNumberID(1), res, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := marshalMessage(resp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(body)))
+	}
 }

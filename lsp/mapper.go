@@ -79,6 +79,40 @@ func (m *Mapper) Position(offset int) protocol.Position {
 	return protocol.Position{Line: uint32(line), Character: uint32(utf16Len(m.text[start:end], offset-start))}
 }
 
+// A cursor converts offsets that mostly come in increasing order, as a walk
+// over a document produces them, without a binary search for each. It is
+// not safe for concurrent use; the Mapper is.
+type cursor struct {
+	m    *Mapper
+	line int
+}
+
+func (m *Mapper) cursor() *cursor { return &cursor{m: m} }
+
+// Position is Mapper.Position.
+func (c *cursor) Position(offset int) protocol.Position {
+	m := c.m
+	offset = max(0, min(offset, len(m.text)))
+	if offset < m.lines[c.line] {
+		c.line = 0
+	}
+	// A few lines forward is a short scan; further, a binary search.
+	for n := 0; c.line+1 < len(m.lines) && m.lines[c.line+1] <= offset; n++ {
+		if n == 8 {
+			c.line += sort.Search(len(m.lines)-c.line, func(i int) bool { return m.lines[c.line+i] > offset }) - 1
+			break
+		}
+		c.line++
+	}
+	start, end := m.lineBounds(c.line)
+	return protocol.Position{Line: uint32(c.line), Character: uint32(utf16Len(m.text[start:end], offset-start))}
+}
+
+// Range is Mapper.Range.
+func (c *cursor) Range(start, end int) protocol.Range {
+	return protocol.Range{Start: c.Position(start), End: c.Position(end)}
+}
+
 // Range returns the protocol range of the byte range [start, end).
 func (m *Mapper) Range(start, end int) protocol.Range {
 	return protocol.Range{Start: m.Position(start), End: m.Position(end)}

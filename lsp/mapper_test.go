@@ -89,14 +89,24 @@ func TestMapperEmpty(t *testing.T) {
 // FuzzMapper checks the mapper against a direct UTF-16 encoding of each line:
 // every rune boundary round-trips, and positions agree with utf16.Encode.
 func FuzzMapper(f *testing.F) {
-	for _, s := range []string{"", "a\nb", "aé𝄞b\r\nx\ry\n\nz", "\r\r\n\n", "\xff\xfe\n𝄞"} {
+	for _, s := range []string{"", "a\nb", strings.Repeat("x\n", 40), strings.Repeat("é\r\n", 30), "aé𝄞b\r\nx\ry\n\nz", "\r\r\n\n", "\xff\xfe\n𝄞"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		m := NewMapper(text)
+		// The cursor agrees with the mapper, forward and backward.
+		c := m.cursor()
+		for _, off := range []int{0, len(text) / 3, len(text), len(text) / 2, 1, len(text) - 1, len(text) + 1} {
+			if got, want := c.Position(off), m.Position(off); got != want {
+				t.Fatalf("cursor.Position(%d) = %v, want %v", off, got, want)
+			}
+		}
 		line, lineStart := 0, 0
 		for off := 0; off <= len(text); {
 			p := m.Position(off)
+			if cp := c.Position(off); cp != p {
+				t.Fatalf("cursor.Position(%d) = %v, want %v", off, cp, p)
+			}
 			want := pos(uint32(line), uint32(len(utf16.Encode([]rune(strings.ToValidUTF8(text[lineStart:off], "\uFFFD"))))))
 			if !utf8.ValidString(text[lineStart:off]) {
 				// Invalid bytes count one unit each, which ToValidUTF8 merges.

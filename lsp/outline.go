@@ -17,10 +17,10 @@ import (
 
 func documentSymbol(_ context.Context, _ *server, snap *snapshot, _ *protocol.DocumentSymbolParams) (any, error) {
 	an := snap.analysis()
-	m := snap.m
-	syms := []protocol.DocumentSymbol{}
+	m := snap.m.cursor()
+	syms := make([]protocol.DocumentSymbol, 0, len(an.file.Prelude)+len(an.file.Stages))
 	for _, in := range an.file.Prelude {
-		syms = append(syms, instrSymbol(m, in))
+		syms = append(syms, instrSymbol(m, snap.text(), in))
 	}
 	for i, st := range an.file.Stages {
 		name := st.Name()
@@ -32,15 +32,15 @@ func documentSymbol(_ context.Context, _ *server, snap *snapshot, _ *protocol.Do
 			sel = st.Using.As.Range
 		}
 		sym := protocol.DocumentSymbol{
-			Name:           name,
-			Detail:         firstLine(m.Text(), st.Using.Range),
-			Kind:           protocol.SymbolKindModule,
-			Range:          toRange(m, st.Range),
-			SelectionRange: toRange(m, sel),
-			Children:       []protocol.DocumentSymbol{},
+			Name:     name,
+			Detail:   firstLine(snap.text(), st.Using.Range),
+			Kind:     protocol.SymbolKindModule,
+			Range:    m.Range(int(st.Start), int(st.End)),
+			Children: make([]protocol.DocumentSymbol, 0, len(st.Body)),
 		}
+		sym.SelectionRange = m.Range(int(sel.Start), int(sel.End))
 		for _, in := range st.Body {
-			sym.Children = append(sym.Children, instrSymbol(m, in))
+			sym.Children = append(sym.Children, instrSymbol(m, snap.text(), in))
 		}
 		syms = append(syms, sym)
 	}
@@ -50,17 +50,15 @@ func documentSymbol(_ context.Context, _ *server, snap *snapshot, _ *protocol.Do
 // instrSymbol is the symbol of one instruction: Args and Envs by their
 // variable's name, the others by their keyword, with the rest of the line as
 // detail.
-func instrSymbol(m *Mapper, in ast.Instr) protocol.DocumentSymbol {
+func instrSymbol(m *cursor, text string, in ast.Instr) protocol.DocumentSymbol {
 	kw, kwRange := in.Keyword()
 	if kw == "" {
 		kw = "?"
 	}
-	sym := protocol.DocumentSymbol{
-		Name:           kw,
-		Kind:           protocol.SymbolKindFunction,
-		Range:          toRange(m, in.Span()),
-		SelectionRange: toRange(m, kwRange),
-	}
+	span := in.Span()
+	sym := protocol.DocumentSymbol{Name: kw, Kind: protocol.SymbolKindFunction}
+	sym.Range = m.Range(int(span.Start), int(span.End))
+	sym.SelectionRange = m.Range(int(kwRange.Start), int(kwRange.End))
 	rest := source.Range{Start: kwRange.End, End: in.Span().End}
 	var name *ast.Ident
 	switch n := in.(type) {
@@ -76,10 +74,10 @@ func instrSymbol(m *Mapper, in ast.Instr) protocol.DocumentSymbol {
 	if name != nil && name.Name != "" {
 		sym.Name = name.Name
 		sym.Detail = kw
-		sym.SelectionRange = toRange(m, name.Range)
+		sym.SelectionRange = m.Range(int(name.Start), int(name.End))
 		rest.Start = name.End
 	}
-	if d := firstLine(m.Text(), rest); d != "" {
+	if d := firstLine(text, rest); d != "" {
 		sym.Detail = strings.TrimSpace(sym.Detail + " " + d)
 	}
 	return sym
@@ -96,8 +94,8 @@ func firstLine(text string, r source.Range) string {
 		s = s[:i]
 	}
 	s = strings.TrimSpace(s)
-	if len(s) > 60 {
-		i := 57
+	if len(s) > 48 {
+		i := 45
 		for i > 0 && s[i]&0xC0 == 0x80 {
 			i--
 		}
@@ -108,7 +106,7 @@ func firstLine(text string, r source.Range) string {
 
 func foldingRange(_ context.Context, _ *server, snap *snapshot, _ *protocol.FoldingRangeParams) (any, error) {
 	an := snap.analysis()
-	m := snap.m
+	m := snap.m.cursor()
 	folds := []protocol.FoldingRange{}
 	add := func(r source.Range, kind protocol.FoldingRangeKind) {
 		start, end := m.Position(int(r.Start)), m.Position(int(r.End))

@@ -123,7 +123,8 @@ func semanticTokens(ctx context.Context, _ *server, snap *snapshot, _ *protocol.
 // encodeTokens encodes tokens, sorted and not overlapping, as the protocol's
 // relative integers, one token per line piece (clients need not support
 // tokens that span lines).
-func encodeTokens(m *Mapper, toks []token) []uint32 {
+func encodeTokens(mapper *Mapper, toks []token) []uint32 {
+	m := mapper.cursor()
 	data := make([]uint32, 0, 5*len(toks))
 	var prevLine, prevChar uint32
 	last := source.Pos(0)
@@ -140,7 +141,7 @@ func encodeTokens(m *Mapper, toks []token) []uint32 {
 		data = append(data, dl, dc, e.Character-p.Character, uint32(t.typ), t.mods)
 		prevLine, prevChar = p.Line, p.Character
 	}
-	text := m.Text()
+	text := mapper.Text()
 	for _, t := range toks {
 		if t.r.Start < last {
 			continue // overlaps the previous token

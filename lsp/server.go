@@ -77,9 +77,10 @@ type clientCaps struct {
 }
 
 // Serve serves one client over rwc until the client sends exit, the
-// connection closes or ctx is done, then closes rwc, cancels the requests
-// in flight, waits for them and for pending diagnostics, and returns. It returns nil after shutdown and exit, ErrNoShutdown when the
-// client left without shutting down, or ctx's error.
+// connection closes or ctx is done. Then it closes rwc, cancels the requests
+// in flight and waits for them and for pending diagnostics. It returns nil
+// after shutdown and exit, ErrNoShutdown when the client left without
+// shutting down, or ctx's error.
 func Serve(ctx context.Context, rwc io.ReadWriteCloser, opts Options) error {
 	s := newServer(rwc, opts)
 	return s.serve(ctx)
