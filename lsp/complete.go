@@ -22,6 +22,7 @@ import (
 const (
 	maxPathItems    = 500
 	maxArchiveDepth = 4
+	maxArchiveWalk  = 5000 // directory entries looked at in search of archives
 )
 
 // completer holds what one completion request works with.
@@ -292,8 +293,12 @@ func (c *completer) contextPaths(start int, typed string) {
 func (c *completer) archives(from int, quote string) {
 	root := contextDir(c.snap.uri)
 	var found []string
+	seen := 0
 	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || c.ctx.Err() != nil || len(found) >= maxPathItems {
+		if seen++; seen > maxArchiveWalk || c.ctx.Err() != nil || len(found) >= maxPathItems {
+			return filepath.SkipAll
+		}
+		if err != nil {
 			return filepath.SkipDir
 		}
 		rel, _ := filepath.Rel(root, p)
