@@ -224,4 +224,3 @@ func TestUnpackChownPrivileged(t *testing.T) {
 		t.Errorf("warnings: %q", warnings)
 	}
 }
-

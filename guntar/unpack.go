@@ -477,7 +477,6 @@ func timespecs(hdr *tar.Header) [2]unix.Timespec {
 	return [2]unix.Timespec{unix.NsecToTimespec(atime.UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
 }
 
-
 func depth(rel string) int {
 	if rel == "" {
 		return -1
