@@ -112,7 +112,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-var archiveEntry = regexp.MustCompile(`^(oci-layout|index\.json|manifest\.json|repositories|blobs(/.*)?|[0-9a-f]{64}(/.*|\.json)?)$`)
+var archiveEntry = regexp.MustCompile(`^(oci-layout|index\.json|manifest\.json|repositories|blobs(/.*)?|[0-9a-f]{64}(/.*|\.[a-z]+)?)$`)
 
 // isImageArchive tells an image archive (OCI or docker) from a root
 // filesystem by the names of its first entries.
@@ -459,7 +459,9 @@ func (b *Batch) importDocker(manifest digest.Digest, resolve func(string) (diges
 			names = []string{opts.Name}
 		case len(e.RepoTags) > 0:
 			for _, t := range e.RepoTags {
-				n, err := NormalizeName(strings.TrimPrefix(t, "docker.io/library/"))
+				// Docker Hub's prefixes, as docker itself shows names.
+				t = strings.TrimPrefix(strings.TrimPrefix(t, "docker.io/library/"), "docker.io/")
+				n, err := NormalizeName(t)
 				if err != nil {
 					return nil, fmt.Errorf("manifest.json: %w", err)
 				}

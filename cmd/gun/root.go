@@ -69,6 +69,12 @@ func newRootCmd() *cobra.Command {
 	})
 	root.AddCommand(
 		newVersionCmd(),
+		newImportCmd(g),
+		newSaveCmd(g),
+		newImagesCmd(g),
+		newRmiCmd(g),
+		newInspectCmd(g),
+		newPruneCmd(g),
 	)
 	return root
 }
