@@ -3,6 +3,7 @@
 //
 //	probe escape MARKER   try to reach the host file MARKER (an absolute host path)
 //	probe drop UID GID FILE   drop to UID:GID as apt does for _apt, then create FILE
+//	probe forks N   start N sleeping children, print how many could be started
 package main
 
 import (
@@ -26,6 +27,9 @@ func main() {
 		uid, _ := strconv.Atoi(os.Args[2])
 		gid, _ := strconv.Atoi(os.Args[3])
 		drop(uid, gid, os.Args[4])
+	case "forks":
+		n, _ := strconv.Atoi(os.Args[2])
+		forks(n)
 	}
 }
 
@@ -88,4 +92,17 @@ func drop(uid, gid int, file string) {
 		os.Exit(1)
 	}
 	fmt.Printf("uid=%d gid=%d wrote %s\n", os.Getuid(), os.Getgid(), filepath.Base(file))
+}
+
+// forks is a bounded fork bomb: it starts n children that sleep and counts
+// the ones the kernel allowed.
+func forks(n int) {
+	started := 0
+	for i := 0; i < n; i++ {
+		_, err := syscall.ForkExec("/bin/sleep", []string{"sleep", "5"}, &syscall.ProcAttr{})
+		if err == nil {
+			started++
+		}
+	}
+	fmt.Println(started)
 }
