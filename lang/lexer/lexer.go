@@ -58,6 +58,9 @@ func (k Kind) String() string {
 type Token struct {
 	Kind Kind
 	NL   bool
+	// Plain marks a String that is terminated and has no backslash and no
+	// '$': its value is exactly the text between the quotes.
+	Plain bool
 	source.Range
 }
 
@@ -127,7 +130,7 @@ func (l *Lexer) Next() Token {
 		}
 		tok.Kind = Word
 	case c == '"':
-		l.scanString()
+		tok.Plain = l.scanString()
 		tok.Kind = String
 	case c == '[':
 		l.off++
@@ -293,8 +296,9 @@ func (l *Lexer) illegalLen() int {
 // decoded later (see the parser); here a backslash only protects the next
 // byte. A string ends at its closing quote or, unterminated, at the end of
 // the line.
-func (l *Lexer) scanString() {
+func (l *Lexer) scanString() (plain bool) {
 	start := l.off
+	plain = true
 	l.off++ // opening quote
 	for l.off < len(l.src) {
 		// Skip plain bytes fast; stop at anything that needs a look.
@@ -308,11 +312,15 @@ func (l *Lexer) scanString() {
 		switch {
 		case c == '"':
 			l.off++
-			return
+			return plain
 		case c == '\n':
 			l.unterminated(start)
-			return
+			return false
+		case c == '$':
+			plain = false
+			l.off++
 		case c == '\\':
+			plain = false
 			if l.off+1 < len(l.src) && l.src[l.off+1] != '\n' && l.src[l.off+1] != 0 && l.src[l.off+1] < utf8.RuneSelf {
 				l.off += 2
 			} else {
@@ -332,12 +340,13 @@ func (l *Lexer) scanString() {
 		}
 	}
 	l.unterminated(start)
+	return false
 }
 
 // stringStop marks the bytes scanString must look at: the quote, the
-// backslash, newline, NUL and every non-ASCII byte.
+// backslash, '$', newline, NUL and every non-ASCII byte.
 var stringStop = func() (t [256]bool) {
-	for _, c := range []byte{'"', '\\', '\n', 0} {
+	for _, c := range []byte{'"', '\\', '$', '\n', 0} {
 		t[c] = true
 	}
 	for c := utf8.RuneSelf; c < 256; c++ {

@@ -17,11 +17,9 @@ import (
 func (p *parser) decodeString(t lexer.Token) *ast.String {
 	start, end := int(t.Start)+1, int(t.End)
 	body := p.src[start:end]
-	// Fast path: no escapes and no references before the closing quote.
-	if i := bytes.IndexAny(body, "\\$\""); i < 0 || body[i] == '"' {
-		if i >= 0 {
-			end = start + i
-		}
+	// Fast path: the lexer saw no escapes and no references.
+	if t.Plain {
+		end--
 		pl := p.plains.new()
 		pl.s.Range = t.Range
 		if end > start {
@@ -53,11 +51,9 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 	}
 	for i := start; i < end; {
 		// Copy a run of plain bytes at once.
-		j := bytes.IndexAny(p.src[i:end], "\\$\"")
-		if j < 0 {
-			j = end
-		} else {
-			j += i
+		j := i
+		for j < end && !decodeStop[p.src[j]] {
+			j++
 		}
 		if escaped {
 			buf = append(buf, p.src[i:j]...)
@@ -112,6 +108,9 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 	flush(end)
 	return s
 }
+
+// decodeStop marks the bytes decodeString must look at.
+var decodeStop = [256]bool{'\\': true, '$': true, '"': true}
 
 // scanRef reads a reference at src[i] == '$' (bounded by end). It returns the
 // reference, or nil for a '$' that is literal text, and the bytes consumed.
