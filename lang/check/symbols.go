@@ -15,6 +15,7 @@ const (
 	EnvSymbol                         // an Env
 )
 
+// String returns "stage", "Arg" or "Env".
 func (k SymbolKind) String() string {
 	switch k {
 	case StageSymbol:

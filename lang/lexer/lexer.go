@@ -46,6 +46,7 @@ var kindNames = [...]string{
 	Comment: "comment",
 }
 
+// String describes the kind for error messages, e.g. "string".
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
