@@ -1,8 +1,6 @@
 package check
 
 import (
-	"slices"
-
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/source"
 )
@@ -17,6 +15,7 @@ const (
 	EnvSymbol                         // an Env
 )
 
+// String returns "stage", "Arg" or "Env".
 func (k SymbolKind) String() string {
 	switch k {
 	case StageSymbol:
@@ -68,29 +67,22 @@ type Info struct {
 	Symbols []*Symbol             // in order of definition
 	Globals []*Symbol             // Args before the first Using
 	Stages  []*StageInfo          // one per File.Stages entry
-	uses    []use                 // every resolved reference, by position
 	byName  map[string]*StageInfo // named stages
 }
 
 // Lookup returns the symbol a *ast.VarRef or stage *ast.Ident refers to, or
 // nil when it refers to nothing known.
 func (in *Info) Lookup(n ast.Node) *Symbol {
-	pos := n.Span().Start
-	i, _ := slices.BinarySearchFunc(in.uses, pos, func(u use, p source.Pos) int { return int(u.pos - p) })
-	for ; i < len(in.uses) && in.uses[i].pos == pos; i++ {
-		if in.uses[i].node == n {
-			return in.uses[i].sym
+	// A scan of the references: cheaper overall than indexing every
+	// reference while checking, for one lookup per editor request.
+	for _, s := range in.Symbols {
+		for _, r := range s.Refs {
+			if r.Node == n {
+				return s
+			}
 		}
 	}
 	return nil
-}
-
-// use is a resolved reference: a slice sorted by position is much cheaper to
-// build than a map, and Lookup is rare.
-type use struct {
-	pos  source.Pos
-	node ast.Node
-	sym  *Symbol
 }
 
 // SymbolAt returns the symbol whose definition name or one of whose

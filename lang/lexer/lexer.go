@@ -46,6 +46,7 @@ var kindNames = [...]string{
 	Comment: "comment",
 }
 
+// String describes the kind for error messages, e.g. "string".
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -58,6 +59,9 @@ func (k Kind) String() string {
 type Token struct {
 	Kind Kind
 	NL   bool
+	// Plain marks a String that is terminated and has no backslash and no
+	// '$': its value is exactly the text between the quotes.
+	Plain bool
 	source.Range
 }
 
@@ -127,7 +131,7 @@ func (l *Lexer) Next() Token {
 		}
 		tok.Kind = Word
 	case c == '"':
-		l.scanString()
+		tok.Plain = l.scanString()
 		tok.Kind = String
 	case c == '[':
 		l.off++
@@ -293,19 +297,31 @@ func (l *Lexer) illegalLen() int {
 // decoded later (see the parser); here a backslash only protects the next
 // byte. A string ends at its closing quote or, unterminated, at the end of
 // the line.
-func (l *Lexer) scanString() {
+func (l *Lexer) scanString() (plain bool) {
 	start := l.off
+	plain = true
 	l.off++ // opening quote
 	for l.off < len(l.src) {
+		// Skip plain bytes fast; stop at anything that needs a look.
+		for l.off < len(l.src) && !stringStop[l.src[l.off]] {
+			l.off++
+		}
+		if l.off >= len(l.src) {
+			break
+		}
 		c := l.src[l.off]
 		switch {
 		case c == '"':
 			l.off++
-			return
+			return plain
 		case c == '\n':
 			l.unterminated(start)
-			return
+			return false
+		case c == '$':
+			plain = false
+			l.off++
 		case c == '\\':
+			plain = false
 			if l.off+1 < len(l.src) && l.src[l.off+1] != '\n' && l.src[l.off+1] != 0 && l.src[l.off+1] < utf8.RuneSelf {
 				l.off += 2
 			} else {
@@ -325,7 +341,20 @@ func (l *Lexer) scanString() {
 		}
 	}
 	l.unterminated(start)
+	return false
 }
+
+// stringStop marks the bytes scanString must look at: the quote, the
+// backslash, '$', newline, NUL and every non-ASCII byte.
+var stringStop = func() (t [256]bool) {
+	for _, c := range []byte{'"', '\\', '$', '\n', 0} {
+		t[c] = true
+	}
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] = true
+	}
+	return t
+}()
 
 func (l *Lexer) unterminated(start int) {
 	end := l.off

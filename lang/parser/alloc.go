@@ -20,23 +20,25 @@ func (s *slab[T]) new() *T {
 	return p
 }
 
+// plain is a string without escapes or references: the String, its one
+// Text and its Parts slice in one allocation.
+type plain struct {
+	s     ast.String
+	t     ast.Text
+	parts [1]ast.Part
+}
+
 // nodes are the parser's allocators for the most frequent nodes.
 type nodes struct {
+	plains  slab[plain]
 	strings slab[ast.String]
 	texts   slab[ast.Text]
 	idents  slab[ast.Ident]
 	refs    slab[ast.VarRef]
 	execs   slab[ast.Exec]
-	parts   []ast.Part // backing store for one-part strings
-}
-
-// onePart returns a slice holding only part, with no room to grow in place.
-func (n *nodes) onePart(part ast.Part) []ast.Part {
-	if len(n.parts) == 0 {
-		n.parts = make([]ast.Part, 256)
-	}
-	s := n.parts[:1:1]
-	n.parts = n.parts[1:]
-	s[0] = part
-	return s
+	copies  slab[ast.Copy]
+	options slab[ast.Option]
+	envs    slab[ast.Env]
+	args    slab[ast.Arg]
+	lists   slab[ast.List]
 }

@@ -220,14 +220,16 @@ func (p *parser) parseInstr() ast.Instr {
 	case "Copy":
 		in = p.parseCopy(r, kw)
 	case "Env":
-		n := &ast.Env{Range: r, Kw: kw}
+		n := p.envs.new()
+		n.Range, n.Kw = r, kw
 		n.Name = p.parseName("Env", "a variable name", `Env NAME "value"`)
 		if n.Name != nil {
 			n.Value = p.parseString("Env", "a quoted value", `Env NAME "value"`)
 		}
 		in = n
 	case "Arg":
-		n := &ast.Arg{Range: r, Kw: kw}
+		n := p.args.new()
+		n.Range, n.Kw = r, kw
 		n.Name = p.parseName("Arg", "a variable name", `Arg NAME ["default"]`)
 		if n.Name != nil && !p.atEnd() {
 			n.Default = p.parseString("Arg", "a quoted default value", `Arg NAME ["default"]`)
@@ -399,7 +401,8 @@ func (p *parser) parseCommand(instr string) ast.Expr {
 // not end the instruction; a word at the start of a line does (the list was
 // not closed).
 func (p *parser) parseList() *ast.List {
-	l := &ast.List{Range: p.tok.Range, Elems: make([]*ast.String, 0, 4)}
+	l := p.lists.new()
+	l.Range, l.Elems = p.tok.Range, make([]*ast.String, 0, 4)
 	p.next() // [
 	needComma := false
 	for {
@@ -436,7 +439,8 @@ func (p *parser) parseList() *ast.List {
 }
 
 func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
-	n := &ast.Copy{Range: r, Kw: kw}
+	n := p.copies.new()
+	n.Range, n.Kw = r, kw
 	// Options come first, in any order.
 	for !p.atEnd() && p.tok.Kind == lexer.Word {
 		var slot **ast.Option
@@ -462,7 +466,8 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 			p.skipLine()
 			return n
 		}
-		o := &ast.Option{Range: p.tok.Range, Kw: ast.Kw{Name: name, Range: p.tok.Range}}
+		o := p.options.new()
+		o.Range, o.Kw = p.tok.Range, ast.Kw{Name: name, Range: p.tok.Range}
 		if *slot != nil {
 			p.errorf(p.tok.Range, diag.SyntaxError, "%s given twice in Copy", name)
 		}
