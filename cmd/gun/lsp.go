@@ -19,7 +19,7 @@ func newLspCmd() *cobra.Command {
 		Long: "gun lsp is a language server for Gunfiles. It speaks the Language Server Protocol on\n" +
 			"standard input and output: diagnostics, completion, hover, go to definition, references,\n" +
 			"rename, formatting, symbols, folding, semantic tokens, links and quick fixes.\n" +
-			"See docs/editors.md for editor setup. Logs (with -v) go to standard error.",
+			"See docs/editors.md for editor setup. Logs (with --verbose) go to standard error.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			err := lsp.Serve(cmd.Context(), stdioConn{os.Stdin, os.Stdout}, lsp.Options{
