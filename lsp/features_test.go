@@ -353,7 +353,8 @@ func TestSnippet(t *testing.T) {
 	}
 }
 
-const navDoc = `Arg ⟨argdef⟩VERSION "3.14"
+const navDoc = `# The Alpine release.
+Arg ⟨argdef⟩VERSION "3.14"
 Using "alpine-${⟨argref⟩VERSION}.tar" As ⟨stagedef⟩build
 Env ⟨envdef⟩GOPATH "/go"
 Exec "echo ${GOPATH}"
@@ -369,9 +370,9 @@ func TestHover(t *testing.T) {
 		mark string
 		want []string // substrings
 	}{
-		{"argref", []string{"Arg `VERSION`", "default `\"3.14\"`", "line 1"}},
+		{"argref", []string{"Arg `VERSION`", "default `\"3.14\"`", "line 2", "The Alpine release."}},
 		{"argdef", []string{"Arg `VERSION`"}},
-		{"stageref", []string{"stage `build`", "based on `\"alpine-${VERSION}.tar\"`", "line 2"}},
+		{"stageref", []string{"stage `build`", "based on `\"alpine-${VERSION}.tar\"`", "line 3"}},
 		{"stageref2", []string{"stage `build`"}},
 		{"envdef", []string{"Env `GOPATH` = `\"/go\"`"}},
 		{"kw", []string{"Exec \"<shell command>\"", "Runs a command"}},
@@ -393,7 +394,7 @@ func TestHover(t *testing.T) {
 	}
 	// Nothing to say about a string; null, not an error.
 	var raw any = "unset"
-	params := &protocol.HoverParams{TextDocumentPositionParams: protocol.TextDocumentPositionParams{TextDocument: d.id(), Position: pos(3, 8)}}
+	params := &protocol.HoverParams{TextDocumentPositionParams: protocol.TextDocumentPositionParams{TextDocument: d.id(), Position: pos(4, 8)}}
 	if err := s.call(protocol.MethodTextDocumentHover, params, &raw); err != nil || raw != "unset" && raw != nil {
 		t.Errorf("hover in a string: %v, %v", raw, err)
 	}

@@ -125,6 +125,20 @@ func hover(_ context.Context, s *server, snap *snapshot, p *protocol.HoverParams
 	return &protocol.Hover{Contents: protocol.MarkupContent{Kind: kind, Value: text}, Range: &rng}, nil
 }
 
+// comments returns the text of the comments attached to a definition: the
+// lines above it and the one at its end.
+func comments(f *ast.File, n ast.Node) string {
+	var lines []string
+	cs := f.Doc(n)
+	if c := f.LineComment(n); c != nil {
+		cs = append(cs[:len(cs):len(cs)], c)
+	}
+	for _, c := range cs {
+		lines = append(lines, strings.TrimSpace(strings.TrimPrefix(c.Text, "#")))
+	}
+	return strings.Join(lines, "\n")
+}
+
 // keywordDoc documents the instruction or option keyword at pos.
 func keywordDoc(f *ast.File, pos source.Pos) (string, source.Range) {
 	path := ast.Path(f, pos)
@@ -203,6 +217,9 @@ func symbolDoc(an *analysis, text string, sym *check.Symbol, at source.Range) st
 		}
 	}
 	fmt.Fprintf(&b, "\n\nDefined on line %d: `%s`", line, def)
+	if doc := comments(an.file, sym.Def); doc != "" {
+		b.WriteString("\n\n" + doc)
+	}
 	for _, r := range sym.Refs {
 		if r.Range == at && !r.Expanded {
 			b.WriteString("\n\nExpanded by the shell when the command runs, not by gun.")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +23,7 @@ func newLspCmd() *cobra.Command {
 			"See docs/editors.md for editor setup. Logs (with --verbose) go to standard error.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			err := lsp.Serve(cmd.Context(), stdioConn{os.Stdin, os.Stdout}, lsp.Options{
+			err := lsp.Serve(cmd.Context(), &stdioConn{ReadCloser: os.Stdin, w: os.Stdout}, lsp.Options{
 				Logger:  slog.Default(),
 				Version: buildVersion(),
 			})
@@ -37,18 +38,18 @@ func newLspCmd() *cobra.Command {
 	return cmd
 }
 
-// stdioConn is the server's end of standard input and output.
+// stdioConn is the server's end of standard input and output. Closing it
+// twice (the server, and jsonrpc2 when a read fails) is harmless.
 type stdioConn struct {
 	io.ReadCloser
-	w io.WriteCloser
+	w    io.WriteCloser
+	once sync.Once
+	err  error
 }
 
-func (c stdioConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+func (c *stdioConn) Write(p []byte) (int, error) { return c.w.Write(p) }
 
-func (c stdioConn) Close() error {
-	rerr := c.ReadCloser.Close()
-	if werr := c.w.Close(); werr != nil {
-		return werr
-	}
-	return rerr
+func (c *stdioConn) Close() error {
+	c.once.Do(func() { c.err = errors.Join(c.ReadCloser.Close(), c.w.Close()) })
+	return c.err
 }

@@ -6,6 +6,7 @@ package lsptest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -229,22 +230,25 @@ func Start(name string, args []string, stderr io.Writer) (*Process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	return &Process{Client: New(pipeConn{out, in}), Cmd: cmd}, nil
+	return &Process{Client: New(&pipeConn{ReadCloser: out, w: in}), Cmd: cmd}, nil
 }
 
-// pipeConn joins a process's stdout and stdin into one stream.
+// pipeConn joins a process's stdout and stdin into one stream. Closing it
+// more than once (the client, and jsonrpc2 when a read fails) is harmless.
 type pipeConn struct {
 	io.ReadCloser
-	w io.WriteCloser
+	w    io.WriteCloser
+	once sync.Once
+	err  error
 }
 
-func (p pipeConn) Write(b []byte) (int, error) { return p.w.Write(b) }
+func (p *pipeConn) Write(b []byte) (int, error) { return p.w.Write(b) }
 
-func (p pipeConn) Close() error {
-	werr := p.w.Close()
-	rerr := p.ReadCloser.Close()
-	if werr != nil {
-		return werr
-	}
-	return rerr
+func (p *pipeConn) Close() error {
+	p.once.Do(func() {
+		werr := p.w.Close()
+		rerr := p.ReadCloser.Close()
+		p.err = errors.Join(werr, rerr)
+	})
+	return p.err
 }
