@@ -150,3 +150,22 @@ func BenchmarkDocumentSymbolsServer(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 	}
 }
+
+// BenchmarkOpen opens the 5,000-line file under a new name each time and
+// waits for its diagnostics.
+func BenchmarkOpen(b *testing.B) {
+	c, _, done := benchSession(b)
+	defer done()
+	text := benchGunfile(5000)
+	n := 0
+	for b.Loop() {
+		n++
+		doc := protocol.DocumentURI(fmt.Sprintf("file:///bench/%d/Gunfile", n))
+		if err := c.Open(b.Context(), doc, "gunfile", 1, text); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.WaitVersion(b.Context(), doc, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -29,7 +29,7 @@ var ErrNoShutdown = errors.New("client exited without a shutdown request")
 
 // DefaultDebounce is how long the server waits after a change before it
 // publishes diagnostics, so that a burst of edits is analysed once.
-const DefaultDebounce = 15 * time.Millisecond
+const DefaultDebounce = 10 * time.Millisecond
 
 // Options configure Serve.
 type Options struct {
