@@ -150,6 +150,11 @@ func TestNeovim(t *testing.T) {
 			Code      string
 			Message   string
 		} `json:"diagnostics"`
+		Edited []struct {
+			Line, Col int
+			Code      string
+			Message   string
+		} `json:"edited"`
 		Completion []string `json:"completion"`
 		Hover      string   `json:"hover"`
 		Formatted  string   `json:"formatted"`
@@ -174,5 +179,20 @@ func TestNeovim(t *testing.T) {
 	}
 	if diff := cmp.Diff(string(want), got.Formatted); diff != "" {
 		t.Errorf("buffer formatted in neovim differs from gun fmt (-want +got):\n%s", diff)
+	}
+	// After typing `Label "é𝄞" "${ALSO}"` on a new last line: the reference
+	// starts at byte column 17 (UTF-16 column 14, which the server sends).
+	lastLine := strings.Count(string(want), "\n") + 1
+	found := false
+	for _, d := range got.Edited {
+		if d.Code == "G102" && strings.Contains(d.Message, "ALSO") {
+			found = true
+			if d.Line != lastLine || d.Col != 17 {
+				t.Errorf("diagnostic after the edit at %d:%d, want %d:17", d.Line, d.Col, lastLine)
+			}
+		}
+	}
+	if !found || len(got.Edited) != 2 {
+		t.Errorf("diagnostics after the edit: %+v", got.Edited)
 	}
 }
