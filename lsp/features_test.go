@@ -579,7 +579,7 @@ Main [
 
 func TestSemanticTokens(t *testing.T) {
 	s := newSession(t)
-	d := s.open("Gunfile", "# é\nArg V \"𝄞\"\nUsing \"a-${V}.tar\" As b\nExec <<EOF\n    x\n    EOF\n")
+	d := s.open("Gunfile", "# é\nArg V \"𝄞\"\nUsing \"a-${V}.tar\" As b\nExec <<EOF\n    x\n    EOF\nBogus \"y\"\n")
 	var toks protocol.SemanticTokens
 	if err := s.call(protocol.MethodSemanticTokensFull, &protocol.SemanticTokensParams{TextDocument: d.id()}, &toks); err != nil {
 		t.Fatal(err)

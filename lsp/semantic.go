@@ -65,6 +65,8 @@ func semanticTokens(ctx context.Context, _ *server, snap *snapshot, _ *protocol.
 	}
 	ast.Inspect(an.file, func(n ast.Node) bool {
 		switch n := n.(type) {
+		case *ast.BadInstr:
+			return false // not a keyword; the diagnostics say what it is
 		case ast.Instr:
 			_, r := n.Keyword()
 			add(r, tokKeyword, 0)
