@@ -29,10 +29,22 @@ func Check(f *ast.File) []diag.Diagnostic {
 // Resolve builds f's symbol table and returns it with f's semantic
 // diagnostics, in source order.
 func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
-	c := &checker{info: &Info{File: f, byName: make(map[string]*StageInfo)}}
+	c := &checker{
+		info:   &Info{File: f, byName: make(map[string]*StageInfo)},
+		ownIdx: make(map[string]*Symbol),
+	}
 	c.file(f)
 	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
 	return c.info, c.diags
+}
+
+// maxSuggestions caps the "did you mean" searches of one file.
+const maxSuggestions = 100
+
+// suggest reports whether another "did you mean" search is allowed.
+func (c *checker) suggest() bool {
+	c.suggestions++
+	return c.suggestions <= maxSuggestions
 }
 
 type checker struct {
@@ -41,11 +53,14 @@ type checker struct {
 	diags   []diag.Diagnostic
 
 	// The scope of the stage being checked.
-	stage     int
-	own       []*Symbol // Args and Envs defined in this stage so far
-	inherited []*Symbol // Envs of the stages this one is based on
-	// envs[i] are all Env definitions visible at the end of stage i.
-	envs [][]*Symbol
+	stage   int
+	own     []*Symbol          // Args and Envs defined in this stage so far
+	ownIdx  map[string]*Symbol // the latest of own by name
+	globals map[string]*Symbol // the latest global Arg by name
+	// suggestions counts "did you mean" searches, which are capped: on a
+	// file with thousands of undefined names they would cost more than
+	// they help.
+	suggestions int
 	// absWorkdir[i] says that stage i has set an absolute Workdir.
 	absWorkdir []bool
 }
@@ -77,6 +92,7 @@ func (c *checker) file(f *ast.File) {
 		}
 	}
 	c.info.Globals = c.own
+	c.globals, c.ownIdx = c.ownIdx, make(map[string]*Symbol)
 	c.own = nil
 
 	// Declare every stage name first, so that a reference to a later stage
@@ -105,7 +121,7 @@ func (c *checker) file(f *ast.File) {
 		c.info.Symbols = append(c.info.Symbols, si.Symbol)
 	}
 
-	c.envs = make([][]*Symbol, len(f.Stages))
+	c.info.envs = make([][]*Symbol, len(f.Stages))
 	c.absWorkdir = make([]bool, len(f.Stages))
 	for i, st := range f.Stages {
 		c.stageBody(i, st)
@@ -129,7 +145,7 @@ func validStageName(s string) bool {
 func (c *checker) stageBody(i int, st *ast.Stage) {
 	c.stage = i
 	c.own = nil
-	c.inherited = nil
+	clear(c.ownIdx)
 	si := c.info.Stages[i]
 	var mainSeen *ast.Main
 
@@ -141,12 +157,10 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 		if b.Name != "scratch" {
 			if base := c.stageRef(b, "Using"); base != nil {
 				si.Base = base
-				c.inherited = c.envs[base.Stage]
 				c.absWorkdir[i] = c.absWorkdir[base.Stage]
 			}
 		}
 	}
-	si.Inherited = c.inherited
 
 	for _, in := range st.Body {
 		switch in := in.(type) {
@@ -195,13 +209,13 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 			}
 		}
 	}
-	env := append([]*Symbol(nil), c.inherited...)
+	var env []*Symbol
 	for _, s := range c.own {
 		if s.Kind == EnvSymbol {
 			env = append(env, s)
 		}
 	}
-	c.envs[i] = env
+	c.info.envs[i] = env
 }
 
 func startsWithRef(s *ast.String) bool {
@@ -218,6 +232,9 @@ func (c *checker) stageRef(id *ast.Ident, where string) *Symbol {
 	st := c.info.StageNamed(id.Name)
 	if st == nil {
 		d := c.errorf(diag.UndefinedStage, id.Range, "%s names undefined stage %q", where, id.Name)
+		if !c.suggest() {
+			return nil
+		}
 		var names []string
 		for _, s := range c.info.Stages[:c.stage] {
 			if s.Symbol != nil {
@@ -271,21 +288,35 @@ func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {
 	s := c.symbols.new()
 	*s = Symbol{Kind: kind, Name: name.Name, Def: def, NameRange: name.Range, Stage: c.stage}
 	c.own = append(c.own, s)
+	c.ownIdx[s.Name] = s
 	c.info.Symbols = append(c.info.Symbols, s)
 }
 
 // lookup resolves a variable name in the current scope: the stage's own
-// definitions (latest first), then inherited Envs, then global Args.
+// definitions (latest first), then the Envs of the stages it is based on,
+// nearest first, then global Args. A Using base sees only global Args.
 func (c *checker) lookup(name string, globalOnly bool) *Symbol {
-	scopes := [][]*Symbol{c.own, c.inherited, c.info.Globals}
-	if globalOnly {
-		scopes = [][]*Symbol{c.own, c.info.Globals}
+	if s := c.ownIdx[name]; s != nil {
+		return s
 	}
-	for _, sc := range scopes {
-		for i := len(sc) - 1; i >= 0; i-- {
-			if sc[i].Name == name {
-				return sc[i]
+	// The Envs of base stages are found by walking the chain of bases
+	// (Info.envs holds each stage's own), not copied from stage to stage,
+	// which keeps a long chain of stages linear in memory.
+	if !globalOnly && c.stage >= 0 {
+		for b := c.info.Stages[c.stage].Base; b != nil; b = c.info.Stages[b.Stage].Base {
+			if s := latest(c.info.envs[b.Stage], name); s != nil {
+				return s
 			}
+		}
+	}
+	return c.globals[name]
+}
+
+// latest returns the last symbol named name in syms.
+func latest(syms []*Symbol, name string) *Symbol {
+	for i := len(syms) - 1; i >= 0; i-- {
+		if syms[i].Name == name {
+			return syms[i]
 		}
 	}
 	return nil
@@ -294,14 +325,16 @@ func (c *checker) lookup(name string, globalOnly bool) *Symbol {
 // visibleNames lists the names lookup can find, for suggestions.
 func (c *checker) visibleNames(globalOnly bool) []string {
 	var names []string
-	scopes := [][]*Symbol{c.own, c.inherited, c.info.Globals}
-	if globalOnly {
-		scopes = [][]*Symbol{c.own, c.info.Globals}
+	for _, s := range c.own {
+		names = append(names, s.Name)
 	}
-	for _, sc := range scopes {
-		for _, s := range sc {
+	if !globalOnly && c.stage >= 0 {
+		for _, s := range c.info.Inherited(c.stage) {
 			names = append(names, s.Name)
 		}
+	}
+	for _, s := range c.info.Globals {
+		names = append(names, s.Name)
 	}
 	return names
 }
@@ -315,6 +348,9 @@ func (c *checker) expanded(s *ast.String, globalOnly bool) {
 			d := c.errorf(diag.UndefinedVariable, r.Range, "undefined variable %s: gun expands only names defined earlier with Arg or Env (write \\$ for a literal '$')", r.Name)
 			if globalOnly {
 				d.Message = fmt.Sprintf("undefined variable %s: a Using base can only use Args defined before the first Using", r.Name)
+			}
+			if !c.suggest() {
+				continue
 			}
 			if sug := spec.Suggest(r.Name, c.visibleNames(globalOnly)); sug != "" {
 				d.Message += fmt.Sprintf("; did you mean %s?", sug)

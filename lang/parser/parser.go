@@ -187,7 +187,9 @@ func (p *parser) parseInstr() ast.Instr {
 				Message:  fmt.Sprintf("unknown instruction %q", truncate(word)),
 				Range:    start.Range,
 			}
-			if s, ok := spec.Dockerfile[strings.ToLower(word)]; ok {
+			if p.nerrors >= MaxErrors {
+				// Not reported anyway: skip the search for a suggestion.
+			} else if s, ok := spec.Dockerfile[strings.ToLower(word)]; ok {
 				d.Message += fmt.Sprintf("; gun writes this %s", s)
 				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: start.Range, NewText: s}}}}
 			} else if s := spec.Suggest(word, spec.Names()); s != "" {
