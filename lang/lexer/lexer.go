@@ -226,6 +226,8 @@ func (l *Lexer) scanIllegal() {
 		msg = "backslash outside a string; a line continuation must end its line"
 	case c == '<':
 		msg = "unexpected character '<'; a script block starts with <<DELIMITER"
+	case c == '=':
+		msg = "unexpected character '='; values follow names after a space, as in Env NAME \"value\""
 	case c < utf8.RuneSelf:
 		msg = fmt.Sprintf("unexpected character %q", rune(c))
 	default:
