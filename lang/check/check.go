@@ -61,6 +61,7 @@ type checker struct {
 	// file with thousands of undefined names they would cost more than
 	// they help.
 	suggestions int
+	refs        []pendingRef // every reference, until distributeRefs
 	// absWorkdir[i] says that stage i has set an absolute Workdir.
 	absWorkdir []bool
 }
@@ -126,6 +127,7 @@ func (c *checker) file(f *ast.File) {
 	for i, st := range f.Stages {
 		c.stageBody(i, st)
 	}
+	c.distributeRefs()
 	c.unusedArgs()
 }
 
@@ -248,7 +250,7 @@ func (c *checker) stageRef(id *ast.Ident, where string) *Symbol {
 		return nil
 	}
 	sym := st.Symbol
-	sym.Refs = append(sym.Refs, Ref{Node: id, Range: id.Range, Expanded: true})
+	c.addRef(sym, id, true)
 	switch {
 	case sym.Stage == c.stage:
 		c.errorf(diag.SelfReference, id.Range, "stage %q cannot %s itself", id.Name, map[string]string{"Using": "be based on", "Copy From": "copy from"}[where])
@@ -363,7 +365,40 @@ func (c *checker) expanded(s *ast.String, globalOnly bool) {
 }
 
 func (c *checker) use(sym *Symbol, r *ast.VarRef, expanded bool) {
-	sym.Refs = append(sym.Refs, Ref{Node: r, Range: r.NameRange, Expanded: expanded})
+	c.addRef(sym, r, expanded)
+}
+
+// addRef records a reference. References are collected in one slice and
+// handed out to their symbols at the end (distributeRefs): two allocations
+// in all instead of a growing slice per symbol.
+func (c *checker) addRef(sym *Symbol, n ast.Node, expanded bool) {
+	c.refs = append(c.refs, pendingRef{sym, n, expanded})
+	sym.nrefs++
+}
+
+type pendingRef struct {
+	sym      *Symbol
+	node     ast.Node // *ast.VarRef or *ast.Ident
+	expanded bool
+}
+
+// distributeRefs sets every symbol's Refs from the collected references,
+// keeping their order.
+func (c *checker) distributeRefs() {
+	backing := make([]Ref, len(c.refs))
+	off := 0
+	for _, s := range c.info.Symbols {
+		s.Refs = backing[off : off : off+s.nrefs]
+		off += s.nrefs
+	}
+	for _, p := range c.refs {
+		r := Ref{Node: p.node, Range: p.node.Span(), Expanded: p.expanded}
+		if v, ok := p.node.(*ast.VarRef); ok {
+			r.Range = v.NameRange
+		}
+		p.sym.Refs = append(p.sym.Refs, r)
+	}
+	c.refs = nil
 }
 
 // command checks the command of Exec or Main. The shell expands its

@@ -38,6 +38,7 @@ type Symbol struct {
 	NameRange source.Range // the name in the definition
 	Stage     int          // index into File.Stages; -1 for an Arg before the first Using
 	Refs      []Ref        // every reference, in source order
+	nrefs     int          // len(Refs), counted while checking
 }
 
 // Ref is one reference to a symbol.
