@@ -38,15 +38,6 @@ func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
 	return c.info, c.diags
 }
 
-// maxSuggestions caps the "did you mean" searches of one file.
-const maxSuggestions = 100
-
-// suggest reports whether another "did you mean" search is allowed.
-func (c *checker) suggest() bool {
-	c.suggestions++
-	return c.suggestions <= maxSuggestions
-}
-
 type checker struct {
 	symbols symbolSlab
 	info    *Info
@@ -66,6 +57,17 @@ type checker struct {
 	absWorkdir []bool
 }
 
+// maxSuggestions caps the "did you mean" searches of one file.
+const maxSuggestions = 100
+
+// suggest reports whether another "did you mean" search is allowed.
+func (c *checker) suggest() bool {
+	c.suggestions++
+	return c.suggestions <= maxSuggestions
+}
+
+// report records a diagnostic and returns it for the caller to add related
+// locations or fixes; the pointer is valid until the next report.
 func (c *checker) report(sev diag.Severity, code diag.Code, r source.Range, format string, args ...any) *diag.Diagnostic {
 	c.diags = append(c.diags, diag.Diagnostic{Severity: sev, Code: code, Message: fmt.Sprintf(format, args...), Range: r})
 	return &c.diags[len(c.diags)-1]
