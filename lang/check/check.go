@@ -346,7 +346,11 @@ func (c *checker) visibleNames(globalOnly bool) []string {
 // expanded resolves the references of a string that gun expands; an
 // undefined name is an error.
 func (c *checker) expanded(s *ast.String, globalOnly bool) {
-	for r := range s.Refs {
+	for _, part := range s.Parts {
+		r, ok := part.(*ast.VarRef)
+		if !ok {
+			continue
+		}
 		sym := c.lookup(r.Name, globalOnly)
 		if sym == nil {
 			d := c.errorf(diag.UndefinedVariable, r.Range, "undefined variable %s: gun expands only names defined earlier with Arg or Env (write \\$ for a literal '$')", r.Name)
@@ -431,7 +435,11 @@ func (c *checker) command(cmd ast.Expr, instr string) {
 }
 
 func (c *checker) shellRefs(s *ast.String) {
-	for r := range s.Refs {
+	for _, part := range s.Parts {
+		r, ok := part.(*ast.VarRef)
+		if !ok {
+			continue
+		}
 		if sym := c.lookup(r.Name, false); sym != nil {
 			c.use(sym, r, false)
 		}
