@@ -2,12 +2,20 @@ package runtime_test
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
+	"context"
+	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/gun-tools/gun/store"
 )
 
 // writeImageArchive writes the busybox tree as a gzipped tar with root
@@ -127,5 +135,86 @@ func TestRunArchiveThenStoreImage(t *testing.T) {
 	}
 	if r := s.run(t, nil, "run", "no-such-image", "true"); r.code != 125 || !strings.Contains(r.stderr, "no-such-image") {
 		t.Errorf("unknown image: %+v", r)
+	}
+}
+
+// tarLayer is an uncompressed layer with the given files (name -> content;
+// a name ending in / is a directory).
+func tarLayer(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, content := range files {
+		h := &tar.Header{Name: name, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(content))}
+		if strings.HasSuffix(name, "/") {
+			h.Typeflag, h.Mode, h.Size = tar.TypeDir, 0o755, 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(content)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestManyLayersAndWhiteouts(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	// Enough layers that their paths overflow mount(2)'s one page of options.
+	const n = 40
+	var base bytes.Buffer
+	layers := [][]byte{}
+	tmp := filepath.Join(t.TempDir(), "base.tar.gz")
+	writeImageArchive(t, tmp)
+	b, err := os.ReadFile(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base.Write(b)
+	layers = append(layers, base.Bytes())
+	for i := 1; i < n; i++ {
+		layers = append(layers, tarLayer(t, map[string]string{"layers/": "", fmt.Sprintf("layers/%02d", i): "x"}))
+	}
+	// The top layer deletes one file of a lower layer and one of the base.
+	layers = append(layers, tarLayer(t, map[string]string{"layers/.wh.01": "", "etc/.wh.group": "", "srv/.wh..wh..opq": ""}))
+	st, err := store.Open(s.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := st.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ls []store.Layer
+	for _, l := range layers {
+		desc, diffID, err := batch.PutLayer(context.Background(), bytes.NewReader(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, store.Layer{Descriptor: desc, DiffID: diffID})
+	}
+	if _, err := batch.Commit("many", v1.Image{Config: v1.ImageConfig{Cmd: []string{"sh", "-c", "ls /layers | wc -l; ls /layers | head -1; ls /srv | wc -l"}, Env: []string{"FROM_IMAGE=1"}}}, ls); err != nil {
+		t.Fatal(err)
+	}
+	batch.Close()
+	if env.cred != nil {
+		if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", env.cred.Uid, env.cred.Gid), s.root).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+	}
+	r := s.run(t, nil, "run", "many")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if want := fmt.Sprintf("%d\n02\n0\n", n-2); r.stdout != want {
+		t.Errorf("output %q, want %q", r.stdout, want)
+	}
+	if r := s.run(t, nil, "run", "many", "sh", "-c", "echo $FROM_IMAGE; test -e /etc/group || echo whited-out"); r.stdout != "1\nwhited-out\n" {
+		t.Errorf("image env and whiteout: %+v", r)
 	}
 }
