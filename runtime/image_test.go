@@ -9,8 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -216,5 +219,48 @@ func TestManyLayersAndWhiteouts(t *testing.T) {
 	}
 	if r := s.run(t, nil, "run", "many", "sh", "-c", "echo $FROM_IMAGE; test -e /etc/group || echo whited-out"); r.stdout != "1\nwhited-out\n" {
 		t.Errorf("image env and whiteout: %+v", r)
+	}
+}
+
+func TestOnlyTheUserMappedWithoutSubordinateIDs(t *testing.T) {
+	requireEnv(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run gun as a user without /etc/subuid range (nobody)")
+	}
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := subRange("/etc/subuid", "nobody"); ok {
+		t.Skip("nobody has a subordinate id range here")
+	}
+	uid, _ := strconv.Atoi(nobody.Uid)
+	gid, _ := strconv.Atoi(nobody.Gid)
+	dir, err := os.MkdirTemp(env.work, "nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(dir, "img.tar.gz")
+	writeImageArchive(t, archive)
+	if err := os.Chown(archive, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	c := exec.Command(env.gun, "run", archive, "sh", "-c", "id -u; cat /proc/self/uid_map | tr -s ' '; stat -c %u /srv/app-file; touch /srv/new && echo writable")
+	c.Env = []string{"HOME=" + dir, "GUN_ROOT=" + filepath.Join(dir, "store")}
+	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	if err := c.Run(); err != nil {
+		t.Fatalf("%v: %s", err, errb.String())
+	}
+	// Every file belongs to the one mapped id, container root.
+	if want := fmt.Sprintf("0\n 0 %d 1\n0\nwritable\n", uid); out.String() != want {
+		t.Errorf("output %q, want %q", out.String(), want)
+	}
+	if n := strings.Count(errb.String(), "mapping only uid"); n != 1 {
+		t.Errorf("the warning was given %d times, want once: %s", n, errb.String())
 	}
 }
