@@ -82,8 +82,14 @@ func setup() error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build probe: %v\n%s", err, out)
 	}
-	script, err := filepath.Abs("../testdata/rootfs/busybox.sh")
+	// A copy the test user can reach: the repository may be in a directory
+	// only root can enter.
+	b, err := os.ReadFile("../testdata/rootfs/busybox.sh")
 	if err != nil {
+		return err
+	}
+	script := filepath.Join(env.work, "busybox.sh")
+	if err := os.WriteFile(script, b, 0o755); err != nil {
 		return err
 	}
 	env.rootfs = filepath.Join(env.work, "rootfs")
