@@ -69,6 +69,14 @@ func newRootCmd() *cobra.Command {
 	})
 	root.AddCommand(
 		newVersionCmd(),
+		newFmtCmd(),
+		newCheckCmd(),
+		newImportCmd(g),
+		newSaveCmd(g),
+		newImagesCmd(g),
+		newRmiCmd(g),
+		newInspectCmd(g),
+		newPruneCmd(g),
 		newRunCmd(),
 	)
 	return root
