@@ -84,16 +84,3 @@ func TestReadEnvFile(t *testing.T) {
 		t.Errorf("bad file: %v, want an error at %s:2:1", err, bad)
 	}
 }
-
-func TestArchiveImageName(t *testing.T) {
-	for in, want := range map[string]string{
-		"/x/alpine-minirootfs-3.14.0-x86_64.tar.gz": "alpine-minirootfs-3.14.0-x86_64",
-		"Ubuntu Base 22.04.tgz":                     "ubuntu-base-22.04",
-		"rootfs.tar":                                "rootfs",
-		"__.tar.xz":                                 "archive",
-	} {
-		if got := archiveImageName(in); got != want {
-			t.Errorf("archiveImageName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
