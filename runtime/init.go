@@ -23,6 +23,9 @@ func initMain() int {
 	// set are per thread: everything below runs on this thread, and the
 	// command is forked from it.
 	goruntime.LockOSThread()
+	// Descriptors gun inherited (and the sync socket) must not reach the
+	// command.
+	closeExtraFDs()
 	var cfg initConfig
 	if _, err := recvMsg(syncFD, &cfg); err != nil {
 		fmt.Fprintf(os.Stderr, "gun: init: read config: %v\n", err)
@@ -55,10 +58,28 @@ func initMain() int {
 	if c.master != nil {
 		c.master.Close()
 	}
-	unix.Close(syncFD)
 	code := c.supervise(sigs)
 	c.cleanup()
+	// The parent may go on now: tearing down the namespaces as this
+	// process exits takes the kernel a while.
+	_ = sendMsg(syncFD, exitMsg{Code: code})
 	return code
+}
+
+// closeExtraFDs marks every descriptor above stderr close-on-exec.
+func closeExtraFDs() {
+	if unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
 }
 
 // commandError is a failure to start the command, with docker's exit code

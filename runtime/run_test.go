@@ -416,3 +416,23 @@ func treeDigest(t *testing.T, root string) map[string]string {
 	}
 	return m
 }
+
+func TestNoDescriptorsLeakIntoTheContainer(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	// A descriptor gun inherits without close-on-exec.
+	f, err := os.Open("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c := s.cmd("run", env.rootfs, "sh", "-c", "ls /proc/$$/fd; true")
+	c.ExtraFiles = []*os.File{f}
+	out, err := c.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(out)); !cmp.Equal(got, []string{"0", "1", "2"}) {
+		t.Errorf("the container's shell has descriptors %v, want only 0 1 2", got)
+	}
+}
