@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
@@ -53,7 +52,7 @@ func initMain() int {
 		fds = append(fds, int(c.master.Fd()))
 	}
 	if err := sendMsg(syncFD, readyMsg{}, fds...); err != nil {
-		_ = c.cmd.Process.Kill()
+		_ = unix.Kill(c.pid, unix.SIGKILL)
 	}
 	if c.master != nil {
 		c.master.Close()
@@ -94,7 +93,7 @@ func (e *commandError) Unwrap() error { return e.err }
 
 type container struct {
 	cfg     *initConfig
-	cmd     *exec.Cmd
+	pid     int // the command's
 	master  *os.File
 	scratch int // O_PATH descriptor of the scratch directory
 }
@@ -208,15 +207,11 @@ func startContainer(cfg *initConfig) (*container, error) {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("set no_new_privs: %w", err)
 	}
-	cmd := &exec.Cmd{
-		Path:   path,
-		Args:   cfg.Args,
-		Env:    env,
-		Dir:    cfg.Cwd,
-		Stdin:  os.Stdin,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		SysProcAttr: &syscall.SysProcAttr{
+	attr := &syscall.ProcAttr{
+		Dir:   cfg.Cwd,
+		Env:   env,
+		Files: []uintptr{0, 1, 2},
+		Sys: &syscall.SysProcAttr{
 			Setsid: true,
 			Credential: &syscall.Credential{
 				Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: toUint32(u.groups),
@@ -230,11 +225,14 @@ func startContainer(cfg *initConfig) (*container, error) {
 		if err != nil {
 			return nil, err
 		}
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		cmd.SysProcAttr.Setctty = true
-		cmd.SysProcAttr.Ctty = 0
+		fd := slave.Fd()
+		attr.Files = []uintptr{fd, fd, fd}
+		attr.Sys.Setctty = true
+		attr.Sys.Ctty = 0
 	}
-	err = cmd.Start()
+	// syscall.ForkExec rather than os/exec: it forks from this locked
+	// thread and skips os/exec's one-time probe fork.
+	c.pid, err = syscall.ForkExec(path, cfg.Args, attr)
 	if slave != nil {
 		slave.Close()
 	}
@@ -245,7 +243,6 @@ func startContainer(cfg *initConfig) (*container, error) {
 		}
 		return nil, &commandError{code, fmt.Errorf("start %s: %w", cfg.Args[0], err)}
 	}
-	c.cmd = cmd
 	return c, nil
 }
 
@@ -399,7 +396,7 @@ func toUint32(l []int) []uint32 {
 // supervise forwards signals to the command and reaps children until the
 // command exits; it returns the command's exit code (128+N for signal N).
 func (c *container) supervise(sigs chan os.Signal) int {
-	pid := c.cmd.Process.Pid
+	pid := c.pid
 	for sig := range sigs {
 		s := sig.(syscall.Signal)
 		switch s {
