@@ -436,3 +436,22 @@ func TestNoDescriptorsLeakIntoTheContainer(t *testing.T) {
 		t.Errorf("the container's shell has descriptors %v, want only 0 1 2", got)
 	}
 }
+
+func TestPrivilegesOfTheCommand(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	got := s.sh(t, nil, `grep -E '^(NoNewPrivs|CapBnd|CapEff|CapAmb)' /proc/self/status | tr -s '\t ' ' '`)
+	// docker's default set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID
+	// SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP.
+	want := "CapEff: 00000000a80425fb\nCapBnd: 00000000a80425fb\nCapAmb: 0000000000000000\nNoNewPrivs: 1\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	// A user other than root has no capabilities at all.
+	if env.subuid >= 0 {
+		got = s.sh(t, []string{"-u", "app"}, `grep CapEff /proc/self/status | tr -s '\t ' ' '`)
+		if got != "CapEff: 0000000000000000\n" {
+			t.Errorf("as app: %q", got)
+		}
+	}
+}
