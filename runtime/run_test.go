@@ -133,12 +133,19 @@ func TestScratchRemovedAfterSIGKILL(t *testing.T) {
 	for _, cleaner := range [][]string{{"run", "IMAGE", "true"}, {"prune"}} {
 		t.Run(cleaner[0], func(t *testing.T) {
 			s := newStore(t)
-			c := s.cmd("run", env.rootfs, "sh", "-c", `mkdir /d && touch /d/f && chown -R 1000:1000 /d && chmod 700 /d; echo ready; exec sleep 60`)
+			c := s.cmd("run", env.rootfs, "sh", "-c", `mkdir /d && touch /d/f && chown -R 1000:1000 /d && chmod 700 /d; echo ready; exec sleep 61`)
 			runUntilReady(t, c, func(p *os.Process) {
 				if err := p.Kill(); err != nil {
 					t.Fatal(err)
 				}
 			})
+			// The container dies with gun.
+			for i := 0; processRunning("sleep\x0061\x00"); i++ {
+				if i == 100 {
+					t.Fatal("the container's process outlived gun")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
 			if left := s.scratchLeft(t); len(left) != 1 {
 				t.Fatalf("after SIGKILL, scratch directories: %v, want one left", left)
 			}
@@ -454,4 +461,15 @@ func TestPrivilegesOfTheCommand(t *testing.T) {
 			t.Errorf("as app: %q", got)
 		}
 	}
+}
+
+// processRunning reports whether some process has the command line.
+func processRunning(cmdline string) bool {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range dirs {
+		if b, err := os.ReadFile(p); err == nil && string(b) == cmdline {
+			return true
+		}
+	}
+	return false
 }
