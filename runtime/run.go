@@ -45,7 +45,11 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		if err != nil {
 			return 125, err
 		}
-		defer cg.remove()
+		defer func() {
+			if rerr := cg.remove(); rerr != nil && err == nil {
+				exitCode, err = 125, rerr
+			}
+		}()
 	}
 
 	// Registered before the start so that no signal is lost in between.
@@ -145,7 +149,11 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 			return 125, ctx.Err()
 		case code := <-exited:
 			// The init is exiting; the kernel's teardown of its namespaces
-			// need not delay us (waited still reaps it).
+			// need not delay us (waited still reaps it), unless its cgroup
+			// is to be removed, which needs it gone.
+			if cg != nil {
+				<-waited
+			}
 			if tty != nil {
 				tty.wait()
 			}
