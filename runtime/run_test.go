@@ -473,3 +473,29 @@ func processRunning(cmdline string) bool {
 	}
 	return false
 }
+
+func TestConcurrentRuns(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	const n = 6
+	errs := make(chan string, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			c := s.cmd("run", "--hostname", fmt.Sprintf("c%d", i), env.rootfs, "sh", "-c", "echo $(hostname) >/id; sleep 0.2; cat /id")
+			out, err := c.Output()
+			if want := fmt.Sprintf("c%d\n", i); err != nil || string(out) != want {
+				errs <- fmt.Sprintf("container %d: %q, %v", i, out, err)
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+	if left := s.scratchLeft(t); len(left) != 0 {
+		t.Errorf("scratch left behind: %v", left)
+	}
+}
