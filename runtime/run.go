@@ -45,7 +45,11 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		if err != nil {
 			return 125, err
 		}
-		defer cg.remove()
+		defer func() {
+			if rerr := cg.remove(); rerr != nil && err == nil {
+				exitCode, err = 125, rerr
+			}
+		}()
 	}
 
 	// Registered before the start so that no signal is lost in between.
@@ -119,6 +123,13 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
+	exited := make(chan int, 1)
+	go func() {
+		var m exitMsg
+		if _, err := recvMsg(pfd, &m); err == nil {
+			exited <- m.Code
+		}
+	}()
 	for {
 		select {
 		case sig := <-sigs:
@@ -136,6 +147,17 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 				tty.wait()
 			}
 			return 125, ctx.Err()
+		case code := <-exited:
+			// The init is exiting; the kernel's teardown of its namespaces
+			// need not delay us (waited still reaps it), unless its cgroup
+			// is to be removed, which needs it gone.
+			if cg != nil {
+				<-waited
+			}
+			if tty != nil {
+				tty.wait()
+			}
+			return code, nil
 		case err := <-waited:
 			if tty != nil {
 				tty.wait()

@@ -73,6 +73,7 @@ type Lexer struct {
 	lines  []source.Pos
 	report func(diag.Diagnostic)
 	errors int
+	limit  int // report at most this many errors; 0 means no limit
 }
 
 // New returns a lexer for src that calls report (if not nil) for each
@@ -91,12 +92,17 @@ func New(src []byte, report func(diag.Diagnostic)) *Lexer {
 // after EOF it is the whole file's line table.
 func (l *Lexer) Lines() []source.Pos { return l.lines }
 
-// ErrorCount returns the number of errors reported so far.
+// SetErrorLimit makes the lexer stop reporting (and formatting) errors after
+// n of them; it still counts them. A parser that shows only the first errors
+// saves the work on a file of garbage.
+func (l *Lexer) SetErrorLimit(n int) { l.limit = n }
+
+// ErrorCount returns the number of errors found so far, reported or not.
 func (l *Lexer) ErrorCount() int { return l.errors }
 
 func (l *Lexer) errorf(start, end int, code diag.Code, format string, args ...any) {
 	l.errors++
-	if l.report != nil {
+	if l.report != nil && (l.limit == 0 || l.errors <= l.limit) {
 		l.report(diag.Diagnostic{
 			Severity: diag.Error,
 			Code:     code,
@@ -226,6 +232,8 @@ func (l *Lexer) scanIllegal() {
 		msg = "backslash outside a string; a line continuation must end its line"
 	case c == '<':
 		msg = "unexpected character '<'; a script block starts with <<DELIMITER"
+	case c == '=':
+		msg = "unexpected character '='; values follow names after a space, as in Env NAME \"value\""
 	case c < utf8.RuneSelf:
 		msg = fmt.Sprintf("unexpected character %q", rune(c))
 	default:
@@ -257,7 +265,7 @@ func (l *Lexer) singleQuoted() bool {
 	}
 	l.off = end + 1
 	l.errors++
-	if l.report == nil {
+	if l.report == nil || l.limit > 0 && l.errors > l.limit {
 		return true
 	}
 	inner := l.src[start+1 : end]

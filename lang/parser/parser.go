@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/diag"
@@ -27,10 +28,19 @@ const MaxErrors = 50
 // syntax errors found, in source order. filename is used only in the tree's
 // source.File.
 func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
+	if len(src) > source.MaxSize {
+		f := &ast.File{Source: source.NewFile(filename, nil)}
+		return f, []diag.Diagnostic{{
+			Severity: diag.Error,
+			Code:     diag.SyntaxError,
+			Message:  fmt.Sprintf("file is %d bytes; a Gunfile can be at most %d", len(src), source.MaxSize),
+		}}
+	}
 	// One copy of the source as a string: names and plain text in the tree
 	// are substrings of it, which costs no allocation each.
 	p := &parser{src: src, str: string(src)}
 	p.lx = lexer.New(src, p.add)
+	p.lx.SetErrorLimit(MaxErrors + 1)
 	p.next()
 	f := p.parseFile()
 	f.Source = source.NewFileLines(filename, src, p.lx.Lines())
@@ -72,9 +82,7 @@ func (p *parser) errorf(r source.Range, code diag.Code, format string, args ...a
 
 // next advances to the next token that is not a comment, keeping comments.
 func (p *parser) next() {
-	if p.tok.End > 0 || p.tok.Kind != lexer.EOF {
-		p.prevEnd = p.tok.End
-	}
+	p.prevEnd = p.tok.End
 	for {
 		p.tok = p.lx.Next()
 		if p.tok.Kind != lexer.Comment {
@@ -106,11 +114,16 @@ func (p *parser) describe() string {
 	return p.tok.Kind.String()
 }
 
+// truncate shortens s for a message, on a rune boundary.
 func truncate(s string) string {
-	if len(s) > 40 {
-		return s[:37] + "..."
+	if len(s) <= 40 {
+		return s
 	}
-	return s
+	cut := 37
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // skipLine advances to the first token of the next line. Illegal tokens were
@@ -187,7 +200,9 @@ func (p *parser) parseInstr() ast.Instr {
 				Message:  fmt.Sprintf("unknown instruction %q", truncate(word)),
 				Range:    start.Range,
 			}
-			if s, ok := spec.Dockerfile[strings.ToLower(word)]; ok {
+			if p.nerrors >= MaxErrors {
+				// Not reported anyway: skip the search for a suggestion.
+			} else if s, ok := spec.Dockerfile[strings.ToLower(word)]; ok {
 				d.Message += fmt.Sprintf("; gun writes this %s", s)
 				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: start.Range, NewText: s}}}}
 			} else if s := spec.Suggest(word, spec.Names()); s != "" {

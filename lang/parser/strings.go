@@ -199,9 +199,11 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 		indent = last[:len(last)-len(bytes.TrimLeft(last, " \t"))]
 	}
 	// The value is built in one buffer; each Text's value is a piece of it.
-	var buf []byte
-	var texts []*ast.Text
-	var cuts []int // texts[i].Value is buf[cuts[2i]:cuts[2i+1]]
+	refs := bytes.Count(p.src[bodyStart:bodyEnd], []byte{'$'})
+	buf := make([]byte, 0, bodyEnd-bodyStart)
+	texts := make([]*ast.Text, 0, refs+1)
+	cuts := make([]int, 0, 2*refs+2) // texts[i].Value is buf[cuts[2i]:cuts[2i+1]]
+	s.Parts = make([]ast.Part, 0, 2*refs+1)
 	textStart, valueStart := -1, 0
 	flush := func(at int) {
 		if textStart >= 0 {
