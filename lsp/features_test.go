@@ -357,7 +357,7 @@ const navDoc = `# The Alpine release.
 Arg ⟨argdef⟩VERSION "3.14"
 Using "alpine-${⟨argref⟩VERSION}.tar" As ⟨stagedef⟩build
 Env ⟨envdef⟩GOPATH "/go"
-Exec "echo ${GOPATH}"
+Exec "echo ${⟨envref⟩GOPATH}"
 Using ⟨stageref⟩build As final
 Copy From ⟨stageref2⟩build "/go/bin/app" "/app"
 ⟨kw⟩Exec "echo $⟨shellref⟩VERSION"
@@ -415,6 +415,7 @@ func TestDefinitionAndReferences(t *testing.T) {
 	d := s.open("Gunfile", navDoc)
 	for _, tt := range []struct{ from, to string }{
 		{"argref", "argdef"}, {"shellref", "argdef"}, {"stageref", "stagedef"}, {"stageref2", "stagedef"}, {"argdef", "argdef"},
+		{"envref", "envdef"},
 	} {
 		var locs []protocol.Location
 		if err := s.call(protocol.MethodTextDocumentDefinition, &protocol.DefinitionParams{TextDocumentPositionParams: d.tdp(tt.from)}, &locs); err != nil {

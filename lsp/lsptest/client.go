@@ -137,7 +137,7 @@ func (c *Client) Edit(ctx context.Context, uri protocol.DocumentURI, version int
 	})
 }
 
-// Close sends textDocument/didClose.
+// CloseDocument sends textDocument/didClose.
 func (c *Client) CloseDocument(ctx context.Context, uri protocol.DocumentURI) error {
 	return c.Notify(ctx, protocol.MethodTextDocumentDidClose, &protocol.DidCloseTextDocumentParams{
 		TextDocument: protocol.TextDocumentIdentifier{URI: uri},
