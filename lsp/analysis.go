@@ -28,8 +28,9 @@ func analyze(uri protocol.DocumentURI, m *Mapper) *analysis {
 	ds = append(ds, checked...)
 	slices.SortStableFunc(ds, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
 	an := &analysis{file: f, info: info, syntaxOK: syntaxOK, diags: ds, diagnostics: make([]protocol.Diagnostic, len(ds))}
+	c := m.cursor() // diagnostics are in source order
 	for i, d := range ds {
-		an.diagnostics[i] = toDiagnostic(uri, m, d)
+		an.diagnostics[i] = toDiagnostic(uri, c, d)
 	}
 	return an
 }
@@ -48,9 +49,9 @@ var severities = map[diag.Severity]protocol.DiagnosticSeverity{
 	diag.Info:    protocol.DiagnosticSeverityInformation,
 }
 
-func toDiagnostic(uri protocol.DocumentURI, m *Mapper, d diag.Diagnostic) protocol.Diagnostic {
+func toDiagnostic(uri protocol.DocumentURI, m *cursor, d diag.Diagnostic) protocol.Diagnostic {
 	pd := protocol.Diagnostic{
-		Range:    toRange(m, d.Range),
+		Range:    m.Range(int(d.Range.Start), int(d.Range.End)),
 		Severity: severities[d.Severity],
 		Code:     string(d.Code),
 		Source:   "gun",
@@ -61,7 +62,7 @@ func toDiagnostic(uri protocol.DocumentURI, m *Mapper, d diag.Diagnostic) protoc
 	}
 	for _, r := range d.Related {
 		pd.RelatedInformation = append(pd.RelatedInformation, protocol.DiagnosticRelatedInformation{
-			Location: protocol.Location{URI: uri, Range: toRange(m, r.Range)},
+			Location: protocol.Location{URI: uri, Range: m.Range(int(r.Range.Start), int(r.Range.End))},
 			Message:  r.Message,
 		})
 	}

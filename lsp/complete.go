@@ -33,6 +33,7 @@ type completer struct {
 	off      int  // the cursor
 	snippets bool // the client takes snippets
 	items    []protocol.CompletionItem
+	ranges   map[int]protocol.Range // by start: converting is O(line length)
 }
 
 func completion(ctx context.Context, s *server, snap *snapshot, p *protocol.CompletionParams) (any, error) {
@@ -43,7 +44,8 @@ func completion(ctx context.Context, s *server, snap *snapshot, p *protocol.Comp
 	s.mu.Lock()
 	snippets := s.caps.snippets
 	s.mu.Unlock()
-	c := &completer{ctx: ctx, snap: snap, an: snap.analysis(), off: off, snippets: snippets, items: []protocol.CompletionItem{}}
+	c := &completer{ctx: ctx, snap: snap, an: snap.analysis(), off: off, snippets: snippets,
+		items: []protocol.CompletionItem{}, ranges: map[int]protocol.Range{}}
 	c.complete()
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -195,7 +197,12 @@ func containsFold(words []string, w string) bool {
 
 // add appends an item that replaces [from, cursor) with insert.
 func (c *completer) add(item protocol.CompletionItem, from int, insert string) {
-	item.TextEdit = &protocol.TextEdit{Range: c.snap.m.Range(from, c.off), NewText: insert}
+	r, ok := c.ranges[from]
+	if !ok {
+		r = c.snap.m.Range(from, c.off)
+		c.ranges[from] = r
+	}
+	item.TextEdit = &protocol.TextEdit{Range: r, NewText: insert}
 	c.items = append(c.items, item)
 }
 

@@ -2,6 +2,8 @@ package lsp
 
 import (
 	"context"
+	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -707,6 +709,55 @@ func TestLargeDocument(t *testing.T) {
 	}
 	if len(syms) != 2 || !slices.ContainsFunc(syms, func(s protocol.DocumentSymbol) bool { return len(s.Children) == 49999 }) {
 		t.Errorf("symbols: %d top-level", len(syms))
+	}
+	s.h.checkNoLeak()
+}
+
+// TestHostileDocument asks every feature about documents no one would
+// write: the server answers each request and keeps serving.
+func TestHostileDocument(t *testing.T) {
+	s := newSession(t)
+	r := rand.New(rand.NewPCG(1, 2))
+	garbage := make([]byte, 200_000)
+	for i := range garbage {
+		garbage[i] = "\"$#{}[],\\\n\r\t Ux<>é𝄞"[r.IntN(22)]
+	}
+	docs := map[string]string{
+		"garbage":   string(garbage),
+		"long line": "Using \"a.tar\"\nExec \"" + strings.Repeat("é${X}", 100_000),
+		"empty":     "",
+		"comments":  "# only\n# comments\n",
+	}
+	for name, text := range docs {
+		d := s.open(name+".gunfile", text)
+		m := NewMapper(d.text)
+		positions := []protocol.Position{pos(0, 0), m.Position(len(d.text) / 2), m.Position(len(d.text)), pos(0, 1<<20)}
+		for _, p := range positions {
+			tdp := protocol.TextDocumentPositionParams{TextDocument: d.id(), Position: p}
+			requests := map[string]any{
+				protocol.MethodTextDocumentCompletion:    &protocol.CompletionParams{TextDocumentPositionParams: tdp},
+				protocol.MethodTextDocumentHover:         &protocol.HoverParams{TextDocumentPositionParams: tdp},
+				protocol.MethodTextDocumentDefinition:    &protocol.DefinitionParams{TextDocumentPositionParams: tdp},
+				protocol.MethodTextDocumentReferences:    &protocol.ReferenceParams{TextDocumentPositionParams: tdp},
+				protocol.MethodTextDocumentPrepareRename: &protocol.PrepareRenameParams{TextDocumentPositionParams: tdp},
+				protocol.MethodTextDocumentFormatting:    &protocol.DocumentFormattingParams{TextDocument: d.id()},
+				protocol.MethodTextDocumentRangeFormatting: &protocol.DocumentRangeFormattingParams{TextDocument: d.id(),
+					Range: protocol.Range{Start: pos(0, 0), End: p}},
+				protocol.MethodTextDocumentDocumentSymbol: &protocol.DocumentSymbolParams{TextDocument: d.id()},
+				protocol.MethodTextDocumentFoldingRange:   &protocol.FoldingRangeParams{TextDocumentPositionParams: tdp},
+				protocol.MethodSemanticTokensFull:         &protocol.SemanticTokensParams{TextDocument: d.id()},
+				protocol.MethodTextDocumentDocumentLink:   &protocol.DocumentLinkParams{TextDocument: d.id()},
+				protocol.MethodTextDocumentCodeAction: &protocol.CodeActionParams{TextDocument: d.id(),
+					Range: protocol.Range{Start: pos(0, 0), End: p}},
+			}
+			for method, params := range requests {
+				var res json.RawMessage
+				err := s.call(method, params, &res)
+				if err != nil && rpcCode(err) != codeRequestFailed {
+					t.Errorf("%s: %s at %v: %v", name, method, p, err)
+				}
+			}
+		}
 	}
 	s.h.checkNoLeak()
 }

@@ -85,6 +85,10 @@ func (m *Mapper) Position(offset int) protocol.Position {
 type cursor struct {
 	m    *Mapper
 	line int
+	// The last position: a byte offset on line at a character boundary,
+	// and its UTF-16 column, from which a later offset on the same line
+	// is counted, so that a long line is not rescanned for every token.
+	off, units int
 }
 
 func (m *Mapper) cursor() *cursor { return &cursor{m: m} }
@@ -93,19 +97,26 @@ func (m *Mapper) cursor() *cursor { return &cursor{m: m} }
 func (c *cursor) Position(offset int) protocol.Position {
 	m := c.m
 	offset = max(0, min(offset, len(m.text)))
-	if offset < m.lines[c.line] {
-		c.line = 0
+	line := c.line
+	if offset < m.lines[line] {
+		line = 0
 	}
 	// A few lines forward is a short scan; further, a binary search.
-	for n := 0; c.line+1 < len(m.lines) && m.lines[c.line+1] <= offset; n++ {
+	for n := 0; line+1 < len(m.lines) && m.lines[line+1] <= offset; n++ {
 		if n == 8 {
-			c.line += sort.Search(len(m.lines)-c.line, func(i int) bool { return m.lines[c.line+i] > offset }) - 1
+			line += sort.Search(len(m.lines)-line, func(i int) bool { return m.lines[line+i] > offset }) - 1
 			break
 		}
-		c.line++
+		line++
 	}
-	start, end := m.lineBounds(c.line)
-	return protocol.Position{Line: uint32(c.line), Character: uint32(utf16Len(m.text[start:end], offset-start))}
+	start, end := m.lineBounds(line)
+	from, units := start, 0
+	if line == c.line && c.off <= offset && c.off >= start {
+		from, units = c.off, c.units
+	}
+	n, size := utf16Count(m.text[from:end], offset-from)
+	c.line, c.off, c.units = line, from+size, units+n
+	return protocol.Position{Line: uint32(line), Character: uint32(c.units)}
 }
 
 // Range is Mapper.Range.
@@ -176,26 +187,32 @@ func (m *Mapper) RangeOffsets(r protocol.Range) (start, end int, err error) {
 // characters of s that end at or before byte limit. Invalid UTF-8 counts one
 // unit per bad byte, as each decodes to U+FFFD.
 func utf16Len(s string, limit int) int {
-	n := 0
-	for i := 0; i < len(s); {
+	n, _ := utf16Count(s, limit)
+	return n
+}
+
+// utf16Count is utf16Len that also returns the bytes it counted.
+func utf16Count(s string, limit int) (units, size int) {
+	i := 0
+	for i < len(s) {
 		if s[i] < utf8.RuneSelf {
 			if i+1 > limit {
 				break
 			}
-			n++
+			units++
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if i+size > limit {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if i+n > limit {
 			break
 		}
 		if r >= 0x10000 {
-			n += 2
+			units += 2
 		} else {
-			n++
+			units++
 		}
-		i += size
+		i += n
 	}
-	return n
+	return units, i
 }
