@@ -35,6 +35,16 @@ func analyze(uri protocol.DocumentURI, m *Mapper) *analysis {
 	return an
 }
 
+// brokenAnalysis is the analysis of an empty file, with msg as its one
+// diagnostic.
+func brokenAnalysis(uri protocol.DocumentURI, m *Mapper, msg string) *analysis {
+	f, _ := parser.Parse(filename(uri), nil)
+	info, _ := check.Resolve(f)
+	d := diag.Diagnostic{Severity: diag.Error, Message: msg}
+	return &analysis{file: f, info: info, diags: []diag.Diagnostic{d},
+		diagnostics: []protocol.Diagnostic{toDiagnostic(uri, m.cursor(), d)}}
+}
+
 // filename returns the path of a file: URI, or the URI itself.
 func filename(uri protocol.DocumentURI) string {
 	if fn := uri.Filename(); fn != "" {

@@ -761,3 +761,27 @@ func TestHostileDocument(t *testing.T) {
 	}
 	s.h.checkNoLeak()
 }
+
+func TestBrokenAnalysis(t *testing.T) {
+	m := NewMapper("Using \"a.tar\"\n")
+	an := brokenAnalysis("file:///Gunfile", m, "boom")
+	if len(an.diagnostics) != 1 || an.diagnostics[0].Message != "boom" || an.file == nil || an.info == nil {
+		t.Errorf("broken analysis: %+v", an)
+	}
+	// Every feature works on it.
+	snap := &snapshot{uri: "file:///Gunfile", version: 1, m: m}
+	snap.once.Do(func() { snap.an = an })
+	ctx := context.Background()
+	for name, f := range map[string]func() (any, error){
+		"symbols":  func() (any, error) { return documentSymbol(ctx, nil, snap, nil) },
+		"folding":  func() (any, error) { return foldingRange(ctx, nil, snap, nil) },
+		"tokens":   func() (any, error) { return semanticTokens(ctx, nil, snap, nil) },
+		"links":    func() (any, error) { return documentLink(ctx, nil, snap, nil) },
+		"format":   func() (any, error) { return formatting(ctx, nil, snap, nil) },
+		"complete": func() (any, error) { return completion(ctx, &server{}, snap, &protocol.CompletionParams{}) },
+	} {
+		if _, err := f(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

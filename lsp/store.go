@@ -23,8 +23,18 @@ type snapshot struct {
 func (s *snapshot) text() string { return s.m.Text() }
 
 // analysis returns the front end's view of the snapshot, computing it once.
+// Should the front end panic, the document is treated as empty and the
+// panic becomes its one diagnostic: a long-lived server reports a broken
+// invariant rather than dying of it.
 func (s *snapshot) analysis() *analysis {
-	s.once.Do(func() { s.an = analyze(s.uri, s.m) })
+	s.once.Do(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s.an = brokenAnalysis(s.uri, s.m, fmt.Sprintf("internal error in gun's front end, please report it: %v", r))
+			}
+		}()
+		s.an = analyze(s.uri, s.m)
+	})
 	return s.an
 }
 
