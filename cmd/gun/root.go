@@ -69,6 +69,8 @@ func newRootCmd() *cobra.Command {
 	})
 	root.AddCommand(
 		newVersionCmd(),
+		newFmtCmd(),
+		newCheckCmd(),
 	)
 	return root
 }
