@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -208,4 +207,3 @@ func (v *view) isDir(p string) bool {
 	return err == nil && fi.IsDir()
 }
 
-var _ = errors.Is

@@ -62,7 +62,7 @@ func newRootCmd() *cobra.Command {
 			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 		},
 	}
-	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "print debug logs to stderr")
+	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "print debug logs to stderr")
 	root.PersistentFlags().StringVar(&g.root, "root", "", "image store directory (default $GUN_ROOT or $XDG_DATA_HOME/gun)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
@@ -71,6 +71,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newFmtCmd(),
 		newCheckCmd(),
+		newRunCmd(),
 	)
 	return root
 }
