@@ -131,6 +131,7 @@ type builder struct {
 	prog    *progress.Progress
 	epoch   time.Time
 	globals map[string]string
+	ids     *idMap
 
 	mu     sync.Mutex
 	states []*state // the final state of each built stage
@@ -183,6 +184,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		fetcher: &fetch.Fetcher{Dir: filepath.Join(opts.Root, "build", "downloads")},
 		prog:    opts.Progress,
 		epoch:   epoch(opts.Epoch),
+		ids:     hostIDMap(),
 		states:  make([]*state, len(f.Stages)),
 		used:    map[string]bool{},
 	}

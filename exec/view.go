@@ -206,4 +206,3 @@ func (v *view) isDir(p string) bool {
 	_, fi, err := v.lstat(r)
 	return err == nil && fi.IsDir()
 }
-
