@@ -25,11 +25,22 @@ import (
 // Run forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the
 // command. Cancelling ctx kills the container.
 func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	return run(ctx, spec, nil)
+}
+
+// run is Run; commit, when not nil, is called after the command exited (and
+// only then) with the scratch directory, before it is removed.
+func run(ctx context.Context, spec Spec, commit func(exitCode int) error) (exitCode int, err error) {
 	cfg, err := prepare(&spec)
 	if err != nil {
 		return 125, err
 	}
 	defer func() {
+		if commit != nil && err == nil {
+			if cerr := commit(exitCode); cerr != nil {
+				exitCode, err = 125, cerr
+			}
+		}
 		if rerr := removeScratch(spec.Scratch); rerr != nil && err == nil {
 			exitCode, err = 125, rerr
 		}
