@@ -225,7 +225,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	final := b.states[target]
-	digest, err := b.be.WriteImage(ctx, final.image(), final.layers)
+	img := final.image()
+	img.Created = &b.epoch
+	digest, err := b.be.WriteImage(ctx, img, final.layers)
 	if err != nil {
 		return nil, err
 	}

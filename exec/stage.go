@@ -126,14 +126,14 @@ func (r *stageRun) layerStep(ctx context.Context, in ast.Node, text, key string,
 	}
 	st.Running()
 	layer, exit, err := run()
-	if err == nil && exit != 0 {
-		err = fmt.Errorf("exit code %d", exit)
-	}
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return r.fail(in, text, st, exit, err)
+		return r.fail(in, text, st, 0, err)
+	}
+	if exit != 0 {
+		return r.fail(in, text, st, exit, fmt.Errorf("exit code %d", exit))
 	}
 	if err := r.b.cache.Put(key, cache.Entry{Layer: layer, Created: r.b.epoch}); err != nil {
 		return r.fail(in, text, st, 0, err)

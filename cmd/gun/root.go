@@ -72,6 +72,7 @@ func newRootCmd() *cobra.Command {
 		newFmtCmd(),
 		newCheckCmd(),
 		newRunCmd(),
+		newBuildCmd(),
 	)
 	return root
 }

@@ -1,0 +1,550 @@
+package exec
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/gun-tools/gun/exec/cache"
+	"github.com/gun-tools/gun/exec/memo"
+	"github.com/gun-tools/gun/guntar"
+	"github.com/gun-tools/gun/runtime"
+)
+
+// localBackend keeps the build's blobs, unpacked layers and tags under
+// <root>/build, in OCI terms (content-addressed blobs, image manifests and
+// configs). It stands in for the image store until the two are joined.
+type localBackend struct {
+	root string // the store root
+	dir  string // root/build
+	ids  *idMap
+	mu   sync.Mutex
+}
+
+func openBackend(root string) (backend, error) {
+	if root == "" {
+		return nil, errors.New("no store root")
+	}
+	dir := filepath.Join(root, "build")
+	for _, d := range []string{"blobs/sha256", "layers", "archives", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
+	return &localBackend{root: root, dir: dir, ids: hostIDMap()}, nil
+}
+
+func (l *localBackend) Close() error { return nil }
+
+func (l *localBackend) blobPath(d string) string {
+	return filepath.Join(l.dir, "blobs", "sha256", strings.TrimPrefix(d, "sha256:"))
+}
+
+func (l *localBackend) HasLayer(layer cache.Layer) bool {
+	_, err := os.Stat(l.blobPath(layer.Digest))
+	return err == nil
+}
+
+// putBlob stores data and returns its descriptor.
+func (l *localBackend) putBlob(mediaType string, data []byte) (v1.Descriptor, error) {
+	d := digest.FromBytes(data)
+	p := l.blobPath(d.String())
+	if _, err := os.Stat(p); err != nil {
+		if err := memo.WriteFileAtomic(p, data, 0o644); err != nil {
+			return v1.Descriptor{}, fmt.Errorf("store blob: %w", err)
+		}
+	}
+	return v1.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(data))}, nil
+}
+
+// PutLayer compresses an uncompressed layer tar with gzip (fixed header,
+// so that the same tar gives the same blob) into the blob store.
+func (l *localBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer, error) {
+	tmp, err := os.CreateTemp(filepath.Join(l.dir, "tmp"), "layer")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	diff, blob := sha256.New(), sha256.New()
+	gz, err := gzip.NewWriterLevel(io.MultiWriter(tmp, blob), gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(io.MultiWriter(gz, diff), r); err != nil {
+		return nil, fmt.Errorf("store layer: %w", err)
+	}
+	if err := gz.Close(); err != nil {
+		return nil, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return nil, err
+	}
+	fi, err := tmp.Stat()
+	if err != nil {
+		return nil, err
+	}
+	layer := &cache.Layer{
+		MediaType: v1.MediaTypeImageLayerGzip,
+		Digest:    "sha256:" + hex.EncodeToString(blob.Sum(nil)),
+		Size:      fi.Size(),
+		DiffID:    "sha256:" + hex.EncodeToString(diff.Sum(nil)),
+	}
+	if err := os.Rename(tmp.Name(), l.blobPath(layer.Digest)); err != nil {
+		return nil, err
+	}
+	return layer, nil
+}
+
+// LayerDirs unpacks each layer once into layers/<diffID>, atomically.
+func (l *localBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]string, error) {
+	if len(layers) == 0 {
+		empty := filepath.Join(l.dir, "layers", "empty")
+		if err := os.MkdirAll(empty, 0o755); err != nil {
+			return nil, err
+		}
+		return []string{empty}, nil
+	}
+	var dirs []string
+	for _, layer := range layers {
+		dir := filepath.Join(l.dir, "layers", strings.TrimPrefix(layer.DiffID, "sha256:"))
+		if err := l.unpackOnce(ctx, layer, dir); err != nil {
+			return nil, err
+		}
+		dirs = append(dirs, dir)
+	}
+	return dirs, nil
+}
+
+func (l *localBackend) unpackOnce(ctx context.Context, layer cache.Layer, dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return err
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	tmp, err := os.MkdirTemp(filepath.Join(l.dir, "layers"), ".unpack")
+	if err != nil {
+		return err
+	}
+	// A layer without an entry for "/" must not make the root private.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Open(l.blobPath(layer.Digest))
+	if err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("layer %s: %w", layer.Digest, err)
+	}
+	defer f.Close()
+	if err := guntar.Unpack(ctx, f, tmp, guntar.UnpackOptions{Whiteouts: guntar.WhiteoutOverlay}); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("unpack layer %s: %w", layer.Digest, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	return nil
+}
+
+// ImportArchive imports a root-filesystem archive as a one-layer image,
+// once per archive digest.
+func (l *localBackend) ImportArchive(ctx context.Context, p, sum string) (*baseImage, error) {
+	rec := filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:")+".json")
+	if b, err := os.ReadFile(rec); err == nil {
+		var img baseImage
+		if json.Unmarshal(b, &img) == nil && len(img.Layers) == 1 && l.HasLayer(img.Layers[0]) {
+			return &img, nil
+		}
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", p, err)
+	}
+	defer f.Close()
+	dr, _, err := guntar.Decompress(f)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", p, err)
+	}
+	defer dr.Close()
+	layer, err := l.PutLayer(ctx, dr)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", p, err)
+	}
+	img := baseImage{ID: sum, Layers: []cache.Layer{*layer}}
+	img.Config.OS = "linux"
+	img.Config.RootFS = v1.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.Digest(layer.DiffID)}}
+	b, _ := json.Marshal(img)
+	if err := memo.WriteFileAtomic(rec, b, 0o644); err != nil {
+		return nil, err
+	}
+	return &img, nil
+}
+
+func (l *localBackend) tagsFile() string { return filepath.Join(l.dir, "tags.json") }
+
+func (l *localBackend) tags() map[string]string {
+	m := map[string]string{}
+	if b, err := os.ReadFile(l.tagsFile()); err == nil {
+		json.Unmarshal(b, &m)
+	}
+	return m
+}
+
+func normalizeTag(name string) string {
+	if i := strings.LastIndexByte(name, ':'); i < 0 || strings.Contains(name[i:], "/") {
+		return name + ":latest"
+	}
+	return name
+}
+
+func (l *localBackend) Image(ctx context.Context, name string) (*baseImage, error) {
+	d, ok := l.tags()[normalizeTag(name)]
+	if !ok {
+		return nil, fmt.Errorf("no image %s", name)
+	}
+	return l.load(d)
+}
+
+func (l *localBackend) load(d string) (*baseImage, error) {
+	var m v1.Manifest
+	if err := l.readJSON(d, &m); err != nil {
+		return nil, err
+	}
+	img := &baseImage{ID: d}
+	if err := l.readJSON(m.Config.Digest.String(), &img.Config); err != nil {
+		return nil, err
+	}
+	if len(img.Config.RootFS.DiffIDs) != len(m.Layers) {
+		return nil, fmt.Errorf("image %s: %d layers but %d diff ids", d, len(m.Layers), len(img.Config.RootFS.DiffIDs))
+	}
+	for i, ld := range m.Layers {
+		img.Layers = append(img.Layers, cache.Layer{MediaType: ld.MediaType, Digest: ld.Digest.String(), Size: ld.Size, DiffID: img.Config.RootFS.DiffIDs[i].String()})
+	}
+	return img, nil
+}
+
+func (l *localBackend) readJSON(d string, v any) error {
+	b, err := os.ReadFile(l.blobPath(d))
+	if err != nil {
+		return fmt.Errorf("blob %s: %w", d, err)
+	}
+	if digest.FromBytes(b).String() != d {
+		return fmt.Errorf("blob %s: content does not match its digest", d)
+	}
+	return json.Unmarshal(b, v)
+}
+
+func (l *localBackend) WriteImage(ctx context.Context, img v1.Image, layers []cache.Layer) (string, error) {
+	cfg, err := json.Marshal(img)
+	if err != nil {
+		return "", err
+	}
+	cd, err := l.putBlob(v1.MediaTypeImageConfig, cfg)
+	if err != nil {
+		return "", err
+	}
+	m := v1.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: v1.MediaTypeImageManifest, Config: cd, Layers: []v1.Descriptor{}}
+	for _, layer := range layers {
+		m.Layers = append(m.Layers, v1.Descriptor{MediaType: layer.MediaType, Digest: digest.Digest(layer.Digest), Size: layer.Size})
+	}
+	mb, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	md, err := l.putBlob(v1.MediaTypeImageManifest, mb)
+	if err != nil {
+		return "", err
+	}
+	return md.Digest.String(), nil
+}
+
+func (l *localBackend) Tag(ctx context.Context, name, d string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lock, err := os.OpenFile(l.tagsFile()+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return err
+	}
+	m := l.tags()
+	m[normalizeTag(name)] = d
+	b, _ := json.MarshalIndent(m, "", "\t")
+	return memo.WriteFileAtomic(l.tagsFile(), b, 0o644)
+}
+
+// Run runs a build step and turns its overlay upper directory into a layer.
+func (l *localBackend) Run(ctx context.Context, dirs []string, spec runtime.Spec, epoch time.Time) (*cache.Layer, int, error) {
+	sc, err := runtime.NewScratch(l.root)
+	if err != nil {
+		return nil, 125, err
+	}
+	defer sc.Close()
+	spec.Layers, spec.Scratch = dirs, sc.Dir
+	var layer *cache.Layer
+	code, err := runtime.RunCommit(ctx, spec, func(upper string) error {
+		entries, err := scanUpper(upper)
+		if err != nil || len(entries) == 0 {
+			return err
+		}
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(writeUpperTar(pw, upper, entries, l.ids, epoch)) }()
+		layer, err = l.PutLayer(ctx, pr)
+		pr.CloseWithError(err)
+		return err
+	})
+	return layer, code, err
+}
+
+// Save writes the image as an OCI archive, or its flattened root file
+// system as one tar.
+func (l *localBackend) Save(ctx context.Context, d, file, format string) error {
+	img, err := l.load(d)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if format == "rootfs" {
+		err = l.writeRootfs(ctx, img, tmp)
+	} else {
+		err = l.writeOCIArchive(img, tmp)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
+}
+
+func (l *localBackend) writeOCIArchive(img *baseImage, w io.Writer) error {
+	var m v1.Manifest
+	if err := l.readJSON(img.ID, &m); err != nil {
+		return err
+	}
+	mb, _ := os.ReadFile(l.blobPath(img.ID))
+	index := v1.Index{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: v1.MediaTypeImageIndex,
+		Manifests: []v1.Descriptor{{MediaType: v1.MediaTypeImageManifest, Digest: digest.Digest(img.ID), Size: int64(len(mb)),
+			Annotations: map[string]string{v1.AnnotationRefName: "latest"}}},
+	}
+	ib, _ := json.Marshal(index)
+	tw := tar.NewWriter(w)
+	epoch := time.Unix(0, 0)
+	if img.Config.Created != nil {
+		epoch = *img.Config.Created
+	}
+	add := func(name string, data []byte, src string, size int64) error {
+		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: size, ModTime: epoch, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if src != "" {
+			return copyFile(tw, src, size)
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+	for _, d := range []string{"blobs/", "blobs/sha256/"} {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755, ModTime: epoch, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+	}
+	blobs := []v1.Descriptor{{Digest: digest.Digest(img.ID), Size: int64(len(mb))}, m.Config}
+	blobs = append(blobs, m.Layers...)
+	sort.Slice(blobs, func(i, j int) bool { return blobs[i].Digest < blobs[j].Digest })
+	for i, b := range blobs {
+		if i > 0 && blobs[i-1].Digest == b.Digest {
+			continue
+		}
+		if err := add("blobs/sha256/"+b.Digest.Encoded(), nil, l.blobPath(b.Digest.String()), b.Size); err != nil {
+			return err
+		}
+	}
+	if err := add("index.json", ib, "", int64(len(ib))); err != nil {
+		return err
+	}
+	layout := []byte(`{"imageLayoutVersion":"1.0.0"}`)
+	if err := add("oci-layout", layout, "", int64(len(layout))); err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// writeRootfs flattens the layers into one tar: each path as the top-most
+// layer has it, whiteouts applied.
+func (l *localBackend) writeRootfs(ctx context.Context, img *baseImage, w io.Writer) error {
+	type item struct {
+		hdr   *tar.Header
+		layer int
+	}
+	final := map[string]item{}
+	for i, layer := range img.Layers {
+		err := l.eachEntry(layer, func(hdr *tar.Header, _ io.Reader) error {
+			name := strings.TrimSuffix(strings.TrimPrefix(filepathClean(hdr.Name), "/"), "/")
+			if name == "" {
+				return nil
+			}
+			dir, base := filepath.Split(name)
+			switch {
+			case base == ".wh..wh..opq":
+				prefix := strings.TrimSuffix(dir, "/") + "/"
+				for k, it := range final {
+					if strings.HasPrefix(k, prefix) && it.layer < i {
+						delete(final, k)
+					}
+				}
+			case strings.HasPrefix(base, ".wh."):
+				victim := dir + strings.TrimPrefix(base, ".wh.")
+				for k, it := range final {
+					if (k == victim || strings.HasPrefix(k, victim+"/")) && it.layer < i {
+						delete(final, k)
+					}
+				}
+			default:
+				if old, ok := final[name]; ok && old.hdr.Typeflag == tar.TypeDir && hdr.Typeflag != tar.TypeDir {
+					for k := range final {
+						if strings.HasPrefix(k, name+"/") {
+							delete(final, k)
+						}
+					}
+				}
+				h := *hdr
+				h.Name = name
+				final[name] = item{&h, i}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	names := make([]string, 0, len(final))
+	for k := range final {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool { return pathLess(names[i], names[j]) })
+	// Contents come from each layer in turn, in archive order per layer.
+	want := map[int]map[string]bool{}
+	for _, n := range names {
+		it := final[n]
+		if it.hdr.Typeflag == tar.TypeReg && it.hdr.Size > 0 {
+			if want[it.layer] == nil {
+				want[it.layer] = map[string]bool{}
+			}
+			want[it.layer][n] = true
+		}
+	}
+	spool, err := os.MkdirTemp(filepath.Join(l.dir, "tmp"), "rootfs")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(spool)
+	for i, layer := range img.Layers {
+		if want[i] == nil {
+			continue
+		}
+		err := l.eachEntry(layer, func(hdr *tar.Header, r io.Reader) error {
+			name := strings.TrimSuffix(strings.TrimPrefix(filepathClean(hdr.Name), "/"), "/")
+			if !want[i][name] || final[name].layer != i {
+				return nil
+			}
+			p := filepath.Join(spool, fmt.Sprintf("%x", sha256.Sum256([]byte(name))))
+			f, err := os.Create(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(f, r)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	tw := tar.NewWriter(w)
+	for _, n := range names {
+		h := final[n].hdr
+		if h.Typeflag == tar.TypeDir {
+			h.Name = n + "/"
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if h.Typeflag == tar.TypeReg && h.Size > 0 {
+			if err := copyFile(tw, filepath.Join(spool, fmt.Sprintf("%x", sha256.Sum256([]byte(n)))), h.Size); err != nil {
+				return err
+			}
+		}
+	}
+	return tw.Close()
+}
+
+func filepathClean(p string) string {
+	c := filepath.Clean("/" + p)
+	return c
+}
+
+func (l *localBackend) eachEntry(layer cache.Layer, fn func(*tar.Header, io.Reader) error) error {
+	f, err := os.Open(l.blobPath(layer.Digest))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dr, _, err := guntar.Decompress(f)
+	if err != nil {
+		return err
+	}
+	defer dr.Close()
+	tr := tar.NewReader(dr)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("layer %s: %w", layer.Digest, err)
+		}
+		if err := fn(hdr, tr); err != nil {
+			return err
+		}
+	}
+}
