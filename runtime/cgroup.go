@@ -15,6 +15,11 @@ import (
 // on cgroup v2, one per controller on v1.
 type cgroup struct {
 	dirs []string
+	// pidsMax is the pids.max file and pidsLimit the limit asked for: the
+	// init's own threads are added to it once the init has joined, so that
+	// the limit counts only the container's processes.
+	pidsMax   string
+	pidsLimit int64
 }
 
 // newCgroup creates and configures the cgroup(s) for the limits in r: on
@@ -51,7 +56,7 @@ func newCgroup(name string, r Resources) (*cgroup, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("cannot apply --%s: %v; cgroup v1 controllers need root", limitFlag(needed), v2err)
 	}
-	cg := &cgroup{}
+	cg := &cgroup{pidsLimit: r.PidsLimit}
 	for _, ctl := range needed {
 		mnt, ok := mounts.v1[ctl]
 		if !ok {
@@ -64,6 +69,9 @@ func newCgroup(name string, r Resources) (*cgroup, error) {
 			return nil, fmt.Errorf("cannot apply --%s: create cgroup: %w", flagFor(ctl), err)
 		}
 		cg.dirs = append(cg.dirs, dir)
+		if ctl == "pids" {
+			cg.pidsMax = filepath.Join(dir, "pids.max")
+		}
 		if err := writeV1Limits(dir, ctl, r); err != nil {
 			cg.remove()
 			return nil, fmt.Errorf("cannot apply --%s: %w", flagFor(ctl), err)
@@ -87,7 +95,7 @@ func newCgroupV2(parent, name string, needed []string, r Resources) (*cgroup, er
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cgroup v2 subtree %s is not delegated to this user: %w", parent, err)
 	}
-	cg := &cgroup{dirs: []string{dir}}
+	cg := &cgroup{dirs: []string{dir}, pidsLimit: r.PidsLimit, pidsMax: filepath.Join(dir, "pids.max")}
 	var enable []string
 	for _, ctl := range needed {
 		enable = append(enable, "+"+ctl)
@@ -158,6 +166,16 @@ func (c *cgroup) add(pid int) error {
 	for _, d := range c.dirs {
 		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
 			return fmt.Errorf("join cgroup %s: %w", d, err)
+		}
+	}
+	if c.pidsLimit > 0 {
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		if err != nil {
+			return fmt.Errorf("count init threads: %w", err)
+		}
+		v := strconv.FormatInt(c.pidsLimit+int64(len(tasks)), 10)
+		if err := os.WriteFile(c.pidsMax, []byte(v), 0); err != nil {
+			return fmt.Errorf("set %s to %s: %w", c.pidsMax, v, err)
 		}
 	}
 	return nil
