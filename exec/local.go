@@ -302,7 +302,7 @@ func (l *localBackend) Tag(ctx context.Context, name, d string) error {
 	return memo.WriteFileAtomic(l.tagsFile(), b, 0o644)
 }
 
-// Run runs a build step and turns its overlay upper directory into a layer.
+// Run runs a build step and turns its changes into a layer.
 func (l *localBackend) Run(ctx context.Context, dirs []string, spec runtime.Spec, epoch time.Time) (*cache.Layer, int, error) {
 	sc, err := runtime.NewScratch(l.root)
 	if err != nil {
@@ -311,15 +311,16 @@ func (l *localBackend) Run(ctx context.Context, dirs []string, spec runtime.Spec
 	defer sc.Close()
 	spec.Layers, spec.Scratch = dirs, sc.Dir
 	var layer *cache.Layer
-	code, err := runtime.RunCommit(ctx, spec, func(upper string) error {
-		entries, err := scanUpper(upper)
-		if err != nil || len(entries) == 0 {
+	code, err := runtime.RunCommit(ctx, spec, epoch, func(diff string) error {
+		if diff == "" {
+			return nil
+		}
+		f, err := os.Open(diff)
+		if err != nil {
 			return err
 		}
-		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(writeUpperTar(pw, upper, entries, l.ids, epoch)) }()
-		layer, err = l.PutLayer(ctx, pr)
-		pr.CloseWithError(err)
+		defer f.Close()
+		layer, err = l.PutLayer(ctx, f)
 		return err
 	})
 	return layer, code, err

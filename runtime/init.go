@@ -57,6 +57,12 @@ func initMain() int {
 	}
 	unix.Close(syncFD)
 	code := c.supervise(sigs)
+	if cfg.Commit && code == 0 {
+		if err := c.commit(); err != nil {
+			fmt.Fprintf(os.Stderr, "gun: %v\n", err)
+			code = 125
+		}
+	}
 	c.cleanup()
 	return code
 }
