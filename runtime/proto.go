@@ -30,6 +30,8 @@ func Reexec() (code int, ok bool) {
 	switch os.Args[0] {
 	case entryInit:
 		return initMain(), true
+	case entryUnpack:
+		return unpackMain(), true
 	case entryRemove:
 		return removeMain(), true
 	}

@@ -1,10 +1,12 @@
 package runtime
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -108,20 +110,11 @@ func PruneScratch(root string) ([]string, error) {
 // removeScratch removes dir. Files a container created under other mapped
 // ids cannot be removed by the user outside; those are removed from inside a
 // user namespace with the containers' id maps.
-func removeScratch(dir string) error {
-	err := os.RemoveAll(dir)
-	if err == nil || !errors.Is(err, fs.ErrPermission) {
-		return err
-	}
-	if err := removeInNS(dir); err != nil {
-		return err
-	}
-	return os.RemoveAll(dir)
-}
+func removeScratch(dir string) error { return RemoveAll(dir) }
 
 // removeInNS re-executes gun as entryRemove in a new user namespace.
 func removeInNS(dir string) error {
-	out, err := runInUserNS([]string{entryRemove, dir}, nil)
+	out, err := runInUserNS(context.Background(), []string{entryRemove, dir}, nil)
 	if err != nil {
 		return fmt.Errorf("remove %s: %w: %s", dir, err, strings.TrimSpace(string(out)))
 	}
@@ -131,7 +124,7 @@ func removeInNS(dir string) error {
 // runInUserNS re-executes gun with args in a new user namespace with the
 // containers' id maps, waits for it and returns its combined output. The
 // child waits for a goMsg on syncFD before it does anything.
-func runInUserNS(args []string, stdin *os.File) ([]byte, error) {
+func runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, error) {
 	maps, err := hostMaps()
 	if err != nil {
 		return nil, err
@@ -169,7 +162,12 @@ func runInUserNS(args []string, stdin *os.File) ([]byte, error) {
 	if err := sendMsg(int(parent.Fd()), goMsg{}); err != nil {
 		_ = cmd.Process.Kill()
 	}
+	stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Kill() })
 	err = cmd.Wait()
+	stop()
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	}
 	return []byte(out.String()), err
 }
 

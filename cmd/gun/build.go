@@ -10,6 +10,7 @@ import (
 
 	"github.com/gun-tools/gun/exec"
 	"github.com/gun-tools/gun/exec/progress"
+	"github.com/gun-tools/gun/store"
 )
 
 // buildFlags are gun build's options, with docker's names.
@@ -79,7 +80,7 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 		return err
 	}
 	if opts.Root == "" {
-		if opts.Root, err = defaultStoreRoot(); err != nil {
+		if opts.Root, err = store.DefaultRoot(); err != nil {
 			return err
 		}
 	}

@@ -10,9 +10,11 @@ import (
 	"strconv"
 	"strings"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/gun-tools/gun/runtime"
+	"github.com/gun-tools/gun/store"
 )
 
 // runFlags are gun run's options, with docker's names.
@@ -32,8 +34,12 @@ func newRunCmd() *cobra.Command {
 		Short: "Run a command in a new rootless container",
 		Long: `Run a command in a new rootless container.
 
-IMAGE is a directory holding a root file system. The container's
-scratch space is always removed when it exits.`,
+IMAGE is an image in the store (see --root), a tar archive of a root file
+system (optionally compressed: gzip, zstd, xz, bzip2), which is imported
+into the store on the fly, or a directory holding a root file system.
+Without CMD, the image's default command runs (/bin/sh for an archive or
+a directory). The container's scratch space is always removed when it
+exits; the exit code is the command's (128+N when killed by signal N).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd, f, args)
@@ -103,24 +109,33 @@ func runRun(cmd *cobra.Command, f *runFlags, args []string) error {
 		}
 		spec.Mounts = append(spec.Mounts, m)
 	}
-	image := args[0]
-	fi, err := os.Stat(image)
-	if err != nil || !fi.IsDir() {
-		return &exitError{125, fmt.Errorf("image %s: not a root file system directory", image)}
-	}
-	spec.Layers = []string{image}
-	spec.Args = args[1:]
-	if len(spec.Args) == 0 {
-		spec.Args = []string{"/bin/sh"}
-	}
 	root, err := cmd.Flags().GetString("root")
 	if err != nil {
 		return err
 	}
 	if root == "" {
-		if root, err = defaultStoreRoot(); err != nil {
+		if root, err = store.DefaultRoot(); err != nil {
 			return &exitError{125, err}
 		}
+	}
+	img, err := resolveImage(cmd.Context(), root, args[0])
+	if err != nil {
+		return &exitError{125, err}
+	}
+	spec.Layers = img.layers
+	spec.Args = args[1:]
+	if len(spec.Args) == 0 {
+		spec.Args = img.cmd
+	}
+	if len(spec.Args) == 0 {
+		return &exitError{125, fmt.Errorf("image %s has no default command: give one", args[0])}
+	}
+	spec.Env = append(img.env, spec.Env...)
+	if spec.Cwd == "" {
+		spec.Cwd = img.workdir
+	}
+	if spec.User == "" {
+		spec.User = img.user
 	}
 	scratch, err := runtime.NewScratch(root)
 	if err != nil {
@@ -139,20 +154,99 @@ func runRun(cmd *cobra.Command, f *runFlags, args []string) error {
 	return nil
 }
 
-// defaultStoreRoot is $GUN_ROOT, else $XDG_DATA_HOME/gun, else
-// ~/.local/share/gun.
-func defaultStoreRoot() (string, error) {
-	if r := os.Getenv("GUN_ROOT"); r != "" {
-		return r, nil
+// runImage is what gun run takes from an image.
+type runImage struct {
+	layers        []string
+	cmd, env      []string
+	workdir, user string
+}
+
+// resolveImage finds IMAGE: a directory is used as the only layer, an
+// archive is imported into the store under a name made from its file name,
+// anything else is an image name in the store. Layers are unpacked (once)
+// inside a user namespace with the containers' id maps.
+func resolveImage(ctx context.Context, root, image string) (*runImage, error) {
+	fi, statErr := os.Stat(image)
+	if statErr == nil && fi.IsDir() {
+		return &runImage{layers: []string{image}, cmd: []string{"/bin/sh"}}, nil
 	}
-	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
-		return filepath.Join(x, "gun"), nil
-	}
-	home, err := os.UserHomeDir()
+	s, err := store.Open(root)
 	if err != nil {
-		return "", fmt.Errorf("store root: %w", err)
+		return nil, err
 	}
-	return filepath.Join(home, ".local", "share", "gun"), nil
+	s.RemoveAll = runtime.RemoveAll
+	name := image
+	archive := statErr == nil && fi.Mode().IsRegular()
+	if archive {
+		if name, err = importArchive(ctx, s, image); err != nil {
+			return nil, err
+		}
+	}
+	img, err := s.Image(name)
+	if err != nil {
+		return nil, err
+	}
+	u := runtime.NSUnpacker{Warn: func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) }}
+	layers, err := s.LayerDirs(ctx, name, u)
+	if err != nil {
+		return nil, err
+	}
+	c := img.Config.Config
+	ri := &runImage{
+		layers: layers, env: c.Env, workdir: c.WorkingDir, user: c.User,
+		cmd: append(append([]string{}, c.Entrypoint...), c.Cmd...),
+	}
+	if archive && len(ri.cmd) == 0 {
+		ri.cmd = []string{"/bin/sh"}
+	}
+	return ri, nil
+}
+
+// importArchive stores a root file system archive as a one-layer image
+// named after the file (alpine-minirootfs-3.14.0-x86_64.tar.gz becomes
+// alpine-minirootfs-3.14.0-x86_64:latest) and returns the name.
+func importArchive(ctx context.Context, s *store.Store, path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	name := archiveImageName(path)
+	b, err := s.Begin()
+	if err != nil {
+		return "", err
+	}
+	defer b.Close()
+	desc, diffID, err := b.PutLayer(ctx, f)
+	if err != nil {
+		return "", fmt.Errorf("import %s: %w", path, err)
+	}
+	layer := store.Layer{Descriptor: desc, DiffID: diffID, History: v1.History{CreatedBy: "gun run " + filepath.Base(path)}}
+	if _, err := b.Commit(name, v1.Image{}, []store.Layer{layer}); err != nil {
+		return "", fmt.Errorf("import %s: %w", path, err)
+	}
+	return name, nil
+}
+
+// archiveImageName makes an image name from an archive's file name.
+func archiveImageName(path string) string {
+	base := strings.ToLower(filepath.Base(path))
+	for _, ext := range []string{".gz", ".tgz", ".zst", ".xz", ".bz2", ".tar"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	var b strings.Builder
+	for _, r := range base {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	name := strings.Trim(b.String(), "._-")
+	if name == "" {
+		name = "archive"
+	}
+	return name
 }
 
 // envEntry turns -e KEY=VALUE into itself and -e KEY into the host's value,

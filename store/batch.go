@@ -1,0 +1,255 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+
+	"github.com/gun-tools/gun/guntar"
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// A Batch adds content to the store: layers, then an image that names
+// them. Prune waits while a batch is open. Closing a batch that did not
+// commit removes the blobs it added that nothing references, so a failed
+// import leaves the store as it was.
+type Batch struct {
+	s       *Store
+	unlock  func()
+	created []digest.Digest
+}
+
+// Begin opens a batch. The caller must Close it.
+func (s *Store) Begin() (*Batch, error) {
+	unlock, err := s.lock(gcLock, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Batch{s: s, unlock: unlock}, nil
+}
+
+// Close ends the batch, removing the blobs it created that no image in the
+// index references.
+func (b *Batch) Close() error {
+	defer b.unlock()
+	if len(b.created) == 0 {
+		return nil
+	}
+	unlock, err := b.s.lock(indexLock, true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	idx, err := b.s.readIndex()
+	if err != nil {
+		return err
+	}
+	used := b.s.reachable(idx)
+	for _, d := range b.created {
+		if !used[d] {
+			if p, err := b.s.blobPath(d); err == nil {
+				os.Remove(p)
+			}
+		}
+	}
+	b.created = nil
+	return nil
+}
+
+func (b *Batch) put(r io.Reader, want digest.Digest) (digest.Digest, int64, error) {
+	d, size, created, err := b.s.putBlob(r, want)
+	if created {
+		b.created = append(b.created, d)
+	}
+	return d, size, err
+}
+
+// PutLayer stores a layer read from r, a tar stream. A gzip or zstd stream
+// is kept as it is; xz and bzip2, which OCI has no media type for, are
+// stored uncompressed. It returns the layer's descriptor and diff ID (the
+// digest of the uncompressed tar).
+func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, digest.Digest, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	head, _ := br.Peek(8)
+	c := guntar.DetectCompression(head)
+	f, err := os.CreateTemp(b.s.blobDir(), tmpPrefix)
+	if err != nil {
+		return v1.Descriptor{}, "", err
+	}
+	fail := func(err error) (v1.Descriptor, digest.Digest, error) {
+		f.Close()
+		os.Remove(f.Name())
+		return v1.Descriptor{}, "", err
+	}
+	blobHash, diffHash := digest.SHA256.Digester(), digest.SHA256.Digester()
+	blobW := bufio.NewWriterSize(io.MultiWriter(f, blobHash.Hash()), 1<<20)
+	var src io.Reader = br
+	var sink io.Writer = diffHash.Hash()
+	mediaType := v1.MediaTypeImageLayer
+	switch c {
+	case guntar.Gzip, guntar.Zstd:
+		// Keep the compressed bytes; hash what they decompress to.
+		src = io.TeeReader(br, blobW)
+		mediaType = map[guntar.Compression]string{guntar.Gzip: v1.MediaTypeImageLayerGzip, guntar.Zstd: v1.MediaTypeImageLayerZstd}[c]
+	default:
+		sink = io.MultiWriter(diffHash.Hash(), blobW)
+	}
+	dr, _, err := guntar.Decompress(ctxReader{ctx, src})
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := io.CopyBuffer(sink, dr, make([]byte, 1<<20)); err != nil {
+		dr.Close()
+		return fail(fmt.Errorf("read layer: %w", err))
+	}
+	dr.Close()
+	if c == guntar.Gzip || c == guntar.Zstd {
+		// Bytes after the compressed stream's end belong to the blob too.
+		if _, err := io.Copy(io.Discard, src); err != nil {
+			return fail(err)
+		}
+	}
+	if err := blobW.Flush(); err != nil {
+		return fail(err)
+	}
+	d := blobHash.Digest()
+	info, err := f.Stat()
+	if err != nil {
+		return fail(err)
+	}
+	desc := v1.Descriptor{MediaType: mediaType, Digest: d, Size: info.Size()}
+	if b.s.hasBlob(d) {
+		f.Close()
+		os.Remove(f.Name())
+		return desc, diffHash.Digest(), nil
+	}
+	p, _ := b.s.blobPath(d)
+	if err := finishTemp(f, p); err != nil {
+		return v1.Descriptor{}, "", err
+	}
+	b.created = append(b.created, d)
+	return desc, diffHash.Digest(), nil
+}
+
+// ctxReader stops a long copy when its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// Layer is a layer of a new image.
+type Layer struct {
+	Descriptor v1.Descriptor
+	DiffID     digest.Digest
+	// History describes the step that made the layer, e.g. the Gunfile
+	// line (CreatedBy) and a comment.
+	History v1.History
+}
+
+// Commit writes the config and manifest of an image made of layers (bottom
+// first) and names it. config's RootFS and History are filled in from the
+// layers; its OS and Architecture default to this machine's.
+func (b *Batch) Commit(name string, config v1.Image, layers []Layer) (*Image, error) {
+	name, err := NormalizeName(name)
+	if err != nil {
+		return nil, err
+	}
+	if config.OS == "" {
+		config.OS = runtime.GOOS
+	}
+	if config.Architecture == "" {
+		config.Architecture = runtime.GOARCH
+	}
+	config.RootFS = v1.RootFS{Type: "layers", DiffIDs: []digest.Digest{}}
+	m := v1.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: v1.MediaTypeImageManifest,
+		Layers:    []v1.Descriptor{},
+	}
+	for _, l := range layers {
+		config.RootFS.DiffIDs = append(config.RootFS.DiffIDs, l.DiffID)
+		config.History = append(config.History, l.History)
+		m.Layers = append(m.Layers, l.Descriptor)
+	}
+	cd, csize, err := b.putJSON(config)
+	if err != nil {
+		return nil, err
+	}
+	m.Config = v1.Descriptor{MediaType: v1.MediaTypeImageConfig, Digest: cd, Size: csize}
+	return b.commitManifest(name, m)
+}
+
+func (b *Batch) putJSON(v any) (digest.Digest, int64, error) {
+	d, size, err := b.s.putJSON(v)
+	if err == nil && !slices.Contains(b.created, d) {
+		b.created = append(b.created, d)
+	}
+	return d, size, err
+}
+
+// commitManifest stores m, checks that every blob it names is present, and
+// points name at it.
+func (b *Batch) commitManifest(name string, m v1.Manifest) (*Image, error) {
+	md, msize, err := b.putJSON(m)
+	if err != nil {
+		return nil, err
+	}
+	desc := v1.Descriptor{MediaType: v1.MediaTypeImageManifest, Digest: md, Size: msize}
+	if m.MediaType != "" {
+		desc.MediaType = m.MediaType
+	}
+	return b.tag(name, desc)
+}
+
+// tag points name at the manifest desc after checking that everything the
+// manifest names is in the store.
+func (b *Batch) tag(name string, desc v1.Descriptor) (*Image, error) {
+	err := b.s.updateIndex(func(idx *v1.Index) error {
+		var m v1.Manifest
+		if err := b.s.readBlobJSON(desc.Digest, &m); err != nil {
+			return err
+		}
+		for _, d := range append([]v1.Descriptor{m.Config}, m.Layers...) {
+			if !b.s.hasBlob(d.Digest) {
+				return fmt.Errorf("image %s: blob %s is missing", name, d.Digest)
+			}
+		}
+		setRef(idx, name, desc)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	desc.Annotations = map[string]string{v1.AnnotationRefName: name}
+	return b.s.loadImage(desc)
+}
+
+// reachable returns every blob that the images in idx reference.
+func (s *Store) reachable(idx v1.Index) map[digest.Digest]bool {
+	used := map[digest.Digest]bool{}
+	for _, d := range idx.Manifests {
+		used[d.Digest] = true
+		var m v1.Manifest
+		if s.readBlobJSON(d.Digest, &m) != nil {
+			continue
+		}
+		used[m.Config.Digest] = true
+		for _, l := range m.Layers {
+			used[l.Digest] = true
+		}
+	}
+	return used
+}

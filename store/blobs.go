@@ -1,0 +1,144 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/opencontainers/go-digest"
+)
+
+func (s *Store) blobDir() string { return s.path("blobs", "sha256") }
+
+// blobPath returns where the blob d lives, refusing a digest that is not a
+// valid sha256 digest (it would name a path outside blobs/sha256).
+func (s *Store) blobPath(d digest.Digest) (string, error) {
+	if err := d.Validate(); err != nil {
+		return "", fmt.Errorf("blob %q: %w", d, err)
+	}
+	if d.Algorithm() != digest.SHA256 {
+		return "", fmt.Errorf("blob %s: only sha256 digests are supported", d)
+	}
+	return s.path("blobs", "sha256", d.Encoded()), nil
+}
+
+func (s *Store) hasBlob(d digest.Digest) bool {
+	p, err := s.blobPath(d)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(p)
+	return err == nil
+}
+
+// putBlob copies r into the store as a blob. If want is set, the content
+// must have that digest. It reports whether the blob is new. The caller
+// holds gc.lock (shared).
+func (s *Store) putBlob(r io.Reader, want digest.Digest) (d digest.Digest, size int64, created bool, err error) {
+	if want != "" {
+		p, err := s.blobPath(want)
+		if err != nil {
+			return "", 0, false, err
+		}
+		if fi, err := os.Stat(p); err == nil {
+			// Already stored (and verified when it was): skip the content.
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return "", 0, false, err
+			}
+			return want, fi.Size(), false, nil
+		}
+	}
+	f, err := os.CreateTemp(s.blobDir(), tmpPrefix)
+	if err != nil {
+		return "", 0, false, err
+	}
+	dg := digest.SHA256.Digester()
+	size, err = io.CopyBuffer(io.MultiWriter(f, dg.Hash()), r, make([]byte, 1<<20))
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", 0, false, err
+	}
+	d = dg.Digest()
+	if want != "" && d != want {
+		f.Close()
+		os.Remove(f.Name())
+		return "", 0, false, fmt.Errorf("blob %s: content does not match its digest (got %s)", want, d)
+	}
+	p, _ := s.blobPath(d)
+	if _, err := os.Stat(p); err == nil {
+		f.Close()
+		os.Remove(f.Name())
+		return d, size, false, nil
+	}
+	if err := finishTemp(f, p); err != nil {
+		return "", 0, false, err
+	}
+	return d, size, true, nil
+}
+
+// openBlob opens the blob d for reading. The reader fails at EOF if the
+// content does not match d, so corruption is never passed on silently.
+func (s *Store) openBlob(d digest.Digest) (io.ReadCloser, error) {
+	p, err := s.blobPath(d)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("blob %s is missing from the store", d)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &verifier{f: f, want: d, v: d.Verifier()}, nil
+}
+
+type verifier struct {
+	f    *os.File
+	want digest.Digest
+	v    digest.Verifier
+}
+
+func (r *verifier) Read(p []byte) (int, error) {
+	n, err := r.f.Read(p)
+	r.v.Write(p[:n])
+	if err == io.EOF && !r.v.Verified() {
+		return n, fmt.Errorf("blob %s is corrupt: its content does not match its digest", r.want)
+	}
+	return n, err
+}
+
+func (r *verifier) Close() error { return r.f.Close() }
+
+// maxJSON bounds the JSON documents (manifests, configs, indexes) read.
+const maxJSON = 16 << 20
+
+// readBlobJSON decodes the blob d, verified, into v.
+func (s *Store) readBlobJSON(d digest.Digest, v any) error {
+	rc, err := s.openBlob(d)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxJSON))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("blob %s: %w", d, err)
+	}
+	return nil
+}
+
+// putJSON stores v as a JSON blob.
+func (s *Store) putJSON(v any) (digest.Digest, int64, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return "", 0, err
+	}
+	d, size, _, err := s.putBlob(bytesReader(data), "")
+	return d, size, err
+}

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// writeFileAtomic replaces path with data: a temporary file in the same
+// directory is written, synced and renamed over path.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, tmpPrefix+filepath.Base(path)+"-")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := finishTemp(f, path); err != nil {
+		return err
+	}
+	return nil
+}
+
+// finishTemp makes the temporary file f readable by all, syncs it, closes
+// it and renames it to path, removing it if any step fails.
+func finishTemp(f *os.File, path string) error {
+	err := f.Chmod(0o644)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// lock takes a flock on one of the store's lock files, exclusive or shared,
+// waiting for it, and returns the function that releases it.
+func (s *Store) lock(name string, exclusive bool) (func(), error) {
+	return flock(s.path(name), exclusive, false)
+}
+
+// flock locks path (created if missing). With try it fails with
+// unix.EWOULDBLOCK instead of waiting.
+func flock(path string, exclusive, try bool) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
+	if try {
+		how |= unix.LOCK_NB
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), how)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		if err == unix.EWOULDBLOCK {
+			return nil, err
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// removeAllWritable removes dir, first giving its owner write and search
+// permission on every directory in it (unpacked layers hold read-only
+// directories, which os.RemoveAll cannot empty as a non-root user).
+func removeAllWritable(dir string) error {
+	err := os.RemoveAll(dir)
+	if err == nil {
+		return nil
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if d != nil && d.IsDir() {
+			os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

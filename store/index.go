@@ -1,0 +1,199 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+func emptyIndex() v1.Index {
+	return v1.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: v1.MediaTypeImageIndex, Manifests: []v1.Descriptor{}}
+}
+
+func (s *Store) readIndex() (v1.Index, error) {
+	data, err := os.ReadFile(s.path(v1.ImageIndexFile))
+	if err != nil {
+		return v1.Index{}, fmt.Errorf("read the store's index: %w", err)
+	}
+	var idx v1.Index
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return v1.Index{}, fmt.Errorf("%s: %w", s.path(v1.ImageIndexFile), err)
+	}
+	return idx, nil
+}
+
+func (s *Store) writeIndex(idx v1.Index) error {
+	data, err := json.MarshalIndent(idx, "", "\t")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(s.path(v1.ImageIndexFile), append(data, '\n'))
+}
+
+// updateIndex rewrites index.json with fn's changes under index.lock.
+func (s *Store) updateIndex(fn func(idx *v1.Index) error) error {
+	unlock, err := s.lock(indexLock, true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	idx, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	if err := fn(&idx); err != nil {
+		return err
+	}
+	return s.writeIndex(idx)
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?$`)
+
+// NormalizeName checks an image name ("alpine", "example.com/app:1.0") and
+// adds the tag "latest" if it has none.
+func NormalizeName(name string) (string, error) {
+	if !nameRE.MatchString(name) {
+		return "", fmt.Errorf("invalid image name %q: use lowercase letters, digits, '.', '_', '-' and '/', then an optional :tag", name)
+	}
+	if i := strings.LastIndex(name, "/"); !strings.Contains(name[i+1:], ":") {
+		name += ":latest"
+	}
+	return name, nil
+}
+
+// refName is the name an index entry gives its image.
+func refName(d v1.Descriptor) string { return d.Annotations[v1.AnnotationRefName] }
+
+// setRef points name at the manifest desc in idx, replacing what it named.
+func setRef(idx *v1.Index, name string, desc v1.Descriptor) {
+	idx.Manifests = slices.DeleteFunc(idx.Manifests, func(d v1.Descriptor) bool { return refName(d) == name })
+	desc.Annotations = map[string]string{v1.AnnotationRefName: name}
+	idx.Manifests = append(idx.Manifests, desc)
+	slices.SortFunc(idx.Manifests, func(a, b v1.Descriptor) int { return strings.Compare(refName(a), refName(b)) })
+}
+
+// Image is an image in the store.
+type Image struct {
+	Name     string
+	Manifest v1.Manifest
+	// Descriptor is the manifest's descriptor; its digest names the image.
+	Descriptor v1.Descriptor
+	Config     v1.Image
+}
+
+// ID is the image's config digest, as docker and podman show it.
+func (img *Image) ID() digest.Digest { return img.Manifest.Config.Digest }
+
+// Image looks up an image by name (a missing tag means "latest") or by a
+// unique prefix of its ID.
+func (s *Store) Image(name string) (*Image, error) {
+	idx, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	desc, err := s.find(idx, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.loadImage(desc)
+}
+
+func (s *Store) find(idx v1.Index, name string) (v1.Descriptor, error) {
+	if n, err := NormalizeName(name); err == nil {
+		for _, d := range idx.Manifests {
+			if refName(d) == n {
+				return d, nil
+			}
+		}
+	}
+	// An ID prefix, as `gun images` shows it.
+	id := strings.TrimPrefix(name, "sha256:")
+	if len(id) >= 4 && strings.Trim(id, "0123456789abcdef") == "" {
+		var found []v1.Descriptor
+		for _, d := range idx.Manifests {
+			var m v1.Manifest
+			if s.readBlobJSON(d.Digest, &m) == nil && strings.HasPrefix(m.Config.Digest.Encoded(), id) {
+				found = append(found, d)
+			}
+		}
+		if len(found) > 0 && allSame(found) {
+			return found[0], nil
+		}
+		if len(found) > 1 {
+			return v1.Descriptor{}, fmt.Errorf("image ID %s is ambiguous", name)
+		}
+	}
+	return v1.Descriptor{}, fmt.Errorf("image %s not found", name)
+}
+
+func allSame(ds []v1.Descriptor) bool {
+	for _, d := range ds {
+		if d.Digest != ds[0].Digest {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) loadImage(desc v1.Descriptor) (*Image, error) {
+	img := &Image{Name: refName(desc), Descriptor: desc}
+	if err := s.readBlobJSON(desc.Digest, &img.Manifest); err != nil {
+		return nil, fmt.Errorf("image %s: manifest: %w", img.Name, err)
+	}
+	if err := s.readBlobJSON(img.Manifest.Config.Digest, &img.Config); err != nil {
+		return nil, fmt.Errorf("image %s: config: %w", img.Name, err)
+	}
+	if len(img.Config.RootFS.DiffIDs) != len(img.Manifest.Layers) {
+		return nil, fmt.Errorf("image %s: the config lists %d layers, the manifest %d", img.Name, len(img.Config.RootFS.DiffIDs), len(img.Manifest.Layers))
+	}
+	return img, nil
+}
+
+// Images lists the images in the store, sorted by name.
+func (s *Store) Images() ([]*Image, error) {
+	idx, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	var imgs []*Image
+	for _, d := range idx.Manifests {
+		if refName(d) == "" {
+			continue
+		}
+		img, err := s.loadImage(d)
+		if err != nil {
+			return nil, err
+		}
+		imgs = append(imgs, img)
+	}
+	return imgs, nil
+}
+
+// Remove deletes the name of an image. Its content stays until Prune.
+func (s *Store) Remove(name string) error {
+	return s.updateIndex(func(idx *v1.Index) error {
+		desc, err := s.find(*idx, name)
+		if err != nil {
+			return err
+		}
+		// By name, that name goes; by ID, every name of the image.
+		byName := false
+		if n, err := NormalizeName(name); err == nil && n == refName(desc) {
+			byName = true
+		}
+		idx.Manifests = slices.DeleteFunc(idx.Manifests, func(d v1.Descriptor) bool {
+			if byName {
+				return refName(d) == refName(desc)
+			}
+			return d.Digest == desc.Digest
+		})
+		return nil
+	})
+}

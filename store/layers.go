@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+
+	"github.com/gun-tools/gun/guntar"
+	"github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
+)
+
+// Unpacker unpacks one layer into a directory in overlay whiteout form. The
+// store calls it when a layer is not yet in the unpacked-layer cache.
+type Unpacker interface {
+	// Unpack unpacks layer, an uncompressed tar stream, into dir, which
+	// exists and is empty.
+	Unpack(ctx context.Context, layer io.Reader, dir string) error
+	// Key names the uid/gid mapping the files are owned under; caches
+	// under different keys are kept apart.
+	Key() string
+}
+
+// HostUnpacker unpacks layers in this process with guntar, in overlay
+// whiteout form. As root it applies the archive's owners; otherwise every
+// file belongs to the calling user.
+type HostUnpacker struct {
+	// Warn receives non-fatal events (device nodes not created, ...).
+	Warn func(msg string)
+}
+
+// Unpack implements Unpacker.
+func (h HostUnpacker) Unpack(ctx context.Context, layer io.Reader, dir string) error {
+	return guntar.Unpack(ctx, layer, dir, guntar.UnpackOptions{
+		Whiteouts: guntar.WhiteoutOverlay,
+		Chown:     os.Geteuid() == 0,
+		Warn:      h.Warn,
+	})
+}
+
+// Key implements Unpacker: "host-root" when the archive's owners are kept,
+// else "host-uid-N" for the user N who owns every file.
+func (HostUnpacker) Key() string {
+	if os.Geteuid() == 0 {
+		return "host-root"
+	}
+	return fmt.Sprintf("host-uid-%d", os.Geteuid())
+}
+
+var safeKey = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
+
+// keyDir is the directory of the cache for an unpacker's key.
+func (s *Store) keyDir(key string) string {
+	if !safeKey.MatchString(key) {
+		sum := sha256.Sum256([]byte(key))
+		key = "key-" + hex.EncodeToString(sum[:12])
+	}
+	return s.path(layersDir, key)
+}
+
+// LayerDirs returns the unpacked, read-only layer directories of an image,
+// bottom layer first, unpacking (once, atomically, under a lock) those not
+// yet cached for u.Key().
+func (s *Store) LayerDirs(ctx context.Context, image string, u Unpacker) ([]string, error) {
+	unlock, err := s.lock(gcLock, false)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	img, err := s.Image(image)
+	if err != nil {
+		return nil, err
+	}
+	kd := s.keyDir(u.Key())
+	if err := os.MkdirAll(kd, 0o755); err != nil {
+		return nil, fmt.Errorf("layer cache: %w", err)
+	}
+	dirs := make([]string, len(img.Manifest.Layers))
+	for i, layer := range img.Manifest.Layers {
+		diffID := img.Config.RootFS.DiffIDs[i]
+		dir, err := s.unpackLayer(ctx, kd, layer.Digest, diffID, u)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: layer %d (%s): %w", img.Name, i+1, layer.Digest, err)
+		}
+		dirs[i] = dir
+	}
+	return dirs, nil
+}
+
+// unpackLayer returns the cached directory of the layer with the given
+// diff ID, unpacking the blob into it first if needed. The directory
+// appears only complete: it is unpacked beside it and renamed into place.
+func (s *Store) unpackLayer(ctx context.Context, kd string, blob, diffID digest.Digest, u Unpacker) (string, error) {
+	if err := diffID.Validate(); err != nil {
+		return "", fmt.Errorf("diff ID %q: %w", diffID, err)
+	}
+	dir := kd + "/" + diffID.Encoded()
+	if _, err := os.Stat(dir); err == nil {
+		return dir, nil
+	}
+	unlock, err := flock(dir+".lock", true, false)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if _, err := os.Stat(dir); err == nil {
+		return dir, nil // another process unpacked it while we waited
+	}
+	tmp, err := os.MkdirTemp(kd, tmpPrefix+diffID.Encoded()[:12]+"-")
+	if err != nil {
+		return "", err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return "", err
+	}
+	if err := s.unpackBlob(ctx, blob, diffID, tmp, u); err != nil {
+		if rerr := s.RemoveAll(tmp); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("clean up: %w", rerr))
+		}
+		return "", err
+	}
+	// Make the files durable before the rename makes them visible.
+	if err := syncFS(tmp); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return "", err
+	}
+	return dir, syncDir(kd)
+}
+
+// unpackBlob decompresses the blob and hands it to u, checking on the way
+// that the uncompressed stream has the digest diffID.
+func (s *Store) unpackBlob(ctx context.Context, blob, diffID digest.Digest, dir string, u Unpacker) error {
+	rc, err := s.openBlob(blob)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	dr, _, err := guntar.Decompress(rc)
+	if err != nil {
+		return err
+	}
+	defer dr.Close()
+	v := diffID.Verifier()
+	tee := io.TeeReader(dr, v)
+	if err := u.Unpack(ctx, tee, dir); err != nil {
+		return err
+	}
+	// The unpacker may stop at the end-of-archive marker: hash the rest.
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return err
+	}
+	if !v.Verified() {
+		return fmt.Errorf("uncompressed layer does not match its diff ID %s", diffID)
+	}
+	return nil
+}
+
+func syncFS(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return unix.Syncfs(fd)
+}

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+type tEnt struct {
+	name, body string
+	typ        byte
+	mode       int64
+}
+
+func mkTar(t testing.TB, ents ...tEnt) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range ents {
+		typ := e.typ
+		if typ == 0 {
+			typ = tar.TypeReg
+		}
+		mode := e.mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		h := &tar.Header{Name: e.name, Typeflag: typ, Mode: mode, Size: int64(len(e.body))}
+		if typ != tar.TypeReg {
+			h.Size = 0
+		}
+		if typ == tar.TypeSymlink || typ == tar.TypeLink {
+			h.Linkname = e.body
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if typ == tar.TypeReg {
+			tw.Write([]byte(e.body))
+		}
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+func gz(data []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(data)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// commitImage stores an image made of the given layer archives.
+func commitImage(t *testing.T, s *Store, name string, layers ...[]byte) *Image {
+	t.Helper()
+	b, err := s.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var ls []Layer
+	for i, data := range layers {
+		desc, diffID, err := b.PutLayer(context.Background(), bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, Layer{Descriptor: desc, DiffID: diffID, History: v1.History{CreatedBy: "layer " + string(rune('0'+i))}})
+	}
+	img, err := b.Commit(name, v1.Image{Config: v1.ImageConfig{Cmd: []string{"/bin/sh"}}}, ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func TestLayerDirs(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := mkTar(t, tEnt{name: "etc/", typ: tar.TypeDir, mode: 0o755}, tEnt{name: "etc/hostname", body: "gun\n"}, tEnt{name: "etc/gone", body: "x"})
+	top := mkTar(t, tEnt{name: "etc/.wh.gone"}, tEnt{name: "etc/new", body: "new"})
+	img := commitImage(t, s, "test", gz(base), top)
+	if img.Name != "test:latest" || len(img.Manifest.Layers) != 2 {
+		t.Fatalf("image %s with %d layers", img.Name, len(img.Manifest.Layers))
+	}
+	if got := img.Manifest.Layers[0].MediaType; got != v1.MediaTypeImageLayerGzip {
+		t.Errorf("gzip layer stored as %s", got)
+	}
+
+	// Concurrent callers share one unpack per layer.
+	var wg sync.WaitGroup
+	results := make([][]string, 4)
+	errs := make([]error, 4)
+	for i := range results {
+		wg.Go(func() {
+			results[i], errs[i] = s.LayerDirs(context.Background(), "test", HostUnpacker{})
+		})
+	}
+	wg.Wait()
+	for i := range results {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if strings.Join(results[i], " ") != strings.Join(results[0], " ") {
+			t.Errorf("call %d got %v, call 0 %v", i, results[i], results[0])
+		}
+	}
+	dirs := results[0]
+	if len(dirs) != 2 {
+		t.Fatalf("%d layer dirs", len(dirs))
+	}
+	if b, err := os.ReadFile(filepath.Join(dirs[0], "etc/hostname")); err != nil || string(b) != "gun\n" {
+		t.Errorf("bottom layer etc/hostname: %q, %v", b, err)
+	}
+	fi, err := os.Lstat(filepath.Join(dirs[1], "etc/gone"))
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Errorf("top layer etc/gone should be an overlay whiteout: %v, %v", fi, err)
+	}
+	wantKey := HostUnpacker{}.Key()
+	if !strings.Contains(dirs[0], "/layers/"+wantKey+"/") {
+		t.Errorf("layer dir %s is not under the key %s", dirs[0], wantKey)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(dirs[0]))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			t.Errorf("leftover %s", e.Name())
+		}
+	}
+}
+
+// TestLayerDirsCorrupt checks that a layer blob whose content does not
+// match its digest is refused, and leaves no cache entry.
+func TestLayerDirsCorrupt(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := commitImage(t, s, "test", mkTar(t, tEnt{name: "f", body: "original"}))
+	p, _ := s.blobPath(img.Manifest.Layers[0].Digest)
+	data, _ := os.ReadFile(p)
+	os.WriteFile(p, bytes.Replace(data, []byte("original"), []byte("tampered"), 1), 0o644)
+	_, err = s.LayerDirs(context.Background(), "test", HostUnpacker{})
+	if err == nil || !strings.Contains(err.Error(), "does not match its digest") {
+		t.Fatalf("error %v, want a digest mismatch", err)
+	}
+	entries, _ := os.ReadDir(s.keyDir(HostUnpacker{}.Key()))
+	for _, e := range entries {
+		if e.IsDir() {
+			t.Errorf("cache holds %s after a failed unpack", e.Name())
+		}
+	}
+}
+
+type keyUnpacker struct {
+	HostUnpacker
+	key string
+}
+
+func (k keyUnpacker) Key() string { return k.key }
+
+func TestLayerDirsKeys(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitImage(t, s, "test", mkTar(t, tEnt{name: "f", body: "f"}))
+	a, err := s.LayerDirs(context.Background(), "test", keyUnpacker{key: "map-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.LayerDirs(context.Background(), "test", keyUnpacker{key: "../../weird key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a[0] == b[0] {
+		t.Errorf("different keys share %s", a[0])
+	}
+	if !strings.HasPrefix(b[0], s.path(layersDir)+"/key-") {
+		t.Errorf("unsafe key not hashed: %s", b[0])
+	}
+}
