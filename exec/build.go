@@ -168,7 +168,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if len(f.Stages) == 0 {
 		return nil, fmt.Errorf("%s: no Using: nothing to build", opts.Gunfile)
 	}
-	be, err := openBackend(opts.Root)
+	be, err := openBackend(opts.Root, func(msg string) {
+		if opts.Warn != nil {
+			fmt.Fprintf(opts.Warn, "gun: warning: %s\n", msg)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}

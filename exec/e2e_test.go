@@ -567,7 +567,7 @@ Exec "echo started; sleep 60"
 			t.Errorf("scratch space left behind: run/%s", e.Name())
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join(p.root, "build", "tags.json")); err == nil && strings.Contains(string(b), "stopped") {
+	if b, err := os.ReadFile(filepath.Join(p.root, "index.json")); err == nil && strings.Contains(string(b), "stopped") {
 		t.Errorf("an interrupted build tagged its image: %s", b)
 	}
 }

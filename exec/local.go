@@ -13,8 +13,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -26,35 +24,51 @@ import (
 	"github.com/gun-tools/gun/exec/memo"
 	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/runtime"
+	"github.com/gun-tools/gun/store"
 )
 
-// localBackend keeps the build's blobs, unpacked layers and tags under
-// <root>/build, in OCI terms (content-addressed blobs, image manifests and
-// configs). It stands in for the image store until the two are joined.
+// localBackend builds on the image store: layer blobs, configs and
+// manifests are blobs of the store, layers are unpacked into the store's
+// layer cache by the runtime's NSUnpacker (inside a user namespace, so that
+// files have the owners they will be used with), and -t names an image in
+// the store. A batch (the store's shared lock) is held for the whole build,
+// so that `gun prune` cannot remove a step's layer before it is used.
 type localBackend struct {
-	root string // the store root
-	dir  string // root/build
-	ids  *idMap
-	mu   sync.Mutex
+	root  string // the store root
+	dir   string // root/build: the executor's own records
+	st    *store.Store
+	batch *store.Batch
+	u     runtime.NSUnpacker
 }
 
-func openBackend(root string) (backend, error) {
+func openBackend(root string, warn func(string)) (backend, error) {
 	if root == "" {
 		return nil, errors.New("no store root")
 	}
-	dir := filepath.Join(root, "build")
-	for _, d := range []string{"blobs/sha256", "layers", "archives", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return nil, fmt.Errorf("open store: %w", err)
-		}
+	st, err := store.Open(root)
+	if err != nil {
+		return nil, err
 	}
-	return &localBackend{root: root, dir: dir, ids: hostIDMap()}, nil
+	st.RemoveAll = runtime.RemoveAll
+	dir := filepath.Join(st.Root(), "build")
+	if err := errors.Join(os.MkdirAll(filepath.Join(dir, "archives"), 0o755), os.MkdirAll(filepath.Join(dir, "tmp"), 0o755)); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	batch, err := st.Begin()
+	if err != nil {
+		return nil, err
+	}
+	return &localBackend{root: st.Root(), dir: dir, st: st, batch: batch, u: runtime.NSUnpacker{Warn: warn}}, nil
 }
 
-func (l *localBackend) Close() error { return nil }
+func (l *localBackend) Close() error { return l.batch.Close() }
 
 func (l *localBackend) blobPath(d string) string {
-	return filepath.Join(l.dir, "blobs", "sha256", strings.TrimPrefix(d, "sha256:"))
+	p, err := l.st.BlobPath(digest.Digest(d))
+	if err != nil {
+		return filepath.Join(l.st.BlobDir(), "invalid")
+	}
+	return p
 }
 
 func (l *localBackend) HasLayer(layer cache.Layer) bool {
@@ -75,9 +89,9 @@ func (l *localBackend) putBlob(mediaType string, data []byte) (v1.Descriptor, er
 }
 
 // PutLayer compresses an uncompressed layer tar with gzip (fixed header,
-// so that the same tar gives the same blob) into the blob store.
+// so that the same tar gives the same blob) into the store.
 func (l *localBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer, error) {
-	tmp, err := os.CreateTemp(filepath.Join(l.dir, "tmp"), "layer")
+	tmp, err := os.CreateTemp(l.st.BlobDir(), ".gun-build-layer")
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +102,7 @@ func (l *localBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(io.MultiWriter(gz, diff), r); err != nil {
+	if _, err := io.Copy(io.MultiWriter(gz, diff), ctxReader{ctx, r}); err != nil {
 		return nil, fmt.Errorf("store layer: %w", err)
 	}
 	if err := gz.Close(); err != nil {
@@ -113,64 +127,35 @@ func (l *localBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer,
 	return layer, nil
 }
 
-// LayerDirs unpacks each layer once into layers/<diffID>, atomically.
+// ctxReader stops a long copy when its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// LayerDirs returns the layers unpacked (once) in the store's layer cache.
 func (l *localBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]string, error) {
 	if len(layers) == 0 {
-		empty := filepath.Join(l.dir, "layers", "empty")
+		empty := filepath.Join(l.dir, "empty")
 		if err := os.MkdirAll(empty, 0o755); err != nil {
 			return nil, err
 		}
 		return []string{empty}, nil
 	}
-	var dirs []string
+	var descs []v1.Descriptor
+	var diffIDs []digest.Digest
 	for _, layer := range layers {
-		dir := filepath.Join(l.dir, "layers", strings.TrimPrefix(layer.DiffID, "sha256:"))
-		if err := l.unpackOnce(ctx, layer, dir); err != nil {
-			return nil, err
-		}
-		dirs = append(dirs, dir)
+		descs = append(descs, v1.Descriptor{MediaType: layer.MediaType, Digest: digest.Digest(layer.Digest), Size: layer.Size})
+		diffIDs = append(diffIDs, digest.Digest(layer.DiffID))
 	}
-	return dirs, nil
-}
-
-func (l *localBackend) unpackOnce(ctx context.Context, layer cache.Layer, dir string) error {
-	if _, err := os.Stat(dir); err == nil {
-		return nil
-	}
-	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return err
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return err
-	}
-	if _, err := os.Stat(dir); err == nil {
-		return nil
-	}
-	tmp, err := os.MkdirTemp(filepath.Join(l.dir, "layers"), ".unpack")
-	if err != nil {
-		return err
-	}
-	// A layer without an entry for "/" must not make the root private.
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	f, err := os.Open(l.blobPath(layer.Digest))
-	if err != nil {
-		os.RemoveAll(tmp)
-		return fmt.Errorf("layer %s: %w", layer.Digest, err)
-	}
-	defer f.Close()
-	if err := guntar.Unpack(ctx, f, tmp, guntar.UnpackOptions{Whiteouts: guntar.WhiteoutOverlay}); err != nil {
-		os.RemoveAll(tmp)
-		return fmt.Errorf("unpack layer %s: %w", layer.Digest, err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		os.RemoveAll(tmp)
-		return err
-	}
-	return nil
+	return l.st.LayerDirsOf(ctx, descs, diffIDs, l.u)
 }
 
 // ImportArchive imports a root-filesystem archive as a one-layer image,
@@ -207,29 +192,12 @@ func (l *localBackend) ImportArchive(ctx context.Context, p, sum string) (*baseI
 	return &img, nil
 }
 
-func (l *localBackend) tagsFile() string { return filepath.Join(l.dir, "tags.json") }
-
-func (l *localBackend) tags() map[string]string {
-	m := map[string]string{}
-	if b, err := os.ReadFile(l.tagsFile()); err == nil {
-		json.Unmarshal(b, &m)
-	}
-	return m
-}
-
-func normalizeTag(name string) string {
-	if i := strings.LastIndexByte(name, ':'); i < 0 || strings.Contains(name[i:], "/") {
-		return name + ":latest"
-	}
-	return name
-}
-
 func (l *localBackend) Image(ctx context.Context, name string) (*baseImage, error) {
-	d, ok := l.tags()[normalizeTag(name)]
-	if !ok {
-		return nil, fmt.Errorf("no image %s", name)
+	img, err := l.st.Image(name)
+	if err != nil {
+		return nil, err
 	}
-	return l.load(d)
+	return l.load(img.Descriptor.Digest.String())
 }
 
 func (l *localBackend) load(d string) (*baseImage, error) {
@@ -285,21 +253,26 @@ func (l *localBackend) WriteImage(ctx context.Context, img v1.Image, layers []ca
 	return md.Digest.String(), nil
 }
 
+// Tag names the image in the store.
 func (l *localBackend) Tag(ctx context.Context, name, d string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lock, err := os.OpenFile(l.tagsFile()+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	var m v1.Manifest
+	if err := l.readJSON(d, &m); err != nil {
+		return err
+	}
+	config, err := os.ReadFile(l.blobPath(m.Config.Digest.String()))
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return err
+	img, err := l.batch.CommitImage(name, config, m.Layers, func(desc v1.Descriptor) (io.ReadCloser, error) {
+		return os.Open(l.blobPath(desc.Digest.String()))
+	})
+	if err != nil {
+		return fmt.Errorf("tag %s: %w", name, err)
 	}
-	m := l.tags()
-	m[normalizeTag(name)] = d
-	b, _ := json.MarshalIndent(m, "", "\t")
-	return memo.WriteFileAtomic(l.tagsFile(), b, 0o644)
+	if img.Descriptor.Digest.String() != d {
+		return fmt.Errorf("tag %s: the store wrote manifest %s, not %s", name, img.Descriptor.Digest, d)
+	}
+	return nil
 }
 
 // Run runs a build step and turns its changes into a layer.
