@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 		env.err = err
 	}
 	code := m.Run()
-	if env.work != "" {
+	if env.work != "" && os.Getenv("GUN_TEST_KEEP") == "" {
 		os.RemoveAll(env.work)
 	}
 	os.Exit(code)
@@ -352,7 +352,7 @@ Main ["/bin/cat", "greeting"]
 		t.Fatalf("untar: %v\n%s", err, out)
 	}
 	bundle := filepath.Join(p.root, "..", "bundle")
-	p.chown(filepath.Dir(p.root))
+	p.chown(ocidir)
 	uc := asUser(exec.Command("umoci", "unpack", "--rootless", "--image", ocidir+":latest", bundle))
 	if out, err := uc.CombinedOutput(); err != nil {
 		need(t, "umoci", fmt.Errorf("%v\n%s", err, out))
@@ -361,9 +361,15 @@ Main ["/bin/cat", "greeting"]
 	if run.code != 0 || run.stdout != "hello world\n" {
 		t.Errorf("gun run of the default command: exit %d, stdout %q, stderr %q", run.code, run.stdout, run.stderr)
 	}
-	run = p.gun("run", "-u", "app", "-w", "/app", filepath.Join(bundle, "rootfs"), "sh", "-c", "id -u; pwd; cat hello.txt")
-	if run.code != 0 || run.stdout != "1000\n/app\nhi\n" {
-		t.Errorf("gun run as app: exit %d, stdout %q, stderr %q", run.code, run.stdout, run.stderr)
+	// The tagged image in the store, run by name: its default command, and
+	// its user, working directory, environment and files.
+	run = p.gun("run", "demo:1")
+	if run.code != 0 || run.stdout != "hello world\n" {
+		t.Errorf("gun run demo:1: exit %d, stdout %q, stderr %q", run.code, run.stdout, run.stderr)
+	}
+	run = p.gun("run", "demo:1", "sh", "-c", "id -u; id -g; pwd; echo $APP_HOME; cat /etc/secret.txt; stat -c '%u:%g %a' /data /etc/secret.txt")
+	if want := "1000\n1000\n/app\n/app\nhi\n1000:1000 755\n1000:1000 640\n"; run.code != 0 || run.stdout != want {
+		t.Errorf("gun run demo:1 sh: exit %d, stdout %q, want %q; stderr %q", run.code, run.stdout, want, run.stderr)
 	}
 }
 
