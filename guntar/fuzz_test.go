@@ -40,7 +40,7 @@ func FuzzUnpack(f *testing.F) {
 	}
 	before := snapshot(f, fuzzOutside, snapOpts{times: true})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		base := t.TempDir()
+		base := tempDir(t)
 		root := filepath.Join(base, "root")
 		for _, mode := range []WhiteoutMode{WhiteoutApply, WhiteoutOverlay} {
 			if err := os.Mkdir(root, 0o755); err != nil {

@@ -17,6 +17,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// tempDir is t.TempDir, made removable again at cleanup even when tests
+// leave read-only directories in it (which matters when not root).
+func tempDir(t testing.TB) string {
+	dir := t.TempDir()
+	t.Cleanup(func() { makeRemovable(dir) })
+	return dir
+}
+
+// readAny reads a file even if its mode denies the owner reading it.
+func readAny(p string, mode fs.FileMode) ([]byte, error) {
+	data, err := os.ReadFile(p)
+	if err != nil && os.IsPermission(err) && os.Chmod(p, 0o400) == nil {
+		data, err = os.ReadFile(p)
+		os.Chmod(p, mode)
+	}
+	return data, err
+}
+
 // ent is one archive entry for the test archives, which are built here in
 // code rather than checked in as binaries.
 type ent struct {
@@ -108,7 +126,7 @@ func snapshot(t testing.TB, dir string, o snapOpts) map[string]string {
 		}
 		switch {
 		case mode.IsRegular():
-			data, err := os.ReadFile(p)
+			data, err := readAny(p, mode)
 			if err != nil {
 				return err
 			}

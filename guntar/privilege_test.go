@@ -193,7 +193,7 @@ func TestUnpackChownPrivileged(t *testing.T) {
 	if os.Geteuid() != 0 {
 		requireCI(t, "needs root to apply owners and create device nodes")
 	}
-	dir := t.TempDir()
+	dir := tempDir(t)
 	var warnings []string
 	err := Unpack(context.Background(), bytes.NewReader(privArchive(t)), dir, UnpackOptions{
 		Chown: true,

@@ -131,7 +131,7 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader, buf []byte) error {
 	rel := cleanPath(hdr.Name)
 	base := path.Base(rel)
 	if strings.HasPrefix(base, whiteoutPrefix) {
-		return u.whiteout(rel)
+		return u.whiteout(rel, hdr)
 	}
 	switch hdr.Typeflag {
 	case tar.TypeXGlobalHeader:
@@ -335,7 +335,7 @@ func (u *unpacker) finishDirs() error {
 	return nil
 }
 
-func (u *unpacker) whiteout(rel string) error {
+func (u *unpacker) whiteout(rel string, hdr *tar.Header) error {
 	dir, base := path.Split(rel)
 	dir = strings.TrimSuffix(dir, "/")
 	if base == whiteoutOpaque {
@@ -373,6 +373,10 @@ func (u *unpacker) whiteout(rel string) error {
 	}
 	if err := unix.Mknodat(pfd, name, unix.S_IFCHR, 0); err != nil {
 		return fmt.Errorf("create overlay whiteout: %w", err)
+	}
+	ts := timespecs(hdr)
+	if err := unix.UtimesNanoAt(pfd, name, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("set times: %w", err)
 	}
 	return nil
 }

@@ -36,7 +36,7 @@ func TestUnpackTree(t *testing.T) {
 		tNode("run/fifo", tar.TypeFifo, 0, 0),
 		tFile("attr", "a", 0o644).xattr("user.foo", "bar"),
 	)
-	dir := t.TempDir()
+	dir := tempDir(t)
 	if err := unpackBytes(t, archive, dir, UnpackOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestUnpackTree(t *testing.T) {
 func TestUnpackHostile(t *testing.T) {
 	for _, tc := range hostileCases {
 		t.Run(tc.name, func(t *testing.T) {
-			base := t.TempDir()
+			base := tempDir(t)
 			root := filepath.Join(base, "root")
 			outside := filepath.Join(base, "outside")
 			for _, d := range []string{root, outside} {
@@ -285,7 +285,7 @@ var hostileCases = []hostileCase{
 }
 
 func TestUnpackWhiteoutApply(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	lower := mkTar(t,
 		tDir("a/", 0o755), tFile("a/1", "1", 0o644), tFile("a/2", "2", 0o644),
 		tDir("o/", 0o755), tFile("o/old", "old", 0o644), tDir("o/sub/", 0o755), tFile("o/sub/old", "old", 0o644),
@@ -326,7 +326,7 @@ func TestUnpackWhiteoutApply(t *testing.T) {
 }
 
 func TestUnpackWhiteoutOverlay(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	layer := mkTar(t,
 		tDir("a/", 0o755), tFile("a/.wh.gone", "", 0o644),
 		tDir("o/", 0o755), tFile("o/.wh..wh..opq", "", 0o644), tFile("o/new", "new", 0o644),
@@ -389,13 +389,13 @@ func TestUnpackCompression(t *testing.T) {
 			if got := DetectCompression(data).String(); got != name {
 				t.Errorf("DetectCompression = %s, want %s", got, name)
 			}
-			dir := t.TempDir()
+			dir := tempDir(t)
 			if err := unpackBytes(t, data, dir, UnpackOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			wantFile("hello", "world")(t, dir)
 			// A truncated stream is an error, never a silent partial tree.
-			err := unpackBytes(t, data[:len(data)-len(data)/3], t.TempDir(), UnpackOptions{})
+			err := unpackBytes(t, data[:len(data)-len(data)/3], tempDir(t), UnpackOptions{})
 			if err == nil {
 				t.Errorf("truncated %s archive unpacked without error", name)
 			}
@@ -410,18 +410,18 @@ func TestUnpackCorrupt(t *testing.T) {
 	zw.Close()
 	data := buf.Bytes()
 	data[len(data)-6] ^= 0xff // the CRC
-	err := unpackBytes(t, data, t.TempDir(), UnpackOptions{})
+	err := unpackBytes(t, data, tempDir(t), UnpackOptions{})
 	if err == nil || !strings.Contains(err.Error(), "gzip") {
 		t.Errorf("corrupt gzip: error %v, want one naming gzip", err)
 	}
-	err = unpackBytes(t, []byte("this is not an archive at all, not even close, no"), t.TempDir(), UnpackOptions{})
+	err = unpackBytes(t, []byte("this is not an archive at all, not even close, no"), tempDir(t), UnpackOptions{})
 	if err == nil {
 		t.Error("garbage unpacked without error")
 	}
 }
 
 func TestUnpackReplace(t *testing.T) {
-	dir := t.TempDir()
+	dir := tempDir(t)
 	for _, layer := range [][]byte{
 		mkTar(t, tDir("d/", 0o755), tFile("d/f", "f", 0o644), tFile("f", "f", 0o644), tSymlink("l", "x")),
 		mkTar(t, tFile("d", "now a file", 0o600), tDir("f/", 0o700), tDir("l/", 0o755)),
@@ -441,7 +441,7 @@ func TestUnpackReplace(t *testing.T) {
 func TestUnpackCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := Unpack(ctx, bytes.NewReader(mkTar(t, tFile("a", "a", 0o644))), t.TempDir(), UnpackOptions{})
+	err := Unpack(ctx, bytes.NewReader(mkTar(t, tFile("a", "a", 0o644))), tempDir(t), UnpackOptions{})
 	if err != context.Canceled {
 		t.Errorf("error %v, want context.Canceled", err)
 	}

@@ -91,6 +91,7 @@ const (
 	runDir    = "run"
 	gcLock    = "gc.lock"
 	indexLock = "index.lock"
+	runLock   = "run.lock"
 	tmpPrefix = ".tmp-"
 )
 

@@ -71,6 +71,12 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newFmtCmd(),
 		newCheckCmd(),
+		newImportCmd(g),
+		newSaveCmd(g),
+		newImagesCmd(g),
+		newRmiCmd(g),
+		newInspectCmd(g),
+		newPruneCmd(g),
 		newRunCmd(),
 		newBuildCmd(),
 	)

@@ -11,6 +11,7 @@ package lexer
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gun-tools/gun/lang/diag"
@@ -213,6 +214,9 @@ func (l *Lexer) scanIllegal() {
 	case c == 0:
 		msg = "NUL byte in source"
 	case c == '\'':
+		if l.singleQuoted() {
+			return
+		}
 		msg = "unexpected character '\\''; strings are written in double quotes"
 	case c == '\\':
 		msg = "backslash outside a string; a line continuation must end its line"
@@ -233,6 +237,44 @@ func (l *Lexer) scanIllegal() {
 		l.off += l.illegalLen()
 	}
 	l.errorf(start, l.off, diag.IllegalCharacter, "%s", msg)
+}
+
+// singleQuoted consumes a 'single-quoted string' on one line and reports
+// it with a fix to double quotes. It returns false, consuming nothing, for a
+// lone quote.
+func (l *Lexer) singleQuoted() bool {
+	start := l.off
+	end := start + 1
+	for end < len(l.src) && l.src[end] != '\'' && l.src[end] != '\n' {
+		end++
+	}
+	if end >= len(l.src) || l.src[end] != '\'' {
+		return false
+	}
+	l.off = end + 1
+	l.errors++
+	if l.report == nil {
+		return true
+	}
+	inner := l.src[start+1 : end]
+	d := diag.Diagnostic{
+		Severity: diag.Error,
+		Code:     diag.IllegalCharacter,
+		Message:  "strings are written in double quotes, not single quotes",
+		Range:    source.Range{Start: source.Pos(start), End: source.Pos(l.off)},
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, c := range string(inner) {
+		if c == '"' || c == '\\' || c == '$' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	b.WriteByte('"')
+	d.Fixes = []diag.Fix{{Title: "use double quotes", Edits: []diag.Edit{{Range: d.Range, NewText: b.String()}}}}
+	l.report(d)
+	return true
 }
 
 func (l *Lexer) heredocStart() bool {

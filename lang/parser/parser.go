@@ -88,6 +88,9 @@ func (p *parser) atEnd() bool { return p.tok.Kind == lexer.EOF || p.tok.NL }
 
 // describe names the current token for "expected X, found Y" messages.
 func (p *parser) describe() string {
+	if p.tok.NL && p.tok.Kind != lexer.EOF {
+		return "end of line"
+	}
 	switch p.tok.Kind {
 	case lexer.EOF:
 		return "end of file"
@@ -95,9 +98,6 @@ func (p *parser) describe() string {
 		return fmt.Sprintf("word %q", truncate(p.text(p.tok)))
 	case lexer.String:
 		return "string " + truncate(p.text(p.tok))
-	}
-	if p.tok.NL {
-		return "end of line"
 	}
 	return p.tok.Kind.String()
 }
@@ -165,7 +165,10 @@ func (p *parser) parseFile() *ast.File {
 func (p *parser) parseInstr() ast.Instr {
 	start := p.tok
 	if start.Kind != lexer.Word {
-		p.unexpected(diag.SyntaxError, "expected an instruction such as Using or Exec")
+		if start.Kind != lexer.Illegal {
+			p.errorf(start.Range, diag.SyntaxError, "expected an instruction such as Using or Exec at the start of the line, found %s", start.Kind)
+		}
+		p.next() // always make progress
 		p.skipLine()
 		return &ast.BadInstr{Range: source.Range{Start: start.Start, End: p.prevEnd}}
 	}
@@ -180,7 +183,10 @@ func (p *parser) parseInstr() ast.Instr {
 				Message:  fmt.Sprintf("unknown instruction %q", truncate(word)),
 				Range:    start.Range,
 			}
-			if s := spec.Suggest(word, spec.Names()); s != "" {
+			if s, ok := spec.Dockerfile[strings.ToLower(word)]; ok {
+				d.Message += fmt.Sprintf("; gun writes this %s", s)
+				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: start.Range, NewText: s}}}}
+			} else if s := spec.Suggest(word, spec.Names()); s != "" {
 				d.Message += fmt.Sprintf("; did you mean %s?", s)
 				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: start.Range, NewText: s}}}}
 			}
@@ -366,8 +372,12 @@ func (p *parser) parseCommand(instr string) ast.Expr {
 		p.next()
 		return s
 	case lexer.Heredoc:
-		s := p.decodeHeredoc(p.tok)
+		tok := p.tok
+		s := p.decodeHeredoc(tok)
 		p.next()
+		if s == nil {
+			return &ast.BadExpr{Range: tok.Range}
+		}
 		return s
 	case lexer.LBrack:
 		return p.parseList()

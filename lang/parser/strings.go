@@ -23,6 +23,9 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 		if i >= 0 {
 			end = start + i
 		}
+		if end == start {
+			return s
+		}
 		s.Parts = []ast.Part{&ast.Text{Range: source.Range{Start: source.Pos(start), End: source.Pos(end)}, Value: string(p.src[start:end])}}
 		return s
 	}
@@ -100,12 +103,16 @@ func (p *parser) scanRef(i, end int, report bool) (*ast.VarRef, int) {
 			}, k + 1 - i
 		}
 		if report {
-			close := bytes.IndexByte(p.src[j:end], '}')
+			// Show the whole ${...} if it closes before a blank or quote.
+			close := j + 1
+			for close < end && !bytes.ContainsRune([]byte("} \t\"$"), rune(p.src[close])) {
+				close++
+			}
 			r := source.Range{Start: source.Pos(i), End: source.Pos(j + 1)}
-			msg := "malformed reference: '${' needs a name and '}', as in ${NAME}"
-			if close >= 0 {
-				r.End = source.Pos(j + close + 1)
-				msg = fmt.Sprintf("malformed reference %q: a name is letters, digits and '_', not starting with a digit (write \\$ for a literal '$')", p.src[i:j+close+1])
+			msg := "malformed reference: '${' needs a name and '}', as in ${NAME} (write \\$ for a literal '$')"
+			if close < end && p.src[close] == '}' {
+				r.End = source.Pos(close + 1)
+				msg = fmt.Sprintf("malformed reference %q: a name is letters, digits and '_', not starting with a digit (write \\$ for a literal '$')", p.src[i:close+1])
 			}
 			p.errorf(r, diag.BadReference, "%s", msg)
 		}
@@ -129,7 +136,8 @@ func isName(c byte, first bool) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || !first && '0' <= c && c <= '9'
 }
 
-// decodeHeredoc turns a script block token into a String. The closing
+// decodeHeredoc turns a script block token into a String, or nil when it
+// has no delimiter. The closing
 // delimiter's indentation is removed from every line; a line indented less is
 // an error. References are found (for the checker and the editor) but the
 // text is the shell's: no escapes.
@@ -140,11 +148,10 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 		i++
 	}
 	delim := tok[2:i]
-	s := &ast.String{Range: t.Range, Heredoc: string(delim)}
 	if len(delim) == 0 {
-		s.Heredoc = "EOF"
-		return s
+		return nil // reported by the lexer
 	}
+	s := &ast.String{Range: t.Range, Heredoc: string(delim)}
 	nl := bytes.IndexByte(tok, '\n')
 	if nl < 0 {
 		return s // unterminated at the end of the file; reported by the lexer

@@ -94,6 +94,16 @@ var Instructions = []*Instruction{
 	},
 }
 
+// Dockerfile maps Dockerfile instructions (lower case) that gun spells
+// differently to gun's instruction, for helpful errors.
+var Dockerfile = map[string]string{
+	"from":       "Using",
+	"run":        "Exec",
+	"cmd":        "Main",
+	"entrypoint": "Main",
+	"add":        "Copy",
+}
+
 // Options lists the words that introduce options inside instructions.
 var Options = []string{"As", "From", "Owner", "Mode"}
 

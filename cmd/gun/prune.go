@@ -1,0 +1,32 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newPruneCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "prune",
+		Short: "Free the space of removed images and of killed runs",
+		Long: `Prune removes from the store what no image references: blobs, unpacked
+layers, the temporary files of killed gun processes and the scratch
+directories of containers that are gone. It waits for running imports.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openStore(g)
+			if err != nil {
+				return err
+			}
+			rep, err := s.Prune()
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "removed %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs\n",
+				rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs)
+			if rep.KeptLayers {
+				fmt.Fprintf(out, "kept unused unpacked layers: %d containers are running\n", rep.LiveRuns)
+			}
+			return err
+		},
+	}
+}

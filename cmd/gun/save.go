@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gun-tools/gun/guntar"
+	"github.com/gun-tools/gun/store"
+	"github.com/spf13/cobra"
+)
+
+func newSaveCmd(g *globalFlags) *cobra.Command {
+	var output, format string
+	cmd := &cobra.Command{
+		Use:   "save NAME -o FILE",
+		Short: "Write an image to a file, as an OCI archive or as a root filesystem tarball",
+		Long: `Save writes the image NAME to FILE ("-" for standard output):
+  --format oci     (default) an OCI archive, which skopeo, umoci and podman read
+  --format rootfs  the flattened root filesystem as one tar
+The same image always gives the same bytes. FILE appears only once complete.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output == "" {
+				return &usageError{errors.New("save needs -o FILE (or -o - for standard output)")}
+			}
+			if format != "oci" && format != "rootfs" {
+				return &usageError{fmt.Errorf("--format %q: use oci or rootfs", format)}
+			}
+			s, err := openStore(g)
+			if err != nil {
+				return err
+			}
+			img, err := s.Image(args[0])
+			if err != nil {
+				return err
+			}
+			epoch, err := guntar.SourceDateEpoch()
+			if err != nil {
+				return err
+			}
+			write := func(w io.Writer) error {
+				if format == "rootfs" {
+					return s.SaveRootfs(cmd.Context(), w, args[0])
+				}
+				opts := store.SaveOptions{}
+				if epoch != nil {
+					opts.Time = *epoch
+				}
+				return s.Save(cmd.Context(), w, args[0], opts)
+			}
+			if output == "-" {
+				return write(cmd.OutOrStdout())
+			}
+			var total int64
+			if format == "oci" {
+				for _, l := range img.Manifest.Layers {
+					total += l.Size
+				}
+			}
+			p := newProgress("save " + output)
+			defer p.done()
+			return writeAtomic(output, func(w io.Writer) error {
+				if p != nil {
+					w = &countingWriter{w: w, total: total, fn: p.update}
+				}
+				return write(w)
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "file to write (- for standard output)")
+	cmd.Flags().StringVar(&format, "format", "oci", "archive format: oci or rootfs")
+	return cmd
+}
+
+// writeAtomic writes a file through fn: a temporary file beside it,
+// renamed over it only when fn and the sync succeed.
+func writeAtomic(path string, fn func(w io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".gun-save-*")
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = fn(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}

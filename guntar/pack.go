@@ -1,0 +1,276 @@
+package guntar
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// IDMapping maps Size ids from HostID on, as the host sees them, to
+// ContainerID on, as a container sees them (a line of /proc/self/uid_map).
+type IDMapping struct {
+	ContainerID, HostID, Size int
+}
+
+// overflowID stands for an id with no mapping, as the kernel shows it.
+const overflowID = 65534
+
+func mapID(m []IDMapping, id int) int {
+	if m == nil {
+		return id
+	}
+	for _, r := range m {
+		if id >= r.HostID && id < r.HostID+r.Size {
+			return r.ContainerID + id - r.HostID
+		}
+	}
+	return overflowID
+}
+
+// PackOptions configure Pack and PackOverlayUpper.
+type PackOptions struct {
+	// SourceDateEpoch, if not nil, clamps modification times: later ones
+	// become it. See SourceDateEpoch().
+	SourceDateEpoch *time.Time
+	// UIDMap and GIDMap translate the owners on disk to the owners in
+	// the archive. Nil keeps the ids as they are.
+	UIDMap, GIDMap []IDMapping
+	// Compression of the output stream: None, Gzip or Zstd.
+	Compression Compression
+}
+
+// SourceDateEpoch returns the time in $SOURCE_DATE_EPOCH, or nil if it is
+// not set.
+func SourceDateEpoch() (*time.Time, error) {
+	v := os.Getenv("SOURCE_DATE_EPOCH")
+	if v == "" {
+		return nil, nil
+	}
+	sec, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%q: not a number of seconds", v)
+	}
+	t := time.Unix(sec, 0).UTC()
+	return &t, nil
+}
+
+// Pack writes the tree under dir as a tar stream to w. The same tree always
+// gives the same bytes: entries are sorted by name, user and group names,
+// access and change times are left out, modification times are whole
+// seconds (clamped to SourceDateEpoch). Symlinks are stored, never
+// followed; a file with several names is stored once and then as hardlinks.
+// The xattr security.capability is kept. Sockets are skipped.
+func Pack(ctx context.Context, w io.Writer, dir string, opts PackOptions) error {
+	return pack(ctx, w, dir, opts, false)
+}
+
+// PackOverlayUpper writes the upper directory of an overlay mount as an OCI
+// layer: overlay whiteouts (character devices 0:0) become .wh. entries and
+// opaque directories (xattr user.overlay.opaque or trusted.overlay.opaque
+// set to "y") get a .wh..wh..opq entry. Otherwise it is Pack.
+func PackOverlayUpper(ctx context.Context, w io.Writer, upper string, opts PackOptions) error {
+	return pack(ctx, w, upper, opts, true)
+}
+
+func pack(ctx context.Context, w io.Writer, dir string, opts PackOptions, overlay bool) (err error) {
+	cw, err := Compress(w, opts.Compression)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(cw, 1<<20)
+	p := &packer{
+		ctx:     ctx,
+		tw:      tar.NewWriter(bw),
+		opts:    opts,
+		overlay: overlay,
+		links:   map[fileID]string{},
+		buf:     make([]byte, 1<<20),
+	}
+	if err := p.walk(dir, ""); err != nil {
+		return err
+	}
+	if err := p.tw.Close(); err != nil {
+		return fmt.Errorf("pack %s: %w", dir, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("pack %s: %w", dir, err)
+	}
+	if err := cw.Close(); err != nil {
+		return fmt.Errorf("pack %s: %w", dir, err)
+	}
+	return nil
+}
+
+type fileID struct{ dev, ino uint64 }
+
+type packer struct {
+	ctx     context.Context
+	tw      *tar.Writer
+	opts    PackOptions
+	overlay bool
+	links   map[fileID]string // first name of each file with several links
+	buf     []byte
+}
+
+// walk packs the entries of the directory abs, whose name in the archive
+// is rel ("" for the root, which has no entry of its own).
+func (p *packer) walk(abs, rel string) error {
+	f, err := os.Open(abs)
+	if err != nil {
+		return fmt.Errorf("pack: %w", err)
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("pack: %w", err)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if err := p.ctx.Err(); err != nil {
+			return err
+		}
+		if err := p.entry(abs+"/"+name, path.Join(rel, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *packer) entry(abs, rel string) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(abs, &st); err != nil {
+		return fmt.Errorf("pack: %w", &os.PathError{Op: "lstat", Path: abs, Err: err})
+	}
+	hdr := &tar.Header{
+		Name:    rel,
+		Mode:    int64(st.Mode & 0o7777),
+		Uid:     mapID(p.opts.UIDMap, int(st.Uid)),
+		Gid:     mapID(p.opts.GIDMap, int(st.Gid)),
+		ModTime: p.clamp(time.Unix(st.Mtim.Unix())),
+	}
+	opaque := false
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		hdr.Typeflag = tar.TypeReg
+		hdr.Size = st.Size
+		if st.Nlink > 1 {
+			id := fileID{st.Dev, st.Ino}
+			if first, ok := p.links[id]; ok {
+				hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
+				break
+			}
+			p.links[id] = rel
+		}
+		if err := p.capability(abs, hdr); err != nil {
+			return err
+		}
+	case unix.S_IFDIR:
+		hdr.Typeflag = tar.TypeDir
+		hdr.Name += "/"
+		if p.overlay {
+			opaque = isOpaque(abs)
+		}
+	case unix.S_IFLNK:
+		hdr.Typeflag = tar.TypeSymlink
+		target, err := os.Readlink(abs)
+		if err != nil {
+			return fmt.Errorf("pack: %w", err)
+		}
+		hdr.Linkname = target
+	case unix.S_IFCHR, unix.S_IFBLK:
+		hdr.Typeflag = tar.TypeChar
+		if st.Mode&unix.S_IFMT == unix.S_IFBLK {
+			hdr.Typeflag = tar.TypeBlock
+		}
+		hdr.Devmajor, hdr.Devminor = int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
+		if p.overlay && hdr.Typeflag == tar.TypeChar && st.Rdev == 0 {
+			dir, base := path.Split(rel)
+			hdr = &tar.Header{Typeflag: tar.TypeReg, Name: dir + whiteoutPrefix + base, Mode: 0o644, ModTime: hdr.ModTime}
+		}
+	case unix.S_IFIFO:
+		hdr.Typeflag = tar.TypeFifo
+	default:
+		return nil // a socket: tar has no place for it
+	}
+	if err := p.tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("pack %s: %w", rel, err)
+	}
+	switch hdr.Typeflag {
+	case tar.TypeReg:
+		if hdr.Size > 0 {
+			if err := p.copyFile(abs, rel, hdr.Size); err != nil {
+				return err
+			}
+		}
+	case tar.TypeDir:
+		if opaque {
+			err := p.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel + "/" + whiteoutOpaque, Mode: 0o644, ModTime: hdr.ModTime})
+			if err != nil {
+				return fmt.Errorf("pack %s: %w", rel, err)
+			}
+		}
+		return p.walk(abs, rel)
+	}
+	return nil
+}
+
+func (p *packer) clamp(t time.Time) time.Time {
+	if p.opts.SourceDateEpoch != nil && t.After(*p.opts.SourceDateEpoch) {
+		t = *p.opts.SourceDateEpoch
+	}
+	return t.Truncate(time.Second).UTC()
+}
+
+func (p *packer) copyFile(abs, rel string, size int64) error {
+	f, err := os.Open(abs)
+	if err != nil {
+		return fmt.Errorf("pack: %w", err)
+	}
+	defer f.Close()
+	n, err := io.CopyBuffer(tarWriter{p.tw}, io.LimitReader(f, size), p.buf)
+	if err != nil {
+		return fmt.Errorf("pack %s: %w", rel, err)
+	}
+	if n != size {
+		return fmt.Errorf("pack %s: file shrank from %d to %d bytes while being read", rel, size, n)
+	}
+	return nil
+}
+
+// tarWriter hides tar.Writer's ReadFrom so io.CopyBuffer uses our buffer.
+type tarWriter struct{ tw *tar.Writer }
+
+func (w tarWriter) Write(b []byte) (int, error) { return w.tw.Write(b) }
+
+// capability records the file's security.capability xattr, if it has one.
+func (p *packer) capability(abs string, hdr *tar.Header) error {
+	var buf [64]byte
+	n, err := unix.Lgetxattr(abs, "security.capability", buf[:])
+	if err == unix.ENODATA || err == unix.ENOTSUP || err == unix.ERANGE {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("pack %s: read security.capability: %w", hdr.Name, err)
+	}
+	hdr.PAXRecords = map[string]string{paxXattr + "security.capability": string(buf[:n])}
+	return nil
+}
+
+func isOpaque(dir string) bool {
+	var buf [4]byte
+	for _, x := range []string{OverlayOpaqueXattr, "trusted.overlay.opaque"} {
+		if n, err := unix.Lgetxattr(dir, x, buf[:]); err == nil && string(buf[:n]) == "y" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,184 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
+)
+
+// PruneReport says what Prune removed.
+type PruneReport struct {
+	Blobs      int   // unreferenced blobs
+	BlobBytes  int64 // their size
+	Layers     int   // unpacked layers no image uses
+	Leftovers  int   // temporary files and directories of killed processes
+	Runs       int   // scratch directories of containers that are gone
+	LiveRuns   int   // containers still running (their run/ dirs are kept)
+	KeptLayers bool  // unused unpacked layers kept because containers run
+}
+
+// Prune removes what no image references: blobs, unpacked layers, the
+// leftovers of killed processes, and the run/<id> scratch directories whose
+// lock no living container holds. It waits for running imports and
+// unpacks to finish. While any container runs, unpacked layers are kept,
+// since a container may use those of an image removed since it started.
+func (s *Store) Prune() (PruneReport, error) {
+	var rep PruneReport
+	unlock, err := s.lock(gcLock, true)
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
+	var errs []error
+	note := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	runs, live, err := s.RemoveStaleRuns()
+	rep.Runs, rep.LiveRuns = runs, live
+	note(err)
+
+	unlockIndex, err := s.lock(indexLock, true)
+	if err != nil {
+		return rep, err
+	}
+	defer unlockIndex()
+	idx, err := s.readIndex()
+	if err != nil {
+		return rep, err
+	}
+	used := s.reachable(idx)
+	usedDiffs := map[string]bool{}
+	for _, d := range idx.Manifests {
+		var m v1.Manifest
+		var c v1.Image
+		if s.readBlobJSON(d.Digest, &m) != nil || s.readBlobJSON(m.Config.Digest, &c) != nil {
+			continue
+		}
+		for _, id := range c.RootFS.DiffIDs {
+			usedDiffs[id.Encoded()] = true
+		}
+	}
+
+	blobs, err := os.ReadDir(s.blobDir())
+	note(err)
+	for _, e := range blobs {
+		p := filepath.Join(s.blobDir(), e.Name())
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			note(os.Remove(p))
+			rep.Leftovers++
+			continue
+		}
+		if used[digest.NewDigestFromEncoded(digest.SHA256, e.Name())] {
+			continue
+		}
+		if fi, err := e.Info(); err == nil {
+			rep.BlobBytes += fi.Size()
+		}
+		note(os.Remove(p))
+		rep.Blobs++
+	}
+
+	keys, _ := os.ReadDir(s.path(layersDir))
+	for _, k := range keys {
+		kd := s.path(layersDir, k.Name())
+		entries, _ := os.ReadDir(kd)
+		for _, e := range entries {
+			p := filepath.Join(kd, e.Name())
+			switch name := e.Name(); {
+			case strings.HasPrefix(name, tmpPrefix):
+				note(s.RemoveAll(p))
+				rep.Leftovers++
+			case strings.HasSuffix(name, ".lock"):
+				if _, err := os.Stat(strings.TrimSuffix(p, ".lock")); err != nil {
+					if err := os.Remove(p); !errors.Is(err, os.ErrNotExist) {
+						note(err)
+					}
+				}
+			case !usedDiffs[name]:
+				if rep.LiveRuns > 0 {
+					rep.KeptLayers = true
+					continue
+				}
+				if err := s.RemoveAll(p); err != nil {
+					note(err)
+					continue
+				}
+				os.Remove(p + ".lock")
+				rep.Layers++
+			}
+		}
+	}
+
+	roots, _ := os.ReadDir(s.root)
+	for _, e := range roots {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			note(os.Remove(s.path(e.Name())))
+			rep.Leftovers++
+		}
+	}
+	return rep, errors.Join(errs...)
+}
+
+// NewRunDir creates the scratch directory run/<id>/ for a container and
+// takes the exclusive flock on run/<id>/lock that marks it alive. Call
+// release when the container is gone, after removing the directory.
+func (s *Store) NewRunDir(id string) (dir string, release func(), err error) {
+	if id == "" || strings.ContainsAny(id, "/\x00") || id == "." || id == ".." {
+		return "", nil, fmt.Errorf("invalid container id %q", id)
+	}
+	unlock, err := s.lock(runLock, false)
+	if err != nil {
+		return "", nil, err
+	}
+	defer unlock()
+	dir = s.path(runDir, id)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", nil, fmt.Errorf("container scratch dir: %w", err)
+	}
+	release, err = flock(filepath.Join(dir, "lock"), true, true)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return dir, release, nil
+}
+
+// RemoveStaleRuns removes the run/<id> directories whose lock no process
+// holds: those of containers that were killed. It returns how many it
+// removed and how many containers still run.
+func (s *Store) RemoveStaleRuns() (removed, live int, err error) {
+	unlock, err := s.lock(runLock, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer unlock()
+	var errs []error
+	runs, _ := os.ReadDir(s.path(runDir))
+	for _, e := range runs {
+		dir := s.path(runDir, e.Name())
+		release, err := flock(filepath.Join(dir, "lock"), true, true)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			live++
+			continue
+		}
+		rerr := s.RemoveAll(dir)
+		if release != nil {
+			release()
+		}
+		if rerr != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", dir, rerr))
+			continue
+		}
+		removed++
+	}
+	return removed, live, errors.Join(errs...)
+}
