@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gun-tools/gun/exec"
-	"github.com/gun-tools/gun/exec/progress"
+	buildprogress "github.com/gun-tools/gun/exec/progress"
 	"github.com/gun-tools/gun/store"
 )
 
@@ -72,7 +72,7 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 		}
 		opts.Args[k] = v
 	}
-	mode, err := progress.ParseMode(f.progress)
+	mode, err := buildprogress.ParseMode(f.progress)
 	if err != nil {
 		return &usageError{fmt.Errorf("--progress: %w", err)}
 	}
@@ -84,7 +84,7 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 			return err
 		}
 	}
-	prog := progress.New(os.Stderr, mode)
+	prog := buildprogress.New(os.Stderr, mode)
 	opts.Progress = prog
 	res, err := exec.Build(cmd.Context(), opts)
 	prog.Close()
