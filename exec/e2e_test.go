@@ -670,3 +670,35 @@ func (a *atomic[T]) load() T {
 	a.v <- v
 	return v
 }
+
+func TestBasesFromStoreAndOCIArchive(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Env FROM_BASE "yes"
+Exec "echo base > /base.txt"
+`,
+	})
+	oci := filepath.Join(p.dir, "base-oci.tar")
+	p.build("-t", "mybase", "-o", oci, ".")
+	p.write(map[string]string{"Gunfile": `Using "mybase"
+Exec "cat /base.txt > /from-store; echo $FROM_BASE >> /from-store"
+
+Using "base-oci.tar" As fromarchive
+Exec "cat /base.txt > /from-archive"
+
+Using "mybase"
+Copy From fromarchive "/from-archive" "/"
+Copy From "base-oci.tar" "/base.txt" "/copied-from-image.txt"
+Exec "cat /from-archive /copied-from-image.txt"
+Main ["/bin/cat", "/from-archive"]
+`})
+	p.build("-t", "derived", ".")
+	r := p.gun("run", "derived")
+	if r.code != 0 || r.stdout != "base\n" {
+		t.Errorf("gun run derived: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = p.gun("run", "derived", "sh", "-c", "echo $FROM_BASE; cat /copied-from-image.txt")
+	if r.code != 0 || r.stdout != "yes\nbase\n" {
+		t.Errorf("env from the base and Copy From an image: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -158,38 +158,43 @@ func (l *localBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]s
 	return l.st.LayerDirsOf(ctx, descs, diffIDs, l.u)
 }
 
-// ImportArchive imports a root-filesystem archive as a one-layer image,
-// once per archive digest.
+// ImportArchive imports a root-filesystem, OCI or docker archive into the
+// store (as `gun import` does), once per archive digest: a later build finds
+// the image from the digest without reading the archive.
 func (l *localBackend) ImportArchive(ctx context.Context, p, sum string) (*baseImage, error) {
-	rec := filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:")+".json")
+	rec := filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:"))
 	if b, err := os.ReadFile(rec); err == nil {
-		var img baseImage
-		if json.Unmarshal(b, &img) == nil && len(img.Layers) == 1 && l.HasLayer(img.Layers[0]) {
-			return &img, nil
+		if img, err := l.load(strings.TrimSpace(string(b))); err == nil && l.hasLayers(img) {
+			img.ID = sum
+			return img, nil
 		}
 	}
-	f, err := os.Open(p)
+	imgs, err := l.st.Import(ctx, p, store.ImportOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", p, err)
-	}
-	defer f.Close()
-	dr, _, err := guntar.Decompress(f)
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", p, err)
-	}
-	defer dr.Close()
-	layer, err := l.PutLayer(ctx, dr)
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", p, err)
-	}
-	img := baseImage{ID: sum, Layers: []cache.Layer{*layer}}
-	img.Config.OS = "linux"
-	img.Config.RootFS = v1.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.Digest(layer.DiffID)}}
-	b, _ := json.Marshal(img)
-	if err := memo.WriteFileAtomic(rec, b, 0o644); err != nil {
 		return nil, err
 	}
-	return &img, nil
+	if len(imgs) != 1 {
+		return nil, fmt.Errorf("base %s: the archive holds %d images, want one", p, len(imgs))
+	}
+	d := imgs[0].Descriptor.Digest.String()
+	if err := memo.WriteFileAtomic(rec, []byte(d+"\n"), 0o644); err != nil {
+		return nil, err
+	}
+	img, err := l.load(d)
+	if err != nil {
+		return nil, err
+	}
+	img.ID = sum
+	return img, nil
+}
+
+func (l *localBackend) hasLayers(img *baseImage) bool {
+	for _, layer := range img.Layers {
+		if !l.HasLayer(layer) {
+			return false
+		}
+	}
+	return true
 }
 
 func (l *localBackend) Image(ctx context.Context, name string) (*baseImage, error) {
