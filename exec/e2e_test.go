@@ -409,6 +409,11 @@ Exec "echo %s > /three"
 	if diff := cmp.Diff([]string{`Exec "echo THREE > /three"`}, ran(r.stderr)); diff != "" {
 		t.Errorf("after editing the last step (-want +got):\n%s", diff)
 	}
+	// Comments and blank lines are not part of any step.
+	p.write(map[string]string{"Gunfile": "# a comment\n\n" + strings.ReplaceAll(fmt.Sprintf(gunfile, "THREE"), "\n", "\n\n")})
+	if got := ran(p.build(".").stderr); len(got) != 0 {
+		t.Errorf("reformatting the Gunfile ran %q", got)
+	}
 	// A file .gunignore excludes does not invalidate anything.
 	p.write(map[string]string{".gunignore": "notes\n", "notes": "x"})
 	if got := ran(p.build(".").stderr); len(got) != 0 {
