@@ -110,7 +110,8 @@ func (r *stageRun) configStep(in ast.Node, text string, apply func()) {
 	apply()
 	r.s.key = cache.Key(r.s.key, text)
 	r.history(in, text, true)
-	st.Cached()
+	st.Running()
+	st.Done(nil)
 }
 
 // layerStep is a step that may add a layer: from the cache when key is in
