@@ -423,6 +423,24 @@ Exec "echo %s > /three"
 	if got := ran(p.build("--no-cache", ".").stderr); len(got) != 5 {
 		t.Errorf("--no-cache ran %q, want all 5 steps", got)
 	}
+	// gun prune keeps the layers a named image uses, so its steps stay
+	// cached; once the image is removed, prune trims them.
+	p.build("-t", "keep", ".")
+	if r := p.gun("prune"); r.code != 0 {
+		t.Fatalf("gun prune: %s", r.stderr)
+	}
+	if got := ran(p.build(".").stderr); len(got) != 0 {
+		t.Errorf("after prune with the image kept, the build ran %q", got)
+	}
+	if r := p.gun("rmi", "keep"); r.code != 0 {
+		t.Fatalf("gun rmi: %s", r.stderr)
+	}
+	if r := p.gun("prune"); r.code != 0 || !strings.Contains(r.stdout, "dropped 5 build cache entries") {
+		t.Errorf("gun prune after rmi: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if got := ran(p.build(".").stderr); len(got) != 5 {
+		t.Errorf("after pruning the cache the build ran %q, want all 5 steps", got)
+	}
 }
 
 func lastLine(s string) string {
