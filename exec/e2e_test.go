@@ -619,6 +619,44 @@ Env X "y"
 	}
 }
 
+// The original tool's first example builds from a local base archive (a
+// gzipped busybox root filesystem standing in for the Alpine one) and runs.
+func TestOriginalExample(t *testing.T) {
+	src, err := os.ReadFile("../testdata/examples/resolv.gunfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProject(t, map[string]string{"Gunfile": string(src)})
+	gz := asUser(exec.Command("sh", "-c", `gzip -c "$1" > "$2"`, "sh", env.busybox, filepath.Join(p.dir, "alpine-minirootfs-3.14.0-x86_64.tar.gz")))
+	if out, err := gz.CombinedOutput(); err != nil {
+		t.Fatalf("gzip: %v\n%s", err, out)
+	}
+	p.build("-t", "example", ".")
+	if r := p.gun("run", "example", "echo", "runs"); r.code != 0 || r.stdout != "runs\n" {
+		t.Errorf("gun run example: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestSourceDateEpoch(t *testing.T) {
+	p := newProject(t, map[string]string{"Gunfile": "Using \"BUSYBOX\"\nExec \"echo x > /x\"\n"})
+	oci := filepath.Join(p.root, "..", "image.tar")
+	c := asUser(exec.Command(env.gun, "build", "--progress", "quiet", "-o", oci, "."))
+	c.Dir = p.dir
+	c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, "SOURCE_DATE_EPOCH=1700000000"}
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command("skopeo", "inspect", "--config", "oci-archive:"+oci).Output()
+	need(t, "skopeo", err)
+	var img v1.Image
+	if err := json.Unmarshal(out, &img); err != nil {
+		t.Fatal(err)
+	}
+	if img.Created == nil || img.Created.Unix() != 1700000000 {
+		t.Errorf("created = %v, want SOURCE_DATE_EPOCH 1700000000", img.Created)
+	}
+}
+
 func TestURLBasePinned(t *testing.T) {
 	base, err := os.ReadFile(env.busybox)
 	need(t, "busybox base", err)
