@@ -29,15 +29,16 @@ func Check(f *ast.File) []diag.Diagnostic {
 // Resolve builds f's symbol table and returns it with f's semantic
 // diagnostics, in source order.
 func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
-	c := &checker{info: &Info{File: f, uses: make(map[ast.Node]*Symbol)}}
+	c := &checker{info: &Info{File: f, byName: make(map[string]*StageInfo)}}
 	c.file(f)
 	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
 	return c.info, c.diags
 }
 
 type checker struct {
-	info  *Info
-	diags []diag.Diagnostic
+	symbols symbolSlab
+	info    *Info
+	diags   []diag.Diagnostic
 
 	// The scope of the stage being checked.
 	stage     int
@@ -100,6 +101,7 @@ func (c *checker) file(f *ast.File) {
 			continue
 		}
 		si.Symbol = &Symbol{Kind: StageSymbol, Name: as.Name, Def: st.Using, NameRange: as.Range, Stage: i}
+		c.info.byName[as.Name] = si
 		c.info.Symbols = append(c.info.Symbols, si.Symbol)
 	}
 
@@ -230,7 +232,6 @@ func (c *checker) stageRef(id *ast.Ident, where string) *Symbol {
 	}
 	sym := st.Symbol
 	sym.Refs = append(sym.Refs, Ref{Node: id, Range: id.Range, Expanded: true})
-	c.info.uses[id] = sym
 	switch {
 	case sym.Stage == c.stage:
 		c.errorf(diag.SelfReference, id.Range, "stage %q cannot %s itself", id.Name, map[string]string{"Using": "be based on", "Copy From": "copy from"}[where])
@@ -267,7 +268,8 @@ func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {
 	if !lexer.IsName(name.Name) {
 		c.errorf(diag.InvalidName, name.Range, "invalid %s name %q: a name is letters, digits and '_', not starting with a digit", kind, name.Name)
 	}
-	s := &Symbol{Kind: kind, Name: name.Name, Def: def, NameRange: name.Range, Stage: c.stage}
+	s := c.symbols.new()
+	*s = Symbol{Kind: kind, Name: name.Name, Def: def, NameRange: name.Range, Stage: c.stage}
 	c.own = append(c.own, s)
 	c.info.Symbols = append(c.info.Symbols, s)
 }
@@ -326,7 +328,6 @@ func (c *checker) expanded(s *ast.String, globalOnly bool) {
 
 func (c *checker) use(sym *Symbol, r *ast.VarRef, expanded bool) {
 	sym.Refs = append(sym.Refs, Ref{Node: r, Range: r.NameRange, Expanded: expanded})
-	c.info.uses[r] = sym
 }
 
 // command checks the command of Exec or Main. The shell expands its
@@ -458,4 +459,21 @@ func (c *checker) unusedArgs() {
 			}
 		}
 	}
+}
+
+// symbolSlab allocates Symbols in chunks: one allocation per chunk instead of
+// one per Arg or Env.
+type symbolSlab struct {
+	buf  []Symbol
+	next int
+}
+
+func (s *symbolSlab) new() *Symbol {
+	if len(s.buf) == 0 {
+		s.next = min(max(8, 2*s.next), 256)
+		s.buf = make([]Symbol, s.next)
+	}
+	p := &s.buf[0]
+	s.buf = s.buf[1:]
+	return p
 }

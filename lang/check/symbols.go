@@ -63,15 +63,26 @@ type StageInfo struct {
 // completion).
 type Info struct {
 	File    *ast.File
-	Symbols []*Symbol    // in order of definition
-	Globals []*Symbol    // Args before the first Using
-	Stages  []*StageInfo // one per File.Stages entry
-	uses    map[ast.Node]*Symbol
+	Symbols []*Symbol             // in order of definition
+	Globals []*Symbol             // Args before the first Using
+	Stages  []*StageInfo          // one per File.Stages entry
+	byName  map[string]*StageInfo // named stages
 }
 
 // Lookup returns the symbol a *ast.VarRef or stage *ast.Ident refers to, or
 // nil when it refers to nothing known.
-func (in *Info) Lookup(n ast.Node) *Symbol { return in.uses[n] }
+func (in *Info) Lookup(n ast.Node) *Symbol {
+	// A scan of the references: cheaper overall than indexing every
+	// reference while checking, for one lookup per editor request.
+	for _, s := range in.Symbols {
+		for _, r := range s.Refs {
+			if r.Node == n {
+				return s
+			}
+		}
+	}
+	return nil
+}
 
 // SymbolAt returns the symbol whose definition name or one of whose
 // references contains pos, and that name's range.
@@ -128,10 +139,5 @@ func (in *Info) Visible(pos source.Pos) []*Symbol {
 
 // StageNamed returns the stage with this name, or nil.
 func (in *Info) StageNamed(name string) *StageInfo {
-	for _, st := range in.Stages {
-		if st.Symbol != nil && st.Symbol.Name == name {
-			return st
-		}
-	}
-	return nil
+	return in.byName[name]
 }

@@ -297,6 +297,13 @@ func (l *Lexer) scanString() {
 	start := l.off
 	l.off++ // opening quote
 	for l.off < len(l.src) {
+		// Skip plain bytes fast; stop at anything that needs a look.
+		for l.off < len(l.src) && !stringStop[l.src[l.off]] {
+			l.off++
+		}
+		if l.off >= len(l.src) {
+			break
+		}
 		c := l.src[l.off]
 		switch {
 		case c == '"':
@@ -326,6 +333,18 @@ func (l *Lexer) scanString() {
 	}
 	l.unterminated(start)
 }
+
+// stringStop marks the bytes scanString must look at: the quote, the
+// backslash, newline, NUL and every non-ASCII byte.
+var stringStop = func() (t [256]bool) {
+	for _, c := range []byte{'"', '\\', '\n', 0} {
+		t[c] = true
+	}
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] = true
+	}
+	return t
+}()
 
 func (l *Lexer) unterminated(start int) {
 	end := l.off
