@@ -96,6 +96,9 @@ func Decompress(r io.Reader) (io.ReadCloser, Compression, error) {
 	case Bzip2:
 		rc = io.NopCloser(bzip2.NewReader(br))
 	}
+	if c == Gzip || c == Xz || c == Bzip2 {
+		rc = newReadAhead(rc)
+	}
 	return &namedReader{rc, c}, c, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -444,5 +445,25 @@ func TestUnpackCanceled(t *testing.T) {
 	err := Unpack(ctx, bytes.NewReader(mkTar(t, tFile("a", "a", 0o644))), tempDir(t), UnpackOptions{})
 	if err != context.Canceled {
 		t.Errorf("error %v, want context.Canceled", err)
+	}
+}
+
+// TestDecompressEarlyClose closes a decompressing reader long before its
+// end: the read-ahead goroutine must stop, not block forever.
+func TestDecompressEarlyClose(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(bytes.Repeat([]byte("0123456789"), 1<<20))
+	zw.Close()
+	rc, c, err := Decompress(bytes.NewReader(buf.Bytes()))
+	if err != nil || c != Gzip {
+		t.Fatalf("Decompress: %v, %v", c, err)
+	}
+	head := make([]byte, 10)
+	if _, err := io.ReadFull(rc, head); err != nil || string(head) != "0123456789" {
+		t.Fatalf("read %q, %v", head, err)
+	}
+	if err := rc.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
