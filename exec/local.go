@@ -3,6 +3,7 @@ package exec
 import (
 	"archive/tar"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -282,12 +283,16 @@ func (l *localBackend) Tag(ctx context.Context, name, d string) error {
 
 // Run runs a build step and turns its changes into a layer.
 func (l *localBackend) Run(ctx context.Context, dirs []string, spec runtime.Spec, epoch time.Time) (*cache.Layer, int, error) {
-	sc, err := runtime.NewScratch(l.root)
+	var id [8]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, 125, err
+	}
+	scratch, release, err := l.st.NewRunDir("build-" + hex.EncodeToString(id[:]))
 	if err != nil {
 		return nil, 125, err
 	}
-	defer sc.Close()
-	spec.Layers, spec.Scratch = dirs, sc.Dir
+	defer release()
+	spec.Layers, spec.Scratch = dirs, scratch
 	var layer *cache.Layer
 	code, err := runtime.RunCommit(ctx, spec, epoch, func(diff string) error {
 		if diff == "" {

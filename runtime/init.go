@@ -239,17 +239,11 @@ func startContainer(cfg *initConfig) (*container, error) {
 func mountRoot(cfg *initConfig, dir string) error {
 	upper := filepath.Join(cfg.Scratch, "upper")
 	work := filepath.Join(cfg.Scratch, "work")
-	data, chdir := overlayOptions(cfg.Layers, upper, work)
-	if chdir != "" {
-		if err := unix.Chdir(chdir); err != nil {
-			return fmt.Errorf("chdir %s: %w", chdir, err)
-		}
-	}
-	err := unix.Mount("overlay", dir, "overlay", 0, data)
+	err := mountOverlay(cfg.Layers, upper, work, dir)
 	if err == nil {
 		return nil
 	}
-	Warn(fmt.Sprintf("overlay mount failed (%v); copying the image's layers instead", err))
+	Warn(fmt.Sprintf("%v; copying the image's layers instead", err))
 	if err := flatten(cfg.Layers, dir); err != nil {
 		return err
 	}

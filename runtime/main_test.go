@@ -82,8 +82,14 @@ func setup() error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build probe: %v\n%s", err, out)
 	}
-	script, err := filepath.Abs("../testdata/rootfs/busybox.sh")
+	// A copy the test user can reach: the repository may be in a directory
+	// only root can enter.
+	b, err := os.ReadFile("../testdata/rootfs/busybox.sh")
 	if err != nil {
+		return err
+	}
+	script := filepath.Join(env.work, "busybox.sh")
+	if err := os.WriteFile(script, b, 0o755); err != nil {
 		return err
 	}
 	env.rootfs = filepath.Join(env.work, "rootfs")
@@ -165,15 +171,15 @@ func userDir(t *testing.T, name string) string {
 	return dir
 }
 
-// store is a test's own store root, owned by the test user.
-type store struct{ root, home string }
+// gstore is a test's own store root, owned by the test user.
+type gstore struct{ root, home string }
 
-func newStore(t *testing.T) *store {
-	return &store{root: userDir(t, "store"), home: userDir(t, "home")}
+func newStore(t *testing.T) *gstore {
+	return &gstore{root: userDir(t, "store"), home: userDir(t, "home")}
 }
 
 // cmd is gun with args, as the test user, with HOME and GUN_ROOT set.
-func (s *store) cmd(args ...string) *exec.Cmd {
+func (s *gstore) cmd(args ...string) *exec.Cmd {
 	c := asUser(exec.Command(env.gun, args...))
 	c.Env = []string{"HOME=" + s.home, "GUN_ROOT=" + s.root, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
 	return c
@@ -184,7 +190,7 @@ type result struct {
 	code           int
 }
 
-func (s *store) run(t *testing.T, stdin io.Reader, args ...string) result {
+func (s *gstore) run(t *testing.T, stdin io.Reader, args ...string) result {
 	t.Helper()
 	c := s.cmd(args...)
 	var out, errb bytes.Buffer
@@ -199,7 +205,7 @@ func (s *store) run(t *testing.T, stdin io.Reader, args ...string) result {
 
 // sh runs a shell script in the busybox image and fails the test unless it
 // exits 0.
-func (s *store) sh(t *testing.T, flags []string, script string) string {
+func (s *gstore) sh(t *testing.T, flags []string, script string) string {
 	t.Helper()
 	args := append(append([]string{"run"}, flags...), env.rootfs, "/bin/sh", "-c", script)
 	r := s.run(t, nil, args...)
@@ -210,7 +216,7 @@ func (s *store) sh(t *testing.T, flags []string, script string) string {
 }
 
 // scratchLeft lists the store's container scratch directories.
-func (s *store) scratchLeft(t *testing.T) []string {
+func (s *gstore) scratchLeft(t *testing.T) []string {
 	t.Helper()
 	entries, err := os.ReadDir(filepath.Join(s.root, "run"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -77,7 +77,7 @@ func newRootCmd() *cobra.Command {
 		newRmiCmd(g),
 		newInspectCmd(g),
 		newPruneCmd(g),
-		newRunCmd(),
+		newRunCmd(g),
 		newBuildCmd(),
 	)
 	return root

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 	"golang.org/x/term"
 )
@@ -20,7 +21,14 @@ func openStore(g *globalFlags) (*store.Store, error) {
 			return nil, err
 		}
 	}
-	return store.Open(root)
+	s, err := store.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	// Unpacked layers and containers' scratch space hold files of the
+	// containers' mapped ids, which only a user namespace can remove.
+	s.RemoveAll = runtime.RemoveAll
+	return s, nil
 }
 
 // progress shows how far a long copy is, on a terminal only: bytes done,
