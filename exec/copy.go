@@ -173,7 +173,7 @@ func (r *stageRun) copy(ctx context.Context, in *ast.Copy) error {
 // target returns where a source lands: into the destination directory, or
 // as the destination itself.
 func (c *copySpec) target(v *view, base string) (string, error) {
-	if c.destIsDir {
+	if c.destIsDir || v.isDir(c.dest) {
 		d, err := v.resolve(c.dest, true)
 		return path.Join(d, base), err
 	}

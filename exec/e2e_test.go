@@ -264,6 +264,7 @@ Workdir "${APP_HOME}"
 Copy "hello.txt" "conf" "./"
 Copy Owner "app:app" Mode 0640 "hello.txt" "/etc/secret.txt"
 Copy Owner "1000" "hello.txt" "/home/app/numeric.txt"
+Copy "hello.txt" "/tmp"
 Exec "echo $GREETING $WHO > greeting && mkdir -p /data && rm /bin/vi"
 Exec ["/bin/sh", "-c", "chown 1000:1000 /data && ln -s /app/greeting /data/link"]
 Exec <<EOF
@@ -301,7 +302,9 @@ Main ["/bin/cat", "greeting"]
 		"/data/link":            "2 0777 0:0 -> /app/greeting",
 		"/data/script":          "0 0644 0:0 one\ntwo\n",
 		"/tmp":                  "5 1777 0:0",
-		"/root":                 "5 0700 0:0",
+		"/tmp/hello.txt":        "0 0644 0:0 hi\n", // into an existing directory
+
+		"/root": "5 0700 0:0",
 	}
 	for name, w := range want {
 		if got := files[name]; got != w {
@@ -341,7 +344,7 @@ Main ["/bin/cat", "greeting"]
 		lines = append(lines, h.Comment)
 	}
 	if len(img.History) < 3 || img.History[len(img.History)-1].CreatedBy != `Main ["/bin/cat", "greeting"]` ||
-		img.History[len(img.History)-1].Comment != "Gunfile:18" {
+		img.History[len(img.History)-1].Comment != "Gunfile:19" {
 		t.Errorf("history does not name the Gunfile lines: %q", lines)
 	}
 
@@ -463,7 +466,10 @@ Exec "cat /usr/local/bin/app > /version"
 `,
 	})
 	flat := filepath.Join(p.root, "..", "rootfs.tar")
-	r := p.build("--arg", "VERSION=2.5", "-o", flat, "--format", "rootfs", ".")
+	r := p.build("--arg", "VERSION=2.5", "--arg", "NOPE=1", "-o", flat, "--format", "rootfs", ".")
+	if !strings.Contains(r.stderr, "gun: warning: --arg NOPE: no Arg NOPE in the stages built") {
+		t.Errorf("no warning for an --arg no stage declares:\n%s", r.stderr)
+	}
 	if strings.Contains(r.stderr, "not needed") || strings.Contains(r.stderr, "[unused") {
 		t.Errorf("the unused stage was built:\n%s", r.stderr)
 	}
