@@ -51,6 +51,10 @@ func openBackend(root string, warn func(string)) (backend, error) {
 		return nil, err
 	}
 	st.RemoveAll = runtime.RemoveAll
+	// Scratch space left by killed builds and containers goes first.
+	if _, _, err := st.RemoveStaleRuns(); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(st.Root(), "build")
 	if err := errors.Join(os.MkdirAll(filepath.Join(dir, "archives"), 0o755), os.MkdirAll(filepath.Join(dir, "tmp"), 0o755)); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
