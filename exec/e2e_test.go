@@ -769,3 +769,25 @@ Main ["/bin/cat", "/from-archive"]
 		t.Errorf("env from the base and Copy From an image: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestScratchAndNetworkNone(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX" As tools
+Exec "ls /sys/class/net > /nets"
+
+Using scratch
+Copy From tools "/bin/busybox" "/bin/busybox"
+Copy From tools "/nets" "/nets"
+Main ["/bin/busybox", "cat", "/nets"]
+`,
+	})
+	p.build("--network", "none", "-t", "tiny", ".")
+	r := p.gun("run", "tiny")
+	if r.code != 0 || r.stdout != "lo\n" {
+		t.Errorf("gun run tiny: exit %d, stdout %q (want only lo with --network none), stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = p.gun("run", "tiny", "/bin/busybox", "ls", "/")
+	if r.code != 0 || strings.Contains(r.stdout, "usr") || !strings.Contains(r.stdout, "nets") {
+		t.Errorf("a scratch image has more than it was given: %q", r.stdout)
+	}
+}
