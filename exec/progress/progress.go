@@ -51,11 +51,12 @@ const liveTail = 6
 // Progress receives a build's events and shows them on w. It is safe for
 // concurrent use by parallel stages.
 type Progress struct {
-	w     io.Writer
-	mode  Mode
-	width int
-	now   func() time.Time
-	start time.Time
+	w      io.Writer
+	mode   Mode
+	width  int
+	height int // of the terminal; 0 when unknown
+	now    func() time.Time
+	start  time.Time
 
 	mu      sync.Mutex
 	steps   []*Step
@@ -68,17 +69,19 @@ type Progress struct {
 // New returns a Progress writing to w in mode; Auto picks TTY when w is a
 // terminal. Close it when the build ends.
 func New(w io.Writer, mode Mode) *Progress {
-	width := 0
+	width, height := 0, 0
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		if mode == Auto {
 			mode = TTY
 		}
-		width, _, _ = term.GetSize(int(f.Fd()))
+		width, height, _ = term.GetSize(int(f.Fd()))
 	}
 	if mode == Auto {
 		mode = Plain
 	}
-	return newProgress(w, mode, width, time.Now, 100*time.Millisecond)
+	p := newProgress(w, mode, width, time.Now, 100*time.Millisecond)
+	p.height = height
+	return p
 }
 
 // newProgress: a TTY view is redrawn every interval (never when 0).
@@ -305,7 +308,7 @@ func (p *Progress) redraw() {
 			}
 		}
 	}
-	lines := 0
+	var live []string
 	if !p.closed {
 		total, finished := len(p.steps), 0
 		for _, s := range p.steps {
@@ -313,30 +316,34 @@ func (p *Progress) redraw() {
 				finished++
 			}
 		}
-		b.WriteString(p.fit(fmt.Sprintf("[+] Building %s (%d/%d)", seconds(p.now().Sub(p.start)), finished, total), ""))
-		lines++
+		live = append(live, p.fit(fmt.Sprintf("[+] Building %s (%d/%d)", seconds(p.now().Sub(p.start)), finished, total), ""))
 		for _, s := range p.steps {
 			if s.shown {
 				continue
 			}
 			switch s.state {
 			case running:
-				b.WriteString(p.fit(fmt.Sprintf(" => %s", s.label), seconds(p.now().Sub(s.started))))
-				lines++
+				live = append(live, p.fit(fmt.Sprintf(" => %s", s.label), seconds(p.now().Sub(s.started))))
 				tail := s.tail
 				if len(tail) > liveTail {
 					tail = tail[len(tail)-liveTail:]
 				}
 				for _, l := range tail {
-					b.WriteString(p.fit("\x1b[2m    "+l, "") + "")
-					lines++
+					live = append(live, p.fit("\x1b[2m    "+l, ""))
 				}
 			case cached, done, failed:
-				b.WriteString(p.fit(fmt.Sprintf(" => %s", s.label), "waiting to print"))
-				lines++
+				live = append(live, p.fit(fmt.Sprintf(" => %s", s.label), "waiting to print"))
 			}
 		}
 	}
+	// The live region must fit the terminal, or it cannot be redrawn in place.
+	if p.height > 2 && len(live) > p.height-1 {
+		live = append(live[:1], live[len(live)-(p.height-2):]...)
+	}
+	for _, l := range live {
+		b.WriteString(l)
+	}
+	lines := len(live)
 	p.drawn = lines
 	io.WriteString(p.w, b.String())
 }

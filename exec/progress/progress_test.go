@@ -166,3 +166,20 @@ func TestAutoOnPipeIsPlain(t *testing.T) {
 		t.Fatalf("auto on a buffer = %v, want Plain", m)
 	}
 }
+
+func TestTTYLiveRegionFitsTheTerminal(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress(&out, TTY, 40, newClock().now, 0)
+	p.height = 5
+	for i := 1; i <= 3; i++ {
+		s := p.Step("", i, 3, "Exec")
+		s.Running()
+		fmt.Fprintf(s, "a\nb\nc\n")
+	}
+	p.mu.Lock()
+	p.redraw()
+	p.mu.Unlock()
+	if rows := screen(out.String()); len(rows) != 4 || !strings.HasPrefix(rows[0], "[+] Building") {
+		t.Errorf("live region %q: want the header and 3 more rows on a 5-row terminal", rows)
+	}
+}
