@@ -12,7 +12,6 @@ package exec
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -425,5 +424,3 @@ func firstLine(s string) string {
 	}
 	return s
 }
-
-var errCanceled = errors.New("build canceled")

@@ -28,13 +28,13 @@ import (
 	"github.com/gun-tools/gun/store"
 )
 
-// localBackend builds on the image store: layer blobs, configs and
+// storeBackend builds on the image store: layer blobs, configs and
 // manifests are blobs of the store, layers are unpacked into the store's
 // layer cache by the runtime's NSUnpacker (inside a user namespace, so that
 // files have the owners they will be used with), and -t names an image in
 // the store. A batch (the store's shared lock) is held for the whole build,
 // so that `gun prune` cannot remove a step's layer before it is used.
-type localBackend struct {
+type storeBackend struct {
 	root  string // the store root
 	dir   string // root/build: the executor's own records
 	st    *store.Store
@@ -63,12 +63,12 @@ func openBackend(root string, warn func(string)) (backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &localBackend{root: st.Root(), dir: dir, st: st, batch: batch, u: runtime.NSUnpacker{Warn: warn}}, nil
+	return &storeBackend{root: st.Root(), dir: dir, st: st, batch: batch, u: runtime.NSUnpacker{Warn: warn}}, nil
 }
 
-func (l *localBackend) Close() error { return l.batch.Close() }
+func (l *storeBackend) Close() error { return l.batch.Close() }
 
-func (l *localBackend) blobPath(d string) string {
+func (l *storeBackend) blobPath(d string) string {
 	p, err := l.st.BlobPath(digest.Digest(d))
 	if err != nil {
 		return filepath.Join(l.st.BlobDir(), "invalid")
@@ -76,13 +76,13 @@ func (l *localBackend) blobPath(d string) string {
 	return p
 }
 
-func (l *localBackend) HasLayer(layer cache.Layer) bool {
+func (l *storeBackend) HasLayer(layer cache.Layer) bool {
 	_, err := os.Stat(l.blobPath(layer.Digest))
 	return err == nil
 }
 
 // putBlob stores data and returns its descriptor.
-func (l *localBackend) putBlob(mediaType string, data []byte) (v1.Descriptor, error) {
+func (l *storeBackend) putBlob(mediaType string, data []byte) (v1.Descriptor, error) {
 	d := digest.FromBytes(data)
 	p := l.blobPath(d.String())
 	if _, err := os.Stat(p); err != nil {
@@ -95,7 +95,7 @@ func (l *localBackend) putBlob(mediaType string, data []byte) (v1.Descriptor, er
 
 // PutLayer compresses an uncompressed layer tar with gzip (fixed header,
 // so that the same tar gives the same blob) into the store.
-func (l *localBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer, error) {
+func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer, error) {
 	tmp, err := os.CreateTemp(l.st.BlobDir(), ".gun-build-layer")
 	if err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 }
 
 // LayerDirs returns the layers unpacked (once) in the store's layer cache.
-func (l *localBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]string, error) {
+func (l *storeBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]string, error) {
 	if len(layers) == 0 {
 		empty := filepath.Join(l.dir, "empty")
 		if err := os.MkdirAll(empty, 0o755); err != nil {
@@ -166,7 +166,7 @@ func (l *localBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]s
 // ImportArchive imports a root-filesystem, OCI or docker archive into the
 // store (as `gun import` does), once per archive digest: a later build finds
 // the image from the digest without reading the archive.
-func (l *localBackend) ImportArchive(ctx context.Context, p, sum string) (*baseImage, error) {
+func (l *storeBackend) ImportArchive(ctx context.Context, p, sum string) (*baseImage, error) {
 	rec := filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:"))
 	if b, err := os.ReadFile(rec); err == nil {
 		if img, err := l.load(strings.TrimSpace(string(b))); err == nil && l.hasLayers(img) {
@@ -193,7 +193,7 @@ func (l *localBackend) ImportArchive(ctx context.Context, p, sum string) (*baseI
 	return img, nil
 }
 
-func (l *localBackend) hasLayers(img *baseImage) bool {
+func (l *storeBackend) hasLayers(img *baseImage) bool {
 	for _, layer := range img.Layers {
 		if !l.HasLayer(layer) {
 			return false
@@ -202,7 +202,7 @@ func (l *localBackend) hasLayers(img *baseImage) bool {
 	return true
 }
 
-func (l *localBackend) Image(ctx context.Context, name string) (*baseImage, error) {
+func (l *storeBackend) Image(ctx context.Context, name string) (*baseImage, error) {
 	img, err := l.st.Image(name)
 	if err != nil {
 		return nil, err
@@ -210,7 +210,7 @@ func (l *localBackend) Image(ctx context.Context, name string) (*baseImage, erro
 	return l.load(img.Descriptor.Digest.String())
 }
 
-func (l *localBackend) load(d string) (*baseImage, error) {
+func (l *storeBackend) load(d string) (*baseImage, error) {
 	var m v1.Manifest
 	if err := l.readJSON(d, &m); err != nil {
 		return nil, err
@@ -228,7 +228,7 @@ func (l *localBackend) load(d string) (*baseImage, error) {
 	return img, nil
 }
 
-func (l *localBackend) readJSON(d string, v any) error {
+func (l *storeBackend) readJSON(d string, v any) error {
 	b, err := os.ReadFile(l.blobPath(d))
 	if err != nil {
 		return fmt.Errorf("blob %s: %w", d, err)
@@ -239,7 +239,7 @@ func (l *localBackend) readJSON(d string, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-func (l *localBackend) WriteImage(ctx context.Context, img v1.Image, layers []cache.Layer) (string, error) {
+func (l *storeBackend) WriteImage(ctx context.Context, img v1.Image, layers []cache.Layer) (string, error) {
 	cfg, err := json.Marshal(img)
 	if err != nil {
 		return "", err
@@ -264,7 +264,7 @@ func (l *localBackend) WriteImage(ctx context.Context, img v1.Image, layers []ca
 }
 
 // Tag names the image in the store.
-func (l *localBackend) Tag(ctx context.Context, name, d string) error {
+func (l *storeBackend) Tag(ctx context.Context, name, d string) error {
 	var m v1.Manifest
 	if err := l.readJSON(d, &m); err != nil {
 		return err
@@ -286,7 +286,7 @@ func (l *localBackend) Tag(ctx context.Context, name, d string) error {
 }
 
 // Run runs a build step and turns its changes into a layer.
-func (l *localBackend) Run(ctx context.Context, dirs []string, spec runtime.Spec, epoch time.Time) (*cache.Layer, int, error) {
+func (l *storeBackend) Run(ctx context.Context, dirs []string, spec runtime.Spec, epoch time.Time) (*cache.Layer, int, error) {
 	var id [8]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, 125, err
@@ -315,7 +315,7 @@ func (l *localBackend) Run(ctx context.Context, dirs []string, spec runtime.Spec
 
 // Save writes the image as an OCI archive, or its flattened root file
 // system as one tar.
-func (l *localBackend) Save(ctx context.Context, d, file, format string) error {
+func (l *storeBackend) Save(ctx context.Context, d, file, format string) error {
 	img, err := l.load(d)
 	if err != nil {
 		return err
@@ -340,7 +340,7 @@ func (l *localBackend) Save(ctx context.Context, d, file, format string) error {
 	return os.Rename(tmp.Name(), file)
 }
 
-func (l *localBackend) writeOCIArchive(img *baseImage, w io.Writer) error {
+func (l *storeBackend) writeOCIArchive(img *baseImage, w io.Writer) error {
 	var m v1.Manifest
 	if err := l.readJSON(img.ID, &m); err != nil {
 		return err
@@ -397,7 +397,7 @@ func (l *localBackend) writeOCIArchive(img *baseImage, w io.Writer) error {
 
 // writeRootfs flattens the layers into one tar: each path as the top-most
 // layer has it, whiteouts applied.
-func (l *localBackend) writeRootfs(ctx context.Context, img *baseImage, w io.Writer) error {
+func (l *storeBackend) writeRootfs(ctx context.Context, img *baseImage, w io.Writer) error {
 	type item struct {
 		hdr   *tar.Header
 		layer int
@@ -511,7 +511,7 @@ func filepathClean(p string) string {
 	return c
 }
 
-func (l *localBackend) eachEntry(layer cache.Layer, fn func(*tar.Header, io.Reader) error) error {
+func (l *storeBackend) eachEntry(layer cache.Layer, fn func(*tar.Header, io.Reader) error) error {
 	f, err := os.Open(l.blobPath(layer.Digest))
 	if err != nil {
 		return err
