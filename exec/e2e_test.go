@@ -595,6 +595,9 @@ Exec "echo started; sleep 60"
 	if c.ProcessState.ExitCode() == 0 {
 		t.Error("an interrupted build exited 0")
 	}
+	if !strings.Contains(out.String(), `Gunfile:2:1: Exec "echo started; sleep 60": interrupted`) {
+		t.Errorf("the error does not say which step was interrupted:\n%s", out.String())
+	}
 	// No scratch space, no image, no tag.
 	runs, _ := os.ReadDir(filepath.Join(p.root, "run"))
 	for _, e := range runs {

@@ -129,7 +129,7 @@ func (r *stageRun) layerStep(ctx context.Context, in ast.Node, text, key string,
 	layer, exit, err := run()
 	if err != nil {
 		if ctx.Err() != nil {
-			err = ctx.Err()
+			err = fmt.Errorf("interrupted: %w", ctx.Err())
 		}
 		return r.fail(in, text, st, 0, err)
 	}
