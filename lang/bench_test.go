@@ -147,3 +147,12 @@ func BenchmarkFormat(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkParse(b *testing.B) {
+	loop(b, func() { parser.Parse("gen", oneMB) })
+}
+
+func BenchmarkCheck(b *testing.B) {
+	f, _ := parser.Parse("gen", oneMB)
+	loop(b, func() { check.Check(f) })
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/diag"
@@ -31,6 +32,7 @@ func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 	// are substrings of it, which costs no allocation each.
 	p := &parser{src: src, str: string(src)}
 	p.lx = lexer.New(src, p.add)
+	p.lx.SetErrorLimit(MaxErrors + 1)
 	p.next()
 	f := p.parseFile()
 	f.Source = source.NewFileLines(filename, src, p.lx.Lines())
@@ -72,9 +74,7 @@ func (p *parser) errorf(r source.Range, code diag.Code, format string, args ...a
 
 // next advances to the next token that is not a comment, keeping comments.
 func (p *parser) next() {
-	if p.tok.End > 0 || p.tok.Kind != lexer.EOF {
-		p.prevEnd = p.tok.End
-	}
+	p.prevEnd = p.tok.End
 	for {
 		p.tok = p.lx.Next()
 		if p.tok.Kind != lexer.Comment {
@@ -106,11 +106,16 @@ func (p *parser) describe() string {
 	return p.tok.Kind.String()
 }
 
+// truncate shortens s for a message, on a rune boundary.
 func truncate(s string) string {
-	if len(s) > 40 {
-		return s[:37] + "..."
+	if len(s) <= 40 {
+		return s
 	}
-	return s
+	cut := 37
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // skipLine advances to the first token of the next line. Illegal tokens were
@@ -187,7 +192,9 @@ func (p *parser) parseInstr() ast.Instr {
 				Message:  fmt.Sprintf("unknown instruction %q", truncate(word)),
 				Range:    start.Range,
 			}
-			if s, ok := spec.Dockerfile[strings.ToLower(word)]; ok {
+			if p.nerrors >= MaxErrors {
+				// Not reported anyway: skip the search for a suggestion.
+			} else if s, ok := spec.Dockerfile[strings.ToLower(word)]; ok {
 				d.Message += fmt.Sprintf("; gun writes this %s", s)
 				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: start.Range, NewText: s}}}}
 			} else if s := spec.Suggest(word, spec.Names()); s != "" {

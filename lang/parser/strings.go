@@ -17,11 +17,9 @@ import (
 func (p *parser) decodeString(t lexer.Token) *ast.String {
 	start, end := int(t.Start)+1, int(t.End)
 	body := p.src[start:end]
-	// Fast path: no escapes and no references before the closing quote.
-	if i := bytes.IndexAny(body, "\\$\""); i < 0 || body[i] == '"' {
-		if i >= 0 {
-			end = start + i
-		}
+	// Fast path: the lexer saw no escapes and no references.
+	if t.Plain {
+		end--
 		pl := p.plains.new()
 		pl.s.Range = t.Range
 		if end > start {
@@ -53,11 +51,9 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 	}
 	for i := start; i < end; {
 		// Copy a run of plain bytes at once.
-		j := bytes.IndexAny(p.src[i:end], "\\$\"")
-		if j < 0 {
-			j = end
-		} else {
-			j += i
+		j := i
+		for j < end && !decodeStop[p.src[j]] {
+			j++
 		}
 		if escaped {
 			buf = append(buf, p.src[i:j]...)
@@ -112,6 +108,9 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 	flush(end)
 	return s
 }
+
+// decodeStop marks the bytes decodeString must look at.
+var decodeStop = [256]bool{'\\': true, '$': true, '"': true}
 
 // scanRef reads a reference at src[i] == '$' (bounded by end). It returns the
 // reference, or nil for a '$' that is literal text, and the bytes consumed.
@@ -200,9 +199,11 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 		indent = last[:len(last)-len(bytes.TrimLeft(last, " \t"))]
 	}
 	// The value is built in one buffer; each Text's value is a piece of it.
-	var buf []byte
-	var texts []*ast.Text
-	var cuts []int // texts[i].Value is buf[cuts[2i]:cuts[2i+1]]
+	refs := bytes.Count(p.src[bodyStart:bodyEnd], []byte{'$'})
+	buf := make([]byte, 0, bodyEnd-bodyStart)
+	texts := make([]*ast.Text, 0, refs+1)
+	cuts := make([]int, 0, 2*refs+2) // texts[i].Value is buf[cuts[2i]:cuts[2i+1]]
+	s.Parts = make([]ast.Part, 0, 2*refs+1)
 	textStart, valueStart := -1, 0
 	flush := func(at int) {
 		if textStart >= 0 {
