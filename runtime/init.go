@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
@@ -23,6 +22,9 @@ func initMain() int {
 	// set are per thread: everything below runs on this thread, and the
 	// command is forked from it.
 	goruntime.LockOSThread()
+	// Descriptors gun inherited (and the sync socket) must not reach the
+	// command.
+	closeExtraFDs()
 	var cfg initConfig
 	if _, err := recvMsg(syncFD, &cfg); err != nil {
 		fmt.Fprintf(os.Stderr, "gun: init: read config: %v\n", err)
@@ -50,12 +52,11 @@ func initMain() int {
 		fds = append(fds, int(c.master.Fd()))
 	}
 	if err := sendMsg(syncFD, readyMsg{}, fds...); err != nil {
-		_ = c.cmd.Process.Kill()
+		_ = unix.Kill(c.pid, unix.SIGKILL)
 	}
 	if c.master != nil {
 		c.master.Close()
 	}
-	unix.Close(syncFD)
 	code := c.supervise(sigs)
 	if cfg.Commit && code == 0 {
 		if err := c.commit(); err != nil {
@@ -64,7 +65,26 @@ func initMain() int {
 		}
 	}
 	c.cleanup()
+	// The parent may go on now: tearing down the namespaces as this
+	// process exits takes the kernel a while.
+	_ = sendMsg(syncFD, exitMsg{Code: code})
 	return code
+}
+
+// closeExtraFDs marks every descriptor above stderr close-on-exec.
+func closeExtraFDs() {
+	if unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
 }
 
 // commandError is a failure to start the command, with docker's exit code
@@ -79,7 +99,7 @@ func (e *commandError) Unwrap() error { return e.err }
 
 type container struct {
 	cfg     *initConfig
-	cmd     *exec.Cmd
+	pid     int // the command's
 	master  *os.File
 	scratch int // O_PATH descriptor of the scratch directory
 }
@@ -193,15 +213,11 @@ func startContainer(cfg *initConfig) (*container, error) {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("set no_new_privs: %w", err)
 	}
-	cmd := &exec.Cmd{
-		Path:   path,
-		Args:   cfg.Args,
-		Env:    env,
-		Dir:    cfg.Cwd,
-		Stdin:  os.Stdin,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		SysProcAttr: &syscall.SysProcAttr{
+	attr := &syscall.ProcAttr{
+		Dir:   cfg.Cwd,
+		Env:   env,
+		Files: []uintptr{0, 1, 2},
+		Sys: &syscall.SysProcAttr{
 			Setsid: true,
 			Credential: &syscall.Credential{
 				Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: toUint32(u.groups),
@@ -215,11 +231,14 @@ func startContainer(cfg *initConfig) (*container, error) {
 		if err != nil {
 			return nil, err
 		}
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		cmd.SysProcAttr.Setctty = true
-		cmd.SysProcAttr.Ctty = 0
+		fd := slave.Fd()
+		attr.Files = []uintptr{fd, fd, fd}
+		attr.Sys.Setctty = true
+		attr.Sys.Ctty = 0
 	}
-	err = cmd.Start()
+	// syscall.ForkExec rather than os/exec: it forks from this locked
+	// thread and skips os/exec's one-time probe fork.
+	c.pid, err = syscall.ForkExec(path, cfg.Args, attr)
 	if slave != nil {
 		slave.Close()
 	}
@@ -230,7 +249,6 @@ func startContainer(cfg *initConfig) (*container, error) {
 		}
 		return nil, &commandError{code, fmt.Errorf("start %s: %w", cfg.Args[0], err)}
 	}
-	c.cmd = cmd
 	return c, nil
 }
 
@@ -384,7 +402,7 @@ func toUint32(l []int) []uint32 {
 // supervise forwards signals to the command and reaps children until the
 // command exits; it returns the command's exit code (128+N for signal N).
 func (c *container) supervise(sigs chan os.Signal) int {
-	pid := c.cmd.Process.Pid
+	pid := c.pid
 	for sig := range sigs {
 		s := sig.(syscall.Signal)
 		switch s {

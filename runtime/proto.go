@@ -71,7 +71,14 @@ const syncFD = 3
 //	parent -> child  goMsg               id maps written, cgroups joined
 //	child  -> parent readyMsg            command started (with the pty master
 //	                                     as SCM_RIGHTS when TTY) or an error
+//	child  -> parent exitMsg             the command's exit code, all cleaned up
 type goMsg struct{}
+
+// exitMsg is the init's last message: the command's exit code, sent once
+// every process of the container is gone and the scratch space is emptied.
+type exitMsg struct {
+	Code int
+}
 
 type readyMsg struct {
 	Error string `json:",omitempty"`

@@ -132,6 +132,13 @@ func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch 
 
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
+	exited := make(chan int, 1)
+	go func() {
+		var m exitMsg
+		if _, err := recvMsg(pfd, &m); err == nil {
+			exited <- m.Code
+		}
+	}()
 	for {
 		select {
 		case sig := <-sigs:
@@ -149,6 +156,13 @@ func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch 
 				tty.wait()
 			}
 			return 125, ctx.Err()
+		case code := <-exited:
+			// The init is exiting; the kernel's teardown of its namespaces
+			// need not delay us (waited still reaps it).
+			if tty != nil {
+				tty.wait()
+			}
+			return code, nil
 		case err := <-waited:
 			if tty != nil {
 				tty.wait()

@@ -128,21 +128,31 @@ func TestSignalsForwardedAndScratchRemoved(t *testing.T) {
 	}
 }
 
-func TestScratchRemovedAfterSIGKILLByNextRun(t *testing.T) {
+func TestScratchRemovedAfterSIGKILL(t *testing.T) {
 	requireSubIDs(t)
-	s := newStore(t)
-	c := s.cmd("run", env.rootfs, "sh", "-c", `mkdir /d && touch /d/f && chown -R 1000:1000 /d && chmod 700 /d; echo ready; exec sleep 60`)
-	runUntilReady(t, c, func(p *os.Process) {
-		if err := p.Kill(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if left := s.scratchLeft(t); len(left) != 1 {
-		t.Fatalf("after SIGKILL, scratch directories: %v, want one left", left)
-	}
-	s.sh(t, nil, "true")
-	if left := s.scratchLeft(t); len(left) != 0 {
-		t.Errorf("the next run did not remove the stale scratch: %v", left)
+	for _, cleaner := range [][]string{{"run", "IMAGE", "true"}, {"prune"}} {
+		t.Run(cleaner[0], func(t *testing.T) {
+			s := newStore(t)
+			c := s.cmd("run", env.rootfs, "sh", "-c", `mkdir /d && touch /d/f && chown -R 1000:1000 /d && chmod 700 /d; echo ready; exec sleep 60`)
+			runUntilReady(t, c, func(p *os.Process) {
+				if err := p.Kill(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if left := s.scratchLeft(t); len(left) != 1 {
+				t.Fatalf("after SIGKILL, scratch directories: %v, want one left", left)
+			}
+			args := append([]string{}, cleaner...)
+			if args[0] == "run" {
+				args[1] = env.rootfs
+			}
+			if r := s.run(t, nil, args...); r.code != 0 {
+				t.Fatalf("gun %v: %+v", args, r)
+			}
+			if left := s.scratchLeft(t); len(left) != 0 {
+				t.Errorf("gun %s did not remove the stale scratch: %v", cleaner[0], left)
+			}
+		})
 	}
 }
 
@@ -405,4 +415,24 @@ func treeDigest(t *testing.T, root string) map[string]string {
 		t.Fatal(err)
 	}
 	return m
+}
+
+func TestNoDescriptorsLeakIntoTheContainer(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	// A descriptor gun inherits without close-on-exec.
+	f, err := os.Open("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c := s.cmd("run", env.rootfs, "sh", "-c", "ls /proc/$$/fd; true")
+	c.ExtraFiles = []*os.File{f}
+	out, err := c.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(out)); !cmp.Equal(got, []string{"0", "1", "2"}) {
+		t.Errorf("the container's shell has descriptors %v, want only 0 1 2", got)
+	}
 }
