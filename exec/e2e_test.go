@@ -794,3 +794,54 @@ Main ["/bin/busybox", "cat", "/nets"]
 		t.Errorf("a scratch image has more than it was given: %q", r.stdout)
 	}
 }
+
+// TestDebianAPT builds from a Debian minbase archive and installs a package
+// with apt as a rootless user: the original tool's broken case (apt drops
+// privileges to _apt, which must be mapped). Opt-in, as it needs the Debian
+// mirror: GUN_TEST_DEBIAN names a minbase .tar.gz, or "build" makes one
+// with debootstrap (as root) in /var/tmp/gun-test-debian.
+func TestDebianAPT(t *testing.T) {
+	archive := os.Getenv("GUN_TEST_DEBIAN")
+	switch archive {
+	case "":
+		t.Skip("set GUN_TEST_DEBIAN=build (or to a minbase .tar.gz) to build with apt in a Debian base")
+	case "build":
+		archive = "/var/tmp/gun-test-debian/bookworm-minbase.tar.gz"
+		if _, err := os.Stat(archive); err != nil {
+			if os.Geteuid() != 0 {
+				t.Fatal("debootstrap needs root")
+			}
+			tree := filepath.Join(filepath.Dir(archive), "tree")
+			os.MkdirAll(filepath.Dir(archive), 0o755)
+			for _, c := range [][]string{
+				{"debootstrap", "--variant=minbase", "bookworm", tree, "http://deb.debian.org/debian"},
+				{"tar", "--numeric-owner", "-C", tree, "-czf", archive + ".tmp", "."},
+				{"mv", archive + ".tmp", archive},
+				{"chmod", "-R", "a+rX", filepath.Dir(archive)},
+				{"rm", "-rf", tree},
+			} {
+				if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+					t.Fatalf("%v: %v\n%s", c, err, out)
+				}
+			}
+		}
+	}
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "debian.tar.gz"
+Exec "apt-get update -qq && apt-get install -y -qq --no-install-recommends hello"
+Main ["hello"]
+`,
+	})
+	cp := asUser(exec.Command("cp", archive, filepath.Join(p.dir, "debian.tar.gz")))
+	if out, err := cp.CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	p.build("-t", "hello-debian", ".")
+	if r := p.gun("run", "hello-debian"); r.code != 0 || r.stdout != "Hello, world!\n" {
+		t.Errorf("gun run hello-debian: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	// The cached rebuild runs nothing and does not read the base archive.
+	if got := ran(p.build("-t", "hello-debian", ".").stderr); len(got) != 0 {
+		t.Errorf("rebuild ran %q", got)
+	}
+}

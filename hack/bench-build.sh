@@ -4,7 +4,9 @@
 # five Exec steps of which one writes 1,000 small files, then Env, Workdir
 # and Main. Prints each tool's cold and fully cached build times (median of
 # RUNS) and the ratios gun/buildah. As root it runs both as the test user
-# (hack/testuser.sh), so that both are rootless.
+# (hack/testuser.sh), so that both are rootless. With BENCH_DEBIAN naming a
+# Debian minbase .tar.gz, a second recipe installs `hello` with apt on it
+# (this needs the Debian mirror).
 #   hack/bench-build.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,12 +17,13 @@ if [ "$(id -u)" -eq 0 ]; then
 	work=$(mktemp -d /tmp/gun-bench-build-XXXXXX)
 	go build -o "$work/gun" ./cmd/gun
 	testdata/rootfs/busybox.sh -t "$work/busybox.tar"
+	if [ -n "${BENCH_DEBIAN:-}" ]; then cp "$BENCH_DEBIAN" "$work/debian.tar.gz"; fi
 	cp hack/bench-build.sh "$work/"
 	chown -R "$user" "$work"
 	chmod 755 "$work"
 	trap 'rm -rf "$work"' EXIT
 	runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$work/home" \
-		BENCH_WORK="$work" bash "$work/bench-build.sh" "$runs"
+		BENCH_WORK="$work" BENCH_DEBIAN="${BENCH_DEBIAN:+$work/debian.tar.gz}" bash "$work/bench-build.sh" "$runs"
 	exit
 fi
 command -v buildah >/dev/null || { echo "bench-build: buildah not installed (apt-get install buildah)" >&2; exit 1; }
@@ -30,8 +33,9 @@ if [ -z "$work" ]; then
 	trap 'rm -rf "$work"' EXIT
 	go build -o "$work/gun" ./cmd/gun
 	testdata/rootfs/busybox.sh -t "$work/busybox.tar"
+	if [ -n "${BENCH_DEBIAN:-}" ]; then cp "$BENCH_DEBIAN" "$work/debian.tar.gz"; fi
 fi
-mkdir -p "$work/home" "$work/ctx"
+mkdir -p "$work/home" "$work/ctx" "$work/debian"
 export HOME="$work/home" XDG_RUNTIME_DIR="$work/xdg"
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 cp "$work/busybox.tar" "$work/ctx/"
@@ -47,6 +51,17 @@ Env APP "bench"
 Workdir "/many"
 Main ["/bin/sh"]
 G
+cat >"$work/debian/Gunfile" <<'G'
+Using "debian.tar.gz"
+Exec "apt-get update -qq && apt-get install -y -qq --no-install-recommends hello"
+Main ["hello"]
+G
+cat >"$work/debian/Containerfile" <<'C'
+FROM scratch
+ADD debian.tar.gz /
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends hello
+CMD ["hello"]
+C
 cat >"$work/ctx/Containerfile" <<C
 FROM scratch
 ADD busybox.tar /
@@ -71,26 +86,40 @@ time_ms() {
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-gun_build() { (cd "$work/ctx" && GUN_ROOT="$1" "$work/gun" build --progress quiet -t bench .); }
+# Each build runs in the directory $dir.
+gun_build() { (cd "$dir" && GUN_ROOT="$1" "$work/gun" build --progress quiet -t bench .); }
 buildah_build() {
-	(cd "$work/ctx" && buildah --root "$1/root" --runroot "$1/runroot" --storage-driver overlay \
+	(cd "$dir" && buildah --root "$1/root" --runroot "$1/runroot" --storage-driver overlay \
 		bud --layers --runtime runc --isolation rootless -q -t bench -f Containerfile .)
 }
 buildah_clean() { buildah --root "$1/root" --runroot "$1/runroot" --storage-driver overlay rm -a >/dev/null 2>&1 || true; buildah unshare rm -rf "$1" 2>/dev/null || rm -rf "$1"; }
 
-declare -a gc gw bc bw
-for i in $(seq "$runs"); do
-	s="$work/gun-store-$i"
-	gc+=("$(time_ms gun_build "$s")")
-	gw+=("$(time_ms gun_build "$s")")
-	rm -rf "$s" 2>/dev/null || buildah unshare rm -rf "$s"
-	b="$work/buildah-$i"
-	bc+=("$(time_ms buildah_build "$b")")
-	bw+=("$(time_ms buildah_build "$b")")
-	buildah_clean "$b"
-done
-gcm=$(median "${gc[@]}") gwm=$(median "${gw[@]}") bcm=$(median "${bc[@]}") bwm=$(median "${bw[@]}")
-printf '%-8s %10s %10s\n' "" "cold ms" "cached ms"
-printf '%-8s %10s %10s\n' gun "$gcm" "$gwm" buildah "$bcm" "$bwm"
-awk -v a="$gcm" -v b="$bcm" -v c="$gwm" -v d="$bwm" 'BEGIN {
-	printf "ratio gun/buildah: cold %.2f, cached %.3f\n", a/b, c/d }'
+# bench NAME DIR: cold and cached builds of DIR's recipe with both tools.
+bench() {
+	local name=$1 i s b
+	dir=$2
+	local -a gc=() gw=() bc=() bw=()
+	for i in $(seq "$runs"); do
+		s="$work/gun-store-$name-$i"
+		gc+=("$(time_ms gun_build "$s")")
+		gw+=("$(time_ms gun_build "$s")")
+		buildah unshare rm -rf "$s" 2>/dev/null || rm -rf "$s"
+		b="$work/buildah-$name-$i"
+		bc+=("$(time_ms buildah_build "$b")")
+		bw+=("$(time_ms buildah_build "$b")")
+		buildah_clean "$b"
+	done
+	local gcm gwm bcm bwm
+	gcm=$(median "${gc[@]}") gwm=$(median "${gw[@]}") bcm=$(median "${bc[@]}") bwm=$(median "${bw[@]}")
+	echo "recipe: $name (median of $runs)"
+	printf '  %-8s %10s %10s\n' "" "cold ms" "cached ms"
+	printf '  %-8s %10s %10s\n' gun "$gcm" "$gwm" buildah "$bcm" "$bwm"
+	awk -v a="$gcm" -v b="$bcm" -v c="$gwm" -v d="$bwm" 'BEGIN {
+		printf "  ratio gun/buildah: cold %.2f, cached %.3f\n", a/b, c/d }'
+}
+
+bench busybox "$work/ctx"
+if [ -n "${BENCH_DEBIAN:-}" ]; then
+	cp "$BENCH_DEBIAN" "$work/debian/debian.tar.gz"
+	bench debian-apt "$work/debian"
+fi
