@@ -167,7 +167,22 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if len(f.Stages) == 0 {
 		return nil, fmt.Errorf("%s: no Using: nothing to build", opts.Gunfile)
 	}
+	// Device nodes in a base cannot be made rootless (the runtime gives
+	// containers their own /dev): one summary line instead of one each.
+	var devMu sync.Mutex
+	devNodes := 0
+	defer func() {
+		if devNodes > 0 && opts.Warn != nil {
+			fmt.Fprintf(opts.Warn, "gun: warning: %d device nodes of the image were not created (not possible without root; containers get their own /dev)\n", devNodes)
+		}
+	}()
 	be, err := openBackend(opts.Root, func(msg string) {
+		if strings.Contains(msg, "device node") {
+			devMu.Lock()
+			devNodes++
+			devMu.Unlock()
+			return
+		}
 		if opts.Warn != nil {
 			fmt.Fprintf(opts.Warn, "gun: warning: %s\n", msg)
 		}

@@ -22,8 +22,9 @@ import (
 )
 
 // racyWindow: a file modified this recently may change again within the
-// same timestamp tick, so its digest is computed but not remembered.
-const racyWindow = 2 * time.Second
+// same timestamp tick without its times changing, so its digest is not
+// remembered at once; Save checks it again once the window has passed.
+const racyWindow = time.Second
 
 // unusedFor: entries not used for this long are dropped on Save.
 const unusedFor = 30 * 24 * time.Hour
@@ -53,12 +54,13 @@ type Memo struct {
 	mu      sync.Mutex
 	entries map[string]entry
 	changed map[string]bool
+	racy    map[string]entry // hashed too soon after a change, for Save to confirm
 }
 
 // Open loads the memo kept in file; a missing or unreadable file is an empty
 // memo (it is only a cache).
 func Open(file string) *Memo {
-	m := &Memo{file: file, now: time.Now, entries: map[string]entry{}, changed: map[string]bool{}}
+	m := &Memo{file: file, now: time.Now, entries: map[string]entry{}, changed: map[string]bool{}, racy: map[string]entry{}}
 	m.entries = load(file)
 	return m
 }
@@ -130,15 +132,48 @@ func (m *Memo) FileInfo(path string, fi fs.FileInfo) (string, error) {
 		return d, nil
 	}
 	now := m.now()
-	if time.Unix(0, id.Mtime).After(now.Add(-racyWindow)) || time.Unix(0, id.Ctime).After(now.Add(-racyWindow)) {
-		return d, nil
-	}
 	id.Digest, id.Used = d, now.Unix()
 	m.mu.Lock()
-	m.entries[abs] = id
-	m.changed[abs] = true
+	if id.racy(now) {
+		m.racy[abs] = id
+	} else {
+		m.entries[abs] = id
+		m.changed[abs] = true
+	}
 	m.mu.Unlock()
 	return d, nil
+}
+
+func (e entry) racy(now time.Time) bool {
+	limit := now.Add(-racyWindow)
+	return time.Unix(0, e.Mtime).After(limit) || time.Unix(0, e.Ctime).After(limit)
+}
+
+// confirmRacy remembers the files hashed too soon after a change, once the
+// window has passed, if they still have the identity and content they had:
+// a change after this check would show in their times. The caller holds
+// m.mu.
+func (m *Memo) confirmRacy() {
+	now := m.now()
+	for abs, e := range m.racy {
+		if e.racy(now) {
+			continue
+		}
+		delete(m.racy, abs)
+		fi, err := os.Stat(abs)
+		if err != nil {
+			continue
+		}
+		if id, ok := identity(fi); !ok || !id.same(e) {
+			continue
+		}
+		if d, err := hashFile(abs); err != nil || d != e.Digest {
+			continue
+		}
+		m.reads.Add(1)
+		m.entries[abs] = e
+		m.changed[abs] = true
+	}
 }
 
 func hashFile(path string) (string, error) {
@@ -163,6 +198,7 @@ func (m *Memo) Save() error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.confirmRacy()
 	if len(m.changed) == 0 {
 		return nil
 	}

@@ -58,7 +58,7 @@ func TestMemoRemembersAndNotices(t *testing.T) {
 	}
 }
 
-func TestMemoRacyFileNotRemembered(t *testing.T) {
+func TestMemoRacyFile(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "f")
 	if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
@@ -70,11 +70,44 @@ func TestMemoRacyFileNotRemembered(t *testing.T) {
 	if n := m.reads.Load(); n != 2 {
 		t.Fatalf("a just-modified file was read %d times, want 2 (not remembered)", n)
 	}
+	// Saved within the window: still not remembered.
 	if err := m.Save(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(m.file); !os.IsNotExist(err) {
 		t.Fatalf("memo file written with nothing to remember: %v", err)
+	}
+	// Saved after the window: checked again (one more read) and remembered.
+	m.File(f)
+	m.now = later
+	if err := m.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.reads.Load(); n != 4 {
+		t.Fatalf("%d reads, want 4 (3 lookups and the check at Save)", n)
+	}
+	m2 := Open(m.file)
+	m2.now = later
+	if d, _ := m2.File(f); d != sum("x") || m2.reads.Load() != 0 {
+		t.Fatalf("confirmed racy file: digest %s, %d reads; want it remembered", d, m2.reads.Load())
+	}
+}
+
+func TestMemoRacyFileChangedBeforeSave(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "f")
+	os.WriteFile(f, []byte("x"), 0o644)
+	m := Open(filepath.Join(dir, "memo.json"))
+	m.File(f)
+	os.WriteFile(f, []byte("y"), 0o644)
+	m.now = later
+	if err := m.Save(); err != nil {
+		t.Fatal(err)
+	}
+	m2 := Open(m.file)
+	m2.now = later
+	if d, _ := m2.File(f); d != sum("y") {
+		t.Fatalf("digest %s after a change in the racy window, want the new content's", d)
 	}
 }
 
