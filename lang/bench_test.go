@@ -68,8 +68,9 @@ func countNodes(f *ast.File) int {
 }
 
 // TestAllocsProportional checks that lex + parse + check allocates in
-// proportion to the number of nodes: a bounded number per node, and four
-// times the input costs four times the allocations.
+// proportion to the number of nodes: at most one allocation per node (nodes
+// come from chunks), and four times the input costs four times the
+// allocations.
 func TestAllocsProportional(t *testing.T) {
 	small, large := generate(64<<10), generate(256<<10)
 	allocs := func(src []byte) float64 {
@@ -81,8 +82,8 @@ func TestAllocsProportional(t *testing.T) {
 	f, _ := parser.Parse("gen", large)
 	nodes := float64(countNodes(f))
 	as, al := allocs(small), allocs(large)
-	if perNode := al / nodes; perNode > 4 {
-		t.Errorf("%.1f allocations per node, want at most 4", perNode)
+	if perNode := al / nodes; perNode > 1 {
+		t.Errorf("%.2f allocations per node, want at most 1", perNode)
 	}
 	ratio := al / as
 	sizeRatio := float64(len(large)) / float64(len(small))
@@ -126,7 +127,9 @@ func BenchmarkLex(b *testing.B) {
 }
 
 // BenchmarkParseCheck is the target: lex + parse + check of a
-// generated 1 MB Gunfile, at least 100 MB/s.
+// generated 1 MB Gunfile, at least 100 MB/s. hack/peerbench runs it against
+// BuildKit's Dockerfile parser on the same build, for a ratio that does not
+// depend on how busy the machine is.
 func BenchmarkParseCheck(b *testing.B) {
 	f, _ := parser.Parse("gen", oneMB)
 	nodes := countNodes(f)

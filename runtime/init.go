@@ -22,6 +22,7 @@ func initMain() int {
 	// set are per thread: everything below runs on this thread, and the
 	// command is forked from it.
 	goruntime.LockOSThread()
+	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
 	// Descriptors gun inherited (and the sync socket) must not reach the
 	// command.
 	closeExtraFDs()
@@ -57,7 +58,24 @@ func initMain() int {
 	if c.master != nil {
 		c.master.Close()
 	}
-	code := c.supervise(sigs)
+	// The parent never writes again: the socket's end means gun is gone,
+	// and the container must go too. (The parent-death signal set at clone
+	// time does not survive the re-exec that gained our capabilities.)
+	orphaned := make(chan struct{})
+	go func() {
+		var b [1]byte
+		for {
+			n, err := unix.Read(syncFD, b[:])
+			if err == unix.EINTR {
+				continue
+			}
+			if n <= 0 {
+				close(orphaned)
+				return
+			}
+		}
+	}()
+	code := c.supervise(sigs, orphaned)
 	if cfg.Commit && code == 0 {
 		if err := c.commit(); err != nil {
 			fmt.Fprintf(os.Stderr, "gun: %v\n", err)
@@ -401,9 +419,17 @@ func toUint32(l []int) []uint32 {
 
 // supervise forwards signals to the command and reaps children until the
 // command exits; it returns the command's exit code (128+N for signal N).
-func (c *container) supervise(sigs chan os.Signal) int {
+func (c *container) supervise(sigs chan os.Signal, orphaned chan struct{}) int {
 	pid := c.pid
-	for sig := range sigs {
+	for {
+		var sig os.Signal
+		select {
+		case sig = <-sigs:
+		case <-orphaned:
+			orphaned = nil
+			_ = unix.Kill(pid, unix.SIGKILL)
+			continue
+		}
 		s := sig.(syscall.Signal)
 		switch s {
 		case unix.SIGCHLD:
@@ -426,7 +452,6 @@ func (c *container) supervise(sigs chan os.Signal) int {
 			_ = unix.Kill(pid, s)
 		}
 	}
-	return 125
 }
 
 func statusCode(ws unix.WaitStatus) int {

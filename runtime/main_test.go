@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gun-tools/gun/runtime"
 )
 
 // The end-to-end tests run the real gun binary. As root (CI) they run it as
@@ -29,6 +31,10 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
+	// runtime.RemoveAll below may re-execute this binary.
+	if code, ok := runtime.Reexec(); ok {
+		os.Exit(code)
+	}
 	code := 1
 	defer func() { os.Exit(code) }()
 	if err := setup(); err != nil {
@@ -36,7 +42,10 @@ func TestMain(m *testing.M) {
 	}
 	code = m.Run()
 	if env.work != "" {
-		os.RemoveAll(env.work)
+		// Containers' files of subordinate ids need a user namespace to go.
+		if err := runtime.RemoveAll(env.work); err != nil {
+			fmt.Fprintln(os.Stderr, "cleanup:", err)
+		}
 	}
 }
 

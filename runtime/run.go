@@ -58,7 +58,11 @@ func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch 
 		if err != nil {
 			return 125, err
 		}
-		defer cg.remove()
+		defer func() {
+			if rerr := cg.remove(); rerr != nil && err == nil {
+				exitCode, err = 125, rerr
+			}
+		}()
 	}
 
 	// Registered before the start so that no signal is lost in between.
@@ -158,7 +162,11 @@ func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch 
 			return 125, ctx.Err()
 		case code := <-exited:
 			// The init is exiting; the kernel's teardown of its namespaces
-			// need not delay us (waited still reaps it).
+			// need not delay us (waited still reaps it), unless its cgroup
+			// is to be removed, which needs it gone.
+			if cg != nil {
+				<-waited
+			}
 			if tty != nil {
 				tty.wait()
 			}

@@ -78,6 +78,8 @@ func runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, e
 
 // waitGo blocks a re-executed child until its parent has written its maps.
 func waitGo() error {
+	// Lost with the re-exec that gained capabilities; set again.
+	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
 	var g goMsg
 	_, err := recvMsg(syncFD, &g)
 	unix.Close(syncFD)

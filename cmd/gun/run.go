@@ -42,7 +42,8 @@ holding a root file system.
 Without CMD, the image's default command runs (/bin/sh for an archive or
 a directory). The container's scratch space is always removed when it
 exits; the exit code is the command's (128+N when killed by signal N).`,
-		Args: cobra.MinimumNArgs(1),
+		Args:                  cobra.MinimumNArgs(1),
+		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd, g, f, args)
 		},
@@ -59,12 +60,12 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 	fl.StringVar(&f.hostname, "hostname", "", "the container's host `name` (default "+runtime.DefaultHostname+")")
 	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a host path: `HOST:CONTAINER[:ro]`")
 	fl.BoolVar(&f.readOnly, "read-only", false, "mount the container's root file system read-only")
-	fl.StringVar(&f.network, "network", "host", "network: `host` (share the host's) or none (loopback only)")
+	fl.StringVar(&f.network, "network", "host", "`mode`: host (the host's network) or none (loopback only)")
 	fl.BoolVar(&f.rm, "rm", true, "remove the container when it exits (always the case)")
 	fl.StringVar(&f.name, "name", "", "a `name` for the container (nothing is kept after it exits)")
-	fl.StringVarP(&f.memory, "memory", "m", "", "memory limit, e.g. 512m or 2g (`bytes`)")
-	fl.Int64Var(&f.pidsLimit, "pids-limit", 0, "limit the number of processes (`n`)")
-	fl.Float64Var(&f.cpus, "cpus", 0, "limit CPU time to `n` CPUs, e.g. 1.5")
+	fl.StringVarP(&f.memory, "memory", "m", "", "memory limit in bytes, or a `size` such as 512m or 2g")
+	fl.Int64Var(&f.pidsLimit, "pids-limit", 0, "allow at most `n` processes")
+	fl.Float64Var(&f.cpus, "cpus", 0, "limit CPU time to `n` CPUs, such as 1.5")
 	return cmd
 }
 

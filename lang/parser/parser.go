@@ -28,6 +28,14 @@ const MaxErrors = 50
 // syntax errors found, in source order. filename is used only in the tree's
 // source.File.
 func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
+	if len(src) > source.MaxSize {
+		f := &ast.File{Source: source.NewFile(filename, nil)}
+		return f, []diag.Diagnostic{{
+			Severity: diag.Error,
+			Code:     diag.SyntaxError,
+			Message:  fmt.Sprintf("file is %d bytes; a Gunfile can be at most %d", len(src), source.MaxSize),
+		}}
+	}
 	// One copy of the source as a string: names and plain text in the tree
 	// are substrings of it, which costs no allocation each.
 	p := &parser{src: src, str: string(src)}
