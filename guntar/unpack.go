@@ -2,6 +2,7 @@ package guntar
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -234,9 +235,12 @@ func (u *unpacker) file(pfd int, name string, hdr *tar.Header, tr io.Reader) err
 	w := fdWriter(fd)
 	defer w.close()
 	if isSparse(hdr) {
-		// io.Copy uses the tar reader's WriteTo, which seeks over the
-		// holes of a sparse file instead of writing zeros.
-		_, err = io.Copy(w, tr)
+		// The tar reader gives holes as zeros: skip zero blocks, so
+		// that the holes stay holes.
+		sw := &sparseWriter{fd: fd}
+		if _, err = io.CopyBuffer(sw, onlyReader{tr}, u.buf); err == nil {
+			err = unix.Ftruncate(fd, sw.off)
+		}
 	} else {
 		// One buffer for all files: WriteTo would allocate one per file.
 		_, err = io.CopyBuffer(w, onlyReader{tr}, u.buf)
@@ -282,8 +286,31 @@ func isSparse(hdr *tar.Header) bool {
 	return false
 }
 
+// sparseWriter writes at increasing offsets of fd, leaving out the blocks
+// that are all zeros.
+type sparseWriter struct {
+	fd  int
+	off int64
+}
+
+var zeroBlock [4096]byte
+
+func (w *sparseWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		b := p[:min(len(p), len(zeroBlock))]
+		if !bytes.Equal(b, zeroBlock[:len(b)]) {
+			if _, err := unix.Pwrite(w.fd, b, w.off); err != nil {
+				return n - len(p), err
+			}
+		}
+		w.off += int64(len(b))
+		p = p[len(b):]
+	}
+	return n, nil
+}
+
 // fdWriter writes to a file descriptor without the cost of an *os.File.
-// It is an io.WriteSeeker, so that sparse files keep their holes.
 type fdWriter int
 
 func (w fdWriter) Write(p []byte) (int, error) {
@@ -299,10 +326,6 @@ func (w fdWriter) Write(p []byte) (int, error) {
 		n += k
 	}
 	return n, nil
-}
-
-func (w fdWriter) Seek(offset int64, whence int) (int64, error) {
-	return unix.Seek(int(w), offset, whence)
 }
 
 // close closes the descriptor once; later calls do nothing.
