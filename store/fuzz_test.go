@@ -19,7 +19,9 @@ func FuzzImport(f *testing.F) {
 		digest.FromBytes(config).String() + `","size":1},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"` +
 		digest.FromBytes(layer).String() + `","size":1}]}`)
 	index := `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + digest.FromBytes(manifest).String() + `","size":1}]}`
-	blob := func(b []byte) tEnt { return tEnt{name: "blobs/sha256/" + digest.FromBytes(b).Encoded(), body: string(b)} }
+	blob := func(b []byte) tEnt {
+		return tEnt{name: "blobs/sha256/" + digest.FromBytes(b).Encoded(), body: string(b)}
+	}
 	f.Add(mkTar(f, tEnt{name: "oci-layout", body: `{"imageLayoutVersion":"1.0.0"}`}, blob(layer), blob(config), blob(manifest), tEnt{name: "index.json", body: index}))
 	f.Add(mkTar(f, tEnt{name: "manifest.json", body: `[{"Config":"c.json","RepoTags":["a:b"],"Layers":["l.tar"]}]`}, tEnt{name: "c.json", body: string(config)}, tEnt{name: "l.tar", body: string(layer)}))
 	f.Add(gz(layer))
