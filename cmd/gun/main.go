@@ -9,9 +9,16 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/gun-tools/gun/runtime"
 )
 
 func main() {
+	// A re-executed gun (a container's init, a layer unpacker) is dispatched
+	// before anything else, to keep container start fast.
+	if code, ok := runtime.Reexec(); ok {
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -62,19 +62,22 @@ func newRootCmd() *cobra.Command {
 			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 		},
 	}
-	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "print debug logs to stderr")
+	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "print debug logs to stderr")
 	root.PersistentFlags().StringVar(&g.root, "root", "", "image store directory (default $GUN_ROOT or $XDG_DATA_HOME/gun)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
 	})
 	root.AddCommand(
 		newVersionCmd(),
+		newFmtCmd(),
+		newCheckCmd(),
 		newImportCmd(g),
 		newSaveCmd(g),
 		newImagesCmd(g),
 		newRmiCmd(g),
 		newInspectCmd(g),
 		newPruneCmd(g),
+		newRunCmd(),
 	)
 	return root
 }

@@ -1,0 +1,377 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gun-tools/gun/lang/check"
+	"github.com/gun-tools/gun/lang/diag"
+	"github.com/gun-tools/gun/lang/parser"
+	"github.com/gun-tools/gun/lang/source"
+)
+
+func newCheckCmd() *cobra.Command {
+	var format string
+	var strict bool
+	cmd := &cobra.Command{
+		Use:   "check [--format text|json|sarif] [--strict] [FILE...]",
+		Short: "Report errors and warnings in Gunfiles",
+		Long: `Check parses and checks Gunfiles and reports every problem it finds.
+With no FILE it reads standard input.
+
+Text output is "file:line:col: severity: message [code]" with the source line
+and a caret under the problem; --format json is for tools, and --format sarif
+writes SARIF 2.1.0 for code-scanning upload. Each code is explained in
+docs/diagnostics.md.
+
+Exit status: 0 when there is no error, 1 when there is an error (or, with
+--strict, a warning), 2 on usage errors.`,
+		Example: "  gun check Gunfile\n  gun check --format sarif Gunfile > gun.sarif",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch format {
+			case "text", "json", "sarif":
+			default:
+				return &usageError{fmt.Errorf("check: unknown --format %q: use text, json or sarif", format)}
+			}
+			return runCheck(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args, format, strict)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or sarif")
+	cmd.Flags().BoolVar(&strict, "strict", false, "fail on warnings too")
+	return cmd
+}
+
+// checked is one file's diagnostics.
+type checked struct {
+	file  *source.File
+	diags []diag.Diagnostic
+}
+
+// checkSource parses and checks one Gunfile, syntax and semantic
+// diagnostics merged in source order.
+func checkSource(name string, src []byte) checked {
+	f, ds := parser.Parse(name, src)
+	ds = append(ds, check.Check(f)...)
+	slices.SortStableFunc(ds, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
+	return checked{file: f.Source, diags: ds}
+}
+
+func runCheck(stdin io.Reader, stdout, stderr io.Writer, args []string, format string, strict bool) error {
+	var results []checked
+	var readErr error
+	if len(args) == 0 {
+		src, err := io.ReadAll(stdin)
+		if err != nil {
+			return fmt.Errorf("check: read standard input: %w", err)
+		}
+		results = append(results, checkSource("<stdin>", src))
+	}
+	for _, name := range args {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "gun: check: %v\n", err)
+			readErr = err
+			continue
+		}
+		results = append(results, checkSource(name, src))
+	}
+
+	var out bytes.Buffer
+	switch format {
+	case "text":
+		for _, r := range results {
+			for _, d := range r.diags {
+				if err := writeDiagnostic(&out, r.file, d); err != nil {
+					return err
+				}
+			}
+		}
+	case "json":
+		if err := writeJSON(&out, results); err != nil {
+			return err
+		}
+	case "sarif":
+		if err := writeSARIF(&out, results); err != nil {
+			return err
+		}
+	}
+	if _, err := stdout.Write(out.Bytes()); err != nil {
+		return fmt.Errorf("check: write output: %w", err)
+	}
+
+	failed := readErr != nil
+	for _, r := range results {
+		for _, d := range r.diags {
+			if d.Severity == diag.Error || strict && d.Severity == diag.Warning {
+				failed = true
+			}
+		}
+	}
+	if failed {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// jsonPos is a position in JSON output: the byte offset and the 1-based
+// line, byte column and UTF-16 column.
+type jsonPos struct {
+	Offset      int `json:"offset"`
+	Line        int `json:"line"`
+	Column      int `json:"column"`
+	UTF16Column int `json:"utf16Column"`
+}
+
+type jsonRange struct {
+	Start jsonPos `json:"start"`
+	End   jsonPos `json:"end"`
+}
+
+type jsonRelated struct {
+	Range   jsonRange `json:"range"`
+	Message string    `json:"message"`
+}
+
+type jsonEdit struct {
+	Range   jsonRange `json:"range"`
+	NewText string    `json:"newText"`
+}
+
+type jsonFix struct {
+	Title string     `json:"title"`
+	Edits []jsonEdit `json:"edits"`
+}
+
+type jsonDiag struct {
+	File     string        `json:"file"`
+	Severity string        `json:"severity"`
+	Code     string        `json:"code"`
+	Message  string        `json:"message"`
+	Range    jsonRange     `json:"range"`
+	Related  []jsonRelated `json:"related,omitempty"`
+	Fixes    []jsonFix     `json:"fixes,omitempty"`
+}
+
+func toJSONRange(f *source.File, r source.Range) jsonRange {
+	conv := func(p source.Pos) jsonPos {
+		pos := f.Position(p)
+		return jsonPos{Offset: pos.Offset, Line: pos.Line, Column: pos.Column, UTF16Column: pos.UTF16Column}
+	}
+	return jsonRange{Start: conv(r.Start), End: conv(r.End)}
+}
+
+// writeJSON writes every diagnostic as one JSON array.
+func writeJSON(w io.Writer, results []checked) error {
+	out := []jsonDiag{}
+	for _, r := range results {
+		for _, d := range r.diags {
+			jd := jsonDiag{
+				File:     r.file.Name(),
+				Severity: d.Severity.String(),
+				Code:     string(d.Code),
+				Message:  d.Message,
+				Range:    toJSONRange(r.file, d.Range),
+			}
+			for _, rel := range d.Related {
+				jd.Related = append(jd.Related, jsonRelated{Range: toJSONRange(r.file, rel.Range), Message: rel.Message})
+			}
+			for _, fix := range d.Fixes {
+				jf := jsonFix{Title: fix.Title}
+				for _, e := range fix.Edits {
+					jf.Edits = append(jf.Edits, jsonEdit{Range: toJSONRange(r.file, e.Range), NewText: e.NewText})
+				}
+				jd.Fixes = append(jd.Fixes, jf)
+			}
+			out = append(out, jd)
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// SARIF 2.1.0, the subset gun writes.
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool       sarifTool     `json:"tool"`
+	ColumnKind string        `json:"columnKind"`
+	Results    []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID                   string       `json:"id"`
+	Name                 string       `json:"name"`
+	ShortDescription     sarifMessage `json:"shortDescription"`
+	HelpURI              string       `json:"helpUri"`
+	DefaultConfiguration struct {
+		Level string `json:"level"`
+	} `json:"defaultConfiguration"`
+}
+
+type sarifMessage struct {
+	Text string `json:"text"`
+}
+
+type sarifResult struct {
+	RuleID           string          `json:"ruleId"`
+	RuleIndex        int             `json:"ruleIndex"`
+	Level            string          `json:"level"`
+	Message          sarifMessage    `json:"message"`
+	Locations        []sarifLocation `json:"locations"`
+	RelatedLocations []sarifLocation `json:"relatedLocations,omitempty"`
+	Fixes            []sarifFix      `json:"fixes,omitempty"`
+}
+
+type sarifLocation struct {
+	ID               *int                  `json:"id,omitempty"`
+	PhysicalLocation sarifPhysicalLocation `json:"physicalLocation"`
+	Message          *sarifMessage         `json:"message,omitempty"`
+}
+
+type sarifPhysicalLocation struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           sarifRegion   `json:"region"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn"`
+	EndLine     int `json:"endLine"`
+	EndColumn   int `json:"endColumn"`
+}
+
+type sarifFix struct {
+	Description     sarifMessage          `json:"description"`
+	ArtifactChanges []sarifArtifactChange `json:"artifactChanges"`
+}
+
+type sarifArtifactChange struct {
+	ArtifactLocation sarifArtifact      `json:"artifactLocation"`
+	Replacements     []sarifReplacement `json:"replacements"`
+}
+
+type sarifReplacement struct {
+	DeletedRegion   sarifRegion   `json:"deletedRegion"`
+	InsertedContent *sarifMessage `json:"insertedContent,omitempty"`
+}
+
+const docsURI = "https://github.com/gun-tools/gun/blob/main/docs/diagnostics.md"
+
+func sarifLevel(s diag.Severity) string {
+	switch s {
+	case diag.Error:
+		return "error"
+	case diag.Warning:
+		return "warning"
+	}
+	return "note"
+}
+
+// sarifRegionOf converts a range to a SARIF region in UTF-16 columns (the
+// run's columnKind).
+func sarifRegionOf(f *source.File, r source.Range) sarifRegion {
+	s, e := f.Position(r.Start), f.Position(r.End)
+	return sarifRegion{StartLine: s.Line, StartColumn: s.UTF16Column, EndLine: e.Line, EndColumn: e.UTF16Column}
+}
+
+// writeSARIF writes every diagnostic as a SARIF 2.1.0 log with one run.
+func writeSARIF(w io.Writer, results []checked) error {
+	driver := sarifDriver{Name: "gun", Version: buildVersion(), InformationURI: "https://github.com/gun-tools/gun"}
+	index := map[diag.Code]int{}
+	for i, c := range diag.Codes {
+		rule := sarifRule{
+			ID:               string(c.Code),
+			Name:             ruleName(c.Title),
+			ShortDescription: sarifMessage{Text: c.Title},
+			HelpURI:          docsURI + "#" + strings.ToLower(string(c.Code)),
+		}
+		rule.DefaultConfiguration.Level = sarifLevel(c.Severity)
+		driver.Rules = append(driver.Rules, rule)
+		index[c.Code] = i
+	}
+	run := sarifRun{Tool: sarifTool{Driver: driver}, ColumnKind: "utf16CodeUnits", Results: []sarifResult{}}
+	for _, r := range results {
+		uri := filepath.ToSlash(r.file.Name())
+		for _, d := range r.diags {
+			res := sarifResult{
+				RuleID:    string(d.Code),
+				RuleIndex: index[d.Code],
+				Level:     sarifLevel(d.Severity),
+				Message:   sarifMessage{Text: d.Message},
+				Locations: []sarifLocation{{PhysicalLocation: sarifPhysicalLocation{
+					ArtifactLocation: sarifArtifact{URI: uri},
+					Region:           sarifRegionOf(r.file, d.Range),
+				}}},
+			}
+			for i, rel := range d.Related {
+				id := i + 1
+				res.RelatedLocations = append(res.RelatedLocations, sarifLocation{
+					ID: &id,
+					PhysicalLocation: sarifPhysicalLocation{
+						ArtifactLocation: sarifArtifact{URI: uri},
+						Region:           sarifRegionOf(r.file, rel.Range),
+					},
+					Message: &sarifMessage{Text: rel.Message},
+				})
+			}
+			for _, fix := range d.Fixes {
+				change := sarifArtifactChange{ArtifactLocation: sarifArtifact{URI: uri}}
+				for _, e := range fix.Edits {
+					rep := sarifReplacement{DeletedRegion: sarifRegionOf(r.file, e.Range)}
+					if e.NewText != "" {
+						rep.InsertedContent = &sarifMessage{Text: e.NewText}
+					}
+					change.Replacements = append(change.Replacements, rep)
+				}
+				res.Fixes = append(res.Fixes, sarifFix{Description: sarifMessage{Text: fix.Title}, ArtifactChanges: []sarifArtifactChange{change}})
+			}
+			run.Results = append(run.Results, res)
+		}
+	}
+	log := sarifLog{
+		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+		Version: "2.1.0",
+		Runs:    []sarifRun{run},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(log)
+}
+
+// ruleName turns a code's title into a SARIF rule name: "unterminated
+// string" becomes "UnterminatedString".
+func ruleName(title string) string {
+	var b strings.Builder
+	for _, w := range strings.Fields(title) {
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	}
+	return b.String()
+}

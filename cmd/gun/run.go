@@ -1,0 +1,334 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/gun-tools/gun/runtime"
+	"github.com/gun-tools/gun/store"
+)
+
+// runFlags are gun run's options, with docker's names.
+type runFlags struct {
+	interactive, tty, readOnly, rm bool
+	env, envFiles, volumes         []string
+	workdir, user, hostname, name  string
+	network, memory                string
+	pidsLimit                      int64
+	cpus                           float64
+}
+
+func newRunCmd() *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run [OPTIONS] IMAGE [CMD [ARG...]]",
+		Short: "Run a command in a new rootless container",
+		Long: `Run a command in a new rootless container.
+
+IMAGE is an image in the store (see --root), a tar archive of a root file
+system (optionally compressed: gzip, zstd, xz, bzip2), which is imported
+into the store on the fly, or a directory holding a root file system.
+Without CMD, the image's default command runs (/bin/sh for an archive or
+a directory). The container's scratch space is always removed when it
+exits; the exit code is the command's (128+N when killed by signal N).`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd, f, args)
+		},
+	}
+	// Everything after IMAGE belongs to the command.
+	cmd.Flags().SetInterspersed(false)
+	fl := cmd.Flags()
+	fl.BoolVarP(&f.interactive, "interactive", "i", false, "pass stdin to the container")
+	fl.BoolVarP(&f.tty, "tty", "t", false, "give the command a pseudo terminal")
+	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable (`KEY=VALUE`, or KEY to take the host's)")
+	fl.StringArrayVar(&f.envFiles, "env-file", nil, "read environment variables from a `file` of KEY=VALUE lines")
+	fl.StringVarP(&f.workdir, "workdir", "w", "", "working `directory` inside the container")
+	fl.StringVarP(&f.user, "user", "u", "", "run as `USER[:GROUP]` (names from the container's /etc/passwd and /etc/group, or numbers)")
+	fl.StringVar(&f.hostname, "hostname", "", "the container's host `name` (default "+runtime.DefaultHostname+")")
+	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a host path: `HOST:CONTAINER[:ro]`")
+	fl.BoolVar(&f.readOnly, "read-only", false, "mount the container's root file system read-only")
+	fl.StringVar(&f.network, "network", "host", "network: `host` (share the host's) or none (loopback only)")
+	fl.BoolVar(&f.rm, "rm", true, "remove the container when it exits (always the case)")
+	fl.StringVar(&f.name, "name", "", "a `name` for the container (nothing is kept after it exits)")
+	fl.StringVarP(&f.memory, "memory", "m", "", "memory limit, e.g. 512m or 2g (`bytes`)")
+	fl.Int64Var(&f.pidsLimit, "pids-limit", 0, "limit the number of processes (`n`)")
+	fl.Float64Var(&f.cpus, "cpus", 0, "limit CPU time to `n` CPUs, e.g. 1.5")
+	return cmd
+}
+
+func runRun(cmd *cobra.Command, f *runFlags, args []string) error {
+	spec := runtime.Spec{
+		Cwd: f.workdir, User: f.user, Hostname: f.hostname,
+		Network: f.network, ReadOnly: f.readOnly, TTY: f.tty,
+		Stdout: os.Stdout, Stderr: os.Stderr,
+		Resources: runtime.Resources{PidsLimit: f.pidsLimit, CPUs: f.cpus},
+	}
+	if f.interactive {
+		spec.Stdin = os.Stdin
+	}
+	if f.network != "host" && f.network != "none" {
+		return &usageError{fmt.Errorf("--network %q: want host or none", f.network)}
+	}
+	if f.pidsLimit < 0 || f.cpus < 0 {
+		return &usageError{errors.New("--pids-limit and --cpus must not be negative")}
+	}
+	if f.memory != "" {
+		n, err := parseBytes(f.memory)
+		if err != nil {
+			return &usageError{fmt.Errorf("--memory: %w", err)}
+		}
+		spec.Resources.Memory = n
+	}
+	var err error
+	for _, file := range f.envFiles {
+		env, err := readEnvFile(file)
+		if err != nil {
+			return &usageError{err}
+		}
+		spec.Env = append(spec.Env, env...)
+	}
+	for _, e := range f.env {
+		if kv, ok := envEntry(e); ok {
+			spec.Env = append(spec.Env, kv)
+		}
+	}
+	for _, v := range f.volumes {
+		m, err := parseVolume(v)
+		if err != nil {
+			return &usageError{err}
+		}
+		spec.Mounts = append(spec.Mounts, m)
+	}
+	root, err := cmd.Flags().GetString("root")
+	if err != nil {
+		return err
+	}
+	if root == "" {
+		if root, err = store.DefaultRoot(); err != nil {
+			return &exitError{125, err}
+		}
+	}
+	img, err := resolveImage(cmd.Context(), root, args[0])
+	if err != nil {
+		return &exitError{125, err}
+	}
+	spec.Layers = img.layers
+	spec.Args = args[1:]
+	if len(spec.Args) == 0 {
+		spec.Args = img.cmd
+	}
+	if len(spec.Args) == 0 {
+		return &exitError{125, fmt.Errorf("image %s has no default command: give one", args[0])}
+	}
+	spec.Env = append(img.env, spec.Env...)
+	if spec.Cwd == "" {
+		spec.Cwd = img.workdir
+	}
+	if spec.User == "" {
+		spec.User = img.user
+	}
+	scratch, err := runtime.NewScratch(root)
+	if err != nil {
+		return &exitError{125, err}
+	}
+	spec.Scratch = scratch.Dir
+	// Run forwards SIGINT and SIGTERM to the container itself; gun exits when
+	// the container does.
+	code, err := runtime.Run(context.WithoutCancel(cmd.Context()), spec)
+	if cerr := scratch.Close(); cerr != nil && err == nil {
+		err, code = cerr, 125
+	}
+	if err != nil || code != 0 {
+		return &exitError{code, err}
+	}
+	return nil
+}
+
+// runImage is what gun run takes from an image.
+type runImage struct {
+	layers        []string
+	cmd, env      []string
+	workdir, user string
+}
+
+// resolveImage finds IMAGE: a directory is used as the only layer, an
+// archive is imported into the store under a name made from its file name,
+// anything else is an image name in the store. Layers are unpacked (once)
+// inside a user namespace with the containers' id maps.
+func resolveImage(ctx context.Context, root, image string) (*runImage, error) {
+	fi, statErr := os.Stat(image)
+	if statErr == nil && fi.IsDir() {
+		return &runImage{layers: []string{image}, cmd: []string{"/bin/sh"}}, nil
+	}
+	s, err := store.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	s.RemoveAll = runtime.RemoveAll
+	name := image
+	archive := statErr == nil && fi.Mode().IsRegular()
+	if archive {
+		if name, err = importArchive(ctx, s, image); err != nil {
+			return nil, err
+		}
+	}
+	img, err := s.Image(name)
+	if err != nil {
+		return nil, err
+	}
+	u := runtime.NSUnpacker{Warn: func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) }}
+	layers, err := s.LayerDirs(ctx, name, u)
+	if err != nil {
+		return nil, err
+	}
+	c := img.Config.Config
+	ri := &runImage{
+		layers: layers, env: c.Env, workdir: c.WorkingDir, user: c.User,
+		cmd: append(append([]string{}, c.Entrypoint...), c.Cmd...),
+	}
+	if archive && len(ri.cmd) == 0 {
+		ri.cmd = []string{"/bin/sh"}
+	}
+	return ri, nil
+}
+
+// importArchive stores a root file system archive as a one-layer image
+// named after the file (alpine-minirootfs-3.14.0-x86_64.tar.gz becomes
+// alpine-minirootfs-3.14.0-x86_64:latest) and returns the name.
+func importArchive(ctx context.Context, s *store.Store, path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	name := archiveImageName(path)
+	b, err := s.Begin()
+	if err != nil {
+		return "", err
+	}
+	defer b.Close()
+	desc, diffID, err := b.PutLayer(ctx, f)
+	if err != nil {
+		return "", fmt.Errorf("import %s: %w", path, err)
+	}
+	layer := store.Layer{Descriptor: desc, DiffID: diffID, History: v1.History{CreatedBy: "gun run " + filepath.Base(path)}}
+	if _, err := b.Commit(name, v1.Image{}, []store.Layer{layer}); err != nil {
+		return "", fmt.Errorf("import %s: %w", path, err)
+	}
+	return name, nil
+}
+
+// archiveImageName makes an image name from an archive's file name.
+func archiveImageName(path string) string {
+	base := strings.ToLower(filepath.Base(path))
+	for _, ext := range []string{".gz", ".tgz", ".zst", ".xz", ".bz2", ".tar"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	var b strings.Builder
+	for _, r := range base {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	name := strings.Trim(b.String(), "._-")
+	if name == "" {
+		name = "archive"
+	}
+	return name
+}
+
+// envEntry turns -e KEY=VALUE into itself and -e KEY into the host's value,
+// if it has one.
+func envEntry(e string) (string, bool) {
+	if strings.Contains(e, "=") {
+		return e, true
+	}
+	v, ok := os.LookupEnv(e)
+	return e + "=" + v, ok
+}
+
+// readEnvFile reads KEY=VALUE lines; blank lines and # comments are skipped
+// and a bare KEY takes the host's value.
+func readEnvFile(name string) ([]string, error) {
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("--env-file: %w", err)
+	}
+	defer fh.Close()
+	var env []string
+	sc := bufio.NewScanner(fh)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimLeft(sc.Text(), " \t")
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		k, _, _ := strings.Cut(text, "=")
+		if k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("%s:%d:1: want KEY=VALUE, found %q", name, line, text)
+		}
+		if kv, ok := envEntry(text); ok {
+			env = append(env, kv)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--env-file %s: %w", name, err)
+	}
+	return env, nil
+}
+
+// parseVolume parses HOST:CONTAINER[:ro|rw].
+func parseVolume(v string) (runtime.Mount, error) {
+	parts := strings.Split(v, ":")
+	var m runtime.Mount
+	switch {
+	case len(parts) == 3 && (parts[2] == "ro" || parts[2] == "rw"):
+		m.ReadOnly = parts[2] == "ro"
+	case len(parts) == 2:
+	default:
+		return m, fmt.Errorf("--volume %q: want HOST:CONTAINER[:ro]", v)
+	}
+	m.Source, m.Target = parts[0], parts[1]
+	if m.Source == "" || !filepath.IsAbs(m.Target) {
+		return m, fmt.Errorf("--volume %q: want a host path and an absolute container path", v)
+	}
+	return m, nil
+}
+
+// parseBytes parses a size like 512m, 1.5g or 1048576 (bytes).
+func parseBytes(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(t, "b")
+	mult := int64(1)
+	if t != "" {
+		switch t[len(t)-1] {
+		case 'k':
+			mult = 1 << 10
+		case 'm':
+			mult = 1 << 20
+		case 'g':
+			mult = 1 << 30
+		case 't':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			t = t[:len(t)-1]
+		}
+	}
+	n, err := strconv.ParseFloat(t, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q: want a positive size such as 512m or 2g", s)
+	}
+	return int64(n * float64(mult)), nil
+}

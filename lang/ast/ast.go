@@ -1,0 +1,271 @@
+// Package ast declares the syntax tree of a Gunfile.
+//
+// Every node embeds a source.Range (half-open byte offsets), so n.Span()
+// gives any node's extent. A File holds the instructions before the first
+// Using (its prelude) and then one Stage per Using. Nodes that the parser could
+// not make sense of are Bad nodes, so a broken file still has a usable tree.
+// Comments are kept in File.Comments, in source order.
+//
+// String values are lists of parts, literal Text and variable references
+// (VarRef), each with its own range; String.Value and String.Expand give a
+// string's text without and with variable expansion.
+package ast
+
+import (
+	"iter"
+
+	"github.com/gun-tools/gun/lang/source"
+)
+
+// Node is any node of the tree.
+type Node interface {
+	Span() source.Range
+}
+
+// Instr is an instruction: *Using, *Exec, *Copy, *Env, *Arg, *Workdir,
+// *User, *Main, *Label or *BadInstr.
+type Instr interface {
+	Node
+	// Keyword returns the instruction's keyword and its range. For a
+	// BadInstr the keyword is the offending first word, if any.
+	Keyword() (string, source.Range)
+	instr()
+}
+
+// Expr is a value: *String, *List, *Ident or *BadExpr.
+type Expr interface {
+	Node
+	expr()
+}
+
+// Part is a piece of a String: *Text or *VarRef.
+type Part interface {
+	Node
+	part()
+}
+
+// File is a parsed Gunfile.
+type File struct {
+	source.Range
+	Source   *source.File
+	Prelude  []Instr    // instructions before the first Using (only Args are valid there)
+	Stages   []*Stage   // one per Using, in order
+	Comments []*Comment // every comment, in source order
+}
+
+// Instrs iterates over every instruction of f in source order: the prelude,
+// then each stage's Using and body.
+func (f *File) Instrs() iter.Seq[Instr] {
+	return func(yield func(Instr) bool) {
+		for _, in := range f.Prelude {
+			if !yield(in) {
+				return
+			}
+		}
+		for _, st := range f.Stages {
+			if !yield(st.Using) {
+				return
+			}
+			for _, in := range st.Body {
+				if !yield(in) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Stage is a Using instruction and the instructions up to the next Using.
+// Its range runs from the Using to the end of its last instruction.
+type Stage struct {
+	source.Range
+	Using *Using
+	Body  []Instr
+}
+
+// Name returns the stage's name (from As), or "".
+func (s *Stage) Name() string {
+	if s.Using.As == nil {
+		return ""
+	}
+	return s.Using.As.Name
+}
+
+// Comment is one '#' comment, up to the end of its line.
+type Comment struct {
+	source.Range
+	Text string // including the '#'
+}
+
+// Kw is the keyword of an instruction: its spelling and range. A keyword
+// written in the wrong case (reported as an error) is stored with its
+// canonical spelling.
+type Kw struct {
+	Name  string
+	Range source.Range
+}
+
+// Keyword returns the keyword's name and range.
+func (k Kw) Keyword() (string, source.Range) { return k.Name, k.Range }
+
+// Using starts a stage: Using "<base>" [As <name>], where Base is a *String
+// (an archive, a stored image or a URL) or an *Ident (an earlier stage or
+// "scratch").
+type Using struct {
+	source.Range
+	Kw
+	Base Expr   // *String, *Ident, *BadExpr, or nil when missing
+	As   *Ident // the stage's name, or nil
+}
+
+// Exec runs a command. Cmd is a *String (run with /bin/sh -c; a script block
+// is a String with Heredoc set) or a *List (exec form).
+type Exec struct {
+	source.Range
+	Kw
+	Cmd Expr // nil when missing
+}
+
+// Copy copies Srcs to Dest, from the build context or, with From, another
+// stage. From is an *Ident (a stage) or a *String (an image or archive).
+type Copy struct {
+	source.Range
+	Kw
+	From  *Option // nil when absent
+	Owner *Option // Value is a *String "user[:group]"
+	Mode  *Option // Value is an *Ident or *String holding an octal number
+	Srcs  []*String
+	Dest  *String // nil when missing
+}
+
+// Option is an option word and its value inside an instruction, such as
+// From build.
+type Option struct {
+	source.Range
+	Kw
+	Value Expr // nil when missing
+}
+
+// Env sets an environment variable.
+type Env struct {
+	source.Range
+	Kw
+	Name  *Ident  // nil when missing
+	Value *String // nil when missing
+}
+
+// Arg declares a build argument with an optional default.
+type Arg struct {
+	source.Range
+	Kw
+	Name    *Ident  // nil when missing
+	Default *String // nil when absent
+}
+
+// Workdir sets the working directory.
+type Workdir struct {
+	source.Range
+	Kw
+	Path *String // nil when missing
+}
+
+// User sets the user (and group) commands run as.
+type User struct {
+	source.Range
+	Kw
+	Name *String // nil when missing
+}
+
+// Main sets the image's default command, as Exec's Cmd.
+type Main struct {
+	source.Range
+	Kw
+	Cmd Expr // nil when missing
+}
+
+// Label adds a label to the image configuration.
+type Label struct {
+	source.Range
+	Kw
+	Key   *String // nil when missing
+	Value *String // nil when missing
+}
+
+// BadInstr is a line the parser could not read as an instruction.
+type BadInstr struct {
+	source.Range
+	Kw
+}
+
+// String is a double-quoted string or a script block. For a quoted string
+// Parts hold the text with escapes decoded; for a script block (Heredoc
+// non-empty) they hold the lines with the closing delimiter's indentation
+// removed and no escapes.
+type String struct {
+	source.Range
+	Parts   []Part
+	Heredoc string // the script block's delimiter, or "" for a quoted string
+}
+
+// Text is literal text in a String.
+type Text struct {
+	source.Range
+	Value string // decoded
+}
+
+// VarRef is a reference $NAME or ${NAME} in a String.
+type VarRef struct {
+	source.Range
+	Name      string
+	NameRange source.Range
+	Braced    bool // written ${NAME}
+}
+
+// List is an exec-form list ["prog", "arg", ...].
+type List struct {
+	source.Range
+	Elems []*String
+}
+
+// Ident is a bare word: a stage name, a variable name, or a Mode's number.
+type Ident struct {
+	source.Range
+	Name string
+}
+
+// BadExpr is a value the parser could not read.
+type BadExpr struct {
+	source.Range
+}
+
+func (*Using) instr()    {}
+func (*Exec) instr()     {}
+func (*Copy) instr()     {}
+func (*Env) instr()      {}
+func (*Arg) instr()      {}
+func (*Workdir) instr()  {}
+func (*User) instr()     {}
+func (*Main) instr()     {}
+func (*Label) instr()    {}
+func (*BadInstr) instr() {}
+
+func (*String) expr()  {}
+func (*List) expr()    {}
+func (*Ident) expr()   {}
+func (*BadExpr) expr() {}
+
+func (*Text) part()   {}
+func (*VarRef) part() {}
+
+// Span disambiguates the embedded Range from Kw's.
+func (n *Using) Span() source.Range    { return n.Range }
+func (n *Exec) Span() source.Range     { return n.Range }
+func (n *Copy) Span() source.Range     { return n.Range }
+func (n *Option) Span() source.Range   { return n.Range }
+func (n *Env) Span() source.Range      { return n.Range }
+func (n *Arg) Span() source.Range      { return n.Range }
+func (n *Workdir) Span() source.Range  { return n.Range }
+func (n *User) Span() source.Range     { return n.Range }
+func (n *Main) Span() source.Range     { return n.Range }
+func (n *Label) Span() source.Range    { return n.Range }
+func (n *BadInstr) Span() source.Range { return n.Range }

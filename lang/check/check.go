@@ -1,0 +1,461 @@
+// Package check finds the semantic errors and warnings of a parsed Gunfile
+// and resolves its names.
+//
+// Name resolution lives here, not in the parser: Resolve builds the symbol
+// table (stages, Args, Envs and their references) that the diagnostics are
+// computed from, and returns it for tools such as the language server.
+package check
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/lang/diag"
+	"github.com/gun-tools/gun/lang/lexer"
+	"github.com/gun-tools/gun/lang/source"
+	"github.com/gun-tools/gun/lang/spec"
+)
+
+// Check returns the semantic diagnostics of f, in source order. It does not
+// repeat the parser's syntax errors; run both.
+func Check(f *ast.File) []diag.Diagnostic {
+	_, ds := Resolve(f)
+	return ds
+}
+
+// Resolve builds f's symbol table and returns it with f's semantic
+// diagnostics, in source order.
+func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
+	c := &checker{info: &Info{File: f, uses: make(map[ast.Node]*Symbol)}}
+	c.file(f)
+	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
+	return c.info, c.diags
+}
+
+type checker struct {
+	info  *Info
+	diags []diag.Diagnostic
+
+	// The scope of the stage being checked.
+	stage     int
+	own       []*Symbol // Args and Envs defined in this stage so far
+	inherited []*Symbol // Envs of the stages this one is based on
+	// envs[i] are all Env definitions visible at the end of stage i.
+	envs [][]*Symbol
+	// absWorkdir[i] says that stage i has set an absolute Workdir.
+	absWorkdir []bool
+}
+
+func (c *checker) report(sev diag.Severity, code diag.Code, r source.Range, format string, args ...any) *diag.Diagnostic {
+	c.diags = append(c.diags, diag.Diagnostic{Severity: sev, Code: code, Message: fmt.Sprintf(format, args...), Range: r})
+	return &c.diags[len(c.diags)-1]
+}
+
+func (c *checker) errorf(code diag.Code, r source.Range, format string, args ...any) *diag.Diagnostic {
+	return c.report(diag.Error, code, r, format, args...)
+}
+
+func (c *checker) file(f *ast.File) {
+	c.stage = -1
+	reported := false
+	for _, in := range f.Prelude {
+		switch in := in.(type) {
+		case *ast.Arg:
+			c.arg(in)
+		case *ast.BadInstr:
+			// The parser reported it.
+		default:
+			if !reported {
+				name, kw := in.Keyword()
+				c.errorf(diag.BeforeUsing, kw, "%s before the first Using: a Gunfile starts with Using \"<base>\" (only Arg may come before it)", name)
+				reported = true
+			}
+		}
+	}
+	c.info.Globals = c.own
+	c.own = nil
+
+	// Declare every stage name first, so that a reference to a later stage
+	// can say where it is.
+	for i, st := range f.Stages {
+		si := &StageInfo{Stage: st}
+		c.info.Stages = append(c.info.Stages, si)
+		if st.Using.As == nil {
+			continue
+		}
+		as := st.Using.As
+		switch {
+		case as.Name == "scratch":
+			c.errorf(diag.InvalidStageName, as.Range, `"scratch" is the empty base and cannot name a stage`)
+			continue
+		case !validStageName(as.Name):
+			c.errorf(diag.InvalidStageName, as.Range, "invalid stage name %q: a stage name is a letter followed by letters, digits, '_', '-' or '.'", as.Name)
+		}
+		if prev := c.info.StageNamed(as.Name); prev != nil {
+			d := c.errorf(diag.DuplicateStage, as.Range, "duplicate stage name %q", as.Name)
+			d.Related = []diag.Related{{Range: prev.Symbol.NameRange, Message: fmt.Sprintf("stage %q first defined here", as.Name)}}
+			continue
+		}
+		si.Symbol = &Symbol{Kind: StageSymbol, Name: as.Name, Def: st.Using, NameRange: as.Range, Stage: i}
+		c.info.Symbols = append(c.info.Symbols, si.Symbol)
+	}
+
+	c.envs = make([][]*Symbol, len(f.Stages))
+	c.absWorkdir = make([]bool, len(f.Stages))
+	for i, st := range f.Stages {
+		c.stageBody(i, st)
+	}
+	c.unusedArgs()
+}
+
+func validStageName(s string) bool {
+	if s == "" || !('a' <= s[0] && s[0] <= 'z' || 'A' <= s[0] && s[0] <= 'Z') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '_' || b == '-' || b == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *checker) stageBody(i int, st *ast.Stage) {
+	c.stage = i
+	c.own = nil
+	c.inherited = nil
+	si := c.info.Stages[i]
+	var mainSeen *ast.Main
+
+	// The base: a string is expanded with the global Args only.
+	switch b := st.Using.Base.(type) {
+	case *ast.String:
+		c.expanded(b, true)
+	case *ast.Ident:
+		if b.Name != "scratch" {
+			if base := c.stageRef(b, "Using"); base != nil {
+				si.Base = base
+				c.inherited = c.envs[base.Stage]
+				c.absWorkdir[i] = c.absWorkdir[base.Stage]
+			}
+		}
+	}
+	si.Inherited = c.inherited
+
+	for _, in := range st.Body {
+		switch in := in.(type) {
+		case *ast.Arg:
+			c.arg(in)
+		case *ast.Env:
+			c.env(in)
+		case *ast.Exec:
+			c.command(in.Cmd, "Exec")
+		case *ast.Main:
+			c.command(in.Cmd, "Main")
+			if mainSeen != nil {
+				d := c.report(diag.Warning, diag.DuplicateMain, in.Kw.Range, "Main given twice in this stage; only the last one counts")
+				d.Related = []diag.Related{{Range: mainSeen.Kw.Range, Message: "first Main here"}}
+			} else {
+				mainSeen = in
+			}
+		case *ast.Copy:
+			c.copyInstr(in)
+		case *ast.Workdir:
+			if in.Path == nil {
+				continue
+			}
+			c.expanded(in.Path, false)
+			c.notEmpty(in.Path, "Workdir path")
+			v := in.Path.Value()
+			switch {
+			case strings.HasPrefix(v, "/"):
+				c.absWorkdir[i] = true
+			case v != "" && !c.absWorkdir[i] && !startsWithRef(in.Path):
+				c.report(diag.Warning, diag.RelativeWorkdir, in.Path.Range,
+					"relative Workdir %q before any absolute one: it depends on the base's working directory", v)
+			}
+		case *ast.User:
+			if in.Name != nil {
+				c.expanded(in.Name, false)
+				c.notEmpty(in.Name, "User")
+			}
+		case *ast.Label:
+			if in.Key != nil {
+				c.expanded(in.Key, false)
+				c.notEmpty(in.Key, "Label key")
+			}
+			if in.Value != nil {
+				c.expanded(in.Value, false)
+			}
+		}
+	}
+	env := append([]*Symbol(nil), c.inherited...)
+	for _, s := range c.own {
+		if s.Kind == EnvSymbol {
+			env = append(env, s)
+		}
+	}
+	c.envs[i] = env
+}
+
+func startsWithRef(s *ast.String) bool {
+	if len(s.Parts) == 0 {
+		return false
+	}
+	_, ok := s.Parts[0].(*ast.VarRef)
+	return ok
+}
+
+// stageRef resolves a stage name used by Using or Copy From in the current
+// stage and reports names that are not earlier stages.
+func (c *checker) stageRef(id *ast.Ident, where string) *Symbol {
+	st := c.info.StageNamed(id.Name)
+	if st == nil {
+		d := c.errorf(diag.UndefinedStage, id.Range, "%s names undefined stage %q", where, id.Name)
+		var names []string
+		for _, s := range c.info.Stages[:c.stage] {
+			if s.Symbol != nil {
+				names = append(names, s.Symbol.Name)
+			}
+		}
+		if s := spec.Suggest(id.Name, names); s != "" {
+			d.Message += fmt.Sprintf("; did you mean %s?", s)
+			d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: id.Range, NewText: s}}}}
+		}
+		return nil
+	}
+	sym := st.Symbol
+	sym.Refs = append(sym.Refs, Ref{Node: id, Range: id.Range, Expanded: true})
+	c.info.uses[id] = sym
+	switch {
+	case sym.Stage == c.stage:
+		c.errorf(diag.SelfReference, id.Range, "stage %q cannot %s itself", id.Name, map[string]string{"Using": "be based on", "Copy From": "copy from"}[where])
+		return nil
+	case sym.Stage > c.stage:
+		d := c.errorf(diag.LaterStage, id.Range, "%s names stage %q, which is defined later; stages can only use earlier stages", where, id.Name)
+		d.Related = []diag.Related{{Range: sym.NameRange, Message: fmt.Sprintf("stage %q defined here", id.Name)}}
+		return nil
+	}
+	return sym
+}
+
+func (c *checker) arg(in *ast.Arg) {
+	if in.Name == nil {
+		return
+	}
+	if in.Default != nil {
+		c.expanded(in.Default, c.stage < 0)
+	}
+	c.define(ArgSymbol, in, in.Name)
+}
+
+func (c *checker) env(in *ast.Env) {
+	if in.Name == nil {
+		return
+	}
+	if in.Value != nil {
+		c.expanded(in.Value, false)
+	}
+	c.define(EnvSymbol, in, in.Name)
+}
+
+func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {
+	if !lexer.IsName(name.Name) {
+		c.errorf(diag.InvalidName, name.Range, "invalid %s name %q: a name is letters, digits and '_', not starting with a digit", kind, name.Name)
+	}
+	s := &Symbol{Kind: kind, Name: name.Name, Def: def, NameRange: name.Range, Stage: c.stage}
+	c.own = append(c.own, s)
+	c.info.Symbols = append(c.info.Symbols, s)
+}
+
+// lookup resolves a variable name in the current scope: the stage's own
+// definitions (latest first), then inherited Envs, then global Args.
+func (c *checker) lookup(name string, globalOnly bool) *Symbol {
+	scopes := [][]*Symbol{c.own, c.inherited, c.info.Globals}
+	if globalOnly {
+		scopes = [][]*Symbol{c.own, c.info.Globals}
+	}
+	for _, sc := range scopes {
+		for i := len(sc) - 1; i >= 0; i-- {
+			if sc[i].Name == name {
+				return sc[i]
+			}
+		}
+	}
+	return nil
+}
+
+// visibleNames lists the names lookup can find, for suggestions.
+func (c *checker) visibleNames(globalOnly bool) []string {
+	var names []string
+	scopes := [][]*Symbol{c.own, c.inherited, c.info.Globals}
+	if globalOnly {
+		scopes = [][]*Symbol{c.own, c.info.Globals}
+	}
+	for _, sc := range scopes {
+		for _, s := range sc {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// expanded resolves the references of a string that gun expands; an
+// undefined name is an error.
+func (c *checker) expanded(s *ast.String, globalOnly bool) {
+	for r := range s.Refs {
+		sym := c.lookup(r.Name, globalOnly)
+		if sym == nil {
+			d := c.errorf(diag.UndefinedVariable, r.Range, "undefined variable %s: gun expands only names defined earlier with Arg or Env (write \\$ for a literal '$')", r.Name)
+			if globalOnly {
+				d.Message = fmt.Sprintf("undefined variable %s: a Using base can only use Args defined before the first Using", r.Name)
+			}
+			if sug := spec.Suggest(r.Name, c.visibleNames(globalOnly)); sug != "" {
+				d.Message += fmt.Sprintf("; did you mean %s?", sug)
+				d.Fixes = []diag.Fix{{Title: "change to " + sug, Edits: []diag.Edit{{Range: r.NameRange, NewText: sug}}}}
+			}
+			continue
+		}
+		c.use(sym, r, true)
+	}
+}
+
+func (c *checker) use(sym *Symbol, r *ast.VarRef, expanded bool) {
+	sym.Refs = append(sym.Refs, Ref{Node: r, Range: r.NameRange, Expanded: expanded})
+	c.info.uses[r] = sym
+}
+
+// command checks the command of Exec or Main. The shell expands its
+// references, so unknown names are not errors (they may be the shell's own,
+// such as $HOME), but known ones count as uses.
+func (c *checker) command(cmd ast.Expr, instr string) {
+	switch cmd := cmd.(type) {
+	case *ast.String:
+		c.shellRefs(cmd)
+		if cmd.Literal() && strings.TrimSpace(cmd.Value()) == "" {
+			what := "command"
+			if cmd.Heredoc != "" {
+				what = "script"
+			}
+			c.errorf(diag.EmptyCommand, cmd.Range, "empty %s in %s: there is nothing to run", what, instr)
+		}
+	case *ast.List:
+		for _, e := range cmd.Elems {
+			c.shellRefs(e)
+		}
+		switch {
+		case len(cmd.Elems) == 0:
+			c.errorf(diag.EmptyCommand, cmd.Range, "empty exec-form list in %s: it needs at least the program to run", instr)
+		case cmd.Elems[0].Value() == "":
+			c.errorf(diag.EmptyCommand, cmd.Elems[0].Range, "empty program name in %s", instr)
+		}
+	}
+}
+
+func (c *checker) shellRefs(s *ast.String) {
+	for r := range s.Refs {
+		if sym := c.lookup(r.Name, false); sym != nil {
+			c.use(sym, r, false)
+		}
+	}
+}
+
+func (c *checker) notEmpty(s *ast.String, what string) {
+	if s.Literal() && s.Value() == "" {
+		c.errorf(diag.EmptyValue, s.Range, "empty %s", what)
+	}
+}
+
+func (c *checker) copyInstr(in *ast.Copy) {
+	fromContext := true
+	if in.From != nil {
+		switch v := in.From.Value.(type) {
+		case *ast.Ident:
+			fromContext = false
+			c.stageRef(v, "Copy From")
+		case *ast.String:
+			fromContext = false
+			c.expanded(v, false)
+		}
+	}
+	if in.Owner != nil {
+		if s, ok := in.Owner.Value.(*ast.String); ok {
+			c.expanded(s, false)
+			c.notEmpty(s, "Owner")
+		}
+	}
+	if in.Mode != nil {
+		c.mode(in.Mode.Value)
+	}
+	for _, s := range in.Srcs {
+		c.expanded(s, false)
+		c.notEmpty(s, "Copy source")
+		if !fromContext || !s.Literal() {
+			continue
+		}
+		v := s.Value()
+		switch clean := path.Clean(v); {
+		case strings.HasPrefix(v, "/"):
+			c.errorf(diag.CopyAbsolute, s.Range, "absolute Copy source %q: sources are relative to the build context", v)
+		case v != "" && (clean == ".." || strings.HasPrefix(clean, "../")):
+			c.errorf(diag.CopyOutside, s.Range, "Copy source %q leaves the build context", v)
+		}
+	}
+	if in.Dest != nil {
+		c.expanded(in.Dest, false)
+		c.notEmpty(in.Dest, "Copy destination")
+	}
+}
+
+func (c *checker) mode(v ast.Expr) {
+	var text string
+	var r source.Range
+	switch v := v.(type) {
+	case *ast.Ident:
+		text, r = v.Name, v.Range
+	case *ast.String:
+		c.expanded(v, false)
+		if !v.Literal() {
+			return
+		}
+		text, r = v.Value(), v.Range
+	default:
+		return
+	}
+	ok := text != "" && len(text) <= 5
+	n := 0
+	for i := 0; ok && i < len(text); i++ {
+		if text[i] < '0' || text[i] > '7' {
+			ok = false
+		}
+		n = n*8 + int(text[i]-'0')
+	}
+	if !ok || n > 0o7777 {
+		c.errorf(diag.InvalidMode, r, "invalid Mode %q: expected an octal number from 0 to 7777, such as 0755", text)
+	}
+}
+
+// unusedArgs warns about Args nothing refers to.
+func (c *checker) unusedArgs() {
+	src := c.info.File.Source
+	for _, s := range c.info.Symbols {
+		if s.Kind != ArgSymbol || len(s.Refs) > 0 {
+			continue
+		}
+		d := c.report(diag.Warning, diag.UnusedArg, s.NameRange, "Arg %s is never used", s.Name)
+		if src != nil {
+			// Delete the whole line the Arg is on.
+			r := s.Def.Span()
+			line := src.Line(r.Start)
+			start := src.LineStart(line)
+			end := src.LineStart(line + 1)
+			if src.Line(r.End) == line {
+				d.Fixes = []diag.Fix{{Title: "remove Arg " + s.Name, Edits: []diag.Edit{{Range: source.Range{Start: start, End: end}}}}}
+			}
+		}
+	}
+}

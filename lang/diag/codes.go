@@ -1,0 +1,80 @@
+package diag
+
+// Code is a diagnostic's stable identifier, such as "G001". Codes never change
+// meaning; docs/diagnostics.md documents each one with a failing example.
+type Code string
+
+// Syntax errors, reported by the lexer and the parser.
+const (
+	UnterminatedString  Code = "G001" // a string without its closing quote on the same line
+	BadEscape           Code = "G002" // an escape other than \" \\ \n \t \$
+	IllegalCharacter    Code = "G003" // a character that cannot start a token, NUL, invalid UTF-8
+	SyntaxError         Code = "G004" // a token where another was expected
+	UnknownInstruction  Code = "G005" // a word at the start of a line that is no instruction
+	KeywordCase         Code = "G006" // a keyword spelled in the wrong case
+	MalformedList       Code = "G007" // an exec-form list that is not ["str", ...]
+	UnterminatedHeredoc Code = "G008" // a script block without its closing delimiter
+	BadReference        Code = "G009" // a malformed ${...} reference
+	TooManyErrors       Code = "G010" // reporting stopped after many syntax errors
+)
+
+// Errors found by the checker.
+const (
+	BeforeUsing       Code = "G101" // an instruction before the first Using
+	UndefinedVariable Code = "G102" // ${NAME} in a gun-expanded string with no Arg or Env NAME
+	DuplicateStage    Code = "G103" // two stages with the same name
+	UndefinedStage    Code = "G104" // Using or Copy From names no stage
+	LaterStage        Code = "G105" // Using or Copy From names a stage defined later
+	SelfReference     Code = "G106" // a stage that uses or copies from itself
+	CopyOutside       Code = "G107" // a Copy source that leaves the build context
+	CopyAbsolute      Code = "G108" // an absolute Copy source from the build context
+	EmptyCommand      Code = "G109" // Exec or Main with nothing to run
+	InvalidName       Code = "G110" // an Env or Arg name that is not [A-Za-z_][A-Za-z0-9_]*
+	InvalidStageName  Code = "G111" // a stage name that is not a lowercase name, or is "scratch"
+	InvalidMode       Code = "G112" // a Copy Mode that is not an octal number up to 7777
+	EmptyValue        Code = "G113" // Workdir, User or a Copy path that is empty
+)
+
+// Warnings found by the checker.
+const (
+	UnusedArg       Code = "G201" // an Arg that nothing refers to
+	RelativeWorkdir Code = "G202" // a relative Workdir before any absolute one in a stage
+	DuplicateMain   Code = "G203" // Main given twice in one stage
+)
+
+// CodeInfo describes a code for documentation and tools.
+type CodeInfo struct {
+	Code     Code
+	Severity Severity
+	Title    string
+}
+
+// Codes lists every code in order.
+var Codes = []CodeInfo{
+	{UnterminatedString, Error, "unterminated string"},
+	{BadEscape, Error, "invalid escape sequence"},
+	{IllegalCharacter, Error, "illegal character"},
+	{SyntaxError, Error, "syntax error"},
+	{UnknownInstruction, Error, "unknown instruction"},
+	{KeywordCase, Error, "keyword in the wrong case"},
+	{MalformedList, Error, "malformed exec-form list"},
+	{UnterminatedHeredoc, Error, "unterminated script block"},
+	{BadReference, Error, "malformed variable reference"},
+	{TooManyErrors, Error, "too many errors"},
+	{BeforeUsing, Error, "instruction before the first Using"},
+	{UndefinedVariable, Error, "undefined variable"},
+	{DuplicateStage, Error, "duplicate stage name"},
+	{UndefinedStage, Error, "undefined stage"},
+	{LaterStage, Error, "stage defined later"},
+	{SelfReference, Error, "stage refers to itself"},
+	{CopyOutside, Error, "Copy source outside the build context"},
+	{CopyAbsolute, Error, "absolute Copy source"},
+	{EmptyCommand, Error, "empty command"},
+	{InvalidName, Error, "invalid variable name"},
+	{InvalidStageName, Error, "invalid stage name"},
+	{InvalidMode, Error, "invalid mode"},
+	{EmptyValue, Error, "empty value"},
+	{UnusedArg, Warning, "unused Arg"},
+	{RelativeWorkdir, Warning, "relative Workdir"},
+	{DuplicateMain, Warning, "Main given twice"},
+}

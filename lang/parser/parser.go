@@ -1,0 +1,496 @@
+// Package parser reads Gunfile source into a syntax tree.
+//
+// The parser is recursive descent with one token of lookahead and a parseX
+// method per production. It never stops at the first error: a line it cannot
+// read becomes an ast.BadInstr (or a value an ast.BadExpr), it reports a
+// diagnostic, and it resumes at the next line. So a half-typed file still has
+// a tree, which is what an editor needs.
+package parser
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/lang/diag"
+	"github.com/gun-tools/gun/lang/lexer"
+	"github.com/gun-tools/gun/lang/source"
+	"github.com/gun-tools/gun/lang/spec"
+)
+
+// MaxErrors is how many syntax errors Parse reports before it reports
+// TooManyErrors and stays quiet about the rest (it still parses them).
+const MaxErrors = 50
+
+// Parse parses the Gunfile src and returns its tree, never nil, and the
+// syntax errors found, in source order. filename is used only in the tree's
+// source.File.
+func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
+	p := &parser{src: src}
+	p.lx = lexer.New(src, p.add)
+	p.next()
+	f := p.parseFile()
+	f.Source = source.NewFileLines(filename, src, p.lx.Lines())
+	slices.SortStableFunc(p.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
+	return f, p.diags
+}
+
+type parser struct {
+	src      []byte
+	lx       *lexer.Lexer
+	tok      lexer.Token
+	prevEnd  source.Pos // end of the last token consumed
+	comments []*ast.Comment
+	diags    []diag.Diagnostic
+	nerrors  int
+}
+
+// add records a diagnostic, up to MaxErrors errors.
+func (p *parser) add(d diag.Diagnostic) {
+	p.nerrors++
+	switch {
+	case p.nerrors <= MaxErrors:
+		p.diags = append(p.diags, d)
+	case p.nerrors == MaxErrors+1:
+		p.diags = append(p.diags, diag.Diagnostic{
+			Severity: diag.Error,
+			Code:     diag.TooManyErrors,
+			Message:  fmt.Sprintf("too many errors; stopped reporting after %d", MaxErrors),
+			Range:    d.Range,
+		})
+	}
+}
+
+func (p *parser) errorf(r source.Range, code diag.Code, format string, args ...any) {
+	p.add(diag.Diagnostic{Severity: diag.Error, Code: code, Message: fmt.Sprintf(format, args...), Range: r})
+}
+
+// next advances to the next token that is not a comment, keeping comments.
+func (p *parser) next() {
+	if p.tok.End > 0 || p.tok.Kind != lexer.EOF {
+		p.prevEnd = p.tok.End
+	}
+	for {
+		p.tok = p.lx.Next()
+		if p.tok.Kind != lexer.Comment {
+			return
+		}
+		p.comments = append(p.comments, &ast.Comment{Range: p.tok.Range, Text: string(p.src[p.tok.Start:p.tok.End])})
+	}
+}
+
+func (p *parser) text(t lexer.Token) string { return string(p.src[t.Start:t.End]) }
+
+// atEnd reports whether the current instruction has ended: the current token
+// starts a new line or the file is done.
+func (p *parser) atEnd() bool { return p.tok.Kind == lexer.EOF || p.tok.NL }
+
+// describe names the current token for "expected X, found Y" messages.
+func (p *parser) describe() string {
+	if p.tok.NL && p.tok.Kind != lexer.EOF {
+		return "end of line"
+	}
+	switch p.tok.Kind {
+	case lexer.EOF:
+		return "end of file"
+	case lexer.Word:
+		return fmt.Sprintf("word %q", truncate(p.text(p.tok)))
+	case lexer.String:
+		return "string " + truncate(p.text(p.tok))
+	}
+	return p.tok.Kind.String()
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:37] + "..."
+	}
+	return s
+}
+
+// skipLine advances to the first token of the next line. Illegal tokens were
+// already reported by the lexer.
+func (p *parser) skipLine() {
+	for !p.atEnd() {
+		p.next()
+	}
+}
+
+// unexpected reports the current token, unless the lexer already did.
+func (p *parser) unexpected(code diag.Code, format string, args ...any) {
+	if p.tok.Kind == lexer.Illegal {
+		return
+	}
+	r := p.tok.Range
+	if p.atEnd() {
+		// Point just after the last token: that is where something is missing.
+		r = source.Range{Start: p.prevEnd, End: p.prevEnd}
+	}
+	p.errorf(r, code, format+", found %s", append(args, p.describe())...)
+}
+
+func (p *parser) parseFile() *ast.File {
+	f := &ast.File{Range: source.Range{Start: 0, End: source.Pos(len(p.src))}}
+	var stage *ast.Stage
+	for p.tok.Kind != lexer.EOF {
+		if !p.tok.NL {
+			// Left over after an instruction that reported its error.
+			p.skipLine()
+			continue
+		}
+		in := p.parseInstr()
+		if !p.atEnd() {
+			name, _ := in.Keyword()
+			p.unexpected(diag.SyntaxError, "expected end of line after %s", name)
+			p.skipLine()
+		}
+		if u, ok := in.(*ast.Using); ok {
+			stage = &ast.Stage{Range: u.Range, Using: u}
+			f.Stages = append(f.Stages, stage)
+			continue
+		}
+		if stage == nil {
+			f.Prelude = append(f.Prelude, in)
+			continue
+		}
+		stage.Body = append(stage.Body, in)
+		stage.End = in.Span().End
+	}
+	f.Comments = p.comments
+	return f
+}
+
+// parseInstr parses one instruction, starting at the first token of a line.
+func (p *parser) parseInstr() ast.Instr {
+	start := p.tok
+	if start.Kind != lexer.Word {
+		if start.Kind != lexer.Illegal {
+			p.errorf(start.Range, diag.SyntaxError, "expected an instruction such as Using or Exec at the start of the line, found %s", start.Kind)
+		}
+		p.next() // always make progress
+		p.skipLine()
+		return &ast.BadInstr{Range: source.Range{Start: start.Start, End: p.prevEnd}}
+	}
+	word := p.text(start)
+	kw := ast.Kw{Name: word, Range: start.Range}
+	if _, ok := spec.Lookup(word); !ok {
+		in, ok := spec.LookupFold(word)
+		if !ok {
+			d := diag.Diagnostic{
+				Severity: diag.Error,
+				Code:     diag.UnknownInstruction,
+				Message:  fmt.Sprintf("unknown instruction %q", truncate(word)),
+				Range:    start.Range,
+			}
+			if s, ok := spec.Dockerfile[strings.ToLower(word)]; ok {
+				d.Message += fmt.Sprintf("; gun writes this %s", s)
+				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: start.Range, NewText: s}}}}
+			} else if s := spec.Suggest(word, spec.Names()); s != "" {
+				d.Message += fmt.Sprintf("; did you mean %s?", s)
+				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: start.Range, NewText: s}}}}
+			}
+			p.add(d)
+			p.next()
+			p.skipLine()
+			return &ast.BadInstr{Range: source.Range{Start: start.Start, End: p.prevEnd}, Kw: kw}
+		}
+		p.wrongCase(start.Range, word, in.Name)
+		kw.Name = in.Name
+	}
+	p.next()
+	r := source.Range{Start: start.Start}
+	var in ast.Instr
+	switch kw.Name {
+	case "Using":
+		in = p.parseUsing(r, kw)
+	case "Exec":
+		n := &ast.Exec{Range: r, Kw: kw}
+		n.Cmd = p.parseCommand(kw.Name)
+		in = n
+	case "Main":
+		n := &ast.Main{Range: r, Kw: kw}
+		n.Cmd = p.parseCommand(kw.Name)
+		in = n
+	case "Copy":
+		in = p.parseCopy(r, kw)
+	case "Env":
+		n := &ast.Env{Range: r, Kw: kw}
+		n.Name = p.parseName("Env", "a variable name", `Env NAME "value"`)
+		if n.Name != nil {
+			n.Value = p.parseString("Env", "a quoted value", `Env NAME "value"`)
+		}
+		in = n
+	case "Arg":
+		n := &ast.Arg{Range: r, Kw: kw}
+		n.Name = p.parseName("Arg", "a variable name", `Arg NAME ["default"]`)
+		if n.Name != nil && !p.atEnd() {
+			n.Default = p.parseString("Arg", "a quoted default value", `Arg NAME ["default"]`)
+		}
+		in = n
+	case "Workdir":
+		n := &ast.Workdir{Range: r, Kw: kw}
+		n.Path = p.parseString("Workdir", "a quoted path", `Workdir "/path"`)
+		in = n
+	case "User":
+		n := &ast.User{Range: r, Kw: kw}
+		n.Name = p.parseString("User", "a quoted user", `User "name[:group]"`)
+		in = n
+	case "Label":
+		n := &ast.Label{Range: r, Kw: kw}
+		n.Key = p.parseString("Label", "a quoted key", `Label "key" "value"`)
+		if n.Key != nil {
+			n.Value = p.parseString("Label", "a quoted value", `Label "key" "value"`)
+		}
+		in = n
+	default:
+		// An instruction in spec that this parser does not know yet.
+		p.errorf(start.Range, diag.UnknownInstruction, "instruction %s is not supported by this version of gun", kw.Name)
+		p.skipLine()
+		return &ast.BadInstr{Range: source.Range{Start: start.Start, End: p.prevEnd}, Kw: kw}
+	}
+	setEnd(in, p.prevEnd)
+	return in
+}
+
+// setEnd sets an instruction's end after it has been parsed.
+func setEnd(in ast.Instr, end source.Pos) {
+	switch n := in.(type) {
+	case *ast.Using:
+		n.End = end
+	case *ast.Exec:
+		n.End = end
+	case *ast.Main:
+		n.End = end
+	case *ast.Copy:
+		n.End = end
+	case *ast.Env:
+		n.End = end
+	case *ast.Arg:
+		n.End = end
+	case *ast.Workdir:
+		n.End = end
+	case *ast.User:
+		n.End = end
+	case *ast.Label:
+		n.End = end
+	}
+}
+
+func (p *parser) wrongCase(r source.Range, got, want string) {
+	p.add(diag.Diagnostic{
+		Severity: diag.Error,
+		Code:     diag.KeywordCase,
+		Message:  fmt.Sprintf("keyword %q must be written %q", got, want),
+		Range:    r,
+		Fixes:    []diag.Fix{{Title: fmt.Sprintf("change %q to %q", got, want), Edits: []diag.Edit{{Range: r, NewText: want}}}},
+	})
+}
+
+// isOption reports whether the current token is the option word want, in any
+// case (reporting a wrong case).
+func (p *parser) isOption(want string) bool {
+	if p.atEnd() || p.tok.Kind != lexer.Word {
+		return false
+	}
+	word := p.text(p.tok)
+	if word == want {
+		return true
+	}
+	if strings.EqualFold(word, want) {
+		p.wrongCase(p.tok.Range, word, want)
+		return true
+	}
+	return false
+}
+
+func (p *parser) parseUsing(r source.Range, kw ast.Kw) *ast.Using {
+	n := &ast.Using{Range: r, Kw: kw}
+	switch {
+	case p.atEnd():
+		p.unexpected(diag.SyntaxError, `expected a base after Using (Using "archive.tar.gz", Using <stage> or Using scratch)`)
+		return n
+	case p.tok.Kind == lexer.String:
+		n.Base = p.parseString("Using", "", "")
+	case p.tok.Kind == lexer.Word && !strings.EqualFold(p.text(p.tok), "As"):
+		n.Base = p.parseIdent()
+	default:
+		p.unexpected(diag.SyntaxError, `expected a base after Using (Using "archive.tar.gz", Using <stage> or Using scratch)`)
+		n.Base = &ast.BadExpr{Range: p.tok.Range}
+		if p.tok.Kind != lexer.Word {
+			p.skipLine()
+			return n
+		}
+	}
+	if p.isOption("As") {
+		p.next()
+		if p.tok.Kind != lexer.Word || p.atEnd() {
+			p.unexpected(diag.SyntaxError, "expected a stage name after As")
+			return n
+		}
+		n.As = p.parseIdent()
+	}
+	return n
+}
+
+func (p *parser) parseIdent() *ast.Ident {
+	id := &ast.Ident{Range: p.tok.Range, Name: p.text(p.tok)}
+	p.next()
+	return id
+}
+
+// parseName parses the variable name of Env or Arg.
+func (p *parser) parseName(instr, what, usage string) *ast.Ident {
+	if p.atEnd() || p.tok.Kind != lexer.Word {
+		p.unexpected(diag.SyntaxError, "expected %s after %s (%s)", what, instr, usage)
+		return nil
+	}
+	return p.parseIdent()
+}
+
+// parseString parses a quoted string where one is required.
+func (p *parser) parseString(instr, what, usage string) *ast.String {
+	if p.atEnd() || p.tok.Kind != lexer.String {
+		p.unexpected(diag.SyntaxError, "expected %s in %s (%s)", what, instr, usage)
+		return nil
+	}
+	s := p.decodeString(p.tok)
+	p.next()
+	return s
+}
+
+// parseCommand parses the command of Exec or Main: a string, a script block
+// or an exec-form list.
+func (p *parser) parseCommand(instr string) ast.Expr {
+	if p.atEnd() {
+		p.unexpected(diag.SyntaxError, `expected a command after %s ("shell command", ["program", "arg"] or a <<EOF script block)`, instr)
+		return nil
+	}
+	switch p.tok.Kind {
+	case lexer.String:
+		s := p.decodeString(p.tok)
+		p.next()
+		return s
+	case lexer.Heredoc:
+		tok := p.tok
+		s := p.decodeHeredoc(tok)
+		p.next()
+		if s == nil {
+			return &ast.BadExpr{Range: tok.Range}
+		}
+		return s
+	case lexer.LBrack:
+		return p.parseList()
+	}
+	p.unexpected(diag.SyntaxError, `expected a command after %s ("shell command", ["program", "arg"] or a <<EOF script block)`, instr)
+	bad := &ast.BadExpr{Range: p.tok.Range}
+	p.skipLine()
+	bad.End = p.prevEnd
+	return bad
+}
+
+// parseList parses an exec-form list. Inside the brackets, line breaks do
+// not end the instruction; a word at the start of a line does (the list was
+// not closed).
+func (p *parser) parseList() *ast.List {
+	l := &ast.List{Range: p.tok.Range}
+	p.next() // [
+	needComma := false
+	for {
+		switch {
+		case p.tok.Kind == lexer.RBrack:
+			l.End = p.tok.End
+			p.next()
+			return l
+		case p.tok.Kind == lexer.EOF || p.tok.NL && p.tok.Kind == lexer.Word:
+			p.errorf(source.Range{Start: l.Start, End: l.Start + 1}, diag.MalformedList, "exec-form list not closed: expected ']'")
+			l.End = p.prevEnd
+			return l
+		case p.tok.Kind == lexer.Comma:
+			if !needComma {
+				p.errorf(p.tok.Range, diag.MalformedList, "unexpected ',' in exec-form list: expected a quoted string")
+			}
+			needComma = false
+			p.next()
+		case p.tok.Kind == lexer.String:
+			if needComma {
+				p.errorf(source.Range{Start: p.prevEnd, End: p.tok.Start}, diag.MalformedList, "missing ',' between exec-form list elements")
+			}
+			l.Elems = append(l.Elems, p.decodeString(p.tok))
+			needComma = true
+			p.next()
+		case p.tok.Kind == lexer.Illegal:
+			p.next()
+		default:
+			p.errorf(p.tok.Range, diag.MalformedList, "exec-form list elements must be quoted strings, found %s", p.describe())
+			needComma = true
+			p.next()
+		}
+	}
+}
+
+func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
+	n := &ast.Copy{Range: r, Kw: kw}
+	// Options come first, in any order.
+	for !p.atEnd() && p.tok.Kind == lexer.Word {
+		var slot **ast.Option
+		var name string
+		for _, o := range []struct {
+			name string
+			slot **ast.Option
+		}{{"From", &n.From}, {"Owner", &n.Owner}, {"Mode", &n.Mode}} {
+			if p.isOption(o.name) {
+				slot, name = o.slot, o.name
+				break
+			}
+		}
+		if slot == nil {
+			msg := "unexpected word %q in Copy: expected From, Owner, Mode or a quoted path"
+			word := p.text(p.tok)
+			d := diag.Diagnostic{Severity: diag.Error, Code: diag.SyntaxError, Message: fmt.Sprintf(msg, truncate(word)), Range: p.tok.Range}
+			if s := spec.Suggest(word, []string{"From", "Owner", "Mode"}); s != "" {
+				d.Message += fmt.Sprintf("; did you mean %s?", s)
+				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: p.tok.Range, NewText: s}}}}
+			}
+			p.add(d)
+			p.skipLine()
+			return n
+		}
+		o := &ast.Option{Range: p.tok.Range, Kw: ast.Kw{Name: name, Range: p.tok.Range}}
+		if *slot != nil {
+			p.errorf(p.tok.Range, diag.SyntaxError, "%s given twice in Copy", name)
+		}
+		*slot = o
+		p.next()
+		switch {
+		case p.atEnd():
+			p.unexpected(diag.SyntaxError, "expected a value after %s", name)
+			return n
+		case p.tok.Kind == lexer.String:
+			o.Value = p.decodeString(p.tok)
+		case p.tok.Kind == lexer.Word && name != "Owner":
+			o.Value = &ast.Ident{Range: p.tok.Range, Name: p.text(p.tok)}
+		default:
+			p.unexpected(diag.SyntaxError, "expected a value after %s", name)
+			p.skipLine()
+			return n
+		}
+		o.End = p.tok.End
+		p.next()
+	}
+	var strs []*ast.String
+	for !p.atEnd() && p.tok.Kind == lexer.String {
+		strs = append(strs, p.decodeString(p.tok))
+		p.next()
+	}
+	switch len(strs) {
+	case 0:
+		p.unexpected(diag.SyntaxError, `expected quoted source and destination paths in Copy (Copy "src" "dest")`)
+	case 1:
+		n.Srcs = strs
+		p.unexpected(diag.SyntaxError, `expected a quoted destination after the source in Copy (Copy "src" "dest")`)
+	default:
+		n.Srcs, n.Dest = strs[:len(strs)-1], strs[len(strs)-1]
+	}
+	return n
+}

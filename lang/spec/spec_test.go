@@ -1,0 +1,61 @@
+package spec_test
+
+import (
+	"testing"
+
+	"github.com/gun-tools/gun/lang/diag"
+	"github.com/gun-tools/gun/lang/parser"
+	"github.com/gun-tools/gun/lang/spec"
+)
+
+func TestSuggest(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Exce", "Exec"},
+		{"Copie", "Copy"},
+		{"WorkDir", "Workdir"},
+		{"Usng", "Using"},
+		{"Lable", "Label"},
+		{"Frobnicate", ""},
+		{"X", ""},
+		{string(make([]byte, 1000)), ""},
+	}
+	for _, tt := range tests {
+		if got := spec.Suggest(tt.in, spec.Names()); got != tt.want {
+			t.Errorf("Suggest(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestLookup(t *testing.T) {
+	if _, ok := spec.Lookup("Exec"); !ok {
+		t.Error("Lookup(Exec) failed")
+	}
+	if _, ok := spec.Lookup("exec"); ok {
+		t.Error("Lookup is not case-sensitive")
+	}
+	if in, ok := spec.LookupFold("WORKDIR"); !ok || in.Name != "Workdir" {
+		t.Error("LookupFold(WORKDIR) failed")
+	}
+	for docker, gun := range spec.Dockerfile {
+		if _, ok := spec.Lookup(gun); !ok {
+			t.Errorf("Dockerfile %s maps to unknown instruction %s", docker, gun)
+		}
+	}
+}
+
+// TestExamples parses each instruction's example after a Using: the
+// documentation must be valid Gunfile.
+func TestExamples(t *testing.T) {
+	for _, in := range spec.Instructions {
+		if in.Syntax == "" || in.Summary == "" || in.Doc == "" || in.Example == "" {
+			t.Errorf("%s: incomplete documentation", in.Name)
+		}
+		src := "Using \"base.tar\" As build\n" + in.Example + "\n"
+		if in.Name == "Using" {
+			src = in.Example + "\n"
+		}
+		if _, ds := parser.Parse(in.Name, []byte(src)); diag.HasErrors(ds) {
+			t.Errorf("%s example does not parse: %v", in.Name, ds)
+		}
+	}
+}

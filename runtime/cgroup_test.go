@@ -1,0 +1,150 @@
+package runtime_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// rootRun runs gun as root (cgroup v1 controllers need it).
+func rootRun(t *testing.T, root string, args ...string) result {
+	t.Helper()
+	c := exec.Command(env.gun, args...)
+	c.Env = []string{"HOME=" + root, "GUN_ROOT=" + root, "PATH=/usr/bin:/bin:/usr/sbin:/sbin"}
+	var out, errb strings.Builder
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), c.ProcessState.ExitCode()}
+}
+
+var (
+	rootfsRootOnce sync.Once
+	rootfsRoot     string
+	rootfsRootErr  error
+)
+
+// requireRoot returns a busybox root file system owned by root, for gun run
+// as root.
+func requireRoot(t *testing.T) string {
+	t.Helper()
+	requireEnv(t)
+	if os.Geteuid() != 0 {
+		need(t, "cgroup limits", errors.New("the tests of cgroup limits run as root"))
+	}
+	rootfsRootOnce.Do(func() {
+		rootfsRoot = filepath.Join(env.work, "rootfs-root")
+		out, err := exec.Command("cp", "-a", env.rootfs, rootfsRoot).CombinedOutput()
+		if err == nil {
+			out, err = exec.Command("chown", "-R", "0:0", rootfsRoot).CombinedOutput()
+		}
+		if err != nil {
+			rootfsRootErr = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if rootfsRootErr != nil {
+		t.Fatal(rootfsRootErr)
+	}
+	return rootfsRoot
+}
+
+func TestMemoryLimit(t *testing.T) {
+	rootfs := requireRoot(t)
+	root := t.TempDir()
+	hog := []string{"dd", "if=/dev/zero", "of=/dev/null", "bs=256M", "count=1"}
+	if r := rootRun(t, root, append([]string{"run", rootfs}, hog...)...); r.code != 0 {
+		t.Fatalf("without a limit the hog should run: %+v", r)
+	}
+	r := rootRun(t, root, append([]string{"run", "--memory", "64m", rootfs}, hog...)...)
+	if r.code != 128+9 {
+		t.Errorf("with --memory 64m: exit %d, want 137 (killed); stderr %s", r.code, r.stderr)
+	}
+}
+
+func TestPidsLimit(t *testing.T) {
+	rootfs := requireRoot(t)
+	root := t.TempDir()
+	bomb := `probe forks 60`
+	count := func(r result) int {
+		n, err := strconv.Atoi(strings.TrimSpace(r.stdout))
+		if err != nil {
+			t.Fatalf("output %+v", r)
+		}
+		return n
+	}
+	if n := count(rootRun(t, root, "run", rootfs, "sh", "-c", bomb)); n < 60 {
+		t.Fatalf("without a limit, %d processes, want more than 60", n)
+	}
+	// init, sh, ls and the sleeps that fit.
+	if n := count(rootRun(t, root, "run", "--pids-limit", "20", rootfs, "sh", "-c", bomb)); n > 21 {
+		t.Errorf("with --pids-limit 20, %d processes", n)
+	}
+}
+
+func TestCPULimitConfigured(t *testing.T) {
+	rootfs := requireRoot(t)
+	root := t.TempDir()
+	mnt := v1Mount(t, "cpu")
+	if mnt == "" {
+		need(t, "cgroup v1 cpu controller", errors.New("not mounted"))
+	}
+	c := exec.Command(env.gun, "run", "--cpus", "0.5", rootfs, "sh", "-c", "echo ready; read x || true")
+	c.Env = []string{"GUN_ROOT=" + root, "HOME=" + root}
+	in, _ := c.StdinPipe()
+	code := runUntilReady(t, c, func(*os.Process) {
+		defer in.Close()
+		matches, _ := filepath.Glob(filepath.Join(mnt, "*", "gun-*", "cpu.cfs_quota_us"))
+		more, _ := filepath.Glob(filepath.Join(mnt, "gun-*", "cpu.cfs_quota_us"))
+		matches = append(matches, more...)
+		if len(matches) != 1 {
+			t.Errorf("container cgroups: %v", matches)
+			return
+		}
+		b, err := os.ReadFile(matches[0])
+		if err != nil || strings.TrimSpace(string(b)) != "50000" {
+			t.Errorf("cpu.cfs_quota_us: %q, %v", b, err)
+		}
+	})
+	if code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+func v1Mount(t *testing.T, ctl string) string {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		pre, post, _ := strings.Cut(sc.Text(), " - ")
+		p := strings.Fields(post)
+		if len(p) >= 3 && p[0] == "cgroup" && strings.Contains(","+p[2]+",", ","+ctl+",") {
+			return strings.Fields(pre)[4]
+		}
+	}
+	return ""
+}
+
+func TestLimitWithoutCgroupControlFails(t *testing.T) {
+	requireEnv(t)
+	if env.cred == nil {
+		t.Skip("needs root to run gun as an unprivileged user without a delegated cgroup")
+	}
+	s := newStore(t)
+	r := s.run(t, nil, "run", "--memory", "64m", env.rootfs, "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "cannot apply --memory") {
+		t.Errorf("got %+v", r)
+	}
+}

@@ -1,0 +1,191 @@
+package runtime
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/user"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// IDMap is one line of a user namespace's uid_map or gid_map.
+type IDMap struct {
+	ContainerID, HostID, Size int
+}
+
+// idMaps is how the container's ids are mapped onto the host's.
+type idMaps struct {
+	uids, gids []IDMap
+	// helper is true when newuidmap/newgidmap must write the maps (an
+	// unprivileged user with subordinate ranges); false when gun writes
+	// them itself.
+	helper bool
+	// single is true when only the user's own ids are mapped; setgroups is
+	// then denied in the container.
+	single bool
+}
+
+// key names the mapping, so that caches of files owned under different
+// mappings are kept apart.
+func (m *idMaps) key() string {
+	var b strings.Builder
+	for i, l := range [][]IDMap{m.uids, m.gids} {
+		if i > 0 {
+			b.WriteByte('_')
+		}
+		for j, e := range l {
+			if j > 0 {
+				b.WriteByte('-')
+			}
+			fmt.Fprintf(&b, "%d.%d.%d", e.ContainerID, e.HostID, e.Size)
+		}
+	}
+	return b.String()
+}
+
+func (m *idMaps) sysUIDs() []syscall.SysProcIDMap { return sysMaps(m.uids) }
+func (m *idMaps) sysGIDs() []syscall.SysProcIDMap { return sysMaps(m.gids) }
+
+func sysMaps(l []IDMap) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, len(l))
+	for i, e := range l {
+		out[i] = syscall.SysProcIDMap{ContainerID: e.ContainerID, HostID: e.HostID, Size: e.Size}
+	}
+	return out
+}
+
+var (
+	mapsOnce   sync.Once
+	mapsCached *idMaps
+	mapsErr    error
+)
+
+// hostMaps returns the id maps for containers of the current user, worked
+// out once per process. With newuidmap/newgidmap and ranges in /etc/subuid
+// and /etc/subgid, container root is the user and 1..N the range; otherwise
+// only the user is mapped, and a warning says so once.
+func hostMaps() (*idMaps, error) {
+	mapsOnce.Do(func() { mapsCached, mapsErr = computeMaps() })
+	return mapsCached, mapsErr
+}
+
+func computeMaps() (*idMaps, error) {
+	uid, gid := os.Getuid(), os.Getgid()
+	name := strconv.Itoa(uid)
+	if u, err := user.LookupId(name); err == nil {
+		name = u.Username
+	}
+	subu, erru := subIDRange("/etc/subuid", name, uid)
+	subg, errg := subIDRange("/etc/subgid", name, uid)
+	m := &idMaps{}
+	if erru == nil && errg == nil && subu.Size > 0 && subg.Size > 0 {
+		m.uids = []IDMap{{0, uid, 1}, {1, subu.HostID, subu.Size}}
+		m.gids = []IDMap{{0, gid, 1}, {1, subg.HostID, subg.Size}}
+		if uid == 0 {
+			return m, nil // root writes any map itself
+		}
+		if _, err := exec.LookPath("newuidmap"); err == nil {
+			if _, err := exec.LookPath("newgidmap"); err == nil {
+				m.helper = true
+				return m, nil
+			}
+		}
+		warnSingle(fmt.Sprintf("newuidmap/newgidmap not found (Debian package uidmap); mapping only uid %d and gid %d to root in containers", uid, gid))
+	} else {
+		why := "no range for " + name + " in /etc/subuid and /etc/subgid"
+		for _, err := range []error{erru, errg} {
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				why = err.Error()
+			}
+		}
+		warnSingle(fmt.Sprintf("%s; mapping only uid %d and gid %d to root in containers, so images with other users may fail", why, uid, gid))
+	}
+	m.uids = []IDMap{{0, uid, 1}}
+	m.gids = []IDMap{{0, gid, 1}}
+	m.single = true
+	return m, nil
+}
+
+// Warn receives the runtime's one-time warnings. It prints to stderr by
+// default.
+var Warn = func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) }
+
+func warnSingle(msg string) {
+	slog.Debug("id map", "msg", msg)
+	Warn(msg)
+}
+
+// subIDRange returns the first range for the user (by name or uid) in a
+// subordinate id file such as /etc/subuid. The returned map's HostID is the
+// range's start and Size its count.
+func subIDRange(file, name string, uid int) (IDMap, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return IDMap{}, err
+	}
+	defer f.Close()
+	r, err := parseSubID(f, file, name, strconv.Itoa(uid))
+	if err != nil {
+		return IDMap{}, err
+	}
+	return r, nil
+}
+
+func parseSubID(r io.Reader, file, name, uid string) (IDMap, error) {
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		f := strings.Split(text, ":")
+		if len(f) != 3 || (f[0] != name && f[0] != uid) {
+			continue
+		}
+		start, err1 := strconv.Atoi(f[1])
+		count, err2 := strconv.Atoi(f[2])
+		if err1 != nil || err2 != nil || start < 0 || count <= 0 {
+			return IDMap{}, fmt.Errorf("%s:%d: malformed range %q", file, line, text)
+		}
+		return IDMap{ContainerID: 1, HostID: start, Size: count}, nil
+	}
+	if err := sc.Err(); err != nil {
+		return IDMap{}, fmt.Errorf("read %s: %w", file, err)
+	}
+	return IDMap{}, fmt.Errorf("%s: %w", file, os.ErrNotExist)
+}
+
+// writeMapsWithHelper runs newuidmap and newgidmap for pid, concurrently.
+func writeMapsWithHelper(pid int, m *idMaps) error {
+	args := func(l []IDMap) []string {
+		a := []string{strconv.Itoa(pid)}
+		for _, e := range l {
+			a = append(a, strconv.Itoa(e.ContainerID), strconv.Itoa(e.HostID), strconv.Itoa(e.Size))
+		}
+		return a
+	}
+	gcmd := exec.Command("newgidmap", args(m.gids)...)
+	var gout strings.Builder
+	gcmd.Stdout, gcmd.Stderr = &gout, &gout
+	if err := gcmd.Start(); err != nil {
+		return fmt.Errorf("newgidmap: %w", err)
+	}
+	uout, uerr := exec.Command("newuidmap", args(m.uids)...).CombinedOutput()
+	gerr := gcmd.Wait()
+	if uerr != nil {
+		return fmt.Errorf("newuidmap %v: %w: %s", args(m.uids), uerr, strings.TrimSpace(string(uout)))
+	}
+	if gerr != nil {
+		return fmt.Errorf("newgidmap %v: %w: %s", args(m.gids), gerr, strings.TrimSpace(gout.String()))
+	}
+	return nil
+}

@@ -1,0 +1,434 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// initMain is pid 1 of the container. It sets up the root file system,
+// starts the command, forwards signals to it, reaps every child and exits
+// with the command's status.
+func initMain() int {
+	// Namespaces joined with unshare, no_new_privs and the capability bounding
+	// set are per thread: everything below runs on this thread, and the
+	// command is forked from it.
+	goruntime.LockOSThread()
+	var cfg initConfig
+	if _, err := recvMsg(syncFD, &cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "gun: init: read config: %v\n", err)
+		return 125
+	}
+	var g goMsg
+	if _, err := recvMsg(syncFD, &g); err != nil {
+		// The parent failed before writing the id maps and reported why.
+		return 125
+	}
+	sigs := make(chan os.Signal, 64)
+	signal.Notify(sigs)
+	c, err := startContainer(&cfg)
+	if err != nil {
+		code := 125
+		var ce *commandError
+		if errors.As(err, &ce) {
+			code = ce.code
+		}
+		_ = sendMsg(syncFD, readyMsg{Error: err.Error(), Code: code})
+		return code
+	}
+	var fds []int
+	if c.master != nil {
+		fds = append(fds, int(c.master.Fd()))
+	}
+	if err := sendMsg(syncFD, readyMsg{}, fds...); err != nil {
+		_ = c.cmd.Process.Kill()
+	}
+	if c.master != nil {
+		c.master.Close()
+	}
+	unix.Close(syncFD)
+	code := c.supervise(sigs)
+	c.cleanup()
+	return code
+}
+
+// commandError is a failure to start the command, with docker's exit code
+// (126 not executable, 127 not found).
+type commandError struct {
+	code int
+	err  error
+}
+
+func (e *commandError) Error() string { return e.err.Error() }
+func (e *commandError) Unwrap() error { return e.err }
+
+type container struct {
+	cfg     *initConfig
+	cmd     *exec.Cmd
+	master  *os.File
+	scratch int // O_PATH descriptor of the scratch directory
+}
+
+// startContainer carries out the setup as a checklist; the order matters
+// where a comment says so.
+func startContainer(cfg *initConfig) (*container, error) {
+	c := &container{cfg: cfg, scratch: -1}
+	// Nothing we mount may propagate back to the host.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return nil, fmt.Errorf("make / private: %w", err)
+	}
+	fd, err := unix.Open(cfg.Scratch, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open scratch: %w", err)
+	}
+	c.scratch = fd
+	rootDir := filepath.Join(cfg.Scratch, "root")
+	if err := mountRoot(cfg, rootDir); err != nil {
+		return nil, err
+	}
+	r, err := openRoot(rootDir)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(r.fd)
+	// We are pid 1 of the new pid namespace: this proc shows only our tree.
+	if err := r.mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return nil, err
+	}
+	if cfg.NetNS {
+		// sysfs can be mounted only by the owner of the network namespace.
+		err = r.mount("sysfs", "/sys", "sysfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	} else {
+		err = r.bind("/sys", "/sys", true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := r.setupDev(!cfg.Single); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"resolv.conf", "hosts", "hostname"} {
+		if err := r.bind(filepath.Join(cfg.Scratch, name), "/etc/"+name, false); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range cfg.Mounts {
+		if err := r.bind(m.Source, m.Target, m.ReadOnly); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range maskedPaths {
+		if err := r.mask(p); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range readonlyPaths {
+		if err := r.readOnly(p); err != nil {
+			return nil, err
+		}
+	}
+	// pivot_root, never chroot: the old root is detached and unreachable.
+	if err := unix.Chdir(rootDir); err != nil {
+		return nil, fmt.Errorf("chdir to root: %w", err)
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return nil, fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return nil, fmt.Errorf("detach old root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return nil, fmt.Errorf("chdir /: %w", err)
+	}
+	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+		return nil, fmt.Errorf("sethostname: %w", err)
+	}
+	if cfg.NetNS {
+		if err := loopbackUp(); err != nil {
+			return nil, err
+		}
+	}
+	u, err := resolveUser(cfg.User, "/etc/passwd", "/etc/group")
+	if err != nil {
+		return nil, err
+	}
+	env := containerEnv(cfg, u)
+	if cfg.Cwd != "/" {
+		// As docker: a missing working directory is created.
+		_ = os.MkdirAll(cfg.Cwd, 0o755)
+	}
+	if cfg.ReadOnly {
+		// After the last write to the root (the working directory above).
+		if err := setReadOnly(unix.AT_FDCWD, "/", 0); err != nil {
+			return nil, fmt.Errorf("read-only root: %w", err)
+		}
+	}
+	path, err := lookPath(cfg.Args[0], env)
+	if err != nil {
+		return nil, err
+	}
+	// The container's cgroup namespace is rooted at the cgroup the parent put
+	// us in.
+	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+		return nil, fmt.Errorf("unshare cgroup namespace: %w", err)
+	}
+	if err := dropCapabilities(); err != nil {
+		return nil, err
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("set no_new_privs: %w", err)
+	}
+	cmd := &exec.Cmd{
+		Path:   path,
+		Args:   cfg.Args,
+		Env:    env,
+		Dir:    cfg.Cwd,
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		SysProcAttr: &syscall.SysProcAttr{
+			Setsid: true,
+			Credential: &syscall.Credential{
+				Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: toUint32(u.groups),
+				NoSetGroups: cfg.Single,
+			},
+		},
+	}
+	var slave *os.File
+	if cfg.TTY {
+		c.master, slave, err = openPTY(u.uid)
+		if err != nil {
+			return nil, err
+		}
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+		cmd.SysProcAttr.Setctty = true
+		cmd.SysProcAttr.Ctty = 0
+	}
+	err = cmd.Start()
+	if slave != nil {
+		slave.Close()
+	}
+	if err != nil {
+		code := 126
+		if errors.Is(err, os.ErrNotExist) {
+			code = 127
+		}
+		return nil, &commandError{code, fmt.Errorf("start %s: %w", cfg.Args[0], err)}
+	}
+	c.cmd = cmd
+	return c, nil
+}
+
+// mountRoot mounts the overlay of the layers on dir, or, when the kernel
+// refuses overlayfs, copies the layers into dir.
+func mountRoot(cfg *initConfig, dir string) error {
+	upper := filepath.Join(cfg.Scratch, "upper")
+	work := filepath.Join(cfg.Scratch, "work")
+	data, chdir := overlayOptions(cfg.Layers, upper, work)
+	if chdir != "" {
+		if err := unix.Chdir(chdir); err != nil {
+			return fmt.Errorf("chdir %s: %w", chdir, err)
+		}
+	}
+	err := unix.Mount("overlay", dir, "overlay", 0, data)
+	if err == nil {
+		return nil
+	}
+	Warn(fmt.Sprintf("overlay mount failed (%v); copying the image's layers instead", err))
+	if err := flatten(cfg.Layers, dir); err != nil {
+		return err
+	}
+	// pivot_root needs a mount point.
+	if err := unix.Mount(dir, dir, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind mount root %s: %w", dir, err)
+	}
+	return nil
+}
+
+func containerEnv(cfg *initConfig, u execUser) []string {
+	env := []string{"PATH=" + DefaultPath, "HOSTNAME=" + cfg.Hostname, "HOME=" + u.home}
+	if cfg.TTY {
+		env = append(env, "TERM=xterm")
+	}
+	for _, kv := range cfg.Env {
+		k, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for i, old := range env {
+			if strings.HasPrefix(old, k+"=") {
+				env[i], replaced = kv, true
+			}
+		}
+		if !replaced {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// lookPath finds the command in the container's PATH.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", &commandError{127, fmt.Errorf("%s: executable file not found in $PATH", name)}
+}
+
+// docker's default capabilities: every other one leaves the bounding set.
+var defaultCaps = map[int]bool{
+	unix.CAP_CHOWN: true, unix.CAP_DAC_OVERRIDE: true, unix.CAP_FSETID: true,
+	unix.CAP_FOWNER: true, unix.CAP_MKNOD: true, unix.CAP_NET_RAW: true,
+	unix.CAP_SETGID: true, unix.CAP_SETUID: true, unix.CAP_SETFCAP: true,
+	unix.CAP_SETPCAP: true, unix.CAP_NET_BIND_SERVICE: true, unix.CAP_SYS_CHROOT: true,
+	unix.CAP_KILL: true, unix.CAP_AUDIT_WRITE: true,
+}
+
+func dropCapabilities() error {
+	last := unix.CAP_LAST_CAP
+	if b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			last = n
+		}
+	}
+	for c := 0; c <= last; c++ {
+		if defaultCaps[c] {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && err != unix.EINVAL {
+			return fmt.Errorf("drop capability %d from the bounding set: %w", c, err)
+		}
+	}
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		return fmt.Errorf("clear ambient capabilities: %w", err)
+	}
+	return nil
+}
+
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("loopback: socket: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("loopback: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("loopback: get flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("loopback: bring up: %w", err)
+	}
+	return nil
+}
+
+// openPTY opens a pseudo terminal on the container's own devpts and gives
+// its slave to uid.
+func openPTY(uid int) (master, slave *os.File, err error) {
+	m, err := os.OpenFile("/dev/pts/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open pty: %w", err)
+	}
+	fd := int(m.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		m.Close()
+		return nil, nil, fmt.Errorf("unlock pty: %w", err)
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		m.Close()
+		return nil, nil, fmt.Errorf("pty number: %w", err)
+	}
+	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		m.Close()
+		return nil, nil, fmt.Errorf("open pty slave: %w", err)
+	}
+	_ = unix.Fchown(int(s.Fd()), uid, -1)
+	return m, s, nil
+}
+
+func toUint32(l []int) []uint32 {
+	out := make([]uint32, len(l))
+	for i, v := range l {
+		out[i] = uint32(v)
+	}
+	return out
+}
+
+// supervise forwards signals to the command and reaps children until the
+// command exits; it returns the command's exit code (128+N for signal N).
+func (c *container) supervise(sigs chan os.Signal) int {
+	pid := c.cmd.Process.Pid
+	for sig := range sigs {
+		s := sig.(syscall.Signal)
+		switch s {
+		case unix.SIGCHLD:
+			for {
+				var ws unix.WaitStatus
+				p, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+				if err == unix.EINTR {
+					continue
+				}
+				if p <= 0 || err != nil {
+					break
+				}
+				if p == pid {
+					return statusCode(ws)
+				}
+			}
+		case unix.SIGURG, unix.SIGPIPE:
+			// The Go runtime's preemption signal; a broken pipe of our own.
+		default:
+			_ = unix.Kill(pid, s)
+		}
+	}
+	return 125
+}
+
+func statusCode(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// cleanup kills what is left of the container and empties the scratch
+// space from inside the user namespace, where the files' owners are mapped.
+func (c *container) cleanup() {
+	_ = unix.Kill(-1, unix.SIGKILL) // as pid 1: every other process in the namespace
+	for {
+		_, err := unix.Wait4(-1, nil, 0, nil)
+		if err != unix.EINTR && err != nil {
+			break
+		}
+	}
+	for _, name := range []string{"upper", "work", "root"} {
+		_ = os.RemoveAll(filepath.Join(fdPath(c.scratch), name))
+	}
+}

@@ -1,0 +1,224 @@
+package runtime_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// The end-to-end tests run the real gun binary. As root (CI) they run it as
+// the unprivileged user guntest (hack/testuser.sh), so that the rootless path
+// is what is tested; otherwise as the current user.
+var env struct {
+	work   string              // a directory the test user owns
+	gun    string              // the gun binary
+	rootfs string              // a busybox root file system owned by the test user
+	cred   *syscall.Credential // the test user, nil when not running as root
+	uid    int                 // the test user's uid on the host
+	subuid int                 // the first subordinate uid, or -1
+	err    error               // a missing prerequisite
+}
+
+func TestMain(m *testing.M) {
+	code := 1
+	defer func() { os.Exit(code) }()
+	if err := setup(); err != nil {
+		env.err = err
+	}
+	code = m.Run()
+	if env.work != "" {
+		os.RemoveAll(env.work)
+	}
+}
+
+func setup() error {
+	var err error
+	env.work, err = os.MkdirTemp("/tmp", "gun-runtime-test-")
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(env.work, 0o755); err != nil {
+		return err
+	}
+	env.uid, env.subuid = os.Getuid(), -1
+	if os.Geteuid() == 0 {
+		name := os.Getenv("GUN_TEST_USER")
+		if name == "" {
+			name = "guntest"
+		}
+		u, err := user.Lookup(name)
+		if err != nil {
+			return fmt.Errorf("test user %s: %w (as root, run hack/testuser.sh first)", name, err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		env.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		env.uid = uid
+		if err := os.Chown(env.work, uid, gid); err != nil {
+			return err
+		}
+	}
+	if u, err := user.LookupId(strconv.Itoa(env.uid)); err == nil {
+		if start, ok := subRange("/etc/subuid", u.Username); ok {
+			env.subuid = start
+		}
+	}
+	env.gun = filepath.Join(env.work, "gun")
+	if out, err := exec.Command("go", "build", "-o", env.gun, "../cmd/gun").CombinedOutput(); err != nil {
+		return fmt.Errorf("build gun: %v\n%s", err, out)
+	}
+	probe := filepath.Join(env.work, "probe")
+	build := exec.Command("go", "build", "-o", probe, "./testdata/probe")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build probe: %v\n%s", err, out)
+	}
+	script, err := filepath.Abs("../testdata/rootfs/busybox.sh")
+	if err != nil {
+		return err
+	}
+	env.rootfs = filepath.Join(env.work, "rootfs")
+	// As the test user, so that the files belong to container root, and
+	// with the probe copied in.
+	mk := asUser(exec.Command("sh", "-c", `"$1" "$2" && cp "$3" "$2/bin/probe"`, "sh", script, env.rootfs, probe))
+	if out, err := mk.CombinedOutput(); err != nil {
+		return fmt.Errorf("make busybox root: %v\n%s", err, out)
+	}
+	return nil
+}
+
+func subRange(file, name string) (int, bool) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) == 3 && f[0] == name {
+			n, err := strconv.Atoi(f[1])
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+// need fails (in CI) or skips the test when a prerequisite is missing.
+func need(t *testing.T, what string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s: %v", what, err)
+	}
+	t.Skipf("%s: %v (not in CI: skipping)", what, err)
+}
+
+func requireEnv(t *testing.T) {
+	t.Helper()
+	need(t, "test environment", env.err)
+}
+
+func requireSubIDs(t *testing.T) {
+	t.Helper()
+	requireEnv(t)
+	var err error
+	if env.subuid < 0 {
+		err = errors.New("the test user has no /etc/subuid range")
+	} else if _, lerr := exec.LookPath("newuidmap"); lerr != nil {
+		err = lerr
+	}
+	need(t, "subordinate ids", err)
+}
+
+func asUser(c *exec.Cmd) *exec.Cmd {
+	if env.cred != nil {
+		c.SysProcAttr = &syscall.SysProcAttr{Credential: env.cred}
+	}
+	return c
+}
+
+// userDir makes a directory owned by the test user.
+func userDir(t *testing.T, name string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp(env.work, name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if env.cred != nil {
+		if err := os.Chown(dir, int(env.cred.Uid), int(env.cred.Gid)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// store is a test's own store root, owned by the test user.
+type store struct{ root, home string }
+
+func newStore(t *testing.T) *store {
+	return &store{root: userDir(t, "store"), home: userDir(t, "home")}
+}
+
+// cmd is gun with args, as the test user, with HOME and GUN_ROOT set.
+func (s *store) cmd(args ...string) *exec.Cmd {
+	c := asUser(exec.Command(env.gun, args...))
+	c.Env = []string{"HOME=" + s.home, "GUN_ROOT=" + s.root, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
+	return c
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (s *store) run(t *testing.T, stdin io.Reader, args ...string) result {
+	t.Helper()
+	c := s.cmd(args...)
+	var out, errb bytes.Buffer
+	c.Stdin, c.Stdout, c.Stderr = stdin, &out, &errb
+	err := c.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("gun %v: %v", args, err)
+	}
+	return result{out.String(), errb.String(), c.ProcessState.ExitCode()}
+}
+
+// sh runs a shell script in the busybox image and fails the test unless it
+// exits 0.
+func (s *store) sh(t *testing.T, flags []string, script string) string {
+	t.Helper()
+	args := append(append([]string{"run"}, flags...), env.rootfs, "/bin/sh", "-c", script)
+	r := s.run(t, nil, args...)
+	if r.code != 0 {
+		t.Fatalf("gun %v: exit %d\nstdout: %s\nstderr: %s", args, r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// scratchLeft lists the store's container scratch directories.
+func (s *store) scratchLeft(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(s.root, "run"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}

@@ -1,0 +1,160 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// The hidden entry points: os.Args[0] of a re-executed gun.
+const (
+	entryInit   = "gun:init"   // container init (pid 1)
+	entryUnpack = "gun:unpack" // unpack a layer inside a user namespace
+	entryRemove = "gun:rm"     // remove a directory inside a user namespace
+)
+
+// Reexec runs the hidden entry point this process was re-executed for, if
+// any. It reports the exit code and whether it handled the process; main must
+// call it first and exit with the code when ok is true.
+func Reexec() (code int, ok bool) {
+	if len(os.Args) == 0 {
+		return 0, false
+	}
+	if entry, ok := strings.CutSuffix(os.Args[0], mapsSuffix); ok && isEntry(entry) {
+		return execAfterMaps(entry), true
+	}
+	switch os.Args[0] {
+	case entryInit:
+		return initMain(), true
+	case entryUnpack:
+		return unpackMain(), true
+	case entryRemove:
+		return removeMain(), true
+	}
+	return 0, false
+}
+
+func isEntry(s string) bool { return s == entryInit || s == entryUnpack || s == entryRemove }
+
+// mapsSuffix marks a re-exec whose id maps newuidmap/newgidmap write after it
+// started. execve in a user namespace without a mapping for the caller
+// clears every capability, so such a process waits for the maps and then
+// executes itself again, as root of its namespace, under the entry's name.
+const mapsSuffix = "+maps"
+
+func execAfterMaps(entry string) int {
+	var m mapsMsg
+	if _, err := recvMsg(syncFD, &m); err != nil {
+		return 125 // the parent failed and says why
+	}
+	args := append([]string{entry}, os.Args[1:]...)
+	err := unix.Exec("/proc/self/exe", args, os.Environ())
+	fmt.Fprintf(os.Stderr, "gun: re-exec %s: %v\n", entry, err)
+	return 125
+}
+
+// mapsMsg tells a child started with mapsSuffix that its id maps are written.
+type mapsMsg struct{}
+
+// syncFD is the child's end of the parent/child socket (the first of
+// exec.Cmd.ExtraFiles).
+const syncFD = 3
+
+// The parent and the child talk over a SOCK_SEQPACKET socket pair, one JSON
+// message a packet, in this order:
+//
+//	parent -> child  initConfig          what to run
+//	parent -> child  goMsg               id maps written, cgroups joined
+//	child  -> parent readyMsg            command started (with the pty master
+//	                                     as SCM_RIGHTS when TTY) or an error
+type goMsg struct{}
+
+type readyMsg struct {
+	Error string `json:",omitempty"`
+	Code  int    `json:",omitempty"` // exit code to report with Error
+}
+
+// initConfig is what the container's init needs to know.
+type initConfig struct {
+	Layers   []string
+	Scratch  string
+	Args     []string
+	Env      []string
+	Cwd      string
+	User     string
+	Hostname string
+	Mounts   []Mount
+	NetNS    bool
+	ReadOnly bool
+	TTY      bool
+	Single   bool // only the user is mapped: setgroups is denied
+}
+
+func socketPair() (parent, child *os.File, err error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "sync-parent"), os.NewFile(uintptr(fds[1]), "sync-child"), nil
+}
+
+func sendMsg(fd int, v any, files ...int) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var oob []byte
+	if len(files) > 0 {
+		oob = unix.UnixRights(files...)
+	}
+	for {
+		err = unix.Sendmsg(fd, b, oob, nil, 0)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+var errPeerClosed = errors.New("peer closed the sync socket")
+
+// recvMsg reads one message into v and returns any file descriptors that
+// came with it.
+func recvMsg(fd int, v any) ([]int, error) {
+	buf := make([]byte, 1<<20)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	var n, oobn int
+	var err error
+	for {
+		n, oobn, _, _, err = unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, errPeerClosed
+	}
+	var fds []int
+	if oobn > 0 {
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil {
+			return nil, fmt.Errorf("parse control message: %w", err)
+		}
+		for _, m := range msgs {
+			f, err := unix.ParseUnixRights(&m)
+			if err == nil {
+				fds = append(fds, f...)
+			}
+		}
+	}
+	if err := json.Unmarshal(buf[:n], v); err != nil {
+		return fds, fmt.Errorf("decode message: %w", err)
+	}
+	return fds, nil
+}

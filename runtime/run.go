@@ -1,0 +1,332 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+)
+
+// Run runs spec.Args in a new container and returns the command's exit code
+// (128+N when it was killed by signal N). An error means the container
+// could not be set up or the command could not be started; the exit code
+// then is docker's: 125 for gun's own failures, 126 for a command that
+// cannot be executed, 127 for one that is not found.
+//
+// Run forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the
+// command. Cancelling ctx kills the container.
+func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	cfg, err := prepare(&spec)
+	if err != nil {
+		return 125, err
+	}
+	defer func() {
+		if rerr := removeScratch(spec.Scratch); rerr != nil && err == nil {
+			exitCode, err = 125, rerr
+		}
+	}()
+	maps, err := hostMaps()
+	if err != nil {
+		return 125, err
+	}
+	cfg.Single = maps.single
+	var cg *cgroup
+	if spec.Resources.any() {
+		cg, err = newCgroup(filepath.Base(spec.Scratch), spec.Resources)
+		if err != nil {
+			return 125, err
+		}
+		defer cg.remove()
+	}
+
+	// Registered before the start so that no signal is lost in between.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	defer signal.Stop(sigs)
+
+	parent, child, err := socketPair()
+	if err != nil {
+		return 125, err
+	}
+	defer parent.Close()
+	flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
+	if cfg.NetNS {
+		flags |= unix.CLONE_NEWNET
+	}
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{entryName(entryInit, maps)},
+		Env:        []string{},
+		ExtraFiles: []*os.File{child},
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: uintptr(flags),
+			// The container dies with gun, even on SIGKILL.
+			Pdeathsig: unix.SIGKILL,
+		},
+	}
+	if !spec.TTY {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
+	}
+	if !maps.helper {
+		cmd.SysProcAttr.UidMappings = maps.sysUIDs()
+		cmd.SysProcAttr.GidMappings = maps.sysGIDs()
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = !maps.single
+	}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		return 125, fmt.Errorf("start container init: %w", err)
+	}
+	pfd := int(parent.Fd())
+	if err := startInit(pfd, cmd.Process.Pid, cfg, maps, cg); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return 125, err
+	}
+	var ready readyMsg
+	fds, err := recvMsg(pfd, &ready)
+	if err == nil && ready.Error != "" {
+		err = errors.New(ready.Error)
+	}
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if ready.Code != 0 {
+			return ready.Code, err
+		}
+		return 125, fmt.Errorf("container setup: %w", err)
+	}
+
+	var tty *ptyCopier
+	if spec.TTY {
+		if len(fds) != 1 {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return 125, fmt.Errorf("container setup: no pty received")
+		}
+		tty = newPTYCopier(os.NewFile(uintptr(fds[0]), "pty"), spec.Stdin, spec.Stdout)
+		defer tty.restore()
+	}
+
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == unix.SIGWINCH {
+				if tty != nil {
+					tty.resize()
+				}
+				continue
+			}
+			_ = cmd.Process.Signal(sig)
+		case <-ctx.Done():
+			_ = cmd.Process.Kill()
+			<-waited
+			if tty != nil {
+				tty.wait()
+			}
+			return 125, ctx.Err()
+		case err := <-waited:
+			if tty != nil {
+				tty.wait()
+			}
+			ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			if !ok {
+				return 125, fmt.Errorf("wait for container: %w", err)
+			}
+			return statusCode(unix.WaitStatus(ws)), nil
+		}
+	}
+}
+
+// startInit hands the init its configuration, writes its id maps, puts it
+// in its cgroup and lets it go.
+func startInit(fd, pid int, cfg *initConfig, maps *idMaps, cg *cgroup) error {
+	if err := writeMaps(fd, pid, maps); err != nil {
+		return err
+	}
+	if err := sendMsg(fd, cfg); err != nil {
+		return fmt.Errorf("send container config: %w", err)
+	}
+	if cg != nil {
+		if err := cg.add(pid); err != nil {
+			return err
+		}
+	}
+	if err := sendMsg(fd, goMsg{}); err != nil {
+		return fmt.Errorf("start container: %w", err)
+	}
+	return nil
+}
+
+// entryName is the argv[0] to re-execute gun with for entry.
+func entryName(entry string, maps *idMaps) string {
+	if maps.helper {
+		return entry + mapsSuffix
+	}
+	return entry
+}
+
+// writeMaps has newuidmap/newgidmap write the child's id maps, when they are
+// needed, and tells the child.
+func writeMaps(fd, pid int, maps *idMaps) error {
+	if !maps.helper {
+		return nil
+	}
+	if err := writeMapsWithHelper(pid, maps); err != nil {
+		return err
+	}
+	if err := sendMsg(fd, mapsMsg{}); err != nil {
+		return fmt.Errorf("start container: %w", err)
+	}
+	return nil
+}
+
+// prepare checks the spec, fills in defaults and lays out the scratch
+// directory.
+func prepare(spec *Spec) (*initConfig, error) {
+	if len(spec.Args) == 0 || spec.Args[0] == "" {
+		return nil, errors.New("no command to run")
+	}
+	if len(spec.Layers) == 0 {
+		return nil, errors.New("no image layers")
+	}
+	if spec.Scratch == "" {
+		return nil, errors.New("no scratch directory")
+	}
+	cfg := &initConfig{
+		Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User,
+		Hostname: spec.Hostname, ReadOnly: spec.ReadOnly, TTY: spec.TTY,
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname = DefaultHostname
+	}
+	if cfg.Cwd == "" {
+		cfg.Cwd = "/"
+	}
+	if !filepath.IsAbs(cfg.Cwd) {
+		return nil, fmt.Errorf("working directory %q: not an absolute path", cfg.Cwd)
+	}
+	switch spec.Network {
+	case "", "host":
+	case "none":
+		cfg.NetNS = true
+	default:
+		return nil, fmt.Errorf("network %q: want host or none", spec.Network)
+	}
+	for _, kv := range spec.Env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return nil, fmt.Errorf("environment entry %q: want KEY=VALUE", kv)
+		}
+	}
+	var err error
+	for _, l := range spec.Layers {
+		if l, err = filepath.Abs(l); err != nil {
+			return nil, err
+		}
+		if fi, err := os.Stat(l); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("layer %s: not a directory", l)
+		}
+		cfg.Layers = append(cfg.Layers, l)
+	}
+	for _, m := range spec.Mounts {
+		if !filepath.IsAbs(m.Target) {
+			return nil, fmt.Errorf("mount target %q: not an absolute path", m.Target)
+		}
+		src, err := filepath.Abs(m.Source)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(src); err != nil {
+			return nil, fmt.Errorf("mount source: %w", err)
+		}
+		cfg.Mounts = append(cfg.Mounts, Mount{Source: src, Target: m.Target, ReadOnly: m.ReadOnly})
+	}
+	if cfg.Scratch, err = filepath.Abs(spec.Scratch); err != nil {
+		return nil, err
+	}
+	for _, d := range []string{"upper", "work", "root"} {
+		if err := os.MkdirAll(filepath.Join(cfg.Scratch, d), 0o755); err != nil {
+			return nil, fmt.Errorf("scratch: %w", err)
+		}
+	}
+	resolv, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read host resolv.conf: %w", err)
+	}
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + cfg.Hostname + "\n"
+	for name, data := range map[string][]byte{
+		"resolv.conf": resolv, "hosts": []byte(hosts), "hostname": []byte(cfg.Hostname + "\n"),
+	} {
+		if err := os.WriteFile(filepath.Join(cfg.Scratch, name), data, 0o644); err != nil {
+			return nil, fmt.Errorf("scratch: %w", err)
+		}
+	}
+	return cfg, nil
+}
+
+// ptyCopier copies between the container's pty and gun's stdio, with the
+// local terminal in raw mode and its window size followed.
+type ptyCopier struct {
+	master *os.File
+	term   *os.File // the local terminal, if any
+	state  *term.State
+	done   chan struct{}
+}
+
+func newPTYCopier(master *os.File, in io.Reader, out io.Writer) *ptyCopier {
+	p := &ptyCopier{master: master, done: make(chan struct{})}
+	for _, s := range []any{in, out} {
+		if f, ok := s.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			p.term = f
+			break
+		}
+	}
+	if p.term != nil {
+		p.resize()
+		if f, ok := in.(*os.File); ok && f == p.term {
+			p.state, _ = term.MakeRaw(int(f.Fd()))
+		}
+	}
+	if in != nil {
+		go func() { _, _ = io.Copy(master, in) }()
+	}
+	if out == nil {
+		out = io.Discard
+	}
+	go func() {
+		// Reading the master fails with EIO once the last slave is closed.
+		_, _ = io.Copy(out, master)
+		close(p.done)
+	}()
+	return p
+}
+
+func (p *ptyCopier) resize() {
+	if p.term == nil {
+		return
+	}
+	ws, err := unix.IoctlGetWinsize(int(p.term.Fd()), unix.TIOCGWINSZ)
+	if err == nil {
+		_ = unix.IoctlSetWinsize(int(p.master.Fd()), unix.TIOCSWINSZ, ws)
+	}
+}
+
+func (p *ptyCopier) wait() { <-p.done }
+
+func (p *ptyCopier) restore() {
+	if p.state != nil {
+		_ = term.Restore(int(p.term.Fd()), p.state)
+	}
+	p.master.Close()
+}

@@ -1,0 +1,67 @@
+// Package runtime runs a command in a rootless container: new user, mount,
+// pid, uts, ipc and cgroup namespaces (and a network namespace on request),
+// an overlay root built from read-only layer directories, a minimal /dev, a
+// fresh /proc and a tiny init as pid 1.
+//
+// The container is started by re-executing the current binary
+// (/proc/self/exe) with a hidden entry point, which the program's main must
+// dispatch to before doing anything else:
+//
+//	func main() {
+//		if code, ok := runtime.Reexec(); ok {
+//			os.Exit(code)
+//		}
+//		...
+//	}
+package runtime
+
+import "io"
+
+// Spec describes one container run.
+type Spec struct {
+	// Layers are read-only layer directories, bottom layer first. Files in
+	// them must be owned by ids of the container's id map (see NSUnpacker).
+	Layers []string
+	// Scratch is a per-container directory that holds the overlay's upper
+	// and work directories (or the flattened root when overlay cannot be
+	// mounted). Run creates it if needed and removes it on exit.
+	Scratch string
+
+	Args     []string // the command and its arguments; required
+	Env      []string // KEY=VALUE entries, added to (and overriding) the defaults
+	Cwd      string   // working directory inside the container; default "/"
+	User     string   // USER[:GROUP], names or numbers; default root
+	Hostname string   // default "guntainer"
+	Mounts   []Mount  // bind mounts from the host
+	Network  string   // "host" (default) or "none"
+
+	ReadOnly bool // mount the root file system read-only
+	TTY      bool // give the command a pseudo terminal
+
+	Stdin          io.Reader // nil means /dev/null
+	Stdout, Stderr io.Writer // nil means discard
+
+	Resources Resources
+}
+
+// Mount is a bind mount of a host path into the container.
+type Mount struct {
+	Source   string // host path
+	Target   string // absolute path in the container
+	ReadOnly bool
+}
+
+// Resources are limits applied through cgroups. Zero means unlimited.
+type Resources struct {
+	Memory    int64   // bytes
+	PidsLimit int64   // number of tasks
+	CPUs      float64 // number of CPUs worth of time, e.g. 1.5
+}
+
+func (r Resources) any() bool { return r.Memory > 0 || r.PidsLimit > 0 || r.CPUs > 0 }
+
+// DefaultHostname is the container's host name unless Spec.Hostname is set.
+const DefaultHostname = "guntainer"
+
+// DefaultPath is the PATH a container gets unless its environment sets one.
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
