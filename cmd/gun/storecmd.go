@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 	"golang.org/x/term"
 )
@@ -20,7 +21,20 @@ func openStore(g *globalFlags) (*store.Store, error) {
 			return nil, err
 		}
 	}
-	return store.Open(root)
+	s, err := store.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	// Unpacked layers and containers' scratch dirs may hold files of the
+	// containers' other ids, which only a user namespace can remove.
+	plain := s.RemoveAll
+	s.RemoveAll = func(dir string) error {
+		if plain(dir) == nil {
+			return nil
+		}
+		return runtime.RemoveAll(dir)
+	}
+	return s, nil
 }
 
 // progress shows how far a long copy is, on a terminal only: bytes done,
