@@ -40,9 +40,9 @@ type backend interface {
 	WriteImage(ctx context.Context, img v1.Image, layers []cache.Layer) (string, error)
 	// Tag names the image with digest.
 	Tag(ctx context.Context, name, digest string) error
-	// Save writes the image to file as an OCI archive or ("rootfs") its
-	// flattened root file system.
-	Save(ctx context.Context, digest, file, format string) error
+	// Save writes the image to file as an OCI archive whose image is named
+	// ref, or ("rootfs") its flattened root file system.
+	Save(ctx context.Context, digest, file, format, ref string) error
 	Close() error
 }
 

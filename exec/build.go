@@ -36,6 +36,7 @@ import (
 	"github.com/gun-tools/gun/lang/diag"
 	"github.com/gun-tools/gun/lang/parser"
 	"github.com/gun-tools/gun/lang/source"
+	"github.com/gun-tools/gun/store"
 )
 
 // Options says what to build and where it goes.
@@ -251,7 +252,15 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	b.res.Digest = digest
 	if b.opts.Output != "" {
-		if err := b.be.Save(ctx, digest, b.opts.Output, b.opts.Format); err != nil {
+		// The archive names the image with the first -t's tag, as docker
+		// save does, or "latest".
+		ref := "latest"
+		if len(b.opts.Tags) > 0 {
+			if n, err := store.NormalizeName(b.opts.Tags[0]); err == nil {
+				ref = n[strings.LastIndexByte(n, ':')+1:]
+			}
+		}
+		if err := b.be.Save(ctx, digest, b.opts.Output, b.opts.Format, ref); err != nil {
 			return nil, err
 		}
 	}

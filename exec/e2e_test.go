@@ -356,7 +356,7 @@ Main ["/bin/cat", "greeting"]
 	}
 	bundle := filepath.Join(p.root, "..", "bundle")
 	p.chown(ocidir)
-	uc := asUser(exec.Command("umoci", "unpack", "--rootless", "--image", ocidir+":latest", bundle))
+	uc := asUser(exec.Command("umoci", "unpack", "--rootless", "--image", ocidir+":1", bundle))
 	if out, err := uc.CombinedOutput(); err != nil {
 		need(t, "umoci", fmt.Errorf("%v\n%s", err, out))
 	}

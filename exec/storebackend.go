@@ -315,7 +315,7 @@ func (l *storeBackend) Run(ctx context.Context, dirs []string, spec runtime.Spec
 
 // Save writes the image as an OCI archive, or its flattened root file
 // system as one tar.
-func (l *storeBackend) Save(ctx context.Context, d, file, format string) error {
+func (l *storeBackend) Save(ctx context.Context, d, file, format, ref string) error {
 	img, err := l.load(d)
 	if err != nil {
 		return err
@@ -329,7 +329,7 @@ func (l *storeBackend) Save(ctx context.Context, d, file, format string) error {
 	if format == "rootfs" {
 		err = l.writeRootfs(ctx, img, tmp)
 	} else {
-		err = l.writeOCIArchive(img, tmp)
+		err = l.writeOCIArchive(img, ref, tmp)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", file, err)
@@ -340,7 +340,9 @@ func (l *storeBackend) Save(ctx context.Context, d, file, format string) error {
 	return os.Rename(tmp.Name(), file)
 }
 
-func (l *storeBackend) writeOCIArchive(img *baseImage, w io.Writer) error {
+// writeOCIArchive writes an OCI archive holding the image, named ref
+// (org.opencontainers.image.ref.name, as skopeo's oci-archive:FILE:REF).
+func (l *storeBackend) writeOCIArchive(img *baseImage, ref string, w io.Writer) error {
 	var m v1.Manifest
 	if err := l.readJSON(img.ID, &m); err != nil {
 		return err
@@ -350,7 +352,7 @@ func (l *storeBackend) writeOCIArchive(img *baseImage, w io.Writer) error {
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: v1.MediaTypeImageIndex,
 		Manifests: []v1.Descriptor{{MediaType: v1.MediaTypeImageManifest, Digest: digest.Digest(img.ID), Size: int64(len(mb)),
-			Annotations: map[string]string{v1.AnnotationRefName: "latest"}}},
+			Annotations: map[string]string{v1.AnnotationRefName: ref}}},
 	}
 	ib, _ := json.Marshal(index)
 	tw := tar.NewWriter(w)
