@@ -221,7 +221,7 @@ func (b *builder) contextEntries(c *copySpec, v *view, uid, gid int) ([]tarEntry
 					return nil, err
 				}
 				out = append(out, parentEntries(v, b.ids, root, false, uid, gid)...)
-				out = append(out, tarEntry{name: root, typ: tar.TypeDir, mode: c.dirMode(v, root), uid: uid, gid: gid})
+				out = append(out, c.destDir(v, b.ids, root, uid, gid))
 			} else {
 				if root, err = c.target(v, path.Base(m.Root.Path)); err != nil {
 					return nil, err
@@ -248,16 +248,19 @@ func (b *builder) contextEntries(c *copySpec, v *view, uid, gid int) ([]tarEntry
 	return out, nil
 }
 
-// dirMode is the mode of a destination directory a Copy writes into: kept
-// when it exists, else 0755 (or the Copy's Mode).
-func (c *copySpec) dirMode(v *view, dir string) int64 {
+// destDir is the entry of the directory a Copy writes into: as the stage
+// has it when it exists (its mode and owner stay), else new, owned by the
+// Copy's owner, mode 0755 (or the Copy's Mode).
+func (c *copySpec) destDir(v *view, ids *idMap, dir string, uid, gid int) tarEntry {
 	if _, fi, err := v.lstat(dir); err == nil && fi.IsDir() {
-		return unixMode(fi.Mode())
+		u, g := ids.owner(fi)
+		return tarEntry{name: dir, typ: tar.TypeDir, mode: unixMode(fi.Mode()), uid: u, gid: g}
 	}
+	mode := int64(0o755)
 	if c.mode >= 0 {
-		return c.mode
+		mode = c.mode
 	}
-	return 0o755
+	return tarEntry{name: dir, typ: tar.TypeDir, mode: mode, uid: uid, gid: gid}
 }
 
 // viewEntries lists the layer entries of a Copy From a stage or image.
@@ -281,7 +284,7 @@ func (b *builder) viewEntries(from *view, c *copySpec, v *view, uid, gid int) ([
 				return nil, err
 			}
 			out = append(out, parentEntries(v, b.ids, root, false, uid, gid)...)
-			out = append(out, tarEntry{name: root, typ: tar.TypeDir, mode: c.dirMode(v, root), uid: uid, gid: gid})
+			out = append(out, c.destDir(v, b.ids, root, uid, gid))
 			if err := b.walkView(from, sp, root, c, uid, gid, &out); err != nil {
 				return nil, err
 			}

@@ -265,6 +265,7 @@ Copy "hello.txt" "conf" "./"
 Copy Owner "app:app" Mode 0640 "hello.txt" "/etc/secret.txt"
 Copy Owner "1000" "hello.txt" "/home/app/numeric.txt"
 Copy "hello.txt" "/tmp"
+Copy Owner "app" "conf" "/etc/"
 Exec "echo $GREETING $WHO > greeting && mkdir -p /data && rm /bin/vi"
 Exec ["/bin/sh", "-c", "chown 1000:1000 /data && ln -s /app/greeting /data/link"]
 Exec <<EOF
@@ -303,6 +304,9 @@ Main ["/bin/cat", "greeting"]
 		"/data/script":          "0 0644 0:0 one\ntwo\n",
 		"/tmp":                  "5 1777 0:0",
 		"/tmp/hello.txt":        "0 0644 0:0 hi\n", // into an existing directory
+		"/etc":                  "5 0755 0:0",      // an existing directory keeps its owner
+		"/etc/a.conf":           "0 0644 1000:1000 a\n",
+		"/etc/sub":              "5 0755 1000:1000",
 
 		"/root": "5 0700 0:0",
 	}
@@ -344,7 +348,7 @@ Main ["/bin/cat", "greeting"]
 		lines = append(lines, h.Comment)
 	}
 	if len(img.History) < 3 || img.History[len(img.History)-1].CreatedBy != `Main ["/bin/cat", "greeting"]` ||
-		img.History[len(img.History)-1].Comment != "Gunfile:19" {
+		img.History[len(img.History)-1].Comment != "Gunfile:20" {
 		t.Errorf("history does not name the Gunfile lines: %q", lines)
 	}
 
