@@ -24,6 +24,7 @@ const (
 	Bzip2
 )
 
+// String names the format as gun prints it ("gzip").
 func (c Compression) String() string {
 	switch c {
 	case None:
