@@ -99,6 +99,11 @@ type initConfig struct {
 	ReadOnly bool
 	TTY      bool
 	Single   bool // only the user is mapped: setgroups is denied
+	// Commit: after the command exits with 0, the init writes the overlay
+	// upper directory's changes as a layer tar to <scratch>/diff.tar, file
+	// times clamped to CommitEpoch (Unix seconds). See RunCommit.
+	Commit      bool
+	CommitEpoch int64
 }
 
 func socketPair() (parent, child *os.File, err error) {

@@ -25,11 +25,24 @@ import (
 // Run forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the
 // command. Cancelling ctx kills the container.
 func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	return run(ctx, spec, nil, 0)
+}
+
+// run is Run; commit, when not nil, is called after the command exited (and
+// only then), before the scratch directory is removed, and the init is
+// asked to write the command's changes into it first.
+func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch int64) (exitCode int, err error) {
 	cfg, err := prepare(&spec)
 	if err != nil {
 		return 125, err
 	}
+	cfg.Commit, cfg.CommitEpoch = commit != nil, epoch
 	defer func() {
+		if commit != nil && err == nil {
+			if cerr := commit(exitCode); cerr != nil {
+				exitCode, err = 125, cerr
+			}
+		}
 		if rerr := removeScratch(spec.Scratch); rerr != nil && err == nil {
 			exitCode, err = 125, rerr
 		}

@@ -79,6 +79,7 @@ func newRootCmd() *cobra.Command {
 		newInspectCmd(g),
 		newPruneCmd(g),
 		newRunCmd(g),
+		newBuildCmd(),
 	)
 	addVerboseShorthand(root, &g.verbose)
 	return root
