@@ -18,6 +18,9 @@ type snapshot struct {
 
 	once sync.Once
 	an   *analysis
+
+	symOnce sync.Once
+	syms    encoded // document symbols, encoded on first request
 }
 
 func (s *snapshot) text() string { return s.m.Text() }
