@@ -3,6 +3,7 @@ package lsptest
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,14 +85,9 @@ func parseMessage(b []byte) (*message, error) {
 				m.id = v
 			}
 		case "method":
-			if v[0] != '"' {
-				return nil, errors.New("method is not a string")
+			if err := json.Unmarshal(v, &m.method); err != nil {
+				return nil, fmt.Errorf("method: %w", err)
 			}
-			s, err := strconv.Unquote(string(v))
-			if err != nil {
-				s = string(v[1 : len(v)-1])
-			}
-			m.method = s
 		case "params":
 			m.params = v
 		case "result":
