@@ -63,17 +63,24 @@ func (d *diagnoser) run(snap *snapshot) {
 	if !d.latest(snap) {
 		return
 	}
-	diags := snap.analysis().diagnostics
+	if d.publish(snap, snap.analysis().diagnostics) && snap.outline.Load() {
+		snap.symbols() // the client shows an outline and will ask: have them ready
+	}
+}
+
+// publish publishes snap's diagnostics if it is still the latest version.
+func (d *diagnoser) publish(snap *snapshot, diags []protocol.Diagnostic) bool {
 	d.publishMu.Lock()
 	defer d.publishMu.Unlock()
 	if !d.latest(snap) {
-		return
+		return false
 	}
 	d.s.notify(protocol.MethodTextDocumentPublishDiagnostics, &protocol.PublishDiagnosticsParams{
 		URI:         snap.uri,
 		Version:     uint32(snap.version),
 		Diagnostics: diags,
 	})
+	return true
 }
 
 func (d *diagnoser) latest(snap *snapshot) bool {

@@ -3,6 +3,7 @@ package lsp
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.lsp.dev/protocol"
@@ -123,6 +124,32 @@ func TestSymbolsCache(t *testing.T) {
 	if diff := cmp.Diff([]string{"one", "one/E", "one/Exec"}, names()); diff != "" {
 		t.Errorf("symbols after an edit (-want +got):\n%s", diff)
 	}
+	// A client that asked for symbols gets the next version's encoded
+	// right after its diagnostics.
+	if err := s.c.Edit(s.ctx, d.uri, 3, edit); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.c.WaitVersion(s.ctx, d.uri, 3); err != nil {
+		t.Fatal(err)
+	}
+	v3, _ := s.h.srv.docs.get(d.uri)
+	for deadline := time.Now().Add(5 * time.Second); !v3.encoded.Load(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the symbols of version 3 were not encoded before they were asked for")
+		}
+	}
+	// A document whose symbols were never asked for gets none encoded.
+	other := s.open("Other.gunfile", "Using \"a.tar\"\n")
+	if err := s.c.Edit(s.ctx, other.uri, 2, edit); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.c.WaitVersion(s.ctx, other.uri, 2); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := s.h.srv.docs.get(other.uri); o.outline.Load() {
+		t.Error("a document whose symbols were never asked for is treated as shown in an outline")
+	}
+
 	var old []protocol.DocumentSymbol
 	if err := json.Unmarshal(first, &old); err != nil || len(old) != 1 || len(old[0].Children) != 1 {
 		t.Errorf("the old version's symbols changed: %s", first)

@@ -22,13 +22,17 @@ import (
 // edit, and often more than once) and written out as it is: a 5,000-line
 // file has 5,000 symbols, over a megabyte of JSON.
 func documentSymbol(_ context.Context, _ *server, snap *snapshot, _ *protocol.DocumentSymbolParams) (any, error) {
+	snap.outline.Store(true)
 	return snap.symbols(), nil
 }
 
 // symbols returns the snapshot's document symbols as JSON, encoding them on
 // first use.
 func (s *snapshot) symbols() encoded {
-	s.symOnce.Do(func() { s.syms = encodeSymbols(s.analysis().file, s.m) })
+	s.symOnce.Do(func() {
+		s.syms = encodeSymbols(s.analysis().file, s.m)
+		s.encoded.Store(true)
+	})
 	return s.syms
 }
 
