@@ -3,7 +3,6 @@ package lsp
 import (
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.lsp.dev/protocol"
@@ -125,18 +124,15 @@ func TestSymbolsCache(t *testing.T) {
 		t.Errorf("symbols after an edit (-want +got):\n%s", diff)
 	}
 	// A client that asked for symbols gets the next version's encoded
-	// right after its diagnostics.
+	// with its diagnostics.
 	if err := s.c.Edit(s.ctx, d.uri, 3, edit); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.c.WaitVersion(s.ctx, d.uri, 3); err != nil {
 		t.Fatal(err)
 	}
-	v3, _ := s.h.srv.docs.get(d.uri)
-	for deadline := time.Now().Add(5 * time.Second); !v3.encoded.Load(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the symbols of version 3 were not encoded before they were asked for")
-		}
+	if v3, _ := s.h.srv.docs.get(d.uri); !v3.symsReady.Load() {
+		t.Fatal("the symbols of version 3 were not encoded with its diagnostics")
 	}
 	// A document whose symbols were never asked for gets none encoded.
 	other := s.open("Other.gunfile", "Using \"a.tar\"\n")

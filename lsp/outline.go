@@ -31,7 +31,7 @@ func documentSymbol(_ context.Context, _ *server, snap *snapshot, _ *protocol.Do
 func (s *snapshot) symbols() encoded {
 	s.symOnce.Do(func() {
 		s.syms = encodeSymbols(s.analysis().file, s.m)
-		s.encoded.Store(true)
+		s.symsReady.Store(true)
 	})
 	return s.syms
 }

@@ -20,13 +20,13 @@ type snapshot struct {
 	once sync.Once
 	an   *analysis
 
-	symOnce sync.Once
-	syms    encoded     // document symbols, encoded on first request
-	encoded atomic.Bool // syms is ready
+	symOnce   sync.Once
+	syms      encoded     // document symbols, encoded on first request
+	symsReady atomic.Bool // syms is ready
 	// outline is set once the client has asked for this document's
 	// symbols, and carried over to its next versions: the client shows an
-	// outline, so the diagnoser encodes each new version's symbols right
-	// after publishing its diagnostics, before the client asks again.
+	// outline, so the diagnoser encodes each new version's symbols with its
+	// diagnostics, before the client asks again.
 	outline atomic.Bool
 }
 
