@@ -144,7 +144,7 @@ func (r *stageRun) copy(ctx context.Context, in *ast.Copy) error {
 			return nil, 0, err
 		}
 		v := newView(dirs)
-		uid, gid, err := owner(v, c.owner)
+		uid, gid, err := owner(v, "Owner", c.owner)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -338,10 +338,11 @@ func (b *builder) walkView(from *view, dir, dest string, c *copySpec, uid, gid i
 	return nil
 }
 
-// owner resolves a Copy's Owner "user[:group]" with the stage's
-// /etc/passwd and /etc/group; numbers are taken as they are. A user given
-// alone brings its primary group.
-func owner(v *view, spec string) (int, int, error) {
+// owner resolves a Copy's Owner (or a stage's User) "user[:group]" with
+// the stage's /etc/passwd and /etc/group; numbers are taken as they are. A
+// user given alone brings its primary group. what names the option in
+// errors.
+func owner(v *view, what, spec string) (int, int, error) {
 	if spec == "" {
 		return 0, 0, nil
 	}
@@ -359,7 +360,7 @@ func owner(v *view, spec string) (int, int, error) {
 			}
 		}
 		if uid < 0 {
-			return 0, 0, fmt.Errorf("Owner %q: no user %s in the stage's /etc/passwd", spec, u)
+			return 0, 0, fmt.Errorf("%s %q: no user %s in the stage's /etc/passwd", what, spec, u)
 		}
 	}
 	if hasGroup {
@@ -375,7 +376,7 @@ func owner(v *view, spec string) (int, int, error) {
 				}
 			}
 			if gid < 0 {
-				return 0, 0, fmt.Errorf("Owner %q: no group %s in the stage's /etc/group", spec, g)
+				return 0, 0, fmt.Errorf("%s %q: no group %s in the stage's /etc/group", what, spec, g)
 			}
 		}
 	}

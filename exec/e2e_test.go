@@ -849,3 +849,44 @@ Main ["hello"]
 		t.Errorf("rebuild ran %q", got)
 	}
 }
+
+// A directory Workdir creates belongs to the stage's User, as docker makes
+// it, so that the user's Exec steps can write in it; one that exists keeps
+// its owner.
+func TestWorkdirOwnedByUser(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+User "app"
+Workdir "/srv/app/data"
+Exec "touch made"
+Workdir "/tmp"
+User "1000:50"
+Workdir "/numeric"
+User "root"
+Workdir "/rooted"
+`,
+	})
+	flat := filepath.Join(p.root, "..", "rootfs.tar")
+	p.build("-o", flat, "--format", "rootfs", ".")
+	files := rootfs(t, flat)
+	want := map[string]string{
+		"/srv":               "5 0755 1000:1000",
+		"/srv/app":           "5 0755 1000:1000",
+		"/srv/app/data":      "5 0755 1000:1000",
+		"/srv/app/data/made": "0 0644 1000:1000 ",
+		"/tmp":               "5 1777 0:0",
+		"/numeric":           "5 0755 1000:50",
+		"/rooted":            "5 0755 0:0",
+	}
+	for name, w := range want {
+		if got := files[name]; got != w {
+			t.Errorf("%s: got %q, want %q", name, got, w)
+		}
+	}
+
+	p.write(map[string]string{"Gunfile": "Using \"BUSYBOX\"\nUser \"nobody-here\"\nWorkdir \"/w\"\n"})
+	r := p.gun("build", "--progress", "plain", ".")
+	if r.code == 0 || !strings.Contains(r.stderr, `User "nobody-here": no user nobody-here in the stage's /etc/passwd`) {
+		t.Errorf("Workdir with an unknown User: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

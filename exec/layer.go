@@ -223,8 +223,9 @@ func parentEntries(v *view, ids *idMap, p string, self bool, uid, gid int) []tar
 }
 
 // mkdirLayer makes a layer that creates directory dir when the view does
-// not have it.
-func (b *builder) mkdirLayer(ctx context.Context, v *view, dir string) (*cache.Layer, error) {
+// not have it. The directories it creates belong to user (the stage's
+// User, "" for root), as docker's WORKDIR does.
+func (b *builder) mkdirLayer(ctx context.Context, v *view, dir, user string) (*cache.Layer, error) {
 	if v.isDir(dir) {
 		return nil, nil
 	}
@@ -232,5 +233,9 @@ func (b *builder) mkdirLayer(ctx context.Context, v *view, dir string) (*cache.L
 	if err != nil {
 		return nil, err
 	}
-	return b.putEntries(ctx, parentEntries(v, b.ids, r, true, 0, 0))
+	uid, gid, err := owner(v, "User", user)
+	if err != nil {
+		return nil, err
+	}
+	return b.putEntries(ctx, parentEntries(v, b.ids, r, true, uid, gid))
 }

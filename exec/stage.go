@@ -320,7 +320,7 @@ func (r *stageRun) workdir(ctx context.Context, in *ast.Workdir) error {
 		if err != nil {
 			return nil, 0, err
 		}
-		l, err := r.b.mkdirLayer(ctx, newView(dirs), v)
+		l, err := r.b.mkdirLayer(ctx, newView(dirs), v, r.s.config.User)
 		return l, 0, err
 	})
 }
