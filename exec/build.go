@@ -91,7 +91,7 @@ func (e *DiagnosticsError) Error() string {
 // instruction, the exit code (for Exec) and the last lines of the output.
 type StepError struct {
 	Pos      source.Position
-	Instr    string   // the step's canonical text
+	Instr    string   // the step as the progress display shows it
 	ExitCode int      // of an Exec; 0 when the step failed otherwise
 	Tail     []string // the last lines of the step's output
 	Err      error

@@ -138,7 +138,7 @@ func (r *stageRun) copy(ctx context.Context, in *ast.Copy) error {
 		srcHash = "context:" + h
 	}
 	key := cache.Key(r.s.key, text, srcHash)
-	return r.layerStep(ctx, in, text, key, st, func() (*cache.Layer, int, error) {
+	return r.layerStep(ctx, in, text, text, key, st, func() (*cache.Layer, int, error) {
 		dirs, err := r.b.layerDirs(ctx, r.s.layers)
 		if err != nil {
 			return nil, 0, err

@@ -890,3 +890,33 @@ Workdir "/rooted"
 		t.Errorf("Workdir with an unknown User: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// A script block shows as its first line and line count, in the progress
+// display and in the failing step's error, not as one escaped string.
+func TestFailingScriptBlock(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Exec <<EOF
+    echo starting
+    echo broken >&2
+    exit 4
+    EOF
+`,
+	})
+	r := p.gun("build", "--progress", "plain", ".")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"] Exec <<EOF echo starting … (3 lines)\n",
+		"Gunfile:2:1: Exec <<EOF echo starting … (3 lines): exit code 4\n",
+		"    starting\n    broken",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("output does not contain %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, `\n`) {
+		t.Errorf("output shows an escaped newline:\n%s", r.stderr)
+	}
+}
