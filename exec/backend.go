@@ -41,8 +41,9 @@ type backend interface {
 	// Tag names the image with digest.
 	Tag(ctx context.Context, name, digest string) error
 	// Save writes the image to file as an OCI archive whose image is named
-	// ref, or ("rootfs") its flattened root file system.
-	Save(ctx context.Context, digest, file, format, ref string) error
+	// name (a normalized image name, or "" for none), or ("rootfs") its
+	// flattened root file system.
+	Save(ctx context.Context, digest, file, format, name string) error
 	Close() error
 }
 

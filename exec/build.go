@@ -252,15 +252,15 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	b.res.Digest = digest
 	if b.opts.Output != "" {
-		// The archive names the image with the first -t's tag, as docker
-		// save does, or "latest".
-		ref := "latest"
+		// The archive names the image with the first -t, as gun save
+		// does; untagged it is "latest".
+		name := ""
 		if len(b.opts.Tags) > 0 {
 			if n, err := store.NormalizeName(b.opts.Tags[0]); err == nil {
-				ref = n[strings.LastIndexByte(n, ':')+1:]
+				name = n
 			}
 		}
-		if err := b.be.Save(ctx, digest, b.opts.Output, b.opts.Format, ref); err != nil {
+		if err := b.be.Save(ctx, digest, b.opts.Output, b.opts.Format, name); err != nil {
 			return nil, err
 		}
 	}

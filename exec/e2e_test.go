@@ -3,6 +3,7 @@ package exec_test
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/json"
 	"encoding/pem"
@@ -290,6 +291,23 @@ Main ["/bin/cat", "greeting"]
 		t.Fatalf("stdout %q: want the image digest", r.stdout)
 	}
 	p.build("-o", flat, "--format", "rootfs", ".")
+
+	// gun save writes the same bytes as gun build -o, for both formats.
+	for _, c := range []struct{ built, format string }{{oci, "oci"}, {flat, "rootfs"}} {
+		saved := filepath.Join(p.root, "..", "saved-"+c.format+".tar")
+		if r := p.gun("save", "--format", c.format, "-o", saved, "demo:1"); r.code != 0 {
+			t.Fatalf("gun save --format %s: exit %d\n%s", c.format, r.code, r.stderr)
+		}
+		a, errA := os.ReadFile(c.built)
+		b, errB := os.ReadFile(saved)
+		if err := errors.Join(errA, errB); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("--format %s: gun build -o wrote %d bytes (sha256 %x), gun save %d bytes (sha256 %x): want the same archive",
+				c.format, len(a), sha256.Sum256(a), len(b), sha256.Sum256(b))
+		}
+	}
 
 	files := rootfs(t, flat)
 	want := map[string]string{
