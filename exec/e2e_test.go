@@ -820,33 +820,25 @@ Main ["/bin/busybox", "cat", "/nets"]
 // TestDebianAPT builds from a Debian minbase archive and installs a package
 // with apt as a rootless user: the original tool's broken case (apt drops
 // privileges to _apt, which must be mapped). Opt-in, as it needs the Debian
-// mirror: GUN_TEST_DEBIAN names a minbase .tar.gz, or "build" makes one
-// with debootstrap (as root) in /var/tmp/gun-test-debian.
+// mirror: GUN_TEST_DEBIAN names a minbase .tar.gz, or "build" takes the
+// one testdata/rootfs/debian.sh makes (once, as root, with debootstrap).
 func TestDebianAPT(t *testing.T) {
 	archive := os.Getenv("GUN_TEST_DEBIAN")
 	switch archive {
 	case "":
 		t.Skip("set GUN_TEST_DEBIAN=build (or to a minbase .tar.gz) to build with apt in a Debian base")
 	case "build":
-		archive = "/var/tmp/gun-test-debian/bookworm-minbase.tar.gz"
-		if _, err := os.Stat(archive); err != nil {
-			if os.Geteuid() != 0 {
-				t.Fatal("debootstrap needs root")
+		// Made once (as root, with debootstrap) and shared with runtime's
+		// test; CI makes it before the suite.
+		out, err := exec.Command("../testdata/rootfs/debian.sh").Output()
+		if err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				err = fmt.Errorf("%v\n%s", err, ee.Stderr)
 			}
-			tree := filepath.Join(filepath.Dir(archive), "tree")
-			os.MkdirAll(filepath.Dir(archive), 0o755)
-			for _, c := range [][]string{
-				{"debootstrap", "--variant=minbase", "bookworm", tree, "http://deb.debian.org/debian"},
-				{"tar", "--numeric-owner", "-C", tree, "-czf", archive + ".tmp", "."},
-				{"mv", archive + ".tmp", archive},
-				{"chmod", "-R", "a+rX", filepath.Dir(archive)},
-				{"rm", "-rf", tree},
-			} {
-				if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
-					t.Fatalf("%v: %v\n%s", c, err, out)
-				}
-			}
+			t.Fatalf("testdata/rootfs/debian.sh: %v", err)
 		}
+		archive = strings.TrimSpace(string(out))
 	}
 	p := newProject(t, map[string]string{
 		"Gunfile": `Using "debian.tar.gz"

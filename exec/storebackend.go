@@ -163,29 +163,54 @@ func (l *storeBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]s
 
 // ImportArchive imports a root-filesystem, OCI or docker archive into the
 // store (as `gun import` does), once per archive digest: a later build finds
-// the image from the digest without reading the archive.
+// the image from the digest without reading the archive. With sum "" the
+// digest is computed as the import reads the archive (and returned as the
+// image's ID), so that a cold build reads it once; the layer of a root
+// filesystem is unpacked on the way too.
 func (l *storeBackend) ImportArchive(ctx context.Context, p, sum string) (*baseImage, error) {
-	rec := filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:"))
-	if b, err := os.ReadFile(rec); err == nil {
-		if img, err := l.load(strings.TrimSpace(string(b))); err == nil && l.hasLayers(img) {
-			img.ID = sum
+	if sum != "" {
+		if img, err := l.imported(sum); err == nil {
 			return img, nil
 		}
 	}
-	imgs, err := l.st.Import(ctx, p, store.ImportOptions{})
+	h := sha256.New()
+	imgs, err := l.st.Import(ctx, p, store.ImportOptions{Hash: h, Unpacker: l.u})
 	if err != nil {
 		return nil, err
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); sum == "" {
+		sum = got
+	} else if got != sum {
+		return nil, fmt.Errorf("base %s: its content changed during the build", p)
 	}
 	if len(imgs) != 1 {
 		return nil, fmt.Errorf("base %s: the archive holds %d images, want one", p, len(imgs))
 	}
 	d := imgs[0].Descriptor.Digest.String()
+	rec := filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:"))
 	if err := memo.WriteFileAtomic(rec, []byte(d+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	img, err := l.load(d)
 	if err != nil {
 		return nil, err
+	}
+	img.ID = sum
+	return img, nil
+}
+
+// imported returns the image an archive with digest sum was imported as.
+func (l *storeBackend) imported(sum string) (*baseImage, error) {
+	b, err := os.ReadFile(filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:")))
+	if err != nil {
+		return nil, err
+	}
+	img, err := l.load(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, err
+	}
+	if !l.hasLayers(img) {
+		return nil, errors.New("layers missing")
 	}
 	img.ID = sum
 	return img, nil

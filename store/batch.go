@@ -75,6 +75,11 @@ func (b *Batch) put(r io.Reader, want digest.Digest) (digest.Digest, int64, erro
 // stored uncompressed. It returns the layer's descriptor and diff ID (the
 // digest of the uncompressed tar).
 func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, digest.Digest, error) {
+	return b.putLayer(ctx, r, nil)
+}
+
+// putLayer is PutLayer; tee, if set, also receives the uncompressed tar.
+func (b *Batch) putLayer(ctx context.Context, r io.Reader, tee io.Writer) (v1.Descriptor, digest.Digest, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, _ := br.Peek(8)
 	c := guntar.DetectCompression(head)
@@ -99,6 +104,9 @@ func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, diges
 		mediaType = map[guntar.Compression]string{guntar.Gzip: v1.MediaTypeImageLayerGzip, guntar.Zstd: v1.MediaTypeImageLayerZstd}[c]
 	default:
 		sink = io.MultiWriter(diffHash.Hash(), blobW)
+	}
+	if tee != nil {
+		sink = io.MultiWriter(sink, tee)
 	}
 	dr, _, err := guntar.Decompress(ctxReader{ctx, src})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gun-tools/gun/guntar"
 	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 )
 
@@ -137,7 +138,16 @@ func (s *Store) unpackLayer(ctx context.Context, kd string, blob, diffID digest.
 // unpackBlob decompresses the blob and hands it to u, checking on the way
 // that the uncompressed stream has the digest diffID.
 func (s *Store) unpackBlob(ctx context.Context, blob, diffID digest.Digest, dir string, u Unpacker) error {
-	rc, err := s.openBlob(blob)
+	// The diff ID check below covers the content: the blob's own digest
+	// is not checked again.
+	p, err := s.blobPath(blob)
+	if err != nil {
+		return err
+	}
+	rc, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("blob %s is missing from the store", blob)
+	}
 	if err != nil {
 		return err
 	}
@@ -169,4 +179,63 @@ func syncFS(dir string) error {
 	}
 	defer unix.Close(fd)
 	return unix.Syncfs(fd)
+}
+
+// putLayerUnpacked is PutLayer that also unpacks the layer with u into the
+// layer cache as it reads it, so that the layer is read and decompressed
+// once. A failure to unpack does not fail the import: the layer is then
+// unpacked when first used, where the failure is reported.
+func (b *Batch) putLayerUnpacked(ctx context.Context, r io.Reader, u Unpacker) (v1.Descriptor, digest.Digest, error) {
+	kd := b.s.keyDir(u.Key())
+	if err := os.MkdirAll(kd, 0o755); err != nil {
+		return b.PutLayer(ctx, r)
+	}
+	tmp, err := os.MkdirTemp(kd, tmpPrefix+"import-")
+	if err == nil {
+		err = os.Chmod(tmp, 0o755)
+	}
+	if err != nil {
+		return b.PutLayer(ctx, r)
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := u.Unpack(ctx, pr, tmp)
+		// The unpacker may stop at the end-of-archive marker, or fail:
+		// the rest of the stream is still the import's.
+		io.Copy(io.Discard, pr)
+		done <- err
+	}()
+	desc, diffID, err := b.putLayer(ctx, r, pw)
+	pw.CloseWithError(err)
+	if uerr := <-done; err != nil || uerr != nil {
+		b.s.RemoveAll(tmp)
+		return desc, diffID, err
+	}
+	if err := b.s.placeUnpacked(kd, tmp, diffID); err != nil {
+		b.s.RemoveAll(tmp)
+	}
+	return desc, diffID, nil
+}
+
+// placeUnpacked makes tmp, a complete unpacked layer, the cached directory
+// of diffID, unless another process cached it first.
+func (s *Store) placeUnpacked(kd, tmp string, diffID digest.Digest) error {
+	dir := kd + "/" + diffID.Encoded()
+	unlock, err := flock(dir+".lock", true, false)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := os.Stat(dir); err == nil {
+		return s.RemoveAll(tmp)
+	}
+	// Make the files durable before the rename makes them visible.
+	if err := syncFS(tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	return syncDir(kd)
 }

@@ -150,7 +150,7 @@ func TestLayerDirsCorrupt(t *testing.T) {
 	data, _ := os.ReadFile(p)
 	os.WriteFile(p, bytes.Replace(data, []byte("original"), []byte("tampered"), 1), 0o644)
 	_, err = s.LayerDirs(context.Background(), "test", HostUnpacker{})
-	if err == nil || !strings.Contains(err.Error(), "does not match its digest") {
+	if err == nil || !strings.Contains(err.Error(), "does not match its diff ID") {
 		t.Fatalf("error %v, want a digest mismatch", err)
 	}
 	entries, _ := os.ReadDir(s.keyDir(HostUnpacker{}.Key()))
