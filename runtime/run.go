@@ -163,8 +163,9 @@ func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch 
 		case code := <-exited:
 			// The init is exiting; the kernel's teardown of its namespaces
 			// need not delay us (waited still reaps it), unless its cgroup
-			// is to be removed, which needs it gone.
-			if cg != nil {
+			// is to be removed, which needs it gone, or exec.Cmd copies the
+			// output through pipes, which only Wait drains to the end.
+			if cg != nil || copiesOutput(spec) {
 				<-waited
 			}
 			if tty != nil {
@@ -182,6 +183,17 @@ func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch 
 			return statusCode(unix.WaitStatus(ws)), nil
 		}
 	}
+}
+
+// copiesOutput reports whether the command's output reaches spec's writers
+// through copying goroutines (any writer but an *os.File).
+func copiesOutput(spec Spec) bool {
+	for _, w := range []io.Writer{spec.Stdout, spec.Stderr} {
+		if _, isFile := w.(*os.File); w != nil && !isFile {
+			return true
+		}
+	}
+	return false
 }
 
 // startInit hands the init its configuration, writes its id maps, puts it
