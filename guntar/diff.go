@@ -20,8 +20,9 @@ import (
 // modification time, link target or device differ, and a .wh. whiteout for
 // each one removed. It is for trees where no overlay recorded the changes
 // (a container run on a copy of its image); with an overlay, use
-// PackOverlayUpper. Directories that hold changes are written only if their own metadata changed: applied over the old tree, the layer
-// finds them there.
+// PackOverlayUpper. A directory that holds changes is written only if its
+// own metadata changed: applied over the old tree, the layer finds it
+// there.
 func PackDiff(ctx context.Context, w io.Writer, oldDir, newDir string, opts PackOptions) error {
 	cw, err := Compress(w, opts.Compression)
 	if err != nil {
