@@ -44,22 +44,36 @@ runc_cmd="runc --root $work/runc-state run --bundle $work/bundle bench"
 for c in "$gun_cmd" "$bwrap_cmd" "$runc_cmd"; do
 	$c </dev/null >/dev/null || { echo "bench-run: failed: $c" >&2; exit 1; }
 done
-declare -A mean
+declare -A mean median
 if command -v hyperfine >/dev/null; then
 	hyperfine -N --output=pipe --warmup 5 --runs "$runs" --export-csv times.csv \
 		-n gun "$gun_cmd" -n bwrap "$bwrap_cmd" -n runc "$runc_cmd"
-	while IFS=, read -r name m _; do
-		[ "$name" = command ] || mean[$name]=$m
+	# command,mean,stddev,median,user,system,min,max
+	while IFS=, read -r name m _ med _; do
+		[ "$name" = command ] && continue
+		mean[$name]=$m
+		median[$name]=$med
 	done <times.csv
 else
+	# Interleaved rounds, so that load changes hit every runtime alike.
+	declare -A total
+	for _ in $(seq "$runs"); do
+		for name in gun bwrap runc; do
+			case $name in gun) c=$gun_cmd ;; bwrap) c=$bwrap_cmd ;; runc) c=$runc_cmd ;; esac
+			start=$(date +%s%N)
+			$c </dev/null >/dev/null
+			total[$name]=$(( ${total[$name]:-0} + $(date +%s%N) - start ))
+		done
+	done
 	for name in gun bwrap runc; do
-		case $name in gun) c=$gun_cmd ;; bwrap) c=$bwrap_cmd ;; runc) c=$runc_cmd ;; esac
-		start=$(date +%s%N)
-		for _ in $(seq "$runs"); do $c </dev/null >/dev/null; done
-		mean[$name]=$(awk -v t=$(( $(date +%s%N) - start )) -v n="$runs" 'BEGIN { print t / n / 1e9 }')
+		mean[$name]=$(awk -v t="${total[$name]}" -v n="$runs" 'BEGIN { print t / n / 1e9 }')
+		median[$name]=${mean[$name]}
 	done
 fi
-awk -v g="${mean[gun]}" -v b="${mean[bwrap]}" -v r="${mean[runc]}" 'BEGIN {
-	printf "mean start-to-exit of /bin/true: gun %.1f ms, bwrap %.1f ms, runc %.1f ms\n", g*1000, b*1000, r*1000
-	printf "gun/bwrap = %.2f (target <= 1.5)   gun/runc = %.2f   runc/bwrap = %.2f\n", g/b, g/r, r/b
-}'
+for stat in mean median; do
+	declare -n v=$stat
+	awk -v s=$stat -v g="${v[gun]}" -v b="${v[bwrap]}" -v r="${v[runc]}" 'BEGIN {
+		printf "%-6s start-to-exit of /bin/true: gun %.1f ms, bwrap %.1f ms, runc %.1f ms;", s, g*1000, b*1000, r*1000
+		printf "  gun/bwrap = %.2f (target <= 1.5), gun/runc = %.2f, runc/bwrap = %.2f\n", g/b, g/r, r/b
+	}'
+done

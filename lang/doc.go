@@ -13,7 +13,9 @@
 //   - format.Source(src) returns the canonical layout of a Gunfile, and
 //     format.Node prints one node.
 //   - ast.Inspect walks a tree; ast.Path finds the nodes under a position;
-//     (*ast.String).Expand gives a string's value for given Arg and Env values.
+//     (*ast.File).Doc and LineComment give the comments attached to a node;
+//     (*ast.String).Expand gives a string's value for given Arg and Env
+//     values, and Value its text as written for the shell (commands).
 //
 // Shared by all: package source (byte offsets, ranges, and the line table
 // that turns offsets into line and byte, rune or UTF-16 columns), package

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -60,12 +61,12 @@ func newCgroup(name string, r Resources) (*cgroup, error) {
 	for _, ctl := range needed {
 		mnt, ok := mounts.v1[ctl]
 		if !ok {
-			cg.remove()
+			_ = cg.remove()
 			return nil, fmt.Errorf("cannot apply --%s: %v, and no cgroup v1 %s controller is mounted", flagFor(ctl), v2err, ctl)
 		}
 		dir := filepath.Join(mnt, own[ctl], "gun-"+name)
 		if err := os.Mkdir(dir, 0o755); err != nil {
-			cg.remove()
+			_ = cg.remove()
 			return nil, fmt.Errorf("cannot apply --%s: create cgroup: %w", flagFor(ctl), err)
 		}
 		cg.dirs = append(cg.dirs, dir)
@@ -73,7 +74,7 @@ func newCgroup(name string, r Resources) (*cgroup, error) {
 			cg.pidsMax = filepath.Join(dir, "pids.max")
 		}
 		if err := writeV1Limits(dir, ctl, r); err != nil {
-			cg.remove()
+			_ = cg.remove()
 			return nil, fmt.Errorf("cannot apply --%s: %w", flagFor(ctl), err)
 		}
 	}
@@ -101,7 +102,7 @@ func newCgroupV2(parent, name string, needed []string, r Resources) (*cgroup, er
 		enable = append(enable, "+"+ctl)
 	}
 	if err := os.WriteFile(filepath.Join(parent, "cgroup.subtree_control"), []byte(strings.Join(enable, " ")), 0); err != nil {
-		cg.remove()
+		_ = cg.remove()
 		return nil, fmt.Errorf("enable cgroup v2 controllers in %s: %w", parent, err)
 	}
 	w := func(file, v string) error {
@@ -124,7 +125,7 @@ func newCgroupV2(parent, name string, needed []string, r Resources) (*cgroup, er
 		errs = append(errs, w("cpu.max", fmt.Sprintf("%d 100000", int64(r.CPUs*100000))))
 	}
 	if err := errors.Join(errs...); err != nil {
-		cg.remove()
+		_ = cg.remove()
 		return nil, err
 	}
 	return cg, nil
@@ -181,18 +182,23 @@ func (c *cgroup) add(pid int) error {
 	return nil
 }
 
-// remove deletes the cgroup(s); the kernel may need a moment after the last
-// task exits.
-func (c *cgroup) remove() {
+// remove deletes the cgroup(s) once their tasks are gone; the kernel may
+// need a moment after the last one exits.
+func (c *cgroup) remove() error {
+	var errs []error
 	for _, d := range c.dirs {
-		for i := 0; i < 50; i++ {
-			err := os.Remove(d)
-			if err == nil || errors.Is(err, os.ErrNotExist) {
+		var err error
+		for i := 0; i < 500; i++ {
+			if err = os.Remove(d); err == nil || errors.Is(err, os.ErrNotExist) || !errors.Is(err, syscall.EBUSY) {
 				break
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
+		}
 	}
+	return errors.Join(errs...)
 }
 
 type cgroupMountSet struct {

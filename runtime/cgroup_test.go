@@ -69,6 +69,18 @@ func TestMemoryLimit(t *testing.T) {
 	if r.code != 128+9 {
 		t.Errorf("with --memory 64m: exit %d, want 137 (killed); stderr %s", r.code, r.stderr)
 	}
+	noCgroupsLeft(t, "memory")
+}
+
+// noCgroupsLeft checks that no container cgroup of the v1 controller is
+// left behind.
+func noCgroupsLeft(t *testing.T, ctl string) {
+	t.Helper()
+	if mnt := v1Mount(t, ctl); mnt != "" {
+		if left, _ := filepath.Glob(filepath.Join(mnt, "*gun-*")); len(left) != 0 {
+			t.Errorf("cgroups left behind: %v", left)
+		}
+	}
 }
 
 func TestPidsLimit(t *testing.T) {
@@ -103,8 +115,14 @@ func TestCPULimitConfigured(t *testing.T) {
 	in, _ := c.StdinPipe()
 	code := runUntilReady(t, c, func(*os.Process) {
 		defer in.Close()
-		matches, _ := filepath.Glob(filepath.Join(mnt, "*", "gun-*", "cpu.cfs_quota_us"))
-		more, _ := filepath.Glob(filepath.Join(mnt, "gun-*", "cpu.cfs_quota_us"))
+		runs, _ := os.ReadDir(filepath.Join(root, "run"))
+		if len(runs) != 1 {
+			t.Errorf("containers running: %v", runs)
+			return
+		}
+		name := "gun-" + runs[0].Name()
+		matches, _ := filepath.Glob(filepath.Join(mnt, "*", name, "cpu.cfs_quota_us"))
+		more, _ := filepath.Glob(filepath.Join(mnt, name, "cpu.cfs_quota_us"))
 		matches = append(matches, more...)
 		if len(matches) != 1 {
 			t.Errorf("container cgroups: %v", matches)
@@ -118,6 +136,7 @@ func TestCPULimitConfigured(t *testing.T) {
 	if code != 0 {
 		t.Errorf("exit %d", code)
 	}
+	noCgroupsLeft(t, "cpu")
 }
 
 func v1Mount(t *testing.T, ctl string) string {

@@ -2,12 +2,23 @@ package runtime_test
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
+	"context"
+	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/gun-tools/gun/store"
 )
 
 // writeImageArchive writes the busybox tree as a gzipped tar with root
@@ -127,5 +138,129 @@ func TestRunArchiveThenStoreImage(t *testing.T) {
 	}
 	if r := s.run(t, nil, "run", "no-such-image", "true"); r.code != 125 || !strings.Contains(r.stderr, "no-such-image") {
 		t.Errorf("unknown image: %+v", r)
+	}
+}
+
+// tarLayer is an uncompressed layer with the given files (name -> content;
+// a name ending in / is a directory).
+func tarLayer(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, content := range files {
+		h := &tar.Header{Name: name, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(content))}
+		if strings.HasSuffix(name, "/") {
+			h.Typeflag, h.Mode, h.Size = tar.TypeDir, 0o755, 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(content)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestManyLayersAndWhiteouts(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	// Enough layers that their paths overflow mount(2)'s one page of options.
+	const n = 40
+	var base bytes.Buffer
+	layers := [][]byte{}
+	tmp := filepath.Join(t.TempDir(), "base.tar.gz")
+	writeImageArchive(t, tmp)
+	b, err := os.ReadFile(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base.Write(b)
+	layers = append(layers, base.Bytes())
+	for i := 1; i < n; i++ {
+		layers = append(layers, tarLayer(t, map[string]string{"layers/": "", fmt.Sprintf("layers/%02d", i): "x"}))
+	}
+	// The top layer deletes one file of a lower layer and one of the base.
+	layers = append(layers, tarLayer(t, map[string]string{"layers/.wh.01": "", "etc/.wh.group": "", "srv/.wh..wh..opq": ""}))
+	st, err := store.Open(s.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := st.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ls []store.Layer
+	for _, l := range layers {
+		desc, diffID, err := batch.PutLayer(context.Background(), bytes.NewReader(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, store.Layer{Descriptor: desc, DiffID: diffID})
+	}
+	if _, err := batch.Commit("many", v1.Image{Config: v1.ImageConfig{Cmd: []string{"sh", "-c", "ls /layers | wc -l; ls /layers | head -1; ls /srv | wc -l"}, Env: []string{"FROM_IMAGE=1"}}}, ls); err != nil {
+		t.Fatal(err)
+	}
+	batch.Close()
+	if env.cred != nil {
+		if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", env.cred.Uid, env.cred.Gid), s.root).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+	}
+	r := s.run(t, nil, "run", "many")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if want := fmt.Sprintf("%d\n02\n0\n", n-2); r.stdout != want {
+		t.Errorf("output %q, want %q", r.stdout, want)
+	}
+	if r := s.run(t, nil, "run", "many", "sh", "-c", "echo $FROM_IMAGE; test -e /etc/group || echo whited-out"); r.stdout != "1\nwhited-out\n" {
+		t.Errorf("image env and whiteout: %+v", r)
+	}
+}
+
+func TestOnlyTheUserMappedWithoutSubordinateIDs(t *testing.T) {
+	requireEnv(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run gun as a user without /etc/subuid range (nobody)")
+	}
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := subRange("/etc/subuid", "nobody"); ok {
+		t.Skip("nobody has a subordinate id range here")
+	}
+	uid, _ := strconv.Atoi(nobody.Uid)
+	gid, _ := strconv.Atoi(nobody.Gid)
+	dir, err := os.MkdirTemp(env.work, "nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(dir, "img.tar.gz")
+	writeImageArchive(t, archive)
+	if err := os.Chown(archive, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	c := exec.Command(env.gun, "run", archive, "sh", "-c", "id -u; cat /proc/self/uid_map | tr -s ' '; stat -c %u /srv/app-file; touch /srv/new && echo writable")
+	c.Env = []string{"HOME=" + dir, "GUN_ROOT=" + filepath.Join(dir, "store")}
+	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	if err := c.Run(); err != nil {
+		t.Fatalf("%v: %s", err, errb.String())
+	}
+	// Every file belongs to the one mapped id, container root.
+	if want := fmt.Sprintf("0\n 0 %d 1\n0\nwritable\n", uid); out.String() != want {
+		t.Errorf("output %q, want %q", out.String(), want)
+	}
+	if n := strings.Count(errb.String(), "mapping only uid"); n != 1 {
+		t.Errorf("the warning was given %d times, want once: %s", n, errb.String())
 	}
 }

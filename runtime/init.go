@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
@@ -23,6 +22,10 @@ func initMain() int {
 	// set are per thread: everything below runs on this thread, and the
 	// command is forked from it.
 	goruntime.LockOSThread()
+	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	// Descriptors gun inherited (and the sync socket) must not reach the
+	// command.
+	closeExtraFDs()
 	var cfg initConfig
 	if _, err := recvMsg(syncFD, &cfg); err != nil {
 		fmt.Fprintf(os.Stderr, "gun: init: read config: %v\n", err)
@@ -50,15 +53,56 @@ func initMain() int {
 		fds = append(fds, int(c.master.Fd()))
 	}
 	if err := sendMsg(syncFD, readyMsg{}, fds...); err != nil {
-		_ = c.cmd.Process.Kill()
+		_ = unix.Kill(c.pid, unix.SIGKILL)
 	}
 	if c.master != nil {
 		c.master.Close()
 	}
-	unix.Close(syncFD)
-	code := c.supervise(sigs)
+	// The parent never writes again: the socket's end means gun is gone,
+	// and the container must go too. (The parent-death signal set at clone
+	// time does not survive the re-exec that gained our capabilities.)
+	orphaned := make(chan struct{})
+	go func() {
+		var b [1]byte
+		for {
+			n, err := unix.Read(syncFD, b[:])
+			if err == unix.EINTR {
+				continue
+			}
+			if n <= 0 {
+				close(orphaned)
+				return
+			}
+		}
+	}()
+	code := c.supervise(sigs, orphaned)
+	if cfg.Commit && code == 0 {
+		if err := c.commit(); err != nil {
+			fmt.Fprintf(os.Stderr, "gun: %v\n", err)
+			code = 125
+		}
+	}
 	c.cleanup()
+	// The parent may go on now: tearing down the namespaces as this
+	// process exits takes the kernel a while.
+	_ = sendMsg(syncFD, exitMsg{Code: code})
 	return code
+}
+
+// closeExtraFDs marks every descriptor above stderr close-on-exec.
+func closeExtraFDs() {
+	if unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
 }
 
 // commandError is a failure to start the command, with docker's exit code
@@ -73,7 +117,7 @@ func (e *commandError) Unwrap() error { return e.err }
 
 type container struct {
 	cfg     *initConfig
-	cmd     *exec.Cmd
+	pid     int // the command's
 	master  *os.File
 	scratch int // O_PATH descriptor of the scratch directory
 }
@@ -187,15 +231,11 @@ func startContainer(cfg *initConfig) (*container, error) {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("set no_new_privs: %w", err)
 	}
-	cmd := &exec.Cmd{
-		Path:   path,
-		Args:   cfg.Args,
-		Env:    env,
-		Dir:    cfg.Cwd,
-		Stdin:  os.Stdin,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		SysProcAttr: &syscall.SysProcAttr{
+	attr := &syscall.ProcAttr{
+		Dir:   cfg.Cwd,
+		Env:   env,
+		Files: []uintptr{0, 1, 2},
+		Sys: &syscall.SysProcAttr{
 			Setsid: true,
 			Credential: &syscall.Credential{
 				Uid: uint32(u.uid), Gid: uint32(u.gid), Groups: toUint32(u.groups),
@@ -209,11 +249,14 @@ func startContainer(cfg *initConfig) (*container, error) {
 		if err != nil {
 			return nil, err
 		}
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		cmd.SysProcAttr.Setctty = true
-		cmd.SysProcAttr.Ctty = 0
+		fd := slave.Fd()
+		attr.Files = []uintptr{fd, fd, fd}
+		attr.Sys.Setctty = true
+		attr.Sys.Ctty = 0
 	}
-	err = cmd.Start()
+	// syscall.ForkExec rather than os/exec: it forks from this locked
+	// thread and skips os/exec's one-time probe fork.
+	c.pid, err = syscall.ForkExec(path, cfg.Args, attr)
 	if slave != nil {
 		slave.Close()
 	}
@@ -224,7 +267,6 @@ func startContainer(cfg *initConfig) (*container, error) {
 		}
 		return nil, &commandError{code, fmt.Errorf("start %s: %w", cfg.Args[0], err)}
 	}
-	c.cmd = cmd
 	return c, nil
 }
 
@@ -233,17 +275,11 @@ func startContainer(cfg *initConfig) (*container, error) {
 func mountRoot(cfg *initConfig, dir string) error {
 	upper := filepath.Join(cfg.Scratch, "upper")
 	work := filepath.Join(cfg.Scratch, "work")
-	data, chdir := overlayOptions(cfg.Layers, upper, work)
-	if chdir != "" {
-		if err := unix.Chdir(chdir); err != nil {
-			return fmt.Errorf("chdir %s: %w", chdir, err)
-		}
-	}
-	err := unix.Mount("overlay", dir, "overlay", 0, data)
+	err := mountOverlay(cfg.Layers, upper, work, dir)
 	if err == nil {
 		return nil
 	}
-	Warn(fmt.Sprintf("overlay mount failed (%v); copying the image's layers instead", err))
+	Warn(fmt.Sprintf("%v; copying the image's layers instead", err))
 	if err := flatten(cfg.Layers, dir); err != nil {
 		return err
 	}
@@ -383,9 +419,17 @@ func toUint32(l []int) []uint32 {
 
 // supervise forwards signals to the command and reaps children until the
 // command exits; it returns the command's exit code (128+N for signal N).
-func (c *container) supervise(sigs chan os.Signal) int {
-	pid := c.cmd.Process.Pid
-	for sig := range sigs {
+func (c *container) supervise(sigs chan os.Signal, orphaned chan struct{}) int {
+	pid := c.pid
+	for {
+		var sig os.Signal
+		select {
+		case sig = <-sigs:
+		case <-orphaned:
+			orphaned = nil
+			_ = unix.Kill(pid, unix.SIGKILL)
+			continue
+		}
 		s := sig.(syscall.Signal)
 		switch s {
 		case unix.SIGCHLD:
@@ -408,7 +452,6 @@ func (c *container) supervise(sigs chan os.Signal) int {
 			_ = unix.Kill(pid, s)
 		}
 	}
-	return 125
 }
 
 func statusCode(ws unix.WaitStatus) int {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gun-tools/gun/runtime"
 )
 
 // The end-to-end tests run the real gun binary. As root (CI) they run it as
@@ -29,6 +31,10 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
+	// runtime.RemoveAll below may re-execute this binary.
+	if code, ok := runtime.Reexec(); ok {
+		os.Exit(code)
+	}
 	code := 1
 	defer func() { os.Exit(code) }()
 	if err := setup(); err != nil {
@@ -36,7 +42,10 @@ func TestMain(m *testing.M) {
 	}
 	code = m.Run()
 	if env.work != "" {
-		os.RemoveAll(env.work)
+		// Containers' files of subordinate ids need a user namespace to go.
+		if err := runtime.RemoveAll(env.work); err != nil {
+			fmt.Fprintln(os.Stderr, "cleanup:", err)
+		}
 	}
 }
 
@@ -82,8 +91,14 @@ func setup() error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build probe: %v\n%s", err, out)
 	}
-	script, err := filepath.Abs("../testdata/rootfs/busybox.sh")
+	// A copy the test user can reach: the repository may be in a directory
+	// only root can enter.
+	b, err := os.ReadFile("../testdata/rootfs/busybox.sh")
 	if err != nil {
+		return err
+	}
+	script := filepath.Join(env.work, "busybox.sh")
+	if err := os.WriteFile(script, b, 0o755); err != nil {
 		return err
 	}
 	env.rootfs = filepath.Join(env.work, "rootfs")
@@ -165,15 +180,15 @@ func userDir(t *testing.T, name string) string {
 	return dir
 }
 
-// store is a test's own store root, owned by the test user.
-type store struct{ root, home string }
+// gstore is a test's own store root, owned by the test user.
+type gstore struct{ root, home string }
 
-func newStore(t *testing.T) *store {
-	return &store{root: userDir(t, "store"), home: userDir(t, "home")}
+func newStore(t *testing.T) *gstore {
+	return &gstore{root: userDir(t, "store"), home: userDir(t, "home")}
 }
 
 // cmd is gun with args, as the test user, with HOME and GUN_ROOT set.
-func (s *store) cmd(args ...string) *exec.Cmd {
+func (s *gstore) cmd(args ...string) *exec.Cmd {
 	c := asUser(exec.Command(env.gun, args...))
 	c.Env = []string{"HOME=" + s.home, "GUN_ROOT=" + s.root, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
 	return c
@@ -184,7 +199,7 @@ type result struct {
 	code           int
 }
 
-func (s *store) run(t *testing.T, stdin io.Reader, args ...string) result {
+func (s *gstore) run(t *testing.T, stdin io.Reader, args ...string) result {
 	t.Helper()
 	c := s.cmd(args...)
 	var out, errb bytes.Buffer
@@ -199,7 +214,7 @@ func (s *store) run(t *testing.T, stdin io.Reader, args ...string) result {
 
 // sh runs a shell script in the busybox image and fails the test unless it
 // exits 0.
-func (s *store) sh(t *testing.T, flags []string, script string) string {
+func (s *gstore) sh(t *testing.T, flags []string, script string) string {
 	t.Helper()
 	args := append(append([]string{"run"}, flags...), env.rootfs, "/bin/sh", "-c", script)
 	r := s.run(t, nil, args...)
@@ -210,7 +225,7 @@ func (s *store) sh(t *testing.T, flags []string, script string) string {
 }
 
 // scratchLeft lists the store's container scratch directories.
-func (s *store) scratchLeft(t *testing.T) []string {
+func (s *gstore) scratchLeft(t *testing.T) []string {
 	t.Helper()
 	entries, err := os.ReadDir(filepath.Join(s.root, "run"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {

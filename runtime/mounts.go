@@ -243,28 +243,59 @@ func (r *rootfs) setupDev(gid5 bool) error {
 }
 
 // overlayOptions returns the overlay mount data for the layers (bottom
-// first). Long lowerdir lists are shortened by naming the layers relative to
-// their common parent, which becomes the working directory for the mount.
-func overlayOptions(layers []string, upper, work string) (data, chdir string) {
+// first), or "" when it does not fit the page that mount(2) takes.
+func overlayOptions(layers []string, upper, work string) string {
 	lower := make([]string, len(layers))
 	for i, l := range layers {
 		lower[len(layers)-1-i] = escapeOverlay(l)
 	}
-	data = "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + escapeOverlay(upper) + ",workdir=" + escapeOverlay(work) + ",userxattr"
-	if len(data) < unix.Getpagesize()-1 || len(layers) < 2 {
-		return data, ""
+	data := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + escapeOverlay(upper) + ",workdir=" + escapeOverlay(work) + ",userxattr"
+	if len(data) >= unix.Getpagesize() {
+		return ""
 	}
-	parent := filepath.Dir(layers[0])
-	for _, l := range layers {
-		if filepath.Dir(l) != parent {
-			return data, ""
+	return data
+}
+
+// mountOverlay mounts the overlay of layers (bottom first) on target.
+func mountOverlay(layers []string, upper, work, target string) error {
+	if data := overlayOptions(layers, upper, work); data != "" {
+		if err := unix.Mount("overlay", target, "overlay", 0, data); err != nil {
+			return fmt.Errorf("mount overlay on %s: %w", target, err)
+		}
+		return nil
+	}
+	// Too many layers for one page of options: the mount API takes them
+	// one at a time ("lowerdir+", top first, Linux 6.8 and later).
+	fs, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("mount overlay: fsopen: %w", err)
+	}
+	defer unix.Close(fs)
+	for i := len(layers) - 1; i >= 0; i-- {
+		if err := unix.FsconfigSetString(fs, "lowerdir+", layers[i]); err != nil {
+			return fmt.Errorf("mount overlay: lower layer %s: %w", layers[i], err)
 		}
 	}
-	for i, l := range layers {
-		lower[len(layers)-1-i] = escapeOverlay(filepath.Base(l))
+	for _, kv := range [][2]string{{"upperdir", upper}, {"workdir", work}} {
+		if err := unix.FsconfigSetString(fs, kv[0], kv[1]); err != nil {
+			return fmt.Errorf("mount overlay: %s %s: %w", kv[0], kv[1], err)
+		}
 	}
-	data = "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + escapeOverlay(upper) + ",workdir=" + escapeOverlay(work) + ",userxattr"
-	return data, parent
+	if err := unix.FsconfigSetFlag(fs, "userxattr"); err != nil {
+		return fmt.Errorf("mount overlay: userxattr: %w", err)
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return fmt.Errorf("mount overlay: create: %w", err)
+	}
+	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("mount overlay: fsmount: %w", err)
+	}
+	defer unix.Close(mnt)
+	if err := unix.MoveMount(mnt, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("mount overlay on %s: move_mount: %w", target, err)
+	}
+	return nil
 }
 
 // escapeOverlay escapes the characters overlayfs treats specially in paths.

@@ -71,7 +71,14 @@ const syncFD = 3
 //	parent -> child  goMsg               id maps written, cgroups joined
 //	child  -> parent readyMsg            command started (with the pty master
 //	                                     as SCM_RIGHTS when TTY) or an error
+//	child  -> parent exitMsg             the command's exit code, all cleaned up
 type goMsg struct{}
+
+// exitMsg is the init's last message: the command's exit code, sent once
+// every process of the container is gone and the scratch space is emptied.
+type exitMsg struct {
+	Code int
+}
 
 type readyMsg struct {
 	Error string `json:",omitempty"`
@@ -92,6 +99,11 @@ type initConfig struct {
 	ReadOnly bool
 	TTY      bool
 	Single   bool // only the user is mapped: setgroups is denied
+	// Commit: after the command exits with 0, the init writes the overlay
+	// upper directory's changes as a layer tar to <scratch>/diff.tar, file
+	// times clamped to CommitEpoch (Unix seconds). See RunCommit.
+	Commit      bool
+	CommitEpoch int64
 }
 
 func socketPair() (parent, child *os.File, err error) {

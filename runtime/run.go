@@ -25,11 +25,24 @@ import (
 // Run forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the
 // command. Cancelling ctx kills the container.
 func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	return run(ctx, spec, nil, 0)
+}
+
+// run is Run; commit, when not nil, is called after the command exited (and
+// only then), before the scratch directory is removed, and the init is
+// asked to write the command's changes into it first.
+func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch int64) (exitCode int, err error) {
 	cfg, err := prepare(&spec)
 	if err != nil {
 		return 125, err
 	}
+	cfg.Commit, cfg.CommitEpoch = commit != nil, epoch
 	defer func() {
+		if commit != nil && err == nil {
+			if cerr := commit(exitCode); cerr != nil {
+				exitCode, err = 125, cerr
+			}
+		}
 		if rerr := removeScratch(spec.Scratch); rerr != nil && err == nil {
 			exitCode, err = 125, rerr
 		}
@@ -45,7 +58,11 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		if err != nil {
 			return 125, err
 		}
-		defer cg.remove()
+		defer func() {
+			if rerr := cg.remove(); rerr != nil && err == nil {
+				exitCode, err = 125, rerr
+			}
+		}()
 	}
 
 	// Registered before the start so that no signal is lost in between.
@@ -119,6 +136,13 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
+	exited := make(chan int, 1)
+	go func() {
+		var m exitMsg
+		if _, err := recvMsg(pfd, &m); err == nil {
+			exited <- m.Code
+		}
+	}()
 	for {
 		select {
 		case sig := <-sigs:
@@ -136,6 +160,17 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 				tty.wait()
 			}
 			return 125, ctx.Err()
+		case code := <-exited:
+			// The init is exiting; the kernel's teardown of its namespaces
+			// need not delay us (waited still reaps it), unless its cgroup
+			// is to be removed, which needs it gone.
+			if cg != nil {
+				<-waited
+			}
+			if tty != nil {
+				tty.wait()
+			}
+			return code, nil
 		case err := <-waited:
 			if tty != nil {
 				tty.wait()

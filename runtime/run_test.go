@@ -128,21 +128,38 @@ func TestSignalsForwardedAndScratchRemoved(t *testing.T) {
 	}
 }
 
-func TestScratchRemovedAfterSIGKILLByNextRun(t *testing.T) {
+func TestScratchRemovedAfterSIGKILL(t *testing.T) {
 	requireSubIDs(t)
-	s := newStore(t)
-	c := s.cmd("run", env.rootfs, "sh", "-c", `mkdir /d && touch /d/f && chown -R 1000:1000 /d && chmod 700 /d; echo ready; exec sleep 60`)
-	runUntilReady(t, c, func(p *os.Process) {
-		if err := p.Kill(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if left := s.scratchLeft(t); len(left) != 1 {
-		t.Fatalf("after SIGKILL, scratch directories: %v, want one left", left)
-	}
-	s.sh(t, nil, "true")
-	if left := s.scratchLeft(t); len(left) != 0 {
-		t.Errorf("the next run did not remove the stale scratch: %v", left)
+	for _, cleaner := range [][]string{{"run", "IMAGE", "true"}, {"prune"}} {
+		t.Run(cleaner[0], func(t *testing.T) {
+			s := newStore(t)
+			c := s.cmd("run", env.rootfs, "sh", "-c", `mkdir /d && touch /d/f && chown -R 1000:1000 /d && chmod 700 /d; echo ready; exec sleep 61`)
+			runUntilReady(t, c, func(p *os.Process) {
+				if err := p.Kill(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			// The container dies with gun.
+			for i := 0; processRunning("sleep\x0061\x00"); i++ {
+				if i == 100 {
+					t.Fatal("the container's process outlived gun")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if left := s.scratchLeft(t); len(left) != 1 {
+				t.Fatalf("after SIGKILL, scratch directories: %v, want one left", left)
+			}
+			args := append([]string{}, cleaner...)
+			if args[0] == "run" {
+				args[1] = env.rootfs
+			}
+			if r := s.run(t, nil, args...); r.code != 0 {
+				t.Fatalf("gun %v: %+v", args, r)
+			}
+			if left := s.scratchLeft(t); len(left) != 0 {
+				t.Errorf("gun %s did not remove the stale scratch: %v", cleaner[0], left)
+			}
+		})
 	}
 }
 
@@ -405,4 +422,80 @@ func treeDigest(t *testing.T, root string) map[string]string {
 		t.Fatal(err)
 	}
 	return m
+}
+
+func TestNoDescriptorsLeakIntoTheContainer(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	// A descriptor gun inherits without close-on-exec.
+	f, err := os.Open("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c := s.cmd("run", env.rootfs, "sh", "-c", "ls /proc/$$/fd; true")
+	c.ExtraFiles = []*os.File{f}
+	out, err := c.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(out)); !cmp.Equal(got, []string{"0", "1", "2"}) {
+		t.Errorf("the container's shell has descriptors %v, want only 0 1 2", got)
+	}
+}
+
+func TestPrivilegesOfTheCommand(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	got := s.sh(t, nil, `grep -E '^(NoNewPrivs|CapBnd|CapEff|CapAmb)' /proc/self/status | tr -s '\t ' ' '`)
+	// docker's default set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID
+	// SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP.
+	want := "CapEff: 00000000a80425fb\nCapBnd: 00000000a80425fb\nCapAmb: 0000000000000000\nNoNewPrivs: 1\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	// A user other than root has no capabilities at all.
+	if env.subuid >= 0 {
+		got = s.sh(t, []string{"-u", "app"}, `grep CapEff /proc/self/status | tr -s '\t ' ' '`)
+		if got != "CapEff: 0000000000000000\n" {
+			t.Errorf("as app: %q", got)
+		}
+	}
+}
+
+// processRunning reports whether some process has the command line.
+func processRunning(cmdline string) bool {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range dirs {
+		if b, err := os.ReadFile(p); err == nil && string(b) == cmdline {
+			return true
+		}
+	}
+	return false
+}
+
+func TestConcurrentRuns(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	const n = 6
+	errs := make(chan string, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			c := s.cmd("run", "--hostname", fmt.Sprintf("c%d", i), env.rootfs, "sh", "-c", "echo $(hostname) >/id; sleep 0.2; cat /id")
+			out, err := c.Output()
+			if want := fmt.Sprintf("c%d\n", i); err != nil || string(out) != want {
+				errs <- fmt.Sprintf("container %d: %q, %v", i, out, err)
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+	if left := s.scratchLeft(t); len(left) != 0 {
+		t.Errorf("scratch left behind: %v", left)
+	}
 }

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -58,9 +60,11 @@ type checked struct {
 // checkSource parses and checks one Gunfile, syntax and semantic
 // diagnostics merged in source order.
 func checkSource(name string, src []byte) checked {
+	start := time.Now()
 	f, ds := parser.Parse(name, src)
 	ds = append(ds, check.Check(f)...)
 	slices.SortStableFunc(ds, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
+	slog.Debug("checked", "file", name, "bytes", len(src), "diagnostics", len(ds), "elapsed", time.Since(start))
 	return checked{file: f.Source, diags: ds}
 }
 

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gun-tools/gun/exec"
 )
 
 func newPruneCmd(g *globalFlags) *cobra.Command {
@@ -20,9 +23,14 @@ directories of containers that are gone. It waits for running imports.`,
 				return err
 			}
 			rep, err := s.Prune()
+			steps, cerr := exec.TrimCache(s)
+			err = errors.Join(err, cerr)
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "removed %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs\n",
 				rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs)
+			if steps > 0 {
+				fmt.Fprintf(out, "dropped %d build cache entries\n", steps)
+			}
 			if rep.KeptLayers {
 				fmt.Fprintf(out, "kept unused unpacked layers: %d containers are running\n", rep.LiveRuns)
 			}

@@ -77,9 +77,26 @@ func newRootCmd() *cobra.Command {
 		newRmiCmd(g),
 		newInspectCmd(g),
 		newPruneCmd(g),
-		newRunCmd(),
+		newRunCmd(g),
+		newBuildCmd(),
 	)
+	addVerboseShorthand(root, &g.verbose)
 	return root
+}
+
+// addVerboseShorthand gives every command a -v for --verbose, except those
+// that use -v for something else: `gun run -v` is --volume, as in docker.
+// (A persistent -v could not coexist with run's own -v.)
+func addVerboseShorthand(cmd *cobra.Command, verbose *bool) {
+	for _, c := range cmd.Commands() {
+		addVerboseShorthand(c, verbose)
+	}
+	// Only cmd.Flags(): the methods that list inherited flags would merge
+	// --verbose in and make the local one a redefinition.
+	if cmd.Flags().ShorthandLookup("v") != nil {
+		return
+	}
+	cmd.Flags().BoolVarP(verbose, "verbose", "v", false, "print debug logs to stderr")
 }
 
 func newVersionCmd() *cobra.Command {

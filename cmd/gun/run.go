@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -10,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/gun-tools/gun/runtime"
@@ -27,22 +28,24 @@ type runFlags struct {
 	cpus                           float64
 }
 
-func newRunCmd() *cobra.Command {
+func newRunCmd(g *globalFlags) *cobra.Command {
 	f := &runFlags{}
 	cmd := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [CMD [ARG...]]",
 		Short: "Run a command in a new rootless container",
 		Long: `Run a command in a new rootless container.
 
-IMAGE is an image in the store (see --root), a tar archive of a root file
-system (optionally compressed: gzip, zstd, xz, bzip2), which is imported
-into the store on the fly, or a directory holding a root file system.
+IMAGE is an image in the store (see --root); a file, imported into the
+store on the fly as gun import does (a root file system tarball, plain or
+compressed, an OCI archive or a docker save archive); or a directory
+holding a root file system.
 Without CMD, the image's default command runs (/bin/sh for an archive or
 a directory). The container's scratch space is always removed when it
 exits; the exit code is the command's (128+N when killed by signal N).`,
-		Args: cobra.MinimumNArgs(1),
+		Args:                  cobra.MinimumNArgs(1),
+		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRun(cmd, f, args)
+			return runRun(cmd, g, f, args)
 		},
 	}
 	// Everything after IMAGE belongs to the command.
@@ -57,16 +60,16 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 	fl.StringVar(&f.hostname, "hostname", "", "the container's host `name` (default "+runtime.DefaultHostname+")")
 	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a host path: `HOST:CONTAINER[:ro]`")
 	fl.BoolVar(&f.readOnly, "read-only", false, "mount the container's root file system read-only")
-	fl.StringVar(&f.network, "network", "host", "network: `host` (share the host's) or none (loopback only)")
+	fl.StringVar(&f.network, "network", "host", "`mode`: host (the host's network) or none (loopback only)")
 	fl.BoolVar(&f.rm, "rm", true, "remove the container when it exits (always the case)")
 	fl.StringVar(&f.name, "name", "", "a `name` for the container (nothing is kept after it exits)")
-	fl.StringVarP(&f.memory, "memory", "m", "", "memory limit, e.g. 512m or 2g (`bytes`)")
-	fl.Int64Var(&f.pidsLimit, "pids-limit", 0, "limit the number of processes (`n`)")
-	fl.Float64Var(&f.cpus, "cpus", 0, "limit CPU time to `n` CPUs, e.g. 1.5")
+	fl.StringVarP(&f.memory, "memory", "m", "", "memory limit in bytes, or a `size` such as 512m or 2g")
+	fl.Int64Var(&f.pidsLimit, "pids-limit", 0, "allow at most `n` processes")
+	fl.Float64Var(&f.cpus, "cpus", 0, "limit CPU time to `n` CPUs, such as 1.5")
 	return cmd
 }
 
-func runRun(cmd *cobra.Command, f *runFlags, args []string) error {
+func runRun(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string) error {
 	spec := runtime.Spec{
 		Cwd: f.workdir, User: f.user, Hostname: f.hostname,
 		Network: f.network, ReadOnly: f.readOnly, TTY: f.tty,
@@ -109,16 +112,11 @@ func runRun(cmd *cobra.Command, f *runFlags, args []string) error {
 		}
 		spec.Mounts = append(spec.Mounts, m)
 	}
-	root, err := cmd.Flags().GetString("root")
+	st, err := openStore(g)
 	if err != nil {
-		return err
+		return &exitError{125, err}
 	}
-	if root == "" {
-		if root, err = store.DefaultRoot(); err != nil {
-			return &exitError{125, err}
-		}
-	}
-	img, err := resolveImage(cmd.Context(), root, args[0])
+	img, err := resolveImage(cmd.Context(), st, args[0])
 	if err != nil {
 		return &exitError{125, err}
 	}
@@ -137,17 +135,23 @@ func runRun(cmd *cobra.Command, f *runFlags, args []string) error {
 	if spec.User == "" {
 		spec.User = img.user
 	}
-	scratch, err := runtime.NewScratch(root)
+	// Scratch space left by killed containers goes first.
+	if _, _, err := st.RemoveStaleRuns(); err != nil {
+		return &exitError{125, err}
+	}
+	var id [8]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return &exitError{125, err}
+	}
+	scratch, release, err := st.NewRunDir(hex.EncodeToString(id[:]))
 	if err != nil {
 		return &exitError{125, err}
 	}
-	spec.Scratch = scratch.Dir
-	// Run forwards SIGINT and SIGTERM to the container itself; gun exits when
-	// the container does.
+	spec.Scratch = scratch
+	// Run forwards SIGINT and SIGTERM to the container itself and removes
+	// the scratch space; gun exits when the container does.
 	code, err := runtime.Run(context.WithoutCancel(cmd.Context()), spec)
-	if cerr := scratch.Close(); cerr != nil && err == nil {
-		err, code = cerr, 125
-	}
+	release()
 	if err != nil || code != 0 {
 		return &exitError{code, err}
 	}
@@ -161,26 +165,26 @@ type runImage struct {
 	workdir, user string
 }
 
-// resolveImage finds IMAGE: a directory is used as the only layer, an
-// archive is imported into the store under a name made from its file name,
-// anything else is an image name in the store. Layers are unpacked (once)
-// inside a user namespace with the containers' id maps.
-func resolveImage(ctx context.Context, root, image string) (*runImage, error) {
+// resolveImage finds IMAGE: a directory is used as the only layer, a file
+// is imported into the store (a root file system tarball, an OCI or docker
+// archive), anything else is an image name in the store. Layers are
+// unpacked (once) inside a user namespace with the containers' id maps.
+func resolveImage(ctx context.Context, s *store.Store, image string) (*runImage, error) {
 	fi, statErr := os.Stat(image)
 	if statErr == nil && fi.IsDir() {
 		return &runImage{layers: []string{image}, cmd: []string{"/bin/sh"}}, nil
 	}
-	s, err := store.Open(root)
-	if err != nil {
-		return nil, err
-	}
-	s.RemoveAll = runtime.RemoveAll
 	name := image
 	archive := statErr == nil && fi.Mode().IsRegular()
 	if archive {
-		if name, err = importArchive(ctx, s, image); err != nil {
+		imgs, err := s.Import(ctx, image, store.ImportOptions{})
+		if err != nil {
 			return nil, err
 		}
+		if len(imgs) != 1 {
+			return nil, fmt.Errorf("%s holds %d images: import it with gun import and run one by name", image, len(imgs))
+		}
+		name = imgs[0].Name
 	}
 	img, err := s.Image(name)
 	if err != nil {
@@ -200,53 +204,6 @@ func resolveImage(ctx context.Context, root, image string) (*runImage, error) {
 		ri.cmd = []string{"/bin/sh"}
 	}
 	return ri, nil
-}
-
-// importArchive stores a root file system archive as a one-layer image
-// named after the file (alpine-minirootfs-3.14.0-x86_64.tar.gz becomes
-// alpine-minirootfs-3.14.0-x86_64:latest) and returns the name.
-func importArchive(ctx context.Context, s *store.Store, path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	name := archiveImageName(path)
-	b, err := s.Begin()
-	if err != nil {
-		return "", err
-	}
-	defer b.Close()
-	desc, diffID, err := b.PutLayer(ctx, f)
-	if err != nil {
-		return "", fmt.Errorf("import %s: %w", path, err)
-	}
-	layer := store.Layer{Descriptor: desc, DiffID: diffID, History: v1.History{CreatedBy: "gun run " + filepath.Base(path)}}
-	if _, err := b.Commit(name, v1.Image{}, []store.Layer{layer}); err != nil {
-		return "", fmt.Errorf("import %s: %w", path, err)
-	}
-	return name, nil
-}
-
-// archiveImageName makes an image name from an archive's file name.
-func archiveImageName(path string) string {
-	base := strings.ToLower(filepath.Base(path))
-	for _, ext := range []string{".gz", ".tgz", ".zst", ".xz", ".bz2", ".tar"} {
-		base = strings.TrimSuffix(base, ext)
-	}
-	var b strings.Builder
-	for _, r := range base {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('-')
-		}
-	}
-	name := strings.Trim(b.String(), "._-")
-	if name == "" {
-		name = "archive"
-	}
-	return name
 }
 
 // envEntry turns -e KEY=VALUE into itself and -e KEY into the host's value,

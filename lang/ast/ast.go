@@ -257,15 +257,35 @@ func (*BadExpr) expr() {}
 func (*Text) part()   {}
 func (*VarRef) part() {}
 
-// Span disambiguates the embedded Range from Kw's.
-func (n *Using) Span() source.Range    { return n.Range }
-func (n *Exec) Span() source.Range     { return n.Range }
-func (n *Copy) Span() source.Range     { return n.Range }
-func (n *Option) Span() source.Range   { return n.Range }
-func (n *Env) Span() source.Range      { return n.Range }
-func (n *Arg) Span() source.Range      { return n.Range }
-func (n *Workdir) Span() source.Range  { return n.Range }
-func (n *User) Span() source.Range     { return n.Range }
-func (n *Main) Span() source.Range     { return n.Range }
-func (n *Label) Span() source.Range    { return n.Range }
+// Span returns the range of the Using; it picks the node's Range over its Kw's.
+func (n *Using) Span() source.Range { return n.Range }
+
+// Span returns the range of the Exec; it picks the node's Range over its Kw's.
+func (n *Exec) Span() source.Range { return n.Range }
+
+// Span returns the range of the Copy; it picks the node's Range over its Kw's.
+func (n *Copy) Span() source.Range { return n.Range }
+
+// Span returns the range of the Option; it picks the node's Range over its Kw's.
+func (n *Option) Span() source.Range { return n.Range }
+
+// Span returns the range of the Env; it picks the node's Range over its Kw's.
+func (n *Env) Span() source.Range { return n.Range }
+
+// Span returns the range of the Arg; it picks the node's Range over its Kw's.
+func (n *Arg) Span() source.Range { return n.Range }
+
+// Span returns the range of the Workdir; it picks the node's Range over its Kw's.
+func (n *Workdir) Span() source.Range { return n.Range }
+
+// Span returns the range of the User; it picks the node's Range over its Kw's.
+func (n *User) Span() source.Range { return n.Range }
+
+// Span returns the range of the Main; it picks the node's Range over its Kw's.
+func (n *Main) Span() source.Range { return n.Range }
+
+// Span returns the range of the Label; it picks the node's Range over its Kw's.
+func (n *Label) Span() source.Range { return n.Range }
+
+// Span returns the range of the BadInstr; it picks the node's Range over its Kw's.
 func (n *BadInstr) Span() source.Range { return n.Range }

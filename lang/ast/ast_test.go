@@ -163,3 +163,37 @@ func TestFprintWithoutPositions(t *testing.T) {
 		t.Errorf("dump lacks the comment:\n%s", da.String())
 	}
 }
+
+func TestComments(t *testing.T) {
+	f := parse(t, "# file\n\n# about base\n# more\nUsing \"x\" # trailing\nExec \"a\" # one\n# two\nExec \"b\"\n\nExec \"c\"")
+	text := func(cs []*ast.Comment) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Text)
+		}
+		return out
+	}
+	body := f.Stages[0].Body
+	tests := []struct {
+		node ast.Node
+		doc  []string
+		line string
+	}{
+		{f.Stages[0].Using, []string{"# about base", "# more"}, "# trailing"},
+		{body[0], nil, "# one"},
+		{body[1], []string{"# two"}, ""},
+		{body[2], nil, ""},
+	}
+	for i, tt := range tests {
+		if diff := cmp.Diff(tt.doc, text(f.Doc(tt.node))); diff != "" {
+			t.Errorf("%d: Doc mismatch (-want +got):\n%s", i, diff)
+		}
+		got := ""
+		if c := f.LineComment(tt.node); c != nil {
+			got = c.Text
+		}
+		if got != tt.line {
+			t.Errorf("%d: LineComment = %q, want %q", i, got, tt.line)
+		}
+	}
+}

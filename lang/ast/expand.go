@@ -51,6 +51,7 @@ type UndefinedError struct {
 	Ref *VarRef
 }
 
+// Error says which variable is undefined.
 func (e *UndefinedError) Error() string {
 	return fmt.Sprintf("undefined variable %s", e.Ref.Name)
 }

@@ -29,26 +29,45 @@ func Check(f *ast.File) []diag.Diagnostic {
 // Resolve builds f's symbol table and returns it with f's semantic
 // diagnostics, in source order.
 func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
-	c := &checker{info: &Info{File: f, uses: make(map[ast.Node]*Symbol)}}
+	c := &checker{
+		info:   &Info{File: f, byName: make(map[string]*StageInfo)},
+		ownIdx: make(map[string]*Symbol),
+	}
 	c.file(f)
 	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
 	return c.info, c.diags
 }
 
 type checker struct {
-	info  *Info
-	diags []diag.Diagnostic
+	symbols symbolSlab
+	info    *Info
+	diags   []diag.Diagnostic
 
 	// The scope of the stage being checked.
-	stage     int
-	own       []*Symbol // Args and Envs defined in this stage so far
-	inherited []*Symbol // Envs of the stages this one is based on
-	// envs[i] are all Env definitions visible at the end of stage i.
-	envs [][]*Symbol
+	stage   int
+	own     []*Symbol          // Args and Envs defined in this stage so far
+	ownIdx  map[string]*Symbol // the latest of own by name
+	globals map[string]*Symbol // the latest global Arg by name
+	// suggestions counts "did you mean" searches, which are capped: on a
+	// file with thousands of undefined names they would cost more than
+	// they help.
+	suggestions int
+	refs        []pendingRef // every reference, until distributeRefs
 	// absWorkdir[i] says that stage i has set an absolute Workdir.
 	absWorkdir []bool
 }
 
+// maxSuggestions caps the "did you mean" searches of one file.
+const maxSuggestions = 100
+
+// suggest reports whether another "did you mean" search is allowed.
+func (c *checker) suggest() bool {
+	c.suggestions++
+	return c.suggestions <= maxSuggestions
+}
+
+// report records a diagnostic and returns it for the caller to add related
+// locations or fixes; the pointer is valid until the next report.
 func (c *checker) report(sev diag.Severity, code diag.Code, r source.Range, format string, args ...any) *diag.Diagnostic {
 	c.diags = append(c.diags, diag.Diagnostic{Severity: sev, Code: code, Message: fmt.Sprintf(format, args...), Range: r})
 	return &c.diags[len(c.diags)-1]
@@ -76,6 +95,7 @@ func (c *checker) file(f *ast.File) {
 		}
 	}
 	c.info.Globals = c.own
+	c.globals, c.ownIdx = c.ownIdx, make(map[string]*Symbol)
 	c.own = nil
 
 	// Declare every stage name first, so that a reference to a later stage
@@ -100,14 +120,16 @@ func (c *checker) file(f *ast.File) {
 			continue
 		}
 		si.Symbol = &Symbol{Kind: StageSymbol, Name: as.Name, Def: st.Using, NameRange: as.Range, Stage: i}
+		c.info.byName[as.Name] = si
 		c.info.Symbols = append(c.info.Symbols, si.Symbol)
 	}
 
-	c.envs = make([][]*Symbol, len(f.Stages))
+	c.info.envs = make([][]*Symbol, len(f.Stages))
 	c.absWorkdir = make([]bool, len(f.Stages))
 	for i, st := range f.Stages {
 		c.stageBody(i, st)
 	}
+	c.distributeRefs()
 	c.unusedArgs()
 }
 
@@ -127,7 +149,7 @@ func validStageName(s string) bool {
 func (c *checker) stageBody(i int, st *ast.Stage) {
 	c.stage = i
 	c.own = nil
-	c.inherited = nil
+	clear(c.ownIdx)
 	si := c.info.Stages[i]
 	var mainSeen *ast.Main
 
@@ -139,12 +161,10 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 		if b.Name != "scratch" {
 			if base := c.stageRef(b, "Using"); base != nil {
 				si.Base = base
-				c.inherited = c.envs[base.Stage]
 				c.absWorkdir[i] = c.absWorkdir[base.Stage]
 			}
 		}
 	}
-	si.Inherited = c.inherited
 
 	for _, in := range st.Body {
 		switch in := in.(type) {
@@ -193,13 +213,13 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 			}
 		}
 	}
-	env := append([]*Symbol(nil), c.inherited...)
+	var env []*Symbol
 	for _, s := range c.own {
 		if s.Kind == EnvSymbol {
 			env = append(env, s)
 		}
 	}
-	c.envs[i] = env
+	c.info.envs[i] = env
 }
 
 func startsWithRef(s *ast.String) bool {
@@ -216,6 +236,9 @@ func (c *checker) stageRef(id *ast.Ident, where string) *Symbol {
 	st := c.info.StageNamed(id.Name)
 	if st == nil {
 		d := c.errorf(diag.UndefinedStage, id.Range, "%s names undefined stage %q", where, id.Name)
+		if !c.suggest() {
+			return nil
+		}
 		var names []string
 		for _, s := range c.info.Stages[:c.stage] {
 			if s.Symbol != nil {
@@ -229,8 +252,7 @@ func (c *checker) stageRef(id *ast.Ident, where string) *Symbol {
 		return nil
 	}
 	sym := st.Symbol
-	sym.Refs = append(sym.Refs, Ref{Node: id, Range: id.Range, Expanded: true})
-	c.info.uses[id] = sym
+	c.addRef(sym, id, true)
 	switch {
 	case sym.Stage == c.stage:
 		c.errorf(diag.SelfReference, id.Range, "stage %q cannot %s itself", id.Name, map[string]string{"Using": "be based on", "Copy From": "copy from"}[where])
@@ -267,23 +289,38 @@ func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {
 	if !lexer.IsName(name.Name) {
 		c.errorf(diag.InvalidName, name.Range, "invalid %s name %q: a name is letters, digits and '_', not starting with a digit", kind, name.Name)
 	}
-	s := &Symbol{Kind: kind, Name: name.Name, Def: def, NameRange: name.Range, Stage: c.stage}
+	s := c.symbols.new()
+	*s = Symbol{Kind: kind, Name: name.Name, Def: def, NameRange: name.Range, Stage: c.stage}
 	c.own = append(c.own, s)
+	c.ownIdx[s.Name] = s
 	c.info.Symbols = append(c.info.Symbols, s)
 }
 
 // lookup resolves a variable name in the current scope: the stage's own
-// definitions (latest first), then inherited Envs, then global Args.
+// definitions (latest first), then the Envs of the stages it is based on,
+// nearest first, then global Args. A Using base sees only global Args.
 func (c *checker) lookup(name string, globalOnly bool) *Symbol {
-	scopes := [][]*Symbol{c.own, c.inherited, c.info.Globals}
-	if globalOnly {
-		scopes = [][]*Symbol{c.own, c.info.Globals}
+	if s := c.ownIdx[name]; s != nil {
+		return s
 	}
-	for _, sc := range scopes {
-		for i := len(sc) - 1; i >= 0; i-- {
-			if sc[i].Name == name {
-				return sc[i]
+	// The Envs of base stages are found by walking the chain of bases
+	// (Info.envs holds each stage's own), not copied from stage to stage,
+	// which keeps a long chain of stages linear in memory.
+	if !globalOnly && c.stage >= 0 {
+		for b := c.info.Stages[c.stage].Base; b != nil; b = c.info.Stages[b.Stage].Base {
+			if s := latest(c.info.envs[b.Stage], name); s != nil {
+				return s
 			}
+		}
+	}
+	return c.globals[name]
+}
+
+// latest returns the last symbol named name in syms.
+func latest(syms []*Symbol, name string) *Symbol {
+	for i := len(syms) - 1; i >= 0; i-- {
+		if syms[i].Name == name {
+			return syms[i]
 		}
 	}
 	return nil
@@ -292,14 +329,16 @@ func (c *checker) lookup(name string, globalOnly bool) *Symbol {
 // visibleNames lists the names lookup can find, for suggestions.
 func (c *checker) visibleNames(globalOnly bool) []string {
 	var names []string
-	scopes := [][]*Symbol{c.own, c.inherited, c.info.Globals}
-	if globalOnly {
-		scopes = [][]*Symbol{c.own, c.info.Globals}
+	for _, s := range c.own {
+		names = append(names, s.Name)
 	}
-	for _, sc := range scopes {
-		for _, s := range sc {
+	if !globalOnly && c.stage >= 0 {
+		for _, s := range c.info.Inherited(c.stage) {
 			names = append(names, s.Name)
 		}
+	}
+	for _, s := range c.info.Globals {
+		names = append(names, s.Name)
 	}
 	return names
 }
@@ -307,12 +346,19 @@ func (c *checker) visibleNames(globalOnly bool) []string {
 // expanded resolves the references of a string that gun expands; an
 // undefined name is an error.
 func (c *checker) expanded(s *ast.String, globalOnly bool) {
-	for r := range s.Refs {
+	for _, part := range s.Parts {
+		r, ok := part.(*ast.VarRef)
+		if !ok {
+			continue
+		}
 		sym := c.lookup(r.Name, globalOnly)
 		if sym == nil {
 			d := c.errorf(diag.UndefinedVariable, r.Range, "undefined variable %s: gun expands only names defined earlier with Arg or Env (write \\$ for a literal '$')", r.Name)
 			if globalOnly {
 				d.Message = fmt.Sprintf("undefined variable %s: a Using base can only use Args defined before the first Using", r.Name)
+			}
+			if !c.suggest() {
+				continue
 			}
 			if sug := spec.Suggest(r.Name, c.visibleNames(globalOnly)); sug != "" {
 				d.Message += fmt.Sprintf("; did you mean %s?", sug)
@@ -325,8 +371,40 @@ func (c *checker) expanded(s *ast.String, globalOnly bool) {
 }
 
 func (c *checker) use(sym *Symbol, r *ast.VarRef, expanded bool) {
-	sym.Refs = append(sym.Refs, Ref{Node: r, Range: r.NameRange, Expanded: expanded})
-	c.info.uses[r] = sym
+	c.addRef(sym, r, expanded)
+}
+
+// addRef records a reference. References are collected in one slice and
+// handed out to their symbols at the end (distributeRefs): two allocations
+// in all instead of a growing slice per symbol.
+func (c *checker) addRef(sym *Symbol, n ast.Node, expanded bool) {
+	c.refs = append(c.refs, pendingRef{sym, n, expanded})
+	sym.nrefs++
+}
+
+type pendingRef struct {
+	sym      *Symbol
+	node     ast.Node // *ast.VarRef or *ast.Ident
+	expanded bool
+}
+
+// distributeRefs sets every symbol's Refs from the collected references,
+// keeping their order.
+func (c *checker) distributeRefs() {
+	backing := make([]Ref, len(c.refs))
+	off := 0
+	for _, s := range c.info.Symbols {
+		s.Refs = backing[off : off : off+s.nrefs]
+		off += s.nrefs
+	}
+	for _, p := range c.refs {
+		r := Ref{Node: p.node, Range: p.node.Span(), Expanded: p.expanded}
+		if v, ok := p.node.(*ast.VarRef); ok {
+			r.Range = v.NameRange
+		}
+		p.sym.Refs = append(p.sym.Refs, r)
+	}
+	c.refs = nil
 }
 
 // command checks the command of Exec or Main. The shell expands its
@@ -357,7 +435,11 @@ func (c *checker) command(cmd ast.Expr, instr string) {
 }
 
 func (c *checker) shellRefs(s *ast.String) {
-	for r := range s.Refs {
+	for _, part := range s.Parts {
+		r, ok := part.(*ast.VarRef)
+		if !ok {
+			continue
+		}
 		if sym := c.lookup(r.Name, false); sym != nil {
 			c.use(sym, r, false)
 		}
@@ -458,4 +540,21 @@ func (c *checker) unusedArgs() {
 			}
 		}
 	}
+}
+
+// symbolSlab allocates Symbols in chunks: one allocation per chunk instead of
+// one per Arg or Env.
+type symbolSlab struct {
+	buf  []Symbol
+	next int
+}
+
+func (s *symbolSlab) new() *Symbol {
+	if len(s.buf) == 0 {
+		s.next = min(max(8, 2*s.next), 256)
+		s.buf = make([]Symbol, s.next)
+	}
+	p := &s.buf[0]
+	s.buf = s.buf[1:]
+	return p
 }

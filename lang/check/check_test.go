@@ -206,8 +206,8 @@ Label "path" "$PATH"
 	if _, _, ok := info.SymbolAt(at(5, 25)); ok {
 		t.Error("$UNKNOWN resolves to a symbol")
 	}
-	if st := info.Stages[1]; st.Base == nil || st.Base.Name != "build" || len(st.Inherited) != 2 {
-		t.Errorf("stage 1 = base %v, inherited %d", st.Base, len(st.Inherited))
+	if st := info.Stages[1]; st.Base == nil || st.Base.Name != "build" || len(info.Inherited(1)) != 1 {
+		t.Errorf("stage 1 = base %v, inherited %d", st.Base, len(info.Inherited(1)))
 	}
 	var names []string
 	for _, s := range info.Visible(at(8, 1)) {
@@ -251,5 +251,29 @@ func TestCorpus(t *testing.T) {
 				t.Errorf("%s: %v", base, ds)
 			}
 		}
+	}
+}
+
+// TestLongChain checks a long chain of stages, each based on the previous one
+// and adding an Env: resolution stays linear in memory (copying each stage's
+// Envs into the next would need gigabytes here).
+func TestLongChain(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Using \"base\" As s0\n")
+	const n = 20000
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "Using s%d As s%d\nEnv V%d \"$V%d\"\n", i-1, i, i, max(i-1, 1))
+	}
+	f, syn := parser.Parse("chain", []byte(b.String()))
+	if len(syn) > 0 {
+		t.Fatal(syn[0])
+	}
+	info, ds := check.Resolve(f)
+	// Only V1's self-reference is undefined.
+	if len(ds) != 1 || ds[0].Code != diag.UndefinedVariable {
+		t.Fatalf("want one G102, got %d diagnostics, first %v", len(ds), ds[0])
+	}
+	if got := len(info.Inherited(n)); got != n-1 {
+		t.Errorf("stage %d inherits %d Envs, want %d", n, got, n-1)
 	}
 }

@@ -15,6 +15,7 @@ const (
 	EnvSymbol                         // an Env
 )
 
+// String returns "stage", "Arg" or "Env".
 func (k SymbolKind) String() string {
 	switch k {
 	case StageSymbol:
@@ -37,6 +38,7 @@ type Symbol struct {
 	NameRange source.Range // the name in the definition
 	Stage     int          // index into File.Stages; -1 for an Arg before the first Using
 	Refs      []Ref        // every reference, in source order
+	nrefs     int          // len(Refs), counted while checking
 }
 
 // Ref is one reference to a symbol.
@@ -53,9 +55,24 @@ type StageInfo struct {
 	Stage  *ast.Stage
 	Symbol *Symbol // the stage's name, or nil if it has none
 	Base   *Symbol // the earlier stage it is based on (Using <stage>), or nil
-	// Inherited are the Env definitions visible at the start of the stage,
-	// from the stages it is based on.
-	Inherited []*Symbol
+}
+
+// Inherited returns the Env definitions visible at the start of stage i,
+// from the stages it is based on: one per name (the one that wins), nearest
+// stage first.
+func (in *Info) Inherited(i int) []*Symbol {
+	var out []*Symbol
+	seen := map[string]bool{}
+	for b := in.Stages[i].Base; b != nil; b = in.Stages[b.Stage].Base {
+		envs := in.envs[b.Stage]
+		for j := len(envs) - 1; j >= 0; j-- {
+			if s := envs[j]; !seen[s.Name] {
+				seen[s.Name] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // Info is the symbol table of a file: every definition and reference, for
@@ -63,15 +80,27 @@ type StageInfo struct {
 // completion).
 type Info struct {
 	File    *ast.File
-	Symbols []*Symbol    // in order of definition
-	Globals []*Symbol    // Args before the first Using
-	Stages  []*StageInfo // one per File.Stages entry
-	uses    map[ast.Node]*Symbol
+	Symbols []*Symbol             // in order of definition
+	Globals []*Symbol             // Args before the first Using
+	Stages  []*StageInfo          // one per File.Stages entry
+	byName  map[string]*StageInfo // named stages
+	envs    [][]*Symbol           // envs[i]: the Envs stage i defines itself, in order
 }
 
 // Lookup returns the symbol a *ast.VarRef or stage *ast.Ident refers to, or
 // nil when it refers to nothing known.
-func (in *Info) Lookup(n ast.Node) *Symbol { return in.uses[n] }
+func (in *Info) Lookup(n ast.Node) *Symbol {
+	// A scan of the references: cheaper overall than indexing every
+	// reference while checking, for one lookup per editor request.
+	for _, s := range in.Symbols {
+		for _, r := range s.Refs {
+			if r.Node == n {
+				return s
+			}
+		}
+	}
+	return nil
+}
 
 // SymbolAt returns the symbol whose definition name or one of whose
 // references contains pos, and that name's range.
@@ -107,15 +136,14 @@ func (in *Info) Visible(pos source.Pos) []*Symbol {
 		}
 	}
 	if stage >= 0 {
-		st := in.Stages[stage]
 		for i := len(in.Symbols) - 1; i >= 0; i-- {
 			s := in.Symbols[i]
 			if s.Stage == stage && s.Kind != StageSymbol && s.Def.Span().End <= pos {
 				add(s)
 			}
 		}
-		for i := len(st.Inherited) - 1; i >= 0; i-- {
-			add(st.Inherited[i])
+		for _, s := range in.Inherited(stage) {
+			add(s)
 		}
 	}
 	for i := len(in.Globals) - 1; i >= 0; i-- {
@@ -128,10 +156,5 @@ func (in *Info) Visible(pos source.Pos) []*Symbol {
 
 // StageNamed returns the stage with this name, or nil.
 func (in *Info) StageNamed(name string) *StageInfo {
-	for _, st := range in.Stages {
-		if st.Symbol != nil && st.Symbol.Name == name {
-			return st
-		}
-	}
-	return nil
+	return in.byName[name]
 }

@@ -20,6 +20,7 @@ const (
 	Info                        // worth knowing
 )
 
+// String returns "error", "warning" or "info".
 func (s Severity) String() string {
 	switch s {
 	case Error:

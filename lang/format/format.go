@@ -32,6 +32,7 @@ type SyntaxError struct {
 	Diagnostics []diag.Diagnostic // the errors
 }
 
+// Error names the first syntax error with its position and counts the rest.
 func (e *SyntaxError) Error() string {
 	var errs []diag.Diagnostic
 	for _, d := range e.Diagnostics {

@@ -46,6 +46,7 @@ var kindNames = [...]string{
 	Comment: "comment",
 }
 
+// String describes the kind for error messages, e.g. "string".
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -58,6 +59,9 @@ func (k Kind) String() string {
 type Token struct {
 	Kind Kind
 	NL   bool
+	// Plain marks a String that is terminated and has no backslash and no
+	// '$': its value is exactly the text between the quotes.
+	Plain bool
 	source.Range
 }
 
@@ -69,6 +73,7 @@ type Lexer struct {
 	lines  []source.Pos
 	report func(diag.Diagnostic)
 	errors int
+	limit  int // report at most this many errors; 0 means no limit
 }
 
 // New returns a lexer for src that calls report (if not nil) for each
@@ -87,12 +92,17 @@ func New(src []byte, report func(diag.Diagnostic)) *Lexer {
 // after EOF it is the whole file's line table.
 func (l *Lexer) Lines() []source.Pos { return l.lines }
 
-// ErrorCount returns the number of errors reported so far.
+// SetErrorLimit makes the lexer stop reporting (and formatting) errors after
+// n of them; it still counts them. A parser that shows only the first errors
+// saves the work on a file of garbage.
+func (l *Lexer) SetErrorLimit(n int) { l.limit = n }
+
+// ErrorCount returns the number of errors found so far, reported or not.
 func (l *Lexer) ErrorCount() int { return l.errors }
 
 func (l *Lexer) errorf(start, end int, code diag.Code, format string, args ...any) {
 	l.errors++
-	if l.report != nil {
+	if l.report != nil && (l.limit == 0 || l.errors <= l.limit) {
 		l.report(diag.Diagnostic{
 			Severity: diag.Error,
 			Code:     code,
@@ -127,7 +137,7 @@ func (l *Lexer) Next() Token {
 		}
 		tok.Kind = Word
 	case c == '"':
-		l.scanString()
+		tok.Plain = l.scanString()
 		tok.Kind = String
 	case c == '[':
 		l.off++
@@ -222,6 +232,8 @@ func (l *Lexer) scanIllegal() {
 		msg = "backslash outside a string; a line continuation must end its line"
 	case c == '<':
 		msg = "unexpected character '<'; a script block starts with <<DELIMITER"
+	case c == '=':
+		msg = "unexpected character '='; values follow names after a space, as in Env NAME \"value\""
 	case c < utf8.RuneSelf:
 		msg = fmt.Sprintf("unexpected character %q", rune(c))
 	default:
@@ -253,7 +265,7 @@ func (l *Lexer) singleQuoted() bool {
 	}
 	l.off = end + 1
 	l.errors++
-	if l.report == nil {
+	if l.report == nil || l.limit > 0 && l.errors > l.limit {
 		return true
 	}
 	inner := l.src[start+1 : end]
@@ -293,19 +305,31 @@ func (l *Lexer) illegalLen() int {
 // decoded later (see the parser); here a backslash only protects the next
 // byte. A string ends at its closing quote or, unterminated, at the end of
 // the line.
-func (l *Lexer) scanString() {
+func (l *Lexer) scanString() (plain bool) {
 	start := l.off
+	plain = true
 	l.off++ // opening quote
 	for l.off < len(l.src) {
+		// Skip plain bytes fast; stop at anything that needs a look.
+		for l.off < len(l.src) && !stringStop[l.src[l.off]] {
+			l.off++
+		}
+		if l.off >= len(l.src) {
+			break
+		}
 		c := l.src[l.off]
 		switch {
 		case c == '"':
 			l.off++
-			return
+			return plain
 		case c == '\n':
 			l.unterminated(start)
-			return
+			return false
+		case c == '$':
+			plain = false
+			l.off++
 		case c == '\\':
+			plain = false
 			if l.off+1 < len(l.src) && l.src[l.off+1] != '\n' && l.src[l.off+1] != 0 && l.src[l.off+1] < utf8.RuneSelf {
 				l.off += 2
 			} else {
@@ -325,7 +349,20 @@ func (l *Lexer) scanString() {
 		}
 	}
 	l.unterminated(start)
+	return false
 }
+
+// stringStop marks the bytes scanString must look at: the quote, the
+// backslash, '$', newline, NUL and every non-ASCII byte.
+var stringStop = func() (t [256]bool) {
+	for _, c := range []byte{'"', '\\', '$', '\n', 0} {
+		t[c] = true
+	}
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] = true
+	}
+	return t
+}()
 
 func (l *Lexer) unterminated(start int) {
 	end := l.off

@@ -197,3 +197,14 @@ func FuzzLexer(f *testing.F) {
 	f.Add([]byte("Copy \"a\" \\\n \"b\""))
 	f.Fuzz(func(t *testing.T, src []byte) { checkInvariants(t, src) })
 }
+
+func TestErrorLimit(t *testing.T) {
+	var ds []diag.Diagnostic
+	l := New([]byte(strings.Repeat("@ 'a' ", 100)), func(d diag.Diagnostic) { ds = append(ds, d) })
+	l.SetErrorLimit(7)
+	for l.Next().Kind != EOF {
+	}
+	if len(ds) != 7 || l.ErrorCount() != 200 {
+		t.Errorf("reported %d of %d errors, want 7 of 200", len(ds), l.ErrorCount())
+	}
+}

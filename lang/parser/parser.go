@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/diag"
@@ -27,8 +28,19 @@ const MaxErrors = 50
 // syntax errors found, in source order. filename is used only in the tree's
 // source.File.
 func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
-	p := &parser{src: src}
+	if len(src) > source.MaxSize {
+		f := &ast.File{Source: source.NewFile(filename, nil)}
+		return f, []diag.Diagnostic{{
+			Severity: diag.Error,
+			Code:     diag.SyntaxError,
+			Message:  fmt.Sprintf("file is %d bytes; a Gunfile can be at most %d", len(src), source.MaxSize),
+		}}
+	}
+	// One copy of the source as a string: names and plain text in the tree
+	// are substrings of it, which costs no allocation each.
+	p := &parser{src: src, str: string(src)}
 	p.lx = lexer.New(src, p.add)
+	p.lx.SetErrorLimit(MaxErrors + 1)
 	p.next()
 	f := p.parseFile()
 	f.Source = source.NewFileLines(filename, src, p.lx.Lines())
@@ -37,7 +49,9 @@ func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 }
 
 type parser struct {
+	nodes
 	src      []byte
+	str      string // src as a string
 	lx       *lexer.Lexer
 	tok      lexer.Token
 	prevEnd  source.Pos // end of the last token consumed
@@ -68,19 +82,17 @@ func (p *parser) errorf(r source.Range, code diag.Code, format string, args ...a
 
 // next advances to the next token that is not a comment, keeping comments.
 func (p *parser) next() {
-	if p.tok.End > 0 || p.tok.Kind != lexer.EOF {
-		p.prevEnd = p.tok.End
-	}
+	p.prevEnd = p.tok.End
 	for {
 		p.tok = p.lx.Next()
 		if p.tok.Kind != lexer.Comment {
 			return
 		}
-		p.comments = append(p.comments, &ast.Comment{Range: p.tok.Range, Text: string(p.src[p.tok.Start:p.tok.End])})
+		p.comments = append(p.comments, &ast.Comment{Range: p.tok.Range, Text: p.str[p.tok.Start:p.tok.End]})
 	}
 }
 
-func (p *parser) text(t lexer.Token) string { return string(p.src[t.Start:t.End]) }
+func (p *parser) text(t lexer.Token) string { return p.str[t.Start:t.End] }
 
 // atEnd reports whether the current instruction has ended: the current token
 // starts a new line or the file is done.
@@ -102,11 +114,16 @@ func (p *parser) describe() string {
 	return p.tok.Kind.String()
 }
 
+// truncate shortens s for a message, on a rune boundary.
 func truncate(s string) string {
-	if len(s) > 40 {
-		return s[:37] + "..."
+	if len(s) <= 40 {
+		return s
 	}
-	return s
+	cut := 37
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // skipLine advances to the first token of the next line. Illegal tokens were
@@ -146,7 +163,7 @@ func (p *parser) parseFile() *ast.File {
 			p.skipLine()
 		}
 		if u, ok := in.(*ast.Using); ok {
-			stage = &ast.Stage{Range: u.Range, Using: u}
+			stage = &ast.Stage{Range: u.Range, Using: u, Body: make([]ast.Instr, 0, 16)}
 			f.Stages = append(f.Stages, stage)
 			continue
 		}
@@ -174,7 +191,7 @@ func (p *parser) parseInstr() ast.Instr {
 	}
 	word := p.text(start)
 	kw := ast.Kw{Name: word, Range: start.Range}
-	if _, ok := spec.Lookup(word); !ok {
+	if !isKeyword(word) {
 		in, ok := spec.LookupFold(word)
 		if !ok {
 			d := diag.Diagnostic{
@@ -183,7 +200,9 @@ func (p *parser) parseInstr() ast.Instr {
 				Message:  fmt.Sprintf("unknown instruction %q", truncate(word)),
 				Range:    start.Range,
 			}
-			if s, ok := spec.Dockerfile[strings.ToLower(word)]; ok {
+			if p.nerrors >= MaxErrors {
+				// Not reported anyway: skip the search for a suggestion.
+			} else if s, ok := spec.Dockerfile[strings.ToLower(word)]; ok {
 				d.Message += fmt.Sprintf("; gun writes this %s", s)
 				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: start.Range, NewText: s}}}}
 			} else if s := spec.Suggest(word, spec.Names()); s != "" {
@@ -205,7 +224,8 @@ func (p *parser) parseInstr() ast.Instr {
 	case "Using":
 		in = p.parseUsing(r, kw)
 	case "Exec":
-		n := &ast.Exec{Range: r, Kw: kw}
+		n := p.execs.new()
+		n.Range, n.Kw = r, kw
 		n.Cmd = p.parseCommand(kw.Name)
 		in = n
 	case "Main":
@@ -215,14 +235,16 @@ func (p *parser) parseInstr() ast.Instr {
 	case "Copy":
 		in = p.parseCopy(r, kw)
 	case "Env":
-		n := &ast.Env{Range: r, Kw: kw}
+		n := p.envs.new()
+		n.Range, n.Kw = r, kw
 		n.Name = p.parseName("Env", "a variable name", `Env NAME "value"`)
 		if n.Name != nil {
 			n.Value = p.parseString("Env", "a quoted value", `Env NAME "value"`)
 		}
 		in = n
 	case "Arg":
-		n := &ast.Arg{Range: r, Kw: kw}
+		n := p.args.new()
+		n.Range, n.Kw = r, kw
 		n.Name = p.parseName("Arg", "a variable name", `Arg NAME ["default"]`)
 		if n.Name != nil && !p.atEnd() {
 			n.Default = p.parseString("Arg", "a quoted default value", `Arg NAME ["default"]`)
@@ -334,7 +356,8 @@ func (p *parser) parseUsing(r source.Range, kw ast.Kw) *ast.Using {
 }
 
 func (p *parser) parseIdent() *ast.Ident {
-	id := &ast.Ident{Range: p.tok.Range, Name: p.text(p.tok)}
+	id := p.idents.new()
+	id.Range, id.Name = p.tok.Range, p.text(p.tok)
 	p.next()
 	return id
 }
@@ -393,7 +416,8 @@ func (p *parser) parseCommand(instr string) ast.Expr {
 // not end the instruction; a word at the start of a line does (the list was
 // not closed).
 func (p *parser) parseList() *ast.List {
-	l := &ast.List{Range: p.tok.Range}
+	l := p.lists.new()
+	l.Range, l.Elems = p.tok.Range, make([]*ast.String, 0, 4)
 	p.next() // [
 	needComma := false
 	for {
@@ -430,7 +454,8 @@ func (p *parser) parseList() *ast.List {
 }
 
 func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
-	n := &ast.Copy{Range: r, Kw: kw}
+	n := p.copies.new()
+	n.Range, n.Kw = r, kw
 	// Options come first, in any order.
 	for !p.atEnd() && p.tok.Kind == lexer.Word {
 		var slot **ast.Option
@@ -456,7 +481,8 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 			p.skipLine()
 			return n
 		}
-		o := &ast.Option{Range: p.tok.Range, Kw: ast.Kw{Name: name, Range: p.tok.Range}}
+		o := p.options.new()
+		o.Range, o.Kw = p.tok.Range, ast.Kw{Name: name, Range: p.tok.Range}
 		if *slot != nil {
 			p.errorf(p.tok.Range, diag.SyntaxError, "%s given twice in Copy", name)
 		}
@@ -469,7 +495,9 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		case p.tok.Kind == lexer.String:
 			o.Value = p.decodeString(p.tok)
 		case p.tok.Kind == lexer.Word && name != "Owner":
-			o.Value = &ast.Ident{Range: p.tok.Range, Name: p.text(p.tok)}
+			id := p.idents.new()
+			id.Range, id.Name = p.tok.Range, p.text(p.tok)
+			o.Value = id
 		default:
 			p.unexpected(diag.SyntaxError, "expected a value after %s", name)
 			p.skipLine()
@@ -478,7 +506,7 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		o.End = p.tok.End
 		p.next()
 	}
-	var strs []*ast.String
+	strs := make([]*ast.String, 0, 4)
 	for !p.atEnd() && p.tok.Kind == lexer.String {
 		strs = append(strs, p.decodeString(p.tok))
 		p.next()
@@ -493,4 +521,15 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		n.Srcs, n.Dest = strs[:len(strs)-1], strs[len(strs)-1]
 	}
 	return n
+}
+
+// isKeyword reports whether word is an instruction keyword. It is spec.Lookup
+// without the map lookup, on the parser's hottest path; TestKeywords keeps
+// the two in step.
+func isKeyword(word string) bool {
+	switch word {
+	case "Using", "Exec", "Copy", "Env", "Arg", "Workdir", "User", "Main", "Label":
+		return true
+	}
+	return false
 }

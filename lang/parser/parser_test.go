@@ -15,6 +15,7 @@ import (
 	"github.com/gun-tools/gun/lang/diag"
 	"github.com/gun-tools/gun/lang/parser"
 	"github.com/gun-tools/gun/lang/source"
+	"github.com/gun-tools/gun/lang/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -384,4 +385,15 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestKeywords(t *testing.T) {
+	for _, in := range spec.Instructions {
+		_, ds := parser.Parse("t", []byte("Using \"x\"\n"+in.Name+"\n"))
+		for _, d := range ds {
+			if d.Code == diag.UnknownInstruction {
+				t.Errorf("%s is in spec but the parser does not know it: %v", in.Name, d)
+			}
+		}
+	}
 }

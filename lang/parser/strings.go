@@ -15,35 +15,61 @@ import (
 // and variable references. It reports bad escapes and malformed references;
 // the lexer has already reported an unterminated string.
 func (p *parser) decodeString(t lexer.Token) *ast.String {
-	s := &ast.String{Range: t.Range}
 	start, end := int(t.Start)+1, int(t.End)
 	body := p.src[start:end]
-	// Fast path: no escapes and no references before the closing quote.
-	if i := bytes.IndexAny(body, "\\$\""); i < 0 || body[i] == '"' {
-		if i >= 0 {
-			end = start + i
+	// Fast path: the lexer saw no escapes and no references.
+	if t.Plain {
+		end--
+		pl := p.plains.new()
+		pl.s.Range = t.Range
+		if end > start {
+			pl.t.Range, pl.t.Value = source.Range{Start: source.Pos(start), End: source.Pos(end)}, p.str[start:end]
+			pl.parts[0] = &pl.t
+			pl.s.Parts = pl.parts[:]
 		}
-		if end == start {
-			return s
-		}
-		s.Parts = []ast.Part{&ast.Text{Range: source.Range{Start: source.Pos(start), End: source.Pos(end)}, Value: string(p.src[start:end])}}
-		return s
+		return &pl.s
 	}
+	s := p.strings.new()
+	s.Range = t.Range
+	// Each reference splits the text, so there are at most 2*refs+1 parts.
+	s.Parts = make([]ast.Part, 0, 2*bytes.Count(body, []byte{'$'})+1)
 	var buf []byte
 	textStart := start
+	escaped := false // the current text has an escape: its value is in buf
 	flush := func(at int) {
 		if at > textStart {
-			s.Parts = append(s.Parts, &ast.Text{Range: source.Range{Start: source.Pos(textStart), End: source.Pos(at)}, Value: string(buf)})
+			text := p.texts.new()
+			text.Range = source.Range{Start: source.Pos(textStart), End: source.Pos(at)}
+			if escaped {
+				text.Value = string(buf)
+			} else {
+				text.Value = p.str[textStart:at]
+			}
+			s.Parts = append(s.Parts, text)
 		}
-		buf = buf[:0]
+		buf, escaped = buf[:0], false
 	}
 	for i := start; i < end; {
-		c := p.src[i]
-		switch c {
+		// Copy a run of plain bytes at once.
+		j := i
+		for j < end && !decodeStop[p.src[j]] {
+			j++
+		}
+		if escaped {
+			buf = append(buf, p.src[i:j]...)
+		}
+		if i = j; i >= end {
+			break
+		}
+		switch p.src[i] {
 		case '"':
 			flush(i)
 			return s
 		case '\\':
+			if !escaped {
+				buf = append(buf[:0], p.src[textStart:i]...)
+				escaped = true
+			}
 			if i+1 >= end || p.src[i+1] == '\n' || p.src[i+1] == '\r' {
 				i++ // unterminated: the lexer reported it
 				continue
@@ -67,7 +93,9 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 		case '$':
 			ref, n := p.scanRef(i, end, true)
 			if ref == nil {
-				buf = append(buf, p.src[i:i+n]...)
+				if escaped {
+					buf = append(buf, p.src[i:i+n]...)
+				}
 				i += n
 				continue
 			}
@@ -75,14 +103,14 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 			s.Parts = append(s.Parts, ref)
 			i += n
 			textStart = i
-		default:
-			buf = append(buf, c)
-			i++
 		}
 	}
 	flush(end)
 	return s
 }
+
+// decodeStop marks the bytes decodeString must look at.
+var decodeStop = [256]bool{'\\': true, '$': true, '"': true}
 
 // scanRef reads a reference at src[i] == '$' (bounded by end). It returns the
 // reference, or nil for a '$' that is literal text, and the bytes consumed.
@@ -95,12 +123,14 @@ func (p *parser) scanRef(i, end int, report bool) (*ast.VarRef, int) {
 			k++
 		}
 		if k < end && p.src[k] == '}' && k > j+1 {
-			return &ast.VarRef{
+			r := p.refs.new()
+			*r = ast.VarRef{
 				Range:     source.Range{Start: source.Pos(i), End: source.Pos(k + 1)},
-				Name:      string(p.src[j+1 : k]),
+				Name:      p.str[j+1 : k],
 				NameRange: source.Range{Start: source.Pos(j + 1), End: source.Pos(k)},
 				Braced:    true,
-			}, k + 1 - i
+			}
+			return r, k + 1 - i
 		}
 		if report {
 			// Show the whole ${...} if it closes before a blank or quote.
@@ -125,11 +155,13 @@ func (p *parser) scanRef(i, end int, report bool) (*ast.VarRef, int) {
 	if k == j {
 		return nil, 1 // a lone '$' is literal
 	}
-	return &ast.VarRef{
+	r := p.refs.new()
+	*r = ast.VarRef{
 		Range:     source.Range{Start: source.Pos(i), End: source.Pos(k)},
-		Name:      string(p.src[j:k]),
+		Name:      p.str[j:k],
 		NameRange: source.Range{Start: source.Pos(j), End: source.Pos(k)},
-	}, k - i
+	}
+	return r, k - i
 }
 
 func isName(c byte, first bool) bool {
@@ -151,7 +183,8 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 	if len(delim) == 0 {
 		return nil // reported by the lexer
 	}
-	s := &ast.String{Range: t.Range, Heredoc: string(delim)}
+	s := p.strings.new()
+	s.Range, s.Heredoc = t.Range, p.str[int(t.Start)+2:int(t.Start)+2+len(delim)]
 	nl := bytes.IndexByte(tok, '\n')
 	if nl < 0 {
 		return s // unterminated at the end of the file; reported by the lexer
@@ -165,61 +198,78 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 		bodyEnd = int(t.Start) + lastNL + 1
 		indent = last[:len(last)-len(bytes.TrimLeft(last, " \t"))]
 	}
-	var buf []byte
-	textStart := -1
+	// The value is built in one buffer; each Text's value is a piece of it.
+	refs := bytes.Count(p.src[bodyStart:bodyEnd], []byte{'$'})
+	buf := make([]byte, 0, bodyEnd-bodyStart)
+	texts := make([]*ast.Text, 0, refs+1)
+	cuts := make([]int, 0, 2*refs+2) // texts[i].Value is buf[cuts[2i]:cuts[2i+1]]
+	s.Parts = make([]ast.Part, 0, 2*refs+1)
+	textStart, valueStart := -1, 0
 	flush := func(at int) {
 		if textStart >= 0 {
-			s.Parts = append(s.Parts, &ast.Text{Range: source.Range{Start: source.Pos(textStart), End: source.Pos(at)}, Value: string(buf)})
+			text := p.texts.new()
+			text.Range = source.Range{Start: source.Pos(textStart), End: source.Pos(at)}
+			texts = append(texts, text)
+			cuts = append(cuts, valueStart, len(buf))
+			s.Parts = append(s.Parts, text)
 		}
-		buf, textStart = buf[:0], -1
+		textStart, valueStart = -1, len(buf)
 	}
 	for ls := bodyStart; ls < bodyEnd; {
 		le := ls + bytes.IndexByte(p.src[ls:bodyEnd], '\n')
 		if le < ls {
 			le = bodyEnd
 		}
-		line := p.src[ls:le]
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
+		lineEnd := le
+		if lineEnd > ls && p.src[lineEnd-1] == '\r' {
+			lineEnd--
 		}
-		switch {
+		off := ls // offset of the line's text after its indentation
+		switch line := p.src[ls:lineEnd]; {
 		case bytes.HasPrefix(line, indent):
-			line = line[len(indent):]
-		case len(bytes.Trim(line, " \t\r")) == 0:
-			line = nil
+			off += len(indent)
+		case len(bytes.Trim(line, " \t")) == 0:
+			off = lineEnd
 		default:
-			p.errorf(source.Range{Start: source.Pos(ls), End: source.Pos(le)}, diag.SyntaxError,
+			p.errorf(source.Range{Start: source.Pos(ls), End: source.Pos(lineEnd)}, diag.SyntaxError,
 				"script line is indented less than its closing %s; indent it at least as far", delim)
-			line = bytes.TrimLeft(line, " \t")
-		}
-		off := ls + bytes.Index(p.src[ls:le], line) // offset of line[0] in src
-		if line == nil {
-			off = le
+			off += len(line) - len(bytes.TrimLeft(line, " \t"))
 		}
 		if textStart < 0 {
 			textStart = off
 		}
-		for j := 0; j < len(line); {
-			if line[j] == '$' {
-				if ref, n := p.scanRef(off+j, le, false); ref != nil {
-					flush(off + j)
-					s.Parts = append(s.Parts, ref)
-					j += n
-					textStart = off + j
-					continue
-				}
+		for j := off; j < lineEnd; {
+			k := j + bytes.IndexByte(p.src[j:lineEnd], '$')
+			if k < j {
+				k = lineEnd
 			}
-			buf = append(buf, line[j])
-			j++
+			buf = append(buf, p.src[j:k]...)
+			if j = k; j >= lineEnd {
+				break
+			}
+			ref, n := p.scanRef(j, lineEnd, false)
+			if ref == nil {
+				buf = append(buf, p.src[j:j+n]...)
+				j += n
+				continue
+			}
+			flush(j)
+			s.Parts = append(s.Parts, ref)
+			j += n
+			textStart = j
 		}
 		buf = append(buf, '\n')
 		ls = le + 1
 	}
-	if textStart >= 0 || len(buf) > 0 {
+	if textStart >= 0 || len(buf) > valueStart {
 		if textStart < 0 {
 			textStart = bodyEnd
 		}
 		flush(bodyEnd)
+	}
+	value := string(buf)
+	for i, text := range texts {
+		text.Value = value[cuts[2*i]:cuts[2*i+1]]
 	}
 	return s
 }

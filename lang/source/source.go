@@ -15,7 +15,12 @@ import (
 )
 
 // Pos is a byte offset into a file's source, from 0 to len(src) inclusive.
-type Pos int
+// It is 32 bits to keep syntax trees small, so a file is at most MaxSize
+// bytes.
+type Pos int32
+
+// MaxSize is the size of the largest file positions can address.
+const MaxSize = 1<<31 - 1
 
 // NoPos is the position of something absent, such as an omitted option.
 const NoPos Pos = -1

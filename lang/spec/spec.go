@@ -145,20 +145,27 @@ func Names() []string {
 func Suggest(name string, candidates []string) string {
 	best, bestDist := "", -1
 	lower := strings.ToLower(name)
+	limit := min(1+len(name)/4, 3)
 	for _, c := range candidates {
+		if abs(len(c)-len(name)) > limit {
+			continue // too far apart to be a typo
+		}
 		d := distance(lower, strings.ToLower(c))
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = c, d
 		}
 	}
-	limit := 1 + len(name)/4
-	if limit > 3 {
-		limit = 3
-	}
 	if bestDist < 0 || bestDist > limit {
 		return ""
 	}
 	return best
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // distance is the Levenshtein distance between a and b, in bytes.

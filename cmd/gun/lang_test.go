@@ -1,0 +1,319 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gun-tools/gun/lang/diag"
+	"github.com/gun-tools/gun/lang/source"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestCheckCorpus runs gun check on every corpus file and compares its text
+// output with NAME.check (go test -update rewrites them).
+func TestCheckCorpus(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/gunfiles/*.gunfile")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
+	for _, path := range files {
+		base := filepath.Base(path)
+		t.Run(base, func(t *testing.T) {
+			r := gun(t, "", nil, "check", "testdata/gunfiles/"+base)
+			wantCode := 0
+			if strings.HasPrefix(base, "bad-") && base != "bad-warnings.gunfile" {
+				wantCode = 1
+			}
+			if r.code != wantCode {
+				t.Errorf("exit code %d, want %d; stderr: %s", r.code, wantCode, r.stderr)
+			}
+			golden := strings.TrimSuffix(path, ".gunfile") + ".check"
+			if *update {
+				if err := os.WriteFile(golden, []byte(r.stdout), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), r.stdout); diff != "" {
+				t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
+			}
+		})
+	}
+}
+
+func TestQuickStart(t *testing.T) {
+	r := gun(t, "", nil, "check", "testdata/examples/resolv.gunfile", "testdata/examples/vim.gunfile")
+	if r.code != 0 || r.stdout != "" || r.stderr != "" {
+		t.Errorf("gun check examples: %+v", r)
+	}
+	r = gun(t, "", nil, "fmt", "-d", "testdata/examples/resolv.gunfile", "testdata/examples/vim.gunfile")
+	if r.code != 0 || r.stdout != "" || r.stderr != "" {
+		t.Errorf("gun fmt -d examples: %+v", r)
+	}
+}
+
+func TestCheckExitCodes(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		stdout string // substring
+		stderr string // substring
+	}{
+		{"clean stdin", []string{"check"}, "Using \"x\"\n", 0, "", ""},
+		{"error on stdin", []string{"check"}, "Using \"x\"\nExce \"y\"\n", 1, "<stdin>:2:1: error: unknown instruction \"Exce\"; did you mean Exec? [G005]", ""},
+		{"warning passes", []string{"check"}, "Using \"x\"\nArg A\n", 0, "warning: Arg A is never used [G201]", ""},
+		{"strict fails on warning", []string{"check", "--strict"}, "Using \"x\"\nArg A\n", 1, "[G201]", ""},
+		{"unknown format", []string{"check", "--format", "xml"}, "", 2, "", "unknown --format \"xml\""},
+		{"unknown flag", []string{"check", "--frobnicate"}, "", 2, "", "unknown flag"},
+		{"missing file", []string{"check", "no/such.gunfile"}, "", 1, "", "no/such.gunfile"},
+		{"empty file", []string{"check"}, "", 0, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := gun(t, t.TempDir(), []byte(tt.stdin), tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("gun %v = %+v; want code %d, stdout with %q, stderr with %q", tt.args, r, tt.code, tt.stdout, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestCheckJSON(t *testing.T) {
+	src := "using \"é\" As a\nUsing \"x\" As a\n"
+	r := gun(t, t.TempDir(), []byte(src), "check", "--format", "json")
+	if r.code != 1 {
+		t.Fatalf("exit code %d: %s", r.code, r.stderr)
+	}
+	var got []jsonDiag
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, r.stdout)
+	}
+	want := []jsonDiag{
+		{
+			File: "<stdin>", Severity: "error", Code: "G006", Message: `keyword "using" must be written "Using"`,
+			Range: jsonRange{Start: jsonPos{0, 1, 1, 1}, End: jsonPos{5, 1, 6, 6}},
+			Fixes: []jsonFix{{Title: `change "using" to "Using"`, Edits: []jsonEdit{{Range: jsonRange{Start: jsonPos{0, 1, 1, 1}, End: jsonPos{5, 1, 6, 6}}, NewText: "Using"}}}},
+		},
+		{
+			File: "<stdin>", Severity: "error", Code: "G103", Message: `duplicate stage name "a"`,
+			Range:   jsonRange{Start: jsonPos{29, 2, 14, 14}, End: jsonPos{30, 2, 15, 15}},
+			Related: []jsonRelated{{Range: jsonRange{Start: jsonPos{14, 1, 15, 14}, End: jsonPos{15, 1, 16, 15}}, Message: `stage "a" first defined here`}},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("JSON mismatch (-want +got):\n%s", diff)
+	}
+	// No diagnostics is an empty array, not null.
+	if r := gun(t, t.TempDir(), []byte("Using \"x\""), "check", "--format", "json"); strings.TrimSpace(r.stdout) != "[]" {
+		t.Errorf("clean JSON output = %q, want []", r.stdout)
+	}
+}
+
+func TestCheckSARIF(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Gunfile"), []byte("Using \"x\"\nLabel \"😀\" \"$NOPE\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := gun(t, dir, nil, "check", "--format", "sarif", "Gunfile")
+	if r.code != 1 {
+		t.Fatalf("exit code %d: %s", r.code, r.stderr)
+	}
+	var log sarifLog
+	if err := json.Unmarshal([]byte(r.stdout), &log); err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) != 1 {
+		t.Fatalf("version %q, %d runs", log.Version, len(log.Runs))
+	}
+	run := log.Runs[0]
+	if run.Tool.Driver.Name != "gun" || len(run.Tool.Driver.Rules) != len(diag.Codes) || run.ColumnKind != "utf16CodeUnits" {
+		t.Errorf("driver %q with %d rules, columnKind %q", run.Tool.Driver.Name, len(run.Tool.Driver.Rules), run.ColumnKind)
+	}
+	if len(run.Results) != 1 {
+		t.Fatalf("want 1 result, got %+v", run.Results)
+	}
+	res := run.Results[0]
+	if res.RuleID != "G102" || res.Level != "error" || run.Tool.Driver.Rules[res.RuleIndex].ID != "G102" {
+		t.Errorf("result %+v", res)
+	}
+	loc := res.Locations[0].PhysicalLocation
+	// "😀" is two UTF-16 units: $NOPE starts at UTF-16 column 13 (byte column 15).
+	want := sarifRegion{StartLine: 2, StartColumn: 13, EndLine: 2, EndColumn: 18}
+	if loc.ArtifactLocation.URI != "Gunfile" || loc.Region != want {
+		t.Errorf("location %+v, want Gunfile %+v", loc, want)
+	}
+}
+
+func TestFmt(t *testing.T) {
+	messy := "Using   \"x\"\n\n\n# c\nExec  \"y\"   # t\n"
+	clean := "Using \"x\"\n\n# c\nExec \"y\" # t\n"
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+
+	if r := gun(t, dir, []byte(messy), "fmt"); r.code != 0 || r.stdout != clean {
+		t.Errorf("fmt from stdin = %+v, want %q", r, clean)
+	}
+	write("a.gunfile", messy)
+	write("b.gunfile", clean)
+	if r := gun(t, dir, nil, "fmt", "-l", "a.gunfile", "b.gunfile"); r.code != 0 || r.stdout != "a.gunfile\n" {
+		t.Errorf("fmt -l = %+v", r)
+	}
+	if r := gun(t, dir, nil, "fmt", "--check", "a.gunfile", "b.gunfile"); r.code != 1 || !strings.Contains(r.stderr, "a.gunfile is not formatted") {
+		t.Errorf("fmt --check = %+v", r)
+	}
+	if r := gun(t, dir, nil, "fmt", "--check", "b.gunfile"); r.code != 0 || r.stdout+r.stderr != "" {
+		t.Errorf("fmt --check on a formatted file = %+v", r)
+	}
+	r := gun(t, dir, nil, "fmt", "-d", "a.gunfile")
+	if r.code != 0 || !strings.Contains(r.stdout, "--- a.gunfile.orig\n+++ a.gunfile\n") || !strings.Contains(r.stdout, "-Exec  \"y\"   # t\n+Exec \"y\" # t\n") {
+		t.Errorf("fmt -d = %+v", r)
+	}
+	if r := gun(t, dir, nil, "fmt", "-w", "a.gunfile"); r.code != 0 || r.stdout != "" || read("a.gunfile") != clean {
+		t.Errorf("fmt -w = %+v, file now %q", r, read("a.gunfile"))
+	}
+	if info, err := os.Stat(filepath.Join(dir, "a.gunfile")); err != nil || info.Mode().Perm() != 0o640 {
+		t.Errorf("fmt -w changed the mode: %v %v", info.Mode(), err)
+	}
+
+	// A file with syntax errors is reported and left alone.
+	broken := "Using \"x\nExec \"y\"\n"
+	write("broken.gunfile", broken)
+	r = gun(t, dir, nil, "fmt", "-w", "broken.gunfile")
+	if r.code != 1 || !strings.Contains(r.stderr, "broken.gunfile:1:7: string not terminated") || read("broken.gunfile") != broken {
+		t.Errorf("fmt -w on a broken file = %+v", r)
+	}
+
+	// Directories are searched for Gunfiles.
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write("sub/Gunfile", messy)
+	write("sub/notes.txt", messy)
+	if r := gun(t, dir, nil, "fmt", "-l", "sub"); r.code != 0 || r.stdout != "sub/Gunfile\n" {
+		t.Errorf("fmt -l DIR = %+v", r)
+	}
+
+	if r := gun(t, dir, nil, "fmt", "-w"); r.code != 2 {
+		t.Errorf("fmt -w without a file: code %d, want 2", r.code)
+	}
+	if r := gun(t, dir, nil, "fmt", "missing.gunfile"); r.code != 1 || !strings.Contains(r.stderr, "missing.gunfile") {
+		t.Errorf("fmt of a missing file = %+v", r)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"fmt", "check"} {
+		if r := gun(t, "", nil, cmd, "--help"); r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
+			t.Errorf("gun %s --help = %+v", cmd, r)
+		}
+	}
+}
+
+// TestCheckBadInput feeds hostile files to gun check: each gets a clear
+// diagnostic with a bounded excerpt, never a crash or a flood.
+func TestCheckBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		code int
+	}{
+		{"10 MB line", "Using \"x\"\nExec \"" + strings.Repeat("é", 5<<20) + "\n", 1},
+		{"binary", "\x7fELF\x02\x01\x01\x00\x00\x00\x1b[2J\xff\xfe", 1},
+		{"50,000 lines", "Using \"x\"\n" + strings.Repeat("Exec \"true\"\n", 50000), 0},
+		{"only comments", "# a\n# b\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := gun(t, t.TempDir(), []byte(tt.src), "check")
+			if r.code != tt.code {
+				t.Errorf("exit code %d, want %d: %.500s", r.code, tt.code, r.stdout+r.stderr)
+			}
+			if len(r.stdout) > 20000 {
+				t.Errorf("output is %d bytes", len(r.stdout))
+			}
+			if strings.ContainsAny(r.stdout, "\x00\x1b") {
+				t.Error("output contains control characters from the input")
+			}
+		})
+	}
+}
+
+func TestWriteDiagnostic(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	tests := []struct {
+		name string
+		src  string
+		d    diag.Diagnostic
+		want string
+	}{
+		{
+			"tabs keep the caret aligned",
+			"Using \"x\"\n\tExec\t\"$Y\"\n",
+			diag.Diagnostic{Severity: diag.Error, Code: "G102", Message: "undefined", Range: source.Range{Start: 17, End: 19}},
+			"f:2:8: error: undefined [G102]\n    \tExec\t\"$Y\"\n    \t    \t ^^\n",
+		},
+		{
+			"wide characters count once",
+			"Label \"é😀\" \"$Y\"\n",
+			diag.Diagnostic{Severity: diag.Warning, Code: "G201", Message: "m", Range: source.Range{Start: 6, End: 14},
+				Related: []diag.Related{{Range: source.Range{Start: 0, End: 5}, Message: "here"}},
+				Fixes:   []diag.Fix{{Title: "do it"}}},
+			"f:1:7: warning: m [G201]\n    Label \"é😀\" \"$Y\"\n          ^^^^\nf:1:1: note: here\n    fix: do it\n",
+		},
+		{
+			"long lines are cut around the range",
+			"Exec \"" + long + "$Y" + long + "\"\n",
+			diag.Diagnostic{Severity: diag.Error, Code: "G102", Message: "m", Range: source.Range{Start: 306, End: 308}},
+			"f:1:307: error: m [G102]\n    ..." + strings.Repeat("x", 40) + "$Y" + strings.Repeat("x", 78) + "...\n       " + strings.Repeat(" ", 40) + "^^\n",
+		},
+		{
+			"multi-line ranges underline to the end of the first line",
+			"Exec <<EOF\nx\n",
+			diag.Diagnostic{Severity: diag.Error, Code: "G008", Message: "m", Range: source.Range{Start: 5, End: 13}},
+			"f:1:6: error: m [G008]\n    Exec <<EOF\n         ^^^^^\n",
+		},
+		{
+			"empty range at the end of a line",
+			"Exec\n",
+			diag.Diagnostic{Severity: diag.Error, Code: "G004", Message: "m", Range: source.Range{Start: 4, End: 4}},
+			"f:1:5: error: m [G004]\n    Exec\n        ^\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := writeDiagnostic(&b, source.NewFile("f", []byte(tt.src)), tt.d); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, b.String()); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

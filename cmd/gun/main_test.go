@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// gunBin is the gun binary the end-to-end tests run, built once in TestMain.
+var gunBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "gun-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	gunBin = filepath.Join(dir, "gun")
+	build := exec.Command("go", "build", "-o", gunBin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "build gun: %v\n", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// result is what one run of gun did.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// gun runs the gun binary in dir (the repository root when empty) with
+// stdin, and returns its output and exit code.
+func gun(t *testing.T, dir string, stdin []byte, args ...string) result {
+	t.Helper()
+	if dir == "" {
+		dir = "../.."
+	}
+	cmd := exec.Command(gunBin, args...)
+	cmd.Dir = dir
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run gun %v: %v", args, err)
+	}
+	return result{out.String(), errb.String(), code}
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gun-tools/gun/runtime"
+)
+
+func TestParseBytes(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		err  bool
+	}{
+		{"1048576", 1 << 20, false},
+		{"512m", 512 << 20, false},
+		{"512MB", 512 << 20, false},
+		{"2g", 2 << 30, false},
+		{"1.5k", 1536, false},
+		{"64b", 64, false},
+		{"", 0, true},
+		{"-1m", 0, true},
+		{"lots", 0, true},
+	} {
+		got, err := parseBytes(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestParseVolume(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want runtime.Mount
+		err  string
+	}{
+		{"/h:/c", runtime.Mount{Source: "/h", Target: "/c"}, ""},
+		{"/h:/c:ro", runtime.Mount{Source: "/h", Target: "/c", ReadOnly: true}, ""},
+		{"rel:/c:rw", runtime.Mount{Source: "rel", Target: "/c"}, ""},
+		{"/h", runtime.Mount{}, "want HOST:CONTAINER[:ro]"},
+		{"/h:/c:rx", runtime.Mount{}, "want HOST:CONTAINER[:ro]"},
+		{"/h:c", runtime.Mount{}, "absolute container path"},
+		{":/c", runtime.Mount{}, "absolute container path"},
+	} {
+		got, err := parseVolume(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("parseVolume(%q): error %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("parseVolume(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestReadEnvFile(t *testing.T) {
+	t.Setenv("GUN_TEST_FROM_HOST", "host value")
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	if err := os.WriteFile(good, []byte("# comment\n\nA=1\n  B=two words\nGUN_TEST_FROM_HOST\nGUN_TEST_UNSET_VAR\nC=\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readEnvFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"A=1", "B=two words", "GUN_TEST_FROM_HOST=host value", "C="}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Error(d)
+	}
+	bad := filepath.Join(dir, "bad")
+	if err := os.WriteFile(bad, []byte("A=1\nnot a var\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readEnvFile(bad); err == nil || !strings.Contains(err.Error(), bad+":2:1:") {
+		t.Errorf("bad file: %v, want an error at %s:2:1", err, bad)
+	}
+}

@@ -1,0 +1,146 @@
+package runtime
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseSubID(t *testing.T) {
+	const file = "# ranges\nother:100000:65536\nalice:200000:65536\n1001:300000:1000\nbad:x:1\n"
+	for _, tc := range []struct {
+		name, user, uid string
+		want            IDMap
+		err             string
+	}{
+		{"by name", "alice", "1000", IDMap{1, 200000, 65536}, ""},
+		{"by uid", "bob", "1001", IDMap{1, 300000, 1000}, ""},
+		{"missing", "carol", "1002", IDMap{}, "file does not exist"},
+		{"malformed", "bad", "7", IDMap{}, `subuid:5: malformed range "bad:x:1"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseSubID(strings.NewReader(file), "subuid", tc.user, tc.uid)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Error(d)
+			}
+		})
+	}
+}
+
+func TestResolveUser(t *testing.T) {
+	dir := t.TempDir()
+	passwd := filepath.Join(dir, "passwd")
+	group := filepath.Join(dir, "group")
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(passwd, "root:x:0:0:root:/root:/bin/sh\n_apt:x:42:65534::/nonexistent:/usr/sbin/nologin\napp:x:1000:1000:app:/home/app:/bin/sh\nbroken:x:y:z\n")
+	write(group, "root:x:0:\nnogroup:x:65534:\napp:x:1000:\nstaff:x:50:app,other\nvideo:x:44:app\n")
+	for _, tc := range []struct {
+		spec string
+		want execUser
+		err  string
+	}{
+		{"", execUser{uid: 0, gid: 0, home: "/root"}, ""},
+		{"root", execUser{uid: 0, gid: 0, home: "/root"}, ""},
+		{"app", execUser{uid: 1000, gid: 1000, home: "/home/app", groups: []int{50, 44}}, ""},
+		{"1000", execUser{uid: 1000, gid: 1000, home: "/home/app", groups: []int{50, 44}}, ""},
+		{"_apt", execUser{uid: 42, gid: 65534, home: "/nonexistent"}, ""},
+		{"app:staff", execUser{uid: 1000, gid: 50, home: "/home/app", groups: []int{44}}, ""},
+		{"app:7", execUser{uid: 1000, gid: 7, home: "/home/app", groups: []int{50, 44}}, ""},
+		{"4242", execUser{uid: 4242, gid: 0, home: "/"}, ""},
+		{"4242:4343", execUser{uid: 4242, gid: 4343, home: "/"}, ""},
+		{"nosuch", execUser{}, `user "nosuch": no such user`},
+		{"app:nosuch", execUser{}, `group "nosuch": no such group`},
+		{"-1", execUser{}, "no such user"},
+	} {
+		t.Run(tc.spec, func(t *testing.T) {
+			got, err := resolveUser(tc.spec, passwd, group)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got, cmp.AllowUnexported(execUser{})); d != "" {
+				t.Error(d)
+			}
+		})
+	}
+}
+
+func FuzzResolveUser(f *testing.F) {
+	f.Add("root:x:0:0:root:/root:/bin/sh\n", "root:x:0:\n", "root")
+	f.Add("app:x:1000:1000::/home/app:/bin/sh\n", "g:x:5:app,b\n", "app:g")
+	f.Add("::::::\n", ":::\n", ":")
+	f.Fuzz(func(t *testing.T, passwd, group, spec string) {
+		dir := t.TempDir()
+		p, g := filepath.Join(dir, "passwd"), filepath.Join(dir, "group")
+		if err := os.WriteFile(p, []byte(passwd), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(g, []byte(group), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		u, err := resolveUser(spec, p, g)
+		if err == nil && (u.uid < 0 || u.gid < 0) {
+			t.Errorf("negative ids from %q: %+v", spec, u)
+		}
+	})
+}
+
+func FuzzParseSubID(f *testing.F) {
+	f.Add("alice:100000:65536\n", "alice")
+	f.Add("alice:-1:5\n", "alice")
+	f.Fuzz(func(t *testing.T, file, name string) {
+		m, err := parseSubID(strings.NewReader(file), "subuid", name, "1000")
+		if err == nil && (m.HostID < 0 || m.Size <= 0) {
+			t.Errorf("bad range accepted: %+v", m)
+		}
+	})
+}
+
+func TestOverlayOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		layers []string
+		data   string
+	}{
+		{"one layer", []string{"/s/l/a"}, "lowerdir=/s/l/a,upperdir=/u,workdir=/w,userxattr"},
+		{"top first", []string{"/s/l/a", "/s/l/b"}, "lowerdir=/s/l/b:/s/l/a,upperdir=/u,workdir=/w,userxattr"},
+		{"escaped", []string{"/s/a:b,c"}, `lowerdir=/s/a\:b\,c,upperdir=/u,workdir=/w,userxattr`},
+		{"too long for mount(2)", []string{"/" + strings.Repeat("x", 5000)}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if data := overlayOptions(tc.layers, "/u", "/w"); data != tc.data {
+				t.Errorf("got %q, want %q", data, tc.data)
+			}
+		})
+	}
+}
+
+func TestContainerEnv(t *testing.T) {
+	cfg := &initConfig{Hostname: "h", TTY: true, Env: []string{"PATH=/bin", "A=1", "A=2", "HOME=/x"}}
+	got := containerEnv(cfg, execUser{home: "/root"})
+	want := []string{"PATH=/bin", "HOSTNAME=h", "HOME=/x", "TERM=xterm", "A=2"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Error(d)
+	}
+}

@@ -1,0 +1,103 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// removeScratch removes dir. Files a container created under other mapped
+// ids cannot be removed by the user outside; those are removed from inside a
+// user namespace with the containers' id maps.
+func removeScratch(dir string) error { return RemoveAll(dir) }
+
+// removeInNS re-executes gun as entryRemove in a new user namespace.
+func removeInNS(dir string) error {
+	out, err := runInUserNS(context.Background(), []string{entryRemove, dir}, nil)
+	if err != nil {
+		return fmt.Errorf("remove %s: %w: %s", dir, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// runInUserNS re-executes gun with args in a new user namespace with the
+// containers' id maps, waits for it and returns its combined output. The
+// child waits for a goMsg on syncFD before it does anything.
+func runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, error) {
+	maps, err := hostMaps()
+	if err != nil {
+		return nil, err
+	}
+	parent, child, err := socketPair()
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	var out strings.Builder
+	cmd := &exec.Cmd{
+		Path: "/proc/self/exe", Args: append([]string{entryName(args[0], maps)}, args[1:]...), Env: []string{},
+		Stdin: stdin, Stdout: &out, Stderr: &out,
+		ExtraFiles: []*os.File{child},
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: unix.CLONE_NEWUSER,
+			Pdeathsig:  unix.SIGKILL,
+		},
+	}
+	if !maps.helper {
+		cmd.SysProcAttr.UidMappings = maps.sysUIDs()
+		cmd.SysProcAttr.GidMappings = maps.sysGIDs()
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = !maps.single
+	}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		return nil, err
+	}
+	if err := writeMaps(int(parent.Fd()), cmd.Process.Pid, maps); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, err
+	}
+	if err := sendMsg(int(parent.Fd()), goMsg{}); err != nil {
+		_ = cmd.Process.Kill()
+	}
+	stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Kill() })
+	err = cmd.Wait()
+	stop()
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return []byte(out.String()), err
+}
+
+// waitGo blocks a re-executed child until its parent has written its maps.
+func waitGo() error {
+	// Lost with the re-exec that gained capabilities; set again.
+	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	var g goMsg
+	_, err := recvMsg(syncFD, &g)
+	unix.Close(syncFD)
+	return err
+}
+
+func removeMain() int {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "gun:rm: want one directory")
+		return 2
+	}
+	if err := waitGo(); err != nil {
+		fmt.Fprintf(os.Stderr, "gun:rm: %v\n", err)
+		return 1
+	}
+	if err := os.RemoveAll(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
