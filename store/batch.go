@@ -98,7 +98,8 @@ func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, diges
 		src = io.TeeReader(br, blobW)
 		mediaType = map[guntar.Compression]string{guntar.Gzip: v1.MediaTypeImageLayerGzip, guntar.Zstd: v1.MediaTypeImageLayerZstd}[c]
 	default:
-		sink = io.MultiWriter(diffHash.Hash(), blobW)
+		// The blob is the uncompressed tar: one digest serves for both.
+		sink = blobW
 	}
 	dr, _, err := guntar.Decompress(ctxReader{ctx, src})
 	if err != nil {
@@ -119,6 +120,10 @@ func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, diges
 		return fail(err)
 	}
 	d := blobHash.Digest()
+	diffID := diffHash.Digest()
+	if c != guntar.Gzip && c != guntar.Zstd {
+		diffID = d
+	}
 	info, err := f.Stat()
 	if err != nil {
 		return fail(err)
@@ -127,14 +132,14 @@ func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, diges
 	if b.s.hasBlob(d) {
 		f.Close()
 		os.Remove(f.Name())
-		return desc, diffHash.Digest(), nil
+		return desc, diffID, nil
 	}
 	p, _ := b.s.blobPath(d)
 	if err := finishTemp(f, p); err != nil {
 		return v1.Descriptor{}, "", err
 	}
 	b.created = append(b.created, d)
-	return desc, diffHash.Digest(), nil
+	return desc, diffID, nil
 }
 
 // ctxReader stops a long copy when its context is done.

@@ -11,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/ulikunitz/xz"
 )
 
 type tEnt struct {
@@ -187,5 +189,49 @@ func TestLayerDirsKeys(t *testing.T) {
 	}
 	if !strings.HasPrefix(b[0], s.path(layersDir)+"/key-") {
 		t.Errorf("unsafe key not hashed: %s", b[0])
+	}
+}
+
+func TestPutLayer(t *testing.T) {
+	data := mkTar(t, tEnt{name: "f", body: strings.Repeat("layer ", 1000)})
+	var xzBuf bytes.Buffer
+	xw, err := xz.NewWriter(&xzBuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xw.Write(data)
+	xw.Close()
+	want := digest.FromBytes(data)
+	for _, tc := range []struct {
+		name, mediaType string
+		input           []byte
+		blobIsInput     bool
+	}{
+		{"none", v1.MediaTypeImageLayer, data, true},
+		{"gzip", v1.MediaTypeImageLayerGzip, gz(data), true},
+		{"xz", v1.MediaTypeImageLayer, xzBuf.Bytes(), false}, // stored uncompressed
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			b, err := s.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			desc, diffID, err := b.PutLayer(context.Background(), bytes.NewReader(tc.input))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diffID != want || desc.MediaType != tc.mediaType {
+				t.Errorf("diff ID %s, media type %s; want %s, %s", diffID, desc.MediaType, want, tc.mediaType)
+			}
+			stored := data
+			if tc.blobIsInput {
+				stored = tc.input
+			}
+			if desc.Digest != digest.FromBytes(stored) || desc.Size != int64(len(stored)) {
+				t.Errorf("blob %s (%d bytes), want %s (%d)", desc.Digest, desc.Size, digest.FromBytes(stored), len(stored))
+			}
+		})
 	}
 }
