@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,5 +234,58 @@ func TestPutLayer(t *testing.T) {
 				t.Errorf("blob %s (%d bytes), want %s (%d)", desc.Digest, desc.Size, digest.FromBytes(stored), len(stored))
 			}
 		})
+	}
+}
+
+// TestCommitImage stores an image from a config the caller wrote, copying
+// the layer it lacks, and unpacks layers that belong to no image yet.
+func TestCommitImage(t *testing.T) {
+	src := newStore(t)
+	layerTar := mkTar(t, tEnt{name: "hello", body: "world"})
+	b, err := src.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, diffID, err := b.PutLayer(context.Background(), bytes.NewReader(gz(layerTar)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := src.LayerDirsOf(context.Background(), []v1.Descriptor{desc}, []digest.Digest{diffID}, HostUnpacker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dirs[0], "hello")); string(got) != "world" {
+		t.Errorf("unpacked layer: hello = %q", got)
+	}
+	// Open until the end: closing removes the blobs it made that no image
+	// names, as this layer is.
+	defer b.Close()
+
+	dst := newStore(t)
+	config := []byte(`{"architecture":"amd64","os":"linux","config":{"Cmd":["/hello"]},"rootfs":{"type":"layers","diff_ids":["` + diffID.String() + `"]}}`)
+	db, err := dst.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	opened := 0
+	img, err := db.CommitImage("made:1", config, []v1.Descriptor{desc}, func(d v1.Descriptor) (io.ReadCloser, error) {
+		opened++
+		return src.openBlob(d.Digest)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opened != 1 || img.ID() != digest.FromBytes(config) || img.Config.Config.Cmd[0] != "/hello" {
+		t.Errorf("opened %d layers, image ID %s (want %s), config %+v", opened, img.ID(), digest.FromBytes(config), img.Config.Config)
+	}
+	if _, err := dst.LayerDirs(context.Background(), "made:1", HostUnpacker{}); err != nil {
+		t.Error(err)
+	}
+	if _, err := db.CommitImage("bad:1", config, []v1.Descriptor{desc}, nil); err != nil {
+		t.Errorf("a layer the store has must not be opened: %v", err)
+	}
+	if _, err := dst.LayerDirsOf(context.Background(), []v1.Descriptor{desc}, nil, HostUnpacker{}); err == nil {
+		t.Error("LayerDirsOf accepted descriptors without diff IDs")
 	}
 }
