@@ -289,3 +289,37 @@ func TestCommitImage(t *testing.T) {
 		t.Error("LayerDirsOf accepted descriptors without diff IDs")
 	}
 }
+
+// TestBatchCloseConcurrent checks that a batch closing while another is
+// open leaves the blobs it made (the other may be using them) to Prune.
+func TestBatchCloseConcurrent(t *testing.T) {
+	s := newStore(t)
+	a, err := s.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, _, err := a.PutLayer(context.Background(), bytes.NewReader(mkTar(t, tEnt{name: "f", body: "f"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if !s.hasBlob(desc.Digest) {
+		t.Fatal("blob removed while another batch was open")
+	}
+	b.Close()
+	rep, err := s.Prune()
+	if err != nil || rep.Blobs != 1 || s.hasBlob(desc.Digest) {
+		t.Errorf("prune: %+v, %v; blob still there: %v", rep, err, s.hasBlob(desc.Digest))
+	}
+	// Alone, a batch cleans up after itself.
+	c, _ := s.Begin()
+	c.PutLayer(context.Background(), bytes.NewReader(mkTar(t, tEnt{name: "g", body: "g"})))
+	c.Close()
+	if entries, _ := os.ReadDir(s.blobDir()); len(entries) != 0 {
+		t.Errorf("%d blobs left by a lone batch", len(entries))
+	}
+}
