@@ -71,6 +71,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newFmtCmd(),
 		newCheckCmd(),
+		newLspCmd(),
 		newImportCmd(g),
 		newSaveCmd(g),
 		newImagesCmd(g),
