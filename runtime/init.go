@@ -243,6 +243,12 @@ func startContainer(cfg *initConfig) (*container, error) {
 		if err != nil {
 			return nil, err
 		}
+		if cfg.Winsize != nil {
+			// Before the command starts, so that its first look is right.
+			if err := unix.IoctlSetWinsize(int(c.master.Fd()), unix.TIOCSWINSZ, cfg.Winsize); err != nil {
+				return nil, fmt.Errorf("set pty window size: %w", err)
+			}
+		}
 		fd := slave.Fd()
 		attr.Files = []uintptr{fd, fd, fd}
 		attr.Sys.Setctty = true

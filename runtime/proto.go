@@ -99,6 +99,9 @@ type initConfig struct {
 	ReadOnly bool
 	TTY      bool
 	Single   bool // only the user is mapped: setgroups is denied
+	// Winsize is the outer terminal's window size, set on the container's
+	// pty before the command starts (nil: no outer terminal).
+	Winsize *unix.Winsize `json:",omitempty"`
 }
 
 func socketPair() (parent, child *os.File, err error) {

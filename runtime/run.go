@@ -39,6 +39,13 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		return 125, err
 	}
 	cfg.Single = maps.single
+	var outer *os.File
+	if spec.TTY {
+		outer = terminalOf(spec.Stdin, spec.Stdout)
+		if outer != nil {
+			cfg.Winsize, _ = unix.IoctlGetWinsize(int(outer.Fd()), unix.TIOCGWINSZ)
+		}
+	}
 	var cg *cgroup
 	if spec.Resources.any() {
 		cg, err = newCgroup(filepath.Base(spec.Scratch), spec.Resources)
@@ -117,7 +124,7 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 			_ = cmd.Wait()
 			return 125, fmt.Errorf("container setup: no pty received")
 		}
-		tty = newPTYCopier(os.NewFile(uintptr(fds[0]), "pty"), spec.Stdin, spec.Stdout)
+		tty = newPTYCopier(os.NewFile(uintptr(fds[0]), "pty"), outer, spec.Stdin, spec.Stdout)
 		defer tty.restore()
 	}
 
@@ -306,15 +313,22 @@ type ptyCopier struct {
 	done   chan struct{}
 }
 
-func newPTYCopier(master *os.File, in io.Reader, out io.Writer) *ptyCopier {
-	p := &ptyCopier{master: master, done: make(chan struct{})}
+// terminalOf returns the first of in and out that is a terminal, or nil.
+func terminalOf(in io.Reader, out io.Writer) *os.File {
 	for _, s := range []any{in, out} {
 		if f, ok := s.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			p.term = f
-			break
+			return f
 		}
 	}
+	return nil
+}
+
+// newPTYCopier starts copying; outer is the local terminal (or nil), whose
+// window size the init already gave the pty.
+func newPTYCopier(master, outer *os.File, in io.Reader, out io.Writer) *ptyCopier {
+	p := &ptyCopier{master: master, term: outer, done: make(chan struct{})}
 	if p.term != nil {
+		// A resize between the init's setting and now would be lost.
 		p.resize()
 		if f, ok := in.(*os.File); ok && f == p.term {
 			p.state, _ = term.MakeRaw(int(f.Fd()))
