@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 
 	"github.com/gun-tools/gun/guntar"
 	"github.com/opencontainers/go-digest"
@@ -52,11 +51,11 @@ func (HostUnpacker) Key() string {
 	return fmt.Sprintf("host-uid-%d", os.Geteuid())
 }
 
-var safeKey = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
+var safeKey = lazyRegexp(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
 
 // keyDir is the directory of the cache for an unpacker's key.
 func (s *Store) keyDir(key string) string {
-	if !safeKey.MatchString(key) {
+	if !safeKey().MatchString(key) {
 		sum := sha256.Sum256([]byte(key))
 		key = "key-" + hex.EncodeToString(sum[:12])
 	}
