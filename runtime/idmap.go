@@ -30,6 +30,8 @@ type idMaps struct {
 	// single is true when only the user's own ids are mapped; setgroups is
 	// then denied in the container.
 	single bool
+	// newuidmap and newgidmap are the helpers' paths, with helper.
+	newuidmap, newgidmap string
 }
 
 // key names the mapping, so that caches of files owned under different
@@ -91,9 +93,10 @@ func computeMaps() (*idMaps, error) {
 		if uid == 0 {
 			return m, nil // root writes any map itself
 		}
-		if _, err := exec.LookPath("newuidmap"); err == nil {
-			if _, err := exec.LookPath("newgidmap"); err == nil {
+		if u, err := exec.LookPath("newuidmap"); err == nil {
+			if g, err := exec.LookPath("newgidmap"); err == nil {
 				m.helper = true
+				m.newuidmap, m.newgidmap = u, g
 				return m, nil
 			}
 		}
@@ -173,16 +176,21 @@ func writeMapsWithHelper(pid int, m *idMaps) error {
 		}
 		return a
 	}
-	gcmd := exec.Command("newgidmap", args(m.gids)...)
-	var gout strings.Builder
+	ucmd := exec.Command(m.newuidmap, args(m.uids)...)
+	gcmd := exec.Command(m.newgidmap, args(m.gids)...)
+	var uout, gout strings.Builder
+	ucmd.Stdout, ucmd.Stderr = &uout, &uout
 	gcmd.Stdout, gcmd.Stderr = &gout, &gout
-	if err := gcmd.Start(); err != nil {
-		return fmt.Errorf("newgidmap: %w", err)
+	if err := ucmd.Start(); err != nil {
+		return fmt.Errorf("newuidmap: %w", err)
 	}
-	uout, uerr := exec.Command("newuidmap", args(m.uids)...).CombinedOutput()
-	gerr := gcmd.Wait()
+	gerr := gcmd.Start()
+	uerr := ucmd.Wait()
+	if gerr == nil {
+		gerr = gcmd.Wait()
+	}
 	if uerr != nil {
-		return fmt.Errorf("newuidmap %v: %w: %s", args(m.uids), uerr, strings.TrimSpace(string(uout)))
+		return fmt.Errorf("newuidmap %v: %w: %s", args(m.uids), uerr, strings.TrimSpace(uout.String()))
 	}
 	if gerr != nil {
 		return fmt.Errorf("newgidmap %v: %w: %s", args(m.gids), gerr, strings.TrimSpace(gout.String()))

@@ -36,9 +36,16 @@ func initMain() int {
 		// The parent failed before writing the id maps and reported why.
 		return 125
 	}
+	// Notify synchronises with the runtime's signal thread once per signal;
+	// that runs while the root is set up, and must be done before the
+	// command starts.
 	sigs := make(chan os.Signal, 64)
-	signal.Notify(sigs)
-	c, err := startContainer(&cfg)
+	notified := make(chan struct{})
+	go func() {
+		signal.Notify(sigs)
+		close(notified)
+	}()
+	c, err := startContainer(&cfg, notified)
 	if err != nil {
 		code := 125
 		var ce *commandError
@@ -118,7 +125,7 @@ type container struct {
 
 // startContainer carries out the setup as a checklist; the order matters
 // where a comment says so.
-func startContainer(cfg *initConfig) (*container, error) {
+func startContainer(cfg *initConfig, notified <-chan struct{}) (*container, error) {
 	c := &container{cfg: cfg, scratch: -1}
 	// Nothing we mount may propagate back to the host.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -254,6 +261,7 @@ func startContainer(cfg *initConfig) (*container, error) {
 		attr.Sys.Setctty = true
 		attr.Sys.Ctty = 0
 	}
+	<-notified
 	// syscall.ForkExec rather than os/exec: it forks from this locked
 	// thread and skips os/exec's one-time probe fork.
 	c.pid, err = syscall.ForkExec(path, cfg.Args, attr)

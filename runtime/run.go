@@ -25,57 +25,70 @@ import (
 // Run forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the
 // command. Cancelling ctx kills the container.
 func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
-	cfg, err := prepare(&spec)
+	s, err := Prestart(spec)
 	if err != nil {
 		return 125, err
 	}
-	defer func() {
-		if rerr := removeScratch(spec.Scratch); rerr != nil && err == nil {
-			exitCode, err = 125, rerr
-		}
-	}()
-	maps, err := hostMaps()
-	if err != nil {
-		return 125, err
+	return s.Run(ctx, spec)
+}
+
+// Starter is a container whose init process is started but not yet told
+// what to run. Starting the init (a new process in new namespaces whose id
+// maps setuid helpers write) takes milliseconds; Prestart lets the caller
+// find the image and lay out the scratch space meanwhile.
+type Starter struct {
+	cmd      *exec.Cmd
+	parent   *os.File
+	maps     *idMaps
+	netNS    bool
+	tty      bool
+	outer    *os.File // the local terminal, with TTY
+	sigs     chan os.Signal
+	notified chan struct{} // sigs is registered
+	mapsOK   chan error    // the id maps are written
+	used     bool
+}
+
+// Prestart starts the init of a container ahead of Starter.Run. Only spec's
+// Network, TTY, Stdin, Stdout and Stderr are used here; the spec given to
+// Run must agree on them. Call Run or Close.
+func Prestart(spec Spec) (*Starter, error) {
+	s := &Starter{tty: spec.TTY}
+	switch spec.Network {
+	case "", "host":
+	case "none":
+		s.netNS = true
+	default:
+		return nil, fmt.Errorf("network %q: want host or none", spec.Network)
 	}
-	cfg.Single = maps.single
-	var outer *os.File
+	var err error
+	if s.maps, err = hostMaps(); err != nil {
+		return nil, err
+	}
 	if spec.TTY {
-		outer = terminalOf(spec.Stdin, spec.Stdout)
-		if outer != nil {
-			cfg.Winsize, _ = unix.IoctlGetWinsize(int(outer.Fd()), unix.TIOCGWINSZ)
-		}
+		s.outer = terminalOf(spec.Stdin, spec.Stdout)
 	}
-	var cg *cgroup
-	if spec.Resources.any() {
-		cg, err = newCgroup(filepath.Base(spec.Scratch), spec.Resources)
-		if err != nil {
-			return 125, err
-		}
-		defer func() {
-			if rerr := cg.remove(); rerr != nil && err == nil {
-				exitCode, err = 125, rerr
-			}
-		}()
-	}
-
-	// Registered before the start so that no signal is lost in between.
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
-	defer signal.Stop(sigs)
-
+	// Registered before the command starts (Run waits for it), so that no
+	// signal for it is lost; meanwhile the init starts.
+	s.sigs = make(chan os.Signal, 16)
+	s.notified = make(chan struct{})
+	go func() {
+		signal.Notify(s.sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+		close(s.notified)
+	}()
 	parent, child, err := socketPair()
 	if err != nil {
-		return 125, err
+		s.stopSignals()
+		return nil, err
 	}
-	defer parent.Close()
+	s.parent = parent
 	flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
-	if cfg.NetNS {
+	if s.netNS {
 		flags |= unix.CLONE_NEWNET
 	}
-	cmd := &exec.Cmd{
+	s.cmd = &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       []string{entryName(entryInit, maps)},
+		Args:       []string{entryName(entryInit, s.maps)},
 		Env:        []string{},
 		ExtraFiles: []*os.File{child},
 		SysProcAttr: &syscall.SysProcAttr{
@@ -85,20 +98,98 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 		},
 	}
 	if !spec.TTY {
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
+		s.cmd.Stdin, s.cmd.Stdout, s.cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	}
-	if !maps.helper {
-		cmd.SysProcAttr.UidMappings = maps.sysUIDs()
-		cmd.SysProcAttr.GidMappings = maps.sysGIDs()
-		cmd.SysProcAttr.GidMappingsEnableSetgroups = !maps.single
+	if !s.maps.helper {
+		s.cmd.SysProcAttr.UidMappings = s.maps.sysUIDs()
+		s.cmd.SysProcAttr.GidMappings = s.maps.sysGIDs()
+		s.cmd.SysProcAttr.GidMappingsEnableSetgroups = !s.maps.single
 	}
-	err = cmd.Start()
+	err = s.cmd.Start()
 	child.Close()
 	if err != nil {
-		return 125, fmt.Errorf("start container init: %w", err)
+		s.stopSignals()
+		parent.Close()
+		return nil, fmt.Errorf("start container init: %w", err)
 	}
-	pfd := int(parent.Fd())
-	if err := startInit(pfd, cmd.Process.Pid, cfg, maps, cg); err != nil {
+	// newuidmap and newgidmap run while the caller goes on.
+	s.mapsOK = make(chan error, 1)
+	go func() { s.mapsOK <- writeMaps(int(parent.Fd()), s.cmd.Process.Pid, s.maps) }()
+	return s, nil
+}
+
+// Close kills an init that Run was not called for. It is a no-op after Run.
+func (s *Starter) Close() {
+	if s.used {
+		return
+	}
+	s.used = true
+	s.abort()
+}
+
+// abort kills the init and waits for it and for the id map helpers.
+func (s *Starter) abort() {
+	_ = s.cmd.Process.Kill()
+	<-s.mapsOK
+	_ = s.cmd.Wait()
+	s.stopSignals()
+	s.parent.Close()
+}
+
+func (s *Starter) stopSignals() {
+	<-s.notified
+	signal.Stop(s.sigs)
+}
+
+// Run configures the prestarted init to run spec and waits for the command,
+// as the package's Run does.
+func (s *Starter) Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	if s.used {
+		return 125, errors.New("container already run")
+	}
+	s.used = true
+	if spec.TTY != s.tty || (spec.Network == "none") != s.netNS {
+		s.abort()
+		return 125, errors.New("spec does not match the prestarted container")
+	}
+	cfg, err := prepare(&spec)
+	if err != nil {
+		s.abort()
+		return 125, err
+	}
+	defer func() {
+		if rerr := removeScratch(spec.Scratch); rerr != nil && err == nil {
+			exitCode, err = 125, rerr
+		}
+	}()
+	cfg.Single = s.maps.single
+	if s.outer != nil {
+		cfg.Winsize, _ = unix.IoctlGetWinsize(int(s.outer.Fd()), unix.TIOCGWINSZ)
+	}
+	var cg *cgroup
+	if spec.Resources.any() {
+		cg, err = newCgroup(filepath.Base(spec.Scratch), spec.Resources)
+		if err != nil {
+			s.abort()
+			return 125, err
+		}
+		defer func() {
+			if rerr := cg.remove(); rerr != nil && err == nil {
+				exitCode, err = 125, rerr
+			}
+		}()
+	}
+	defer s.stopSignals()
+	defer s.parent.Close()
+	cmd, sigs := s.cmd, s.sigs
+	pfd := int(s.parent.Fd())
+	if err := <-s.mapsOK; err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return 125, err
+	}
+	<-s.notified
+	if err := startInit(pfd, cmd.Process.Pid, cfg, cg); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return 125, err
@@ -124,7 +215,7 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 			_ = cmd.Wait()
 			return 125, fmt.Errorf("container setup: no pty received")
 		}
-		tty = newPTYCopier(os.NewFile(uintptr(fds[0]), "pty"), outer, spec.Stdin, spec.Stdout)
+		tty = newPTYCopier(os.NewFile(uintptr(fds[0]), "pty"), s.outer, spec.Stdin, spec.Stdout)
 		defer tty.restore()
 	}
 
@@ -178,12 +269,9 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	}
 }
 
-// startInit hands the init its configuration, writes its id maps, puts it
-// in its cgroup and lets it go.
-func startInit(fd, pid int, cfg *initConfig, maps *idMaps, cg *cgroup) error {
-	if err := writeMaps(fd, pid, maps); err != nil {
-		return err
-	}
+// startInit hands the init its configuration, puts it in its cgroup and
+// lets it go. Its id maps are written.
+func startInit(fd, pid int, cfg *initConfig, cg *cgroup) error {
 	if err := sendMsg(fd, cfg); err != nil {
 		return fmt.Errorf("send container config: %w", err)
 	}
