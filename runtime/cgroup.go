@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -50,8 +51,10 @@ func newCgroup(name string, r Resources) (*cgroup, error) {
 	if mounts.v2 != "" {
 		cg, err := newCgroupV2(filepath.Join(mounts.v2, own[""]), "gun-"+name, needed, r)
 		if err == nil {
+			cg.logApplied("v2", r)
 			return cg, nil
 		}
+		slog.Debug("cgroup v2 not usable", "error", err)
 		v2err = err
 	}
 	if os.Geteuid() != 0 {
@@ -78,7 +81,13 @@ func newCgroup(name string, r Resources) (*cgroup, error) {
 			return nil, fmt.Errorf("cannot apply --%s: %w", flagFor(ctl), err)
 		}
 	}
+	cg.logApplied("v1", r)
 	return cg, nil
+}
+
+func (c *cgroup) logApplied(version string, r Resources) {
+	slog.Debug("cgroup limits applied", "version", version, "dirs", c.dirs,
+		"memory", r.Memory, "pids_limit", r.PidsLimit, "cpus", r.CPUs)
 }
 
 func newCgroupV2(parent, name string, needed []string, r Resources) (*cgroup, error) {

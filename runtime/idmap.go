@@ -74,7 +74,16 @@ var (
 // and /etc/subgid, container root is the user and 1..N the range; otherwise
 // only the user is mapped, and a warning says so once.
 func hostMaps() (*idMaps, error) {
-	mapsOnce.Do(func() { mapsCached, mapsErr = computeMaps() })
+	mapsOnce.Do(func() {
+		mapsCached, mapsErr = computeMaps()
+		if m := mapsCached; mapsErr == nil && debugEnabled() {
+			how := "written by gun"
+			if m.helper {
+				how = "written by " + m.newuidmap + " and " + m.newgidmap
+			}
+			slog.Debug("id maps chosen", "uid_map", formatMaps(m.uids), "gid_map", formatMaps(m.gids), "how", how, "only_the_user", m.single)
+		}
+	})
 	return mapsCached, mapsErr
 }
 
@@ -196,4 +205,17 @@ func writeMapsWithHelper(pid int, m *idMaps) error {
 		return fmt.Errorf("newgidmap %v: %w: %s", args(m.gids), gerr, strings.TrimSpace(gout.String()))
 	}
 	return nil
+}
+
+// formatMaps writes maps as uid_map does, one "inside outside count" a
+// line, lines separated by commas.
+func formatMaps(l []IDMap) string {
+	var b strings.Builder
+	for i, e := range l {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d %d %d", e.ContainerID, e.HostID, e.Size)
+	}
+	return b.String()
 }

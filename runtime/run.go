@@ -1,10 +1,12 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -112,6 +114,9 @@ func Prestart(spec Spec) (*Starter, error) {
 		parent.Close()
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
+	if debugEnabled() {
+		slog.Debug("container init started", "pid", s.cmd.Process.Pid, "network", cmp.Or(spec.Network, "host"), "tty", spec.TTY)
+	}
 	// newuidmap and newgidmap run while the caller goes on.
 	s.mapsOK = make(chan error, 1)
 	go func() { s.mapsOK <- writeMaps(int(parent.Fd()), s.cmd.Process.Pid, s.maps) }()
@@ -157,12 +162,25 @@ func (s *Starter) Run(ctx context.Context, spec Spec) (exitCode int, err error) 
 		s.abort()
 		return 125, err
 	}
+	debug := debugEnabled()
 	defer func() {
-		if rerr := removeScratch(spec.Scratch); rerr != nil && err == nil {
+		rerr := removeScratch(spec.Scratch)
+		if rerr != nil && err == nil {
 			exitCode, err = 125, rerr
+		}
+		if debug {
+			slog.Debug("container exited", "code", exitCode, "error", err)
+			if rerr == nil {
+				slog.Debug("scratch removed", "dir", spec.Scratch)
+			}
 		}
 	}()
 	cfg.Single = s.maps.single
+	cfg.Debug = debug
+	if debug {
+		slog.Debug("container spec", "args", cfg.Args, "cwd", cfg.Cwd, "user", cfg.User, "hostname", cfg.Hostname,
+			"layers", len(cfg.Layers), "scratch", cfg.Scratch, "read_only", cfg.ReadOnly, "volumes", len(cfg.Mounts))
+	}
 	if s.outer != nil {
 		cfg.Winsize, _ = unix.IoctlGetWinsize(int(s.outer.Fd()), unix.TIOCGWINSZ)
 	}
@@ -196,6 +214,9 @@ func (s *Starter) Run(ctx context.Context, spec Spec) (exitCode int, err error) 
 	}
 	var ready readyMsg
 	fds, err := recvMsg(pfd, &ready)
+	for _, l := range ready.Log {
+		slog.Debug("container setup", "step", l)
+	}
 	if err == nil && ready.Error != "" {
 		err = errors.New(ready.Error)
 	}
@@ -454,3 +475,7 @@ func (p *ptyCopier) restore() {
 	}
 	p.master.Close()
 }
+
+// debugEnabled reports whether debug logs are on, so that hot paths build
+// their attributes only then.
+func debugEnabled() bool { return slog.Default().Enabled(context.Background(), slog.LevelDebug) }

@@ -11,9 +11,11 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -111,3 +113,7 @@ func (s *Store) RunDir() string { return s.path(runDir) }
 func lazyRegexp(expr string) func() *regexp.Regexp {
 	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
+
+// debugEnabled reports whether debug logs are on, so that hot paths build
+// their attributes only then.
+func debugEnabled() bool { return slog.Default().Enabled(context.Background(), slog.LevelDebug) }
