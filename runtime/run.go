@@ -186,7 +186,11 @@ func (s *Starter) Run(ctx context.Context, spec Spec) (exitCode int, err error) 
 	}
 	var cg *cgroup
 	if spec.Resources.any() {
-		cg, err = newCgroup(filepath.Base(spec.Scratch), spec.Resources)
+		// Those of containers whose gun was killed go first.
+		if _, err := RemoveStaleCgroups(filepath.Dir(cfg.Scratch)); err != nil {
+			slog.Debug("stale cgroups", "error", err)
+		}
+		cg, err = newCgroup(cgroupName(cfg.Scratch), spec.Resources)
 		if err != nil {
 			s.abort()
 			return 125, err

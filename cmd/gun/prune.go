@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gun-tools/gun/runtime"
 )
 
 func newPruneCmd(g *globalFlags) *cobra.Command {
@@ -12,7 +15,8 @@ func newPruneCmd(g *globalFlags) *cobra.Command {
 		Short: "Free the space of removed images and of killed runs",
 		Long: `Prune removes from the store what no image references: blobs, unpacked
 layers, the temporary files of killed gun processes and the scratch
-directories of containers that are gone. It waits for running imports.`,
+directories and cgroups of containers that are gone. It waits for
+running imports.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openStore(g)
@@ -20,9 +24,12 @@ directories of containers that are gone. It waits for running imports.`,
 				return err
 			}
 			rep, err := s.Prune()
+			// After the dead containers' directories: their cgroups go too.
+			cgroups, cerr := runtime.RemoveStaleCgroups(s.RunDir())
+			err = errors.Join(err, cerr)
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "removed %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs\n",
-				rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs)
+			fmt.Fprintf(out, "removed %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs, %d cgroups\n",
+				rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs, cgroups)
 			if rep.KeptLayers {
 				fmt.Fprintf(out, "kept unused unpacked layers: %d containers are running\n", rep.LiveRuns)
 			}

@@ -112,6 +112,9 @@ func runRun(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string) erro
 		}
 		spec.Mounts = append(spec.Mounts, m)
 	}
+	if _, err := storeRoot(g); err != nil {
+		return &exitError{125, err}
+	}
 	// The container's init starts now, and its id maps are written, while
 	// the image is looked up and the scratch space laid out.
 	starter, err := runtime.Prestart(spec)
