@@ -24,6 +24,7 @@ const (
 	Bzip2
 )
 
+// String names the format as gun prints it ("gzip").
 func (c Compression) String() string {
 	switch c {
 	case None:
@@ -95,6 +96,9 @@ func Decompress(r io.Reader) (io.ReadCloser, Compression, error) {
 		rc = io.NopCloser(zr)
 	case Bzip2:
 		rc = io.NopCloser(bzip2.NewReader(br))
+	}
+	if c == Gzip || c == Xz || c == Bzip2 {
+		rc = newReadAhead(rc)
 	}
 	return &namedReader{rc, c}, c, nil
 }

@@ -2,14 +2,18 @@ package guntar
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -63,7 +67,7 @@ func Unpack(ctx context.Context, r io.Reader, dir string, opts UnpackOptions) er
 		return fmt.Errorf("unpack: %w", err)
 	}
 	defer rt.close()
-	u := &unpacker{root: rt, opts: opts, dirs: map[string]*dirMeta{}}
+	u := &unpacker{root: rt, opts: opts, dirs: map[string]*dirMeta{}, buf: make([]byte, 256<<10)}
 	if opts.Whiteouts == WhiteoutApply {
 		u.seen = map[string]bool{}
 	}
@@ -71,7 +75,6 @@ func Unpack(ctx context.Context, r io.Reader, dir string, opts UnpackOptions) er
 		u.opts.Warn = func(string) {}
 	}
 	tr := tar.NewReader(dr)
-	buf := make([]byte, 1<<20)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -83,12 +86,12 @@ func Unpack(ctx context.Context, r io.Reader, dir string, opts UnpackOptions) er
 		if err != nil {
 			return fmt.Errorf("unpack: read archive: %w", err)
 		}
-		if err := u.entry(hdr, tr, buf); err != nil {
+		if err := u.entry(hdr, tr); err != nil {
 			return fmt.Errorf("unpack %s: %w", hdr.Name, err)
 		}
 	}
 	// Read to the end so that a compressed stream's checksum is verified.
-	if _, err := io.CopyBuffer(io.Discard, dr, buf); err != nil {
+	if _, err := io.CopyBuffer(io.Discard, onlyReader{dr}, u.buf); err != nil {
 		return fmt.Errorf("unpack: read archive: %w", err)
 	}
 	return u.finishDirs()
@@ -97,6 +100,7 @@ func Unpack(ctx context.Context, r io.Reader, dir string, opts UnpackOptions) er
 type unpacker struct {
 	root *root
 	opts UnpackOptions
+	buf  []byte // copy buffer
 	// seen holds the paths this archive wrote, with true for those it
 	// wrote itself and false for their ancestors (WhiteoutApply only):
 	// whiteouts hide only what lower layers made.
@@ -127,7 +131,7 @@ func (u *unpacker) markSeen(rel string) {
 	u.seen[""] = false
 }
 
-func (u *unpacker) entry(hdr *tar.Header, tr io.Reader, buf []byte) error {
+func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 	rel := cleanPath(hdr.Name)
 	base := path.Base(rel)
 	if strings.HasPrefix(base, whiteoutPrefix) {
@@ -150,15 +154,13 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader, buf []byte) error {
 	if hdr.Typeflag == tar.TypeLink {
 		return u.hardlink(rel, pfd, name, hdr)
 	}
-	if err := u.clear(pfd, name); err != nil {
-		return err
-	}
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
-		return u.file(pfd, name, hdr, tr, buf)
+		return u.file(pfd, name, hdr, tr)
 	case tar.TypeSymlink:
 		u.root.invalidate()
-		if err := unix.Symlinkat(hdr.Linkname, pfd, name); err != nil {
+		err := u.replacing(pfd, name, func() error { return unix.Symlinkat(hdr.Linkname, pfd, name) })
+		if err != nil {
 			return fmt.Errorf("symlink: %w", err)
 		}
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
@@ -172,7 +174,8 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader, buf []byte) error {
 			mode |= unix.S_IFIFO
 		}
 		dev := int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))
-		if err := unix.Mknodat(pfd, name, mode, dev); err != nil {
+		err := u.replacing(pfd, name, func() error { return unix.Mknodat(pfd, name, mode, dev) })
+		if err != nil {
 			if isNotPermitted(err) && hdr.Typeflag != tar.TypeFifo {
 				u.opts.Warn(fmt.Sprintf("%s: device node %d:%d not created: %v", rel, hdr.Devmajor, hdr.Devminor, err))
 				return nil
@@ -187,6 +190,20 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader, buf []byte) error {
 		return nil
 	}
 	return u.ownAndTime(pfd, name, hdr)
+}
+
+// replacing runs create, which makes name in pfd; if name exists, it is
+// cleared away first and create runs again. Trying first saves a syscall
+// for the common case, a path that is not there yet.
+func (u *unpacker) replacing(pfd int, name string, create func() error) error {
+	err := create()
+	if err != unix.EEXIST {
+		return err
+	}
+	if err := u.clear(pfd, name); err != nil {
+		return err
+	}
+	return create()
 }
 
 // clear removes whatever is at name so that a new entry can take its place.
@@ -204,36 +221,141 @@ func (u *unpacker) clear(pfd int, name string) error {
 	return nil
 }
 
-func (u *unpacker) file(pfd int, name string, hdr *tar.Header, tr io.Reader, buf []byte) error {
-	fd, err := unix.Openat(pfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+func (u *unpacker) file(pfd int, name string, hdr *tar.Header, tr io.Reader) error {
+	mode := uint32(hdr.Mode & 0o7777)
+	var fd int
+	err := u.replacing(pfd, name, func() (err error) {
+		// Created with the permissions only: setuid bits come last.
+		fd, err = unix.Openat(pfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode&0o777)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
-	f := os.NewFile(uintptr(fd), name)
-	defer f.Close()
-	// io.Copy uses the tar reader's WriteTo, which seeks over the holes
-	// of sparse files instead of writing zeros.
-	if _, err := io.Copy(f, tr); err != nil {
+	w := fdWriter(fd)
+	defer w.close()
+	if isSparse(hdr) {
+		// The tar reader gives holes as zeros: skip zero blocks, so
+		// that the holes stay holes.
+		sw := &sparseWriter{fd: fd}
+		if _, err = io.CopyBuffer(sw, onlyReader{tr}, u.buf); err == nil {
+			err = unix.Ftruncate(fd, sw.off)
+		}
+	} else {
+		// One buffer for all files: WriteTo would allocate one per file.
+		_, err = io.CopyBuffer(w, onlyReader{tr}, u.buf)
+	}
+	if err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
 	if u.opts.Chown {
-		if err := f.Chown(hdr.Uid, hdr.Gid); err != nil {
-			return err
+		if err := unix.Fchown(fd, hdr.Uid, hdr.Gid); err != nil {
+			return fmt.Errorf("chown: %w", err)
 		}
 	}
-	// After chown, which clears setuid bits and file capabilities.
-	if err := unix.Fchmod(fd, uint32(hdr.Mode&0o7777)); err != nil {
-		return fmt.Errorf("chmod: %w", err)
+	// After chown, which clears setuid bits and file capabilities; and
+	// only if the mode has bits that creation did not give.
+	if mode&^0o777 != 0 || mode&processUmask() != 0 {
+		if err := unix.Fchmod(fd, mode); err != nil {
+			return fmt.Errorf("chmod: %w", err)
+		}
 	}
 	if err := u.xattrs(fd, hdr); err != nil {
 		return err
 	}
 	ts := timespecs(hdr)
-	if err := unix.UtimesNanoAt(pfd, name, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := futimens(fd, &ts); err != nil {
 		return fmt.Errorf("set times: %w", err)
 	}
-	return f.Close()
+	return w.close()
 }
+
+// onlyReader hides a reader's WriteTo from io.CopyBuffer.
+type onlyReader struct{ io.Reader }
+
+// isSparse reports whether hdr is a sparse file in GNU or PAX form.
+func isSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+// sparseWriter writes at increasing offsets of fd, leaving out the blocks
+// that are all zeros.
+type sparseWriter struct {
+	fd  int
+	off int64
+}
+
+var zeroBlock [4096]byte
+
+func (w *sparseWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		b := p[:min(len(p), len(zeroBlock))]
+		if !bytes.Equal(b, zeroBlock[:len(b)]) {
+			if _, err := unix.Pwrite(w.fd, b, w.off); err != nil {
+				return n - len(p), err
+			}
+		}
+		w.off += int64(len(b))
+		p = p[len(b):]
+	}
+	return n, nil
+}
+
+// fdWriter writes to a file descriptor without the cost of an *os.File.
+type fdWriter int
+
+func (w fdWriter) Write(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := unix.Write(int(w), p[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// close closes the descriptor once; later calls do nothing.
+func (w *fdWriter) close() error {
+	if *w < 0 {
+		return nil
+	}
+	err := unix.Close(int(*w))
+	*w = -1
+	return err
+}
+
+var umaskOnce = sync.OnceValue(func() uint32 {
+	// The umask is read from /proc: setting it to read it would race
+	// with other goroutines creating files.
+	data, err := os.ReadFile("/proc/self/status")
+	if err == nil {
+		for line := range strings.Lines(string(data)) {
+			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+				if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+					return uint32(m)
+				}
+			}
+		}
+	}
+	return 0o777 // unknown: always chmod
+})
+
+// processUmask returns the process's file mode creation mask.
+func processUmask() uint32 { return umaskOnce() }
 
 func (u *unpacker) hardlink(rel string, pfd int, name string, hdr *tar.Header) error {
 	target := cleanPath(hdr.Linkname)
@@ -486,4 +608,14 @@ func depth(rel string) int {
 		return -1
 	}
 	return strings.Count(rel, "/")
+}
+
+// futimens sets the times of the open file fd: utimensat with a NULL path,
+// which x/sys/unix does not offer.
+func futimens(fd int, ts *[2]unix.Timespec) error {
+	_, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(ts)), 0, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }

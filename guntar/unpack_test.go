@@ -4,7 +4,10 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"golang.org/x/sys/unix"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -444,5 +447,65 @@ func TestUnpackCanceled(t *testing.T) {
 	err := Unpack(ctx, bytes.NewReader(mkTar(t, tFile("a", "a", 0o644))), tempDir(t), UnpackOptions{})
 	if err != context.Canceled {
 		t.Errorf("error %v, want context.Canceled", err)
+	}
+}
+
+// TestDecompressEarlyClose closes a decompressing reader long before its
+// end: the read-ahead goroutine must stop, not block forever.
+func TestDecompressEarlyClose(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(bytes.Repeat([]byte("0123456789"), 1<<20))
+	zw.Close()
+	rc, c, err := Decompress(bytes.NewReader(buf.Bytes()))
+	if err != nil || c != Gzip {
+		t.Fatalf("Decompress: %v, %v", c, err)
+	}
+	head := make([]byte, 10)
+	if _, err := io.ReadFull(rc, head); err != nil || string(head) != "0123456789" {
+		t.Fatalf("read %q, %v", head, err)
+	}
+	if err := rc.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnpackSparse unpacks a sparse file as GNU tar -S writes it: the
+// content is right and the holes stay holes.
+func TestUnpackSparse(t *testing.T) {
+	if _, err := exec.LookPath("tar"); err != nil {
+		requireCI(t, "GNU tar is not installed")
+	}
+	src := tempDir(t)
+	f, err := os.Create(filepath.Join(src, "sparse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("start"), 0)
+	f.WriteAt([]byte("end"), 64<<20)
+	f.Close()
+	archive := filepath.Join(tempDir(t), "sparse.tar")
+	if out, err := exec.Command("tar", "-S", "-C", src, "-cf", archive, "sparse").CombinedOutput(); err != nil {
+		t.Fatalf("tar -S: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := tempDir(t)
+	if err := unpackBytes(t, data, dst, UnpackOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dst, "sparse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 64<<20+3 || string(got[:5]) != "start" || string(got[64<<20:]) != "end" {
+		t.Fatalf("sparse file: %d bytes", len(got))
+	}
+	var st unix.Stat_t
+	unix.Stat(filepath.Join(dst, "sparse"), &st)
+	if st.Blocks*512 > 1<<20 {
+		t.Errorf("unpacked sparse file uses %d bytes on disk: holes were written", st.Blocks*512)
 	}
 }

@@ -84,6 +84,12 @@ func initMain() int {
 		}
 	}()
 	code := c.supervise(sigs, orphaned)
+	if cfg.Commit && code == 0 {
+		if err := c.commit(); err != nil {
+			fmt.Fprintf(os.Stderr, "gun: %v\n", err)
+			code = 125
+		}
+	}
 	c.cleanup()
 	// The parent may go on now: tearing down the namespaces as this
 	// process exits takes the kernel a while.

@@ -104,6 +104,11 @@ type initConfig struct {
 	// Winsize is the outer terminal's window size, set on the container's
 	// pty before the command starts (nil: no outer terminal).
 	Winsize *unix.Winsize `json:",omitempty"`
+	// Commit: after the command exits with 0, the init writes the overlay
+	// upper directory's changes as a layer tar to <scratch>/diff.tar, file
+	// times clamped to CommitEpoch (Unix seconds). See RunCommit.
+	Commit      bool
+	CommitEpoch int64
 }
 
 func socketPair() (parent, child *os.File, err error) {

@@ -27,11 +27,18 @@ import (
 // Run forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the
 // command. Cancelling ctx kills the container.
 func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	return run(ctx, spec, nil, 0)
+}
+
+// run is Run; commit, when not nil, is called after the command exited (and
+// only then), before the scratch directory is removed, and the init is
+// asked to write the command's changes into it first.
+func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch int64) (exitCode int, err error) {
 	s, err := Prestart(spec)
 	if err != nil {
 		return 125, err
 	}
-	return s.Run(ctx, spec)
+	return s.run(ctx, spec, commit, epoch)
 }
 
 // Starter is a container whose init process is started but not yet told
@@ -149,6 +156,10 @@ func (s *Starter) stopSignals() {
 // Run configures the prestarted init to run spec and waits for the command,
 // as the package's Run does.
 func (s *Starter) Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	return s.run(ctx, spec, nil, 0)
+}
+
+func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch int64) (exitCode int, err error) {
 	if s.used {
 		return 125, errors.New("container already run")
 	}
@@ -162,8 +173,14 @@ func (s *Starter) Run(ctx context.Context, spec Spec) (exitCode int, err error) 
 		s.abort()
 		return 125, err
 	}
+	cfg.Commit, cfg.CommitEpoch = commit != nil, epoch
 	debug := debugEnabled()
 	defer func() {
+		if commit != nil && err == nil {
+			if cerr := commit(exitCode); cerr != nil {
+				exitCode, err = 125, cerr
+			}
+		}
 		rerr := removeScratch(spec.Scratch)
 		if rerr != nil && err == nil {
 			exitCode, err = 125, rerr

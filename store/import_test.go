@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencontainers/go-digest"
@@ -290,6 +291,11 @@ func TestPrune(t *testing.T) {
 	os.WriteFile(filepath.Join(s.blobDir(), tmpPrefix+"123"), []byte("partial"), 0o644)
 	os.Mkdir(filepath.Join(s.keyDir(HostUnpacker{}.Key()), tmpPrefix+"abc"), 0o755)
 	os.Mkdir(filepath.Join(s.RunDir(), "dead"), 0o700)
+	// The runtime's run/.new-<id>: one being made, one a killed start left.
+	os.Mkdir(filepath.Join(s.RunDir(), ".new-young"), 0o700)
+	old := filepath.Join(s.RunDir(), ".new-old")
+	os.Mkdir(old, 0o700)
+	os.Chtimes(old, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
 	_, release, err := s.NewRunDir("alive")
 	if err != nil {
 		t.Fatal(err)
@@ -298,7 +304,7 @@ func TestPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := PruneReport{Blobs: 3, Leftovers: 2, Runs: 1, LiveRuns: 1, KeptLayers: true}
+	want := PruneReport{Blobs: 3, Leftovers: 2, Runs: 2, LiveRuns: 1, KeptLayers: true}
 	rep.BlobBytes = 0
 	if diff := cmp.Diff(want, rep); diff != "" {
 		t.Errorf("prune with a live container (-want +got):\n%s", diff)
@@ -313,6 +319,9 @@ func TestPrune(t *testing.T) {
 	}
 	if _, err := s.LayerDirs(context.Background(), "keep", HostUnpacker{}); err != nil {
 		t.Errorf("kept image broken by prune: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(s.RunDir(), ".new-young")); err != nil {
+		t.Errorf("a run dir being made was removed: %v", err)
 	}
 	if _, err := s.Image("drop"); err == nil {
 		t.Error("removed image still found")

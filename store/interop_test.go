@@ -102,7 +102,8 @@ func TestInteropOut(t *testing.T) {
 }
 
 // TestInteropIn imports what skopeo writes, as an OCI archive, a docker
-// archive and an OCI layout, and checks that each holds the same tree.
+// archive and an OCI layout, and checks that each holds the same tree and
+// runs.
 func TestInteropIn(t *testing.T) {
 	needTool(t, "skopeo")
 	root := t.TempDir()
@@ -134,6 +135,11 @@ func TestInteropIn(t *testing.T) {
 			mustGun(t, root, "save", "--format", "rootfs", tc.name, "-o", flat)
 			if diff := cmp.Diff(want, tarListing(t, flat)); diff != "" {
 				t.Errorf("(-original +imported):\n%s", diff)
+			}
+			// And it runs.
+			out = mustGun(t, root, "run", tc.name, "/bin/cat", "/etc/hostname")
+			if out != "guntainer\n" {
+				t.Errorf("gun run %s cat /etc/hostname: %q", tc.name, out)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -153,7 +154,9 @@ func (s *Store) NewRunDir(id string) (dir string, release func(), err error) {
 }
 
 // RemoveStaleRuns removes the run/<id> directories whose lock no process
-// holds: those of containers that were killed. It returns how many it
+// holds: those of containers that were killed. Hidden ones (run/.new-<id>,
+// which the runtime locks before renaming them into place) are left alone
+// for a minute. It returns how many it
 // removed and how many containers still run.
 func (s *Store) RemoveStaleRuns() (removed, live int, err error) {
 	// The common case, nothing running, costs no lock.
@@ -173,6 +176,13 @@ func (s *Store) RemoveStaleRuns() (removed, live int, err error) {
 	runs, _ := os.ReadDir(s.path(runDir))
 	for _, e := range runs {
 		dir := s.path(runDir, e.Name())
+		if strings.HasPrefix(e.Name(), ".") {
+			// Being made: the runtime locks run/.new-<id>/lock, then
+			// renames it. Only one that a killed process left is removed.
+			if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < time.Minute {
+				continue
+			}
+		}
 		release, err := flock(filepath.Join(dir, "lock"), true, true)
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			live++

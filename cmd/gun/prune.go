@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gun-tools/gun/exec"
 	"github.com/gun-tools/gun/runtime"
 )
 
@@ -25,11 +26,15 @@ running imports.`,
 			}
 			rep, err := s.Prune()
 			// After the dead containers' directories: their cgroups go too.
-			cgroups, cerr := runtime.RemoveStaleCgroups(s.RunDir())
-			err = errors.Join(err, cerr)
+			cgroups, gerr := runtime.RemoveStaleCgroups(s.RunDir())
+			steps, cerr := exec.TrimCache(s)
+			err = errors.Join(err, gerr, cerr)
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "removed %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs, %d cgroups\n",
 				rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs, cgroups)
+			if steps > 0 {
+				fmt.Fprintf(out, "dropped %d build cache entries\n", steps)
+			}
 			if rep.KeptLayers {
 				fmt.Fprintf(out, "kept unused unpacked layers: %d containers are running\n", rep.LiveRuns)
 			}

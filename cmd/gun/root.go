@@ -71,6 +71,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newFmtCmd(),
 		newCheckCmd(),
+		newLspCmd(),
 		newImportCmd(g),
 		newSaveCmd(g),
 		newImagesCmd(g),
@@ -78,6 +79,7 @@ func newRootCmd() *cobra.Command {
 		newInspectCmd(g),
 		newPruneCmd(g),
 		newRunCmd(g),
+		newBuildCmd(),
 	)
 	addVerboseShorthand(root, &g.verbose)
 	return root

@@ -11,6 +11,7 @@ import (
 	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/store"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 func newSaveCmd(g *globalFlags) *cobra.Command {
@@ -53,6 +54,9 @@ The same image always gives the same bytes. FILE appears only once complete.`,
 				return s.Save(cmd.Context(), w, args[0], opts)
 			}
 			if output == "-" {
+				if f, ok := cmd.OutOrStdout().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+					return &usageError{errors.New("save: standard output is a terminal; redirect it or use -o FILE")}
+				}
 				return write(cmd.OutOrStdout())
 			}
 			var total int64

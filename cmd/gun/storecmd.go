@@ -22,9 +22,15 @@ func openStore(g *globalFlags) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Unpacked layers and containers' scratch space hold files of the
-	// containers' mapped ids, which only a user namespace can remove.
-	s.RemoveAll = runtime.RemoveAll
+	// Unpacked layers and containers' scratch dirs may hold files of the
+	// containers' other ids, which only a user namespace can remove.
+	plain := s.RemoveAll
+	s.RemoveAll = func(dir string) error {
+		if plain(dir) == nil {
+			return nil
+		}
+		return runtime.RemoveAll(dir)
+	}
 	return s, nil
 }
 

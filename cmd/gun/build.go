@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gun-tools/gun/exec"
+	buildprogress "github.com/gun-tools/gun/exec/progress"
+	"github.com/gun-tools/gun/store"
+)
+
+// buildFlags are gun build's options, with docker's names.
+type buildFlags struct {
+	file, output, format, target, network, progress string
+	tags, args                                      []string
+	noCache                                         bool
+}
+
+func newBuildCmd() *cobra.Command {
+	f := &buildFlags{}
+	cmd := &cobra.Command{
+		Use:   "build [OPTIONS] [CONTEXT]",
+		Short: "Build an image from a Gunfile",
+		Long: `Build an OCI image from a Gunfile, step by step, in rootless containers.
+
+CONTEXT (default ".") is the directory Copy takes files from, less what its
+.gunignore excludes (the syntax of .dockerignore). The Gunfile is
+CONTEXT/Gunfile unless -f says otherwise. Each step is cached: a rebuild
+runs only the steps whose instruction, inputs or parent changed.`,
+		Example: "  gun build -t hello .\n  gun build -f app.gunfile --arg VERSION=1.2 -o app.tar .",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBuild(cmd, f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", "the `Gunfile` (default CONTEXT/Gunfile)")
+	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "name the image `NAME[:TAG]` in the store (repeatable)")
+	fl.StringVarP(&f.output, "output", "o", "", "write the image to `FILE`")
+	fl.StringVar(&f.format, "format", "oci", "format of -o: oci (an OCI archive) or rootfs (the flattened root file system as a tar)")
+	fl.StringArrayVar(&f.args, "arg", nil, "set a build argument: `NAME=VALUE` (repeatable)")
+	fl.StringVar(&f.target, "target", "", "build only up to this `STAGE`")
+	fl.BoolVar(&f.noCache, "no-cache", false, "run every step, ignoring the cache")
+	fl.StringVar(&f.network, "network", "host", "network for Exec steps: host or none")
+	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, tty, plain or quiet")
+	return cmd
+}
+
+func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
+	opts := exec.Options{
+		Gunfile: f.file, Tags: f.tags, Output: f.output, Format: f.format,
+		Target: f.target, NoCache: f.noCache, Network: f.network,
+		Args: map[string]string{}, Warn: cmd.ErrOrStderr(),
+	}
+	if len(args) == 1 {
+		opts.Context = args[0]
+	}
+	if f.format != "oci" && f.format != "rootfs" {
+		return &usageError{fmt.Errorf("--format %q: want oci or rootfs", f.format)}
+	}
+	if f.network != "host" && f.network != "none" {
+		return &usageError{fmt.Errorf("--network %q: want host or none", f.network)}
+	}
+	for _, a := range f.args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" {
+			return &usageError{fmt.Errorf("--arg %q: want NAME=VALUE", a)}
+		}
+		opts.Args[k] = v
+	}
+	mode, err := buildprogress.ParseMode(f.progress)
+	if err != nil {
+		return &usageError{fmt.Errorf("--progress: %w", err)}
+	}
+	if opts.Root, err = cmd.Flags().GetString("root"); err != nil {
+		return err
+	}
+	if opts.Root == "" {
+		if opts.Root, err = store.DefaultRoot(); err != nil {
+			return err
+		}
+	}
+	prog := buildprogress.New(os.Stderr, mode)
+	opts.Progress = prog
+	res, err := exec.Build(cmd.Context(), opts)
+	prog.Close()
+	var de *exec.DiagnosticsError
+	if errors.As(err, &de) {
+		for _, d := range de.Diags {
+			writeDiagnostic(cmd.ErrOrStderr(), de.File, d)
+		}
+		return &exitError{code: 1, err: err}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), res.Digest)
+	return nil
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gun-tools/gun/lsp"
+)
+
+func newLspCmd() *cobra.Command {
+	var stdio bool
+	cmd := &cobra.Command{
+		Use:   "lsp",
+		Short: "Serve Gunfiles to editors over the Language Server Protocol (stdio)",
+		Long: "gun lsp is a language server for Gunfiles. It speaks the Language Server Protocol on\n" +
+			"standard input and output: diagnostics, completion, hover, go to definition, references,\n" +
+			"rename, formatting, symbols, folding, semantic tokens, links and quick fixes.\n" +
+			"See docs/editors.md for editor setup. Logs (with --verbose) go to standard error.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			err := lsp.Serve(cmd.Context(), &stdioConn{ReadCloser: os.Stdin, w: os.Stdout}, lsp.Options{
+				Logger:  slog.Default(),
+				Version: buildVersion(),
+			})
+			if errors.Is(err, lsp.ErrNoShutdown) {
+				return &exitError{code: 1} // the protocol's exit status; nothing to print
+			}
+			return err
+		},
+	}
+	// Editors' generic clients often pass --stdio; it is the only transport.
+	cmd.Flags().BoolVar(&stdio, "stdio", true, "talk over standard input and output (the default and only transport)")
+	return cmd
+}
+
+// stdioConn is the server's end of standard input and output. Closing it
+// twice (the server, and jsonrpc2 when a read fails) is harmless.
+type stdioConn struct {
+	io.ReadCloser
+	w    io.WriteCloser
+	once sync.Once
+	err  error
+}
+
+func (c *stdioConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+
+func (c *stdioConn) Close() error {
+	c.once.Do(func() { c.err = errors.Join(c.ReadCloser.Close(), c.w.Close()) })
+	return c.err
+}

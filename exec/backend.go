@@ -1,0 +1,56 @@
+package exec
+
+import (
+	"context"
+	"io"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/gun-tools/gun/exec/cache"
+	"github.com/gun-tools/gun/runtime"
+)
+
+// baseImage is an image a stage starts from.
+type baseImage struct {
+	ID     string // names its content: a manifest or archive digest
+	Layers []cache.Layer
+	Config v1.Image
+}
+
+// backend is what the executor needs of the image store and the runtime.
+type backend interface {
+	// ImportArchive imports a root-filesystem, OCI or docker archive whose
+	// sha256 is sum, once: an archive imported before is not read again.
+	ImportArchive(ctx context.Context, path, sum string) (*baseImage, error)
+	// Image returns an image of the store by name.
+	Image(ctx context.Context, name string) (*baseImage, error)
+	// HasLayer reports whether the layer's blob is in the store.
+	HasLayer(l cache.Layer) bool
+	// LayerDirs returns the unpacked layers, bottom first.
+	LayerDirs(ctx context.Context, layers []cache.Layer) ([]string, error)
+	// PutLayer stores an uncompressed layer tar; an empty tar is no layer.
+	PutLayer(ctx context.Context, tar io.Reader) (*cache.Layer, error)
+	// Run runs a build step in a container on the layer dirs and returns
+	// its changes as a layer (nil when it changed nothing), with file
+	// times clamped to epoch.
+	Run(ctx context.Context, dirs []string, spec runtime.Spec, epoch time.Time) (*cache.Layer, int, error)
+	// WriteImage stores the image and returns its manifest digest.
+	WriteImage(ctx context.Context, img v1.Image, layers []cache.Layer) (string, error)
+	// Tag names the image with digest.
+	Tag(ctx context.Context, name, digest string) error
+	// Save writes the image to file as an OCI archive whose image is named
+	// ref, or ("rootfs") its flattened root file system.
+	Save(ctx context.Context, digest, file, format, ref string) error
+	Close() error
+}
+
+func digestOf(s string) digest.Digest { return digest.Digest(s) }
+
+// layerDirs returns the unpacked layer directories of a state. A state
+// without layers (scratch) gets one empty directory, as the runtime needs a
+// layer.
+func (b *builder) layerDirs(ctx context.Context, layers []cache.Layer) ([]string, error) {
+	return b.be.LayerDirs(ctx, layers)
+}

@@ -1,0 +1,450 @@
+// Package exec is gun's build executor: it lowers a checked Gunfile onto the
+// image store and the rootless runtime, step by step, into a cached, layered
+// OCI image.
+//
+// Every step has a cache key: its parent state's key, its canonical text
+// after expansion, the Arg values it can see and, for Copy, a hash of its
+// sources. Steps whose key is in the cache run nothing. Exec and Copy add a
+// layer each (none when nothing changed); the other instructions change the
+// image configuration. Only the stages the target needs are built, and
+// stages that do not depend on each other are built in parallel.
+package exec
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/gun-tools/gun/exec/buildctx"
+	"github.com/gun-tools/gun/exec/cache"
+	"github.com/gun-tools/gun/exec/fetch"
+	"github.com/gun-tools/gun/exec/graph"
+	"github.com/gun-tools/gun/exec/memo"
+	"github.com/gun-tools/gun/exec/progress"
+	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/lang/check"
+	"github.com/gun-tools/gun/lang/diag"
+	"github.com/gun-tools/gun/lang/parser"
+	"github.com/gun-tools/gun/lang/source"
+	"github.com/gun-tools/gun/store"
+)
+
+// Options says what to build and where it goes.
+type Options struct {
+	Gunfile string // default: Context/Gunfile
+	Context string // the build context directory; default "."
+	Root    string // the store's root directory
+
+	Tags    []string          // names to tag the image with in the store
+	Output  string            // write the image to this file
+	Format  string            // of Output: "oci" (an OCI archive, the default) or "rootfs"
+	Args    map[string]string // --arg values
+	Target  string            // the stage to build; default the last
+	NoCache bool              // run every step
+	Network string            // "host" (default) or "none", for Exec steps
+
+	// Epoch is the time written into the image (layer file times are
+	// clamped to it, and "created"), so that builds are reproducible.
+	// Zero means SOURCE_DATE_EPOCH when set, else the Unix epoch.
+	Epoch time.Time
+
+	Progress *progress.Progress // nil: quiet
+	Warn     io.Writer          // warnings; nil: discarded
+}
+
+// Result describes a finished build.
+type Result struct {
+	Digest string // the image manifest's digest
+	Steps  int    // steps of the stages built
+	Cached int    // steps taken from the cache
+	Ran    int    // Exec and Copy steps that ran
+}
+
+// DiagnosticsError is returned when the Gunfile has errors: nothing was
+// built. Diags holds every diagnostic, warnings too, in source order.
+type DiagnosticsError struct {
+	File  *source.File
+	Diags []diag.Diagnostic
+}
+
+func (e *DiagnosticsError) Error() string {
+	n := 0
+	for _, d := range e.Diags {
+		if d.Severity == diag.Error {
+			n++
+		}
+	}
+	return fmt.Sprintf("%s: %d error(s), nothing built", e.File.Name(), n)
+}
+
+// StepError is a step that failed: it names the Gunfile position, the
+// instruction, the exit code (for Exec) and the last lines of the output.
+type StepError struct {
+	Pos      source.Position
+	Instr    string   // the step's canonical text
+	ExitCode int      // of an Exec; 0 when the step failed otherwise
+	Tail     []string // the last lines of the step's output
+	Err      error
+}
+
+func (e *StepError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d:%d: %s: ", e.Pos.Filename, e.Pos.Line, e.Pos.Column, firstLine(e.Instr))
+	if e.ExitCode != 0 {
+		fmt.Fprintf(&b, "exit code %d", e.ExitCode)
+	} else {
+		b.WriteString(e.Err.Error())
+	}
+	if len(e.Tail) > 0 {
+		b.WriteString("\nlast lines of its output:")
+		for _, l := range e.Tail {
+			b.WriteString("\n    " + l)
+		}
+	}
+	return b.String()
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// builder holds one build's state.
+type builder struct {
+	opts    Options
+	be      backend
+	file    *ast.File
+	info    *check.Info
+	dir     string // the Gunfile's folder
+	bctx    *buildctx.Context
+	cache   *cache.Cache
+	memo    *memo.Memo
+	sums    *fetch.SumFile
+	fetcher *fetch.Fetcher
+	prog    *progress.Progress
+	epoch   time.Time
+	globals map[string]string
+	ids     *idMap
+
+	mu     sync.Mutex
+	states []*state // the final state of each built stage
+	res    Result
+	used   map[string]bool // --arg names some Arg declared
+}
+
+// Build builds the image opts describe.
+func Build(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Context == "" {
+		opts.Context = "."
+	}
+	if opts.Gunfile == "" {
+		opts.Gunfile = filepath.Join(opts.Context, "Gunfile")
+	}
+	switch opts.Format {
+	case "":
+		opts.Format = "oci"
+	case "oci", "rootfs":
+	default:
+		return nil, fmt.Errorf("output format %q: want oci or rootfs", opts.Format)
+	}
+	src, err := os.ReadFile(opts.Gunfile)
+	if err != nil {
+		return nil, err
+	}
+	f, ds := parser.Parse(opts.Gunfile, src)
+	info, cds := check.Resolve(f)
+	ds = append(ds, cds...)
+	slices.SortStableFunc(ds, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
+	if diag.HasErrors(ds) {
+		return nil, &DiagnosticsError{File: f.Source, Diags: ds}
+	}
+	if len(f.Stages) == 0 {
+		return nil, fmt.Errorf("%s: no Using: nothing to build", opts.Gunfile)
+	}
+	// Device nodes in a base cannot be made rootless (the runtime gives
+	// containers their own /dev): one summary line instead of one each.
+	var devMu sync.Mutex
+	devNodes := 0
+	defer func() {
+		if devNodes > 0 && opts.Warn != nil {
+			fmt.Fprintf(opts.Warn, "gun: warning: %d device nodes of the image were not created (not possible without root; containers get their own /dev)\n", devNodes)
+		}
+	}()
+	be, err := openBackend(opts.Root, func(msg string) {
+		if strings.Contains(msg, "device node") {
+			devMu.Lock()
+			devNodes++
+			devMu.Unlock()
+			return
+		}
+		if opts.Warn != nil {
+			fmt.Fprintf(opts.Warn, "gun: warning: %s\n", msg)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer be.Close()
+	b := &builder{
+		opts:    opts,
+		be:      be,
+		file:    f,
+		info:    info,
+		dir:     filepath.Dir(opts.Gunfile),
+		cache:   cache.Open(filepath.Join(opts.Root, "build", "steps")),
+		memo:    memo.Open(filepath.Join(opts.Root, "build", "digests.json")),
+		fetcher: &fetch.Fetcher{Dir: filepath.Join(opts.Root, "build", "downloads")},
+		prog:    opts.Progress,
+		epoch:   epoch(opts.Epoch),
+		ids:     hostIDMap(),
+		states:  make([]*state, len(f.Stages)),
+		used:    map[string]bool{},
+	}
+	if b.prog == nil {
+		b.prog = progress.New(io.Discard, progress.Quiet)
+	}
+	if b.sums, err = fetch.ReadSumFile(filepath.Join(b.dir, fetch.SumFileName)); err != nil {
+		return nil, err
+	}
+	if b.bctx, err = buildctx.Open(opts.Context, b.memo); err != nil {
+		return nil, err
+	}
+	defer b.memo.Save()
+
+	target, err := b.target()
+	if err != nil {
+		return nil, err
+	}
+	deps := make([][]int, len(f.Stages))
+	for i := range f.Stages {
+		deps[i] = b.stageDeps(i)
+	}
+	g, err := graph.New(deps)
+	if err != nil {
+		return nil, err
+	}
+	b.evalGlobals()
+	needed := g.Needed(target)
+	for _, i := range needed {
+		b.res.Steps += 1 + len(f.Stages[i].Body)
+	}
+	err = g.Run(ctx, needed, 0, b.buildStage)
+	if err != nil {
+		return nil, err
+	}
+	b.warnUnusedArgs()
+	if err := b.sums.Write(); err != nil {
+		return nil, err
+	}
+	final := b.states[target]
+	img := final.image()
+	img.Created = &b.epoch
+	digest, err := b.be.WriteImage(ctx, img, final.layers)
+	if err != nil {
+		return nil, err
+	}
+	b.res.Digest = digest
+	if b.opts.Output != "" {
+		// The archive names the image with the first -t's tag, as docker
+		// save does, or "latest".
+		ref := "latest"
+		if len(b.opts.Tags) > 0 {
+			if n, err := store.NormalizeName(b.opts.Tags[0]); err == nil {
+				ref = n[strings.LastIndexByte(n, ':')+1:]
+			}
+		}
+		if err := b.be.Save(ctx, digest, b.opts.Output, b.opts.Format, ref); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range b.opts.Tags {
+		if err := b.be.Tag(ctx, t, digest); err != nil {
+			return nil, err
+		}
+	}
+	return &b.res, nil
+}
+
+// epoch returns the time the image records: t, else SOURCE_DATE_EPOCH, else
+// the Unix epoch.
+func epoch(t time.Time) time.Time {
+	if !t.IsZero() {
+		return t.UTC()
+	}
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return time.Unix(n, 0).UTC()
+		}
+	}
+	return time.Unix(0, 0).UTC()
+}
+
+func (b *builder) target() (int, error) {
+	if b.opts.Target == "" {
+		return len(b.file.Stages) - 1, nil
+	}
+	for i, st := range b.file.Stages {
+		if st.Name() == b.opts.Target {
+			return i, nil
+		}
+	}
+	var names []string
+	for _, st := range b.file.Stages {
+		if st.Name() != "" {
+			names = append(names, st.Name())
+		}
+	}
+	return 0, fmt.Errorf("target stage %q not found in %s (stages: %s)", b.opts.Target, b.opts.Gunfile, strings.Join(names, ", "))
+}
+
+// stageDeps returns the earlier stages stage i uses.
+func (b *builder) stageDeps(i int) []int {
+	var out []int
+	add := func(id *ast.Ident) {
+		if id == nil {
+			return
+		}
+		if sym := b.info.Lookup(id); sym != nil && sym.Kind == check.StageSymbol && !slices.Contains(out, sym.Stage) {
+			out = append(out, sym.Stage)
+		}
+	}
+	st := b.file.Stages[i]
+	if id, ok := st.Using.Base.(*ast.Ident); ok {
+		add(id)
+	}
+	for _, in := range st.Body {
+		if c, ok := in.(*ast.Copy); ok && c.From != nil {
+			if id, ok := c.From.Value.(*ast.Ident); ok {
+				add(id)
+			}
+		}
+	}
+	return out
+}
+
+// evalGlobals computes the Args before the first Using.
+func (b *builder) evalGlobals() {
+	b.globals = map[string]string{}
+	for _, in := range b.file.Prelude {
+		a, ok := in.(*ast.Arg)
+		if !ok || a.Name == nil {
+			continue
+		}
+		b.globals[a.Name.Name] = b.argValue(a, func(n string) (string, bool) {
+			v, ok := b.globals[n]
+			return v, ok
+		})
+	}
+}
+
+// argValue is an Arg's value: from --arg, else its default expanded.
+func (b *builder) argValue(a *ast.Arg, lookup func(string) (string, bool)) string {
+	b.mu.Lock()
+	b.used[a.Name.Name] = true
+	v, ok := b.opts.Args[a.Name.Name]
+	b.mu.Unlock()
+	if ok {
+		return v
+	}
+	if a.Default == nil {
+		return ""
+	}
+	// The checker made sure every name is defined.
+	v, _ = a.Default.Expand(lookup)
+	return v
+}
+
+func (b *builder) warnUnusedArgs() {
+	if b.opts.Warn == nil {
+		return
+	}
+	var names []string
+	for n := range b.opts.Args {
+		if !b.used[n] {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(b.opts.Warn, "gun: warning: --arg %s: no Arg %s in the stages built\n", n, n)
+	}
+}
+
+// state is the image a stage has built so far.
+type state struct {
+	key     string // the cache key of the last step: names the whole state
+	layers  []cache.Layer
+	config  v1.ImageConfig
+	history []v1.History
+	arch    string
+	os      string
+	vars    map[string]string // the stage's own Args and Envs, by name
+	args    map[string]string // Arg values visible in the stage
+}
+
+func (s *state) clone() *state {
+	c := *s
+	c.layers = slices.Clone(s.layers)
+	c.history = slices.Clone(s.history)
+	c.config.Env = slices.Clone(s.config.Env)
+	c.config.Cmd = slices.Clone(s.config.Cmd)
+	c.config.Entrypoint = slices.Clone(s.config.Entrypoint)
+	if s.config.Labels != nil {
+		c.config.Labels = make(map[string]string, len(s.config.Labels))
+		for k, v := range s.config.Labels {
+			c.config.Labels[k] = v
+		}
+	}
+	c.vars = map[string]string{}
+	c.args = map[string]string{}
+	return &c
+}
+
+// env returns the value of environment variable name in the config.
+func (s *state) env(name string) (string, bool) {
+	for i := len(s.config.Env) - 1; i >= 0; i-- {
+		if k, v, _ := strings.Cut(s.config.Env[i], "="); k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func (s *state) setEnv(name, value string) {
+	kv := name + "=" + value
+	for i, e := range s.config.Env {
+		if k, _, _ := strings.Cut(e, "="); k == name {
+			s.config.Env[i] = kv
+			return
+		}
+	}
+	s.config.Env = append(s.config.Env, kv)
+}
+
+// image returns the OCI image configuration of the state.
+func (s *state) image() v1.Image {
+	img := v1.Image{
+		Config:  s.config,
+		History: s.history,
+		RootFS:  v1.RootFS{Type: "layers", DiffIDs: nil},
+	}
+	img.Architecture, img.OS = s.arch, s.os
+	for _, l := range s.layers {
+		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, digestOf(l.DiffID))
+	}
+	return img
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}

@@ -1,0 +1,74 @@
+package exec
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/lang/parser"
+	"github.com/gun-tools/gun/lang/source"
+)
+
+func TestEpoch(t *testing.T) {
+	tests := []struct {
+		given time.Time
+		env   string
+		want  int64
+	}{
+		{time.Unix(42, 0), "7", 42},
+		{time.Time{}, "1700000000", 1700000000},
+		{time.Time{}, "", 0},
+		{time.Time{}, "not a number", 0},
+	}
+	for _, tt := range tests {
+		t.Setenv("SOURCE_DATE_EPOCH", tt.env)
+		if got := epoch(tt.given); got.Unix() != tt.want || got.Location() != time.UTC {
+			t.Errorf("epoch(%v) with SOURCE_DATE_EPOCH=%q = %v, want %d UTC", tt.given, tt.env, got, tt.want)
+		}
+	}
+}
+
+func TestCommandCanonical(t *testing.T) {
+	f, _ := parser.Parse("Gunfile", []byte("Using scratch\n"+
+		"Exec   \"echo $HOME  \\\"x\\\"\"   # comment\n"+
+		"Exec [\"/bin/echo\", \"a b\", \"$X\"]\n"+
+		"Exec <<EOF\n    one\n    two\n    EOF\n"))
+	tests := []struct {
+		args []string
+		text string
+	}{
+		{[]string{"/bin/sh", "-c", `echo $HOME  "x"`}, `Exec "echo $HOME  \"x\""`},
+		{[]string{"/bin/echo", "a b", "$X"}, `Exec ["/bin/echo", "a b", "$X"]`},
+		{[]string{"/bin/sh", "-c", "one\ntwo\n"}, `Exec "one\ntwo\n"`},
+	}
+	body := f.Stages[0].Body
+	if len(body) != len(tests) {
+		t.Fatalf("parsed %d instructions, want %d", len(body), len(tests))
+	}
+	for i, tt := range tests {
+		args, text := command("Exec", body[i].(*ast.Exec).Cmd)
+		if diff := cmp.Diff(tt.args, args); diff != "" || text != tt.text {
+			t.Errorf("instruction %d: text %q, want %q; args (-want +got):\n%s", i, text, tt.text, diff)
+		}
+	}
+}
+
+func TestStepErrorText(t *testing.T) {
+	e := &StepError{
+		Pos:      source.Position{Filename: "Gunfile", Line: 7, Column: 1},
+		Instr:    "Exec \"make\nmore\"",
+		ExitCode: 2,
+		Tail:     []string{"cc: error", "make: *** [all] Error 1"},
+	}
+	want := "Gunfile:7:1: Exec \"make …: exit code 2\nlast lines of its output:\n    cc: error\n    make: *** [all] Error 1"
+	if e.Error() != want {
+		t.Errorf("got\n%s\nwant\n%s", e.Error(), want)
+	}
+	e = &StepError{Pos: source.Position{Filename: "G", Line: 1, Column: 3}, Instr: "Copy \"x\" \"/\"", Err: errors.New("no such file")}
+	if got := e.Error(); got != `G:1:3: Copy "x" "/": no such file` {
+		t.Errorf("got %q", got)
+	}
+}

@@ -1,0 +1,383 @@
+package exec
+
+import (
+	"archive/tar"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/gun-tools/gun/exec/cache"
+	"github.com/gun-tools/gun/lang/ast"
+)
+
+// copySpec is a Copy with its values expanded.
+type copySpec struct {
+	srcs       []string
+	dest       string // absolute
+	destIsDir  bool
+	owner      string
+	mode       int64 // -1: keep the sources' modes
+	fromStage  int   // -1: not a stage
+	fromImage  string
+	fromPretty string
+}
+
+func (r *stageRun) copySpec(in *ast.Copy) (*copySpec, string, error) {
+	c := &copySpec{mode: -1, fromStage: -1}
+	var text strings.Builder
+	text.WriteString("Copy")
+	if in.From != nil {
+		switch v := in.From.Value.(type) {
+		case *ast.Ident:
+			sym := r.b.info.Lookup(v)
+			if sym == nil {
+				return nil, "", fmt.Errorf("unknown stage %q", v.Name)
+			}
+			c.fromStage, c.fromPretty = sym.Stage, v.Name
+			text.WriteString(" From " + v.Name)
+		case *ast.String:
+			s, err := r.expand(v)
+			if err != nil {
+				return nil, "", err
+			}
+			c.fromImage = s
+			text.WriteString(" From " + strconv.Quote(s))
+		}
+	}
+	if in.Owner != nil {
+		if s, ok := in.Owner.Value.(*ast.String); ok {
+			o, err := r.expand(s)
+			if err != nil {
+				return nil, "", err
+			}
+			c.owner = o
+			text.WriteString(" Owner " + strconv.Quote(o))
+		}
+	}
+	if in.Mode != nil {
+		var m string
+		switch v := in.Mode.Value.(type) {
+		case *ast.Ident:
+			m = v.Name
+		case *ast.String:
+			var err error
+			if m, err = r.expand(v); err != nil {
+				return nil, "", err
+			}
+		}
+		n, err := strconv.ParseInt(m, 8, 32)
+		if err != nil || n < 0 || n > 0o7777 {
+			return nil, "", fmt.Errorf("invalid Mode %q: want an octal number from 0 to 7777", m)
+		}
+		c.mode = n
+		text.WriteString(fmt.Sprintf(" Mode %04o", n))
+	}
+	for _, s := range in.Srcs {
+		v, err := r.expand(s)
+		if err != nil {
+			return nil, "", err
+		}
+		c.srcs = append(c.srcs, v)
+		text.WriteString(" " + strconv.Quote(v))
+	}
+	dest, err := r.expand(in.Dest)
+	if err != nil {
+		return nil, "", err
+	}
+	text.WriteString(" " + strconv.Quote(dest))
+	c.destIsDir = strings.HasSuffix(dest, "/") || len(c.srcs) > 1
+	for _, s := range c.srcs {
+		if c.fromStage < 0 && c.fromImage == "" && strings.ContainsAny(s, `*?[`) {
+			c.destIsDir = true
+		}
+	}
+	if !path.IsAbs(dest) {
+		wd := r.s.config.WorkingDir
+		if wd == "" {
+			wd = "/"
+		}
+		dest = path.Join(wd, dest)
+	}
+	c.dest = path.Clean(dest)
+	return c, text.String(), nil
+}
+
+func (r *stageRun) copy(ctx context.Context, in *ast.Copy) error {
+	c, text, err := r.copySpec(in)
+	if err != nil {
+		return r.fail(in, "Copy", nil, 0, err)
+	}
+	st := r.step(text)
+	// What the sources are: the context's files, or a whole stage or image
+	// (named by its key, which fixes its content).
+	var srcHash string
+	var from *view
+	var fromLayers []cache.Layer
+	switch {
+	case c.fromStage >= 0:
+		r.b.mu.Lock()
+		fs := r.b.states[c.fromStage]
+		r.b.mu.Unlock()
+		srcHash, fromLayers = "stage:"+fs.key, fs.layers
+	case c.fromImage != "":
+		img, err := r.b.resolveImage(ctx, c.fromImage)
+		if err != nil {
+			return r.fail(in, text, st, 0, err)
+		}
+		srcHash, fromLayers = "image:"+img.ID, img.Layers
+	default:
+		h, err := r.b.bctx.Hash(c.srcs)
+		if err != nil {
+			return r.fail(in, text, st, 0, err)
+		}
+		srcHash = "context:" + h
+	}
+	key := cache.Key(r.s.key, text, srcHash)
+	return r.layerStep(ctx, in, text, key, st, func() (*cache.Layer, int, error) {
+		dirs, err := r.b.layerDirs(ctx, r.s.layers)
+		if err != nil {
+			return nil, 0, err
+		}
+		v := newView(dirs)
+		uid, gid, err := owner(v, c.owner)
+		if err != nil {
+			return nil, 0, err
+		}
+		var entries []tarEntry
+		if fromLayers != nil || c.fromStage >= 0 {
+			fdirs, err := r.b.layerDirs(ctx, fromLayers)
+			if err != nil {
+				return nil, 0, err
+			}
+			from = newView(fdirs)
+			entries, err = r.b.viewEntries(from, c, v, uid, gid)
+			if err != nil {
+				return nil, 0, err
+			}
+		} else {
+			entries, err = r.b.contextEntries(c, v, uid, gid)
+			if err != nil {
+				return nil, 0, err
+			}
+		}
+		l, err := r.b.putEntries(ctx, entries)
+		return l, 0, err
+	})
+}
+
+// target returns where a source lands: into the destination directory, or
+// as the destination itself.
+func (c *copySpec) target(v *view, base string) (string, error) {
+	if c.destIsDir || v.isDir(c.dest) {
+		d, err := v.resolve(c.dest, true)
+		return path.Join(d, base), err
+	}
+	d, err := v.resolve(path.Dir(c.dest), true)
+	return path.Join(d, path.Base(c.dest)), err
+}
+
+func (c *copySpec) modeOf(fi fs.FileInfo) int64 {
+	if c.mode >= 0 {
+		return c.mode
+	}
+	return unixMode(fi.Mode())
+}
+
+func (c *copySpec) entry(name string, fi fs.FileInfo, host, link string, uid, gid int) (tarEntry, error) {
+	e := tarEntry{name: name, uid: uid, gid: gid, mode: c.modeOf(fi)}
+	switch {
+	case fi.IsDir():
+		e.typ = tar.TypeDir
+	case fi.Mode().IsRegular():
+		e.typ, e.src, e.size = tar.TypeReg, host, fi.Size()
+	case fi.Mode()&fs.ModeSymlink != 0:
+		e.typ, e.link, e.mode = tar.TypeSymlink, link, 0o777
+	default:
+		return e, fmt.Errorf("%s: cannot copy a %s", host, fi.Mode().Type())
+	}
+	return e, nil
+}
+
+// contextEntries lists the layer entries of a Copy from the build context.
+func (b *builder) contextEntries(c *copySpec, v *view, uid, gid int) ([]tarEntry, error) {
+	sel, err := b.bctx.Select(c.srcs)
+	if err != nil {
+		return nil, err
+	}
+	if len(sel) == 1 && len(sel[0]) > 1 {
+		c.destIsDir = true
+	}
+	var out []tarEntry
+	for _, ms := range sel {
+		for _, m := range ms {
+			var root string
+			if m.Root.Info.IsDir() {
+				if root, err = v.resolve(c.dest, true); err != nil {
+					return nil, err
+				}
+				out = append(out, parentEntries(v, b.ids, root, false, uid, gid)...)
+				out = append(out, c.destDir(v, b.ids, root, uid, gid))
+			} else {
+				if root, err = c.target(v, path.Base(m.Root.Path)); err != nil {
+					return nil, err
+				}
+				out = append(out, parentEntries(v, b.ids, root, false, uid, gid)...)
+			}
+			for _, e := range m.Entries {
+				rel := strings.TrimPrefix(strings.TrimPrefix(e.Path, m.Root.Path), "/")
+				if m.Root.Path == "." {
+					rel = e.Path
+				}
+				if rel == "" && m.Root.Info.IsDir() {
+					continue
+				}
+				host := filepath.Join(b.bctx.Dir, filepath.FromSlash(e.Path))
+				te, err := c.entry(path.Join(root, rel), e.Info, host, e.Link, uid, gid)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, te)
+			}
+		}
+	}
+	return out, nil
+}
+
+// destDir is the entry of the directory a Copy writes into: as the stage
+// has it when it exists (its mode and owner stay), else new, owned by the
+// Copy's owner, mode 0755 (or the Copy's Mode).
+func (c *copySpec) destDir(v *view, ids *idMap, dir string, uid, gid int) tarEntry {
+	if _, fi, err := v.lstat(dir); err == nil && fi.IsDir() {
+		u, g := ids.owner(fi)
+		return tarEntry{name: dir, typ: tar.TypeDir, mode: unixMode(fi.Mode()), uid: u, gid: g}
+	}
+	mode := int64(0o755)
+	if c.mode >= 0 {
+		mode = c.mode
+	}
+	return tarEntry{name: dir, typ: tar.TypeDir, mode: mode, uid: uid, gid: gid}
+}
+
+// viewEntries lists the layer entries of a Copy From a stage or image.
+func (b *builder) viewEntries(from *view, c *copySpec, v *view, uid, gid int) ([]tarEntry, error) {
+	if len(c.srcs) > 1 {
+		c.destIsDir = true
+	}
+	var out []tarEntry
+	for _, src := range c.srcs {
+		sp, err := from.resolve(path.Clean("/"+src), true)
+		if err != nil {
+			return nil, err
+		}
+		host, fi, err := from.lstat(sp)
+		if err != nil {
+			return nil, fmt.Errorf("Copy source %s: no such file or directory in the source", src)
+		}
+		var root string
+		if fi.IsDir() {
+			if root, err = v.resolve(c.dest, true); err != nil {
+				return nil, err
+			}
+			out = append(out, parentEntries(v, b.ids, root, false, uid, gid)...)
+			out = append(out, c.destDir(v, b.ids, root, uid, gid))
+			if err := b.walkView(from, sp, root, c, uid, gid, &out); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if root, err = c.target(v, path.Base(sp)); err != nil {
+			return nil, err
+		}
+		out = append(out, parentEntries(v, b.ids, root, false, uid, gid)...)
+		link := ""
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			link, _ = os.Readlink(host)
+		}
+		te, err := c.entry(root, fi, host, link, uid, gid)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, te)
+	}
+	return out, nil
+}
+
+func (b *builder) walkView(from *view, dir, dest string, c *copySpec, uid, gid int, out *[]tarEntry) error {
+	names, err := from.readDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		p := path.Join(dir, n)
+		host, fi, err := from.lstat(p)
+		if err != nil {
+			continue
+		}
+		link := ""
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if link, err = os.Readlink(host); err != nil {
+				return err
+			}
+		}
+		te, err := c.entry(path.Join(dest, n), fi, host, link, uid, gid)
+		if err != nil {
+			return err
+		}
+		*out = append(*out, te)
+		if fi.IsDir() {
+			if err := b.walkView(from, p, path.Join(dest, n), c, uid, gid, out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// owner resolves a Copy's Owner "user[:group]" with the stage's
+// /etc/passwd and /etc/group; numbers are taken as they are. A user given
+// alone brings its primary group.
+func owner(v *view, spec string) (int, int, error) {
+	if spec == "" {
+		return 0, 0, nil
+	}
+	u, g, hasGroup := strings.Cut(spec, ":")
+	uid, gid := -1, -1
+	if n, err := strconv.Atoi(u); err == nil {
+		uid, gid = n, n
+	} else {
+		passwd, _ := v.readFile("/etc/passwd")
+		for _, l := range strings.Split(string(passwd), "\n") {
+			f := strings.Split(l, ":")
+			if len(f) >= 4 && f[0] == u {
+				uid, _ = strconv.Atoi(f[2])
+				gid, _ = strconv.Atoi(f[3])
+			}
+		}
+		if uid < 0 {
+			return 0, 0, fmt.Errorf("Owner %q: no user %s in the stage's /etc/passwd", spec, u)
+		}
+	}
+	if hasGroup {
+		if n, err := strconv.Atoi(g); err == nil {
+			gid = n
+		} else {
+			gid = -1
+			group, _ := v.readFile("/etc/group")
+			for _, l := range strings.Split(string(group), "\n") {
+				f := strings.Split(l, ":")
+				if len(f) >= 3 && f[0] == g {
+					gid, _ = strconv.Atoi(f[2])
+				}
+			}
+			if gid < 0 {
+				return 0, 0, fmt.Errorf("Owner %q: no group %s in the stage's /etc/group", spec, g)
+			}
+		}
+	}
+	return uid, gid, nil
+}

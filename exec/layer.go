@@ -1,0 +1,236 @@
+package exec
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/user"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/gun-tools/gun/exec/cache"
+)
+
+// tarEntry is one entry of a layer gun writes itself (Copy, Workdir).
+type tarEntry struct {
+	name     string // container path, absolute
+	typ      byte   // tar.TypeReg, TypeDir, TypeSymlink
+	mode     int64  // permission bits with setuid, setgid, sticky
+	uid, gid int
+	link     string // symlink target
+	src      string // host file with a regular file's content
+	size     int64
+}
+
+// putEntries writes entries as a reproducible layer tar (sorted, file times
+// clamped to the build's epoch, no user or group names) into the store.
+func (b *builder) putEntries(ctx context.Context, entries []tarEntry) (*cache.Layer, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return pathLess(entries[i].name, entries[j].name) })
+	// The last of entries with the same name wins.
+	uniq := entries[:0]
+	for i, e := range entries {
+		if i+1 < len(entries) && entries[i+1].name == e.name {
+			continue
+		}
+		uniq = append(uniq, e)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(b.writeTar(pw, uniq))
+	}()
+	l, err := b.be.PutLayer(ctx, pr)
+	pr.CloseWithError(err)
+	return l, err
+}
+
+func (b *builder) writeTar(w io.Writer, entries []tarEntry) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	tw := tar.NewWriter(bw)
+	for _, e := range entries {
+		name := strings.TrimPrefix(path.Clean(e.name), "/")
+		if name == "" || name == "." {
+			name = "."
+		}
+		hdr := &tar.Header{
+			Typeflag: e.typ,
+			Name:     name,
+			Linkname: e.link,
+			Mode:     e.mode,
+			Uid:      e.uid,
+			Gid:      e.gid,
+			ModTime:  b.epoch,
+			Format:   tar.FormatPAX,
+		}
+		if e.typ == tar.TypeDir {
+			hdr.Name += "/"
+		}
+		if e.typ == tar.TypeReg {
+			hdr.Size = e.size
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if e.typ == tar.TypeReg {
+			if err := copyFile(tw, e.src, e.size); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func copyFile(w io.Writer, src string, size int64) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	n, err := io.Copy(w, io.LimitReader(f, size))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", src, err)
+	}
+	if n != size {
+		return fmt.Errorf("read %s: file changed size during the build", src)
+	}
+	return nil
+}
+
+// pathLess orders slash-separated paths component by component, so that a
+// directory's entries follow it.
+func pathLess(a, b string) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := a[i], b[i]
+		if ca == cb {
+			continue
+		}
+		if ca == '/' {
+			return true
+		}
+		if cb == '/' {
+			return false
+		}
+		return ca < cb
+	}
+	return len(a) < len(b)
+}
+
+// unixMode returns fs permission bits with setuid, setgid and sticky in
+// their Unix positions.
+func unixMode(m fs.FileMode) int64 {
+	u := int64(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		u |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		u |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		u |= 0o1000
+	}
+	return u
+}
+
+// idMap maps host ids of unpacked layer files to the container's ids:
+// the user is root, the user's subordinate range follows from 1.
+type idMap struct {
+	uid, gid         int
+	subUID, subGID   int
+	subUIDN, subGIDN int
+}
+
+func hostIDMap() *idMap {
+	m := &idMap{uid: os.Getuid(), gid: os.Getgid()}
+	u, err := user.Current()
+	if err != nil {
+		return m
+	}
+	m.subUID, m.subUIDN = subRange("/etc/subuid", u.Username, u.Uid)
+	m.subGID, m.subGIDN = subRange("/etc/subgid", u.Username, u.Uid)
+	return m
+}
+
+func subRange(file, name, uid string) (int, int) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0, 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Split(strings.TrimSpace(l), ":")
+		if len(f) != 3 || (f[0] != name && f[0] != uid) {
+			continue
+		}
+		start, err1 := strconv.Atoi(f[1])
+		n, err2 := strconv.Atoi(f[2])
+		if err1 == nil && err2 == nil {
+			return start, n
+		}
+	}
+	return 0, 0
+}
+
+// owner returns the container uid and gid of a host file's owner.
+func (m *idMap) owner(fi fs.FileInfo) (int, int) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0
+	}
+	return m.toContainer(int(st.Uid), m.uid, m.subUID, m.subUIDN), m.toContainer(int(st.Gid), m.gid, m.subGID, m.subGIDN)
+}
+
+func (m *idMap) toContainer(id, self, start, n int) int {
+	switch {
+	case id == self:
+		return 0
+	case n > 0 && id >= start && id < start+n:
+		return id - start + 1
+	}
+	return 65534
+}
+
+// parentEntries returns directory entries for every parent of p (and p
+// itself when self), as the view has them (so that a layer does not change
+// their metadata), or new ones owned by uid:gid, mode 0755.
+func parentEntries(v *view, ids *idMap, p string, self bool, uid, gid int) []tarEntry {
+	var out []tarEntry
+	parts := splitPath(p)
+	n := len(parts)
+	if !self {
+		n--
+	}
+	for i := 1; i <= n; i++ {
+		dir := "/" + strings.Join(parts[:i], "/")
+		if _, fi, err := v.lstat(dir); err == nil && fi.IsDir() {
+			u, g := ids.owner(fi)
+			out = append(out, tarEntry{name: dir, typ: tar.TypeDir, mode: unixMode(fi.Mode()), uid: u, gid: g})
+			continue
+		}
+		out = append(out, tarEntry{name: dir, typ: tar.TypeDir, mode: 0o755, uid: uid, gid: gid})
+	}
+	return out
+}
+
+// mkdirLayer makes a layer that creates directory dir when the view does
+// not have it.
+func (b *builder) mkdirLayer(ctx context.Context, v *view, dir string) (*cache.Layer, error) {
+	if v.isDir(dir) {
+		return nil, nil
+	}
+	r, err := v.resolve(dir, true)
+	if err != nil {
+		return nil, err
+	}
+	return b.putEntries(ctx, parentEntries(v, b.ids, r, true, 0, 0))
+}

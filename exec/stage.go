@@ -1,0 +1,326 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/gun-tools/gun/exec/cache"
+	"github.com/gun-tools/gun/exec/progress"
+	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/runtime"
+)
+
+// stageRun is one stage being built.
+type stageRun struct {
+	b     *builder
+	index int
+	name  string // for progress: the stage's name, or its number
+	n, m  int    // step counter and count
+	s     *state
+}
+
+func (b *builder) buildStage(ctx context.Context, i int) error {
+	st := b.file.Stages[i]
+	r := &stageRun{b: b, index: i, name: st.Name(), m: 1 + len(st.Body)}
+	if r.name == "" && len(b.file.Stages) > 1 {
+		r.name = "stage " + strconv.Itoa(i+1)
+	}
+	if err := r.using(ctx, st.Using); err != nil {
+		return err
+	}
+	for _, in := range st.Body {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.instr(ctx, in); err != nil {
+			return err
+		}
+	}
+	b.mu.Lock()
+	b.states[i] = r.s
+	b.mu.Unlock()
+	return nil
+}
+
+// lookup resolves a name in a string gun expands: the stage's own Args and
+// Envs, then the environment it inherited, then the global Args.
+func (r *stageRun) lookup(name string) (string, bool) {
+	if v, ok := r.s.vars[name]; ok {
+		return v, true
+	}
+	if v, ok := r.s.env(name); ok {
+		return v, true
+	}
+	v, ok := r.b.globals[name]
+	return v, ok
+}
+
+func (r *stageRun) expand(s *ast.String) (string, error) {
+	if s == nil {
+		return "", nil
+	}
+	return s.Expand(r.lookup)
+}
+
+// step starts the progress display of the next step.
+func (r *stageRun) step(text string) *progress.Step {
+	r.n++
+	return r.b.prog.Step(r.name, r.n, r.m, text)
+}
+
+func (r *stageRun) fail(in ast.Node, text string, st *progress.Step, exit int, err error) error {
+	if st != nil {
+		st.Done(err)
+	}
+	e := &StepError{
+		Pos:      r.b.file.Source.Position(in.Span().Start),
+		Instr:    text,
+		ExitCode: exit,
+		Err:      err,
+	}
+	if st != nil {
+		e.Tail = st.Tail()
+	}
+	return e
+}
+
+// history records what made the last state change.
+func (r *stageRun) history(in ast.Node, text string, empty bool) {
+	pos := r.b.file.Source.Position(in.Span().Start)
+	r.s.history = append(r.s.history, v1.History{
+		Created:    &r.b.epoch,
+		CreatedBy:  text,
+		Comment:    fmt.Sprintf("%s:%d", pathBase(pos.Filename), pos.Line),
+		EmptyLayer: empty,
+	})
+}
+
+func pathBase(p string) string { return path.Base(strings.ReplaceAll(p, "\\", "/")) }
+
+// configStep applies a change to the image configuration: no layer.
+func (r *stageRun) configStep(in ast.Node, text string, apply func()) {
+	st := r.step(text)
+	apply()
+	r.s.key = cache.Key(r.s.key, text)
+	r.history(in, text, true)
+	st.Running()
+	st.Done(nil)
+}
+
+// layerStep is a step that may add a layer: from the cache when key is in
+// it, else made by run (which returns nil when nothing changed).
+func (r *stageRun) layerStep(ctx context.Context, in ast.Node, text, key string, st *progress.Step, run func() (*cache.Layer, int, error)) error {
+	if !r.b.opts.NoCache {
+		if e, ok := r.b.cache.Get(key); ok && (e.Layer == nil || r.b.be.HasLayer(*e.Layer)) {
+			r.apply(in, text, key, e.Layer)
+			st.Cached()
+			r.b.count(true)
+			return nil
+		}
+	}
+	st.Running()
+	layer, exit, err := run()
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("interrupted: %w", ctx.Err())
+		}
+		return r.fail(in, text, st, 0, err)
+	}
+	if exit != 0 {
+		return r.fail(in, text, st, exit, fmt.Errorf("exit code %d", exit))
+	}
+	if err := r.b.cache.Put(key, cache.Entry{Layer: layer, Created: r.b.epoch}); err != nil {
+		return r.fail(in, text, st, 0, err)
+	}
+	r.apply(in, text, key, layer)
+	st.Done(nil)
+	r.b.count(false)
+	return nil
+}
+
+func (b *builder) count(cached bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if cached {
+		b.res.Cached++
+	} else {
+		b.res.Ran++
+	}
+}
+
+func (r *stageRun) apply(in ast.Node, text, key string, layer *cache.Layer) {
+	r.s.key = key
+	if layer != nil {
+		r.s.layers = append(r.s.layers, *layer)
+	}
+	r.history(in, text, layer == nil)
+}
+
+func (r *stageRun) instr(ctx context.Context, in ast.Instr) error {
+	switch in := in.(type) {
+	case *ast.Exec:
+		return r.exec(ctx, in)
+	case *ast.Copy:
+		return r.copy(ctx, in)
+	case *ast.Workdir:
+		return r.workdir(ctx, in)
+	case *ast.Env:
+		v, err := r.expand(in.Value)
+		if err != nil {
+			return r.fail(in, "Env", nil, 0, err)
+		}
+		name := in.Name.Name
+		r.configStep(in, "Env "+name+" "+strconv.Quote(v), func() {
+			r.s.setEnv(name, v)
+			r.s.vars[name] = v
+		})
+	case *ast.Arg:
+		name := in.Name.Name
+		v := r.b.argValue(in, r.lookup)
+		r.configStep(in, "Arg "+name+"="+strconv.Quote(v), func() {
+			r.s.vars[name] = v
+			r.s.args[name] = v
+		})
+	case *ast.User:
+		v, err := r.expand(in.Name)
+		if err != nil {
+			return r.fail(in, "User", nil, 0, err)
+		}
+		r.configStep(in, "User "+strconv.Quote(v), func() { r.s.config.User = v })
+	case *ast.Label:
+		k, err := r.expand(in.Key)
+		if err != nil {
+			return r.fail(in, "Label", nil, 0, err)
+		}
+		v, err := r.expand(in.Value)
+		if err != nil {
+			return r.fail(in, "Label", nil, 0, err)
+		}
+		r.configStep(in, "Label "+strconv.Quote(k)+" "+strconv.Quote(v), func() {
+			if r.s.config.Labels == nil {
+				r.s.config.Labels = map[string]string{}
+			}
+			r.s.config.Labels[k] = v
+		})
+	case *ast.Main:
+		args, text := command("Main", in.Cmd)
+		r.configStep(in, text, func() {
+			r.s.config.Cmd = args
+			r.s.config.Entrypoint = nil
+		})
+	default:
+		name, _ := in.Keyword()
+		return r.fail(in, name, nil, 0, fmt.Errorf("instruction %s cannot be built", name))
+	}
+	return nil
+}
+
+// command returns the argv of an Exec or Main command and its canonical
+// text. Commands are not expanded by gun: the shell does it.
+func command(kw string, cmd ast.Expr) ([]string, string) {
+	switch c := cmd.(type) {
+	case *ast.String:
+		v := c.Value()
+		return []string{"/bin/sh", "-c", v}, kw + " " + strconv.Quote(v)
+	case *ast.List:
+		var args, quoted []string
+		for _, e := range c.Elems {
+			args = append(args, e.Value())
+			quoted = append(quoted, strconv.Quote(e.Value()))
+		}
+		return args, kw + " [" + strings.Join(quoted, ", ") + "]"
+	}
+	return nil, kw
+}
+
+// argsKey lists the Arg values an Exec sees, for its cache key.
+func (r *stageRun) argsKey() string {
+	all := r.execArgs()
+	keys := slices.Sorted(maps.Keys(all))
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "=" + strconv.Quote(all[k]) + "\n")
+	}
+	return b.String()
+}
+
+// execArgs are the Args in an Exec's environment: the global ones and the
+// stage's own.
+func (r *stageRun) execArgs() map[string]string {
+	all := maps.Clone(r.b.globals)
+	maps.Copy(all, r.s.args)
+	return all
+}
+
+// execEnv is an Exec's environment: the Args, then the image's Env, which
+// wins over an Arg of the same name.
+func (r *stageRun) execEnv() []string {
+	args := r.execArgs()
+	var env []string
+	for _, k := range slices.Sorted(maps.Keys(args)) {
+		if _, ok := r.s.env(k); !ok {
+			env = append(env, k+"="+args[k])
+		}
+	}
+	return append(env, r.s.config.Env...)
+}
+
+func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
+	args, text := command("Exec", in.Cmd)
+	st := r.step(text)
+	key := cache.Key(r.s.key, text, r.argsKey())
+	return r.layerStep(ctx, in, text, key, st, func() (*cache.Layer, int, error) {
+		dirs, err := r.b.layerDirs(ctx, r.s.layers)
+		if err != nil {
+			return nil, 0, err
+		}
+		cwd := r.s.config.WorkingDir
+		if cwd == "" {
+			cwd = "/"
+		}
+		return r.b.be.Run(ctx, dirs, runtime.Spec{
+			Args:    args,
+			Env:     r.execEnv(),
+			Cwd:     cwd,
+			User:    r.s.config.User,
+			Network: r.b.opts.Network,
+			Stdout:  st,
+			Stderr:  st,
+		}, r.b.epoch)
+	})
+}
+
+func (r *stageRun) workdir(ctx context.Context, in *ast.Workdir) error {
+	v, err := r.expand(in.Path)
+	if err != nil {
+		return r.fail(in, "Workdir", nil, 0, err)
+	}
+	if !path.IsAbs(v) {
+		base := r.s.config.WorkingDir
+		if base == "" {
+			base = "/"
+		}
+		v = path.Join(base, v)
+	}
+	v = path.Clean(v)
+	text := "Workdir " + strconv.Quote(v)
+	st := r.step(text)
+	r.s.config.WorkingDir = v
+	key := cache.Key(r.s.key, text)
+	// The directory is made when the state does not have it.
+	return r.layerStep(ctx, in, text, key, st, func() (*cache.Layer, int, error) {
+		dirs, err := r.b.layerDirs(ctx, r.s.layers)
+		if err != nil {
+			return nil, 0, err
+		}
+		l, err := r.b.mkdirLayer(ctx, newView(dirs), v)
+		return l, 0, err
+	})
+}

@@ -1,0 +1,314 @@
+// Command lspbench measures gun's language server against
+// dockerfile-language-server-nodejs on equivalent generated files: a
+// 5,000-line Gunfile and the same instructions as a Dockerfile. It times
+// open-to-diagnostics, completion, hover, formatting, document symbols, and a
+// burst of rapid edits (until the final diagnostics), and prints the ratios.
+//
+// Run it with hack/lspbench.sh, which installs the peer with npm.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
+
+	"github.com/gun-tools/gun/lsp/lsptest"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "lspbench:", err)
+		os.Exit(1)
+	}
+}
+
+type server struct {
+	name     string
+	argv     []string
+	langID   string
+	file     string
+	text     string
+	editLine func(i int) string
+}
+
+// result holds one server's timings in milliseconds.
+type result struct {
+	open, completion, hover, formatting, symbols, burst float64
+	burstPublishes                                      int
+	versioned                                           bool
+	diagnostics                                         int
+}
+
+func run() error {
+	gun := flag.String("gun", "bin/gun", "the gun binary")
+	peer := flag.String("peer", "", "the peer's command line (docker-langserver --stdio)")
+	lines := flag.Int("lines", 5000, "lines in the generated files")
+	edits := flag.Int("edits", 50, "edits in the burst")
+	runs := flag.Int("runs", 5, "runs of each request in a round (the median is taken)")
+	rounds := flag.Int("rounds", 3, "rounds, each starting both servers afresh, alternately (the median is reported)")
+	flag.Parse()
+	if *peer == "" {
+		return errors.New("-peer is required")
+	}
+	dir, err := os.MkdirTemp("", "lspbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	gunfile, dockerfile := generate(*lines)
+	servers := []server{
+		{"gun lsp", []string{*gun, "lsp"}, "gunfile", filepath.Join(dir, "Gunfile"), gunfile,
+			func(i int) string { return fmt.Sprintf("Exec \"echo edit %d\"\n", i) }},
+		{"docker-langserver", strings.Fields(*peer), "dockerfile", filepath.Join(dir, "Dockerfile"), dockerfile,
+			func(i int) string { return fmt.Sprintf("RUN echo edit %d\n", i) }},
+	}
+	for _, s := range servers {
+		if err := os.WriteFile(s.file, []byte(s.text), 0o644); err != nil {
+			return err
+		}
+	}
+	// Alternate the servers so that a spell of load on the machine hits both.
+	all := make([][]result, len(servers))
+	for range *rounds {
+		for i, s := range servers {
+			r, err := measure(s, *edits, *runs)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.name, err)
+			}
+			all[i] = append(all[i], r)
+			fmt.Fprintf(os.Stderr, "%s: open %.2fms completion %.2fms hover %.2fms formatting %.2fms symbols %.2fms burst %.2fms\n",
+				s.name, r.open, r.completion, r.hover, r.formatting, r.symbols, r.burst)
+		}
+	}
+	g, p := medianResult(all[0]), medianResult(all[1])
+	fmt.Printf("%d-line files; medians of %d rounds (%d runs of each request per round); bursts of %d edits\n\n",
+		*lines, *rounds, *runs, *edits)
+	fmt.Printf("%-34s %12s %18s %8s\n", "", "gun lsp", "docker-langserver", "ratio")
+	row := func(name string, a, b float64) {
+		fmt.Printf("%-34s %10.2fms %16.2fms %7.0fx\n", name, a, b, b/a)
+	}
+	row("open to diagnostics", g.open, p.open)
+	row("completion", g.completion, p.completion)
+	row("hover", g.hover, p.hover)
+	row("formatting", g.formatting, p.formatting)
+	row("document symbols", g.symbols, p.symbols)
+	row("last edit to final diagnostics", g.burst, p.burst)
+	fmt.Printf("\n%-34s %12d %18d\n", "diagnostic sets after the burst", g.burstPublishes, p.burstPublishes)
+	fmt.Printf("%-34s %12v %18v\n", "final set carries its version", g.versioned, p.versioned)
+	fmt.Printf("%-34s %12d %18d\n", "diagnostics in the file", g.diagnostics, p.diagnostics)
+	return nil
+}
+
+// medianResult takes the median of each timing over rounds; counts come
+// from the last round.
+func medianResult(rs []result) result {
+	m := rs[len(rs)-1]
+	pick := func(f func(result) float64) float64 {
+		var xs []float64
+		for _, r := range rs {
+			xs = append(xs, f(r))
+		}
+		return median(xs)
+	}
+	m.open = pick(func(r result) float64 { return r.open })
+	m.completion = pick(func(r result) float64 { return r.completion })
+	m.hover = pick(func(r result) float64 { return r.hover })
+	m.formatting = pick(func(r result) float64 { return r.formatting })
+	m.symbols = pick(func(r result) float64 { return r.symbols })
+	m.burst = pick(func(r result) float64 { return r.burst })
+	return m
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	return xs[len(xs)/2]
+}
+
+func measure(s server, edits, runs int) (result, error) {
+	var r result
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p, err := lsptest.Start(s.argv[0], s.argv[1:], io.Discard)
+	if err != nil {
+		return r, err
+	}
+	defer p.Cmd.Process.Kill()
+	p.Cmd.Dir = filepath.Dir(s.file)
+	init, err := p.Initialize(ctx)
+	if err != nil {
+		return r, err
+	}
+	incremental := syncKind(init.Capabilities.TextDocumentSync) == protocol.TextDocumentSyncKindIncremental
+	doc := uri.File(s.file)
+
+	// Encode the 5,000 lines before the clock starts: the client's JSON
+	// encoder is not what is measured.
+	open, err := json.Marshal(&protocol.DidOpenTextDocumentParams{TextDocument: protocol.TextDocumentItem{
+		URI: doc, LanguageID: protocol.LanguageIdentifier(s.langID), Version: 1, Text: s.text}})
+	if err != nil {
+		return r, err
+	}
+	start := time.Now()
+	if err := p.Notify(ctx, protocol.MethodTextDocumentDidOpen, json.RawMessage(open)); err != nil {
+		return r, err
+	}
+	first, err := p.Wait(ctx, doc, func(lsptest.Published) bool { return true })
+	if err != nil {
+		return r, err
+	}
+	r.open = ms(first.At.Sub(start))
+	r.diagnostics = len(first.Diagnostics)
+
+	// A blank line and an instruction keyword in the middle of the file.
+	lines := strings.Split(s.text, "\n")
+	mid := len(lines) / 2
+	blank, instr := mid, mid
+	for blank < len(lines) && lines[blank] != "" {
+		blank++
+	}
+	for instr < len(lines) && !strings.HasPrefix(lines[instr], "Exec") && !strings.HasPrefix(lines[instr], "RUN") {
+		instr++
+	}
+	td := protocol.TextDocumentIdentifier{URI: doc}
+	at := func(line, char int) protocol.TextDocumentPositionParams {
+		return protocol.TextDocumentPositionParams{TextDocument: td, Position: protocol.Position{Line: uint32(line), Character: uint32(char)}}
+	}
+	timed := func(method string, params any) (float64, error) {
+		var xs []float64
+		for range runs {
+			var res json.RawMessage // time the server, not this client's decoding
+			t := time.Now()
+			if err := p.Call(ctx, method, params, &res); err != nil {
+				return 0, err
+			}
+			xs = append(xs, ms(time.Since(t)))
+		}
+		return median(xs), nil
+	}
+	if r.completion, err = timed(protocol.MethodTextDocumentCompletion, &protocol.CompletionParams{TextDocumentPositionParams: at(blank, 0)}); err != nil {
+		return r, err
+	}
+	if r.hover, err = timed(protocol.MethodTextDocumentHover, &protocol.HoverParams{TextDocumentPositionParams: at(instr, 1)}); err != nil {
+		return r, err
+	}
+	if r.formatting, err = timed(protocol.MethodTextDocumentFormatting, &protocol.DocumentFormattingParams{
+		TextDocument: td, Options: protocol.FormattingOptions{TabSize: 4, InsertSpaces: true}}); err != nil {
+		return r, err
+	}
+	if r.symbols, err = timed(protocol.MethodTextDocumentDocumentSymbol, &protocol.DocumentSymbolParams{TextDocument: td}); err != nil {
+		return r, err
+	}
+
+	// The burst: lines appended at the end as fast as the pipe takes them.
+	before := len(p.Published(doc))
+	text := s.text
+	var last time.Time
+	for i := 1; i <= edits; i++ {
+		line := s.editLine(i)
+		ch := lsptest.Change{Text: text + line}
+		if incremental {
+			end := endOf(text)
+			ch = lsptest.Change{Range: &protocol.Range{Start: end, End: end}, Text: line}
+		}
+		text += line
+		last = time.Now()
+		if err := p.Edit(ctx, doc, int32(i+1), ch); err != nil {
+			return r, err
+		}
+	}
+	final := int32(edits + 1)
+	// Wait for the final version's diagnostics; a server that does not say
+	// which version it published is done when it has been quiet for 2s.
+	var lastPub lsptest.Published
+	count := before
+	for {
+		wctx, wcancel := context.WithTimeout(ctx, 2*time.Second)
+		err := p.WaitCount(wctx, doc, count+1)
+		wcancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return r, fmt.Errorf("no final diagnostics after the burst: %w", err)
+			}
+			if count > before {
+				break // quiet
+			}
+			continue // nothing yet
+		}
+		all := p.Published(doc)
+		count = len(all)
+		lastPub = all[count-1]
+		if lastPub.Version == uint32(final) {
+			r.versioned = true
+			break
+		}
+	}
+	r.burst = ms(lastPub.At.Sub(last))
+	r.burstPublishes = len(p.Published(doc)) - before
+	_ = p.Shutdown(ctx)
+	return r, nil
+}
+
+func syncKind(v any) protocol.TextDocumentSyncKind {
+	switch v := v.(type) {
+	case float64:
+		return protocol.TextDocumentSyncKind(v)
+	case map[string]any:
+		if c, ok := v["change"].(float64); ok {
+			return protocol.TextDocumentSyncKind(c)
+		}
+	}
+	return protocol.TextDocumentSyncKindFull
+}
+
+// endOf is the protocol position of the end of text (ASCII).
+func endOf(text string) protocol.Position {
+	n := strings.Count(text, "\n")
+	return protocol.Position{Line: uint32(n), Character: uint32(len(text) - strings.LastIndex(text, "\n") - 1)}
+}
+
+// generate returns a Gunfile of about n lines and a Dockerfile with the same
+// instructions, line for line.
+func generate(n int) (gunfile, dockerfile string) {
+	var g, d strings.Builder
+	line := func(gl, dl string) {
+		g.WriteString(gl + "\n")
+		d.WriteString(dl + "\n")
+	}
+	for stage := 1; ; stage++ {
+		name := fmt.Sprintf("s%d", stage)
+		if stage == 1 {
+			line(`Using "alpine-minirootfs-3.14.0-x86_64.tar.gz" As s1`, "FROM alpine:3.14 AS s1")
+		} else {
+			line(fmt.Sprintf("Using s%d As %s", stage-1, name), fmt.Sprintf("FROM s%d AS %s", stage-1, name))
+		}
+		line(fmt.Sprintf(`Arg VERSION "%d.0"`, stage), fmt.Sprintf("ARG VERSION=%d.0", stage))
+		line(`Env PATH "/usr/local/bin:/usr/bin:/bin"`, "ENV PATH=/usr/local/bin:/usr/bin:/bin")
+		line(fmt.Sprintf(`Workdir "/src/%s"`, name), fmt.Sprintf("WORKDIR /src/%s", name))
+		line(fmt.Sprintf(`Label "org.example.stage" "%s"`, name), fmt.Sprintf(`LABEL org.example.stage="%s"`, name))
+		for i := range 40 {
+			line(fmt.Sprintf(`Exec "apk add --no-cache pkg-%d-%d && echo ${VERSION}"`, stage, i),
+				fmt.Sprintf(`RUN apk add --no-cache pkg-%d-%d && echo ${VERSION}`, stage, i))
+		}
+		line(fmt.Sprintf(`Copy "src/%s.txt" "/src/"`, name), fmt.Sprintf("COPY src/%s.txt /src/", name))
+		line(`User "app"`, "USER app")
+		line(fmt.Sprintf(`Main ["/bin/app", "--stage", "%s"]`, name), fmt.Sprintf(`CMD ["/bin/app", "--stage", "%s"]`, name))
+		line("", "")
+		if strings.Count(g.String(), "\n") >= n-50 {
+			break
+		}
+	}
+	return g.String(), d.String()
+}

@@ -1,0 +1,171 @@
+package lsp
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+
+	"github.com/gun-tools/gun/lsp/lsptest"
+)
+
+// benchGunfile is a Gunfile of about n lines like the one hack/lspbench
+// generates.
+func benchGunfile(n int) string {
+	var b strings.Builder
+	for stage := 1; strings.Count(b.String(), "\n") < n-50; stage++ {
+		if stage == 1 {
+			b.WriteString("Using \"alpine-minirootfs-3.14.0-x86_64.tar.gz\" As s1\n")
+		} else {
+			fmt.Fprintf(&b, "Using s%d As s%d\n", stage-1, stage)
+		}
+		fmt.Fprintf(&b, "Arg VERSION \"%d.0\"\nEnv PATH \"/usr/local/bin:/usr/bin:/bin\"\nWorkdir \"/src/s%d\"\nLabel \"org.example.stage\" \"s%d\"\n", stage, stage, stage)
+		for i := range 40 {
+			fmt.Fprintf(&b, "Exec \"apk add --no-cache pkg-%d-%d && echo ${VERSION}\"\n", stage, i)
+		}
+		fmt.Fprintf(&b, "Copy \"src/s%d.txt\" \"/src/\"\nUser \"app\"\nMain [\"/bin/app\", \"--stage\", \"s%d\"]\n\n", stage, stage)
+	}
+	return b.String()
+}
+
+func BenchmarkAnalyze(b *testing.B) {
+	text := benchGunfile(5000)
+	m := NewMapper(text)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		analyze("file:///Gunfile", m)
+	}
+}
+
+func BenchmarkNewMapper(b *testing.B) {
+	text := benchGunfile(5000)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		NewMapper(text)
+	}
+}
+
+// benchSession opens the 5,000-line Gunfile in an in-process server.
+func benchSession(b *testing.B) (*lsptest.Client, protocol.DocumentURI, func()) {
+	h := startServerB(b)
+	c := lsptest.New(h)
+	ctx := b.Context()
+	if _, err := c.Initialize(ctx); err != nil {
+		b.Fatal(err)
+	}
+	doc := protocol.DocumentURI("file:///bench/Gunfile")
+	if err := c.Open(ctx, doc, "gunfile", 1, benchGunfile(5000)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.WaitVersion(ctx, doc, 1); err != nil {
+		b.Fatal(err)
+	}
+	return c, doc, func() { c.Close() }
+}
+
+func benchRequest(b *testing.B, method string, params func(doc protocol.DocumentURI) any) {
+	c, doc, done := benchSession(b)
+	defer done()
+	p := params(doc)
+	for b.Loop() {
+		var res json.RawMessage // time the server, not this client's decoding
+		if err := c.Call(b.Context(), method, p, &res); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDocumentSymbols(b *testing.B) {
+	benchRequest(b, protocol.MethodTextDocumentDocumentSymbol, func(doc protocol.DocumentURI) any {
+		return &protocol.DocumentSymbolParams{TextDocument: protocol.TextDocumentIdentifier{URI: doc}}
+	})
+}
+
+func BenchmarkCompletion(b *testing.B) {
+	benchRequest(b, protocol.MethodTextDocumentCompletion, func(doc protocol.DocumentURI) any {
+		return &protocol.CompletionParams{TextDocumentPositionParams: protocol.TextDocumentPositionParams{
+			TextDocument: protocol.TextDocumentIdentifier{URI: doc}, Position: protocol.Position{Line: 2499, Character: 0}}}
+	})
+}
+
+func BenchmarkFormatting(b *testing.B) {
+	benchRequest(b, protocol.MethodTextDocumentFormatting, func(doc protocol.DocumentURI) any {
+		return &protocol.DocumentFormattingParams{TextDocument: protocol.TextDocumentIdentifier{URI: doc}}
+	})
+}
+
+// BenchmarkEditBurst sends 50 edits at the end of the document as fast as
+// the pipe takes them and reports the time from the last edit to the
+// diagnostics of its version (ms/settle).
+func BenchmarkEditBurst(b *testing.B) {
+	c, doc, done := benchSession(b)
+	defer done()
+	ctx := b.Context()
+	text := benchGunfile(5000)
+	version := int32(1)
+	var settle time.Duration
+	for b.Loop() {
+		var last time.Time
+		for i := range 50 {
+			version++
+			end := NewMapper(text).Position(len(text))
+			line := fmt.Sprintf("Exec \"echo edit %d\"\n", i)
+			text += line
+			last = time.Now()
+			if err := c.Edit(ctx, doc, version, lsptest.Change{Range: &protocol.Range{Start: end, End: end}, Text: line}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		p, err := c.WaitVersion(ctx, doc, version)
+		if err != nil {
+			b.Fatal(err)
+		}
+		settle += p.At.Sub(last)
+	}
+	b.ReportMetric(float64(settle.Microseconds())/1000/float64(b.N), "ms/settle")
+}
+
+// BenchmarkDocumentSymbolsServer times what the server does for document
+// symbols of the 5,000-line file: build them and encode the response.
+func BenchmarkDocumentSymbolsServer(b *testing.B) {
+	snap := &snapshot{uri: "file:///bench/Gunfile", version: 1, m: NewMapper(benchGunfile(5000))}
+	snap.analysis()
+	for b.Loop() {
+		res, err := documentSymbol(b.Context(), nil, snap, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, err := jsonrpc2.NewResponse(jsonrpc2.NewNumberID(1), res, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := marshalMessage(resp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(body)))
+	}
+}
+
+// BenchmarkOpen opens the 5,000-line file under a new name each time and
+// waits for its diagnostics.
+func BenchmarkOpen(b *testing.B) {
+	c, _, done := benchSession(b)
+	defer done()
+	text := benchGunfile(5000)
+	n := 0
+	for b.Loop() {
+		n++
+		doc := protocol.DocumentURI(fmt.Sprintf("file:///bench/%d/Gunfile", n))
+		if err := c.Open(b.Context(), doc, "gunfile", 1, text); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.WaitVersion(b.Context(), doc, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

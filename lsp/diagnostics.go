@@ -1,0 +1,107 @@
+package lsp
+
+import (
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"go.lsp.dev/protocol"
+)
+
+// diagnoser publishes each document's diagnostics after its changes settle:
+// every change restarts the document's timer, so a burst of edits is
+// analysed once, for its last version. Diagnostics of a version that is no
+// longer the latest are never published.
+type diagnoser struct {
+	s     *server
+	delay time.Duration
+
+	mu      sync.Mutex
+	timers  map[protocol.DocumentURI]*time.Timer
+	stopped bool
+	wg      sync.WaitGroup // timers scheduled or running
+
+	publishMu sync.Mutex // makes "still the latest?" and the publish one step
+}
+
+func newDiagnoser(s *server, delay time.Duration) *diagnoser {
+	return &diagnoser{s: s, delay: delay, timers: make(map[protocol.DocumentURI]*time.Timer)}
+}
+
+// schedule publishes snap's diagnostics after delay unless a newer version
+// comes first.
+func (d *diagnoser) schedule(snap *snapshot, delay time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return
+	}
+	d.stopLocked(snap.uri)
+	d.wg.Add(1)
+	d.timers[snap.uri] = time.AfterFunc(delay, func() {
+		defer d.wg.Done()
+		d.run(snap)
+	})
+}
+
+// stopLocked stops uri's pending timer, if any.
+func (d *diagnoser) stopLocked(uri protocol.DocumentURI) {
+	if t := d.timers[uri]; t != nil {
+		if t.Stop() {
+			d.wg.Done() // its function will never run
+		}
+		delete(d.timers, uri)
+	}
+}
+
+func (d *diagnoser) run(snap *snapshot) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.s.log.Error("internal error computing diagnostics", "uri", snap.uri, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	if !d.latest(snap) {
+		return
+	}
+	diags := snap.analysis().diagnostics
+	d.publishMu.Lock()
+	defer d.publishMu.Unlock()
+	if !d.latest(snap) {
+		return
+	}
+	d.s.notify(protocol.MethodTextDocumentPublishDiagnostics, &protocol.PublishDiagnosticsParams{
+		URI:         snap.uri,
+		Version:     uint32(snap.version),
+		Diagnostics: diags,
+	})
+}
+
+func (d *diagnoser) latest(snap *snapshot) bool {
+	cur, ok := d.s.docs.get(snap.uri)
+	return ok && cur == snap
+}
+
+// clear drops a closed document's pending diagnostics and clears those the
+// client shows.
+func (d *diagnoser) clear(uri protocol.DocumentURI) {
+	d.mu.Lock()
+	d.stopLocked(uri)
+	d.mu.Unlock()
+	d.publishMu.Lock()
+	defer d.publishMu.Unlock()
+	d.s.notify(protocol.MethodTextDocumentPublishDiagnostics, &protocol.PublishDiagnosticsParams{
+		URI:         uri,
+		Diagnostics: []protocol.Diagnostic{},
+	})
+}
+
+// stop cancels pending work and waits for running work to finish.
+func (d *diagnoser) stop() {
+	d.mu.Lock()
+	d.stopped = true
+	for uri := range d.timers {
+		d.stopLocked(uri)
+	}
+	d.mu.Unlock()
+	d.wg.Wait()
+}
