@@ -138,8 +138,8 @@ func (c *container) debugf(format string, args ...any) {
 	}
 }
 
-// startContainer carries out the setup as a checklist; the order matters
-// where a comment says so.
+// start sets the container up as a checklist and starts the command, once
+// notified is closed; the order matters where a comment says so.
 func (c *container) start(notified <-chan struct{}) error {
 	cfg := c.cfg
 	// Nothing we mount may propagate back to the host.

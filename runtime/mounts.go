@@ -190,8 +190,11 @@ func (r *rootfs) mask(unsafePath string) error {
 		r.debugf("mask %s (empty tmpfs)", unsafePath)
 		return nil
 	}
+	if err := bindFD("/dev/null", fd, unsafePath, false); err != nil {
+		return err
+	}
 	r.debugf("mask %s (/dev/null)", unsafePath)
-	return bindFD("/dev/null", fd, unsafePath, false)
+	return nil
 }
 
 // readOnly bind-mounts a path on itself, read-only.
