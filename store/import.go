@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 
@@ -130,7 +129,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-var archiveEntry = regexp.MustCompile(`^(oci-layout|index\.json|manifest\.json|repositories|blobs(/.*)?|[0-9a-f]{64}(/.*|\.[a-z]+)?)$`)
+var archiveEntry = lazyRegexp(`^(oci-layout|index\.json|manifest\.json|repositories|blobs(/.*)?|[0-9a-f]{64}(/.*|\.[a-z]+)?)$`)
 
 // isImageArchive tells an image archive (OCI or docker) from a root
 // filesystem by the names of its first entries.
@@ -162,7 +161,7 @@ func isImageArchive(p string) (bool, error) {
 		if name == "" {
 			continue
 		}
-		if !archiveEntry.MatchString(name) {
+		if !archiveEntry().MatchString(name) {
 			return false, nil
 		}
 	}
@@ -202,7 +201,7 @@ func (b *Batch) importRootfs(ctx context.Context, r io.Reader, p string, fi os.F
 	return []*Image{img}, nil
 }
 
-var nameJunk = regexp.MustCompile(`[^a-z0-9._-]+`)
+var nameJunk = lazyRegexp(`[^a-z0-9._-]+`)
 
 // nameFromFile makes an image name of a file's name:
 // "alpine-minirootfs-3.14.0-x86_64.tar.gz" gives "alpine-minirootfs-3.14.0-x86_64".
@@ -211,7 +210,7 @@ func nameFromFile(p string) string {
 	for _, ext := range []string{".gz", ".tgz", ".zst", ".xz", ".bz2", ".tar", ".oci"} {
 		base = strings.TrimSuffix(base, ext)
 	}
-	base = strings.Trim(nameJunk.ReplaceAllString(base, "-"), "._-")
+	base = strings.Trim(nameJunk().ReplaceAllString(base, "-"), "._-")
 	if base == "" {
 		return "imported"
 	}

@@ -7,8 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"regexp"
+	"time"
 
 	"github.com/gun-tools/gun/guntar"
 	"github.com/opencontainers/go-digest"
@@ -53,11 +54,11 @@ func (HostUnpacker) Key() string {
 	return fmt.Sprintf("host-uid-%d", os.Geteuid())
 }
 
-var safeKey = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
+var safeKey = lazyRegexp(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
 
 // keyDir is the directory of the cache for an unpacker's key.
 func (s *Store) keyDir(key string) string {
-	if !safeKey.MatchString(key) {
+	if !safeKey().MatchString(key) {
 		sum := sha256.Sum256([]byte(key))
 		key = "key-" + hex.EncodeToString(sum[:12])
 	}
@@ -81,6 +82,10 @@ func (s *Store) LayerDirs(ctx context.Context, image string, u Unpacker) ([]stri
 	if err := os.MkdirAll(kd, 0o755); err != nil {
 		return nil, fmt.Errorf("layer cache: %w", err)
 	}
+	debug := debugEnabled()
+	if debug {
+		slog.Debug("image resolved", "image", img.Name, "manifest", img.Descriptor.Digest, "layers", len(img.Manifest.Layers), "cache", kd)
+	}
 	dirs := make([]string, len(img.Manifest.Layers))
 	for i, layer := range img.Manifest.Layers {
 		diffID := img.Config.RootFS.DiffIDs[i]
@@ -102,6 +107,9 @@ func (s *Store) unpackLayer(ctx context.Context, kd string, blob, diffID digest.
 	}
 	dir := kd + "/" + diffID.Encoded()
 	if _, err := os.Stat(dir); err == nil {
+		if debugEnabled() {
+			slog.Debug("layer cached", "diff_id", diffID, "dir", dir)
+		}
 		return dir, nil
 	}
 	unlock, err := flock(dir+".lock", true, false)
@@ -110,8 +118,10 @@ func (s *Store) unpackLayer(ctx context.Context, kd string, blob, diffID digest.
 	}
 	defer unlock()
 	if _, err := os.Stat(dir); err == nil {
-		return dir, nil // another process unpacked it while we waited
+		slog.Debug("layer unpacked by another process", "diff_id", diffID, "dir", dir)
+		return dir, nil
 	}
+	start := time.Now()
 	tmp, err := os.MkdirTemp(kd, tmpPrefix+diffID.Encoded()[:12]+"-")
 	if err != nil {
 		return "", err
@@ -132,6 +142,7 @@ func (s *Store) unpackLayer(ctx context.Context, kd string, blob, diffID digest.
 	if err := os.Rename(tmp, dir); err != nil {
 		return "", err
 	}
+	slog.Debug("layer unpacked", "diff_id", diffID, "blob", blob, "dir", dir, "unpacker", u.Key(), "elapsed", time.Since(start))
 	return dir, syncDir(kd)
 }
 
