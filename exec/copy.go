@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gun-tools/gun/exec/cache"
+	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/lang/ast"
 )
 
@@ -185,7 +186,7 @@ func (c *copySpec) modeOf(fi fs.FileInfo) int64 {
 	if c.mode >= 0 {
 		return c.mode
 	}
-	return unixMode(fi.Mode())
+	return guntar.PermBits(fi.Mode())
 }
 
 func (c *copySpec) entry(name string, fi fs.FileInfo, host, link string, uid, gid int) (tarEntry, error) {
@@ -254,7 +255,7 @@ func (b *builder) contextEntries(c *copySpec, v *view, uid, gid int) ([]tarEntry
 func (c *copySpec) destDir(v *view, ids *idMap, dir string, uid, gid int) tarEntry {
 	if _, fi, err := v.lstat(dir); err == nil && fi.IsDir() {
 		u, g := ids.owner(fi)
-		return tarEntry{name: dir, typ: tar.TypeDir, mode: unixMode(fi.Mode()), uid: u, gid: g}
+		return tarEntry{name: dir, typ: tar.TypeDir, mode: guntar.PermBits(fi.Mode()), uid: u, gid: g}
 	}
 	mode := int64(0o755)
 	if c.mode >= 0 {
