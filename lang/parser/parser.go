@@ -50,6 +50,7 @@ func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 
 type parser struct {
 	nodes
+	scratch
 	src      []byte
 	str      string // src as a string
 	lx       *lexer.Lexer
@@ -88,7 +89,9 @@ func (p *parser) next() {
 		if p.tok.Kind != lexer.Comment {
 			return
 		}
-		p.comments = append(p.comments, &ast.Comment{Range: p.tok.Range, Text: p.str[p.tok.Start:p.tok.End]})
+		c := p.nodes.comments.new()
+		c.Range, c.Text = p.tok.Range, p.str[p.tok.Start:p.tok.End]
+		p.comments = append(p.comments, c)
 	}
 }
 
@@ -163,7 +166,11 @@ func (p *parser) parseFile() *ast.File {
 			p.skipLine()
 		}
 		if u, ok := in.(*ast.Using); ok {
-			stage = &ast.Stage{Range: u.Range, Using: u, Body: make([]ast.Instr, 0, 16)}
+			if stage != nil {
+				stage.Body = p.body.cut()
+			}
+			stage = p.stages.new()
+			stage.Range, stage.Using = u.Range, u
 			f.Stages = append(f.Stages, stage)
 			continue
 		}
@@ -171,8 +178,11 @@ func (p *parser) parseFile() *ast.File {
 			f.Prelude = append(f.Prelude, in)
 			continue
 		}
-		stage.Body = append(stage.Body, in)
+		p.body.add(in)
 		stage.End = in.Span().End
+	}
+	if stage != nil {
+		stage.Body = p.body.cut()
 	}
 	f.Comments = p.comments
 	return f
@@ -229,7 +239,8 @@ func (p *parser) parseInstr() ast.Instr {
 		n.Cmd = p.parseCommand(kw.Name)
 		in = n
 	case "Main":
-		n := &ast.Main{Range: r, Kw: kw}
+		n := p.mains.new()
+		n.Range, n.Kw = r, kw
 		n.Cmd = p.parseCommand(kw.Name)
 		in = n
 	case "Copy":
@@ -251,15 +262,18 @@ func (p *parser) parseInstr() ast.Instr {
 		}
 		in = n
 	case "Workdir":
-		n := &ast.Workdir{Range: r, Kw: kw}
+		n := p.workdirs.new()
+		n.Range, n.Kw = r, kw
 		n.Path = p.parseString("Workdir", "a quoted path", `Workdir "/path"`)
 		in = n
 	case "User":
-		n := &ast.User{Range: r, Kw: kw}
+		n := p.users.new()
+		n.Range, n.Kw = r, kw
 		n.Name = p.parseString("User", "a quoted user", `User "name[:group]"`)
 		in = n
 	case "Label":
-		n := &ast.Label{Range: r, Kw: kw}
+		n := p.labels.new()
+		n.Range, n.Kw = r, kw
 		n.Key = p.parseString("Label", "a quoted key", `Label "key" "value"`)
 		if n.Key != nil {
 			n.Value = p.parseString("Label", "a quoted value", `Label "key" "value"`)
@@ -327,7 +341,8 @@ func (p *parser) isOption(want string) bool {
 }
 
 func (p *parser) parseUsing(r source.Range, kw ast.Kw) *ast.Using {
-	n := &ast.Using{Range: r, Kw: kw}
+	n := p.usings.new()
+	n.Range, n.Kw = r, kw
 	switch {
 	case p.atEnd():
 		p.unexpected(diag.SyntaxError, `expected a base after Using (Using "archive.tar.gz", Using <stage> or Using scratch)`)
@@ -417,9 +432,14 @@ func (p *parser) parseCommand(instr string) ast.Expr {
 // not closed).
 func (p *parser) parseList() *ast.List {
 	l := p.lists.new()
-	l.Range, l.Elems = p.tok.Range, make([]*ast.String, 0, 4)
+	l.Range = p.tok.Range
 	p.next() // [
 	needComma := false
+	elems := p.scratch.elems[:0]
+	defer func() {
+		l.Elems = p.nodes.elems.copy(elems)
+		p.scratch.elems = elems
+	}()
 	for {
 		switch {
 		case p.tok.Kind == lexer.RBrack:
@@ -440,7 +460,7 @@ func (p *parser) parseList() *ast.List {
 			if needComma {
 				p.errorf(source.Range{Start: p.prevEnd, End: p.tok.Start}, diag.MalformedList, "missing ',' between exec-form list elements")
 			}
-			l.Elems = append(l.Elems, p.decodeString(p.tok))
+			elems = append(elems, p.decodeString(p.tok))
 			needComma = true
 			p.next()
 		case p.tok.Kind == lexer.Illegal:
@@ -506,10 +526,14 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		o.End = p.tok.End
 		p.next()
 	}
-	strs := make([]*ast.String, 0, 4)
+	strs := p.scratch.elems[:0]
 	for !p.atEnd() && p.tok.Kind == lexer.String {
 		strs = append(strs, p.decodeString(p.tok))
 		p.next()
+	}
+	p.scratch.elems = strs
+	if len(strs) > 0 {
+		strs = p.nodes.elems.copy(strs)
 	}
 	switch len(strs) {
 	case 0:
