@@ -50,8 +50,8 @@ type checker struct {
 
 	// The scope of the stage being checked.
 	stage   int
-	own     scope // Args and Envs defined in this stage so far
-	globals scope // Args defined before the first Using
+	own     scope     // Args and Envs defined in this stage so far
+	globals scope     // Args defined before the first Using
 	envBuf  []*Symbol // the chunk Info.envs are carved from
 	// suggestions counts "did you mean" searches, which are capped: on a
 	// file with thousands of undefined names they would cost more than
