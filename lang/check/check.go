@@ -11,7 +11,7 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/diag"
@@ -31,14 +31,16 @@ func Check(f *ast.File) []diag.Diagnostic {
 // diagnostics, in source order.
 func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
 	c := &checker{info: &Info{File: f}}
-	if p, ok := pendingPool.Get().(*[]pendingRef); ok {
+	if p := spareRefs.Swap(nil); p != nil {
 		c.refs = (*p)[:0]
 	}
 	c.file(f)
-	// Drop the references to the tree before the buffer goes back.
-	refs := c.refs[:0]
-	clear(refs[:cap(refs)])
-	pendingPool.Put(&refs)
+	if cap(c.refs) <= maxSpareRefs {
+		// Drop the references to the tree before the buffer is kept.
+		refs := c.refs[:0]
+		clear(refs[:cap(refs)])
+		spareRefs.Store(&refs)
+	}
 	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
 	return c.info, c.diags
 }
@@ -408,9 +410,14 @@ func (c *checker) addRef(sym *Symbol, n ast.Node, expanded bool) {
 	sym.nrefs++
 }
 
-// pendingPool keeps the reference buffers of finished checks (cleared), so
-// that a program checking file after file reuses one.
-var pendingPool sync.Pool
+// spareRefs keeps the (cleared) reference buffer of a finished check for
+// the next, so that a program checking file after file, or one file on every
+// keystroke, reuses one. Unlike a sync.Pool it survives garbage collections,
+// which a check of a large file sees several of.
+var spareRefs atomic.Pointer[[]pendingRef]
+
+// maxSpareRefs caps the buffer kept (at 2 MB).
+const maxSpareRefs = 1 << 16
 
 type pendingRef struct {
 	sym      *Symbol

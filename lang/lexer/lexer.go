@@ -122,7 +122,9 @@ func (l *Lexer) newline(at int) {
 // Next returns the next token. At the end of the source it returns EOF
 // tokens forever.
 func (l *Lexer) Next() Token {
-	l.skipSpace()
+	if l.off < len(l.src) && class[l.src[l.off]]&space != 0 {
+		l.skipSpace()
+	}
 	src, start := l.src, l.off
 	tok := Token{NL: l.nl, Range: source.Range{Start: source.Pos(start)}}
 	l.nl = false
@@ -211,8 +213,9 @@ func (l *Lexer) skipSpace() {
 
 // Byte classes for the lexer's loops.
 const (
-	word byte = 1 << iota // a byte of a bare word: letters, digits, '_', '-', '.'
-	stop                  // a byte scanString must look at: '"', '\\', '$', newline, NUL, non-ASCII
+	word  byte = 1 << iota // a byte of a bare word: letters, digits, '_', '-', '.'
+	stop                   // a byte scanString must look at: '"', '\\', '$', newline, NUL, non-ASCII
+	space                  // a byte skipSpace skips or looks at: blanks, newline, backslash
 )
 
 var class = func() (t [256]byte) {
@@ -222,6 +225,9 @@ var class = func() (t [256]byte) {
 		}
 		if c == '"' || c == '\\' || c == '$' || c == '\n' || c == 0 || c >= utf8.RuneSelf {
 			t[c] |= stop
+		}
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\\' {
+			t[c] |= space
 		}
 	}
 	return t

@@ -50,10 +50,11 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 		}
 		buf, escaped = buf[:0], false
 	}
+	src := p.src[:end]
 	for i := start; i < end; {
 		// Copy a run of plain bytes at once.
 		j := i
-		for j < end && !decodeStop[p.src[j]] {
+		for j < len(src) && !decodeStop[src[j]] {
 			j++
 		}
 		if escaped {
