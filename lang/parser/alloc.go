@@ -53,10 +53,8 @@ type nodes struct {
 	elems    pile[*ast.String]
 }
 
-// scratch holds buffers reused from one string or list to the next.
+// scratch holds buffers reused from one string to the next.
 type scratch struct {
-	parts  []ast.Part
-	elems  []*ast.String
 	htexts []*ast.Text // a script block's texts, whose values are set last
 	cuts   []int
 	buf    []byte
@@ -113,4 +111,27 @@ func (p *pile[T]) copy(xs []T) []T {
 	start := len(p.buf)
 	p.buf = append(p.buf, xs...)
 	return p.buf[start : start+n : start+n]
+}
+
+// reserve returns an empty slice with room for n elements at the end of the
+// chunk, to be appended to (at most n times) and handed to commit before the
+// pile is used again.
+func (p *pile[T]) reserve(n int) []T {
+	if cap(p.buf)-len(p.buf) < n {
+		p.next = min(max(16, 2*p.next), 1024)
+		p.buf = make([]T, 0, max(p.next, n))
+	}
+	return p.buf[len(p.buf):len(p.buf)]
+}
+
+// commit takes the slice filled after reserve into the chunk; the room it
+// did not use goes back. It returns the slice with its capacity cut to its
+// length.
+func (p *pile[T]) commit(xs []T) []T {
+	if len(xs) > 0 && (cap(p.buf) == len(p.buf) || &xs[0] != &p.buf[len(p.buf):cap(p.buf)][0]) {
+		return p.copy(xs) // outgrew the room reserved: not in the chunk
+	}
+	n := len(p.buf) + len(xs)
+	p.buf = p.buf[:n]
+	return p.buf[n-len(xs) : n : n]
 }

@@ -200,8 +200,9 @@ func (p *parser) parseInstr() ast.Instr {
 		return &ast.BadInstr{Range: source.Range{Start: start.Start, End: p.prevEnd}}
 	}
 	word := p.text(start)
-	kw := ast.Kw{Name: word, Range: start.Range}
-	if !isKeyword(word) {
+	kw := ast.Kw{Name: keyword(word), Range: start.Range}
+	if kw.Name == "" {
+		kw.Name = word
 		in, ok := spec.LookupFold(word)
 		if !ok {
 			d := diag.Diagnostic{
@@ -435,11 +436,10 @@ func (p *parser) parseList() *ast.List {
 	l.Range = p.tok.Range
 	p.next() // [
 	needComma := false
-	elems := p.scratch.elems[:0]
-	defer func() {
-		l.Elems = p.nodes.elems.copy(elems)
-		p.scratch.elems = elems
-	}()
+	// The elements go straight into the chunk (copied there if more than
+	// reserved).
+	elems := p.nodes.elems.reserve(8)
+	defer func() { l.Elems = p.nodes.elems.commit(elems) }()
 	for {
 		switch {
 		case p.tok.Kind == lexer.RBrack:
@@ -526,14 +526,13 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		o.End = p.tok.End
 		p.next()
 	}
-	strs := p.scratch.elems[:0]
+	strs := p.nodes.elems.reserve(8)
 	for !p.atEnd() && p.tok.Kind == lexer.String {
 		strs = append(strs, p.decodeString(p.tok))
 		p.next()
 	}
-	p.scratch.elems = strs
 	if len(strs) > 0 {
-		strs = p.nodes.elems.copy(strs)
+		strs = p.nodes.elems.commit(strs)
 	}
 	switch len(strs) {
 	case 0:
@@ -547,13 +546,30 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 	return n
 }
 
-// isKeyword reports whether word is an instruction keyword. It is spec.Lookup
-// without the map lookup, on the parser's hottest path; TestKeywords keeps
-// the two in step.
-func isKeyword(word string) bool {
+// keyword returns the instruction keyword word spells, as a constant (the
+// tree then holds no pointer into the source for it), or "" when word is not
+// a keyword. It is spec.Lookup without the map lookup, on the parser's
+// hottest path; TestKeywords keeps the two in step.
+func keyword(word string) string {
 	switch word {
-	case "Using", "Exec", "Copy", "Env", "Arg", "Workdir", "User", "Main", "Label":
-		return true
+	case "Using":
+		return "Using"
+	case "Exec":
+		return "Exec"
+	case "Copy":
+		return "Copy"
+	case "Env":
+		return "Env"
+	case "Arg":
+		return "Arg"
+	case "Workdir":
+		return "Workdir"
+	case "User":
+		return "User"
+	case "Main":
+		return "Main"
+	case "Label":
+		return "Label"
 	}
-	return false
+	return ""
 }

@@ -30,10 +30,13 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 	}
 	s := p.strings.new()
 	s.Range = t.Range
-	parts, buf := p.scratch.parts[:0], p.scratch.buf[:0]
+	// Each reference splits the text, so there are at most 2*refs+1 parts;
+	// they are written straight into the parts chunk.
+	parts := p.nodes.parts.reserve(2*bytes.Count(p.src[start:end], []byte{'$'}) + 1)
+	buf := p.scratch.buf[:0]
 	defer func() {
-		s.Parts = p.nodes.parts.copy(parts)
-		p.scratch.parts, p.scratch.buf = parts, buf
+		s.Parts = p.nodes.parts.commit(parts)
+		p.scratch.buf = buf
 	}()
 	textStart := start
 	escaped := false // the current text has an escape: its value is in buf
@@ -201,7 +204,8 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 		indent = last[:len(last)-len(bytes.TrimLeft(last, " \t"))]
 	}
 	// The value is built in one buffer; each Text's value is a piece of it.
-	buf, texts, parts := p.scratch.buf[:0], p.scratch.htexts[:0], p.scratch.parts[:0]
+	buf, texts := p.scratch.buf[:0], p.scratch.htexts[:0]
+	parts := p.nodes.parts.reserve(2*bytes.Count(p.src[bodyStart:bodyEnd], []byte{'$'}) + 1)
 	cuts := p.scratch.cuts[:0] // texts[i].Value is buf[cuts[2i]:cuts[2i+1]]
 	textStart, valueStart := -1, 0
 	flush := func(at int) {
@@ -270,7 +274,7 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 	for i, text := range texts {
 		text.Value = value[cuts[2*i]:cuts[2*i+1]]
 	}
-	s.Parts = p.nodes.parts.copy(parts)
-	p.scratch.buf, p.scratch.htexts, p.scratch.parts, p.scratch.cuts = buf, texts, parts, cuts
+	s.Parts = p.nodes.parts.commit(parts)
+	p.scratch.buf, p.scratch.htexts, p.scratch.cuts = buf, texts, cuts
 	return s
 }
