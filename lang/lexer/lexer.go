@@ -83,7 +83,7 @@ type Lexer struct {
 // lexical error.
 func New(src []byte, report func(diag.Diagnostic)) *Lexer {
 	l := &Lexer{src: src, nl: true, report: report}
-	l.lines = make([]source.Pos, 1, 1+len(src)/32)
+	l.lines = make([]source.Pos, 1, 1+bytes.Count(src, []byte{'\n'}))
 	// A byte order mark at the start is not part of the text.
 	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
 		l.off = 3
