@@ -123,8 +123,8 @@ func (p *pile[T]) copy(xs []T) []T {
 }
 
 // reserve returns an empty slice with room for n elements at the end of the
-// chunk, to be appended to (at most n times) and handed to commit before the
-// pile is used again.
+// chunk, to be appended to and handed to commit before the pile is used
+// again. Appending more than n is allowed: commit then copies.
 func (p *pile[T]) reserve(n int) []T {
 	if cap(p.buf)-len(p.buf) < n {
 		p.next = min(max(16, 2*p.next), 1024)
