@@ -23,6 +23,8 @@ type baseImage struct {
 type backend interface {
 	// ImportArchive imports a root-filesystem, OCI or docker archive whose
 	// sha256 is sum, once: an archive imported before is not read again.
+	// With sum "" the digest is computed while importing; the image's ID
+	// is the archive's digest.
 	ImportArchive(ctx context.Context, path, sum string) (*baseImage, error)
 	// Image returns an image of the store by name.
 	Image(ctx context.Context, name string) (*baseImage, error)
@@ -41,8 +43,9 @@ type backend interface {
 	// Tag names the image with digest.
 	Tag(ctx context.Context, name, digest string) error
 	// Save writes the image to file as an OCI archive whose image is named
-	// ref, or ("rootfs") its flattened root file system.
-	Save(ctx context.Context, digest, file, format, ref string) error
+	// name (a normalized image name, or "" for none), or ("rootfs") its
+	// flattened root file system.
+	Save(ctx context.Context, digest, file, format, name string) error
 	Close() error
 }
 

@@ -91,7 +91,7 @@ func (e *DiagnosticsError) Error() string {
 // instruction, the exit code (for Exec) and the last lines of the output.
 type StepError struct {
 	Pos      source.Position
-	Instr    string   // the step's canonical text
+	Instr    string   // the step as the progress display shows it
 	ExitCode int      // of an Exec; 0 when the step failed otherwise
 	Tail     []string // the last lines of the step's output
 	Err      error
@@ -252,15 +252,15 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	b.res.Digest = digest
 	if b.opts.Output != "" {
-		// The archive names the image with the first -t's tag, as docker
-		// save does, or "latest".
-		ref := "latest"
+		// The archive names the image with the first -t, as gun save
+		// does; untagged it is "latest".
+		name := ""
 		if len(b.opts.Tags) > 0 {
 			if n, err := store.NormalizeName(b.opts.Tags[0]); err == nil {
-				ref = n[strings.LastIndexByte(n, ':')+1:]
+				name = n
 			}
 		}
-		if err := b.be.Save(ctx, digest, b.opts.Output, b.opts.Format, ref); err != nil {
+		if err := b.be.Save(ctx, digest, b.opts.Output, b.opts.Format, name); err != nil {
 			return nil, err
 		}
 	}

@@ -35,23 +35,27 @@ func TestCommandCanonical(t *testing.T) {
 	f, _ := parser.Parse("Gunfile", []byte("Using scratch\n"+
 		"Exec   \"echo $HOME  \\\"x\\\"\"   # comment\n"+
 		"Exec [\"/bin/echo\", \"a b\", \"$X\"]\n"+
-		"Exec <<EOF\n    one\n    two\n    EOF\n"))
+		"Exec <<EOF\n    one\n    two\n    EOF\n"+
+		"Exec <<SH\n\n    set -e\n    two\n    three\n    SH\n"+
+		"Exec <<EOF\n    only\n    EOF\n"))
 	tests := []struct {
-		args []string
-		text string
+		args       []string
+		text, show string
 	}{
-		{[]string{"/bin/sh", "-c", `echo $HOME  "x"`}, `Exec "echo $HOME  \"x\""`},
-		{[]string{"/bin/echo", "a b", "$X"}, `Exec ["/bin/echo", "a b", "$X"]`},
-		{[]string{"/bin/sh", "-c", "one\ntwo\n"}, `Exec "one\ntwo\n"`},
+		{[]string{"/bin/sh", "-c", `echo $HOME  "x"`}, `Exec "echo $HOME  \"x\""`, `Exec "echo $HOME  \"x\""`},
+		{[]string{"/bin/echo", "a b", "$X"}, `Exec ["/bin/echo", "a b", "$X"]`, `Exec ["/bin/echo", "a b", "$X"]`},
+		{[]string{"/bin/sh", "-c", "one\ntwo\n"}, `Exec "one\ntwo\n"`, "Exec <<EOF one … (2 lines)"},
+		{[]string{"/bin/sh", "-c", "\nset -e\ntwo\nthree\n"}, `Exec "\nset -e\ntwo\nthree\n"`, "Exec <<SH set -e … (4 lines)"},
+		{[]string{"/bin/sh", "-c", "only\n"}, `Exec "only\n"`, "Exec <<EOF only"},
 	}
 	body := f.Stages[0].Body
 	if len(body) != len(tests) {
 		t.Fatalf("parsed %d instructions, want %d", len(body), len(tests))
 	}
 	for i, tt := range tests {
-		args, text := command("Exec", body[i].(*ast.Exec).Cmd)
-		if diff := cmp.Diff(tt.args, args); diff != "" || text != tt.text {
-			t.Errorf("instruction %d: text %q, want %q; args (-want +got):\n%s", i, text, tt.text, diff)
+		args, text, show := command("Exec", body[i].(*ast.Exec).Cmd)
+		if diff := cmp.Diff(tt.args, args); diff != "" || text != tt.text || show != tt.show {
+			t.Errorf("instruction %d: text %q, want %q; show %q, want %q; args (-want +got):\n%s", i, text, tt.text, show, tt.show, diff)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gun-tools/gun/exec/cache"
+	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/lang/ast"
 )
 
@@ -138,13 +139,13 @@ func (r *stageRun) copy(ctx context.Context, in *ast.Copy) error {
 		srcHash = "context:" + h
 	}
 	key := cache.Key(r.s.key, text, srcHash)
-	return r.layerStep(ctx, in, text, key, st, func() (*cache.Layer, int, error) {
+	return r.layerStep(ctx, in, text, text, key, st, func() (*cache.Layer, int, error) {
 		dirs, err := r.b.layerDirs(ctx, r.s.layers)
 		if err != nil {
 			return nil, 0, err
 		}
 		v := newView(dirs)
-		uid, gid, err := owner(v, c.owner)
+		uid, gid, err := owner(v, "Owner", c.owner)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -185,7 +186,7 @@ func (c *copySpec) modeOf(fi fs.FileInfo) int64 {
 	if c.mode >= 0 {
 		return c.mode
 	}
-	return unixMode(fi.Mode())
+	return guntar.PermBits(fi.Mode())
 }
 
 func (c *copySpec) entry(name string, fi fs.FileInfo, host, link string, uid, gid int) (tarEntry, error) {
@@ -254,7 +255,7 @@ func (b *builder) contextEntries(c *copySpec, v *view, uid, gid int) ([]tarEntry
 func (c *copySpec) destDir(v *view, ids *idMap, dir string, uid, gid int) tarEntry {
 	if _, fi, err := v.lstat(dir); err == nil && fi.IsDir() {
 		u, g := ids.owner(fi)
-		return tarEntry{name: dir, typ: tar.TypeDir, mode: unixMode(fi.Mode()), uid: u, gid: g}
+		return tarEntry{name: dir, typ: tar.TypeDir, mode: guntar.PermBits(fi.Mode()), uid: u, gid: g}
 	}
 	mode := int64(0o755)
 	if c.mode >= 0 {
@@ -338,10 +339,11 @@ func (b *builder) walkView(from *view, dir, dest string, c *copySpec, uid, gid i
 	return nil
 }
 
-// owner resolves a Copy's Owner "user[:group]" with the stage's
-// /etc/passwd and /etc/group; numbers are taken as they are. A user given
-// alone brings its primary group.
-func owner(v *view, spec string) (int, int, error) {
+// owner resolves a Copy's Owner (or a stage's User) "user[:group]" with
+// the stage's /etc/passwd and /etc/group; numbers are taken as they are. A
+// user given alone brings its primary group. what names the option in
+// errors.
+func owner(v *view, what, spec string) (int, int, error) {
 	if spec == "" {
 		return 0, 0, nil
 	}
@@ -359,7 +361,7 @@ func owner(v *view, spec string) (int, int, error) {
 			}
 		}
 		if uid < 0 {
-			return 0, 0, fmt.Errorf("Owner %q: no user %s in the stage's /etc/passwd", spec, u)
+			return 0, 0, fmt.Errorf("%s %q: no user %s in the stage's /etc/passwd", what, spec, u)
 		}
 	}
 	if hasGroup {
@@ -375,7 +377,7 @@ func owner(v *view, spec string) (int, int, error) {
 				}
 			}
 			if gid < 0 {
-				return 0, 0, fmt.Errorf("Owner %q: no group %s in the stage's /etc/group", spec, g)
+				return 0, 0, fmt.Errorf("%s %q: no group %s in the stage's /etc/group", what, spec, g)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package exec_test
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/json"
 	"encoding/pem"
@@ -290,6 +291,23 @@ Main ["/bin/cat", "greeting"]
 		t.Fatalf("stdout %q: want the image digest", r.stdout)
 	}
 	p.build("-o", flat, "--format", "rootfs", ".")
+
+	// gun save writes the same bytes as gun build -o, for both formats.
+	for _, c := range []struct{ built, format string }{{oci, "oci"}, {flat, "rootfs"}} {
+		saved := filepath.Join(p.root, "..", "saved-"+c.format+".tar")
+		if r := p.gun("save", "--format", c.format, "-o", saved, "demo:1"); r.code != 0 {
+			t.Fatalf("gun save --format %s: exit %d\n%s", c.format, r.code, r.stderr)
+		}
+		a, errA := os.ReadFile(c.built)
+		b, errB := os.ReadFile(saved)
+		if err := errors.Join(errA, errB); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("--format %s: gun build -o wrote %d bytes (sha256 %x), gun save %d bytes (sha256 %x): want the same archive",
+				c.format, len(a), sha256.Sum256(a), len(b), sha256.Sum256(b))
+		}
+	}
 
 	files := rootfs(t, flat)
 	want := map[string]string{
@@ -802,33 +820,25 @@ Main ["/bin/busybox", "cat", "/nets"]
 // TestDebianAPT builds from a Debian minbase archive and installs a package
 // with apt as a rootless user: the original tool's broken case (apt drops
 // privileges to _apt, which must be mapped). Opt-in, as it needs the Debian
-// mirror: GUN_TEST_DEBIAN names a minbase .tar.gz, or "build" makes one
-// with debootstrap (as root) in /var/tmp/gun-test-debian.
+// mirror: GUN_TEST_DEBIAN names a minbase .tar.gz, or "build" takes the
+// one testdata/rootfs/debian.sh makes (once, as root, with debootstrap).
 func TestDebianAPT(t *testing.T) {
 	archive := os.Getenv("GUN_TEST_DEBIAN")
 	switch archive {
 	case "":
 		t.Skip("set GUN_TEST_DEBIAN=build (or to a minbase .tar.gz) to build with apt in a Debian base")
 	case "build":
-		archive = "/var/tmp/gun-test-debian/bookworm-minbase.tar.gz"
-		if _, err := os.Stat(archive); err != nil {
-			if os.Geteuid() != 0 {
-				t.Fatal("debootstrap needs root")
+		// Made once (as root, with debootstrap) and shared with runtime's
+		// test; CI makes it before the suite.
+		out, err := exec.Command("../testdata/rootfs/debian.sh").Output()
+		if err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				err = fmt.Errorf("%v\n%s", err, ee.Stderr)
 			}
-			tree := filepath.Join(filepath.Dir(archive), "tree")
-			os.MkdirAll(filepath.Dir(archive), 0o755)
-			for _, c := range [][]string{
-				{"debootstrap", "--variant=minbase", "bookworm", tree, "http://deb.debian.org/debian"},
-				{"tar", "--numeric-owner", "-C", tree, "-czf", archive + ".tmp", "."},
-				{"mv", archive + ".tmp", archive},
-				{"chmod", "-R", "a+rX", filepath.Dir(archive)},
-				{"rm", "-rf", tree},
-			} {
-				if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
-					t.Fatalf("%v: %v\n%s", c, err, out)
-				}
-			}
+			t.Fatalf("testdata/rootfs/debian.sh: %v", err)
 		}
+		archive = strings.TrimSpace(string(out))
 	}
 	p := newProject(t, map[string]string{
 		"Gunfile": `Using "debian.tar.gz"
@@ -847,5 +857,76 @@ Main ["hello"]
 	// The cached rebuild runs nothing and does not read the base archive.
 	if got := ran(p.build("-t", "hello-debian", ".").stderr); len(got) != 0 {
 		t.Errorf("rebuild ran %q", got)
+	}
+}
+
+// A directory Workdir creates belongs to the stage's User, as docker makes
+// it, so that the user's Exec steps can write in it; one that exists keeps
+// its owner.
+func TestWorkdirOwnedByUser(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+User "app"
+Workdir "/srv/app/data"
+Exec "touch made"
+Workdir "/tmp"
+User "1000:50"
+Workdir "/numeric"
+User "root"
+Workdir "/rooted"
+`,
+	})
+	flat := filepath.Join(p.root, "..", "rootfs.tar")
+	p.build("-o", flat, "--format", "rootfs", ".")
+	files := rootfs(t, flat)
+	want := map[string]string{
+		"/srv":               "5 0755 1000:1000",
+		"/srv/app":           "5 0755 1000:1000",
+		"/srv/app/data":      "5 0755 1000:1000",
+		"/srv/app/data/made": "0 0644 1000:1000 ",
+		"/tmp":               "5 1777 0:0",
+		"/numeric":           "5 0755 1000:50",
+		"/rooted":            "5 0755 0:0",
+	}
+	for name, w := range want {
+		if got := files[name]; got != w {
+			t.Errorf("%s: got %q, want %q", name, got, w)
+		}
+	}
+
+	p.write(map[string]string{"Gunfile": "Using \"BUSYBOX\"\nUser \"nobody-here\"\nWorkdir \"/w\"\n"})
+	r := p.gun("build", "--progress", "plain", ".")
+	if r.code == 0 || !strings.Contains(r.stderr, `User "nobody-here": no user nobody-here in the stage's /etc/passwd`) {
+		t.Errorf("Workdir with an unknown User: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// A script block shows as its first line and line count, in the progress
+// display and in the failing step's error, not as one escaped string.
+func TestFailingScriptBlock(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Exec <<EOF
+    echo starting
+    echo broken >&2
+    exit 4
+    EOF
+`,
+	})
+	r := p.gun("build", "--progress", "plain", ".")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"] Exec <<EOF echo starting … (3 lines)\n",
+		"Gunfile:2:1: Exec <<EOF echo starting … (3 lines): exit code 4\n",
+		"    starting\n    broken",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("output does not contain %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, `\n`) {
+		t.Errorf("output shows an escaped newline:\n%s", r.stderr)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/gun-tools/gun/exec/cache"
+	"github.com/gun-tools/gun/guntar"
 )
 
 // tarEntry is one entry of a layer gun writes itself (Copy, Workdir).
@@ -127,22 +128,6 @@ func pathLess(a, b string) bool {
 	return len(a) < len(b)
 }
 
-// unixMode returns fs permission bits with setuid, setgid and sticky in
-// their Unix positions.
-func unixMode(m fs.FileMode) int64 {
-	u := int64(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		u |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		u |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		u |= 0o1000
-	}
-	return u
-}
-
 // idMap maps host ids of unpacked layer files to the container's ids:
 // the user is root, the user's subordinate range follows from 1.
 type idMap struct {
@@ -214,7 +199,7 @@ func parentEntries(v *view, ids *idMap, p string, self bool, uid, gid int) []tar
 		dir := "/" + strings.Join(parts[:i], "/")
 		if _, fi, err := v.lstat(dir); err == nil && fi.IsDir() {
 			u, g := ids.owner(fi)
-			out = append(out, tarEntry{name: dir, typ: tar.TypeDir, mode: unixMode(fi.Mode()), uid: u, gid: g})
+			out = append(out, tarEntry{name: dir, typ: tar.TypeDir, mode: guntar.PermBits(fi.Mode()), uid: u, gid: g})
 			continue
 		}
 		out = append(out, tarEntry{name: dir, typ: tar.TypeDir, mode: 0o755, uid: uid, gid: gid})
@@ -223,8 +208,9 @@ func parentEntries(v *view, ids *idMap, p string, self bool, uid, gid int) []tar
 }
 
 // mkdirLayer makes a layer that creates directory dir when the view does
-// not have it.
-func (b *builder) mkdirLayer(ctx context.Context, v *view, dir string) (*cache.Layer, error) {
+// not have it. The directories it creates belong to user (the stage's
+// User, "" for root), as docker's WORKDIR does.
+func (b *builder) mkdirLayer(ctx context.Context, v *view, dir, user string) (*cache.Layer, error) {
 	if v.isDir(dir) {
 		return nil, nil
 	}
@@ -232,5 +218,9 @@ func (b *builder) mkdirLayer(ctx context.Context, v *view, dir string) (*cache.L
 	if err != nil {
 		return nil, err
 	}
-	return b.putEntries(ctx, parentEntries(v, b.ids, r, true, 0, 0))
+	uid, gid, err := owner(v, "User", user)
+	if err != nil {
+		return nil, err
+	}
+	return b.putEntries(ctx, parentEntries(v, b.ids, r, true, uid, gid))
 }

@@ -115,8 +115,10 @@ func (r *stageRun) configStep(in ast.Node, text string, apply func()) {
 }
 
 // layerStep is a step that may add a layer: from the cache when key is in
-// it, else made by run (which returns nil when nothing changed).
-func (r *stageRun) layerStep(ctx context.Context, in ast.Node, text, key string, st *progress.Step, run func() (*cache.Layer, int, error)) error {
+// it, else made by run (which returns nil when nothing changed). text is
+// the step's canonical text (its history entry), show how the progress
+// display and errors name it.
+func (r *stageRun) layerStep(ctx context.Context, in ast.Node, text, show, key string, st *progress.Step, run func() (*cache.Layer, int, error)) error {
 	if !r.b.opts.NoCache {
 		if e, ok := r.b.cache.Get(key); ok && (e.Layer == nil || r.b.be.HasLayer(*e.Layer)) {
 			r.apply(in, text, key, e.Layer)
@@ -131,13 +133,13 @@ func (r *stageRun) layerStep(ctx context.Context, in ast.Node, text, key string,
 		if ctx.Err() != nil {
 			err = fmt.Errorf("interrupted: %w", ctx.Err())
 		}
-		return r.fail(in, text, st, 0, err)
+		return r.fail(in, show, st, 0, err)
 	}
 	if exit != 0 {
-		return r.fail(in, text, st, exit, fmt.Errorf("exit code %d", exit))
+		return r.fail(in, show, st, exit, fmt.Errorf("exit code %d", exit))
 	}
 	if err := r.b.cache.Put(key, cache.Entry{Layer: layer, Created: r.b.epoch}); err != nil {
-		return r.fail(in, text, st, 0, err)
+		return r.fail(in, show, st, 0, err)
 	}
 	r.apply(in, text, key, layer)
 	st.Done(nil)
@@ -210,7 +212,7 @@ func (r *stageRun) instr(ctx context.Context, in ast.Instr) error {
 			r.s.config.Labels[k] = v
 		})
 	case *ast.Main:
-		args, text := command("Main", in.Cmd)
+		args, text, _ := command("Main", in.Cmd)
 		r.configStep(in, text, func() {
 			r.s.config.Cmd = args
 			r.s.config.Entrypoint = nil
@@ -222,22 +224,50 @@ func (r *stageRun) instr(ctx context.Context, in ast.Instr) error {
 	return nil
 }
 
-// command returns the argv of an Exec or Main command and its canonical
-// text. Commands are not expanded by gun: the shell does it.
-func command(kw string, cmd ast.Expr) ([]string, string) {
+// command returns the argv of an Exec or Main command, its canonical text
+// and how to show it on one line: the canonical text, but for a script
+// block its first line and line count (`Exec <<EOF apt-get update … (3
+// lines)`). Commands are not expanded by gun: the shell does it.
+func command(kw string, cmd ast.Expr) (args []string, text, show string) {
 	switch c := cmd.(type) {
 	case *ast.String:
 		v := c.Value()
-		return []string{"/bin/sh", "-c", v}, kw + " " + strconv.Quote(v)
+		text = kw + " " + strconv.Quote(v)
+		if c.Heredoc == "" {
+			return []string{"/bin/sh", "-c", v}, text, text
+		}
+		return []string{"/bin/sh", "-c", v}, text, kw + " <<" + c.Heredoc + " " + scriptSummary(v)
 	case *ast.List:
-		var args, quoted []string
+		var quoted []string
 		for _, e := range c.Elems {
 			args = append(args, e.Value())
 			quoted = append(quoted, strconv.Quote(e.Value()))
 		}
-		return args, kw + " [" + strings.Join(quoted, ", ") + "]"
+		text = kw + " [" + strings.Join(quoted, ", ") + "]"
+		return args, text, text
 	}
-	return nil, kw
+	return nil, kw, kw
+}
+
+// scriptSummary shows a script by its first non-blank line and its number
+// of lines.
+func scriptSummary(script string) string {
+	lines := strings.Split(strings.TrimRight(script, "\n"), "\n")
+	first := ""
+	for _, l := range lines {
+		if l = strings.TrimSpace(l); l != "" {
+			first = l
+			break
+		}
+	}
+	unit := "lines"
+	if len(lines) == 1 {
+		unit = "line"
+	}
+	if len(lines) == 1 && first != "" {
+		return first
+	}
+	return fmt.Sprintf("%s … (%d %s)", first, len(lines), unit)
 }
 
 // argsKey lists the Arg values an Exec sees, for its cache key.
@@ -273,10 +303,10 @@ func (r *stageRun) execEnv() []string {
 }
 
 func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
-	args, text := command("Exec", in.Cmd)
-	st := r.step(text)
+	args, text, show := command("Exec", in.Cmd)
+	st := r.step(show)
 	key := cache.Key(r.s.key, text, r.argsKey())
-	return r.layerStep(ctx, in, text, key, st, func() (*cache.Layer, int, error) {
+	return r.layerStep(ctx, in, text, show, key, st, func() (*cache.Layer, int, error) {
 		dirs, err := r.b.layerDirs(ctx, r.s.layers)
 		if err != nil {
 			return nil, 0, err
@@ -315,12 +345,12 @@ func (r *stageRun) workdir(ctx context.Context, in *ast.Workdir) error {
 	r.s.config.WorkingDir = v
 	key := cache.Key(r.s.key, text)
 	// The directory is made when the state does not have it.
-	return r.layerStep(ctx, in, text, key, st, func() (*cache.Layer, int, error) {
+	return r.layerStep(ctx, in, text, text, key, st, func() (*cache.Layer, int, error) {
 		dirs, err := r.b.layerDirs(ctx, r.s.layers)
 		if err != nil {
 			return nil, 0, err
 		}
-		l, err := r.b.mkdirLayer(ctx, newView(dirs), v)
+		l, err := r.b.mkdirLayer(ctx, newView(dirs), v, r.s.config.User)
 		return l, 0, err
 	})
 }

@@ -1,7 +1,7 @@
 package exec
 
 import (
-	"archive/tar"
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -23,7 +22,6 @@ import (
 
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/exec/memo"
-	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 )
@@ -165,29 +163,54 @@ func (l *storeBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]s
 
 // ImportArchive imports a root-filesystem, OCI or docker archive into the
 // store (as `gun import` does), once per archive digest: a later build finds
-// the image from the digest without reading the archive.
+// the image from the digest without reading the archive. With sum "" the
+// digest is computed as the import reads the archive (and returned as the
+// image's ID), so that a cold build reads it once; the layer of a root
+// filesystem is unpacked on the way too.
 func (l *storeBackend) ImportArchive(ctx context.Context, p, sum string) (*baseImage, error) {
-	rec := filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:"))
-	if b, err := os.ReadFile(rec); err == nil {
-		if img, err := l.load(strings.TrimSpace(string(b))); err == nil && l.hasLayers(img) {
-			img.ID = sum
+	if sum != "" {
+		if img, err := l.imported(sum); err == nil {
 			return img, nil
 		}
 	}
-	imgs, err := l.st.Import(ctx, p, store.ImportOptions{})
+	h := sha256.New()
+	imgs, err := l.st.Import(ctx, p, store.ImportOptions{Hash: h, Unpacker: l.u})
 	if err != nil {
 		return nil, err
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); sum == "" {
+		sum = got
+	} else if got != sum {
+		return nil, fmt.Errorf("base %s: its content changed during the build", p)
 	}
 	if len(imgs) != 1 {
 		return nil, fmt.Errorf("base %s: the archive holds %d images, want one", p, len(imgs))
 	}
 	d := imgs[0].Descriptor.Digest.String()
+	rec := filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:"))
 	if err := memo.WriteFileAtomic(rec, []byte(d+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	img, err := l.load(d)
 	if err != nil {
 		return nil, err
+	}
+	img.ID = sum
+	return img, nil
+}
+
+// imported returns the image an archive with digest sum was imported as.
+func (l *storeBackend) imported(sum string) (*baseImage, error) {
+	b, err := os.ReadFile(filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:")))
+	if err != nil {
+		return nil, err
+	}
+	img, err := l.load(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, err
+	}
+	if !l.hasLayers(img) {
+		return nil, errors.New("layers missing")
 	}
 	img.ID = sum
 	return img, nil
@@ -313,23 +336,33 @@ func (l *storeBackend) Run(ctx context.Context, dirs []string, spec runtime.Spec
 	return layer, code, err
 }
 
-// Save writes the image as an OCI archive, or its flattened root file
-// system as one tar.
-func (l *storeBackend) Save(ctx context.Context, d, file, format, ref string) error {
-	img, err := l.load(d)
+// Save writes the image as an OCI archive (named name, a normalized image
+// name, or "" for none), or its flattened root file system as one tar,
+// with the store's Save, so that `gun save` gives the same bytes.
+func (l *storeBackend) Save(ctx context.Context, d, file, format, name string) error {
+	img, err := l.st.ImageByDigest(digest.Digest(d))
 	if err != nil {
 		return err
 	}
+	img.Name = name
 	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
+	bw := bufio.NewWriterSize(tmp, 1<<20)
 	if format == "rootfs" {
-		err = l.writeRootfs(ctx, img, tmp)
+		err = l.st.SaveImageRootfs(ctx, bw, img)
 	} else {
-		err = l.writeOCIArchive(img, ref, tmp)
+		opts := store.SaveOptions{}
+		if img.Config.Created != nil {
+			opts.Time = *img.Config.Created
+		}
+		err = l.st.SaveImage(ctx, bw, img, opts)
+	}
+	if err == nil {
+		err = bw.Flush()
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", file, err)
@@ -338,71 +371,4 @@ func (l *storeBackend) Save(ctx context.Context, d, file, format, ref string) er
 		return err
 	}
 	return os.Rename(tmp.Name(), file)
-}
-
-// writeOCIArchive writes an OCI archive holding the image, named ref
-// (org.opencontainers.image.ref.name, as skopeo's oci-archive:FILE:REF).
-func (l *storeBackend) writeOCIArchive(img *baseImage, ref string, w io.Writer) error {
-	var m v1.Manifest
-	if err := l.readJSON(img.ID, &m); err != nil {
-		return err
-	}
-	mb, _ := os.ReadFile(l.blobPath(img.ID))
-	index := v1.Index{
-		Versioned: specs.Versioned{SchemaVersion: 2},
-		MediaType: v1.MediaTypeImageIndex,
-		Manifests: []v1.Descriptor{{MediaType: v1.MediaTypeImageManifest, Digest: digest.Digest(img.ID), Size: int64(len(mb)),
-			Annotations: map[string]string{v1.AnnotationRefName: ref}}},
-	}
-	ib, _ := json.Marshal(index)
-	tw := tar.NewWriter(w)
-	epoch := time.Unix(0, 0)
-	if img.Config.Created != nil {
-		epoch = *img.Config.Created
-	}
-	add := func(name string, data []byte, src string, size int64) error {
-		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: size, ModTime: epoch, Format: tar.FormatPAX}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if src != "" {
-			return copyFile(tw, src, size)
-		}
-		_, err := tw.Write(data)
-		return err
-	}
-	for _, d := range []string{"blobs/", "blobs/sha256/"} {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755, ModTime: epoch, Format: tar.FormatPAX}); err != nil {
-			return err
-		}
-	}
-	blobs := []v1.Descriptor{{Digest: digest.Digest(img.ID), Size: int64(len(mb))}, m.Config}
-	blobs = append(blobs, m.Layers...)
-	sort.Slice(blobs, func(i, j int) bool { return blobs[i].Digest < blobs[j].Digest })
-	for i, b := range blobs {
-		if i > 0 && blobs[i-1].Digest == b.Digest {
-			continue
-		}
-		if err := add("blobs/sha256/"+b.Digest.Encoded(), nil, l.blobPath(b.Digest.String()), b.Size); err != nil {
-			return err
-		}
-	}
-	if err := add("index.json", ib, "", int64(len(ib))); err != nil {
-		return err
-	}
-	layout := []byte(`{"imageLayoutVersion":"1.0.0"}`)
-	if err := add("oci-layout", layout, "", int64(len(layout))); err != nil {
-		return err
-	}
-	return tw.Close()
-}
-
-// writeRootfs flattens the layers into one tar (guntar.Flatten).
-func (l *storeBackend) writeRootfs(ctx context.Context, img *baseImage, w io.Writer) error {
-	var layers []guntar.LayerOpener
-	for _, layer := range img.Layers {
-		p := l.blobPath(layer.Digest)
-		layers = append(layers, func() (io.ReadCloser, error) { return os.Open(p) })
-	}
-	return guntar.Flatten(ctx, w, layers)
 }

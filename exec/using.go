@@ -90,11 +90,17 @@ func (b *builder) resolveImage(ctx context.Context, ref string) (*baseImage, err
 	}
 	fi, err := os.Stat(p)
 	if err == nil && fi.Mode().IsRegular() {
-		sum, err := b.memo.FileInfo(p, fi)
+		// A remembered digest finds the image without reading the archive;
+		// else the import reads it once, hashing it on the way.
+		sum, _ := b.memo.Lookup(p, fi)
+		img, err := b.be.ImportArchive(ctx, p, sum)
 		if err != nil {
-			return nil, fmt.Errorf("base %s: %w", ref, err)
+			return nil, err
 		}
-		return b.be.ImportArchive(ctx, p, sum)
+		if sum == "" {
+			b.memo.Record(p, fi, img.ID)
+		}
+		return img, nil
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("base %s: %w", ref, err)

@@ -109,7 +109,7 @@ func TestView(t *testing.T) {
 		{"app:wheel", 0, 0, `no group wheel in the stage's /etc/group`},
 	}
 	for _, o := range owners {
-		uid, gid, err := owner(v, o.spec)
+		uid, gid, err := owner(v, "Owner", o.spec)
 		if o.err != "" {
 			if err == nil || !strings.Contains(err.Error(), o.err) {
 				t.Errorf("owner(%q) error = %v, want %q", o.spec, err, o.err)

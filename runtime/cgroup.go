@@ -2,8 +2,11 @@ package runtime
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,6 +24,83 @@ type cgroup struct {
 	// the limit counts only the container's processes.
 	pidsMax   string
 	pidsLimit int64
+}
+
+// cgroupName is the name of the cgroup of the container whose scratch
+// directory is scratch (<store>/run/<id>): gun-<store>-<id>, where <store>
+// stands for the store's run directory, so that stale cgroups can be told
+// by the absence of their run directory without touching other stores'.
+func cgroupName(scratch string) string {
+	runDir, id := filepath.Split(filepath.Clean(scratch))
+	return cgroupPrefix(runDir) + id
+}
+
+func cgroupPrefix(runDir string) string {
+	sum := sha256.Sum256([]byte(filepath.Clean(runDir)))
+	return "gun-" + hex.EncodeToString(sum[:4]) + "-"
+}
+
+// RemoveStaleCgroups removes the cgroups that containers of the store run
+// directory runDir left behind when gun was killed: those whose run
+// directory is gone. It looks in the cgroups this process belongs to,
+// where gun creates them. A cgroup that still has processes stays (the
+// kernel refuses), as does one this user may not remove. gun run calls it
+// when it applies limits; gun prune calls it too.
+func RemoveStaleCgroups(runDir string) (removed int, err error) {
+	parents, err := cgroupParents()
+	if err != nil {
+		return 0, err
+	}
+	prefix := cgroupPrefix(runDir)
+	var errs []error
+	for _, p := range parents {
+		entries, _ := os.ReadDir(p)
+		for _, e := range entries {
+			id, ok := strings.CutPrefix(e.Name(), prefix)
+			if !ok || !e.IsDir() {
+				continue
+			}
+			if _, err := os.Lstat(filepath.Join(runDir, id)); !errors.Is(err, os.ErrNotExist) {
+				continue // alive, or unknown
+			}
+			dir := filepath.Join(p, e.Name())
+			err := os.Remove(dir)
+			switch {
+			case err == nil:
+				removed++
+				slog.Debug("stale cgroup removed", "dir", dir)
+			case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.EBUSY), errors.Is(err, os.ErrPermission):
+			default:
+				errs = append(errs, fmt.Errorf("remove stale cgroup: %w", err))
+			}
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// cgroupParents returns the directories gun creates containers' cgroups
+// in: its own cgroup on v2 and in the v1 controllers it uses.
+func cgroupParents() ([]string, error) {
+	mounts, err := cgroupMounts()
+	if err != nil {
+		return nil, err
+	}
+	own, err := ownCgroups()
+	if err != nil {
+		return nil, err
+	}
+	var dirs []string
+	if mounts.v2 != "" {
+		dirs = append(dirs, filepath.Join(mounts.v2, own[""]))
+	}
+	for _, ctl := range []string{"memory", "pids", "cpu"} {
+		if mnt, ok := mounts.v1[ctl]; ok {
+			if d := filepath.Join(mnt, own[ctl]); !contains(dirs, d) {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	return dirs, nil
 }
 
 // newCgroup creates and configures the cgroup(s) for the limits in r: on
@@ -48,10 +128,12 @@ func newCgroup(name string, r Resources) (*cgroup, error) {
 	}
 	v2err := errors.New("no cgroup v2 file system is mounted")
 	if mounts.v2 != "" {
-		cg, err := newCgroupV2(filepath.Join(mounts.v2, own[""]), "gun-"+name, needed, r)
+		cg, err := newCgroupV2(filepath.Join(mounts.v2, own[""]), name, needed, r)
 		if err == nil {
+			cg.logApplied("v2", r)
 			return cg, nil
 		}
+		slog.Debug("cgroup v2 not usable", "error", err)
 		v2err = err
 	}
 	if os.Geteuid() != 0 {
@@ -64,7 +146,7 @@ func newCgroup(name string, r Resources) (*cgroup, error) {
 			_ = cg.remove()
 			return nil, fmt.Errorf("cannot apply --%s: %v, and no cgroup v1 %s controller is mounted", flagFor(ctl), v2err, ctl)
 		}
-		dir := filepath.Join(mnt, own[ctl], "gun-"+name)
+		dir := filepath.Join(mnt, own[ctl], name)
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			_ = cg.remove()
 			return nil, fmt.Errorf("cannot apply --%s: create cgroup: %w", flagFor(ctl), err)
@@ -78,7 +160,13 @@ func newCgroup(name string, r Resources) (*cgroup, error) {
 			return nil, fmt.Errorf("cannot apply --%s: %w", flagFor(ctl), err)
 		}
 	}
+	cg.logApplied("v1", r)
 	return cg, nil
+}
+
+func (c *cgroup) logApplied(version string, r Resources) {
+	slog.Debug("cgroup limits applied", "version", version, "dirs", c.dirs,
+		"memory", r.Memory, "pids_limit", r.PidsLimit, "cpus", r.CPUs)
 }
 
 func newCgroupV2(parent, name string, needed []string, r Resources) (*cgroup, error) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // rootRun runs gun as root (cgroup v1 controllers need it).
@@ -120,7 +121,7 @@ func TestCPULimitConfigured(t *testing.T) {
 			t.Errorf("containers running: %v", runs)
 			return
 		}
-		name := "gun-" + runs[0].Name()
+		name := "gun-*-" + runs[0].Name()
 		matches, _ := filepath.Glob(filepath.Join(mnt, "*", name, "cpu.cfs_quota_us"))
 		more, _ := filepath.Glob(filepath.Join(mnt, name, "cpu.cfs_quota_us"))
 		matches = append(matches, more...)
@@ -165,5 +166,56 @@ func TestLimitWithoutCgroupControlFails(t *testing.T) {
 	r := s.run(t, nil, "run", "--memory", "64m", env.rootfs, "true")
 	if r.code != 125 || !strings.Contains(r.stderr, "cannot apply --memory") {
 		t.Errorf("got %+v", r)
+	}
+}
+
+// TestCgroupOfKilledGunRemoved kills gun while a limit is set: its cgroup
+// stays behind, and goes with the next gun prune, or the next run with a
+// limit.
+func TestCgroupOfKilledGunRemoved(t *testing.T) {
+	rootfs := requireRoot(t)
+	mnt := v1Mount(t, "pids")
+	if mnt == "" {
+		need(t, "cgroup v1 pids controller", errors.New("not mounted"))
+	}
+	root := t.TempDir()
+	left := func() []string {
+		a, _ := filepath.Glob(filepath.Join(mnt, "gun-*"))
+		b, _ := filepath.Glob(filepath.Join(mnt, "*", "gun-*"))
+		c, _ := filepath.Glob(filepath.Join(mnt, "*", "*", "gun-*"))
+		return append(append(a, b...), c...)
+	}
+	for _, cleanup := range [][]string{
+		{"prune"},
+		{"run", "--pids-limit", "50", rootfs, "true"},
+	} {
+		c := exec.Command(env.gun, "run", "--pids-limit", "50", rootfs, "sh", "-c", "echo ready; sleep 100")
+		c.Env = []string{"GUN_ROOT=" + root, "HOME=" + root}
+		runUntilReady(t, c, func(p *os.Process) { _ = p.Kill() })
+		stale := left()
+		if len(stale) != 1 {
+			t.Fatalf("after SIGKILL, cgroups %v, want the container's", stale)
+		}
+		// The container dies with gun; then its cgroup is empty.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			b, err := os.ReadFile(filepath.Join(stale[0], "cgroup.procs"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the container outlived gun: %s", b)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if r := rootRun(t, root, cleanup...); r.code != 0 {
+			t.Fatalf("gun %v: %+v", cleanup, r)
+		}
+		if l := left(); len(l) != 0 {
+			t.Errorf("after gun %v, cgroups left: %v", cleanup, l)
+		}
 	}
 }

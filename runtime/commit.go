@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gun-tools/gun/guntar"
 	"golang.org/x/sys/unix"
 )
 
@@ -150,20 +151,6 @@ func isOpaqueDir(p string) bool {
 	return err == nil && n == 1 && buf[0] == 'y'
 }
 
-func permBits(m fs.FileMode) int64 {
-	u := int64(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		u |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		u |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		u |= 0o1000
-	}
-	return u
-}
-
 // writeUpperTar writes the upper directory's entries as an OCI layer diff.
 func writeUpperTar(w io.Writer, upper string, entries []upperEntry, epoch time.Time) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
@@ -177,7 +164,7 @@ func writeUpperTar(w io.Writer, upper string, entries []upperEntry, epoch time.T
 		if mtime.After(epoch) {
 			mtime = epoch
 		}
-		hdr := &tar.Header{Name: e.rel, Mode: permBits(fi.Mode()), ModTime: mtime, Format: tar.FormatPAX}
+		hdr := &tar.Header{Name: e.rel, Mode: guntar.PermBits(fi.Mode()), ModTime: mtime, Format: tar.FormatPAX}
 		if st != nil {
 			hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
 		}

@@ -1,18 +1,19 @@
 package runtime_test
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
 // debianArchive returns a Debian minbase root file system archive: the one
-// named by GUN_TEST_DEBIAN, or, with GUN_TEST_DEBIAN=build, one made once
-// with debootstrap (about two minutes; it needs the Debian mirror) and
-// cached in /var/tmp/gun-test-debian. The test is opt-in to keep the suite
-// fast and offline.
+// named by GUN_TEST_DEBIAN, or, with GUN_TEST_DEBIAN=build, the one
+// testdata/rootfs/debian.sh makes once with debootstrap (as root; it needs
+// the Debian mirror) and caches in /var/tmp/gun-test-debian. The test is
+// opt-in (CI sets it) to keep a developer's suite fast and offline.
 func debianArchive(t *testing.T) string {
 	t.Helper()
 	v := os.Getenv("GUN_TEST_DEBIAN")
@@ -22,28 +23,17 @@ func debianArchive(t *testing.T) string {
 	if v != "build" {
 		return v
 	}
-	cache := "/var/tmp/gun-test-debian"
-	archive := filepath.Join(cache, "bookworm-minbase.tar.gz")
-	if _, err := os.Stat(archive); err == nil {
-		return archive
-	}
-	if os.Geteuid() != 0 {
-		t.Fatal("debootstrap needs root")
-	}
-	tree := filepath.Join(cache, "tree")
-	os.RemoveAll(tree)
-	for _, c := range [][]string{
-		{"debootstrap", "--variant=minbase", "bookworm", tree, "http://deb.debian.org/debian"},
-		{"tar", "--numeric-owner", "-C", tree, "-czf", archive + ".tmp", "."},
-		{"mv", archive + ".tmp", archive},
-		{"chmod", "-R", "a+rX", cache},
-	} {
-		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("%v: %v\n%s", c, err, out)
+	// Made once (as root, with debootstrap) and shared with exec's test;
+	// CI makes it before the suite.
+	out, err := exec.Command("../testdata/rootfs/debian.sh").Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			err = fmt.Errorf("%v\n%s", err, ee.Stderr)
 		}
+		t.Fatalf("testdata/rootfs/debian.sh: %v", err)
 	}
-	os.RemoveAll(tree)
-	return archive
+	return strings.TrimSpace(string(out))
 }
 
 func TestDebianAPT(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,8 @@ type idMaps struct {
 	// single is true when only the user's own ids are mapped; setgroups is
 	// then denied in the container.
 	single bool
+	// newuidmap and newgidmap are the helpers' paths, with helper.
+	newuidmap, newgidmap string
 }
 
 // key names the mapping, so that caches of files owned under different
@@ -72,7 +75,16 @@ var (
 // and /etc/subgid, container root is the user and 1..N the range; otherwise
 // only the user is mapped, and a warning says so once.
 func hostMaps() (*idMaps, error) {
-	mapsOnce.Do(func() { mapsCached, mapsErr = computeMaps() })
+	mapsOnce.Do(func() {
+		mapsCached, mapsErr = computeMaps()
+		if m := mapsCached; mapsErr == nil && debugEnabled() {
+			how := "written by gun"
+			if m.helper {
+				how = "written by " + m.newuidmap + " and " + m.newgidmap
+			}
+			slog.Debug("id maps chosen", "uid_map", formatMaps(m.uids), "gid_map", formatMaps(m.gids), "how", how, "only_the_user", m.single)
+		}
+	})
 	return mapsCached, mapsErr
 }
 
@@ -91,9 +103,10 @@ func computeMaps() (*idMaps, error) {
 		if uid == 0 {
 			return m, nil // root writes any map itself
 		}
-		if _, err := exec.LookPath("newuidmap"); err == nil {
-			if _, err := exec.LookPath("newgidmap"); err == nil {
+		if u, err := exec.LookPath("newuidmap"); err == nil {
+			if g, err := exec.LookPath("newgidmap"); err == nil {
 				m.helper = true
+				m.newuidmap, m.newgidmap = u, g
 				return m, nil
 			}
 		}
@@ -117,8 +130,27 @@ func computeMaps() (*idMaps, error) {
 // default.
 var Warn = func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) }
 
+// NoticeDir, when set, is a directory (gun sets the image store's) where
+// the notice that only the user is mapped leaves a marker, so that it is
+// given once, not on every run. The debug log has it every time.
+var NoticeDir string
+
+const singleMapMarker = "notice-only-the-user-mapped"
+
 func warnSingle(msg string) {
-	slog.Debug("id map", "msg", msg)
+	slog.Debug("id maps: only the user is mapped", "why", msg)
+	if NoticeDir != "" {
+		if err := os.MkdirAll(NoticeDir, 0o755); err == nil {
+			f, err := os.OpenFile(filepath.Join(NoticeDir, singleMapMarker), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if errors.Is(err, os.ErrExist) {
+				return // said before
+			}
+			if err == nil {
+				_, _ = f.WriteString(msg + "\n")
+				f.Close()
+			}
+		}
+	}
 	Warn(msg)
 }
 
@@ -173,19 +205,37 @@ func writeMapsWithHelper(pid int, m *idMaps) error {
 		}
 		return a
 	}
-	gcmd := exec.Command("newgidmap", args(m.gids)...)
-	var gout strings.Builder
+	ucmd := exec.Command(m.newuidmap, args(m.uids)...)
+	gcmd := exec.Command(m.newgidmap, args(m.gids)...)
+	var uout, gout strings.Builder
+	ucmd.Stdout, ucmd.Stderr = &uout, &uout
 	gcmd.Stdout, gcmd.Stderr = &gout, &gout
-	if err := gcmd.Start(); err != nil {
-		return fmt.Errorf("newgidmap: %w", err)
+	if err := ucmd.Start(); err != nil {
+		return fmt.Errorf("newuidmap: %w", err)
 	}
-	uout, uerr := exec.Command("newuidmap", args(m.uids)...).CombinedOutput()
-	gerr := gcmd.Wait()
+	gerr := gcmd.Start()
+	uerr := ucmd.Wait()
+	if gerr == nil {
+		gerr = gcmd.Wait()
+	}
 	if uerr != nil {
-		return fmt.Errorf("newuidmap %v: %w: %s", args(m.uids), uerr, strings.TrimSpace(string(uout)))
+		return fmt.Errorf("newuidmap %v: %w: %s", args(m.uids), uerr, strings.TrimSpace(uout.String()))
 	}
 	if gerr != nil {
 		return fmt.Errorf("newgidmap %v: %w: %s", args(m.gids), gerr, strings.TrimSpace(gout.String()))
 	}
 	return nil
+}
+
+// formatMaps writes maps as uid_map does, one "inside outside count" a
+// line, lines separated by commas.
+func formatMaps(l []IDMap) string {
+	var b strings.Builder
+	for i, e := range l {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d %d %d", e.ContainerID, e.HostID, e.Size)
+	}
+	return b.String()
 }

@@ -263,4 +263,23 @@ func TestOnlyTheUserMappedWithoutSubordinateIDs(t *testing.T) {
 	if n := strings.Count(errb.String(), "mapping only uid"); n != 1 {
 		t.Errorf("the warning was given %d times, want once: %s", n, errb.String())
 	}
+	// Said once per user (store), and always in the debug log.
+	for _, verbose := range []bool{false, true} {
+		args := []string{"run", "img", "true"}
+		if verbose {
+			args = []string{"run", "--verbose", "img", "true"}
+		}
+		c := exec.Command(env.gun, args...)
+		c.Env = []string{"HOME=" + dir, "GUN_ROOT=" + filepath.Join(dir, "store")}
+		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("gun %v: %v: %s", args, err, out)
+		}
+		warned := strings.Contains(string(out), "warning: ") && strings.Contains(string(out), "mapping only uid")
+		logged := strings.Contains(string(out), `msg="id maps: only the user is mapped"`)
+		if warned || logged != verbose {
+			t.Errorf("gun %v: warned %t, logged %t:\n%s", args, warned, logged, out)
+		}
+	}
 }

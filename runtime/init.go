@@ -36,23 +36,31 @@ func initMain() int {
 		// The parent failed before writing the id maps and reported why.
 		return 125
 	}
+	// Notify synchronises with the runtime's signal thread once per signal;
+	// that runs while the root is set up, and must be done before the
+	// command starts.
 	sigs := make(chan os.Signal, 64)
-	signal.Notify(sigs)
-	c, err := startContainer(&cfg)
+	notified := make(chan struct{})
+	go func() {
+		signal.Notify(sigs)
+		close(notified)
+	}()
+	c := &container{cfg: &cfg, scratch: -1}
+	err := c.start(notified)
 	if err != nil {
 		code := 125
 		var ce *commandError
 		if errors.As(err, &ce) {
 			code = ce.code
 		}
-		_ = sendMsg(syncFD, readyMsg{Error: err.Error(), Code: code})
+		_ = sendMsg(syncFD, readyMsg{Error: err.Error(), Code: code, Log: c.log})
 		return code
 	}
 	var fds []int
 	if c.master != nil {
 		fds = append(fds, int(c.master.Fd()))
 	}
-	if err := sendMsg(syncFD, readyMsg{}, fds...); err != nil {
+	if err := sendMsg(syncFD, readyMsg{Log: c.log}, fds...); err != nil {
 		_ = unix.Kill(c.pid, unix.SIGKILL)
 	}
 	if c.master != nil {
@@ -119,34 +127,45 @@ type container struct {
 	cfg     *initConfig
 	pid     int // the command's
 	master  *os.File
-	scratch int // O_PATH descriptor of the scratch directory
+	scratch int      // O_PATH descriptor of the scratch directory
+	log     []string // the setup's steps, with cfg.Debug, for gun's debug log
 }
 
-// startContainer carries out the setup as a checklist; the order matters
-// where a comment says so.
-func startContainer(cfg *initConfig) (*container, error) {
-	c := &container{cfg: cfg, scratch: -1}
+// debugf records a setup step when debug logs are asked for.
+func (c *container) debugf(format string, args ...any) {
+	if c.cfg.Debug {
+		c.log = append(c.log, fmt.Sprintf(format, args...))
+	}
+}
+
+// start sets the container up as a checklist and starts the command, once
+// notified is closed; the order matters where a comment says so.
+func (c *container) start(notified <-chan struct{}) error {
+	cfg := c.cfg
 	// Nothing we mount may propagate back to the host.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return nil, fmt.Errorf("make / private: %w", err)
+		return fmt.Errorf("make / private: %w", err)
 	}
 	fd, err := unix.Open(cfg.Scratch, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open scratch: %w", err)
+		return fmt.Errorf("open scratch: %w", err)
 	}
 	c.scratch = fd
 	rootDir := filepath.Join(cfg.Scratch, "root")
-	if err := mountRoot(cfg, rootDir); err != nil {
-		return nil, err
+	if err := c.mountRoot(rootDir); err != nil {
+		return err
 	}
 	r, err := openRoot(rootDir)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if cfg.Debug {
+		r.logf = c.debugf
 	}
 	defer unix.Close(r.fd)
 	// We are pid 1 of the new pid namespace: this proc shows only our tree.
 	if err := r.mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return nil, err
+		return err
 	}
 	if cfg.NetNS {
 		// sysfs can be mounted only by the owner of the network namespace.
@@ -155,56 +174,58 @@ func startContainer(cfg *initConfig) (*container, error) {
 		err = r.bind("/sys", "/sys", true)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := r.setupDev(!cfg.Single); err != nil {
-		return nil, err
+		return err
 	}
 	for _, name := range []string{"resolv.conf", "hosts", "hostname"} {
 		if err := r.bind(filepath.Join(cfg.Scratch, name), "/etc/"+name, false); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, m := range cfg.Mounts {
 		if err := r.bind(m.Source, m.Target, m.ReadOnly); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, p := range maskedPaths {
 		if err := r.mask(p); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, p := range readonlyPaths {
 		if err := r.readOnly(p); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	// pivot_root, never chroot: the old root is detached and unreachable.
 	if err := unix.Chdir(rootDir); err != nil {
-		return nil, fmt.Errorf("chdir to root: %w", err)
+		return fmt.Errorf("chdir to root: %w", err)
 	}
 	if err := unix.PivotRoot(".", "."); err != nil {
-		return nil, fmt.Errorf("pivot_root: %w", err)
+		return fmt.Errorf("pivot_root: %w", err)
 	}
 	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
-		return nil, fmt.Errorf("detach old root: %w", err)
+		return fmt.Errorf("detach old root: %w", err)
 	}
 	if err := unix.Chdir("/"); err != nil {
-		return nil, fmt.Errorf("chdir /: %w", err)
+		return fmt.Errorf("chdir /: %w", err)
 	}
 	if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
-		return nil, fmt.Errorf("sethostname: %w", err)
+		return fmt.Errorf("sethostname: %w", err)
 	}
 	if cfg.NetNS {
 		if err := loopbackUp(); err != nil {
-			return nil, err
+			return err
 		}
 	}
+	c.debugf("pivot_root into %s; hostname %s", rootDir, cfg.Hostname)
 	u, err := resolveUser(cfg.User, "/etc/passwd", "/etc/group")
 	if err != nil {
-		return nil, err
+		return err
 	}
+	c.debugf("user %q: uid %d, gid %d, groups %v, home %s", cfg.User, u.uid, u.gid, u.groups, u.home)
 	env := containerEnv(cfg, u)
 	if cfg.Cwd != "/" {
 		// As docker: a missing working directory is created.
@@ -213,23 +234,23 @@ func startContainer(cfg *initConfig) (*container, error) {
 	if cfg.ReadOnly {
 		// After the last write to the root (the working directory above).
 		if err := setReadOnly(unix.AT_FDCWD, "/", 0); err != nil {
-			return nil, fmt.Errorf("read-only root: %w", err)
+			return fmt.Errorf("read-only root: %w", err)
 		}
 	}
 	path, err := lookPath(cfg.Args[0], env)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// The container's cgroup namespace is rooted at the cgroup the parent put
 	// us in.
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-		return nil, fmt.Errorf("unshare cgroup namespace: %w", err)
+		return fmt.Errorf("unshare cgroup namespace: %w", err)
 	}
 	if err := dropCapabilities(); err != nil {
-		return nil, err
+		return err
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return nil, fmt.Errorf("set no_new_privs: %w", err)
+		return fmt.Errorf("set no_new_privs: %w", err)
 	}
 	attr := &syscall.ProcAttr{
 		Dir:   cfg.Cwd,
@@ -247,13 +268,20 @@ func startContainer(cfg *initConfig) (*container, error) {
 	if cfg.TTY {
 		c.master, slave, err = openPTY(u.uid)
 		if err != nil {
-			return nil, err
+			return err
+		}
+		if cfg.Winsize != nil {
+			// Before the command starts, so that its first look is right.
+			if err := unix.IoctlSetWinsize(int(c.master.Fd()), unix.TIOCSWINSZ, cfg.Winsize); err != nil {
+				return fmt.Errorf("set pty window size: %w", err)
+			}
 		}
 		fd := slave.Fd()
 		attr.Files = []uintptr{fd, fd, fd}
 		attr.Sys.Setctty = true
 		attr.Sys.Ctty = 0
 	}
+	<-notified
 	// syscall.ForkExec rather than os/exec: it forks from this locked
 	// thread and skips os/exec's one-time probe fork.
 	c.pid, err = syscall.ForkExec(path, cfg.Args, attr)
@@ -265,24 +293,28 @@ func startContainer(cfg *initConfig) (*container, error) {
 		if errors.Is(err, os.ErrNotExist) {
 			code = 127
 		}
-		return nil, &commandError{code, fmt.Errorf("start %s: %w", cfg.Args[0], err)}
+		return &commandError{code, fmt.Errorf("start %s: %w", cfg.Args[0], err)}
 	}
-	return c, nil
+	c.debugf("started %s (pid %d in the container), cwd %s", path, c.pid, cfg.Cwd)
+	return nil
 }
 
 // mountRoot mounts the overlay of the layers on dir, or, when the kernel
 // refuses overlayfs, copies the layers into dir.
-func mountRoot(cfg *initConfig, dir string) error {
+func (c *container) mountRoot(dir string) error {
+	cfg := c.cfg
 	upper := filepath.Join(cfg.Scratch, "upper")
 	work := filepath.Join(cfg.Scratch, "work")
 	err := mountOverlay(cfg.Layers, upper, work, dir)
 	if err == nil {
+		c.debugf("root: overlay of %d layers (top first: %s), upper %s", len(cfg.Layers), strings.Join(reversed(cfg.Layers), ":"), upper)
 		return nil
 	}
 	Warn(fmt.Sprintf("%v; copying the image's layers instead", err))
 	if err := flatten(cfg.Layers, dir); err != nil {
 		return err
 	}
+	c.debugf("root: overlayfs refused (%v); %d layers copied into %s", err, len(cfg.Layers), dir)
 	// pivot_root needs a mount point.
 	if err := unix.Mount(dir, dir, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind mount root %s: %w", dir, err)
@@ -474,4 +506,12 @@ func (c *container) cleanup() {
 	for _, name := range []string{"upper", "work", "root"} {
 		_ = os.RemoveAll(filepath.Join(fdPath(c.scratch), name))
 	}
+}
+
+func reversed(l []string) []string {
+	out := make([]string, len(l))
+	for i, v := range l {
+		out[len(l)-1-i] = v
+	}
+	return out
 }

@@ -15,8 +15,15 @@ import (
 // openat2(RESOLVE_IN_ROOT), so that symlinks and ".." stay inside, and
 // mounts are made on the resolved file descriptor, never on a joined string.
 type rootfs struct {
-	dir string
-	fd  int // O_PATH
+	dir  string
+	fd   int                  // O_PATH
+	logf func(string, ...any) // records each mount for the debug log, or nil
+}
+
+func (r *rootfs) debugf(format string, args ...any) {
+	if r.logf != nil {
+		r.logf(format, args...)
+	}
 }
 
 type createKind int
@@ -97,6 +104,7 @@ func (r *rootfs) mount(source, unsafePath, fstype string, flags uintptr, data st
 	if err := unix.Mount(source, fdPath(fd), fstype, flags, data); err != nil {
 		return fmt.Errorf("mount %s (%s) on %s with %q: %w", source, fstype, unsafePath, data, err)
 	}
+	r.debugf("mount %s on %s (%s %s)", source, unsafePath, fstype, data)
 	return nil
 }
 
@@ -116,7 +124,11 @@ func (r *rootfs) bind(source, unsafePath string, ro bool) error {
 		return err
 	}
 	defer unix.Close(fd)
-	return bindFD(source, fd, unsafePath, ro)
+	if err := bindFD(source, fd, unsafePath, ro); err != nil {
+		return err
+	}
+	r.debugf("bind %s on %s (read-only %t)", source, unsafePath, ro)
+	return nil
 }
 
 func bindFD(source string, target int, name string, ro bool) error {
@@ -175,9 +187,14 @@ func (r *rootfs) mask(unsafePath string) error {
 		if err := unix.Mount("tmpfs", fdPath(fd), "tmpfs", unix.MS_RDONLY, "size=0"); err != nil {
 			return fmt.Errorf("mask %s: mount tmpfs: %w", unsafePath, err)
 		}
+		r.debugf("mask %s (empty tmpfs)", unsafePath)
 		return nil
 	}
-	return bindFD("/dev/null", fd, unsafePath, false)
+	if err := bindFD("/dev/null", fd, unsafePath, false); err != nil {
+		return err
+	}
+	r.debugf("mask %s (/dev/null)", unsafePath)
+	return nil
 }
 
 // readOnly bind-mounts a path on itself, read-only.
@@ -201,6 +218,7 @@ func (r *rootfs) readOnly(unsafePath string) error {
 	if err := unix.MoveMount(tree, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fmt.Errorf("read-only %s: move_mount: %w", unsafePath, err)
 	}
+	r.debugf("read-only %s", unsafePath)
 	return nil
 }
 

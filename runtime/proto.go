@@ -81,8 +81,9 @@ type exitMsg struct {
 }
 
 type readyMsg struct {
-	Error string `json:",omitempty"`
-	Code  int    `json:",omitempty"` // exit code to report with Error
+	Error string   `json:",omitempty"`
+	Code  int      `json:",omitempty"` // exit code to report with Error
+	Log   []string `json:",omitempty"` // the setup's steps, with initConfig.Debug
 }
 
 // initConfig is what the container's init needs to know.
@@ -99,6 +100,10 @@ type initConfig struct {
 	ReadOnly bool
 	TTY      bool
 	Single   bool // only the user is mapped: setgroups is denied
+	Debug    bool // report the setup's steps in readyMsg.Log
+	// Winsize is the outer terminal's window size, set on the container's
+	// pty before the command starts (nil: no outer terminal).
+	Winsize *unix.Winsize `json:",omitempty"`
 	// Commit: after the command exits with 0, the init writes the overlay
 	// upper directory's changes as a layer tar to <scratch>/diff.tar, file
 	// times clamped to CommitEpoch (Unix seconds). See RunCommit.
@@ -136,10 +141,24 @@ var errPeerClosed = errors.New("peer closed the sync socket")
 // recvMsg reads one message into v and returns any file descriptors that
 // came with it.
 func recvMsg(fd int, v any) ([]int, error) {
-	buf := make([]byte, 1<<20)
-	oob := make([]byte, unix.CmsgSpace(4*4))
+	// Messages are small; a peek tells the size of a larger one.
+	var small [4096]byte
+	buf := small[:]
 	var n, oobn int
 	var err error
+	for {
+		n, _, err = unix.Recvfrom(fd, nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n > len(buf) {
+		buf = make([]byte, n)
+	}
+	oob := make([]byte, unix.CmsgSpace(4*4))
 	for {
 		n, oobn, _, _, err = unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err != unix.EINTR {

@@ -1,10 +1,12 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -32,56 +34,70 @@ func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 // only then), before the scratch directory is removed, and the init is
 // asked to write the command's changes into it first.
 func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch int64) (exitCode int, err error) {
-	cfg, err := prepare(&spec)
+	s, err := Prestart(spec)
 	if err != nil {
 		return 125, err
 	}
-	cfg.Commit, cfg.CommitEpoch = commit != nil, epoch
-	defer func() {
-		if commit != nil && err == nil {
-			if cerr := commit(exitCode); cerr != nil {
-				exitCode, err = 125, cerr
-			}
-		}
-		if rerr := removeScratch(spec.Scratch); rerr != nil && err == nil {
-			exitCode, err = 125, rerr
-		}
+	return s.run(ctx, spec, commit, epoch)
+}
+
+// Starter is a container whose init process is started but not yet told
+// what to run. Starting the init (a new process in new namespaces whose id
+// maps setuid helpers write) takes milliseconds; Prestart lets the caller
+// find the image and lay out the scratch space meanwhile.
+type Starter struct {
+	cmd      *exec.Cmd
+	parent   *os.File
+	maps     *idMaps
+	netNS    bool
+	tty      bool
+	outer    *os.File // the local terminal, with TTY
+	sigs     chan os.Signal
+	notified chan struct{} // sigs is registered
+	mapsOK   chan error    // the id maps are written
+	used     bool
+}
+
+// Prestart starts the init of a container ahead of Starter.Run. Only spec's
+// Network, TTY, Stdin, Stdout and Stderr are used here; the spec given to
+// Run must agree on them. Call Run or Close.
+func Prestart(spec Spec) (*Starter, error) {
+	s := &Starter{tty: spec.TTY}
+	switch spec.Network {
+	case "", "host":
+	case "none":
+		s.netNS = true
+	default:
+		return nil, fmt.Errorf("network %q: want host or none", spec.Network)
+	}
+	var err error
+	if s.maps, err = hostMaps(); err != nil {
+		return nil, err
+	}
+	if spec.TTY {
+		s.outer = terminalOf(spec.Stdin, spec.Stdout)
+	}
+	// Registered before the command starts (Run waits for it), so that no
+	// signal for it is lost; meanwhile the init starts.
+	s.sigs = make(chan os.Signal, 16)
+	s.notified = make(chan struct{})
+	go func() {
+		signal.Notify(s.sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+		close(s.notified)
 	}()
-	maps, err := hostMaps()
-	if err != nil {
-		return 125, err
-	}
-	cfg.Single = maps.single
-	var cg *cgroup
-	if spec.Resources.any() {
-		cg, err = newCgroup(filepath.Base(spec.Scratch), spec.Resources)
-		if err != nil {
-			return 125, err
-		}
-		defer func() {
-			if rerr := cg.remove(); rerr != nil && err == nil {
-				exitCode, err = 125, rerr
-			}
-		}()
-	}
-
-	// Registered before the start so that no signal is lost in between.
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
-	defer signal.Stop(sigs)
-
 	parent, child, err := socketPair()
 	if err != nil {
-		return 125, err
+		s.stopSignals()
+		return nil, err
 	}
-	defer parent.Close()
+	s.parent = parent
 	flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
-	if cfg.NetNS {
+	if s.netNS {
 		flags |= unix.CLONE_NEWNET
 	}
-	cmd := &exec.Cmd{
+	s.cmd = &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       []string{entryName(entryInit, maps)},
+		Args:       []string{entryName(entryInit, s.maps)},
 		Env:        []string{},
 		ExtraFiles: []*os.File{child},
 		SysProcAttr: &syscall.SysProcAttr{
@@ -91,26 +107,137 @@ func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch 
 		},
 	}
 	if !spec.TTY {
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
+		s.cmd.Stdin, s.cmd.Stdout, s.cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	}
-	if !maps.helper {
-		cmd.SysProcAttr.UidMappings = maps.sysUIDs()
-		cmd.SysProcAttr.GidMappings = maps.sysGIDs()
-		cmd.SysProcAttr.GidMappingsEnableSetgroups = !maps.single
+	if !s.maps.helper {
+		s.cmd.SysProcAttr.UidMappings = s.maps.sysUIDs()
+		s.cmd.SysProcAttr.GidMappings = s.maps.sysGIDs()
+		s.cmd.SysProcAttr.GidMappingsEnableSetgroups = !s.maps.single
 	}
-	err = cmd.Start()
+	err = s.cmd.Start()
 	child.Close()
 	if err != nil {
-		return 125, fmt.Errorf("start container init: %w", err)
+		s.stopSignals()
+		parent.Close()
+		return nil, fmt.Errorf("start container init: %w", err)
 	}
-	pfd := int(parent.Fd())
-	if err := startInit(pfd, cmd.Process.Pid, cfg, maps, cg); err != nil {
+	if debugEnabled() {
+		slog.Debug("container init started", "pid", s.cmd.Process.Pid, "network", cmp.Or(spec.Network, "host"), "tty", spec.TTY)
+	}
+	// newuidmap and newgidmap run while the caller goes on.
+	s.mapsOK = make(chan error, 1)
+	go func() { s.mapsOK <- writeMaps(int(parent.Fd()), s.cmd.Process.Pid, s.maps) }()
+	return s, nil
+}
+
+// Close kills an init that Run was not called for. It is a no-op after Run.
+func (s *Starter) Close() {
+	if s.used {
+		return
+	}
+	s.used = true
+	s.abort()
+}
+
+// abort kills the init and waits for it and for the id map helpers.
+func (s *Starter) abort() {
+	_ = s.cmd.Process.Kill()
+	<-s.mapsOK
+	_ = s.cmd.Wait()
+	s.stopSignals()
+	s.parent.Close()
+}
+
+func (s *Starter) stopSignals() {
+	<-s.notified
+	signal.Stop(s.sigs)
+}
+
+// Run configures the prestarted init to run spec and waits for the command,
+// as the package's Run does.
+func (s *Starter) Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	return s.run(ctx, spec, nil, 0)
+}
+
+func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch int64) (exitCode int, err error) {
+	if s.used {
+		return 125, errors.New("container already run")
+	}
+	s.used = true
+	if spec.TTY != s.tty || (spec.Network == "none") != s.netNS {
+		s.abort()
+		return 125, errors.New("spec does not match the prestarted container")
+	}
+	cfg, err := prepare(&spec)
+	if err != nil {
+		s.abort()
+		return 125, err
+	}
+	cfg.Commit, cfg.CommitEpoch = commit != nil, epoch
+	debug := debugEnabled()
+	defer func() {
+		if commit != nil && err == nil {
+			if cerr := commit(exitCode); cerr != nil {
+				exitCode, err = 125, cerr
+			}
+		}
+		rerr := removeScratch(spec.Scratch)
+		if rerr != nil && err == nil {
+			exitCode, err = 125, rerr
+		}
+		if debug {
+			slog.Debug("container exited", "code", exitCode, "error", err)
+			if rerr == nil {
+				slog.Debug("scratch removed", "dir", spec.Scratch)
+			}
+		}
+	}()
+	cfg.Single = s.maps.single
+	cfg.Debug = debug
+	if debug {
+		slog.Debug("container spec", "args", cfg.Args, "cwd", cfg.Cwd, "user", cfg.User, "hostname", cfg.Hostname,
+			"layers", len(cfg.Layers), "scratch", cfg.Scratch, "read_only", cfg.ReadOnly, "volumes", len(cfg.Mounts))
+	}
+	if s.outer != nil {
+		cfg.Winsize, _ = unix.IoctlGetWinsize(int(s.outer.Fd()), unix.TIOCGWINSZ)
+	}
+	var cg *cgroup
+	if spec.Resources.any() {
+		// Those of containers whose gun was killed go first.
+		if _, err := RemoveStaleCgroups(filepath.Dir(cfg.Scratch)); err != nil {
+			slog.Debug("stale cgroups", "error", err)
+		}
+		cg, err = newCgroup(cgroupName(cfg.Scratch), spec.Resources)
+		if err != nil {
+			s.abort()
+			return 125, err
+		}
+		defer func() {
+			if rerr := cg.remove(); rerr != nil && err == nil {
+				exitCode, err = 125, rerr
+			}
+		}()
+	}
+	defer s.stopSignals()
+	defer s.parent.Close()
+	cmd, sigs := s.cmd, s.sigs
+	pfd := int(s.parent.Fd())
+	if err := <-s.mapsOK; err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return 125, err
+	}
+	<-s.notified
+	if err := startInit(pfd, cmd.Process.Pid, cfg, cg); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return 125, err
 	}
 	var ready readyMsg
 	fds, err := recvMsg(pfd, &ready)
+	for _, l := range ready.Log {
+		slog.Debug("container setup", "step", l)
+	}
 	if err == nil && ready.Error != "" {
 		err = errors.New(ready.Error)
 	}
@@ -130,7 +257,7 @@ func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch 
 			_ = cmd.Wait()
 			return 125, fmt.Errorf("container setup: no pty received")
 		}
-		tty = newPTYCopier(os.NewFile(uintptr(fds[0]), "pty"), spec.Stdin, spec.Stdout)
+		tty = newPTYCopier(os.NewFile(uintptr(fds[0]), "pty"), s.outer, spec.Stdin, spec.Stdout)
 		defer tty.restore()
 	}
 
@@ -163,8 +290,9 @@ func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch 
 		case code := <-exited:
 			// The init is exiting; the kernel's teardown of its namespaces
 			// need not delay us (waited still reaps it), unless its cgroup
-			// is to be removed, which needs it gone.
-			if cg != nil {
+			// is to be removed, which needs it gone, or exec.Cmd copies the
+			// output through pipes, which only Wait drains to the end.
+			if cg != nil || copiesOutput(spec) {
 				<-waited
 			}
 			if tty != nil {
@@ -184,12 +312,20 @@ func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch 
 	}
 }
 
-// startInit hands the init its configuration, writes its id maps, puts it
-// in its cgroup and lets it go.
-func startInit(fd, pid int, cfg *initConfig, maps *idMaps, cg *cgroup) error {
-	if err := writeMaps(fd, pid, maps); err != nil {
-		return err
+// copiesOutput reports whether the command's output reaches spec's writers
+// through copying goroutines (any writer but an *os.File).
+func copiesOutput(spec Spec) bool {
+	for _, w := range []io.Writer{spec.Stdout, spec.Stderr} {
+		if _, isFile := w.(*os.File); w != nil && !isFile {
+			return true
+		}
 	}
+	return false
+}
+
+// startInit hands the init its configuration, puts it in its cgroup and
+// lets it go. Its id maps are written.
+func startInit(fd, pid int, cfg *initConfig, cg *cgroup) error {
 	if err := sendMsg(fd, cfg); err != nil {
 		return fmt.Errorf("send container config: %w", err)
 	}
@@ -319,15 +455,22 @@ type ptyCopier struct {
 	done   chan struct{}
 }
 
-func newPTYCopier(master *os.File, in io.Reader, out io.Writer) *ptyCopier {
-	p := &ptyCopier{master: master, done: make(chan struct{})}
+// terminalOf returns the first of in and out that is a terminal, or nil.
+func terminalOf(in io.Reader, out io.Writer) *os.File {
 	for _, s := range []any{in, out} {
 		if f, ok := s.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			p.term = f
-			break
+			return f
 		}
 	}
+	return nil
+}
+
+// newPTYCopier starts copying; outer is the local terminal (or nil), whose
+// window size the init already gave the pty.
+func newPTYCopier(master, outer *os.File, in io.Reader, out io.Writer) *ptyCopier {
+	p := &ptyCopier{master: master, term: outer, done: make(chan struct{})}
 	if p.term != nil {
+		// A resize between the init's setting and now would be lost.
 		p.resize()
 		if f, ok := in.(*os.File); ok && f == p.term {
 			p.state, _ = term.MakeRaw(int(f.Fd()))
@@ -365,3 +508,7 @@ func (p *ptyCopier) restore() {
 	}
 	p.master.Close()
 }
+
+// debugEnabled reports whether debug logs are on, so that hot paths build
+// their attributes only then.
+func debugEnabled() bool { return slog.Default().Enabled(context.Background(), slog.LevelDebug) }

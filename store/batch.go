@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
 )
 
 // A Batch adds content to the store: layers, then an image that names
@@ -21,24 +22,36 @@ import (
 // import leaves the store as it was.
 type Batch struct {
 	s       *Store
-	unlock  func()
+	gc      *os.File // gc.lock, flocked shared while the batch is open
 	created []digest.Digest
 }
 
 // Begin opens a batch. The caller must Close it.
 func (s *Store) Begin() (*Batch, error) {
-	unlock, err := s.lock(gcLock, false)
+	f, err := os.OpenFile(s.path(gcLock), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lock: %w", err)
 	}
-	return &Batch{s: s, unlock: unlock}, nil
+	if err := flockRetry(int(f.Fd()), unix.LOCK_SH); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+	}
+	return &Batch{s: s, gc: f}, nil
 }
 
 // Close ends the batch, removing the blobs it created that no image in the
-// index references.
+// index references. Another batch open at the same time may be about to
+// use one of them (it found it present and did not write it), so they are
+// removed only when this batch is the last one open; otherwise Prune
+// removes them later.
 func (b *Batch) Close() error {
-	defer b.unlock()
+	defer b.gc.Close()
 	if len(b.created) == 0 {
+		return nil
+	}
+	// Converting to an exclusive lock without waiting succeeds only if no
+	// other batch, unpack or prune holds gc.lock.
+	if flockRetry(int(b.gc.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
 		return nil
 	}
 	unlock, err := b.s.lock(indexLock, true)
@@ -75,6 +88,11 @@ func (b *Batch) put(r io.Reader, want digest.Digest) (digest.Digest, int64, erro
 // stored uncompressed. It returns the layer's descriptor and diff ID (the
 // digest of the uncompressed tar).
 func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, digest.Digest, error) {
+	return b.putLayer(ctx, r, nil)
+}
+
+// putLayer is PutLayer; tee, if set, also receives the uncompressed tar.
+func (b *Batch) putLayer(ctx context.Context, r io.Reader, tee io.Writer) (v1.Descriptor, digest.Digest, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, _ := br.Peek(8)
 	c := guntar.DetectCompression(head)
@@ -98,7 +116,11 @@ func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, diges
 		src = io.TeeReader(br, blobW)
 		mediaType = map[guntar.Compression]string{guntar.Gzip: v1.MediaTypeImageLayerGzip, guntar.Zstd: v1.MediaTypeImageLayerZstd}[c]
 	default:
-		sink = io.MultiWriter(diffHash.Hash(), blobW)
+		// The blob is the uncompressed tar: one digest serves for both.
+		sink = blobW
+	}
+	if tee != nil {
+		sink = io.MultiWriter(sink, tee)
 	}
 	dr, _, err := guntar.Decompress(ctxReader{ctx, src})
 	if err != nil {
@@ -119,6 +141,10 @@ func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, diges
 		return fail(err)
 	}
 	d := blobHash.Digest()
+	diffID := diffHash.Digest()
+	if c != guntar.Gzip && c != guntar.Zstd {
+		diffID = d
+	}
 	info, err := f.Stat()
 	if err != nil {
 		return fail(err)
@@ -127,14 +153,14 @@ func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, diges
 	if b.s.hasBlob(d) {
 		f.Close()
 		os.Remove(f.Name())
-		return desc, diffHash.Digest(), nil
+		return desc, diffID, nil
 	}
 	p, _ := b.s.blobPath(d)
 	if err := finishTemp(f, p); err != nil {
 		return v1.Descriptor{}, "", err
 	}
 	b.created = append(b.created, d)
-	return desc, diffHash.Digest(), nil
+	return desc, diffID, nil
 }
 
 // ctxReader stops a long copy when its context is done.

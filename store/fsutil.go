@@ -79,13 +79,7 @@ func flock(path string, exclusive, try bool) (func(), error) {
 	if try {
 		how |= unix.LOCK_NB
 	}
-	for {
-		err = unix.Flock(int(f.Fd()), how)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
+	if err = flockRetry(int(f.Fd()), how); err != nil {
 		f.Close()
 		if err == unix.EWOULDBLOCK {
 			return nil, err
@@ -113,3 +107,13 @@ func removeAllWritable(dir string) error {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// flockRetry is flock(2), retried when a signal interrupts it.
+func flockRetry(fd, how int) error {
+	for {
+		err := unix.Flock(fd, how)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 
@@ -29,6 +28,14 @@ type ImportOptions struct {
 	// Progress, if set, is called as the input is read with the bytes
 	// read so far and the input's size.
 	Progress func(done, total int64)
+	// Hash, if set, receives every byte of the imported file (not of a
+	// layout directory), so that the caller learns its digest without
+	// reading it again.
+	Hash io.Writer
+	// Unpacker, if set, unpacks the layer of a root filesystem tarball
+	// into the layer cache for its key as the import reads it, so that
+	// LayerDirs finds it there instead of reading the blob again.
+	Unpacker Unpacker
 }
 
 // Media types of docker's image format, found in docker archives and in
@@ -85,13 +92,23 @@ func (s *Store) importPath(ctx context.Context, p string, opts ImportOptions) ([
 	}
 	defer f.Close()
 	var r io.Reader = ctxReader{ctx, f}
+	if opts.Hash != nil {
+		r = io.TeeReader(r, opts.Hash)
+	}
 	if opts.Progress != nil {
 		r = &progressReader{r: r, total: fi.Size(), fn: opts.Progress}
 	}
+	var imgs []*Image
 	if archive {
-		return b.importArchive(ctx, r, p, opts)
+		imgs, err = b.importArchive(ctx, r, p, opts)
+	} else {
+		imgs, err = b.importRootfs(ctx, r, p, fi, opts)
 	}
-	return b.importRootfs(ctx, r, p, fi, opts)
+	if err == nil && opts.Hash != nil {
+		// Bytes after the end of the tar are the file's too.
+		_, err = io.Copy(io.Discard, r)
+	}
+	return imgs, err
 }
 
 type progressReader struct {
@@ -112,7 +129,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-var archiveEntry = regexp.MustCompile(`^(oci-layout|index\.json|manifest\.json|repositories|blobs(/.*)?|[0-9a-f]{64}(/.*|\.[a-z]+)?)$`)
+var archiveEntry = lazyRegexp(`^(oci-layout|index\.json|manifest\.json|repositories|blobs(/.*)?|[0-9a-f]{64}(/.*|\.[a-z]+)?)$`)
 
 // isImageArchive tells an image archive (OCI or docker) from a root
 // filesystem by the names of its first entries.
@@ -144,7 +161,7 @@ func isImageArchive(p string) (bool, error) {
 		if name == "" {
 			continue
 		}
-		if !archiveEntry.MatchString(name) {
+		if !archiveEntry().MatchString(name) {
 			return false, nil
 		}
 	}
@@ -155,7 +172,14 @@ func isImageArchive(p string) (bool, error) {
 }
 
 func (b *Batch) importRootfs(ctx context.Context, r io.Reader, p string, fi os.FileInfo, opts ImportOptions) ([]*Image, error) {
-	desc, diffID, err := b.PutLayer(ctx, r)
+	var desc v1.Descriptor
+	var diffID digest.Digest
+	var err error
+	if opts.Unpacker != nil {
+		desc, diffID, err = b.putLayerUnpacked(ctx, r, opts.Unpacker)
+	} else {
+		desc, diffID, err = b.PutLayer(ctx, r)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +201,7 @@ func (b *Batch) importRootfs(ctx context.Context, r io.Reader, p string, fi os.F
 	return []*Image{img}, nil
 }
 
-var nameJunk = regexp.MustCompile(`[^a-z0-9._-]+`)
+var nameJunk = lazyRegexp(`[^a-z0-9._-]+`)
 
 // nameFromFile makes an image name of a file's name:
 // "alpine-minirootfs-3.14.0-x86_64.tar.gz" gives "alpine-minirootfs-3.14.0-x86_64".
@@ -186,7 +210,7 @@ func nameFromFile(p string) string {
 	for _, ext := range []string{".gz", ".tgz", ".zst", ".xz", ".bz2", ".tar", ".oci"} {
 		base = strings.TrimSuffix(base, ext)
 	}
-	base = strings.Trim(nameJunk.ReplaceAllString(base, "-"), "._-")
+	base = strings.Trim(nameJunk().ReplaceAllString(base, "-"), "._-")
 	if base == "" {
 		return "imported"
 	}

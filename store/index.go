@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -54,12 +53,12 @@ func (s *Store) updateIndex(fn func(idx *v1.Index) error) error {
 	return s.writeIndex(idx)
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?$`)
+var nameRE = lazyRegexp(`^[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?$`)
 
 // NormalizeName checks an image name ("alpine", "example.com/app:1.0") and
 // adds the tag "latest" if it has none.
 func NormalizeName(name string) (string, error) {
-	if !nameRE.MatchString(name) {
+	if !nameRE().MatchString(name) {
 		return "", fmt.Errorf("invalid image name %q: use lowercase letters, digits, '.', '_', '-' and '/', then an optional :tag", name)
 	}
 	if i := strings.LastIndex(name, "/"); !strings.Contains(name[i+1:], ":") {

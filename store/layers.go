@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"regexp"
+	"time"
 
 	"github.com/gun-tools/gun/guntar"
 	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 )
 
@@ -52,11 +54,11 @@ func (HostUnpacker) Key() string {
 	return fmt.Sprintf("host-uid-%d", os.Geteuid())
 }
 
-var safeKey = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
+var safeKey = lazyRegexp(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
 
 // keyDir is the directory of the cache for an unpacker's key.
 func (s *Store) keyDir(key string) string {
-	if !safeKey.MatchString(key) {
+	if !safeKey().MatchString(key) {
 		sum := sha256.Sum256([]byte(key))
 		key = "key-" + hex.EncodeToString(sum[:12])
 	}
@@ -80,6 +82,10 @@ func (s *Store) LayerDirs(ctx context.Context, image string, u Unpacker) ([]stri
 	if err := os.MkdirAll(kd, 0o755); err != nil {
 		return nil, fmt.Errorf("layer cache: %w", err)
 	}
+	debug := debugEnabled()
+	if debug {
+		slog.Debug("image resolved", "image", img.Name, "manifest", img.Descriptor.Digest, "layers", len(img.Manifest.Layers), "cache", kd)
+	}
 	dirs := make([]string, len(img.Manifest.Layers))
 	for i, layer := range img.Manifest.Layers {
 		diffID := img.Config.RootFS.DiffIDs[i]
@@ -101,6 +107,9 @@ func (s *Store) unpackLayer(ctx context.Context, kd string, blob, diffID digest.
 	}
 	dir := kd + "/" + diffID.Encoded()
 	if _, err := os.Stat(dir); err == nil {
+		if debugEnabled() {
+			slog.Debug("layer cached", "diff_id", diffID, "dir", dir)
+		}
 		return dir, nil
 	}
 	unlock, err := flock(dir+".lock", true, false)
@@ -109,8 +118,10 @@ func (s *Store) unpackLayer(ctx context.Context, kd string, blob, diffID digest.
 	}
 	defer unlock()
 	if _, err := os.Stat(dir); err == nil {
-		return dir, nil // another process unpacked it while we waited
+		slog.Debug("layer unpacked by another process", "diff_id", diffID, "dir", dir)
+		return dir, nil
 	}
+	start := time.Now()
 	tmp, err := os.MkdirTemp(kd, tmpPrefix+diffID.Encoded()[:12]+"-")
 	if err != nil {
 		return "", err
@@ -131,13 +142,23 @@ func (s *Store) unpackLayer(ctx context.Context, kd string, blob, diffID digest.
 	if err := os.Rename(tmp, dir); err != nil {
 		return "", err
 	}
+	slog.Debug("layer unpacked", "diff_id", diffID, "blob", blob, "dir", dir, "unpacker", u.Key(), "elapsed", time.Since(start))
 	return dir, syncDir(kd)
 }
 
 // unpackBlob decompresses the blob and hands it to u, checking on the way
 // that the uncompressed stream has the digest diffID.
 func (s *Store) unpackBlob(ctx context.Context, blob, diffID digest.Digest, dir string, u Unpacker) error {
-	rc, err := s.openBlob(blob)
+	// The diff ID check below covers the content: the blob's own digest
+	// is not checked again.
+	p, err := s.blobPath(blob)
+	if err != nil {
+		return err
+	}
+	rc, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("blob %s is missing from the store", blob)
+	}
 	if err != nil {
 		return err
 	}
@@ -169,4 +190,63 @@ func syncFS(dir string) error {
 	}
 	defer unix.Close(fd)
 	return unix.Syncfs(fd)
+}
+
+// putLayerUnpacked is PutLayer that also unpacks the layer with u into the
+// layer cache as it reads it, so that the layer is read and decompressed
+// once. A failure to unpack does not fail the import: the layer is then
+// unpacked when first used, where the failure is reported.
+func (b *Batch) putLayerUnpacked(ctx context.Context, r io.Reader, u Unpacker) (v1.Descriptor, digest.Digest, error) {
+	kd := b.s.keyDir(u.Key())
+	if err := os.MkdirAll(kd, 0o755); err != nil {
+		return b.PutLayer(ctx, r)
+	}
+	tmp, err := os.MkdirTemp(kd, tmpPrefix+"import-")
+	if err == nil {
+		err = os.Chmod(tmp, 0o755)
+	}
+	if err != nil {
+		return b.PutLayer(ctx, r)
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := u.Unpack(ctx, pr, tmp)
+		// The unpacker may stop at the end-of-archive marker, or fail:
+		// the rest of the stream is still the import's.
+		io.Copy(io.Discard, pr)
+		done <- err
+	}()
+	desc, diffID, err := b.putLayer(ctx, r, pw)
+	pw.CloseWithError(err)
+	if uerr := <-done; err != nil || uerr != nil {
+		b.s.RemoveAll(tmp)
+		return desc, diffID, err
+	}
+	if err := b.s.placeUnpacked(kd, tmp, diffID); err != nil {
+		b.s.RemoveAll(tmp)
+	}
+	return desc, diffID, nil
+}
+
+// placeUnpacked makes tmp, a complete unpacked layer, the cached directory
+// of diffID, unless another process cached it first.
+func (s *Store) placeUnpacked(kd, tmp string, diffID digest.Digest) error {
+	dir := kd + "/" + diffID.Encoded()
+	unlock, err := flock(dir+".lock", true, false)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := os.Stat(dir); err == nil {
+		return s.RemoveAll(tmp)
+	}
+	// Make the files durable before the rename makes them visible.
+	if err := syncFS(tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	return syncDir(kd)
 }

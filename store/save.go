@@ -32,10 +32,39 @@ func (s *Store) Save(ctx context.Context, w io.Writer, name string, opts SaveOpt
 	if err != nil {
 		return err
 	}
-	full := img.Name
-	tag := full[strings.LastIndex(full, ":")+1:]
-	desc := img.Descriptor
-	desc.Annotations = map[string]string{v1.AnnotationRefName: tag, containerdName: full}
+	return s.SaveImage(ctx, w, img, opts)
+}
+
+// ImageByDigest loads the image whose manifest has digest d, named or not
+// (Name is ""), e.g. one just built.
+func (s *Store) ImageByDigest(d digest.Digest) (*Image, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	var m struct {
+		MediaType string `json:"mediaType"`
+	}
+	if err := s.readBlobJSON(d, &m); err != nil {
+		return nil, fmt.Errorf("image %s: %w", d, err)
+	}
+	if m.MediaType == "" {
+		m.MediaType = v1.MediaTypeImageManifest
+	}
+	return s.loadImage(v1.Descriptor{MediaType: m.MediaType, Digest: d, Size: s.blobSize(d)})
+}
+
+// SaveImage is Save for an image already loaded (Image, Images or
+// ImageByDigest). An image without a name gets ref.name "latest".
+func (s *Store) SaveImage(ctx context.Context, w io.Writer, img *Image, opts SaveOptions) error {
+	name := img.Name
+	if name == "" {
+		name = "sha256:" + img.Descriptor.Digest.Encoded()
+	}
+	desc := v1.Descriptor{MediaType: img.Descriptor.MediaType, Digest: img.Descriptor.Digest, Size: img.Descriptor.Size}
+	desc.Annotations = map[string]string{v1.AnnotationRefName: "latest"}
+	if full := img.Name; full != "" {
+		desc.Annotations = map[string]string{v1.AnnotationRefName: full[strings.LastIndex(full, ":")+1:], containerdName: full}
+	}
 	idx := emptyIndex()
 	idx.Manifests = []v1.Descriptor{desc}
 	index, err := json.Marshal(idx)
@@ -118,6 +147,15 @@ func (s *Store) SaveRootfs(ctx context.Context, w io.Writer, name string) error 
 	img, err := s.Image(name)
 	if err != nil {
 		return err
+	}
+	return s.SaveImageRootfs(ctx, w, img)
+}
+
+// SaveImageRootfs is SaveRootfs for an image already loaded.
+func (s *Store) SaveImageRootfs(ctx context.Context, w io.Writer, img *Image) error {
+	name := img.Name
+	if name == "" {
+		name = "sha256:" + img.Descriptor.Digest.Encoded()
 	}
 	var layers []guntar.LayerOpener
 	for _, l := range img.Manifest.Layers {

@@ -11,11 +11,15 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sync"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -103,3 +107,13 @@ func (s *Store) path(elem ...string) string {
 // runtime creates run/<id>/ in it and holds an exclusive flock on
 // run/<id>/lock while the container lives; Prune removes the others.
 func (s *Store) RunDir() string { return s.path(runDir) }
+
+// lazyRegexp compiles expr on first use: compiling at package init would
+// cost every start of gun, including the re-executed container init.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
+// debugEnabled reports whether debug logs are on, so that hot paths build
+// their attributes only then.
+func debugEnabled() bool { return slog.Default().Enabled(context.Background(), slog.LevelDebug) }

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/ulikunitz/xz"
 )
 
 type tEnt struct {
@@ -150,7 +153,7 @@ func TestLayerDirsCorrupt(t *testing.T) {
 	data, _ := os.ReadFile(p)
 	os.WriteFile(p, bytes.Replace(data, []byte("original"), []byte("tampered"), 1), 0o644)
 	_, err = s.LayerDirs(context.Background(), "test", HostUnpacker{})
-	if err == nil || !strings.Contains(err.Error(), "does not match its digest") {
+	if err == nil || !strings.Contains(err.Error(), "does not match its diff ID") {
 		t.Fatalf("error %v, want a digest mismatch", err)
 	}
 	entries, _ := os.ReadDir(s.keyDir(HostUnpacker{}.Key()))
@@ -187,5 +190,136 @@ func TestLayerDirsKeys(t *testing.T) {
 	}
 	if !strings.HasPrefix(b[0], s.path(layersDir)+"/key-") {
 		t.Errorf("unsafe key not hashed: %s", b[0])
+	}
+}
+
+func TestPutLayer(t *testing.T) {
+	data := mkTar(t, tEnt{name: "f", body: strings.Repeat("layer ", 1000)})
+	var xzBuf bytes.Buffer
+	xw, err := xz.NewWriter(&xzBuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xw.Write(data)
+	xw.Close()
+	want := digest.FromBytes(data)
+	for _, tc := range []struct {
+		name, mediaType string
+		input           []byte
+		blobIsInput     bool
+	}{
+		{"none", v1.MediaTypeImageLayer, data, true},
+		{"gzip", v1.MediaTypeImageLayerGzip, gz(data), true},
+		{"xz", v1.MediaTypeImageLayer, xzBuf.Bytes(), false}, // stored uncompressed
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			b, err := s.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			desc, diffID, err := b.PutLayer(context.Background(), bytes.NewReader(tc.input))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diffID != want || desc.MediaType != tc.mediaType {
+				t.Errorf("diff ID %s, media type %s; want %s, %s", diffID, desc.MediaType, want, tc.mediaType)
+			}
+			stored := data
+			if tc.blobIsInput {
+				stored = tc.input
+			}
+			if desc.Digest != digest.FromBytes(stored) || desc.Size != int64(len(stored)) {
+				t.Errorf("blob %s (%d bytes), want %s (%d)", desc.Digest, desc.Size, digest.FromBytes(stored), len(stored))
+			}
+		})
+	}
+}
+
+// TestCommitImage stores an image from a config the caller wrote, copying
+// the layer it lacks, and unpacks layers that belong to no image yet.
+func TestCommitImage(t *testing.T) {
+	src := newStore(t)
+	layerTar := mkTar(t, tEnt{name: "hello", body: "world"})
+	b, err := src.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, diffID, err := b.PutLayer(context.Background(), bytes.NewReader(gz(layerTar)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := src.LayerDirsOf(context.Background(), []v1.Descriptor{desc}, []digest.Digest{diffID}, HostUnpacker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dirs[0], "hello")); string(got) != "world" {
+		t.Errorf("unpacked layer: hello = %q", got)
+	}
+	// Open until the end: closing removes the blobs it made that no image
+	// names, as this layer is.
+	defer b.Close()
+
+	dst := newStore(t)
+	config := []byte(`{"architecture":"amd64","os":"linux","config":{"Cmd":["/hello"]},"rootfs":{"type":"layers","diff_ids":["` + diffID.String() + `"]}}`)
+	db, err := dst.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	opened := 0
+	img, err := db.CommitImage("made:1", config, []v1.Descriptor{desc}, func(d v1.Descriptor) (io.ReadCloser, error) {
+		opened++
+		return src.openBlob(d.Digest)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opened != 1 || img.ID() != digest.FromBytes(config) || img.Config.Config.Cmd[0] != "/hello" {
+		t.Errorf("opened %d layers, image ID %s (want %s), config %+v", opened, img.ID(), digest.FromBytes(config), img.Config.Config)
+	}
+	if _, err := dst.LayerDirs(context.Background(), "made:1", HostUnpacker{}); err != nil {
+		t.Error(err)
+	}
+	if _, err := db.CommitImage("bad:1", config, []v1.Descriptor{desc}, nil); err != nil {
+		t.Errorf("a layer the store has must not be opened: %v", err)
+	}
+	if _, err := dst.LayerDirsOf(context.Background(), []v1.Descriptor{desc}, nil, HostUnpacker{}); err == nil {
+		t.Error("LayerDirsOf accepted descriptors without diff IDs")
+	}
+}
+
+// TestBatchCloseConcurrent checks that a batch closing while another is
+// open leaves the blobs it made (the other may be using them) to Prune.
+func TestBatchCloseConcurrent(t *testing.T) {
+	s := newStore(t)
+	a, err := s.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, _, err := a.PutLayer(context.Background(), bytes.NewReader(mkTar(t, tEnt{name: "f", body: "f"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if !s.hasBlob(desc.Digest) {
+		t.Fatal("blob removed while another batch was open")
+	}
+	b.Close()
+	rep, err := s.Prune()
+	if err != nil || rep.Blobs != 1 || s.hasBlob(desc.Digest) {
+		t.Errorf("prune: %+v, %v; blob still there: %v", rep, err, s.hasBlob(desc.Digest))
+	}
+	// Alone, a batch cleans up after itself.
+	c, _ := s.Begin()
+	c.PutLayer(context.Background(), bytes.NewReader(mkTar(t, tEnt{name: "g", body: "g"})))
+	c.Close()
+	if entries, _ := os.ReadDir(s.blobDir()); len(entries) != 0 {
+		t.Errorf("%d blobs left by a lone batch", len(entries))
 	}
 }

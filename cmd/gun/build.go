@@ -10,6 +10,7 @@ import (
 
 	"github.com/gun-tools/gun/exec"
 	buildprogress "github.com/gun-tools/gun/exec/progress"
+	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 )
 
@@ -84,6 +85,8 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 			return err
 		}
 	}
+	// The runtime's one-time notices are remembered in the store.
+	runtime.NoticeDir = opts.Root
 	prog := buildprogress.New(os.Stderr, mode)
 	opts.Progress = prog
 	res, err := exec.Build(cmd.Context(), opts)

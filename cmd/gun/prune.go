@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gun-tools/gun/exec"
+	"github.com/gun-tools/gun/runtime"
 )
 
 func newPruneCmd(g *globalFlags) *cobra.Command {
@@ -15,7 +16,8 @@ func newPruneCmd(g *globalFlags) *cobra.Command {
 		Short: "Free the space of removed images and of killed runs",
 		Long: `Prune removes from the store what no image references: blobs, unpacked
 layers, the temporary files of killed gun processes and the scratch
-directories of containers that are gone. It waits for running imports.`,
+directories and cgroups of containers that are gone. It waits for
+running imports.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openStore(g)
@@ -23,11 +25,13 @@ directories of containers that are gone. It waits for running imports.`,
 				return err
 			}
 			rep, err := s.Prune()
+			// After the dead containers' directories: their cgroups go too.
+			cgroups, gerr := runtime.RemoveStaleCgroups(s.RunDir())
 			steps, cerr := exec.TrimCache(s)
-			err = errors.Join(err, cerr)
+			err = errors.Join(err, gerr, cerr)
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "removed %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs\n",
-				rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs)
+			fmt.Fprintf(out, "removed %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs, %d cgroups\n",
+				rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs, cgroups)
 			if steps > 0 {
 				fmt.Fprintf(out, "dropped %d build cache entries\n", steps)
 			}

@@ -112,6 +112,16 @@ func runRun(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string) erro
 		}
 		spec.Mounts = append(spec.Mounts, m)
 	}
+	if _, err := storeRoot(g); err != nil {
+		return &exitError{125, err}
+	}
+	// The container's init starts now, and its id maps are written, while
+	// the image is looked up and the scratch space laid out.
+	starter, err := runtime.Prestart(spec)
+	if err != nil {
+		return &exitError{125, err}
+	}
+	defer starter.Close()
 	st, err := openStore(g)
 	if err != nil {
 		return &exitError{125, err}
@@ -150,7 +160,7 @@ func runRun(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string) erro
 	spec.Scratch = scratch
 	// Run forwards SIGINT and SIGTERM to the container itself and removes
 	// the scratch space; gun exits when the container does.
-	code, err := runtime.Run(context.WithoutCancel(cmd.Context()), spec)
+	code, err := starter.Run(context.WithoutCancel(cmd.Context()), spec)
 	release()
 	if err != nil || code != 0 {
 		return &exitError{code, err}

@@ -14,12 +14,9 @@ import (
 // openStore opens the image store named by --root, $GUN_ROOT or the
 // default location.
 func openStore(g *globalFlags) (*store.Store, error) {
-	root := g.root
-	if root == "" {
-		var err error
-		if root, err = store.DefaultRoot(); err != nil {
-			return nil, err
-		}
+	root, err := storeRoot(g)
+	if err != nil {
+		return nil, err
 	}
 	s, err := store.Open(root)
 	if err != nil {
@@ -35,6 +32,20 @@ func openStore(g *globalFlags) (*store.Store, error) {
 		return runtime.RemoveAll(dir)
 	}
 	return s, nil
+}
+
+// storeRoot returns the store's directory, from --root or the default, and
+// has the runtime's one-time notices remembered there.
+func storeRoot(g *globalFlags) (string, error) {
+	root := g.root
+	if root == "" {
+		var err error
+		if root, err = store.DefaultRoot(); err != nil {
+			return "", err
+		}
+	}
+	runtime.NoticeDir = root
+	return root, nil
 }
 
 // progress shows how far a long copy is, on a terminal only: bytes done,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gun-tools/gun/exec/ignore"
 	"github.com/gun-tools/gun/exec/memo"
+	"github.com/gun-tools/gun/guntar"
 )
 
 // IgnoreFile is the name of the ignore file at the context root.
@@ -263,7 +264,7 @@ func (c *Context) Hash(srcs []string) (string, error) {
 					rel = e.Path
 				}
 				fi := e.Info
-				fmt.Fprintf(h, "%q %s %o", rel, typeOf(fi.Mode()), unixMode(fi.Mode()))
+				fmt.Fprintf(h, "%q %s %o", rel, typeOf(fi.Mode()), guntar.PermBits(fi.Mode()))
 				switch {
 				case fi.Mode().IsRegular():
 					fmt.Fprintf(h, " %d %s", fi.Size(), *digests[k])
@@ -329,20 +330,4 @@ func typeOf(m fs.FileMode) string {
 		return "blockdev"
 	}
 	return "other"
-}
-
-// unixMode returns the permission bits with setuid, setgid and sticky in
-// their Unix positions.
-func unixMode(m fs.FileMode) uint32 {
-	u := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		u |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		u |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		u |= 0o1000
-	}
-	return u
 }

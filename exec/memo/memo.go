@@ -102,46 +102,77 @@ func (m *Memo) File(path string) (string, error) {
 
 // FileInfo is File for a caller that has already stat'ed path.
 func (m *Memo) FileInfo(path string, fi fs.FileInfo) (string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	id, ok := identity(fi)
-	if m != nil && ok {
-		m.mu.Lock()
-		e, hit := m.entries[abs]
-		if hit && e.same(id) {
-			if now := m.now().Unix(); now-e.Used > 3600 {
-				e.Used = now
-				m.entries[abs] = e
-				m.changed[abs] = true
-			}
-			m.mu.Unlock()
-			return e.Digest, nil
-		}
-		m.mu.Unlock()
+	if d, ok := m.Lookup(path, fi); ok {
+		return d, nil
 	}
 	d, err := hashFile(path)
 	if err != nil {
 		return "", err
 	}
-	if m != nil {
-		m.reads.Add(1)
+	m.Record(path, fi, d)
+	return d, nil
+}
+
+// Lookup returns the remembered digest of the file at path, stat'ed as fi,
+// if its identity is unchanged since it was hashed.
+func (m *Memo) Lookup(path string, fi fs.FileInfo) (string, bool) {
+	if m == nil {
+		return "", false
 	}
-	if m == nil || !ok {
-		return d, nil
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", false
+	}
+	id, ok := identity(fi)
+	if !ok {
+		return "", false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, hit := m.entries[abs]
+	if !hit || !e.same(id) {
+		return "", false
+	}
+	if now := m.now().Unix(); now-e.Used > 3600 {
+		e.Used = now
+		m.entries[abs] = e
+		m.changed[abs] = true
+	}
+	return e.Digest, true
+}
+
+// Record remembers d as the digest of the file at path, which the caller
+// read entirely after stat'ing it as fi (File does; so can a caller that
+// hashes the file while using it, to read it once). If the file's identity
+// has changed since fi, nothing is remembered.
+func (m *Memo) Record(path string, fi fs.FileInfo, d string) {
+	if m == nil {
+		return
+	}
+	m.reads.Add(1)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return
+	}
+	id, ok := identity(fi)
+	if !ok {
+		return
+	}
+	if now, err := os.Stat(path); err != nil {
+		return
+	} else if id2, ok := identity(now); !ok || !id2.same(id) {
+		return
 	}
 	now := m.now()
 	id.Digest, id.Used = d, now.Unix()
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if id.racy(now) {
 		m.racy[abs] = id
 	} else {
 		m.entries[abs] = id
 		m.changed[abs] = true
 	}
-	m.mu.Unlock()
-	return d, nil
 }
 
 func (e entry) racy(now time.Time) bool {

@@ -166,3 +166,36 @@ func TestNilMemoHashes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Record keeps a digest a caller computed while reading the file, unless
+// the file changed after the caller stat'ed it.
+func TestRecord(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "base.tar")
+	if err := os.WriteFile(f, []byte("aaaa"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := Open(filepath.Join(dir, "digests.json"))
+	m.now = later
+	fi, err := os.Stat(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := m.Lookup(f, fi); ok {
+		t.Fatalf("Lookup of an unseen file gave %s", d)
+	}
+	m.Record(f, fi, sum("aaaa"))
+	if d, ok := m.Lookup(f, fi); !ok || d != sum("aaaa") {
+		t.Fatalf("Lookup after Record: %q, %v; want %s", d, ok, sum("aaaa"))
+	}
+
+	// Changed between the caller's stat and Record: not remembered.
+	g := filepath.Join(dir, "other.tar")
+	os.WriteFile(g, []byte("xxxx"), 0o644)
+	gi, _ := os.Stat(g)
+	os.Chtimes(g, time.Now(), time.Now().Add(-time.Minute))
+	m.Record(g, gi, sum("xxxx"))
+	if d, ok := m.Lookup(g, gi); ok {
+		t.Fatalf("Record of a file that changed after its stat remembered %s", d)
+	}
+}

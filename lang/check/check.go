@@ -11,6 +11,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/diag"
@@ -29,11 +30,17 @@ func Check(f *ast.File) []diag.Diagnostic {
 // Resolve builds f's symbol table and returns it with f's semantic
 // diagnostics, in source order.
 func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
-	c := &checker{
-		info:   &Info{File: f, byName: make(map[string]*StageInfo)},
-		ownIdx: make(map[string]*Symbol),
+	c := &checker{info: &Info{File: f}}
+	if p := spareRefs.Swap(nil); p != nil {
+		c.refs = (*p)[:0]
 	}
 	c.file(f)
+	if cap(c.refs) <= maxSpareRefs {
+		// Drop the references to the tree before the buffer is kept.
+		refs := c.refs[:0]
+		clear(refs[:cap(refs)])
+		spareRefs.Store(&refs)
+	}
 	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
 	return c.info, c.diags
 }
@@ -45,9 +52,9 @@ type checker struct {
 
 	// The scope of the stage being checked.
 	stage   int
-	own     []*Symbol          // Args and Envs defined in this stage so far
-	ownIdx  map[string]*Symbol // the latest of own by name
-	globals map[string]*Symbol // the latest global Arg by name
+	own     scope     // Args and Envs defined in this stage so far
+	globals scope     // Args defined before the first Using
+	envBuf  []*Symbol // the chunk Info.envs are carved from
 	// suggestions counts "did you mean" searches, which are capped: on a
 	// file with thousands of undefined names they would cost more than
 	// they help.
@@ -94,15 +101,24 @@ func (c *checker) file(f *ast.File) {
 			}
 		}
 	}
-	c.info.Globals = c.own
-	c.globals, c.ownIdx = c.ownIdx, make(map[string]*Symbol)
-	c.own = nil
+	c.info.Globals = c.own.syms
+	c.globals, c.own = c.own, scope{}
 
 	// Declare every stage name first, so that a reference to a later stage
 	// can say where it is.
+	named := 0
+	for _, st := range f.Stages {
+		if st.Using.As != nil {
+			named++
+		}
+	}
+	c.info.byName = make(map[string]*StageInfo, named)
+	infos := make([]StageInfo, len(f.Stages))
+	c.info.Stages = make([]*StageInfo, len(f.Stages))
 	for i, st := range f.Stages {
-		si := &StageInfo{Stage: st}
-		c.info.Stages = append(c.info.Stages, si)
+		si := &infos[i]
+		si.Stage = st
+		c.info.Stages[i] = si
 		if st.Using.As == nil {
 			continue
 		}
@@ -119,7 +135,8 @@ func (c *checker) file(f *ast.File) {
 			d.Related = []diag.Related{{Range: prev.Symbol.NameRange, Message: fmt.Sprintf("stage %q first defined here", as.Name)}}
 			continue
 		}
-		si.Symbol = &Symbol{Kind: StageSymbol, Name: as.Name, Def: st.Using, NameRange: as.Range, Stage: i}
+		si.Symbol = c.symbols.new()
+		*si.Symbol = Symbol{Kind: StageSymbol, Name: as.Name, Def: st.Using, NameRange: as.Range, Stage: i}
 		c.info.byName[as.Name] = si
 		c.info.Symbols = append(c.info.Symbols, si.Symbol)
 	}
@@ -148,8 +165,7 @@ func validStageName(s string) bool {
 
 func (c *checker) stageBody(i int, st *ast.Stage) {
 	c.stage = i
-	c.own = nil
-	clear(c.ownIdx)
+	c.own.reset()
 	si := c.info.Stages[i]
 	var mainSeen *ast.Main
 
@@ -213,13 +229,26 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 			}
 		}
 	}
-	var env []*Symbol
-	for _, s := range c.own {
+	// The stage's Envs, carved from a shared chunk.
+	envs := 0
+	for _, s := range c.own.syms {
 		if s.Kind == EnvSymbol {
-			env = append(env, s)
+			envs++
 		}
 	}
-	c.info.envs[i] = env
+	if envs == 0 {
+		return
+	}
+	if cap(c.envBuf)-len(c.envBuf) < envs {
+		c.envBuf = make([]*Symbol, 0, max(256, envs))
+	}
+	start := len(c.envBuf)
+	for _, s := range c.own.syms {
+		if s.Kind == EnvSymbol {
+			c.envBuf = append(c.envBuf, s)
+		}
+	}
+	c.info.envs[i] = c.envBuf[start:len(c.envBuf):len(c.envBuf)]
 }
 
 func startsWithRef(s *ast.String) bool {
@@ -291,8 +320,7 @@ func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {
 	}
 	s := c.symbols.new()
 	*s = Symbol{Kind: kind, Name: name.Name, Def: def, NameRange: name.Range, Stage: c.stage}
-	c.own = append(c.own, s)
-	c.ownIdx[s.Name] = s
+	c.own.add(s)
 	c.info.Symbols = append(c.info.Symbols, s)
 }
 
@@ -300,7 +328,7 @@ func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {
 // definitions (latest first), then the Envs of the stages it is based on,
 // nearest first, then global Args. A Using base sees only global Args.
 func (c *checker) lookup(name string, globalOnly bool) *Symbol {
-	if s := c.ownIdx[name]; s != nil {
+	if s := c.own.lookup(name); s != nil {
 		return s
 	}
 	// The Envs of base stages are found by walking the chain of bases
@@ -313,7 +341,7 @@ func (c *checker) lookup(name string, globalOnly bool) *Symbol {
 			}
 		}
 	}
-	return c.globals[name]
+	return c.globals.lookup(name)
 }
 
 // latest returns the last symbol named name in syms.
@@ -329,7 +357,7 @@ func latest(syms []*Symbol, name string) *Symbol {
 // visibleNames lists the names lookup can find, for suggestions.
 func (c *checker) visibleNames(globalOnly bool) []string {
 	var names []string
-	for _, s := range c.own {
+	for _, s := range c.own.syms {
 		names = append(names, s.Name)
 	}
 	if !globalOnly && c.stage >= 0 {
@@ -382,6 +410,15 @@ func (c *checker) addRef(sym *Symbol, n ast.Node, expanded bool) {
 	sym.nrefs++
 }
 
+// spareRefs keeps the (cleared) reference buffer of a finished check for
+// the next, so that a program checking file after file, or one file on every
+// keystroke, reuses one. Unlike a sync.Pool it survives garbage collections,
+// which a check of a large file sees several of.
+var spareRefs atomic.Pointer[[]pendingRef]
+
+// maxSpareRefs caps the buffer kept (at 2 MB).
+const maxSpareRefs = 1 << 16
+
 type pendingRef struct {
 	sym      *Symbol
 	node     ast.Node // *ast.VarRef or *ast.Ident
@@ -404,7 +441,6 @@ func (c *checker) distributeRefs() {
 		}
 		p.sym.Refs = append(p.sym.Refs, r)
 	}
-	c.refs = nil
 }
 
 // command checks the command of Exec or Main. The shell expands its
@@ -480,10 +516,12 @@ func (c *checker) copyInstr(in *ast.Copy) {
 			continue
 		}
 		v := s.Value()
-		switch clean := path.Clean(v); {
+		switch {
 		case strings.HasPrefix(v, "/"):
 			c.errorf(diag.CopyAbsolute, s.Range, "absolute Copy source %q: sources are relative to the build context", v)
-		case v != "" && (clean == ".." || strings.HasPrefix(clean, "../")):
+		case !strings.Contains(v, ".."):
+			// Cleaning makes ".." only of a ".." already there.
+		case leaves(v):
 			c.errorf(diag.CopyOutside, s.Range, "Copy source %q leaves the build context", v)
 		}
 	}
@@ -491,6 +529,12 @@ func (c *checker) copyInstr(in *ast.Copy) {
 		c.expanded(in.Dest, false)
 		c.notEmpty(in.Dest, "Copy destination")
 	}
+}
+
+// leaves reports whether the relative path v climbs out of its root.
+func leaves(v string) bool {
+	clean := path.Clean(v)
+	return clean == ".." || strings.HasPrefix(clean, "../")
 }
 
 func (c *checker) mode(v ast.Expr) {
@@ -557,4 +601,53 @@ func (s *symbolSlab) new() *Symbol {
 	p := &s.buf[0]
 	s.buf = s.buf[1:]
 	return p
+}
+
+// scope is a list of definitions that finds the latest with a name: by a
+// backward scan while the list is short, as most stages' are, and through a
+// map once it is long.
+type scope struct {
+	syms    []*Symbol
+	idx     map[string]*Symbol // the latest of syms by name, when indexed
+	indexed bool
+}
+
+// scopeScan is the length up to which a scan beats a map.
+const scopeScan = 16
+
+func (s *scope) add(sym *Symbol) {
+	s.syms = append(s.syms, sym)
+	switch {
+	case s.indexed:
+		s.idx[sym.Name] = sym
+	case len(s.syms) > scopeScan:
+		if s.idx == nil {
+			s.idx = make(map[string]*Symbol, 2*len(s.syms))
+		}
+		for _, x := range s.syms {
+			s.idx[x.Name] = x
+		}
+		s.indexed = true
+	}
+}
+
+func (s *scope) lookup(name string) *Symbol {
+	if s.indexed {
+		return s.idx[name]
+	}
+	for i := len(s.syms) - 1; i >= 0; i-- {
+		if s.syms[i].Name == name {
+			return s.syms[i]
+		}
+	}
+	return nil
+}
+
+// reset empties the scope, keeping its buffers.
+func (s *scope) reset() {
+	s.syms = s.syms[:0]
+	if s.indexed {
+		clear(s.idx)
+		s.indexed = false
+	}
 }

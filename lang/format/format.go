@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/gun-tools/gun/lang/ast"
@@ -63,11 +62,11 @@ func SourceFile(filename string, src []byte) ([]byte, error) {
 	if diag.HasErrors(ds) {
 		return src, &SyntaxError{File: f.Source, Diagnostics: ds}
 	}
-	var buf bytes.Buffer
-	if err := Node(&buf, f); err != nil {
-		return src, err
-	}
-	return buf.Bytes(), nil
+	p := &printer{lastEnd: -1, src: f.Source.Source(), comments: f.Comments}
+	// The output is about as long as the input.
+	p.buf.Grow(len(src) + len(src)/16 + 64)
+	p.file(f)
+	return p.buf.Bytes(), nil
 }
 
 // Node writes n in canonical layout. A *ast.File is printed with its comments
@@ -153,12 +152,17 @@ func (p *printer) file(f *ast.File) {
 // same line after a space, or, where the source continued the line with a
 // backslash, on a continuation line.
 func (p *printer) word(pos source.Pos, text string) {
+	p.space(pos)
+	p.buf.WriteString(text)
+}
+
+// space separates the next element at pos from the previous one, as word.
+func (p *printer) space(pos source.Pos) {
 	if p.newlines(p.lastEnd, pos) > 0 {
 		p.buf.WriteString(" \\\n" + indent)
 	} else {
 		p.buf.WriteByte(' ')
 	}
-	p.buf.WriteString(text)
 }
 
 func (p *printer) instr(in ast.Instr) {
@@ -187,9 +191,20 @@ func (p *printer) instr(in ast.Instr) {
 	case *ast.Main:
 		p.expr(n.Cmd)
 	case *ast.Copy:
-		opts := []*ast.Option{n.From, n.Owner, n.Mode}
-		opts = slices.DeleteFunc(opts, func(o *ast.Option) bool { return o == nil })
-		slices.SortFunc(opts, func(a, b *ast.Option) int { return int(a.Start - b.Start) })
+		// The options in source order.
+		var buf [3]*ast.Option
+		opts := buf[:0]
+		for _, o := range [...]*ast.Option{n.From, n.Owner, n.Mode} {
+			if o == nil {
+				continue
+			}
+			i := len(opts)
+			opts = append(opts, o)
+			for ; i > 0 && opts[i-1].Start > o.Start; i-- {
+				opts[i] = opts[i-1]
+			}
+			opts[i] = o
+		}
 		for _, o := range opts {
 			p.word(o.Kw.Range.Start, o.Kw.Name)
 			p.lastEnd = o.Kw.Range.End
@@ -237,7 +252,12 @@ func (p *printer) expr(e ast.Expr) {
 	case *ast.Ident:
 		p.word(e.Start, e.Name)
 	case *ast.String:
-		p.word(e.Start, p.stringText(e))
+		if p.src != nil {
+			p.space(e.Start)
+			p.writeSource(e)
+		} else {
+			p.word(e.Start, p.stringText(e))
+		}
 	case *ast.List:
 		p.word(e.Start, "[")
 		p.list(e)
@@ -275,7 +295,11 @@ func (p *printer) list(l *ast.List) {
 		case i > 0:
 			p.buf.WriteByte(' ')
 		}
-		p.buf.WriteString(p.stringText(s))
+		if p.src != nil {
+			p.writeSource(s)
+		} else {
+			p.buf.WriteString(p.stringText(s))
+		}
 		if i < len(l.Elems)-1 || closeOwnLine {
 			p.buf.WriteByte(',')
 		}
@@ -289,6 +313,17 @@ func (p *printer) list(l *ast.List) {
 		p.needNL = false
 	}
 	p.buf.WriteByte(']')
+}
+
+// writeSource writes a string as written in the source, with a script
+// block's line endings made '\n'.
+func (p *printer) writeSource(s *ast.String) {
+	text := p.src[s.Start:s.End]
+	if s.Heredoc == "" || bytes.IndexByte(text, '\r') < 0 {
+		p.buf.Write(text)
+		return
+	}
+	p.buf.Write(bytes.ReplaceAll(text, []byte("\r\n"), []byte("\n")))
 }
 
 // stringText returns a string as written in the source or, without source,

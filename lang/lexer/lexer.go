@@ -10,7 +10,10 @@
 package lexer
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 
@@ -80,7 +83,7 @@ type Lexer struct {
 // lexical error.
 func New(src []byte, report func(diag.Diagnostic)) *Lexer {
 	l := &Lexer{src: src, nl: true, report: report}
-	l.lines = make([]source.Pos, 1, 1+len(src)/32)
+	l.lines = make([]source.Pos, 1, 1+bytes.Count(src, []byte{'\n'}))
 	// A byte order mark at the start is not part of the text.
 	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
 		l.off = 3
@@ -119,22 +122,25 @@ func (l *Lexer) newline(at int) {
 // Next returns the next token. At the end of the source it returns EOF
 // tokens forever.
 func (l *Lexer) Next() Token {
-	l.skipSpace()
-	start := l.off
+	if l.off < len(l.src) && class[l.src[l.off]]&space != 0 {
+		l.skipSpace()
+	}
+	src, start := l.src, l.off
 	tok := Token{NL: l.nl, Range: source.Range{Start: source.Pos(start)}}
 	l.nl = false
-	if l.off >= len(l.src) {
+	if start >= len(src) {
 		tok.Kind = EOF
-		tok.End = source.Pos(l.off)
+		tok.End = source.Pos(start)
 		return tok
 	}
-	c := l.src[l.off]
+	c := src[start]
 	switch {
-	case isWordByte(c):
-		l.off++
-		for l.off < len(l.src) && isWordByte(l.src[l.off]) {
-			l.off++
+	case class[c]&word != 0:
+		i := start + 1
+		for i < len(src) && class[src[i]]&word != 0 {
+			i++
 		}
+		l.off = i
 		tok.Kind = Word
 	case c == '"':
 		tok.Plain = l.scanString()
@@ -149,17 +155,18 @@ func (l *Lexer) Next() Token {
 		l.off++
 		tok.Kind = Comma
 	case c == '#':
-		for l.off < len(l.src) && l.src[l.off] != '\n' {
-			l.off++
+		end := len(src)
+		if i := bytes.IndexByte(src[start:], '\n'); i >= 0 {
+			end = start + i
 		}
-		end := l.off
-		if end > start && l.src[end-1] == '\r' {
+		l.off = end
+		if end > start && src[end-1] == '\r' {
 			end--
 		}
 		tok.Kind = Comment
 		tok.End = source.Pos(end)
 		return tok
-	case c == '<' && l.off+1 < len(l.src) && l.src[l.off+1] == '<':
+	case c == '<' && start+1 < len(src) && src[start+1] == '<':
 		l.scanHeredoc()
 		tok.Kind = Heredoc
 	default:
@@ -172,37 +179,61 @@ func (l *Lexer) Next() Token {
 
 // skipSpace skips blanks, newlines (noting them) and line continuations.
 func (l *Lexer) skipSpace() {
-	for l.off < len(l.src) {
-		switch l.src[l.off] {
+	src, i := l.src, l.off
+	for i < len(src) {
+		switch src[i] {
 		case ' ', '\t', '\r':
-			l.off++
+			i++
 		case '\n':
-			l.newline(l.off)
-			l.off++
+			l.lines = append(l.lines, source.Pos(i+1))
+			i++
 			l.nl = true
 		case '\\':
 			// A backslash followed by blanks and a newline continues the line.
-			i := l.off + 1
-			for i < len(l.src) && (l.src[i] == ' ' || l.src[i] == '\t' || l.src[i] == '\r') {
-				i++
+			j := i + 1
+			for j < len(src) && (src[j] == ' ' || src[j] == '\t' || src[j] == '\r') {
+				j++
 			}
-			if i < len(l.src) && l.src[i] != '\n' {
+			if j < len(src) && src[j] != '\n' {
+				l.off = i
 				return // an illegal backslash: Next reports it
 			}
-			if i < len(l.src) {
-				l.newline(i)
-				i++
+			if j < len(src) {
+				l.newline(j)
+				j++
 			}
-			l.off = i
+			i = j
 		default:
+			l.off = i
 			return
 		}
 	}
+	l.off = i
 }
 
-func isWordByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.'
-}
+// Byte classes for the lexer's loops.
+const (
+	word  byte = 1 << iota // a byte of a bare word: letters, digits, '_', '-', '.'
+	stop                   // a byte scanString must look at: '"', '\\', '$', newline, NUL, non-ASCII
+	space                  // a byte skipSpace skips or looks at: blanks, newline, backslash
+)
+
+var class = func() (t [256]byte) {
+	for c := range 256 {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.' {
+			t[c] |= word
+		}
+		if c == '"' || c == '\\' || c == '$' || c == '\n' || c == 0 || c >= utf8.RuneSelf {
+			t[c] |= stop
+		}
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\\' {
+			t[c] |= space
+		}
+	}
+	return t
+}()
+
+func isWordByte(c byte) bool { return class[c]&word != 0 }
 
 // startsToken reports whether c begins a token or separates tokens, which
 // ends a run of illegal characters.
@@ -306,63 +337,70 @@ func (l *Lexer) illegalLen() int {
 // byte. A string ends at its closing quote or, unterminated, at the end of
 // the line.
 func (l *Lexer) scanString() (plain bool) {
-	start := l.off
+	src, start := l.src, l.off
 	plain = true
-	l.off++ // opening quote
-	for l.off < len(l.src) {
-		// Skip plain bytes fast; stop at anything that needs a look.
-		for l.off < len(l.src) && !stringStop[l.src[l.off]] {
-			l.off++
-		}
-		if l.off >= len(l.src) {
+	i := start + 1 // after the opening quote
+	for i < len(src) {
+		// Skip plain bytes fast, eight at a time; stop at anything that
+		// needs a look.
+		i += plainPrefix(src[i:])
+		if i >= len(src) {
 			break
 		}
-		c := l.src[l.off]
+		c := src[i]
 		switch {
 		case c == '"':
-			l.off++
+			l.off = i + 1
 			return plain
 		case c == '\n':
+			l.off = i
 			l.unterminated(start)
 			return false
 		case c == '$':
 			plain = false
-			l.off++
+			i++
 		case c == '\\':
 			plain = false
-			if l.off+1 < len(l.src) && l.src[l.off+1] != '\n' && l.src[l.off+1] != 0 && l.src[l.off+1] < utf8.RuneSelf {
-				l.off += 2
+			if i+1 < len(src) && src[i+1] != '\n' && src[i+1] != 0 && src[i+1] < utf8.RuneSelf {
+				i += 2
 			} else {
-				l.off++ // the parser reports the bad escape
+				i++ // the parser reports the bad escape
 			}
 		case c == 0:
-			l.errorf(l.off, l.off+1, diag.IllegalCharacter, "NUL byte in string")
-			l.off++
-		case c < utf8.RuneSelf:
-			l.off++
+			l.errorf(i, i+1, diag.IllegalCharacter, "NUL byte in string")
+			i++
 		default:
-			r, n := utf8.DecodeRune(l.src[l.off:])
+			r, n := utf8.DecodeRune(src[i:])
 			if r == utf8.RuneError && n == 1 {
-				l.errorf(l.off, l.off+1, diag.IllegalCharacter, "invalid UTF-8 encoding in string")
+				l.errorf(i, i+1, diag.IllegalCharacter, "invalid UTF-8 encoding in string")
 			}
-			l.off += n
+			i += n
 		}
 	}
+	l.off = i
 	l.unterminated(start)
 	return false
 }
 
-// stringStop marks the bytes scanString must look at: the quote, the
-// backslash, '$', newline, NUL and every non-ASCII byte.
-var stringStop = func() (t [256]bool) {
-	for _, c := range []byte{'"', '\\', '$', '\n', 0} {
-		t[c] = true
+// plainPrefix returns the length of the prefix of s that scanString can skip:
+// bytes that are not '"', '\\', '$', newline, NUL or non-ASCII. It tests
+// eight bytes at a time: a byte equal to c is a zero byte in x^(c*lsb), and
+// (v-lsb) &^ v & msb has its lowest set bit in v's first zero byte.
+func plainPrefix(s []byte) int {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		q, b, d, n := x^('"'*lsb), x^('\\'*lsb), x^('$'*lsb), x^('\n'*lsb)
+		m := ((x-lsb)&^x | (q-lsb)&^q | (b-lsb)&^b | (d-lsb)&^d | (n-lsb)&^n | x) & msb
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
 	}
-	for c := utf8.RuneSelf; c < 256; c++ {
-		t[c] = true
+	for ; i < len(s) && class[s[i]]&stop == 0; i++ {
 	}
-	return t
-}()
+	return i
+}
 
 func (l *Lexer) unterminated(start int) {
 	end := l.off
@@ -406,16 +444,22 @@ func (l *Lexer) scanHeredoc() {
 		l.newline(l.off)
 		l.off++ // the newline
 		lineStart := l.off
-		for l.off < len(l.src) && l.src[l.off] != '\n' {
-			l.off++
+		if i := bytes.IndexByte(l.src[lineStart:], '\n'); i >= 0 {
+			l.off = lineStart + i
+		} else {
+			l.off = len(l.src)
 		}
-		if IsHeredocEnd(l.src[lineStart:l.off], delim) {
+		line := l.src[lineStart:l.off]
+		if IsHeredocEnd(line, delim) {
 			for l.off > lineStart && (l.src[l.off-1] == '\r' || l.src[l.off-1] == ' ' || l.src[l.off-1] == '\t') {
 				l.off--
 			}
 			return
 		}
 		// Invalid UTF-8 or NUL in a script cannot be passed to a shell.
+		if utf8.Valid(line) && bytes.IndexByte(line, 0) < 0 {
+			continue
+		}
 		for i := lineStart; i < l.off; {
 			c := l.src[i]
 			if c == 0 {

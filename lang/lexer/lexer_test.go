@@ -208,3 +208,35 @@ func TestErrorLimit(t *testing.T) {
 		t.Errorf("reported %d of %d errors, want 7 of 200", len(ds), l.ErrorCount())
 	}
 }
+
+// TestPlainPrefix checks the eight-bytes-at-a-time scan against a byte loop,
+// with each byte value at each position of strings around the word size,
+// alone and before a later stop byte.
+func TestPlainPrefix(t *testing.T) {
+	slow := func(s []byte) int {
+		i := 0
+		for i < len(s) && s[i] != '"' && s[i] != '\\' && s[i] != '$' && s[i] != '\n' && s[i] != 0 && s[i] < 0x80 {
+			i++
+		}
+		return i
+	}
+	for n := range 20 {
+		for pos := range n {
+			for c := range 256 {
+				for _, later := range []int{-1, n - 1, pos + 1} {
+					s := make([]byte, n)
+					for i := range s {
+						s[i] = "xyz09 -_!/:#"[i%12]
+					}
+					s[pos] = byte(c)
+					if later > pos && later < n {
+						s[later] = '"'
+					}
+					if got, want := plainPrefix(s), slow(s); got != want {
+						t.Fatalf("plainPrefix(%q) = %d, want %d", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}

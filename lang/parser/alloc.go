@@ -20,6 +20,15 @@ func (s *slab[T]) new() *T {
 	return p
 }
 
+// reserve makes the next chunk hold n nodes (when n is larger than the
+// chunk it would be).
+func (s *slab[T]) reserve(n int) {
+	if n > 8 {
+		s.buf = make([]T, n)
+		s.next = min(max(8, n), 512)
+	}
+}
+
 // plain is a string without escapes or references: the String, its one
 // Text and its Parts slice in one allocation.
 type plain struct {
@@ -30,15 +39,108 @@ type plain struct {
 
 // nodes are the parser's allocators for the most frequent nodes.
 type nodes struct {
-	plains  slab[plain]
-	strings slab[ast.String]
-	texts   slab[ast.Text]
-	idents  slab[ast.Ident]
-	refs    slab[ast.VarRef]
-	execs   slab[ast.Exec]
-	copies  slab[ast.Copy]
-	options slab[ast.Option]
-	envs    slab[ast.Env]
-	args    slab[ast.Arg]
-	lists   slab[ast.List]
+	plains   slab[plain]
+	strings  slab[ast.String]
+	texts    slab[ast.Text]
+	idents   slab[ast.Ident]
+	refs     slab[ast.VarRef]
+	execs    slab[ast.Exec]
+	copies   slab[ast.Copy]
+	options  slab[ast.Option]
+	envs     slab[ast.Env]
+	args     slab[ast.Arg]
+	lists    slab[ast.List]
+	usings   slab[ast.Using]
+	mains    slab[ast.Main]
+	workdirs slab[ast.Workdir]
+	users    slab[ast.User]
+	labels   slab[ast.Label]
+	stages   slab[ast.Stage]
+	comments slab[ast.Comment]
+	body     bodies
+	parts    pile[ast.Part]
+	elems    pile[*ast.String]
+}
+
+// scratch holds buffers reused from one string to the next.
+type scratch struct {
+	htexts []*ast.Text // a script block's texts, whose values are set last
+	cuts   []int
+	buf    []byte
+}
+
+// bodies hands out the Body slices of stages from shared chunks: a stage's
+// instructions are appended to the current chunk and cut off, capacity and
+// all, when the stage ends.
+type bodies struct {
+	buf   []ast.Instr // the chunk; buf[start:] is the open stage's body
+	start int
+}
+
+// add appends in to the open stage's body.
+func (b *bodies) add(in ast.Instr) {
+	if len(b.buf) == cap(b.buf) {
+		// Move the open body to a new chunk, with room to grow.
+		open := b.buf[b.start:]
+		b.buf = append(make([]ast.Instr, 0, max(min(2*cap(b.buf), 1024), 64, 2*len(open))), open...)
+		b.start = 0
+	}
+	b.buf = append(b.buf, in)
+}
+
+// cut returns the open stage's body, never nil, and opens the next one.
+func (b *bodies) cut() []ast.Instr {
+	if b.buf == nil {
+		b.buf = make([]ast.Instr, 0, 64)
+	}
+	body := b.buf[b.start:len(b.buf):len(b.buf)]
+	b.start = len(b.buf)
+	return body
+}
+
+// pile hands out slices copied into shared chunks: one allocation per chunk
+// instead of one per slice. Each slice's capacity is its length, so an append
+// to it copies rather than overwrite its neighbour.
+type pile[T any] struct {
+	buf  []T
+	next int // size of the next chunk
+}
+
+// copy returns a copy of xs carved from the chunk; it is empty but not nil
+// when xs is empty.
+func (p *pile[T]) copy(xs []T) []T {
+	n := len(xs)
+	if n == 0 {
+		return []T{}
+	}
+	if cap(p.buf)-len(p.buf) < n {
+		p.next = min(max(16, 2*p.next), 1024)
+		p.buf = make([]T, 0, max(p.next, n))
+	}
+	start := len(p.buf)
+	p.buf = append(p.buf, xs...)
+	return p.buf[start : start+n : start+n]
+}
+
+// reserve returns an empty slice with room for n elements at the end of the
+// chunk, to be appended to and handed to commit before the pile is used
+// again. Appending more than n is allowed: commit then copies.
+func (p *pile[T]) reserve(n int) []T {
+	if cap(p.buf)-len(p.buf) < n {
+		p.next = min(max(16, 2*p.next), 1024)
+		p.buf = make([]T, 0, max(p.next, n))
+	}
+	return p.buf[len(p.buf):len(p.buf)]
+}
+
+// commit takes the slice filled after reserve into the chunk; the room it
+// did not use goes back. It returns the slice with its capacity cut to its
+// length.
+func (p *pile[T]) commit(xs []T) []T {
+	if len(xs) > 0 && (cap(p.buf) == len(p.buf) || &xs[0] != &p.buf[len(p.buf):cap(p.buf)][0]) {
+		return p.copy(xs) // outgrew the room reserved: not in the chunk
+	}
+	n := len(p.buf) + len(xs)
+	p.buf = p.buf[:n]
+	return p.buf[n-len(xs) : n : n]
 }

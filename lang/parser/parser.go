@@ -8,6 +8,7 @@
 package parser
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,6 +40,10 @@ func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 	// One copy of the source as a string: names and plain text in the tree
 	// are substrings of it, which costs no allocation each.
 	p := &parser{src: src, str: string(src)}
+	// Most strings are plain: size their first chunk from the quotes, which
+	// are counted fast, so that a large file's strings take one allocation.
+	// The cap bounds the waste when the quotes are in comments or scripts.
+	p.plains.reserve(min(bytes.Count(src, []byte{'"'})/2, len(src)/16))
 	p.lx = lexer.New(src, p.add)
 	p.lx.SetErrorLimit(MaxErrors + 1)
 	p.next()
@@ -50,6 +55,7 @@ func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 
 type parser struct {
 	nodes
+	scratch
 	src      []byte
 	str      string // src as a string
 	lx       *lexer.Lexer
@@ -88,7 +94,9 @@ func (p *parser) next() {
 		if p.tok.Kind != lexer.Comment {
 			return
 		}
-		p.comments = append(p.comments, &ast.Comment{Range: p.tok.Range, Text: p.str[p.tok.Start:p.tok.End]})
+		c := p.nodes.comments.new()
+		c.Range, c.Text = p.tok.Range, p.str[p.tok.Start:p.tok.End]
+		p.comments = append(p.comments, c)
 	}
 }
 
@@ -163,7 +171,11 @@ func (p *parser) parseFile() *ast.File {
 			p.skipLine()
 		}
 		if u, ok := in.(*ast.Using); ok {
-			stage = &ast.Stage{Range: u.Range, Using: u, Body: make([]ast.Instr, 0, 16)}
+			if stage != nil {
+				stage.Body = p.body.cut()
+			}
+			stage = p.stages.new()
+			stage.Range, stage.Using = u.Range, u
 			f.Stages = append(f.Stages, stage)
 			continue
 		}
@@ -171,8 +183,11 @@ func (p *parser) parseFile() *ast.File {
 			f.Prelude = append(f.Prelude, in)
 			continue
 		}
-		stage.Body = append(stage.Body, in)
+		p.body.add(in)
 		stage.End = in.Span().End
+	}
+	if stage != nil {
+		stage.Body = p.body.cut()
 	}
 	f.Comments = p.comments
 	return f
@@ -190,8 +205,9 @@ func (p *parser) parseInstr() ast.Instr {
 		return &ast.BadInstr{Range: source.Range{Start: start.Start, End: p.prevEnd}}
 	}
 	word := p.text(start)
-	kw := ast.Kw{Name: word, Range: start.Range}
-	if !isKeyword(word) {
+	kw := ast.Kw{Name: keyword(word), Range: start.Range}
+	if kw.Name == "" {
+		kw.Name = word
 		in, ok := spec.LookupFold(word)
 		if !ok {
 			d := diag.Diagnostic{
@@ -229,7 +245,8 @@ func (p *parser) parseInstr() ast.Instr {
 		n.Cmd = p.parseCommand(kw.Name)
 		in = n
 	case "Main":
-		n := &ast.Main{Range: r, Kw: kw}
+		n := p.mains.new()
+		n.Range, n.Kw = r, kw
 		n.Cmd = p.parseCommand(kw.Name)
 		in = n
 	case "Copy":
@@ -251,15 +268,18 @@ func (p *parser) parseInstr() ast.Instr {
 		}
 		in = n
 	case "Workdir":
-		n := &ast.Workdir{Range: r, Kw: kw}
+		n := p.workdirs.new()
+		n.Range, n.Kw = r, kw
 		n.Path = p.parseString("Workdir", "a quoted path", `Workdir "/path"`)
 		in = n
 	case "User":
-		n := &ast.User{Range: r, Kw: kw}
+		n := p.users.new()
+		n.Range, n.Kw = r, kw
 		n.Name = p.parseString("User", "a quoted user", `User "name[:group]"`)
 		in = n
 	case "Label":
-		n := &ast.Label{Range: r, Kw: kw}
+		n := p.labels.new()
+		n.Range, n.Kw = r, kw
 		n.Key = p.parseString("Label", "a quoted key", `Label "key" "value"`)
 		if n.Key != nil {
 			n.Value = p.parseString("Label", "a quoted value", `Label "key" "value"`)
@@ -327,7 +347,8 @@ func (p *parser) isOption(want string) bool {
 }
 
 func (p *parser) parseUsing(r source.Range, kw ast.Kw) *ast.Using {
-	n := &ast.Using{Range: r, Kw: kw}
+	n := p.usings.new()
+	n.Range, n.Kw = r, kw
 	switch {
 	case p.atEnd():
 		p.unexpected(diag.SyntaxError, `expected a base after Using (Using "archive.tar.gz", Using <stage> or Using scratch)`)
@@ -417,9 +438,13 @@ func (p *parser) parseCommand(instr string) ast.Expr {
 // not closed).
 func (p *parser) parseList() *ast.List {
 	l := p.lists.new()
-	l.Range, l.Elems = p.tok.Range, make([]*ast.String, 0, 4)
+	l.Range = p.tok.Range
 	p.next() // [
 	needComma := false
+	// The elements go straight into the chunk (copied there if more than
+	// reserved).
+	elems := p.nodes.elems.reserve(8)
+	defer func() { l.Elems = p.nodes.elems.commit(elems) }()
 	for {
 		switch {
 		case p.tok.Kind == lexer.RBrack:
@@ -440,7 +465,7 @@ func (p *parser) parseList() *ast.List {
 			if needComma {
 				p.errorf(source.Range{Start: p.prevEnd, End: p.tok.Start}, diag.MalformedList, "missing ',' between exec-form list elements")
 			}
-			l.Elems = append(l.Elems, p.decodeString(p.tok))
+			elems = append(elems, p.decodeString(p.tok))
 			needComma = true
 			p.next()
 		case p.tok.Kind == lexer.Illegal:
@@ -506,10 +531,13 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		o.End = p.tok.End
 		p.next()
 	}
-	strs := make([]*ast.String, 0, 4)
+	strs := p.nodes.elems.reserve(8)
 	for !p.atEnd() && p.tok.Kind == lexer.String {
 		strs = append(strs, p.decodeString(p.tok))
 		p.next()
+	}
+	if len(strs) > 0 {
+		strs = p.nodes.elems.commit(strs)
 	}
 	switch len(strs) {
 	case 0:
@@ -523,13 +551,30 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 	return n
 }
 
-// isKeyword reports whether word is an instruction keyword. It is spec.Lookup
-// without the map lookup, on the parser's hottest path; TestKeywords keeps
-// the two in step.
-func isKeyword(word string) bool {
+// keyword returns the instruction keyword word spells, as a constant (the
+// tree then holds no pointer into the source for it), or "" when word is not
+// a keyword. It is spec.Lookup without the map lookup, on the parser's
+// hottest path; TestKeywords keeps the two in step.
+func keyword(word string) string {
 	switch word {
-	case "Using", "Exec", "Copy", "Env", "Arg", "Workdir", "User", "Main", "Label":
-		return true
+	case "Using":
+		return "Using"
+	case "Exec":
+		return "Exec"
+	case "Copy":
+		return "Copy"
+	case "Env":
+		return "Env"
+	case "Arg":
+		return "Arg"
+	case "Workdir":
+		return "Workdir"
+	case "User":
+		return "User"
+	case "Main":
+		return "Main"
+	case "Label":
+		return "Label"
 	}
-	return false
+	return ""
 }

@@ -16,7 +16,6 @@ import (
 // the lexer has already reported an unterminated string.
 func (p *parser) decodeString(t lexer.Token) *ast.String {
 	start, end := int(t.Start)+1, int(t.End)
-	body := p.src[start:end]
 	// Fast path: the lexer saw no escapes and no references.
 	if t.Plain {
 		end--
@@ -31,9 +30,14 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 	}
 	s := p.strings.new()
 	s.Range = t.Range
-	// Each reference splits the text, so there are at most 2*refs+1 parts.
-	s.Parts = make([]ast.Part, 0, 2*bytes.Count(body, []byte{'$'})+1)
-	var buf []byte
+	// Each reference splits the text, so there are at most 2*refs+1 parts;
+	// they are written straight into the parts chunk.
+	parts := p.nodes.parts.reserve(2*bytes.Count(p.src[start:end], []byte{'$'}) + 1)
+	buf := p.scratch.buf[:0]
+	defer func() {
+		s.Parts = p.nodes.parts.commit(parts)
+		p.scratch.buf = buf
+	}()
 	textStart := start
 	escaped := false // the current text has an escape: its value is in buf
 	flush := func(at int) {
@@ -45,14 +49,15 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 			} else {
 				text.Value = p.str[textStart:at]
 			}
-			s.Parts = append(s.Parts, text)
+			parts = append(parts, text)
 		}
 		buf, escaped = buf[:0], false
 	}
+	src := p.src[:end]
 	for i := start; i < end; {
 		// Copy a run of plain bytes at once.
 		j := i
-		for j < end && !decodeStop[p.src[j]] {
+		for j < len(src) && !decodeStop[src[j]] {
 			j++
 		}
 		if escaped {
@@ -100,7 +105,7 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 				continue
 			}
 			flush(i)
-			s.Parts = append(s.Parts, ref)
+			parts = append(parts, ref)
 			i += n
 			textStart = i
 		}
@@ -199,11 +204,9 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 		indent = last[:len(last)-len(bytes.TrimLeft(last, " \t"))]
 	}
 	// The value is built in one buffer; each Text's value is a piece of it.
-	refs := bytes.Count(p.src[bodyStart:bodyEnd], []byte{'$'})
-	buf := make([]byte, 0, bodyEnd-bodyStart)
-	texts := make([]*ast.Text, 0, refs+1)
-	cuts := make([]int, 0, 2*refs+2) // texts[i].Value is buf[cuts[2i]:cuts[2i+1]]
-	s.Parts = make([]ast.Part, 0, 2*refs+1)
+	buf, texts := p.scratch.buf[:0], p.scratch.htexts[:0]
+	parts := p.nodes.parts.reserve(2*bytes.Count(p.src[bodyStart:bodyEnd], []byte{'$'}) + 1)
+	cuts := p.scratch.cuts[:0] // texts[i].Value is buf[cuts[2i]:cuts[2i+1]]
 	textStart, valueStart := -1, 0
 	flush := func(at int) {
 		if textStart >= 0 {
@@ -211,7 +214,7 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 			text.Range = source.Range{Start: source.Pos(textStart), End: source.Pos(at)}
 			texts = append(texts, text)
 			cuts = append(cuts, valueStart, len(buf))
-			s.Parts = append(s.Parts, text)
+			parts = append(parts, text)
 		}
 		textStart, valueStart = -1, len(buf)
 	}
@@ -254,7 +257,7 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 				continue
 			}
 			flush(j)
-			s.Parts = append(s.Parts, ref)
+			parts = append(parts, ref)
 			j += n
 			textStart = j
 		}
@@ -271,5 +274,7 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 	for i, text := range texts {
 		text.Value = value[cuts[2*i]:cuts[2*i+1]]
 	}
+	s.Parts = p.nodes.parts.commit(parts)
+	p.scratch.buf, p.scratch.htexts, p.scratch.cuts = buf, texts, cuts
 	return s
 }

@@ -1,0 +1,104 @@
+// Command benchrun times commands start to exit in interleaved rounds, one
+// run of each per round, so that a load that comes and goes on a shared
+// machine hits every command alike, and prints each one's median, minimum
+// and mean, and the ratios asked for.
+//
+//	benchrun [-runs N] [-warmup N] [-ratios a/b,...] NAME=COMMAND...
+//
+// COMMAND is split on white space; stdin is empty, output is discarded.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "benchrun:", err)
+		os.Exit(1)
+	}
+}
+
+type command struct {
+	name  string
+	args  []string
+	times []time.Duration
+}
+
+func run() error {
+	runs := flag.Int("runs", 100, "timed runs of each command")
+	warmup := flag.Int("warmup", 5, "untimed runs of each command first")
+	ratios := flag.String("ratios", "", "comma-separated `a/b` pairs of names to print the ratios of")
+	flag.Parse()
+	var cmds []*command
+	byName := map[string]*command{}
+	for _, a := range flag.Args() {
+		name, line, ok := strings.Cut(a, "=")
+		if !ok || name == "" || len(strings.Fields(line)) == 0 {
+			return fmt.Errorf("%q: want NAME=COMMAND", a)
+		}
+		c := &command{name: name, args: strings.Fields(line)}
+		cmds = append(cmds, c)
+		byName[name] = c
+	}
+	if len(cmds) == 0 {
+		return fmt.Errorf("no commands")
+	}
+	for round := -*warmup; round < *runs; round++ {
+		for _, c := range cmds {
+			d, err := timeOne(c.args)
+			if err != nil {
+				return fmt.Errorf("%s: %w", c.name, err)
+			}
+			if round >= 0 {
+				c.times = append(c.times, d)
+			}
+		}
+	}
+	for _, c := range cmds {
+		slices.Sort(c.times)
+		fmt.Printf("%-8s median %6.2f ms  min %6.2f ms  mean %6.2f ms  (%d runs)\n",
+			c.name, ms(median(c.times)), ms(c.times[0]), ms(mean(c.times)), len(c.times))
+	}
+	if *ratios == "" {
+		return nil
+	}
+	for _, r := range strings.Split(*ratios, ",") {
+		an, bn, _ := strings.Cut(r, "/")
+		a, b := byName[an], byName[bn]
+		if a == nil || b == nil {
+			return fmt.Errorf("ratio %q: no such commands", r)
+		}
+		fmt.Printf("%s = %.2f (medians), %.2f (minima), %.2f (means)\n", r,
+			ms(median(a.times))/ms(median(b.times)), ms(a.times[0])/ms(b.times[0]), ms(mean(a.times))/ms(mean(b.times)))
+	}
+	return nil
+}
+
+func timeOne(args []string) (time.Duration, error) {
+	c := exec.Command(args[0], args[1:]...)
+	// A pipe, not /dev/null, for stdin: runc chowns its stdio.
+	c.Stdin, c.Stdout, c.Stderr = strings.NewReader(""), io.Discard, io.Discard
+	start := time.Now()
+	err := c.Run()
+	return time.Since(start), err
+}
+
+func median(ts []time.Duration) time.Duration { return ts[len(ts)/2] }
+
+func mean(ts []time.Duration) time.Duration {
+	var sum time.Duration
+	for _, t := range ts {
+		sum += t
+	}
+	return sum / time.Duration(len(ts))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
