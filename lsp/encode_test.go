@@ -2,11 +2,13 @@ package lsp
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"go.lsp.dev/protocol"
 
+	"github.com/gun-tools/gun/lang/source"
 	"github.com/gun-tools/gun/lsp/lsptest"
 )
 
@@ -149,5 +151,23 @@ func TestSymbolsCache(t *testing.T) {
 	var old []protocol.DocumentSymbol
 	if err := json.Unmarshal(first, &old); err != nil || len(old) != 1 || len(old[0].Children) != 1 {
 		t.Errorf("the old version's symbols changed: %s", first)
+	}
+}
+
+// TestSymbolsLongDetail checks that a long line's detail is cut short, as
+// firstLine cuts it.
+func TestSymbolsLongDetail(t *testing.T) {
+	long := "Exec \"" + strings.Repeat("é", 60) + "\""
+	text := "Using \"a.tar\"\n" + long + "\n"
+	var syms []protocol.DocumentSymbol
+	if err := json.Unmarshal(encodeSymbols(analyze("file:///Gunfile", NewMapper(text)).file, NewMapper(text)), &syms); err != nil {
+		t.Fatal(err)
+	}
+	want := "\"" + strings.Repeat("é", 22) + "..."
+	if len(syms) != 1 || len(syms[0].Children) != 1 || syms[0].Children[0].Detail != want {
+		t.Errorf("symbols: %+v, want one child with detail %q", syms, want)
+	}
+	if got := firstLine(text, source.Range{Start: 19, End: source.Pos(len(text))}); got != want {
+		t.Errorf("firstLine = %q, want %q", got, want)
 	}
 }

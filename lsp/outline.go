@@ -56,7 +56,8 @@ func encodeSymbols(f *ast.File, m *Mapper) encoded {
 		if st.Using.As != nil {
 			sel = st.Using.As.Range
 		}
-		w.open(name, "", firstLine(text, st.Using.Range), protocol.SymbolKindModule, st.Range, sel)
+		detail, cut := firstLineCut(text, st.Using.Range)
+		w.open(name, "", detail, cut, protocol.SymbolKindModule, st.Range, sel)
 		w.b = append(w.b, `,"children":[`...)
 		for _, in := range st.Body {
 			w.instr(text, in)
@@ -75,24 +76,24 @@ type symWriter struct {
 
 // open appends a symbol without its closing brace, after a comma if it is
 // not the first element of its array. Its detail is the words pre and
-// detail, either of which may be empty.
-func (w *symWriter) open(name, pre, detail string, kind protocol.SymbolKind, rng, sel source.Range) {
+// detail, either of which may be empty, and "..." if detail was cut short.
+func (w *symWriter) open(name, pre, detail string, cut bool, kind protocol.SymbolKind, rng, sel source.Range) {
 	if last := w.b[len(w.b)-1]; last != '[' {
 		w.b = append(w.b, ',')
 	}
 	w.b = append(w.b, `{"name":`...)
 	w.b = appendJSONString(w.b, name)
-	switch {
-	case pre != "" && detail != "":
-		w.b = append(w.b, `,"detail":`...)
-		w.b = append(w.b, '"')
+	if pre != "" || detail != "" {
+		w.b = append(w.b, `,"detail":"`...)
 		w.b = appendEscaped(w.b, pre)
-		w.b = append(w.b, ' ')
+		if pre != "" && detail != "" {
+			w.b = append(w.b, ' ')
+		}
 		w.b = appendEscaped(w.b, detail)
+		if cut {
+			w.b = append(w.b, "..."...)
+		}
 		w.b = append(w.b, '"')
-	case pre != "" || detail != "":
-		w.b = append(w.b, `,"detail":`...)
-		w.b = appendJSONString(w.b, pre+detail)
 	}
 	w.b = append(w.b, `,"kind":`...)
 	w.b = strconv.AppendUint(w.b, uint64(kind), 10)
@@ -131,7 +132,8 @@ func (w *symWriter) instr(text string, in ast.Instr) {
 		name, pre, sel = ident.Name, kw, ident.Range
 		rest.Start = ident.End
 	}
-	w.open(name, pre, firstLine(text, rest), kind, span, sel)
+	detail, cut := firstLineCut(text, rest)
+	w.open(name, pre, detail, cut, kind, span, sel)
 	w.b = append(w.b, '}')
 }
 
@@ -154,10 +156,20 @@ func appendPosition(b []byte, p protocol.Position) []byte {
 // firstLine returns the text of r up to its first line break, trimmed and
 // shortened for display.
 func firstLine(text string, r source.Range) string {
-	if r.Start < 0 || int(r.End) > len(text) || r.End < r.Start {
-		return ""
+	s, cut := firstLineCut(text, r)
+	if cut {
+		return s + "..."
 	}
-	s := text[r.Start:r.End]
+	return s
+}
+
+// firstLineCut is firstLine without the "..." that marks a shortened line:
+// it reports whether s was shortened instead.
+func firstLineCut(text string, r source.Range) (s string, cut bool) {
+	if r.Start < 0 || int(r.End) > len(text) || r.End < r.Start {
+		return "", false
+	}
+	s = text[r.Start:r.End]
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
@@ -167,9 +179,9 @@ func firstLine(text string, r source.Range) string {
 		for i > 0 && s[i]&0xC0 == 0x80 {
 			i--
 		}
-		s = s[:i] + "..."
+		return s[:i], true
 	}
-	return s
+	return s, false
 }
 
 func foldingRange(_ context.Context, _ *server, snap *snapshot, _ *protocol.FoldingRangeParams) (any, error) {
