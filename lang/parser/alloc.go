@@ -20,15 +20,6 @@ func (s *slab[T]) new() *T {
 	return p
 }
 
-// reserve makes the next chunk hold n nodes (when n is larger than the
-// chunk it would be).
-func (s *slab[T]) reserve(n int) {
-	if n > 8 {
-		s.buf = make([]T, n)
-		s.next = min(max(8, n), 512)
-	}
-}
-
 // plain is a string without escapes or references: the String, its one
 // Text and its Parts slice in one allocation.
 type plain struct {

@@ -8,7 +8,6 @@
 package parser
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -40,10 +39,6 @@ func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 	// One copy of the source as a string: names and plain text in the tree
 	// are substrings of it, which costs no allocation each.
 	p := &parser{src: src, str: string(src)}
-	// Most strings are plain: size their first chunk from the quotes, which
-	// are counted fast, so that a large file's strings take one allocation.
-	// The cap bounds the waste when the quotes are in comments or scripts.
-	p.plains.reserve(min(bytes.Count(src, []byte{'"'})/2, len(src)/16))
 	p.lx = lexer.New(src, p.add)
 	p.lx.SetErrorLimit(MaxErrors + 1)
 	p.next()
