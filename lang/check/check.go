@@ -86,6 +86,11 @@ func (c *checker) errorf(code diag.Code, r source.Range, format string, args ...
 
 func (c *checker) file(f *ast.File) {
 	c.stage = -1
+	// Size the symbol table and its Symbols from the definitions, counted
+	// first, rather than grow them.
+	n := definitions(f)
+	c.info.Symbols = make([]*Symbol, 0, n)
+	c.symbols.reserve(n)
 	reported := false
 	for _, in := range f.Prelude {
 		switch in := in.(type) {
@@ -591,6 +596,35 @@ func (c *checker) unusedArgs() {
 type symbolSlab struct {
 	buf  []Symbol
 	next int
+}
+
+// reserve makes the next chunk hold n Symbols.
+func (s *symbolSlab) reserve(n int) {
+	if n > 0 {
+		s.buf = make([]Symbol, n)
+	}
+}
+
+// definitions returns an upper bound of the symbols in f: its Args, Envs
+// and named stages.
+func definitions(f *ast.File) int {
+	n := 0
+	count := func(body []ast.Instr) {
+		for _, in := range body {
+			switch in.(type) {
+			case *ast.Arg, *ast.Env:
+				n++
+			}
+		}
+	}
+	count(f.Prelude)
+	for _, st := range f.Stages {
+		if st.Using.As != nil {
+			n++
+		}
+		count(st.Body)
+	}
+	return n
 }
 
 func (s *symbolSlab) new() *Symbol {
