@@ -96,7 +96,7 @@ func (l *storeBackend) putBlob(mediaType string, data []byte) (v1.Descriptor, er
 func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer, error) {
 	tmp, err := os.CreateTemp(l.st.BlobDir(), ".gun-build-layer")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store layer: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
@@ -105,14 +105,18 @@ func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(io.MultiWriter(gz, diff), ctxReader{ctx, r}); err != nil {
+	_, err = io.Copy(io.MultiWriter(gz, diff), ctxReader{ctx, r})
+	if err == nil {
+		err = gz.Close()
+	}
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("store layer: %w", err)
-	}
-	if err := gz.Close(); err != nil {
-		return nil, err
-	}
-	if err := tmp.Sync(); err != nil {
-		return nil, err
 	}
 	fi, err := tmp.Stat()
 	if err != nil {
@@ -125,7 +129,7 @@ func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer,
 		DiffID:    "sha256:" + hex.EncodeToString(diff.Sum(nil)),
 	}
 	if err := os.Rename(tmp.Name(), l.blobPath(layer.Digest)); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store layer: %w", err)
 	}
 	return layer, nil
 }
