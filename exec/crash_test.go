@@ -97,7 +97,7 @@ func verifyStore(t *testing.T, root string, clean bool) v1.Index {
 			if d.IsDir() && strings.Count(rel, "/") >= 2 && strings.HasPrefix(rel, "layers/") {
 				return filepath.SkipDir // inside an unpacked layer: the image's own files
 			}
-			if strings.HasPrefix(d.Name(), ".tmp") || strings.Contains(d.Name(), ".tmp") && strings.HasPrefix(d.Name(), ".") {
+			if strings.HasPrefix(d.Name(), ".") { // every temporary file gun writes
 				t.Errorf("temporary file left in the store: %s", rel)
 			}
 			if filepath.Dir(rel) == "run" && d.IsDir() {
@@ -175,6 +175,16 @@ func TestKilledBuild(t *testing.T) {
 			t.Fatalf("after a kill at %v of %v:\n%s", delay, took, out)
 		}
 	}
+	// What a kill in the middle of writing a build-cache record, the digest
+	// memo, a base record or a download leaves (the windows are too short
+	// to hit by timing): prune removes these too.
+	for _, f := range []string{"steps/.0123.tmp1", ".digests.json.tmp1", "archives/.0123.tmp1", "downloads/.download1"} {
+		f = filepath.Join(p.root, "build", f)
+		if err := errors.Join(os.MkdirAll(filepath.Dir(f), 0o755), os.WriteFile(f, []byte("part"), 0o644)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.chown(p.root)
 	r := p.gun("prune")
 	if r.code != 0 {
 		t.Fatalf("gun prune: exit %d\n%s", r.code, r.stderr)
