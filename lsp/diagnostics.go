@@ -63,7 +63,18 @@ func (d *diagnoser) run(snap *snapshot) {
 	if !d.latest(snap) {
 		return
 	}
-	diags := snap.analysis().diagnostics
+	an := snap.analysis()
+	if snap.outline.Load() {
+		// The client shows an outline and will ask for the symbols as soon
+		// as it has the diagnostics: have them ready (a few milliseconds
+		// for a 5,000-line file, spent once whenever it asks).
+		snap.symbols()
+	}
+	d.publish(snap, an.diagnostics)
+}
+
+// publish publishes snap's diagnostics if it is still the latest version.
+func (d *diagnoser) publish(snap *snapshot, diags []protocol.Diagnostic) {
 	d.publishMu.Lock()
 	defer d.publishMu.Unlock()
 	if !d.latest(snap) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.lsp.dev/protocol"
@@ -15,14 +16,38 @@ import (
 // This file holds the features that show a document's structure: symbols,
 // folding ranges and document links.
 
+// documentSymbol answers with the stages, each containing its
+// instructions, and the instructions before the first stage. The answer is
+// encoded once per version of the document (editors ask again after every
+// edit, and often more than once) and written out as it is: a 5,000-line
+// file has 5,000 symbols, over a megabyte of JSON.
 func documentSymbol(_ context.Context, _ *server, snap *snapshot, _ *protocol.DocumentSymbolParams) (any, error) {
-	an := snap.analysis()
-	m := snap.m.cursor()
-	syms := make([]protocol.DocumentSymbol, 0, len(an.file.Prelude)+len(an.file.Stages))
-	for _, in := range an.file.Prelude {
-		syms = append(syms, instrSymbol(m, snap.text(), in))
+	snap.outline.Store(true)
+	return snap.symbols(), nil
+}
+
+// symbols returns the snapshot's document symbols as JSON, encoding them on
+// first use.
+func (s *snapshot) symbols() encoded {
+	s.symOnce.Do(func() {
+		s.syms = encodeSymbols(s.analysis().file, s.m)
+		s.symsReady.Store(true)
+	})
+	return s.syms
+}
+
+// encodeSymbols encodes the protocol's DocumentSymbol[] for f by hand:
+// encoding/json (or segmentio's) on protocol.DocumentSymbol values takes
+// several times as long, and escapes every "&&" of a command as
+// "\u0026\u0026".
+func encodeSymbols(f *ast.File, m *Mapper) encoded {
+	text := m.Text()
+	w := symWriter{c: m.cursor(), b: make([]byte, 0, 64+len(text)*6)}
+	w.b = append(w.b, '[')
+	for _, in := range f.Prelude {
+		w.instr(text, in)
 	}
-	for i, st := range an.file.Stages {
+	for i, st := range f.Stages {
 		name := st.Name()
 		if name == "" {
 			name = fmt.Sprintf("stage %d", i+1)
@@ -31,65 +56,120 @@ func documentSymbol(_ context.Context, _ *server, snap *snapshot, _ *protocol.Do
 		if st.Using.As != nil {
 			sel = st.Using.As.Range
 		}
-		sym := protocol.DocumentSymbol{
-			Name:     name,
-			Detail:   firstLine(snap.text(), st.Using.Range),
-			Kind:     protocol.SymbolKindModule,
-			Range:    m.Range(int(st.Start), int(st.End)),
-			Children: make([]protocol.DocumentSymbol, 0, len(st.Body)),
-		}
-		sym.SelectionRange = m.Range(int(sel.Start), int(sel.End))
+		detail, cut := firstLineCut(text, st.Using.Range)
+		w.open(name, "", detail, cut, protocol.SymbolKindModule, st.Range, sel)
+		w.b = append(w.b, `,"children":[`...)
 		for _, in := range st.Body {
-			sym.Children = append(sym.Children, instrSymbol(m, snap.text(), in))
+			w.instr(text, in)
 		}
-		syms = append(syms, sym)
+		w.b = append(w.b, "]}"...)
 	}
-	return syms, nil
+	w.b = append(w.b, ']')
+	return w.b
 }
 
-// instrSymbol is the symbol of one instruction: Args and Envs by their
+// symWriter appends DocumentSymbol objects to a JSON array.
+type symWriter struct {
+	b []byte
+	c *cursor
+}
+
+// open appends a symbol without its closing brace, after a comma if it is
+// not the first element of its array. Its detail is the words pre and
+// detail, either of which may be empty, and "..." if detail was cut short.
+func (w *symWriter) open(name, pre, detail string, cut bool, kind protocol.SymbolKind, rng, sel source.Range) {
+	if last := w.b[len(w.b)-1]; last != '[' {
+		w.b = append(w.b, ',')
+	}
+	w.b = append(w.b, `{"name":`...)
+	w.b = appendJSONString(w.b, name)
+	if pre != "" || detail != "" {
+		w.b = append(w.b, `,"detail":"`...)
+		w.b = appendEscaped(w.b, pre)
+		if pre != "" && detail != "" {
+			w.b = append(w.b, ' ')
+		}
+		w.b = appendEscaped(w.b, detail)
+		if cut {
+			w.b = append(w.b, "..."...)
+		}
+		w.b = append(w.b, '"')
+	}
+	w.b = append(w.b, `,"kind":`...)
+	w.b = strconv.AppendUint(w.b, uint64(kind), 10)
+	// In offset order, which the cursor converts fastest.
+	start, selStart, selEnd := w.c.Position(int(rng.Start)), w.c.Position(int(sel.Start)), w.c.Position(int(sel.End))
+	end := w.c.Position(int(rng.End))
+	w.b = append(w.b, `,"range":`...)
+	w.b = appendRange(w.b, start, end)
+	w.b = append(w.b, `,"selectionRange":`...)
+	w.b = appendRange(w.b, selStart, selEnd)
+}
+
+// instr appends the symbol of one instruction: Args and Envs by their
 // variable's name, the others by their keyword, with the rest of the line as
 // detail.
-func instrSymbol(m *cursor, text string, in ast.Instr) protocol.DocumentSymbol {
+func (w *symWriter) instr(text string, in ast.Instr) {
 	kw, kwRange := in.Keyword()
 	if kw == "" {
 		kw = "?"
 	}
 	span := in.Span()
-	sym := protocol.DocumentSymbol{Name: kw, Kind: protocol.SymbolKindFunction}
-	sym.Range = m.Range(int(span.Start), int(span.End))
-	sym.SelectionRange = m.Range(int(kwRange.Start), int(kwRange.End))
-	rest := source.Range{Start: kwRange.End, End: in.Span().End}
-	var name *ast.Ident
+	name, pre, kind, sel := kw, "", protocol.SymbolKindFunction, kwRange
+	rest := source.Range{Start: kwRange.End, End: span.End}
+	var ident *ast.Ident
 	switch n := in.(type) {
 	case *ast.Arg:
-		name, sym.Kind = n.Name, protocol.SymbolKindVariable
+		ident, kind = n.Name, protocol.SymbolKindVariable
 	case *ast.Env:
-		name, sym.Kind = n.Name, protocol.SymbolKindVariable
+		ident, kind = n.Name, protocol.SymbolKindVariable
 	case *ast.Copy:
-		sym.Kind = protocol.SymbolKindFile
+		kind = protocol.SymbolKindFile
 	case *ast.Label, *ast.User, *ast.Workdir:
-		sym.Kind = protocol.SymbolKindProperty
+		kind = protocol.SymbolKindProperty
 	}
-	if name != nil && name.Name != "" {
-		sym.Name = name.Name
-		sym.Detail = kw
-		sym.SelectionRange = m.Range(int(name.Start), int(name.End))
-		rest.Start = name.End
+	if ident != nil && ident.Name != "" {
+		name, pre, sel = ident.Name, kw, ident.Range
+		rest.Start = ident.End
 	}
-	if d := firstLine(text, rest); d != "" {
-		sym.Detail = strings.TrimSpace(sym.Detail + " " + d)
-	}
-	return sym
+	detail, cut := firstLineCut(text, rest)
+	w.open(name, pre, detail, cut, kind, span, sel)
+	w.b = append(w.b, '}')
+}
+
+func appendRange(b []byte, start, end protocol.Position) []byte {
+	b = append(b, `{"start":`...)
+	b = appendPosition(b, start)
+	b = append(b, `,"end":`...)
+	b = appendPosition(b, end)
+	return append(b, '}')
+}
+
+func appendPosition(b []byte, p protocol.Position) []byte {
+	b = append(b, `{"line":`...)
+	b = strconv.AppendUint(b, uint64(p.Line), 10)
+	b = append(b, `,"character":`...)
+	b = strconv.AppendUint(b, uint64(p.Character), 10)
+	return append(b, '}')
 }
 
 // firstLine returns the text of r up to its first line break, trimmed and
 // shortened for display.
 func firstLine(text string, r source.Range) string {
-	if r.Start < 0 || int(r.End) > len(text) || r.End < r.Start {
-		return ""
+	s, cut := firstLineCut(text, r)
+	if cut {
+		return s + "..."
 	}
-	s := text[r.Start:r.End]
+	return s
+}
+
+// firstLineCut is firstLine without the "..." that marks a shortened line:
+// it reports whether s was shortened instead.
+func firstLineCut(text string, r source.Range) (s string, cut bool) {
+	if r.Start < 0 || int(r.End) > len(text) || r.End < r.Start {
+		return "", false
+	}
+	s = text[r.Start:r.End]
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
@@ -99,9 +179,9 @@ func firstLine(text string, r source.Range) string {
 		for i > 0 && s[i]&0xC0 == 0x80 {
 			i--
 		}
-		s = s[:i] + "..."
+		return s[:i], true
 	}
-	return s
+	return s, false
 }
 
 func foldingRange(_ context.Context, _ *server, snap *snapshot, _ *protocol.FoldingRangeParams) (any, error) {

@@ -54,6 +54,7 @@ type server struct {
 	log      *slog.Logger
 	version  string
 	conn     jsonrpc2.Conn
+	stream   *stream         // conn's; large results are written to it directly
 	ctx      context.Context // cancelled when the connection ends
 	cancel   context.CancelFunc
 	docs     *store
@@ -95,11 +96,13 @@ func newServer(rwc io.ReadWriteCloser, opts Options) *server {
 		opts.Debounce = DefaultDebounce
 	}
 	sctx, cancel := context.WithCancel(context.Background())
+	st := newStream(rwc)
 	s := &server{
 		cancel:   cancel,
 		log:      log,
 		version:  opts.Version,
-		conn:     jsonrpc2.NewConn(newStream(rwc)),
+		conn:     jsonrpc2.NewConn(st),
+		stream:   st,
 		ctx:      sctx,
 		docs:     newStore(),
 		methods:  maps.Clone(methods),
@@ -264,6 +267,12 @@ func (s *server) start(id jsonrpc2.ID, name string, run func(context.Context) (a
 		s.mu.Unlock()
 		if ctx.Err() != nil {
 			result, err = nil, jsonrpc2.Errorf(protocol.CodeRequestCancelled, "%s cancelled", name)
+		}
+		if raw, ok := result.(encoded); ok && err == nil && raw != nil {
+			if err := s.stream.writeResult(id, raw); err != nil {
+				s.log.Debug("reply failed", "err", err)
+			}
+			return
 		}
 		s.reply(reply, result, err)
 	}()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.lsp.dev/protocol"
 )
@@ -18,6 +19,15 @@ type snapshot struct {
 
 	once sync.Once
 	an   *analysis
+
+	symOnce   sync.Once
+	syms      encoded     // document symbols, encoded on first request
+	symsReady atomic.Bool // syms is ready
+	// outline is set once the client has asked for this document's
+	// symbols, and carried over to its next versions: the client shows an
+	// outline, so the diagnoser encodes each new version's symbols with its
+	// diagnostics, before the client asks again.
+	outline atomic.Bool
 }
 
 func (s *snapshot) text() string { return s.m.Text() }
@@ -92,6 +102,7 @@ func (st *store) change(uri protocol.DocumentURI, version int32, changes []chang
 		m = NewMapper(b.String())
 	}
 	snap := &snapshot{uri: uri, version: version, m: m}
+	snap.outline.Store(old.outline.Load())
 	st.docs[uri] = snap
 	return snap, nil
 }

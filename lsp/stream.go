@@ -208,6 +208,30 @@ func marshalMessage(msg jsonrpc2.Message) ([]byte, error) {
 	return body, nil
 }
 
+// writeResult writes the response to request id whose result is the JSON
+// result, without copying it: the frame's header and the response's
+// opening, the result, and the closing brace go out as three writes.
+func (s *stream) writeResult(id jsonrpc2.ID, result []byte) error {
+	idJSON, err := id.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("marshal response id: %w", err)
+	}
+	open := make([]byte, 0, len(idJSON)+32)
+	open = append(open, `{"jsonrpc":"2.0","id":`...)
+	open = append(open, idJSON...)
+	open = append(open, `,"result":`...)
+	head := fmt.Appendf(make([]byte, 0, 32+len(open)), "Content-Length: %d\r\n\r\n", len(open)+len(result)+1)
+	head = append(head, open...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range [][]byte{head, result, []byte("}")} {
+		if _, err := s.out.Write(b); err != nil {
+			return fmt.Errorf("write message: %w", err)
+		}
+	}
+	return nil
+}
+
 func (s *stream) writeFrame(body []byte) (int64, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(body) + 32)

@@ -45,6 +45,7 @@ type server struct {
 // result holds one server's timings in milliseconds.
 type result struct {
 	open, completion, hover, formatting, symbols, burst float64
+	symbolsNew                                          float64 // of a new version, once its diagnostics are out
 	burstPublishes                                      int
 	versioned                                           bool
 	diagnostics                                         int
@@ -87,8 +88,8 @@ func run() error {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
 			all[i] = append(all[i], r)
-			fmt.Fprintf(os.Stderr, "%s: open %.2fms completion %.2fms hover %.2fms formatting %.2fms symbols %.2fms burst %.2fms\n",
-				s.name, r.open, r.completion, r.hover, r.formatting, r.symbols, r.burst)
+			fmt.Fprintf(os.Stderr, "%s: open %.2fms completion %.2fms hover %.2fms formatting %.2fms symbols %.2fms (after an edit %.2fms) burst %.2fms\n",
+				s.name, r.open, r.completion, r.hover, r.formatting, r.symbols, r.symbolsNew, r.burst)
 		}
 	}
 	g, p := medianResult(all[0]), medianResult(all[1])
@@ -103,6 +104,7 @@ func run() error {
 	row("hover", g.hover, p.hover)
 	row("formatting", g.formatting, p.formatting)
 	row("document symbols", g.symbols, p.symbols)
+	row("document symbols after an edit", g.symbolsNew, p.symbolsNew)
 	row("last edit to final diagnostics", g.burst, p.burst)
 	fmt.Printf("\n%-34s %12d %18d\n", "diagnostic sets after the burst", g.burstPublishes, p.burstPublishes)
 	fmt.Printf("%-34s %12v %18v\n", "final set carries its version", g.versioned, p.versioned)
@@ -126,6 +128,7 @@ func medianResult(rs []result) result {
 	m.hover = pick(func(r result) float64 { return r.hover })
 	m.formatting = pick(func(r result) float64 { return r.formatting })
 	m.symbols = pick(func(r result) float64 { return r.symbols })
+	m.symbolsNew = pick(func(r result) float64 { return r.symbolsNew })
 	m.burst = pick(func(r result) float64 { return r.burst })
 	return m
 }
@@ -189,12 +192,18 @@ func measure(s server, edits, runs int) (result, error) {
 	timed := func(method string, params any) (float64, error) {
 		var xs []float64
 		for range runs {
-			var res json.RawMessage // time the server, not this client's decoding
+			// The clock stops when the whole response has arrived; the
+			// client's decoding of the result is not what is measured,
+			// but it is checked after.
+			var res json.RawMessage
 			t := time.Now()
 			if err := p.Call(ctx, method, params, &res); err != nil {
 				return 0, err
 			}
 			xs = append(xs, ms(time.Since(t)))
+			if !json.Valid(res) {
+				return 0, fmt.Errorf("%s: invalid JSON result", method)
+			}
 		}
 		return median(xs), nil
 	}
@@ -212,11 +221,12 @@ func measure(s server, edits, runs int) (result, error) {
 		return r, err
 	}
 
-	// The burst: lines appended at the end as fast as the pipe takes them.
-	before := len(p.Published(doc))
+	// Document symbols of a new version: an edit, its diagnostics (the
+	// server has analysed it), then the request, which cannot be answered
+	// from an earlier version's.
 	text := s.text
-	var last time.Time
-	for i := 1; i <= edits; i++ {
+	version := int32(1)
+	edit := func(i int) error {
 		line := s.editLine(i)
 		ch := lsptest.Change{Text: text + line}
 		if incremental {
@@ -224,12 +234,43 @@ func measure(s server, edits, runs int) (result, error) {
 			ch = lsptest.Change{Range: &protocol.Range{Start: end, End: end}, Text: line}
 		}
 		text += line
+		version++
+		return p.Edit(ctx, doc, version, ch)
+	}
+	var xs []float64
+	for i := range runs {
+		before := len(p.Published(doc))
+		if err := edit(1000 + i); err != nil {
+			return r, err
+		}
+		wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+		err := p.WaitCount(wctx, doc, before+1)
+		wcancel()
+		if err != nil && ctx.Err() != nil {
+			return r, err
+		}
+		var res json.RawMessage
+		t := time.Now()
+		if err := p.Call(ctx, protocol.MethodTextDocumentDocumentSymbol, &protocol.DocumentSymbolParams{TextDocument: td}, &res); err != nil {
+			return r, err
+		}
+		xs = append(xs, ms(time.Since(t)))
+		if !json.Valid(res) || len(res) < 100 {
+			return r, fmt.Errorf("document symbols after an edit: %.100s", res)
+		}
+	}
+	r.symbolsNew = median(xs)
+
+	// The burst: lines appended at the end as fast as the pipe takes them.
+	before := len(p.Published(doc))
+	var last time.Time
+	for i := 1; i <= edits; i++ {
 		last = time.Now()
-		if err := p.Edit(ctx, doc, int32(i+1), ch); err != nil {
+		if err := edit(i); err != nil {
 			return r, err
 		}
 	}
-	final := int32(edits + 1)
+	final := version
 	// Wait for the final version's diagnostics; a server that does not say
 	// which version it published is done when it has been quiet for 2s.
 	var lastPub lsptest.Published

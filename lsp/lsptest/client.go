@@ -4,15 +4,19 @@
 package lsptest
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os/exec"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	segjson "github.com/segmentio/encoding/json"
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 )
@@ -23,71 +27,224 @@ type Published struct {
 	At time.Time // when it arrived
 }
 
-// Client is one connection to a language server.
+// Client is one connection to a language server. It speaks JSON-RPC
+// itself rather than through jsonrpc2.Conn, which parses every message
+// twice (the envelope, then the result) and re-encodes raw params: on the
+// megabyte-sized answers of a large document that is most of a request's
+// time, and this client is also what the benchmark measures servers with.
 type Client struct {
-	conn jsonrpc2.Conn
+	rwc       io.ReadWriteCloser
+	done      chan struct{} // closed when the reading goroutine ends
+	closeOnce sync.Once
+	seq       atomic.Int32
+
+	wmu sync.Mutex // serialises writes
 
 	mu        sync.Mutex
+	pending   map[int32]chan response
 	published map[protocol.DocumentURI][]Published
 	changed   chan struct{} // closed and replaced at each publish
 	requests  []string      // methods the server asked the client
+}
+
+// response is the outcome of one call: a result (JSON, as the server sent
+// it) or an error.
+type response struct {
+	result json.RawMessage
+	err    *jsonrpc2.Error
 }
 
 // New starts a client over rwc. Server-to-client requests are answered with
 // neutral results (null, or an empty list for workspace/configuration).
 func New(rwc io.ReadWriteCloser) *Client {
 	c := &Client{
-		conn:      jsonrpc2.NewConn(jsonrpc2.NewStream(rwc)),
+		rwc:       rwc,
+		done:      make(chan struct{}),
+		pending:   make(map[int32]chan response),
 		published: make(map[protocol.DocumentURI][]Published),
 		changed:   make(chan struct{}),
 	}
-	c.conn.Go(context.Background(), c.handle)
+	go c.read(bufio.NewReaderSize(rwc, 64<<10))
 	return c
 }
 
-func (c *Client) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) error {
-	if req.Method() == protocol.MethodTextDocumentPublishDiagnostics {
-		var p protocol.PublishDiagnosticsParams
-		if err := json.Unmarshal(req.Params(), &p); err != nil {
-			return reply(ctx, nil, fmt.Errorf("bad publishDiagnostics: %w", err))
+// read reads and dispatches messages until the connection fails.
+func (c *Client) read(in *bufio.Reader) {
+	defer close(c.done)
+	defer c.Close()
+	for {
+		body, err := readFrame(in)
+		if err != nil {
+			return
+		}
+		at := time.Now()
+		msg, err := parseMessage(body)
+		if err != nil {
+			return // a server that sends garbage is broken: stop
+		}
+		c.dispatch(msg, at)
+	}
+}
+
+func (c *Client) dispatch(msg *message, at time.Time) {
+	if msg.method == "" {
+		id, err := strconv.ParseInt(string(msg.id), 10, 32)
+		if err != nil {
+			return // not an id this client gave
+		}
+		r := response{result: msg.result}
+		if msg.err != nil {
+			r.err = new(jsonrpc2.Error)
+			if err := json.Unmarshal(msg.err, r.err); err != nil {
+				r.err = jsonrpc2.Errorf(jsonrpc2.ParseError, "bad error object %s: %v", msg.err, err)
+			}
 		}
 		c.mu.Lock()
-		c.published[p.URI] = append(c.published[p.URI], Published{p, time.Now()})
+		ch := c.pending[int32(id)]
+		c.mu.Unlock()
+		if ch != nil {
+			ch <- r
+		}
+		return
+	}
+	if msg.method == protocol.MethodTextDocumentPublishDiagnostics {
+		var p protocol.PublishDiagnosticsParams
+		if err := json.Unmarshal(msg.params, &p); err != nil {
+			return
+		}
+		c.mu.Lock()
+		c.published[p.URI] = append(c.published[p.URI], Published{p, at})
 		close(c.changed)
 		c.changed = make(chan struct{})
 		c.mu.Unlock()
-		return reply(ctx, nil, nil)
+		return
 	}
-	if _, ok := req.(*jsonrpc2.Call); ok {
-		c.mu.Lock()
-		c.requests = append(c.requests, req.Method())
-		c.mu.Unlock()
-		if req.Method() == protocol.MethodWorkspaceConfiguration {
-			var p struct {
-				Items []json.RawMessage `json:"items"`
-			}
-			_ = json.Unmarshal(req.Params(), &p)
-			return reply(ctx, make([]any, len(p.Items)), nil)
+	if msg.id == nil {
+		return // other notifications
+	}
+	c.mu.Lock()
+	c.requests = append(c.requests, msg.method)
+	c.mu.Unlock()
+	result := json.RawMessage("null")
+	if msg.method == protocol.MethodWorkspaceConfiguration {
+		var p struct {
+			Items []json.RawMessage `json:"items"`
 		}
+		_ = json.Unmarshal(msg.params, &p)
+		result, _ = json.Marshal(make([]any, len(p.Items)))
 	}
-	return reply(ctx, nil, nil)
+	body := make([]byte, 0, 64+len(result))
+	body = append(body, `{"jsonrpc":"2.0","id":`...)
+	body = append(body, msg.id...)
+	body = append(body, `,"result":`...)
+	body = append(body, result...)
+	body = append(body, '}')
+	_ = c.write(body) // a failed write shows as the connection ending
 }
 
-// Call sends a request and decodes its result into result (if not nil).
+// Call sends a request and decodes its result into result (if not nil). A
+// *json.RawMessage receives the result as the server sent it, unparsed.
 func (c *Client) Call(ctx context.Context, method string, params, result any) error {
-	_, err := c.conn.Call(ctx, method, params, result)
+	id := c.seq.Add(1)
+	body, err := encodeMessage(strconv.AppendInt(nil, int64(id), 10), method, params)
+	if err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	ch := make(chan response, 1)
+	c.mu.Lock()
+	c.pending[id] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+	}()
+	if err := c.write(body); err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return fmt.Errorf("%s: %w", method, r.err)
+		}
+		if result == nil || len(r.result) == 0 {
+			return nil
+		}
+		if raw, ok := result.(*json.RawMessage); ok {
+			*raw = r.result
+			return nil
+		}
+		if err := json.Unmarshal(r.result, result); err != nil {
+			return fmt.Errorf("%s: decode result: %w", method, err)
+		}
+		return nil
+	case <-c.done:
+		return fmt.Errorf("%s: connection closed", method)
+	case <-ctx.Done():
+		return fmt.Errorf("%s: %w", method, ctx.Err())
+	}
+}
+
+// Notify sends a notification. Params that are a json.RawMessage are sent
+// as they are.
+func (c *Client) Notify(ctx context.Context, method string, params any) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	body, err := encodeMessage(nil, method, params)
+	if err == nil {
+		err = c.write(body)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", method, err)
 	}
 	return nil
 }
 
-// Notify sends a notification.
-func (c *Client) Notify(ctx context.Context, method string, params any) error {
-	if err := c.conn.Notify(ctx, method, params); err != nil {
-		return fmt.Errorf("%s: %w", method, err)
+// write sends one message body in its frame.
+func (c *Client) write(body []byte) error {
+	frame := make([]byte, 0, len(body)+32)
+	frame = fmt.Appendf(frame, "Content-Length: %d\r\n\r\n", len(body))
+	frame = append(frame, body...)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if _, err := c.rwc.Write(frame); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
 	return nil
+}
+
+// encodeMessage encodes a request (id not nil) or a notification. Nil
+// params are left out; a json.RawMessage is copied in as it is.
+func encodeMessage(id []byte, method string, params any) ([]byte, error) {
+	var p []byte
+	switch v := params.(type) {
+	case nil:
+	case json.RawMessage:
+		p = v
+	default:
+		var err error
+		if p, err = segjson.Marshal(params); err != nil {
+			return nil, fmt.Errorf("encode params: %w", err)
+		}
+	}
+	m, err := json.Marshal(method)
+	if err != nil {
+		return nil, fmt.Errorf("encode method: %w", err)
+	}
+	b := make([]byte, 0, len(p)+len(m)+64)
+	b = append(b, `{"jsonrpc":"2.0"`...)
+	if id != nil {
+		b = append(b, `,"id":`...)
+		b = append(b, id...)
+	}
+	b = append(b, `,"method":`...)
+	b = append(b, m...)
+	if p != nil {
+		b = append(b, `,"params":`...)
+		b = append(b, p...)
+	}
+	return append(b, '}'), nil
 }
 
 // Initialize sends initialize (with snippet and markdown support) and
@@ -160,7 +317,7 @@ func (c *Client) Wait(ctx context.Context, uri protocol.DocumentURI, ok func(Pub
 		}
 		select {
 		case <-changed:
-		case <-c.conn.Done():
+		case <-c.done:
 			return Published{}, fmt.Errorf("wait for diagnostics of %s: connection closed", uri)
 		case <-ctx.Done():
 			return Published{}, fmt.Errorf("wait for diagnostics of %s: %w", uri, ctx.Err())
@@ -203,10 +360,14 @@ func (c *Client) Shutdown(ctx context.Context) error {
 }
 
 // Close closes the connection.
-func (c *Client) Close() error { return c.conn.Close() }
+func (c *Client) Close() error {
+	var err error
+	c.closeOnce.Do(func() { err = c.rwc.Close() })
+	return err
+}
 
 // Done is closed when the connection has ended.
-func (c *Client) Done() <-chan struct{} { return c.conn.Done() }
+func (c *Client) Done() <-chan struct{} { return c.done }
 
 // Process is a language server running as a child process over stdio.
 type Process struct {
