@@ -94,14 +94,14 @@ func verifyStore(t *testing.T, root string, clean bool) v1.Index {
 				return nil
 			}
 			rel, _ := filepath.Rel(root, p)
-			if d.IsDir() && strings.Count(rel, "/") >= 2 && strings.HasPrefix(rel, "layers/") {
-				return filepath.SkipDir // inside an unpacked layer: the image's own files
-			}
 			if strings.HasPrefix(d.Name(), ".") { // every temporary file gun writes
 				t.Errorf("temporary file left in the store: %s", rel)
 			}
 			if filepath.Dir(rel) == "run" && d.IsDir() {
 				t.Errorf("scratch space left in the store: %s", rel)
+			}
+			if d.IsDir() && strings.Count(rel, "/") >= 2 && strings.HasPrefix(rel, "layers/") {
+				return filepath.SkipDir // an unpacked layer: the image's own files
 			}
 			return nil
 		})
