@@ -277,6 +277,7 @@ Exec "echo small > /small"
 			t.Errorf("the error does not say %q:\n%s", w, msg)
 		}
 	}
+	t.Logf("the build's error:\n%s", msg)
 	idx := verifyStore(t, p.root, false)
 	if d := tagged(idx, "full"); d != "" {
 		t.Errorf("the failed build tagged %s", d)
