@@ -223,7 +223,7 @@ func (p *project) killBuild(delay time.Duration, args ...string) string {
 	// Wait until no gun process (such as the one a step runs in) is left
 	// before looking at the store.
 	for range 100 {
-		if !p.running() {
+		if !gunRunning() {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -231,8 +231,8 @@ func (p *project) killBuild(delay time.Duration, args ...string) string {
 	return fmt.Sprintf("killed after %v:\n%s", delay, out.String())
 }
 
-// running reports whether a gun process still runs.
-func (p *project) running() bool {
+// gunRunning reports whether a process of the gun binary under test runs.
+func gunRunning() bool {
 	procs, _ := os.ReadDir("/proc")
 	for _, e := range procs {
 		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
