@@ -158,8 +158,8 @@ func TestKilledBuild(t *testing.T) {
 	took := time.Since(t0)
 
 	p := newProject(t, map[string]string{"Gunfile": crashGunfile})
-	for i := 1; i <= 6; i++ {
-		delay := took * time.Duration(i) / 7
+	for i := 1; i <= 5; i++ {
+		delay := took * time.Duration(i) / 6
 		out := p.killBuild(delay, "--no-cache", "-t", "killed", ".")
 		t.Logf("killed after %v: %s", delay, lastLine(out))
 		idx := verifyStore(t, p.root, false)
