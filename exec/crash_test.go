@@ -277,6 +277,9 @@ Exec "echo small > /small"
 			t.Errorf("the error does not say %q:\n%s", w, msg)
 		}
 	}
+	if strings.Contains(msg, "exit code") {
+		t.Errorf("gun's own failure reported as the command's exit code:\n%s", msg)
+	}
 	t.Logf("the build's error:\n%s", msg)
 	idx := verifyStore(t, p.root, false)
 	if d := tagged(idx, "full"); d != "" {
