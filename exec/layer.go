@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gun-tools/gun/exec/buildctx"
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/guntar"
 )
@@ -36,7 +37,7 @@ func (b *builder) putEntries(ctx context.Context, entries []tarEntry) (*cache.La
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	sort.SliceStable(entries, func(i, j int) bool { return pathLess(entries[i].name, entries[j].name) })
+	sort.SliceStable(entries, func(i, j int) bool { return buildctx.PathLess(entries[i].name, entries[j].name) })
 	// The last of entries with the same name wins.
 	uniq := entries[:0]
 	for i, e := range entries {
@@ -107,25 +108,6 @@ func copyFile(w io.Writer, src string, size int64) error {
 		return fmt.Errorf("read %s: file changed size during the build", src)
 	}
 	return nil
-}
-
-// pathLess orders slash-separated paths component by component, so that a
-// directory's entries follow it.
-func pathLess(a, b string) bool {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		ca, cb := a[i], b[i]
-		if ca == cb {
-			continue
-		}
-		if ca == '/' {
-			return true
-		}
-		if cb == '/' {
-			return false
-		}
-		return ca < cb
-	}
-	return len(a) < len(b)
 }
 
 // idMap maps host ids of unpacked layer files to the container's ids:

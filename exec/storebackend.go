@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -21,7 +20,7 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/gun-tools/gun/exec/cache"
-	"github.com/gun-tools/gun/exec/memo"
+	"github.com/gun-tools/gun/internal/atomicfile"
 	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 )
@@ -84,7 +83,7 @@ func (l *storeBackend) putBlob(mediaType string, data []byte) (v1.Descriptor, er
 	d := digest.FromBytes(data)
 	p := l.blobPath(d.String())
 	if _, err := os.Stat(p); err != nil {
-		if err := memo.WriteFileAtomic(p, data, 0o644); err != nil {
+		if err := atomicfile.WriteFile(p, data, 0o644); err != nil {
 			return v1.Descriptor{}, fmt.Errorf("store blob: %w", err)
 		}
 	}
@@ -96,7 +95,7 @@ func (l *storeBackend) putBlob(mediaType string, data []byte) (v1.Descriptor, er
 func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer, error) {
 	tmp, err := os.CreateTemp(l.st.BlobDir(), ".gun-build-layer")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store layer: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
@@ -105,14 +104,18 @@ func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(io.MultiWriter(gz, diff), ctxReader{ctx, r}); err != nil {
+	_, err = io.Copy(io.MultiWriter(gz, diff), ctxReader{ctx, r})
+	if err == nil {
+		err = gz.Close()
+	}
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("store layer: %w", err)
-	}
-	if err := gz.Close(); err != nil {
-		return nil, err
-	}
-	if err := tmp.Sync(); err != nil {
-		return nil, err
 	}
 	fi, err := tmp.Stat()
 	if err != nil {
@@ -125,7 +128,7 @@ func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer,
 		DiffID:    "sha256:" + hex.EncodeToString(diff.Sum(nil)),
 	}
 	if err := os.Rename(tmp.Name(), l.blobPath(layer.Digest)); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store layer: %w", err)
 	}
 	return layer, nil
 }
@@ -188,7 +191,7 @@ func (l *storeBackend) ImportArchive(ctx context.Context, p, sum string) (*baseI
 	}
 	d := imgs[0].Descriptor.Digest.String()
 	rec := filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:"))
-	if err := memo.WriteFileAtomic(rec, []byte(d+"\n"), 0o644); err != nil {
+	if err := atomicfile.WriteFile(rec, []byte(d+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	img, err := l.load(d)
@@ -345,30 +348,18 @@ func (l *storeBackend) Save(ctx context.Context, d, file, format, name string) e
 		return err
 	}
 	img.Name = name
-	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if format == "rootfs" {
-		err = l.st.SaveImageRootfs(ctx, bw, img)
-	} else {
+	err = atomicfile.Write(file, 0o644, func(w io.Writer) error {
+		if format == "rootfs" {
+			return l.st.SaveImageRootfs(ctx, w, img)
+		}
 		opts := store.SaveOptions{}
 		if img.Config.Created != nil {
 			opts.Time = *img.Config.Created
 		}
-		err = l.st.SaveImage(ctx, bw, img, opts)
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
+		return l.st.SaveImage(ctx, w, img, opts)
+	})
 	if err != nil {
 		return fmt.Errorf("write %s: %w", file, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), file)
+	return nil
 }

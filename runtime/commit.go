@@ -4,12 +4,14 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,23 +57,34 @@ func (c *container) commit() error {
 	upper := filepath.Join(scratch, "upper")
 	entries, err := scanUpper(upper)
 	if err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", c.namePath(err))
 	}
 	if len(entries) == 0 {
 		return nil
 	}
 	f, err := os.OpenFile(filepath.Join(scratch, DiffFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", c.namePath(err))
 	}
 	err = writeUpperTar(f, upper, entries, time.Unix(c.cfg.CommitEpoch, 0))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", c.namePath(err))
 	}
 	return nil
+}
+
+// namePath makes an error about a file in the scratch directory name it by
+// its path rather than by the descriptor the init reaches it through, so
+// that an error such as a full disk says where it happened.
+func (c *container) namePath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		pe.Path = strings.Replace(pe.Path, fdPath(c.scratch), c.cfg.Scratch, 1)
+	}
+	return err
 }
 
 // upperEntry is one file of an overlay upper directory.

@@ -84,16 +84,18 @@ func initMain() int {
 		}
 	}()
 	code := c.supervise(sigs, orphaned)
+	msg := exitMsg{Code: code}
 	if cfg.Commit && code == 0 {
+		// Reported as gun's error, not as the command's output or exit code.
 		if err := c.commit(); err != nil {
-			fmt.Fprintf(os.Stderr, "gun: %v\n", err)
-			code = 125
+			msg = exitMsg{Code: 125, Error: err.Error()}
 		}
 	}
 	c.cleanup()
 	// The parent may go on now: tearing down the namespaces as this
 	// process exits takes the kernel a while.
-	_ = sendMsg(syncFD, exitMsg{Code: code})
+	_ = sendMsg(syncFD, msg)
+	code = msg.Code
 	return code
 }
 

@@ -77,7 +77,16 @@ type goMsg struct{}
 // exitMsg is the init's last message: the command's exit code, sent once
 // every process of the container is gone and the scratch space is emptied.
 type exitMsg struct {
-	Code int
+	Code  int
+	Error string `json:",omitempty"` // the init's own failure after the command exited
+}
+
+// result is Run's result for an exit report.
+func (m exitMsg) result() (int, error) {
+	if m.Error != "" {
+		return m.Code, errors.New(m.Error)
+	}
+	return m.Code, nil
 }
 
 type readyMsg struct {

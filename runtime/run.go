@@ -263,11 +263,11 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
-	exited := make(chan int, 1)
+	exited := make(chan exitMsg, 1)
 	go func() {
 		var m exitMsg
 		if _, err := recvMsg(pfd, &m); err == nil {
-			exited <- m.Code
+			exited <- m
 		}
 	}()
 	for {
@@ -287,7 +287,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 				tty.wait()
 			}
 			return 125, ctx.Err()
-		case code := <-exited:
+		case m := <-exited:
 			// The init is exiting; the kernel's teardown of its namespaces
 			// need not delay us (waited still reaps it), unless its cgroup
 			// is to be removed, which needs it gone, or exec.Cmd copies the
@@ -298,10 +298,15 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 			if tty != nil {
 				tty.wait()
 			}
-			return code, nil
+			return m.result()
 		case err := <-waited:
 			if tty != nil {
 				tty.wait()
+			}
+			select {
+			case m := <-exited: // the init's report, if it made one
+				return m.result()
+			default:
 			}
 			ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
 			if !ok {

@@ -200,3 +200,14 @@ func (s *Store) RemoveStaleRuns() (removed, live int, err error) {
 	}
 	return removed, live, errors.Join(errs...)
 }
+
+// Exclusive runs fn holding gc.lock exclusively, as Prune does: meanwhile
+// no batch is open, so no build or import is writing to the store.
+func (s *Store) Exclusive(fn func() error) error {
+	unlock, err := s.lock(gcLock, true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn()
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/opencontainers/go-digest"
@@ -321,5 +322,41 @@ func TestBatchCloseConcurrent(t *testing.T) {
 	c.Close()
 	if entries, _ := os.ReadDir(s.blobDir()); len(entries) != 0 {
 		t.Errorf("%d blobs left by a lone batch", len(entries))
+	}
+}
+
+// Exclusive waits until no batch is open.
+func TestExclusiveWaitsForBatches(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	closed, ranAfterClose := false, false
+	done := make(chan error)
+	go func() {
+		done <- s.Exclusive(func() error {
+			mu.Lock()
+			ranAfterClose = closed
+			mu.Unlock()
+			return nil
+		})
+	}()
+	time.Sleep(100 * time.Millisecond)
+	mu.Lock()
+	closed = true
+	mu.Unlock()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !ranAfterClose {
+		t.Error("Exclusive ran fn while a batch was open")
 	}
 }

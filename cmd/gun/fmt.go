@@ -13,6 +13,7 @@ import (
 	udiff "github.com/aymanbagabas/go-udiff"
 	"github.com/spf13/cobra"
 
+	"github.com/gun-tools/gun/internal/atomicfile"
 	"github.com/gun-tools/gun/lang/format"
 )
 
@@ -156,23 +157,7 @@ func writeFileAtomic(name string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("fmt: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return fmt.Errorf("fmt: write %s: %w", name, err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("fmt: write %s: %w", name, err)
-	}
-	if err := tmp.Chmod(info.Mode().Perm()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("fmt: write %s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("fmt: write %s: %w", name, err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
+	if err := atomicfile.WriteFile(name, data, info.Mode().Perm()); err != nil {
 		return fmt.Errorf("fmt: write %s: %w", name, err)
 	}
 	return nil

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/gun-tools/gun/guntar"
+	"github.com/gun-tools/gun/internal/atomicfile"
 	"github.com/gun-tools/gun/store"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -67,7 +66,7 @@ The same image always gives the same bytes. FILE appears only once complete.`,
 			}
 			p := newProgress("save " + output)
 			defer p.done()
-			return writeAtomic(output, func(w io.Writer) error {
+			return atomicfile.Write(output, 0o644, func(w io.Writer) error {
 				if p != nil {
 					w = &countingWriter{w: w, total: total, fn: p.update}
 				}
@@ -78,35 +77,4 @@ The same image always gives the same bytes. FILE appears only once complete.`,
 	cmd.Flags().StringVarP(&output, "output", "o", "", "file to write (- for standard output)")
 	cmd.Flags().StringVar(&format, "format", "oci", "archive format: oci or rootfs")
 	return cmd
-}
-
-// writeAtomic writes a file through fn: a temporary file beside it,
-// renamed over it only when fn and the sync succeed.
-func writeAtomic(path string, fn func(w io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".gun-save-*")
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	err = fn(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
 }

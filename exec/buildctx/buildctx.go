@@ -118,7 +118,7 @@ func (c *Context) walk() ([]Entry, error) {
 		return nil, err
 	}
 	// Order by path components, so that a directory's entries follow it.
-	sort.Slice(out, func(i, j int) bool { return pathLess(out[i].Path, out[j].Path) })
+	sort.Slice(out, func(i, j int) bool { return PathLess(out[i].Path, out[j].Path) })
 	// Drop excluded directories that ended up with nothing re-included.
 	kept := make([]Entry, 0, len(out))
 	next := "" // the nearest kept path after i
@@ -206,8 +206,9 @@ func (c *Context) subtree(entries []Entry, j int) Match {
 	return m
 }
 
-// pathLess orders slash-separated paths component by component.
-func pathLess(a, b string) bool {
+// PathLess orders slash-separated paths component by component, so that a
+// directory's entries follow it directly.
+func PathLess(a, b string) bool {
 	for i := 0; i < len(a) && i < len(b); i++ {
 		ca, cb := a[i], b[i]
 		if ca == cb {

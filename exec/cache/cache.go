@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gun-tools/gun/exec/memo"
+	"github.com/gun-tools/gun/internal/atomicfile"
 )
 
 // Layer is a layer blob in the store.
@@ -94,7 +94,7 @@ func (c *Cache) Put(key string, e Entry) error {
 	if err != nil {
 		return err
 	}
-	if err := memo.WriteFileAtomic(p, b, 0o644); err != nil {
+	if err := atomicfile.WriteFile(p, b, 0o644); err != nil {
 		return fmt.Errorf("step cache: %w", err)
 	}
 	return nil

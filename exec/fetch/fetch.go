@@ -21,7 +21,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gun-tools/gun/exec/memo"
+	"github.com/gun-tools/gun/internal/atomicfile"
 )
 
 // SumFileName is the name of the sum file beside a Gunfile.
@@ -112,7 +112,7 @@ func (s *SumFile) Write() error {
 	for _, u := range urls {
 		fmt.Fprintf(&b, "%s %s\n", u, s.sums[u])
 	}
-	if err := memo.WriteFileAtomic(s.Path, b.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(s.Path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", s.Path, err)
 	}
 	s.changed = false
@@ -165,7 +165,7 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, sums *SumFile) (path, d
 	if err := os.MkdirAll(filepath.Join(f.Dir, "urls"), 0o755); err != nil {
 		return "", "", err
 	}
-	if err := memo.WriteFileAtomic(f.urlFile(url), []byte(got), 0o644); err != nil {
+	if err := atomicfile.WriteFile(f.urlFile(url), []byte(got), 0o644); err != nil {
 		return "", "", err
 	}
 	sums.Add(url, got)

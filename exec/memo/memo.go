@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,6 +18,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/gun-tools/gun/internal/atomicfile"
 )
 
 // racyWindow: a file modified this recently may change again within the
@@ -258,54 +259,10 @@ func (m *Memo) Save() error {
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(m.file, b, 0o600); err != nil {
+	if err := atomicfile.WriteFile(m.file, b, 0o600); err != nil {
 		return fmt.Errorf("save digest memo: %w", err)
 	}
 	m.entries = merged
 	m.changed = map[string]bool{}
-	return nil
-}
-
-// WriteFileAtomic writes data to a temporary file beside name, syncs it and
-// renames it over name, so that readers see the old or the new content,
-// never a part.
-func WriteFileAtomic(name string, data []byte, perm fs.FileMode) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), name); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(name))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return err
-	}
 	return nil
 }
