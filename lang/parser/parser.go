@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/diag"
@@ -28,9 +27,6 @@ const MaxErrors = 50
 // Parse parses the Gunfile src and returns its tree, never nil, and the
 // syntax errors found, in source order. filename is used only in the tree's
 // source.File.
-//
-// The tree keeps src (its source.File holds it) and its names and text share
-// src's memory, so the caller must not modify src while the tree is in use.
 func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 	if len(src) > source.MaxSize {
 		f := &ast.File{Source: source.NewFile(filename, nil)}
@@ -40,10 +36,9 @@ func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 			Message:  fmt.Sprintf("file is %d bytes; a Gunfile can be at most %d", len(src), source.MaxSize),
 		}}
 	}
-	// The source as a string, sharing src's memory (not a copy: the tree
-	// keeps src anyway): names and plain text in the tree are substrings of
-	// it, which costs no allocation each.
-	p := &parser{src: src, str: unsafe.String(unsafe.SliceData(src), len(src))}
+	// One copy of the source as a string: names and plain text in the tree
+	// are substrings of it, which costs no allocation each.
+	p := &parser{src: src, str: string(src)}
 	p.lx = lexer.New(src, p.add)
 	p.lx.SetErrorLimit(MaxErrors + 1)
 	p.next()
