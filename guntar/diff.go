@@ -2,7 +2,6 @@ package guntar
 
 import (
 	"archive/tar"
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -24,33 +23,9 @@ import (
 // own metadata changed: applied over the old tree, the layer finds it
 // there.
 func PackDiff(ctx context.Context, w io.Writer, oldDir, newDir string, opts PackOptions) error {
-	cw, err := Compress(w, opts.Compression)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(cw, 1<<20)
-	p := &packer{
-		ctx:     ctx,
-		tw:      tar.NewWriter(bw),
-		opts:    opts,
-		links:   map[fileID]string{},
-		buf:     make([]byte, 1<<20),
-		dirents: make([]byte, 64<<10),
-	}
-	fd, err := unix.Open(newDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("pack diff: %w", &os.PathError{Op: "open", Path: newDir, Err: err})
-	}
-	defer unix.Close(fd)
-	if err := p.walkDiff(fd, newDir, "", oldDir); err != nil {
-		return err
-	}
-	for _, err := range []error{p.tw.Close(), bw.Flush(), cw.Close()} {
-		if err != nil {
-			return fmt.Errorf("pack diff %s: %w", newDir, err)
-		}
-	}
-	return nil
+	return packTree(ctx, w, newDir, opts, false, "pack diff", func(p *packer, fd int) error {
+		return p.walkDiff(fd, newDir, "", oldDir)
+	})
 }
 
 // walkDiff packs the changes in the directory dirfd (abs on disk, rel in

@@ -120,7 +120,7 @@ func snapshot(t testing.TB, dir string, o snapOpts) map[string]string {
 		st := fi.Sys().(*syscall.Stat_t)
 		var b strings.Builder
 		mode := fi.Mode()
-		fmt.Fprintf(&b, "%s %04o", typeName(mode), unixPerm(mode))
+		fmt.Fprintf(&b, "%s %04o", typeName(mode), PermBits(mode))
 		if o.owners {
 			fmt.Fprintf(&b, " %d:%d", st.Uid, st.Gid)
 		}
@@ -188,20 +188,6 @@ func typeName(m fs.FileMode) string {
 		return "file"
 	}
 	return "other"
-}
-
-func unixPerm(m fs.FileMode) uint32 {
-	p := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		p |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		p |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		p |= 0o1000
-	}
-	return p
 }
 
 // sortedKeys is for readable failure messages.

@@ -81,7 +81,16 @@ func PackOverlayUpper(ctx context.Context, w io.Writer, upper string, opts PackO
 	return pack(ctx, w, upper, opts, true)
 }
 
-func pack(ctx context.Context, w io.Writer, dir string, opts PackOptions, overlay bool) (err error) {
+func pack(ctx context.Context, w io.Writer, dir string, opts PackOptions, overlay bool) error {
+	return packTree(ctx, w, dir, opts, overlay, "pack", func(p *packer, fd int) error {
+		return p.walk(fd, dir, "")
+	})
+}
+
+// packTree opens dir, runs walk with a packer that writes to w (compressed
+// as opts say), and closes the archive, its buffer and its compressor in
+// that order. what names the operation in errors.
+func packTree(ctx context.Context, w io.Writer, dir string, opts PackOptions, overlay bool, what string, walk func(p *packer, fd int) error) error {
 	cw, err := Compress(w, opts.Compression)
 	if err != nil {
 		return err
@@ -98,20 +107,16 @@ func pack(ctx context.Context, w io.Writer, dir string, opts PackOptions, overla
 	}
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("pack: %w", &os.PathError{Op: "open", Path: dir, Err: err})
+		return fmt.Errorf("%s: %w", what, &os.PathError{Op: "open", Path: dir, Err: err})
 	}
 	defer unix.Close(fd)
-	if err := p.walk(fd, dir, ""); err != nil {
+	if err := walk(p, fd); err != nil {
 		return err
 	}
-	if err := p.tw.Close(); err != nil {
-		return fmt.Errorf("pack %s: %w", dir, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("pack %s: %w", dir, err)
-	}
-	if err := cw.Close(); err != nil {
-		return fmt.Errorf("pack %s: %w", dir, err)
+	for _, finish := range []func() error{p.tw.Close, bw.Flush, cw.Close} {
+		if err := finish(); err != nil {
+			return fmt.Errorf("%s %s: %w", what, dir, err)
+		}
 	}
 	return nil
 }
