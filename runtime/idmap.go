@@ -130,18 +130,16 @@ func computeMaps() (*idMaps, error) {
 // default.
 var Warn = func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) }
 
-// NoticeDir, when set, is a directory (gun sets the image store's) where
-// the notice that only the user is mapped leaves a marker, so that it is
-// given once, not on every run. The debug log has it every time.
-var NoticeDir string
-
+// The notice that only the user is mapped leaves this marker in StoreDir,
+// when set, so that it is given once, not on every run. The debug log has
+// it every time.
 const singleMapMarker = "notice-only-the-user-mapped"
 
 func warnSingle(msg string) {
 	slog.Debug("id maps: only the user is mapped", "why", msg)
-	if NoticeDir != "" {
-		if err := os.MkdirAll(NoticeDir, 0o755); err == nil {
-			f, err := os.OpenFile(filepath.Join(NoticeDir, singleMapMarker), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if StoreDir != "" {
+		if err := os.MkdirAll(StoreDir, 0o755); err == nil {
+			f, err := os.OpenFile(filepath.Join(StoreDir, singleMapMarker), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 			if errors.Is(err, os.ErrExist) {
 				return // said before
 			}

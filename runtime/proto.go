@@ -27,6 +27,11 @@ func Reexec() (code int, ok bool) {
 	if entry, ok := strings.CutSuffix(os.Args[0], mapsSuffix); ok && isEntry(entry) {
 		return execAfterMaps(entry), true
 	}
+	if os.Args[0] == entryHolder || (!joinSupported && os.Getenv(joinEnv) != "") {
+		// The C constructor of entry_cgo.go handles these, before Go starts.
+		fmt.Fprintf(os.Stderr, "gun: %s: needs a gun built with cgo\n", os.Args[0])
+		return 125, true
+	}
 	switch os.Args[0] {
 	case entryInit:
 		return initMain(), true

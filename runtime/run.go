@@ -55,7 +55,10 @@ type Starter struct {
 	sigs     chan os.Signal
 	notified chan struct{} // sigs is registered
 	mapsOK   chan error    // the id maps are written
-	used     bool
+	// join: the init joined a holder's user namespace (holder.go); the
+	// relay it forked from tells its pid first.
+	join bool
+	used bool
 }
 
 // Prestart starts the init of a container ahead of Starter.Run. Only spec's
@@ -91,41 +94,61 @@ func Prestart(spec Spec) (*Starter, error) {
 		return nil, err
 	}
 	s.parent = parent
-	flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
-	if s.netNS {
-		flags |= unix.CLONE_NEWNET
+	ns, err := userNS(s.maps)
+	if err != nil && err != errNoHolder {
+		slog.Debug("user namespace holder not used", "error", err)
 	}
 	s.cmd = &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Args:       []string{entryName(entryInit, s.maps)},
 		Env:        []string{},
 		ExtraFiles: []*os.File{child},
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: uintptr(flags),
-			// The container dies with gun, even on SIGKILL.
-			Pdeathsig: unix.SIGKILL,
-		},
+		// The container dies with gun, even on SIGKILL.
+		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL},
+	}
+	if ns != nil {
+		// The init joins the holder's namespace and makes the others.
+		s.join = true
+		s.cmd.Args = []string{entryInit}
+		s.cmd.Env = []string{joinEnv + "=1"}
+		if s.netNS {
+			s.cmd.Env = []string{joinEnv + "=net"}
+		}
+		s.cmd.ExtraFiles = append(s.cmd.ExtraFiles, ns)
+	} else {
+		flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
+		if s.netNS {
+			flags |= unix.CLONE_NEWNET
+		}
+		s.cmd.Args = []string{entryName(entryInit, s.maps)}
+		s.cmd.SysProcAttr.Cloneflags = uintptr(flags)
+		if !s.maps.helper {
+			s.cmd.SysProcAttr.UidMappings = s.maps.sysUIDs()
+			s.cmd.SysProcAttr.GidMappings = s.maps.sysGIDs()
+			s.cmd.SysProcAttr.GidMappingsEnableSetgroups = !s.maps.single
+		}
 	}
 	if !spec.TTY {
 		s.cmd.Stdin, s.cmd.Stdout, s.cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	}
-	if !s.maps.helper {
-		s.cmd.SysProcAttr.UidMappings = s.maps.sysUIDs()
-		s.cmd.SysProcAttr.GidMappings = s.maps.sysGIDs()
-		s.cmd.SysProcAttr.GidMappingsEnableSetgroups = !s.maps.single
-	}
 	err = s.cmd.Start()
 	child.Close()
+	if ns != nil {
+		ns.Close()
+	}
 	if err != nil {
 		s.stopSignals()
 		parent.Close()
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
 	if debugEnabled() {
-		slog.Debug("container init started", "pid", s.cmd.Process.Pid, "network", cmp.Or(spec.Network, "host"), "tty", spec.TTY)
+		slog.Debug("container init started", "pid", s.cmd.Process.Pid, "network", cmp.Or(spec.Network, "host"), "tty", spec.TTY, "joined_holder", s.join)
+	}
+	s.mapsOK = make(chan error, 1)
+	if s.join {
+		s.mapsOK <- nil
+		return s, nil
 	}
 	// newuidmap and newgidmap run while the caller goes on.
-	s.mapsOK = make(chan error, 1)
 	go func() { s.mapsOK <- writeMaps(int(parent.Fd()), s.cmd.Process.Pid, s.maps) }()
 	return s, nil
 }
@@ -227,8 +250,16 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 		_ = cmd.Wait()
 		return 125, err
 	}
+	pid := cmd.Process.Pid
+	if s.join {
+		if pid, err = relayedPid(pfd); err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return 125, err
+		}
+	}
 	<-s.notified
-	if err := startInit(pfd, cmd.Process.Pid, cfg, cg); err != nil {
+	if err := startInit(pfd, pid, cfg, cg); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return 125, err
@@ -326,6 +357,18 @@ func copiesOutput(spec Spec) bool {
 		}
 	}
 	return false
+}
+
+// relayedPid reads the relay's report of the init's pid.
+func relayedPid(fd int) (int, error) {
+	var m relayMsg
+	if _, err := recvMsg(fd, &m); err != nil {
+		return 0, fmt.Errorf("start container init: %w", err)
+	}
+	if m.Error != "" || m.Pid <= 0 {
+		return 0, fmt.Errorf("start container init: %s", cmp.Or(m.Error, "no pid"))
+	}
+	return m.Pid, nil
 }
 
 // startInit hands the init its configuration, puts it in its cgroup and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -41,28 +42,42 @@ func runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, e
 	defer parent.Close()
 	var out strings.Builder
 	cmd := &exec.Cmd{
-		Path: "/proc/self/exe", Args: append([]string{entryName(args[0], maps)}, args[1:]...), Env: []string{},
+		Path: "/proc/self/exe", Env: []string{},
 		Stdin: stdin, Stdout: &out, Stderr: &out,
-		ExtraFiles: []*os.File{child},
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: unix.CLONE_NEWUSER,
-			Pdeathsig:  unix.SIGKILL,
-		},
+		ExtraFiles:  []*os.File{child},
+		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL},
 	}
-	if !maps.helper {
-		cmd.SysProcAttr.UidMappings = maps.sysUIDs()
-		cmd.SysProcAttr.GidMappings = maps.sysGIDs()
-		cmd.SysProcAttr.GidMappingsEnableSetgroups = !maps.single
+	ns, err := userNS(maps)
+	if err != nil && err != errNoHolder {
+		slog.Debug("user namespace holder not used", "error", err)
+	}
+	if ns != nil {
+		cmd.Args = args
+		cmd.Env = []string{joinEnv + "=1"}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, ns)
+	} else {
+		cmd.Args = append([]string{entryName(args[0], maps)}, args[1:]...)
+		cmd.SysProcAttr.Cloneflags = unix.CLONE_NEWUSER
+		if !maps.helper {
+			cmd.SysProcAttr.UidMappings = maps.sysUIDs()
+			cmd.SysProcAttr.GidMappings = maps.sysGIDs()
+			cmd.SysProcAttr.GidMappingsEnableSetgroups = !maps.single
+		}
 	}
 	err = cmd.Start()
 	child.Close()
+	if ns != nil {
+		ns.Close()
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := writeMaps(int(parent.Fd()), cmd.Process.Pid, maps); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return nil, err
+	if ns == nil { // a joining child has its maps
+		if err := writeMaps(int(parent.Fd()), cmd.Process.Pid, maps); err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return nil, err
+		}
 	}
 	if err := sendMsg(int(parent.Fd()), goMsg{}); err != nil {
 		_ = cmd.Process.Kill()

@@ -86,7 +86,7 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 		}
 	}
 	// The runtime's one-time notices are remembered in the store.
-	runtime.NoticeDir = opts.Root
+	runtime.StoreDir = opts.Root
 	prog := buildprogress.New(os.Stderr, mode)
 	opts.Progress = prog
 	res, err := exec.Build(cmd.Context(), opts)

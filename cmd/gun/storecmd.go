@@ -44,7 +44,7 @@ func storeRoot(g *globalFlags) (string, error) {
 			return "", err
 		}
 	}
-	runtime.NoticeDir = root
+	runtime.StoreDir = root
 	return root, nil
 }
 

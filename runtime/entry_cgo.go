@@ -1,0 +1,305 @@
+//go:build linux && cgo
+
+package runtime
+
+// A C constructor runs before the Go runtime starts, single-threaded, for
+// the hidden entries that need it:
+//
+//   - entry+mapsSuffix (see execAfterMaps): wait on the sync socket until the
+//     parent has written the id maps, then execute itself again as entry.
+//     The waiting process costs no Go start-up.
+//   - entry with joinEnv in its environment: join the user namespace whose
+//     descriptor is nsFD
+//     (setns into a user namespace must be done by a single-threaded
+//     process, so only here; it grants every capability in it, so no
+//     re-exec is needed) and go on as entry. For entryInit, also make the
+//     container's namespaces: a new pid namespace needs a fork, so the
+//     process becomes a relay that stays outside it, reports the init's
+//     pid, forwards signals to it and exits with its status, while the
+//     child, pid 1 of the new namespace, unshares the others and starts
+//     the Go init. joinEnv=net adds a network namespace. (The environment,
+//     not argv, says so: the init's command line stays its entry's name.)
+//   - entryHolder: hold a user namespace for later containers (holder.go)
+//     and never start Go at all.
+//
+// The names below must match entryInit, entryUnpack, entryRemove,
+// entryHolder, mapsSuffix, joinEnv, syncFD and nsFD.
+
+/*
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { GUN_SYNC_FD = 3, GUN_NS_FD = 4 };
+
+static int gun_is_entry(const char *s, size_t n) {
+	static const char *entries[] = {"gun:init", "gun:unpack", "gun:rm"};
+	for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
+		if (strlen(entries[i]) == n && memcmp(entries[i], s, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int gun_has_suffix(const char *s, size_t n, const char *suffix, size_t *entry) {
+	size_t sn = strlen(suffix);
+	if (n <= sn || strcmp(s + n - sn, suffix) != 0 || !gun_is_entry(s, n - sn))
+		return 0;
+	*entry = n - sn;
+	return 1;
+}
+
+// gun_wait_parent waits for the parent's packet on the sync socket; its
+// end without one means the parent failed and says why.
+static void gun_wait_parent(void) {
+	char buf[64];
+	ssize_t r;
+	do
+		r = recv(GUN_SYNC_FD, buf, sizeof buf, 0);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		_exit(125);
+}
+
+// gun_fail reports a failed step as the JSON message {"Error": ...} on the
+// sync socket (whose reader expects one) and on stderr, and exits.
+static void gun_fail(const char *what) {
+	char msg[256];
+	int n = snprintf(msg, sizeof msg, "{\"Error\":\"%s: %s\"}", what, strerror(errno));
+	if (n > 0 && (size_t)n < sizeof msg)
+		(void)send(GUN_SYNC_FD, msg, (size_t)n, MSG_NOSIGNAL);
+	dprintf(2, "gun: %s: %s\n", what, strerror(errno));
+	_exit(125);
+}
+
+static void gun_after_maps(char **argv, char **envp, size_t entry) {
+	gun_wait_parent();
+	argv[0][entry] = '\0';
+	execve("/proc/self/exe", argv, envp);
+	dprintf(2, "gun: re-exec %s: %s\n", argv[0], strerror(errno));
+	_exit(125);
+}
+
+// gun_relay waits for the container's init, forwarding every signal it gets
+// to it, and exits with its status (128+N when it was killed by signal N).
+static void gun_relay(pid_t init) {
+	sigset_t all;
+	sigfillset(&all);
+	// The parent's end of the sync socket must see the init's end only, and
+	// output pipes must close when the container's processes are gone.
+	close(GUN_SYNC_FD);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3; fd++) {
+		if (null >= 0)
+			dup2(null, fd);
+		else
+			close(fd);
+	}
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&all, &si);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(init, sig);
+			continue;
+		}
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (p != init)
+				continue;
+			if (WIFSIGNALED(st))
+				_exit(128 + WTERMSIG(st));
+			_exit(WEXITSTATUS(st));
+		}
+	}
+}
+
+static void gun_join(int init, int net) {
+	pid_t parent = getppid();
+	if (setns(GUN_NS_FD, CLONE_NEWUSER) < 0)
+		gun_fail("join the user namespace");
+	close(GUN_NS_FD);
+	if (!init)
+		return;
+	// The parent's death signal survives setns, as the credentials stay a
+	// subset of the parent's; set it again anyway and check the parent
+	// did not die meanwhile.
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		gun_fail("set the parent death signal");
+	if (getppid() != parent)
+		_exit(125);
+	if (unshare(CLONE_NEWPID) < 0)
+		gun_fail("unshare the pid namespace");
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid_t pid = fork();
+	if (pid < 0)
+		gun_fail("fork the container init");
+	if (pid > 0) {
+		char msg[64];
+		int n = snprintf(msg, sizeof msg, "{\"Pid\":%d}", (int)pid);
+		(void)send(GUN_SYNC_FD, msg, (size_t)n, MSG_NOSIGNAL);
+		gun_relay(pid);
+	}
+	// pid 1 of the new pid namespace: the relay's death kills it. If the
+	// relay died before this, the parent's end of the sync socket tells.
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		gun_fail("set the parent death signal");
+	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+	if (net)
+		flags |= CLONE_NEWNET;
+	if (unshare(flags) < 0)
+		gun_fail("unshare the container's namespaces");
+}
+
+// gun_serve hands the user namespace's descriptor to a client that is the
+// holder's own user.
+static void gun_serve(int c, int ns) {
+	struct ucred cr;
+	socklen_t n = sizeof cr;
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &n) == 0 && cr.uid == getuid()) {
+		char b = 'u';
+		struct iovec iov = {&b, 1};
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		memset(&u, 0, sizeof u);
+		struct msghdr m = {0};
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = u.buf;
+		m.msg_controllen = sizeof u.buf;
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &ns, sizeof ns);
+		(void)sendmsg(c, &m, MSG_NOSIGNAL);
+	}
+	close(c);
+}
+
+// gun_holder is the user namespace holder: argv is entryHolder, the
+// socket's path, the lock's path and the idle time in milliseconds.
+static void gun_holder(int argc, char **argv) {
+	if (argc != 4)
+		_exit(2);
+	const char *path = argv[1], *lock = argv[2];
+	int idle = atoi(argv[3]);
+	if (idle <= 0)
+		idle = 1;
+	gun_wait_parent(); // the id maps are written
+	pid_t pid = fork();
+	if (pid < 0)
+		gun_fail("fork the holder");
+	if (pid > 0)
+		_exit(0); // the parent waits for this one, and the holder is orphaned
+	setsid();
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	int ns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		gun_fail("open /proc/self/ns/user");
+	struct sockaddr_un a;
+	memset(&a, 0, sizeof a);
+	a.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof a.sun_path) {
+		errno = ENAMETOOLONG;
+		gun_fail("holder socket");
+	}
+	strcpy(a.sun_path, path);
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0)
+		gun_fail("holder socket");
+	umask(077);
+	if (bind(l, (struct sockaddr *)&a, sizeof a) < 0)
+		gun_fail("bind the holder socket");
+	if (listen(l, 128) < 0)
+		gun_fail("listen on the holder socket");
+	struct stat mine;
+	if (stat(path, &mine) < 0)
+		gun_fail("stat the holder socket");
+	// Keep no directory of the store busy, and no descriptor but ours.
+	if (chdir("/") < 0)
+		gun_fail("chdir /");
+	(void)send(GUN_SYNC_FD, "{}", 2, MSG_NOSIGNAL);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3; fd++)
+		if (null >= 0)
+			dup2(null, fd);
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != l && fd != ns)
+			close(fd);
+	for (;;) {
+		struct pollfd pf = {l, POLLIN, 0};
+		int r = poll(&pf, 1, idle);
+		if (r < 0)
+			continue; // EINTR
+		if (r > 0) {
+			int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+			if (c >= 0)
+				gun_serve(c, ns);
+			continue;
+		}
+		// Idle: leave. Under the lock the clients take to start a holder,
+		// remove the socket unless it is already another holder's, then
+		// serve those that connected before.
+		int lk = open(lock, O_RDWR | O_CLOEXEC);
+		if (lk >= 0)
+			while (flock(lk, LOCK_EX) < 0 && errno == EINTR)
+				;
+		struct stat now;
+		if (stat(path, &now) == 0 && now.st_dev == mine.st_dev && now.st_ino == mine.st_ino)
+			unlink(path);
+		fcntl(l, F_SETFL, O_NONBLOCK);
+		int c;
+		while ((c = accept4(l, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+			gun_serve(c, ns);
+		_exit(0);
+	}
+}
+
+// glibc passes argc, argv and envp to the executable's constructors.
+__attribute__((constructor)) static void gun_entry(int argc, char **argv, char **envp) {
+	if (argc < 1 || argv == NULL || argv[0] == NULL || strncmp(argv[0], "gun:", 4) != 0)
+		return;
+	size_t n = strlen(argv[0]), entry;
+	if (strcmp(argv[0], "gun:holder") == 0) {
+		gun_holder(argc, argv);
+	} else if (gun_has_suffix(argv[0], n, "+maps", &entry)) {
+		gun_after_maps(argv, envp, entry);
+	} else if (gun_is_entry(argv[0], n)) {
+		for (char **e = envp; e != NULL && *e != NULL; e++) {
+			if (strncmp(*e, "_GUN_JOIN=", 10) == 0) {
+				gun_join(strcmp(argv[0], "gun:init") == 0, strcmp(*e + 10, "net") == 0);
+				break;
+			}
+		}
+	}
+}
+*/
+import "C"
+
+// joinSupported: the constructor above can join a holder's user namespace.
+const joinSupported = true
