@@ -18,7 +18,7 @@ import (
 func rootRun(t *testing.T, root string, args ...string) result {
 	t.Helper()
 	c := exec.Command(env.gun, args...)
-	c.Env = []string{"HOME=" + root, "GUN_ROOT=" + root, "PATH=/usr/bin:/bin:/usr/sbin:/sbin"}
+	c.Env = []string{"HOME=" + root, "GUN_ROOT=" + root, "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "GUN_USERNS_IDLE=" + testIdle.String()}
 	var out, errb strings.Builder
 	c.Stdout, c.Stderr = &out, &errb
 	err := c.Run()
@@ -112,7 +112,7 @@ func TestCPULimitConfigured(t *testing.T) {
 		need(t, "cgroup v1 cpu controller", errors.New("not mounted"))
 	}
 	c := exec.Command(env.gun, "run", "--cpus", "0.5", rootfs, "sh", "-c", "echo ready; read x || true")
-	c.Env = []string{"GUN_ROOT=" + root, "HOME=" + root}
+	c.Env = []string{"GUN_ROOT=" + root, "HOME=" + root, "GUN_USERNS_IDLE=" + testIdle.String()}
 	in, _ := c.StdinPipe()
 	code := runUntilReady(t, c, func(*os.Process) {
 		defer in.Close()
@@ -190,7 +190,7 @@ func TestCgroupOfKilledGunRemoved(t *testing.T) {
 		{"run", "--pids-limit", "50", rootfs, "true"},
 	} {
 		c := exec.Command(env.gun, "run", "--pids-limit", "50", rootfs, "sh", "-c", "echo ready; sleep 100")
-		c.Env = []string{"GUN_ROOT=" + root, "HOME=" + root}
+		c.Env = []string{"GUN_ROOT=" + root, "HOME=" + root, "GUN_USERNS_IDLE=" + testIdle.String()}
 		runUntilReady(t, c, func(p *os.Process) { _ = p.Kill() })
 		stale := left()
 		if len(stale) != 1 {

@@ -249,7 +249,7 @@ func TestOnlyTheUserMappedWithoutSubordinateIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := exec.Command(env.gun, "run", archive, "sh", "-c", "id -u; cat /proc/self/uid_map | tr -s ' '; stat -c %u /srv/app-file; touch /srv/new && echo writable")
-	c.Env = []string{"HOME=" + dir, "GUN_ROOT=" + filepath.Join(dir, "store")}
+	c.Env = []string{"HOME=" + dir, "GUN_ROOT=" + filepath.Join(dir, "store"), "GUN_USERNS_IDLE=" + testIdle.String()}
 	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
@@ -270,7 +270,7 @@ func TestOnlyTheUserMappedWithoutSubordinateIDs(t *testing.T) {
 			args = []string{"run", "--verbose", "img", "true"}
 		}
 		c := exec.Command(env.gun, args...)
-		c.Env = []string{"HOME=" + dir, "GUN_ROOT=" + filepath.Join(dir, "store")}
+		c.Env = []string{"HOME=" + dir, "GUN_ROOT=" + filepath.Join(dir, "store"), "GUN_USERNS_IDLE=" + testIdle.String()}
 		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 		out, err := c.CombinedOutput()
 		if err != nil {

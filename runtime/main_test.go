@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gun-tools/gun/runtime"
 )
@@ -41,6 +42,17 @@ func TestMain(m *testing.M) {
 		env.err = err
 	}
 	code = m.Run()
+	if env.work != "" {
+		// Holders exit when idle: none may be left once they had the time.
+		left := leftProcesses(env.work)
+		for end := time.Now().Add(testIdle + 3*time.Second); len(left) > 0 && time.Now().Before(end); left = leftProcesses(env.work) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if len(left) > 0 {
+			fmt.Fprintf(os.Stderr, "processes left behind by the tests:\n%s\n", strings.Join(left, "\n"))
+			code = 1
+		}
+	}
 	if env.work != "" {
 		// Containers' files of subordinate ids need a user namespace to go.
 		if err := runtime.RemoveAll(env.work); err != nil {
@@ -190,7 +202,7 @@ func newStore(t *testing.T) *gstore {
 // cmd is gun with args, as the test user, with HOME and GUN_ROOT set.
 func (s *gstore) cmd(args ...string) *exec.Cmd {
 	c := asUser(exec.Command(env.gun, args...))
-	c.Env = []string{"HOME=" + s.home, "GUN_ROOT=" + s.root, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
+	c.Env = []string{"HOME=" + s.home, "GUN_ROOT=" + s.root, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "GUN_USERNS_IDLE=" + testIdle.String()}
 	return c
 }
 
