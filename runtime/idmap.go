@@ -90,10 +90,7 @@ func hostMaps() (*idMaps, error) {
 
 func computeMaps() (*idMaps, error) {
 	uid, gid := os.Getuid(), os.Getgid()
-	name := strconv.Itoa(uid)
-	if u, err := user.LookupId(name); err == nil {
-		name = u.Username
-	}
+	name := userName(uid)
 	subu, erru := subIDRange("/etc/subuid", name, uid)
 	subg, errg := subIDRange("/etc/subgid", name, uid)
 	m := &idMaps{}
@@ -124,6 +121,25 @@ func computeMaps() (*idMaps, error) {
 	m.gids = []IDMap{{0, gid, 1}}
 	m.single = true
 	return m, nil
+}
+
+// userName returns the name of uid, or the number when it has none. It
+// reads /etc/passwd first: the C library's lookup (through NSS) costs more,
+// and every container start asks.
+func userName(uid int) string {
+	id := strconv.Itoa(uid)
+	if b, err := os.ReadFile("/etc/passwd"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			f := strings.SplitN(line, ":", 4)
+			if len(f) == 4 && f[2] == id && f[0] != "" {
+				return f[0]
+			}
+		}
+	}
+	if u, err := user.LookupId(id); err == nil {
+		return u.Username
+	}
+	return id
 }
 
 // Warn receives the runtime's one-time warnings. It prints to stderr by

@@ -496,7 +496,9 @@ func statusCode(ws unix.WaitStatus) int {
 }
 
 // cleanup kills what is left of the container and empties the scratch
-// space from inside the user namespace, where the files' owners are mapped.
+// space from inside the user namespace, where the files' owners are mapped:
+// all but its lock (and a commit's diff), so that gun has little left to do
+// after the exit report.
 func (c *container) cleanup() {
 	_ = unix.Kill(-1, unix.SIGKILL) // as pid 1: every other process in the namespace
 	for {
@@ -505,7 +507,7 @@ func (c *container) cleanup() {
 			break
 		}
 	}
-	for _, name := range []string{"upper", "work", "root"} {
+	for _, name := range []string{"upper", "work", "root", "resolv.conf", "hosts", "hostname"} {
 		_ = os.RemoveAll(filepath.Join(fdPath(c.scratch), name))
 	}
 }

@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -142,5 +144,25 @@ func TestContainerEnv(t *testing.T) {
 	want := []string{"PATH=/bin", "HOSTNAME=h", "HOME=/x", "TERM=xterm", "A=2"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Error(d)
+	}
+}
+
+func TestUserName(t *testing.T) {
+	for _, tc := range []struct {
+		uid  int
+		want string
+	}{
+		{0, "root"},
+		{2147483646, "2147483646"}, // no such user: the number
+	} {
+		if got := userName(tc.uid); got != tc.want {
+			t.Errorf("userName(%d) = %q, want %q", tc.uid, got, tc.want)
+		}
+	}
+	// The same as the C library's lookup for the current user.
+	if u, err := user.LookupId(strconv.Itoa(os.Getuid())); err == nil {
+		if got := userName(os.Getuid()); got != u.Username {
+			t.Errorf("userName(%d) = %q, want %q", os.Getuid(), got, u.Username)
+		}
 	}
 }
