@@ -1,6 +1,7 @@
 package exec_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -231,12 +232,17 @@ func (p *project) killBuild(delay time.Duration, args ...string) string {
 	return fmt.Sprintf("killed after %v:\n%s", delay, out.String())
 }
 
-// gunRunning reports whether a process of the gun binary under test runs.
+// gunRunning reports whether a process of the gun binary under test runs,
+// other than a user namespace holder (which outlives gun by design, touches
+// no store file and exits when idle).
 func gunRunning() bool {
 	procs, _ := os.ReadDir("/proc")
 	for _, e := range procs {
 		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
-		if err == nil && exe == env.gun {
+		if err != nil || exe != env.gun {
+			continue
+		}
+		if cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); !bytes.HasPrefix(cmdline, []byte("gun:holder\x00")) {
 			return true
 		}
 	}
