@@ -100,7 +100,7 @@ func Prestart(spec Spec) (*Starter, error) {
 	}
 	s.cmd = &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Env:        []string{},
+		Env:        []string{initGoEnv},
 		ExtraFiles: []*os.File{child},
 		// The container dies with gun, even on SIGKILL.
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL},
@@ -109,9 +109,9 @@ func Prestart(spec Spec) (*Starter, error) {
 		// The init joins the holder's namespace and makes the others.
 		s.join = true
 		s.cmd.Args = []string{entryInit}
-		s.cmd.Env = []string{joinEnv + "=1"}
+		s.cmd.Env = []string{initGoEnv, joinEnv + "=1"}
 		if s.netNS {
-			s.cmd.Env = []string{joinEnv + "=net"}
+			s.cmd.Env = []string{initGoEnv, joinEnv + "=net"}
 		}
 		s.cmd.ExtraFiles = append(s.cmd.ExtraFiles, ns)
 	} else {
@@ -358,6 +358,11 @@ func copiesOutput(spec Spec) bool {
 	}
 	return false
 }
+
+// initGoEnv is the init's Go runtime setting: one P, so that its start
+// makes fewer threads (each a pid in the container, and time on the
+// critical path); it needs no parallelism.
+const initGoEnv = "GOMAXPROCS=1"
 
 // relayedPid reads the relay's report of the init's pid.
 func relayedPid(fd int) (int, error) {
