@@ -78,11 +78,12 @@ static void gun_wait_parent(void) {
 // gun_fail reports a failed step as the JSON message {"Error": ...} on the
 // sync socket (whose reader expects one) and on stderr, and exits.
 static void gun_fail(const char *what) {
+	const char *why = strerror(errno);
 	char msg[256];
-	int n = snprintf(msg, sizeof msg, "{\"Error\":\"%s: %s\"}", what, strerror(errno));
+	int n = snprintf(msg, sizeof msg, "{\"Error\":\"%s: %s\"}", what, why);
 	if (n > 0 && (size_t)n < sizeof msg)
 		(void)send(GUN_SYNC_FD, msg, (size_t)n, MSG_NOSIGNAL);
-	dprintf(2, "gun: %s: %s\n", what, strerror(errno));
+	dprintf(2, "gun: %s: %s\n", what, why);
 	_exit(125);
 }
 

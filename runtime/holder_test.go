@@ -82,6 +82,9 @@ func TestHolderIsReused(t *testing.T) {
 	if r := s.run(t, nil, "run", archive, "true"); r.code != 0 {
 		t.Fatalf("gun run %s: %+v", archive, r)
 	}
+	if r := s.run(t, nil, "run", "--verbose", env.rootfs, "true"); r.code != 0 || !strings.Contains(r.stderr, "joined_holder=true") {
+		t.Errorf("the debug log does not say the init joined the holder: %+v", r)
+	}
 	if second := containerUserNS(t, s); second != first {
 		t.Errorf("second run in %s, first in %s: the holder was not reused", second, first)
 	}

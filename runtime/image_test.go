@@ -281,5 +281,9 @@ func TestOnlyTheUserMappedWithoutSubordinateIDs(t *testing.T) {
 		if warned || logged != verbose {
 			t.Errorf("gun %v: warned %t, logged %t:\n%s", args, warned, logged, out)
 		}
+		// The holder works with maps gun writes itself.
+		if verbose && !strings.Contains(string(out), "joined_holder=true") {
+			t.Errorf("gun %v: the init did not join a holder's namespace:\n%s", args, out)
+		}
 	}
 }
