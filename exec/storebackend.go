@@ -130,6 +130,9 @@ func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer,
 	if err := os.Rename(tmp.Name(), l.blobPath(layer.Digest)); err != nil {
 		return nil, fmt.Errorf("store layer: %w", err)
 	}
+	if err := atomicfile.SyncDir(l.st.BlobDir()); err != nil {
+		return nil, fmt.Errorf("store layer: %w", err)
+	}
 	return layer, nil
 }
 
