@@ -243,7 +243,7 @@ func (b *Batch) importArchive(ctx context.Context, r io.Reader, p string, opts I
 		}
 		name := strings.TrimPrefix(path.Clean("/"+hdr.Name), "/")
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // archive/tar reads the old TypeRegA as TypeReg
 			var want digest.Digest
 			if enc, ok := strings.CutPrefix(name, "blobs/sha256/"); ok {
 				want = digest.NewDigestFromEncoded(digest.SHA256, enc)
