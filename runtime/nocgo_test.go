@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// TestWithoutCgo runs a container with a gun built without cgo: the process
-// that waits for its id maps is then Go (execAfterMaps), not the C
-// constructor of aftermaps_cgo.go that the other tests use when a C
-// compiler is at hand.
+// TestWithoutCgo runs a container with a gun built without cgo: without the
+// C constructor of entry_cgo.go nothing can join a user namespace holder, so
+// the container makes its own user namespace, and the process that waits
+// for its id maps is Go (execAfterMaps).
 func TestWithoutCgo(t *testing.T) {
 	requireSubIDs(t)
 	gun := filepath.Join(env.work, "gun-nocgo")
@@ -29,5 +29,8 @@ func TestWithoutCgo(t *testing.T) {
 	// Root, both map lines (the user and the subordinate range), chown works.
 	if got, want := strings.Fields(string(out)), []string{"0", "2", "1000"}; strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("output %q, want %q", got, want)
+	}
+	if pid := holderPID(t, st); pid != 0 {
+		t.Errorf("a gun without cgo started a user namespace holder (pid %d)", pid)
 	}
 }
