@@ -94,10 +94,6 @@ func Prestart(spec Spec) (*Starter, error) {
 		return nil, err
 	}
 	s.parent = parent
-	ns, err := userNS(s.maps)
-	if err != nil && err != errNoHolder {
-		slog.Debug("user namespace holder not used", "error", err)
-	}
 	s.cmd = &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Env:        []string{initGoEnv},
@@ -105,28 +101,13 @@ func Prestart(spec Spec) (*Starter, error) {
 		// The container dies with gun, even on SIGKILL.
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL},
 	}
-	if ns != nil {
-		// The init joins the holder's namespace and makes the others.
-		s.join = true
-		s.cmd.Args = []string{entryInit}
-		s.cmd.Env = []string{initGoEnv, joinEnv + "=1"}
-		if s.netNS {
-			s.cmd.Env = []string{initGoEnv, joinEnv + "=net"}
-		}
-		s.cmd.ExtraFiles = append(s.cmd.ExtraFiles, ns)
-	} else {
-		flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC
-		if s.netNS {
-			flags |= unix.CLONE_NEWNET
-		}
-		s.cmd.Args = []string{entryName(entryInit, s.maps)}
-		s.cmd.SysProcAttr.Cloneflags = uintptr(flags)
-		if !s.maps.helper {
-			s.cmd.SysProcAttr.UidMappings = s.maps.sysUIDs()
-			s.cmd.SysProcAttr.GidMappings = s.maps.sysGIDs()
-			s.cmd.SysProcAttr.GidMappingsEnableSetgroups = !s.maps.single
-		}
+	// Joining, the init makes the other namespaces itself.
+	flags, join := uintptr(unix.CLONE_NEWNS|unix.CLONE_NEWPID|unix.CLONE_NEWUTS|unix.CLONE_NEWIPC), "1"
+	if s.netNS {
+		flags, join = flags|unix.CLONE_NEWNET, "net"
 	}
+	ns := enterUserNS(s.cmd, []string{entryInit}, s.maps, flags, join)
+	s.join = ns != nil
 	if !spec.TTY {
 		s.cmd.Stdin, s.cmd.Stdout, s.cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	}

@@ -27,9 +27,10 @@ func removeInNS(dir string) error {
 	return nil
 }
 
-// runInUserNS re-executes gun with args in a new user namespace with the
-// containers' id maps, waits for it and returns its combined output. The
-// child waits for a goMsg on syncFD before it does anything.
+// runInUserNS re-executes gun with args in a user namespace with the
+// containers' id maps (a holder's, or a new one), waits for it and returns
+// its combined output. The child waits for a goMsg on syncFD before it does
+// anything.
 func runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, error) {
 	maps, err := hostMaps()
 	if err != nil {
@@ -47,23 +48,7 @@ func runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, e
 		ExtraFiles:  []*os.File{child},
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL},
 	}
-	ns, err := userNS(maps)
-	if err != nil && err != errNoHolder {
-		slog.Debug("user namespace holder not used", "error", err)
-	}
-	if ns != nil {
-		cmd.Args = args
-		cmd.Env = []string{joinEnv + "=1"}
-		cmd.ExtraFiles = append(cmd.ExtraFiles, ns)
-	} else {
-		cmd.Args = append([]string{entryName(args[0], maps)}, args[1:]...)
-		cmd.SysProcAttr.Cloneflags = unix.CLONE_NEWUSER
-		if !maps.helper {
-			cmd.SysProcAttr.UidMappings = maps.sysUIDs()
-			cmd.SysProcAttr.GidMappings = maps.sysGIDs()
-			cmd.SysProcAttr.GidMappingsEnableSetgroups = !maps.single
-		}
-	}
+	ns := enterUserNS(cmd, args, maps, 0, "1")
 	err = cmd.Start()
 	child.Close()
 	if ns != nil {
@@ -89,6 +74,33 @@ func runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, e
 		err = ctx.Err()
 	}
 	return []byte(out.String()), err
+}
+
+// enterUserNS sets cmd up to run args (args[0] an entry) in the containers'
+// user namespace: the holder's when there is one (holder.go: the child joins
+// it before Go starts, told by joinEnv=join, and the namespace is its
+// descriptor nsFD), else a new one cloned with flags, whose maps gun writes
+// at clone time or writeMaps after the start. It returns the holder's
+// namespace, which the caller closes once cmd started, or nil.
+func enterUserNS(cmd *exec.Cmd, args []string, maps *idMaps, flags uintptr, join string) *os.File {
+	ns, err := userNS(maps)
+	if err != nil && err != errNoHolder {
+		slog.Debug("user namespace holder not used", "error", err)
+	}
+	if ns != nil {
+		cmd.Args = args
+		cmd.Env = append(cmd.Env, joinEnv+"="+join)
+		cmd.ExtraFiles = append(cmd.ExtraFiles, ns)
+		return ns
+	}
+	cmd.Args = append([]string{entryName(args[0], maps)}, args[1:]...)
+	cmd.SysProcAttr.Cloneflags = unix.CLONE_NEWUSER | flags
+	if !maps.helper {
+		cmd.SysProcAttr.UidMappings = maps.sysUIDs()
+		cmd.SysProcAttr.GidMappings = maps.sysGIDs()
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = !maps.single
+	}
+	return nil
 }
 
 // waitGo blocks a re-executed child until its parent has written its maps.
