@@ -18,7 +18,7 @@ import (
 // user namespace with the containers' id maps.
 func removeScratch(dir string) error { return RemoveAll(dir) }
 
-// removeInNS re-executes gun as entryRemove in a new user namespace.
+// removeInNS re-executes gun as entryRemove in the containers' user namespace.
 func removeInNS(dir string) error {
 	out, err := runInUserNS(context.Background(), []string{entryRemove, dir}, nil)
 	if err != nil {
