@@ -166,3 +166,23 @@ func TestUserName(t *testing.T) {
 		}
 	}
 }
+
+// A holder serves one store and one id mapping: a changed /etc/subuid or
+// another store gets another socket.
+func TestHolderPathsKeyedByStoreAndMaps(t *testing.T) {
+	a := &idMaps{uids: []IDMap{{0, 1001, 1}, {1, 300000, 65536}}, gids: []IDMap{{0, 1001, 1}, {1, 300000, 65536}}}
+	b := &idMaps{uids: []IDMap{{0, 1001, 1}, {1, 400000, 65536}}, gids: []IDMap{{0, 1001, 1}, {1, 300000, 65536}}}
+	sockA, lockA := holderPaths("/s", a)
+	if filepath.Dir(sockA) != "/s/userns" || strings.TrimSuffix(sockA, ".sock") != strings.TrimSuffix(lockA, ".lock") {
+		t.Errorf("socket %s and lock %s", sockA, lockA)
+	}
+	if again, _ := holderPaths("/s", a); again != sockA {
+		t.Errorf("the same maps give %s, then %s", sockA, again)
+	}
+	if sockB, _ := holderPaths("/s", b); sockB == sockA {
+		t.Errorf("other maps give the same socket %s", sockA)
+	}
+	if other, _ := holderPaths("/t", a); filepath.Dir(other) != "/t/userns" {
+		t.Errorf("another store's socket is %s", other)
+	}
+}
