@@ -38,11 +38,13 @@ func initMain() int {
 	}
 	// Notify synchronises with the runtime's signal thread once per signal;
 	// that runs while the root is set up, and must be done before the
-	// command starts.
+	// command starts. The standard signals are forwarded (and SIGCHLD
+	// reaps); the real-time ones, which would double the round trips, are
+	// ignored.
 	sigs := make(chan os.Signal, 64)
 	notified := make(chan struct{})
 	go func() {
-		signal.Notify(sigs)
+		signal.Notify(sigs, forwardedSignals()...)
 		close(notified)
 	}()
 	c := &container{cfg: &cfg, scratch: -1}
@@ -97,6 +99,18 @@ func initMain() int {
 	_ = sendMsg(syncFD, msg)
 	code = msg.Code
 	return code
+}
+
+// forwardedSignals are the signals the init handles: every standard one
+// that can be caught.
+func forwardedSignals() []os.Signal {
+	var l []os.Signal
+	for s := syscall.Signal(1); s < 32; s++ {
+		if s != unix.SIGKILL && s != unix.SIGSTOP {
+			l = append(l, s)
+		}
+	}
+	return l
 }
 
 // closeExtraFDs marks every descriptor above stderr close-on-exec.
