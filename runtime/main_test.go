@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,16 +14,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gun-tools/gun/internal/testenv"
 	"github.com/gun-tools/gun/runtime"
 )
 
-// The end-to-end tests run the real gun binary. As root (CI) they run it as
-// the unprivileged user guntest (hack/testuser.sh), so that the rootless path
-// is what is tested; otherwise as the current user.
+// The end-to-end tests run the real gun binary as the test user
+// (testenv.TestUser: the unprivileged guntest as root, so that the rootless
+// path is what is tested).
 var env struct {
-	work   string              // a directory the test user owns
-	gun    string              // the gun binary
-	rootfs string              // a busybox root file system owned by the test user
+	work   string // a directory the test user owns
+	gun    string // the gun binary
+	rootfs string // a busybox root file system owned by the test user
+	user   *testenv.User
 	cred   *syscall.Credential // the test user, nil when not running as root
 	uid    int                 // the test user's uid on the host
 	subuid int                 // the first subordinate uid, or -1
@@ -63,39 +64,18 @@ func TestMain(m *testing.M) {
 
 func setup() error {
 	var err error
-	env.work, err = os.MkdirTemp("/tmp", "gun-runtime-test-")
-	if err != nil {
+	if env.user, err = testenv.TestUser(); err != nil {
 		return err
 	}
-	if err := os.Chmod(env.work, 0o755); err != nil {
+	env.cred, env.uid, env.subuid = env.user.Cred, env.user.UID, -1
+	if start, ok := subRange("/etc/subuid", env.user.Name); ok {
+		env.subuid = start
+	}
+	if env.work, err = env.user.MkdirTemp("/tmp", "gun-runtime-test-"); err != nil {
 		return err
 	}
-	env.uid, env.subuid = os.Getuid(), -1
-	if os.Geteuid() == 0 {
-		name := os.Getenv("GUN_TEST_USER")
-		if name == "" {
-			name = "guntest"
-		}
-		u, err := user.Lookup(name)
-		if err != nil {
-			return fmt.Errorf("test user %s: %w (as root, run hack/testuser.sh first)", name, err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		env.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		env.uid = uid
-		if err := os.Chown(env.work, uid, gid); err != nil {
-			return err
-		}
-	}
-	if u, err := user.LookupId(strconv.Itoa(env.uid)); err == nil {
-		if start, ok := subRange("/etc/subuid", u.Username); ok {
-			env.subuid = start
-		}
-	}
-	env.gun = filepath.Join(env.work, "gun")
-	if out, err := exec.Command("go", "build", "-o", env.gun, "../cmd/gun").CombinedOutput(); err != nil {
-		return fmt.Errorf("build gun: %v\n%s", err, out)
+	if env.gun, err = testenv.BuildGun(env.work); err != nil {
+		return err
 	}
 	probe := filepath.Join(env.work, "probe")
 	build := exec.Command("go", "build", "-o", probe, "./testdata/probe")
@@ -141,13 +121,7 @@ func subRange(file, name string) (int, bool) {
 // need fails (in CI) or skips the test when a prerequisite is missing.
 func need(t *testing.T, what string, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s: %v", what, err)
-	}
-	t.Skipf("%s: %v (not in CI: skipping)", what, err)
+	testenv.Need(t, what, err)
 }
 
 func requireEnv(t *testing.T) {
@@ -167,27 +141,14 @@ func requireSubIDs(t *testing.T) {
 	need(t, "subordinate ids", err)
 }
 
-func asUser(c *exec.Cmd) *exec.Cmd {
-	if env.cred != nil {
-		c.SysProcAttr = &syscall.SysProcAttr{Credential: env.cred}
-	}
-	return c
-}
+func asUser(c *exec.Cmd) *exec.Cmd { return env.user.Command(c) }
 
 // userDir makes a directory owned by the test user.
 func userDir(t *testing.T, name string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp(env.work, name+"-")
+	dir, err := env.user.MkdirTemp(env.work, name+"-")
 	if err != nil {
 		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if env.cred != nil {
-		if err := os.Chown(dir, int(env.cred.Uid), int(env.cred.Gid)); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return dir
 }
