@@ -4,19 +4,21 @@ import "github.com/gun-tools/gun/lang/ast"
 
 // slab hands out pointers into chunks of T: one allocation per chunk
 // instead of one per node. Chunks grow from small (an editor reparses small
-// files on every keystroke) to large.
+// files on every keystroke) to large. The chunk is not resliced per node but
+// indexed: moving a slice pointer in the (heap) parser would cost a write
+// barrier per node while the garbage collector is marking.
 type slab[T any] struct {
-	buf  []T
-	next int // size of the next chunk
+	buf []T
+	n   int // buf[:n] is handed out
 }
 
 func (s *slab[T]) new() *T {
-	if len(s.buf) == 0 {
-		s.next = min(max(8, 2*s.next), 512)
-		s.buf = make([]T, s.next)
+	if s.n == len(s.buf) {
+		s.buf = make([]T, min(max(8, 2*len(s.buf)), 512))
+		s.n = 0
 	}
-	p := &s.buf[0]
-	s.buf = s.buf[1:]
+	p := &s.buf[s.n]
+	s.n++
 	return p
 }
 
