@@ -23,19 +23,28 @@ import (
 // Check returns the semantic diagnostics of f, in source order. It does not
 // repeat the parser's syntax errors; run both.
 func Check(f *ast.File) []diag.Diagnostic {
-	_, ds := Resolve(f)
+	// The references are only counted: no Symbol.Refs to build and keep.
+	_, ds := check(f, false)
 	return ds
 }
 
 // Resolve builds f's symbol table and returns it with f's semantic
 // diagnostics, in source order.
 func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
-	c := &checker{info: &Info{File: f}}
-	if p := spareRefs.Swap(nil); p != nil {
-		c.refs = (*p)[:0]
+	return check(f, true)
+}
+
+// check checks f; with keepRefs it records every reference in its symbol's
+// Refs.
+func check(f *ast.File, keepRefs bool) (*Info, []diag.Diagnostic) {
+	c := &checker{info: &Info{File: f}, keepRefs: keepRefs}
+	if keepRefs {
+		if p := spareRefs.Swap(nil); p != nil {
+			c.refs = (*p)[:0]
+		}
 	}
 	c.file(f)
-	if cap(c.refs) <= maxSpareRefs {
+	if keepRefs && cap(c.refs) <= maxSpareRefs {
 		// Drop the references to the tree before the buffer is kept.
 		refs := c.refs[:0]
 		clear(refs[:cap(refs)])
@@ -59,6 +68,7 @@ type checker struct {
 	// file with thousands of undefined names they would cost more than
 	// they help.
 	suggestions int
+	keepRefs    bool         // record references (Resolve), or only count them (Check)
 	refs        []pendingRef // every reference, until distributeRefs
 	// absWorkdir[i] says that stage i has set an absolute Workdir.
 	absWorkdir []bool
@@ -151,7 +161,9 @@ func (c *checker) file(f *ast.File) {
 	for i, st := range f.Stages {
 		c.stageBody(i, st)
 	}
-	c.distributeRefs()
+	if c.keepRefs {
+		c.distributeRefs()
+	}
 	c.unusedArgs()
 }
 
@@ -411,7 +423,9 @@ func (c *checker) use(sym *Symbol, r *ast.VarRef, expanded bool) {
 // handed out to their symbols at the end (distributeRefs): two allocations
 // in all instead of a growing slice per symbol.
 func (c *checker) addRef(sym *Symbol, n ast.Node, expanded bool) {
-	c.refs = append(c.refs, pendingRef{sym, n, expanded})
+	if c.keepRefs {
+		c.refs = append(c.refs, pendingRef{sym, n, expanded})
+	}
 	sym.nrefs++
 }
 
@@ -574,7 +588,7 @@ func (c *checker) mode(v ast.Expr) {
 func (c *checker) unusedArgs() {
 	src := c.info.File.Source
 	for _, s := range c.info.Symbols {
-		if s.Kind != ArgSymbol || len(s.Refs) > 0 {
+		if s.Kind != ArgSymbol || s.nrefs > 0 {
 			continue
 		}
 		d := c.report(diag.Warning, diag.UnusedArg, s.NameRange, "Arg %s is never used", s.Name)
