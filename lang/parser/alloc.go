@@ -1,6 +1,10 @@
 package parser
 
-import "github.com/gun-tools/gun/lang/ast"
+import (
+	"unsafe"
+
+	"github.com/gun-tools/gun/lang/ast"
+)
 
 // slab hands out pointers into chunks of T: one allocation per chunk
 // instead of one per node. Chunks grow from small (an editor reparses small
@@ -12,9 +16,14 @@ type slab[T any] struct {
 	n   int // buf[:n] is handed out
 }
 
+// maxChunk caps a chunk's size in bytes: up to 32 KB an allocation comes
+// from the allocator's size classes, beyond it each is a span of its own,
+// slower to allocate, clear and free.
+const maxChunk = 32 << 10
+
 func (s *slab[T]) new() *T {
 	if s.n == len(s.buf) {
-		s.buf = make([]T, min(max(8, 2*len(s.buf)), 512))
+		s.buf = make([]T, max(8, min(2*len(s.buf), maxChunk/int(unsafe.Sizeof(*new(T))))))
 		s.n = 0
 	}
 	p := &s.buf[s.n]
