@@ -150,8 +150,9 @@ func (c *checker) file(f *ast.File) {
 			d.Related = []diag.Related{{Range: prev.Symbol.NameRange, Message: fmt.Sprintf("stage %q first defined here", as.Name)}}
 			continue
 		}
-		si.Symbol = c.symbols.new()
-		*si.Symbol = Symbol{Kind: StageSymbol, Name: as.Name, Def: st.Using, NameRange: as.Range, Stage: i}
+		s := c.symbols.new()
+		s.Kind, s.Name, s.Def, s.NameRange, s.Stage = StageSymbol, as.Name, st.Using, as.Range, i
+		si.Symbol = s
 		c.info.byName[as.Name] = si
 		c.info.Symbols = append(c.info.Symbols, si.Symbol)
 	}
@@ -335,8 +336,10 @@ func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {
 	if !lexer.IsName(name.Name) {
 		c.errorf(diag.InvalidName, name.Range, "invalid %s name %q: a name is letters, digits and '_', not starting with a digit", kind, name.Name)
 	}
+	// Field by field into the zeroed Symbol: a whole-struct assignment
+	// would put every pointer slot, Refs included, through the write barrier.
 	s := c.symbols.new()
-	*s = Symbol{Kind: kind, Name: name.Name, Def: def, NameRange: name.Range, Stage: c.stage}
+	s.Kind, s.Name, s.Def, s.NameRange, s.Stage = kind, name.Name, def, name.Range, c.stage
 	c.own.add(s)
 	c.info.Symbols = append(c.info.Symbols, s)
 }
