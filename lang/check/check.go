@@ -224,7 +224,7 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 			}
 			c.expanded(in.Path, false)
 			c.notEmpty(in.Path, "Workdir path")
-			v := in.Path.Value()
+			v := in.Path.Value
 			switch {
 			case strings.HasPrefix(v, "/"):
 				c.absWorkdir[i] = true
@@ -270,11 +270,7 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 }
 
 func startsWithRef(s *ast.String) bool {
-	if len(s.Parts) == 0 {
-		return false
-	}
-	_, ok := s.Parts[0].(*ast.VarRef)
-	return ok
+	return len(s.Refs) > 0 && s.Refs[0].At == 0
 }
 
 // stageRef resolves a stage name used by Using or Copy From in the current
@@ -394,11 +390,7 @@ func (c *checker) visibleNames(globalOnly bool) []string {
 // expanded resolves the references of a string that gun expands; an
 // undefined name is an error.
 func (c *checker) expanded(s *ast.String, globalOnly bool) {
-	for _, part := range s.Parts {
-		r, ok := part.(*ast.VarRef)
-		if !ok {
-			continue
-		}
+	for _, r := range s.Refs {
 		sym := c.lookup(r.Name, globalOnly)
 		if sym == nil {
 			d := c.errorf(diag.UndefinedVariable, r.Range, "undefined variable %s: gun expands only names defined earlier with Arg or Env (write \\$ for a literal '$')", r.Name)
@@ -472,7 +464,7 @@ func (c *checker) command(cmd ast.Expr, instr string) {
 	switch cmd := cmd.(type) {
 	case *ast.String:
 		c.shellRefs(cmd)
-		if cmd.Literal() && strings.TrimSpace(cmd.Value()) == "" {
+		if cmd.Literal() && strings.TrimSpace(cmd.Value) == "" {
 			what := "command"
 			if cmd.Heredoc != "" {
 				what = "script"
@@ -486,18 +478,14 @@ func (c *checker) command(cmd ast.Expr, instr string) {
 		switch {
 		case len(cmd.Elems) == 0:
 			c.errorf(diag.EmptyCommand, cmd.Range, "empty exec-form list in %s: it needs at least the program to run", instr)
-		case cmd.Elems[0].Value() == "":
+		case cmd.Elems[0].Value == "":
 			c.errorf(diag.EmptyCommand, cmd.Elems[0].Range, "empty program name in %s", instr)
 		}
 	}
 }
 
 func (c *checker) shellRefs(s *ast.String) {
-	for _, part := range s.Parts {
-		r, ok := part.(*ast.VarRef)
-		if !ok {
-			continue
-		}
+	for _, r := range s.Refs {
 		if sym := c.lookup(r.Name, false); sym != nil {
 			c.use(sym, r, false)
 		}
@@ -505,7 +493,7 @@ func (c *checker) shellRefs(s *ast.String) {
 }
 
 func (c *checker) notEmpty(s *ast.String, what string) {
-	if s.Literal() && s.Value() == "" {
+	if s.Literal() && s.Value == "" {
 		c.errorf(diag.EmptyValue, s.Range, "empty %s", what)
 	}
 }
@@ -537,7 +525,7 @@ func (c *checker) copyInstr(in *ast.Copy) {
 		if !fromContext || !s.Literal() {
 			continue
 		}
-		v := s.Value()
+		v := s.Value
 		switch {
 		case strings.HasPrefix(v, "/"):
 			c.errorf(diag.CopyAbsolute, s.Range, "absolute Copy source %q: sources are relative to the build context", v)
@@ -570,7 +558,7 @@ func (c *checker) mode(v ast.Expr) {
 		if !v.Literal() {
 			return
 		}
-		text, r = v.Value(), v.Range
+		text, r = v.Value, v.Range
 	default:
 		return
 	}

@@ -218,7 +218,7 @@ Label "path" "$PATH"
 	}
 	// Lookup works from the tree's nodes too.
 	lbl := f.Stages[1].Body[1].(*ast.Label)
-	ref := lbl.Value.Parts[0].(*ast.VarRef)
+	ref := lbl.Value.Refs[0]
 	if s := info.Lookup(ref); s == nil || s.Def != f.Stages[0].Body[1] {
 		t.Errorf("Lookup($PATH) = %v, want the second Env", s)
 	}

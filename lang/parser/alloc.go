@@ -31,21 +31,11 @@ func (s *slab[T]) new() *T {
 	return p
 }
 
-// plain is a string without escapes or references: the String, its one
-// Text and its Parts slice in one allocation.
-type plain struct {
-	s     ast.String
-	t     ast.Text
-	parts [1]ast.Part
-}
-
 // nodes are the parser's allocators for the most frequent nodes.
 type nodes struct {
-	plains   slab[plain]
 	strings  slab[ast.String]
-	texts    slab[ast.Text]
 	idents   slab[ast.Ident]
-	refs     slab[ast.VarRef]
+	varRefs  slab[ast.VarRef]
 	execs    slab[ast.Exec]
 	copies   slab[ast.Copy]
 	options  slab[ast.Option]
@@ -60,15 +50,13 @@ type nodes struct {
 	stages   slab[ast.Stage]
 	comments slab[ast.Comment]
 	body     bodies
-	parts    pile[ast.Part]
+	refs     pile[*ast.VarRef]
 	elems    pile[*ast.String]
 }
 
 // scratch holds buffers reused from one string to the next.
 type scratch struct {
-	htexts []*ast.Text // a script block's texts, whose values are set last
-	cuts   []int
-	buf    []byte
+	buf []byte // a value being decoded
 }
 
 // bodies hands out the Body slices of stages from shared chunks: a stage's
