@@ -14,27 +14,25 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gun-tools/gun/internal/testenv"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// The end-to-end tests run the real gun binary. As root (CI) they run it as
-// the unprivileged user guntest (hack/testuser.sh), so that the rootless
-// path is what is tested; otherwise as the current user.
+// The end-to-end tests run the real gun binary as the test user
+// (testenv.TestUser: the unprivileged guntest as root, so that the rootless
+// path is what is tested).
 var env struct {
-	work    string              // a directory the test user owns
-	gun     string              // the gun binary
-	busybox string              // a busybox root-filesystem tar
-	cred    *syscall.Credential // the test user, nil when not running as root
+	work    string // a directory the test user owns
+	gun     string // the gun binary
+	busybox string // a busybox root-filesystem tar
+	user    *testenv.User
 	uid     int
 	gid     int
 	err     error // a missing prerequisite
@@ -53,33 +51,15 @@ func TestMain(m *testing.M) {
 
 func setup() error {
 	var err error
-	env.work, err = os.MkdirTemp("/tmp", "gun-exec-test-")
-	if err != nil {
+	if env.user, err = testenv.TestUser(); err != nil {
 		return err
 	}
-	if err := os.Chmod(env.work, 0o755); err != nil {
+	env.uid, env.gid = env.user.UID, env.user.GID
+	if env.work, err = env.user.MkdirTemp("/tmp", "gun-exec-test-"); err != nil {
 		return err
 	}
-	env.uid, env.gid = os.Getuid(), os.Getgid()
-	if os.Geteuid() == 0 {
-		name := os.Getenv("GUN_TEST_USER")
-		if name == "" {
-			name = "guntest"
-		}
-		u, err := user.Lookup(name)
-		if err != nil {
-			return fmt.Errorf("test user %s: %w (as root, run hack/testuser.sh first)", name, err)
-		}
-		env.uid, _ = strconv.Atoi(u.Uid)
-		env.gid, _ = strconv.Atoi(u.Gid)
-		env.cred = &syscall.Credential{Uid: uint32(env.uid), Gid: uint32(env.gid)}
-		if err := os.Chown(env.work, env.uid, env.gid); err != nil {
-			return err
-		}
-	}
-	env.gun = filepath.Join(env.work, "gun")
-	if out, err := exec.Command("go", "build", "-o", env.gun, "../cmd/gun").CombinedOutput(); err != nil {
-		return fmt.Errorf("build gun: %v\n%s", err, out)
+	if env.gun, err = testenv.BuildGun(env.work); err != nil {
+		return err
 	}
 	env.busybox = filepath.Join(env.work, "busybox.tar")
 	if out, err := exec.Command("../testdata/rootfs/busybox.sh", "-t", env.busybox).CombinedOutput(); err != nil {
@@ -90,21 +70,10 @@ func setup() error {
 
 func need(t *testing.T, what string, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s: %v", what, err)
-	}
-	t.Skipf("%s: %v (not in CI: skipping)", what, err)
+	testenv.Need(t, what, err)
 }
 
-func asUser(c *exec.Cmd) *exec.Cmd {
-	if env.cred != nil {
-		c.SysProcAttr = &syscall.SysProcAttr{Credential: env.cred}
-	}
-	return c
-}
+func asUser(c *exec.Cmd) *exec.Cmd { return env.user.Command(c) }
 
 // project is a build context with a Gunfile, and a store, owned by the test
 // user.
@@ -133,12 +102,9 @@ func newProject(t *testing.T, files map[string]string) *project {
 }
 
 func (p *project) chown(dir string) {
-	if env.cred == nil {
-		return
+	if err := env.user.Chown(dir); err != nil {
+		p.t.Fatal(err)
 	}
-	filepath.Walk(dir, func(path string, _ os.FileInfo, _ error) error {
-		return os.Lchown(path, env.uid, env.gid)
-	})
 }
 
 func (p *project) write(files map[string]string) {

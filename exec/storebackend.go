@@ -21,6 +21,7 @@ import (
 
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/internal/atomicfile"
+	"github.com/gun-tools/gun/internal/ctxio"
 	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 )
@@ -104,7 +105,7 @@ func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer,
 	if err != nil {
 		return nil, err
 	}
-	_, err = io.Copy(io.MultiWriter(gz, diff), ctxReader{ctx, r})
+	_, err = io.Copy(io.MultiWriter(gz, diff), ctxio.Reader(ctx, r))
 	if err == nil {
 		err = gz.Close()
 	}
@@ -130,20 +131,10 @@ func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer,
 	if err := os.Rename(tmp.Name(), l.blobPath(layer.Digest)); err != nil {
 		return nil, fmt.Errorf("store layer: %w", err)
 	}
-	return layer, nil
-}
-
-// ctxReader stops a long copy when its context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
+	if err := atomicfile.SyncDir(l.st.BlobDir()); err != nil {
+		return nil, fmt.Errorf("store layer: %w", err)
 	}
-	return c.r.Read(p)
+	return layer, nil
 }
 
 // LayerDirs returns the layers unpacked (once) in the store's layer cache.

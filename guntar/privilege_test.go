@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,10 +13,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gun-tools/gun/internal/testenv"
 )
 
 // The test binary doubles as a helper that unpacks stdin into a directory,
@@ -40,15 +41,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// requireCI fails the test in CI and skips it elsewhere.
-func requireCI(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("prerequisite missing in CI: %s", why)
-	}
-	t.Skip(why)
-}
-
 // unpackAs unpacks archive into a new directory as an unprivileged user:
 // this process if it is not root, else the test user guntest (made by
 // hack/testuser.sh) through a copy of the test binary.
@@ -70,12 +62,9 @@ func unpackAs(t *testing.T, archive []byte, chown bool) (dir string, uid int, wa
 		})
 		return dir, os.Geteuid(), warnings, err
 	}
-	u, lerr := user.Lookup("guntest")
-	if lerr != nil {
-		requireCI(t, "user guntest does not exist (run hack/testuser.sh as root)")
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
+	u, lerr := testenv.TestUser()
+	testenv.Need(t, "test user", lerr)
+	uid, gid := u.UID, u.GID
 	if err := os.Chmod(base, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -104,12 +93,12 @@ func unpackAs(t *testing.T, archive []byte, chown bool) (dir string, uid int, wa
 	}
 	cmd.Env = []string{"GUNTAR_TEST_UNPACK=" + dir, "GUNTAR_TEST_CHOWN=" + chownEnv}
 	cmd.Stdin = bytes.NewReader(archive)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	u.Command(cmd)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, rerr := cmd.Output()
 	if rerr != nil {
-		t.Fatalf("helper as guntest: %v\n%s", rerr, stderr.Bytes())
+		t.Fatalf("helper as %s: %v\n%s", u.Name, rerr, stderr.Bytes())
 	}
 	var res struct {
 		Err      string
@@ -191,7 +180,7 @@ func mustGid(t *testing.T, uid int) int {
 
 func TestUnpackChownPrivileged(t *testing.T) {
 	if os.Geteuid() != 0 {
-		requireCI(t, "needs root to apply owners and create device nodes")
+		testenv.Need(t, "applying owners and creating device nodes", errors.New("needs root"))
 	}
 	dir := tempDir(t)
 	var warnings []string

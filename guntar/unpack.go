@@ -155,7 +155,7 @@ func (u *unpacker) entry(hdr *tar.Header, tr io.Reader) error {
 		return u.hardlink(rel, pfd, name, hdr)
 	}
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeGNUSparse: // archive/tar reads the old TypeRegA as TypeReg
 		return u.file(pfd, name, hdr, tr)
 	case tar.TypeSymlink:
 		u.root.invalidate()

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"golang.org/x/sys/unix"
 	"io"
 	"os"
 	"os/exec"
@@ -12,7 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/google/go-cmp/cmp"
+	"github.com/gun-tools/gun/internal/testenv"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -473,9 +475,7 @@ func TestDecompressEarlyClose(t *testing.T) {
 // TestUnpackSparse unpacks a sparse file as GNU tar -S writes it: the
 // content is right and the holes stay holes.
 func TestUnpackSparse(t *testing.T) {
-	if _, err := exec.LookPath("tar"); err != nil {
-		requireCI(t, "GNU tar is not installed")
-	}
+	testenv.NeedProgram(t, "tar")
 	src := tempDir(t)
 	f, err := os.Create(filepath.Join(src, "sparse"))
 	if err != nil {

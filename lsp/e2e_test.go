@@ -17,6 +17,7 @@ import (
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
 
+	"github.com/gun-tools/gun/internal/testenv"
 	"github.com/gun-tools/gun/lang/format"
 	"github.com/gun-tools/gun/lsp/lsptest"
 )
@@ -35,26 +36,11 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	gunBin = filepath.Join(dir, "gun")
-	build := exec.Command("go", "build", "-o", gunBin, "github.com/gun-tools/gun/cmd/gun")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build gun: %v\n%s", err, out)
+	if gunBin, err = testenv.BuildGun(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()
-}
-
-// need fails the test in CI, and skips it elsewhere, when a program is missing.
-func need(t *testing.T, prog string) string {
-	t.Helper()
-	p, err := exec.LookPath(prog)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI: %v", prog, err)
-		}
-		t.Skipf("%s not installed (apt-get install neovim); CI installs it", prog)
-	}
-	return p
 }
 
 // TestBinaryLifecycle runs `gun lsp` as editors do, over its standard input
@@ -122,7 +108,7 @@ func TestBinaryLifecycle(t *testing.T) {
 // TestNeovim runs neovim headless as the client of the real `gun lsp` and
 // checks that diagnostics, completion, hover and formatting reach the editor.
 func TestNeovim(t *testing.T) {
-	nvim := need(t, "nvim")
+	nvim := testenv.NeedProgram(t, "nvim")
 	dir := t.TempDir()
 	src := "Arg V \"1\"\nUsing   \"alpine.tar.gz\"   As build\n\n\n\nWorkdir \"${NOPE}\"\nExec    \"echo ${V}\"\n"
 	file := filepath.Join(dir, "Gunfile")

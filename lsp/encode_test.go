@@ -171,3 +171,36 @@ func TestSymbolsLongDetail(t *testing.T) {
 		t.Errorf("firstLine = %q, want %q", got, want)
 	}
 }
+
+// TestFlatSymbols checks the SymbolInformation[] answer of clients without
+// hierarchical document symbols, over the protocol.
+func TestFlatSymbols(t *testing.T) {
+	c := startServer(t, nil).client()
+	ctx := ctxT(t)
+	params := map[string]any{"processId": nil, "rootUri": nil, "capabilities": map[string]any{}}
+	var res protocol.InitializeResult
+	if err := c.Call(ctx, protocol.MethodInitialize, params, &res); err != nil {
+		t.Fatal(err)
+	}
+	uri := protocol.DocumentURI("file:///Gunfile")
+	if err := c.Open(ctx, uri, "gunfile", 1, "Arg A \"x\"\nUsing \"a.tar\" As one\nExec \"x\"\nUsing \"b.tar\"\nEnv E \"1\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	var syms []protocol.SymbolInformation
+	if err := c.Call(ctx, protocol.MethodTextDocumentDocumentSymbol, &protocol.DocumentSymbolParams{TextDocument: protocol.TextDocumentIdentifier{URI: uri}}, &syms); err != nil {
+		t.Fatal(err)
+	}
+	loc := func(l1, c1, l2, c2 uint32) protocol.Location {
+		return protocol.Location{URI: uri, Range: protocol.Range{Start: pos(l1, c1), End: pos(l2, c2)}}
+	}
+	want := []protocol.SymbolInformation{
+		{Name: "A", Kind: protocol.SymbolKindVariable, Location: loc(0, 0, 0, 9)},
+		{Name: "one", Kind: protocol.SymbolKindModule, Location: loc(1, 0, 2, 8)},
+		{Name: "Exec", Kind: protocol.SymbolKindFunction, Location: loc(2, 0, 2, 8), ContainerName: "one"},
+		{Name: "stage 2", Kind: protocol.SymbolKindModule, Location: loc(3, 0, 4, 9)},
+		{Name: "E", Kind: protocol.SymbolKindVariable, Location: loc(4, 0, 4, 9), ContainerName: "stage 2"},
+	}
+	if diff := cmp.Diff(want, syms); diff != "" {
+		t.Errorf("symbols (-want +got):\n%s", diff)
+	}
+}

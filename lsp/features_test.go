@@ -773,7 +773,10 @@ func TestBrokenAnalysis(t *testing.T) {
 	snap.once.Do(func() { snap.an = an })
 	ctx := context.Background()
 	for name, f := range map[string]func() (any, error){
-		"symbols":  func() (any, error) { return documentSymbol(ctx, nil, snap, nil) },
+		"symbols": func() (any, error) { return documentSymbol(ctx, &server{}, snap, nil) },
+		"flat": func() (any, error) {
+			return documentSymbol(ctx, &server{caps: clientCaps{flatSymbols: true}}, snap, nil)
+		},
 		"folding":  func() (any, error) { return foldingRange(ctx, nil, snap, nil) },
 		"tokens":   func() (any, error) { return semanticTokens(ctx, nil, snap, nil) },
 		"links":    func() (any, error) { return documentLink(ctx, nil, snap, nil) },

@@ -69,13 +69,17 @@ type initializeParams struct {
 			Hover struct {
 				ContentFormat []protocol.MarkupKind `json:"contentFormat"`
 			} `json:"hover"`
+			DocumentSymbol struct {
+				Hierarchical bool `json:"hierarchicalDocumentSymbolSupport"`
+			} `json:"documentSymbol"`
 		} `json:"textDocument"`
 	} `json:"capabilities"`
 }
 
 func initialize(s *server, p *initializeParams) (any, error) {
-	caps := clientCaps{snippets: p.Capabilities.TextDocument.Completion.CompletionItem.SnippetSupport}
-	for _, k := range p.Capabilities.TextDocument.Hover.ContentFormat {
+	td := p.Capabilities.TextDocument
+	caps := clientCaps{snippets: td.Completion.CompletionItem.SnippetSupport, flatSymbols: !td.DocumentSymbol.Hierarchical}
+	for _, k := range td.Hover.ContentFormat {
 		if k == protocol.Markdown {
 			caps.markdown = true
 		}

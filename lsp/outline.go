@@ -20,8 +20,12 @@ import (
 // instructions, and the instructions before the first stage. The answer is
 // encoded once per version of the document (editors ask again after every
 // edit, and often more than once) and written out as it is: a 5,000-line
-// file has 5,000 symbols, over a megabyte of JSON.
-func documentSymbol(_ context.Context, _ *server, snap *snapshot, _ *protocol.DocumentSymbolParams) (any, error) {
+// file has 5,000 symbols, over a megabyte of JSON. Clients without
+// hierarchical symbols get the same symbols as a flat SymbolInformation[].
+func documentSymbol(_ context.Context, s *server, snap *snapshot, _ *protocol.DocumentSymbolParams) (any, error) {
+	if s.caps.flatSymbols {
+		return flatSymbols(snap.analysis().file, snap.m, snap.uri), nil
+	}
 	snap.outline.Store(true)
 	return snap.symbols(), nil
 }
@@ -45,27 +49,100 @@ func encodeSymbols(f *ast.File, m *Mapper) encoded {
 	w := symWriter{c: m.cursor(), b: make([]byte, 0, 64+len(text)*6)}
 	w.b = append(w.b, '[')
 	for _, in := range f.Prelude {
-		w.instr(text, in)
+		w.instr(instrSymbol(text, in))
 	}
 	for i, st := range f.Stages {
-		name := st.Name()
-		if name == "" {
-			name = fmt.Sprintf("stage %d", i+1)
-		}
-		sel := st.Using.Kw.Range
-		if st.Using.As != nil {
-			sel = st.Using.As.Range
-		}
-		detail, cut := firstLineCut(text, st.Using.Range)
-		w.open(name, "", detail, cut, protocol.SymbolKindModule, st.Range, sel)
+		w.open(stageSymbol(text, i, st))
 		w.b = append(w.b, `,"children":[`...)
 		for _, in := range st.Body {
-			w.instr(text, in)
+			w.instr(instrSymbol(text, in))
 		}
 		w.b = append(w.b, "]}"...)
 	}
 	w.b = append(w.b, ']')
 	return w.b
+}
+
+// flatSymbols returns f's symbols as SymbolInformation, for clients without
+// hierarchical document symbols: each stage, then its instructions with the
+// stage as their container.
+func flatSymbols(f *ast.File, m *Mapper, uri protocol.DocumentURI) []protocol.SymbolInformation {
+	text := m.Text()
+	c := m.cursor()
+	out := []protocol.SymbolInformation{}
+	add := func(sym symbol, container string) {
+		out = append(out, protocol.SymbolInformation{
+			Name:          sym.name,
+			Kind:          sym.kind,
+			Location:      protocol.Location{URI: uri, Range: c.Range(int(sym.rng.Start), int(sym.rng.End))},
+			ContainerName: container,
+		})
+	}
+	for _, in := range f.Prelude {
+		add(instrSymbol(text, in), "")
+	}
+	for i, st := range f.Stages {
+		stage := stageSymbol(text, i, st)
+		add(stage, "")
+		for _, in := range st.Body {
+			add(instrSymbol(text, in), stage.name)
+		}
+	}
+	return out
+}
+
+// symbol is what the outline shows of a stage or an instruction. Its detail
+// is the words pre and detail, either of which may be empty, and "..." if
+// detail was cut short.
+type symbol struct {
+	name, pre, detail string
+	cut               bool
+	kind              protocol.SymbolKind
+	rng, sel          source.Range
+}
+
+// stageSymbol is the symbol of the i-th stage: its name, or "stage N".
+func stageSymbol(text string, i int, st *ast.Stage) symbol {
+	name := st.Name()
+	if name == "" {
+		name = fmt.Sprintf("stage %d", i+1)
+	}
+	sel := st.Using.Kw.Range
+	if st.Using.As != nil {
+		sel = st.Using.As.Range
+	}
+	detail, cut := firstLineCut(text, st.Using.Range)
+	return symbol{name: name, detail: detail, cut: cut, kind: protocol.SymbolKindModule, rng: st.Range, sel: sel}
+}
+
+// instrSymbol is the symbol of one instruction: Args and Envs by their
+// variable's name, the others by their keyword, with the rest of the line as
+// detail.
+func instrSymbol(text string, in ast.Instr) symbol {
+	kw, kwRange := in.Keyword()
+	if kw == "" {
+		kw = "?"
+	}
+	span := in.Span()
+	sym := symbol{name: kw, kind: protocol.SymbolKindFunction, rng: span, sel: kwRange}
+	rest := source.Range{Start: kwRange.End, End: span.End}
+	var ident *ast.Ident
+	switch n := in.(type) {
+	case *ast.Arg:
+		ident, sym.kind = n.Name, protocol.SymbolKindVariable
+	case *ast.Env:
+		ident, sym.kind = n.Name, protocol.SymbolKindVariable
+	case *ast.Copy:
+		sym.kind = protocol.SymbolKindFile
+	case *ast.Label, *ast.User, *ast.Workdir:
+		sym.kind = protocol.SymbolKindProperty
+	}
+	if ident != nil && ident.Name != "" {
+		sym.name, sym.pre, sym.sel = ident.Name, kw, ident.Range
+		rest.Start = ident.End
+	}
+	sym.detail, sym.cut = firstLineCut(text, rest)
+	return sym
 }
 
 // symWriter appends DocumentSymbol objects to a JSON array.
@@ -75,29 +152,29 @@ type symWriter struct {
 }
 
 // open appends a symbol without its closing brace, after a comma if it is
-// not the first element of its array. Its detail is the words pre and
-// detail, either of which may be empty, and "..." if detail was cut short.
-func (w *symWriter) open(name, pre, detail string, cut bool, kind protocol.SymbolKind, rng, sel source.Range) {
+// not the first element of its array.
+func (w *symWriter) open(sym symbol) {
 	if last := w.b[len(w.b)-1]; last != '[' {
 		w.b = append(w.b, ',')
 	}
 	w.b = append(w.b, `{"name":`...)
-	w.b = appendJSONString(w.b, name)
-	if pre != "" || detail != "" {
+	w.b = appendJSONString(w.b, sym.name)
+	if sym.pre != "" || sym.detail != "" {
 		w.b = append(w.b, `,"detail":"`...)
-		w.b = appendEscaped(w.b, pre)
-		if pre != "" && detail != "" {
+		w.b = appendEscaped(w.b, sym.pre)
+		if sym.pre != "" && sym.detail != "" {
 			w.b = append(w.b, ' ')
 		}
-		w.b = appendEscaped(w.b, detail)
-		if cut {
+		w.b = appendEscaped(w.b, sym.detail)
+		if sym.cut {
 			w.b = append(w.b, "..."...)
 		}
 		w.b = append(w.b, '"')
 	}
 	w.b = append(w.b, `,"kind":`...)
-	w.b = strconv.AppendUint(w.b, uint64(kind), 10)
+	w.b = strconv.AppendUint(w.b, uint64(sym.kind), 10)
 	// In offset order, which the cursor converts fastest.
+	rng, sel := sym.rng, sym.sel
 	start, selStart, selEnd := w.c.Position(int(rng.Start)), w.c.Position(int(sel.Start)), w.c.Position(int(sel.End))
 	end := w.c.Position(int(rng.End))
 	w.b = append(w.b, `,"range":`...)
@@ -106,34 +183,9 @@ func (w *symWriter) open(name, pre, detail string, cut bool, kind protocol.Symbo
 	w.b = appendRange(w.b, selStart, selEnd)
 }
 
-// instr appends the symbol of one instruction: Args and Envs by their
-// variable's name, the others by their keyword, with the rest of the line as
-// detail.
-func (w *symWriter) instr(text string, in ast.Instr) {
-	kw, kwRange := in.Keyword()
-	if kw == "" {
-		kw = "?"
-	}
-	span := in.Span()
-	name, pre, kind, sel := kw, "", protocol.SymbolKindFunction, kwRange
-	rest := source.Range{Start: kwRange.End, End: span.End}
-	var ident *ast.Ident
-	switch n := in.(type) {
-	case *ast.Arg:
-		ident, kind = n.Name, protocol.SymbolKindVariable
-	case *ast.Env:
-		ident, kind = n.Name, protocol.SymbolKindVariable
-	case *ast.Copy:
-		kind = protocol.SymbolKindFile
-	case *ast.Label, *ast.User, *ast.Workdir:
-		kind = protocol.SymbolKindProperty
-	}
-	if ident != nil && ident.Name != "" {
-		name, pre, sel = ident.Name, kw, ident.Range
-		rest.Start = ident.End
-	}
-	detail, cut := firstLineCut(text, rest)
-	w.open(name, pre, detail, cut, kind, span, sel)
+// instr appends the symbol of an instruction, which has no children.
+func (w *symWriter) instr(sym symbol) {
+	w.open(sym)
 	w.b = append(w.b, '}')
 }
 

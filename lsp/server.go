@@ -75,6 +75,9 @@ type server struct {
 type clientCaps struct {
 	snippets bool // completion items may be snippets
 	markdown bool // hover may be markdown
+	// flatSymbols: the client wants SymbolInformation[], not
+	// DocumentSymbol[] (no hierarchicalDocumentSymbolSupport).
+	flatSymbols bool
 }
 
 // Serve serves one client over rwc until the client sends exit, the

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/gun-tools/gun/guntar"
+	"github.com/gun-tools/gun/internal/ctxio"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -122,7 +123,7 @@ func (b *Batch) putLayer(ctx context.Context, r io.Reader, tee io.Writer) (v1.De
 	if tee != nil {
 		sink = io.MultiWriter(sink, tee)
 	}
-	dr, _, err := guntar.Decompress(ctxReader{ctx, src})
+	dr, _, err := guntar.Decompress(ctxio.Reader(ctx, src))
 	if err != nil {
 		return fail(err)
 	}
@@ -161,19 +162,6 @@ func (b *Batch) putLayer(ctx context.Context, r io.Reader, tee io.Writer) (v1.De
 	}
 	b.created = append(b.created, d)
 	return desc, diffID, nil
-}
-
-// ctxReader stops a long copy when its context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // Layer is a layer of a new image.

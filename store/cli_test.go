@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gun-tools/gun/internal/testenv"
 )
 
 // gunBin is the gun binary built for the end-to-end tests.
@@ -36,31 +37,14 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	gunBin = filepath.Join(dir, "gun")
-	cmd := exec.Command("go", "build", "-o", gunBin, "github.com/gun-tools/gun/cmd/gun")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build gun:", err)
+	if gunBin, err = testenv.BuildGun(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()
 }
 
-// requireCI fails the test in CI and skips it elsewhere.
-func requireCI(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("prerequisite missing in CI: %s", why)
-	}
-	t.Skip(why)
-}
-
-func needTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		requireCI(t, name+" is not installed")
-	}
-}
+func needTool(t *testing.T, name string) { testenv.NeedProgram(t, name) }
 
 // gun runs the gun binary with the store root and returns its stdout, its
 // stderr and its exit code.

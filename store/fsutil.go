@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gun-tools/gun/internal/atomicfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -50,14 +51,7 @@ func finishTemp(f *os.File, path string) error {
 	return syncDir(filepath.Dir(path))
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
+func syncDir(dir string) error { return atomicfile.SyncDir(dir) }
 
 // lock takes a flock on one of the store's lock files, exclusive or shared,
 // waiting for it, and returns the function that releases it.

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/gun-tools/gun/guntar"
+	"github.com/gun-tools/gun/internal/ctxio"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -91,7 +92,7 @@ func (s *Store) importPath(ctx context.Context, p string, opts ImportOptions) ([
 		return nil, err
 	}
 	defer f.Close()
-	var r io.Reader = ctxReader{ctx, f}
+	var r io.Reader = ctxio.Reader(ctx, f)
 	if opts.Hash != nil {
 		r = io.TeeReader(r, opts.Hash)
 	}
@@ -242,7 +243,7 @@ func (b *Batch) importArchive(ctx context.Context, r io.Reader, p string, opts I
 		}
 		name := strings.TrimPrefix(path.Clean("/"+hdr.Name), "/")
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // archive/tar reads the old TypeRegA as TypeReg
 			var want digest.Digest
 			if enc, ok := strings.CutPrefix(name, "blobs/sha256/"); ok {
 				want = digest.NewDigestFromEncoded(digest.SHA256, enc)
@@ -325,7 +326,7 @@ func (b *Batch) importLayout(ctx context.Context, dir string, opts ImportOptions
 			return err
 		}
 		defer f.Close()
-		if _, _, err := b.put(ctxReader{ctx, f}, d); err != nil {
+		if _, _, err := b.put(ctxio.Reader(ctx, f), d); err != nil {
 			return fmt.Errorf("%s: %w", src, err)
 		}
 		return nil

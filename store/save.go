@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gun-tools/gun/guntar"
+	"github.com/gun-tools/gun/internal/ctxio"
 	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -131,7 +132,7 @@ func (s *Store) copyBlob(ctx context.Context, tw *tar.Writer, d digest.Digest, h
 		return err
 	}
 	// The verifier reports corruption at EOF: read one byte past the end.
-	n, err := io.Copy(tw, io.LimitReader(ctxReader{ctx, rc}, size+1))
+	n, err := io.Copy(tw, io.LimitReader(ctxio.Reader(ctx, rc), size+1))
 	if err != nil {
 		return err
 	}

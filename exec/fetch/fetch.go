@@ -237,5 +237,8 @@ func (f *Fetcher) download(ctx context.Context, url string) (digest string, err 
 	if err = os.Rename(tmp.Name(), f.blob(digest)); err != nil {
 		return "", fmt.Errorf("download %s: %w", url, err)
 	}
+	if err = atomicfile.SyncDir(filepath.Dir(f.blob(digest))); err != nil {
+		return "", fmt.Errorf("download %s: %w", url, err)
+	}
 	return digest, nil
 }

@@ -47,7 +47,7 @@ func Write(name string, perm fs.FileMode, fn func(w io.Writer) error) (err error
 	if err = os.Rename(f.Name(), name); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(name))
+	return SyncDir(filepath.Dir(name))
 }
 
 // WriteFile replaces name with data, as Write does.
@@ -58,9 +58,9 @@ func WriteFile(name string, data []byte, perm fs.FileMode) error {
 	})
 }
 
-// syncDir makes a rename in dir durable. Filesystems that cannot sync a
-// directory (EINVAL) are taken as they are.
-func syncDir(dir string) error {
+// SyncDir makes a rename or creation in dir durable. Filesystems that cannot
+// sync a directory (EINVAL) are taken as they are.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

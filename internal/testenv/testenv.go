@@ -1,0 +1,129 @@
+// Package testenv is what gun's end-to-end tests share: the rule for missing
+// prerequisites, the gun binary built for a test run, and the unprivileged
+// user the tests run it as.
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+)
+
+// Need fails t in CI (CI set) and skips it elsewhere when err, a missing
+// prerequisite named by what, is not nil.
+func Need(t testing.TB, what string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s: %v (required in CI)", what, err)
+		return
+	}
+	t.Skipf("%s: %v (not in CI: skipping)", what, err)
+}
+
+// NeedProgram returns the path of prog, as Need does when it is not
+// installed.
+func NeedProgram(t testing.TB, prog string) string {
+	t.Helper()
+	p, err := exec.LookPath(prog)
+	Need(t, prog+" is not installed (.ci/run installs it)", err)
+	return p
+}
+
+// BuildGun builds the gun command into dir and returns the binary's path.
+func BuildGun(dir string) (string, error) {
+	bin := filepath.Join(dir, "gun")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/gun-tools/gun/cmd/gun").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("build gun: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// User is the user the end-to-end tests run gun as. As root (CI) that is
+// the unprivileged user GUN_TEST_USER, guntest by default, that
+// hack/testuser.sh creates with a subordinate id range, so that the rootless
+// path is what is tested; otherwise it is the current user.
+type User struct {
+	Name     string
+	UID, GID int
+	// Cred is set when the tests run as root: commands are started with it.
+	Cred *syscall.Credential
+}
+
+// TestUser looks up the user the tests run gun as.
+func TestUser() (*User, error) {
+	if os.Geteuid() != 0 {
+		u, err := user.Current()
+		if err != nil {
+			return nil, fmt.Errorf("current user: %w", err)
+		}
+		return &User{Name: u.Username, UID: os.Getuid(), GID: os.Getgid()}, nil
+	}
+	name := os.Getenv("GUN_TEST_USER")
+	if name == "" {
+		name = "guntest"
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return nil, fmt.Errorf("test user %s: %w (as root, run hack/testuser.sh first)", name, err)
+	}
+	uid, err := strconv.Atoi(u.Uid)
+	if err != nil {
+		return nil, fmt.Errorf("test user %s: uid %q: %w", name, u.Uid, err)
+	}
+	gid, err := strconv.Atoi(u.Gid)
+	if err != nil {
+		return nil, fmt.Errorf("test user %s: gid %q: %w", name, u.Gid, err)
+	}
+	return &User{Name: name, UID: uid, GID: gid, Cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}, nil
+}
+
+// Command sets c to run as u and returns it.
+func (u *User) Command(c *exec.Cmd) *exec.Cmd {
+	if u.Cred != nil {
+		if c.SysProcAttr == nil {
+			c.SysProcAttr = &syscall.SysProcAttr{}
+		}
+		c.SysProcAttr.Credential = u.Cred
+	}
+	return c
+}
+
+// MkdirTemp makes a new directory in dir (the system's temporary directory
+// when dir is ""), readable by all and owned by u.
+func (u *User) MkdirTemp(dir, pattern string) (string, error) {
+	d, err := os.MkdirTemp(dir, pattern)
+	if err != nil {
+		return "", err
+	}
+	if err := os.Chmod(d, 0o755); err != nil {
+		return "", err
+	}
+	if u.Cred != nil {
+		if err := os.Chown(d, u.UID, u.GID); err != nil {
+			return "", err
+		}
+	}
+	return d, nil
+}
+
+// Chown gives u every file under dir.
+func (u *User) Chown(dir string) error {
+	if u.Cred == nil {
+		return nil
+	}
+	return filepath.Walk(dir, func(path string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, u.UID, u.GID)
+	})
+}
