@@ -37,13 +37,18 @@ func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
 // check checks f; with keepRefs it records every reference in its symbol's
 // Refs.
 func check(f *ast.File, keepRefs bool) (*Info, []diag.Diagnostic) {
-	c := &checker{info: &Info{File: f}, keepRefs: keepRefs}
+	c := &checker{info: &Info{File: f}, keepRefs: keepRefs, t: new(tables)}
 	if keepRefs {
 		if p := spareRefs.Swap(nil); p != nil {
 			c.refs = (*p)[:0]
 		}
+	} else if t := spareTables.Swap(nil); t != nil {
+		c.t = t
 	}
 	c.file(f)
+	if !keepRefs {
+		c.t.release(c.envBuf)
+	}
 	if keepRefs && cap(c.refs) <= maxSpareRefs {
 		// Drop the references to the tree before the buffer is kept.
 		refs := c.refs[:0]
@@ -55,6 +60,7 @@ func check(f *ast.File, keepRefs bool) (*Info, []diag.Diagnostic) {
 }
 
 type checker struct {
+	t       *tables // the buffers of the symbol table
 	symbols symbolSlab
 	info    *Info
 	diags   []diag.Diagnostic
@@ -99,8 +105,10 @@ func (c *checker) file(f *ast.File) {
 	// Size the symbol table and its Symbols from the definitions, counted
 	// first, rather than grow them.
 	n := definitions(f)
-	c.info.Symbols = make([]*Symbol, 0, n)
-	c.symbols.reserve(n)
+	c.info.Symbols = reuse(&c.t.ptrs, n)[:0]
+	if n > 0 {
+		c.symbols.buf = reuse(&c.t.symbols, n)
+	}
 	reported := false
 	for _, in := range f.Prelude {
 		switch in := in.(type) {
@@ -127,9 +135,12 @@ func (c *checker) file(f *ast.File) {
 			named++
 		}
 	}
-	c.info.byName = make(map[string]*StageInfo, named)
-	infos := make([]StageInfo, len(f.Stages))
-	c.info.Stages = make([]*StageInfo, len(f.Stages))
+	if c.t.byName == nil {
+		c.t.byName = make(map[string]*StageInfo, named)
+	}
+	c.info.byName = c.t.byName
+	infos := reuse(&c.t.infos, len(f.Stages))
+	c.info.Stages = reuse(&c.t.stages, len(f.Stages))
 	for i, st := range f.Stages {
 		si := &infos[i]
 		si.Stage = st
@@ -157,8 +168,9 @@ func (c *checker) file(f *ast.File) {
 		c.info.Symbols = append(c.info.Symbols, si.Symbol)
 	}
 
-	c.info.envs = make([][]*Symbol, len(f.Stages))
-	c.absWorkdir = make([]bool, len(f.Stages))
+	c.info.envs = reuse(&c.t.envs, len(f.Stages))
+	c.absWorkdir = reuse(&c.t.absWorkdir, len(f.Stages))
+	c.envBuf = c.t.envBuf
 	for i, st := range f.Stages {
 		c.stageBody(i, st)
 	}
@@ -601,13 +613,6 @@ func (c *checker) unusedArgs() {
 type symbolSlab struct {
 	buf  []Symbol
 	next int
-}
-
-// reserve makes the next chunk hold n Symbols.
-func (s *symbolSlab) reserve(n int) {
-	if n > 0 {
-		s.buf = make([]Symbol, n)
-	}
 }
 
 // definitions returns an upper bound of the symbols in f: its Args, Envs
