@@ -609,10 +609,12 @@ func (c *checker) unusedArgs() {
 }
 
 // symbolSlab allocates Symbols in chunks: one allocation per chunk instead of
-// one per Arg or Env.
+// one per Arg or Env. The chunk is indexed, not resliced: moving its slice
+// pointer would cost a write barrier per symbol while the garbage collector
+// is marking.
 type symbolSlab struct {
-	buf  []Symbol
-	next int
+	buf []Symbol
+	n   int // buf[:n] is handed out
 }
 
 // definitions returns an upper bound of the symbols in f: its Args, Envs
@@ -638,12 +640,12 @@ func definitions(f *ast.File) int {
 }
 
 func (s *symbolSlab) new() *Symbol {
-	if len(s.buf) == 0 {
-		s.next = min(max(8, 2*s.next), 256)
-		s.buf = make([]Symbol, s.next)
+	if s.n == len(s.buf) {
+		s.buf = make([]Symbol, min(max(8, 2*len(s.buf)), 256))
+		s.n = 0
 	}
-	p := &s.buf[0]
-	s.buf = s.buf[1:]
+	p := &s.buf[s.n]
+	s.n++
 	return p
 }
 
