@@ -122,8 +122,12 @@ func (l *Lexer) newline(at int) {
 // Next returns the next token. At the end of the source it returns EOF
 // tokens forever.
 func (l *Lexer) Next() Token {
-	if l.off < len(l.src) && class[l.src[l.off]]&space != 0 {
-		l.skipSpace()
+	if i := l.off; i < len(l.src) && class[l.src[i]]&space != 0 {
+		if l.src[i] == ' ' && i+1 < len(l.src) && class[l.src[i+1]]&space == 0 {
+			l.off++ // one blank between tokens, the common case
+		} else {
+			l.skipSpace()
+		}
 	}
 	src, start := l.src, l.off
 	tok := Token{NL: l.nl, Range: source.Range{Start: source.Pos(start)}}
