@@ -231,7 +231,7 @@ func (r *stageRun) instr(ctx context.Context, in ast.Instr) error {
 func command(kw string, cmd ast.Expr) (args []string, text, show string) {
 	switch c := cmd.(type) {
 	case *ast.String:
-		v := c.Value()
+		v := c.Value
 		text = kw + " " + strconv.Quote(v)
 		if c.Heredoc == "" {
 			return []string{"/bin/sh", "-c", v}, text, text
@@ -240,8 +240,8 @@ func command(kw string, cmd ast.Expr) (args []string, text, show string) {
 	case *ast.List:
 		var quoted []string
 		for _, e := range c.Elems {
-			args = append(args, e.Value())
-			quoted = append(quoted, strconv.Quote(e.Value()))
+			args = append(args, e.Value)
+			quoted = append(quoted, strconv.Quote(e.Value))
 		}
 		text = kw + " [" + strings.Join(quoted, ", ") + "]"
 		return args, text, text

@@ -39,7 +39,7 @@ func documentLink(_ context.Context, _ *server, snap *snapshot, _ *protocol.Docu
 		if !ok || s.Heredoc != "" || !s.Literal() {
 			return
 		}
-		v := s.Value()
+		v := s.Value
 		var target protocol.DocumentURI
 		switch {
 		case strings.HasPrefix(v, "https://") || strings.HasPrefix(v, "http://"):

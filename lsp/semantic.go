@@ -105,7 +105,7 @@ func semanticTokens(ctx context.Context, _ *server, snap *snapshot, _ *protocol.
 		case *ast.String:
 			// The string, less its references.
 			at := n.Start
-			for ref := range n.Refs {
+			for _, ref := range n.Refs {
 				add(source.Range{Start: at, End: ref.Start}, tokString, 0)
 				add(ref.Range, tokVariable, 0)
 				at = ref.End

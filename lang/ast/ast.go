@@ -6,9 +6,9 @@
 // not make sense of are Bad nodes, so a broken file still has a usable tree.
 // Comments are kept in File.Comments, in source order.
 //
-// String values are lists of parts, literal Text and variable references
-// (VarRef), each with its own range; String.Value and String.Expand give a
-// string's text without and with variable expansion.
+// A String value is its decoded text, String.Value, and the variable
+// references (VarRef) in it, each with its own range and its place in the
+// text; String.Expand gives the text with the references expanded.
 package ast
 
 import (
@@ -36,12 +36,6 @@ type Instr interface {
 type Expr interface {
 	Node
 	expr()
-}
-
-// Part is a piece of a String: *Text or *VarRef.
-type Part interface {
-	Node
-	part()
 }
 
 // File is a parsed Gunfile.
@@ -197,20 +191,20 @@ type BadInstr struct {
 	Kw
 }
 
-// String is a double-quoted string or a script block. For a quoted string
-// Parts hold the text with escapes decoded; for a script block (Heredoc
-// non-empty) they hold the lines with the closing delimiter's indentation
-// removed and no escapes.
+// String is a double-quoted string or a script block: its text and the
+// variable references in it.
+//
+// Value is the text with escapes decoded and each reference left as written
+// ($NAME or ${NAME}); this is what gun passes on for commands (Exec, Main),
+// which the shell expands. Refs are the references in order, each with its
+// offset in Value (VarRef.At): the literal text is Value between them. For a
+// script block (Heredoc non-empty) Value is the lines with the closing
+// delimiter's indentation removed, without escapes.
 type String struct {
 	source.Range
-	Parts   []Part
-	Heredoc string // the script block's delimiter, or "" for a quoted string
-}
-
-// Text is literal text in a String.
-type Text struct {
-	source.Range
-	Value string // decoded
+	Value   string
+	Refs    []*VarRef // nil when there are none
+	Heredoc string    // the script block's delimiter, or "" for a quoted string
 }
 
 // VarRef is a reference $NAME or ${NAME} in a String.
@@ -219,6 +213,7 @@ type VarRef struct {
 	Name      string
 	NameRange source.Range
 	Braced    bool // written ${NAME}
+	At        int  // the offset of the reference (its '$') in its String's Value
 }
 
 // List is an exec-form list ["prog", "arg", ...].
@@ -253,9 +248,6 @@ func (*String) expr()  {}
 func (*List) expr()    {}
 func (*Ident) expr()   {}
 func (*BadExpr) expr() {}
-
-func (*Text) part()   {}
-func (*VarRef) part() {}
 
 // Span returns the range of the Using; it picks the node's Range over its Kw's.
 func (n *Using) Span() source.Range { return n.Range }

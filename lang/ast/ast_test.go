@@ -41,7 +41,7 @@ Label "k" "$LOOP"
 	}
 	for i, tt := range tests {
 		s := f.Stages[0].Body[i].(*ast.Label).Value
-		if got := s.Value(); got != tt.value {
+		if got := s.Value; got != tt.value {
 			t.Errorf("Value() = %q, want %q", got, tt.value)
 		}
 		got, err := s.Expand(lookup)
@@ -72,9 +72,9 @@ func TestInspectOrder(t *testing.T) {
 		got = append(got, typeName(n))
 		return true
 	})
-	want := []string{"File", "Arg", "Ident", "Stage", "Using", "String", "Text", "Ident",
-		"Copy", "Option", "Ident", "Option", "String", "Text", "String", "VarRef", "String", "Text",
-		"Exec", "List", "String", "Text"}
+	want := []string{"File", "Arg", "Ident", "Stage", "Using", "String", "Ident",
+		"Copy", "Option", "Ident", "Option", "String", "String", "VarRef", "String",
+		"Exec", "List", "String"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Inspect order mismatch (-want +got):\n%s", diff)
 	}
@@ -108,8 +108,6 @@ func typeName(n ast.Node) string {
 		return "Ident"
 	case *ast.String:
 		return "String"
-	case *ast.Text:
-		return "Text"
 	case *ast.VarRef:
 		return "VarRef"
 	case *ast.List:

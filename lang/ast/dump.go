@@ -62,11 +62,9 @@ func describe(n Node) string {
 		return name
 	case *String:
 		if n.Heredoc != "" {
-			return "Heredoc " + n.Heredoc
+			return "Heredoc " + n.Heredoc + " " + strconv.Quote(n.Value)
 		}
-		return "String"
-	case *Text:
-		return "Text " + strconv.Quote(n.Value)
+		return "String " + strconv.Quote(n.Value)
 	case *VarRef:
 		return "VarRef " + n.Written()
 	case *List:

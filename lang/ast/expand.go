@@ -5,27 +5,6 @@ import (
 	"strings"
 )
 
-// Value returns the string's text with escapes decoded and variable
-// references left as written ($NAME or ${NAME}). This is what gun passes on
-// for commands (Exec, Main), which the shell expands.
-func (s *String) Value() string {
-	if len(s.Parts) == 1 {
-		if t, ok := s.Parts[0].(*Text); ok {
-			return t.Value
-		}
-	}
-	var b strings.Builder
-	for _, p := range s.Parts {
-		switch p := p.(type) {
-		case *Text:
-			b.WriteString(p.Value)
-		case *VarRef:
-			b.WriteString(p.Written())
-		}
-	}
-	return b.String()
-}
-
 // Written returns the reference as written in the source: $NAME or ${NAME}.
 func (r *VarRef) Written() string {
 	if r.Braced {
@@ -34,15 +13,32 @@ func (r *VarRef) Written() string {
 	return "$" + r.Name
 }
 
+// Len returns the length of the reference as written, which it takes up in
+// its String's Value.
+func (r *VarRef) Len() int {
+	if r.Braced {
+		return len(r.Name) + 3
+	}
+	return len(r.Name) + 1
+}
+
 // Literal reports whether the string has no variable references, and so
 // means the same expanded or not.
-func (s *String) Literal() bool {
-	for _, p := range s.Parts {
-		if _, ok := p.(*VarRef); ok {
-			return false
+func (s *String) Literal() bool { return len(s.Refs) == 0 }
+
+// Texts iterates over the pieces of literal text of the string, in order:
+// the text before each reference (which follows it, as the second value)
+// and, with a nil reference, the text after the last one. Empty pieces are
+// included, so there is always one more piece than references.
+func (s *String) Texts(yield func(string, *VarRef) bool) {
+	at := 0
+	for _, r := range s.Refs {
+		if !yield(s.Value[at:r.At], r) {
+			return
 		}
+		at = r.At + r.Len()
 	}
-	return true
+	yield(s.Value[at:], nil)
 }
 
 // UndefinedError is returned by Expand for a reference to a name the lookup
@@ -61,32 +57,20 @@ func (e *UndefinedError) Error() string {
 // *UndefinedError. Expansion happens once: a value containing "$X" is not
 // expanded again.
 func (s *String) Expand(lookup func(name string) (string, bool)) (string, error) {
-	if len(s.Parts) == 1 {
-		if t, ok := s.Parts[0].(*Text); ok {
-			return t.Value, nil
-		}
+	if len(s.Refs) == 0 {
+		return s.Value, nil
 	}
 	var b strings.Builder
-	for _, p := range s.Parts {
-		switch p := p.(type) {
-		case *Text:
-			b.WriteString(p.Value)
-		case *VarRef:
-			v, ok := lookup(p.Name)
-			if !ok {
-				return "", &UndefinedError{Ref: p}
-			}
-			b.WriteString(v)
+	for text, r := range s.Texts {
+		b.WriteString(text)
+		if r == nil {
+			break
 		}
+		v, ok := lookup(r.Name)
+		if !ok {
+			return "", &UndefinedError{Ref: r}
+		}
+		b.WriteString(v)
 	}
 	return b.String(), nil
-}
-
-// Refs iterates over the string's variable references.
-func (s *String) Refs(yield func(*VarRef) bool) {
-	for _, p := range s.Parts {
-		if r, ok := p.(*VarRef); ok && !yield(r) {
-			return
-		}
-	}
 }

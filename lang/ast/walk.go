@@ -59,8 +59,8 @@ func Inspect(n Node, f func(Node) bool) {
 			Inspect(s, f)
 		}
 	case *String:
-		for _, p := range n.Parts {
-			Inspect(p, f)
+		for _, r := range n.Refs {
+			Inspect(r, f)
 		}
 	}
 	f(nil)

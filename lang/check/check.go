@@ -23,19 +23,33 @@ import (
 // Check returns the semantic diagnostics of f, in source order. It does not
 // repeat the parser's syntax errors; run both.
 func Check(f *ast.File) []diag.Diagnostic {
-	_, ds := Resolve(f)
+	// The references are only counted: no Symbol.Refs to build and keep.
+	_, ds := check(f, false)
 	return ds
 }
 
 // Resolve builds f's symbol table and returns it with f's semantic
 // diagnostics, in source order.
 func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
-	c := &checker{info: &Info{File: f}}
-	if p := spareRefs.Swap(nil); p != nil {
-		c.refs = (*p)[:0]
+	return check(f, true)
+}
+
+// check checks f; with keepRefs it records every reference in its symbol's
+// Refs.
+func check(f *ast.File, keepRefs bool) (*Info, []diag.Diagnostic) {
+	c := &checker{info: &Info{File: f}, keepRefs: keepRefs, t: new(tables)}
+	if keepRefs {
+		if p := spareRefs.Swap(nil); p != nil {
+			c.refs = (*p)[:0]
+		}
+	} else if t := spareTables.Swap(nil); t != nil {
+		c.t = t
 	}
 	c.file(f)
-	if cap(c.refs) <= maxSpareRefs {
+	if !keepRefs {
+		c.t.release(c.envBuf)
+	}
+	if keepRefs && cap(c.refs) <= maxSpareRefs {
 		// Drop the references to the tree before the buffer is kept.
 		refs := c.refs[:0]
 		clear(refs[:cap(refs)])
@@ -46,6 +60,7 @@ func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
 }
 
 type checker struct {
+	t       *tables // the buffers of the symbol table
 	symbols symbolSlab
 	info    *Info
 	diags   []diag.Diagnostic
@@ -59,6 +74,7 @@ type checker struct {
 	// file with thousands of undefined names they would cost more than
 	// they help.
 	suggestions int
+	keepRefs    bool         // record references (Resolve), or only count them (Check)
 	refs        []pendingRef // every reference, until distributeRefs
 	// absWorkdir[i] says that stage i has set an absolute Workdir.
 	absWorkdir []bool
@@ -89,8 +105,10 @@ func (c *checker) file(f *ast.File) {
 	// Size the symbol table and its Symbols from the definitions, counted
 	// first, rather than grow them.
 	n := definitions(f)
-	c.info.Symbols = make([]*Symbol, 0, n)
-	c.symbols.reserve(n)
+	c.info.Symbols = reuse(&c.t.ptrs, n)[:0]
+	if n > 0 {
+		c.symbols.buf = reuse(&c.t.symbols, n)
+	}
 	reported := false
 	for _, in := range f.Prelude {
 		switch in := in.(type) {
@@ -117,9 +135,12 @@ func (c *checker) file(f *ast.File) {
 			named++
 		}
 	}
-	c.info.byName = make(map[string]*StageInfo, named)
-	infos := make([]StageInfo, len(f.Stages))
-	c.info.Stages = make([]*StageInfo, len(f.Stages))
+	if c.t.byName == nil {
+		c.t.byName = make(map[string]*StageInfo, named)
+	}
+	c.info.byName = c.t.byName
+	infos := reuse(&c.t.infos, len(f.Stages))
+	c.info.Stages = reuse(&c.t.stages, len(f.Stages))
 	for i, st := range f.Stages {
 		si := &infos[i]
 		si.Stage = st
@@ -140,18 +161,22 @@ func (c *checker) file(f *ast.File) {
 			d.Related = []diag.Related{{Range: prev.Symbol.NameRange, Message: fmt.Sprintf("stage %q first defined here", as.Name)}}
 			continue
 		}
-		si.Symbol = c.symbols.new()
-		*si.Symbol = Symbol{Kind: StageSymbol, Name: as.Name, Def: st.Using, NameRange: as.Range, Stage: i}
+		s := c.symbols.new()
+		s.Kind, s.Name, s.Def, s.NameRange, s.Stage = StageSymbol, as.Name, st.Using, as.Range, i
+		si.Symbol = s
 		c.info.byName[as.Name] = si
 		c.info.Symbols = append(c.info.Symbols, si.Symbol)
 	}
 
-	c.info.envs = make([][]*Symbol, len(f.Stages))
-	c.absWorkdir = make([]bool, len(f.Stages))
+	c.info.envs = reuse(&c.t.envs, len(f.Stages))
+	c.absWorkdir = reuse(&c.t.absWorkdir, len(f.Stages))
+	c.envBuf = c.t.envBuf
 	for i, st := range f.Stages {
 		c.stageBody(i, st)
 	}
-	c.distributeRefs()
+	if c.keepRefs {
+		c.distributeRefs()
+	}
 	c.unusedArgs()
 }
 
@@ -211,7 +236,7 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 			}
 			c.expanded(in.Path, false)
 			c.notEmpty(in.Path, "Workdir path")
-			v := in.Path.Value()
+			v := in.Path.Value
 			switch {
 			case strings.HasPrefix(v, "/"):
 				c.absWorkdir[i] = true
@@ -257,11 +282,7 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 }
 
 func startsWithRef(s *ast.String) bool {
-	if len(s.Parts) == 0 {
-		return false
-	}
-	_, ok := s.Parts[0].(*ast.VarRef)
-	return ok
+	return len(s.Refs) > 0 && s.Refs[0].At == 0
 }
 
 // stageRef resolves a stage name used by Using or Copy From in the current
@@ -323,8 +344,10 @@ func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {
 	if !lexer.IsName(name.Name) {
 		c.errorf(diag.InvalidName, name.Range, "invalid %s name %q: a name is letters, digits and '_', not starting with a digit", kind, name.Name)
 	}
+	// Field by field into the zeroed Symbol: a whole-struct assignment
+	// would put every pointer slot, Refs included, through the write barrier.
 	s := c.symbols.new()
-	*s = Symbol{Kind: kind, Name: name.Name, Def: def, NameRange: name.Range, Stage: c.stage}
+	s.Kind, s.Name, s.Def, s.NameRange, s.Stage = kind, name.Name, def, name.Range, c.stage
 	c.own.add(s)
 	c.info.Symbols = append(c.info.Symbols, s)
 }
@@ -379,11 +402,7 @@ func (c *checker) visibleNames(globalOnly bool) []string {
 // expanded resolves the references of a string that gun expands; an
 // undefined name is an error.
 func (c *checker) expanded(s *ast.String, globalOnly bool) {
-	for _, part := range s.Parts {
-		r, ok := part.(*ast.VarRef)
-		if !ok {
-			continue
-		}
+	for _, r := range s.Refs {
 		sym := c.lookup(r.Name, globalOnly)
 		if sym == nil {
 			d := c.errorf(diag.UndefinedVariable, r.Range, "undefined variable %s: gun expands only names defined earlier with Arg or Env (write \\$ for a literal '$')", r.Name)
@@ -411,7 +430,9 @@ func (c *checker) use(sym *Symbol, r *ast.VarRef, expanded bool) {
 // handed out to their symbols at the end (distributeRefs): two allocations
 // in all instead of a growing slice per symbol.
 func (c *checker) addRef(sym *Symbol, n ast.Node, expanded bool) {
-	c.refs = append(c.refs, pendingRef{sym, n, expanded})
+	if c.keepRefs {
+		c.refs = append(c.refs, pendingRef{sym, n, expanded})
+	}
 	sym.nrefs++
 }
 
@@ -455,7 +476,7 @@ func (c *checker) command(cmd ast.Expr, instr string) {
 	switch cmd := cmd.(type) {
 	case *ast.String:
 		c.shellRefs(cmd)
-		if cmd.Literal() && strings.TrimSpace(cmd.Value()) == "" {
+		if cmd.Literal() && strings.TrimSpace(cmd.Value) == "" {
 			what := "command"
 			if cmd.Heredoc != "" {
 				what = "script"
@@ -469,18 +490,14 @@ func (c *checker) command(cmd ast.Expr, instr string) {
 		switch {
 		case len(cmd.Elems) == 0:
 			c.errorf(diag.EmptyCommand, cmd.Range, "empty exec-form list in %s: it needs at least the program to run", instr)
-		case cmd.Elems[0].Value() == "":
+		case cmd.Elems[0].Value == "":
 			c.errorf(diag.EmptyCommand, cmd.Elems[0].Range, "empty program name in %s", instr)
 		}
 	}
 }
 
 func (c *checker) shellRefs(s *ast.String) {
-	for _, part := range s.Parts {
-		r, ok := part.(*ast.VarRef)
-		if !ok {
-			continue
-		}
+	for _, r := range s.Refs {
 		if sym := c.lookup(r.Name, false); sym != nil {
 			c.use(sym, r, false)
 		}
@@ -488,7 +505,7 @@ func (c *checker) shellRefs(s *ast.String) {
 }
 
 func (c *checker) notEmpty(s *ast.String, what string) {
-	if s.Literal() && s.Value() == "" {
+	if s.Literal() && s.Value == "" {
 		c.errorf(diag.EmptyValue, s.Range, "empty %s", what)
 	}
 }
@@ -520,7 +537,7 @@ func (c *checker) copyInstr(in *ast.Copy) {
 		if !fromContext || !s.Literal() {
 			continue
 		}
-		v := s.Value()
+		v := s.Value
 		switch {
 		case strings.HasPrefix(v, "/"):
 			c.errorf(diag.CopyAbsolute, s.Range, "absolute Copy source %q: sources are relative to the build context", v)
@@ -553,7 +570,7 @@ func (c *checker) mode(v ast.Expr) {
 		if !v.Literal() {
 			return
 		}
-		text, r = v.Value(), v.Range
+		text, r = v.Value, v.Range
 	default:
 		return
 	}
@@ -574,7 +591,7 @@ func (c *checker) mode(v ast.Expr) {
 func (c *checker) unusedArgs() {
 	src := c.info.File.Source
 	for _, s := range c.info.Symbols {
-		if s.Kind != ArgSymbol || len(s.Refs) > 0 {
+		if s.Kind != ArgSymbol || s.nrefs > 0 {
 			continue
 		}
 		d := c.report(diag.Warning, diag.UnusedArg, s.NameRange, "Arg %s is never used", s.Name)
@@ -592,17 +609,12 @@ func (c *checker) unusedArgs() {
 }
 
 // symbolSlab allocates Symbols in chunks: one allocation per chunk instead of
-// one per Arg or Env.
+// one per Arg or Env. The chunk is indexed, not resliced: moving its slice
+// pointer would cost a write barrier per symbol while the garbage collector
+// is marking.
 type symbolSlab struct {
-	buf  []Symbol
-	next int
-}
-
-// reserve makes the next chunk hold n Symbols.
-func (s *symbolSlab) reserve(n int) {
-	if n > 0 {
-		s.buf = make([]Symbol, n)
-	}
+	buf []Symbol
+	n   int // buf[:n] is handed out
 }
 
 // definitions returns an upper bound of the symbols in f: its Args, Envs
@@ -628,12 +640,12 @@ func definitions(f *ast.File) int {
 }
 
 func (s *symbolSlab) new() *Symbol {
-	if len(s.buf) == 0 {
-		s.next = min(max(8, 2*s.next), 256)
-		s.buf = make([]Symbol, s.next)
+	if s.n == len(s.buf) {
+		s.buf = make([]Symbol, min(max(8, 2*len(s.buf)), 256))
+		s.n = 0
 	}
-	p := &s.buf[0]
-	s.buf = s.buf[1:]
+	p := &s.buf[s.n]
+	s.n++
 	return p
 }
 

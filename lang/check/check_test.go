@@ -218,14 +218,14 @@ Label "path" "$PATH"
 	}
 	// Lookup works from the tree's nodes too.
 	lbl := f.Stages[1].Body[1].(*ast.Label)
-	ref := lbl.Value.Parts[0].(*ast.VarRef)
+	ref := lbl.Value.Refs[0]
 	if s := info.Lookup(ref); s == nil || s.Def != f.Stages[0].Body[1] {
 		t.Errorf("Lookup($PATH) = %v, want the second Env", s)
 	}
 }
 
-// TestCorpus checks that the corpus's good files are clean and each bad
-// file has an error.
+// TestCorpus checks that the corpus's good files are clean, each bad file
+// has an error, and Check reports what Resolve does.
 func TestCorpus(t *testing.T) {
 	files, _ := filepath.Glob("../../testdata/gunfiles/*.gunfile")
 	examples, _ := filepath.Glob("../../testdata/examples/*.gunfile")
@@ -235,7 +235,13 @@ func TestCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 		f, ds := parser.Parse(name, src)
-		ds = append(ds, check.Check(f)...)
+		checked := check.Check(f)
+		// Check only counts references where Resolve records them: the
+		// diagnostics must not differ.
+		if _, resolved := check.Resolve(f); !cmp.Equal(checked, resolved) {
+			t.Errorf("%s: Check and Resolve disagree (-Check +Resolve):\n%s", name, cmp.Diff(checked, resolved))
+		}
+		ds = append(ds, checked...)
 		base := filepath.Base(name)
 		switch {
 		case strings.HasPrefix(base, "bad-warnings"):

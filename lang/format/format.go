@@ -338,28 +338,18 @@ func (p *printer) stringText(s *ast.String) string {
 	}
 	var b strings.Builder
 	if s.Heredoc != "" {
-		b.WriteString("<<" + s.Heredoc + "\n")
-		for _, part := range s.Parts {
-			switch part := part.(type) {
-			case *ast.Text:
-				b.WriteString(part.Value)
-			case *ast.VarRef:
-				b.WriteString(part.Written())
-			}
-		}
-		if v := b.String(); !strings.HasSuffix(v, "\n") {
+		b.WriteString("<<" + s.Heredoc + "\n" + s.Value)
+		if !strings.HasSuffix(s.Value, "\n") {
 			b.WriteByte('\n')
 		}
 		b.WriteString(s.Heredoc)
 		return b.String()
 	}
 	b.WriteByte('"')
-	for _, part := range s.Parts {
-		switch part := part.(type) {
-		case *ast.Text:
-			b.WriteString(quote(part.Value))
-		case *ast.VarRef:
-			b.WriteString(part.Written())
+	for text, ref := range s.Texts {
+		b.WriteString(quote(text))
+		if ref != nil {
+			b.WriteString(ref.Written())
 		}
 	}
 	b.WriteByte('"')

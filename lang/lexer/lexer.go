@@ -122,8 +122,12 @@ func (l *Lexer) newline(at int) {
 // Next returns the next token. At the end of the source it returns EOF
 // tokens forever.
 func (l *Lexer) Next() Token {
-	if l.off < len(l.src) && class[l.src[l.off]]&space != 0 {
-		l.skipSpace()
+	if i := l.off; i < len(l.src) && class[l.src[i]]&space != 0 {
+		if l.src[i] == ' ' && i+1 < len(l.src) && class[l.src[i+1]]&space == 0 {
+			l.off++ // one blank between tokens, the common case
+		} else {
+			l.skipSpace()
+		}
 	}
 	src, start := l.src, l.off
 	tok := Token{NL: l.nl, Range: source.Range{Start: source.Pos(start)}}
@@ -214,7 +218,7 @@ func (l *Lexer) skipSpace() {
 // Byte classes for the lexer's loops.
 const (
 	word  byte = 1 << iota // a byte of a bare word: letters, digits, '_', '-', '.'
-	stop                   // a byte scanString must look at: '"', '\\', '$', newline, NUL, non-ASCII
+	stop                   // a byte scanString must look at: '"', '\\', '$', control characters, non-ASCII
 	space                  // a byte skipSpace skips or looks at: blanks, newline, backslash
 )
 
@@ -223,7 +227,7 @@ var class = func() (t [256]byte) {
 		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.' {
 			t[c] |= word
 		}
-		if c == '"' || c == '\\' || c == '$' || c == '\n' || c == 0 || c >= utf8.RuneSelf {
+		if c == '"' || c == '\\' || c == '$' || c < 0x20 || c >= utf8.RuneSelf {
 			t[c] |= stop
 		}
 		if c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\\' {
@@ -369,6 +373,8 @@ func (l *Lexer) scanString() (plain bool) {
 		case c == 0:
 			l.errorf(i, i+1, diag.IllegalCharacter, "NUL byte in string")
 			i++
+		case c < utf8.RuneSelf:
+			i++ // another control character, such as a tab: plain
 		default:
 			r, n := utf8.DecodeRune(src[i:])
 			if r == utf8.RuneError && n == 1 {
@@ -383,16 +389,18 @@ func (l *Lexer) scanString() (plain bool) {
 }
 
 // plainPrefix returns the length of the prefix of s that scanString can skip:
-// bytes that are not '"', '\\', '$', newline, NUL or non-ASCII. It tests
-// eight bytes at a time: a byte equal to c is a zero byte in x^(c*lsb), and
-// (v-lsb) &^ v & msb has its lowest set bit in v's first zero byte.
+// bytes that are not '"', '\\', '$', control characters (newline and NUL
+// among them) or non-ASCII. It tests eight bytes at a time: a byte equal to c
+// is a zero byte in x^(c*lsb), (v-lsb) &^ v & msb has its lowest set bit in
+// v's first zero byte, and likewise (x-0x20*lsb) &^ x & msb in x's first
+// byte below 0x20.
 func plainPrefix(s []byte) int {
 	const lsb, msb = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		x := binary.LittleEndian.Uint64(s[i:])
-		q, b, d, n := x^('"'*lsb), x^('\\'*lsb), x^('$'*lsb), x^('\n'*lsb)
-		m := ((x-lsb)&^x | (q-lsb)&^q | (b-lsb)&^b | (d-lsb)&^d | (n-lsb)&^n | x) & msb
+		q, b, d := x^('"'*lsb), x^('\\'*lsb), x^('$'*lsb)
+		m := ((x-0x20*lsb)&^x | (q-lsb)&^q | (b-lsb)&^b | (d-lsb)&^d | x) & msb
 		if m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}

@@ -215,7 +215,7 @@ func TestErrorLimit(t *testing.T) {
 func TestPlainPrefix(t *testing.T) {
 	slow := func(s []byte) int {
 		i := 0
-		for i < len(s) && s[i] != '"' && s[i] != '\\' && s[i] != '$' && s[i] != '\n' && s[i] != 0 && s[i] < 0x80 {
+		for i < len(s) && s[i] != '"' && s[i] != '\\' && s[i] != '$' && s[i] >= 0x20 && s[i] < 0x80 {
 			i++
 		}
 		return i

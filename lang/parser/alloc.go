@@ -1,40 +1,41 @@
 package parser
 
-import "github.com/gun-tools/gun/lang/ast"
+import (
+	"unsafe"
+
+	"github.com/gun-tools/gun/lang/ast"
+)
 
 // slab hands out pointers into chunks of T: one allocation per chunk
 // instead of one per node. Chunks grow from small (an editor reparses small
-// files on every keystroke) to large.
+// files on every keystroke) to large. The chunk is not resliced per node but
+// indexed: moving a slice pointer in the (heap) parser would cost a write
+// barrier per node while the garbage collector is marking.
 type slab[T any] struct {
-	buf  []T
-	next int // size of the next chunk
+	buf []T
+	n   int // buf[:n] is handed out
 }
+
+// maxChunk caps a chunk's size in bytes: up to 32 KB an allocation comes
+// from the allocator's size classes, beyond it each is a span of its own,
+// slower to allocate, clear and free.
+const maxChunk = 32 << 10
 
 func (s *slab[T]) new() *T {
-	if len(s.buf) == 0 {
-		s.next = min(max(8, 2*s.next), 512)
-		s.buf = make([]T, s.next)
+	if s.n == len(s.buf) {
+		s.buf = make([]T, max(8, min(2*len(s.buf), maxChunk/int(unsafe.Sizeof(*new(T))))))
+		s.n = 0
 	}
-	p := &s.buf[0]
-	s.buf = s.buf[1:]
+	p := &s.buf[s.n]
+	s.n++
 	return p
-}
-
-// plain is a string without escapes or references: the String, its one
-// Text and its Parts slice in one allocation.
-type plain struct {
-	s     ast.String
-	t     ast.Text
-	parts [1]ast.Part
 }
 
 // nodes are the parser's allocators for the most frequent nodes.
 type nodes struct {
-	plains   slab[plain]
 	strings  slab[ast.String]
-	texts    slab[ast.Text]
 	idents   slab[ast.Ident]
-	refs     slab[ast.VarRef]
+	varRefs  slab[ast.VarRef]
 	execs    slab[ast.Exec]
 	copies   slab[ast.Copy]
 	options  slab[ast.Option]
@@ -49,15 +50,13 @@ type nodes struct {
 	stages   slab[ast.Stage]
 	comments slab[ast.Comment]
 	body     bodies
-	parts    pile[ast.Part]
+	refs     pile[*ast.VarRef]
 	elems    pile[*ast.String]
 }
 
 // scratch holds buffers reused from one string to the next.
 type scratch struct {
-	htexts []*ast.Text // a script block's texts, whose values are set last
-	cuts   []int
-	buf    []byte
+	buf []byte // a value being decoded
 }
 
 // bodies hands out the Body slices of stages from shared chunks: a stage's

@@ -76,8 +76,9 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
-// checkRanges fails if a node's range is not inside its parent's, or
-// children are out of order.
+// checkRanges fails if a node's range is not inside its parent's, children
+// are out of order, or a string's references are not where its Value has
+// them written.
 func checkRanges(t *testing.T, f *ast.File) {
 	t.Helper()
 	var stack []ast.Node
@@ -94,6 +95,15 @@ func checkRanges(t *testing.T, f *ast.File) {
 			pr := stack[len(stack)-1].Span()
 			if r.Start < pr.Start || r.End > pr.End {
 				t.Fatalf("%T %v is outside its parent %T %v", n, r, stack[len(stack)-1], pr)
+			}
+		}
+		if s, ok := n.(*ast.String); ok {
+			at := 0
+			for _, ref := range s.Refs {
+				if ref.At < at || ref.At+ref.Len() > len(s.Value) || s.Value[ref.At:ref.At+ref.Len()] != ref.Written() {
+					t.Fatalf("String %q: reference %s at %d out of place", s.Value, ref.Written(), ref.At)
+				}
+				at = ref.At + ref.Len()
 			}
 		}
 		stack = append(stack, n)
@@ -138,7 +148,7 @@ func TestExamples(t *testing.T) {
 			}
 			st := f.Stages[0]
 			base, ok := st.Using.Base.(*ast.String)
-			if !ok || base.Value() != tt.base || st.Using.As != nil {
+			if !ok || base.Value != tt.base || st.Using.As != nil {
 				t.Fatalf("base = %#v, want the string %q", st.Using.Base, tt.base)
 			}
 			var execs []string
@@ -151,7 +161,7 @@ func TestExamples(t *testing.T) {
 				if !ok || s.Heredoc != "" {
 					t.Fatalf("want the shell form, got %T", ex.Cmd)
 				}
-				execs = append(execs, s.Value())
+				execs = append(execs, s.Value)
 			}
 			if diff := cmp.Diff(tt.execs, execs); diff != "" {
 				t.Errorf("Exec commands mismatch (-want +got):\n%s", diff)
@@ -228,7 +238,7 @@ func TestPartialTree(t *testing.T) {
 	if len(body) != 3 {
 		t.Fatalf("want 3 instructions in stage b, got %d:\n%s", len(body), dump(f, ds))
 	}
-	if l, ok := body[0].(*ast.Exec).Cmd.(*ast.List); !ok || len(l.Elems) != 1 || l.Elems[0].Value() != "a" {
+	if l, ok := body[0].(*ast.Exec).Cmd.(*ast.List); !ok || len(l.Elems) != 1 || l.Elems[0].Value != "a" {
 		t.Errorf("Exec list = %#v", body[0].(*ast.Exec).Cmd)
 	}
 	cp := body[1].(*ast.Copy)
@@ -246,16 +256,17 @@ func TestPartialTree(t *testing.T) {
 func TestStrings(t *testing.T) {
 	tests := []struct {
 		src   string
-		parts []string // Text "value" or VarRef $NAME / ${NAME}
+		parts []string // Text "value" (the literal text between references) or VarRef $NAME / ${NAME}
 		value string
 	}{
 		{`"plain"`, []string{`Text "plain"`}, "plain"},
-		{`""`, nil, ""},
+		{`""`, []string{`Text ""`}, ""},
 		{`"a\"b\\c\nd\te\$f"`, []string{"Text \"a\\\"b\\\\c\\nd\\te$f\""}, "a\"b\\c\nd\te$f"},
-		{`"$A${B}c$"`, []string{"VarRef $A", "VarRef ${B}", `Text "c$"`}, "$A${B}c$"},
-		{`"x $1 $ ${_9}"`, []string{`Text "x $1 $ "`, "VarRef ${_9}"}, "x $1 $ ${_9}"},
+		{`"$A${B}c$"`, []string{`Text ""`, "VarRef $A", `Text ""`, "VarRef ${B}", `Text "c$"`}, "$A${B}c$"},
+		{`"x $1 $ ${_9}"`, []string{`Text "x $1 $ "`, "VarRef ${_9}", `Text ""`}, "x $1 $ ${_9}"},
 		{`"\${NOT}"`, []string{`Text "${NOT}"`}, "${NOT}"},
 		{`"é😀$É"`, []string{`Text "é😀$É"`}, "é😀$É"},
+		{`"\t$A\\${B}\$"`, []string{"Text \"\\t\"", "VarRef $A", "Text \"\\\\\"", "VarRef ${B}", `Text "$"`}, "\t$A\\${B}$"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
@@ -265,21 +276,23 @@ func TestStrings(t *testing.T) {
 			}
 			s := f.Stages[0].Using.Base.(*ast.String)
 			var parts []string
-			for _, p := range s.Parts {
-				switch p := p.(type) {
-				case *ast.Text:
-					parts = append(parts, fmt.Sprintf("Text %q", p.Value))
-				case *ast.VarRef:
-					parts = append(parts, "VarRef "+p.Written())
-					if got := f.Source.Source()[p.NameRange.Start:p.NameRange.End]; string(got) != p.Name {
-						t.Errorf("NameRange covers %q, want %q", got, p.Name)
-					}
+			for text, r := range s.Texts {
+				parts = append(parts, fmt.Sprintf("Text %q", text))
+				if r == nil {
+					break
+				}
+				parts = append(parts, "VarRef "+r.Written())
+				if got := f.Source.Source()[r.NameRange.Start:r.NameRange.End]; string(got) != r.Name {
+					t.Errorf("NameRange covers %q, want %q", got, r.Name)
+				}
+				if got := s.Value[r.At : r.At+r.Len()]; got != r.Written() {
+					t.Errorf("Value at %d is %q, want %q", r.At, got, r.Written())
 				}
 			}
 			if diff := cmp.Diff(tt.parts, parts); diff != "" {
 				t.Errorf("parts mismatch (-want +got):\n%s", diff)
 			}
-			if got := s.Value(); got != tt.value {
+			if got := s.Value; got != tt.value {
 				t.Errorf("Value() = %q, want %q", got, tt.value)
 			}
 		})
@@ -293,17 +306,17 @@ func TestHeredoc(t *testing.T) {
 		t.Fatalf("diagnostics: %v", ds)
 	}
 	s := f.Stages[0].Body[0].(*ast.Exec).Cmd.(*ast.String)
-	if s.Heredoc != "EOF" || s.Value() != "a $X\n\n  b\n" {
-		t.Errorf("heredoc %q = %q", s.Heredoc, s.Value())
+	if s.Heredoc != "EOF" || s.Value != "a $X\n\n  b\n" {
+		t.Errorf("heredoc %q = %q", s.Heredoc, s.Value)
 	}
 	var refs []string
-	for r := range s.Refs {
+	for _, r := range s.Refs {
 		refs = append(refs, r.Name)
 	}
 	if diff := cmp.Diff([]string{"X"}, refs); diff != "" {
 		t.Errorf("refs mismatch: %s", diff)
 	}
-	if got := f.Stages[0].Body[1].(*ast.Exec).Cmd.(*ast.String).Value(); got != "raw \\n\n" {
+	if got := f.Stages[0].Body[1].(*ast.Exec).Cmd.(*ast.String).Value; got != "raw \\n\n" {
 		t.Errorf("CRLF heredoc = %q, want %q", got, "raw \\n\n")
 	}
 }

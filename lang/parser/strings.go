@@ -11,49 +11,25 @@ import (
 	"github.com/gun-tools/gun/lang/source"
 )
 
-// decodeString turns a String token into parts: text with escapes decoded,
-// and variable references. It reports bad escapes and malformed references;
-// the lexer has already reported an unterminated string.
+// decodeString turns a String token into its value, with escapes decoded,
+// and its variable references. It reports bad escapes and malformed
+// references; the lexer has already reported an unterminated string.
 func (p *parser) decodeString(t lexer.Token) *ast.String {
 	start, end := int(t.Start)+1, int(t.End)
-	// Fast path: the lexer saw no escapes and no references.
-	if t.Plain {
-		end--
-		pl := p.plains.new()
-		pl.s.Range = t.Range
-		if end > start {
-			pl.t.Range, pl.t.Value = source.Range{Start: source.Pos(start), End: source.Pos(end)}, p.str[start:end]
-			pl.parts[0] = &pl.t
-			pl.s.Parts = pl.parts[:]
-		}
-		return &pl.s
-	}
 	s := p.strings.new()
 	s.Range = t.Range
-	// Each reference splits the text, so there are at most 2*refs+1 parts;
-	// they are written straight into the parts chunk.
-	parts := p.nodes.parts.reserve(2*bytes.Count(p.src[start:end], []byte{'$'}) + 1)
-	buf := p.scratch.buf[:0]
-	defer func() {
-		s.Parts = p.nodes.parts.commit(parts)
-		p.scratch.buf = buf
-	}()
-	textStart := start
-	escaped := false // the current text has an escape: its value is in buf
-	flush := func(at int) {
-		if at > textStart {
-			text := p.texts.new()
-			text.Range = source.Range{Start: source.Pos(textStart), End: source.Pos(at)}
-			if escaped {
-				text.Value = string(buf)
-			} else {
-				text.Value = p.str[textStart:at]
-			}
-			parts = append(parts, text)
-		}
-		buf, escaped = buf[:0], false
+	// Fast path: the lexer saw no escapes and no references.
+	if t.Plain {
+		s.Value = p.str[start : end-1]
+		return s
 	}
+	// The references go straight into the chunk of Refs.
+	refs := p.nodes.refs.reserve(bytes.Count(p.src[start:end], []byte{'$'}))
+	buf := p.scratch.buf[:0]
+	escaped := false // the value differs from the source: it is built in buf
+	textEnd := end   // the closing quote, or end when the string is not terminated
 	src := p.src[:end]
+scan:
 	for i := start; i < end; {
 		// Copy a run of plain bytes at once.
 		j := i
@@ -61,56 +37,64 @@ func (p *parser) decodeString(t lexer.Token) *ast.String {
 			j++
 		}
 		if escaped {
-			buf = append(buf, p.src[i:j]...)
+			buf = append(buf, src[i:j]...)
 		}
 		if i = j; i >= end {
 			break
 		}
-		switch p.src[i] {
+		switch src[i] {
 		case '"':
-			flush(i)
-			return s
+			textEnd = i
+			break scan
 		case '\\':
 			if !escaped {
-				buf = append(buf[:0], p.src[textStart:i]...)
+				buf = append(buf[:0], src[start:i]...)
 				escaped = true
 			}
-			if i+1 >= end || p.src[i+1] == '\n' || p.src[i+1] == '\r' {
+			if i+1 >= end || src[i+1] == '\n' || src[i+1] == '\r' {
 				i++ // unterminated: the lexer reported it
 				continue
 			}
-			switch p.src[i+1] {
+			switch src[i+1] {
 			case '"', '\\', '$':
-				buf = append(buf, p.src[i+1])
+				buf = append(buf, src[i+1])
 			case 'n':
 				buf = append(buf, '\n')
 			case 't':
 				buf = append(buf, '\t')
 			default:
-				_, n := utf8.DecodeRune(p.src[i+1 : end])
+				_, n := utf8.DecodeRune(src[i+1 : end])
 				p.errorf(source.Range{Start: source.Pos(i), End: source.Pos(i + 1 + n)}, diag.BadEscape,
-					`invalid escape sequence %q; the escapes are \" \\ \n \t \$`, p.src[i:i+1+n])
-				buf = append(buf, p.src[i:i+1+n]...)
+					`invalid escape sequence %q; the escapes are \" \\ \n \t \$`, src[i:i+1+n])
+				buf = append(buf, src[i:i+1+n]...)
 				i += 1 + n
 				continue
 			}
 			i += 2
 		case '$':
 			ref, n := p.scanRef(i, end, true)
-			if ref == nil {
+			if ref != nil {
+				ref.At = i - start
 				if escaped {
-					buf = append(buf, p.src[i:i+n]...)
+					ref.At = len(buf)
 				}
-				i += n
-				continue
+				refs = append(refs, ref)
 			}
-			flush(i)
-			parts = append(parts, ref)
+			if escaped {
+				buf = append(buf, src[i:i+n]...)
+			}
 			i += n
-			textStart = i
 		}
 	}
-	flush(end)
+	if escaped {
+		s.Value = string(buf)
+	} else {
+		s.Value = p.str[start:textEnd]
+	}
+	if len(refs) > 0 {
+		s.Refs = p.nodes.refs.commit(refs)
+	}
+	p.scratch.buf = buf
 	return s
 }
 
@@ -128,7 +112,7 @@ func (p *parser) scanRef(i, end int, report bool) (*ast.VarRef, int) {
 			k++
 		}
 		if k < end && p.src[k] == '}' && k > j+1 {
-			r := p.refs.new()
+			r := p.varRefs.new()
 			*r = ast.VarRef{
 				Range:     source.Range{Start: source.Pos(i), End: source.Pos(k + 1)},
 				Name:      p.str[j+1 : k],
@@ -160,7 +144,7 @@ func (p *parser) scanRef(i, end int, report bool) (*ast.VarRef, int) {
 	if k == j {
 		return nil, 1 // a lone '$' is literal
 	}
-	r := p.refs.new()
+	r := p.varRefs.new()
 	*r = ast.VarRef{
 		Range:     source.Range{Start: source.Pos(i), End: source.Pos(k)},
 		Name:      p.str[j:k],
@@ -174,10 +158,9 @@ func isName(c byte, first bool) bool {
 }
 
 // decodeHeredoc turns a script block token into a String, or nil when it
-// has no delimiter. The closing
-// delimiter's indentation is removed from every line; a line indented less is
-// an error. References are found (for the checker and the editor) but the
-// text is the shell's: no escapes.
+// has no delimiter. The closing delimiter's indentation is removed from
+// every line; a line indented less is an error. References are found (for
+// the checker and the editor) but the text is the shell's: no escapes.
 func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 	tok := p.src[t.Start:t.End]
 	i := 2
@@ -203,21 +186,8 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 		bodyEnd = int(t.Start) + lastNL + 1
 		indent = last[:len(last)-len(bytes.TrimLeft(last, " \t"))]
 	}
-	// The value is built in one buffer; each Text's value is a piece of it.
-	buf, texts := p.scratch.buf[:0], p.scratch.htexts[:0]
-	parts := p.nodes.parts.reserve(2*bytes.Count(p.src[bodyStart:bodyEnd], []byte{'$'}) + 1)
-	cuts := p.scratch.cuts[:0] // texts[i].Value is buf[cuts[2i]:cuts[2i+1]]
-	textStart, valueStart := -1, 0
-	flush := func(at int) {
-		if textStart >= 0 {
-			text := p.texts.new()
-			text.Range = source.Range{Start: source.Pos(textStart), End: source.Pos(at)}
-			texts = append(texts, text)
-			cuts = append(cuts, valueStart, len(buf))
-			parts = append(parts, text)
-		}
-		textStart, valueStart = -1, len(buf)
-	}
+	buf := p.scratch.buf[:0]
+	refs := p.nodes.refs.reserve(bytes.Count(p.src[bodyStart:bodyEnd], []byte{'$'}))
 	for ls := bodyStart; ls < bodyEnd; {
 		le := ls + bytes.IndexByte(p.src[ls:bodyEnd], '\n')
 		if le < ls {
@@ -238,9 +208,6 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 				"script line is indented less than its closing %s; indent it at least as far", delim)
 			off += len(line) - len(bytes.TrimLeft(line, " \t"))
 		}
-		if textStart < 0 {
-			textStart = off
-		}
 		for j := off; j < lineEnd; {
 			k := j + bytes.IndexByte(p.src[j:lineEnd], '$')
 			if k < j {
@@ -251,30 +218,20 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 				break
 			}
 			ref, n := p.scanRef(j, lineEnd, false)
-			if ref == nil {
-				buf = append(buf, p.src[j:j+n]...)
-				j += n
-				continue
+			if ref != nil {
+				ref.At = len(buf)
+				refs = append(refs, ref)
 			}
-			flush(j)
-			parts = append(parts, ref)
+			buf = append(buf, p.src[j:j+n]...)
 			j += n
-			textStart = j
 		}
 		buf = append(buf, '\n')
 		ls = le + 1
 	}
-	if textStart >= 0 || len(buf) > valueStart {
-		if textStart < 0 {
-			textStart = bodyEnd
-		}
-		flush(bodyEnd)
+	s.Value = string(buf)
+	if len(refs) > 0 {
+		s.Refs = p.nodes.refs.commit(refs)
 	}
-	value := string(buf)
-	for i, text := range texts {
-		text.Value = value[cuts[2*i]:cuts[2*i+1]]
-	}
-	s.Parts = p.nodes.parts.commit(parts)
-	p.scratch.buf, p.scratch.htexts, p.scratch.cuts = buf, texts, cuts
+	p.scratch.buf = buf
 	return s
 }
