@@ -88,7 +88,7 @@ func (s *stream) readFrame() ([]byte, int64, error) {
 		}
 		// Find the header even when garbage precedes it on the line, which
 		// is how a frame that came after a bad one begins.
-		i := strings.Index(strings.ToLower(line), "content-length:")
+		i := strings.Index(asciiLower(line), "content-length:")
 		if i < 0 {
 			if !strings.Contains(line, ":") {
 				bad = fmt.Sprintf("invalid header line %q", truncate(line, 80))
@@ -252,4 +252,17 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// asciiLower lowercases the ASCII letters of s and keeps every other byte,
+// so that offsets in the result are offsets in s (strings.ToLower replaces
+// invalid UTF-8, which changes lengths).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

@@ -1,7 +1,12 @@
 package lsp
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,4 +56,77 @@ func TestMarshalMessage(t *testing.T) {
 	if err := json.Unmarshal(got, &m); err != nil || m.Error.Code != jsonrpc2.InvalidParams {
 		t.Errorf("error response %s: %v", got, err)
 	}
+}
+
+// rwc is a connection whose input is fixed and whose output is kept.
+type rwc struct {
+	io.Reader
+	out bytes.Buffer
+}
+
+func (c *rwc) Write(p []byte) (int, error) { return c.out.Write(p) }
+func (c *rwc) Close() error                { return nil }
+
+// FuzzStream feeds arbitrary bytes to the server's message reader: it
+// never panics, every Read either yields a message or consumes input (so
+// that a bad frame cannot make it spin), it ends at the input's end, and
+// whatever it answers is well-framed JSON-RPC.
+func FuzzStream(f *testing.F) {
+	frame := func(body string) string { return fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body) }
+	for _, seed := range []string{
+		frame(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`),
+		frame(`{"jsonrpc":"2.0","method":"exit"}`),
+		frame(`not json`) + frame(`{"jsonrpc":"2.0","id":"x","method":"shutdown"}`),
+		"Content-Length: 99999999999\r\n\r\n{}",
+		"Content-Length: -1\r\n\r\n",
+		"Content-Type: x\r\n\r\n" + frame(`[]`),
+		"garbage\r\n" + frame(`{"id":[1]}`),
+		frame(`{"jsonrpc":"2.0","id":1}`)[:20],
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c := &rwc{Reader: bytes.NewReader(in)}
+		s := newStream(c)
+		ctx := context.Background()
+		for reads := 0; ; reads++ {
+			if reads > len(in)+1 {
+				t.Fatalf("%d reads of %d bytes: no progress", reads, len(in))
+			}
+			msg, _, err := s.Read(ctx)
+			if err != nil {
+				break
+			}
+			if msg == nil {
+				t.Fatal("Read returned neither a message nor an error")
+			}
+		}
+		// The answers to bad input: frames of valid JSON-RPC error responses.
+		out := bufio.NewReader(&c.out)
+		for {
+			var n int
+			line, err := out.ReadString('\n')
+			if err == io.EOF && line == "" {
+				return
+			}
+			if _, err := fmt.Sscanf(line, "Content-Length: %d\r\n", &n); err != nil {
+				t.Fatalf("bad header %q in output: %v", line, err)
+			}
+			if blank, _ := out.ReadString('\n'); blank != "\r\n" {
+				t.Fatalf("header not ended by a blank line: %q", blank)
+			}
+			body := make([]byte, n)
+			if _, err := io.ReadFull(out, body); err != nil {
+				t.Fatalf("short body: %v", err)
+			}
+			var resp struct {
+				JSONRPC string          `json:"jsonrpc"`
+				ID      json.RawMessage `json:"id"`
+				Error   *jsonrpc2.Error `json:"error"`
+			}
+			if err := json.Unmarshal(body, &resp); err != nil || resp.JSONRPC != "2.0" || resp.Error == nil || len(resp.ID) == 0 {
+				t.Fatalf("answer %s is not a JSON-RPC error response (%v)", body, err)
+			}
+		}
+	})
 }
