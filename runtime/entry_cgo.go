@@ -16,8 +16,9 @@ package runtime
 //     container's namespaces: a new pid namespace needs a fork, so the
 //     process becomes a relay that stays outside it, reports the init's
 //     pid, forwards signals to it and exits with its status, while the
-//     child, pid 1 of the new namespace, unshares the others and starts
-//     the Go init. joinEnv=net adds a network namespace. (The environment,
+//     child, pid 1 of the new namespace, unshares the others and runs
+//     the C init of cinit.c, which starts the Go init when gun sends a
+//     configuration only the Go init handles. joinEnv=net adds a network namespace. (The environment,
 //     not argv, says so: the init's command line stays its entry's name.)
 //   - entryHolder: hold a user namespace for later containers (holder.go)
 //     and never start Go at all.
@@ -45,6 +46,10 @@ package runtime
 #include <unistd.h>
 
 enum { GUN_SYNC_FD = 3, GUN_NS_FD = 4 };
+
+// gun_cinit (cinit.c) is the C init: it runs the container when gun sends
+// a configuration it can handle, and returns for the Go init otherwise.
+void gun_cinit(void);
 
 static int gun_is_entry(const char *s, size_t n) {
 	static const char *entries[] = {"gun:init", "gun:unpack", "gun:rm"};
@@ -169,6 +174,7 @@ static void gun_join(int init, int net) {
 		flags |= CLONE_NEWNET;
 	if (unshare(flags) < 0)
 		gun_fail("unshare the container's namespaces");
+	gun_cinit();
 }
 
 // gun_serve hands the user namespace's descriptor to a client that is the

@@ -26,8 +26,14 @@ func initMain() int {
 	// Descriptors gun inherited (and the sync socket) must not reach the
 	// command.
 	closeExtraFDs()
-	var cfg initConfig
-	if _, err := recvMsg(syncFD, &cfg); err != nil {
+	// JSON, or the C init's binary form when it left the container to us
+	// (cinit.c).
+	b, _, err := recvPacket(syncFD)
+	var cfg *initConfig
+	if err == nil {
+		cfg, err = decodeConfig(b)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "gun: init: read config: %v\n", err)
 		return 125
 	}
@@ -47,8 +53,8 @@ func initMain() int {
 		signal.Notify(sigs, forwardedSignals()...)
 		close(notified)
 	}()
-	c := &container{cfg: &cfg, scratch: -1}
-	err := c.start(notified)
+	c := &container{cfg: cfg, scratch: -1}
+	err = c.start(notified)
 	if err != nil {
 		code := 125
 		var ce *commandError

@@ -138,6 +138,11 @@ func sendMsg(fd int, v any, files ...int) error {
 	if err != nil {
 		return err
 	}
+	return sendPacket(fd, b, files...)
+}
+
+func sendPacket(fd int, b []byte, files ...int) error {
+	var err error
 	var oob []byte
 	if len(files) > 0 {
 		oob = unix.UnixRights(files...)
@@ -155,6 +160,19 @@ var errPeerClosed = errors.New("peer closed the sync socket")
 // recvMsg reads one message into v and returns any file descriptors that
 // came with it.
 func recvMsg(fd int, v any) ([]int, error) {
+	b, fds, err := recvPacket(fd)
+	if err != nil {
+		return fds, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fds, fmt.Errorf("decode message: %w", err)
+	}
+	return fds, nil
+}
+
+// recvPacket reads one packet and returns any file descriptors that came
+// with it.
+func recvPacket(fd int) ([]byte, []int, error) {
 	// Messages are small; a peek tells the size of a larger one.
 	var small [4096]byte
 	buf := small[:]
@@ -167,7 +185,7 @@ func recvMsg(fd int, v any) ([]int, error) {
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if n > len(buf) {
 		buf = make([]byte, n)
@@ -180,16 +198,16 @@ func recvMsg(fd int, v any) ([]int, error) {
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if n == 0 {
-		return nil, errPeerClosed
+		return nil, nil, errPeerClosed
 	}
 	var fds []int
 	if oobn > 0 {
 		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 		if err != nil {
-			return nil, fmt.Errorf("parse control message: %w", err)
+			return nil, nil, fmt.Errorf("parse control message: %w", err)
 		}
 		for _, m := range msgs {
 			f, err := unix.ParseUnixRights(&m)
@@ -198,8 +216,5 @@ func recvMsg(fd int, v any) ([]int, error) {
 			}
 		}
 	}
-	if err := json.Unmarshal(buf[:n], v); err != nil {
-		return fds, fmt.Errorf("decode message: %w", err)
-	}
-	return fds, nil
+	return buf[:n], fds, nil
 }

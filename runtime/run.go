@@ -240,7 +240,8 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 		}
 	}
 	<-s.notified
-	if err := startInit(pfd, pid, cfg, cg); err != nil {
+	// The C init runs in a joined namespace's pid 1 only.
+	if err := startInit(pfd, pid, cfg, cg, s.join && useCInit()); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return 125, err
@@ -358,10 +359,24 @@ func relayedPid(fd int) (int, error) {
 }
 
 // startInit hands the init its configuration, puts it in its cgroup and
-// lets it go. Its id maps are written.
-func startInit(fd, pid int, cfg *initConfig, cg *cgroup) error {
-	if err := sendMsg(fd, cfg); err != nil {
+// lets it go. Its id maps are written. With cinit, the configuration goes
+// in the C init's form when the C init can run it (fastconfig.go).
+func startInit(fd, pid int, cfg *initConfig, cg *cgroup, cinit bool) error {
+	var b []byte
+	if cinit {
+		b = fastConfig(cfg)
+	}
+	var err error
+	if b != nil {
+		err = sendPacket(fd, b)
+	} else {
+		err = sendMsg(fd, cfg)
+	}
+	if err != nil {
 		return fmt.Errorf("send container config: %w", err)
+	}
+	if debugEnabled() {
+		slog.Debug("container config sent", "init", map[bool]string{true: "C", false: "Go"}[b != nil])
 	}
 	if cg != nil {
 		if err := cg.add(pid); err != nil {

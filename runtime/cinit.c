@@ -1,0 +1,958 @@
+//go:build linux && cgo
+
+// The C init: pid 1 of a container whose configuration gun sent in the
+// binary form of fastconfig.go, for the common case (no pty, no volumes, no
+// commit: see fastEligible). It does what the Go init (init.go, mounts.go,
+// user.go) does, step for step and with the same messages, without waiting
+// for a Go runtime to start: it runs in the constructor of entry_cgo.go, in
+// the child that gun_join made pid 1 of the new pid namespace.
+//
+// gun_cinit returns (and the Go init goes on) when the first packet on the
+// sync socket is JSON, or when the kernel refuses the overlay mount (the Go
+// init then copies the layers instead); both leave the packets unread. It
+// never returns otherwise: it exits with the command's status.
+//
+// The process is single-threaded and nothing else runs in it, so malloc is
+// safe everywhere, also after fork in the child (which only execs).
+
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { SYNC_FD = 3 };
+
+// The magic first string of a binary configuration; keep in step with
+// fastMagic in fastconfig.go.
+static const char magic[] = "gun-cinit-1";
+
+// Flags of the configuration; keep in step with fastconfig.go.
+enum { F_NETNS = 1, F_READONLY = 2, F_SINGLE = 4, F_DEBUG = 8 };
+
+struct config {
+	unsigned flags;
+	const char *scratch, *hostname, *cwd, *user, *overlay, *path;
+	int nlayers, nargs, nenv;
+	char **layers, **args, **env; // env: the spec's KEY=VALUE entries
+};
+
+static struct config cfg;
+
+// ---- messages to gun: JSON, as the Go init sends them ----
+
+// A bounded JSON text; over is set when something did not fit.
+struct jbuf {
+	char b[16384];
+	size_t n;
+	int over;
+};
+
+static void jb_put(struct jbuf *j, const char *s, size_t n) {
+	if (j->over || n > sizeof j->b - j->n) {
+		j->over = 1;
+		return;
+	}
+	memcpy(j->b + j->n, s, n);
+	j->n += n;
+}
+
+static void jb_puts(struct jbuf *j, const char *s) { jb_put(j, s, strlen(s)); }
+
+// jb_str appends s as a JSON string. Bytes >= 0x80 are copied: gun decodes
+// invalid UTF-8 as U+FFFD, as it does the Go init's.
+static void jb_str(struct jbuf *j, const char *s) {
+	jb_put(j, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[8];
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\', esc[1] = (char)c;
+			jb_put(j, esc, 2);
+		} else if (c < 0x20) {
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+			jb_put(j, esc, 6);
+		} else {
+			jb_put(j, (const char *)&c, 1);
+		}
+	}
+	jb_put(j, "\"", 1);
+}
+
+// The setup's steps, with F_DEBUG: the items of readyMsg.Log.
+static struct jbuf steps;
+static int nsteps;
+
+__attribute__((format(printf, 1, 2))) static void logf_(const char *fmt, ...) {
+	if (!(cfg.flags & F_DEBUG))
+		return;
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (nsteps++ > 0)
+		jb_put(&steps, ",", 1);
+	jb_str(&steps, line);
+}
+
+static void send_json(struct jbuf *j) {
+	if (j->over)
+		return; // the parent sees the socket's end and reports a failure
+	ssize_t r;
+	do
+		r = send(SYNC_FD, j->b, j->n, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+}
+
+// errstr is errno's text as Go writes it (lower case first letter).
+static const char *errstr(int err) {
+	static char buf[128];
+	snprintf(buf, sizeof buf, "%s", strerror(err));
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
+// die reports a failed step to gun as readyMsg {Error, Code, Log} and
+// exits with code; err, when not 0, is appended as ": <errno text>".
+__attribute__((format(printf, 3, 4), noreturn)) static void die(int code, int err, const char *fmt, ...) {
+	char msg[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (err != 0 && n >= 0 && (size_t)n < sizeof msg)
+		snprintf(msg + n, sizeof msg - (size_t)n, ": %s", errstr(err));
+	static struct jbuf j;
+	for (int withlog = nsteps > 0 && !steps.over;; withlog = 0) {
+		char num[32];
+		j.n = 0, j.over = 0;
+		jb_puts(&j, "{\"Error\":");
+		jb_str(&j, msg);
+		snprintf(num, sizeof num, ",\"Code\":%d", code);
+		jb_puts(&j, num);
+		if (withlog) {
+			jb_puts(&j, ",\"Log\":[");
+			jb_put(&j, steps.b, steps.n);
+			jb_puts(&j, "]");
+		}
+		jb_puts(&j, "}");
+		if (!j.over || !withlog)
+			break;
+	}
+	send_json(&j);
+	_exit(code);
+}
+
+// ---- the configuration ----
+
+// recv_peek returns the first packet on the sync socket without taking it
+// (NUL-terminated, in a buffer of its own), and its size in *n.
+static char *recv_peek(size_t *n) {
+	char one;
+	ssize_t r;
+	do
+		r = recv(SYNC_FD, &one, 1, MSG_PEEK | MSG_TRUNC);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		_exit(125); // the parent failed before sending and says why
+	if (r > (1 << 24))
+		die(125, 0, "init: configuration of %zd bytes", r);
+	char *b = malloc((size_t)r + 1);
+	if (b == NULL)
+		die(125, ENOMEM, "init: read config");
+	ssize_t got;
+	do
+		got = recv(SYNC_FD, b, (size_t)r, MSG_PEEK);
+	while (got < 0 && errno == EINTR);
+	if (got != r)
+		die(125, got < 0 ? errno : EIO, "init: read config");
+	b[r] = '\0';
+	*n = (size_t)r;
+	return b;
+}
+
+// drop takes the next packet off the sync socket; its end means the
+// parent failed (and says why).
+static void drop(void) {
+	char b[64];
+	ssize_t r;
+	do
+		r = recv(SYNC_FD, b, sizeof b, MSG_TRUNC);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		_exit(125);
+}
+
+// A cursor over the configuration's NUL-terminated strings.
+struct cursor {
+	char *p, *end;
+};
+
+static const char *next(struct cursor *c) {
+	char *z = c->p < c->end ? memchr(c->p, '\0', (size_t)(c->end - c->p)) : NULL;
+	if (z == NULL)
+		die(125, 0, "init: truncated configuration");
+	const char *s = c->p;
+	c->p = z + 1;
+	return s;
+}
+
+static int next_int(struct cursor *c, int max) {
+	const char *s = next(c);
+	char *e;
+	errno = 0;
+	long v = strtol(s, &e, 10);
+	if (errno != 0 || *s == '\0' || *e != '\0' || v < 0 || v > max)
+		die(125, 0, "init: bad number %.32s in the configuration", s);
+	return (int)v;
+}
+
+static char **next_list(struct cursor *c, int *n) {
+	*n = next_int(c, 1 << 20);
+	char **l = calloc((size_t)*n + 1, sizeof *l);
+	if (l == NULL)
+		die(125, ENOMEM, "init: read config");
+	for (int i = 0; i < *n; i++)
+		l[i] = (char *)next(c);
+	return l;
+}
+
+static void parse_config(char *b, size_t n) {
+	struct cursor c = {b, b + n};
+	if (strcmp(next(&c), magic) != 0)
+		die(125, 0, "init: configuration of another version of gun");
+	cfg.flags = (unsigned)next_int(&c, 255);
+	cfg.scratch = next(&c);
+	cfg.hostname = next(&c);
+	cfg.cwd = next(&c);
+	cfg.user = next(&c);
+	cfg.overlay = next(&c);
+	cfg.path = next(&c);
+	cfg.layers = next_list(&c, &cfg.nlayers);
+	cfg.args = next_list(&c, &cfg.nargs);
+	cfg.env = next_list(&c, &cfg.nenv);
+	if (c.p != c.end || cfg.nargs == 0 || cfg.scratch[0] != '/' || cfg.cwd[0] != '/')
+		die(125, 0, "init: malformed configuration");
+}
+
+// ---- mounts inside the root, by descriptor (mounts.go) ----
+
+static int rootfd = -1;
+
+static char *fdpath(int fd) {
+	static char b[2][64]; // two live at once: bind's source may be one
+	static int i;
+	i ^= 1;
+	snprintf(b[i], sizeof b[i], "/proc/self/fd/%d", fd);
+	return b[i];
+}
+
+// resolve opens path inside the root: symlinks and ".." stay in it.
+static int resolve(const char *path, int flags) {
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	for (;;) {
+		int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+		if (fd >= 0 || (errno != EAGAIN && errno != EINTR))
+			return fd;
+	}
+}
+
+enum kind { NO_CREATE, CREATE_DIR, CREATE_FILE };
+
+// open_in resolves path (absolute and clean: the callers' are constants)
+// inside the root as an O_PATH descriptor, creating missing parents as
+// directories and the last component as kind says.
+static int open_in(const char *path, enum kind kind) {
+	int fd = resolve(path, O_PATH);
+	if (fd >= 0 || kind == NO_CREATE || errno != ENOENT) {
+		if (fd < 0)
+			die(125, errno, "resolve %s in container", path);
+		return fd;
+	}
+	char parent[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t pn = (size_t)(slash - path);
+	if (pn >= sizeof parent)
+		die(125, ENAMETOOLONG, "resolve %s in container", path);
+	memcpy(parent, path, pn);
+	strcpy(parent + pn, pn == 0 ? "/" : "");
+	int pfd = open_in(parent, CREATE_DIR);
+	const char *name = slash + 1;
+	int err = 0;
+	if (kind == CREATE_DIR) {
+		if (mkdirat(pfd, name, 0755) < 0)
+			err = errno;
+	} else {
+		int f = openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (f < 0)
+			err = errno;
+		else
+			close(f);
+	}
+	close(pfd);
+	if (err != 0 && err != EEXIST)
+		die(125, err, "create %s in container", path);
+	fd = resolve(path, O_PATH);
+	if (fd < 0)
+		die(125, errno, "resolve %s in container", path);
+	return fd;
+}
+
+static void mount_in(const char *src, const char *path, const char *fstype, unsigned long flags, const char *data) {
+	int fd = open_in(path, CREATE_DIR);
+	if (mount(src, fdpath(fd), fstype, flags, data) < 0)
+		die(125, errno, "mount %s (%s) on %s with \"%s\"", src, fstype, path, data);
+	close(fd);
+	logf_("mount %s on %s (%s %s)", src, path, fstype, data);
+}
+
+static void set_readonly(int dirfd, const char *path, unsigned flags, const char *what, const char *name) {
+	struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+	if (mount_setattr(dirfd, path, flags, &a, sizeof a) < 0)
+		die(125, errno, "%s %s: make read-only: mount_setattr", what, name);
+}
+
+// bind_fd bind-mounts the host path src (recursively) on the descriptor
+// target; name is target's path in the container, for messages.
+static void bind_fd(const char *src, int target, const char *name, int ro) {
+	int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		die(125, errno, "bind mount %s on %s: open_tree", src, name);
+	if (ro)
+		set_readonly(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, "bind mount", name);
+	if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		die(125, errno, "bind mount %s on %s: move_mount", src, name);
+	close(tree);
+}
+
+static void bind_in(const char *src, const char *path, int ro) {
+	struct stat st;
+	if (stat(src, &st) < 0)
+		die(125, errno, "bind mount source: stat %s", src);
+	int fd = open_in(path, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE);
+	bind_fd(src, fd, path, ro);
+	close(fd);
+	logf_("bind %s on %s (read-only %s)", src, path, ro ? "true" : "false");
+}
+
+// The paths docker masks and makes read-only: maskedPaths and
+// readonlyPaths of mounts.go.
+static const char *const masked[] = {
+	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
+	"/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
+};
+static const char *const readonly[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+// mask hides a path that exists: an empty read-only tmpfs over a
+// directory, /dev/null over anything else.
+static void mask_path(const char *path) {
+	int fd = resolve(path, O_PATH);
+	if (fd < 0 && errno == ENOENT)
+		return;
+	if (fd < 0)
+		die(125, errno, "mask %s", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		die(125, errno, "mask %s", path);
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", fdpath(fd), "tmpfs", MS_RDONLY, "size=0") < 0)
+			die(125, errno, "mask %s: mount tmpfs", path);
+		logf_("mask %s (empty tmpfs)", path);
+	} else {
+		bind_fd("/dev/null", fd, path, 0);
+		logf_("mask %s (/dev/null)", path);
+	}
+	close(fd);
+}
+
+// make_readonly bind-mounts a path that exists on itself, read-only.
+static void make_readonly(const char *path) {
+	int fd = resolve(path, O_PATH);
+	if (fd < 0 && errno == ENOENT)
+		return;
+	if (fd < 0)
+		die(125, errno, "read-only %s", path);
+	int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (tree < 0)
+		die(125, errno, "read-only %s: open_tree", path);
+	set_readonly(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, "read-only", path);
+	if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		die(125, errno, "read-only %s: move_mount", path);
+	close(tree);
+	close(fd);
+	logf_("read-only %s", path);
+}
+
+// setup_dev fills /dev as setupDev does.
+static void setup_dev(int gid5) {
+	mount_in("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+	static const char *const devs[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
+		char p[32];
+		snprintf(p, sizeof p, "/dev/%s", devs[i]);
+		bind_in(p, p, 0);
+	}
+	mount_in("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		 gid5 ? "newinstance,ptmxmode=0666,mode=0620,gid=5" : "newinstance,ptmxmode=0666,mode=0620");
+	mount_in("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+	int dev = open_in("/dev", NO_CREATE);
+	static const char *const links[][2] = {
+		{"ptmx", "pts/ptmx"}, {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"},
+		{"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"},
+	};
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+		if (symlinkat(links[i][1], dev, links[i][0]) < 0)
+			die(125, errno, "symlink /dev/%s", links[i][0]);
+	close(dev);
+}
+
+// ---- the user (user.go) ----
+
+struct user {
+	long uid, gid;
+	gid_t groups[64];
+	int ngroups;
+	char home[PATH_MAX];
+};
+
+// read_file returns a file's text (NUL-terminated), or NULL when it
+// cannot be read: a missing file is empty, as readColonFile has it.
+static char *read_file(const char *path) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *b = malloc(cap);
+	for (;;) {
+		if (b == NULL || n + 1 >= cap) {
+			if (b == NULL || cap >= (1 << 26)) {
+				free(b);
+				close(fd);
+				return NULL;
+			}
+			char *nb = realloc(b, cap *= 2);
+			if (nb == NULL) {
+				free(b);
+				close(fd);
+				return NULL;
+			}
+			b = nb;
+		}
+		ssize_t r = read(fd, b + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	b[n] = '\0';
+	return b;
+}
+
+// fields splits a line of a colon file into at most max fields and
+// returns their number; the line is modified.
+static int fields(char *line, char **f, int max) {
+	int n = 0;
+	for (char *p = line;;) {
+		if (n == max)
+			return n + 1; // more than max: the caller ignores the rest
+		f[n++] = p;
+		char *c = strchr(p, ':');
+		if (c == NULL)
+			return n;
+		*c = '\0';
+		p = c + 1;
+	}
+}
+
+// next_line returns the next line of *p that is neither blank nor a
+// comment, trimmed, or NULL at the end.
+static char *next_line(char **p) {
+	while (**p) {
+		char *line = *p, *nl = strchr(line, '\n');
+		*p = nl ? nl + 1 : line + strlen(line);
+		if (nl)
+			*nl = '\0';
+		while (isspace((unsigned char)*line))
+			line++;
+		char *e = line + strlen(line);
+		while (e > line && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (*line != '\0' && *line != '#')
+			return line;
+	}
+	return NULL;
+}
+
+// atoi_go parses a decimal number as strconv.Atoi does (an optional sign);
+// it returns 0 when s is not one.
+static int atoi_go(const char *s, long *v) {
+	char *e;
+	if (*s == '\0' || isspace((unsigned char)*s))
+		return 0;
+	errno = 0;
+	*v = strtol(s, &e, 10);
+	return errno == 0 && *e == '\0';
+}
+
+// resolve_user is resolveUser: USER[:GROUP], names or numbers, against the
+// container's /etc/passwd and /etc/group.
+static void resolve_user(const char *spec, struct user *u) {
+	char name[256], group[256];
+	const char *colon = strchr(spec, ':');
+	size_t nn = colon ? (size_t)(colon - spec) : strlen(spec);
+	if (nn >= sizeof name || (colon && strlen(colon + 1) >= sizeof group))
+		die(125, 0, "user \"%.64s\": too long", spec);
+	memcpy(name, spec, nn);
+	name[nn] = '\0';
+	if (colon)
+		strcpy(group, colon + 1);
+	if (name[0] == '\0')
+		strcpy(name, "0");
+	memset(u, 0, sizeof *u);
+	strcpy(u->home, "/");
+	int found = 0;
+	char *passwd = read_file("/etc/passwd");
+	for (char *p = passwd, *line; p && (line = next_line(&p));) {
+		char *f[8];
+		if (fields(line, f, 7) < 7)
+			continue;
+		if (strcmp(f[0], name) != 0 && strcmp(f[2], name) != 0)
+			continue;
+		long uid, gid;
+		if (!atoi_go(f[2], &uid) || !atoi_go(f[3], &gid))
+			continue;
+		u->uid = uid, u->gid = gid, found = 1;
+		snprintf(u->home, sizeof u->home, "%s", f[5]);
+		snprintf(name, sizeof name, "%s", f[0]);
+		break;
+	}
+	free(passwd);
+	if (!found && (!atoi_go(name, &u->uid) || u->uid < 0))
+		die(125, 0, "user \"%s\": no such user in the container's /etc/passwd", name);
+	char *groups = read_file("/etc/group");
+	if (colon) {
+		long gid = -1;
+		char *copy = groups ? strdup(groups) : NULL;
+		for (char *p = copy, *line; p && (line = next_line(&p));) {
+			char *f[5];
+			if (fields(line, f, 4) >= 3 && (strcmp(f[0], group) == 0 || strcmp(f[2], group) == 0)) {
+				if (!atoi_go(f[2], &gid))
+					gid = 0; // as strconv.Atoi's zero value
+				break;
+			}
+		}
+		free(copy);
+		if (gid < 0 && (!atoi_go(group, &gid) || gid < 0))
+			die(125, 0, "group \"%s\": no such group in the container's /etc/group", group);
+		u->gid = gid;
+	}
+	if (found) {
+		for (char *p = groups, *line; p && (line = next_line(&p));) {
+			char *f[5];
+			if (fields(line, f, 4) < 4)
+				continue;
+			long gid;
+			for (char *m = f[3], *e; m; m = e ? e + 1 : NULL) {
+				e = strchr(m, ',');
+				if (e)
+					*e = '\0';
+				if (strcmp(m, name) == 0 && atoi_go(f[2], &gid) && gid != u->gid && u->ngroups < 64)
+					u->groups[u->ngroups++] = (gid_t)gid;
+			}
+		}
+	}
+	free(groups);
+}
+
+// ---- the command ----
+
+// make_env is containerEnv: docker's defaults, then the spec's entries,
+// each replacing those of its key.
+static char **make_env(const struct user *u) {
+	char **env = calloc((size_t)cfg.nenv + 4, sizeof *env);
+	if (env == NULL || asprintf(&env[0], "PATH=%s", cfg.path) < 0 ||
+	    asprintf(&env[1], "HOSTNAME=%s", cfg.hostname) < 0 || asprintf(&env[2], "HOME=%s", u->home) < 0)
+		die(125, ENOMEM, "environment");
+	int n = 3;
+	for (int i = 0; i < cfg.nenv; i++) {
+		char *kv = cfg.env[i], *eq = strchr(kv, '=');
+		size_t kn = eq ? (size_t)(eq - kv) + 1 : strlen(kv);
+		int replaced = 0;
+		for (int k = 0; k < n; k++)
+			if (strncmp(env[k], kv, kn) == 0)
+				env[k] = kv, replaced = 1;
+		if (!replaced)
+			env[n++] = kv;
+	}
+	return env;
+}
+
+// look_path is lookPath: the command in the container's PATH (the last
+// PATH= of env).
+static char *look_path(const char *name, char **env) {
+	if (strchr(name, '/'))
+		return (char *)name;
+	const char *path = "";
+	for (char **e = env; *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	for (const char *d = path;; d++) {
+		const char *end = strchrnul(d, ':');
+		int dn = (int)(end - d);
+		char *p;
+		if (dn == 0 ? asprintf(&p, "./%s", name) < 0 : asprintf(&p, "%.*s/%s", dn, d, name) < 0)
+			die(125, ENOMEM, "look up %s", name);
+		struct stat st;
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
+			return p;
+		free(p);
+		d = end;
+		if (*d == '\0')
+			break;
+	}
+	die(127, 0, "%s: executable file not found in $PATH", name);
+}
+
+// docker's default capabilities (defaultCaps of init.go): CHOWN,
+// DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP,
+// NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.
+static const unsigned long long default_caps = 0xa80425fbULL;
+
+static void drop_capabilities(void) {
+	int last = 40; // CAP_LAST_CAP of the kernel headers Go knows
+	char *s = read_file("/proc/sys/kernel/cap_last_cap");
+	long v;
+	if (s) {
+		s[strcspn(s, "\n")] = '\0';
+		if (atoi_go(s, &v) && v >= 0 && v < 64)
+			last = (int)v;
+		free(s);
+	}
+	for (int c = 0; c <= last; c++) {
+		if (default_caps & (1ULL << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			die(125, errno, "drop capability %d from the bounding set", c);
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		die(125, errno, "clear ambient capabilities");
+}
+
+static void loopback_up(void) {
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die(125, errno, "loopback: socket");
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		die(125, errno, "loopback: get flags");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		die(125, errno, "loopback: bring up");
+	close(fd);
+}
+
+// start forks the command as syscall.ForkExec does for the Go init: a new
+// session, the user's groups, gid and uid, the working directory, the
+// default signal dispositions; a failure in the child comes back through
+// a close-on-exec pipe.
+static pid_t start(const char *path, char **env, const struct user *u, const sigset_t *mask) {
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die(125, errno, "start %s: pipe", cfg.args[0]);
+	pid_t pid = fork();
+	if (pid < 0)
+		die(126, errno, "start %s: fork", cfg.args[0]);
+	if (pid == 0) {
+		close(p[0]);
+		for (int s = 1; s < 32; s++)
+			if (s != SIGKILL && s != SIGSTOP)
+				signal(s, SIG_DFL);
+		sigprocmask(SIG_UNBLOCK, mask, NULL);
+		int err = 0;
+		if (setsid() < 0 || (!(cfg.flags & F_SINGLE) && setgroups((size_t)u->ngroups, u->groups) < 0) ||
+		    setgid((gid_t)u->gid) < 0 || setuid((uid_t)u->uid) < 0 || chdir(cfg.cwd) < 0)
+			err = errno;
+		else {
+			execve(path, cfg.args, env);
+			err = errno;
+		}
+		while (write(p[1], &err, sizeof err) < 0 && errno == EINTR)
+			;
+		_exit(127);
+	}
+	close(p[1]);
+	int err = 0;
+	ssize_t r;
+	do
+		r = read(p[0], &err, sizeof err);
+	while (r < 0 && errno == EINTR);
+	close(p[0]);
+	if (r == (ssize_t)sizeof err) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		die(err == ENOENT ? 127 : 126, err, "start %s", cfg.args[0]);
+	}
+	return pid;
+}
+
+// ---- supervision and cleanup ----
+
+static int status_code(int st) { return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st); }
+
+// supervise forwards the signals of sfd (a signalfd) to the command and
+// reaps every child until the command exits; the end of the sync socket
+// means gun is gone: the command is killed. It returns the command's code.
+static int supervise(pid_t pid, int sfd) {
+	struct pollfd pf[2] = {{sfd, POLLIN, 0}, {SYNC_FD, POLLIN, 0}};
+	for (;;) {
+		if (poll(pf, pf[1].fd < 0 ? 1 : 2, -1) < 0)
+			continue; // EINTR
+		if (pf[1].revents) {
+			char b;
+			ssize_t r = recv(SYNC_FD, &b, 1, MSG_DONTWAIT);
+			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+				kill(pid, SIGKILL);
+				pf[1].fd = -1;
+			}
+		}
+		if (!(pf[0].revents & POLLIN))
+			continue;
+		struct signalfd_siginfo si;
+		if (read(sfd, &si, sizeof si) != (ssize_t)sizeof si)
+			continue;
+		int sig = (int)si.ssi_signo;
+		if (sig == SIGPIPE)
+			continue; // a broken pipe of our own, as the Go init
+		if (sig != SIGCHLD) {
+			kill(pid, sig);
+			continue;
+		}
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0 || (p < 0 && errno == EINTR))
+			if (p == pid)
+				return status_code(st);
+	}
+}
+
+// remove_all removes name under dir and everything in it; it gives up
+// quietly where it cannot (gun removes what is left).
+static void remove_all(int dir, const char *name, int depth) {
+	if (unlinkat(dir, name, 0) == 0 || errno == ENOENT)
+		return;
+	if (depth < 256) {
+		int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+		if (d == NULL && fd >= 0)
+			close(fd);
+		if (d != NULL) {
+			struct dirent *e;
+			while ((e = readdir(d)) != NULL)
+				if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+					remove_all(dirfd(d), e->d_name, depth + 1);
+			closedir(d);
+		}
+	}
+	unlinkat(dir, name, AT_REMOVEDIR);
+}
+
+// cleanup kills what is left of the container and empties the scratch
+// space but for its lock, as the Go init's cleanup does.
+static void cleanup(int scratch) {
+	kill(-1, SIGKILL);
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	static const char *const names[] = {"upper", "work", "root", "resolv.conf", "hosts", "hostname"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		remove_all(scratch, names[i], 0);
+}
+
+// ---- the init ----
+
+static char *join_top_first(void) {
+	size_t n = 1;
+	for (int i = 0; i < cfg.nlayers; i++)
+		n += strlen(cfg.layers[i]) + 1;
+	char *s = calloc(1, n), *p = s;
+	if (s == NULL)
+		return "";
+	for (int i = cfg.nlayers - 1; i >= 0; i--)
+		p += sprintf(p, "%s%s", p == s ? "" : ":", cfg.layers[i]);
+	return s;
+}
+
+void gun_cinit(void) {
+	char first;
+	ssize_t r;
+	do
+		r = recv(SYNC_FD, &first, 1, MSG_PEEK);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		_exit(125); // the parent failed and says why
+	if (first == '{')
+		return; // JSON: the Go init's
+	// Signals for the command wait until it runs (pid 1 would drop them).
+	sigset_t mask;
+	sigemptyset(&mask);
+	for (int s = 1; s < 32; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaddset(&mask, s);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	size_t n;
+	char *b = recv_peek(&n);
+	parse_config(b, n);
+	// Nothing we mount may propagate back to the host.
+	if (mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die(125, errno, "make / private");
+	char root[PATH_MAX];
+	if (snprintf(root, sizeof root, "%s/root", cfg.scratch) >= (int)sizeof root)
+		die(125, ENAMETOOLONG, "open scratch");
+	if (mount("overlay", root, "overlay", 0, cfg.overlay) < 0) {
+		// The Go init copies the layers instead; the packets are unread.
+		sigprocmask(SIG_UNBLOCK, &mask, NULL);
+		free(b);
+		return;
+	}
+	drop(); // the configuration, parsed in b
+	drop(); // goMsg: the cgroup is joined
+	// Descriptors gun inherited (and the sync socket) must not reach the
+	// command.
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	logf_("fast path: set up by the C init");
+	int scratch = open(cfg.scratch, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (scratch < 0)
+		die(125, errno, "open scratch");
+	logf_("root: overlay of %d layers (top first: %s), upper %s/upper", cfg.nlayers, join_top_first(), cfg.scratch);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		die(125, errno, "open root %s", root);
+	// We are pid 1 of the new pid namespace: this proc shows only our tree.
+	mount_in("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
+	if (cfg.flags & F_NETNS) // sysfs needs the network namespace's owner
+		mount_in("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
+	else
+		bind_in("/sys", "/sys", 1);
+	setup_dev(!(cfg.flags & F_SINGLE));
+	static const char *const etc[] = {"resolv.conf", "hosts", "hostname"};
+	for (size_t i = 0; i < sizeof etc / sizeof etc[0]; i++) {
+		char src[PATH_MAX], dst[64];
+		snprintf(src, sizeof src, "%s/%s", cfg.scratch, etc[i]);
+		snprintf(dst, sizeof dst, "/etc/%s", etc[i]);
+		bind_in(src, dst, 0);
+	}
+	for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++)
+		mask_path(masked[i]);
+	for (size_t i = 0; i < sizeof readonly / sizeof readonly[0]; i++)
+		make_readonly(readonly[i]);
+	// pivot_root, never chroot: the old root is detached and unreachable.
+	if (chdir(root) < 0)
+		die(125, errno, "chdir to root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		die(125, errno, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		die(125, errno, "detach old root");
+	if (chdir("/") < 0)
+		die(125, errno, "chdir /");
+	close(rootfd);
+	if (sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
+		die(125, errno, "sethostname");
+	if (cfg.flags & F_NETNS)
+		loopback_up();
+	logf_("pivot_root into %s; hostname %s", root, cfg.hostname);
+	struct user u;
+	resolve_user(cfg.user, &u);
+	if (cfg.flags & F_DEBUG) {
+		char gl[64 * 12] = "[";
+		for (int i = 0; i < u.ngroups; i++)
+			snprintf(gl + strlen(gl), sizeof gl - strlen(gl), "%s%u", i ? " " : "", (unsigned)u.groups[i]);
+		strcat(gl, "]");
+		logf_("user \"%s\": uid %ld, gid %ld, groups %s, home %s", cfg.user, u.uid, u.gid, gl, u.home);
+	}
+	char **env = make_env(&u);
+	if (strcmp(cfg.cwd, "/") != 0) {
+		// As docker: a missing working directory is created (mkdir -p).
+		char d[PATH_MAX];
+		snprintf(d, sizeof d, "%s", cfg.cwd);
+		for (char *p = d + 1;; p++) {
+			if (*p == '/' || *p == '\0') {
+				char c = *p;
+				*p = '\0';
+				mkdir(d, 0755);
+				*p = c;
+				if (c == '\0')
+					break;
+			}
+		}
+	}
+	if ((cfg.flags & F_READONLY)) {
+		// After the last write to the root (the working directory above).
+		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+		if (mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) < 0)
+			die(125, errno, "read-only root: make read-only: mount_setattr");
+	}
+	char *path = look_path(cfg.args[0], env);
+	// The container's cgroup namespace is rooted at the cgroup the parent
+	// put us in.
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		die(125, errno, "unshare cgroup namespace");
+	drop_capabilities();
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die(125, errno, "set no_new_privs");
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		die(125, errno, "signalfd");
+	pid_t pid = start(path, env, &u, &mask);
+	logf_("started %s (pid %d in the container), cwd %s", path, (int)pid, cfg.cwd);
+	static struct jbuf ready;
+	jb_puts(&ready, "{");
+	if (nsteps > 0 && !steps.over) {
+		jb_puts(&ready, "\"Log\":[");
+		jb_put(&ready, steps.b, steps.n);
+		jb_puts(&ready, "]");
+	}
+	jb_puts(&ready, "}");
+	if (ready.over) { // the steps are lost, not the report
+		ready.n = 0, ready.over = 0;
+		jb_puts(&ready, "{}");
+	}
+	send_json(&ready);
+	int code = supervise(pid, sfd);
+	cleanup(scratch);
+	// The parent may go on now: tearing down the namespaces as this
+	// process exits takes the kernel a while.
+	char msg[32];
+	int mn = snprintf(msg, sizeof msg, "{\"Code\":%d}", code);
+	while (send(SYNC_FD, msg, (size_t)mn, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	_exit(code);
+}
