@@ -160,10 +160,23 @@ func newStore(t *testing.T) *gstore {
 	return &gstore{root: userDir(t, "store"), home: userDir(t, "home")}
 }
 
+// goInit has gun set every container up with the Go init (GUN_INIT=go),
+// not the C init where it applies: TestGoInit runs the behaviour tests
+// again with it.
+var goInit bool
+
+// initEnv is the environment entry that goInit asks for, or nil.
+func initEnv() []string {
+	if goInit {
+		return []string{"GUN_INIT=go"}
+	}
+	return nil
+}
+
 // cmd is gun with args, as the test user, with HOME and GUN_ROOT set.
 func (s *gstore) cmd(args ...string) *exec.Cmd {
 	c := asUser(exec.Command(env.gun, args...))
-	c.Env = []string{"HOME=" + s.home, "GUN_ROOT=" + s.root, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "GUN_USERNS_IDLE=" + testIdle.String()}
+	c.Env = append([]string{"HOME=" + s.home, "GUN_ROOT=" + s.root, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "GUN_USERNS_IDLE=" + testIdle.String()}, initEnv()...)
 	return c
 }
 
