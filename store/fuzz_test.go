@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -47,6 +49,27 @@ func FuzzImport(f *testing.F) {
 		}
 		if len(imgs) == 0 {
 			t.Fatal("import succeeded without an image")
+		}
+	})
+}
+
+// FuzzValidName checks the hand-written name and key checks against the
+// regular expressions they replace.
+func FuzzValidName(f *testing.F) {
+	nameRE := regexp.MustCompile(`^[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?$`)
+	keyRE := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
+	for _, s := range []string{
+		"alpine", "example.com/app:1.0", "a__b/c--d:_x", "a.", ".a", "a//b", "a/b:", "a:b:c", "A", "a:" + strings.Repeat("t", 128),
+		"a:" + strings.Repeat("t", 129), "host-uid-1000", "key\n", "a_b-c.d", strings.Repeat("k", 65), "-k", "_k",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validName(s), nameRE.MatchString(s); got != want {
+			t.Errorf("validName(%q) = %t, the regular expression says %t", s, got, want)
+		}
+		if got, want := validKey(s, 64), keyRE.MatchString(s); got != want {
+			t.Errorf("validKey(%q, 64) = %t, the regular expression says %t", s, got, want)
 		}
 	})
 }

@@ -54,11 +54,9 @@ func (HostUnpacker) Key() string {
 	return fmt.Sprintf("host-uid-%d", os.Geteuid())
 }
 
-var safeKey = lazyRegexp(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
-
 // keyDir is the directory of the cache for an unpacker's key.
 func (s *Store) keyDir(key string) string {
-	if !safeKey().MatchString(key) {
+	if !validKey(key, 64) {
 		sum := sha256.Sum256([]byte(key))
 		key = "key-" + hex.EncodeToString(sum[:12])
 	}
