@@ -141,3 +141,30 @@ func TestHostileImage(t *testing.T) {
 		})
 	}
 }
+
+// TestOverlayRefusedGoInitTakesOver runs an image the kernel refuses as an
+// overlay's lower layer (a /proc directory): the C init leaves its
+// configuration, binary, to the Go init, which copies the layer instead.
+// The copy holds no /bin/true, so the command is not found.
+func TestOverlayRefusedGoInitTakesOver(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	r := s.run(t, nil, "--verbose", "run", "--hostname", "taken-over", "/proc/sys/user", "/bin/true")
+	if r.code != 127 {
+		t.Errorf("exit %d, want 127: %s", r.code, r.stderr)
+	}
+	checkLogged(t, r.stderr, []string{
+		`msg="container config sent" init=C`,
+		`copying the image's layers instead`,
+		`step="root: overlayfs refused (`,
+		`step="pivot_root into `,
+		`; hostname taken-over"`,
+		`start /bin/true: no such file or directory`,
+	})
+	if strings.Contains(r.stderr, "fast path") {
+		t.Errorf("the C init set the container up:\n%s", r.stderr)
+	}
+	if left := s.scratchLeft(t); len(left) != 0 {
+		t.Errorf("scratch left behind: %v", left)
+	}
+}
