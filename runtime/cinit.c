@@ -624,7 +624,7 @@ static char *look_path(const char *name, char **env) {
 	for (char **e = env; *e; e++)
 		if (strncmp(*e, "PATH=", 5) == 0)
 			path = *e + 5;
-	for (const char *d = path;; d++) {
+	for (const char *d = path; *path != '\0'; d++) { // an empty PATH has no entries
 		const char *end = strchrnul(d, ':');
 		int dn = (int)(end - d);
 		char *p;

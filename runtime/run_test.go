@@ -205,6 +205,11 @@ func TestEnvironmentWorkdirUser(t *testing.T) {
 	if r.code != 125 || !strings.Contains(r.stderr, `user "nosuchuser": no such user`) {
 		t.Errorf("unknown user: %+v", r)
 	}
+	// An empty PATH has no directories, not the working directory.
+	r = s.run(t, nil, "run", "-e", "PATH=", "-w", "/bin", env.rootfs, "true")
+	if r.code != 127 || !strings.Contains(r.stderr, "true: executable file not found in $PATH") {
+		t.Errorf("empty PATH: %+v", r)
+	}
 }
 
 func TestHostname(t *testing.T) {
