@@ -72,7 +72,8 @@ const syncFD = 3
 // The parent and the child talk over a SOCK_SEQPACKET socket pair, one JSON
 // message a packet, in this order:
 //
-//	parent -> child  initConfig          what to run
+//	parent -> child  initConfig          what to run (or, for the C init,
+//	                                     its binary form: fastconfig.go)
 //	parent -> child  goMsg               id maps written, cgroups joined
 //	child  -> parent readyMsg            command started (with the pty master
 //	                                     as SCM_RIGHTS when TTY) or an error

@@ -376,7 +376,11 @@ func startInit(fd, pid int, cfg *initConfig, cg *cgroup, cinit bool) error {
 		return fmt.Errorf("send container config: %w", err)
 	}
 	if debugEnabled() {
-		slog.Debug("container config sent", "init", map[bool]string{true: "C", false: "Go"}[b != nil])
+		which := "Go"
+		if b != nil {
+			which = "C"
+		}
+		slog.Debug("container config sent", "init", which)
 	}
 	if cg != nil {
 		if err := cg.add(pid); err != nil {
