@@ -434,9 +434,11 @@ static void setup_dev(int gid5) {
 
 // ---- the user (user.go) ----
 
+enum { MAX_GROUPS = 1024 };
+
 struct user {
 	long uid, gid;
-	gid_t groups[64];
+	gid_t groups[MAX_GROUPS]; // more are an error, not dropped
 	int ngroups;
 	char home[PATH_MAX];
 };
@@ -584,8 +586,11 @@ static void resolve_user(const char *spec, struct user *u) {
 				e = strchr(m, ',');
 				if (e)
 					*e = '\0';
-				if (strcmp(m, name) == 0 && atoi_go(f[2], &gid) && gid != u->gid && u->ngroups < 64)
-					u->groups[u->ngroups++] = (gid_t)gid;
+				if (strcmp(m, name) != 0 || !atoi_go(f[2], &gid) || gid == u->gid)
+					continue;
+				if (u->ngroups == MAX_GROUPS)
+					die(125, 0, "user \"%s\": in more than %d groups", name, MAX_GROUPS);
+				u->groups[u->ngroups++] = (gid_t)gid;
 			}
 		}
 	}
@@ -892,8 +897,8 @@ void gun_cinit(void) {
 	struct user u;
 	resolve_user(cfg.user, &u);
 	if (cfg.flags & F_DEBUG) {
-		char gl[64 * 12] = "[";
-		for (int i = 0; i < u.ngroups; i++)
+		char gl[512] = "["; // the first groups, for the log
+		for (int i = 0; i < u.ngroups && strlen(gl) < sizeof gl - 16; i++)
 			snprintf(gl + strlen(gl), sizeof gl - strlen(gl), "%s%u", i ? " " : "", (unsigned)u.groups[i]);
 		strcat(gl, "]");
 		logf_("user \"%s\": uid %ld, gid %ld, groups %s, home %s", cfg.user, u.uid, u.gid, gl, u.home);

@@ -38,6 +38,7 @@ func TestGoInit(t *testing.T) {
 		{"ConcurrentRuns", TestConcurrentRuns},
 		{"VerboseLogsTheSteps", TestVerboseLogsTheSteps},
 		{"PidsLimit", TestPidsLimit},
+		{"SupplementaryGroups", TestSupplementaryGroups},
 	} {
 		t.Run(tc.name, tc.test)
 	}
@@ -166,5 +167,38 @@ func TestOverlayRefusedGoInitTakesOver(t *testing.T) {
 	}
 	if left := s.scratchLeft(t); len(left) != 0 {
 		t.Errorf("scratch left behind: %v", left)
+	}
+}
+
+// TestSupplementaryGroups checks the groups a named user gets from the
+// image's /etc/group (a uid no passwd entry has gets none), with comments,
+// blank lines and a malformed entry in the file.
+func TestSupplementaryGroups(t *testing.T) {
+	requireSubIDs(t)
+	s := newStore(t)
+	img := userDir(t, "img")
+	if out, err := asUser(exec.Command("cp", "-a", env.rootfs+"/.", img)).CombinedOutput(); err != nil {
+		t.Fatalf("copy image: %v: %s", err, out)
+	}
+	group := "# groups\nroot:x:0:\napp:x:1000:\n\n  audio:x:29:nobody,app  \nvideo:x:44:app\nstaff:x:50:root\nbad:x:notanumber:app\n"
+	if err := os.WriteFile(filepath.Join(img, "etc/group"), []byte(group), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		user, want string
+	}{
+		{"app", "1000 29 44\n"},
+		{"app:video", "44 29\n"},
+		{"root", "0 50\n"},
+		{"1000", "1000 29 44\n"}, // app's uid: app's groups
+		{"1234", "0\n"},          // in no passwd entry: gid 0, no groups
+		{"nobody:audio", "29\n"},
+	} {
+		t.Run(tc.user, func(t *testing.T) {
+			r := s.run(t, nil, "run", "-u", tc.user, img, "id", "-G")
+			if r.code != 0 || r.stdout != tc.want {
+				t.Errorf("id -G as %s: %q (exit %d, %s), want %q", tc.user, r.stdout, r.code, r.stderr, tc.want)
+			}
+		})
 	}
 }
