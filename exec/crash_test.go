@@ -211,7 +211,7 @@ func (p *project) killBuild(delay time.Duration, args ...string) string {
 	}
 	c.SysProcAttr.Setpgid = true
 	c.Dir = p.dir
-	c.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GUN_ROOT=" + p.root, "HOME=" + filepath.Dir(p.root)}
+	c.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GUN_ROOT=" + p.root, "HOME=" + filepath.Dir(p.root), holderIdle}
 	var out strings.Builder
 	c.Stdout, c.Stderr = &out, &out
 	if err := c.Start(); err != nil {

@@ -38,6 +38,10 @@ var env struct {
 	err     error // a missing prerequisite
 }
 
+// holderIdle has the user namespace holders the tests' stores start leave
+// soon after the last build (the default is 10 s).
+const holderIdle = "GUN_USERNS_IDLE=2s"
+
 func TestMain(m *testing.M) {
 	if err := setup(); err != nil {
 		env.err = err
@@ -129,7 +133,7 @@ func (p *project) gun(args ...string) result {
 	p.t.Helper()
 	c := asUser(exec.Command(env.gun, args...))
 	c.Dir = p.dir
-	c.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GUN_ROOT=" + p.root, "HOME=" + filepath.Dir(p.root)}
+	c.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GUN_ROOT=" + p.root, "HOME=" + filepath.Dir(p.root), holderIdle}
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
 	err := c.Run()
@@ -532,7 +536,7 @@ Exec "echo started; sleep 60"
 	})
 	c := asUser(exec.Command(env.gun, "build", "--progress", "plain", "-t", "stopped", "."))
 	c.Dir = p.dir
-	c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root}
+	c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, holderIdle}
 	var out bytes.Buffer
 	pr, pw := io.Pipe()
 	c.Stderr = io.MultiWriter(&out, pw)
@@ -639,7 +643,7 @@ func TestSourceDateEpoch(t *testing.T) {
 	oci := filepath.Join(p.root, "..", "image.tar")
 	c := asUser(exec.Command(env.gun, "build", "--progress", "quiet", "-o", oci, "."))
 	c.Dir = p.dir
-	c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, "SOURCE_DATE_EPOCH=1700000000"}
+	c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, "SOURCE_DATE_EPOCH=1700000000", holderIdle}
 	if out, err := c.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
@@ -677,7 +681,7 @@ Exec "echo ok > /ok"
 	build := func(args ...string) result {
 		c := asUser(exec.Command(env.gun, append([]string{"build", "--progress", "plain"}, args...)...))
 		c.Dir = p.dir
-		c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, "SSL_CERT_FILE=" + cert}
+		c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, "SSL_CERT_FILE=" + cert, holderIdle}
 		var o, e bytes.Buffer
 		c.Stdout, c.Stderr = &o, &e
 		err := c.Run()

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/gun-tools/gun/internal/testenv"
 )
 
 // gunBin is the gun binary the end-to-end tests run, built once in TestMain.
@@ -23,11 +24,8 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	gunBin = filepath.Join(dir, "gun")
-	build := exec.Command("go", "build", "-o", gunBin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "build gun: %v\n", err)
+	if gunBin, err = testenv.BuildGun(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()
