@@ -316,25 +316,49 @@ func (p *printer) list(l *ast.List) {
 }
 
 // writeSource writes a string as written in the source, with a script
-// block's line endings made '\n'.
+// block's line endings made '\n' (heredocText).
 func (p *printer) writeSource(s *ast.String) {
 	text := p.src[s.Start:s.End]
-	if s.Heredoc == "" || bytes.IndexByte(text, '\r') < 0 {
+	if s.Heredoc == "" {
 		p.buf.Write(text)
 		return
 	}
-	p.buf.Write(bytes.ReplaceAll(text, []byte("\r\n"), []byte("\n")))
+	p.buf.Write(heredocText(text))
+}
+
+// heredocText returns a script block as written, but for its line ends:
+// the blanks after the opening delimiter go, and carriage returns before a
+// line end (which are not part of the script) go with them, so that
+// formatting is idempotent and keeps the script's value.
+func heredocText(text []byte) []byte {
+	nl := bytes.IndexByte(text, '\n')
+	if nl < 0 {
+		return text // unterminated on its first line
+	}
+	if bytes.IndexByte(text, '\r') < 0 && (nl == 0 || text[nl-1] != ' ' && text[nl-1] != '\t') {
+		return text
+	}
+	out := make([]byte, 0, len(text))
+	out = append(out, bytes.TrimRight(text[:nl], " \t\r")...)
+	for rest := text[nl:]; len(rest) > 0; {
+		i := bytes.IndexByte(rest[1:], '\n') + 1 // rest starts with a line end
+		if i == 0 {
+			return append(out, rest...) // the closing line
+		}
+		out = append(out, bytes.TrimRight(rest[:i], "\r")...)
+		rest = rest[i:]
+	}
+	return out
 }
 
 // stringText returns a string as written in the source or, without source,
 // quoted from its parts.
 func (p *printer) stringText(s *ast.String) string {
 	if p.src != nil {
-		text := string(p.src[s.Start:s.End])
 		if s.Heredoc != "" {
-			text = strings.ReplaceAll(text, "\r\n", "\n")
+			return string(heredocText(p.src[s.Start:s.End]))
 		}
-		return text
+		return string(p.src[s.Start:s.End])
 	}
 	var b strings.Builder
 	if s.Heredoc != "" {

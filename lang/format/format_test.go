@@ -130,6 +130,7 @@ func TestLayout(t *testing.T) {
 		{"comments", "#a   \n  # b\nUsing \"x\"    #c\n\n\n#d", "#a\n# b\nUsing \"x\" #c\n\n#d\n"},
 		{"copy options keep order", "Using \"x\"\nCopy  Mode 0644  From  b \"a\" \"b\"", "Using \"x\"\nCopy Mode 0644 From b \"a\" \"b\"\n"},
 		{"heredoc verbatim", "Using \"x\"\n  Exec   <<EOF\n  a  \n  \tb\n  EOF\n", "Using \"x\"\nExec <<EOF\n  a  \n  \tb\n  EOF\n"},
+		{"heredoc crlf", "Using \"x\"\r\nExec <<EOF \t\r\r\n  a\r\r\n\r\n  EOF\r\n", "Using \"x\"\nExec <<EOF\n  a\n\n  EOF\n"},
 		{"strings verbatim", "Using \"x\"\nEnv A   \"\\t$B\\$\"", "Using \"x\"\nEnv A \"\\t$B\\$\"\n"},
 	}
 	for _, tt := range tests {

@@ -194,8 +194,8 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 			le = bodyEnd
 		}
 		lineEnd := le
-		if lineEnd > ls && p.src[lineEnd-1] == '\r' {
-			lineEnd--
+		for lineEnd > ls && p.src[lineEnd-1] == '\r' {
+			lineEnd-- // carriage returns before a line end are the line end's
 		}
 		off := ls // offset of the line's text after its indentation
 		switch line := p.src[ls:lineEnd]; {
