@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gun-tools/gun/internal/flock"
 	"golang.org/x/sys/unix"
 )
 
@@ -94,14 +95,11 @@ func userNS(m *idMaps) (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
 		return nil, err
 	}
-	lf, err := os.OpenFile(lock, os.O_RDWR|os.O_CREATE, 0o600)
+	unlock, err := flock.Lock(lock, 0o600, unix.LOCK_EX)
 	if err != nil {
-		return nil, err
-	}
-	defer lf.Close()
-	if err := flockEINTR(int(lf.Fd()), unix.LOCK_EX); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", lock, err)
 	}
+	defer unlock()
 	if f, err := askHolder(sock); err == nil {
 		return f, nil // another gun started it meanwhile
 	}
@@ -118,15 +116,6 @@ func userNS(m *idMaps) (*os.File, error) {
 		slog.Debug("user namespace holder started", "socket", sock, "took", time.Since(start))
 	}
 	return f, err
-}
-
-func flockEINTR(fd, how int) error {
-	for {
-		err := unix.Flock(fd, how)
-		if err != unix.EINTR {
-			return err
-		}
-	}
 }
 
 // askHolder connects to the holder at sock and receives its namespace.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/internal/ctxio"
+	gunflock "github.com/gun-tools/gun/internal/flock"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -33,7 +34,7 @@ func (s *Store) Begin() (*Batch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
-	if err := flockRetry(int(f.Fd()), unix.LOCK_SH); err != nil {
+	if err := gunflock.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
 	}
@@ -52,7 +53,7 @@ func (b *Batch) Close() error {
 	}
 	// Converting to an exclusive lock without waiting succeeds only if no
 	// other batch, unpack or prune holds gc.lock.
-	if flockRetry(int(b.gc.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+	if gunflock.Flock(int(b.gc.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
 		return nil
 	}
 	unlock, err := b.s.lock(indexLock, true)

@@ -2,12 +2,14 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/gun-tools/gun/internal/atomicfile"
+	gunflock "github.com/gun-tools/gun/internal/flock"
 	"golang.org/x/sys/unix"
 )
 
@@ -62,10 +64,6 @@ func (s *Store) lock(name string, exclusive bool) (func(), error) {
 // flock locks path (created if missing). With try it fails with
 // unix.EWOULDBLOCK instead of waiting.
 func flock(path string, exclusive, try bool) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
-	}
 	how := unix.LOCK_SH
 	if exclusive {
 		how = unix.LOCK_EX
@@ -73,14 +71,17 @@ func flock(path string, exclusive, try bool) (func(), error) {
 	if try {
 		how |= unix.LOCK_NB
 	}
-	if err = flockRetry(int(f.Fd()), how); err != nil {
-		f.Close()
-		if err == unix.EWOULDBLOCK {
-			return nil, err
-		}
+	unlock, err := gunflock.Lock(path, 0o644, how)
+	var pe *fs.PathError
+	switch {
+	case err == unix.EWOULDBLOCK:
+		return nil, err
+	case errors.As(err, &pe):
+		return nil, fmt.Errorf("lock: %w", err) // opening it: the error names the path
+	case err != nil:
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	return func() { f.Close() }, nil
+	return unlock, nil
 }
 
 // removeAllWritable removes dir, first giving its owner write and search
@@ -101,13 +102,3 @@ func removeAllWritable(dir string) error {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
-
-// flockRetry is flock(2), retried when a signal interrupts it.
-func flockRetry(fd, how int) error {
-	for {
-		err := unix.Flock(fd, how)
-		if err != unix.EINTR {
-			return err
-		}
-	}
-}

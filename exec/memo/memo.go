@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/gun-tools/gun/internal/atomicfile"
+	"github.com/gun-tools/gun/internal/flock"
+	"golang.org/x/sys/unix"
 )
 
 // racyWindow: a file modified this recently may change again within the
@@ -237,14 +239,11 @@ func (m *Memo) Save() error {
 	if err := os.MkdirAll(filepath.Dir(m.file), 0o700); err != nil {
 		return fmt.Errorf("save digest memo: %w", err)
 	}
-	lock, err := os.OpenFile(m.file+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	unlock, err := flock.Lock(m.file+".lock", 0o600, unix.LOCK_EX)
 	if err != nil {
-		return fmt.Errorf("save digest memo: %w", err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
 		return fmt.Errorf("lock digest memo: %w", err)
 	}
+	defer unlock()
 	merged := load(m.file)
 	for k := range m.changed {
 		merged[k] = m.entries[k]
