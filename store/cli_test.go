@@ -23,25 +23,11 @@ import (
 var gunBin string
 
 func TestMain(m *testing.M) {
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
 	if bin := os.Getenv("GUN_TEST_BIN"); bin != "" {
 		gunBin = bin // a gun built beforehand, e.g. to run these tests as another user
-		return m.Run()
+		os.Exit(m.Run())
 	}
-	dir, err := os.MkdirTemp("", "gun-store-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	if gunBin, err = testenv.BuildGun(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(testenv.RunWithGun(m, &gunBin))
 }
 
 func needTool(t *testing.T, name string) { testenv.NeedProgram(t, name) }

@@ -47,6 +47,23 @@ func BuildGun(dir string) (string, error) {
 	return bin, nil
 }
 
+// RunWithGun runs m's tests with *bin set to a gun built for them in a
+// temporary directory, removed afterwards, and returns the exit code for
+// os.Exit. A failed build fails the run.
+func RunWithGun(m *testing.M, bin *string) int {
+	dir, err := os.MkdirTemp("", "gun-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if *bin, err = BuildGun(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
 // User is the user the end-to-end tests run gun as. As root (CI) that is
 // the unprivileged user GUN_TEST_USER, guntest by default, that
 // hack/testuser.sh creates with a subordinate id range, so that the rootless
