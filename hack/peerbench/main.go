@@ -9,6 +9,7 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -59,14 +60,19 @@ func mbps(r testing.BenchmarkResult) float64 {
 }
 
 func main() {
-	gunfile, dockerfile := generate(1 << 20)
-	if f, ds := gunparser.Parse("gen", gunfile); diag.HasErrors(append(ds, check.Check(f)...)) {
-		fmt.Fprintln(os.Stderr, "peerbench: the generated Gunfile has errors")
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "peerbench:", err)
 		os.Exit(1)
 	}
+}
+
+func run() error {
+	gunfile, dockerfile := generate(1 << 20)
+	if f, ds := gunparser.Parse("gen", gunfile); diag.HasErrors(append(ds, check.Check(f)...)) {
+		return errors.New("the generated Gunfile has errors")
+	}
 	if _, err := parser.Parse(bytes.NewReader(dockerfile)); err != nil {
-		fmt.Fprintf(os.Stderr, "peerbench: the generated Dockerfile does not parse: %v\n", err)
-		os.Exit(1)
+		return fmt.Errorf("the generated Dockerfile does not parse: %w", err)
 	}
 	bench := func(size int, f func()) testing.BenchmarkResult {
 		return testing.Benchmark(func(b *testing.B) {
@@ -110,4 +116,5 @@ func main() {
 	fmt.Printf("gun fmt              %8.1f MB/s  %s\n", mbps(f), f.MemString())
 	fmt.Printf("buildkit parser      %8.1f MB/s  %s\n", mbps(d), d.MemString())
 	fmt.Printf("ratio gun/buildkit: lex+parse+check %.1fx, fmt %.1fx\n", median(parseRatio), median(fmtRatio))
+	return nil
 }
