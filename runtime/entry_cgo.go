@@ -236,7 +236,7 @@ static void gun_holder(int argc, char **argv) {
 		gun_fail("holder socket");
 	}
 	strcpy(a.sun_path, path);
-	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int l = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (l < 0)
 		gun_fail("holder socket");
 	umask(077);

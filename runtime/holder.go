@@ -49,7 +49,7 @@ const (
 	nsFD = 4
 	// holderVersion is part of the socket's name: holders of a gun that
 	// speaks differently are not asked.
-	holderVersion = "1"
+	holderVersion = "2"
 )
 
 // relayMsg is the first message from a child that joined a holder's
@@ -120,7 +120,7 @@ func userNS(m *idMaps) (*os.File, error) {
 
 // askHolder connects to the holder at sock and receives its namespace.
 func askHolder(sock string) (*os.File, error) {
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -137,28 +137,15 @@ func askHolder(sock string) (*os.File, error) {
 	if int(cred.Uid) != os.Getuid() {
 		return nil, fmt.Errorf("holder %s: pid %d of uid %d, not ours", sock, cred.Pid, cred.Uid)
 	}
-	var b [1]byte
-	oob := make([]byte, unix.CmsgSpace(4))
-	var n, oobn int
-	for {
-		n, oobn, _, _, err = unix.Recvmsg(fd, b[:], oob, unix.MSG_CMSG_CLOEXEC)
-		if err != unix.EINTR {
-			break
-		}
-	}
+	_, fds, err := recvPacket(fd)
 	if err != nil {
 		return nil, fmt.Errorf("holder %s: %w", sock, err)
 	}
-	if n == 0 || oobn == 0 {
-		return nil, fmt.Errorf("holder %s: no namespace received", sock)
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return nil, fmt.Errorf("holder %s: bad control message", sock)
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return nil, fmt.Errorf("holder %s: bad control message", sock)
+	if len(fds) != 1 {
+		for _, f := range fds {
+			unix.Close(f)
+		}
+		return nil, fmt.Errorf("holder %s: want one namespace, got %d descriptors", sock, len(fds))
 	}
 	ns := os.NewFile(uintptr(fds[0]), "userns")
 	if err := checkUserNS(int(ns.Fd())); err != nil {
