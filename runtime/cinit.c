@@ -40,6 +40,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "plan.h"
+
 enum { SYNC_FD = 3 };
 
 // The magic first string of a binary configuration; keep in step with
@@ -57,6 +59,12 @@ struct config {
 };
 
 static struct config cfg;
+
+// planned: the configuration came from a plan (plan.c), and the command
+// runs only when gun says so; speculative: gun has not said so yet, and a
+// failure then says so (readyMsg.Planned), for gun to start the container
+// itself.
+static int planned, speculative, plan_fd = -1;
 
 // ---- messages to gun: JSON, as the Go init sends them ----
 
@@ -150,6 +158,8 @@ __attribute__((format(printf, 3, 4), noreturn)) static void die(int code, int er
 		jb_str(&j, msg);
 		snprintf(num, sizeof num, ",\"Code\":%d", code);
 		jb_puts(&j, num);
+		if (speculative)
+			jb_puts(&j, ",\"Planned\":true");
 		if (withlog) {
 			jb_puts(&j, ",\"Log\":[");
 			jb_put(&j, steps.b, steps.n);
@@ -251,7 +261,8 @@ static void parse_config(char *b, size_t n) {
 	cfg.layers = next_list(&c, &cfg.nlayers);
 	cfg.args = next_list(&c, &cfg.nargs);
 	cfg.env = next_list(&c, &cfg.nenv);
-	if (c.p != c.end || cfg.nargs == 0 || cfg.scratch[0] != '/' || cfg.cwd[0] != '/')
+	int scratch_ok = cfg.scratch[0] == '/' || (planned && strcmp(cfg.scratch, PLAN_SCRATCH) == 0);
+	if (c.p != c.end || cfg.nargs == 0 || !scratch_ok || cfg.cwd[0] != '/')
 		die(125, 0, "init: malformed configuration");
 }
 
@@ -816,6 +827,37 @@ static char *join_top_first(void) {
 	return s;
 }
 
+// await_verdict waits for gun's word on a plan: goMsg runs the command;
+// anything else (gun starts the container itself) empties the scratch
+// directory, as gun_plan_open made it, and ends the init.
+static void await_verdict(int scratch) {
+	char b[8];
+	ssize_t r;
+	do
+		r = recv(SYNC_FD, b, sizeof b, MSG_TRUNC);
+	while (r < 0 && errno == EINTR);
+	if (r == 2 && memcmp(b, "{}", 2) == 0) {
+		speculative = 0;
+		// The plan's times say when it last ran a container.
+		futimens(plan_fd, NULL);
+		close(plan_fd);
+		return;
+	}
+	cleanup(scratch);
+	_exit(125);
+}
+
+static sigset_t command_signals(void) {
+	sigset_t mask;
+	sigemptyset(&mask);
+	for (int s = 1; s < 32; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaddset(&mask, s);
+	return mask;
+}
+
+static void run_container(sigset_t mask, char *b);
+
 void gun_cinit(void) {
 	char first;
 	ssize_t r;
@@ -827,15 +869,49 @@ void gun_cinit(void) {
 	if (first == '{')
 		return; // JSON: the Go init's
 	// Signals for the command wait until it runs (pid 1 would drop them).
-	sigset_t mask;
-	sigemptyset(&mask);
-	for (int s = 1; s < 32; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			sigaddset(&mask, s);
+	sigset_t mask = command_signals();
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	size_t n;
 	char *b = recv_peek(&n);
 	parse_config(b, n);
+	run_container(mask, b);
+}
+
+void gun_cinit_planned(const struct gun_plan *p) {
+	planned = speculative = 1;
+	plan_fd = p->fd;
+	const char *scratch = p->scratch;
+	sigset_t mask = command_signals();
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	parse_config(p->config, p->nconfig);
+	// The plan's scratch directory is PLAN_SCRATCH, in the overlay's
+	// options too (plan.go); this container's is the one plan.c made.
+	if (strcmp(cfg.scratch, PLAN_SCRATCH) != 0)
+		die(125, 0, "init: plan without its scratch directory");
+	size_t sn = strlen(scratch), on = 0;
+	char *o = malloc(strlen(cfg.overlay) * sn + 1);
+	if (o == NULL)
+		die(125, ENOMEM, "init: plan");
+	for (const char *c = cfg.overlay; *c != '\0'; c++) {
+		if (*c == PLAN_SCRATCH[0]) {
+			memcpy(o + on, scratch, sn);
+			on += sn;
+		} else {
+			o[on++] = *c;
+		}
+	}
+	o[on] = '\0';
+	if (on >= (size_t)sysconf(_SC_PAGESIZE))
+		die(125, 0, "init: plan: overlay options too long");
+	cfg.scratch = scratch;
+	cfg.overlay = o;
+	run_container(mask, NULL);
+	_exit(125); // not reached: run_container falls back only without a plan
+}
+
+// run_container sets up the container of cfg and runs its command; it
+// returns (b freed) when the Go init is to do it instead.
+static void run_container(sigset_t mask, char *b) {
 	// Nothing we mount may propagate back to the host.
 	if (mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die(125, errno, "make / private");
@@ -843,13 +919,17 @@ void gun_cinit(void) {
 	if (snprintf(root, sizeof root, "%s/root", cfg.scratch) >= (int)sizeof root)
 		die(125, ENAMETOOLONG, "open scratch");
 	if (mount("overlay", root, "overlay", 0, cfg.overlay) < 0) {
+		if (planned)
+			die(125, errno, "mount overlay on %s", root);
 		// The Go init copies the layers instead; the packets are unread.
 		sigprocmask(SIG_UNBLOCK, &mask, NULL);
 		free(b);
 		return;
 	}
-	drop(); // the configuration, parsed in b
-	drop(); // goMsg: the cgroup is joined
+	if (!planned) {
+		drop(); // the configuration, parsed in b
+		drop(); // goMsg: the cgroup is joined
+	}
 	// Descriptors gun inherited (and the sync socket) must not reach the
 	// command.
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -936,6 +1016,8 @@ void gun_cinit(void) {
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		die(125, errno, "signalfd");
+	if (planned)
+		await_verdict(scratch);
 	pid_t pid = start(path, env, &u, &mask);
 	logf_("started %s (pid %d in the container), cwd %s", path, (int)pid, cfg.cwd);
 	static struct jbuf ready;

@@ -45,7 +45,14 @@ package runtime
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "plan.h"
+
 enum { GUN_SYNC_FD = 3, GUN_NS_FD = 4 };
+#define GUN_PREFORK_MAGIC "gun-prefork-1"
+#define GUN_PLANNED_MAGIC "gun-planned-1"
+
+// gun_planned: the prefork set the container up from a plan (plan.c).
+static struct gun_plan *gun_planned;
 
 // gun_cinit (cinit.c) is the C init: it runs the container when gun sends
 // a configuration it can handle, and returns for the Go init otherwise.
@@ -174,6 +181,8 @@ static void gun_join(int init, int net) {
 		flags |= CLONE_NEWNET;
 	if (unshare(flags) < 0)
 		gun_fail("unshare the container's namespaces");
+	if (gun_planned != NULL)
+		gun_cinit_planned(gun_planned);
 	gun_cinit();
 }
 
@@ -287,10 +296,212 @@ static void gun_holder(int argc, char **argv) {
 	}
 }
 
+// ---- gun run's prefork ----
+//
+// gun run forks its container's init here, before the Go runtime starts,
+// instead of executing gun again once Go runs: the fork of a process that
+// is not yet a Go program is cheap and safe, and the init is ready when gun
+// has found its image. The child waits on its end of a socket pair for a
+// packet preforkMagic "\0" flags with the holder's user namespace attached,
+// and goes on as gun_join does; the end of the socket without one (gun
+// needed no container, or made one itself) ends it.
+
+enum { PREFORK_NET = 1, PREFORK_NULL_STDIN = 2, PREFORK_NULL_STDOUT = 4, PREFORK_NULL_STDERR = 8 };
+
+static int gun_prefork_fd = -1, gun_prefork_pid;
+
+// gun_take_prefork hands Go the prefork's socket and pid, once.
+static int gun_take_prefork(int *pid) {
+	int fd = gun_prefork_fd;
+	*pid = gun_prefork_pid;
+	gun_prefork_fd = -1;
+	return fd;
+}
+
+// gun_send_all sends one packet of n parts, with fd attached unless -1.
+static int gun_send_all(int s, struct iovec *iov, int n, int fd) {
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr m = {0};
+	m.msg_iov = iov;
+	m.msg_iovlen = (size_t)n;
+	if (fd >= 0) {
+		m.msg_control = u.b;
+		m.msg_controllen = sizeof u.b;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	}
+	ssize_t r;
+	do
+		r = sendmsg(s, &m, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -1 : 0;
+}
+
+// gun_recv_prefork waits for gun's packet; it returns the flags and puts
+// the namespace's descriptor in *ns, or exits when there is none.
+static int gun_recv_prefork(int s, int *ns) {
+	char buf[64];
+	struct iovec iov = {buf, sizeof buf - 1};
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {0};
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.b;
+	m.msg_controllen = sizeof u.b;
+	ssize_t r;
+	do
+		r = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		_exit(0); // not needed
+	*ns = -1;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(ns, CMSG_DATA(c), sizeof(int));
+	buf[r] = '\0';
+	size_t n = strlen(GUN_PREFORK_MAGIC);
+	if (*ns < 0 || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)r <= n + 1 ||
+	    memcmp(buf, GUN_PREFORK_MAGIC, n + 1) != 0)
+		_exit(125); // gun sees the socket's end and says so
+	return atoi(buf + n + 1);
+}
+
+// gun_high moves fd above the descriptors gun_preforked places.
+static int gun_high(int fd) {
+	int t = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+	if (t < 0)
+		_exit(125); // gun sees the socket's end
+	close(fd);
+	return t;
+}
+
+// gun_place moves fd to want, not close-on-exec.
+static void gun_place(int fd, int want) {
+	if (fd == want) {
+		fcntl(fd, F_SETFD, 0);
+		return;
+	}
+	if (dup2(fd, want) < 0)
+		gun_fail("place a descriptor");
+	close(fd);
+}
+
+// gun_rename makes the process "gun:init" in ps, as an executed init is:
+// its comm, and its command line, which is argv's memory.
+static void gun_rename(int argc, char **argv) {
+	static const char name[] = "gun:init";
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	char *end = argv[argc - 1] + strlen(argv[argc - 1]);
+	if ((size_t)(end - argv[0]) < sizeof name - 1)
+		return;
+	memset(argv[0], 0, (size_t)(end - argv[0]));
+	memcpy(argv[0], name, sizeof name - 1);
+}
+
+static void gun_preforked(int s, int argc, char **argv, char **envp) {
+	// The first packet tells gun which start this is: the plan's
+	// (GUN_PLANNED_MAGIC, the scratch directory and the plan, its lock
+	// attached), or none (GUN_PREFORK_MAGIC: gun sends the namespace).
+	static struct gun_plan plan;
+	int ns, flags;
+	if (gun_plan_open(argc, argv, envp, &plan) == 0) {
+		struct iovec iov[] = {
+			{GUN_PLANNED_MAGIC, sizeof GUN_PLANNED_MAGIC},
+			{plan.scratch, strlen(plan.scratch) + 1},
+			{plan.buf, plan.n},
+		};
+		if (gun_send_all(s, iov, 3, plan.lock) < 0)
+			_exit(125); // gun starts its own; the scratch directory is stale
+		close(plan.lock);
+		ns = plan.ns;
+		flags = PREFORK_NULL_STDIN;
+		gun_planned = &plan;
+	} else {
+		struct iovec iov = {GUN_PREFORK_MAGIC, sizeof GUN_PREFORK_MAGIC};
+		if (gun_send_all(s, &iov, 1, -1) < 0)
+			_exit(0);
+		flags = gun_recv_prefork(s, &ns);
+	}
+	gun_rename(argc, argv); // after the plan, which argv names
+	// As for an executed init: the sync socket at GUN_SYNC_FD, the
+	// namespace at GUN_NS_FD, the plan file (kept close-on-exec) after
+	// them, and no other descriptor of gun's but the standard ones (some
+	// replaced by /dev/null). Out of the way first, so that none lands on
+	// another.
+	s = gun_high(s);
+	ns = gun_high(ns);
+	int pf = gun_planned != NULL ? gun_high(plan.fd) : -1;
+	gun_place(s, GUN_SYNC_FD);
+	gun_place(ns, GUN_NS_FD);
+	int last = GUN_NS_FD;
+	if (pf >= 0) {
+		if (dup3(pf, ++last, O_CLOEXEC) < 0)
+			gun_fail("place a descriptor");
+		close(pf);
+		plan.fd = last;
+	}
+	syscall(SYS_close_range, last + 1, ~0U, 0);
+	int null = -1;
+	for (int fd = 0; fd < 3; fd++) {
+		if (!(flags & (PREFORK_NULL_STDIN << fd)))
+			continue;
+		if (null < 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+			gun_fail("open /dev/null");
+		if (dup2(null, fd) < 0)
+			gun_fail("dup2 /dev/null");
+	}
+	if (null >= 0)
+		close(null);
+	gun_join(1, flags & PREFORK_NET);
+	// The Go init's configuration: run it, as an executed init would.
+	char *init_argv[] = {"gun:init", NULL};
+	char *init_envp[] = {"GOMAXPROCS=1", NULL};
+	execve("/proc/self/exe", init_argv, init_envp);
+	gun_fail("execute the Go init");
+}
+
+// gun_prefork forks gun run's init, unless GUN_PREFORK=0.
+static void gun_prefork(int argc, char **argv, char **envp) {
+	for (char **e = envp; e != NULL && *e != NULL; e++)
+		if (strcmp(*e, "GUN_PREFORK=0") == 0)
+			return;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return; // gun starts its init as it otherwise does
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		gun_preforked(sv[1], argc, argv, envp);
+	}
+	close(sv[1]);
+	gun_prefork_fd = sv[0];
+	gun_prefork_pid = pid;
+}
+
 // glibc passes argc, argv and envp to the executable's constructors.
 __attribute__((constructor)) static void gun_entry(int argc, char **argv, char **envp) {
-	if (argc < 1 || argv == NULL || argv[0] == NULL || strncmp(argv[0], "gun:", 4) != 0)
+	if (argc < 1 || argv == NULL || argv[0] == NULL)
 		return;
+	if (strncmp(argv[0], "gun:", 4) != 0) {
+		if (argc > 1 && strcmp(argv[1], "run") == 0)
+			gun_prefork(argc, argv, envp);
+		return;
+	}
 	size_t n = strlen(argv[0]), entry;
 	if (strcmp(argv[0], "gun:holder") == 0) {
 		gun_holder(argc, argv);
@@ -308,5 +519,19 @@ __attribute__((constructor)) static void gun_entry(int argc, char **argv, char *
 */
 import "C"
 
+import "os"
+
 // joinSupported: the constructor above can join a holder's user namespace.
 const joinSupported = true
+
+// takePrefork returns the init the constructor forked for gun run (its pid
+// and the parent's end of its sync socket), once; ok is false when there
+// is none.
+func takePrefork() (pid int, sock *os.File, ok bool) {
+	var p C.int
+	fd := C.gun_take_prefork(&p)
+	if fd < 0 {
+		return 0, nil, false
+	}
+	return int(p), os.NewFile(uintptr(fd), "sync-parent"), true
+}

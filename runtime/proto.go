@@ -99,6 +99,9 @@ type readyMsg struct {
 	Error string   `json:",omitempty"`
 	Code  int      `json:",omitempty"` // exit code to report with Error
 	Log   []string `json:",omitempty"` // the setup's steps, with initConfig.Debug
+	// Planned: the init of a plan (plan.go) failed before gun let it run
+	// anything.
+	Planned bool `json:",omitempty"`
 }
 
 // initConfig is what the container's init needs to know.

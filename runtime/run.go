@@ -46,7 +46,8 @@ func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch 
 // maps setuid helpers write) takes milliseconds; Prestart lets the caller
 // find the image and lay out the scratch space meanwhile.
 type Starter struct {
-	cmd      *exec.Cmd
+	proc     process                         // the init, or the relay to it (join)
+	wait     func() (unix.WaitStatus, error) // waits for proc
 	parent   *os.File
 	maps     *idMaps
 	netNS    bool
@@ -59,7 +60,23 @@ type Starter struct {
 	// relay it forked from tells its pid first.
 	join bool
 	used bool
+	// planned: the prefork set the container up from a plan (plan.go);
+	// planArgs: this run's plan is keyed by them, nil for none.
+	planned  *planned
+	planArgs []string
 }
+
+// process is the container's init, or the relay to it, as gun controls it.
+type process interface {
+	pid() int
+	Signal(os.Signal) error
+	Kill() error
+}
+
+// execProcess is a process that os/exec started.
+type execProcess struct{ *os.Process }
+
+func (p execProcess) pid() int { return p.Pid }
 
 // Prestart starts the init of a container ahead of Starter.Run. Only spec's
 // Network, TTY, Stdin, Stdout and Stderr are used here; the spec given to
@@ -88,13 +105,21 @@ func Prestart(spec Spec) (*Starter, error) {
 		signal.Notify(s.sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
 		close(s.notified)
 	}()
+	s.mapsOK = make(chan error, 1)
+	if s.prefork(spec) {
+		s.mapsOK <- nil
+		if debugEnabled() {
+			slog.Debug("container init started", "pid", s.proc.pid(), "network", cmp.Or(spec.Network, "host"), "tty", spec.TTY, "joined_holder", true, "preforked", true, "planned", s.planned != nil)
+		}
+		return s, nil
+	}
 	parent, child, err := socketPair()
 	if err != nil {
 		s.stopSignals()
 		return nil, err
 	}
 	s.parent = parent
-	s.cmd = &exec.Cmd{
+	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Env:        []string{initGoEnv},
 		ExtraFiles: []*os.File{child},
@@ -106,12 +131,12 @@ func Prestart(spec Spec) (*Starter, error) {
 	if s.netNS {
 		flags, join = flags|unix.CLONE_NEWNET, "net"
 	}
-	ns := enterUserNS(s.cmd, []string{entryInit}, s.maps, flags, join)
+	ns := enterUserNS(cmd, []string{entryInit}, s.maps, flags, join)
 	s.join = ns != nil
 	if !spec.TTY {
-		s.cmd.Stdin, s.cmd.Stdout, s.cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	}
-	err = s.cmd.Start()
+	err = cmd.Start()
 	child.Close()
 	if ns != nil {
 		ns.Close()
@@ -121,17 +146,41 @@ func Prestart(spec Spec) (*Starter, error) {
 		parent.Close()
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
-	if debugEnabled() {
-		slog.Debug("container init started", "pid", s.cmd.Process.Pid, "network", cmp.Or(spec.Network, "host"), "tty", spec.TTY, "joined_holder", s.join)
+	s.proc = execProcess{cmd.Process}
+	s.wait = func() (unix.WaitStatus, error) {
+		err := cmd.Wait()
+		if cmd.ProcessState == nil {
+			return 0, err
+		}
+		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		return unix.WaitStatus(ws), nil
 	}
-	s.mapsOK = make(chan error, 1)
+	if debugEnabled() {
+		slog.Debug("container init started", "pid", s.proc.pid(), "network", cmp.Or(spec.Network, "host"), "tty", spec.TTY, "joined_holder", s.join)
+	}
 	if s.join {
 		s.mapsOK <- nil
 		return s, nil
 	}
 	// newuidmap and newgidmap run while the caller goes on.
-	go func() { s.mapsOK <- writeMaps(int(parent.Fd()), s.cmd.Process.Pid, s.maps) }()
+	go func() { s.mapsOK <- writeMaps(int(parent.Fd()), s.proc.pid(), s.maps) }()
 	return s, nil
+}
+
+// replan abandons a planned container before it ran anything, waits for its
+// init to empty the scratch directory and exit, and runs spec in a
+// container gun starts itself, in the same scratch directory.
+func (s *Starter) replan(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch int64, why string) (int, error) {
+	slog.Debug("run plan not used", "why", why)
+	s.parent.Close() // the init's end of it says so
+	_, _ = s.wait()
+	s.stopSignals()
+	f, err := Prestart(spec) // the prefork is taken: an init of its own
+	if err != nil {
+		return 125, err
+	}
+	f.planArgs = s.planArgs
+	return f.run(ctx, spec, commit, epoch)
 }
 
 // Close kills an init that Run was not called for. It is a no-op after Run.
@@ -145,11 +194,21 @@ func (s *Starter) Close() {
 
 // abort kills the init and waits for it and for the id map helpers.
 func (s *Starter) abort() {
-	_ = s.cmd.Process.Kill()
+	if s.planned != nil {
+		// Its init empties the scratch directory as it ends; the
+		// directory is the caller's, as from Scratch.
+		s.parent.Close()
+	} else {
+		_ = s.proc.Kill()
+	}
 	<-s.mapsOK
-	_ = s.cmd.Wait()
+	_, _ = s.wait()
 	s.stopSignals()
 	s.parent.Close()
+	if s.planned != nil {
+		_ = removeScratch(s.planned.scratch)
+		s.planned.lock.Close()
+	}
 }
 
 func (s *Starter) stopSignals() {
@@ -172,13 +231,21 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 		s.abort()
 		return 125, errors.New("spec does not match the prestarted container")
 	}
-	cfg, err := prepare(&spec)
+	cfg, etc, err := prepareConfig(&spec)
+	if err == nil && s.planned == nil {
+		err = writeScratch(cfg.Scratch, etc)
+	}
 	if err != nil {
 		s.abort()
 		return 125, err
 	}
 	cfg.Commit, cfg.CommitEpoch = commit != nil, epoch
 	debug := debugEnabled()
+	cfg.Single = s.maps.single
+	cfg.Debug = debug
+	if s.planned != nil && !s.checkPlan(&spec, cfg, etc, commit != nil) {
+		return s.replan(ctx, spec, commit, epoch, "the plan differs")
+	}
 	defer func() {
 		if commit != nil && err == nil {
 			if cerr := commit(exitCode); cerr != nil {
@@ -196,8 +263,6 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 			}
 		}
 	}()
-	cfg.Single = s.maps.single
-	cfg.Debug = debug
 	if debug {
 		slog.Debug("container spec", "args", cfg.Args, "cwd", cfg.Cwd, "user", cfg.User, "hostname", cfg.Hostname,
 			"layers", len(cfg.Layers), "scratch", cfg.Scratch, "read_only", cfg.ReadOnly, "volumes", len(cfg.Mounts))
@@ -224,26 +289,35 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 	}
 	defer s.stopSignals()
 	defer s.parent.Close()
-	cmd, sigs := s.cmd, s.sigs
+	proc, sigs := s.proc, s.sigs
 	pfd := int(s.parent.Fd())
 	if err := <-s.mapsOK; err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		_ = proc.Kill()
+		_, _ = s.wait()
 		return 125, err
 	}
-	pid := cmd.Process.Pid
+	pid := proc.pid()
 	if s.join {
 		if pid, err = relayedPid(pfd); err != nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
+			_ = proc.Kill()
+			_, _ = s.wait()
 			return 125, err
 		}
 	}
 	<-s.notified
-	// The C init runs in a joined namespace's pid 1 only.
-	if err := startInit(pfd, pid, cfg, cg, s.join && useCInit()); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+	if s.planned != nil {
+		// The init has the plan's configuration, checked: let it run.
+		if err = sendMsg(pfd, goMsg{}); err != nil {
+			// It failed before it ran anything; gun starts one itself.
+			return s.replan(ctx, spec, commit, epoch, err.Error())
+		}
+	} else {
+		// The C init runs in a joined namespace's pid 1 only.
+		err = startInit(pfd, pid, cfg, cg, s.join && useCInit())
+	}
+	if err != nil {
+		_ = proc.Kill()
+		_, _ = s.wait()
 		return 125, err
 	}
 	var ready readyMsg
@@ -251,12 +325,19 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 	for _, l := range ready.Log {
 		slog.Debug("container setup", "step", l)
 	}
+	if s.planned != nil && (err != nil || ready.Planned) {
+		// The init failed before it ran anything; gun starts one itself.
+		return s.replan(ctx, spec, commit, epoch, cmp.Or(ready.Error, fmt.Sprint(err)))
+	}
 	if err == nil && ready.Error != "" {
 		err = errors.New(ready.Error)
 	}
+	if err == nil && s.planned == nil {
+		s.savePlan(&spec, cfg, etc, commit != nil)
+	}
 	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		_ = proc.Kill()
+		_, _ = s.wait()
 		if ready.Code != 0 {
 			return ready.Code, err
 		}
@@ -266,16 +347,23 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 	var tty *ptyCopier
 	if spec.TTY {
 		if len(fds) != 1 {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
+			_ = proc.Kill()
+			_, _ = s.wait()
 			return 125, fmt.Errorf("container setup: no pty received")
 		}
 		tty = newPTYCopier(os.NewFile(uintptr(fds[0]), "pty"), s.outer, spec.Stdin, spec.Stdout)
 		defer tty.restore()
 	}
 
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
+	type waitResult struct {
+		ws  unix.WaitStatus
+		err error
+	}
+	waited := make(chan waitResult, 1)
+	go func() {
+		ws, err := s.wait()
+		waited <- waitResult{ws, err}
+	}()
 	exited := make(chan exitMsg, 1)
 	go func() {
 		var m exitMsg
@@ -292,9 +380,9 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 				}
 				continue
 			}
-			_ = cmd.Process.Signal(sig)
+			_ = proc.Signal(sig)
 		case <-ctx.Done():
-			_ = cmd.Process.Kill()
+			_ = proc.Kill()
 			<-waited
 			if tty != nil {
 				tty.wait()
@@ -312,7 +400,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 				tty.wait()
 			}
 			return m.result()
-		case err := <-waited:
+		case w := <-waited:
 			if tty != nil {
 				tty.wait()
 			}
@@ -321,11 +409,10 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 				return m.result()
 			default:
 			}
-			ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
-			if !ok {
-				return 125, fmt.Errorf("wait for container: %w", err)
+			if w.err != nil {
+				return 125, fmt.Errorf("wait for container: %w", w.err)
 			}
-			return statusCode(unix.WaitStatus(ws)), nil
+			return statusCode(w.ws), nil
 		}
 	}
 }
@@ -416,17 +503,50 @@ func writeMaps(fd, pid int, maps *idMaps) error {
 	return nil
 }
 
+// scratchFile is a file of the scratch directory that the init binds on
+// /etc.
+type scratchFile struct {
+	name string
+	data []byte
+}
+
 // prepare checks the spec, fills in defaults and lays out the scratch
 // directory.
 func prepare(spec *Spec) (*initConfig, error) {
+	cfg, etc, err := prepareConfig(spec)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, writeScratch(cfg.Scratch, etc)
+}
+
+// writeScratch lays out the scratch directory: the overlay's upper and work
+// directories, the root's mount point and the files bound on /etc.
+func writeScratch(dir string, etc []scratchFile) error {
+	for _, d := range []string{"upper", "work", "root"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return fmt.Errorf("scratch: %w", err)
+		}
+	}
+	for _, f := range etc {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
+			return fmt.Errorf("scratch: %w", err)
+		}
+	}
+	return nil
+}
+
+// prepareConfig checks the spec and fills in defaults; it returns the
+// init's configuration and the files of the scratch directory.
+func prepareConfig(spec *Spec) (*initConfig, []scratchFile, error) {
 	if len(spec.Args) == 0 || spec.Args[0] == "" {
-		return nil, errors.New("no command to run")
+		return nil, nil, errors.New("no command to run")
 	}
 	if len(spec.Layers) == 0 {
-		return nil, errors.New("no image layers")
+		return nil, nil, errors.New("no image layers")
 	}
 	if spec.Scratch == "" {
-		return nil, errors.New("no scratch directory")
+		return nil, nil, errors.New("no scratch directory")
 	}
 	cfg := &initConfig{
 		Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd, User: spec.User,
@@ -439,64 +559,54 @@ func prepare(spec *Spec) (*initConfig, error) {
 		cfg.Cwd = "/"
 	}
 	if !filepath.IsAbs(cfg.Cwd) {
-		return nil, fmt.Errorf("working directory %q: not an absolute path", cfg.Cwd)
+		return nil, nil, fmt.Errorf("working directory %q: not an absolute path", cfg.Cwd)
 	}
 	switch spec.Network {
 	case "", "host":
 	case "none":
 		cfg.NetNS = true
 	default:
-		return nil, fmt.Errorf("network %q: want host or none", spec.Network)
+		return nil, nil, fmt.Errorf("network %q: want host or none", spec.Network)
 	}
 	for _, kv := range spec.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
-			return nil, fmt.Errorf("environment entry %q: want KEY=VALUE", kv)
+			return nil, nil, fmt.Errorf("environment entry %q: want KEY=VALUE", kv)
 		}
 	}
 	var err error
 	for _, l := range spec.Layers {
 		if l, err = filepath.Abs(l); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if fi, err := os.Stat(l); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("layer %s: not a directory", l)
+			return nil, nil, fmt.Errorf("layer %s: not a directory", l)
 		}
 		cfg.Layers = append(cfg.Layers, l)
 	}
 	for _, m := range spec.Mounts {
 		if !filepath.IsAbs(m.Target) {
-			return nil, fmt.Errorf("mount target %q: not an absolute path", m.Target)
+			return nil, nil, fmt.Errorf("mount target %q: not an absolute path", m.Target)
 		}
 		src, err := filepath.Abs(m.Source)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if _, err := os.Stat(src); err != nil {
-			return nil, fmt.Errorf("mount source: %w", err)
+			return nil, nil, fmt.Errorf("mount source: %w", err)
 		}
 		cfg.Mounts = append(cfg.Mounts, Mount{Source: src, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
 	if cfg.Scratch, err = filepath.Abs(spec.Scratch); err != nil {
-		return nil, err
-	}
-	for _, d := range []string{"upper", "work", "root"} {
-		if err := os.MkdirAll(filepath.Join(cfg.Scratch, d), 0o755); err != nil {
-			return nil, fmt.Errorf("scratch: %w", err)
-		}
+		return nil, nil, err
 	}
 	resolv, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read host resolv.conf: %w", err)
+		return nil, nil, fmt.Errorf("read host resolv.conf: %w", err)
 	}
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + cfg.Hostname + "\n"
-	for name, data := range map[string][]byte{
-		"resolv.conf": resolv, "hosts": []byte(hosts), "hostname": []byte(cfg.Hostname + "\n"),
-	} {
-		if err := os.WriteFile(filepath.Join(cfg.Scratch, name), data, 0o644); err != nil {
-			return nil, fmt.Errorf("scratch: %w", err)
-		}
-	}
-	return cfg, nil
+	return cfg, []scratchFile{
+		{"resolv.conf", resolv}, {"hosts", []byte(hosts)}, {"hostname", []byte(cfg.Hostname + "\n")},
+	}, nil
 }
 
 // ptyCopier copies between the container's pty and gun's stdio, with the

@@ -300,11 +300,16 @@ func TestPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// gun run's plans, a cache.
+	os.Mkdir(filepath.Join(s.root, plansDir), 0o700)
+	for _, p := range []string{"0123456789abcdef", "fedcba9876543210"} {
+		os.WriteFile(filepath.Join(s.root, plansDir, p), []byte("plan"), 0o600)
+	}
 	rep, err := s.Prune()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := PruneReport{Blobs: 3, Leftovers: 2, Runs: 2, LiveRuns: 1, KeptLayers: true}
+	want := PruneReport{Blobs: 3, Leftovers: 2, Runs: 2, LiveRuns: 1, KeptLayers: true, Plans: 2}
 	rep.BlobBytes = 0
 	if diff := cmp.Diff(want, rep); diff != "" {
 		t.Errorf("prune with a live container (-want +got):\n%s", diff)

@@ -67,18 +67,25 @@ func (s *Store) keyDir(key string) string {
 // bottom layer first, unpacking (once, atomically, under a lock) those not
 // yet cached for u.Key().
 func (s *Store) LayerDirs(ctx context.Context, image string, u Unpacker) ([]string, error) {
+	_, dirs, err := s.ImageLayers(ctx, image, u)
+	return dirs, err
+}
+
+// ImageLayers looks up an image as Image does and returns it with its layer
+// directories as LayerDirs does, reading the image's documents once.
+func (s *Store) ImageLayers(ctx context.Context, image string, u Unpacker) (*Image, []string, error) {
 	unlock, err := s.lock(gcLock, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer unlock()
 	img, err := s.Image(image)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	kd := s.keyDir(u.Key())
 	if err := os.MkdirAll(kd, 0o755); err != nil {
-		return nil, fmt.Errorf("layer cache: %w", err)
+		return nil, nil, fmt.Errorf("layer cache: %w", err)
 	}
 	debug := debugEnabled()
 	if debug {
@@ -89,11 +96,11 @@ func (s *Store) LayerDirs(ctx context.Context, image string, u Unpacker) ([]stri
 		diffID := img.Config.RootFS.DiffIDs[i]
 		dir, err := s.unpackLayer(ctx, kd, layer.Digest, diffID, u)
 		if err != nil {
-			return nil, fmt.Errorf("image %s: layer %d (%s): %w", img.Name, i+1, layer.Digest, err)
+			return nil, nil, fmt.Errorf("image %s: layer %d (%s): %w", img.Name, i+1, layer.Digest, err)
 		}
 		dirs[i] = dir
 	}
-	return dirs, nil
+	return img, dirs, nil
 }
 
 // unpackLayer returns the cached directory of the layer with the given

@@ -22,11 +22,12 @@ type PruneReport struct {
 	Runs       int   // scratch directories of containers that are gone
 	LiveRuns   int   // containers still running (their run/ dirs are kept)
 	KeptLayers bool  // unused unpacked layers kept because containers run
+	Plans      int   // run plans (a cache of gun run, which writes them again)
 }
 
 // Prune removes what no image references: blobs, unpacked layers, the
-// leftovers of killed processes, and the run/<id> scratch directories whose
-// lock no living container holds. It waits for running imports and
+// leftovers of killed processes, the run/<id> scratch directories whose
+// lock no living container holds, and gun run's plans. It waits for running imports and
 // unpacks to finish. While any container runs, unpacked layers are kept,
 // since a container may use those of an image removed since it started.
 func (s *Store) Prune() (PruneReport, error) {
@@ -116,6 +117,16 @@ func (s *Store) Prune() (PruneReport, error) {
 				os.Remove(p + ".lock")
 				rep.Layers++
 			}
+		}
+	}
+
+	// gun run's plans name unpacked layers; they are a cache.
+	plans, _ := os.ReadDir(s.path(plansDir))
+	for _, e := range plans {
+		if err := os.Remove(s.path(plansDir, e.Name())); err == nil {
+			rep.Plans++
+		} else if !errors.Is(err, os.ErrNotExist) {
+			note(err)
 		}
 	}
 

@@ -96,6 +96,8 @@ const (
 	gcLock    = "gc.lock"
 	indexLock = "index.lock"
 	runLock   = "run.lock"
+	// plansDir holds gun run's plans (runtime/plan.go), kept by the runtime.
+	plansDir  = "plans"
 	tmpPrefix = ".tmp-"
 )
 

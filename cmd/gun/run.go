@@ -149,13 +149,16 @@ func runRun(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string) erro
 	if _, _, err := st.RemoveStaleRuns(); err != nil {
 		return &exitError{125, err}
 	}
-	var id [8]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return &exitError{125, err}
-	}
-	scratch, release, err := st.NewRunDir(hex.EncodeToString(id[:]))
-	if err != nil {
-		return &exitError{125, err}
+	// A container set up from a plan has its scratch directory.
+	scratch, release, ok := starter.Scratch()
+	if !ok {
+		var id [8]byte
+		if _, err := rand.Read(id[:]); err != nil {
+			return &exitError{125, err}
+		}
+		if scratch, release, err = st.NewRunDir(hex.EncodeToString(id[:])); err != nil {
+			return &exitError{125, err}
+		}
 	}
 	spec.Scratch = scratch
 	// Run forwards SIGINT and SIGTERM to the container itself and removes
@@ -196,12 +199,8 @@ func resolveImage(ctx context.Context, s *store.Store, image string) (*runImage,
 		}
 		name = imgs[0].Name
 	}
-	img, err := s.Image(name)
-	if err != nil {
-		return nil, err
-	}
 	u := runtime.NSUnpacker{Warn: func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) }}
-	layers, err := s.LayerDirs(ctx, name, u)
+	img, layers, err := s.ImageLayers(ctx, name, u)
 	if err != nil {
 		return nil, err
 	}

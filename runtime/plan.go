@@ -1,0 +1,222 @@
+package runtime
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// A plan lets `gun run IMAGE [CMD...]` (no options) set its container up
+// while gun itself starts. After a run that the C init set up, gun writes
+// what it sent into <store>/plans/<planKey of the arguments>: the holder's
+// socket, the files bound on /etc and the C init's configuration, with
+// planScratch standing for the scratch directory. The next gun with the
+// same arguments forks its init before Go starts (entry_cgo.go); that
+// child reads the plan, makes a scratch directory, joins the holder's user
+// namespace and sets everything up (plan.c, cinit.c) while gun's Go
+// runtime starts and gun finds the image as always. The command runs only
+// when the plan gun computes for this run is, byte for byte, the one the
+// init used; else the init empties the scratch directory and exits, and gun
+// starts its container as it does without a plan, then writes the new
+// plan. A plan is a cache: wrong or stale, it costs time, never behaviour.
+const (
+	planMagic    = "gun-plan-1"
+	plannedMagic = "gun-planned-1" // the prefork's first packet with a plan
+	// planScratch stands for the scratch directory in a plan: a byte no
+	// other string of a plan may hold.
+	planScratch = "\x01"
+	// planMax bounds a plan: it goes to gun in one packet.
+	planMax  = 64 << 10
+	plansDir = "plans"
+)
+
+// planned is a container that the prefork set up from a plan.
+type planned struct {
+	scratch string
+	plan    []byte   // as the init read it
+	lock    *os.File // the scratch directory's lock, taken
+}
+
+// planKey is FNV-1a (64 bits) of args, each with a NUL: plan.c has it too.
+func planKey(args []string) uint64 {
+	h := fnv.New64a()
+	for _, a := range args {
+		h.Write([]byte(a))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+// planArgs returns the arguments after "gun run" that this process's plan
+// is keyed by, or nil when it has none: a command line with options.
+func planArgs(args []string) []string {
+	if len(args) < 3 || args[1] != "run" || strings.HasPrefix(args[2], "-") {
+		return nil
+	}
+	return args[2:]
+}
+
+// planPath is the plan file for args in the store dir.
+func planPath(dir string, args []string) string {
+	return filepath.Join(dir, plansDir, fmt.Sprintf("%016x", planKey(args)))
+}
+
+// planBytes returns the plan of a container whose configuration cfg the C
+// init takes, joining the holder at sock: nil when it has none.
+func planBytes(sock string, cfg *initConfig, etc []scratchFile) []byte {
+	c := *cfg
+	c.Scratch = planScratch
+	fast := fastConfig(&c)
+	if fast == nil {
+		return nil
+	}
+	var b bytes.Buffer
+	b.WriteString(planMagic)
+	b.WriteByte(0)
+	b.WriteString(sock)
+	b.WriteByte(0)
+	for _, name := range []string{"resolv.conf", "hosts", "hostname"} {
+		var data []byte
+		for _, f := range etc {
+			if f.name == name {
+				data = f.data
+			}
+		}
+		if bytes.IndexByte(data, 0) >= 0 {
+			return nil
+		}
+		b.Write(data)
+		b.WriteByte(0)
+	}
+	b.Write(fast)
+	// The scratch directory, the overlay's upper and work directories.
+	if b.Len() > planMax || bytes.Count(b.Bytes(), []byte(planScratch)) != 3 {
+		return nil
+	}
+	return b.Bytes()
+}
+
+// writePlan writes plan as the plan for args in the store dir, unless it
+// is there already. A plan is a cache: it is replaced atomically, not
+// synced, and a failure only costs the next run its head start.
+func writePlan(dir string, args []string, plan []byte) error {
+	path := planPath(dir, args)
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, plan) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-plan-")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(plan)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	return nil
+}
+
+// holderSock returns the socket of the holder for the maps m in the
+// store, or "" when containers do not join a holder.
+func holderSock(m *idMaps) string {
+	if !joinSupported || StoreDir == "" {
+		return ""
+	}
+	dir, err := filepath.Abs(StoreDir)
+	if err != nil {
+		return ""
+	}
+	sock, _ := holderPaths(dir, m)
+	return sock
+}
+
+// planFor returns the plan of the container cfg of spec, as s would start
+// it, or nil when it has none.
+func (s *Starter) planFor(spec *Spec, cfg *initConfig, etc []scratchFile, commit bool) []byte {
+	if !useCInit() || commit || spec.TTY || spec.Resources.any() || cfg.NetNS {
+		return nil
+	}
+	if flags, ok := preforkStdio(*spec); !ok || flags != preforkNullStdin {
+		return nil
+	}
+	sock := holderSock(s.maps)
+	if sock == "" {
+		return nil
+	}
+	return planBytes(sock, cfg, etc)
+}
+
+// checkPlan reports whether the planned container is the one s is to run:
+// its scratch directory is spec's, in the store, and its plan is cfg's.
+func (s *Starter) checkPlan(spec *Spec, cfg *initConfig, etc []scratchFile, commit bool) bool {
+	dir, err := filepath.Abs(StoreDir)
+	if err != nil || cfg.Scratch != s.planned.scratch || filepath.Dir(cfg.Scratch) != filepath.Join(dir, "run") {
+		return false
+	}
+	plan := s.planFor(spec, cfg, etc, commit)
+	return plan != nil && bytes.Equal(plan, s.planned.plan)
+}
+
+// savePlan writes the plan of the container s started, when its command
+// line has one.
+func (s *Starter) savePlan(spec *Spec, cfg *initConfig, etc []scratchFile, commit bool) {
+	if s.planArgs == nil || StoreDir == "" {
+		return
+	}
+	plan := s.planFor(spec, cfg, etc, commit)
+	if plan == nil {
+		return
+	}
+	dir, err := filepath.Abs(StoreDir)
+	if err == nil {
+		err = writePlan(dir, s.planArgs, plan)
+	}
+	if err != nil {
+		slog.Debug("run plan not saved", "error", err)
+	}
+}
+
+// Scratch returns the scratch directory that the prestarted container was
+// set up in from a plan, and a function that releases its lock, to call
+// once the directory is removed. ok is false when there is none and the
+// caller makes the scratch directory as always (Spec.Scratch).
+func (s *Starter) Scratch() (dir string, release func(), ok bool) {
+	if s.planned == nil {
+		return "", nil, false
+	}
+	lock := s.planned.lock
+	return s.planned.scratch, func() { lock.Close() }, true
+}
+
+// parsePlanned decodes the prefork's first packet with a plan:
+// plannedMagic, the scratch directory and the plan, NUL-separated, with
+// the scratch directory's lock attached.
+func parsePlanned(b []byte, fds []int) (*planned, error) {
+	if len(fds) != 1 {
+		for _, fd := range fds {
+			os.NewFile(uintptr(fd), "").Close()
+		}
+		return nil, fmt.Errorf("planned start: %d descriptors, want the lock", len(fds))
+	}
+	lock := os.NewFile(uintptr(fds[0]), "scratch-lock")
+	parts := bytes.SplitN(b, []byte{0}, 3)
+	if len(parts) != 3 || string(parts[0]) != plannedMagic || !filepath.IsAbs(string(parts[1])) {
+		lock.Close()
+		return nil, errors.New("planned start: malformed report")
+	}
+	return &planned{scratch: string(parts[1]), plan: parts[2], lock: lock}, nil
+}

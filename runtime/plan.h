@@ -1,0 +1,37 @@
+// The run plan's C side (plan.c, plan.go), shared by the constructor of
+// entry_cgo.go and the C init (cinit.c).
+
+#ifndef GUN_PLAN_H
+#define GUN_PLAN_H
+
+#include <limits.h>
+#include <stddef.h>
+
+// The scratch directory's stand-in in a plan (plan.go).
+#define PLAN_SCRATCH "\x01"
+
+// The largest plan: one packet to gun.
+enum { PLAN_MAX = 64 << 10 };
+
+struct gun_plan {
+	char *buf; // the plan file, as read
+	size_t n;
+	const char *sock, *resolv, *hosts, *hostname; // into buf
+	char *config;                                 // the C init's configuration, into buf
+	size_t nconfig;
+	char scratch[PATH_MAX]; // the container's scratch directory, made
+	int lock;               // its lock, taken
+	int ns;                 // the holder's user namespace
+	int fd;                 // the plan file, whose times the init sets when it runs the plan
+};
+
+// gun_plan_open reads the plan for argv, joins nothing yet but takes the
+// holder's namespace and makes the scratch directory; 0 when p is ready,
+// -1 (quietly) when gun is to start the container itself.
+int gun_plan_open(int argc, char **argv, char **envp, struct gun_plan *p);
+
+// gun_cinit_planned is the C init for a plan's configuration: it sets the
+// container up and runs the command only when gun says so (plan.go).
+void gun_cinit_planned(const struct gun_plan *p);
+
+#endif

@@ -1,0 +1,180 @@
+package runtime_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// planFile returns the store's one plan and its modification time (which
+// the init sets when it runs the plan).
+func (s *gstore) planFile(t *testing.T) (string, time.Time) {
+	t.Helper()
+	plans, err := filepath.Glob(filepath.Join(s.root, "plans", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plans) != 1 {
+		t.Fatalf("plans: %v, want one", plans)
+	}
+	fi, err := os.Stat(plans[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plans[0], fi.ModTime()
+}
+
+// planScript shows what a container is made of; the same in every run.
+const planScript = `echo "$(hostname) $(cat /etc/hostname) $(id -u):$(id -g) $(pwd)"; env | sort; ls /proc/self/fd | wc -l; cat /etc/hosts; ls /; exit 7`
+
+func TestPlanRunsTheSameContainer(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	args := []string{"run", env.rootfs, "sh", "-c", planScript}
+	first := s.run(t, nil, args...)
+	if first.code != 7 || !strings.HasPrefix(first.stdout, "guntainer guntainer 0:0 /\n") {
+		t.Fatalf("first run: %+v", first)
+	}
+	plan, written := s.planFile(t)
+	saved, err := os.ReadFile(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		time.Sleep(10 * time.Millisecond)
+		r := s.run(t, nil, args...)
+		if d := cmp.Diff(first, r, cmp.AllowUnexported(result{})); d != "" {
+			t.Fatalf("run %d from the plan differs (-first +planned):\n%s", i+2, d)
+		}
+		_, used := s.planFile(t)
+		if !used.After(written) {
+			t.Fatalf("run %d: the plan was not run (its time %v, written %v)", i+2, used, written)
+		}
+		written = used
+		if left := s.scratchLeft(t); len(left) != 0 {
+			t.Fatalf("run %d: scratch left behind: %v", i+2, left)
+		}
+	}
+	if now, err := os.ReadFile(plan); err != nil || !bytes.Equal(now, saved) {
+		t.Errorf("the plan changed across identical runs (%v)", err)
+	}
+}
+
+// A plan that is not what gun would run is not run, whatever it holds;
+// gun runs its own container and writes the right plan.
+func TestPlanCheckedByGun(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	args := []string{"run", env.rootfs, "sh", "-c", planScript}
+	first := s.run(t, nil, args...)
+	plan, _ := s.planFile(t)
+	good, err := os.ReadFile(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		tamper func([]byte) []byte
+	}{
+		{"another command", func(b []byte) []byte { return bytes.Replace(b, []byte("exit 7"), []byte("exit 9"), 1) }},
+		{"another hostname", func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("guntainer"), []byte("otherhost")) }},
+		{"another layer", func(b []byte) []byte {
+			return bytes.Replace(b, []byte(env.rootfs), []byte(filepath.Dir(env.rootfs)), 1)
+		}},
+		{"truncated", func(b []byte) []byte { return b[:len(b)/2] }},
+		{"not a plan", func([]byte) []byte { return []byte("gun-plan-1\x00\x00\x00") }},
+		{"garbage", func([]byte) []byte { return bytes.Repeat([]byte{1, 0, 0xff}, 100) }},
+		{"empty", func([]byte) []byte { return nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := tc.tamper(bytes.Clone(good))
+			if err := os.WriteFile(plan, bad, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := s.run(t, nil, args...)
+			if d := cmp.Diff(first, r, cmp.AllowUnexported(result{})); d != "" {
+				t.Fatalf("run with a wrong plan differs (-want +got):\n%s", d)
+			}
+			if now, err := os.ReadFile(plan); err != nil || !bytes.Equal(now, good) {
+				t.Errorf("the plan was not rewritten (%v)", err)
+			}
+			if left := s.scratchLeft(t); len(left) != 0 {
+				t.Errorf("scratch left behind: %v", left)
+			}
+		})
+	}
+}
+
+// gun that fails after its init set a planned container up leaves nothing.
+func TestPlanAbandoned(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	image := filepath.Join(userDir(t, "image"), "rootfs")
+	if out, err := asUser(exec.Command("cp", "-a", env.rootfs, image)).CombinedOutput(); err != nil {
+		t.Fatalf("copy rootfs: %v\n%s", err, out)
+	}
+	if r := s.run(t, nil, "run", image, "true"); r.code != 0 {
+		t.Fatalf("first run: %+v", r)
+	}
+	s.planFile(t)
+	if err := os.Rename(image, image+".gone"); err != nil {
+		t.Fatal(err)
+	}
+	r := s.run(t, nil, "run", image, "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "not found") {
+		t.Errorf("run of a missing image: %+v", r)
+	}
+	if left := s.scratchLeft(t); len(left) != 0 {
+		t.Errorf("scratch left behind: %v", left)
+	}
+}
+
+func TestPlanSignalsAndConcurrentRuns(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	for i := range 2 { // without a plan, then from it
+		c := s.cmd("run", env.rootfs, "sh", "-c", `echo ready; exec sleep 60`)
+		code := runUntilReady(t, c, func(p *os.Process) {
+			if err := p.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if code != 128+15 {
+			t.Errorf("run %d: exit code %d, want %d", i+1, code, 128+15)
+		}
+		if left := s.scratchLeft(t); len(left) != 0 {
+			t.Errorf("run %d: scratch left behind: %v", i+1, left)
+		}
+	}
+	// Containers from one plan at once, each in its own scratch directory.
+	args := []string{"run", env.rootfs, "sh", "-c", `t=$(cat /proc/sys/kernel/random/uuid); echo $t >/mine; sleep 0.2; [ "$(cat /mine)" = $t ] && echo ok`}
+	if r := s.run(t, nil, args...); r.code != 0 || r.stdout != "ok\n" {
+		t.Fatalf("first run: %+v", r)
+	}
+	var wg sync.WaitGroup
+	results := make([]result, 4)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = s.run(t, nil, args...)
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.code != 0 || r.stdout != "ok\n" || r.stderr != "" {
+			t.Errorf("concurrent run %d: %+v", i, r)
+		}
+	}
+	if left := s.scratchLeft(t); len(left) != 0 {
+		t.Errorf("scratch left behind: %v", left)
+	}
+}
