@@ -66,6 +66,18 @@ func TestPlanRunsTheSameContainer(t *testing.T) {
 	if now, err := os.ReadFile(plan); err != nil || !bytes.Equal(now, saved) {
 		t.Errorf("the plan changed across identical runs (%v)", err)
 	}
+	// GUN_PREFORK=0: no prefork, no plan; the same container.
+	c := s.cmd(args...)
+	c.Env = append(c.Env, "GUN_PREFORK=0")
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	_ = c.Run()
+	if r := (result{out.String(), errb.String(), c.ProcessState.ExitCode()}); !cmp.Equal(first, r, cmp.AllowUnexported(result{})) {
+		t.Errorf("run with GUN_PREFORK=0: %+v, want %+v", r, first)
+	}
+	if _, t2 := s.planFile(t); !t2.Equal(written) {
+		t.Errorf("the plan ran with GUN_PREFORK=0")
+	}
 }
 
 // A plan that is not what gun would run is not run, whatever it holds;

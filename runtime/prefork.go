@@ -15,9 +15,11 @@ import (
 // gun run's container init is forked by the C constructor of entry_cgo.go
 // before the Go runtime starts (the prefork), instead of gun executing
 // itself again: that saves an execve of gun and its dynamic loading on
-// every run. The child waits for one packet: preforkMagic, NUL, the flags
-// in decimal, with the holder's user namespace attached. The constructor
-// has the same names.
+// every run. The child's first packet is plannedMagic when it set the
+// container up from a plan (plan.go), else preforkMagic and NUL; then it
+// waits for gun's: preforkMagic, NUL, the flags in decimal, with the
+// holder's user namespace attached. The constructor has the same names.
+// GUN_PREFORK=0 in gun's environment turns it off.
 const preforkMagic = "gun-prefork-1"
 
 // Flags of the prefork's packet.
@@ -27,10 +29,6 @@ const (
 	preforkNullStdout             // ... stdout
 	preforkNullStderr             // ... stderr
 )
-
-// preforkEnv set to 0 in gun's environment has gun run execute its init
-// as other containers do.
-const preforkEnv = "GUN_PREFORK"
 
 // prefork hands the preforked init, if this process has one, its user
 // namespace and takes it as s's init. It reports false when there is none
