@@ -57,6 +57,7 @@ func (s *Starter) prefork(spec Spec) bool {
 			return false
 		}
 		s.proc, s.wait, s.parent, s.join, s.planned = c, c.wait, sock, true, p
+		go hostMaps() // for checking the plan, while gun finds the image
 		return true
 	}
 	for _, fd := range fds {
@@ -69,7 +70,10 @@ func (s *Starter) prefork(spec Spec) bool {
 		return false
 	}
 	flags, ok := preforkStdio(spec)
-	if !ok {
+	if ok {
+		s.maps, err = hostMaps()
+	}
+	if !ok || err != nil {
 		sock.Close() // the child exits
 		c.close()
 		return false

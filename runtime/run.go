@@ -91,9 +91,6 @@ func Prestart(spec Spec) (*Starter, error) {
 		return nil, fmt.Errorf("network %q: want host or none", spec.Network)
 	}
 	var err error
-	if s.maps, err = hostMaps(); err != nil {
-		return nil, err
-	}
 	if spec.TTY {
 		s.outer = terminalOf(spec.Stdin, spec.Stdout)
 	}
@@ -112,6 +109,10 @@ func Prestart(spec Spec) (*Starter, error) {
 			slog.Debug("container init started", "pid", s.proc.pid(), "network", cmp.Or(spec.Network, "host"), "tty", spec.TTY, "joined_holder", true, "preforked", true, "planned", s.planned != nil)
 		}
 		return s, nil
+	}
+	if s.maps, err = hostMaps(); err != nil {
+		s.stopSignals()
+		return nil, err
 	}
 	parent, child, err := socketPair()
 	if err != nil {
@@ -234,6 +235,9 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 	cfg, etc, err := prepareConfig(&spec)
 	if err == nil && s.planned == nil {
 		err = writeScratch(cfg.Scratch, etc)
+	}
+	if err == nil && s.maps == nil { // a planned start's, computed meanwhile
+		s.maps, err = hostMaps()
 	}
 	if err != nil {
 		s.abort()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -16,7 +17,15 @@ import (
 // removeScratch removes dir. Files a container created under other mapped
 // ids cannot be removed by the user outside; those are removed from inside a
 // user namespace with the containers' id maps.
-func removeScratch(dir string) error { return RemoveAll(dir) }
+func removeScratch(dir string) error {
+	// The init left its lock alone, usually: two calls, not a walk.
+	if err := unix.Unlinkat(unix.AT_FDCWD, filepath.Join(dir, "lock"), 0); err == nil || err == unix.ENOENT {
+		if err := unix.Rmdir(dir); err == nil || err == unix.ENOENT {
+			return nil
+		}
+	}
+	return RemoveAll(dir)
+}
 
 // removeInNS re-executes gun as entryRemove in the containers' user namespace.
 func removeInNS(dir string) error {

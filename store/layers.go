@@ -67,40 +67,88 @@ func (s *Store) keyDir(key string) string {
 // bottom layer first, unpacking (once, atomically, under a lock) those not
 // yet cached for u.Key().
 func (s *Store) LayerDirs(ctx context.Context, image string, u Unpacker) ([]string, error) {
-	_, dirs, err := s.ImageLayers(ctx, image, u)
-	return dirs, err
+	img, err := s.RunImage(ctx, image, u)
+	if err != nil {
+		return nil, err
+	}
+	return img.Layers, nil
 }
 
-// ImageLayers looks up an image as Image does and returns it with its layer
-// directories as LayerDirs does, reading the image's documents once.
-func (s *Store) ImageLayers(ctx context.Context, image string, u Unpacker) (*Image, []string, error) {
+// RunImage is what running a container takes from an image.
+type RunImage struct {
+	Name   string
+	Digest digest.Digest // the manifest's
+	// From the image's configuration.
+	User, WorkingDir     string
+	Env, Entrypoint, Cmd []string
+	// Layers are the unpacked layer directories, bottom first.
+	Layers []string
+}
+
+// runManifest and runConfig are the parts of an image's manifest and
+// configuration that RunImage reads: decoding only those is a fraction of
+// the work, in the start of every gun run.
+type runManifest struct {
+	Config struct{ Digest digest.Digest }
+	Layers []struct{ Digest digest.Digest }
+}
+
+type runConfig struct {
+	Config struct {
+		User, WorkingDir     string
+		Env, Entrypoint, Cmd []string
+	}
+	RootFS struct {
+		DiffIDs []digest.Digest `json:"diff_ids"`
+	}
+}
+
+// RunImage looks up an image as Image does and returns what running it
+// takes, with its layer directories as LayerDirs does.
+func (s *Store) RunImage(ctx context.Context, image string, u Unpacker) (*RunImage, error) {
 	unlock, err := s.lock(gcLock, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer unlock()
-	img, err := s.Image(image)
+	idx, err := s.readIndex()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	desc, err := s.find(idx, image)
+	if err != nil {
+		return nil, err
+	}
+	ri := &RunImage{Name: refName(desc), Digest: desc.Digest}
+	var m runManifest
+	var c runConfig
+	if err := s.readBlobJSON(desc.Digest, &m); err != nil {
+		return nil, fmt.Errorf("image %s: manifest: %w", ri.Name, err)
+	}
+	if err := s.readBlobJSON(m.Config.Digest, &c); err != nil {
+		return nil, fmt.Errorf("image %s: config: %w", ri.Name, err)
+	}
+	if len(c.RootFS.DiffIDs) != len(m.Layers) {
+		return nil, fmt.Errorf("image %s: the config lists %d layers, the manifest %d", ri.Name, len(c.RootFS.DiffIDs), len(m.Layers))
+	}
+	ri.User, ri.WorkingDir = c.Config.User, c.Config.WorkingDir
+	ri.Env, ri.Entrypoint, ri.Cmd = c.Config.Env, c.Config.Entrypoint, c.Config.Cmd
 	kd := s.keyDir(u.Key())
 	if err := os.MkdirAll(kd, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("layer cache: %w", err)
+		return nil, fmt.Errorf("layer cache: %w", err)
 	}
-	debug := debugEnabled()
-	if debug {
-		slog.Debug("image resolved", "image", img.Name, "manifest", img.Descriptor.Digest, "layers", len(img.Manifest.Layers), "cache", kd)
+	if debugEnabled() {
+		slog.Debug("image resolved", "image", ri.Name, "manifest", ri.Digest, "layers", len(m.Layers), "cache", kd)
 	}
-	dirs := make([]string, len(img.Manifest.Layers))
-	for i, layer := range img.Manifest.Layers {
-		diffID := img.Config.RootFS.DiffIDs[i]
-		dir, err := s.unpackLayer(ctx, kd, layer.Digest, diffID, u)
+	ri.Layers = make([]string, len(m.Layers))
+	for i, layer := range m.Layers {
+		dir, err := s.unpackLayer(ctx, kd, layer.Digest, c.RootFS.DiffIDs[i], u)
 		if err != nil {
-			return nil, nil, fmt.Errorf("image %s: layer %d (%s): %w", img.Name, i+1, layer.Digest, err)
+			return nil, fmt.Errorf("image %s: layer %d (%s): %w", ri.Name, i+1, layer.Digest, err)
 		}
-		dirs[i] = dir
+		ri.Layers[i] = dir
 	}
-	return img, dirs, nil
+	return ri, nil
 }
 
 // unpackLayer returns the cached directory of the layer with the given

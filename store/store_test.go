@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
 	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -358,5 +359,58 @@ func TestExclusiveWaitsForBatches(t *testing.T) {
 	}
 	if !ranAfterClose {
 		t.Error("Exclusive ran fn while a batch was open")
+	}
+}
+
+// TestRunImage checks that what gun run reads of an image, decoded into
+// small types, is what the whole configuration says.
+func TestRunImage(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var ls []Layer
+	for _, data := range [][]byte{mkTar(t, tEnt{name: "a", body: "a"}), gz(mkTar(t, tEnt{name: "b", body: "b"}))} {
+		desc, diffID, err := b.PutLayer(context.Background(), bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, Layer{Descriptor: desc, DiffID: diffID})
+	}
+	cfg := v1.Image{Config: v1.ImageConfig{
+		User: "app:staff", WorkingDir: "/srv", Env: []string{"A=1", "PATH=/bin"},
+		Entrypoint: []string{"/entry", "--flag"}, Cmd: []string{"serve"},
+		ExposedPorts: map[string]struct{}{"80/tcp": {}}, Labels: map[string]string{"l": "v"}, StopSignal: "SIGINT",
+	}}
+	if _, err := b.Commit("full", cfg, ls); err != nil {
+		t.Fatal(err)
+	}
+	img, err := s.Image("full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ri, err := s.RunImage(context.Background(), "full", HostUnpacker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := s.LayerDirs(context.Background(), "full", HostUnpacker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := img.Config.Config
+	want := &RunImage{
+		Name: img.Name, Digest: img.Descriptor.Digest, User: c.User, WorkingDir: c.WorkingDir,
+		Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, Layers: dirs,
+	}
+	if d := cmp.Diff(want, ri); d != "" {
+		t.Errorf("RunImage (-from Image +got):\n%s", d)
+	}
+	if _, err := s.RunImage(context.Background(), "nothere", HostUnpacker{}); err == nil || !strings.Contains(err.Error(), "nothere") {
+		t.Errorf("missing image: %v", err)
 	}
 }

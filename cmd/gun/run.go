@@ -200,14 +200,13 @@ func resolveImage(ctx context.Context, s *store.Store, image string) (*runImage,
 		name = imgs[0].Name
 	}
 	u := runtime.NSUnpacker{Warn: func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) }}
-	img, layers, err := s.ImageLayers(ctx, name, u)
+	img, err := s.RunImage(ctx, name, u)
 	if err != nil {
 		return nil, err
 	}
-	c := img.Config.Config
 	ri := &runImage{
-		layers: layers, env: c.Env, workdir: c.WorkingDir, user: c.User,
-		cmd: append(append([]string{}, c.Entrypoint...), c.Cmd...),
+		layers: img.Layers, env: img.Env, workdir: img.WorkingDir, user: img.User,
+		cmd: append(append([]string{}, img.Entrypoint...), img.Cmd...),
 	}
 	if archive && len(ri.cmd) == 0 {
 		ri.cmd = []string{"/bin/sh"}
