@@ -35,3 +35,52 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 		t.Errorf("gun frobnicate: exit %d, stderr %q; want 2 and the unknown command named", r.code, r.stderr)
 	}
 }
+
+// Each subcommands entry's name is the one cobra matches its command by:
+// a command line naming it builds that command alone.
+func TestSubcommandNames(t *testing.T) {
+	for _, s := range subcommands(&globalFlags{}) {
+		if got := s.new().Name(); got != s.name {
+			t.Errorf("subcommand %q builds command %q", s.name, got)
+		}
+	}
+}
+
+// A command line that names a subcommand builds only that one; those that
+// do not (help, completion, flags first) still see every command.
+func TestCommandTree(t *testing.T) {
+	var names []string
+	for _, s := range subcommands(&globalFlags{}) {
+		names = append(names, s.name)
+	}
+	for _, tc := range []struct {
+		args []string
+		want []string // on stdout
+	}{
+		{[]string{"--help"}, append([]string{"completion"}, names...)},
+		{[]string{"help"}, names},
+		{[]string{"-v", "--help"}, names},
+		{[]string{"help", "run"}, []string{"--volume", "Global Flags:", "--root"}},
+		{[]string{"run", "--help"}, []string{"--volume", "Global Flags:", "--root"}},
+		{[]string{"__complete", "r"}, []string{"rmi\t", "run\t"}},
+		{[]string{"__complete", "run", "--vo"}, []string{"--volume\t"}},
+		{[]string{"completion", "bash"}, []string{"__start_gun"}},
+		{[]string{"version"}, []string{"gun "}},
+	} {
+		r := gun(t, "", nil, tc.args...)
+		if r.code != 0 {
+			t.Errorf("gun %q: exit %d, stderr %q", tc.args, r.code, r.stderr)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("gun %q: stdout lacks %q:\n%s", tc.args, w, r.stdout)
+			}
+		}
+	}
+	// A misspelt command is suggested from the whole tree.
+	r := gun(t, "", nil, "rn")
+	if r.code != 2 || !strings.Contains(r.stderr, "run") {
+		t.Errorf("gun rn: exit %d, stderr %q; want 2 and run suggested", r.code, r.stderr)
+	}
+}

@@ -376,12 +376,16 @@ func (p *Progress) fit(text, status string) string {
 	return line + "\n"
 }
 
-var csi = regexp.MustCompile("\x1b\\[[0-9;?]*[ -/]*[@-~]")
+// csi matches a terminal control sequence. It is compiled on first use:
+// most gun commands never show progress, and each start would pay for it.
+var csi = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("\x1b\\[[0-9;?]*[ -/]*[@-~]") })
 
 // clean removes terminal escape sequences and control characters from a
 // line of a step's output, so that it cannot disturb the display.
 func clean(l string) string {
-	l = csi.ReplaceAllString(l, "")
+	if strings.IndexByte(l, '\x1b') >= 0 {
+		l = csi().ReplaceAllString(l, "")
+	}
 	return strings.Map(func(r rune) rune {
 		if r == '\t' {
 			return ' '
