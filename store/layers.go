@@ -111,7 +111,7 @@ func (s *Store) RunImage(ctx context.Context, image string, u Unpacker) (*RunIma
 		return nil, err
 	}
 	defer unlock()
-	idx, err := s.readIndex()
+	idx, err := s.readIndexNames()
 	if err != nil {
 		return nil, err
 	}

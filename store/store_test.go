@@ -410,6 +410,10 @@ func TestRunImage(t *testing.T) {
 	if d := cmp.Diff(want, ri); d != "" {
 		t.Errorf("RunImage (-from Image +got):\n%s", d)
 	}
+	// By a prefix of its ID, as gun images shows it.
+	if byID, err := s.RunImage(context.Background(), img.ID().Encoded()[:12], HostUnpacker{}); err != nil || byID.Digest != want.Digest {
+		t.Errorf("by ID: %+v, %v", byID, err)
+	}
 	if _, err := s.RunImage(context.Background(), "nothere", HostUnpacker{}); err == nil || !strings.Contains(err.Error(), "nothere") {
 		t.Errorf("missing image: %v", err)
 	}
