@@ -6,11 +6,13 @@ PKGS := ./...
 
 all: build
 
+# gun is linked statically (hack/build.sh says why).
 build:
-	$(GO) build -o bin/gun ./cmd/gun
+	GO=$(GO) ./hack/build.sh bin/gun
 
 install:
-	$(GO) install ./cmd/gun
+	@bin=$$($(GO) env GOBIN); [ -n "$$bin" ] || bin=$$($(GO) env GOPATH)/bin; \
+		mkdir -p "$$bin" && GO=$(GO) ./hack/build.sh "$$bin/gun" && echo "installed $$bin/gun"
 
 # The whole test suite. As root it first creates the unprivileged test user
 # (hack/testuser.sh), so that runtime tests exercise the rootless path.

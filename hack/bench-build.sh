@@ -15,7 +15,7 @@ user=${GUN_TEST_USER:-guntest}
 if [ "$(id -u)" -eq 0 ]; then
 	./hack/testuser.sh >/dev/null
 	work=$(mktemp -d /tmp/gun-bench-build-XXXXXX)
-	go build -o "$work/gun" ./cmd/gun
+	./hack/build.sh "$work/gun"
 	testdata/rootfs/busybox.sh -t "$work/busybox.tar"
 	if [ -n "${BENCH_DEBIAN:-}" ]; then cp "$BENCH_DEBIAN" "$work/debian.tar.gz"; fi
 	cp hack/bench-build.sh "$work/"
@@ -31,7 +31,7 @@ work=${BENCH_WORK:-}
 if [ -z "$work" ]; then
 	work=$(mktemp -d /tmp/gun-bench-build-XXXXXX)
 	trap 'rm -rf "$work"' EXIT
-	go build -o "$work/gun" ./cmd/gun
+	./hack/build.sh "$work/gun"
 	testdata/rootfs/busybox.sh -t "$work/busybox.tar"
 	if [ -n "${BENCH_DEBIAN:-}" ]; then cp "$BENCH_DEBIAN" "$work/debian.tar.gz"; fi
 fi

@@ -15,7 +15,7 @@ user=${GUN_TEST_USER:-guntest}
 if [ "$(id -u)" -eq 0 ]; then
 	work=$(mktemp -d /tmp/gun-bench-XXXXXX)
 	trap 'rm -rf "$work"' EXIT
-	(cd "$repo" && go build -o "$work/gun" ./cmd/gun && go build -o "$work/benchrun" ./hack/benchrun)
+	(cd "$repo" && ./hack/build.sh "$work/gun" && go build -o "$work/benchrun" ./hack/benchrun)
 	[ -z "${GUN_OLD:-}" ] || cp "$GUN_OLD" "$work/gun-old"
 	cp "$0" "$work/bench-run.sh"
 	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
@@ -28,7 +28,7 @@ work=${GUN_BENCH_WORK:-}
 if [ -z "$work" ]; then
 	work=$(mktemp -d /tmp/gun-bench-XXXXXX)
 	trap 'rm -rf "$work"' EXIT
-	(cd "$repo" && go build -o "$work/gun" ./cmd/gun && go build -o "$work/benchrun" ./hack/benchrun)
+	(cd "$repo" && ./hack/build.sh "$work/gun" && go build -o "$work/benchrun" ./hack/benchrun)
 	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
 fi
 cd "$work"

@@ -9,5 +9,5 @@ peer=hack/lspbench/peer
 if [ ! -x "$peer/node_modules/.bin/docker-langserver" ]; then
 	npm install --prefix "$peer" --no-audit --no-fund --silent dockerfile-language-server-nodejs >&2
 fi
-go build -o bin/gun ./cmd/gun
+./hack/build.sh bin/gun
 exec go run ./hack/lspbench -gun bin/gun -peer "$peer/node_modules/.bin/docker-langserver --stdio" "$@"

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" -eq 0 ]; then
 	missing=()
 	command -v newuidmap >/dev/null || missing+=(uidmap)
+	# cgo, and glibc's static library for the static gun.
+	command -v gcc >/dev/null || missing+=(gcc)
+	[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e "/usr/lib/$(gcc -dumpmachine 2>/dev/null)/libc.a" ] || missing+=(libc6-dev)
 	busybox_static=$(command -v busybox || true)
 	if [ -z "$busybox_static" ] || ldd "$busybox_static" >/dev/null 2>&1; then missing+=(busybox-static); fi
 	if [ ${#missing[@]} -gt 0 ]; then

@@ -291,7 +291,9 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 			}
 		}()
 	}
-	defer s.stopSignals()
+	// Forwarding ends with the command. signal.Stop waits until the signal
+	// loop is idle, which need not delay the caller (gun's exit).
+	defer func() { go s.stopSignals() }()
 	defer s.parent.Close()
 	proc, sigs := s.proc, s.sigs
 	pfd := int(s.parent.Fd())

@@ -4,6 +4,7 @@
 package testenv
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -37,10 +38,16 @@ func NeedProgram(t testing.TB, prog string) string {
 	return p
 }
 
-// BuildGun builds the gun command into dir and returns the binary's path.
+// BuildGun builds the gun command into dir, as it is installed
+// (hack/build.sh), and returns the binary's path.
 func BuildGun(dir string) (string, error) {
 	bin := filepath.Join(dir, "gun")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/gun-tools/gun/cmd/gun").CombinedOutput()
+	mod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil || len(bytes.TrimSpace(mod)) == 0 {
+		return "", fmt.Errorf("build gun: find the module: %v", err)
+	}
+	script := filepath.Join(filepath.Dir(string(bytes.TrimSpace(mod))), "hack", "build.sh")
+	out, err := exec.Command(script, bin).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("build gun: %v\n%s", err, out)
 	}
