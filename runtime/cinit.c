@@ -782,23 +782,27 @@ static int supervise(pid_t pid, int sfd) {
 }
 
 // remove_all removes name under dir and everything in it; it gives up
-// quietly where it cannot (gun removes what is left).
+// quietly where it cannot (gun removes what is left). A file or an empty
+// directory goes in a call or two, before any directory is read.
 static void remove_all(int dir, const char *name, int depth) {
 	if (unlinkat(dir, name, 0) == 0 || errno == ENOENT)
 		return;
-	if (depth < 256) {
-		int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-		if (d == NULL && fd >= 0)
-			close(fd);
-		if (d != NULL) {
-			struct dirent *e;
-			while ((e = readdir(d)) != NULL)
-				if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-					remove_all(dirfd(d), e->d_name, depth + 1);
-			closedir(d);
+	if (unlinkat(dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT || depth >= 256)
+		return;
+	int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[4096];
+	long n;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+		for (long off = 0; off < n;) {
+			struct dirent64 *e = (struct dirent64 *)(buf + off);
+			off += e->d_reclen;
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+				remove_all(fd, e->d_name, depth + 1);
 		}
 	}
+	close(fd);
 	unlinkat(dir, name, AT_REMOVEDIR);
 }
 

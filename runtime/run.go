@@ -94,14 +94,13 @@ func Prestart(spec Spec) (*Starter, error) {
 	if spec.TTY {
 		s.outer = terminalOf(spec.Stdin, spec.Stdout)
 	}
-	// Registered before the command starts (Run waits for it), so that no
-	// signal for it is lost; meanwhile the init starts.
+	// Registered before the command starts, so that no signal for it is
+	// lost. (In a goroutine of its own, it can wait for a thread longer
+	// than gun takes to get to the command.)
 	s.sigs = make(chan os.Signal, 16)
 	s.notified = make(chan struct{})
-	go func() {
-		signal.Notify(s.sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
-		close(s.notified)
-	}()
+	signal.Notify(s.sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	close(s.notified)
 	s.mapsOK = make(chan error, 1)
 	if s.prefork(spec) {
 		s.mapsOK <- nil
