@@ -26,9 +26,15 @@ func main() {
 func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cmd := newRootCmd(args)
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	var err error
+	if plainRun(args) {
+		setLogging(false)
+		err = runRun(ctx, &globalFlags{}, defaultRunFlags(), args[1:])
+	} else {
+		cmd := newRootCmd(args)
+		cmd.SetArgs(args)
+		err = cmd.ExecuteContext(ctx)
+	}
 	if err == nil {
 		return 0
 	}

@@ -59,13 +59,7 @@ func newRootCmd(args []string) *cobra.Command {
 		Long:          "gun builds OCI images from Gunfiles and runs them as rootless containers.\nIt also formats, lints and serves Gunfiles to editors.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
-			level := slog.LevelWarn
-			if g.verbose {
-				level = slog.LevelDebug
-			}
-			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-		},
+		PersistentPreRun: func(cmd *cobra.Command, args []string) { setLogging(g.verbose) },
 	}
 	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "print debug logs to stderr")
 	root.PersistentFlags().StringVar(&g.root, "root", "", "image store directory (default $GUN_ROOT or $XDG_DATA_HOME/gun)")
@@ -86,6 +80,16 @@ func newRootCmd(args []string) *cobra.Command {
 	}
 	addVerboseShorthand(root, &g.verbose)
 	return root
+}
+
+// setLogging has log/slog write warnings, or with verbose debug logs too,
+// to stderr.
+func setLogging(verbose bool) {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 }
 
 // subcommand is one of gun's commands, by name, with its constructor.

@@ -28,8 +28,19 @@ type runFlags struct {
 	cpus                           float64
 }
 
+// defaultRunFlags are gun run's options when none is given.
+func defaultRunFlags() *runFlags { return &runFlags{network: "host", rm: true} }
+
+// plainRun reports whether args (after "gun") are `run IMAGE [CMD...]`
+// without options: gun takes those without building its command tree
+// (the start of gun run is benchmarked).
+func plainRun(args []string) bool {
+	return len(args) >= 2 && args[0] == "run" && !strings.HasPrefix(args[1], "-")
+}
+
 func newRunCmd(g *globalFlags) *cobra.Command {
 	f := &runFlags{}
+	d := defaultRunFlags()
 	cmd := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [CMD [ARG...]]",
 		Short: "Run a command in a new rootless container",
@@ -45,7 +56,7 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 		Args:                  cobra.MinimumNArgs(1),
 		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRun(cmd, g, f, args)
+			return runRun(cmd.Context(), g, f, args)
 		},
 	}
 	// Everything after IMAGE belongs to the command.
@@ -60,8 +71,8 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 	fl.StringVar(&f.hostname, "hostname", "", "the container's host `name` (default "+runtime.DefaultHostname+")")
 	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a host path: `HOST:CONTAINER[:ro]`")
 	fl.BoolVar(&f.readOnly, "read-only", false, "mount the container's root file system read-only")
-	fl.StringVar(&f.network, "network", "host", "`mode`: host (the host's network) or none (loopback only)")
-	fl.BoolVar(&f.rm, "rm", true, "remove the container when it exits (always the case)")
+	fl.StringVar(&f.network, "network", d.network, "`mode`: host (the host's network) or none (loopback only)")
+	fl.BoolVar(&f.rm, "rm", d.rm, "remove the container when it exits (always the case)")
 	fl.StringVar(&f.name, "name", "", "a `name` for the container (nothing is kept after it exits)")
 	fl.StringVarP(&f.memory, "memory", "m", "", "memory limit in bytes, or a `size` such as 512m or 2g")
 	fl.Int64Var(&f.pidsLimit, "pids-limit", 0, "allow at most `n` processes")
@@ -69,7 +80,7 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 	return cmd
 }
 
-func runRun(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string) error {
+func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) error {
 	spec := runtime.Spec{
 		Cwd: f.workdir, User: f.user, Hostname: f.hostname,
 		Network: f.network, ReadOnly: f.readOnly, TTY: f.tty,
@@ -126,7 +137,7 @@ func runRun(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string) erro
 	if err != nil {
 		return &exitError{125, err}
 	}
-	img, err := resolveImage(cmd.Context(), st, args[0])
+	img, err := resolveImage(ctx, st, args[0])
 	if err != nil {
 		return &exitError{125, err}
 	}
@@ -163,7 +174,7 @@ func runRun(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string) erro
 	spec.Scratch = scratch
 	// Run forwards SIGINT and SIGTERM to the container itself and removes
 	// the scratch space; gun exits when the container does.
-	code, err := starter.Run(context.WithoutCancel(cmd.Context()), spec)
+	code, err := starter.Run(context.WithoutCancel(ctx), spec)
 	release()
 	if err != nil || code != 0 {
 		return &exitError{code, err}

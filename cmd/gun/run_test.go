@@ -3,10 +3,12 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/pflag"
 
 	"github.com/gun-tools/gun/runtime"
 )
@@ -83,4 +85,39 @@ func TestReadEnvFile(t *testing.T) {
 	if _, err := readEnvFile(bad); err == nil || !strings.Contains(err.Error(), bad+":2:1:") {
 		t.Errorf("bad file: %v, want an error at %s:2:1", err, bad)
 	}
+}
+
+// TestPlainRun checks the command lines gun runs without its command tree,
+// and that their options are the command tree's defaults.
+func TestPlainRun(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"run", "busybox"}, true},
+		{[]string{"run", "busybox", "sh", "-c", "echo -v"}, true},
+		{[]string{"run", "./rootfs", "--help"}, true},
+		{[]string{"run", "-i", "busybox"}, false},
+		{[]string{"run", "--", "busybox"}, false},
+		{[]string{"run"}, false},
+		{[]string{"--verbose", "run", "busybox"}, false},
+		{[]string{"build", "busybox"}, false},
+	} {
+		if got := plainRun(tc.args); got != tc.want {
+			t.Errorf("plainRun(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+	// A flag with a default other than its type's zero value must be in
+	// defaultRunFlags, with that value.
+	d := defaultRunFlags()
+	want := map[string]string{"network": d.network, "rm": strconv.FormatBool(d.rm)}
+	newRunCmd(&globalFlags{}).Flags().VisitAll(func(f *pflag.Flag) {
+		def, ok := want[f.Name]
+		if !ok {
+			def = map[string]string{"bool": "false", "string": "", "int64": "0", "float64": "0", "stringArray": "[]"}[f.Value.Type()]
+		}
+		if f.DefValue != def {
+			t.Errorf("--%s defaults to %q; gun run without options takes %q", f.Name, f.DefValue, def)
+		}
+	})
 }
