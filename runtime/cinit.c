@@ -348,8 +348,8 @@ static void set_readonly(int dirfd, const char *path, unsigned flags, const char
 
 // bind_fd bind-mounts the host path src (recursively) on the descriptor
 // target; name is target's path in the container, for messages.
-static void bind_fd(const char *src, int target, const char *name, int ro) {
-	int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+static void bind_fd(int dir, const char *src, int target, const char *name, int ro) {
+	int tree = open_tree(dir, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0)
 		die(125, errno, "bind mount %s on %s: open_tree", src, name);
 	if (ro)
@@ -359,15 +359,19 @@ static void bind_fd(const char *src, int target, const char *name, int ro) {
 	close(tree);
 }
 
-static void bind_in(const char *src, const char *path, int ro) {
+// bind_at binds src, relative to dir, on path in the root; shown names src
+// in messages.
+static void bind_at(int dir, const char *src, const char *shown, const char *path, int ro) {
 	struct stat st;
-	if (stat(src, &st) < 0)
-		die(125, errno, "bind mount source: stat %s", src);
+	if (fstatat(dir, src, &st, 0) < 0)
+		die(125, errno, "bind mount source: stat %s", shown);
 	int fd = open_in(path, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE);
-	bind_fd(src, fd, path, ro);
+	bind_fd(dir, src, fd, path, ro);
 	close(fd);
-	logf_("bind %s on %s (read-only %s)", src, path, ro ? "true" : "false");
+	logf_("bind %s on %s (read-only %s)", shown, path, ro ? "true" : "false");
 }
+
+static void bind_in(const char *src, const char *path, int ro) { bind_at(AT_FDCWD, src, src, path, ro); }
 
 // The paths docker masks and makes read-only: maskedPaths and
 // readonlyPaths of mounts.go.
@@ -396,7 +400,7 @@ static void mask_path(const char *path) {
 			die(125, errno, "mask %s: mount tmpfs", path);
 		logf_("mask %s (empty tmpfs)", path);
 	} else {
-		bind_fd("/dev/null", fd, path, 0);
+		bind_fd(AT_FDCWD, "/dev/null", fd, path, 0);
 		logf_("mask %s (/dev/null)", path);
 	}
 	close(fd);
@@ -813,6 +817,7 @@ static void cleanup(int scratch) {
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
 	static const char *const names[] = {"upper", "work", "root", "resolv.conf", "hosts", "hostname"};
+	// ("root" is the Go init's.)
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		remove_all(scratch, names[i], 0);
 }
@@ -919,13 +924,19 @@ static void run_container(sigset_t mask, char *b) {
 	// Nothing we mount may propagate back to the host.
 	if (mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die(125, errno, "make / private");
-	char root[PATH_MAX];
-	if (snprintf(root, sizeof root, "%s/root", cfg.scratch) >= (int)sizeof root)
-		die(125, ENAMETOOLONG, "open scratch");
+	// The overlay goes on the scratch directory itself, which it hides and
+	// which becomes the root: no directory of its own to remove afterwards
+	// (removing an empty directory costs a file system a while, here after
+	// the command's exit). Its files stay reachable by descriptor.
+	const char *root = cfg.scratch;
+	int scratch = open(cfg.scratch, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (scratch < 0)
+		die(125, errno, "open scratch");
 	if (mount("overlay", root, "overlay", 0, cfg.overlay) < 0) {
 		if (planned)
 			die(125, errno, "mount overlay on %s", root);
 		// The Go init copies the layers instead; the packets are unread.
+		close(scratch);
 		sigprocmask(SIG_UNBLOCK, &mask, NULL);
 		free(b);
 		return;
@@ -938,9 +949,6 @@ static void run_container(sigset_t mask, char *b) {
 	// command.
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	logf_("fast path: set up by the C init");
-	int scratch = open(cfg.scratch, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (scratch < 0)
-		die(125, errno, "open scratch");
 	logf_("root: overlay of %d layers (top first: %s), upper %s/upper", cfg.nlayers, join_top_first(), cfg.scratch);
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -954,10 +962,10 @@ static void run_container(sigset_t mask, char *b) {
 	setup_dev(!(cfg.flags & F_SINGLE));
 	static const char *const etc[] = {"resolv.conf", "hosts", "hostname"};
 	for (size_t i = 0; i < sizeof etc / sizeof etc[0]; i++) {
-		char src[PATH_MAX], dst[64];
-		snprintf(src, sizeof src, "%s/%s", cfg.scratch, etc[i]);
+		char shown[PATH_MAX], dst[64];
+		snprintf(shown, sizeof shown, "%s/%s", cfg.scratch, etc[i]);
 		snprintf(dst, sizeof dst, "/etc/%s", etc[i]);
-		bind_in(src, dst, 0);
+		bind_at(scratch, etc[i], shown, dst, 0);
 	}
 	for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++)
 		mask_path(masked[i]);

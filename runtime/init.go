@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -174,6 +175,9 @@ func (c *container) start(notified <-chan struct{}) error {
 	}
 	c.scratch = fd
 	rootDir := filepath.Join(cfg.Scratch, "root")
+	if err := os.Mkdir(rootDir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("scratch: %w", err)
+	}
 	if err := c.mountRoot(rootDir); err != nil {
 		return err
 	}

@@ -188,8 +188,8 @@ static int write_new(int dir, const char *name, const char *data) {
 }
 
 // make_scratch is store.NewRunDir and the scratch layout of prepare
-// (run.go): run/<random id>, its lock taken, upper, work and root, and the
-// files bound on /etc. The lock's descriptor goes to gun, which keeps the
+// (run.go): run/<random id>, its lock taken, upper and work, and the files
+// bound on /etc. The lock's descriptor goes to gun, which keeps the
 // lock until the directory is removed.
 static int make_scratch(const char *root, struct gun_plan *p) {
 	unsigned char id[8];
@@ -229,19 +229,19 @@ static int make_scratch(const char *root, struct gun_plan *p) {
 		}
 		return -1;
 	}
-	static const char *const dirs[] = {"upper", "work", "root"};
+	static const char *const dirs[] = {"upper", "work"};
 	static const char *const files[] = {"resolv.conf", "hosts", "hostname"};
 	const char *data[] = {p->resolv, p->hosts, p->hostname};
 	int ok = 1;
-	for (size_t i = 0; ok && i < 3; i++)
+	for (size_t i = 0; ok && i < 2; i++)
 		ok = mkdirat(dir, dirs[i], 0755) == 0;
 	for (size_t i = 0; ok && i < 3; i++)
 		ok = write_new(dir, files[i], data[i]) == 0;
 	if (!ok) {
-		for (size_t i = 0; i < 3; i++) {
+		for (size_t i = 0; i < 3; i++)
 			unlinkat(dir, files[i], 0);
+		for (size_t i = 0; i < 2; i++)
 			unlinkat(dir, dirs[i], AT_REMOVEDIR);
-		}
 		unlinkat(dir, "lock", 0);
 		rmdir(p->scratch);
 		close(p->lock);

@@ -526,9 +526,10 @@ func prepare(spec *Spec) (*initConfig, error) {
 }
 
 // writeScratch lays out the scratch directory: the overlay's upper and work
-// directories, the root's mount point and the files bound on /etc.
+// directories and the files bound on /etc. (The C init mounts the root on
+// the directory itself, the Go init on a root directory it makes.)
 func writeScratch(dir string, etc []scratchFile) error {
-	for _, d := range []string{"upper", "work", "root"} {
+	for _, d := range []string{"upper", "work"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return fmt.Errorf("scratch: %w", err)
 		}
