@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"syscall"
 
@@ -94,13 +95,18 @@ func Prestart(spec Spec) (*Starter, error) {
 	if spec.TTY {
 		s.outer = terminalOf(spec.Stdin, spec.Stdout)
 	}
-	// Registered before the command starts, so that no signal for it is
-	// lost. (In a goroutine of its own, it can wait for a thread longer
-	// than gun takes to get to the command.)
+	// Registered before the command starts (run waits for it), so that no
+	// signal for it is lost. signal.Notify mostly waits: it hands each new
+	// signal to the Go runtime's signal thread in turn. Yielding at once
+	// runs it up to its first wait, so that the caller's work overlaps the
+	// rest without waiting for another thread to pick the goroutine up.
 	s.sigs = make(chan os.Signal, 16)
 	s.notified = make(chan struct{})
-	signal.Notify(s.sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
-	close(s.notified)
+	go func() {
+		signal.Notify(s.sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+		close(s.notified)
+	}()
+	goruntime.Gosched()
 	s.mapsOK = make(chan error, 1)
 	if s.prefork(spec) {
 		s.mapsOK <- nil
