@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 )
 
 // A plan lets `gun run IMAGE [CMD...]` (no options) set its container up
@@ -33,6 +35,9 @@ const (
 	// planMax bounds a plan: it goes to gun in one packet.
 	planMax  = 64 << 10
 	plansDir = "plans"
+	// planKeep bounds the plans of a store: writing one more removes the
+	// least recently run (the init sets a plan's time when it runs it).
+	planKeep = 256
 )
 
 // planned is a container that the prefork set up from a plan.
@@ -127,7 +132,33 @@ func writePlan(dir string, args []string, plan []byte) error {
 		os.Remove(f.Name())
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
-	return nil
+	return trimPlans(filepath.Dir(path), planKeep)
+}
+
+// trimPlans removes the least recently run plans in dir beyond keep.
+func trimPlans(dir string, keep int) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) <= keep {
+		return err
+	}
+	type plan struct {
+		name string
+		used time.Time
+	}
+	var plans []plan
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+			plans = append(plans, plan{e.Name(), fi.ModTime()})
+		}
+	}
+	slices.SortFunc(plans, func(a, b plan) int { return b.used.Compare(a.used) })
+	var errs []error
+	for _, p := range plans[min(keep, len(plans)):] {
+		if err := os.Remove(filepath.Join(dir, p.name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // holderSock returns the socket of the holder for the maps m in the
