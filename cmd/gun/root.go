@@ -54,11 +54,11 @@ type globalFlags struct {
 func newRootCmd(args []string) *cobra.Command {
 	g := &globalFlags{}
 	root := &cobra.Command{
-		Use:           "gun",
-		Short:         "Build and run containers without root, from Gunfiles",
-		Long:          "gun builds OCI images from Gunfiles and runs them as rootless containers.\nIt also formats, lints and serves Gunfiles to editors.",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use:              "gun",
+		Short:            "Build and run containers without root, from Gunfiles",
+		Long:             "gun builds OCI images from Gunfiles and runs them as rootless containers.\nIt also formats, lints and serves Gunfiles to editors.",
+		SilenceUsage:     true,
+		SilenceErrors:    true,
 		PersistentPreRun: func(cmd *cobra.Command, args []string) { setLogging(g.verbose) },
 	}
 	root.PersistentFlags().BoolVar(&g.verbose, "verbose", false, "print debug logs to stderr")
