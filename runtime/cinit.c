@@ -705,7 +705,18 @@ static void loopback_up(void) {
 // session, the user's groups, gid and uid, the working directory, the
 // default signal dispositions; a failure in the child comes back through
 // a close-on-exec pipe.
-static pid_t start(const char *path, char **env, const struct user *u, const sigset_t *mask) {
+// A command forked but perhaps not yet executed: its pid and the pipe that
+// reports a failed exec.
+struct command {
+	pid_t pid;
+	int result;
+};
+
+// fork_command forks the command. Its child takes the user, the session and
+// the working directory, then, when hold is not NULL, waits for a byte on
+// the pipe hold (its end without one ends the child quietly), and executes
+// the command.
+static struct command fork_command(const char *path, char **env, const struct user *u, const sigset_t *mask, const int *hold) {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		die(125, errno, "start %s: pipe", cfg.args[0]);
@@ -714,15 +725,26 @@ static pid_t start(const char *path, char **env, const struct user *u, const sig
 		die(126, errno, "start %s: fork", cfg.args[0]);
 	if (pid == 0) {
 		close(p[0]);
+		if (hold != NULL)
+			close(hold[1]);
 		for (int s = 1; s < 32; s++)
 			if (s != SIGKILL && s != SIGSTOP)
 				signal(s, SIG_DFL);
-		sigprocmask(SIG_UNBLOCK, mask, NULL);
 		int err = 0;
 		if (setsid() < 0 || (!(cfg.flags & F_SINGLE) && setgroups((size_t)u->ngroups, u->groups) < 0) ||
 		    setgid((gid_t)u->gid) < 0 || setuid((uid_t)u->uid) < 0 || chdir(cfg.cwd) < 0)
 			err = errno;
 		else {
+			if (hold != NULL) {
+				char go;
+				ssize_t r;
+				do
+					r = read(hold[0], &go, 1);
+				while (r < 0 && errno == EINTR);
+				if (r != 1)
+					_exit(0);
+			}
+			sigprocmask(SIG_UNBLOCK, mask, NULL);
 			execve(path, cfg.args, env);
 			err = errno;
 		}
@@ -731,18 +753,23 @@ static pid_t start(const char *path, char **env, const struct user *u, const sig
 		_exit(127);
 	}
 	close(p[1]);
+	return (struct command){pid, p[0]};
+}
+
+// started waits until the command is executed; a failed exec is fatal.
+static pid_t started(struct command c) {
 	int err = 0;
 	ssize_t r;
 	do
-		r = read(p[0], &err, sizeof err);
+		r = read(c.result, &err, sizeof err);
 	while (r < 0 && errno == EINTR);
-	close(p[0]);
+	close(c.result);
 	if (r == (ssize_t)sizeof err) {
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		while (waitpid(c.pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		die(err == ENOENT ? 127 : 126, err, "start %s", cfg.args[0]);
 	}
-	return pid;
+	return c.pid;
 }
 
 // ---- supervision and cleanup ----
@@ -1028,9 +1055,23 @@ static void run_container(sigset_t mask, char *b) {
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		die(125, errno, "signalfd");
-	if (planned)
+	pid_t pid;
+	if (planned) {
+		// The command is forked and set up while gun checks the plan, and
+		// executed on gun's word. (await_verdict's cleanup kills it.)
+		int hold[2];
+		if (pipe2(hold, O_CLOEXEC) < 0)
+			die(125, errno, "start %s: pipe", cfg.args[0]);
+		struct command c = fork_command(path, env, &u, &mask, hold);
+		close(hold[0]);
 		await_verdict(scratch);
-	pid_t pid = start(path, env, &u, &mask);
+		while (write(hold[1], "g", 1) < 0 && errno == EINTR)
+			;
+		close(hold[1]);
+		pid = started(c);
+	} else {
+		pid = started(fork_command(path, env, &u, &mask, NULL));
+	}
 	logf_("started %s (pid %d in the container), cwd %s", path, (int)pid, cfg.cwd);
 	static struct jbuf ready;
 	jb_puts(&ready, "{");

@@ -190,3 +190,41 @@ func TestPlanSignalsAndConcurrentRuns(t *testing.T) {
 		t.Errorf("scratch left behind: %v", left)
 	}
 }
+
+// A command that cannot be executed fails alike with and without a plan.
+func TestPlanCommandGone(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	image := filepath.Join(userDir(t, "image"), "rootfs")
+	if out, err := asUser(exec.Command("sh", "-c", `cp -a "$1" "$2" && printf '#!/bin/sh\necho hello\n' >"$2/bin/hello" && chmod 755 "$2/bin/hello"`, "sh", env.rootfs, image)).CombinedOutput(); err != nil {
+		t.Fatalf("copy rootfs: %v\n%s", err, out)
+	}
+	args := []string{"run", image, "/bin/hello"}
+	if r := s.run(t, nil, args...); r.code != 0 || r.stdout != "hello\n" {
+		t.Fatalf("first run: %+v", r)
+	}
+	_, written := s.planFile(t)
+	if err := os.Remove(filepath.Join(image, "bin", "hello")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	r := s.run(t, nil, args...)
+	if _, used := s.planFile(t); !used.After(written) {
+		t.Error("the plan was not run")
+	}
+	c := s.cmd(args...)
+	c.Env = append(c.Env, "GUN_PREFORK=0")
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	_ = c.Run()
+	want := result{"", errb.String(), c.ProcessState.ExitCode()}
+	if want.code != 127 || !strings.Contains(want.stderr, "/bin/hello") {
+		t.Fatalf("run without a plan: %+v", want)
+	}
+	if d := cmp.Diff(want, r, cmp.AllowUnexported(result{})); d != "" {
+		t.Errorf("run from the plan differs (-without +with):\n%s", d)
+	}
+	if left := s.scratchLeft(t); len(left) != 0 {
+		t.Errorf("scratch left behind: %v", left)
+	}
+}
