@@ -470,10 +470,14 @@ static void gun_preforked(int s, int argc, char **argv, char **envp) {
 	gun_fail("execute the Go init");
 }
 
-// gun_prefork forks gun run's init, unless GUN_PREFORK=0.
+// gun_prefork forks gun run's init, unless GUN_PREFORK=0 or a standard
+// descriptor is closed (the socket pair could take its number).
 static void gun_prefork(int argc, char **argv, char **envp) {
 	for (char **e = envp; e != NULL && *e != NULL; e++)
 		if (strcmp(*e, "GUN_PREFORK=0") == 0)
+			return;
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
 			return;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

@@ -156,10 +156,18 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 	if spec.User == "" {
 		spec.User = img.user
 	}
-	// Scratch space left by killed containers goes first.
-	if _, _, err := st.RemoveStaleRuns(); err != nil {
-		return &exitError{125, err}
-	}
+	// Scratch space left by killed containers goes meanwhile (under the
+	// store's run lock, which keeps it off this one).
+	stale := make(chan error, 1)
+	go func() {
+		_, _, err := st.RemoveStaleRuns()
+		stale <- err
+	}()
+	defer func() {
+		if err := <-stale; err != nil {
+			fmt.Fprintf(os.Stderr, "gun: warning: stale scratch space: %v\n", err)
+		}
+	}()
 	// A container set up from a plan has its scratch directory.
 	scratch, release, ok := starter.Scratch()
 	if !ok {
