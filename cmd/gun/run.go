@@ -158,16 +158,23 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 	}
 	// Scratch space left by killed containers goes meanwhile (under the
 	// store's run lock, which keeps it off this one).
-	stale := make(chan error, 1)
+	var staleErr error
+	staleDone := make(chan struct{})
 	go func() {
-		_, _, err := st.RemoveStaleRuns()
-		stale <- err
+		_, _, staleErr = st.RemoveStaleRuns()
+		close(staleDone)
 	}()
 	defer func() {
-		if err := <-stale; err != nil {
-			fmt.Fprintf(os.Stderr, "gun: warning: stale scratch space: %v\n", err)
+		<-staleDone
+		if staleErr != nil {
+			fmt.Fprintf(os.Stderr, "gun: warning: stale scratch space: %v\n", staleErr)
 		}
 	}()
+	if spec.Resources != (runtime.Resources{}) {
+		// Stale cgroups go before a limit's is made, and only those of
+		// containers whose scratch directory is gone.
+		<-staleDone
+	}
 	// A container set up from a plan has its scratch directory.
 	scratch, release, ok := starter.Scratch()
 	if !ok {
