@@ -45,6 +45,7 @@ package runtime
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "plan.h"
 
 enum { GUN_SYNC_FD = 3, GUN_NS_FD = 4 };
@@ -194,22 +195,7 @@ static void gun_serve(int c, int ns) {
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &n) == 0 && cr.uid == getuid()) {
 		char b = 'u';
 		struct iovec iov = {&b, 1};
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		memset(&u, 0, sizeof u);
-		struct msghdr m = {0};
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		m.msg_control = u.buf;
-		m.msg_controllen = sizeof u.buf;
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &ns, sizeof ns);
-		(void)sendmsg(c, &m, MSG_NOSIGNAL);
+		(void)gun_send_fd(c, &iov, 1, ns);
 	}
 	close(c);
 }
@@ -318,60 +304,17 @@ static int gun_take_prefork(int *pid) {
 	return fd;
 }
 
-// gun_send_all sends one packet of n parts, with fd attached unless -1.
-static int gun_send_all(int s, struct iovec *iov, int n, int fd) {
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof u);
-	struct msghdr m = {0};
-	m.msg_iov = iov;
-	m.msg_iovlen = (size_t)n;
-	if (fd >= 0) {
-		m.msg_control = u.b;
-		m.msg_controllen = sizeof u.b;
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	}
-	ssize_t r;
-	do
-		r = sendmsg(s, &m, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -1 : 0;
-}
-
 // gun_recv_prefork waits for gun's packet; it returns the flags and puts
 // the namespace's descriptor in *ns, or exits when there is none.
 static int gun_recv_prefork(int s, int *ns) {
 	char buf[64];
-	struct iovec iov = {buf, sizeof buf - 1};
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = {0};
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.b;
-	m.msg_controllen = sizeof u.b;
-	ssize_t r;
-	do
-		r = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
+	int truncated;
+	ssize_t r = gun_recv_fd(s, buf, sizeof buf - 1, ns, &truncated);
 	if (r <= 0)
 		_exit(0); // not needed
-	*ns = -1;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(ns, CMSG_DATA(c), sizeof(int));
 	buf[r] = '\0';
 	size_t n = strlen(GUN_PREFORK_MAGIC);
-	if (*ns < 0 || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)r <= n + 1 ||
-	    memcmp(buf, GUN_PREFORK_MAGIC, n + 1) != 0)
+	if (*ns < 0 || truncated || (size_t)r <= n + 1 || memcmp(buf, GUN_PREFORK_MAGIC, n + 1) != 0)
 		_exit(125); // gun sees the socket's end and says so
 	return atoi(buf + n + 1);
 }
@@ -420,7 +363,7 @@ static void gun_preforked(int s, int argc, char **argv, char **envp) {
 			{plan.scratch, strlen(plan.scratch) + 1},
 			{plan.buf, plan.n},
 		};
-		if (gun_send_all(s, iov, 3, plan.lock) < 0)
+		if (gun_send_fd(s, iov, 3, plan.lock) < 0)
 			_exit(125); // gun starts its own; the scratch directory is stale
 		close(plan.lock);
 		ns = plan.ns;
@@ -428,7 +371,7 @@ static void gun_preforked(int s, int argc, char **argv, char **envp) {
 		gun_planned = &plan;
 	} else {
 		struct iovec iov = {GUN_PREFORK_MAGIC, sizeof GUN_PREFORK_MAGIC};
-		if (gun_send_all(s, &iov, 1, -1) < 0)
+		if (gun_send_fd(s, &iov, 1, -1) < 0)
 			_exit(0);
 		flags = gun_recv_prefork(s, &ns);
 	}

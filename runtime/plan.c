@@ -27,6 +27,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "plan.h"
 
 // Keep in step with plan.go.
@@ -139,27 +140,11 @@ static int ask_holder(const char *sock) {
 		return -1;
 	}
 	char b;
-	struct iovec iov = {&b, 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = {0};
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof u.buf;
-	ssize_t got;
-	do
-		got = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
-	while (got < 0 && errno == EINTR);
-	close(s);
-	struct cmsghdr *c = got > 0 ? CMSG_FIRSTHDR(&m) : NULL;
-	if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -1;
 	int ns;
-	memcpy(&ns, CMSG_DATA(c), sizeof ns);
+	ssize_t got = gun_recv_fd(s, &b, 1, &ns, NULL);
+	close(s);
+	if (got <= 0 || ns < 0)
+		return -1;
 	int owner = -1;
 	if (ioctl(ns, NS_GET_NSTYPE) != CLONE_NEWUSER || ioctl(ns, NS_GET_OWNER_UID, &owner) < 0 ||
 	    (uid_t)owner != getuid()) {

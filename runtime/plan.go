@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gun-tools/gun/internal/atomicfile"
 )
 
 // A plan lets `gun run IMAGE [CMD...]` (no options) set its container up
@@ -117,19 +119,7 @@ func writePlan(dir string, args []string, plan []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-plan-")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(plan)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := atomicfile.WriteCache(path, plan, 0o600); err != nil {
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
 	return trimPlans(filepath.Dir(path), planKeep)

@@ -32,6 +32,38 @@ func (s *gstore) planFile(t *testing.T) (string, time.Time) {
 	return plans[0], fi.ModTime()
 }
 
+// imageCopy copies the busybox root file system to a directory of the
+// test's, as the test user, and runs script in it ($1 the copy).
+func imageCopy(t *testing.T, script string) string {
+	t.Helper()
+	image := filepath.Join(userDir(t, "image"), "rootfs")
+	if out, err := asUser(exec.Command("sh", "-c", `cp -a "$1" "$2" && cd "$2" && `+script, "sh", env.rootfs, image)).CombinedOutput(); err != nil {
+		t.Fatalf("copy rootfs: %v\n%s", err, out)
+	}
+	return image
+}
+
+// noScratchLeft fails t when a scratch directory is left in the store.
+func (s *gstore) noScratchLeft(t *testing.T) {
+	t.Helper()
+	if left := s.scratchLeft(t); len(left) != 0 {
+		t.Errorf("scratch left behind: %v", left)
+	}
+}
+
+// runNoPrefork is s.run with GUN_PREFORK=0: no prefork, no plan.
+func (s *gstore) runNoPrefork(t *testing.T, args ...string) result {
+	t.Helper()
+	c := s.cmd(args...)
+	c.Env = append(c.Env, "GUN_PREFORK=0")
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	if err := c.Run(); err != nil && c.ProcessState == nil {
+		t.Fatalf("gun %v: %v", args, err)
+	}
+	return result{out.String(), errb.String(), c.ProcessState.ExitCode()}
+}
+
 // planScript shows what a container is made of; the same in every run.
 const planScript = `echo "$(hostname) $(cat /etc/hostname) $(id -u):$(id -g) $(pwd)"; env | sort; ls /proc/self/fd | wc -l; cat /etc/hosts; ls /; exit 7`
 
@@ -59,20 +91,13 @@ func TestPlanRunsTheSameContainer(t *testing.T) {
 			t.Fatalf("run %d: the plan was not run (its time %v, written %v)", i+2, used, written)
 		}
 		written = used
-		if left := s.scratchLeft(t); len(left) != 0 {
-			t.Fatalf("run %d: scratch left behind: %v", i+2, left)
-		}
+		s.noScratchLeft(t)
 	}
 	if now, err := os.ReadFile(plan); err != nil || !bytes.Equal(now, saved) {
 		t.Errorf("the plan changed across identical runs (%v)", err)
 	}
 	// GUN_PREFORK=0: no prefork, no plan; the same container.
-	c := s.cmd(args...)
-	c.Env = append(c.Env, "GUN_PREFORK=0")
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	_ = c.Run()
-	if r := (result{out.String(), errb.String(), c.ProcessState.ExitCode()}); !cmp.Equal(first, r, cmp.AllowUnexported(result{})) {
+	if r := s.runNoPrefork(t, args...); !cmp.Equal(first, r, cmp.AllowUnexported(result{})) {
 		t.Errorf("run with GUN_PREFORK=0: %+v, want %+v", r, first)
 	}
 	if _, t2 := s.planFile(t); !t2.Equal(written) {
@@ -118,9 +143,7 @@ func TestPlanCheckedByGun(t *testing.T) {
 			if now, err := os.ReadFile(plan); err != nil || !bytes.Equal(now, good) {
 				t.Errorf("the plan was not rewritten (%v)", err)
 			}
-			if left := s.scratchLeft(t); len(left) != 0 {
-				t.Errorf("scratch left behind: %v", left)
-			}
+			s.noScratchLeft(t)
 		})
 	}
 }
@@ -129,10 +152,7 @@ func TestPlanCheckedByGun(t *testing.T) {
 func TestPlanAbandoned(t *testing.T) {
 	requireEnv(t)
 	s := newStore(t)
-	image := filepath.Join(userDir(t, "image"), "rootfs")
-	if out, err := asUser(exec.Command("cp", "-a", env.rootfs, image)).CombinedOutput(); err != nil {
-		t.Fatalf("copy rootfs: %v\n%s", err, out)
-	}
+	image := imageCopy(t, "true")
 	if r := s.run(t, nil, "run", image, "true"); r.code != 0 {
 		t.Fatalf("first run: %+v", r)
 	}
@@ -144,9 +164,7 @@ func TestPlanAbandoned(t *testing.T) {
 	if r.code != 125 || !strings.Contains(r.stderr, "not found") {
 		t.Errorf("run of a missing image: %+v", r)
 	}
-	if left := s.scratchLeft(t); len(left) != 0 {
-		t.Errorf("scratch left behind: %v", left)
-	}
+	s.noScratchLeft(t)
 }
 
 func TestPlanSignalsAndConcurrentRuns(t *testing.T) {
@@ -186,19 +204,14 @@ func TestPlanSignalsAndConcurrentRuns(t *testing.T) {
 			t.Errorf("concurrent run %d: %+v", i, r)
 		}
 	}
-	if left := s.scratchLeft(t); len(left) != 0 {
-		t.Errorf("scratch left behind: %v", left)
-	}
+	s.noScratchLeft(t)
 }
 
 // A command that cannot be executed fails alike with and without a plan.
 func TestPlanCommandGone(t *testing.T) {
 	requireEnv(t)
 	s := newStore(t)
-	image := filepath.Join(userDir(t, "image"), "rootfs")
-	if out, err := asUser(exec.Command("sh", "-c", `cp -a "$1" "$2" && printf '#!/bin/sh\necho hello\n' >"$2/bin/hello" && chmod 755 "$2/bin/hello"`, "sh", env.rootfs, image)).CombinedOutput(); err != nil {
-		t.Fatalf("copy rootfs: %v\n%s", err, out)
-	}
+	image := imageCopy(t, `printf '#!/bin/sh\necho hello\n' >bin/hello && chmod 755 bin/hello`)
 	args := []string{"run", image, "/bin/hello"}
 	if r := s.run(t, nil, args...); r.code != 0 || r.stdout != "hello\n" {
 		t.Fatalf("first run: %+v", r)
@@ -212,19 +225,12 @@ func TestPlanCommandGone(t *testing.T) {
 	if _, used := s.planFile(t); !used.After(written) {
 		t.Error("the plan was not run")
 	}
-	c := s.cmd(args...)
-	c.Env = append(c.Env, "GUN_PREFORK=0")
-	var errb bytes.Buffer
-	c.Stderr = &errb
-	_ = c.Run()
-	want := result{"", errb.String(), c.ProcessState.ExitCode()}
+	want := s.runNoPrefork(t, args...)
 	if want.code != 127 || !strings.Contains(want.stderr, "/bin/hello") {
 		t.Fatalf("run without a plan: %+v", want)
 	}
 	if d := cmp.Diff(want, r, cmp.AllowUnexported(result{})); d != "" {
 		t.Errorf("run from the plan differs (-without +with):\n%s", d)
 	}
-	if left := s.scratchLeft(t); len(left) != 0 {
-		t.Errorf("scratch left behind: %v", left)
-	}
+	s.noScratchLeft(t)
 }

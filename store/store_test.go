@@ -67,6 +67,12 @@ func gz(data []byte) []byte {
 // commitImage stores an image made of the given layer archives.
 func commitImage(t *testing.T, s *Store, name string, layers ...[]byte) *Image {
 	t.Helper()
+	return commitImageConfig(t, s, name, v1.Image{Config: v1.ImageConfig{Cmd: []string{"/bin/sh"}}}, layers...)
+}
+
+// commitImageConfig is commitImage with the image's configuration.
+func commitImageConfig(t *testing.T, s *Store, name string, cfg v1.Image, layers ...[]byte) *Image {
+	t.Helper()
 	b, err := s.Begin()
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +86,7 @@ func commitImage(t *testing.T, s *Store, name string, layers ...[]byte) *Image {
 		}
 		ls = append(ls, Layer{Descriptor: desc, DiffID: diffID, History: v1.History{CreatedBy: "layer " + string(rune('0'+i))}})
 	}
-	img, err := b.Commit(name, v1.Image{Config: v1.ImageConfig{Cmd: []string{"/bin/sh"}}}, ls)
+	img, err := b.Commit(name, cfg, ls)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,27 +375,12 @@ func TestRunImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	var ls []Layer
-	for _, data := range [][]byte{mkTar(t, tEnt{name: "a", body: "a"}), gz(mkTar(t, tEnt{name: "b", body: "b"}))} {
-		desc, diffID, err := b.PutLayer(context.Background(), bytes.NewReader(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, Layer{Descriptor: desc, DiffID: diffID})
-	}
 	cfg := v1.Image{Config: v1.ImageConfig{
 		User: "app:staff", WorkingDir: "/srv", Env: []string{"A=1", "PATH=/bin"},
 		Entrypoint: []string{"/entry", "--flag"}, Cmd: []string{"serve"},
 		ExposedPorts: map[string]struct{}{"80/tcp": {}}, Labels: map[string]string{"l": "v"}, StopSignal: "SIGINT",
 	}}
-	if _, err := b.Commit("full", cfg, ls); err != nil {
-		t.Fatal(err)
-	}
+	commitImageConfig(t, s, "full", cfg, mkTar(t, tEnt{name: "a", body: "a"}), gz(mkTar(t, tEnt{name: "b", body: "b"})))
 	img, err := s.Image("full")
 	if err != nil {
 		t.Fatal(err)

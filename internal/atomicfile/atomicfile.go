@@ -17,7 +17,21 @@ import (
 // name; then the directory is synced. On any error the temporary file is
 // removed and name is left as it was. Errors are returned as they are: the
 // caller adds its own context.
-func Write(name string, perm fs.FileMode, fn func(w io.Writer) error) (err error) {
+func Write(name string, perm fs.FileMode, fn func(w io.Writer) error) error {
+	return write(name, perm, true, fn)
+}
+
+// WriteCache replaces name with data as WriteFile does, but syncs nothing:
+// for a cache, which readers check, so that a crash may leave it old, empty
+// or missing, and a write costs no disk flush.
+func WriteCache(name string, data []byte, perm fs.FileMode) error {
+	return write(name, perm, false, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+func write(name string, perm fs.FileMode, sync bool, fn func(w io.Writer) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
 	if err != nil {
 		return err
@@ -38,14 +52,19 @@ func Write(name string, perm fs.FileMode, fn func(w io.Writer) error) (err error
 	if err = f.Chmod(perm); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
-		return err
+	if sync {
+		if err = f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err = f.Close(); err != nil {
 		return err
 	}
 	if err = os.Rename(f.Name(), name); err != nil {
 		return err
+	}
+	if !sync {
+		return nil
 	}
 	return SyncDir(filepath.Dir(name))
 }

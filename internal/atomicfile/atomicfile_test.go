@@ -9,23 +9,30 @@ import (
 )
 
 func TestWriteFile(t *testing.T) {
-	dir := t.TempDir()
-	name := filepath.Join(dir, "f")
-	if err := WriteFile(name, []byte("one"), 0o640); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name  string
+		write func(string, []byte, os.FileMode) error
+	}{{"WriteFile", WriteFile}, {"WriteCache", WriteCache}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			name := filepath.Join(dir, "f")
+			if err := tc.write(name, []byte("one"), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.write(name, []byte("two"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(name)
+			if err != nil || string(b) != "two" {
+				t.Fatalf("content %q, %v; want two", b, err)
+			}
+			fi, err := os.Stat(name)
+			if err != nil || fi.Mode().Perm() != 0o600 {
+				t.Fatalf("mode %v, %v; want 0600", fi.Mode(), err)
+			}
+			assertOnly(t, dir, "f")
+		})
 	}
-	if err := WriteFile(name, []byte("two"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(name)
-	if err != nil || string(b) != "two" {
-		t.Fatalf("content %q, %v; want two", b, err)
-	}
-	fi, err := os.Stat(name)
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("mode %v, %v; want 0600", fi.Mode(), err)
-	}
-	assertOnly(t, dir, "f")
 }
 
 // A failing writer leaves the old file whole and no temporary file behind.
