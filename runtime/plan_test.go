@@ -234,3 +234,35 @@ func TestPlanCommandGone(t *testing.T) {
 	}
 	s.noScratchLeft(t)
 }
+
+// Without its holder (killed, or gone when idle), a plan is not run: gun
+// starts a holder and its container, and the next run has the plan again.
+func TestPlanWithoutHolder(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	args := []string{"run", env.rootfs, "sh", "-c", planScript}
+	first := s.run(t, nil, args...)
+	_, written := s.planFile(t)
+	pid := holderPID(t, s)
+	if pid == 0 {
+		t.Fatal("no user namespace holder after a run")
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, pid, time.Second)
+	time.Sleep(10 * time.Millisecond)
+	for i, wantRun := range []bool{false, true} {
+		r := s.run(t, nil, args...)
+		if d := cmp.Diff(first, r, cmp.AllowUnexported(result{})); d != "" {
+			t.Fatalf("run %d differs (-first +got):\n%s", i+2, d)
+		}
+		_, used := s.planFile(t)
+		if ran := used.After(written); ran != wantRun {
+			t.Errorf("run %d: the plan ran: %v, want %v", i+2, ran, wantRun)
+		}
+		written = used
+		s.noScratchLeft(t)
+		time.Sleep(10 * time.Millisecond)
+	}
+}
