@@ -1,13 +1,13 @@
 //go:build linux && cgo
 
-// The C half of gun run's plan (plan.go). The preforked init of a `gun run
-// IMAGE [CMD...]` without options looks for the plan that gun wrote for the
-// same command line and, when there is one, sets the container up from it
-// while gun's Go runtime starts: it joins the holder's user namespace,
-// makes the scratch directory and everything the C init mounts. Nothing
-// runs before gun has checked that the plan is, byte for byte, what it
-// would have sent (plan.go); gun_plan_open only prepares what the init
-// needs and fails quietly, leaving gun to start the container itself.
+// The C half of gun run's plan (plan.go). The preforked init of a `gun run`
+// looks for the plan that gun wrote for the same command line and, when
+// there is one, sets the container up from it while gun's Go runtime
+// starts: it joins the holder's user namespace, makes the scratch directory
+// and everything the C init mounts. Nothing runs before gun has checked
+// that the plan is, byte for byte, what it would have sent (plan.go);
+// gun_plan_open only prepares what the init needs and fails quietly,
+// leaving gun to start the container itself.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -239,8 +239,8 @@ static int make_scratch(const char *root, struct gun_plan *p) {
 int gun_plan_open(int argc, char **argv, char **envp, struct gun_plan *p) {
 	memset(p, 0, sizeof *p);
 	p->lock = p->ns = p->fd = -1;
-	if (argc < 3 || argv[2][0] == '-')
-		return -1; // options: gun run writes no plan for those
+	if (argc < 3)
+		return -1;
 	char root[PATH_MAX - 64], path[PATH_MAX];
 	if (store_root(envp, root, sizeof root) < 0)
 		return -1;

@@ -9,25 +9,25 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/gun-tools/gun/internal/atomicfile"
 )
 
-// A plan lets `gun run IMAGE [CMD...]` (no options) set its container up
-// while gun itself starts. After a run that the C init set up, gun writes
-// what it sent into <store>/plans/<planKey of the arguments>: the holder's
-// socket, the files bound on /etc and the C init's configuration, with
-// planScratch standing for the scratch directory. The next gun with the
-// same arguments forks its init before Go starts (entry_cgo.go); that
-// child reads the plan, makes a scratch directory, joins the holder's user
-// namespace and sets everything up (plan.c, cinit.c) while gun's Go
-// runtime starts and gun finds the image as always. The command runs only
-// when the plan gun computes for this run is, byte for byte, the one the
-// init used; else the init empties the scratch directory and exits, and gun
-// starts its container as it does without a plan, then writes the new
-// plan. A plan is a cache: wrong or stale, it costs time, never behaviour.
+// A plan lets `gun run` set its container up while gun itself starts.
+// After a run that the C init set up (no pty, volumes, limits, stdin or
+// network namespace), gun writes what it sent into <store>/plans/<planKey
+// of the arguments after "run">: the holder's socket, the files bound on
+// /etc and the C init's configuration, with planScratch standing for the
+// scratch directory. The next gun with the same arguments forks its init
+// before Go starts (entry_cgo.go); that child reads the plan, makes a
+// scratch directory, joins the holder's user namespace and sets everything
+// up (plan.c, cinit.c) while gun's Go runtime starts and gun finds the
+// image as always. The command runs only when the plan gun computes for
+// this run is, byte for byte, the one the init used; else the init empties
+// the scratch directory and exits, and gun starts its container as it does
+// without a plan, then writes the new plan. A plan is a cache: wrong or
+// stale, it costs time, never behaviour.
 const (
 	planMagic    = "gun-plan-1"
 	plannedMagic = "gun-planned-1" // the prefork's first packet with a plan
@@ -60,9 +60,9 @@ func planKey(args []string) uint64 {
 }
 
 // planArgs returns the arguments after "gun run" that this process's plan
-// is keyed by, or nil when it has none: a command line with options.
+// is keyed by, or nil when it has none.
 func planArgs(args []string) []string {
-	if len(args) < 3 || args[1] != "run" || strings.HasPrefix(args[2], "-") {
+	if len(args) < 3 || args[1] != "run" {
 		return nil
 	}
 	return args[2:]

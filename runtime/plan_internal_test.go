@@ -56,7 +56,7 @@ func TestPlanKey(t *testing.T) {
 	}{
 		{[]string{"gun", "run", "img", "true"}, []string{"img", "true"}},
 		{[]string{"gun", "run", "img"}, []string{"img"}},
-		{[]string{"gun", "run", "-i", "img"}, nil},
+		{[]string{"gun", "run", "-e", "A=1", "img"}, []string{"-e", "A=1", "img"}},
 		{[]string{"gun", "run"}, nil},
 		{[]string{"gun", "build", "x"}, nil},
 	} {

@@ -266,3 +266,47 @@ func TestPlanWithoutHolder(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Options the C init takes have plans too; the others have none.
+func TestPlanWithOptions(t *testing.T) {
+	requireEnv(t)
+	script := `echo "$A $(pwd) $(id -u):$(id -g) $(hostname)"; touch /x 2>/dev/null && echo writable; true`
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		plan  bool
+	}{
+		{"C init options", []string{"-e", "A=1", "-w", "/tmp", "-u", "1:2", "--hostname", "h", "--read-only", "--rm", "--name", "n"}, true},
+		{"stdin", []string{"-i", "-e", "A=1"}, false},
+		{"volume", []string{"-v", env.work + ":/mnt:ro"}, false},
+		{"network none", []string{"--network", "none"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			args := append(append([]string{"run"}, tc.flags...), env.rootfs, "sh", "-c", script)
+			first := s.run(t, strings.NewReader(""), args...)
+			if first.code != 0 {
+				t.Fatalf("first run: %+v", first)
+			}
+			plans, _ := filepath.Glob(filepath.Join(s.root, "plans", "*"))
+			if (len(plans) == 1) != tc.plan || len(plans) > 1 {
+				t.Fatalf("plans %v; want one: %v", plans, tc.plan)
+			}
+			var written time.Time
+			if tc.plan {
+				_, written = s.planFile(t)
+			}
+			time.Sleep(10 * time.Millisecond)
+			r := s.run(t, strings.NewReader(""), args...)
+			if d := cmp.Diff(first, r, cmp.AllowUnexported(result{})); d != "" {
+				t.Errorf("second run differs (-first +second):\n%s", d)
+			}
+			if tc.plan {
+				if _, used := s.planFile(t); !used.After(written) {
+					t.Error("the plan was not run")
+				}
+			}
+			s.noScratchLeft(t)
+		})
+	}
+}
