@@ -521,16 +521,6 @@ type scratchFile struct {
 	data []byte
 }
 
-// prepare checks the spec, fills in defaults and lays out the scratch
-// directory.
-func prepare(spec *Spec) (*initConfig, error) {
-	cfg, etc, err := prepareConfig(spec)
-	if err != nil {
-		return nil, err
-	}
-	return cfg, writeScratch(cfg.Scratch, etc)
-}
-
 // writeScratch lays out the scratch directory: the overlay's upper and work
 // directories and the files bound on /etc. (The C init mounts the root on
 // the directory itself, the Go init on a root directory it makes.)

@@ -1,0 +1,62 @@
+//go:build linux && cgo
+
+package runtime
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+// TestCConstants checks that the C sources (the constructor, the C init and
+// the plan) and the Go code agree on the numbers and names they share.
+func TestCConstants(t *testing.T) {
+	src := map[string]string{}
+	for _, f := range []string{"entry_cgo.go", "cinit.c", "plan.c", "plan.h"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src[f] = string(b)
+	}
+	for _, tc := range []struct {
+		file, pattern, want string
+	}{
+		{"entry_cgo.go", `GUN_SYNC_FD = (\d+)`, strconv.Itoa(syncFD)},
+		{"entry_cgo.go", `GUN_NS_FD = (\d+)`, strconv.Itoa(nsFD)},
+		{"entry_cgo.go", `#define GUN_PREFORK_MAGIC "([^"]*)"`, preforkMagic},
+		{"entry_cgo.go", `#define GUN_PLANNED_MAGIC "([^"]*)"`, plannedMagic},
+		{"entry_cgo.go", `PREFORK_NET = (\d+)`, strconv.Itoa(preforkNet)},
+		{"entry_cgo.go", `PREFORK_NULL_STDIN = (\d+)`, strconv.Itoa(preforkNullStdin)},
+		{"entry_cgo.go", `PREFORK_NULL_STDOUT = (\d+)`, strconv.Itoa(preforkNullStdout)},
+		{"entry_cgo.go", `PREFORK_NULL_STDERR = (\d+)`, strconv.Itoa(preforkNullStderr)},
+		{"entry_cgo.go", `"(gun:init)", "gun:unpack", "gun:rm"`, entryInit},
+		{"entry_cgo.go", `"gun:init", "(gun:unpack)", "gun:rm"`, entryUnpack},
+		{"entry_cgo.go", `"gun:init", "gun:unpack", "(gun:rm)"`, entryRemove},
+		{"entry_cgo.go", `strcmp\(argv\[0\], "(gun:holder)"\)`, entryHolder},
+		{"entry_cgo.go", `gun_has_suffix\(argv\[0\], n, "([^"]*)"`, mapsSuffix},
+		{"entry_cgo.go", `strncmp\(\*e, "(_GUN_JOIN)=", 10\)`, joinEnv},
+		{"cinit.c", `magic\[\] = "([^"]*)"`, fastMagic},
+		{"cinit.c", `F_NETNS = (\d+)`, strconv.Itoa(fastNetNS)},
+		{"cinit.c", `F_READONLY = (\d+)`, strconv.Itoa(fastReadOnly)},
+		{"cinit.c", `F_SINGLE = (\d+)`, strconv.Itoa(fastSingle)},
+		{"cinit.c", `F_DEBUG = (\d+)`, strconv.Itoa(fastDebug)},
+		{"plan.c", `plan_magic\[\] = "([^"]*)"`, planMagic},
+		{"plan.c", `"%s/plans/%016llx"`, ""},
+		{"plan.h", `#define PLAN_SCRATCH "\\x(\d\d)"`, fmt.Sprintf("%02x", planScratch[0])},
+		{"plan.h", `PLAN_MAX = (\d+) << 10`, strconv.Itoa(planMax >> 10)},
+	} {
+		m := regexp.MustCompile(tc.pattern).FindStringSubmatch(src[tc.file])
+		switch {
+		case m == nil:
+			t.Errorf("%s: no %s", tc.file, tc.pattern)
+		case len(m) > 1 && m[1] != tc.want:
+			t.Errorf("%s: %s is %q, the Go code's %q", tc.file, tc.pattern, m[1], tc.want)
+		}
+	}
+	if plansDir != "plans" {
+		t.Errorf("plans directory %q; plan.c reads plans/", plansDir)
+	}
+}
