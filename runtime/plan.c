@@ -31,7 +31,7 @@
 #include "plan.h"
 
 // Keep in step with plan.go.
-static const char plan_magic[] = "gun-plan-1";
+static const char plan_magic[] = "gun-plan-2";
 
 static const char *env_get(char **envp, const char *name) {
 	size_t n = strlen(name);
@@ -99,8 +99,9 @@ static int read_plan(const char *path, struct gun_plan *p) {
 	p->fd = fd;
 	if (p->buf == NULL || got != p->n || p->buf[p->n - 1] != '\0')
 		return -1;
-	// magic, socket, resolv.conf, hosts, hostname, then the configuration.
-	const char **fields[] = {NULL, &p->sock, &p->resolv, &p->hosts, &p->hostname};
+	// magic, socket, resolv.conf, hosts, hostname, the standard streams'
+	// prefork flags, then the configuration.
+	const char **fields[] = {NULL, &p->sock, &p->resolv, &p->hosts, &p->hostname, &p->stdio};
 	char *c = p->buf, *end = p->buf + p->n;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		char *z = memchr(c, '\0', (size_t)(end - c));

@@ -9,17 +9,18 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gun-tools/gun/internal/atomicfile"
 )
 
 // A plan lets `gun run` set its container up while gun itself starts.
-// After a run that the C init set up (no pty, volumes, limits, stdin or
-// network namespace), gun writes what it sent into <store>/plans/<planKey
-// of the arguments after "run">: the holder's socket, the files bound on
-// /etc and the C init's configuration, with planScratch standing for the
-// scratch directory. The next gun with the same arguments forks its init
+// After a run that the C init set up (no pty, volumes, limits or network
+// namespace), gun writes what it sent into <store>/plans/<planKey of the
+// arguments after "run">: the holder's socket, the files bound on /etc,
+// which standard streams are /dev/null and the C init's configuration,
+// with planScratch standing for the scratch directory. The next gun with the same arguments forks its init
 // before Go starts (entry_cgo.go); that child reads the plan, makes a
 // scratch directory, joins the holder's user namespace and sets everything
 // up (plan.c, cinit.c) while gun's Go runtime starts and gun finds the
@@ -29,7 +30,7 @@ import (
 // without a plan, then writes the new plan. A plan is a cache: wrong or
 // stale, it costs time, never behaviour.
 const (
-	planMagic    = "gun-plan-1"
+	planMagic    = "gun-plan-2"
 	plannedMagic = "gun-planned-1" // the prefork's first packet with a plan
 	// planScratch stands for the scratch directory in a plan: a byte no
 	// other string of a plan may hold.
@@ -74,8 +75,9 @@ func planPath(dir string, args []string) string {
 }
 
 // planBytes returns the plan of a container whose configuration cfg the C
-// init takes, joining the holder at sock: nil when it has none.
-func planBytes(sock string, cfg *initConfig, etc []scratchFile) []byte {
+// init takes, joining the holder at sock, with the standard streams of the
+// prefork flags stdio: nil when it has none.
+func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byte {
 	c := *cfg
 	c.Scratch = planScratch
 	fast := fastConfig(&c)
@@ -100,6 +102,8 @@ func planBytes(sock string, cfg *initConfig, etc []scratchFile) []byte {
 		b.Write(data)
 		b.WriteByte(0)
 	}
+	b.WriteString(strconv.Itoa(stdio))
+	b.WriteByte(0)
 	b.Write(fast)
 	// The scratch directory, the overlay's upper and work directories.
 	if b.Len() > planMax || bytes.Count(b.Bytes(), []byte(planScratch)) != 3 {
@@ -171,14 +175,15 @@ func (s *Starter) planFor(spec *Spec, cfg *initConfig, etc []scratchFile, commit
 	if !useCInit() || commit || spec.TTY || spec.Resources.any() || cfg.NetNS {
 		return nil
 	}
-	if flags, ok := preforkStdio(*spec); !ok || flags != preforkNullStdin {
+	stdio, ok := preforkStdio(*spec)
+	if !ok {
 		return nil
 	}
 	sock := holderSock(s.maps)
 	if sock == "" {
 		return nil
 	}
-	return planBytes(sock, cfg, etc)
+	return planBytes(sock, stdio, cfg, etc)
 }
 
 // checkPlan reports whether the planned container is the one s is to run:

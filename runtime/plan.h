@@ -16,7 +16,7 @@ enum { PLAN_MAX = 64 << 10 };
 struct gun_plan {
 	char *buf; // the plan file, as read
 	size_t n;
-	const char *sock, *resolv, *hosts, *hostname; // into buf
+	const char *sock, *resolv, *hosts, *hostname, *stdio; // into buf
 	char *config;                                 // the C init's configuration, into buf
 	size_t nconfig;
 	char scratch[PATH_MAX]; // the container's scratch directory, made

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -126,6 +127,9 @@ func TestPlanCheckedByGun(t *testing.T) {
 		{"another layer", func(b []byte) []byte {
 			return bytes.Replace(b, []byte(env.rootfs), []byte(filepath.Dir(env.rootfs)), 1)
 		}},
+		{"gun's stdin", func(b []byte) []byte {
+			return bytes.Replace(b, []byte("\x002\x00gun-cinit-1"), []byte("\x000\x00gun-cinit-1"), 1)
+		}},
 		{"truncated", func(b []byte) []byte { return b[:len(b)/2] }},
 		{"not a plan", func([]byte) []byte { return []byte("gun-plan-1\x00\x00\x00") }},
 		{"garbage", func([]byte) []byte { return bytes.Repeat([]byte{1, 0, 0xff}, 100) }},
@@ -133,6 +137,9 @@ func TestPlanCheckedByGun(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := tc.tamper(bytes.Clone(good))
+			if bytes.Equal(bad, good) {
+				t.Fatal("the plan is as it was")
+			}
 			if err := os.WriteFile(plan, bad, 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -267,26 +274,27 @@ func TestPlanWithoutHolder(t *testing.T) {
 	}
 }
 
-// Options the C init takes have plans too; the others have none.
+// Options the C init takes have plans too (stdin passed or not); the others
+// have none.
 func TestPlanWithOptions(t *testing.T) {
 	requireEnv(t)
-	script := `echo "$A $(pwd) $(id -u):$(id -g) $(hostname)"; touch /x 2>/dev/null && echo writable; true`
+	script := `echo "$A $(pwd) $(id -u):$(id -g) $(hostname)"; touch /x 2>/dev/null && echo writable; cat`
 	for _, tc := range []struct {
 		name  string
 		flags []string
 		plan  bool
 	}{
 		{"C init options", []string{"-e", "A=1", "-w", "/tmp", "-u", "1:2", "--hostname", "h", "--read-only", "--rm", "--name", "n"}, true},
-		{"stdin", []string{"-i", "-e", "A=1"}, false},
+		{"stdin", []string{"-i", "-e", "A=1"}, true},
 		{"volume", []string{"-v", env.work + ":/mnt:ro"}, false},
 		{"network none", []string{"--network", "none"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
 			args := append(append([]string{"run"}, tc.flags...), env.rootfs, "sh", "-c", script)
-			first := s.run(t, strings.NewReader(""), args...)
-			if first.code != 0 {
-				t.Fatalf("first run: %+v", first)
+			first := s.run(t, strings.NewReader("input\n"), args...)
+			if wantIn := slices.Contains(tc.flags, "-i"); first.code != 0 || strings.HasSuffix(first.stdout, "input\n") != wantIn {
+				t.Fatalf("first run (stdin passed: %v): %+v", wantIn, first)
 			}
 			plans, _ := filepath.Glob(filepath.Join(s.root, "plans", "*"))
 			if (len(plans) == 1) != tc.plan || len(plans) > 1 {
@@ -297,7 +305,7 @@ func TestPlanWithOptions(t *testing.T) {
 				_, written = s.planFile(t)
 			}
 			time.Sleep(10 * time.Millisecond)
-			r := s.run(t, strings.NewReader(""), args...)
+			r := s.run(t, strings.NewReader("input\n"), args...)
 			if d := cmp.Diff(first, r, cmp.AllowUnexported(result{})); d != "" {
 				t.Errorf("second run differs (-first +second):\n%s", d)
 			}
