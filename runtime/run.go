@@ -336,9 +336,10 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 	for _, l := range ready.Log {
 		slog.Debug("container setup", "step", l)
 	}
-	if s.planned != nil && (err != nil || ready.Planned) {
-		// The init failed before it ran anything; gun starts one itself.
-		return s.replan(ctx, spec, commit, epoch, cmp.Or(ready.Error, fmt.Sprint(err)))
+	if s.planned != nil && err == nil && ready.Planned {
+		// The init failed before it ran anything, and says so; gun starts
+		// one itself. (Without its word, the command may have run.)
+		return s.replan(ctx, spec, commit, epoch, ready.Error)
 	}
 	if err == nil && ready.Error != "" {
 		err = errors.New(ready.Error)
