@@ -1074,16 +1074,16 @@ static void run_container(sigset_t mask, char *b) {
 	}
 	logf_("started %s (pid %d in the container), cwd %s", path, (int)pid, cfg.cwd);
 	static struct jbuf ready;
-	jb_puts(&ready, "{");
+	jb_puts(&ready, "{\"CInit\":true");
 	if (nsteps > 0 && !steps.over) {
-		jb_puts(&ready, "\"Log\":[");
+		jb_puts(&ready, ",\"Log\":[");
 		jb_put(&ready, steps.b, steps.n);
 		jb_puts(&ready, "]");
 	}
 	jb_puts(&ready, "}");
 	if (ready.over) { // the steps are lost, not the report
 		ready.n = 0, ready.over = 0;
-		jb_puts(&ready, "{}");
+		jb_puts(&ready, "{\"CInit\":true}");
 	}
 	send_json(&ready);
 	int code = supervise(pid, sfd);

@@ -102,6 +102,8 @@ type readyMsg struct {
 	// Planned: the init of a plan (plan.go) failed before gun let it run
 	// anything.
 	Planned bool `json:",omitempty"`
+	// CInit: the C init set the container up (a plan can say how).
+	CInit bool `json:",omitempty"`
 }
 
 // initConfig is what the container's init needs to know.

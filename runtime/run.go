@@ -344,7 +344,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 	if err == nil && ready.Error != "" {
 		err = errors.New(ready.Error)
 	}
-	if err == nil && s.planned == nil {
+	if err == nil && s.planned == nil && ready.CInit {
 		s.savePlan(&spec, cfg, etc, commit != nil)
 	}
 	if err != nil {
