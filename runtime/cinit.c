@@ -924,8 +924,10 @@ void gun_cinit_planned(const struct gun_plan *p) {
 	// options too (plan.go); this container's is the one plan.c made.
 	if (strcmp(cfg.scratch, PLAN_SCRATCH) != 0)
 		die(125, 0, "init: plan without its scratch directory");
-	size_t sn = strlen(scratch), on = 0;
-	char *o = malloc(strlen(cfg.overlay) * sn + 1);
+	size_t sn = strlen(scratch), on = 0, stand_ins = 0;
+	for (const char *c = cfg.overlay; *c != '\0'; c++)
+		stand_ins += *c == PLAN_SCRATCH[0];
+	char *o = malloc(strlen(cfg.overlay) + stand_ins * sn + 1);
 	if (o == NULL)
 		die(125, ENOMEM, "init: plan");
 	for (const char *c = cfg.overlay; *c != '\0'; c++) {
