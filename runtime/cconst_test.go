@@ -14,7 +14,7 @@ import (
 // the plan) and the Go code agree on the numbers and names they share.
 func TestCConstants(t *testing.T) {
 	src := map[string]string{}
-	for _, f := range []string{"entry_cgo.go", "cinit.c", "plan.c", "plan.h"} {
+	for _, f := range []string{"entry.c", "cinit.c", "plan.c", "plan.h"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -24,20 +24,20 @@ func TestCConstants(t *testing.T) {
 	for _, tc := range []struct {
 		file, pattern, want string
 	}{
-		{"entry_cgo.go", `GUN_SYNC_FD = (\d+)`, strconv.Itoa(syncFD)},
-		{"entry_cgo.go", `GUN_NS_FD = (\d+)`, strconv.Itoa(nsFD)},
-		{"entry_cgo.go", `#define GUN_PREFORK_MAGIC "([^"]*)"`, preforkMagic},
-		{"entry_cgo.go", `#define GUN_PLANNED_MAGIC "([^"]*)"`, plannedMagic},
-		{"entry_cgo.go", `PREFORK_NET = (\d+)`, strconv.Itoa(preforkNet)},
-		{"entry_cgo.go", `PREFORK_NULL_STDIN = (\d+)`, strconv.Itoa(preforkNullStdin)},
-		{"entry_cgo.go", `PREFORK_NULL_STDOUT = (\d+)`, strconv.Itoa(preforkNullStdout)},
-		{"entry_cgo.go", `PREFORK_NULL_STDERR = (\d+)`, strconv.Itoa(preforkNullStderr)},
-		{"entry_cgo.go", `"(gun:init)", "gun:unpack", "gun:rm"`, entryInit},
-		{"entry_cgo.go", `"gun:init", "(gun:unpack)", "gun:rm"`, entryUnpack},
-		{"entry_cgo.go", `"gun:init", "gun:unpack", "(gun:rm)"`, entryRemove},
-		{"entry_cgo.go", `strcmp\(argv\[0\], "(gun:holder)"\)`, entryHolder},
-		{"entry_cgo.go", `gun_has_suffix\(argv\[0\], n, "([^"]*)"`, mapsSuffix},
-		{"entry_cgo.go", `strncmp\(\*e, "(_GUN_JOIN)=", 10\)`, joinEnv},
+		{"entry.c", `GUN_SYNC_FD = (\d+)`, strconv.Itoa(syncFD)},
+		{"entry.c", `GUN_NS_FD = (\d+)`, strconv.Itoa(nsFD)},
+		{"entry.c", `#define GUN_PREFORK_MAGIC "([^"]*)"`, preforkMagic},
+		{"entry.c", `#define GUN_PLANNED_MAGIC "([^"]*)"`, plannedMagic},
+		{"entry.c", `PREFORK_NET = (\d+)`, strconv.Itoa(preforkNet)},
+		{"entry.c", `PREFORK_NULL_STDIN = (\d+)`, strconv.Itoa(preforkNullStdin)},
+		{"entry.c", `PREFORK_NULL_STDOUT = (\d+)`, strconv.Itoa(preforkNullStdout)},
+		{"entry.c", `PREFORK_NULL_STDERR = (\d+)`, strconv.Itoa(preforkNullStderr)},
+		{"entry.c", `"(gun:init)", "gun:unpack", "gun:rm"`, entryInit},
+		{"entry.c", `"gun:init", "(gun:unpack)", "gun:rm"`, entryUnpack},
+		{"entry.c", `"gun:init", "gun:unpack", "(gun:rm)"`, entryRemove},
+		{"entry.c", `strcmp\(argv\[0\], "(gun:holder)"\)`, entryHolder},
+		{"entry.c", `gun_has_suffix\(argv\[0\], n, "([^"]*)"`, mapsSuffix},
+		{"entry.c", `strncmp\(\*e, "(_GUN_JOIN)=", 10\)`, joinEnv},
 		{"cinit.c", `magic\[\] = "([^"]*)"`, fastMagic},
 		{"cinit.c", `F_NETNS = (\d+)`, strconv.Itoa(fastNetNS)},
 		{"cinit.c", `F_READONLY = (\d+)`, strconv.Itoa(fastReadOnly)},

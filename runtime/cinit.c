@@ -4,7 +4,7 @@
 // binary form of fastconfig.go, for the common case (no pty, no volumes, no
 // commit: see fastEligible). It does what the Go init (init.go, mounts.go,
 // user.go) does, step for step and with the same messages, without waiting
-// for a Go runtime to start: it runs in the constructor of entry_cgo.go, in
+// for a Go runtime to start: it runs in the constructor (entry.c), in
 // the child that gun_join made pid 1 of the new pid namespace.
 //
 // gun_cinit returns (and the Go init goes on) when the first packet on the

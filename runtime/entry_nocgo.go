@@ -4,7 +4,7 @@ package runtime
 
 import "os"
 
-// joinSupported: without the C constructor of entry_cgo.go nothing can
+// joinSupported: without the C constructor (entry.c) nothing can
 // join a holder's user namespace (a multi-threaded Go process cannot), so
 // every container makes its own.
 const joinSupported = false

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// The C init (cinit.c, run by the constructor of entry_cgo.go in the
+// The C init (cinit.c, run by the constructor (entry.c) in the
 // container's pid 1) sets up the common container without starting Go: no
 // pty, no volumes, no commit. gun sends it its configuration in a binary
 // form, NUL-terminated strings in this order:

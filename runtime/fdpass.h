@@ -1,5 +1,5 @@
 // Passing a descriptor over a unix socket (fdpass.c), for the constructor
-// of entry_cgo.go and plan.c.
+// (entry.c) and plan.c.
 
 #ifndef GUN_FDPASS_H
 #define GUN_FDPASS_H

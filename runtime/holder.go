@@ -17,7 +17,7 @@ import (
 )
 
 // A user namespace holder is a small process (C only: the constructor in
-// entry_cgo.go; it never starts Go) that lives in a user namespace with the
+// entry.c; it never starts Go) that lives in a user namespace with the
 // containers' id maps and hands a descriptor of that namespace to gun
 // processes of its user over a unix socket in the store. A container then
 // joins the namespace instead of making its own, so that neither the setuid

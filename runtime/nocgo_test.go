@@ -8,7 +8,7 @@ import (
 )
 
 // TestWithoutCgo runs a container with a gun built without cgo: without the
-// C constructor of entry_cgo.go nothing can join a user namespace holder, so
+// C constructor (entry.c) nothing can join a user namespace holder, so
 // the container makes its own user namespace, and the process that waits
 // for its id maps is Go (execAfterMaps).
 func TestWithoutCgo(t *testing.T) {

@@ -21,7 +21,7 @@ import (
 // arguments after "run">: the holder's socket, the files bound on /etc,
 // which standard streams are /dev/null and the C init's configuration,
 // with planScratch standing for the scratch directory. The next gun with the same arguments forks its init
-// before Go starts (entry_cgo.go); that child reads the plan, makes a
+// before Go starts (entry.c); that child reads the plan, makes a
 // scratch directory, joins the holder's user namespace and sets everything
 // up (plan.c, cinit.c) while gun's Go runtime starts and gun finds the
 // image as always. The command runs only when the plan gun computes for

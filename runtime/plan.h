@@ -1,5 +1,5 @@
-// The run plan's C side (plan.c, plan.go), shared by the constructor of
-// entry_cgo.go and the C init (cinit.c).
+// The run plan's C side (plan.c, plan.go), shared by the constructor
+// (entry.c) and the C init (cinit.c).
 
 #ifndef GUN_PLAN_H
 #define GUN_PLAN_H

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// gun run's container init is forked by the C constructor of entry_cgo.go
+// gun run's container init is forked by the C constructor (entry.c)
 // before the Go runtime starts (the prefork), instead of gun executing
 // itself again: that saves an execve of gun and its dynamic loading on
 // every run. The child's first packet is plannedMagic when it set the

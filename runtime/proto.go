@@ -28,7 +28,7 @@ func Reexec() (code int, ok bool) {
 		return execAfterMaps(entry), true
 	}
 	if os.Args[0] == entryHolder || (!joinSupported && os.Getenv(joinEnv) != "") {
-		// The C constructor of entry_cgo.go handles these, before Go starts.
+		// The C constructor (entry.c) handles these, before Go starts.
 		fmt.Fprintf(os.Stderr, "gun: %s: needs a gun built with cgo\n", os.Args[0])
 		return 125, true
 	}

@@ -1,0 +1,440 @@
+//go:build linux && cgo
+
+// The constructor of gun's binary: see entry_cgo.go.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdpass.h"
+#include "plan.h"
+
+enum { GUN_SYNC_FD = 3, GUN_NS_FD = 4 };
+#define GUN_PREFORK_MAGIC "gun-prefork-1"
+#define GUN_PLANNED_MAGIC "gun-planned-1"
+
+// gun_planned: the prefork set the container up from a plan (plan.c).
+static struct gun_plan *gun_planned;
+
+// gun_cinit (cinit.c) is the C init: it runs the container when gun sends
+// a configuration it can handle, and returns for the Go init otherwise.
+void gun_cinit(void);
+
+static int gun_is_entry(const char *s, size_t n) {
+	static const char *entries[] = {"gun:init", "gun:unpack", "gun:rm"};
+	for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
+		if (strlen(entries[i]) == n && memcmp(entries[i], s, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int gun_has_suffix(const char *s, size_t n, const char *suffix, size_t *entry) {
+	size_t sn = strlen(suffix);
+	if (n <= sn || strcmp(s + n - sn, suffix) != 0 || !gun_is_entry(s, n - sn))
+		return 0;
+	*entry = n - sn;
+	return 1;
+}
+
+// gun_wait_parent waits for the parent's packet on the sync socket; its
+// end without one means the parent failed and says why.
+static void gun_wait_parent(void) {
+	char buf[64];
+	ssize_t r;
+	do
+		r = recv(GUN_SYNC_FD, buf, sizeof buf, 0);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		_exit(125);
+}
+
+// gun_fail reports a failed step as the JSON message {"Error": ...} on the
+// sync socket (whose reader expects one) and on stderr, and exits.
+static void gun_fail(const char *what) {
+	const char *why = strerror(errno);
+	char msg[256];
+	int n = snprintf(msg, sizeof msg, "{\"Error\":\"%s: %s\"}", what, why);
+	if (n > 0 && (size_t)n < sizeof msg)
+		(void)send(GUN_SYNC_FD, msg, (size_t)n, MSG_NOSIGNAL);
+	dprintf(2, "gun: %s: %s\n", what, why);
+	_exit(125);
+}
+
+static void gun_after_maps(char **argv, char **envp, size_t entry) {
+	gun_wait_parent();
+	argv[0][entry] = '\0';
+	execve("/proc/self/exe", argv, envp);
+	dprintf(2, "gun: re-exec %s: %s\n", argv[0], strerror(errno));
+	_exit(125);
+}
+
+// gun_relay waits for the container's init, forwarding every signal it gets
+// to it, and exits with its status (128+N when it was killed by signal N).
+static void gun_relay(pid_t init) {
+	sigset_t all;
+	sigfillset(&all);
+	// The parent's end of the sync socket must see the init's end only, and
+	// output pipes must close when the container's processes are gone.
+	close(GUN_SYNC_FD);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3; fd++) {
+		if (null >= 0)
+			dup2(null, fd);
+		else
+			close(fd);
+	}
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&all, &si);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(init, sig);
+			continue;
+		}
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (p != init)
+				continue;
+			if (WIFSIGNALED(st))
+				_exit(128 + WTERMSIG(st));
+			_exit(WEXITSTATUS(st));
+		}
+	}
+}
+
+static void gun_join(int init, int net) {
+	pid_t parent = getppid();
+	if (setns(GUN_NS_FD, CLONE_NEWUSER) < 0)
+		gun_fail("join the user namespace");
+	close(GUN_NS_FD);
+	if (!init)
+		return;
+	// The parent's death signal survives setns, as the credentials stay a
+	// subset of the parent's; set it again anyway and check the parent
+	// did not die meanwhile.
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		gun_fail("set the parent death signal");
+	if (getppid() != parent)
+		_exit(125);
+	if (unshare(CLONE_NEWPID) < 0)
+		gun_fail("unshare the pid namespace");
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid_t pid = fork();
+	if (pid < 0)
+		gun_fail("fork the container init");
+	if (pid > 0) {
+		char msg[64];
+		int n = snprintf(msg, sizeof msg, "{\"Pid\":%d}", (int)pid);
+		(void)send(GUN_SYNC_FD, msg, (size_t)n, MSG_NOSIGNAL);
+		gun_relay(pid);
+	}
+	// pid 1 of the new pid namespace: the relay's death kills it. If the
+	// relay died before this, the parent's end of the sync socket tells.
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		gun_fail("set the parent death signal");
+	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+	if (net)
+		flags |= CLONE_NEWNET;
+	if (unshare(flags) < 0)
+		gun_fail("unshare the container's namespaces");
+	if (gun_planned != NULL)
+		gun_cinit_planned(gun_planned);
+	gun_cinit();
+}
+
+// gun_serve hands the user namespace's descriptor to a client that is the
+// holder's own user.
+static void gun_serve(int c, int ns) {
+	struct ucred cr;
+	socklen_t n = sizeof cr;
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &n) == 0 && cr.uid == getuid()) {
+		char b = 'u';
+		struct iovec iov = {&b, 1};
+		(void)gun_send_fd(c, &iov, 1, ns);
+	}
+	close(c);
+}
+
+// gun_holder is the user namespace holder: argv is entryHolder, the
+// socket's path, the lock's path and the idle time in milliseconds.
+static void gun_holder(int argc, char **argv) {
+	if (argc != 4)
+		_exit(2);
+	const char *path = argv[1], *lock = argv[2];
+	int idle = atoi(argv[3]);
+	if (idle <= 0)
+		idle = 1;
+	gun_wait_parent(); // the id maps are written
+	pid_t pid = fork();
+	if (pid < 0)
+		gun_fail("fork the holder");
+	if (pid > 0)
+		_exit(0); // the parent waits for this one, and the holder is orphaned
+	setsid();
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	int ns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		gun_fail("open /proc/self/ns/user");
+	struct sockaddr_un a;
+	memset(&a, 0, sizeof a);
+	a.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof a.sun_path) {
+		errno = ENAMETOOLONG;
+		gun_fail("holder socket");
+	}
+	strcpy(a.sun_path, path);
+	int l = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (l < 0)
+		gun_fail("holder socket");
+	umask(077);
+	if (bind(l, (struct sockaddr *)&a, sizeof a) < 0)
+		gun_fail("bind the holder socket");
+	if (listen(l, 128) < 0)
+		gun_fail("listen on the holder socket");
+	struct stat mine;
+	if (stat(path, &mine) < 0)
+		gun_fail("stat the holder socket");
+	// Keep no directory of the store busy, and no descriptor but ours.
+	if (chdir("/") < 0)
+		gun_fail("chdir /");
+	(void)send(GUN_SYNC_FD, "{}", 2, MSG_NOSIGNAL);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3; fd++)
+		if (null >= 0)
+			dup2(null, fd);
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != l && fd != ns)
+			close(fd);
+	for (;;) {
+		struct pollfd pf = {l, POLLIN, 0};
+		int r = poll(&pf, 1, idle);
+		if (r < 0)
+			continue; // EINTR
+		if (r > 0) {
+			int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+			if (c >= 0)
+				gun_serve(c, ns);
+			continue;
+		}
+		// Idle: leave. Under the lock the clients take to start a holder,
+		// remove the socket unless it is already another holder's, then
+		// serve those that connected before.
+		int lk = open(lock, O_RDWR | O_CLOEXEC);
+		if (lk >= 0)
+			while (flock(lk, LOCK_EX) < 0 && errno == EINTR)
+				;
+		struct stat now;
+		if (stat(path, &now) == 0 && now.st_dev == mine.st_dev && now.st_ino == mine.st_ino)
+			unlink(path);
+		fcntl(l, F_SETFL, O_NONBLOCK);
+		int c;
+		while ((c = accept4(l, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+			gun_serve(c, ns);
+		_exit(0);
+	}
+}
+
+// ---- gun run's prefork ----
+//
+// gun run forks its container's init here, before the Go runtime starts,
+// instead of executing gun again once Go runs: the fork of a process that
+// is not yet a Go program is cheap and safe, and the init is ready when gun
+// has found its image. The child waits on its end of a socket pair for a
+// packet preforkMagic "\0" flags with the holder's user namespace attached,
+// and goes on as gun_join does; the end of the socket without one (gun
+// needed no container, or made one itself) ends it.
+
+enum { PREFORK_NET = 1, PREFORK_NULL_STDIN = 2, PREFORK_NULL_STDOUT = 4, PREFORK_NULL_STDERR = 8 };
+
+static int gun_prefork_fd = -1, gun_prefork_pid;
+
+// gun_take_prefork hands Go the prefork's socket and pid, once.
+int gun_take_prefork(int *pid) {
+	int fd = gun_prefork_fd;
+	*pid = gun_prefork_pid;
+	gun_prefork_fd = -1;
+	return fd;
+}
+
+// gun_recv_prefork waits for gun's packet; it returns the flags and puts
+// the namespace's descriptor in *ns, or exits when there is none.
+static int gun_recv_prefork(int s, int *ns) {
+	char buf[64];
+	int truncated;
+	ssize_t r = gun_recv_fd(s, buf, sizeof buf - 1, ns, &truncated);
+	if (r <= 0)
+		_exit(0); // not needed
+	buf[r] = '\0';
+	size_t n = strlen(GUN_PREFORK_MAGIC);
+	if (*ns < 0 || truncated || (size_t)r <= n + 1 || memcmp(buf, GUN_PREFORK_MAGIC, n + 1) != 0)
+		_exit(125); // gun sees the socket's end and says so
+	return atoi(buf + n + 1);
+}
+
+// gun_high moves fd above the descriptors gun_preforked places.
+static int gun_high(int fd) {
+	int t = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+	if (t < 0)
+		_exit(125); // gun sees the socket's end
+	close(fd);
+	return t;
+}
+
+// gun_place moves fd to want, not close-on-exec.
+static void gun_place(int fd, int want) {
+	if (fd == want) {
+		fcntl(fd, F_SETFD, 0);
+		return;
+	}
+	if (dup2(fd, want) < 0)
+		gun_fail("place a descriptor");
+	close(fd);
+}
+
+// gun_rename makes the process "gun:init" in ps, as an executed init is:
+// its comm, and its command line, which is argv's memory.
+static void gun_rename(int argc, char **argv) {
+	static const char name[] = "gun:init";
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	char *end = argv[argc - 1] + strlen(argv[argc - 1]);
+	if ((size_t)(end - argv[0]) < sizeof name - 1)
+		return;
+	memset(argv[0], 0, (size_t)(end - argv[0]));
+	memcpy(argv[0], name, sizeof name - 1);
+}
+
+static void gun_preforked(int s, int argc, char **argv, char **envp) {
+	// The first packet tells gun which start this is: the plan's
+	// (GUN_PLANNED_MAGIC, the scratch directory and the plan, its lock
+	// attached), or none (GUN_PREFORK_MAGIC: gun sends the namespace).
+	static struct gun_plan plan;
+	int ns, flags;
+	if (gun_plan_open(argc, argv, envp, &plan) == 0) {
+		struct iovec iov[] = {
+			{GUN_PLANNED_MAGIC, sizeof GUN_PLANNED_MAGIC},
+			{plan.scratch, strlen(plan.scratch) + 1},
+			{plan.buf, plan.n},
+		};
+		if (gun_send_fd(s, iov, 3, plan.lock) < 0)
+			_exit(125); // gun starts its own; the scratch directory is stale
+		close(plan.lock);
+		ns = plan.ns;
+		flags = atoi(plan.stdio) & (PREFORK_NULL_STDIN | PREFORK_NULL_STDOUT | PREFORK_NULL_STDERR);
+		gun_planned = &plan;
+	} else {
+		struct iovec iov = {GUN_PREFORK_MAGIC, sizeof GUN_PREFORK_MAGIC};
+		if (gun_send_fd(s, &iov, 1, -1) < 0)
+			_exit(0);
+		flags = gun_recv_prefork(s, &ns);
+	}
+	gun_rename(argc, argv); // after the plan, which argv names
+	// As for an executed init: the sync socket at GUN_SYNC_FD, the
+	// namespace at GUN_NS_FD, the plan file (kept close-on-exec) after
+	// them, and no other descriptor of gun's but the standard ones (some
+	// replaced by /dev/null). Out of the way first, so that none lands on
+	// another.
+	s = gun_high(s);
+	ns = gun_high(ns);
+	int pf = gun_planned != NULL ? gun_high(plan.fd) : -1;
+	gun_place(s, GUN_SYNC_FD);
+	gun_place(ns, GUN_NS_FD);
+	int last = GUN_NS_FD;
+	if (pf >= 0) {
+		if (dup3(pf, ++last, O_CLOEXEC) < 0)
+			gun_fail("place a descriptor");
+		close(pf);
+		plan.fd = last;
+	}
+	syscall(SYS_close_range, last + 1, ~0U, 0);
+	int null = -1;
+	for (int fd = 0; fd < 3; fd++) {
+		if (!(flags & (PREFORK_NULL_STDIN << fd)))
+			continue;
+		if (null < 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+			gun_fail("open /dev/null");
+		if (dup2(null, fd) < 0)
+			gun_fail("dup2 /dev/null");
+	}
+	if (null >= 0)
+		close(null);
+	gun_join(1, flags & PREFORK_NET);
+	// The Go init's configuration: run it, as an executed init would.
+	char *init_argv[] = {"gun:init", NULL};
+	char *init_envp[] = {"GOMAXPROCS=1", NULL};
+	execve("/proc/self/exe", init_argv, init_envp);
+	gun_fail("execute the Go init");
+}
+
+// gun_prefork forks gun run's init, unless GUN_PREFORK=0 or a standard
+// descriptor is closed (the socket pair could take its number).
+static void gun_prefork(int argc, char **argv, char **envp) {
+	for (char **e = envp; e != NULL && *e != NULL; e++)
+		if (strcmp(*e, "GUN_PREFORK=0") == 0)
+			return;
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			return;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return; // gun starts its init as it otherwise does
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		gun_preforked(sv[1], argc, argv, envp);
+	}
+	close(sv[1]);
+	gun_prefork_fd = sv[0];
+	gun_prefork_pid = pid;
+}
+
+// glibc passes argc, argv and envp to the executable's constructors.
+__attribute__((constructor)) static void gun_entry(int argc, char **argv, char **envp) {
+	if (argc < 1 || argv == NULL || argv[0] == NULL)
+		return;
+	if (strncmp(argv[0], "gun:", 4) != 0) {
+		if (argc > 1 && strcmp(argv[1], "run") == 0)
+			gun_prefork(argc, argv, envp);
+		return;
+	}
+	size_t n = strlen(argv[0]), entry;
+	if (strcmp(argv[0], "gun:holder") == 0) {
+		gun_holder(argc, argv);
+	} else if (gun_has_suffix(argv[0], n, "+maps", &entry)) {
+		gun_after_maps(argv, envp, entry);
+	} else if (gun_is_entry(argv[0], n)) {
+		for (char **e = envp; e != NULL && *e != NULL; e++) {
+			if (strncmp(*e, "_GUN_JOIN=", 10) == 0) {
+				gun_join(strcmp(argv[0], "gun:init") == 0, strcmp(*e + 10, "net") == 0);
+				break;
+			}
+		}
+	}
+}
