@@ -13,6 +13,13 @@
 //		}
 //		...
 //	}
+//
+// A program started with "run" as its first argument, as `gun run` is, also
+// gets its first container's init forked before the Go runtime starts, by
+// a C constructor (entry.c), and a container set up from a plan where one
+// matches its command line (plan.go). The program's first Prestart takes
+// them; the forked process exits when the program does without one.
+// GUN_PREFORK=0 in the environment turns this off.
 package runtime
 
 import "io"
