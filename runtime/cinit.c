@@ -48,6 +48,10 @@ enum { SYNC_FD = 3 };
 // fastMagic in fastconfig.go.
 static const char magic[] = "gun-cinit-1";
 
+// The magic first string of gun's word to run a plan's container; keep in
+// step with verdictMagic in plan.go.
+static const char verdict_magic[] = "gun-go-1";
+
 // Flags of the configuration; keep in step with fastconfig.go.
 enum { F_NETNS = 1, F_READONLY = 2, F_SINGLE = 4, F_DEBUG = 8 };
 
@@ -262,7 +266,8 @@ static void parse_config(char *b, size_t n) {
 	cfg.args = next_list(&c, &cfg.nargs);
 	cfg.env = next_list(&c, &cfg.nenv);
 	int scratch_ok = cfg.scratch[0] == '/' || (planned && strcmp(cfg.scratch, PLAN_SCRATCH) == 0);
-	if (c.p != c.end || cfg.nargs == 0 || !scratch_ok || cfg.cwd[0] != '/')
+	// A plan holds no command: gun's word brings it (await_verdict).
+	if (c.p != c.end || (cfg.nargs == 0) != planned || !scratch_ok || cfg.cwd[0] != '/')
 		die(125, 0, "init: malformed configuration");
 }
 
@@ -712,17 +717,72 @@ struct command {
 	int result;
 };
 
+// command_name names the command in messages (a plan's is known only
+// from gun's word).
+static const char *command_name(void) { return cfg.nargs > 0 ? cfg.args[0] : "the command"; }
+
+// read_command reads what write_command wrote: the path, then the
+// arguments, each NUL-terminated, up to the pipe's end. It returns the
+// arguments and puts the path in *path, or returns NULL.
+static char **read_command(int fd, char **path) {
+	size_t n = 0, size = 4096;
+	char *b = malloc(size);
+	for (;;) {
+		if (b == NULL)
+			return NULL;
+		ssize_t r = read(fd, b + n, size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return NULL;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == size)
+			b = realloc(b, size *= 2);
+	}
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++)
+		count += b[i] == '\0';
+	if (count < 2 || b[n - 1] != '\0')
+		return NULL; // gun's word never came
+	char **args = calloc(count, sizeof *args);
+	if (args == NULL)
+		return NULL;
+	*path = b;
+	char *c = b + strlen(b) + 1;
+	for (size_t i = 0; i + 1 < count; i++, c += strlen(c) + 1)
+		args[i] = c;
+	return args;
+}
+
+// write_command hands the held command its path and arguments.
+static void write_command(int fd, const char *path) {
+	for (int i = -1; i < cfg.nargs; i++) {
+		const char *s = i < 0 ? path : cfg.args[i];
+		size_t n = strlen(s) + 1, done = 0;
+		while (done < n) {
+			ssize_t w = write(fd, s + done, n - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return; // the command is gone: started() tells
+			done += (size_t)w;
+		}
+	}
+}
+
 // fork_command forks the command. Its child takes the user, the session and
-// the working directory, then, when hold is not NULL, waits for a byte on
-// the pipe hold (its end without one ends the child quietly), and executes
-// the command.
+// the working directory, then, when hold is not NULL, reads its path and
+// arguments from the pipe hold (write_command; the pipe's end without them
+// ends the child quietly), and executes the command.
 static struct command fork_command(const char *path, char **env, const struct user *u, const sigset_t *mask, const int *hold) {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
-		die(125, errno, "start %s: pipe", cfg.args[0]);
+		die(125, errno, "start %s: pipe", command_name());
 	pid_t pid = fork();
 	if (pid < 0)
-		die(126, errno, "start %s: fork", cfg.args[0]);
+		die(126, errno, "start %s: fork", command_name());
 	if (pid == 0) {
 		close(p[0]);
 		if (hold != NULL)
@@ -735,17 +795,14 @@ static struct command fork_command(const char *path, char **env, const struct us
 		    setgid((gid_t)u->gid) < 0 || setuid((uid_t)u->uid) < 0 || chdir(cfg.cwd) < 0)
 			err = errno;
 		else {
+			char **args = cfg.args, *held;
 			if (hold != NULL) {
-				char go;
-				ssize_t r;
-				do
-					r = read(hold[0], &go, 1);
-				while (r < 0 && errno == EINTR);
-				if (r != 1)
+				if ((args = read_command(hold[0], &held)) == NULL)
 					_exit(0);
+				path = held;
 			}
 			sigprocmask(SIG_UNBLOCK, mask, NULL);
-			execve(path, cfg.args, env);
+			execve(path, args, env);
 			err = errno;
 		}
 		while (write(p[1], &err, sizeof err) < 0 && errno == EINTR)
@@ -767,7 +824,7 @@ static pid_t started(struct command c) {
 	if (r == (ssize_t)sizeof err) {
 		while (waitpid(c.pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		die(err == ENOENT ? 127 : 126, err, "start %s", cfg.args[0]);
+		die(err == ENOENT ? 127 : 126, err, "start %s", command_name());
 	}
 	return c.pid;
 }
@@ -867,17 +924,28 @@ static char *join_top_first(void) {
 // anything else (gun starts the container itself) empties the scratch
 // directory, as gun_plan_open made it, and ends the init.
 static void await_verdict(int scratch) {
-	char b[8];
+	char first;
 	ssize_t r;
 	do
-		r = recv(SYNC_FD, b, sizeof b, MSG_TRUNC);
+		r = recv(SYNC_FD, &first, 1, MSG_PEEK);
 	while (r < 0 && errno == EINTR);
-	if (r == 2 && memcmp(b, "{}", 2) == 0) {
-		speculative = 0;
-		// The plan's times say when it last ran a container.
-		futimens(plan_fd, NULL);
-		close(plan_fd);
-		return;
+	if (r == 1) {
+		// verdict_magic, then the command as a list: gun's word.
+		size_t n;
+		char *b = recv_peek(&n);
+		struct cursor c = {b, b + n};
+		if (n > sizeof verdict_magic && memcmp(b, verdict_magic, sizeof verdict_magic) == 0) {
+			next(&c);
+			cfg.args = next_list(&c, &cfg.nargs);
+			if (c.p != c.end || cfg.nargs == 0)
+				die(125, 0, "init: malformed word from gun");
+			drop();
+			speculative = 0;
+			// The plan's times say when it last ran a container.
+			futimens(plan_fd, NULL);
+			close(plan_fd);
+			return;
+		}
 	}
 	cleanup(scratch);
 	_exit(125);
@@ -1046,7 +1114,7 @@ static void run_container(sigset_t mask, char *b) {
 		if (mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) < 0)
 			die(125, errno, "read-only root: make read-only: mount_setattr");
 	}
-	char *path = look_path(cfg.args[0], env);
+	char *path = planned ? NULL : look_path(cfg.args[0], env);
 	// The container's cgroup namespace is rooted at the cgroup the parent
 	// put us in.
 	if (unshare(CLONE_NEWCGROUP) < 0)
@@ -1063,12 +1131,12 @@ static void run_container(sigset_t mask, char *b) {
 		// executed on gun's word. (await_verdict's cleanup kills it.)
 		int hold[2];
 		if (pipe2(hold, O_CLOEXEC) < 0)
-			die(125, errno, "start %s: pipe", cfg.args[0]);
-		struct command c = fork_command(path, env, &u, &mask, hold);
+			die(125, errno, "start %s: pipe", command_name());
+		struct command c = fork_command(NULL, env, &u, &mask, hold);
 		close(hold[0]);
-		await_verdict(scratch);
-		while (write(hold[1], "g", 1) < 0 && errno == EINTR)
-			;
+		await_verdict(scratch); // the command, at last
+		path = look_path(cfg.args[0], env);
+		write_command(hold[1], path);
 		close(hold[1]);
 		pid = started(c);
 	} else {

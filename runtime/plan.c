@@ -31,7 +31,7 @@
 #include "plan.h"
 
 // Keep in step with plan.go.
-static const char plan_magic[] = "gun-plan-2";
+static const char plan_magic[] = "gun-plan-3";
 
 static const char *env_get(char **envp, const char *name) {
 	size_t n = strlen(name);
@@ -61,17 +61,25 @@ static int store_root(char **envp, char *out, size_t size) {
 	return 0;
 }
 
-// plan_key is FNV-1a (64 bits) of the arguments after "run", each with its
-// NUL, as planKey in plan.go.
+// fnv_add adds s and its NUL to the FNV-1a (64 bits) hash h.
+static uint64_t fnv_add(uint64_t h, const char *s) {
+	const unsigned char *p = (const unsigned char *)s;
+	do {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	} while (*p++ != '\0');
+	return h;
+}
+
+// plan_key is planKey of planArgs (plan.go): `gun run IMAGE [CMD...]`
+// without options is keyed by "" and IMAGE, with options by every argument
+// after "run".
 static uint64_t plan_key(int argc, char **argv) {
 	uint64_t h = 14695981039346656037ULL;
-	for (int i = 2; i < argc; i++) {
-		const unsigned char *p = (const unsigned char *)argv[i];
-		do {
-			h ^= *p;
-			h *= 1099511628211ULL;
-		} while (*p++ != '\0');
-	}
+	if (argv[2][0] != '-')
+		return fnv_add(fnv_add(h, ""), argv[2]);
+	for (int i = 2; i < argc; i++)
+		h = fnv_add(h, argv[i]);
 	return h;
 }
 

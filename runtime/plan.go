@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gun-tools/gun/internal/atomicfile"
@@ -17,21 +18,23 @@ import (
 
 // A plan lets `gun run` set its container up while gun itself starts.
 // After a run that the C init set up (no pty, volumes, limits or network
-// namespace), gun writes what it sent into <store>/plans/<planKey of the
-// arguments after "run">: the holder's socket, the files bound on /etc,
-// which standard streams are /dev/null and the C init's configuration,
-// with planScratch standing for the scratch directory. The next gun with the same arguments forks its init
-// before Go starts (entry.c); that child reads the plan, makes a
-// scratch directory, joins the holder's user namespace and sets everything
-// up (plan.c, cinit.c) while gun's Go runtime starts and gun finds the
-// image as always. The command runs only when the plan gun computes for
-// this run is, byte for byte, the one the init used; else the init empties
-// the scratch directory and exits, and gun starts its container as it does
-// without a plan, then writes the new plan. A plan is a cache: wrong or
-// stale, it costs time, never behaviour.
+// namespace), gun writes what it sent into <store>/plans/<planKey of
+// planArgs>: the holder's socket, the files bound on /etc, which standard
+// streams are /dev/null and the C init's configuration, with planScratch
+// standing for the scratch directory and without the command. The next gun
+// with the same image (and options, if any) forks its init before Go
+// starts (entry.c); that child reads the plan, makes a scratch directory,
+// joins the holder's user namespace and sets everything up (plan.c,
+// cinit.c) while gun's Go runtime starts and gun finds the image as
+// always. The command runs only when the plan gun computes for this run is,
+// byte for byte, the one the init used; gun's word (verdict) then brings
+// the command. Else the init empties the scratch directory and exits, and
+// gun starts its container as it does without a plan, then writes the new
+// plan. A plan is a cache: wrong or stale, it costs time, never behaviour.
 const (
-	planMagic    = "gun-plan-2"
+	planMagic    = "gun-plan-3"
 	plannedMagic = "gun-planned-1" // the prefork's first packet with a plan
+	verdictMagic = "gun-go-1"      // gun's word to run a plan, with the command
 	// planScratch stands for the scratch directory in a plan: a byte no
 	// other string of a plan may hold.
 	planScratch = "\x01"
@@ -50,6 +53,20 @@ type planned struct {
 	lock    *os.File // the scratch directory's lock, taken
 }
 
+// verdict is gun's word to run a planned container: verdictMagic, then
+// the command as the C init's configuration has lists (the count, then each
+// argument, NUL-terminated). ok is false when it cannot be sent so.
+func verdict(args []string) (b []byte, ok bool) {
+	strs := append([]string{verdictMagic, strconv.Itoa(len(args))}, args...)
+	for _, a := range strs {
+		if strings.IndexByte(a, 0) >= 0 {
+			return nil, false
+		}
+		b = append(append(b, a...), 0)
+	}
+	return b, len(b) <= planMax
+}
+
 // planKey is FNV-1a (64 bits) of args, each with a NUL: plan.c has it too.
 func planKey(args []string) uint64 {
 	h := fnv.New64a()
@@ -60,11 +77,18 @@ func planKey(args []string) uint64 {
 	return h.Sum64()
 }
 
-// planArgs returns the arguments after "gun run" that this process's plan
-// is keyed by, or nil when it has none.
+// planArgs returns what this process's plan is keyed by, from its command
+// line, or nil when it has none. A plan holds no command, so that `gun run
+// IMAGE [CMD...]` without options is keyed by IMAGE alone (after an empty
+// string, which no other key starts with: it starts with an option); a
+// command line with options, by everything after "run", as where its
+// command starts takes parsing the options.
 func planArgs(args []string) []string {
-	if len(args) < 3 || args[1] != "run" {
+	switch {
+	case len(args) < 3 || args[1] != "run":
 		return nil
+	case !strings.HasPrefix(args[2], "-"):
+		return []string{"", args[2]}
 	}
 	return args[2:]
 }
@@ -80,6 +104,7 @@ func planPath(dir string, args []string) string {
 func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byte {
 	c := *cfg
 	c.Scratch = planScratch
+	c.Args = nil // gun's word brings it (verdict)
 	fast := fastConfig(&c)
 	if fast == nil {
 		return nil

@@ -45,8 +45,9 @@ func TestTrimPlans(t *testing.T) {
 }
 
 func TestPlanKey(t *testing.T) {
-	// plan.c hashes the same bytes (TestPlanRunsTheSameContainer shows
-	// that it finds gun's plans): the arguments, each with its NUL.
+	// plan.c hashes the same bytes (TestPlanRunsTheSameContainer and
+	// TestPlanWithOptions show that it finds gun's plans): the key's
+	// strings, each with its NUL.
 	if planKey([]string{"a", "bc"}) == planKey([]string{"ab", "c"}) {
 		t.Error("the key does not separate the arguments")
 	}
@@ -54,8 +55,9 @@ func TestPlanKey(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"gun", "run", "img", "true"}, []string{"img", "true"}},
-		{[]string{"gun", "run", "img"}, []string{"img"}},
+		{[]string{"gun", "run", "img", "true"}, []string{"", "img"}},
+		{[]string{"gun", "run", "img"}, []string{"", "img"}},
+		{[]string{"gun", "run", "", "x"}, []string{"", ""}},
 		{[]string{"gun", "run", "-e", "A=1", "img"}, []string{"-e", "A=1", "img"}},
 		{[]string{"gun", "run"}, nil},
 		{[]string{"gun", "build", "x"}, nil},

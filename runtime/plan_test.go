@@ -111,7 +111,7 @@ func TestPlanRunsTheSameContainer(t *testing.T) {
 func TestPlanCheckedByGun(t *testing.T) {
 	requireEnv(t)
 	s := newStore(t)
-	args := []string{"run", env.rootfs, "sh", "-c", planScript}
+	args := []string{"run", "-e", "PLAN=1", env.rootfs, "sh", "-c", planScript}
 	first := s.run(t, nil, args...)
 	plan, _ := s.planFile(t)
 	good, err := os.ReadFile(plan)
@@ -122,7 +122,7 @@ func TestPlanCheckedByGun(t *testing.T) {
 		name   string
 		tamper func([]byte) []byte
 	}{
-		{"another command", func(b []byte) []byte { return bytes.Replace(b, []byte("exit 7"), []byte("exit 9"), 1) }},
+		{"another environment", func(b []byte) []byte { return bytes.Replace(b, []byte("PLAN=1"), []byte("PLAN=2"), 1) }},
 		{"another hostname", func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("guntainer"), []byte("otherhost")) }},
 		{"another layer", func(b []byte) []byte {
 			return bytes.Replace(b, []byte(env.rootfs), []byte(filepath.Dir(env.rootfs)), 1)
@@ -317,4 +317,37 @@ func TestPlanWithOptions(t *testing.T) {
 			s.noScratchLeft(t)
 		})
 	}
+}
+
+// `gun run IMAGE CMD` without options has one plan for the image, whatever
+// the command: the command comes with gun's word. Each run is as it is
+// without a plan.
+func TestPlanOtherCommands(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	if r := s.run(t, nil, "run", env.rootfs, "echo", "first"); r.code != 0 || r.stdout != "first\n" {
+		t.Fatalf("first run: %+v", r)
+	}
+	_, written := s.planFile(t)
+	for i, args := range [][]string{
+		{"echo", "second", "run"},
+		{"sh", "-c", "echo $0 $1; exit 3", "a", "b"},
+		{"/bin/sh", "-c", "ls /proc/self/fd | wc -l"},
+		{"no-such-command"},
+		{"/no/such/path"},
+		nil, // the default command: /bin/sh, its stdin /dev/null
+	} {
+		time.Sleep(10 * time.Millisecond)
+		all := append([]string{"run", env.rootfs}, args...)
+		r := s.run(t, nil, all...)
+		_, used := s.planFile(t)
+		if !used.After(written) {
+			t.Errorf("run %d (%q): the plan was not run", i+2, args)
+		}
+		written = used
+		if d := cmp.Diff(s.runNoPrefork(t, all...), r, cmp.AllowUnexported(result{})); d != "" {
+			t.Errorf("run %q (-without a plan +with):\n%s", args, d)
+		}
+	}
+	s.noScratchLeft(t)
 }

@@ -317,8 +317,13 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 	}
 	<-s.notified
 	if s.planned != nil {
-		// The init has the plan's configuration, checked: let it run.
-		if err = sendMsg(pfd, goMsg{}); err != nil {
+		// The init has the plan's configuration, checked: let it run the
+		// command.
+		b, ok := verdict(cfg.Args)
+		if !ok {
+			return s.replan(ctx, spec, commit, epoch, "the command does not fit gun's word")
+		}
+		if err = sendPacket(pfd, b); err != nil {
 			// It failed before it ran anything; gun starts one itself.
 			return s.replan(ctx, spec, commit, epoch, err.Error())
 		}
