@@ -298,11 +298,7 @@ Main ["/bin/cat", "greeting"]
 
 		"/root": "5 0700 0:0",
 	}
-	for name, w := range want {
-		if got := files[name]; got != w {
-			t.Errorf("%s: got %q, want %q", name, got, w)
-		}
-	}
+	checkFiles(t, files, want)
 	for _, gone := range []string{"/bin/vi", "/app/skip.log", "/app/conf", "/etc/resolv.conf", "/etc/hosts"} {
 		if v, ok := files[gone]; ok {
 			t.Errorf("%s is in the image (%q), want it absent", gone, v)
@@ -793,23 +789,7 @@ Main ["/bin/busybox", "cat", "/nets"]
 // mirror: GUN_TEST_DEBIAN names a minbase .tar.gz, or "build" takes the
 // one testdata/rootfs/debian.sh makes (once, as root, with debootstrap).
 func TestDebianAPT(t *testing.T) {
-	archive := os.Getenv("GUN_TEST_DEBIAN")
-	switch archive {
-	case "":
-		t.Skip("set GUN_TEST_DEBIAN=build (or to a minbase .tar.gz) to build with apt in a Debian base")
-	case "build":
-		// Made once (as root, with debootstrap) and shared with runtime's
-		// test; CI makes it before the suite.
-		out, err := exec.Command("../testdata/rootfs/debian.sh").Output()
-		if err != nil {
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				err = fmt.Errorf("%v\n%s", err, ee.Stderr)
-			}
-			t.Fatalf("testdata/rootfs/debian.sh: %v", err)
-		}
-		archive = strings.TrimSpace(string(out))
-	}
+	archive := testenv.DebianArchive(t, "build with apt in a Debian base")
 	p := newProject(t, map[string]string{
 		"Gunfile": `Using "debian.tar.gz"
 Exec "apt-get update -qq && apt-get install -y -qq --no-install-recommends hello"
@@ -858,11 +838,7 @@ Workdir "/rooted"
 		"/numeric":           "5 0755 1000:50",
 		"/rooted":            "5 0755 0:0",
 	}
-	for name, w := range want {
-		if got := files[name]; got != w {
-			t.Errorf("%s: got %q, want %q", name, got, w)
-		}
-	}
+	checkFiles(t, files, want)
 
 	p.write(map[string]string{"Gunfile": "Using \"BUSYBOX\"\nUser \"nobody-here\"\nWorkdir \"/w\"\n"})
 	r := p.gun("build", "--progress", "plain", ".")
@@ -898,5 +874,16 @@ Exec <<EOF
 	}
 	if strings.Contains(r.stderr, `\n`) {
 		t.Errorf("output shows an escaped newline:\n%s", r.stderr)
+	}
+}
+
+// checkFiles fails t for each file of want whose listing (rootfs's form)
+// in files differs; files may have more.
+func checkFiles(t *testing.T, files, want map[string]string) {
+	t.Helper()
+	for name, w := range want {
+		if got := files[name]; got != w {
+			t.Errorf("%s: got %q, want %q", name, got, w)
+		}
 	}
 }

@@ -46,6 +46,29 @@ func holderPID(t *testing.T, s *gstore) int {
 	return int(cred.Pid)
 }
 
+// runningHolder returns the store's holder's pid, and fails t when none
+// runs.
+func runningHolder(t *testing.T, s *gstore) int {
+	t.Helper()
+	pid := holderPID(t, s)
+	if pid == 0 {
+		t.Fatal("no user namespace holder after a run")
+	}
+	return pid
+}
+
+// killHolder kills the store's holder with SIGKILL, waits until it is gone
+// and returns its pid.
+func killHolder(t *testing.T, s *gstore) int {
+	t.Helper()
+	pid := runningHolder(t, s)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, pid, time.Second)
+	return pid
+}
+
 // userNSOf returns the user namespace of pid, as readlink shows it.
 func userNSOf(t *testing.T, pid int) string {
 	t.Helper()
@@ -66,10 +89,7 @@ func TestHolderIsReused(t *testing.T) {
 	requireEnv(t)
 	s := newStore(t)
 	first := containerUserNS(t, s)
-	pid := holderPID(t, s)
-	if pid == 0 {
-		t.Fatal("no user namespace holder after a run")
-	}
+	pid := runningHolder(t, s)
 	if got := userNSOf(t, pid); got != first {
 		t.Errorf("the container ran in %s, the holder holds %s", first, got)
 	}
@@ -111,14 +131,7 @@ func TestDeadHolderIsReplaced(t *testing.T) {
 	requireEnv(t)
 	s := newStore(t)
 	containerUserNS(t, s)
-	pid := holderPID(t, s)
-	if pid == 0 {
-		t.Fatal("no user namespace holder after a run")
-	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	waitGone(t, pid, time.Second)
+	pid := killHolder(t, s)
 	// Its socket is left; the next run starts a new holder.
 	second := containerUserNS(t, s)
 	npid := holderPID(t, s)
@@ -162,11 +175,7 @@ func TestConcurrentFirstRunsShareOneHolder(t *testing.T) {
 	if len(seen) != 1 {
 		t.Errorf("the containers ran in %d user namespaces, want one holder's: %v", len(seen), seen)
 	}
-	pid := holderPID(t, s)
-	if pid == 0 {
-		t.Fatal("no holder")
-	}
-	if ns := userNSOf(t, pid); seen[ns] != n {
+	if ns := userNSOf(t, runningHolder(t, s)); seen[ns] != n {
 		t.Errorf("holder's namespace %s, containers' %v", ns, seen)
 	}
 }
@@ -175,10 +184,7 @@ func TestHolderExitsWhenIdle(t *testing.T) {
 	requireEnv(t)
 	s := newStore(t)
 	containerUserNS(t, s)
-	pid := holderPID(t, s)
-	if pid == 0 {
-		t.Fatal("no user namespace holder after a run")
-	}
+	pid := runningHolder(t, s)
 	waitGone(t, pid, testIdle+3*time.Second)
 	socks, _ := filepath.Glob(filepath.Join(s.root, "userns", "*.sock"))
 	if len(socks) != 0 {
@@ -206,12 +212,7 @@ func TestContainerDiesWithGunInHolderNamespace(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	for i := 0; processRunning("sleep\x0062\x00"); i++ {
-		if i == 100 {
-			t.Fatal("the container's process outlived gun")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitNoProcess(t, "sleep\x0062\x00")
 }
 
 func TestNoHolderForALongStorePath(t *testing.T) {

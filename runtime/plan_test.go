@@ -250,14 +250,7 @@ func TestPlanWithoutHolder(t *testing.T) {
 	args := []string{"run", env.rootfs, "sh", "-c", planScript}
 	first := s.run(t, nil, args...)
 	_, written := s.planFile(t)
-	pid := holderPID(t, s)
-	if pid == 0 {
-		t.Fatal("no user namespace holder after a run")
-	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	waitGone(t, pid, time.Second)
+	killHolder(t, s)
 	time.Sleep(10 * time.Millisecond)
 	for i, wantRun := range []bool{false, true} {
 		r := s.run(t, nil, args...)

@@ -140,12 +140,7 @@ func TestScratchRemovedAfterSIGKILL(t *testing.T) {
 				}
 			})
 			// The container dies with gun.
-			for i := 0; processRunning("sleep\x0061\x00"); i++ {
-				if i == 100 {
-					t.Fatal("the container's process outlived gun")
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			waitNoProcess(t, "sleep\x0061\x00")
 			if left := s.scratchLeft(t); len(left) != 1 {
 				t.Fatalf("after SIGKILL, scratch directories: %v, want one left", left)
 			}
@@ -465,6 +460,18 @@ func TestPrivilegesOfTheCommand(t *testing.T) {
 		if got != "CapEff: 0000000000000000\n" {
 			t.Errorf("as app: %q", got)
 		}
+	}
+}
+
+// waitNoProcess waits up to 2 seconds until no process has the command
+// line, and fails t otherwise: the container's processes die with gun.
+func waitNoProcess(t *testing.T, cmdline string) {
+	t.Helper()
+	for i := 0; processRunning(cmdline); i++ {
+		if i == 100 {
+			t.Fatal("the container's process outlived gun")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

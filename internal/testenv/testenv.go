@@ -5,12 +5,14 @@ package testenv
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -42,16 +44,55 @@ func NeedProgram(t testing.TB, prog string) string {
 // (hack/build.sh), and returns the binary's path.
 func BuildGun(dir string) (string, error) {
 	bin := filepath.Join(dir, "gun")
-	mod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil || len(bytes.TrimSpace(mod)) == 0 {
-		return "", fmt.Errorf("build gun: find the module: %v", err)
+	root, err := repoRoot()
+	if err != nil {
+		return "", fmt.Errorf("build gun: %w", err)
 	}
-	script := filepath.Join(filepath.Dir(string(bytes.TrimSpace(mod))), "hack", "build.sh")
-	out, err := exec.Command(script, bin).CombinedOutput()
+	out, err := exec.Command(filepath.Join(root, "hack", "build.sh"), bin).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("build gun: %v\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// repoRoot returns the repository's directory: the module's.
+func repoRoot() (string, error) {
+	mod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil || len(bytes.TrimSpace(mod)) == 0 {
+		return "", fmt.Errorf("find the module: %v", err)
+	}
+	return filepath.Dir(string(bytes.TrimSpace(mod))), nil
+}
+
+// DebianArchive returns a Debian minbase root file system archive: the one
+// named by GUN_TEST_DEBIAN, or, with GUN_TEST_DEBIAN=build, the one
+// testdata/rootfs/debian.sh makes once with debootstrap (as root; it needs
+// the Debian mirror) and caches in /var/tmp/gun-test-debian. Tests that
+// need it are opt-in (CI sets it) to keep a developer's suite fast and
+// offline: without it t is skipped, saying what it would have done.
+func DebianArchive(t testing.TB, what string) string {
+	t.Helper()
+	v := os.Getenv("GUN_TEST_DEBIAN")
+	switch v {
+	case "":
+		t.Skipf("set GUN_TEST_DEBIAN=build (or to a minbase .tar.gz) to %s", what)
+	case "build":
+	default:
+		return v
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(filepath.Join(root, "testdata", "rootfs", "debian.sh")).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			err = fmt.Errorf("%v\n%s", err, ee.Stderr)
+		}
+		t.Fatalf("testdata/rootfs/debian.sh: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // RunWithGun runs m's tests with *bin set to a gun built for them in a
