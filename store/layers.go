@@ -188,15 +188,23 @@ func (s *Store) unpackLayer(ctx context.Context, kd string, blob, diffID digest.
 		}
 		return "", err
 	}
-	// Make the files durable before the rename makes them visible.
-	if err := syncFS(tmp); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := installLayer(kd, tmp, dir); err != nil {
 		return "", err
 	}
 	slog.Debug("layer unpacked", "diff_id", diffID, "blob", blob, "dir", dir, "unpacker", u.Key(), "elapsed", time.Since(start))
-	return dir, syncDir(kd)
+	return dir, nil
+}
+
+// installLayer makes tmp, a complete unpacked layer in the cache directory
+// kd, its directory dir: durable first, then visible.
+func installLayer(kd, tmp, dir string) error {
+	if err := syncFS(tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	return syncDir(kd)
 }
 
 // unpackBlob decompresses the blob and hands it to u, checking on the way
@@ -294,12 +302,5 @@ func (s *Store) placeUnpacked(kd, tmp string, diffID digest.Digest) error {
 	if _, err := os.Stat(dir); err == nil {
 		return s.RemoveAll(tmp)
 	}
-	// Make the files durable before the rename makes them visible.
-	if err := syncFS(tmp); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return err
-	}
-	return syncDir(kd)
+	return installLayer(kd, tmp, dir)
 }
