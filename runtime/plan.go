@@ -87,10 +87,18 @@ func planArgs(args []string) []string {
 	switch {
 	case len(args) < 3 || args[1] != "run":
 		return nil
-	case !strings.HasPrefix(args[2], "-"):
+	case PlainRun(args[1:]):
 		return []string{"", args[2]}
 	}
 	return args[2:]
+}
+
+// PlainRun reports whether args, a command line after the program's name,
+// are `run IMAGE [CMD...]` without options: a program's own fast path (gun
+// parses no options for it), and what plans are keyed by the image for
+// (plan.c has the same test).
+func PlainRun(args []string) bool {
+	return len(args) >= 2 && args[0] == "run" && !strings.HasPrefix(args[1], "-")
 }
 
 // planPath is the plan file for args in the store dir.
@@ -197,7 +205,7 @@ func holderSock(m *idMaps) string {
 // planFor returns the plan of the container cfg of spec, as s would start
 // it, or nil when it has none.
 func (s *Starter) planFor(spec *Spec, cfg *initConfig, etc []scratchFile, commit bool) []byte {
-	if !useCInit() || commit || spec.TTY || spec.Resources.any() || cfg.NetNS {
+	if !useCInit() || commit || spec.TTY || spec.Resources.Any() || cfg.NetNS {
 		return nil
 	}
 	stdio, ok := preforkStdio(*spec)

@@ -280,7 +280,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 		cfg.Winsize, _ = unix.IoctlGetWinsize(int(s.outer.Fd()), unix.TIOCGWINSZ)
 	}
 	var cg *cgroup
-	if spec.Resources.any() {
+	if spec.Resources.Any() {
 		// Those of containers whose gun was killed go first.
 		if _, err := RemoveStaleCgroups(filepath.Dir(cfg.Scratch)); err != nil {
 			slog.Debug("stale cgroups", "error", err)

@@ -65,7 +65,8 @@ type Resources struct {
 	CPUs      float64 // number of CPUs worth of time, e.g. 1.5
 }
 
-func (r Resources) any() bool { return r.Memory > 0 || r.PidsLimit > 0 || r.CPUs > 0 }
+// Any reports whether r limits anything.
+func (r Resources) Any() bool { return r.Memory > 0 || r.PidsLimit > 0 || r.CPUs > 0 }
 
 // DefaultHostname is the container's host name unless Spec.Hostname is set.
 const DefaultHostname = "guntainer"

@@ -28,7 +28,9 @@ func run(args []string) int {
 	ctx, stop := notifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
-	if plainRun(args) {
+	if runtime.PlainRun(args) {
+		// Without options: no command tree to build (gun run's start is
+		// benchmarked).
 		setLogging(false)
 		err = runRun(ctx, &globalFlags{}, defaultRunFlags(), args[1:])
 	} else {

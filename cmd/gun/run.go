@@ -31,12 +31,6 @@ type runFlags struct {
 // defaultRunFlags are gun run's options when none is given.
 func defaultRunFlags() *runFlags { return &runFlags{network: "host", rm: true} }
 
-// plainRun reports whether args (after "gun") are `run IMAGE [CMD...]`
-// without options: gun takes those without building its command tree
-// (the start of gun run is benchmarked).
-func plainRun(args []string) bool {
-	return len(args) >= 2 && args[0] == "run" && !strings.HasPrefix(args[1], "-")
-}
 
 func newRunCmd(g *globalFlags) *cobra.Command {
 	f := &runFlags{}
@@ -170,7 +164,7 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 			fmt.Fprintf(os.Stderr, "gun: warning: stale scratch space: %v\n", staleErr)
 		}
 	}()
-	if spec.Resources != (runtime.Resources{}) {
+	if spec.Resources.Any() {
 		// Stale cgroups go before a limit's is made, and only those of
 		// containers whose scratch directory is gone.
 		<-staleDone

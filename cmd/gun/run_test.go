@@ -103,8 +103,8 @@ func TestPlainRun(t *testing.T) {
 		{[]string{"--verbose", "run", "busybox"}, false},
 		{[]string{"build", "busybox"}, false},
 	} {
-		if got := plainRun(tc.args); got != tc.want {
-			t.Errorf("plainRun(%q) = %v, want %v", tc.args, got, tc.want)
+		if got := runtime.PlainRun(tc.args); got != tc.want {
+			t.Errorf("PlainRun(%q) = %v, want %v", tc.args, got, tc.want)
 		}
 	}
 	// A flag with a default other than its type's zero value must be in
