@@ -217,6 +217,13 @@ func (s *Starter) abort() {
 	}
 }
 
+// killInit kills the init (or the relay, and the init with it) and reaps
+// it.
+func (s *Starter) killInit() {
+	_ = s.proc.Kill()
+	_, _ = s.wait()
+}
+
 func (s *Starter) stopSignals() {
 	<-s.notified
 	signal.Stop(s.sigs)
@@ -303,15 +310,13 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 	proc, sigs := s.proc, s.sigs
 	pfd := int(s.parent.Fd())
 	if err := <-s.mapsOK; err != nil {
-		_ = proc.Kill()
-		_, _ = s.wait()
+		s.killInit()
 		return 125, err
 	}
 	pid := proc.pid()
 	if s.join {
 		if pid, err = relayedPid(pfd); err != nil {
-			_ = proc.Kill()
-			_, _ = s.wait()
+			s.killInit()
 			return 125, err
 		}
 	}
@@ -332,8 +337,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 		err = startInit(pfd, pid, cfg, cg, s.join && useCInit())
 	}
 	if err != nil {
-		_ = proc.Kill()
-		_, _ = s.wait()
+		s.killInit()
 		return 125, err
 	}
 	var ready readyMsg
@@ -353,8 +357,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 		s.savePlan(&spec, cfg, etc, commit != nil)
 	}
 	if err != nil {
-		_ = proc.Kill()
-		_, _ = s.wait()
+		s.killInit()
 		if ready.Code != 0 {
 			return ready.Code, err
 		}
@@ -364,8 +367,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 	var tty *ptyCopier
 	if spec.TTY {
 		if len(fds) != 1 {
-			_ = proc.Kill()
-			_, _ = s.wait()
+			s.killInit()
 			return 125, fmt.Errorf("container setup: no pty received")
 		}
 		tty = newPTYCopier(os.NewFile(uintptr(fds[0]), "pty"), s.outer, spec.Stdin, spec.Stdout)
