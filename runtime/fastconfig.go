@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,15 +65,24 @@ func fastConfig(cfg *initConfig) []byte {
 		strs = append(strs, strconv.Itoa(len(l)))
 		strs = append(strs, l...)
 	}
-	var b bytes.Buffer
+	b, ok := appendStrings(nil, strs...)
+	if !ok {
+		return nil // the Go init reports it as it always did
+	}
+	return b
+}
+
+// appendStrings appends strs to b, each NUL-terminated, the form of the C
+// init's configuration, plans and gun's word to a planned init. ok is false
+// when one of them holds a NUL.
+func appendStrings(b []byte, strs ...string) (_ []byte, ok bool) {
 	for _, s := range strs {
 		if strings.IndexByte(s, 0) >= 0 {
-			return nil // the Go init reports it as it always did
+			return b, false
 		}
-		b.WriteString(s)
-		b.WriteByte(0)
+		b = append(append(b, s...), 0)
 	}
-	return b.Bytes()
+	return b, true
 }
 
 // decodeConfig decodes the init's configuration, JSON or binary.

@@ -57,14 +57,8 @@ type planned struct {
 // the command as the C init's configuration has lists (the count, then each
 // argument, NUL-terminated). ok is false when it cannot be sent so.
 func verdict(args []string) (b []byte, ok bool) {
-	strs := append([]string{verdictMagic, strconv.Itoa(len(args))}, args...)
-	for _, a := range strs {
-		if strings.IndexByte(a, 0) >= 0 {
-			return nil, false
-		}
-		b = append(append(b, a...), 0)
-	}
-	return b, len(b) <= planMax
+	b, ok = appendStrings(nil, append([]string{verdictMagic, strconv.Itoa(len(args))}, args...)...)
+	return b, ok && len(b) <= planMax
 }
 
 // planKey is FNV-1a (64 bits) of args, each with a NUL: plan.c has it too.
@@ -117,11 +111,7 @@ func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byt
 	if fast == nil {
 		return nil
 	}
-	var b bytes.Buffer
-	b.WriteString(planMagic)
-	b.WriteByte(0)
-	b.WriteString(sock)
-	b.WriteByte(0)
+	strs := []string{planMagic, sock}
 	for _, name := range []string{"resolv.conf", "hosts", "hostname"} {
 		var data []byte
 		for _, f := range etc {
@@ -129,20 +119,15 @@ func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byt
 				data = f.data
 			}
 		}
-		if bytes.IndexByte(data, 0) >= 0 {
-			return nil
-		}
-		b.Write(data)
-		b.WriteByte(0)
+		strs = append(strs, string(data))
 	}
-	b.WriteString(strconv.Itoa(stdio))
-	b.WriteByte(0)
-	b.Write(fast)
+	b, ok := appendStrings(nil, append(strs, strconv.Itoa(stdio))...)
+	b = append(b, fast...)
 	// The scratch directory, the overlay's upper and work directories.
-	if b.Len() > planMax || bytes.Count(b.Bytes(), []byte(planScratch)) != 3 {
+	if !ok || len(b) > planMax || bytes.Count(b, []byte(planScratch)) != 3 {
 		return nil
 	}
-	return b.Bytes()
+	return b
 }
 
 // writePlan writes plan as the plan for args in the store dir, unless it
