@@ -205,7 +205,7 @@ func (c *container) start(notified <-chan struct{}) error {
 	if err := r.setupDev(!cfg.Single); err != nil {
 		return err
 	}
-	for _, name := range []string{"resolv.conf", "hosts", "hostname"} {
+	for _, name := range etcFiles {
 		if err := r.bind(filepath.Join(cfg.Scratch, name), "/etc/"+name, false); err != nil {
 			return err
 		}
@@ -531,7 +531,7 @@ func (c *container) cleanup() {
 			break
 		}
 	}
-	for _, name := range []string{"upper", "work", "root", "resolv.conf", "hosts", "hostname"} {
+	for _, name := range append([]string{"upper", "work", "root"}, etcFiles...) {
 		_ = os.RemoveAll(filepath.Join(fdPath(c.scratch), name))
 	}
 }

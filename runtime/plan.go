@@ -112,7 +112,7 @@ func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byt
 		return nil
 	}
 	strs := []string{planMagic, sock}
-	for _, name := range []string{"resolv.conf", "hosts", "hostname"} {
+	for _, name := range etcFiles {
 		var data []byte
 		for _, f := range etc {
 			if f.name == name {

@@ -522,6 +522,10 @@ func writeMaps(fd, pid int, maps *idMaps) error {
 	return nil
 }
 
+// etcFiles are the files of the scratch directory that the init binds on
+// /etc/<name> (cinit.c and plan.c have them too).
+var etcFiles = []string{"resolv.conf", "hosts", "hostname"}
+
 // scratchFile is a file of the scratch directory that the init binds on
 // /etc.
 type scratchFile struct {
