@@ -31,7 +31,6 @@ type runFlags struct {
 // defaultRunFlags are gun run's options when none is given.
 func defaultRunFlags() *runFlags { return &runFlags{network: "host", rm: true} }
 
-
 func newRunCmd(g *globalFlags) *cobra.Command {
 	f := &runFlags{}
 	d := defaultRunFlags()
