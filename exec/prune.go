@@ -24,11 +24,8 @@ func TrimCache(s *store.Store) (int, error) {
 		if e.Layer == nil {
 			return true
 		}
-		p, err := s.BlobPath(digest.Digest(e.Layer.Digest))
-		if err == nil {
-			if _, err = os.Stat(p); err == nil {
-				return true
-			}
+		if s.HasBlob(digest.Digest(e.Layer.Digest)) {
+			return true
 		}
 		dropped++
 		return false

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,14 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	digest "github.com/opencontainers/go-digest"
-	specs "github.com/opencontainers/image-spec/specs-go"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/gun-tools/gun/exec/cache"
+	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/internal/atomicfile"
-	"github.com/gun-tools/gun/internal/ctxio"
 	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 )
@@ -61,80 +58,24 @@ func openBackend(root string, warn func(string)) (backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The build cache names the layers of steps, which no image may name.
+	batch.Keep()
 	return &storeBackend{root: st.Root(), dir: dir, st: st, batch: batch, u: runtime.NSUnpacker{Warn: warn}}, nil
 }
 
 func (l *storeBackend) Close() error { return l.batch.Close() }
 
-func (l *storeBackend) blobPath(d string) string {
-	p, err := l.st.BlobPath(digest.Digest(d))
-	if err != nil {
-		return filepath.Join(l.st.BlobDir(), "invalid")
-	}
-	return p
-}
-
 func (l *storeBackend) HasLayer(layer cache.Layer) bool {
-	_, err := os.Stat(l.blobPath(layer.Digest))
-	return err == nil
+	return l.st.HasBlob(digest.Digest(layer.Digest))
 }
 
-// putBlob stores data and returns its descriptor.
-func (l *storeBackend) putBlob(mediaType string, data []byte) (v1.Descriptor, error) {
-	d := digest.FromBytes(data)
-	p := l.blobPath(d.String())
-	if _, err := os.Stat(p); err != nil {
-		if err := atomicfile.WriteFile(p, data, 0o644); err != nil {
-			return v1.Descriptor{}, fmt.Errorf("store blob: %w", err)
-		}
-	}
-	return v1.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(data))}, nil
-}
-
-// PutLayer compresses an uncompressed layer tar with gzip (fixed header,
-// so that the same tar gives the same blob) into the store.
+// PutLayer stores an uncompressed layer tar, compressed, in the store.
 func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer, error) {
-	tmp, err := os.CreateTemp(l.st.BlobDir(), ".gun-build-layer")
-	if err != nil {
-		return nil, fmt.Errorf("store layer: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	diff, blob := sha256.New(), sha256.New()
-	gz, err := gzip.NewWriterLevel(io.MultiWriter(tmp, blob), gzip.BestSpeed)
+	desc, diffID, err := l.batch.CompressLayer(ctx, r, guntar.Gzip)
 	if err != nil {
 		return nil, err
 	}
-	_, err = io.Copy(io.MultiWriter(gz, diff), ctxio.Reader(ctx, r))
-	if err == nil {
-		err = gz.Close()
-	}
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store layer: %w", err)
-	}
-	fi, err := tmp.Stat()
-	if err != nil {
-		return nil, err
-	}
-	layer := &cache.Layer{
-		MediaType: v1.MediaTypeImageLayerGzip,
-		Digest:    "sha256:" + hex.EncodeToString(blob.Sum(nil)),
-		Size:      fi.Size(),
-		DiffID:    "sha256:" + hex.EncodeToString(diff.Sum(nil)),
-	}
-	if err := os.Rename(tmp.Name(), l.blobPath(layer.Digest)); err != nil {
-		return nil, fmt.Errorf("store layer: %w", err)
-	}
-	if err := atomicfile.SyncDir(l.st.BlobDir()); err != nil {
-		return nil, fmt.Errorf("store layer: %w", err)
-	}
-	return layer, nil
+	return &cache.Layer{MediaType: desc.MediaType, Digest: desc.Digest.String(), Size: desc.Size, DiffID: diffID.String()}, nil
 }
 
 // LayerDirs returns the layers unpacked (once) in the store's layer cache.
@@ -224,80 +165,47 @@ func (l *storeBackend) Image(ctx context.Context, name string) (*baseImage, erro
 	if err != nil {
 		return nil, err
 	}
-	return l.load(img.Descriptor.Digest.String())
+	return toBase(img), nil
 }
 
 func (l *storeBackend) load(d string) (*baseImage, error) {
-	var m v1.Manifest
-	if err := l.readJSON(d, &m); err != nil {
+	img, err := l.st.ImageByDigest(digest.Digest(d))
+	if err != nil {
 		return nil, err
 	}
-	img := &baseImage{ID: d}
-	if err := l.readJSON(m.Config.Digest.String(), &img.Config); err != nil {
-		return nil, err
-	}
-	if len(img.Config.RootFS.DiffIDs) != len(m.Layers) {
-		return nil, fmt.Errorf("image %s: %d layers but %d diff ids", d, len(m.Layers), len(img.Config.RootFS.DiffIDs))
-	}
-	for i, ld := range m.Layers {
-		img.Layers = append(img.Layers, cache.Layer{MediaType: ld.MediaType, Digest: ld.Digest.String(), Size: ld.Size, DiffID: img.Config.RootFS.DiffIDs[i].String()})
-	}
-	return img, nil
+	return toBase(img), nil
 }
 
-func (l *storeBackend) readJSON(d string, v any) error {
-	b, err := os.ReadFile(l.blobPath(d))
-	if err != nil {
-		return fmt.Errorf("blob %s: %w", d, err)
+// toBase is what a stage takes from an image of the store; its ID is the
+// manifest digest.
+func toBase(img *store.Image) *baseImage {
+	b := &baseImage{ID: img.Descriptor.Digest.String(), Config: img.Config}
+	for i, ld := range img.Manifest.Layers {
+		b.Layers = append(b.Layers, cache.Layer{MediaType: ld.MediaType, Digest: ld.Digest.String(), Size: ld.Size, DiffID: img.Config.RootFS.DiffIDs[i].String()})
 	}
-	if digest.FromBytes(b).String() != d {
-		return fmt.Errorf("blob %s: content does not match its digest", d)
-	}
-	return json.Unmarshal(b, v)
+	return b
 }
 
-func (l *storeBackend) WriteImage(ctx context.Context, img v1.Image, layers []cache.Layer) (string, error) {
-	cfg, err := json.Marshal(img)
-	if err != nil {
-		return "", err
-	}
-	cd, err := l.putBlob(v1.MediaTypeImageConfig, cfg)
-	if err != nil {
-		return "", err
-	}
-	m := v1.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: v1.MediaTypeImageManifest, Config: cd, Layers: []v1.Descriptor{}}
+func (l *storeBackend) WriteImage(ctx context.Context, config v1.Image, layers []cache.Layer) (string, error) {
+	descs := []v1.Descriptor{}
 	for _, layer := range layers {
-		m.Layers = append(m.Layers, v1.Descriptor{MediaType: layer.MediaType, Digest: digest.Digest(layer.Digest), Size: layer.Size})
+		descs = append(descs, v1.Descriptor{MediaType: layer.MediaType, Digest: digest.Digest(layer.Digest), Size: layer.Size})
 	}
-	mb, err := json.Marshal(m)
+	img, err := l.batch.WriteImage(config, descs)
 	if err != nil {
 		return "", err
 	}
-	md, err := l.putBlob(v1.MediaTypeImageManifest, mb)
-	if err != nil {
-		return "", err
-	}
-	return md.Digest.String(), nil
+	return img.Descriptor.Digest.String(), nil
 }
 
 // Tag names the image in the store.
 func (l *storeBackend) Tag(ctx context.Context, name, d string) error {
-	var m v1.Manifest
-	if err := l.readJSON(d, &m); err != nil {
-		return err
+	img, err := l.st.ImageByDigest(digest.Digest(d))
+	if err == nil {
+		_, err = l.batch.Tag(name, img)
 	}
-	config, err := os.ReadFile(l.blobPath(m.Config.Digest.String()))
-	if err != nil {
-		return err
-	}
-	img, err := l.batch.CommitImage(name, config, m.Layers, func(desc v1.Descriptor) (io.ReadCloser, error) {
-		return os.Open(l.blobPath(desc.Digest.String()))
-	})
 	if err != nil {
 		return fmt.Errorf("tag %s: %w", name, err)
-	}
-	if img.Descriptor.Digest.String() != d {
-		return fmt.Errorf("tag %s: the store wrote manifest %s, not %s", name, img.Descriptor.Digest, d)
 	}
 	return nil
 }

@@ -119,13 +119,15 @@ func (n *namedReader) Read(p []byte) (int, error) {
 }
 
 // Compress returns a writer that compresses into w with c (None, Gzip or
-// Zstd). Closing it flushes the compressor but does not close w.
+// Zstd), at gzip's fastest level: layers are compressed on every build.
+// The same input always gives the same bytes. Closing it flushes the
+// compressor but does not close w.
 func Compress(w io.Writer, c Compression) (io.WriteCloser, error) {
 	switch c {
 	case None:
 		return nopWriteCloser{w}, nil
 	case Gzip:
-		return gzip.NewWriterLevel(w, gzip.DefaultCompression)
+		return gzip.NewWriterLevel(w, gzip.BestSpeed)
 	case Zstd:
 		return zstd.NewWriter(w, zstd.WithEncoderConcurrency(2))
 	}

@@ -3,11 +3,13 @@ package store
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/internal/ctxio"
@@ -23,9 +25,12 @@ import (
 // commit removes the blobs it added that nothing references, so a failed
 // import leaves the store as it was.
 type Batch struct {
-	s       *Store
-	gc      *os.File // gc.lock, flocked shared while the batch is open
+	s  *Store
+	gc *os.File // gc.lock, flocked shared while the batch is open
+
+	mu      sync.Mutex // guards the rest: a batch may be used by several goroutines
 	created []digest.Digest
+	keep    bool
 }
 
 // Begin opens a batch. The caller must Close it.
@@ -48,7 +53,9 @@ func (s *Store) Begin() (*Batch, error) {
 // removes them later.
 func (b *Batch) Close() error {
 	defer b.gc.Close()
-	if len(b.created) == 0 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.created) == 0 || b.keep {
 		return nil
 	}
 	// Converting to an exclusive lock without waiting succeeds only if no
@@ -80,9 +87,36 @@ func (b *Batch) Close() error {
 func (b *Batch) put(r io.Reader, want digest.Digest) (digest.Digest, int64, error) {
 	d, size, created, err := b.s.putBlob(r, want)
 	if created {
-		b.created = append(b.created, d)
+		b.add(d)
 	}
 	return d, size, err
+}
+
+// write is the store's writeBlob for this batch.
+func (b *Batch) write(write func(io.Writer) error) (digest.Digest, int64, error) {
+	d, size, created, err := b.s.writeBlob("", write)
+	if created {
+		b.add(d)
+	}
+	return d, size, err
+}
+
+// add records a blob the batch created, for Close.
+func (b *Batch) add(d digest.Digest) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !slices.Contains(b.created, d) {
+		b.created = append(b.created, d)
+	}
+}
+
+// Keep makes Close leave the blobs the batch added even when no image
+// names them: a build's cache names the layers of its steps (Prune removes
+// them, and the build cache then forgets them).
+func (b *Batch) Keep() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.keep = true
 }
 
 // PutLayer stores a layer read from r, a tar stream. A gzip or zstd stream
@@ -93,76 +127,82 @@ func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, diges
 	return b.putLayer(ctx, r, nil)
 }
 
+// layerMediaTypes are the OCI media types of layers by compression.
+var layerMediaTypes = map[guntar.Compression]string{
+	guntar.None: v1.MediaTypeImageLayer,
+	guntar.Gzip: v1.MediaTypeImageLayerGzip,
+	guntar.Zstd: v1.MediaTypeImageLayerZstd,
+}
+
 // putLayer is PutLayer; tee, if set, also receives the uncompressed tar.
 func (b *Batch) putLayer(ctx context.Context, r io.Reader, tee io.Writer) (v1.Descriptor, digest.Digest, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, _ := br.Peek(8)
 	c := guntar.DetectCompression(head)
-	f, err := os.CreateTemp(b.s.blobDir(), tmpPrefix)
-	if err != nil {
-		return v1.Descriptor{}, "", err
-	}
-	fail := func(err error) (v1.Descriptor, digest.Digest, error) {
-		f.Close()
-		os.Remove(f.Name())
-		return v1.Descriptor{}, "", err
-	}
-	blobHash, diffHash := digest.SHA256.Digester(), digest.SHA256.Digester()
-	blobW := bufio.NewWriterSize(io.MultiWriter(f, blobHash.Hash()), 1<<20)
-	var src io.Reader = br
-	var sink io.Writer = diffHash.Hash()
-	mediaType := v1.MediaTypeImageLayer
-	switch c {
-	case guntar.Gzip, guntar.Zstd:
-		// Keep the compressed bytes; hash what they decompress to.
-		src = io.TeeReader(br, blobW)
-		mediaType = map[guntar.Compression]string{guntar.Gzip: v1.MediaTypeImageLayerGzip, guntar.Zstd: v1.MediaTypeImageLayerZstd}[c]
-	default:
-		// The blob is the uncompressed tar: one digest serves for both.
-		sink = blobW
-	}
-	if tee != nil {
-		sink = io.MultiWriter(sink, tee)
-	}
-	dr, _, err := guntar.Decompress(ctxio.Reader(ctx, src))
-	if err != nil {
-		return fail(err)
-	}
-	if _, err := io.CopyBuffer(sink, dr, make([]byte, 1<<20)); err != nil {
-		dr.Close()
-		return fail(fmt.Errorf("read layer: %w", err))
-	}
-	dr.Close()
-	if c == guntar.Gzip || c == guntar.Zstd {
-		// Bytes after the compressed stream's end belong to the blob too.
-		if _, err := io.Copy(io.Discard, src); err != nil {
-			return fail(err)
+	kept := c == guntar.Gzip || c == guntar.Zstd
+	diffHash := digest.SHA256.Digester()
+	d, size, err := b.write(func(blob io.Writer) error {
+		var src io.Reader = br
+		var sink io.Writer = diffHash.Hash()
+		if kept {
+			// Keep the compressed bytes; hash what they decompress to.
+			src = io.TeeReader(br, blob)
+		} else {
+			// The blob is the uncompressed tar: one digest serves for both.
+			sink = blob
 		}
-	}
-	if err := blobW.Flush(); err != nil {
-		return fail(err)
-	}
-	d := blobHash.Digest()
-	diffID := diffHash.Digest()
-	if c != guntar.Gzip && c != guntar.Zstd {
-		diffID = d
-	}
-	info, err := f.Stat()
+		if tee != nil {
+			sink = io.MultiWriter(sink, tee)
+		}
+		dr, _, err := guntar.Decompress(ctxio.Reader(ctx, src))
+		if err != nil {
+			return err
+		}
+		_, err = io.CopyBuffer(sink, dr, make([]byte, 1<<20))
+		dr.Close()
+		if err != nil {
+			return fmt.Errorf("read layer: %w", err)
+		}
+		if kept {
+			// Bytes after the compressed stream's end belong to the blob too.
+			_, err = io.Copy(io.Discard, src)
+		}
+		return err
+	})
 	if err != nil {
-		return fail(err)
-	}
-	desc := v1.Descriptor{MediaType: mediaType, Digest: d, Size: info.Size()}
-	if b.s.hasBlob(d) {
-		f.Close()
-		os.Remove(f.Name())
-		return desc, diffID, nil
-	}
-	p, _ := b.s.blobPath(d)
-	if err := finishTemp(f, p); err != nil {
 		return v1.Descriptor{}, "", err
 	}
-	b.created = append(b.created, d)
-	return desc, diffID, nil
+	diffID := diffHash.Digest()
+	if !kept {
+		c, diffID = guntar.None, d
+	}
+	return v1.Descriptor{MediaType: layerMediaTypes[c], Digest: d, Size: size}, diffID, nil
+}
+
+// CompressLayer stores the uncompressed layer tar read from r as a blob
+// compressed with c (None, Gzip or Zstd) and returns its descriptor and
+// diff ID. The same tar and compression always give the same blob.
+func (b *Batch) CompressLayer(ctx context.Context, r io.Reader, c guntar.Compression) (v1.Descriptor, digest.Digest, error) {
+	mediaType, ok := layerMediaTypes[c]
+	if !ok {
+		return v1.Descriptor{}, "", fmt.Errorf("store layer: %s compression is not supported for layers", c)
+	}
+	diffHash := digest.SHA256.Digester()
+	d, size, err := b.write(func(blob io.Writer) error {
+		cw, err := guntar.Compress(blob, c)
+		if err != nil {
+			return err
+		}
+		_, err = io.CopyBuffer(io.MultiWriter(cw, diffHash.Hash()), ctxio.Reader(ctx, r), make([]byte, 1<<20))
+		if cerr := cw.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+	if err != nil {
+		return v1.Descriptor{}, "", fmt.Errorf("store layer: %w", err)
+	}
+	return v1.Descriptor{MediaType: mediaType, Digest: d, Size: size}, diffHash.Digest(), nil
 }
 
 // Layer is a layer of a new image.
@@ -189,30 +229,65 @@ func (b *Batch) Commit(name string, config v1.Image, layers []Layer) (*Image, er
 		config.Architecture = runtime.GOARCH
 	}
 	config.RootFS = v1.RootFS{Type: "layers", DiffIDs: []digest.Digest{}}
-	m := v1.Manifest{
-		Versioned: specs.Versioned{SchemaVersion: 2},
-		MediaType: v1.MediaTypeImageManifest,
-		Layers:    []v1.Descriptor{},
-	}
+	descs := []v1.Descriptor{}
 	for _, l := range layers {
 		config.RootFS.DiffIDs = append(config.RootFS.DiffIDs, l.DiffID)
 		config.History = append(config.History, l.History)
-		m.Layers = append(m.Layers, l.Descriptor)
+		descs = append(descs, l.Descriptor)
+	}
+	img, err := b.WriteImage(config, descs)
+	if err != nil {
+		return nil, err
+	}
+	return b.Tag(name, img)
+}
+
+// WriteImage stores an image whose config is complete as given (its RootFS
+// names the layers, bottom first, by diff ID) and returns it, unnamed: its
+// manifest digest names it. Every layer must be in the store.
+func (b *Batch) WriteImage(config v1.Image, layers []v1.Descriptor) (*Image, error) {
+	if len(config.RootFS.DiffIDs) != len(layers) {
+		return nil, fmt.Errorf("image: the config lists %d layers, the manifest %d", len(config.RootFS.DiffIDs), len(layers))
+	}
+	for _, l := range layers {
+		if !b.s.HasBlob(l.Digest) {
+			return nil, fmt.Errorf("image: layer %s is not in the store", l.Digest)
+		}
 	}
 	cd, csize, err := b.putJSON(config)
 	if err != nil {
 		return nil, err
 	}
-	m.Config = v1.Descriptor{MediaType: v1.MediaTypeImageConfig, Digest: cd, Size: csize}
-	return b.commitManifest(name, m)
+	m := v1.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: v1.MediaTypeImageManifest,
+		Config:    v1.Descriptor{MediaType: v1.MediaTypeImageConfig, Digest: cd, Size: csize},
+		Layers:    append([]v1.Descriptor{}, layers...),
+	}
+	md, msize, err := b.putJSON(m)
+	if err != nil {
+		return nil, err
+	}
+	desc := v1.Descriptor{MediaType: m.MediaType, Digest: md, Size: msize}
+	return &Image{Manifest: m, Descriptor: desc, Config: config}, nil
+}
+
+// Tag names img, an image of the store, name.
+func (b *Batch) Tag(name string, img *Image) (*Image, error) {
+	name, err := NormalizeName(name)
+	if err != nil {
+		return nil, err
+	}
+	desc := v1.Descriptor{MediaType: img.Descriptor.MediaType, Digest: img.Descriptor.Digest, Size: img.Descriptor.Size}
+	return b.tag(name, desc)
 }
 
 func (b *Batch) putJSON(v any) (digest.Digest, int64, error) {
-	d, size, err := b.s.putJSON(v)
-	if err == nil && !slices.Contains(b.created, d) {
-		b.created = append(b.created, d)
+	data, err := json.Marshal(v)
+	if err != nil {
+		return "", 0, err
 	}
-	return d, size, err
+	return b.put(bytesReader(data), "")
 }
 
 // commitManifest stores m, checks that every blob it names is present, and
@@ -238,7 +313,7 @@ func (b *Batch) tag(name string, desc v1.Descriptor) (*Image, error) {
 			return err
 		}
 		for _, d := range append([]v1.Descriptor{m.Config}, m.Layers...) {
-			if !b.s.hasBlob(d.Digest) {
+			if !b.s.HasBlob(d.Digest) {
 				return fmt.Errorf("image %s: blob %s is missing", name, d.Digest)
 			}
 		}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,7 +25,8 @@ func (s *Store) blobPath(d digest.Digest) (string, error) {
 	return s.path("blobs", "sha256", d.Encoded()), nil
 }
 
-func (s *Store) hasBlob(d digest.Digest) bool {
+// HasBlob reports whether the blob d is in the store.
+func (s *Store) HasBlob(d digest.Digest) bool {
 	p, err := s.blobPath(d)
 	if err != nil {
 		return false
@@ -50,33 +52,61 @@ func (s *Store) putBlob(r io.Reader, want digest.Digest) (d digest.Digest, size 
 			return want, fi.Size(), false, nil
 		}
 	}
+	return s.writeBlob(want, func(w io.Writer) error {
+		_, err := io.Copy(w, r)
+		return err
+	})
+}
+
+// writeBlob stores what write writes as a blob: into a temporary file of
+// the blob directory, hashed on the way, then synced and renamed to its
+// digest, so that a blob is never seen incomplete. If want is set, the
+// content must have that digest. It reports whether the blob is new. The
+// caller holds gc.lock (shared).
+func (s *Store) writeBlob(want digest.Digest, write func(io.Writer) error) (d digest.Digest, size int64, created bool, err error) {
 	f, err := os.CreateTemp(s.blobDir(), tmpPrefix)
 	if err != nil {
 		return "", 0, false, err
 	}
-	dg := digest.SHA256.Digester()
-	size, err = io.CopyBuffer(io.MultiWriter(f, dg.Hash()), r, make([]byte, 1<<20))
-	if err != nil {
+	fail := func(err error) (digest.Digest, int64, bool, error) {
 		f.Close()
 		os.Remove(f.Name())
 		return "", 0, false, err
 	}
-	d = dg.Digest()
+	h := digest.SHA256.Digester()
+	cw := &countingWriter{w: io.MultiWriter(f, h.Hash())}
+	bw := bufio.NewWriterSize(cw, 1<<20)
+	if err := write(bw); err != nil {
+		return fail(err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fail(err)
+	}
+	d = h.Digest()
 	if want != "" && d != want {
-		f.Close()
-		os.Remove(f.Name())
-		return "", 0, false, fmt.Errorf("blob %s: content does not match its digest (got %s)", want, d)
+		return fail(fmt.Errorf("blob %s: content does not match its digest (got %s)", want, d))
 	}
 	p, _ := s.blobPath(d)
 	if _, err := os.Stat(p); err == nil {
 		f.Close()
 		os.Remove(f.Name())
-		return d, size, false, nil
+		return d, cw.n, false, nil
 	}
 	if err := finishTemp(f, p); err != nil {
 		return "", 0, false, err
 	}
-	return d, size, true, nil
+	return d, cw.n, true, nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // openBlob opens the blob d for reading. The reader fails at EOF if the
@@ -131,14 +161,4 @@ func (s *Store) readBlobJSON(d digest.Digest, v any) error {
 		return fmt.Errorf("blob %s: %w", d, err)
 	}
 	return nil
-}
-
-// putJSON stores v as a JSON blob.
-func (s *Store) putJSON(v any) (digest.Digest, int64, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return "", 0, err
-	}
-	d, size, _, err := s.putBlob(bytesReader(data), "")
-	return d, size, err
 }

@@ -286,7 +286,7 @@ func (b *Batch) importArchive(ctx context.Context, r io.Reader, p string, opts I
 			return nil, fmt.Errorf("index.json: %w", err)
 		}
 		present := func(d digest.Digest) error {
-			if !b.s.hasBlob(d) {
+			if !b.s.HasBlob(d) {
 				return fmt.Errorf("index.json names blob %s, which the archive does not hold", d)
 			}
 			return nil

@@ -74,6 +74,32 @@ func (s *Store) LayerDirs(ctx context.Context, image string, u Unpacker) ([]stri
 	return img.Layers, nil
 }
 
+// LayerDirsOf is LayerDirs for layers that are not (yet) an image's: the
+// layer blobs descs with their diff IDs, bottom first.
+func (s *Store) LayerDirsOf(ctx context.Context, descs []v1.Descriptor, diffIDs []digest.Digest, u Unpacker) ([]string, error) {
+	if len(descs) != len(diffIDs) {
+		return nil, fmt.Errorf("%d layers but %d diff IDs", len(descs), len(diffIDs))
+	}
+	unlock, err := s.lock(gcLock, false)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	kd := s.keyDir(u.Key())
+	if err := os.MkdirAll(kd, 0o755); err != nil {
+		return nil, fmt.Errorf("layer cache: %w", err)
+	}
+	dirs := make([]string, len(descs))
+	for i, d := range descs {
+		dir, err := s.unpackLayer(ctx, kd, d.Digest, diffIDs[i], u)
+		if err != nil {
+			return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
+		}
+		dirs[i] = dir
+	}
+	return dirs, nil
+}
+
 // RunImage is what running a container takes from an image.
 type RunImage struct {
 	Name   string

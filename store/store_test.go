@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gun-tools/gun/guntar"
 	"github.com/klauspost/compress/gzip"
 	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -245,56 +248,116 @@ func TestPutLayer(t *testing.T) {
 	}
 }
 
-// TestCommitImage stores an image from a config the caller wrote, copying
-// the layer it lacks, and unpacks layers that belong to no image yet.
-func TestCommitImage(t *testing.T) {
-	src := newStore(t)
+// TestWriteImage stores a build's image: layers compressed by the store,
+// an image written from a config the caller completed, unpacked layers of
+// no image yet, a name given afterwards, and blobs kept past Close.
+func TestWriteImage(t *testing.T) {
+	s := newStore(t)
 	layerTar := mkTar(t, tEnt{name: "hello", body: "world"})
-	b, err := src.Begin()
+	b, err := s.Begin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	desc, diffID, err := b.PutLayer(context.Background(), bytes.NewReader(gz(layerTar)))
+	b.Keep()
+	desc, diffID, err := b.CompressLayer(context.Background(), bytes.NewReader(layerTar), guntar.Gzip)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dirs, err := src.LayerDirsOf(context.Background(), []v1.Descriptor{desc}, []digest.Digest{diffID}, HostUnpacker{})
+	if diffID != digest.FromBytes(layerTar) || desc.MediaType != v1.MediaTypeImageLayerGzip {
+		t.Errorf("diff ID %s (want %s), media type %s", diffID, digest.FromBytes(layerTar), desc.MediaType)
+	}
+	dirs, err := s.LayerDirsOf(context.Background(), []v1.Descriptor{desc}, []digest.Digest{diffID}, HostUnpacker{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(filepath.Join(dirs[0], "hello")); string(got) != "world" {
 		t.Errorf("unpacked layer: hello = %q", got)
 	}
-	// Open until the end: closing removes the blobs it made that no image
-	// names, as this layer is.
-	defer b.Close()
-
-	dst := newStore(t)
-	config := []byte(`{"architecture":"amd64","os":"linux","config":{"Cmd":["/hello"]},"rootfs":{"type":"layers","diff_ids":["` + diffID.String() + `"]}}`)
-	db, err := dst.Begin()
+	config := v1.Image{Platform: v1.Platform{Architecture: "amd64", OS: "linux"}, Config: v1.ImageConfig{Cmd: []string{"/hello"}},
+		RootFS: v1.RootFS{Type: "layers", DiffIDs: []digest.Digest{diffID}}}
+	img, err := b.WriteImage(config, []v1.Descriptor{desc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	opened := 0
-	img, err := db.CommitImage("made:1", config, []v1.Descriptor{desc}, func(d v1.Descriptor) (io.ReadCloser, error) {
-		opened++
-		return src.openBlob(d.Digest)
-	})
-	if err != nil {
+	data, _ := json.Marshal(config)
+	if img.ID() != digest.FromBytes(data) || img.Name != "" {
+		t.Errorf("image ID %s (want %s), name %q", img.ID(), digest.FromBytes(data), img.Name)
+	}
+	byDigest, err := s.ImageByDigest(img.Descriptor.Digest)
+	if err != nil || byDigest.Config.Config.Cmd[0] != "/hello" {
+		t.Fatalf("ImageByDigest: %v", err)
+	}
+	if _, err := b.Tag("made:1", img); err != nil {
 		t.Fatal(err)
 	}
-	if opened != 1 || img.ID() != digest.FromBytes(config) || img.Config.Config.Cmd[0] != "/hello" {
-		t.Errorf("opened %d layers, image ID %s (want %s), config %+v", opened, img.ID(), digest.FromBytes(config), img.Config.Config)
-	}
-	if _, err := dst.LayerDirs(context.Background(), "made:1", HostUnpacker{}); err != nil {
+	if _, err := s.LayerDirs(context.Background(), "made:1", HostUnpacker{}); err != nil {
 		t.Error(err)
 	}
-	if _, err := db.CommitImage("bad:1", config, []v1.Descriptor{desc}, nil); err != nil {
-		t.Errorf("a layer the store has must not be opened: %v", err)
+	if _, err := b.WriteImage(config, nil); err == nil {
+		t.Error("WriteImage accepted a config of one layer with none")
 	}
-	if _, err := dst.LayerDirsOf(context.Background(), []v1.Descriptor{desc}, nil, HostUnpacker{}); err == nil {
+	missing := v1.Descriptor{MediaType: desc.MediaType, Digest: digest.FromString("missing"), Size: 1}
+	if _, err := b.WriteImage(config, []v1.Descriptor{missing}); err == nil {
+		t.Error("WriteImage accepted a layer the store lacks")
+	}
+	if _, err := s.LayerDirsOf(context.Background(), []v1.Descriptor{desc}, nil, HostUnpacker{}); err == nil {
 		t.Error("LayerDirsOf accepted descriptors without diff IDs")
+	}
+	// A kept batch leaves what no image names, for a build's cache.
+	other, _, err := b.CompressLayer(context.Background(), bytes.NewReader(mkTar(t, tEnt{name: "g", body: "g"})), guntar.Zstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if !s.HasBlob(other.Digest) {
+		t.Error("Close removed a blob of a kept batch")
+	}
+}
+
+// TestCompressLayer checks that the same tar gives the same blob with each
+// compression, and that the blob decompresses to the tar.
+func TestCompressLayer(t *testing.T) {
+	var big bytes.Buffer
+	for i := range 3000 {
+		fmt.Fprintf(&big, "line %d of a file big enough for several compressed blocks\n", i*7919%3001)
+	}
+	layerTar := mkTar(t, tEnt{name: "big", body: strings.Repeat(big.String(), 20)}, tEnt{name: "small", body: "x"})
+	for _, c := range []guntar.Compression{guntar.None, guntar.Gzip, guntar.Zstd} {
+		t.Run(c.String(), func(t *testing.T) {
+			var got []v1.Descriptor
+			for range 2 {
+				s := newStore(t)
+				b, err := s.Begin()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer b.Close()
+				desc, diffID, err := b.CompressLayer(context.Background(), bytes.NewReader(layerTar), c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diffID != digest.FromBytes(layerTar) {
+					t.Errorf("diff ID %s, want %s", diffID, digest.FromBytes(layerTar))
+				}
+				rc, err := s.openBlob(desc.Digest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dr, gotC, err := guntar.Decompress(rc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data, err := io.ReadAll(dr)
+				rc.Close()
+				if err != nil || !bytes.Equal(data, layerTar) || gotC != c {
+					t.Errorf("blob: %v, compression %s, same tar: %v", err, gotC, bytes.Equal(data, layerTar))
+				}
+				got = append(got, desc)
+			}
+			if !cmp.Equal(got[0], got[1]) {
+				t.Errorf("the same tar gave %v and %v", got[0], got[1])
+			}
+		})
 	}
 }
 
@@ -315,13 +378,13 @@ func TestBatchCloseConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Close()
-	if !s.hasBlob(desc.Digest) {
+	if !s.HasBlob(desc.Digest) {
 		t.Fatal("blob removed while another batch was open")
 	}
 	b.Close()
 	rep, err := s.Prune()
-	if err != nil || rep.Blobs != 1 || s.hasBlob(desc.Digest) {
-		t.Errorf("prune: %+v, %v; blob still there: %v", rep, err, s.hasBlob(desc.Digest))
+	if err != nil || rep.Blobs != 1 || s.HasBlob(desc.Digest) {
+		t.Errorf("prune: %+v, %v; blob still there: %v", rep, err, s.HasBlob(desc.Digest))
 	}
 	// Alone, a batch cleans up after itself.
 	c, _ := s.Begin()
