@@ -308,14 +308,8 @@ func (b *Batch) commitManifest(name string, m v1.Manifest) (*Image, error) {
 // manifest names is in the store.
 func (b *Batch) tag(name string, desc v1.Descriptor) (*Image, error) {
 	err := b.s.updateIndex(func(idx *v1.Index) error {
-		var m v1.Manifest
-		if err := b.s.readBlobJSON(desc.Digest, &m); err != nil {
+		if err := b.s.checkComplete(name, desc.Digest); err != nil {
 			return err
-		}
-		for _, d := range append([]v1.Descriptor{m.Config}, m.Layers...) {
-			if !b.s.HasBlob(d.Digest) {
-				return fmt.Errorf("image %s: blob %s is missing", name, d.Digest)
-			}
 		}
 		setRef(idx, name, desc)
 		return nil
@@ -325,6 +319,21 @@ func (b *Batch) tag(name string, desc v1.Descriptor) (*Image, error) {
 	}
 	desc.Annotations = map[string]string{v1.AnnotationRefName: name}
 	return b.s.loadImage(desc)
+}
+
+// checkComplete checks that the manifest d and every blob it names are in
+// the store; name names the image in errors.
+func (s *Store) checkComplete(name string, d digest.Digest) error {
+	var m v1.Manifest
+	if err := s.readBlobJSON(d, &m); err != nil {
+		return err
+	}
+	for _, l := range append([]v1.Descriptor{m.Config}, m.Layers...) {
+		if !s.HasBlob(l.Digest) {
+			return fmt.Errorf("image %s: blob %s is missing", name, l.Digest)
+		}
+	}
+	return nil
 }
 
 // reachable returns every blob that the images in idx reference.

@@ -11,6 +11,10 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
+// ErrDigestMismatch is the error of content that does not match the digest
+// it was given as.
+var ErrDigestMismatch = errors.New("content does not match its digest")
+
 func (s *Store) blobDir() string { return s.path("blobs", "sha256") }
 
 // blobPath returns where the blob d lives, refusing a digest that is not a
@@ -84,7 +88,7 @@ func (s *Store) writeBlob(want digest.Digest, write func(io.Writer) error) (d di
 	}
 	d = h.Digest()
 	if want != "" && d != want {
-		return fail(fmt.Errorf("blob %s: content does not match its digest (got %s)", want, d))
+		return fail(fmt.Errorf("blob %s: %w (got %s)", want, ErrDigestMismatch, d))
 	}
 	p, _ := s.blobPath(d)
 	if _, err := os.Stat(p); err == nil {

@@ -56,11 +56,12 @@ func FuzzImport(f *testing.F) {
 // FuzzValidName checks the hand-written name and key checks against the
 // regular expressions they replace.
 func FuzzValidName(f *testing.F) {
-	nameRE := regexp.MustCompile(`^[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?$`)
+	nameRE := regexp.MustCompile(`^(?:[a-z0-9]+(?:[._-]+[a-z0-9]+)*:[0-9]{1,5}/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?$`)
 	keyRE := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$`)
 	for _, s := range []string{
 		"alpine", "example.com/app:1.0", "a__b/c--d:_x", "a.", ".a", "a//b", "a/b:", "a:b:c", "A", "a:" + strings.Repeat("t", 128),
 		"a:" + strings.Repeat("t", 129), "host-uid-1000", "key\n", "a_b-c.d", strings.Repeat("k", 65), "-k", "_k",
+		"localhost:5000/a:b", "127.0.0.1:5000/a/b", "h:/a", "h:123456/a", "h:5000", "h:50a/b", "a/h:5/b",
 	} {
 		f.Add(s)
 	}

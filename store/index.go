@@ -79,13 +79,24 @@ func (s *Store) updateIndex(fn func(idx *v1.Index) error) error {
 
 // validName reports whether name is a repository of slash-separated
 // components, each of lowercase letters and digits with runs of '.', '_'
-// and '-' inside, then an optional ":tag" of at most 128 letters, digits,
-// '.', '_' and '-', not starting with '.' or '-'. It is the regular
-// expression of the fuzz test FuzzValidName, by hand: compiling that costs
-// every gun run half a millisecond.
+// and '-' inside, the first of which may end in a registry's ":port" when
+// more follow, then an optional ":tag" of at most 128 letters, digits, '.',
+// '_' and '-', not starting with '.' or '-'. It is the regular expression
+// of the fuzz test FuzzValidName, by hand: compiling that costs every gun
+// run half a millisecond.
 func validName(name string) bool {
-	repo, tag, hasTag := strings.Cut(name, ":")
-	for _, c := range strings.Split(repo, "/") {
+	repo, tag, hasTag := name, "", false
+	if i := strings.LastIndexByte(name, ':'); i > strings.LastIndexByte(name, '/') {
+		repo, tag, hasTag = name[:i], name[i+1:], true
+	}
+	comps := strings.Split(repo, "/")
+	if host, port, ok := strings.Cut(comps[0], ":"); ok {
+		if len(comps) == 1 || port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+			return false
+		}
+		comps[0] = host
+	}
+	for _, c := range comps {
 		if c == "" || !lowerAlnum(c[0]) || !lowerAlnum(c[len(c)-1]) {
 			return false
 		}
@@ -119,9 +130,9 @@ func validKey(s string, max int) bool {
 // adds the tag "latest" if it has none.
 func NormalizeName(name string) (string, error) {
 	if !validName(name) {
-		return "", fmt.Errorf("invalid image name %q: use lowercase letters, digits, '.', '_', '-' and '/', then an optional :tag", name)
+		return "", fmt.Errorf("invalid image name %q: use lowercase letters, digits, '.', '_', '-' and '/' (a registry's host:port first), then an optional :tag", name)
 	}
-	if i := strings.LastIndex(name, "/"); !strings.Contains(name[i+1:], ":") {
+	if i := strings.LastIndexByte(name, '/'); !strings.Contains(name[i+1:], ":") {
 		name += ":latest"
 	}
 	return name, nil
@@ -145,6 +156,8 @@ type Image struct {
 	// Descriptor is the manifest's descriptor; its digest names the image.
 	Descriptor v1.Descriptor
 	Config     v1.Image
+	// Source is the registry the image was pulled from, if it was.
+	Source Source
 }
 
 // ID is the image's config digest, as docker and podman show it.
@@ -202,7 +215,7 @@ func allSame(ds []v1.Descriptor) bool {
 }
 
 func (s *Store) loadImage(desc v1.Descriptor) (*Image, error) {
-	img := &Image{Name: refName(desc), Descriptor: desc}
+	img := &Image{Name: refName(desc), Descriptor: desc, Source: sourceOf(desc)}
 	if err := s.readBlobJSON(desc.Digest, &img.Manifest); err != nil {
 		return nil, fmt.Errorf("image %s: manifest: %w", img.Name, err)
 	}

@@ -1,0 +1,259 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	goruntime "runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+	"oras.land/oras-go/v2/registry/remote"
+
+	"github.com/gun-tools/gun/store"
+)
+
+// Media types of Docker's image format, which registries still serve.
+const (
+	dockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
+	dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
+	dockerConfig       = "application/vnd.docker.container.image.v1+json"
+	dockerLayer        = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+)
+
+// layerTypes are the layer media types gun unpacks.
+var layerTypes = []string{v1.MediaTypeImageLayer, v1.MediaTypeImageLayerGzip, v1.MediaTypeImageLayerZstd, dockerLayer}
+
+// parallel is how many blobs move at once.
+const parallel = 4
+
+// PullOptions configure a pull.
+type PullOptions struct {
+	// Platform is os/arch[/variant]; "" is this machine's.
+	Platform string
+	// KeepOwned leaves a name that an image not pulled from the same
+	// repository holds where it is (pulls that a build or a run makes);
+	// gun pull takes the name.
+	KeepOwned bool
+}
+
+// Pull copies the image r names into the store: the manifest for the
+// platform asked for, its config and its layers, several at once, each
+// streamed into the store and verified. Blobs the store has are not
+// downloaded. Nothing is named, and no blob kept, unless all of it
+// arrived. The image's Source says what the registry served.
+func (c *Client) Pull(ctx context.Context, st *store.Store, r Ref, opts PullOptions) (*store.Image, error) {
+	img, err := c.pull(ctx, st, r, opts)
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: %w", r, err)
+	}
+	return img, nil
+}
+
+func (c *Client) pull(ctx context.Context, st *store.Store, r Ref, opts PullOptions) (*store.Image, error) {
+	want, err := parsePlatform(opts.Platform)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := c.repository(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	top, data, err := fetchManifest(ctx, repo, r.Target(), v1.Descriptor{})
+	if err != nil {
+		return nil, err
+	}
+	if r.Digest != "" && top.Digest != r.Digest {
+		return nil, fmt.Errorf("the registry served %s for digest %s", top.Digest, r.Digest)
+	}
+	mdesc := top
+	if isIndex(top.MediaType) {
+		var idx v1.Index
+		if err := json.Unmarshal(data, &idx); err != nil {
+			return nil, fmt.Errorf("index %s: %w", top.Digest, err)
+		}
+		if mdesc, err = choosePlatform(idx, want); err != nil {
+			return nil, err
+		}
+		if _, data, err = fetchManifest(ctx, repo, "", mdesc); err != nil {
+			return nil, err
+		}
+	}
+	if !isManifest(mdesc.MediaType) {
+		return nil, fmt.Errorf("%s: media type %q is not an image gun knows", mdesc.Digest, mdesc.MediaType)
+	}
+	var m v1.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", mdesc.Digest, err)
+	}
+	if m.Config.MediaType != v1.MediaTypeImageConfig && m.Config.MediaType != dockerConfig {
+		return nil, fmt.Errorf("manifest %s: config media type %q is not an image's", mdesc.Digest, m.Config.MediaType)
+	}
+	for _, l := range m.Layers {
+		if !slices.Contains(layerTypes, l.MediaType) {
+			return nil, fmt.Errorf("manifest %s: layer %s: media type %q is not one gun unpacks", mdesc.Digest, l.Digest, l.MediaType)
+		}
+	}
+	b, err := st.Begin()
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallel)
+	for _, d := range append([]v1.Descriptor{m.Config}, m.Layers...) {
+		if st.HasBlob(d.Digest) {
+			c.logf("%s: already in the store", d.Digest)
+			continue
+		}
+		g.Go(func() error { return c.pullBlob(gctx, repo, b, d) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := b.PutBlob(bytes.NewReader(data), mdesc.Digest, mdesc.Size); err != nil {
+		return nil, err
+	}
+	src := store.Source{Ref: r.String(), Digest: top.Digest}
+	if r.Tag != "" {
+		src.Ref = r.Named.Name() + ":" + r.Tag
+	}
+	return b.TagPulled(r.StoreName(), v1.Descriptor{MediaType: mdesc.MediaType, Digest: mdesc.Digest, Size: mdesc.Size}, src, opts.KeepOwned)
+}
+
+// pullBlob streams a blob into the store, starting again (at most three
+// times) when the connection breaks.
+func (c *Client) pullBlob(ctx context.Context, repo *remote.Repository, b *store.Batch, d v1.Descriptor) error {
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			c.logf("%s: %v; starting again", d.Digest, err)
+		}
+		var rc io.ReadCloser
+		rc, err = repo.Fetch(ctx, d)
+		if err == nil {
+			err = b.PutBlob(rc, d.Digest, d.Size)
+			rc.Close()
+		}
+		if err == nil {
+			c.logf("%s: pulled (%d bytes)", d.Digest, d.Size)
+			return nil
+		}
+		if ctx.Err() != nil || errors.Is(err, store.ErrDigestMismatch) {
+			break
+		}
+	}
+	return fmt.Errorf("blob %s: %w", d.Digest, err)
+}
+
+// fetchManifest fetches a manifest or index by reference (a tag or a
+// digest) or, if ref is "", by its descriptor, refusing one larger than
+// maxManifest and checking its digest.
+func fetchManifest(ctx context.Context, repo *remote.Repository, ref string, desc v1.Descriptor) (v1.Descriptor, []byte, error) {
+	var rc io.ReadCloser
+	var err error
+	if ref != "" {
+		desc, rc, err = repo.FetchReference(ctx, ref)
+	} else if desc.Size > maxManifest {
+		err = fmt.Errorf("manifest %s is %d bytes, more than the limit of %d", desc.Digest, desc.Size, maxManifest)
+	} else {
+		rc, err = repo.Fetch(ctx, desc)
+	}
+	if err != nil {
+		return desc, nil, err
+	}
+	defer rc.Close()
+	if desc.Size > maxManifest {
+		return desc, nil, fmt.Errorf("manifest %s is %d bytes, more than the limit of %d", desc.Digest, desc.Size, maxManifest)
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, desc.Size+1))
+	if err != nil {
+		return desc, nil, fmt.Errorf("manifest %s: %w", desc.Digest, err)
+	}
+	if int64(len(data)) != desc.Size || digest.FromBytes(data) != desc.Digest {
+		return desc, nil, fmt.Errorf("manifest %s: the content does not match its digest or size", desc.Digest)
+	}
+	if desc.MediaType == "" || desc.MediaType == "application/json" {
+		var probe struct {
+			MediaType string `json:"mediaType"`
+		}
+		if err := json.Unmarshal(data, &probe); err != nil {
+			return desc, nil, fmt.Errorf("manifest %s: not valid JSON: %w", desc.Digest, err)
+		}
+		desc.MediaType = probe.MediaType
+	}
+	if !json.Valid(data) {
+		return desc, nil, fmt.Errorf("manifest %s: not valid JSON", desc.Digest)
+	}
+	return desc, data, nil
+}
+
+func isIndex(mt string) bool    { return mt == v1.MediaTypeImageIndex || mt == dockerManifestList }
+func isManifest(mt string) bool { return mt == v1.MediaTypeImageManifest || mt == dockerManifest }
+
+// parsePlatform parses os/arch[/variant]; "" is this machine.
+func parsePlatform(s string) (v1.Platform, error) {
+	if s == "" {
+		p := v1.Platform{OS: "linux", Architecture: goruntime.GOARCH}
+		if p.Architecture == "arm" {
+			p.Variant = armVariant()
+		}
+		return p, nil
+	}
+	f := strings.Split(s, "/")
+	if len(f) < 2 || len(f) > 3 || f[0] == "" || f[1] == "" {
+		return v1.Platform{}, fmt.Errorf("platform %q: want os/arch[/variant]", s)
+	}
+	p := v1.Platform{OS: f[0], Architecture: f[1]}
+	if len(f) == 3 {
+		p.Variant = f[2]
+	}
+	return p, nil
+}
+
+// choosePlatform picks want's manifest of idx, or says which it has.
+func choosePlatform(idx v1.Index, want v1.Platform) (v1.Descriptor, error) {
+	var have []string
+	for _, d := range idx.Manifests {
+		p := d.Platform
+		if p == nil || !isManifest(d.MediaType) {
+			continue
+		}
+		if p.OS == want.OS && p.Architecture == want.Architecture &&
+			(want.Variant == "" || p.Variant == "" || p.Variant == want.Variant) {
+			return d, nil
+		}
+		have = append(have, platformString(*p))
+	}
+	if len(have) == 0 {
+		return v1.Descriptor{}, fmt.Errorf("the index names no platform (want %s)", platformString(want))
+	}
+	return v1.Descriptor{}, fmt.Errorf("no image for %s; the index has %s (choose one with --platform)", platformString(want), strings.Join(have, ", "))
+}
+
+func platformString(p v1.Platform) string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+// armVariant is the ARM variant gun was built for (GOARM), v7 by default.
+func armVariant() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "GOARM" && s.Value != "" {
+				return "v" + s.Value[:1]
+			}
+		}
+	}
+	return "v7"
+}
