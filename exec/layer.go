@@ -15,7 +15,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/gun-tools/gun/exec/buildctx"
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/guntar"
 )
@@ -37,7 +36,7 @@ func (b *builder) putEntries(ctx context.Context, entries []tarEntry) (*cache.La
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	sort.SliceStable(entries, func(i, j int) bool { return buildctx.PathLess(entries[i].name, entries[j].name) })
+	sort.SliceStable(entries, func(i, j int) bool { return guntar.PathLess(entries[i].name, entries[j].name) })
 	// The last of entries with the same name wins.
 	uniq := entries[:0]
 	for i, e := range entries {

@@ -223,16 +223,9 @@ func (l *storeBackend) Run(ctx context.Context, dirs []string, spec runtime.Spec
 	defer release()
 	spec.Layers, spec.Scratch = dirs, scratch
 	var layer *cache.Layer
-	code, err := runtime.RunCommit(ctx, spec, epoch, func(diff string) error {
-		if diff == "" {
-			return nil
-		}
-		f, err := os.Open(diff)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		layer, err = l.PutLayer(ctx, f)
+	code, err := runtime.RunCommit(ctx, spec, epoch, func(r io.Reader) error {
+		var err error
+		layer, err = l.PutLayer(ctx, r)
 		return err
 	})
 	return layer, code, err

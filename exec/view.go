@@ -8,9 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/gun-tools/gun/guntar"
 )
 
 // view is the merged file system of read-only layer directories (bottom
@@ -25,25 +24,6 @@ type view struct {
 func newView(layers []string) *view { return &view{layers: layers} }
 
 var errNotExist = fs.ErrNotExist
-
-func isWhiteout(fi fs.FileInfo) bool {
-	if fi.Mode()&fs.ModeCharDevice == 0 {
-		return false
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && st.Rdev == 0
-}
-
-func isOpaque(p string) bool {
-	buf := make([]byte, 8)
-	for _, name := range []string{"user.overlay.opaque", "trusted.overlay.opaque"} {
-		n, err := unix.Lgetxattr(p, name, buf)
-		if err == nil && n == 1 && buf[0] == 'y' {
-			return true
-		}
-	}
-	return false
-}
 
 func splitPath(p string) []string {
 	p = path.Clean("/" + p)
@@ -74,7 +54,7 @@ func (v *view) lstat(p string) (string, fs.FileInfo, error) {
 			if err != nil {
 				break
 			}
-			if isWhiteout(fi) {
+			if guntar.IsWhiteout(fi) {
 				return "", nil, errNotExist
 			}
 			if i == len(parts)-1 {
@@ -83,7 +63,7 @@ func (v *view) lstat(p string) (string, fs.FileInfo, error) {
 			if !fi.IsDir() {
 				return "", nil, errNotExist
 			}
-			if isOpaque(q) {
+			if guntar.IsOpaque(q) {
 				opaque = true
 			}
 		}
@@ -151,7 +131,7 @@ func (v *view) readDir(p string) ([]string, error) {
 		if err != nil {
 			continue
 		}
-		if isWhiteout(fi) || !fi.IsDir() {
+		if guntar.IsWhiteout(fi) || !fi.IsDir() {
 			break
 		}
 		found = true
@@ -165,13 +145,13 @@ func (v *view) readDir(p string) ([]string, error) {
 			}
 			seen[e.Name()] = true
 			if e.Type()&fs.ModeCharDevice != 0 {
-				if info, err := e.Info(); err == nil && isWhiteout(info) {
+				if info, err := e.Info(); err == nil && guntar.IsWhiteout(info) {
 					continue
 				}
 			}
 			names = append(names, e.Name())
 		}
-		if isOpaque(q) {
+		if guntar.IsOpaque(q) {
 			break
 		}
 	}

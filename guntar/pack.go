@@ -6,10 +6,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -46,6 +48,10 @@ type PackOptions struct {
 	UIDMap, GIDMap []IDMapping
 	// Compression of the output stream: None, Gzip or Zstd.
 	Compression Compression
+	// Skip, if not nil, is asked about each entry before it is written
+	// (a directory's name ends in "/"); an entry it returns true for is
+	// left out, with all a directory holds.
+	Skip func(*tar.Header) bool
 }
 
 // SourceDateEpoch returns the time in $SOURCE_DATE_EPOCH, or nil if it is
@@ -76,7 +82,12 @@ func Pack(ctx context.Context, w io.Writer, dir string, opts PackOptions) error 
 // PackOverlayUpper writes the upper directory of an overlay mount as an OCI
 // layer: overlay whiteouts (character devices 0:0) become .wh. entries and
 // opaque directories (xattr user.overlay.opaque or trusted.overlay.opaque
-// set to "y") get a .wh..wh..opq entry. Otherwise it is Pack.
+// set to "y") get a .wh..wh..opq entry. Otherwise it is Pack, but for one
+// rule: an upper directory that holds nothing but plain directories (once
+// Skip left its entries out) holds no changes, and nothing at all is
+// written, not even an empty archive. (Overlayfs copies a directory up as
+// the parent of what changes in it, such as a mount point made for a bind
+// mount and left out by Skip.)
 func PackOverlayUpper(ctx context.Context, w io.Writer, upper string, opts PackOptions) error {
 	return pack(ctx, w, upper, opts, true)
 }
@@ -85,6 +96,44 @@ func pack(ctx context.Context, w io.Writer, dir string, opts PackOptions, overla
 	return packTree(ctx, w, dir, opts, overlay, "pack", func(p *packer, fd int) error {
 		return p.walk(fd, dir, "")
 	})
+}
+
+// IsWhiteout reports whether fi is an overlay whiteout: a character device
+// 0:0.
+func IsWhiteout(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && fi.Mode()&fs.ModeCharDevice != 0 && st.Rdev == 0
+}
+
+// IsOpaque reports whether the directory p is an opaque directory of an
+// overlay.
+func IsOpaque(p string) bool {
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return isOpaque(fd)
+}
+
+// PathLess orders slash-separated paths component by component, so that a
+// directory's entries follow it directly: the order of the entries of a
+// layer Pack writes.
+func PathLess(a, b string) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := a[i], b[i]
+		if ca == cb {
+			continue
+		}
+		if ca == '/' {
+			return true
+		}
+		if cb == '/' {
+			return false
+		}
+		return ca < cb
+	}
+	return len(a) < len(b)
 }
 
 // packTree opens dir, runs walk with a packer that writes to w (compressed
@@ -101,6 +150,7 @@ func packTree(ctx context.Context, w io.Writer, dir string, opts PackOptions, ov
 		tw:      tar.NewWriter(bw),
 		opts:    opts,
 		overlay: overlay,
+		holding: overlay,
 		links:   map[fileID]string{},
 		buf:     make([]byte, 1<<20),
 		dirents: make([]byte, 64<<10),
@@ -112,6 +162,9 @@ func packTree(ctx context.Context, w io.Writer, dir string, opts PackOptions, ov
 	defer unix.Close(fd)
 	if err := walk(p, fd); err != nil {
 		return err
+	}
+	if p.holding {
+		return nil // no changes: nothing written, not even the compressor's header
 	}
 	for _, finish := range []func() error{p.tw.Close, bw.Flush, cw.Close} {
 		if err := finish(); err != nil {
@@ -131,6 +184,31 @@ type packer struct {
 	links   map[fileID]string // first name of each file with several links
 	buf     []byte
 	dirents []byte
+	// holding: an overlay's plain directories are held back in held
+	// until something else is written (PackOverlayUpper).
+	holding bool
+	held    []*tar.Header
+}
+
+// write writes hdr, after the directories held back before it.
+func (p *packer) write(hdr *tar.Header) error {
+	if p.holding {
+		if hdr.Typeflag == tar.TypeDir {
+			p.held = append(p.held, hdr)
+			return nil
+		}
+		p.holding = false
+		for _, h := range p.held {
+			if err := p.tw.WriteHeader(h); err != nil {
+				return fmt.Errorf("pack %s: %w", h.Name, err)
+			}
+		}
+		p.held = nil
+	}
+	if err := p.tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("pack %s: %w", hdr.Name, err)
+	}
+	return nil
 }
 
 // walk packs the entries of the directory open as dirfd, whose name in
@@ -189,33 +267,9 @@ func (p *packer) entry(dirfd int, name, abs, rel string) error {
 	case unix.S_IFREG:
 		hdr.Typeflag = tar.TypeReg
 		hdr.Size = st.Size
-		if st.Nlink > 1 {
-			id := fileID{st.Dev, st.Ino}
-			if first, ok := p.links[id]; ok {
-				hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
-				break
-			}
-			p.links[id] = rel
-		}
-		return p.file(dirfd, name, abs, hdr)
 	case unix.S_IFDIR:
 		hdr.Typeflag = tar.TypeDir
 		hdr.Name += "/"
-		fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return fmt.Errorf("pack: %w", &os.PathError{Op: "open", Path: abs, Err: err})
-		}
-		defer unix.Close(fd)
-		if err := p.tw.WriteHeader(hdr); err != nil {
-			return fmt.Errorf("pack %s: %w", rel, err)
-		}
-		if p.overlay && isOpaque(fd) {
-			err := p.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel + "/" + whiteoutOpaque, Mode: 0o644, ModTime: hdr.ModTime})
-			if err != nil {
-				return fmt.Errorf("pack %s: %w", rel, err)
-			}
-		}
-		return p.walk(fd, abs, rel)
 	case unix.S_IFLNK:
 		hdr.Typeflag = tar.TypeSymlink
 		n, err := unix.Readlinkat(dirfd, name, p.buf)
@@ -238,10 +292,34 @@ func (p *packer) entry(dirfd int, name, abs, rel string) error {
 	default:
 		return nil // a socket: tar has no place for it
 	}
-	if err := p.tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("pack %s: %w", rel, err)
+	if p.opts.Skip != nil && p.opts.Skip(hdr) {
+		return nil
 	}
-	return nil
+	switch {
+	case hdr.Typeflag == tar.TypeDir:
+		return p.dir(dirfd, name, abs, rel, hdr)
+	case st.Mode&unix.S_IFMT == unix.S_IFREG:
+		return p.file(dirfd, name, abs, hdr, &st)
+	}
+	return p.write(hdr)
+}
+
+// dir packs a directory and what it holds.
+func (p *packer) dir(dirfd int, name, abs, rel string, hdr *tar.Header) error {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("pack: %w", &os.PathError{Op: "open", Path: abs, Err: err})
+	}
+	defer unix.Close(fd)
+	if err := p.write(hdr); err != nil {
+		return err
+	}
+	if p.overlay && isOpaque(fd) {
+		if err := p.write(&tar.Header{Typeflag: tar.TypeReg, Name: rel + "/" + whiteoutOpaque, Mode: 0o644, ModTime: hdr.ModTime}); err != nil {
+			return err
+		}
+	}
+	return p.walk(fd, abs, rel)
 }
 
 func (p *packer) clamp(t time.Time) time.Time {
@@ -252,12 +330,14 @@ func (p *packer) clamp(t time.Time) time.Time {
 }
 
 // file packs a regular file, or a hardlink to one packed before.
-func (p *packer) file(dirfd int, name, abs string, hdr *tar.Header) error {
-	if hdr.Typeflag == tar.TypeLink {
-		if err := p.tw.WriteHeader(hdr); err != nil {
-			return fmt.Errorf("pack %s: %w", hdr.Name, err)
+func (p *packer) file(dirfd int, name, abs string, hdr *tar.Header, st *unix.Stat_t) error {
+	if st.Nlink > 1 {
+		id := fileID{st.Dev, st.Ino}
+		if first, ok := p.links[id]; ok {
+			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
+			return p.write(hdr)
 		}
-		return nil
+		p.links[id] = hdr.Name
 	}
 	// Plain descriptors: an *os.File costs several fcntl and epoll calls
 	// per file, which shows on trees of many small files.
@@ -276,8 +356,8 @@ func (p *packer) file(dirfd int, name, abs string, hdr *tar.Header) error {
 	default:
 		return fmt.Errorf("pack %s: read security.capability: %w", abs, err)
 	}
-	if err := p.tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("pack %s: %w", hdr.Name, err)
+	if err := p.write(hdr); err != nil {
+		return err
 	}
 	size := hdr.Size
 	for left := size; left > 0; {

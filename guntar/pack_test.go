@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -252,6 +253,82 @@ func TestPackOverlayUpper(t *testing.T) {
 	}
 	if diff := cmp.Diff(snapshot(t, upper, snapOpts{times: true}), snapshot(t, back, snapOpts{times: true})); diff != "" {
 		t.Errorf("overlay round trip (-upper +unpacked):\n%s", diff)
+	}
+}
+
+// TestPackOverlayUpperSkip: Skip leaves entries out, and an upper
+// directory left with plain directories only gives no archive at all.
+func TestPackOverlayUpperSkip(t *testing.T) {
+	skip := func(h *tar.Header) bool { return h.Name == "etc/hosts" && h.Size == 0 }
+	for _, tc := range []struct {
+		name string
+		make func(upper string) error
+		want string
+	}{
+		{"mount point only", func(upper string) error {
+			return os.WriteFile(filepath.Join(upper, "etc/hosts"), nil, 0o644)
+		}, ""},
+		{"mount point and a file", func(upper string) error {
+			if err := os.WriteFile(filepath.Join(upper, "etc/hosts"), nil, 0o644); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(upper, "f"), nil, 0o644)
+		}, "5 0755 0:0 1970-01-01T00:00:00Z 0 \"etc/\"\n5 0755 0:0 1970-01-01T00:00:00Z 0 \"etc/sub/\"\n0 0644 0:0 1970-01-01T00:00:00Z 0 \"f\"\n"},
+		{"changed mount point", func(upper string) error {
+			return os.WriteFile(filepath.Join(upper, "etc/hosts"), []byte("x"), 0o644)
+		}, "5 0755 0:0 1970-01-01T00:00:00Z 0 \"etc/\"\n0 0644 0:0 1970-01-01T00:00:00Z 1 \"etc/hosts\"\n5 0755 0:0 1970-01-01T00:00:00Z 0 \"etc/sub/\"\n"},
+		{"opaque directory", func(upper string) error {
+			return unix.Setxattr(filepath.Join(upper, "etc/sub"), OverlayOpaqueXattr, []byte("y"), 0)
+		}, "5 0755 0:0 1970-01-01T00:00:00Z 0 \"etc/\"\n5 0755 0:0 1970-01-01T00:00:00Z 0 \"etc/sub/\"\n0 0644 0:0 1970-01-01T00:00:00Z 0 \"etc/sub/.wh..wh..opq\"\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			upper := tempDir(t)
+			if err := os.MkdirAll(filepath.Join(upper, "etc/sub"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.make(upper); err != nil {
+				t.Fatal(err)
+			}
+			setTimes(t, upper, time.Unix(0, 0))
+			opts := asRoot()
+			opts.Skip = skip
+			for _, c := range []Compression{None, Gzip} {
+				opts.Compression = c
+				var buf bytes.Buffer
+				if err := PackOverlayUpper(context.Background(), &buf, upper, opts); err != nil {
+					t.Fatal(err)
+				}
+				if tc.want == "" {
+					if buf.Len() != 0 {
+						t.Errorf("compression %v: %d bytes written for no changes, want none", c, buf.Len())
+					}
+					continue
+				}
+				if c != None {
+					continue
+				}
+				if diff := cmp.Diff(tc.want, listing(t, buf.Bytes())); diff != "" {
+					t.Errorf("layer (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+func TestPathLess(t *testing.T) {
+	got := []string{"a.b", "a/c", "a", "a/b/c", "ab", "a/b"}
+	slices.SortFunc(got, func(a, b string) int {
+		if PathLess(a, b) {
+			return -1
+		}
+		if PathLess(b, a) {
+			return 1
+		}
+		return 0
+	})
+	want := []string{"a", "a/b", "a/b/c", "a/c", "a.b", "ab"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
 

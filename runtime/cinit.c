@@ -52,8 +52,10 @@ static const char magic[] = "gun-cinit-1";
 // step with verdictMagic in plan.go.
 static const char verdict_magic[] = "gun-go-1";
 
-// Flags of the configuration; keep in step with fastconfig.go.
-enum { F_NETNS = 1, F_READONLY = 2, F_SINGLE = 4, F_DEBUG = 8 };
+// Flags of the configuration; keep in step with fastconfig.go. F_KEEP_UPPER:
+// a command that exits with 0 leaves the overlay's upper directory, which
+// gun packs as a layer (gun:commit).
+enum { F_NETNS = 1, F_READONLY = 2, F_SINGLE = 4, F_DEBUG = 8, F_KEEP_UPPER = 16 };
 
 struct config {
 	unsigned flags;
@@ -895,14 +897,15 @@ static void remove_all(int dir, const char *name, int depth) {
 }
 
 // cleanup kills what is left of the container and empties the scratch
-// space but for its lock, as the Go init's cleanup does.
-static void cleanup(int scratch) {
+// space but for its lock (and the upper directory, with keep_upper), as
+// the Go init's cleanup does.
+static void cleanup(int scratch, int keep_upper) {
 	kill(-1, SIGKILL);
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
 	static const char *const names[] = {"upper", "work", "root", "resolv.conf", "hosts", "hostname"};
 	// ("root" is the Go init's.)
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+	for (size_t i = keep_upper ? 1 : 0; i < sizeof names / sizeof names[0]; i++)
 		remove_all(scratch, names[i], 0);
 }
 
@@ -947,7 +950,7 @@ static void await_verdict(int scratch) {
 			return;
 		}
 	}
-	cleanup(scratch);
+	cleanup(scratch, 0);
 	_exit(125);
 }
 
@@ -1157,7 +1160,7 @@ static void run_container(sigset_t mask, char *b) {
 	}
 	send_json(&ready);
 	int code = supervise(pid, sfd);
-	cleanup(scratch);
+	cleanup(scratch, code == 0 && (cfg.flags & F_KEEP_UPPER));
 	// The parent may go on now: tearing down the namespaces as this
 	// process exits takes the kernel a while.
 	char msg[32];

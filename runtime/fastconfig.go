@@ -12,11 +12,11 @@ import (
 
 // The C init (cinit.c, run by the constructor (entry.c) in the
 // container's pid 1) sets up the common container without starting Go: no
-// pty, no volumes, no commit. gun sends it its configuration in a binary
+// pty, no volumes. gun sends it its configuration in a binary
 // form, NUL-terminated strings in this order:
 //
 //	fastMagic
-//	flags (decimal: fastNetNS|fastReadOnly|fastSingle|fastDebug)
+//	flags (decimal: fastNetNS|fastReadOnly|fastSingle|fastDebug|fastKeepUpper)
 //	Scratch, Hostname, Cwd, User
 //	the overlay's mount options (overlayOptions)
 //	the default PATH
@@ -35,6 +35,7 @@ const (
 	fastReadOnly
 	fastSingle
 	fastDebug
+	fastKeepUpper
 )
 
 // initModeEnv set to "go" in gun's environment has every container set up
@@ -44,7 +45,7 @@ const initModeEnv = "GUN_INIT"
 // fastConfig returns cfg in the C init's binary form, or nil when only
 // the Go init can run it.
 func fastConfig(cfg *initConfig) []byte {
-	if cfg.TTY || len(cfg.Mounts) > 0 || cfg.Commit {
+	if cfg.TTY || len(cfg.Mounts) > 0 {
 		return nil
 	}
 	overlay := overlayOptions(cfg.Layers, filepath.Join(cfg.Scratch, "upper"), filepath.Join(cfg.Scratch, "work"))
@@ -55,7 +56,7 @@ func fastConfig(cfg *initConfig) []byte {
 	for _, f := range []struct {
 		set  bool
 		flag int
-	}{{cfg.NetNS, fastNetNS}, {cfg.ReadOnly, fastReadOnly}, {cfg.Single, fastSingle}, {cfg.Debug, fastDebug}} {
+	}{{cfg.NetNS, fastNetNS}, {cfg.ReadOnly, fastReadOnly}, {cfg.Single, fastSingle}, {cfg.Debug, fastDebug}, {cfg.KeepUpper, fastKeepUpper}} {
 		if f.set {
 			flags |= f.flag
 		}
@@ -115,6 +116,7 @@ func decodeConfig(b []byte) (*initConfig, error) {
 	}
 	cfg.NetNS, cfg.ReadOnly = flags&fastNetNS != 0, flags&fastReadOnly != 0
 	cfg.Single, cfg.Debug = flags&fastSingle != 0, flags&fastDebug != 0
+	cfg.KeepUpper = flags&fastKeepUpper != 0
 	cfg.Scratch, cfg.Hostname, cfg.Cwd, cfg.User = next(), next(), next(), next()
 	next() // the overlay's options and the default PATH: the Go init knows them
 	next()

@@ -13,7 +13,7 @@ func TestFastConfigRoundTrip(t *testing.T) {
 		{
 			Layers: []string{"/l/a", "/l/b:c,d"}, Scratch: "/s/x", Args: []string{"sh", "-c", "", "echo ü"},
 			Env: []string{"A=1", "B="}, Cwd: "/w d", User: "app:root", Hostname: "h",
-			NetNS: true, ReadOnly: true, Single: true, Debug: true,
+			NetNS: true, ReadOnly: true, Single: true, Debug: true, KeepUpper: true,
 		},
 	} {
 		b := fastConfig(cfg)
@@ -43,7 +43,6 @@ func TestFastConfigOnlyForTheCInit(t *testing.T) {
 	}{
 		{"pty", func(c *initConfig) { c.TTY = true }},
 		{"volume", func(c *initConfig) { c.Mounts = []Mount{{Source: "/a", Target: "/b"}} }},
-		{"commit", func(c *initConfig) { c.Commit = true }},
 		{"layers beyond a page of mount options", func(c *initConfig) { c.Layers = []string{"/" + strings.Repeat("x", 5000)} }},
 		{"NUL in an argument", func(c *initConfig) { c.Args = []string{"echo", "a\x00b"} }},
 	} {

@@ -93,18 +93,10 @@ func initMain() int {
 		}
 	}()
 	code := c.supervise(sigs, orphaned)
-	msg := exitMsg{Code: code}
-	if cfg.Commit && code == 0 {
-		// Reported as gun's error, not as the command's output or exit code.
-		if err := c.commit(); err != nil {
-			msg = exitMsg{Code: 125, Error: err.Error()}
-		}
-	}
-	c.cleanup()
+	c.cleanup(cfg.KeepUpper && code == 0)
 	// The parent may go on now: tearing down the namespaces as this
 	// process exits takes the kernel a while.
-	_ = sendMsg(syncFD, msg)
-	code = msg.Code
+	_ = sendMsg(syncFD, exitMsg{Code: code})
 	return code
 }
 
@@ -336,6 +328,9 @@ func (c *container) mountRoot(dir string) error {
 		c.debugf("root: overlay of %d layers (top first: %s), upper %s", len(cfg.Layers), strings.Join(reversed(cfg.Layers), ":"), upper)
 		return nil
 	}
+	if cfg.KeepUpper {
+		return fmt.Errorf("%v: a build step's changes are read from the overlay's upper directory, and this kernel refuses the overlay", err)
+	}
 	Warn(fmt.Sprintf("%v; copying the image's layers instead", err))
 	if err := flatten(cfg.Layers, dir); err != nil {
 		return err
@@ -521,9 +516,9 @@ func statusCode(ws unix.WaitStatus) int {
 
 // cleanup kills what is left of the container and empties the scratch
 // space from inside the user namespace, where the files' owners are mapped:
-// all but its lock (and a commit's diff), so that gun has little left to do
-// after the exit report.
-func (c *container) cleanup() {
+// all but its lock (and the upper directory, with keepUpper), so that gun
+// has little left to do after the exit report.
+func (c *container) cleanup(keepUpper bool) {
 	_ = unix.Kill(-1, unix.SIGKILL) // as pid 1: every other process in the namespace
 	for {
 		_, err := unix.Wait4(-1, nil, 0, nil)
@@ -532,6 +527,9 @@ func (c *container) cleanup() {
 		}
 	}
 	for _, name := range append([]string{"upper", "work", "root"}, etcFiles...) {
+		if keepUpper && name == "upper" {
+			continue
+		}
 		_ = os.RemoveAll(filepath.Join(fdPath(c.scratch), name))
 	}
 }

@@ -15,6 +15,7 @@ const (
 	entryInit   = "gun:init"   // container init (pid 1)
 	entryUnpack = "gun:unpack" // unpack a layer inside a user namespace
 	entryRemove = "gun:rm"     // remove a directory inside a user namespace
+	entryCommit = "gun:commit" // pack an overlay's upper directory inside a user namespace
 )
 
 // Reexec runs the hidden entry point this process was re-executed for, if
@@ -39,11 +40,15 @@ func Reexec() (code int, ok bool) {
 		return unpackMain(), true
 	case entryRemove:
 		return removeMain(), true
+	case entryCommit:
+		return commitMain(), true
 	}
 	return 0, false
 }
 
-func isEntry(s string) bool { return s == entryInit || s == entryUnpack || s == entryRemove }
+func isEntry(s string) bool {
+	return s == entryInit || s == entryUnpack || s == entryRemove || s == entryCommit
+}
 
 // mapsSuffix marks a re-exec whose id maps newuidmap/newgidmap write after it
 // started. execve in a user namespace without a mapping for the caller
@@ -124,11 +129,10 @@ type initConfig struct {
 	// Winsize is the outer terminal's window size, set on the container's
 	// pty before the command starts (nil: no outer terminal).
 	Winsize *unix.Winsize `json:",omitempty"`
-	// Commit: after the command exits with 0, the init writes the overlay
-	// upper directory's changes as a layer tar to <scratch>/diff.tar, file
-	// times clamped to CommitEpoch (Unix seconds). See RunCommit.
-	Commit      bool
-	CommitEpoch int64
+	// KeepUpper: a command that exits with 0 leaves the overlay's upper
+	// directory in the scratch directory, for gun to pack as a layer
+	// (RunCommit); the root must then be an overlay.
+	KeepUpper bool
 }
 
 func socketPair() (parent, child *os.File, err error) {

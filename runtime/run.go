@@ -28,18 +28,18 @@ import (
 // Run forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the
 // command. Cancelling ctx kills the container.
 func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
-	return run(ctx, spec, nil, 0)
+	return run(ctx, spec, nil)
 }
 
-// run is Run; commit, when not nil, is called after the command exited (and
-// only then), before the scratch directory is removed, and the init is
-// asked to write the command's changes into it first.
-func run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch int64) (exitCode int, err error) {
+// run is Run; commit, when not nil, is called after the command exited with
+// 0 (and only then), before the scratch directory is removed, and the init
+// is asked to leave the overlay's upper directory in it for commit.
+func run(ctx context.Context, spec Spec, commit func() error) (exitCode int, err error) {
 	s, err := Prestart(spec)
 	if err != nil {
 		return 125, err
 	}
-	return s.run(ctx, spec, commit, epoch)
+	return s.run(ctx, spec, commit)
 }
 
 // Starter is a container whose init process is started but not yet told
@@ -176,7 +176,7 @@ func Prestart(spec Spec) (*Starter, error) {
 // replan abandons a planned container before it ran anything, waits for its
 // init to empty the scratch directory and exit, and runs spec in a
 // container gun starts itself, in the same scratch directory.
-func (s *Starter) replan(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch int64, why string) (int, error) {
+func (s *Starter) replan(ctx context.Context, spec Spec, commit func() error, why string) (int, error) {
 	slog.Debug("run plan not used", "why", why)
 	s.parent.Close() // the init's end of it says so
 	_, _ = s.wait()
@@ -186,7 +186,7 @@ func (s *Starter) replan(ctx context.Context, spec Spec, commit func(exitCode in
 		return 125, err
 	}
 	f.planArgs = s.planArgs
-	return f.run(ctx, spec, commit, epoch)
+	return f.run(ctx, spec, commit)
 }
 
 // Close kills an init that Run was not called for. It is a no-op after Run.
@@ -232,10 +232,10 @@ func (s *Starter) stopSignals() {
 // Run configures the prestarted init to run spec and waits for the command,
 // as the package's Run does.
 func (s *Starter) Run(ctx context.Context, spec Spec) (exitCode int, err error) {
-	return s.run(ctx, spec, nil, 0)
+	return s.run(ctx, spec, nil)
 }
 
-func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) error, epoch int64) (exitCode int, err error) {
+func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exitCode int, err error) {
 	if s.used {
 		return 125, errors.New("container already run")
 	}
@@ -255,16 +255,16 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 		s.abort()
 		return 125, err
 	}
-	cfg.Commit, cfg.CommitEpoch = commit != nil, epoch
+	cfg.KeepUpper = commit != nil
 	debug := debugEnabled()
 	cfg.Single = s.maps.single
 	cfg.Debug = debug
 	if s.planned != nil && !s.checkPlan(&spec, cfg, etc, commit != nil) {
-		return s.replan(ctx, spec, commit, epoch, "the plan differs")
+		return s.replan(ctx, spec, commit, "the plan differs")
 	}
 	defer func() {
-		if commit != nil && err == nil {
-			if cerr := commit(exitCode); cerr != nil {
+		if commit != nil && err == nil && exitCode == 0 {
+			if cerr := commit(); cerr != nil {
 				exitCode, err = 125, cerr
 			}
 		}
@@ -326,11 +326,11 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 		// command.
 		b, ok := verdict(cfg.Args)
 		if !ok {
-			return s.replan(ctx, spec, commit, epoch, "the command does not fit gun's word")
+			return s.replan(ctx, spec, commit, "the command does not fit gun's word")
 		}
 		if err = sendPacket(pfd, b); err != nil {
 			// It failed before it ran anything; gun starts one itself.
-			return s.replan(ctx, spec, commit, epoch, err.Error())
+			return s.replan(ctx, spec, commit, err.Error())
 		}
 	} else {
 		// The C init runs in a joined namespace's pid 1 only.
@@ -348,7 +348,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func(exitCode int) 
 	if s.planned != nil && err == nil && ready.Planned {
 		// The init failed before it ran anything, and says so; gun starts
 		// one itself. (Without its word, the command may have run.)
-		return s.replan(ctx, spec, commit, epoch, ready.Error)
+		return s.replan(ctx, spec, commit, ready.Error)
 	}
 	if err == nil && ready.Error != "" {
 		err = errors.New(ready.Error)

@@ -37,10 +37,23 @@ func removeInNS(dir string) error {
 }
 
 // runInUserNS re-executes gun with args in a user namespace with the
-// containers' id maps (a holder's, or a new one), waits for it and returns
-// its combined output. The child waits for a goMsg on syncFD before it does
-// anything.
+// containers' id maps (startInUserNS), waits for it and returns its
+// combined output.
 func runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, error) {
+	var out strings.Builder
+	wait, err := startInUserNS(ctx, args, stdin, &out, &out)
+	if err != nil {
+		return nil, err
+	}
+	err = wait()
+	return []byte(out.String()), err
+}
+
+// startInUserNS re-executes gun with args in a user namespace with the
+// containers' id maps (a holder's, or a new one) and returns a function
+// that waits for it. The child waits for a goMsg on syncFD before it does
+// anything. Cancelling ctx kills it.
+func startInUserNS(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (wait func() error, err error) {
 	maps, err := hostMaps()
 	if err != nil {
 		return nil, err
@@ -50,10 +63,9 @@ func runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, e
 		return nil, err
 	}
 	defer parent.Close()
-	var out strings.Builder
 	cmd := &exec.Cmd{
 		Path: "/proc/self/exe", Env: []string{},
-		Stdin: stdin, Stdout: &out, Stderr: &out,
+		Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		ExtraFiles:  []*os.File{child},
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL},
 	}
@@ -77,12 +89,14 @@ func runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, e
 		_ = cmd.Process.Kill()
 	}
 	stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Kill() })
-	err = cmd.Wait()
-	stop()
-	if ctx.Err() != nil {
-		err = ctx.Err()
-	}
-	return []byte(out.String()), err
+	return func() error {
+		err := cmd.Wait()
+		stop()
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return err
+	}, nil
 }
 
 // enterUserNS sets cmd up to run args (args[0] an entry) in the containers'

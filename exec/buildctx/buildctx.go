@@ -118,7 +118,7 @@ func (c *Context) walk() ([]Entry, error) {
 		return nil, err
 	}
 	// Order by path components, so that a directory's entries follow it.
-	sort.Slice(out, func(i, j int) bool { return PathLess(out[i].Path, out[j].Path) })
+	sort.Slice(out, func(i, j int) bool { return guntar.PathLess(out[i].Path, out[j].Path) })
 	// Drop excluded directories that ended up with nothing re-included.
 	kept := make([]Entry, 0, len(out))
 	next := "" // the nearest kept path after i
@@ -204,25 +204,6 @@ func (c *Context) subtree(entries []Entry, j int) Match {
 		}
 	}
 	return m
-}
-
-// PathLess orders slash-separated paths component by component, so that a
-// directory's entries follow it directly.
-func PathLess(a, b string) bool {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		ca, cb := a[i], b[i]
-		if ca == cb {
-			continue
-		}
-		if ca == '/' {
-			return true
-		}
-		if cb == '/' {
-			return false
-		}
-		return ca < cb
-	}
-	return len(a) < len(b)
 }
 
 func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[\`) }
