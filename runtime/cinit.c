@@ -55,7 +55,7 @@ static const char verdict_magic[] = "gun-go-1";
 // Flags of the configuration; keep in step with fastconfig.go. F_KEEP_UPPER:
 // a command that exits with 0 leaves the overlay's upper directory, which
 // gun packs as a layer (gun:commit).
-enum { F_NETNS = 1, F_READONLY = 2, F_SINGLE = 4, F_DEBUG = 8, F_KEEP_UPPER = 16 };
+enum { F_NETNS = 1, F_READONLY = 2, F_SINGLE = 4, F_DEBUG = 8, F_KEEP_UPPER = 64 };
 
 struct config {
 	unsigned flags;

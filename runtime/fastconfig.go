@@ -35,8 +35,10 @@ const (
 	fastReadOnly
 	fastSingle
 	fastDebug
-	fastKeepUpper
 )
+
+// fastKeepUpper: cfg.KeepUpper.
+const fastKeepUpper = 1 << 6
 
 // initModeEnv set to "go" in gun's environment has every container set up
 // by the Go init (for tests and debugging).
