@@ -26,7 +26,7 @@ func generate(size int) []byte {
 		b.WriteString("Env PATH \"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\n")
 		b.WriteString("Env APP_HOME \"/opt/app-${VERSION}\"\n")
 		b.WriteString("# Install the build dependencies.\n")
-		b.WriteString("Exec \"apk add --no-cache build-base git curl ca-certificates && update-ca-certificates\"\n")
+		b.WriteString("Exec \"apk add --no-cache build-base=0.5-r3 git=2.32.0-r0 curl=7.79.1-r0 ca-certificates=20191127-r5 && update-ca-certificates\"\n")
 		b.WriteString("Workdir \"/src\"\n")
 		b.WriteString("Copy \"go.mod\" \"go.sum\" \"Makefile\" \"/src/\"\n")
 		b.WriteString("Copy Owner \"app:app\" Mode 0644 \"cmd/\" \"internal/\" \"/src/\" # sources\n")

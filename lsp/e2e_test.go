@@ -56,7 +56,7 @@ func TestBinaryLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			doc := uri.File(filepath.Join(t.TempDir(), "Gunfile"))
-			if err := p.Open(ctx, doc, "gunfile", 1, "Using \"a.tar\"\nExec \"${X}\"\nWorkdir \"${X}\"\n"); err != nil {
+			if err := p.Open(ctx, doc, "gunfile", 1, "Using \"a.tar\"\nExec \"${HOME}\"\nWorkdir \"${X}\"\n"); err != nil {
 				t.Fatal(err)
 			}
 			pub, err := p.WaitVersion(ctx, doc, 1)

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/lang/diag"
@@ -23,6 +26,7 @@ import (
 func newCheckCmd() *cobra.Command {
 	var format string
 	var strict bool
+	var ignore []string
 	cmd := &cobra.Command{
 		Use:   "check [--format text|json|sarif] [--strict] [FILE...]",
 		Short: "Report errors and warnings in Gunfiles",
@@ -34,6 +38,10 @@ and a caret under the problem; --format json is for tools, and --format sarif
 writes SARIF 2.1.0 for code-scanning upload. Each code is explained in
 docs/diagnostics.md.
 
+Codes can be turned off with --ignore G309,G305, or for a project with a
+.gun-check.yaml in the current directory ("ignore: [G309, G305]"), and for one
+instruction with a comment "# gun:ignore G309" on its line or the line before.
+
 Exit status: 0 when there is no error, 1 when there is an error (or, with
 --strict, a warning), 2 on usage errors.`,
 		Example: "  gun check Gunfile\n  gun check --format sarif Gunfile > gun.sarif",
@@ -43,11 +51,16 @@ Exit status: 0 when there is no error, 1 when there is an error (or, with
 			default:
 				return &usageError{fmt.Errorf("check: unknown --format %q: use text, json or sarif", format)}
 			}
-			return runCheck(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args, format, strict)
+			codes, err := ignoredCodes(ignore)
+			if err != nil {
+				return err
+			}
+			return runCheck(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args, format, strict, codes)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or sarif")
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail on warnings too")
+	cmd.Flags().StringSliceVar(&ignore, "ignore", nil, "codes not to report, such as G309,G305 (added to .gun-check.yaml's)")
 	return cmd
 }
 
@@ -59,16 +72,47 @@ type checked struct {
 
 // checkSource parses and checks one Gunfile, syntax and semantic
 // diagnostics merged in source order.
-func checkSource(name string, src []byte) checked {
+func checkSource(name string, src []byte, ignore []diag.Code) checked {
 	start := time.Now()
 	f, ds := parser.Parse(name, src)
-	ds = append(ds, check.Check(f)...)
+	ds = check.Without(append(ds, check.Check(f)...), ignore)
 	slices.SortStableFunc(ds, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
 	slog.Debug("checked", "file", name, "bytes", len(src), "diagnostics", len(ds), "elapsed", time.Since(start))
 	return checked{file: f.Source, diags: ds}
 }
 
-func runCheck(stdin io.Reader, stdout, stderr io.Writer, args []string, format string, strict bool) error {
+// checkConfig is the file that turns codes off for a project.
+const checkConfig = ".gun-check.yaml"
+
+// ignoredCodes returns the codes not to report: flags's and those of the
+// project's checkConfig, if there is one.
+func ignoredCodes(flags []string) ([]diag.Code, error) {
+	var conf struct {
+		Ignore []string `yaml:"ignore"`
+	}
+	data, err := os.ReadFile(checkConfig)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("check: %w", err)
+	default:
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&conf); err != nil && !errors.Is(err, io.EOF) {
+			return nil, &usageError{fmt.Errorf("check: %s: %w", checkConfig, err)}
+		}
+	}
+	var codes []diag.Code
+	for _, c := range append(conf.Ignore, flags...) {
+		if !slices.ContainsFunc(diag.Codes, func(i diag.CodeInfo) bool { return string(i.Code) == c }) {
+			return nil, &usageError{fmt.Errorf("check: unknown code %q to ignore (the codes are in docs/diagnostics.md)", c)}
+		}
+		codes = append(codes, diag.Code(c))
+	}
+	return codes, nil
+}
+
+func runCheck(stdin io.Reader, stdout, stderr io.Writer, args []string, format string, strict bool, ignore []diag.Code) error {
 	var results []checked
 	var readErr error
 	if len(args) == 0 {
@@ -76,7 +120,7 @@ func runCheck(stdin io.Reader, stdout, stderr io.Writer, args []string, format s
 		if err != nil {
 			return fmt.Errorf("check: read standard input: %w", err)
 		}
-		results = append(results, checkSource("<stdin>", src))
+		results = append(results, checkSource("<stdin>", src, ignore))
 	}
 	for _, name := range args {
 		src, err := os.ReadFile(name)
@@ -85,7 +129,7 @@ func runCheck(stdin io.Reader, stdout, stderr io.Writer, args []string, format s
 			readErr = err
 			continue
 		}
-		results = append(results, checkSource(name, src))
+		results = append(results, checkSource(name, src, ignore))
 	}
 
 	var out bytes.Buffer

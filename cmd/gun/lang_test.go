@@ -28,7 +28,7 @@ func TestCheckCorpus(t *testing.T) {
 		t.Run(base, func(t *testing.T) {
 			r := gun(t, "", nil, "check", "testdata/gunfiles/"+base)
 			wantCode := 0
-			if strings.HasPrefix(base, "bad-") && base != "bad-warnings.gunfile" {
+			if strings.HasPrefix(base, "bad-") && !strings.HasPrefix(base, "bad-warnings") {
 				wantCode = 1
 			}
 			if r.code != wantCode {
@@ -53,8 +53,9 @@ func TestCheckCorpus(t *testing.T) {
 }
 
 func TestQuickStart(t *testing.T) {
-	r := gun(t, "", nil, "check", "testdata/examples/resolv.gunfile", "testdata/examples/vim.gunfile")
-	if r.code != 0 || r.stdout != "" || r.stderr != "" {
+	// Infos are advice: the examples may have some, but nothing worse.
+	r := gun(t, "", nil, "check", "--strict", "testdata/examples/resolv.gunfile", "testdata/examples/vim.gunfile")
+	if r.code != 0 || strings.Contains(r.stdout, ": error: ") || strings.Contains(r.stdout, ": warning: ") || r.stderr != "" {
 		t.Errorf("gun check examples: %+v", r)
 	}
 	r = gun(t, "", nil, "fmt", "-d", "testdata/examples/resolv.gunfile", "testdata/examples/vim.gunfile")
@@ -80,6 +81,8 @@ func TestCheckExitCodes(t *testing.T) {
 		{"unknown flag", []string{"check", "--frobnicate"}, "", 2, "", "unknown flag"},
 		{"missing file", []string{"check", "no/such.gunfile"}, "", 1, "", "no/such.gunfile"},
 		{"empty file", []string{"check"}, "", 0, "", ""},
+		{"ignore", []string{"check", "--strict", "--ignore", "G201,G312"}, "Using \"x\"\nArg A\nExec \"sudo a\"\n", 0, "", ""},
+		{"ignore unknown code", []string{"check", "--ignore", "G999"}, "", 2, "", `unknown code "G999"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,6 +91,25 @@ func TestCheckExitCodes(t *testing.T) {
 				t.Errorf("gun %v = %+v; want code %d, stdout with %q, stderr with %q", tt.args, r, tt.code, tt.stdout, tt.stderr)
 			}
 		})
+	}
+}
+
+// TestCheckConfig turns codes off with the project's .gun-check.yaml.
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	src := []byte("Using \"x\"\nExec \"sudo a\"\nExec \"cd /b\"\n")
+	if err := os.WriteFile(filepath.Join(dir, ".gun-check.yaml"), []byte("ignore: [G312]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := gun(t, dir, src, "check")
+	if r.code != 0 || strings.Contains(r.stdout, "G312") || !strings.Contains(r.stdout, "G311") {
+		t.Errorf("with ignore: [G312]: %+v", r)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".gun-check.yaml"), []byte("ignroe: [G312]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := gun(t, dir, src, "check"); r.code != 2 || !strings.Contains(r.stderr, ".gun-check.yaml") {
+		t.Errorf("with a misspelled key: %+v", r)
 	}
 }
 

@@ -46,6 +46,8 @@ func check(f *ast.File, keepRefs bool) (*Info, []diag.Diagnostic) {
 		c.t = t
 	}
 	c.file(f)
+	c.fileIgnores(f)
+	c.dropIgnored()
 	if !keepRefs {
 		c.t.release(c.envBuf)
 	}
@@ -78,6 +80,8 @@ type checker struct {
 	refs        []pendingRef // every reference, until distributeRefs
 	// absWorkdir[i] says that stage i has set an absolute Workdir.
 	absWorkdir []bool
+	sh         shellState
+	ignores    []ignore // where # gun:ignore turns codes off
 }
 
 // maxSuggestions caps the "did you mean" searches of one file.
@@ -196,6 +200,7 @@ func validStageName(s string) bool {
 func (c *checker) stageBody(i int, st *ast.Stage) {
 	c.stage = i
 	c.own.reset()
+	c.shellStage(i)
 	si := c.info.Stages[i]
 	var mainSeen *ast.Main
 
@@ -475,7 +480,7 @@ func (c *checker) distributeRefs() {
 func (c *checker) command(cmd ast.Expr, instr string) {
 	switch cmd := cmd.(type) {
 	case *ast.String:
-		c.shellRefs(cmd)
+		c.script(cmd, instr == "Main")
 		if cmd.Literal() && strings.TrimSpace(cmd.Value) == "" {
 			what := "command"
 			if cmd.Heredoc != "" {

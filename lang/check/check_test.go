@@ -39,7 +39,7 @@ func TestCheck(t *testing.T) {
 		src  string
 		want []string
 	}{
-		{"clean", "Arg V \"1\"\nUsing \"b-$V\" As a\nEnv X \"$V\"\nWorkdir \"/w\"\nExec \"echo $X\"\nUsing a\nCopy From a \"/x\" \"/y\"\nMain \"x\"", nil},
+		{"clean", "Arg V \"1\"\nUsing \"b-$V\" As a\nEnv X \"$V\"\nWorkdir \"/w\"\nExec \"echo $X\"\nUsing a\nCopy From a \"/x\" \"/y\"\nMain \"x && y\"", nil},
 		{"before using", "Exec \"a\"\nEnv A \"b\"\nUsing \"x\"", []string{"1:1 G101"}},
 		{"arg before using is fine", "Arg A \"1\"\nUsing \"$A\"", nil},
 		{"undefined in expanded string", "Using \"x\"\nWorkdir \"/$NOPE\"", []string{"2:11 G102"}},
@@ -62,7 +62,7 @@ func TestCheck(t *testing.T) {
 		{"copy absolute from stage is fine", "Using \"x\" As a\nUsing \"y\"\nCopy From a \"/etc\" \"/d\"", nil},
 		{"copy with reference is not judged", "Arg D \"..\"\nUsing \"x\"\nCopy \"$D/x\" \"/d\"", nil},
 		{"empty exec", "Using \"x\"\nExec \"  \"\nExec []\nExec [\"\"]\nMain \"\"\nExec <<E\n\nE", []string{"2:6 G109", "3:6 G109", "4:7 G109", "5:6 G109", "6:6 G109"}},
-		{"exec of only a reference is not empty", "Using \"x\"\nExec \"$CMD\"", nil},
+		{"exec of only a reference is not empty", "Using \"x\"\nExec \"$CMD\"", []string{"2:8 G303"}},
 		{"invalid names", "Using \"x\"\nEnv a-b \"1\"\nArg 9 \"1\"\nExec \"$9\"", []string{"2:5 G110", "3:5 G110", "3:5 G201"}},
 		{"invalid stage names", "Using \"x\" As 1a\nUsing \"x\" As scratch", []string{"1:14 G111", "2:14 G111"}},
 		{"modes", "Using \"x\"\nCopy Mode 0755 \"a\" \"b\"\nCopy Mode 8 \"a\" \"b\"", []string{"3:11 G112"}},
@@ -75,7 +75,7 @@ func TestCheck(t *testing.T) {
 		{"relative workdir", "Using \"x\"\nWorkdir \"a\"\nWorkdir \"/b\"\nWorkdir \"c\"", []string{"2:9 G202"}},
 		{"relative workdir after inherited absolute", "Using \"x\" As a\nWorkdir \"/b\"\nUsing a\nWorkdir \"c\"", nil},
 		{"workdir from a reference", "Using \"x\"\nEnv H \"/h\"\nWorkdir \"$H/c\"", nil},
-		{"main twice", "Using \"x\"\nMain \"a\"\nMain [\"b\"]\nUsing \"y\"\nMain \"c\"", []string{"3:1 G203"}},
+		{"main twice", "Using \"x\"\nMain \"a\"\nMain [\"b\"]\nUsing \"y\"\nMain \"c\"", []string{"2:6 G317", "3:1 G203", "5:6 G317"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +167,7 @@ Copy From build "/a" "/b"
 Label "path" "$PATH"
 `
 	_, ds, f := run(t, src)
-	if len(ds) > 0 {
+	if len(ds) != 1 || ds[0].Code != diag.UnsetShellVariable {
 		t.Fatalf("diagnostics: %v", ds)
 	}
 	info, _ := check.Resolve(f)
@@ -253,8 +253,11 @@ func TestCorpus(t *testing.T) {
 				t.Errorf("%s: no error", base)
 			}
 		default:
-			if len(ds) > 0 {
-				t.Errorf("%s: %v", base, ds)
+			// Good files may have infos.
+			for _, d := range ds {
+				if d.Severity != diag.Info {
+					t.Errorf("%s: %v", base, d)
+				}
 			}
 		}
 	}
@@ -281,5 +284,76 @@ func TestLongChain(t *testing.T) {
 	}
 	if got := len(info.Inherited(n)); got != n-1 {
 		t.Errorf("stage %d inherits %d Envs, want %d", n, got, n-1)
+	}
+}
+
+func TestIgnore(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"line before", "Using \"x\"\n# gun:ignore G312\nExec \"sudo make\"\nExec \"sudo make\"", []string{"4:7 G312"}},
+		{"same line", "Using \"x\"\nExec \"sudo make\" # gun:ignore G311, G312\nExec \"sudo make\"", []string{"3:7 G312"}},
+		{"other code", "Using \"x\"\n# gun:ignore G311\nExec \"sudo make\"", []string{"3:7 G312"}},
+		{"whole script block", "Using \"x\"\n# gun:ignore G316,G312\nExec <<EOF\n    sudo a\n    b\n    EOF", nil},
+		{"shell comment", "Using \"x\"\nExec <<EOF\n    set -e\n    # gun:ignore G312\n    sudo a\n    sudo b\n    EOF", []string{"6:5 G312"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ds, _ := run(t, tt.src)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("diagnostics mismatch (-want +got):\n%s\n%v", diff, ds)
+			}
+		})
+	}
+}
+
+// TestShellFixes applies the fix of each shell rule that has one and checks
+// that its diagnostic is gone and nothing new came.
+func TestShellFixes(t *testing.T) {
+	tests := []struct {
+		code       diag.Code
+		src, fixed string
+	}{
+		{diag.UnsetShellVariable, "Using \"x\"\nArg VERSION \"1\"\nExec \"echo \\\"$VERSON\\\"\"", "Using \"x\"\nArg VERSION \"1\"\nExec \"echo \\\"$VERSION\\\"\""},
+		{diag.UnsetShellVariable, "Using \"x\"\nEnv HOMEDIR \"/h\"\nExec <<EOF\n  set -e\n  ls \"$HOMEDRI\"\n  cd /\n  EOF", "Using \"x\"\nEnv HOMEDIR \"/h\"\nExec <<EOF\n  set -e\n  ls \"$HOMEDIR\"\n  cd /\n  EOF"},
+		{diag.AptNoYes, "Using \"x\"\nExec \"apt-get install --no-install-recommends a\"", "Using \"x\"\nExec \"apt-get install -y --no-install-recommends a\""},
+		{diag.AptRecommends, "Using \"x\"\nExec \"apt-get install -y a\"", "Using \"x\"\nExec \"apt-get install --no-install-recommends -y a\""},
+		{diag.AptListsKept, "Using \"x\"\nExec \"apt-get update && apt-get -y install --no-install-recommends a\"", "Using \"x\"\nExec \"apt-get update && apt-get -y install --no-install-recommends a && rm -rf /var/lib/apt/lists/*\""},
+		{diag.AptListsKept, "Using \"x\"\nExec <<EOF\n    set -e\n    apt-get update\n    apt-get -y install --no-install-recommends a\n    EOF", "Using \"x\"\nExec <<EOF\n    set -e\n    apt-get update\n    apt-get -y install --no-install-recommends a\n    rm -rf /var/lib/apt/lists/*\n    EOF"},
+		{diag.ApkCache, "Using \"x\"\nExec \"apk add a=1\"", "Using \"x\"\nExec \"apk add --no-cache a=1\""},
+		{diag.UseraddLargeUID, "Using \"x\"\nExec \"useradd -u 1000000 a\"", "Using \"x\"\nExec \"useradd -l -u 1000000 a\""},
+		{diag.NoSetE, "Using \"x\"\nExec <<EOF\n\tmake\n\tmake install\n\tEOF", "Using \"x\"\nExec <<EOF\n\tset -e\n\tmake\n\tmake install\n\tEOF"},
+		{diag.MainStringForm, "Using \"x\"\nMain \"app --port 80 'a b'\"", "Using \"x\"\nMain [\"app\", \"--port\", \"80\", \"a b\"]"},
+	}
+	for _, tt := range tests {
+		_, ds, _ := run(t, tt.src)
+		var fix *diag.Fix
+		for _, d := range ds {
+			if d.Code == tt.code && len(d.Fixes) > 0 {
+				fix = &d.Fixes[0]
+			}
+		}
+		if fix == nil {
+			t.Errorf("%s: no %s with a fix in %v", tt.src, tt.code, ds)
+			continue
+		}
+		out, err := diag.ApplyFix([]byte(tt.src), *fix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != tt.fixed {
+			t.Errorf("%s fixed:\n%q\nwant\n%q", tt.code, out, tt.fixed)
+		}
+		got, _, _ := run(t, string(out))
+		for _, g := range got {
+			if strings.HasSuffix(g, string(tt.code)) {
+				t.Errorf("%s: after the fix: %v", tt.code, got)
+			}
+		}
+		if len(got) >= len(ds) {
+			t.Errorf("%s: %d diagnostics before the fix, %v after", tt.code, len(ds), got)
+		}
 	}
 }

@@ -42,6 +42,28 @@ const (
 	DuplicateMain   Code = "G203" // Main given twice in one stage
 )
 
+// Found in shell commands (Exec and Main strings, script blocks) by the
+// shell analysis.
+const (
+	ShellSyntax        Code = "G301" // a shell syntax error
+	BashOnly           Code = "G302" // bash syntax in a command run by /bin/sh
+	UnsetShellVariable Code = "G303" // $NAME that no Arg, Env or earlier assignment sets
+	AptNoYes           Code = "G304" // apt-get install without -y
+	AptRecommends      Code = "G305" // apt-get install without --no-install-recommends
+	AptListsKept       Code = "G306" // apt lists not removed in the step that fetched them
+	AptUpgrade         Code = "G307" // apt-get upgrade or dist-upgrade
+	AptUpdateAlone     Code = "G308" // apt-get update in a step that installs nothing
+	UnpinnedPackage    Code = "G309" // pip install, npm install -g or apk add without a version
+	ApkCache           Code = "G310" // apk add without --no-cache
+	CdFirst            Code = "G311" // cd as a step's first command
+	Sudo               Code = "G312" // sudo in a build step
+	PipeHidesFailure   Code = "G313" // curl ... | sh, where a failed download goes unnoticed
+	TwoDownloaders     Code = "G314" // both wget and curl in one image
+	UseraddLargeUID    Code = "G315" // useradd with a large uid and without -l
+	NoSetE             Code = "G316" // a script block without set -e
+	MainStringForm     Code = "G317" // Main as a string where a list would do
+)
+
 // CodeInfo describes a code for documentation and tools.
 type CodeInfo struct {
 	Code     Code
@@ -77,4 +99,21 @@ var Codes = []CodeInfo{
 	{UnusedArg, Warning, "unused Arg"},
 	{RelativeWorkdir, Warning, "relative Workdir"},
 	{DuplicateMain, Warning, "Main given twice"},
+	{ShellSyntax, Error, "shell syntax error"},
+	{BashOnly, Error, "bash syntax in a sh command"},
+	{UnsetShellVariable, Warning, "shell variable never set"},
+	{AptNoYes, Warning, "apt-get install without -y"},
+	{AptRecommends, Info, "apt-get install without --no-install-recommends"},
+	{AptListsKept, Info, "apt lists not removed"},
+	{AptUpgrade, Warning, "apt-get upgrade in a build"},
+	{AptUpdateAlone, Warning, "apt-get update alone"},
+	{UnpinnedPackage, Info, "package version not pinned"},
+	{ApkCache, Info, "apk add without --no-cache"},
+	{CdFirst, Warning, "cd instead of Workdir"},
+	{Sudo, Warning, "sudo in a build step"},
+	{PipeHidesFailure, Warning, "download piped into a shell"},
+	{TwoDownloaders, Info, "both wget and curl"},
+	{UseraddLargeUID, Warning, "useradd with a large uid without -l"},
+	{NoSetE, Warning, "script block without set -e"},
+	{MainStringForm, Info, "Main in string form"},
 }

@@ -1,0 +1,144 @@
+package check
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/lang/diag"
+	"github.com/gun-tools/gun/lang/shell"
+	"github.com/gun-tools/gun/lang/source"
+	"github.com/gun-tools/gun/lang/spec"
+)
+
+// shellState is what the shell analysis keeps while checking a file.
+type shellState struct {
+	parser  shell.Parser
+	dialect shell.Dialect // the current stage's shell
+	// fetchers[i] is the first curl and wget of stage i, for G314.
+	fetchers [][2]source.Range
+	cur      ast.ValueCursor // maps the offsets of the string curFor
+	curFor   *ast.String
+	set      []string // shellVars' buffer
+}
+
+// shellStage starts the shell analysis of stage i.
+func (c *checker) shellStage(i int) {
+	c.sh.dialect = shell.POSIX
+	if c.sh.fetchers == nil {
+		c.sh.fetchers = make([][2]source.Range, len(c.info.File.Stages))
+	}
+}
+
+// src returns the file's text, which shell positions are mapped through.
+func (c *checker) src() []byte {
+	if c.info.File.Source == nil {
+		return nil
+	}
+	return c.info.File.Source.Source()
+}
+
+// shellRange returns the Gunfile range of the text [start, end) of s's value.
+func (c *checker) shellRange(s *ast.String, start, end int) source.Range {
+	p := c.valuePos(s, start)
+	return source.Range{Start: p, End: c.valuePos(s, end)}
+}
+
+// valuePos returns the Gunfile position of offset at of s's value.
+func (c *checker) valuePos(s *ast.String, at int) source.Pos {
+	if c.sh.curFor != s {
+		c.sh.cur.Reset(s, c.src())
+		c.sh.curFor = s
+	}
+	return c.sh.cur.Pos(at)
+}
+
+// script analyses the shell command s of an Exec (or, with main, a Main):
+// its syntax, its variables and the rules about commands.
+func (c *checker) script(s *ast.String, main bool) {
+	// Without the source nothing can be placed; with invalid text the lexer
+	// has said what is wrong.
+	if c.src() == nil || !utf8.ValidString(s.Value) || strings.IndexByte(s.Value, 0) >= 0 {
+		c.shellRefs(s)
+		return
+	}
+	if strings.Contains(s.Value, ignoreMark) {
+		c.scriptIgnores(s)
+	}
+	sc, err := c.sh.parser.Parse(s.Value, c.sh.dialect)
+	if err != nil {
+		c.shellError(s, err)
+		c.shellRefs(s) // what gun sees of its references still counts
+		return
+	}
+	c.shellVars(s, sc)
+	c.shellRules(s, sc, main)
+}
+
+func (c *checker) shellError(s *ast.String, err *shell.Error) {
+	src := c.src()
+	p := c.valuePos(s, err.Offset)
+	// Underline the word there.
+	end := p
+	for end < s.End && !isBlankOrQuote(src[end]) {
+		end++
+	}
+	if end == p && p < s.End && src[p] != '\n' && src[p] != '\r' {
+		end++
+	}
+	r := source.Range{Start: p, End: end}
+	if err.BashOnly {
+		c.errorf(diag.BashOnly, r, "%s; write it for sh or run the stage's commands with bash", err.Message)
+		return
+	}
+	c.errorf(diag.ShellSyntax, r, "shell syntax error: %s", err.Message)
+}
+
+func isBlankOrQuote(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '"' || b == ';'
+}
+
+// shellVars resolves the variables the script uses: to an Arg or Env, to an
+// assignment earlier in the script, or to the environment; any other is a
+// warning. A reference inside single quotes is no use at all.
+func (c *checker) shellVars(s *ast.String, sc *shell.Script) {
+	set := c.sh.set[:0] // the names the script has set so far
+	defer func() { c.sh.set = set }()
+	for _, v := range sc.Vars {
+		if v.Def {
+			set = append(set, v.Name)
+			continue
+		}
+		if slices.Contains(set, v.Name) {
+			continue
+		}
+		var ref *ast.VarRef
+		if i, ok := slices.BinarySearchFunc(s.Refs, v.Dollar, func(r *ast.VarRef, at int) int { return r.At - at }); ok {
+			ref = s.Refs[i]
+		}
+		if sym := c.lookup(v.Name, false); sym != nil {
+			if ref != nil {
+				c.use(sym, ref, false)
+			} else {
+				sym.nrefs++ // written \$NAME: a use, but no reference gun knows
+			}
+			continue
+		}
+		if v.Guarded || shell.WellKnown(v.Name) {
+			continue
+		}
+		r := c.shellRange(s, v.Start, v.End)
+		d := c.report(diag.Warning, diag.UnsetShellVariable, r,
+			"$%s is never set: no Arg or Env %s is visible here and the script does not set it", v.Name, v.Name)
+		if !c.suggest() {
+			continue
+		}
+		if sug := spec.Suggest(v.Name, c.visibleNames(false)); sug != "" {
+			d.Message += fmt.Sprintf("; did you mean %s?", sug)
+			d.Fixes = []diag.Fix{{Title: "change to " + sug, Edits: []diag.Edit{{Range: r, NewText: sug}}}}
+		}
+	}
+}
+
