@@ -141,4 +141,3 @@ func (c *checker) shellVars(s *ast.String, sc *shell.Script) {
 		}
 	}
 }
-
