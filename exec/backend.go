@@ -32,8 +32,11 @@ type backend interface {
 	HasLayer(l cache.Layer) bool
 	// LayerDirs returns the unpacked layers, bottom first.
 	LayerDirs(ctx context.Context, layers []cache.Layer) ([]string, error)
-	// PutLayer stores an uncompressed layer tar; an empty tar is no layer.
+	// PutLayer stores an uncompressed layer tar, compressed as the build
+	// asked.
 	PutLayer(ctx context.Context, tar io.Reader) (*cache.Layer, error)
+	// Recompress returns a cached layer compressed as the build asked.
+	Recompress(ctx context.Context, l cache.Layer) (cache.Layer, error)
 	// Run runs a build step in a container on the layer dirs and returns
 	// its changes as a layer (nil when it changed nothing), with file
 	// times clamped to epoch.

@@ -31,6 +31,7 @@ import (
 	"github.com/gun-tools/gun/exec/graph"
 	"github.com/gun-tools/gun/exec/memo"
 	"github.com/gun-tools/gun/exec/progress"
+	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/lang/diag"
@@ -52,6 +53,10 @@ type Options struct {
 	Target  string            // the stage to build; default the last
 	NoCache bool              // run every step
 	Network string            // "host" (default) or "none", for Exec steps
+	// Compression is that of the layers the build makes: guntar.Gzip,
+	// which every tool reads, or guntar.Zstd (None: uncompressed). The
+	// image's ID does not depend on it, its manifest digest does.
+	Compression guntar.Compression
 
 	// Epoch is the time written into the image (layer file times are
 	// clamped to it, and "created"), so that builds are reproducible.
@@ -177,7 +182,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			fmt.Fprintf(opts.Warn, "gun: warning: %d device nodes of the image were not created (not possible without root; containers get their own /dev)\n", devNodes)
 		}
 	}()
-	be, err := openBackend(opts.Root, func(msg string) {
+	be, err := openBackend(opts.Root, opts.Compression, func(msg string) {
 		if strings.Contains(msg, "device node") {
 			devMu.Lock()
 			devNodes++

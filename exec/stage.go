@@ -121,6 +121,13 @@ func (r *stageRun) configStep(in ast.Node, text string, apply func()) {
 func (r *stageRun) layerStep(ctx context.Context, in ast.Node, text, show, key string, st *progress.Step, run func() (*cache.Layer, int, error)) error {
 	if !r.b.opts.NoCache {
 		if e, ok := r.b.cache.Get(key); ok && (e.Layer == nil || r.b.be.HasLayer(*e.Layer)) {
+			if e.Layer != nil {
+				l, err := r.b.be.Recompress(ctx, *e.Layer)
+				if err != nil {
+					return r.fail(in, show, st, 0, err)
+				}
+				e.Layer = &l
+			}
 			r.apply(in, text, key, e.Layer)
 			st.Cached()
 			r.b.count(true)

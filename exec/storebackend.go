@@ -35,9 +35,11 @@ type storeBackend struct {
 	st    *store.Store
 	batch *store.Batch
 	u     runtime.NSUnpacker
+	// compression is the layers' the build makes.
+	compression guntar.Compression
 }
 
-func openBackend(root string, warn func(string)) (backend, error) {
+func openBackend(root string, compression guntar.Compression, warn func(string)) (backend, error) {
 	if root == "" {
 		return nil, errors.New("no store root")
 	}
@@ -60,7 +62,7 @@ func openBackend(root string, warn func(string)) (backend, error) {
 	}
 	// The build cache names the layers of steps, which no image may name.
 	batch.Keep()
-	return &storeBackend{root: st.Root(), dir: dir, st: st, batch: batch, u: runtime.NSUnpacker{Warn: warn}}, nil
+	return &storeBackend{root: st.Root(), dir: dir, st: st, batch: batch, u: runtime.NSUnpacker{Warn: warn}, compression: compression}, nil
 }
 
 func (l *storeBackend) Close() error { return l.batch.Close() }
@@ -71,11 +73,22 @@ func (l *storeBackend) HasLayer(layer cache.Layer) bool {
 
 // PutLayer stores an uncompressed layer tar, compressed, in the store.
 func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer, error) {
-	desc, diffID, err := l.batch.CompressLayer(ctx, r, guntar.Gzip)
+	desc, diffID, err := l.batch.CompressLayer(ctx, r, l.compression)
 	if err != nil {
 		return nil, err
 	}
 	return &cache.Layer{MediaType: desc.MediaType, Digest: desc.Digest.String(), Size: desc.Size, DiffID: diffID.String()}, nil
+}
+
+// Recompress returns the layer compressed as the build's layers are.
+func (l *storeBackend) Recompress(ctx context.Context, layer cache.Layer) (cache.Layer, error) {
+	desc := v1.Descriptor{MediaType: layer.MediaType, Digest: digest.Digest(layer.Digest), Size: layer.Size}
+	out, err := l.batch.RecompressLayer(ctx, desc, digest.Digest(layer.DiffID), l.compression)
+	if err != nil {
+		return cache.Layer{}, err
+	}
+	layer.MediaType, layer.Digest, layer.Size = out.MediaType, out.Digest.String(), out.Size
+	return layer, nil
 }
 
 // LayerDirs returns the layers unpacked (once) in the store's layer cache.

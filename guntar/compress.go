@@ -6,9 +6,11 @@ import (
 	"compress/bzip2"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/klauspost/pgzip"
 	"github.com/ulikunitz/xz"
 )
 
@@ -119,17 +121,36 @@ func (n *namedReader) Read(p []byte) (int, error) {
 }
 
 // Compress returns a writer that compresses into w with c (None, Gzip or
-// Zstd), at gzip's fastest level: layers are compressed on every build.
-// The same input always gives the same bytes. Closing it flushes the
-// compressor but does not close w.
+// Zstd), on as many cores as GOMAXPROCS allows: layers are compressed on
+// every build, and compression is most of a cold build's own work. Gzip is
+// at its fastest level. The same input always gives the same bytes,
+// whatever the number of cores or the sizes of the writes. Closing it
+// flushes the compressor but does not close w.
 func Compress(w io.Writer, c Compression) (io.WriteCloser, error) {
+	return compress(w, c, runtime.GOMAXPROCS(0))
+}
+
+// gzipBlock is the size of the blocks pgzip compresses in parallel, each
+// with the end of the one before as its dictionary: the output depends on
+// it, so it is fixed, and not on how many blocks are compressed at once.
+const gzipBlock = 1 << 20
+
+// compress is Compress with at most procs blocks compressed at once.
+func compress(w io.Writer, c Compression, procs int) (io.WriteCloser, error) {
 	switch c {
 	case None:
 		return nopWriteCloser{w}, nil
 	case Gzip:
-		return gzip.NewWriterLevel(w, gzip.BestSpeed)
+		zw, err := pgzip.NewWriterLevel(w, pgzip.BestSpeed)
+		if err != nil {
+			return nil, err
+		}
+		if err := zw.SetConcurrency(gzipBlock, procs); err != nil {
+			return nil, err
+		}
+		return zw, nil
 	case Zstd:
-		return zstd.NewWriter(w, zstd.WithEncoderConcurrency(2))
+		return zstd.NewWriter(w, zstd.WithEncoderConcurrency(procs))
 	}
 	return nil, fmt.Errorf("compress: %s is not supported for writing", c)
 }

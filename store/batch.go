@@ -205,6 +205,34 @@ func (b *Batch) CompressLayer(ctx context.Context, r io.Reader, c guntar.Compres
 	return v1.Descriptor{MediaType: mediaType, Digest: d, Size: size}, diffHash.Digest(), nil
 }
 
+// RecompressLayer returns the layer desc, whose diff ID is diffID,
+// compressed with c: desc itself when it is, else a new blob made from
+// its content (a build asked for another compression than its cached
+// layers have).
+func (b *Batch) RecompressLayer(ctx context.Context, desc v1.Descriptor, diffID digest.Digest, c guntar.Compression) (v1.Descriptor, error) {
+	if desc.MediaType == layerMediaTypes[c] {
+		return desc, nil
+	}
+	rc, err := b.s.openBlob(desc.Digest)
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	defer rc.Close()
+	dr, _, err := guntar.Decompress(rc)
+	if err != nil {
+		return v1.Descriptor{}, fmt.Errorf("layer %s: %w", desc.Digest, err)
+	}
+	defer dr.Close()
+	out, got, err := b.CompressLayer(ctx, dr, c)
+	if err != nil {
+		return v1.Descriptor{}, fmt.Errorf("layer %s: %w", desc.Digest, err)
+	}
+	if got != diffID {
+		return v1.Descriptor{}, fmt.Errorf("layer %s: its content has diff ID %s, not %s", desc.Digest, got, diffID)
+	}
+	return out, nil
+}
+
 // Layer is a layer of a new image.
 type Layer struct {
 	Descriptor v1.Descriptor

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gun-tools/gun/exec"
 	buildprogress "github.com/gun-tools/gun/exec/progress"
+	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 )
@@ -17,6 +18,7 @@ import (
 // buildFlags are gun build's options, with docker's names.
 type buildFlags struct {
 	file, output, format, target, network, progress string
+	compression                                     string
 	tags, args                                      []string
 	noCache                                         bool
 }
@@ -48,6 +50,7 @@ runs only the steps whose instruction, inputs or parent changed.`,
 	fl.BoolVar(&f.noCache, "no-cache", false, "run every step, ignoring the cache")
 	fl.StringVar(&f.network, "network", "host", "network for Exec steps: host or none")
 	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, tty, plain or quiet")
+	fl.StringVar(&f.compression, "compression", "gzip", "compression of the layers the build makes: gzip (read by every tool) or zstd (smaller, faster to unpack)")
 	return cmd
 }
 
@@ -65,6 +68,14 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 	}
 	if f.network != "host" && f.network != "none" {
 		return &usageError{fmt.Errorf("--network %q: want host or none", f.network)}
+	}
+	switch f.compression {
+	case "gzip":
+		opts.Compression = guntar.Gzip
+	case "zstd":
+		opts.Compression = guntar.Zstd
+	default:
+		return &usageError{fmt.Errorf("--compression %q: want gzip or zstd", f.compression)}
 	}
 	for _, a := range f.args {
 		k, v, ok := strings.Cut(a, "=")

@@ -36,6 +36,13 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 	}
 }
 
+func TestBuildCompressionIsChecked(t *testing.T) {
+	r := gun(t, t.TempDir(), nil, "build", "--compression", "xz", ".")
+	if r.code != 2 || !strings.Contains(r.stderr, `--compression "xz": want gzip or zstd`) {
+		t.Errorf("gun build --compression xz: exit %d, stderr %q; want 2 and the value named", r.code, r.stderr)
+	}
+}
+
 // Each subcommands entry's name is the one cobra matches its command by:
 // a command line naming it builds that command alone.
 func TestSubcommandNames(t *testing.T) {
