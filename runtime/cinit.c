@@ -1,16 +1,16 @@
 //go:build linux && cgo
 
 // The C init: pid 1 of a container whose configuration gun sent in the
-// binary form of fastconfig.go, for the common case (no pty, no volumes, no
-// commit: see fastEligible). It does what the Go init (init.go, mounts.go,
-// user.go) does, step for step and with the same messages, without waiting
-// for a Go runtime to start: it runs in the constructor (entry.c), in
-// the child that gun_join made pid 1 of the new pid namespace.
+// binary form of fastconfig.go (every container but a build step's commit).
+// It sets the container up without waiting for a Go runtime to start: it
+// runs in the constructor (entry.c), in the child that gun_join made pid 1
+// of the new pid namespace.
 //
 // gun_cinit returns (and the Go init goes on) when the first packet on the
-// sync socket is JSON, or when the kernel refuses the overlay mount (the Go
-// init then copies the layers instead); both leave the packets unread. It
-// never returns otherwise: it exits with the command's status.
+// sync socket is JSON, and leaves it unread. It never returns otherwise: it
+// exits with the command's status. When the kernel refuses the overlay, it
+// says so (readyMsg.OverlayRefused) and gun starts it again on a copy of
+// the layers (F_COPIED).
 //
 // The process is single-threaded and nothing else runs in it, so malloc is
 // safe everywhere, also after fork in the child (which only execs).
@@ -40,13 +40,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "plan.h"
 
 enum { SYNC_FD = 3 };
 
 // The magic first string of a binary configuration; keep in step with
 // fastMagic in fastconfig.go.
-static const char magic[] = "gun-cinit-1";
+static const char magic[] = "gun-cinit-2";
 
 // The magic first string of gun's word to run a plan's container; keep in
 // step with verdictMagic in plan.go.
@@ -55,13 +56,17 @@ static const char verdict_magic[] = "gun-go-1";
 // Flags of the configuration; keep in step with fastconfig.go. F_KEEP_UPPER:
 // a command that exits with 0 leaves the overlay's upper directory, which
 // gun packs as a layer (gun:commit).
-enum { F_NETNS = 1, F_READONLY = 2, F_SINGLE = 4, F_DEBUG = 8, F_KEEP_UPPER = 64 };
+enum { F_NETNS = 1, F_READONLY = 2, F_SINGLE = 4, F_DEBUG = 8, F_TTY = 16, F_COPIED = 32, F_KEEP_UPPER = 64 };
 
 struct config {
 	unsigned flags;
 	const char *scratch, *hostname, *cwd, *user, *overlay, *path;
-	int nlayers, nargs, nenv;
+	unsigned short rows, cols; // the outer terminal's size, with F_TTY (0: none)
+	int nlayers, nargs, nenv, nmounts;
 	char **layers, **args, **env; // env: the spec's KEY=VALUE entries
+	// mounts: the volumes, three strings each: host path, target in the
+	// container (absolute and clean), "ro" or "rw".
+	char **mounts;
 };
 
 static struct config cfg;
@@ -71,6 +76,10 @@ static struct config cfg;
 // failure then says so (readyMsg.Planned), for gun to start the container
 // itself.
 static int planned, speculative, plan_fd = -1;
+
+// overlay_refused: the kernel refused the overlay; the failure says so
+// (readyMsg.OverlayRefused), for gun to copy the layers and start again.
+static int overlay_refused;
 
 // ---- messages to gun: JSON, as the Go init sends them ----
 
@@ -166,6 +175,8 @@ __attribute__((format(printf, 3, 4), noreturn)) static void die(int code, int er
 		jb_puts(&j, num);
 		if (speculative)
 			jb_puts(&j, ",\"Planned\":true");
+		if (overlay_refused)
+			jb_puts(&j, ",\"OverlayRefused\":true");
 		if (withlog) {
 			jb_puts(&j, ",\"Log\":[");
 			jb_put(&j, steps.b, steps.n);
@@ -264,12 +275,20 @@ static void parse_config(char *b, size_t n) {
 	cfg.user = next(&c);
 	cfg.overlay = next(&c);
 	cfg.path = next(&c);
+	cfg.rows = (unsigned short)next_int(&c, 65535);
+	cfg.cols = (unsigned short)next_int(&c, 65535);
 	cfg.layers = next_list(&c, &cfg.nlayers);
 	cfg.args = next_list(&c, &cfg.nargs);
 	cfg.env = next_list(&c, &cfg.nenv);
+	cfg.mounts = next_list(&c, &cfg.nmounts);
 	int scratch_ok = cfg.scratch[0] == '/' || (planned && strcmp(cfg.scratch, PLAN_SCRATCH) == 0);
+	int mounts_ok = cfg.nmounts % 3 == 0;
+	for (int i = 0; mounts_ok && i < cfg.nmounts; i += 3)
+		mounts_ok = cfg.mounts[i][0] == '/' && cfg.mounts[i + 1][0] == '/' &&
+			    (strcmp(cfg.mounts[i + 2], "ro") == 0 || strcmp(cfg.mounts[i + 2], "rw") == 0);
 	// A plan holds no command: gun's word brings it (await_verdict).
-	if (c.p != c.end || (cfg.nargs == 0) != planned || !scratch_ok || cfg.cwd[0] != '/')
+	if (c.p != c.end || (cfg.nargs == 0) != planned || !scratch_ok || cfg.cwd[0] != '/' || !mounts_ok ||
+	    cfg.nlayers == 0 || (planned && (cfg.flags & (F_TTY | F_COPIED))))
 		die(125, 0, "init: malformed configuration");
 }
 
@@ -624,11 +643,13 @@ static void resolve_user(const char *spec, struct user *u) {
 // make_env is containerEnv: docker's defaults, then the spec's entries,
 // each replacing those of its key.
 static char **make_env(const struct user *u) {
-	char **env = calloc((size_t)cfg.nenv + 4, sizeof *env);
+	char **env = calloc((size_t)cfg.nenv + 5, sizeof *env);
 	if (env == NULL || asprintf(&env[0], "PATH=%s", cfg.path) < 0 ||
 	    asprintf(&env[1], "HOSTNAME=%s", cfg.hostname) < 0 || asprintf(&env[2], "HOME=%s", u->home) < 0)
 		die(125, ENOMEM, "environment");
 	int n = 3;
+	if (cfg.flags & F_TTY)
+		env[n++] = "TERM=xterm";
 	for (int i = 0; i < cfg.nenv; i++) {
 		char *kv = cfg.env[i], *eq = strchr(kv, '=');
 		size_t kn = eq ? (size_t)(eq - kv) + 1 : strlen(kv);
@@ -774,11 +795,13 @@ static void write_command(int fd, const char *path) {
 	}
 }
 
-// fork_command forks the command. Its child takes the user, the session and
-// the working directory, then, when hold is not NULL, reads its path and
-// arguments from the pipe hold (write_command; the pipe's end without them
-// ends the child quietly), and executes the command.
-static struct command fork_command(const char *path, char **env, const struct user *u, const sigset_t *mask, const int *hold) {
+// fork_command forks the command. Its child takes the session (with tty,
+// a pty's slave, as its controlling terminal and standard streams), the
+// user and the working directory, then, when hold is not NULL, reads its
+// path and arguments from the pipe hold (write_command; the pipe's end
+// without them ends the child quietly), and executes the command.
+static struct command fork_command(const char *path, char **env, const struct user *u, const sigset_t *mask, const int *hold,
+				   int tty) {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		die(125, errno, "start %s: pipe", command_name());
@@ -793,7 +816,9 @@ static struct command fork_command(const char *path, char **env, const struct us
 			if (s != SIGKILL && s != SIGSTOP)
 				signal(s, SIG_DFL);
 		int err = 0;
-		if (setsid() < 0 || (!(cfg.flags & F_SINGLE) && setgroups((size_t)u->ngroups, u->groups) < 0) ||
+		if (setsid() < 0 ||
+		    (tty >= 0 && (dup2(tty, 0) < 0 || dup2(tty, 1) < 0 || dup2(tty, 2) < 0 || ioctl(0, TIOCSCTTY, 0) < 0)) ||
+		    (!(cfg.flags & F_SINGLE) && setgroups((size_t)u->ngroups, u->groups) < 0) ||
 		    setgid((gid_t)u->gid) < 0 || setuid((uid_t)u->uid) < 0 || chdir(cfg.cwd) < 0)
 			err = errno;
 		else {
@@ -829,6 +854,40 @@ static pid_t started(struct command c) {
 		die(err == ENOENT ? 127 : 126, err, "start %s", command_name());
 	}
 	return c.pid;
+}
+
+// A pseudo terminal of the container's devpts: the master goes to gun, the
+// slave to the command.
+struct pty {
+	int master, slave;
+};
+
+// open_pty opens a pty in the container's own devpts, gives its slave to
+// uid and sets the outer terminal's size on it, before the command's first
+// look.
+static struct pty open_pty(long uid) {
+	struct pty p;
+	p.master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (p.master < 0)
+		die(125, errno, "open pty");
+	int unlock = 0, n;
+	if (ioctl(p.master, TIOCSPTLCK, &unlock) < 0)
+		die(125, errno, "unlock pty");
+	if (ioctl(p.master, TIOCGPTN, &n) < 0)
+		die(125, errno, "pty number");
+	char name[32];
+	snprintf(name, sizeof name, "/dev/pts/%d", n);
+	p.slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (p.slave < 0)
+		die(125, errno, "open pty slave");
+	if (fchown(p.slave, (uid_t)uid, (gid_t)-1) < 0)
+		die(125, errno, "give the pty to uid %ld", uid);
+	if (cfg.rows != 0 || cfg.cols != 0) {
+		struct winsize ws = {.ws_row = cfg.rows, .ws_col = cfg.cols};
+		if (ioctl(p.master, TIOCSWINSZ, &ws) < 0)
+			die(125, errno, "set pty window size");
+	}
+	return p;
 }
 
 // ---- supervision and cleanup ----
@@ -963,7 +1022,7 @@ static sigset_t command_signals(void) {
 	return mask;
 }
 
-static void run_container(sigset_t mask, char *b);
+static void run_container(sigset_t mask);
 
 void gun_cinit(void) {
 	char first;
@@ -981,7 +1040,7 @@ void gun_cinit(void) {
 	size_t n;
 	char *b = recv_peek(&n);
 	parse_config(b, n);
-	run_container(mask, b);
+	run_container(mask);
 }
 
 void gun_cinit_planned(const struct gun_plan *p) {
@@ -1014,42 +1073,95 @@ void gun_cinit_planned(const struct gun_plan *p) {
 		die(125, 0, "init: plan: overlay options too long");
 	cfg.scratch = scratch;
 	cfg.overlay = o;
-	run_container(mask, NULL);
-	_exit(125); // not reached: run_container falls back only without a plan
+	run_container(mask);
 }
 
-// run_container sets up the container of cfg and runs its command; it
-// returns (b freed) when the Go init is to do it instead.
-static void run_container(sigset_t mask, char *b) {
+// mount_overlay mounts the overlay of the layers on root: with one
+// mount(2) call whose options fit a page, or else (cfg.overlay empty) with
+// the mount API, which takes the lower layers one at a time ("lowerdir+",
+// top first, Linux 6.8 and later). A failure names the step in *what and
+// leaves errno set.
+static int mount_overlay(const char *root, const char **what) {
+	*what = "";
+	if (cfg.overlay[0] != '\0')
+		return mount("overlay", root, "overlay", 0, cfg.overlay);
+	*what = ": fsopen";
+	int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	char upper[PATH_MAX], work[PATH_MAX];
+	snprintf(upper, sizeof upper, "%s/upper", cfg.scratch);
+	snprintf(work, sizeof work, "%s/work", cfg.scratch);
+	int r = 0;
+	*what = ": lower layer";
+	for (int i = cfg.nlayers - 1; r == 0 && i >= 0; i--)
+		r = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", cfg.layers[i], 0);
+	if (r == 0 && (*what = ": upperdir", r = fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0)) == 0 &&
+	    (*what = ": workdir", r = fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0)) == 0 &&
+	    (*what = ": userxattr", r = fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0)) == 0 &&
+	    (*what = ": create", r = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0)) == 0) {
+		*what = ": fsmount";
+		int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+		r = mnt < 0 ? -1 : 0;
+		if (mnt >= 0) {
+			*what = ": move_mount";
+			r = move_mount(mnt, "", AT_FDCWD, root, MOVE_MOUNT_F_EMPTY_PATH);
+			int err = errno;
+			close(mnt);
+			errno = err;
+		}
+	}
+	int err = errno;
+	close(fs);
+	errno = err;
+	return r;
+}
+
+// mount_root mounts the container's root on root: the overlay of the
+// layers, or, with F_COPIED, the copy gun made of them (bound on itself,
+// for pivot_root needs a mount point). A kernel that refuses the overlay
+// is a failure of its own (overlay_refused).
+static void mount_root(const char *root) {
+	if (cfg.flags & F_COPIED) {
+		if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+			die(125, errno, "bind mount root %s", root);
+		logf_("root: the layers copied into %s (the kernel refused the overlay)", root);
+		return;
+	}
+	const char *what;
+	if (mount_overlay(root, &what) < 0) {
+		overlay_refused = !planned; // a plan's failure: gun starts again
+		die(125, errno, "mount overlay on %s%s", root, what);
+	}
+	logf_("root: overlay of %d layers (top first: %s), upper %s/upper%s", cfg.nlayers, join_top_first(), cfg.scratch,
+	      cfg.overlay[0] == '\0' ? " (lowerdir+)" : "");
+}
+
+// run_container sets up the container of cfg and runs its command.
+static void run_container(sigset_t mask) {
 	// Nothing we mount may propagate back to the host.
 	if (mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die(125, errno, "make / private");
 	// The overlay goes on the scratch directory itself, which it hides and
 	// which becomes the root: no directory of its own to remove afterwards
 	// (removing an empty directory costs a file system a while, here after
-	// the command's exit). Its files stay reachable by descriptor.
-	const char *root = cfg.scratch;
+	// the command's exit). Its files stay reachable by descriptor. A copied
+	// root is the directory root in it.
+	char copied[PATH_MAX];
+	snprintf(copied, sizeof copied, "%s/root", cfg.scratch);
+	const char *root = cfg.flags & F_COPIED ? copied : cfg.scratch;
 	int scratch = open(cfg.scratch, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (scratch < 0)
 		die(125, errno, "open scratch");
-	if (mount("overlay", root, "overlay", 0, cfg.overlay) < 0) {
-		if (planned)
-			die(125, errno, "mount overlay on %s", root);
-		// The Go init copies the layers instead; the packets are unread.
-		close(scratch);
-		sigprocmask(SIG_UNBLOCK, &mask, NULL);
-		free(b);
-		return;
-	}
-	if (!planned) {
-		drop(); // the configuration, parsed in b
-		drop(); // goMsg: the cgroup is joined
-	}
 	// Descriptors gun inherited (and the sync socket) must not reach the
 	// command.
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	logf_("fast path: set up by the C init");
-	logf_("root: overlay of %d layers (top first: %s), upper %s/upper", cfg.nlayers, join_top_first(), cfg.scratch);
+	mount_root(root);
+	if (!planned) {
+		drop(); // the configuration, parsed
+		drop(); // goMsg: the cgroup is joined
+	}
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		die(125, errno, "open root %s", root);
@@ -1067,6 +1179,8 @@ static void run_container(sigset_t mask, char *b) {
 		snprintf(dst, sizeof dst, "/etc/%s", etc[i]);
 		bind_at(scratch, etc[i], shown, dst, 0);
 	}
+	for (int i = 0; i < cfg.nmounts; i += 3)
+		bind_in(cfg.mounts[i], cfg.mounts[i + 1], strcmp(cfg.mounts[i + 2], "ro") == 0);
 	for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++)
 		mask_path(masked[i]);
 	for (size_t i = 0; i < sizeof readonly / sizeof readonly[0]; i++)
@@ -1118,6 +1232,9 @@ static void run_container(sigset_t mask, char *b) {
 			die(125, errno, "read-only root: make read-only: mount_setattr");
 	}
 	char *path = planned ? NULL : look_path(cfg.args[0], env);
+	struct pty pty = {-1, -1};
+	if (cfg.flags & F_TTY)
+		pty = open_pty(u.uid);
 	// The container's cgroup namespace is rooted at the cgroup the parent
 	// put us in.
 	if (unshare(CLONE_NEWCGROUP) < 0)
@@ -1135,7 +1252,7 @@ static void run_container(sigset_t mask, char *b) {
 		int hold[2];
 		if (pipe2(hold, O_CLOEXEC) < 0)
 			die(125, errno, "start %s: pipe", command_name());
-		struct command c = fork_command(NULL, env, &u, &mask, hold);
+		struct command c = fork_command(NULL, env, &u, &mask, hold, -1);
 		close(hold[0]);
 		await_verdict(scratch); // the command, at last
 		path = look_path(cfg.args[0], env);
@@ -1143,7 +1260,9 @@ static void run_container(sigset_t mask, char *b) {
 		close(hold[1]);
 		pid = started(c);
 	} else {
-		pid = started(fork_command(path, env, &u, &mask, NULL));
+		pid = started(fork_command(path, env, &u, &mask, NULL, pty.slave));
+		if (pty.slave >= 0)
+			close(pty.slave);
 	}
 	logf_("started %s (pid %d in the container), cwd %s", path, (int)pid, cfg.cwd);
 	static struct jbuf ready;
@@ -1158,7 +1277,15 @@ static void run_container(sigset_t mask, char *b) {
 		ready.n = 0, ready.over = 0;
 		jb_puts(&ready, "{\"CInit\":true}");
 	}
-	send_json(&ready);
+	if (pty.master >= 0) {
+		// The master goes to gun with the report (runc's console socket).
+		struct iovec iov = {ready.b, ready.n};
+		if (gun_send_fd(SYNC_FD, &iov, 1, pty.master) < 0)
+			kill(pid, SIGKILL);
+		close(pty.master);
+	} else {
+		send_json(&ready);
+	}
 	int code = supervise(pid, sfd);
 	cleanup(scratch, code == 0 && (cfg.flags & F_KEEP_UPPER));
 	// The parent may go on now: tearing down the namespaces as this

@@ -35,7 +35,7 @@ static struct gun_plan *gun_planned;
 void gun_cinit(void);
 
 static int gun_is_entry(const char *s, size_t n) {
-	static const char *entries[] = {"gun:init", "gun:unpack", "gun:rm", "gun:commit"};
+	static const char *entries[] = {"gun:init", "gun:unpack", "gun:rm", "gun:commit", "gun:copy"};
 	for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
 		if (strlen(entries[i]) == n && memcmp(entries[i], s, n) == 0)
 			return 1;

@@ -29,6 +29,8 @@ package runtime
 // (TestCConstants checks).
 
 /*
+#cgo CFLAGS: -Wall -Wextra -Werror
+
 // gun_take_prefork (entry.c) hands Go the prefork's socket and pid, once:
 // -1 when there is none.
 int gun_take_prefork(int *pid);

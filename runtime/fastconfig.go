@@ -8,26 +8,31 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // The C init (cinit.c, run by the constructor (entry.c) in the
-// container's pid 1) sets up the common container without starting Go: no
-// pty, no volumes. gun sends it its configuration in a binary
-// form, NUL-terminated strings in this order:
+// container's pid 1) sets up every container without starting Go. gun
+// sends it its configuration in a binary form, NUL-terminated strings in
+// this order:
 //
 //	fastMagic
-//	flags (decimal: fastNetNS|fastReadOnly|fastSingle|fastDebug|fastKeepUpper)
+//	flags (decimal: fastNetNS|fastReadOnly|fastSingle|fastDebug|fastTTY|fastCopied|fastKeepUpper)
 //	Scratch, Hostname, Cwd, User
-//	the overlay's mount options (overlayOptions)
+//	the overlay's mount options (overlayOptions; "" when they do not fit
+//	a page: the C init then takes the layers one at a time)
 //	the default PATH
+//	the outer terminal's rows and columns (decimal; 0 0 for none)
 //	len(Layers), Layers...
 //	len(Args), Args...
 //	len(Env), Env...
+//	3*len(Mounts), then Source, Target, "ro" or "rw" of each
 //
 // A JSON configuration (its first byte '{') goes to the Go init. The C init
 // also leaves a binary one to the Go init when the kernel refuses the
 // overlay (the Go init copies the layers instead), so both decode it.
-const fastMagic = "gun-cinit-1"
+const fastMagic = "gun-cinit-2"
 
 // Flags of the binary configuration; cinit.c has the same.
 const (
@@ -35,10 +40,10 @@ const (
 	fastReadOnly
 	fastSingle
 	fastDebug
+	fastTTY       // a pty for the command, its master passed to gun
+	fastCopied    // the root is <Scratch>/root, the layers copied (the kernel refused the overlay)
+	fastKeepUpper // cfg.KeepUpper
 )
-
-// fastKeepUpper: cfg.KeepUpper.
-const fastKeepUpper = 1 << 6
 
 // initModeEnv set to "go" in gun's environment has every container set up
 // by the Go init (for tests and debugging).
@@ -47,24 +52,34 @@ const initModeEnv = "GUN_INIT"
 // fastConfig returns cfg in the C init's binary form, or nil when only
 // the Go init can run it.
 func fastConfig(cfg *initConfig) []byte {
-	if cfg.TTY || len(cfg.Mounts) > 0 {
-		return nil
-	}
 	overlay := overlayOptions(cfg.Layers, filepath.Join(cfg.Scratch, "upper"), filepath.Join(cfg.Scratch, "work"))
-	if overlay == "" {
-		return nil // the C init has no fsconfig path for many layers
-	}
 	flags := 0
 	for _, f := range []struct {
 		set  bool
 		flag int
-	}{{cfg.NetNS, fastNetNS}, {cfg.ReadOnly, fastReadOnly}, {cfg.Single, fastSingle}, {cfg.Debug, fastDebug}, {cfg.KeepUpper, fastKeepUpper}} {
+	}{
+		{cfg.NetNS, fastNetNS}, {cfg.ReadOnly, fastReadOnly}, {cfg.Single, fastSingle}, {cfg.Debug, fastDebug},
+		{cfg.TTY, fastTTY}, {cfg.Copied, fastCopied}, {cfg.KeepUpper, fastKeepUpper},
+	} {
 		if f.set {
 			flags |= f.flag
 		}
 	}
-	strs := []string{fastMagic, strconv.Itoa(flags), cfg.Scratch, cfg.Hostname, cfg.Cwd, cfg.User, overlay, DefaultPath}
-	for _, l := range [][]string{cfg.Layers, cfg.Args, cfg.Env} {
+	var rows, cols uint16
+	if cfg.Winsize != nil {
+		rows, cols = cfg.Winsize.Row, cfg.Winsize.Col
+	}
+	strs := []string{fastMagic, strconv.Itoa(flags), cfg.Scratch, cfg.Hostname, cfg.Cwd, cfg.User, overlay, DefaultPath,
+		strconv.Itoa(int(rows)), strconv.Itoa(int(cols))}
+	mounts := make([]string, 0, 3*len(cfg.Mounts))
+	for _, m := range cfg.Mounts {
+		mode := "rw"
+		if m.ReadOnly {
+			mode = "ro"
+		}
+		mounts = append(mounts, m.Source, m.Target, mode)
+	}
+	for _, l := range [][]string{cfg.Layers, cfg.Args, cfg.Env, mounts} {
 		strs = append(strs, strconv.Itoa(len(l)))
 		strs = append(strs, l...)
 	}
@@ -109,7 +124,7 @@ func decodeConfig(b []byte) (*initConfig, error) {
 		strs = strs[1:]
 		return s
 	}
-	if len(strs) < 11 || next() != fastMagic {
+	if len(strs) < 14 || next() != fastMagic {
 		return nil, errors.New("decode configuration: not one of this gun")
 	}
 	flags, err := strconv.Atoi(next())
@@ -119,10 +134,20 @@ func decodeConfig(b []byte) (*initConfig, error) {
 	cfg.NetNS, cfg.ReadOnly = flags&fastNetNS != 0, flags&fastReadOnly != 0
 	cfg.Single, cfg.Debug = flags&fastSingle != 0, flags&fastDebug != 0
 	cfg.KeepUpper = flags&fastKeepUpper != 0
+	cfg.TTY, cfg.Copied = flags&fastTTY != 0, flags&fastCopied != 0
 	cfg.Scratch, cfg.Hostname, cfg.Cwd, cfg.User = next(), next(), next(), next()
 	next() // the overlay's options and the default PATH: the Go init knows them
 	next()
-	for _, l := range []*[]string{&cfg.Layers, &cfg.Args, &cfg.Env} {
+	rows, err1 := strconv.ParseUint(next(), 10, 16)
+	cols, err2 := strconv.ParseUint(next(), 10, 16)
+	if err1 != nil || err2 != nil {
+		return nil, errors.New("decode configuration: bad window size")
+	}
+	if rows != 0 || cols != 0 {
+		cfg.Winsize = &unix.Winsize{Row: uint16(rows), Col: uint16(cols)}
+	}
+	var mounts []string
+	for _, l := range []*[]string{&cfg.Layers, &cfg.Args, &cfg.Env, &mounts} {
 		n, err := strconv.Atoi(next())
 		if err != nil || n < 0 || n > len(strs) {
 			return nil, errors.New("decode configuration: bad list length")
@@ -132,6 +157,12 @@ func decodeConfig(b []byte) (*initConfig, error) {
 	}
 	if len(strs) != 0 {
 		return nil, errors.New("decode configuration: trailing data")
+	}
+	if len(mounts)%3 != 0 {
+		return nil, errors.New("decode configuration: bad mount list")
+	}
+	for i := 0; i < len(mounts); i += 3 {
+		cfg.Mounts = append(cfg.Mounts, Mount{Source: mounts[i], Target: mounts[i+1], ReadOnly: mounts[i+2] == "ro"})
 	}
 	return cfg, nil
 }

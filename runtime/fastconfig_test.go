@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 )
 
 func TestFastConfigRoundTrip(t *testing.T) {
@@ -14,6 +15,11 @@ func TestFastConfigRoundTrip(t *testing.T) {
 			Layers: []string{"/l/a", "/l/b:c,d"}, Scratch: "/s/x", Args: []string{"sh", "-c", "", "echo ü"},
 			Env: []string{"A=1", "B="}, Cwd: "/w d", User: "app:root", Hostname: "h",
 			NetNS: true, ReadOnly: true, Single: true, Debug: true, KeepUpper: true,
+		},
+		{
+			Layers: []string{"/" + strings.Repeat("x", 5000)}, Scratch: "/s", Args: []string{"sh"}, Cwd: "/", Hostname: "h",
+			TTY: true, Copied: true, Winsize: &unix.Winsize{Row: 33, Col: 77},
+			Mounts: []Mount{{Source: "/a", Target: "/b"}, {Source: "/c:d", Target: "/e f", ReadOnly: true}},
 		},
 	} {
 		b := fastConfig(cfg)
@@ -41,9 +47,6 @@ func TestFastConfigOnlyForTheCInit(t *testing.T) {
 		name string
 		edit func(*initConfig)
 	}{
-		{"pty", func(c *initConfig) { c.TTY = true }},
-		{"volume", func(c *initConfig) { c.Mounts = []Mount{{Source: "/a", Target: "/b"}} }},
-		{"layers beyond a page of mount options", func(c *initConfig) { c.Layers = []string{"/" + strings.Repeat("x", 5000)} }},
 		{"NUL in an argument", func(c *initConfig) { c.Args = []string{"echo", "a\x00b"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,15 +1,50 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
+
+// copyLayers copies the layers (bottom first) into the new directory dst
+// in the containers' user namespace, where their owners are mapped: the
+// root of a container whose layers the kernel refused to overlay.
+func copyLayers(ctx context.Context, layers []string, dst string) error {
+	out, err := runInUserNS(ctx, append([]string{entryCopy, dst}, layers...), nil)
+	if err != nil {
+		return fmt.Errorf("copy the layers into %s: %w: %s", dst, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// copyMain is entryCopy: the directory, then the layers, bottom first.
+func copyMain() int {
+	if len(os.Args) < 3 {
+		fmt.Fprintln(os.Stderr, "gun:copy: want a directory and layers")
+		return 2
+	}
+	if err := waitGo(); err != nil {
+		fmt.Fprintf(os.Stderr, "gun:copy: %v\n", err)
+		return 1
+	}
+	dst := os.Args[1]
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := flatten(os.Args[2:], dst); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
 
 // flatten copies the layers (bottom first, in overlay whiteout form) into
 // dst, applying whiteouts: it is the root when overlayfs cannot be mounted.

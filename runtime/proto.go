@@ -16,6 +16,7 @@ const (
 	entryUnpack = "gun:unpack" // unpack a layer inside a user namespace
 	entryRemove = "gun:rm"     // remove a directory inside a user namespace
 	entryCommit = "gun:commit" // pack an overlay's upper directory inside a user namespace
+	entryCopy   = "gun:copy"   // copy layers into a root inside a user namespace
 )
 
 // Reexec runs the hidden entry point this process was re-executed for, if
@@ -42,12 +43,14 @@ func Reexec() (code int, ok bool) {
 		return removeMain(), true
 	case entryCommit:
 		return commitMain(), true
+	case entryCopy:
+		return copyMain(), true
 	}
 	return 0, false
 }
 
 func isEntry(s string) bool {
-	return s == entryInit || s == entryUnpack || s == entryRemove || s == entryCommit
+	return s == entryInit || s == entryUnpack || s == entryRemove || s == entryCommit || s == entryCopy
 }
 
 // mapsSuffix marks a re-exec whose id maps newuidmap/newgidmap write after it
@@ -109,6 +112,9 @@ type readyMsg struct {
 	Planned bool `json:",omitempty"`
 	// CInit: the C init set the container up (a plan can say how).
 	CInit bool `json:",omitempty"`
+	// OverlayRefused: the kernel refused the overlay of the layers; gun
+	// copies them (flatten.go) and starts the container again on the copy.
+	OverlayRefused bool `json:",omitempty"`
 }
 
 // initConfig is what the container's init needs to know.
@@ -124,6 +130,7 @@ type initConfig struct {
 	NetNS    bool
 	ReadOnly bool
 	TTY      bool
+	Copied   bool // the root is <Scratch>/root, a copy of the layers
 	Single   bool // only the user is mapped: setgroups is denied
 	Debug    bool // report the setup's steps in readyMsg.Log
 	// Winsize is the outer terminal's window size, set on the container's

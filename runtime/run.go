@@ -65,6 +65,10 @@ type Starter struct {
 	// planArgs: this run's plan is keyed by them, nil for none.
 	planned  *planned
 	planArgs []string
+	// copied: run on a copy of the layers, made after the kernel refused
+	// to overlay them for another init; restarted: that init handed its
+	// container to another (copyRoot).
+	copied, restarted bool
 }
 
 // process is the container's init, or the relay to it, as gun controls it.
@@ -189,6 +193,36 @@ func (s *Starter) replan(ctx context.Context, spec Spec, commit func() error, wh
 	return f.run(ctx, spec, commit)
 }
 
+// copyRoot runs spec again on a copy of its layers, since the kernel
+// refused to overlay them (why says how): once s's init, which reported it
+// and set nothing up, is gone, a helper in the user namespace copies the
+// layers into <scratch>/root (flatten.go) and a new init starts the
+// container on that directory.
+func (s *Starter) copyRoot(ctx context.Context, spec Spec, cfg *initConfig, cg *cgroup, commit func() error, why string) (int, error) {
+	s.restarted = true
+	_, _ = s.wait()
+	s.stopSignals()
+	defer removeScratch(spec.Scratch) // when the copy or the start fails
+	if cg != nil {
+		if err := cg.remove(); err != nil {
+			return 125, err
+		}
+	}
+	if commit != nil {
+		return 125, fmt.Errorf("%s: a build step's changes cannot be told apart on a copy of its layers", why)
+	}
+	Warn(why + "; copying the image's layers instead")
+	if err := copyLayers(ctx, cfg.Layers, filepath.Join(cfg.Scratch, "root")); err != nil {
+		return 125, err
+	}
+	f, err := Prestart(spec) // the prefork is taken: an init of its own
+	if err != nil {
+		return 125, err
+	}
+	f.copied = true
+	return f.run(ctx, spec, commit)
+}
+
 // Close kills an init that Run was not called for. It is a no-op after Run.
 func (s *Starter) Close() {
 	if s.used {
@@ -256,6 +290,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 		return 125, err
 	}
 	cfg.KeepUpper = commit != nil
+	cfg.Copied = s.copied
 	debug := debugEnabled()
 	cfg.Single = s.maps.single
 	cfg.Debug = debug
@@ -263,6 +298,9 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 		return s.replan(ctx, spec, commit, "the plan differs")
 	}
 	defer func() {
+		if s.restarted {
+			return // the other init's run did it all
+		}
 		if commit != nil && err == nil && exitCode == 0 {
 			if cerr := commit(); cerr != nil {
 				exitCode, err = 125, cerr
@@ -349,6 +387,9 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 		// The init failed before it ran anything, and says so; gun starts
 		// one itself. (Without its word, the command may have run.)
 		return s.replan(ctx, spec, commit, ready.Error)
+	}
+	if err == nil && ready.OverlayRefused && !s.copied {
+		return s.copyRoot(ctx, spec, cfg, cg, commit, ready.Error)
 	}
 	if err == nil && ready.Error != "" {
 		err = errors.New(ready.Error)
@@ -608,7 +649,7 @@ func prepareConfig(spec *Spec) (*initConfig, []scratchFile, error) {
 		if _, err := os.Stat(src); err != nil {
 			return nil, nil, fmt.Errorf("mount source: %w", err)
 		}
-		cfg.Mounts = append(cfg.Mounts, Mount{Source: src, Target: m.Target, ReadOnly: m.ReadOnly})
+		cfg.Mounts = append(cfg.Mounts, Mount{Source: src, Target: filepath.Clean(m.Target), ReadOnly: m.ReadOnly})
 	}
 	if cfg.Scratch, err = filepath.Abs(spec.Scratch); err != nil {
 		return nil, nil, err

@@ -277,6 +277,52 @@ func TestBindMounts(t *testing.T) {
 	}
 }
 
+// TestBindMountTargetsStayInside mounts volumes on targets that the image
+// makes symlinks out of the root: they are resolved inside the root
+// (RESOLVE_IN_ROOT), where they do not exist, and the init creates nothing
+// through a symlink, so it refuses and the host directory the symlinks
+// name stays untouched. A file goes on a path the image does not have; the
+// second run of that command line runs from its plan.
+func TestBindMountTargetsStayInside(t *testing.T) {
+	requireEnv(t)
+	s := newStore(t)
+	marker := userDir(t, "marker")
+	img := userDir(t, "img")
+	if out, err := asUser(exec.Command("cp", "-a", env.rootfs+"/.", img)).CombinedOutput(); err != nil {
+		t.Fatalf("copy image: %v: %s", err, out)
+	}
+	if err := os.Symlink(marker, filepath.Join(img, "abs")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../../../.."+marker, filepath.Join(img, "rel")); err != nil {
+		t.Fatal(err)
+	}
+	vol := userDir(t, "vol")
+	file := filepath.Join(vol, "f")
+	if err := os.WriteFile(file, []byte("file data\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{vol + ":/abs/in", vol + ":/rel/in:ro", file + ":/abs"} {
+		r := s.run(t, nil, "run", "-v", v, img, "true")
+		if r.code != 125 || !strings.Contains(r.stderr, "in container") {
+			t.Errorf("-v %s: exit %d, want 125 and a refusal: %s", v, r.code, r.stderr)
+		}
+	}
+	for range 2 {
+		r := s.run(t, nil, "run", "-v", file+":/new/dir/file", "-v", vol+":/mnt/v:ro", img,
+			"sh", "-c", "cat /new/dir/file /mnt/v/f; (echo x >/mnt/v/g) 2>/dev/null || echo read-only")
+		if want := "file data\nfile data\nread-only\n"; r.code != 0 || r.stdout != want {
+			t.Errorf("exit %d, output %q, want %q: %s", r.code, r.stdout, want, r.stderr)
+		}
+	}
+	if entries, err := os.ReadDir(marker); err != nil || len(entries) != 0 {
+		t.Errorf("the host directory the symlinks name changed: %v, %v", entries, err)
+	}
+	if left := s.scratchLeft(t); len(left) != 0 {
+		t.Errorf("scratch left behind: %v", left)
+	}
+}
+
 func TestNetwork(t *testing.T) {
 	requireEnv(t)
 	s := newStore(t)
