@@ -9,7 +9,9 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/gun-tools/gun/exec/cache"
+	"github.com/gun-tools/gun/registry"
 	"github.com/gun-tools/gun/runtime"
+	"github.com/gun-tools/gun/store"
 )
 
 // baseImage is an image a stage starts from.
@@ -17,6 +19,8 @@ type baseImage struct {
 	ID     string // names its content: a manifest or archive digest
 	Layers []cache.Layer
 	Config v1.Image
+	// Source is the registry the image was pulled from, if it was.
+	Source store.Source
 }
 
 // backend is what the executor needs of the image store and the runtime.
@@ -28,6 +32,9 @@ type backend interface {
 	ImportArchive(ctx context.Context, path, sum string) (*baseImage, error)
 	// Image returns an image of the store by name.
 	Image(ctx context.Context, name string) (*baseImage, error)
+	// Pull returns the image r names from a registry: with a digest, the
+	// one the store holds as pulled with it, else the image pulled.
+	Pull(ctx context.Context, c *registry.Client, r registry.Ref, opts registry.PullOptions) (*baseImage, error)
 	// HasLayer reports whether the layer's blob is in the store.
 	HasLayer(l cache.Layer) bool
 	// LayerDirs returns the unpacked layers, bottom first.

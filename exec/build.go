@@ -37,6 +37,7 @@ import (
 	"github.com/gun-tools/gun/lang/diag"
 	"github.com/gun-tools/gun/lang/parser"
 	"github.com/gun-tools/gun/lang/source"
+	"github.com/gun-tools/gun/registry"
 	"github.com/gun-tools/gun/store"
 )
 
@@ -57,6 +58,16 @@ type Options struct {
 	// which every tool reads, or guntar.Zstd (None: uncompressed). The
 	// image's ID does not depend on it, its manifest digest does.
 	Compression guntar.Compression
+
+	// Pull resolves the tags of registry bases again and updates their
+	// pins in Gunfile.sum.
+	Pull bool
+	// Platform (os/arch[/variant]) chooses the image of a multi-platform
+	// base; "" is this machine's.
+	Platform string
+	// Registry pulls registry bases; nil is a client with the default
+	// credentials and certificates.
+	Registry *registry.Client
 
 	// Epoch is the time written into the image (layer file times are
 	// clamped to it, and "created"), so that builds are reproducible.
@@ -137,6 +148,10 @@ type builder struct {
 	epoch   time.Time
 	globals map[string]string
 	ids     *idMap
+
+	regOnce sync.Once
+	reg     *registry.Client
+	regErr  error
 
 	mu     sync.Mutex
 	states []*state // the final state of each built stage

@@ -19,6 +19,7 @@ import (
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/internal/atomicfile"
+	"github.com/gun-tools/gun/registry"
 	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 )
@@ -181,6 +182,14 @@ func (l *storeBackend) Image(ctx context.Context, name string) (*baseImage, erro
 	return toBase(img), nil
 }
 
+func (l *storeBackend) Pull(ctx context.Context, c *registry.Client, r registry.Ref, opts registry.PullOptions) (*baseImage, error) {
+	img, err := c.Get(ctx, l.st, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	return toBase(img), nil
+}
+
 func (l *storeBackend) load(d string) (*baseImage, error) {
 	img, err := l.st.ImageByDigest(digest.Digest(d))
 	if err != nil {
@@ -192,7 +201,7 @@ func (l *storeBackend) load(d string) (*baseImage, error) {
 // toBase is what a stage takes from an image of the store; its ID is the
 // manifest digest.
 func toBase(img *store.Image) *baseImage {
-	b := &baseImage{ID: img.Descriptor.Digest.String(), Config: img.Config}
+	b := &baseImage{ID: img.Descriptor.Digest.String(), Config: img.Config, Source: img.Source}
 	for i, ld := range img.Manifest.Layers {
 		b.Layers = append(b.Layers, cache.Layer{MediaType: ld.MediaType, Digest: ld.Digest.String(), Size: ld.Size, DiffID: img.Config.RootFS.DiffIDs[i].String()})
 	}

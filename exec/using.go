@@ -11,8 +11,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/registry"
 )
 
 func (r *stageRun) using(ctx context.Context, u *ast.Using) error {
@@ -72,7 +75,8 @@ func (r *stageRun) using(ctx context.Context, u *ast.Using) error {
 
 // resolveImage finds the image a Using or Copy From string names: an https
 // URL (downloaded once, pinned in Gunfile.sum), an archive relative to the
-// Gunfile's folder, or an image in the store.
+// Gunfile's folder, an image in the store, or an image of a registry
+// (pulled once, pinned in Gunfile.sum).
 func (b *builder) resolveImage(ctx context.Context, ref string) (*baseImage, error) {
 	switch {
 	case strings.HasPrefix(ref, "https://"):
@@ -105,9 +109,81 @@ func (b *builder) resolveImage(ctx context.Context, ref string) (*baseImage, err
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("base %s: %w", ref, err)
 	}
-	img, ierr := b.be.Image(ctx, ref)
-	if ierr != nil {
-		return nil, fmt.Errorf("base %q: no file %s and no such image in the store: %w", ref, p, ierr)
+	r, rerr := registry.ParseRef(ref)
+	if rerr != nil {
+		img, ierr := b.be.Image(ctx, ref)
+		if ierr != nil {
+			return nil, fmt.Errorf("base %q: no file %s and no such image in the store: %w", ref, p, ierr)
+		}
+		return img, nil
+	}
+	return b.fromRegistry(ctx, ref, r)
+}
+
+// fromRegistry finds a base that names a registry image. A tag pinned in
+// Gunfile.sum is pulled by its digest (from the store when it holds it,
+// so that the build works offline); an image of the store by that name is
+// used as it is; otherwise the tag is resolved, pulled and pinned. With
+// --pull, tags are resolved again and the pins updated.
+func (b *builder) fromRegistry(ctx context.Context, text string, r registry.Ref) (*baseImage, error) {
+	key := r.String()
+	pin, pinned := "", false
+	if r.Digest == "" && !b.opts.Pull {
+		pin, pinned = b.sums.Lookup(key)
+	}
+	if !pinned && !b.opts.Pull {
+		if img, err := b.be.Image(ctx, text); err == nil {
+			if img.Source.Ref == key && r.Digest == "" {
+				b.sums.Add(key, img.Source.Digest.String())
+			}
+			return img, nil
+		}
+	}
+	c, err := b.registry()
+	if err != nil {
+		return nil, err
+	}
+	opts := registry.PullOptions{Platform: b.opts.Platform, KeepOwned: true}
+	if pinned {
+		img, err := b.be.Pull(ctx, c, r.WithDigest(digest.Digest(pin)), opts)
+		if err == nil {
+			return img, nil
+		}
+		if got, rerr := c.Resolve(ctx, r); rerr == nil && got.String() != pin {
+			return nil, &PinError{Ref: key, SumFile: b.sums.Path, Pinned: pin, Served: got.String(), Err: err}
+		}
+		return nil, err
+	}
+	img, err := b.be.Pull(ctx, c, r, opts)
+	if err != nil {
+		return nil, fmt.Errorf("base %q: no such file or image in the store, and %w", text, err)
+	}
+	if r.Digest == "" {
+		b.sums.Add(key, img.Source.Digest.String())
 	}
 	return img, nil
 }
+
+// registry returns the build's registry client, made on first use.
+func (b *builder) registry() (*registry.Client, error) {
+	b.regOnce.Do(func() {
+		if b.reg = b.opts.Registry; b.reg == nil {
+			b.reg, b.regErr = registry.New(registry.Options{})
+		}
+	})
+	return b.reg, b.regErr
+}
+
+// PinError says that the digest Gunfile.sum pins a registry base to is no
+// longer what the registry serves for its tag, and cannot be pulled.
+type PinError struct {
+	Ref, SumFile, Pinned, Served string
+	Err                          error
+}
+
+func (e *PinError) Error() string {
+	return fmt.Sprintf("%s: %s is pinned to a digest the registry no longer serves\n\tpinned: %s\n\tserved: %s\n"+
+		"(%v)\nif the change is intended, run gun build --pull to pin the new digest", e.SumFile, e.Ref, e.Pinned, e.Served, e.Err)
+}
+
+func (e *PinError) Unwrap() error { return e.Err }

@@ -225,8 +225,8 @@ func TestPushPull(t *testing.T) {
 	if err != nil || byDigest.Descriptor.Digest != d {
 		t.Fatalf("pull by digest: %v", err)
 	}
-	if _, err := dst.PulledImage(d); err != nil {
-		t.Fatal(err)
+	if imgs, err := dst.PulledImages(d); err != nil || len(imgs) != 1 {
+		t.Fatalf("PulledImages: %v, %d images", err, len(imgs))
 	}
 
 	// Pushing what was pulled from team/app to another repository of the

@@ -116,17 +116,23 @@ func repoOf(ref string) string {
 	return ref
 }
 
-// PulledImage finds an image pulled from a registry whose manifest or index
-// had digest d, named or not.
-func (s *Store) PulledImage(d digest.Digest) (*Image, error) {
+// PulledImages returns the images pulled from a registry whose manifest
+// or index had digest d, named or not (one per platform pulled).
+func (s *Store) PulledImages(d digest.Digest) ([]*Image, error) {
 	idx, err := s.readIndex()
 	if err != nil {
 		return nil, err
 	}
+	var imgs []*Image
 	for _, e := range idx.Manifests {
-		if sourceOf(e).Digest == d {
-			return s.loadImage(e)
+		if sourceOf(e).Digest != d || s.checkComplete(d.String(), e.Digest) != nil {
+			continue
 		}
+		img, err := s.loadImage(e)
+		if err != nil {
+			return nil, err
+		}
+		imgs = append(imgs, img)
 	}
-	return nil, fmt.Errorf("no image pulled as %s in the store", d)
+	return imgs, nil
 }

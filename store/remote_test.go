@@ -48,8 +48,8 @@ func TestTagPulled(t *testing.T) {
 	if got, _ := s.Image("debian:bookworm"); got.Descriptor.Digest != mine.Descriptor.Digest {
 		t.Errorf("debian:bookworm moved to %s", got.Descriptor.Digest)
 	}
-	if got, err := s.PulledImage(src.Digest); err != nil || got.Descriptor.Digest != pulled.Descriptor.Digest {
-		t.Fatalf("PulledImage: %v", err)
+	if got, err := s.PulledImages(src.Digest); err != nil || len(got) != 1 || got[0].Descriptor.Digest != pulled.Descriptor.Digest {
+		t.Fatalf("PulledImages: %v, %d images", err, len(got))
 	}
 
 	// gun pull takes the name; a later pull from the same repository by a

@@ -11,6 +11,7 @@ import (
 	"github.com/gun-tools/gun/exec"
 	buildprogress "github.com/gun-tools/gun/exec/progress"
 	"github.com/gun-tools/gun/guntar"
+	"github.com/gun-tools/gun/registry"
 	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 )
@@ -20,7 +21,8 @@ type buildFlags struct {
 	file, output, format, target, network, progress string
 	compression                                     string
 	tags, args                                      []string
-	noCache                                         bool
+	noCache, pull, tlsVerify                        bool
+	platform                                        string
 }
 
 func newBuildCmd() *cobra.Command {
@@ -51,6 +53,9 @@ runs only the steps whose instruction, inputs or parent changed.`,
 	fl.StringVar(&f.network, "network", "host", "network for Exec steps: host or none")
 	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, tty, plain or quiet")
 	fl.StringVar(&f.compression, "compression", "gzip", "compression of the layers the build makes: gzip (read by every tool) or zstd (smaller, faster to unpack)")
+	fl.BoolVar(&f.pull, "pull", false, "resolve the tags of registry bases again and update their pins in Gunfile.sum")
+	fl.StringVar(&f.platform, "platform", "", "of a multi-platform base, the image for `OS/ARCH[/VARIANT]` (default this machine's)")
+	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require https with a verified certificate of registries (false: also plain HTTP)")
 	return cmd
 }
 
@@ -58,6 +63,7 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 	opts := exec.Options{
 		Gunfile: f.file, Tags: f.tags, Output: f.output, Format: f.format,
 		Target: f.target, NoCache: f.noCache, Network: f.network,
+		Pull: f.pull, Platform: f.platform,
 		Args: map[string]string{}, Warn: cmd.ErrOrStderr(),
 	}
 	if len(args) == 1 {
@@ -98,6 +104,11 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 	}
 	// The runtime's one-time notices are remembered in the store.
 	runtime.StoreDir = opts.Root
+	if !f.tlsVerify {
+		if opts.Registry, err = registry.New(registry.Options{Insecure: true}); err != nil {
+			return err
+		}
+	}
 	prog := buildprogress.New(os.Stderr, mode)
 	opts.Progress = prog
 	res, err := exec.Build(cmd.Context(), opts)

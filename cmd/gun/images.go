@@ -31,7 +31,7 @@ func newImagesCmd(g *globalFlags) *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tID\tCREATED\tSIZE")
+			fmt.Fprintln(tw, "NAME\tID\tCREATED\tSIZE\tSOURCE")
 			for _, img := range imgs {
 				created := "-"
 				if c := img.Config.Created; c != nil && !c.IsZero() {
@@ -41,7 +41,11 @@ func newImagesCmd(g *globalFlags) *cobra.Command {
 				for _, l := range img.Manifest.Layers {
 					total += l.Size
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", img.Name, img.ID().Encoded()[:12], created, size(total))
+				source := "-"
+				if img.Source.Ref != "" {
+					source = img.Source.Ref + "@" + img.Source.Digest.String()
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", img.Name, img.ID().Encoded()[:12], created, size(total), source)
 			}
 			return tw.Flush()
 		},

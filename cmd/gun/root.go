@@ -114,6 +114,10 @@ func subcommands(g *globalFlags) []subcommand {
 		{"prune", func() *cobra.Command { return newPruneCmd(g) }},
 		{"run", func() *cobra.Command { return newRunCmd(g) }},
 		{"build", newBuildCmd},
+		{"pull", func() *cobra.Command { return newPullCmd(g) }},
+		{"push", func() *cobra.Command { return newPushCmd(g) }},
+		{"login", newLoginCmd},
+		{"logout", newLogoutCmd},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gun-tools/gun/registry"
 	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 )
@@ -220,6 +221,13 @@ func resolveImage(ctx context.Context, s *store.Store, image string) (*runImage,
 	}
 	u := runtime.NSUnpacker{Warn: func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) }}
 	img, err := s.RunImage(ctx, name, u)
+	if err != nil && !archive && statErr != nil {
+		// Not a file nor an image of the store: an image of a registry.
+		if name, err = pullForRun(ctx, s, image, err); err != nil {
+			return nil, err
+		}
+		img, err = s.RunImage(ctx, name, u)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -231,6 +239,25 @@ func resolveImage(ctx context.Context, s *store.Store, image string) (*runImage,
 		ri.cmd = []string{"/bin/sh"}
 	}
 	return ri, nil
+}
+
+// pullForRun pulls the image ref names, for gun run, and returns its ID,
+// which names it in the store (a build's or a run's pull takes no name
+// that an image of the user holds). notFound is the store's error.
+func pullForRun(ctx context.Context, s *store.Store, ref string, notFound error) (string, error) {
+	r, err := registry.ParseRef(ref)
+	if err != nil {
+		return "", notFound
+	}
+	c, err := registry.New(registry.Options{})
+	if err != nil {
+		return "", err
+	}
+	img, err := c.Get(ctx, s, r, registry.PullOptions{KeepOwned: true})
+	if err != nil {
+		return "", fmt.Errorf("%w; no such file, and %w", notFound, err)
+	}
+	return img.ID().String(), nil
 }
 
 // envEntry turns -e KEY=VALUE into itself and -e KEY into the host's value,

@@ -17,9 +17,12 @@ import (
 // on 127.0.0.1 for one test.
 type Registry struct {
 	// Host is 127.0.0.1:PORT.
-	Host string
-	cmd  *exec.Cmd
-	conf string
+	Host  string
+	cmd   *exec.Cmd
+	conf  string
+	bin   string
+	log   string
+	tlsOn bool
 }
 
 // RegistryOptions configure StartRegistry.
@@ -51,30 +54,31 @@ func StartRegistry(t testing.TB, opts RegistryOptions) *Registry {
 	if opts.Htpasswd != "" {
 		fmt.Fprintf(&conf, "auth:\n  htpasswd:\n    realm: gun-test\n    path: %s\n", opts.Htpasswd)
 	}
-	r := &Registry{Host: host, conf: filepath.Join(dir, "config.yml")}
+	r := &Registry{Host: host, conf: filepath.Join(dir, "config.yml"), bin: bin, log: filepath.Join(dir, "log"), tlsOn: opts.CertFile != ""}
 	if err := os.WriteFile(r.conf, []byte(conf.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r.start(t, bin, filepath.Join(dir, "log"), opts.CertFile != "")
+	r.Start(t)
+	t.Cleanup(r.Stop)
 	return r
 }
 
-func (r *Registry) start(t testing.TB, bin, logFile string, tlsOn bool) {
+// Start starts the registry again after Stop, with the same content.
+func (r *Registry) Start(t testing.TB) {
 	t.Helper()
-	logf, err := os.Create(logFile)
+	logf, err := os.OpenFile(r.log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	r.cmd = exec.Command(bin, "serve", r.conf)
+	r.cmd = exec.Command(r.bin, "serve", r.conf)
 	r.cmd.Stdout, r.cmd.Stderr = logf, logf
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("start docker-registry: %v", err)
 	}
-	t.Cleanup(r.Stop)
 	url := "http://" + r.Host + "/v2/"
 	client := http.DefaultClient
-	if tlsOn {
+	if r.tlsOn {
 		url = "https://" + r.Host + "/v2/"
 		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	}
@@ -85,7 +89,7 @@ func (r *Registry) start(t testing.TB, bin, logFile string, tlsOn bool) {
 			return
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logFile)
+			log, _ := os.ReadFile(r.log)
 			t.Fatalf("docker-registry did not answer on %s: %v\n%s", r.Host, err, log)
 		}
 		time.Sleep(20 * time.Millisecond)

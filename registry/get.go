@@ -1,0 +1,42 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/gun-tools/gun/store"
+)
+
+// Get returns the image r names: with a digest, the one the store holds
+// as pulled with that digest (no network needed), else the image pulled.
+func (c *Client) Get(ctx context.Context, st *store.Store, r Ref, opts PullOptions) (*store.Image, error) {
+	if r.Digest != "" {
+		want, err := parsePlatform(opts.Platform)
+		if err != nil {
+			return nil, err
+		}
+		imgs, _ := st.PulledImages(r.Digest)
+		for _, img := range imgs {
+			if img.Config.OS == want.OS && img.Config.Architecture == want.Architecture &&
+				(want.Variant == "" || img.Config.Variant == "" || img.Config.Variant == want.Variant) {
+				return img, nil
+			}
+		}
+	}
+	return c.Pull(ctx, st, r, opts)
+}
+
+// Resolve returns the digest the registry serves for r's tag.
+func (c *Client) Resolve(ctx context.Context, r Ref) (digest.Digest, error) {
+	repo, err := c.repository(ctx, r)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", r, err)
+	}
+	desc, err := repo.Resolve(ctx, r.Target())
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", r, err)
+	}
+	return desc.Digest, nil
+}
