@@ -208,6 +208,7 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 	switch b := st.Using.Base.(type) {
 	case *ast.String:
 		c.expanded(b, true)
+		c.baseRef(b)
 	case *ast.Ident:
 		if b.Name != "scratch" {
 			if base := c.stageRef(b, "Using"); base != nil {

@@ -40,6 +40,7 @@ const (
 	UnusedArg       Code = "G201" // an Arg that nothing refers to
 	RelativeWorkdir Code = "G202" // a relative Workdir before any absolute one in a stage
 	DuplicateMain   Code = "G203" // Main given twice in one stage
+	UnpinnedBase    Code = "G204" // a Using of a registry image tagged latest, or untagged with a path
 )
 
 // Found in shell commands (Exec and Main strings, script blocks) by the
@@ -99,6 +100,7 @@ var Codes = []CodeInfo{
 	{UnusedArg, Warning, "unused Arg"},
 	{RelativeWorkdir, Warning, "relative Workdir"},
 	{DuplicateMain, Warning, "Main given twice"},
+	{UnpinnedBase, Warning, "registry base without a version"},
 	{ShellSyntax, Error, "shell syntax error"},
 	{BashOnly, Error, "bash syntax in a sh command"},
 	{UnsetShellVariable, Warning, "shell variable never set"},
