@@ -164,3 +164,9 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkSemanticTokens(b *testing.B) {
+	benchRequest(b, protocol.MethodSemanticTokensFull, func(doc protocol.DocumentURI) any {
+		return &protocol.SemanticTokensParams{TextDocument: protocol.TextDocumentIdentifier{URI: doc}}
+	})
+}

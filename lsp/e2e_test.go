@@ -91,11 +91,12 @@ func TestBinaryLifecycle(t *testing.T) {
 }
 
 // TestNeovim runs neovim headless as the client of the real `gun lsp` and
-// checks that diagnostics, completion, hover and formatting reach the editor.
+// checks that diagnostics (a shell syntax error among them), completion,
+// hover and formatting reach the editor.
 func TestNeovim(t *testing.T) {
 	nvim := testenv.NeedProgram(t, "nvim")
 	dir := t.TempDir()
-	src := "Arg V \"1\"\nUsing   \"alpine.tar.gz\"   As build\n\n\n\nWorkdir \"${NOPE}\"\nExec    \"echo ${V}\"\n"
+	src := "Arg V \"1\"\nUsing   \"alpine.tar.gz\"   As build\n\n\n\nWorkdir \"${NOPE}\"\nExec    \"echo ${V}\"\nExec \"echo 𝄞 |\"\n"
 	file := filepath.Join(dir, "Gunfile")
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func TestNeovim(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, nvim, "--headless", "--clean", "-n", "-i", "NONE", "-c", "luafile "+script, file)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GUN_BIN="+gunBin, "GUN_COMPLETE=8:1", "GUN_HOVER=1:2", "HOME="+dir, "XDG_STATE_HOME="+dir)
+	cmd.Env = append(os.Environ(), "GUN_BIN="+gunBin, "GUN_COMPLETE=9:1", "GUN_HOVER=1:2", "HOME="+dir, "XDG_STATE_HOME="+dir)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
@@ -133,7 +134,9 @@ func TestNeovim(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || !got.OK {
 		t.Fatalf("neovim: %v %v %s\nstdout: %s\nstderr: %s", runErr, err, got.Error, stdout.String(), stderr.String())
 	}
-	if len(got.Diagnostics) != 1 || got.Diagnostics[0].Code != "G102" || got.Diagnostics[0].Line != 6 || got.Diagnostics[0].Col != 10 {
+	// The shell's error is at the '|': byte column 17, UTF-16 column 14.
+	if len(got.Diagnostics) != 2 || got.Diagnostics[0].Code != "G102" || got.Diagnostics[0].Line != 6 || got.Diagnostics[0].Col != 10 ||
+		got.Diagnostics[1].Code != "G301" || got.Diagnostics[1].Line != 8 || got.Diagnostics[1].Col != 17 {
 		t.Errorf("diagnostics in neovim: %+v", got.Diagnostics)
 	}
 	for _, want := range []string{"Using", "Exec", "Copy"} {
@@ -163,7 +166,7 @@ func TestNeovim(t *testing.T) {
 			}
 		}
 	}
-	if !found || len(got.Edited) != 2 {
+	if !found || len(got.Edited) != 3 {
 		t.Errorf("diagnostics after the edit: %+v", got.Edited)
 	}
 }

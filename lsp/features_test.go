@@ -608,7 +608,7 @@ func TestSemanticTokens(t *testing.T) {
 		{1, 0, 3, "keyword", 0}, {1, 4, 1, "variable", 1}, {1, 6, 4, "string", 0},
 		{2, 0, 5, "keyword", 0}, {2, 6, 3, "string", 0}, {2, 9, 4, "variable", 0}, {2, 13, 5, "string", 0},
 		{2, 19, 2, "keyword", 0}, {2, 22, 1, "namespace", 1},
-		{3, 0, 4, "keyword", 0}, {3, 5, 5, "string", 0}, {4, 0, 5, "string", 0}, {5, 0, 7, "string", 0},
+		{3, 0, 4, "keyword", 0}, {3, 5, 5, "string", 0}, {4, 4, 1, "function", 0}, {5, 0, 7, "string", 0},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("semantic tokens (-want +got):\n%s", diff)

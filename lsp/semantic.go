@@ -21,6 +21,7 @@ var (
 		protocol.SemanticTokenComment,
 		protocol.SemanticTokenNamespace, // stage names
 		protocol.SemanticTokenNumber,
+		protocol.SemanticTokenFunction, // commands in shell scripts
 	}
 	tokenModifiers = []protocol.SemanticTokenModifiers{
 		protocol.SemanticTokenModifierDeclaration,
@@ -34,6 +35,7 @@ const (
 	tokComment
 	tokStage
 	tokNumber
+	tokCommand
 )
 
 const modDeclaration = 1 << 0
@@ -63,6 +65,9 @@ func semanticTokens(ctx context.Context, _ *server, snap *snapshot, _ *protocol.
 	for _, c := range an.file.Comments {
 		add(c.Range, tokComment, 0)
 	}
+	var sh shellHighlighter
+	src := []byte(text)
+	commands := map[*ast.String]bool{} // shell commands, highlighted as shell
 	ast.Inspect(an.file, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.BadInstr:
@@ -71,6 +76,14 @@ func semanticTokens(ctx context.Context, _ *server, snap *snapshot, _ *protocol.
 			_, r := n.Keyword()
 			add(r, tokKeyword, 0)
 			switch n := n.(type) {
+			case *ast.Exec:
+				if s, ok := n.Cmd.(*ast.String); ok {
+					commands[s] = true
+				}
+			case *ast.Main:
+				if s, ok := n.Cmd.(*ast.String); ok {
+					commands[s] = true
+				}
 			case *ast.Using:
 				if id, ok := n.Base.(*ast.Ident); ok {
 					add(id.Range, tokStage, 0)
@@ -103,6 +116,9 @@ func semanticTokens(ctx context.Context, _ *server, snap *snapshot, _ *protocol.
 				add(id.Range, typ, 0)
 			}
 		case *ast.String:
+			if commands[n] && sh.add(src, n, add) {
+				return false
+			}
 			// The string, less its references.
 			at := n.Start
 			for _, ref := range n.Refs {

@@ -21,7 +21,8 @@ type shellState struct {
 	fetchers [][2]source.Range
 	cur      ast.ValueCursor // maps the offsets of the string curFor
 	curFor   *ast.String
-	set      []string // shellVars' buffer
+	set      []string // shellVars' buffers
+	unset    []string
 }
 
 // shellStage starts the shell analysis of stage i.
@@ -30,6 +31,13 @@ func (c *checker) shellStage(i int) {
 	if c.sh.fetchers == nil {
 		c.sh.fetchers = make([][2]source.Range, len(c.info.File.Stages))
 	}
+}
+
+// add records a diagnostic with a message made without formatting, which
+// the shell rules, reported thousands of times in a large file, need.
+func (c *checker) add(sev diag.Severity, code diag.Code, r source.Range, msg string) *diag.Diagnostic {
+	c.diags = append(c.diags, diag.Diagnostic{Severity: sev, Code: code, Message: msg, Range: r})
+	return &c.diags[len(c.diags)-1]
 }
 
 // src returns the file's text, which shell positions are mapped through.
@@ -102,10 +110,11 @@ func isBlankOrQuote(b byte) bool {
 
 // shellVars resolves the variables the script uses: to an Arg or Env, to an
 // assignment earlier in the script, or to the environment; any other is a
-// warning. A reference inside single quotes is no use at all.
+// warning, once per name and command. A reference inside single quotes is no use at all.
 func (c *checker) shellVars(s *ast.String, sc *shell.Script) {
-	set := c.sh.set[:0] // the names the script has set so far
-	defer func() { c.sh.set = set }()
+	set := c.sh.set[:0]     // the names the script has set so far
+	unset := c.sh.unset[:0] // the names reported
+	defer func() { c.sh.set, c.sh.unset = set, unset }()
 	for _, v := range sc.Vars {
 		if v.Def {
 			set = append(set, v.Name)
@@ -126,12 +135,13 @@ func (c *checker) shellVars(s *ast.String, sc *shell.Script) {
 			}
 			continue
 		}
-		if v.Guarded || shell.WellKnown(v.Name) {
-			continue
+		if v.Guarded || shell.WellKnown(v.Name) || slices.Contains(unset, v.Name) {
+			continue // reported once per command
 		}
+		unset = append(unset, v.Name)
 		r := c.shellRange(s, v.Start, v.End)
-		d := c.report(diag.Warning, diag.UnsetShellVariable, r,
-			"$%s is never set: no Arg or Env %s is visible here and the script does not set it", v.Name, v.Name)
+		d := c.add(diag.Warning, diag.UnsetShellVariable, r,
+			"$"+v.Name+" is never set: no Arg or Env "+v.Name+" is visible here and the script does not set it")
 		if !c.suggest() {
 			continue
 		}

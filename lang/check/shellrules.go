@@ -279,13 +279,12 @@ func (c *checker) command1(s *ast.String, cl call, facts *scriptFacts) {
 		}
 		w := cl.words[i]
 		if !cl.has("--no-cache") && !strings.Contains(s.Value, "/var/cache/apk") {
-			d := c.report(diag.Info, diag.ApkCache, c.wordRange(s, w),
-				"apk add without --no-cache keeps the package index in the image")
+			d := c.add(diag.Info, diag.ApkCache, c.wordRange(s, w), "apk add without --no-cache keeps the package index in the image")
 			d.Fixes = c.insertAfter(s, w, "add --no-cache", " --no-cache")
 		}
 		cl.operands(i, []string{"-X", "--repository", "-t", "--virtual", "-p", "--root", "--repositories-file"}, func(pkg string, j int) {
 			if !strings.ContainsAny(pkg, "=<>~") && !strings.HasSuffix(pkg, ".apk") {
-				c.unpinned(s, cl.words[j], "apk add", pkg, pkg+"=<version>")
+				c.unpinned(s, cl.words[j], "apk add", pkg, "=")
 			}
 		})
 	case "pip", "pip3":
@@ -301,7 +300,7 @@ func (c *checker) command1(s *ast.String, cl call, facts *scriptFacts) {
 		}
 		cl.operands(i, nil, func(pkg string, j int) {
 			if strings.LastIndexByte(pkg, '@') <= 0 && !strings.ContainsAny(pkg, "/:") {
-				c.unpinned(s, cl.words[j], "npm install -g", pkg, pkg+"@<version>")
+				c.unpinned(s, cl.words[j], "npm install -g", pkg, "@")
 			}
 		})
 	case "curl", "wget":
@@ -311,9 +310,11 @@ func (c *checker) command1(s *ast.String, cl call, facts *scriptFacts) {
 	}
 }
 
-func (c *checker) unpinned(s *ast.String, w shell.Word, what, pkg, pinned string) {
-	c.report(diag.Info, diag.UnpinnedPackage, c.wordRange(s, w),
-		"%s %s without a version: the image changes when the package does; pin it as %s", what, pkg, pinned)
+// unpinned reports package pkg of command what, which sep would pin.
+func (c *checker) unpinned(s *ast.String, w shell.Word, what, pkg, sep string) {
+	// Concatenated, not formatted: a file can have thousands.
+	c.add(diag.Info, diag.UnpinnedPackage, c.wordRange(s, w),
+		what+" "+pkg+" without a version: the image changes when the package does; pin it as "+pkg+sep+"<version>")
 }
 
 // pip checks pip install; the program's words start at cl.words[at].
@@ -326,7 +327,7 @@ func (c *checker) pip(s *ast.String, cl call, at int) {
 	valued := []string{"-i", "--index-url", "--extra-index-url", "-t", "--target", "--prefix", "-f", "--find-links", "--root"}
 	sub.operands(i, valued, func(pkg string, j int) {
 		if !strings.ContainsAny(pkg, "=<>~@!/") && !strings.HasSuffix(pkg, ".whl") && pkg != "." {
-			c.unpinned(s, sub.words[j], "pip install", pkg, pkg+"==<version>")
+			c.unpinned(s, sub.words[j], "pip install", pkg, "==")
 		}
 	})
 }

@@ -41,9 +41,11 @@ func (sc *scanner) run() bool {
 			sc.endStmt()
 			sc.i++
 		case '#':
+			start := sc.i
 			for sc.i < len(text) && text[sc.i] != '\n' {
 				sc.i++
 			}
+			sc.span(Comment, start, sc.i)
 		case '&', '|':
 			double := sc.i+1 < len(text) && text[sc.i+1] == c
 			if sc.cmd < 0 || c == '&' && !double {
@@ -127,9 +129,11 @@ func (sc *scanner) word() bool {
 			if end >= len(text) {
 				return false
 			}
+			sc.span(String, sc.i, end+1)
 			sc.i, quoted = end+1, true
 		case '"':
 			quoted = true
+			seg := sc.i // the string's text up to the next variable
 			sc.i++
 			for {
 				if sc.i >= len(text) {
@@ -138,6 +142,7 @@ func (sc *scanner) word() bool {
 				d := text[sc.i]
 				if d == '"' {
 					sc.i++
+					sc.span(String, seg, sc.i)
 					break
 				}
 				switch d {
@@ -147,12 +152,15 @@ func (sc *scanner) word() bool {
 				case '`':
 					return false
 				case '$':
+					dollar := sc.i
 					ok, isVar := sc.dollar()
 					if !ok {
 						return false
 					}
 					if isVar {
 						literal = false
+						sc.span(String, seg, dollar)
+						seg = sc.i
 					}
 				default:
 					sc.i++
@@ -193,6 +201,7 @@ done:
 		// other word is the program, which must not be a keyword.
 		if name, ok := assignment(raw); ok {
 			v := Var{Name: name, Start: start, End: start + len(name), Dollar: -1, Def: true}
+			sc.span(Variable, v.Start, v.End)
 			// The definition comes before the value's uses, as Vars has it.
 			s.Vars = append(s.Vars, Var{})
 			copy(s.Vars[nvars+1:], s.Vars[nvars:])
@@ -232,6 +241,7 @@ func (sc *scanner) dollar() (ok, isVar bool) {
 			return false, false
 		}
 		sc.addUse(j+1, k)
+		sc.span(Variable, sc.i, k+1)
 		sc.i = k + 1
 		return true, true
 	case isNameByte(c, true):
@@ -240,9 +250,11 @@ func (sc *scanner) dollar() (ok, isVar bool) {
 			k++
 		}
 		sc.addUse(j, k)
+		sc.span(Variable, sc.i, k)
 		sc.i = k
 		return true, true
 	case '0' <= c && c <= '9' || c == '@' || c == '*' || c == '#' || c == '?' || c == '$' || c == '!' || c == '-':
+		sc.span(Variable, sc.i, j+1)
 		sc.i = j + 1
 		return true, true
 	case c == '(' || c == '\'' || c == '"' || c == '[':
@@ -250,6 +262,12 @@ func (sc *scanner) dollar() (ok, isVar bool) {
 	}
 	sc.i = j
 	return true, false
+}
+
+func (sc *scanner) span(k TokenKind, start, end int) {
+	if end > start {
+		sc.s.spans = append(sc.s.spans, Token{k, start, end})
+	}
 }
 
 func (sc *scanner) addUse(start, end int) {

@@ -12,6 +12,7 @@ type Script struct {
 	Stmts int          // top-level statements (a && b is one)
 	File  *syntax.File // the full syntax tree, when the text needed the full parser
 	words []Word
+	spans []Token // the simple scanner's quotes, comments and variables
 }
 
 // Cmd is a simple command: the program and its arguments (without the
@@ -32,7 +33,7 @@ type Word struct {
 }
 
 func (s *Script) reset() {
-	s.Cmds, s.Vars, s.words = s.Cmds[:0], s.Vars[:0], s.words[:0]
+	s.Cmds, s.Vars, s.words, s.spans = s.Cmds[:0], s.Vars[:0], s.words[:0], s.spans[:0]
 	s.Stmts, s.File = 0, nil
 }
 
@@ -41,6 +42,23 @@ func (s *Script) finish() {
 	for i := range s.Cmds {
 		c := &s.Cmds[i]
 		c.Words = s.words[c.first : c.first+c.n : c.first+c.n]
+	}
+}
+
+// Tokens yields the tokens of the script to highlight, not necessarily in
+// order.
+func (s *Script) Tokens(yield func(Token)) {
+	if s.File != nil {
+		Tokens(s.File, yield)
+		return
+	}
+	for _, t := range s.spans {
+		yield(t)
+	}
+	for _, c := range s.Cmds {
+		if w := c.Words[0]; w.Literal && w.End-w.Start == len(w.Lit) {
+			yield(Token{Command, w.Start, w.End})
+		}
 	}
 }
 

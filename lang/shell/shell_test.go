@@ -128,6 +128,9 @@ func TestSimple(t *testing.T) {
 			t.Fatalf("%q: %v", tt.text, err)
 		}
 		want := describe(shell.NewScript(f))
+		if k, fk := kinds(s, tt.text), kinds(shell.NewScript(f), tt.text); k != fk {
+			t.Errorf("%q: tokens\n%s, full parser's\n%s", tt.text, k, fk)
+		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%q: the subset differs from the full parser (-full +subset):\n%s", tt.text, diff)
 		}
@@ -147,4 +150,15 @@ func describe(s *shell.Script) []string {
 		out = append(out, fmt.Sprintf("var %+v", v))
 	}
 	return out
+}
+
+// kinds returns the token kind of each byte of text, as a digit.
+func kinds(s *shell.Script, text string) string {
+	b := []byte(strings.Repeat(".", len(text)))
+	s.Tokens(func(t shell.Token) {
+		for i := t.Start; i < t.End; i++ {
+			b[i] = byte('0' + t.Kind)
+		}
+	})
+	return string(b)
 }

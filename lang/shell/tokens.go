@@ -124,8 +124,8 @@ func tokenNode(n syntax.Node, span func(TokenKind, syntax.Pos, syntax.Pos)) bool
 		span(String, n.Parts[len(n.Parts)-1].End(), n.End())
 		return false
 	case *syntax.ParamExp:
-		if n.Param != nil && n.Short {
-			span(Variable, n.Pos(), n.End())
+		if n.Param != nil && (n.Short || n.Exp == nil && n.Repl == nil && n.Slice == nil && n.Index == nil && !n.Length && !n.Excl) {
+			span(Variable, n.Pos(), n.End()) // $NAME or ${NAME}
 			return false
 		}
 		if n.Param != nil {

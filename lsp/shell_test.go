@@ -1,0 +1,119 @@
+package lsp
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/google/go-cmp/cmp"
+	"go.lsp.dev/protocol"
+)
+
+// shellDoc has an Arg and an Env used in a script block, and uses of the same
+// names that are not references to them: in single quotes, and after the
+// script sets the name itself.
+const shellDoc = `Arg ⟨argdef⟩VERSION "1.0"
+Using "a.tar"
+Env ⟨envdef⟩DIR "/opt"
+Exec <<EOF
+    set -e
+    curl -fsSLo x "https://e.com/𝄞/v$⟨use1⟩VERSION"
+    echo '$VERSION' "${⟨use2⟩DIR}"
+    VERSION=2
+    echo $VERSION
+    EOF
+Exec "echo \"𝄞 $⟨use3⟩VERSION\""
+`
+
+func TestShellNavigation(t *testing.T) {
+	s := newSession(t)
+	d := s.open("Gunfile", shellDoc)
+	if len(d.diags.Diagnostics) != 0 {
+		t.Fatalf("diagnostics: %+v", d.diags.Diagnostics)
+	}
+	var h protocol.Hover
+	if err := s.call(protocol.MethodTextDocumentHover, &protocol.HoverParams{TextDocumentPositionParams: d.tdp("use2")}, &h); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.Contents.Value, "DIR") || !strings.Contains(h.Contents.Value, "/opt") {
+		t.Errorf("hover on $DIR in a script: %q", h.Contents.Value)
+	}
+	var defs []protocol.Location
+	if err := s.call(protocol.MethodTextDocumentDefinition, &protocol.DefinitionParams{TextDocumentPositionParams: d.tdp("use1")}, &defs); err != nil {
+		t.Fatal(err)
+	}
+	if len(defs) != 1 || defs[0].Range.Start != d.pos("argdef") {
+		t.Errorf("definition of $VERSION in a script: %+v", defs)
+	}
+	var refs []protocol.Location
+	if err := s.call(protocol.MethodTextDocumentReferences, &protocol.ReferenceParams{TextDocumentPositionParams: d.tdp("argdef")}, &refs); err != nil {
+		t.Fatal(err)
+	}
+	var got []protocol.Position
+	for _, r := range refs {
+		got = append(got, r.Range.Start)
+	}
+	if diff := cmp.Diff([]protocol.Position{d.pos("use1"), d.pos("use3")}, got); diff != "" {
+		t.Errorf("references of Arg VERSION (-want +got):\n%s", diff)
+	}
+	var we protocol.WorkspaceEdit
+	if err := s.call(protocol.MethodTextDocumentRename, &protocol.RenameParams{TextDocumentPositionParams: d.tdp("use1"), NewName: "RELEASE"}, &we); err != nil {
+		t.Fatal(err)
+	}
+	renamed := applyEdits(t, d.text, we.Changes[d.uri])
+	want := strings.NewReplacer("Arg VERSION", "Arg RELEASE", "v$VERSION", "v$RELEASE", `"𝄞 $VERSION`, `"𝄞 $RELEASE`).Replace(d.text)
+	if renamed != want {
+		t.Errorf("renamed:\n%s\nwant:\n%s", renamed, want)
+	}
+}
+
+func TestShellDiagnostics(t *testing.T) {
+	s := newSession(t)
+	d := s.open("Gunfile", "Using \"a.tar\"\nArg VERSION \"1\"\nExec \"echo 𝄞 \\\"$⟨typo⟩VERSON\\\" ⟨pipe⟩|\"\nExec <<EOF\n    set -e\n    echo \"𝄞 $⟨typo2⟩VERSON\"\n    EOF\n")
+	var got []string
+	for _, pd := range d.diags.Diagnostics {
+		got = append(got, pd.Code.(string))
+	}
+	if diff := cmp.Diff([]string{"G201", "G301", "G303"}, got); diff != "" {
+		t.Fatalf("diagnostics (-want +got):\n%s\n%+v", diff, d.diags.Diagnostics)
+	}
+	if r := d.diags.Diagnostics[1].Range; r.Start != d.pos("pipe") || r.End.Character != r.Start.Character+1 {
+		t.Errorf("shell syntax error at %v, want at the pipe %v", r, d.pos("pipe"))
+	}
+	if r := d.diags.Diagnostics[2].Range; r.Start != d.pos("typo2") || r.End.Character != r.Start.Character+6 {
+		t.Errorf("unset variable at %v, want %v", r, d.pos("typo2"))
+	}
+}
+
+func TestShellSemanticTokens(t *testing.T) {
+	s := newSession(t)
+	d := s.open("Gunfile", "Using \"a.tar\"\nExec \"ls 'é' $HOME # c\"\nExec <<EOF\n    if true; then\n        V=1\n    fi\n    EOF\n")
+	var toks protocol.SemanticTokens
+	if err := s.call(protocol.MethodSemanticTokensFull, &protocol.SemanticTokensParams{TextDocument: d.id()}, &toks); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var line, char uint32
+	lines := strings.Split(d.text, "\n")
+	for i := 0; i+4 < len(toks.Data); i += 5 {
+		if toks.Data[i] > 0 {
+			char = 0
+		}
+		line += toks.Data[i]
+		char += toks.Data[i+1]
+		u := utf16Units(lines[line])
+		got = append(got, string(tokenTypes[toks.Data[i+3]])+" "+fromUnits(u[char:char+toks.Data[i+2]]))
+	}
+	want := []string{
+		"keyword Using", `string "a.tar"`,
+		"keyword Exec", `string "`, "function ls", "string 'é'", "variable $HOME", "comment # c", `string "`,
+		"keyword Exec", "string <<EOF", "keyword if", "function true", "keyword then", "variable V", "keyword fi", "string     EOF",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("semantic tokens (-want +got):\n%s", diff)
+	}
+}
+
+func utf16Units(s string) []uint16 { return utf16.Encode([]rune(s)) }
+
+func fromUnits(u []uint16) string { return string(utf16.Decode(u)) }
