@@ -87,7 +87,12 @@ func containerUserNS(t *testing.T, s *gstore) string {
 
 func TestHolderIsReused(t *testing.T) {
 	requireEnv(t)
+	// A holder that outlives the test's pauses, however slow the machine
+	// (under the sanitizers, or loaded, a run can take longer than
+	// testIdle); killed at the end.
 	s := newStore(t)
+	s.idle = time.Minute
+	defer killHolder(t, s)
 	first := containerUserNS(t, s)
 	pid := runningHolder(t, s)
 	if got := userNSOf(t, pid); got != first {

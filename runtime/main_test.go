@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -154,7 +155,11 @@ func userDir(t *testing.T, name string) string {
 }
 
 // gstore is a test's own store root, owned by the test user.
-type gstore struct{ root, home string }
+type gstore struct {
+	root, home string
+	// idle is GUN_USERNS_IDLE for its gun commands; testIdle when zero.
+	idle time.Duration
+}
 
 func newStore(t *testing.T) *gstore {
 	return &gstore{root: userDir(t, "store"), home: userDir(t, "home")}
@@ -176,7 +181,7 @@ func initEnv() []string {
 // cmd is gun with args, as the test user, with HOME and GUN_ROOT set.
 func (s *gstore) cmd(args ...string) *exec.Cmd {
 	c := asUser(exec.Command(env.gun, args...))
-	c.Env = append([]string{"HOME=" + s.home, "GUN_ROOT=" + s.root, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "GUN_USERNS_IDLE=" + testIdle.String()}, initEnv()...)
+	c.Env = append([]string{"HOME=" + s.home, "GUN_ROOT=" + s.root, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "GUN_USERNS_IDLE=" + cmp.Or(s.idle, testIdle).String()}, initEnv()...)
 	return c
 }
 
