@@ -1,19 +1,27 @@
 // Command peerbench compares the speed of gun's Gunfile front end with
 // BuildKit's Dockerfile parser, in one run on one machine, over the same
-// build written in both languages (about 1 MB each). It is its own module so
-// that BuildKit never becomes a dependency of gun.
+// build written in both languages (about 1 MB each). With -process it
+// compares `gun check` as a whole process with a process that parses the
+// Dockerfile with BuildKit, on 4 MB, time and peak memory. It is its own
+// module so that BuildKit never becomes a dependency of gun.
 //
 //	cd hack/peerbench && go run .
+//	cd hack/peerbench && go run . -process
 package main
 
 import (
 	"bytes"
 	"cmp"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
@@ -38,7 +46,8 @@ func generate(size int) (gunfile, dockerfile []byte) {
 		both("Env PATH \"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\n", "ENV PATH=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\n")
 		both("Env APP_HOME \"/opt/app-${VERSION}\"\n", "ENV APP_HOME=\"/opt/app-${VERSION}\"\n")
 		both("# Install the build dependencies.\n", "# Install the build dependencies.\n")
-		both("Exec \"apk add --no-cache build-base git curl ca-certificates && update-ca-certificates\"\n", "RUN apk add --no-cache build-base git curl ca-certificates && update-ca-certificates\n")
+		both("Exec \"apk add --no-cache build-base=0.5-r3 git=2.32.0-r0 curl=7.79.1-r0 ca-certificates=20191127-r5 && update-ca-certificates\"\n",
+			"RUN apk add --no-cache build-base=0.5-r3 git=2.32.0-r0 curl=7.79.1-r0 ca-certificates=20191127-r5 && update-ca-certificates\n")
 		both("Workdir \"/src\"\n", "WORKDIR /src\n")
 		both("Copy \"go.mod\" \"go.sum\" \"Makefile\" \"/src/\"\n", "COPY go.mod go.sum Makefile /src/\n")
 		both("Copy Owner \"app:app\" Mode 0644 \"cmd/\" \"internal/\" \"/src/\" # sources\n", "# sources\nCOPY --chown=app:app --chmod=0644 cmd/ internal/ /src/\n")
@@ -59,11 +68,123 @@ func mbps(r testing.BenchmarkResult) float64 {
 	return float64(r.Bytes) * float64(r.N) / r.T.Seconds() / 1e6
 }
 
+var (
+	process = flag.Bool("process", false, "compare `gun check` and a BuildKit parse as whole processes on a 4 MB file")
+	gunBin  = flag.String("gun", "", "the gun binary for -process (default: build one)")
+	parseDF = flag.String("parse-dockerfile", "", "parse this Dockerfile with BuildKit and exit: the peer process of -process")
+)
+
 func main() {
-	if err := run(); err != nil {
+	flag.Parse()
+	var err error
+	switch {
+	case *parseDF != "":
+		err = parseDockerfile(*parseDF)
+	case *process:
+		err = runProcesses()
+	default:
+		err = run()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "peerbench:", err)
 		os.Exit(1)
 	}
+}
+
+// parseDockerfile is the peer process: what `docker build` does with a
+// Dockerfile before anything runs, as gun check does with a Gunfile.
+func parseDockerfile(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	res, err := parser.Parse(f)
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(os.Stderr, w.Short)
+	}
+	return nil
+}
+
+// runProcesses times `gun check` on a 4 MB Gunfile against this program's
+// -parse-dockerfile on the same build as a Dockerfile, each as a whole
+// process (start up, reading, page faults included), alternating, and
+// reports the medians and the peak resident memory of each.
+func runProcesses() error {
+	dir, err := os.MkdirTemp("", "peerbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	gunfile, dockerfile := generate(4 << 20)
+	gf, df := filepath.Join(dir, "Gunfile"), filepath.Join(dir, "Dockerfile")
+	if err := os.WriteFile(gf, gunfile, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(df, dockerfile, 0o644); err != nil {
+		return err
+	}
+	bin := *gunBin
+	if bin == "" {
+		bin = filepath.Join(dir, "gun")
+		build := exec.Command("./hack/build.sh", bin) // as gun is installed
+		build.Dir, build.Stderr = "../..", os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build gun: %w", err)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	type sample struct {
+		wall time.Duration
+		rss  int64 // bytes
+	}
+	runOnce := func(name string, args ...string) (sample, error) {
+		cmd := exec.Command(name, args...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		start := time.Now()
+		err := cmd.Run()
+		wall := time.Since(start)
+		if err != nil || out.Len() > 0 {
+			return sample{}, fmt.Errorf("%s %v: %v: %s", name, args, err, out.Bytes())
+		}
+		return sample{wall, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024}, nil
+	}
+	const rounds = 7
+	var gun, bk []sample
+	for range rounds {
+		g, err := runOnce(bin, "check", gf)
+		if err != nil {
+			return err
+		}
+		d, err := runOnce(self, "-parse-dockerfile", df)
+		if err != nil {
+			return err
+		}
+		gun, bk = append(gun, g), append(bk, d)
+	}
+	med := func(s []sample) sample {
+		walls := make([]time.Duration, len(s))
+		rss := make([]int64, len(s))
+		for i := range s {
+			walls[i], rss[i] = s[i].wall, s[i].rss
+		}
+		slices.Sort(walls)
+		slices.Sort(rss)
+		return sample{walls[len(s)/2], rss[len(s)/2]}
+	}
+	g, d := med(gun), med(bk)
+	fmt.Printf("input: Gunfile %d bytes, Dockerfile %d bytes (same build), median of %d runs of each, alternating\n", len(gunfile), len(dockerfile), rounds)
+	fmt.Printf("gun check (process)        %8.3f s  peak RSS %5.1f MB (%.1fx the input)\n", g.wall.Seconds(), float64(g.rss)/1e6, float64(g.rss)/float64(len(gunfile)))
+	fmt.Printf("buildkit parse (process)   %8.3f s  peak RSS %5.1f MB\n", d.wall.Seconds(), float64(d.rss)/1e6)
+	fmt.Printf("ratio buildkit/gun wall time: %.1fx\n", d.wall.Seconds()/g.wall.Seconds())
+	return nil
 }
 
 func run() error {
