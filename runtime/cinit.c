@@ -1156,7 +1156,7 @@ static void run_container(sigset_t mask) {
 	// Descriptors gun inherited (and the sync socket) must not reach the
 	// command.
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-	logf_("fast path: set up by the C init");
+	logf_("set up by the C init");
 	mount_root(root);
 	if (!planned) {
 		drop(); // the configuration, parsed

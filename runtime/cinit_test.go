@@ -50,7 +50,7 @@ func TestInitChoice(t *testing.T) {
 	requireEnv(t)
 	s := newStore(t)
 	vol := userDir(t, "vol")
-	const cStep = `step="fast path: set up by the C init"`
+	const cStep = `step="set up by the C init"`
 	for _, tc := range []struct {
 		name  string
 		flags []string

@@ -162,6 +162,19 @@ static void gun_join(int init, int net) {
 	gun_cinit();
 }
 
+// gun_own_init is the init of a container in a user namespace of its own
+// (no holder): gun cloned it with every namespace, pid 1 of the new pid
+// namespace, with its id maps written (at clone time, or by newuidmap and
+// newgidmap before gun_after_maps executed it again, as root of the
+// namespace).
+static void gun_own_init(void) {
+	// The parent's death signal does not survive the exec that gained the
+	// capabilities; if gun died meanwhile, the sync socket's end tells.
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		gun_fail("set the parent death signal");
+	gun_cinit();
+}
+
 // gun_serve hands the user namespace's descriptor to a client that is the
 // holder's own user.
 static void gun_serve(int c, int ns) {
@@ -430,11 +443,14 @@ __attribute__((constructor)) static void gun_entry(int argc, char **argv, char *
 	} else if (gun_has_suffix(argv[0], n, "+maps", &entry)) {
 		gun_after_maps(argv, envp, entry);
 	} else if (gun_is_entry(argv[0], n)) {
+		int init = strcmp(argv[0], "gun:init") == 0;
 		for (char **e = envp; e != NULL && *e != NULL; e++) {
 			if (strncmp(*e, "_GUN_JOIN=", 10) == 0) {
-				gun_join(strcmp(argv[0], "gun:init") == 0, strcmp(*e + 10, "net") == 0);
-				break;
+				gun_join(init, strcmp(*e + 10, "net") == 0);
+				return;
 			}
 		}
+		if (init)
+			gun_own_init();
 	}
 }

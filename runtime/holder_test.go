@@ -243,6 +243,16 @@ func TestNoHolderForALongStorePath(t *testing.T) {
 	if got != want {
 		t.Errorf("output %q, want %q", got, want)
 	}
+	// The C init sets such a container up too, volumes, exit code and all.
+	vol := userDir(t, "vol")
+	if err := os.WriteFile(filepath.Join(vol, "f"), []byte("vol\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := s.run(t, nil, "run", "--verbose", "-v", vol+":/mnt:ro", env.rootfs, "sh", "-c", "cat /mnt/f; exit 3")
+	if r.code != 3 || r.stdout != "vol\n" {
+		t.Errorf("exit %d, output %q, want 3 and %q: %s", r.code, r.stdout, "vol\n", r.stderr)
+	}
+	checkLogged(t, r.stderr, []string{"joined_holder=false", `step="set up by the C init"`})
 	if pid := holderPID(t, s); pid != 0 {
 		t.Errorf("a holder (pid %d) for a store whose socket path is too long", pid)
 	}

@@ -371,8 +371,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 			return s.replan(ctx, spec, commit, err.Error())
 		}
 	} else {
-		// The C init runs in a joined namespace's pid 1 only.
-		err = startInit(pfd, pid, cfg, cg, s.join && useCInit())
+		err = startInit(pfd, pid, cfg, cg, useCInit())
 	}
 	if err != nil {
 		s.killInit()
