@@ -18,7 +18,7 @@ import (
 func rootRun(t *testing.T, root string, args ...string) result {
 	t.Helper()
 	c := exec.Command(env.gun, args...)
-	c.Env = append([]string{"HOME=" + root, "GUN_ROOT=" + root, "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "GUN_USERNS_IDLE=" + testIdle.String()}, initEnv()...)
+	c.Env = []string{"HOME=" + root, "GUN_ROOT=" + root, "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "GUN_USERNS_IDLE=" + testIdle.String()}
 	var out, errb strings.Builder
 	c.Stdout, c.Stderr = &out, &errb
 	err := c.Run()

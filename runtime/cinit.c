@@ -6,11 +6,9 @@
 // runs in the constructor (entry.c), in the child that gun_join made pid 1
 // of the new pid namespace.
 //
-// gun_cinit returns (and the Go init goes on) when the first packet on the
-// sync socket is JSON, and leaves it unread. It never returns otherwise: it
-// exits with the command's status. When the kernel refuses the overlay, it
-// says so (readyMsg.OverlayRefused) and gun starts it again on a copy of
-// the layers (F_COPIED).
+// It never returns: it exits with the command's status. When the kernel
+// refuses the overlay, it says so (readyMsg.OverlayRefused) and gun starts
+// it again on a copy of the layers (F_COPIED).
 //
 // The process is single-threaded and nothing else runs in it, so malloc is
 // safe everywhere, also after fork in the child (which only execs).
@@ -81,7 +79,7 @@ static int planned, speculative, plan_fd = -1;
 // (readyMsg.OverlayRefused), for gun to copy the layers and start again.
 static int overlay_refused;
 
-// ---- messages to gun: JSON, as the Go init sends them ----
+// ---- messages to gun: JSON ----
 
 // A bounded JSON text; over is set when something did not fit.
 struct jbuf {
@@ -102,7 +100,7 @@ static void jb_put(struct jbuf *j, const char *s, size_t n) {
 static void jb_puts(struct jbuf *j, const char *s) { jb_put(j, s, strlen(s)); }
 
 // jb_str appends s as a JSON string. Bytes >= 0x80 are copied: gun decodes
-// invalid UTF-8 as U+FFFD, as it does the Go init's.
+// invalid UTF-8 as U+FFFD.
 static void jb_str(struct jbuf *j, const char *s) {
 	jb_put(j, "\"", 1);
 	for (; *s; s++) {
@@ -292,7 +290,7 @@ static void parse_config(char *b, size_t n) {
 		die(125, 0, "init: malformed configuration");
 }
 
-// ---- mounts inside the root, by descriptor (mounts.go) ----
+// ---- mounts inside the root, by descriptor ----
 
 static int rootfd = -1;
 
@@ -399,8 +397,7 @@ static void bind_at(int dir, const char *src, const char *shown, const char *pat
 
 static void bind_in(const char *src, const char *path, int ro) { bind_at(AT_FDCWD, src, src, path, ro); }
 
-// The paths docker masks and makes read-only: maskedPaths and
-// readonlyPaths of mounts.go.
+// The paths docker masks and makes read-only under /proc and /sys.
 static const char *const masked[] = {
 	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
 	"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
@@ -689,7 +686,7 @@ static char *look_path(const char *name, char **env) {
 	die(127, 0, "%s: executable file not found in $PATH", name);
 }
 
-// docker's default capabilities (defaultCaps of init.go): CHOWN,
+// docker's default capabilities: CHOWN,
 // DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP,
 // NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.
 static const unsigned long long default_caps = 0xa80425fbULL;
@@ -729,8 +726,7 @@ static void loopback_up(void) {
 	close(fd);
 }
 
-// start forks the command as syscall.ForkExec does for the Go init: a new
-// session, the user's groups, gid and uid, the working directory, the
+// start forks the command as syscall.ForkExec does: a new session, the user's groups, gid and uid, the working directory, the
 // default signal dispositions; a failure in the child comes back through
 // a close-on-exec pipe.
 // A command forked but perhaps not yet executed: its pid and the pipe that
@@ -917,7 +913,7 @@ static int supervise(pid_t pid, int sfd) {
 			continue;
 		int sig = (int)si.ssi_signo;
 		if (sig == SIGPIPE)
-			continue; // a broken pipe of our own, as the Go init
+			continue; // a broken pipe of our own
 		if (sig != SIGCHLD) {
 			kill(pid, sig);
 			continue;
@@ -956,14 +952,15 @@ static void remove_all(int dir, const char *name, int depth) {
 }
 
 // cleanup kills what is left of the container and empties the scratch
-// space but for its lock (and the upper directory, with keep_upper), as
-// the Go init's cleanup does.
+// space but for its lock (and the upper directory, with keep_upper), from
+// inside the user namespace, where the files' owners are mapped, so that
+// gun has little left to do after the exit report.
 static void cleanup(int scratch, int keep_upper) {
 	kill(-1, SIGKILL);
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
 	static const char *const names[] = {"upper", "work", "root", "resolv.conf", "hosts", "hostname"};
-	// ("root" is the Go init's.)
+	// ("root" is a copied root's: F_COPIED.)
 	for (size_t i = keep_upper ? 1 : 0; i < sizeof names / sizeof names[0]; i++)
 		remove_all(scratch, names[i], 0);
 }
@@ -1022,18 +1019,9 @@ static sigset_t command_signals(void) {
 	return mask;
 }
 
-static void run_container(sigset_t mask);
+__attribute__((noreturn)) static void run_container(sigset_t mask);
 
 void gun_cinit(void) {
-	char first;
-	ssize_t r;
-	do
-		r = recv(SYNC_FD, &first, 1, MSG_PEEK);
-	while (r < 0 && errno == EINTR);
-	if (r <= 0)
-		_exit(125); // the parent failed and says why
-	if (first == '{')
-		return; // JSON: the Go init's
 	// Signals for the command wait until it runs (pid 1 would drop them).
 	sigset_t mask = command_signals();
 	sigprocmask(SIG_BLOCK, &mask, NULL);
@@ -1266,16 +1254,16 @@ static void run_container(sigset_t mask) {
 	}
 	logf_("started %s (pid %d in the container), cwd %s", path, (int)pid, cfg.cwd);
 	static struct jbuf ready;
-	jb_puts(&ready, "{\"CInit\":true");
+	jb_puts(&ready, "{");
 	if (nsteps > 0 && !steps.over) {
-		jb_puts(&ready, ",\"Log\":[");
+		jb_puts(&ready, "\"Log\":[");
 		jb_put(&ready, steps.b, steps.n);
 		jb_puts(&ready, "]");
 	}
 	jb_puts(&ready, "}");
 	if (ready.over) { // the steps are lost, not the report
 		ready.n = 0, ready.over = 0;
-		jb_puts(&ready, "{\"CInit\":true}");
+		jb_puts(&ready, "{}");
 	}
 	if (pty.master >= 0) {
 		// The master goes to gun with the report (runc's console socket).

@@ -8,82 +8,6 @@ import (
 	"testing"
 )
 
-// TestGoInit runs the behaviour tests again with GUN_INIT=go: the Go init
-// sets up every container the C init does not (a pty, volumes, a build
-// step's commit, a root the kernel refuses to overlay), and must behave as
-// the C init does for the rest. (The tests that always use the Go init,
-// TestBindMounts and TestTTY, run once.)
-func TestGoInit(t *testing.T) {
-	goInit = true
-	defer func() { goInit = false }()
-	for _, tc := range []struct {
-		name string
-		test func(*testing.T)
-	}{
-		{"ExitCodes", TestExitCodes},
-		{"StdioPassThrough", TestStdioPassThrough},
-		{"SignalsForwardedAndScratchRemoved", TestSignalsForwardedAndScratchRemoved},
-		{"ScratchRemovedAfterSIGKILL", TestScratchRemovedAfterSIGKILL},
-		{"EnvironmentWorkdirUser", TestEnvironmentWorkdirUser},
-		{"Hostname", TestHostname},
-		{"PIDNamespace", TestPIDNamespace},
-		{"ZombiesReaped", TestZombiesReaped},
-		{"Network", TestNetwork},
-		{"UIDMapping", TestUIDMapping},
-		{"NoEscape", TestNoEscape},
-		{"HostileImage", TestHostileImage},
-		{"RootUnchangedAndReadOnly", TestRootUnchangedAndReadOnly},
-		{"NoDescriptorsLeakIntoTheContainer", TestNoDescriptorsLeakIntoTheContainer},
-		{"PrivilegesOfTheCommand", TestPrivilegesOfTheCommand},
-		{"ConcurrentRuns", TestConcurrentRuns},
-		{"VerboseLogsTheSteps", TestVerboseLogsTheSteps},
-		{"PidsLimit", TestPidsLimit},
-		{"SupplementaryGroups", TestSupplementaryGroups},
-	} {
-		t.Run(tc.name, tc.test)
-	}
-}
-
-// TestInitChoice checks which init sets the container up: the C init
-// where it can, the Go init for what only it handles and when GUN_INIT=go.
-func TestInitChoice(t *testing.T) {
-	requireEnv(t)
-	s := newStore(t)
-	vol := userDir(t, "vol")
-	const cStep = `step="set up by the C init"`
-	for _, tc := range []struct {
-		name  string
-		flags []string
-		env   []string
-		want  string
-	}{
-		{"default", nil, nil, "C"},
-		{"every option the C init handles", []string{"--network", "none", "--read-only", "-u", "app:root", "--hostname", "h", "-w", "/tmp/w", "-e", "A=1"}, nil, "C"},
-		{"a volume and a pty", []string{"-t", "-v", vol + ":/mnt"}, nil, "C"},
-		{"GUN_INIT=go", nil, []string{"GUN_INIT=go"}, "Go"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if env.subuid < 0 && len(tc.flags) > 4 {
-				requireSubIDs(t) // -u app
-			}
-			c := s.cmd(append(append([]string{"--verbose", "run"}, tc.flags...), env.rootfs, "sh", "-c", "echo $A")...)
-			c.Env = append(c.Env, tc.env...)
-			var out, errb strings.Builder
-			c.Stdout, c.Stderr = &out, &errb
-			if err := c.Run(); err != nil {
-				t.Fatalf("gun run: %v\n%s", err, errb.String())
-			}
-			logged := errb.String()
-			if !strings.Contains(logged, `msg="container config sent" init=`+tc.want+"\n") {
-				t.Errorf("want the %s init:\n%s", tc.want, logged)
-			}
-			if got := strings.Contains(logged, cStep); got != (tc.want == "C") {
-				t.Errorf("C init's step logged: %t, want %t:\n%s", got, tc.want == "C", logged)
-			}
-		})
-	}
-}
-
 // TestHostileImage runs images whose /etc, /proc, /dev or /sys, or a file
 // the init binds over, is a symlink out of the image: the init must
 // refuse (the symlink's target does not exist inside the image, and the
@@ -155,7 +79,7 @@ func TestOverlayRefusedRootCopied(t *testing.T) {
 		t.Errorf("exit %d, want 127: %s", r.code, r.stderr)
 	}
 	checkLogged(t, r.stderr, []string{
-		`msg="container config sent" init=C`,
+		`msg="container config sent"`,
 		`copying the image's layers instead`,
 		`step="root: the layers copied into `,
 		`step="pivot_root into `,

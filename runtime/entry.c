@@ -30,10 +30,6 @@ enum { GUN_SYNC_FD = 3, GUN_NS_FD = 4 };
 // gun_planned: the prefork set the container up from a plan (plan.c).
 static struct gun_plan *gun_planned;
 
-// gun_cinit (cinit.c) is the C init: it runs the container when gun sends
-// a configuration it can handle, and returns for the Go init otherwise.
-void gun_cinit(void);
-
 static int gun_is_entry(const char *s, size_t n) {
 	static const char *entries[] = {"gun:init", "gun:unpack", "gun:rm", "gun:commit", "gun:copy"};
 	for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
@@ -167,7 +163,7 @@ static void gun_join(int init, int net) {
 // namespace, with its id maps written (at clone time, or by newuidmap and
 // newgidmap before gun_after_maps executed it again, as root of the
 // namespace).
-static void gun_own_init(void) {
+__attribute__((noreturn)) static void gun_own_init(void) {
 	// The parent's death signal does not survive the exec that gained the
 	// capabilities; if gun died meanwhile, the sync socket's end tells.
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -394,11 +390,7 @@ static void gun_preforked(int s, int argc, char **argv, char **envp) {
 	if (null >= 0)
 		close(null);
 	gun_join(1, flags & PREFORK_NET);
-	// The Go init's configuration: run it, as an executed init would.
-	char *init_argv[] = {"gun:init", NULL};
-	char *init_envp[] = {"GOMAXPROCS=1", NULL};
-	execve("/proc/self/exe", init_argv, init_envp);
-	gun_fail("execute the Go init");
+	_exit(125); // not reached: the init exits
 }
 
 // gun_prefork forks gun run's init, unless GUN_PREFORK=0 or a standard

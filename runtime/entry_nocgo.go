@@ -2,12 +2,8 @@
 
 package runtime
 
-import "os"
-
-// joinSupported: without the C constructor (entry.c) nothing can
-// join a holder's user namespace (a multi-threaded Go process cannot), so
-// every container makes its own.
-const joinSupported = false
-
-// takePrefork: only the C constructor forks an init ahead.
-func takePrefork() (pid int, sock *os.File, ok bool) { return 0, nil, false }
+// The container's init is C (cinit.c, run by the constructor of entry.c
+// before the Go runtime starts), as runc's nsenter is: gun cannot be built
+// without cgo or for another system than Linux. The constant below stops
+// such a build with this sentence.
+const _ = "gun needs cgo on Linux: build it with CGO_ENABLED=1 and a C compiler" / 0

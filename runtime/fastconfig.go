@@ -1,10 +1,7 @@
 package runtime
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,10 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The C init (cinit.c, run by the constructor (entry.c) in the
-// container's pid 1) sets up every container without starting Go. gun
-// sends it its configuration in a binary form, NUL-terminated strings in
-// this order:
+// The container's init (cinit.c, run by the constructor (entry.c) in the
+// container's pid 1) is C: it sets the container up without starting Go.
+// gun sends it its configuration in a binary form, NUL-terminated strings
+// in this order:
 //
 //	fastMagic
 //	flags (decimal: fastNetNS|fastReadOnly|fastSingle|fastDebug|fastTTY|fastCopied|fastKeepUpper)
@@ -28,10 +25,6 @@ import (
 //	len(Args), Args...
 //	len(Env), Env...
 //	3*len(Mounts), then Source, Target, "ro" or "rw" of each
-//
-// A JSON configuration (its first byte '{') goes to the Go init. The C init
-// also leaves a binary one to the Go init when the kernel refuses the
-// overlay (the Go init copies the layers instead), so both decode it.
 const fastMagic = "gun-cinit-2"
 
 // Flags of the binary configuration; cinit.c has the same.
@@ -45,13 +38,8 @@ const (
 	fastKeepUpper // cfg.KeepUpper
 )
 
-// initModeEnv set to "go" in gun's environment has every container set up
-// by the Go init (for tests and debugging).
-const initModeEnv = "GUN_INIT"
-
-// fastConfig returns cfg in the C init's binary form, or nil when only
-// the Go init can run it.
-func fastConfig(cfg *initConfig) []byte {
+// fastConfig returns cfg in the init's binary form.
+func fastConfig(cfg *initConfig) ([]byte, error) {
 	overlay := overlayOptions(cfg.Layers, filepath.Join(cfg.Scratch, "upper"), filepath.Join(cfg.Scratch, "work"))
 	flags := 0
 	for _, f := range []struct {
@@ -85,9 +73,29 @@ func fastConfig(cfg *initConfig) []byte {
 	}
 	b, ok := appendStrings(nil, strs...)
 	if !ok {
-		return nil // the Go init reports it as it always did
+		return nil, errors.New("container config: an argument, variable, path or name holds a NUL byte")
 	}
-	return b
+	return b, nil
+}
+
+// overlayOptions returns the overlay mount data for the layers (bottom
+// first), or "" when it does not fit the page that mount(2) takes (the
+// init then gives the layers one at a time: "lowerdir+").
+func overlayOptions(layers []string, upper, work string) string {
+	lower := make([]string, len(layers))
+	for i, l := range layers {
+		lower[len(layers)-1-i] = escapeOverlay(l)
+	}
+	data := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + escapeOverlay(upper) + ",workdir=" + escapeOverlay(work) + ",userxattr"
+	if len(data) >= unix.Getpagesize() {
+		return ""
+	}
+	return data
+}
+
+// escapeOverlay escapes the characters overlayfs treats specially in paths.
+func escapeOverlay(p string) string {
+	return strings.NewReplacer(`\`, `\\`, `:`, `\:`, `,`, `\,`).Replace(p)
 }
 
 // appendStrings appends strs to b, each NUL-terminated, the form of the C
@@ -102,71 +110,3 @@ func appendStrings(b []byte, strs ...string) (_ []byte, ok bool) {
 	}
 	return b, true
 }
-
-// decodeConfig decodes the init's configuration, JSON or binary.
-func decodeConfig(b []byte) (*initConfig, error) {
-	cfg := &initConfig{}
-	if len(b) > 0 && b[0] == '{' {
-		if err := json.Unmarshal(b, cfg); err != nil {
-			return nil, fmt.Errorf("decode message: %w", err)
-		}
-		return cfg, nil
-	}
-	if len(b) == 0 || b[len(b)-1] != 0 {
-		return nil, errors.New("decode configuration: truncated")
-	}
-	strs := strings.Split(string(b[:len(b)-1]), "\x00")
-	next := func() string {
-		if len(strs) == 0 {
-			return ""
-		}
-		s := strs[0]
-		strs = strs[1:]
-		return s
-	}
-	if len(strs) < 14 || next() != fastMagic {
-		return nil, errors.New("decode configuration: not one of this gun")
-	}
-	flags, err := strconv.Atoi(next())
-	if err != nil {
-		return nil, fmt.Errorf("decode configuration: flags: %w", err)
-	}
-	cfg.NetNS, cfg.ReadOnly = flags&fastNetNS != 0, flags&fastReadOnly != 0
-	cfg.Single, cfg.Debug = flags&fastSingle != 0, flags&fastDebug != 0
-	cfg.KeepUpper = flags&fastKeepUpper != 0
-	cfg.TTY, cfg.Copied = flags&fastTTY != 0, flags&fastCopied != 0
-	cfg.Scratch, cfg.Hostname, cfg.Cwd, cfg.User = next(), next(), next(), next()
-	next() // the overlay's options and the default PATH: the Go init knows them
-	next()
-	rows, err1 := strconv.ParseUint(next(), 10, 16)
-	cols, err2 := strconv.ParseUint(next(), 10, 16)
-	if err1 != nil || err2 != nil {
-		return nil, errors.New("decode configuration: bad window size")
-	}
-	if rows != 0 || cols != 0 {
-		cfg.Winsize = &unix.Winsize{Row: uint16(rows), Col: uint16(cols)}
-	}
-	var mounts []string
-	for _, l := range []*[]string{&cfg.Layers, &cfg.Args, &cfg.Env, &mounts} {
-		n, err := strconv.Atoi(next())
-		if err != nil || n < 0 || n > len(strs) {
-			return nil, errors.New("decode configuration: bad list length")
-		}
-		*l = append([]string(nil), strs[:n]...)
-		strs = strs[n:]
-	}
-	if len(strs) != 0 {
-		return nil, errors.New("decode configuration: trailing data")
-	}
-	if len(mounts)%3 != 0 {
-		return nil, errors.New("decode configuration: bad mount list")
-	}
-	for i := 0; i < len(mounts); i += 3 {
-		cfg.Mounts = append(cfg.Mounts, Mount{Source: mounts[i], Target: mounts[i+1], ReadOnly: mounts[i+2] == "ro"})
-	}
-	return cfg, nil
-}
-
-// useCInit reports whether gun may send the C init its configuration:
-// GUN_INIT=go says no.
-func useCInit() bool { return os.Getenv(initModeEnv) != "go" }

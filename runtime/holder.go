@@ -77,7 +77,7 @@ var errNoHolder = errors.New("no user namespace holder")
 // (no StoreDir, no cgo); other errors are failures to use one. Either way,
 // the caller makes a namespace of its own.
 func userNS(m *idMaps) (*os.File, error) {
-	if !joinSupported || StoreDir == "" {
+	if StoreDir == "" {
 		return nil, errNoHolder
 	}
 	dir, err := filepath.Abs(StoreDir)

@@ -165,23 +165,10 @@ func newStore(t *testing.T) *gstore {
 	return &gstore{root: userDir(t, "store"), home: userDir(t, "home")}
 }
 
-// goInit has gun set every container up with the Go init (GUN_INIT=go),
-// not the C init where it applies: TestGoInit runs the behaviour tests
-// again with it.
-var goInit bool
-
-// initEnv is the environment entry that goInit asks for, or nil.
-func initEnv() []string {
-	if goInit {
-		return []string{"GUN_INIT=go"}
-	}
-	return nil
-}
-
 // cmd is gun with args, as the test user, with HOME and GUN_ROOT set.
 func (s *gstore) cmd(args ...string) *exec.Cmd {
 	c := asUser(exec.Command(env.gun, args...))
-	c.Env = append([]string{"HOME=" + s.home, "GUN_ROOT=" + s.root, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "GUN_USERNS_IDLE=" + cmp.Or(s.idle, testIdle).String()}, initEnv()...)
+	c.Env = []string{"HOME=" + s.home, "GUN_ROOT=" + s.root, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "GUN_USERNS_IDLE=" + cmp.Or(s.idle, testIdle).String()}
 	return c
 }
 

@@ -138,15 +138,6 @@ func TestOverlayOptions(t *testing.T) {
 	}
 }
 
-func TestContainerEnv(t *testing.T) {
-	cfg := &initConfig{Hostname: "h", TTY: true, Env: []string{"PATH=/bin", "A=1", "A=2", "HOME=/x"}}
-	got := containerEnv(cfg, execUser{home: "/root"})
-	want := []string{"PATH=/bin", "HOSTNAME=h", "HOME=/x", "TERM=xterm", "A=2"}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Error(d)
-	}
-}
-
 func TestUserName(t *testing.T) {
 	for _, tc := range []struct {
 		uid  int

@@ -100,15 +100,15 @@ func planPath(dir string, args []string) string {
 	return filepath.Join(dir, plansDir, fmt.Sprintf("%016x", planKey(args)))
 }
 
-// planBytes returns the plan of a container whose configuration cfg the C
-// init takes, joining the holder at sock, with the standard streams of the
+// planBytes returns the plan of a container whose configuration is cfg,
+// joining the holder at sock, with the standard streams of the
 // prefork flags stdio: nil when it has none.
 func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byte {
 	c := *cfg
 	c.Scratch = planScratch
 	c.Args = nil // gun's word brings it (verdict)
-	fast := fastConfig(&c)
-	if fast == nil {
+	fast, err := fastConfig(&c)
+	if err != nil {
 		return nil
 	}
 	strs := []string{planMagic, sock}
@@ -176,7 +176,7 @@ func trimPlans(dir string, keep int) error {
 // holderSock returns the socket of the holder for the maps m in the
 // store, or "" when containers do not join a holder.
 func holderSock(m *idMaps) string {
-	if !joinSupported || StoreDir == "" {
+	if StoreDir == "" {
 		return ""
 	}
 	dir, err := filepath.Abs(StoreDir)
@@ -190,7 +190,7 @@ func holderSock(m *idMaps) string {
 // planFor returns the plan of the container cfg of spec, as s would start
 // it, or nil when it has none.
 func (s *Starter) planFor(spec *Spec, cfg *initConfig, etc []scratchFile, commit bool) []byte {
-	if !useCInit() || commit || spec.TTY || spec.Resources.Any() || cfg.NetNS {
+	if commit || spec.TTY || spec.Resources.Any() || cfg.NetNS {
 		return nil
 	}
 	stdio, ok := preforkStdio(*spec)

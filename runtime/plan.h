@@ -30,8 +30,13 @@ struct gun_plan {
 // -1 (quietly) when gun is to start the container itself.
 int gun_plan_open(int argc, char **argv, char **envp, struct gun_plan *p);
 
-// gun_cinit_planned is the C init for a plan's configuration: it sets the
+// gun_cinit (cinit.c) is the container's init: it reads its configuration
+// from gun, sets the container up, runs the command and exits with its
+// status.
+__attribute__((noreturn)) void gun_cinit(void);
+
+// gun_cinit_planned is the init for a plan's configuration: it sets the
 // container up and runs the command only when gun says so (plan.go).
-void gun_cinit_planned(const struct gun_plan *p);
+__attribute__((noreturn)) void gun_cinit_planned(const struct gun_plan *p);
 
 #endif

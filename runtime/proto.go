@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,17 +25,10 @@ func Reexec() (code int, ok bool) {
 	if len(os.Args) == 0 {
 		return 0, false
 	}
-	if entry, ok := strings.CutSuffix(os.Args[0], mapsSuffix); ok && isEntry(entry) {
-		return execAfterMaps(entry), true
-	}
-	if os.Args[0] == entryHolder || (!joinSupported && os.Getenv(joinEnv) != "") {
-		// The C constructor (entry.c) handles these, before Go starts.
-		fmt.Fprintf(os.Stderr, "gun: %s: needs a gun built with cgo\n", os.Args[0])
-		return 125, true
-	}
+	// The constructor (entry.c) runs entryInit, entryHolder and the waits
+	// for id maps (mapsSuffix) before Go starts; these come here once it
+	// has joined their user namespace.
 	switch os.Args[0] {
-	case entryInit:
-		return initMain(), true
 	case entryUnpack:
 		return unpackMain(), true
 	case entryRemove:
@@ -49,26 +41,12 @@ func Reexec() (code int, ok bool) {
 	return 0, false
 }
 
-func isEntry(s string) bool {
-	return s == entryInit || s == entryUnpack || s == entryRemove || s == entryCommit || s == entryCopy
-}
-
 // mapsSuffix marks a re-exec whose id maps newuidmap/newgidmap write after it
 // started. execve in a user namespace without a mapping for the caller
 // clears every capability, so such a process waits for the maps and then
-// executes itself again, as root of its namespace, under the entry's name.
+// executes itself again, as root of its namespace, under the entry's name
+// (the constructor's gun_after_maps).
 const mapsSuffix = "+maps"
-
-func execAfterMaps(entry string) int {
-	var m mapsMsg
-	if _, err := recvMsg(syncFD, &m); err != nil {
-		return 125 // the parent failed and says why
-	}
-	args := append([]string{entry}, os.Args[1:]...)
-	err := unix.Exec("/proc/self/exe", args, os.Environ())
-	fmt.Fprintf(os.Stderr, "gun: re-exec %s: %v\n", entry, err)
-	return 125
-}
 
 // mapsMsg tells a child started with mapsSuffix that its id maps are written.
 type mapsMsg struct{}
@@ -77,11 +55,11 @@ type mapsMsg struct{}
 // exec.Cmd.ExtraFiles).
 const syncFD = 3
 
-// The parent and the child talk over a SOCK_SEQPACKET socket pair, one JSON
-// message a packet, in this order:
+// The parent and the child talk over a SOCK_SEQPACKET socket pair, one
+// message a packet, JSON but for the configuration, in this order:
 //
-//	parent -> child  initConfig          what to run (or, for the C init,
-//	                                     its binary form: fastconfig.go)
+//	parent -> child  initConfig          what to run, in the init's binary
+//	                                     form (fastconfig.go)
 //	parent -> child  goMsg               id maps written, cgroups joined
 //	child  -> parent readyMsg            command started (with the pty master
 //	                                     as SCM_RIGHTS when TTY) or an error
@@ -110,8 +88,6 @@ type readyMsg struct {
 	// Planned: the init of a plan (plan.go) failed before gun let it run
 	// anything.
 	Planned bool `json:",omitempty"`
-	// CInit: the C init set the container up (a plan can say how).
-	CInit bool `json:",omitempty"`
 	// OverlayRefused: the kernel refused the overlay of the layers; gun
 	// copies them (flatten.go) and starts the container again on the copy.
 	OverlayRefused bool `json:",omitempty"`
@@ -135,7 +111,7 @@ type initConfig struct {
 	Debug    bool // report the setup's steps in readyMsg.Log
 	// Winsize is the outer terminal's window size, set on the container's
 	// pty before the command starts (nil: no outer terminal).
-	Winsize *unix.Winsize `json:",omitempty"`
+	Winsize *unix.Winsize
 	// KeepUpper: a command that exits with 0 leaves the overlay's upper
 	// directory in the scratch directory, for gun to pack as a layer
 	// (RunCommit); the root must then be an overlay.

@@ -131,7 +131,7 @@ func Prestart(spec Spec) (*Starter, error) {
 	s.parent = parent
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
-		Env:        []string{initGoEnv},
+		Env:        []string{},
 		ExtraFiles: []*os.File{child},
 		// The container dies with gun, even on SIGKILL.
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL},
@@ -371,7 +371,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 			return s.replan(ctx, spec, commit, err.Error())
 		}
 	} else {
-		err = startInit(pfd, pid, cfg, cg, useCInit())
+		err = startInit(pfd, pid, cfg, cg)
 	}
 	if err != nil {
 		s.killInit()
@@ -393,7 +393,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 	if err == nil && ready.Error != "" {
 		err = errors.New(ready.Error)
 	}
-	if err == nil && s.planned == nil && ready.CInit {
+	if err == nil && s.planned == nil {
 		s.savePlan(&spec, cfg, etc, commit != nil)
 	}
 	if err != nil {
@@ -476,6 +476,13 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 	}
 }
 
+func statusCode(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
 // copiesOutput reports whether the command's output reaches spec's writers
 // through copying goroutines (any writer but an *os.File).
 func copiesOutput(spec Spec) bool {
@@ -486,11 +493,6 @@ func copiesOutput(spec Spec) bool {
 	}
 	return false
 }
-
-// initGoEnv is the init's Go runtime setting: one P, so that its start
-// makes fewer threads (each a pid in the container, and time on the
-// critical path); it needs no parallelism.
-const initGoEnv = "GOMAXPROCS=1"
 
 // relayedPid reads the relay's report of the init's pid.
 func relayedPid(fd int) (int, error) {
@@ -504,30 +506,17 @@ func relayedPid(fd int) (int, error) {
 	return m.Pid, nil
 }
 
-// startInit hands the init its configuration, puts it in its cgroup and
-// lets it go. Its id maps are written. With cinit, the configuration goes
-// in the C init's form when the C init can run it (fastconfig.go).
-func startInit(fd, pid int, cfg *initConfig, cg *cgroup, cinit bool) error {
-	var b []byte
-	if cinit {
-		b = fastConfig(cfg)
-	}
-	var err error
-	if b != nil {
-		err = sendPacket(fd, b)
-	} else {
-		err = sendMsg(fd, cfg)
-	}
+// startInit hands the init its configuration (fastconfig.go), puts it in
+// its cgroup and lets it go. Its id maps are written.
+func startInit(fd, pid int, cfg *initConfig, cg *cgroup) error {
+	b, err := fastConfig(cfg)
 	if err != nil {
+		return err
+	}
+	if err := sendPacket(fd, b); err != nil {
 		return fmt.Errorf("send container config: %w", err)
 	}
-	if debugEnabled() {
-		which := "Go"
-		if b != nil {
-			which = "C"
-		}
-		slog.Debug("container config sent", "init", which)
-	}
+	slog.Debug("container config sent")
 	if cg != nil {
 		if err := cg.add(pid); err != nil {
 			return err
@@ -574,8 +563,8 @@ type scratchFile struct {
 }
 
 // writeScratch lays out the scratch directory: the overlay's upper and work
-// directories and the files bound on /etc. (The C init mounts the root on
-// the directory itself, the Go init on a root directory it makes.)
+// directories and the files bound on /etc. (The init mounts the root on
+// the directory itself.)
 func writeScratch(dir string, etc []scratchFile) error {
 	for _, d := range []string{"upper", "work"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
