@@ -190,7 +190,7 @@ func holderSock(m *idMaps) string {
 // planFor returns the plan of the container cfg of spec, as s would start
 // it, or nil when it has none.
 func (s *Starter) planFor(spec *Spec, cfg *initConfig, etc []scratchFile, commit bool) []byte {
-	if commit || spec.TTY || spec.Resources.Any() || cfg.NetNS {
+	if commit || spec.TTY || spec.Resources.Any() || cfg.NetNS || cfg.Copied {
 		return nil
 	}
 	stdio, ok := preforkStdio(*spec)
