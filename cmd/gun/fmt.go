@@ -18,7 +18,7 @@ import (
 )
 
 type fmtFlags struct {
-	write, list, diff, check bool
+	write, list, diff, check, shell bool
 }
 
 func newFmtCmd() *cobra.Command {
@@ -33,7 +33,8 @@ DIR is searched for files named Gunfile or *.gunfile.
 By default the formatted text goes to standard output. -w rewrites the files
 in place, -l lists the files whose layout differs, -d prints a unified diff,
 and --check exits with status 1 when a file is not formatted (for CI).
-A file with syntax errors is reported and left alone.`,
+A file with syntax errors is reported and left alone. Script blocks are kept
+as written; --shell formats them too, with shfmt's layout (mvdan.cc/sh).`,
 		Example: "  gun fmt -w Gunfile\n  gun fmt --check -d .",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if fl.write && len(args) == 0 {
@@ -46,13 +47,18 @@ A file with syntax errors is reported and left alone.`,
 	cmd.Flags().BoolVarP(&fl.list, "list", "l", false, "list files whose formatting differs")
 	cmd.Flags().BoolVarP(&fl.diff, "diff", "d", false, "print a unified diff instead of the formatted file")
 	cmd.Flags().BoolVar(&fl.check, "check", false, "exit with status 1 if a file is not formatted")
+	cmd.Flags().BoolVar(&fl.shell, "shell", false, "format the shell of script blocks too")
 	return cmd
 }
 
 func runFmt(stdin io.Reader, stdout, stderr io.Writer, args []string, fl fmtFlags) error {
 	failed, unformatted := false, 0
 	one := func(name string, src []byte) error {
-		out, err := format.SourceFile(name, src)
+		formatFile := format.SourceFile
+		if fl.shell {
+			formatFile = format.ShellFile
+		}
+		out, err := formatFile(name, src)
 		if err != nil {
 			fmt.Fprintf(stderr, "gun: fmt: %v\n", err)
 			failed = true

@@ -201,6 +201,14 @@ func TestFmt(t *testing.T) {
 	if r := gun(t, dir, []byte(messy), "fmt"); r.code != 0 || r.stdout != clean {
 		t.Errorf("fmt from stdin = %+v, want %q", r, clean)
 	}
+	// Script blocks are kept as written, unless --shell.
+	script := "Using \"x\"\nExec <<EOF\n    a   &&   b\n    EOF\n"
+	if r := gun(t, dir, []byte(script), "fmt"); r.code != 0 || r.stdout != script {
+		t.Errorf("fmt of a script block = %+v", r)
+	}
+	if r := gun(t, dir, []byte(script), "fmt", "--shell"); r.code != 0 || r.stdout != strings.Replace(script, "a   &&   b", "a && b", 1) {
+		t.Errorf("fmt --shell = %+v", r)
+	}
 	write("a.gunfile", messy)
 	write("b.gunfile", clean)
 	if r := gun(t, dir, nil, "fmt", "-l", "a.gunfile", "b.gunfile"); r.code != 0 || r.stdout != "a.gunfile\n" {
