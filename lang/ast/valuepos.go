@@ -59,29 +59,39 @@ func (c *ValueCursor) Reset(s *String, src []byte) {
 
 // line makes the line starting at ls the current one.
 func (c *ValueCursor) line(ls int) {
-	src := c.src
 	if ls >= c.bodyEnd {
 		c.off, c.lineEnd, c.le = c.bodyEnd, c.bodyEnd, -1
 		return
 	}
-	le := ls + bytes.IndexByte(src[ls:c.bodyEnd], '\n')
+	c.off, c.lineEnd, c.le, _ = ScriptLine(c.src, ls, c.bodyEnd, c.indent)
+}
+
+// ScriptLine reads the line of a script block's body src[:bodyEnd] that
+// starts at ls, as the parser decodes it: its text is src[off:lineEnd]
+// (without indent, the closing delimiter's indentation, and without
+// carriage returns before the newline at le). A blank line has no text;
+// short reports a line indented less than indent, whose text then starts
+// after its own indentation.
+func ScriptLine(src []byte, ls, bodyEnd int, indent []byte) (off, lineEnd, le int, short bool) {
+	le = ls + bytes.IndexByte(src[ls:bodyEnd], '\n')
 	if le < ls {
-		le = c.bodyEnd
+		le = bodyEnd
 	}
-	lineEnd := le
+	lineEnd = le
 	for lineEnd > ls && src[lineEnd-1] == '\r' {
 		lineEnd--
 	}
-	off := ls
+	off = ls
 	switch line := src[ls:lineEnd]; {
-	case bytes.HasPrefix(line, c.indent):
-		off += len(c.indent)
+	case bytes.HasPrefix(line, indent):
+		off += len(indent)
 	case len(bytes.Trim(line, " \t")) == 0:
 		off = lineEnd
 	default:
 		off += len(line) - len(bytes.TrimLeft(line, " \t"))
+		short = true
 	}
-	c.off, c.lineEnd, c.le = off, lineEnd, le
+	return off, lineEnd, le, short
 }
 
 // Pos returns the source position of Value offset at.

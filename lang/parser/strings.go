@@ -189,24 +189,11 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 	buf := p.scratch.buf[:0]
 	refs := p.nodes.refs.reserve(bytes.Count(p.src[bodyStart:bodyEnd], []byte{'$'}))
 	for ls := bodyStart; ls < bodyEnd; {
-		le := ls + bytes.IndexByte(p.src[ls:bodyEnd], '\n')
-		if le < ls {
-			le = bodyEnd
-		}
-		lineEnd := le
-		for lineEnd > ls && p.src[lineEnd-1] == '\r' {
-			lineEnd-- // carriage returns before a line end are the line end's
-		}
-		off := ls // offset of the line's text after its indentation
-		switch line := p.src[ls:lineEnd]; {
-		case bytes.HasPrefix(line, indent):
-			off += len(indent)
-		case len(bytes.Trim(line, " \t")) == 0:
-			off = lineEnd
-		default:
+		// off is where the line's text starts after its indentation.
+		off, lineEnd, le, short := ast.ScriptLine(p.src, ls, bodyEnd, indent)
+		if short {
 			p.errorf(source.Range{Start: source.Pos(ls), End: source.Pos(lineEnd)}, diag.SyntaxError,
 				"script line is indented less than its closing %s; indent it at least as far", delim)
-			off += len(line) - len(bytes.TrimLeft(line, " \t"))
 		}
 		for j := off; j < lineEnd; {
 			k := j + bytes.IndexByte(p.src[j:lineEnd], '$')
