@@ -93,3 +93,55 @@ Main ["/bin/cat", "/built"]
 		t.Errorf("gun run %s: exit %d, %q\n%s", ref, r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestArchiveTakesNoName: an archive that a build or a run imports never
+// takes or moves a name the user owns, even when its manifest holds that
+// name; and gun prune does not remove the user's image afterwards.
+func TestArchiveTakesNoName(t *testing.T) {
+	p := newProject(t, map[string]string{"Gunfile": `Using "BUSYBOX"
+Exec "echo mine > /mine"
+Main ["/bin/cat", "/mine"]
+`})
+	p.build("-t", "bb", ".")
+	// bb.tar holds another image named bb (the plain busybox).
+	other := newProject(t, nil)
+	if r := other.gun("import", env.busybox, "bb"); r.code != 0 {
+		t.Fatalf("import: %s", r.stderr)
+	}
+	archive := filepath.Join(p.dir, "bb.tar")
+	if r := other.gun("save", "bb", "-o", archive); r.code != 0 {
+		t.Fatalf("save: %s", r.stderr)
+	}
+	p.chown(p.dir)
+	images := func() string { return p.gun("images").stdout }
+	before := images()
+
+	p.write(map[string]string{"Gunfile": "Using \"bb.tar\"\nExec \"echo built on the archive > /x\"\n"})
+	p.build("-t", "derived", ".")
+	if r := p.gun("run", "bb.tar", "/bin/echo", "ran"); r.code != 0 || r.stdout != "ran\n" {
+		t.Fatalf("gun run bb.tar: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := p.gun("prune"); r.code != 0 {
+		t.Fatalf("prune: %s", r.stderr)
+	}
+	if r := p.gun("run", "bb"); r.code != 0 || r.stdout != "mine\n" {
+		t.Errorf("gun run bb after building on and running bb.tar: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	after := images()
+	if bbID(before) == "" || bbID(after) != bbID(before) {
+		t.Errorf("bb changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if n := strings.Count(after, "\n"); n != 3 { // the header, bb, derived
+		t.Errorf("the imports named images:\n%s", after)
+	}
+}
+
+// bbID is the ID gun images shows for bb:latest.
+func bbID(images string) string {
+	for _, line := range strings.Split(images, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "bb:latest" {
+			return f[1]
+		}
+	}
+	return ""
+}

@@ -123,7 +123,7 @@ func (l *storeBackend) ImportArchive(ctx context.Context, p, sum string) (*baseI
 		}
 	}
 	h := sha256.New()
-	imgs, err := l.st.Import(ctx, p, store.ImportOptions{Hash: h, Unpacker: l.u})
+	imgs, err := l.st.Import(ctx, p, store.ImportOptions{Hash: h, Unpacker: l.u, Anonymous: true})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
@@ -30,7 +31,9 @@ type Batch struct {
 
 	mu      sync.Mutex // guards the rest: a batch may be used by several goroutines
 	created []digest.Digest
-	keep    bool
+	// anonymous has tag keep images in the index without a name.
+	anonymous bool
+	keep      bool
 }
 
 // Begin opens a batch. The caller must Close it.
@@ -339,14 +342,37 @@ func (b *Batch) tag(name string, desc v1.Descriptor) (*Image, error) {
 		if err := b.s.checkComplete(name, desc.Digest); err != nil {
 			return err
 		}
-		setRef(idx, name, desc)
+		if b.anonymous {
+			keepUnnamed(idx, desc, map[string]string{annImported: "true"})
+		} else {
+			setRef(idx, name, desc)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	desc.Annotations = map[string]string{v1.AnnotationRefName: name}
+	if b.anonymous {
+		desc.Annotations = map[string]string{annImported: "true"}
+	} else {
+		desc.Annotations = map[string]string{v1.AnnotationRefName: name}
+	}
 	return b.s.loadImage(desc)
+}
+
+// annImported marks an unnamed index entry of an imported archive.
+const annImported = "dev.gun.imported"
+
+// keepUnnamed adds desc to idx without a name, with the annotations ann,
+// unless an unnamed entry with the same digest and annotations is there.
+func keepUnnamed(idx *v1.Index, desc v1.Descriptor, ann map[string]string) {
+	for _, d := range idx.Manifests {
+		if refName(d) == "" && d.Digest == desc.Digest && maps.Equal(d.Annotations, ann) {
+			return
+		}
+	}
+	desc.Annotations = ann
+	idx.Manifests = append(idx.Manifests, desc)
 }
 
 // checkComplete checks that the manifest d and every blob it names are in

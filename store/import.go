@@ -37,6 +37,10 @@ type ImportOptions struct {
 	// into the layer cache for its key as the import reads it, so that
 	// LayerDirs finds it there instead of reading the blob again.
 	Unpacker Unpacker
+	// Anonymous imports the images without a name: the index keeps them
+	// unnamed (so that Prune keeps them), found by digest. Builds and runs
+	// import archives so, never taking or moving a name of the user's.
+	Anonymous bool
 }
 
 // Media types of docker's image format, found in docker archives and in
@@ -80,6 +84,7 @@ func (s *Store) importPath(ctx context.Context, p string, opts ImportOptions) ([
 		return nil, err
 	}
 	defer b.Close()
+	b.anonymous = opts.Anonymous
 	if fi.IsDir() {
 		return b.importLayout(ctx, p, opts)
 	}

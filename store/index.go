@@ -185,6 +185,14 @@ func (s *Store) find(idx v1.Index, name string) (v1.Descriptor, error) {
 			}
 		}
 	}
+	// A manifest digest, named or not.
+	if strings.HasPrefix(name, "sha256:") && len(name) == len("sha256:")+64 {
+		for _, d := range idx.Manifests {
+			if d.Digest.String() == name {
+				return d, nil
+			}
+		}
+	}
 	// An ID prefix, as `gun images` shows it.
 	id := strings.TrimPrefix(name, "sha256:")
 	if len(id) >= 4 && strings.Trim(id, "0123456789abcdef") == "" {

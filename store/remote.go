@@ -79,14 +79,7 @@ func (b *Batch) TagPulled(name string, desc v1.Descriptor, src Source, keepOwned
 			}
 		}
 		if name == "" {
-			for _, d := range idx.Manifests {
-				if refName(d) == "" && d.Digest == desc.Digest && sourceOf(d) == src {
-					return nil
-				}
-			}
-			e := desc
-			e.Annotations = ann
-			idx.Manifests = append(idx.Manifests, e)
+			keepUnnamed(idx, desc, ann)
 			return nil
 		}
 		setRef(idx, name, desc)

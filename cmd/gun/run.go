@@ -210,14 +210,14 @@ func resolveImage(ctx context.Context, s *store.Store, image string) (*runImage,
 	name := image
 	archive := statErr == nil && fi.Mode().IsRegular()
 	if archive {
-		imgs, err := s.Import(ctx, image, store.ImportOptions{})
+		imgs, err := s.Import(ctx, image, store.ImportOptions{Anonymous: true})
 		if err != nil {
 			return nil, err
 		}
 		if len(imgs) != 1 {
 			return nil, fmt.Errorf("%s holds %d images: import it with gun import and run one by name", image, len(imgs))
 		}
-		name = imgs[0].Name
+		name = imgs[0].Descriptor.Digest.String()
 	}
 	u := runtime.NSUnpacker{Warn: func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) }}
 	img, err := s.RunImage(ctx, name, u)
@@ -241,8 +241,8 @@ func resolveImage(ctx context.Context, s *store.Store, image string) (*runImage,
 	return ri, nil
 }
 
-// pullForRun pulls the image ref names, for gun run, and returns its ID,
-// which names it in the store (a build's or a run's pull takes no name
+// pullForRun pulls the image ref names, for gun run, and returns its
+// manifest digest, which finds it in the store (a build's or a run's pull takes no name
 // that an image of the user holds). notFound is the store's error.
 func pullForRun(ctx context.Context, s *store.Store, ref string, notFound error) (string, error) {
 	r, err := registry.ParseRef(ref)
@@ -257,7 +257,7 @@ func pullForRun(ctx context.Context, s *store.Store, ref string, notFound error)
 	if err != nil {
 		return "", fmt.Errorf("%w; no such file, and %w", notFound, err)
 	}
-	return img.ID().String(), nil
+	return img.Descriptor.Digest.String(), nil
 }
 
 // envEntry turns -e KEY=VALUE into itself and -e KEY into the host's value,
