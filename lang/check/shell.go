@@ -81,7 +81,7 @@ func (c *checker) script(s *ast.String, main bool) {
 		c.shellRefs(s) // what gun sees of its references still counts
 		return
 	}
-	c.shellVars(s, sc)
+	c.shellVars(s, sc, main)
 	c.shellRules(s, sc, main)
 }
 
@@ -111,7 +111,7 @@ func isBlankOrQuote(b byte) bool {
 // shellVars resolves the variables the script uses: to an Arg or Env, to an
 // assignment earlier in the script, or to the environment; any other is a
 // warning, once per name and command. A reference inside single quotes is no use at all.
-func (c *checker) shellVars(s *ast.String, sc *shell.Script) {
+func (c *checker) shellVars(s *ast.String, sc *shell.Script, main bool) {
 	set := c.sh.set[:0]     // the names the script has set so far
 	unset := c.sh.unset[:0] // the names reported
 	defer func() { c.sh.set, c.sh.unset = set, unset }()
@@ -128,6 +128,11 @@ func (c *checker) shellVars(s *ast.String, sc *shell.Script) {
 			ref = s.Refs[i]
 		}
 		if sym := c.lookup(v.Name, false); sym != nil {
+			if main && sym.Kind == ArgSymbol {
+				d := c.add(diag.Warning, diag.ArgInMain, c.shellRange(s, v.Start, v.End),
+					"$"+v.Name+" is an Arg, and Args are set while the image is built, not when Main runs: it expands to nothing; keep its value with Env "+v.Name+" \"$"+v.Name+"\"")
+				d.Related = []diag.Related{{Range: sym.NameRange, Message: "Arg " + v.Name + " defined here"}}
+			}
 			if ref != nil {
 				c.use(sym, ref, false)
 			} else {

@@ -63,6 +63,7 @@ const (
 	UseraddLargeUID    Code = "G315" // useradd with a large uid and without -l
 	NoSetE             Code = "G316" // a script block without set -e
 	MainStringForm     Code = "G317" // Main as a string where a list would do
+	ArgInMain          Code = "G318" // an Arg in a Main command, which runs without Args
 )
 
 // CodeInfo describes a code for documentation and tools.
@@ -118,4 +119,5 @@ var Codes = []CodeInfo{
 	{UseraddLargeUID, Warning, "useradd with a large uid without -l"},
 	{NoSetE, Warning, "script block without set -e"},
 	{MainStringForm, Info, "Main in string form"},
+	{ArgInMain, Warning, "Arg used by Main"},
 }
