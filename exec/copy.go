@@ -14,6 +14,7 @@ import (
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/runtime"
 )
 
 // copySpec is a Copy with its values expanded.
@@ -139,6 +140,9 @@ func (r *stageRun) copy(ctx context.Context, in *ast.Copy) error {
 		srcHash = "context:" + h
 	}
 	key := cache.Key(r.s.key, text, srcHash)
+	if c.owner != "" {
+		key = cache.Key(key, ownerRule)
+	}
 	return r.layerStep(ctx, in, text, text, key, st, func() (*cache.Layer, int, error) {
 		dirs, err := r.b.layerDirs(ctx, r.s.layers)
 		if err != nil {
@@ -339,47 +343,22 @@ func (b *builder) walkView(from *view, dir, dest string, c *copySpec, uid, gid i
 	return nil
 }
 
+// ownerRule names the rule owner resolves by. It is part of the cache keys
+// of the steps that use it, so that the layers an earlier rule made are not
+// reused (a uid without a passwd line had its own number as gid).
+const ownerRule = "owner: Docker's user lookup"
+
 // owner resolves a Copy's Owner (or a stage's User) "user[:group]" with
-// the stage's /etc/passwd and /etc/group; numbers are taken as they are. A
-// user given alone brings its primary group. what names the option in
-// errors.
+// the stage's /etc/passwd and /etc/group, by the rule the container's init
+// resolves a User with (runtime.ResolveUser), so that Workdir, Copy and
+// Exec agree. what names the option in errors.
 func owner(v *view, what, spec string) (int, int, error) {
 	if spec == "" {
 		return 0, 0, nil
 	}
-	u, g, hasGroup := strings.Cut(spec, ":")
-	uid, gid := -1, -1
-	if n, err := strconv.Atoi(u); err == nil {
-		uid, gid = n, n
-	} else {
-		passwd, _ := v.readFile("/etc/passwd")
-		for _, l := range strings.Split(string(passwd), "\n") {
-			f := strings.Split(l, ":")
-			if len(f) >= 4 && f[0] == u {
-				uid, _ = strconv.Atoi(f[2])
-				gid, _ = strconv.Atoi(f[3])
-			}
-		}
-		if uid < 0 {
-			return 0, 0, fmt.Errorf("%s %q: no user %s in the stage's /etc/passwd", what, spec, u)
-		}
+	u, err := runtime.ReadUserFiles(spec, v.readFile)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s %q: %w", what, spec, err)
 	}
-	if hasGroup {
-		if n, err := strconv.Atoi(g); err == nil {
-			gid = n
-		} else {
-			gid = -1
-			group, _ := v.readFile("/etc/group")
-			for _, l := range strings.Split(string(group), "\n") {
-				f := strings.Split(l, ":")
-				if len(f) >= 3 && f[0] == g {
-					gid, _ = strconv.Atoi(f[2])
-				}
-			}
-			if gid < 0 {
-				return 0, 0, fmt.Errorf("%s %q: no group %s in the stage's /etc/group", what, spec, g)
-			}
-		}
-	}
-	return uid, gid, nil
+	return u.UID, u.GID, nil
 }

@@ -950,7 +950,7 @@ Workdir "/rooted"
 
 	p.write(map[string]string{"Gunfile": "Using \"BUSYBOX\"\nUser \"nobody-here\"\nWorkdir \"/w\"\n"})
 	r := p.gun("build", "--progress", "plain", ".")
-	if r.code == 0 || !strings.Contains(r.stderr, `User "nobody-here": no user nobody-here in the stage's /etc/passwd`) {
+	if r.code == 0 || !strings.Contains(r.stderr, `User "nobody-here": no user "nobody-here" in /etc/passwd`) {
 		t.Errorf("Workdir with an unknown User: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

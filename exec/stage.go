@@ -351,6 +351,9 @@ func (r *stageRun) workdir(ctx context.Context, in *ast.Workdir) error {
 	st := r.step(text)
 	r.s.config.WorkingDir = v
 	key := cache.Key(r.s.key, text)
+	if r.s.config.User != "" {
+		key = cache.Key(key, ownerRule)
+	}
 	// The directory is made when the state does not have it.
 	return r.layerStep(ctx, in, text, text, key, st, func() (*cache.Layer, int, error) {
 		dirs, err := r.b.layerDirs(ctx, r.s.layers)

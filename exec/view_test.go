@@ -102,11 +102,11 @@ func TestView(t *testing.T) {
 		{"", 0, 0, ""},
 		{"app", 1000, 1001, ""},
 		{"app:staff", 1000, 50, ""},
-		{"1234", 1234, 1234, ""},
+		{"1234", 1234, 0, ""},
 		{"1234:7", 1234, 7, ""},
 		{"app:99", 1000, 99, ""},
-		{"nobody", 0, 0, `no user nobody in the stage's /etc/passwd`},
-		{"app:wheel", 0, 0, `no group wheel in the stage's /etc/group`},
+		{"nobody", 0, 0, `Owner "nobody": no user "nobody" in /etc/passwd`},
+		{"app:wheel", 0, 0, `Owner "app:wheel": no group "wheel" in /etc/group`},
 	}
 	for _, o := range owners {
 		uid, gid, err := owner(v, "Owner", o.spec)

@@ -40,6 +40,7 @@
 
 #include "fdpass.h"
 #include "plan.h"
+#include "user.h"
 
 enum { SYNC_FD = 3 };
 
@@ -470,19 +471,10 @@ static void setup_dev(int gid5) {
 	close(dev);
 }
 
-// ---- the user (user.go) ----
-
-enum { MAX_GROUPS = 1024 };
-
-struct user {
-	long uid, gid;
-	gid_t groups[MAX_GROUPS]; // more are an error, not dropped
-	int ngroups;
-	char home[PATH_MAX];
-};
+// ---- the user (user.c) ----
 
 // read_file returns a file's text (NUL-terminated), or NULL when it
-// cannot be read: a missing file is empty, as readColonFile has it.
+// cannot be read: a missing file is empty.
 static char *read_file(const char *path) {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -516,41 +508,6 @@ static char *read_file(const char *path) {
 	return b;
 }
 
-// fields splits a line of a colon file into at most max fields and
-// returns their number; the line is modified.
-static int fields(char *line, char **f, int max) {
-	int n = 0;
-	for (char *p = line;;) {
-		if (n == max)
-			return n + 1; // more than max: the caller ignores the rest
-		f[n++] = p;
-		char *c = strchr(p, ':');
-		if (c == NULL)
-			return n;
-		*c = '\0';
-		p = c + 1;
-	}
-}
-
-// next_line returns the next line of *p that is neither blank nor a
-// comment, trimmed, or NULL at the end.
-static char *next_line(char **p) {
-	while (**p) {
-		char *line = *p, *nl = strchr(line, '\n');
-		*p = nl ? nl + 1 : line + strlen(line);
-		if (nl)
-			*nl = '\0';
-		while (isspace((unsigned char)*line))
-			line++;
-		char *e = line + strlen(line);
-		while (e > line && isspace((unsigned char)e[-1]))
-			*--e = '\0';
-		if (*line != '\0' && *line != '#')
-			return line;
-	}
-	return NULL;
-}
-
 // atoi_go parses a decimal number as strconv.Atoi does (an optional sign);
 // it returns 0 when s is not one.
 static int atoi_go(const char *s, long *v) {
@@ -562,84 +519,11 @@ static int atoi_go(const char *s, long *v) {
 	return errno == 0 && *e == '\0';
 }
 
-// resolve_user is resolveUser: USER[:GROUP], names or numbers, against the
-// container's /etc/passwd and /etc/group.
-static void resolve_user(const char *spec, struct user *u) {
-	char name[256], group[256];
-	const char *colon = strchr(spec, ':');
-	size_t nn = colon ? (size_t)(colon - spec) : strlen(spec);
-	if (nn >= sizeof name || (colon && strlen(colon + 1) >= sizeof group))
-		die(125, 0, "user \"%.64s\": too long", spec);
-	memcpy(name, spec, nn);
-	name[nn] = '\0';
-	if (colon)
-		strcpy(group, colon + 1);
-	if (name[0] == '\0')
-		strcpy(name, "0");
-	memset(u, 0, sizeof *u);
-	strcpy(u->home, "/");
-	int found = 0;
-	char *passwd = read_file("/etc/passwd");
-	for (char *p = passwd, *line; p && (line = next_line(&p));) {
-		char *f[8];
-		if (fields(line, f, 7) < 7)
-			continue;
-		if (strcmp(f[0], name) != 0 && strcmp(f[2], name) != 0)
-			continue;
-		long uid, gid;
-		if (!atoi_go(f[2], &uid) || !atoi_go(f[3], &gid))
-			continue;
-		u->uid = uid, u->gid = gid, found = 1;
-		snprintf(u->home, sizeof u->home, "%s", f[5]);
-		snprintf(name, sizeof name, "%s", f[0]);
-		break;
-	}
-	free(passwd);
-	if (!found && (!atoi_go(name, &u->uid) || u->uid < 0))
-		die(125, 0, "user \"%s\": no such user in the container's /etc/passwd", name);
-	char *groups = read_file("/etc/group");
-	if (colon) {
-		long gid = -1;
-		char *copy = groups ? strdup(groups) : NULL;
-		for (char *p = copy, *line; p && (line = next_line(&p));) {
-			char *f[5];
-			if (fields(line, f, 4) >= 3 && (strcmp(f[0], group) == 0 || strcmp(f[2], group) == 0)) {
-				if (!atoi_go(f[2], &gid))
-					gid = 0; // as strconv.Atoi's zero value
-				break;
-			}
-		}
-		free(copy);
-		if (gid < 0 && (!atoi_go(group, &gid) || gid < 0))
-			die(125, 0, "group \"%s\": no such group in the container's /etc/group", group);
-		u->gid = gid;
-	}
-	if (found) {
-		for (char *p = groups, *line; p && (line = next_line(&p));) {
-			char *f[5];
-			if (fields(line, f, 4) < 4)
-				continue;
-			long gid;
-			for (char *m = f[3], *e; m; m = e ? e + 1 : NULL) {
-				e = strchr(m, ',');
-				if (e)
-					*e = '\0';
-				if (strcmp(m, name) != 0 || !atoi_go(f[2], &gid) || gid == u->gid)
-					continue;
-				if (u->ngroups == MAX_GROUPS)
-					die(125, 0, "user \"%s\": in more than %d groups", name, MAX_GROUPS);
-				u->groups[u->ngroups++] = (gid_t)gid;
-			}
-		}
-	}
-	free(groups);
-}
-
 // ---- the command ----
 
 // make_env is containerEnv: docker's defaults, then the spec's entries,
 // each replacing those of its key.
-static char **make_env(const struct user *u) {
+static char **make_env(const struct gun_user *u) {
 	char **env = calloc((size_t)cfg.nenv + 5, sizeof *env);
 	if (env == NULL || asprintf(&env[0], "PATH=%s", cfg.path) < 0 ||
 	    asprintf(&env[1], "HOSTNAME=%s", cfg.hostname) < 0 || asprintf(&env[2], "HOME=%s", u->home) < 0)
@@ -796,7 +680,7 @@ static void write_command(int fd, const char *path) {
 // user and the working directory, then, when hold is not NULL, reads its
 // path and arguments from the pipe hold (write_command; the pipe's end
 // without them ends the child quietly), and executes the command.
-static struct command fork_command(const char *path, char **env, const struct user *u, const sigset_t *mask, const int *hold,
+static struct command fork_command(const char *path, char **env, const struct gun_user *u, const sigset_t *mask, const int *hold,
 				   int tty) {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -1188,8 +1072,12 @@ static void run_container(sigset_t mask) {
 	if (cfg.flags & F_NETNS)
 		loopback_up();
 	logf_("pivot_root into %s; hostname %s", root, cfg.hostname);
-	struct user u;
-	resolve_user(cfg.user, &u);
+	struct gun_user u;
+	char *passwd = read_file("/etc/passwd"), *group = read_file("/etc/group"), uerr[256];
+	if (gun_resolve_user(cfg.user, passwd, group, &u, uerr, sizeof uerr) < 0)
+		die(125, 0, "user \"%s\": %s", cfg.user, uerr);
+	free(passwd);
+	free(group);
 	if (cfg.flags & F_DEBUG) {
 		char gl[512] = "["; // the first groups, for the log
 		for (int i = 0; i < u.ngroups && strlen(gl) < sizeof gl - 16; i++)

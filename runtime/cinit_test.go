@@ -92,8 +92,9 @@ func TestOverlayRefusedRootCopied(t *testing.T) {
 }
 
 // TestSupplementaryGroups checks the groups a named user gets from the
-// image's /etc/group (a uid no passwd entry has gets none), with comments,
-// blank lines and a malformed entry in the file.
+// image's /etc/group by Docker's rule (a uid no passwd entry has gets
+// none, nor does a user given with a group), with comments, blank lines and
+// a malformed entry (its gid taken as 0, as Docker has it) in the file.
 func TestSupplementaryGroups(t *testing.T) {
 	requireSubIDs(t)
 	s := newStore(t)
@@ -108,11 +109,11 @@ func TestSupplementaryGroups(t *testing.T) {
 	for _, tc := range []struct {
 		user, want string
 	}{
-		{"app", "1000 29 44\n"},
-		{"app:video", "44 29\n"},
+		{"app", "1000 29 44 0\n"},
+		{"app:video", "44\n"},
 		{"root", "0 50\n"},
-		{"1000", "1000 29 44\n"}, // app's uid: app's groups
-		{"1234", "0\n"},          // in no passwd entry: gid 0, no groups
+		{"1000", "1000 29 44 0\n"}, // app's uid: app's groups
+		{"1234", "0\n"},            // in no passwd entry: gid 0, no groups
 		{"nobody:audio", "29\n"},
 	} {
 		t.Run(tc.user, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -40,6 +41,12 @@ func TestMain(m *testing.M) {
 	}
 	code := 1
 	defer func() { os.Exit(code) }()
+	flag.Parse()
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		// A fuzzing worker runs fuzz targets only: no containers.
+		code = m.Run()
+		return
+	}
 	if err := setup(); err != nil {
 		env.err = err
 	}

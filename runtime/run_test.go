@@ -197,7 +197,7 @@ func TestEnvironmentWorkdirUser(t *testing.T) {
 		})
 	}
 	r := s.run(t, nil, "run", "-u", "nosuchuser", env.rootfs, "true")
-	if r.code != 125 || !strings.Contains(r.stderr, `user "nosuchuser": no such user`) {
+	if r.code != 125 || !strings.Contains(r.stderr, `user "nosuchuser": no user "nosuchuser" in /etc/passwd`) {
 		t.Errorf("unknown user: %+v", r)
 	}
 	// An empty PATH has no directories, not the working directory.

@@ -75,7 +75,7 @@ var Instructions = []*Instruction{
 		Name:    "User",
 		Syntax:  "User \"<user>[:<group>]\"",
 		Summary: "Sets the user (and group) that later commands and the image run as.",
-		Doc:     "Names are looked up in the stage's /etc/passwd and /etc/group; numeric ids are used as they are.",
+		Doc:     "Resolved by Docker's rule against the stage's /etc/passwd and /etc/group: a number is a uid (or gid), a name must exist; a user without a group takes its passwd entry's group, and a uid with no entry runs with group 0.",
 		Example: "User \"app:app\"",
 	},
 	{
