@@ -257,7 +257,7 @@ func TestFullDisk(t *testing.T) {
 	if os.Geteuid() != 0 {
 		need(t, "mount a small tmpfs as the store", errors.New("needs root"))
 	}
-	opts := fmt.Sprintf("size=8m,mode=0755,uid=%d,gid=%d", env.uid, env.gid)
+	opts := fmt.Sprintf("size=24m,mode=0755,uid=%d,gid=%d", env.uid, env.gid)
 	if err := syscall.Mount("tmpfs", p.root, "tmpfs", 0, opts); err != nil {
 		need(t, "mount a small tmpfs as the store", err)
 	}
@@ -266,19 +266,22 @@ func TestFullDisk(t *testing.T) {
 			t.Errorf("unmount %s: %v", p.root, err)
 		}
 	})
-	// The step fits in the free space (about 4 MB after the base), but its
-	// changes and the layer tar made of them do not.
+	// The step fits in the free space (about 20 MB after the base), but its
+	// changes and the layer made of them do not. (The layer streams into the
+	// store as its changes are packed, and they are removed once packed:
+	// up to some MB of it in flight, the file must be more than half the
+	// space.)
 	small := `Using "BUSYBOX"
 Exec "echo small > /small"
 `
-	p.write(map[string]string{"Gunfile": small + `Exec "head -c 2500000 /dev/urandom > /big"
+	p.write(map[string]string{"Gunfile": small + `Exec "head -c 16000000 /dev/urandom > /big"
 `})
 	r := p.gun("build", "--progress", "plain", "-t", "full", ".")
 	if r.code == 0 {
 		t.Fatalf("a build that does not fit succeeded:\n%s", r.stderr)
 	}
 	msg := r.stderr[strings.Index(r.stderr, "\ngun: ")+1:]
-	for _, w := range []string{`gun: Gunfile:3:1: Exec "head -c 2500000`, "no space left on device", p.root + "/"} {
+	for _, w := range []string{`gun: Gunfile:3:1: Exec "head -c 16000000`, "no space left on device", p.root + "/"} {
 		if !strings.Contains(msg, w) {
 			t.Errorf("the error does not say %q:\n%s", w, msg)
 		}

@@ -109,10 +109,10 @@ func TestSupplementaryGroups(t *testing.T) {
 	for _, tc := range []struct {
 		user, want string
 	}{
-		{"app", "1000 29 44 0\n"},
+		{"app", "1000 0 29 44\n"}, // the kernel sorts the groups
 		{"app:video", "44\n"},
 		{"root", "0 50\n"},
-		{"1000", "1000 29 44 0\n"}, // app's uid: app's groups
+		{"1000", "1000 0 29 44\n"}, // app's uid: app's groups
 		{"1234", "0\n"},            // in no passwd entry: gid 0, no groups
 		{"nobody:audio", "29\n"},
 	} {
