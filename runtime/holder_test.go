@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -253,6 +254,18 @@ func TestNoHolderForALongStorePath(t *testing.T) {
 		t.Errorf("exit %d, output %q, want 3 and %q: %s", r.code, r.stdout, "vol\n", r.stderr)
 	}
 	checkLogged(t, r.stderr, []string{"joined_holder=false", `step="set up by the C init"`})
+	// And a pty, its master passed to gun.
+	master, slave := openPTY(t)
+	c := s.cmd("run", "-t", env.rootfs, "sh", "-c", "tty; echo $TERM")
+	c.Stdin, c.Stdout, c.Stderr = slave, slave, slave
+	if err := c.Run(); err != nil {
+		t.Fatalf("gun run -t: %v", err)
+	}
+	slave.Close()
+	out, _ := io.ReadAll(master) // EIO once the slave is closed
+	if got, want := strings.Fields(string(out)), []string{"/dev/pts/0", "xterm"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("gun run -t: output %q, want %q", got, want)
+	}
 	if pid := holderPID(t, s); pid != 0 {
 		t.Errorf("a holder (pid %d) for a store whose socket path is too long", pid)
 	}
