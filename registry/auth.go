@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,6 +51,15 @@ func DefaultCredentials() (credentials.Store, error) {
 		return credentials.NewMemoryStore(), nil
 	}
 	return credentials.NewStoreWithFallbacks(stores[0], stores[1:]...), nil
+}
+
+// explain adds what to do to an error that says the registry wants
+// credentials gun does not have.
+func explain(err error, host string) error {
+	if errors.Is(err, auth.ErrBasicCredentialNotFound) {
+		return fmt.Errorf("%w: the registry asks for credentials (401) and none are saved for %s: run gun login %s", err, host, host)
+	}
+	return err
 }
 
 // Login checks user and password against the registry host and saves them

@@ -52,7 +52,7 @@ type PullOptions struct {
 func (c *Client) Pull(ctx context.Context, st *store.Store, r Ref, opts PullOptions) (*store.Image, error) {
 	img, err := c.pull(ctx, st, r, opts)
 	if err != nil {
-		return nil, fmt.Errorf("pull %s: %w", r, err)
+		return nil, fmt.Errorf("pull %s: %w", r, explain(err, r.Host()))
 	}
 	return img, nil
 }

@@ -23,7 +23,7 @@ import (
 func (c *Client) Push(ctx context.Context, st *store.Store, img *store.Image, r Ref) (digest.Digest, error) {
 	d, err := c.push(ctx, st, img, r)
 	if err != nil {
-		return "", fmt.Errorf("push %s: %w", r, err)
+		return "", fmt.Errorf("push %s: %w", r, explain(err, r.Host()))
 	}
 	return d, nil
 }

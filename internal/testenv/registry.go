@@ -17,21 +17,24 @@ import (
 // on 127.0.0.1 for one test.
 type Registry struct {
 	// Host is 127.0.0.1:PORT.
-	Host  string
-	cmd   *exec.Cmd
-	conf  string
-	bin   string
-	log   string
-	tlsOn bool
+	Host string
+	// CAFile is the PEM file of the CA that signed its certificate.
+	CAFile string
+	cmd    *exec.Cmd
+	conf   string
+	bin    string
+	log    string
+	tlsOn  bool
 }
 
 // RegistryOptions configure StartRegistry.
 type RegistryOptions struct {
-	// CertFile and KeyFile, if set, make it serve TLS.
-	CertFile, KeyFile string
-	// Htpasswd, if set, is an htpasswd file (bcrypt) it asks basic auth
-	// of.
-	Htpasswd string
+	// TLS has it serve https with a certificate for 127.0.0.1 that a CA
+	// of the test's own signs (Registry.CAFile).
+	TLS bool
+	// User and Password, if set, are the only credentials its basic auth
+	// (htpasswd, bcrypt) accepts.
+	User, Password string
 }
 
 // StartRegistry starts docker-registry with its storage in a temporary
@@ -48,13 +51,21 @@ func StartRegistry(t testing.TB, opts RegistryOptions) *Registry {
 	l.Close()
 	var conf strings.Builder
 	fmt.Fprintf(&conf, "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), host)
-	if opts.CertFile != "" {
-		fmt.Fprintf(&conf, "  tls:\n    certificate: %s\n    key: %s\n", opts.CertFile, opts.KeyFile)
+	r := &Registry{Host: host, conf: filepath.Join(dir, "config.yml"), bin: bin, log: filepath.Join(dir, "log"), tlsOn: opts.TLS}
+	if opts.TLS {
+		if err := makeCerts(dir); err != nil {
+			t.Fatal(err)
+		}
+		r.CAFile = filepath.Join(dir, "ca.crt")
+		fmt.Fprintf(&conf, "  tls:\n    certificate: %s\n    key: %s\n", filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key"))
 	}
-	if opts.Htpasswd != "" {
-		fmt.Fprintf(&conf, "auth:\n  htpasswd:\n    realm: gun-test\n    path: %s\n", opts.Htpasswd)
+	if opts.User != "" {
+		htpasswd := filepath.Join(dir, "htpasswd")
+		if err := writeHtpasswd(htpasswd, opts.User, opts.Password); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&conf, "auth:\n  htpasswd:\n    realm: gun-test\n    path: %s\n", htpasswd)
 	}
-	r := &Registry{Host: host, conf: filepath.Join(dir, "config.yml"), bin: bin, log: filepath.Join(dir, "log"), tlsOn: opts.CertFile != ""}
 	if err := os.WriteFile(r.conf, []byte(conf.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,204 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gun-tools/gun/internal/testenv"
+	"github.com/gun-tools/gun/store"
+)
+
+// faultProxy serves the real registry at upstream through fault: a fault
+// handles a request itself (returning true) or lets it through.
+func faultProxy(t *testing.T, upstream string, fault func(w http.ResponseWriter, r *http.Request) bool) string {
+	t.Helper()
+	u, _ := url.Parse("http://" + upstream)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !fault(w, r) {
+			proxy.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// isBlob and isManifest tell the registry API's requests apart.
+func isBlob(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:")
+}
+func isManifestReq(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/")
+}
+
+// storeEmpty checks that a failed pull left no image and no blob.
+func storeEmpty(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir + "/blobs/sha256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("a failed pull left blob %s", e.Name())
+	}
+}
+
+func TestFaults(t *testing.T) {
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	ctx := context.Background()
+	src := openStore(t)
+	img := makeImage(t, src, "app:1", map[string]string{"a": strings.Repeat("layer one ", 100000)}, map[string]string{"b": "layer two"})
+	c := newClient(t, Options{})
+	if _, err := c.Push(ctx, src, img, mustRef(t, reg.Host+"/team/app:1")); err != nil {
+		t.Fatal(err)
+	}
+	big := img.Manifest.Layers[0].Digest.String()
+
+	for _, tc := range []struct {
+		name  string
+		fault func() func(w http.ResponseWriter, r *http.Request) bool
+		err   string // "" for success
+	}{
+		{"429 with Retry-After", func() func(http.ResponseWriter, *http.Request) bool {
+			var n atomic.Int32
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if isManifestReq(r) && n.Add(1) == 1 {
+					w.Header().Set("Retry-After", "1")
+					w.WriteHeader(http.StatusTooManyRequests)
+					return true
+				}
+				return false
+			}
+		}, ""},
+		{"500 then success", func() func(http.ResponseWriter, *http.Request) bool {
+			var n atomic.Int32
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if isBlob(r) && n.Add(1) <= 2 {
+					w.WriteHeader(http.StatusInternalServerError)
+					return true
+				}
+				return false
+			}
+		}, ""},
+		{"connection cut mid-blob", func() func(http.ResponseWriter, *http.Request) bool {
+			var n atomic.Int32
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if isBlob(r) && strings.HasSuffix(r.URL.Path, big) && n.Add(1) == 1 {
+					rec := httptest.NewRecorder()
+					httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: reg.Host}).ServeHTTP(rec, r)
+					for k, v := range rec.Header() {
+						w.Header()[k] = v
+					}
+					w.WriteHeader(rec.Code)
+					w.Write(rec.Body.Bytes()[:rec.Body.Len()/2])
+					w.(http.Flusher).Flush()
+					conn, _, _ := w.(http.Hijacker).Hijack()
+					conn.Close()
+					return true
+				}
+				return false
+			}
+		}, ""},
+		{"wrong digest", func() func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if isBlob(r) && strings.HasSuffix(r.URL.Path, big) {
+					rec := httptest.NewRecorder()
+					httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: reg.Host}).ServeHTTP(rec, r)
+					body := rec.Body.Bytes()
+					body[len(body)/2] ^= 1
+					w.Header().Set("Content-Length", rec.Header().Get("Content-Length"))
+					w.Write(body)
+					return true
+				}
+				return false
+			}
+		}, "does not match its digest"},
+		{"huge manifest", func() func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if isManifestReq(r) || r.Method == http.MethodHead && strings.Contains(r.URL.Path, "/manifests/") {
+					w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+					body := append(append([]byte(`{"schemaVersion":2,"x":"`), bytes.Repeat([]byte("x"), 5<<20)...), `"}`...)
+					w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+					w.Write(body)
+					return true
+				}
+				return false
+			}
+		}, "limit"},
+		{"manifest not JSON", func() func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if isManifestReq(r) {
+					w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+					w.Write([]byte("{not json"))
+					return true
+				}
+				return false
+			}
+		}, "JSON"},
+		{"unknown media type", func() func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if isManifestReq(r) {
+					w.Header().Set("Content-Type", "application/vnd.example.thing+json")
+					w.Write([]byte(`{"mediaType":"application/vnd.example.thing+json"}`))
+					return true
+				}
+				return false
+			}
+		}, "media type"},
+		{"redirect loop", func() func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if isBlob(r) {
+					http.Redirect(w, r, r.URL.Path, http.StatusTemporaryRedirect)
+					return true
+				}
+				return false
+			}
+		}, "redirect"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			host := faultProxy(t, reg.Host, tc.fault())
+			ref := mustRef(t, host+"/team/app:1")
+			dir := t.TempDir()
+			dst, err := store.Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			lc := newClient(t, Options{})
+			got, err := lc.Pull(ctx, dst, ref, PullOptions{})
+			if tc.err == "" {
+				if err != nil {
+					t.Fatalf("pull: %v", err)
+				}
+				if got.Descriptor.Digest != img.Descriptor.Digest {
+					t.Fatalf("pulled %s, want %s", got.Descriptor.Digest, img.Descriptor.Digest)
+				}
+				verifyStore(t, dst)
+				if tc.name == "connection cut mid-blob" && lc.count("starting again") != 1 {
+					t.Errorf("the cut blob was not started again")
+				}
+				if tc.name == "429 with Retry-After" && time.Since(start) < time.Second {
+					t.Errorf("Retry-After: 1 was not honoured (pull took %v)", time.Since(start))
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), ref.String()) {
+				t.Fatalf("pull: %v; want an error naming %s and saying %q", err, ref, tc.err)
+			}
+			if imgs, _ := dst.Images(); len(imgs) != 0 {
+				t.Errorf("a failed pull named %d images", len(imgs))
+			}
+			storeEmpty(t, dir)
+		})
+	}
+}
