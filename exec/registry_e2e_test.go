@@ -1,12 +1,17 @@
 package exec_test
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/gun-tools/gun/internal/testenv"
 )
@@ -144,4 +149,75 @@ func bbID(images string) string {
 		}
 	}
 	return ""
+}
+
+// TestSkopeoIndex: gun pulls, builds on and runs the amd64 image of a
+// two-platform index that skopeo pushed, and picks the other with
+// --platform.
+func TestSkopeoIndex(t *testing.T) {
+	need(t, "test environment", env.err)
+	skopeo := testenv.NeedProgram(t, "skopeo")
+	if goruntime.GOARCH != "amd64" {
+		t.Skip("the index's images are for linux/amd64 and linux/arm64")
+	}
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	pusher := newProject(t, nil)
+	layout := filepath.Join(pusher.dir, "layout")
+	var manifests []v1.Descriptor
+	for _, arch := range []string{"amd64", "arm64"} {
+		pusher.write(map[string]string{"Gunfile": "Using \"BUSYBOX\"\nExec \"echo " + arch + " > /which\"\n"})
+		pusher.build("-t", arch, ".")
+		archive := filepath.Join(pusher.dir, arch+".tar")
+		if r := pusher.gun("save", arch, "-o", archive); r.code != 0 {
+			t.Fatalf("save: %s", r.stderr)
+		}
+		os.MkdirAll(layout, 0o755)
+		if out, err := exec.Command("tar", "-xf", archive, "-C", layout).CombinedOutput(); err != nil {
+			t.Fatalf("untar: %v\n%s", err, out)
+		}
+		var idx v1.Index
+		data, _ := os.ReadFile(filepath.Join(layout, "index.json"))
+		if err := json.Unmarshal(data, &idx); err != nil || len(idx.Manifests) != 1 {
+			t.Fatalf("index.json of %s: %v", archive, err)
+		}
+		m := idx.Manifests[0]
+		m.Annotations = nil
+		m.Platform = &v1.Platform{OS: "linux", Architecture: arch}
+		manifests = append(manifests, m)
+	}
+	nested, _ := json.Marshal(v1.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: v1.MediaTypeImageIndex, Manifests: manifests})
+	nd := digest.FromBytes(nested)
+	os.WriteFile(filepath.Join(layout, "blobs", "sha256", nd.Encoded()), nested, 0o644)
+	top, _ := json.Marshal(v1.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: v1.MediaTypeImageIndex, Manifests: []v1.Descriptor{{
+		MediaType: v1.MediaTypeImageIndex, Digest: nd, Size: int64(len(nested)), Annotations: map[string]string{v1.AnnotationRefName: "multi"},
+	}}})
+	os.WriteFile(filepath.Join(layout, "index.json"), top, 0o644)
+	ref := reg.Host + "/skopeo/multi:1"
+	if out, err := exec.Command(skopeo, "copy", "--all", "--dest-tls-verify=false", "oci:"+layout+":multi", "docker://"+ref).CombinedOutput(); err != nil {
+		t.Fatalf("skopeo copy --all: %v\n%s", err, out)
+	}
+	raw, err := exec.Command(skopeo, "inspect", "--raw", "--tls-verify=false", "docker://"+ref).Output()
+	if err != nil {
+		t.Fatalf("skopeo inspect --raw: %v", err)
+	}
+	served := digest.FromBytes(raw) // skopeo writes the index anew
+
+	p := newProject(t, map[string]string{"Gunfile": "Using \"" + ref + "\"\nMain [\"/bin/cat\", \"/which\"]\n"})
+	p.build("-t", "app", ".")
+	if sum, _ := os.ReadFile(filepath.Join(p.dir, "Gunfile.sum")); string(sum) != ref+" "+served.String()+"\n" {
+		t.Errorf("Gunfile.sum = %q, want the index's digest %s", sum, served)
+	}
+	if r := p.gun("run", "app"); r.code != 0 || r.stdout != "amd64\n" {
+		t.Fatalf("gun run app: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := p.gun("pull", "--platform", "linux/arm64", ref); r.code != 0 || strings.TrimSpace(r.stdout) != served.String() {
+		t.Fatalf("gun pull --platform linux/arm64: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := p.gun("save", ref, "-o", "-", "--format", "rootfs"); r.code != 0 || !strings.Contains(r.stdout, "arm64\n") {
+		t.Errorf("the arm64 image's root file system has no /which saying arm64 (exit %d)\n%s", r.code, r.stderr)
+	}
+	r := p.gun("pull", "--platform", "linux/s390x", ref)
+	if r.code == 0 || !strings.Contains(r.stderr, "linux/amd64, linux/arm64") {
+		t.Errorf("a missing platform: exit %d\n%s", r.code, r.stderr)
+	}
 }
