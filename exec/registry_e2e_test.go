@@ -51,6 +51,12 @@ Main ["/bin/cat", "/built"]
 	if r := p.gun("run", "app"); r.code != 0 || r.stdout != "built\n" {
 		t.Fatalf("run app: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
 	}
+	// gun build --push: skopeo sees the digest the build printed.
+	pushed := reg.Host + "/built/app:1"
+	built := strings.TrimSpace(p.build("--push", "-t", pushed, ".").stdout)
+	if out, err := exec.Command(testenv.NeedProgram(t, "skopeo"), "inspect", "--tls-verify=false", "docker://"+pushed).Output(); err != nil || !strings.Contains(string(out), `"Digest": "`+built+`"`) {
+		t.Errorf("skopeo inspect %s: %v, want digest %s\n%s", pushed, err, built, out)
+	}
 	if r := p.gun("images"); !strings.Contains(r.stdout, ref+"@"+d1) {
 		t.Errorf("gun images does not show where the base came from:\n%s", r.stdout)
 	}

@@ -21,7 +21,7 @@ type buildFlags struct {
 	file, output, format, target, network, progress string
 	compression                                     string
 	tags, args                                      []string
-	noCache, pull, tlsVerify                        bool
+	noCache, pull, tlsVerify, push                  bool
 	platform                                        string
 }
 
@@ -55,6 +55,7 @@ runs only the steps whose instruction, inputs or parent changed.`,
 	fl.StringVar(&f.compression, "compression", "gzip", "compression of the layers the build makes: gzip (read by every tool) or zstd (smaller, faster to unpack)")
 	fl.BoolVar(&f.pull, "pull", false, "resolve the tags of registry bases again and update their pins in Gunfile.sum")
 	fl.StringVar(&f.platform, "platform", "", "of a multi-platform base, the image for `OS/ARCH[/VARIANT]` (default this machine's)")
+	fl.BoolVar(&f.push, "push", false, "push the image to each -t, a registry reference")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require https with a verified certificate of registries (false: also plain HTTP)")
 	return cmd
 }
@@ -104,8 +105,11 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 	}
 	// The runtime's one-time notices are remembered in the store.
 	runtime.StoreDir = opts.Root
-	if !f.tlsVerify {
-		if opts.Registry, err = registry.New(registry.Options{Insecure: true}); err != nil {
+	if f.push && len(f.tags) == 0 {
+		return &usageError{errors.New("--push needs -t REFERENCE")}
+	}
+	if !f.tlsVerify || f.push {
+		if opts.Registry, err = registry.New(registry.Options{Insecure: !f.tlsVerify}); err != nil {
 			return err
 		}
 	}
@@ -123,6 +127,33 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	if f.push {
+		if err := pushTags(cmd, opts); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintln(cmd.OutOrStdout(), res.Digest)
+	return nil
+}
+
+// pushTags pushes the image just built to each of its -t names.
+func pushTags(cmd *cobra.Command, opts exec.Options) error {
+	st, err := store.Open(opts.Root)
+	if err != nil {
+		return err
+	}
+	for _, t := range opts.Tags {
+		r, err := registry.ParseRef(t)
+		if err != nil {
+			return &usageError{err}
+		}
+		img, err := st.Image(t)
+		if err != nil {
+			return err
+		}
+		if _, err := opts.Registry.Push(cmd.Context(), st, img, r); err != nil {
+			return err
+		}
+	}
 	return nil
 }
