@@ -175,8 +175,14 @@ func (r *stageRun) apply(in ast.Node, text, key string, layer *cache.Layer) {
 func (r *stageRun) instr(ctx context.Context, in ast.Instr) error {
 	switch in := in.(type) {
 	case *ast.Exec:
+		if len(in.Mounts) > 0 || in.Network != nil {
+			return r.fail(in, "Exec", nil, 0, fmt.Errorf("Exec mounts and Network cannot be built by this version of gun yet"))
+		}
 		return r.exec(ctx, in)
 	case *ast.Copy:
+		if in.Unpack != nil || in.Content != nil {
+			return r.fail(in, "Copy", nil, 0, fmt.Errorf("Copy Unpack and inline files cannot be built by this version of gun yet"))
+		}
 		return r.copy(ctx, in)
 	case *ast.Workdir:
 		return r.workdir(ctx, in)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -116,14 +117,107 @@ func (c *completer) complete() {
 			// Paths have started: no more options.
 		default:
 			var opts []string
-			for _, o := range []string{"From", "Owner", "Mode"} {
+			for _, o := range []string{"From", "Owner", "Mode", "Unpack"} {
 				if !containsFold(words[1:], o) {
 					opts = append(opts, o)
 				}
 			}
 			c.keywords(wordStart, opts...)
 		}
+	case "Exec":
+		c.execWords(words[1:len(words)-btoi(partial)], last, wordStart)
+	case "Healthcheck":
+		switch {
+		case strings.EqualFold(last, "None"):
+		case slices.ContainsFunc(spec.HealthcheckOptions, func(o spec.Option) bool { return strings.EqualFold(o.Name, last) }):
+		default:
+			var opts []string
+			if len(words)-btoi(partial) == 1 {
+				opts = append(opts, "None")
+			}
+			for _, o := range spec.HealthcheckOptions {
+				if !containsFold(words[1:], o.Name) {
+					opts = append(opts, o.Name)
+				}
+			}
+			c.keywords(wordStart, opts...)
+		}
+	case "StopSignal":
+		if len(words)-btoi(partial) == 1 {
+			c.keywords(wordStart, "SIGTERM", "SIGQUIT", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGKILL")
+		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// execWords completes the words of an Exec before its command: after an
+// option word its values, else the mounts, Network and the options of the
+// mount being written.
+func (c *completer) execWords(done []string, last string, from int) {
+	switch {
+	case strings.EqualFold(last, "Sharing"):
+		c.keywords(from, "shared", "private", "locked")
+		return
+	case strings.EqualFold(last, "Network"):
+		c.keywords(from, "none", "host", "default")
+		return
+	case strings.EqualFold(last, "From"):
+		c.stages(from)
+		return
+	case strings.HasSuffix(last, "]") || strings.HasPrefix(last, "<<"):
+		return // the command is there
+	}
+	// Follow the words: a quoted word that no mount or option expects is
+	// the command, after which nothing is offered.
+	expect, inString := 0, false
+	for _, w := range done {
+		switch {
+		case inString:
+			inString = !strings.HasSuffix(w, `"`)
+		case strings.HasPrefix(w, `"`):
+			if expect == 0 {
+				return
+			}
+			expect--
+			inString = len(w) == 1 || !strings.HasSuffix(w, `"`)
+		default:
+			if m, ok := spec.MountNamed(w); ok {
+				expect = len(m.Args)
+			} else if slices.Contains(spec.ExecWords(), w) && w != "ReadWrite" {
+				expect = 1
+			} else if expect > 0 {
+				expect--
+			}
+		}
+	}
+	if expect > 0 || inString {
+		return // a value or a path comes next
+	}
+	// The mount being written is the last mount word; its options may come.
+	var words []string
+	for i := len(done) - 1; i >= 0; i-- {
+		if m, ok := spec.MountNamed(done[i]); ok {
+			for _, o := range m.Options {
+				if !containsFold(done[i:], o.Name) {
+					words = append(words, o.Name)
+				}
+			}
+			break
+		}
+	}
+	for _, m := range spec.Mounts {
+		words = append(words, m.Name)
+	}
+	if !containsFold(done, "Network") {
+		words = append(words, "Network")
+	}
+	c.keywords(from, words...)
 }
 
 // inScript reports whether the cursor is inside a script block.
@@ -356,6 +450,11 @@ func snippet(syntax string) string {
 			b.WriteByte(ch)
 		case strings.HasPrefix(line[i:], "..."):
 			i += 2
+			if out := b.String(); strings.HasSuffix(out, ", ") {
+				// A list's "<arg>, ...": the items written so far.
+				b.Reset()
+				b.WriteString(strings.TrimSuffix(out, ", "))
+			}
 		case ch == '<':
 			end := strings.IndexByte(line[i:], '>')
 			if end < 0 {

@@ -276,6 +276,14 @@ Using ⟨base⟩
 Using "⟨quoted⟩
 Copy From ⟨from⟩
 Copy Mode 0755 ⟨opts⟩
+Exec ⟨exec⟩
+Exec Cache "/c" ⟨mount⟩
+Exec Cache ⟨mountpath⟩
+Exec Cache "/c" Sharing ⟨sharing⟩
+Exec Network ⟨network⟩
+Exec "make" ⟨aftercmd⟩
+Healthcheck ⟨health⟩
+Healthcheck Interval 3s ⟨health2⟩
 Copy "$VER⟨unbraced⟩"
 # Us⟨comment⟩
 Exec <<EOF
@@ -289,13 +297,21 @@ Exec <<EOF
 	}{
 		{"var", []string{"GOPATH", "VERSION"}, map[string]string{"GOPATH": "GOPATH}"}},
 		{"path", []string{"main.go", "util"}, map[string]string{"util": "util/"}},
-		{"kw", []string{"Arg", "Copy", "Env", "Exec", "Label", "Main", "User", "Using", "Workdir"},
+		{"kw", []string{"Arg", "Copy", "Entrypoint", "Env", "Exec", "Expose", "Healthcheck", "Label", "Main", "Shell", "StopSignal", "User", "Using", "Volume", "Workdir"},
 			map[string]string{"Exec": `Exec "${1:shell command}"`, "Copy": `Copy "${1:src}" "${2:dest}"`, "Arg": "Arg ${1:NAME}", "Using": `Using "${1:base}"`}},
-		{"partial", []string{"Arg", "Copy", "Env", "Exec", "Label", "Main", "User", "Using", "Workdir"}, nil},
+		{"partial", []string{"Arg", "Copy", "Entrypoint", "Env", "Exec", "Expose", "Healthcheck", "Label", "Main", "Shell", "StopSignal", "User", "Using", "Volume", "Workdir"}, nil},
 		{"base", []string{"alpine.tar.gz", "build", "scratch", "sub/deep.tar"}, map[string]string{"alpine.tar.gz": `"alpine.tar.gz"`}},
 		{"quoted", []string{"alpine.tar.gz", "sub/deep.tar"}, map[string]string{"sub/deep.tar": "sub/deep.tar"}},
 		{"from", []string{"build"}, nil},
-		{"opts", []string{"From", "Owner"}, nil},
+		{"opts", []string{"From", "Owner", "Unpack"}, nil},
+		{"exec", []string{"Bind", "Cache", "Network", "Secret", "Tmpfs"}, nil},
+		{"mount", []string{"Bind", "Cache", "Id", "Network", "Secret", "Sharing", "Tmpfs"}, nil},
+		{"mountpath", nil, nil},
+		{"sharing", []string{"locked", "private", "shared"}, nil},
+		{"network", []string{"default", "host", "none"}, nil},
+		{"aftercmd", nil, nil},
+		{"health", []string{"Interval", "None", "Retries", "StartInterval", "StartPeriod", "Timeout"}, nil},
+		{"health2", []string{"Retries", "StartInterval", "StartPeriod", "Timeout"}, nil},
 		// A later stage: GOPATH belongs to build, VERSION is global.
 		{"unbraced", []string{"VERSION"}, map[string]string{"VERSION": "VERSION"}},
 		{"comment", nil, nil},
@@ -341,6 +357,7 @@ func TestSnippet(t *testing.T) {
 		`Label "<k$y}>" "<v>"`:                                                              `Label "${1:k\$y\}}" "${2:v}"`,
 		`User "<user>[:<group>]"`:                                                           `User "${1:user}"`,
 		`Main ["<prog>", "<arg>"]`:                                                          `Main ["${1:prog}", "${2:arg}"]`,
+		`Shell ["<program>", "<arg>", ...]`:                                                 `Shell ["${1:program}", "${2:arg}"]`,
 	}
 	for in, want := range tests {
 		if got := snippet(in); got != want {
@@ -349,7 +366,9 @@ func TestSnippet(t *testing.T) {
 	}
 	for _, in := range spec.Instructions {
 		got := snippet(in.Syntax)
-		if !strings.HasPrefix(got, in.Name) || strings.ContainsAny(got, "<>[]") || strings.Contains(got, "...") {
+		// Brackets are left only around an exec-form list.
+		bare := strings.NewReplacer(`["`, "", `"]`, "").Replace(got)
+		if !strings.HasPrefix(got, in.Name) || strings.ContainsAny(bare, "<>[]") || strings.Contains(got, "...") {
 			t.Errorf("snippet for %s = %q", in.Name, got)
 		}
 	}
@@ -377,7 +396,7 @@ func TestHover(t *testing.T) {
 		{"stageref", []string{"stage `build`", "based on `\"alpine-${VERSION}.tar\"`", "line 3"}},
 		{"stageref2", []string{"stage `build`"}},
 		{"envdef", []string{"Env `GOPATH` = `\"/go\"`"}},
-		{"kw", []string{"Exec \"<shell command>\"", "Runs a command"}},
+		{"kw", []string{"Exec [<mount>...] [Network <mode>] \"<shell command>\"", "Runs a command"}},
 		{"shellref", []string{"Expanded by the shell"}},
 	}
 	for _, tt := range tests {
@@ -409,6 +428,37 @@ func TestHover(t *testing.T) {
 	params.Position = pos(0, 1000)
 	if err := s.call(protocol.MethodTextDocumentHover, params, nil); err != nil {
 		t.Errorf("hover past the end of a line: %v", err)
+	}
+}
+
+// TestHoverMounts hovers over mounts, their options, predefined Args and
+// the newer instructions.
+func TestHoverMounts(t *testing.T) {
+	s := newSession(t)
+	d := s.open("Gunfile", `Using "x-${⟨predef⟩TARGETARCH}.tar"
+Exec ⟨mountkw⟩Cache "/c" ⟨optkw⟩Sharing locked ⟨netkw⟩Network none "make"
+⟨healthkw⟩Healthcheck ⟨intervalkw⟩Interval 3s "true"
+`)
+	for _, tt := range []struct {
+		mark string
+		want []string
+	}{
+		{"predef", []string{"TARGETARCH", "predefined Arg", "architecture"}},
+		{"mountkw", []string{`Cache "/var/cache/apt"`, "kept between builds"}},
+		{"optkw", []string{"one step at a time"}},
+		{"netkw", []string{"without a network"}},
+		{"healthkw", []string{"Healthcheck [Interval <duration>]"}},
+		{"intervalkw", []string{"Time between checks"}},
+	} {
+		var h protocol.Hover
+		if err := s.call(protocol.MethodTextDocumentHover, &protocol.HoverParams{TextDocumentPositionParams: d.tdp(tt.mark)}, &h); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(h.Contents.Value, w) {
+				t.Errorf("hover at %s = %q, want it to contain %q", tt.mark, h.Contents.Value, w)
+			}
+		}
 	}
 }
 
@@ -609,6 +659,37 @@ func TestSemanticTokens(t *testing.T) {
 		{2, 0, 5, "keyword", 0}, {2, 6, 3, "string", 0}, {2, 9, 4, "variable", 0}, {2, 13, 5, "string", 0},
 		{2, 19, 2, "keyword", 0}, {2, 22, 1, "namespace", 1},
 		{3, 0, 4, "keyword", 0}, {3, 5, 5, "string", 0}, {4, 4, 1, "function", 0}, {5, 0, 7, "string", 0},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("semantic tokens (-want +got):\n%s", diff)
+	}
+}
+
+// TestSemanticTokensMounts checks the tokens of mounts, options and their
+// values.
+func TestSemanticTokensMounts(t *testing.T) {
+	s := newSession(t)
+	d := s.open("Gunfile", "Using scratch As b\nExec Bind \"a\" \"/a\" From b Network none \"x\"\nExpose 80\nStopSignal TERM\n")
+	var toks protocol.SemanticTokens
+	if err := s.call(protocol.MethodSemanticTokensFull, &protocol.SemanticTokensParams{TextDocument: d.id()}, &toks); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var line, char uint32
+	text := strings.Split(d.text, "\n")
+	for i := 0; i+4 < len(toks.Data); i += 5 {
+		if toks.Data[i] > 0 {
+			char = 0
+		}
+		line += toks.Data[i]
+		char += toks.Data[i+1]
+		got = append(got, text[line][char:char+toks.Data[i+2]]+":"+string(tokenTypes[toks.Data[i+3]]))
+	}
+	want := []string{
+		"Using:keyword", "scratch:namespace", "As:keyword", "b:namespace",
+		"Exec:keyword", "Bind:keyword", `"a":string`, `"/a":string`, "From:keyword", "b:namespace",
+		"Network:keyword", "none:keyword", `"x":string`,
+		"Expose:keyword", "80:number", "StopSignal:keyword", "TERM:keyword",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("semantic tokens (-want +got):\n%s", diff)

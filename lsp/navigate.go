@@ -144,8 +144,30 @@ func keywordDoc(f *ast.File, pos source.Pos) (string, source.Range) {
 	path := ast.Path(f, pos)
 	for i := len(path) - 1; i >= 0; i-- {
 		switch n := path[i].(type) {
+		case *ast.Mount:
+			if n.Kw.Range.Contains(pos) {
+				if m, ok := spec.MountNamed(n.Name); ok {
+					return fmt.Sprintf("```gunfile\n%s\n```\n\n%s\n", m.Usage, m.Doc), n.Kw.Range
+				}
+			}
+		case *ast.VarRef:
+			if a, ok := spec.Predefined(n.Name); ok {
+				return fmt.Sprintf("`%s` (predefined Arg): %s", a.Name, a.Doc), n.Range
+			}
 		case *ast.Option:
 			if n.Kw.Range.Contains(pos) {
+				owner := ""
+				if i > 0 {
+					switch o := path[i-1].(type) {
+					case *ast.Mount:
+						owner = o.Name
+					case ast.Instr:
+						owner, _ = o.Keyword()
+					}
+				}
+				if o, ok := spec.OptionOf(owner, n.Name); ok {
+					return fmt.Sprintf("```gunfile\n%s\n```\n\n%s\n", o.Usage, o.Doc), n.Kw.Range
+				}
 				// Options are documented with the instruction they belong to.
 				for j := i - 1; j >= 0; j-- {
 					if in, ok := path[j].(ast.Instr); ok {

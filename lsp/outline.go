@@ -134,7 +134,8 @@ func instrSymbol(text string, in ast.Instr) symbol {
 		ident, sym.kind = n.Name, protocol.SymbolKindVariable
 	case *ast.Copy:
 		sym.kind = protocol.SymbolKindFile
-	case *ast.Label, *ast.User, *ast.Workdir:
+	case *ast.Label, *ast.User, *ast.Workdir, *ast.Entrypoint, *ast.Expose, *ast.Volume,
+		*ast.StopSignal, *ast.Shell, *ast.Healthcheck:
 		sym.kind = protocol.SymbolKindProperty
 	}
 	if ident != nil && ident.Name != "" {

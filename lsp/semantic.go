@@ -105,13 +105,32 @@ func semanticTokens(ctx context.Context, _ *server, snap *snapshot, _ *protocol.
 				if n.Name != nil {
 					add(n.Name.Range, tokVariable, modDeclaration)
 				}
+			case *ast.Expose:
+				for _, p := range n.Ports {
+					if id, ok := p.(*ast.Ident); ok {
+						add(id.Range, tokNumber, 0)
+					}
+				}
+			case *ast.StopSignal:
+				if id, ok := n.Signal.(*ast.Ident); ok {
+					add(id.Range, tokKeyword, 0)
+				}
+			case *ast.Healthcheck:
+				if id, ok := n.Cmd.(*ast.Ident); ok {
+					add(id.Range, tokKeyword, 0)
+				}
 			}
+		case *ast.Mount:
+			add(n.Kw.Range, tokKeyword, 0)
 		case *ast.Option:
 			add(n.Kw.Range, tokKeyword, 0)
 			if id, ok := n.Value.(*ast.Ident); ok {
-				typ := tokStage
-				if n.Kw.Name == "Mode" {
-					typ = tokNumber
+				typ := tokNumber // Mode, Size, durations, Retries
+				switch n.Kw.Name {
+				case "From":
+					typ = tokStage
+				case "Sharing", "Network":
+					typ = tokKeyword
 				}
 				add(id.Range, typ, 0)
 			}

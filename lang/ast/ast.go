@@ -23,7 +23,8 @@ type Node interface {
 }
 
 // Instr is an instruction: *Using, *Exec, *Copy, *Env, *Arg, *Workdir,
-// *User, *Main, *Label or *BadInstr.
+// *User, *Main, *Entrypoint, *Label, *Expose, *Volume, *StopSignal, *Shell,
+// *Healthcheck or *BadInstr.
 type Instr interface {
 	Node
 	// Keyword returns the instruction's keyword and its range. For a
@@ -112,24 +113,48 @@ type Using struct {
 	As   *Ident // the stage's name, or nil
 }
 
-// Exec runs a command. Cmd is a *String (run with /bin/sh -c; a script block
-// is a String with Heredoc set) or a *List (exec form).
+// Exec runs a command. Cmd is a *String (run with the stage's Shell; a
+// script block is a String with Heredoc set) or a *List (exec form). Mounts
+// and Network come before the command.
 type Exec struct {
 	source.Range
 	Kw
-	Cmd Expr // nil when missing
+	Mounts  []*Mount // Cache, Secret, Bind and Tmpfs mounts, in source order
+	Network *Option  // Network <mode>, or nil
+	Cmd     Expr     // nil when missing
 }
+
+// Mount is a per-step mount of an Exec: its kind (the keyword: Cache,
+// Secret, Bind or Tmpfs), its positional strings and its options.
+//
+//	Cache "<target>" [Id "<id>"] [Sharing shared|private|locked]
+//	Secret "<id>" [Target "<path>"]
+//	Bind "<source>" "<target>" [From <stage>] [ReadWrite]
+//	Tmpfs "<target>" [Size <bytes>]
+type Mount struct {
+	source.Range
+	Kw
+	Args    []*String // the positional strings, as many as were given
+	Options []*Option // in source order; a flag's Value is nil
+}
+
+// Option returns the mount's option with this name, or nil.
+func (m *Mount) Option(name string) *Option { return findOption(m.Options, name) }
 
 // Copy copies Srcs to Dest, from the build context or, with From, another
 // stage. From is an *Ident (a stage) or a *String (an image or archive).
+// With Unpack, archive sources are extracted into Dest. An inline file has
+// no Srcs but a Content (a script block): Copy "<dest>" <<EOF.
 type Copy struct {
 	source.Range
 	Kw
-	From  *Option // nil when absent
-	Owner *Option // Value is a *String "user[:group]"
-	Mode  *Option // Value is an *Ident or *String holding an octal number
-	Srcs  []*String
-	Dest  *String // nil when missing
+	From    *Option // nil when absent
+	Owner   *Option // Value is a *String "user[:group]"
+	Mode    *Option // Value is an *Ident or *String holding an octal number
+	Unpack  *Option // a flag: Value is nil
+	Srcs    []*String
+	Dest    *String // nil when missing
+	Content *String // an inline file's text (Heredoc set), or nil
 }
 
 // Option is an option word and its value inside an instruction, such as
@@ -175,6 +200,67 @@ type Main struct {
 	source.Range
 	Kw
 	Cmd Expr // nil when missing
+}
+
+// Entrypoint sets the image's entrypoint, as Exec's Cmd. With it, Main
+// gives the entrypoint's default arguments.
+type Entrypoint struct {
+	source.Range
+	Kw
+	Cmd Expr // nil when missing
+}
+
+// Expose declares the ports the image listens on: each an *Ident (a
+// number) or a *String ("8080/tcp", "53/udp", "8000-8010").
+type Expose struct {
+	source.Range
+	Kw
+	Ports []Expr
+}
+
+// Volume declares directories of the image that hold data.
+type Volume struct {
+	source.Range
+	Kw
+	Paths []*String
+}
+
+// StopSignal sets the signal that stops the container: an *Ident
+// (SIGTERM, 15) or a *String.
+type StopSignal struct {
+	source.Range
+	Kw
+	Signal Expr // nil when missing
+}
+
+// Shell sets the program and arguments that run the string and script
+// forms of Exec, Main and Entrypoint: a *List.
+type Shell struct {
+	source.Range
+	Kw
+	Cmd Expr // nil when missing
+}
+
+// Healthcheck sets how to check that a container still works: options
+// (Interval, Timeout, StartPeriod, StartInterval, Retries) and a command,
+// or the *Ident None, which disables a check the base set.
+type Healthcheck struct {
+	source.Range
+	Kw
+	Options []*Option
+	Cmd     Expr // *String, *List, *Ident "None", or nil when missing
+}
+
+// Option returns the health check's option with this name, or nil.
+func (h *Healthcheck) Option(name string) *Option { return findOption(h.Options, name) }
+
+func findOption(opts []*Option, name string) *Option {
+	for _, o := range opts {
+		if o.Name == name {
+			return o
+		}
+	}
+	return nil
 }
 
 // Label adds a label to the image configuration.
@@ -233,16 +319,22 @@ type BadExpr struct {
 	source.Range
 }
 
-func (*Using) instr()    {}
-func (*Exec) instr()     {}
-func (*Copy) instr()     {}
-func (*Env) instr()      {}
-func (*Arg) instr()      {}
-func (*Workdir) instr()  {}
-func (*User) instr()     {}
-func (*Main) instr()     {}
-func (*Label) instr()    {}
-func (*BadInstr) instr() {}
+func (*Using) instr()       {}
+func (*Exec) instr()        {}
+func (*Copy) instr()        {}
+func (*Env) instr()         {}
+func (*Arg) instr()         {}
+func (*Workdir) instr()     {}
+func (*User) instr()        {}
+func (*Main) instr()        {}
+func (*Label) instr()       {}
+func (*Entrypoint) instr()  {}
+func (*Expose) instr()      {}
+func (*Volume) instr()      {}
+func (*StopSignal) instr()  {}
+func (*Shell) instr()       {}
+func (*Healthcheck) instr() {}
+func (*BadInstr) instr()    {}
 
 func (*String) expr()  {}
 func (*List) expr()    {}
@@ -278,6 +370,27 @@ func (n *Main) Span() source.Range { return n.Range }
 
 // Span returns the range of the Label; it picks the node's Range over its Kw's.
 func (n *Label) Span() source.Range { return n.Range }
+
+// Span returns the range of the Mount; it picks the node's Range over its Kw's.
+func (n *Mount) Span() source.Range { return n.Range }
+
+// Span returns the range of the Entrypoint; it picks the node's Range over its Kw's.
+func (n *Entrypoint) Span() source.Range { return n.Range }
+
+// Span returns the range of the Expose; it picks the node's Range over its Kw's.
+func (n *Expose) Span() source.Range { return n.Range }
+
+// Span returns the range of the Volume; it picks the node's Range over its Kw's.
+func (n *Volume) Span() source.Range { return n.Range }
+
+// Span returns the range of the StopSignal; it picks the node's Range over its Kw's.
+func (n *StopSignal) Span() source.Range { return n.Range }
+
+// Span returns the range of the Shell; it picks the node's Range over its Kw's.
+func (n *Shell) Span() source.Range { return n.Range }
+
+// Span returns the range of the Healthcheck; it picks the node's Range over its Kw's.
+func (n *Healthcheck) Span() source.Range { return n.Range }
 
 // Span returns the range of the BadInstr; it picks the node's Range over its Kw's.
 func (n *BadInstr) Span() source.Range { return n.Range }

@@ -55,6 +55,8 @@ func describe(n Node) string {
 		return "Stage " + strconv.Quote(n.Name())
 	case *Option:
 		return "Option " + n.Name
+	case *Mount:
+		return "Mount " + n.Name
 	case *BadInstr:
 		return "BadInstr " + strconv.Quote(n.Name)
 	case Instr:

@@ -26,19 +26,57 @@ func Inspect(n Node, f func(Node) bool) {
 		inspectExpr(n.Base, f)
 		inspectIdent(n.As, f)
 	case *Exec:
+		// The mounts and the network option, in source order.
+		net := n.Network
+		for _, m := range n.Mounts {
+			if net != nil && net.Start < m.Start {
+				Inspect(net, f)
+				net = nil
+			}
+			Inspect(m, f)
+		}
+		if net != nil {
+			Inspect(net, f)
+		}
 		inspectExpr(n.Cmd, f)
+	case *Mount:
+		for _, s := range n.Args {
+			Inspect(s, f)
+		}
+		for _, o := range n.Options {
+			Inspect(o, f)
+		}
 	case *Main:
 		inspectExpr(n.Cmd, f)
+	case *Entrypoint:
+		inspectExpr(n.Cmd, f)
+	case *Shell:
+		inspectExpr(n.Cmd, f)
+	case *Healthcheck:
+		for _, o := range n.Options {
+			Inspect(o, f)
+		}
+		inspectExpr(n.Cmd, f)
+	case *Expose:
+		for _, p := range n.Ports {
+			Inspect(p, f)
+		}
+	case *Volume:
+		for _, s := range n.Paths {
+			Inspect(s, f)
+		}
+	case *StopSignal:
+		inspectExpr(n.Signal, f)
 	case *Copy:
-		for _, o := range []*Option{n.From, n.Owner, n.Mode} {
-			if o != nil {
-				Inspect(o, f)
-			}
+		var buf [4]*Option
+		for _, o := range n.AppendOptions(buf[:0]) {
+			Inspect(o, f)
 		}
 		for _, s := range n.Srcs {
 			Inspect(s, f)
 		}
 		inspectString(n.Dest, f)
+		inspectString(n.Content, f)
 	case *Option:
 		inspectExpr(n.Value, f)
 	case *Env:
@@ -64,6 +102,23 @@ func Inspect(n Node, f func(Node) bool) {
 		}
 	}
 	f(nil)
+}
+
+// AppendOptions appends the options of the Copy that are given to opts, in
+// source order, and returns the extended slice.
+func (n *Copy) AppendOptions(opts []*Option) []*Option {
+	for _, o := range [...]*Option{n.From, n.Owner, n.Mode, n.Unpack} {
+		if o == nil {
+			continue
+		}
+		i := len(opts)
+		opts = append(opts, o)
+		for ; i > 0 && opts[i-1].Start > o.Start; i-- {
+			opts[i] = opts[i-1]
+		}
+		opts[i] = o
+	}
+	return opts
 }
 
 // The typed helpers avoid passing a typed nil pointer as a non-nil Node.

@@ -203,6 +203,7 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 	c.shellStage(i)
 	si := c.info.Stages[i]
 	var mainSeen *ast.Main
+	var seen settings
 
 	// The base: a string is expanded with the global Args only.
 	switch b := st.Using.Base.(type) {
@@ -225,7 +226,32 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 		case *ast.Env:
 			c.env(in)
 		case *ast.Exec:
+			c.execOptions(in)
 			c.command(in.Cmd, "Exec")
+		case *ast.Entrypoint:
+			c.command(in.Cmd, "Entrypoint")
+			if seen == nil {
+				seen = settings{}
+			}
+			c.setting(seen, in)
+		case *ast.StopSignal:
+			c.stopSignal(in)
+			if seen == nil {
+				seen = settings{}
+			}
+			c.setting(seen, in)
+		case *ast.Healthcheck:
+			c.healthcheck(in)
+			if seen == nil {
+				seen = settings{}
+			}
+			c.setting(seen, in)
+		case *ast.Shell:
+			c.shell(in)
+		case *ast.Expose:
+			c.expose(in)
+		case *ast.Volume:
+			c.volume(in)
 		case *ast.Main:
 			c.command(in.Cmd, "Main")
 			if mainSeen != nil {
@@ -316,7 +342,7 @@ func (c *checker) stageRef(id *ast.Ident, where string) *Symbol {
 	c.addRef(sym, id, true)
 	switch {
 	case sym.Stage == c.stage:
-		c.errorf(diag.SelfReference, id.Range, "stage %q cannot %s itself", id.Name, map[string]string{"Using": "be based on", "Copy From": "copy from"}[where])
+		c.errorf(diag.SelfReference, id.Range, "stage %q cannot %s itself", id.Name, map[string]string{"Using": "be based on", "Copy From": "copy from", "Bind From": "bind from"}[where])
 		return nil
 	case sym.Stage > c.stage:
 		d := c.errorf(diag.LaterStage, id.Range, "%s names stage %q, which is defined later; stages can only use earlier stages", where, id.Name)
@@ -410,6 +436,11 @@ func (c *checker) visibleNames(globalOnly bool) []string {
 func (c *checker) expanded(s *ast.String, globalOnly bool) {
 	for _, r := range s.Refs {
 		sym := c.lookup(r.Name, globalOnly)
+		if sym == nil && globalOnly && c.stage >= 0 {
+			if _, ok := spec.Predefined(r.Name); ok {
+				continue // the builder gives it
+			}
+		}
 		if sym == nil {
 			d := c.errorf(diag.UndefinedVariable, r.Range, "undefined variable %s: gun expands only names defined earlier with Arg or Env (write \\$ for a literal '$')", r.Name)
 			if globalOnly {
@@ -545,6 +576,8 @@ func (c *checker) copyInstr(in *ast.Copy) {
 		}
 		v := s.Value
 		switch {
+		case IsURL(v):
+			// Downloaded: copyExtras checks it.
 		case strings.HasPrefix(v, "/"):
 			c.errorf(diag.CopyAbsolute, s.Range, "absolute Copy source %q: sources are relative to the build context", v)
 		case !strings.Contains(v, ".."):
@@ -557,6 +590,7 @@ func (c *checker) copyInstr(in *ast.Copy) {
 		c.expanded(in.Dest, false)
 		c.notEmpty(in.Dest, "Copy destination")
 	}
+	c.copyExtras(in)
 }
 
 // leaves reports whether the relative path v climbs out of its root.

@@ -66,6 +66,23 @@ const (
 	ArgInMain          Code = "G318" // an Arg in a Main command, which runs without Args
 )
 
+// Errors and warnings of Entrypoint, Expose, Volume, StopSignal, Shell,
+// Healthcheck, Exec's mounts and network, and Copy's Unpack, URLs and
+// inline files.
+const (
+	InvalidPort        Code = "G130" // an Expose port that is not 1-65535[/tcp|udp|sctp]
+	InvalidSignal      Code = "G131" // a StopSignal that names no signal
+	ShellNotList       Code = "G132" // a Shell that is not an exec-form list
+	InvalidOptionValue Code = "G133" // a duration, count, size or choice that is not one
+	RelativeTarget     Code = "G134" // a mount target or Volume that is not an absolute path
+	BindOutside        Code = "G135" // a Bind source that leaves the build context
+	CopyConflict       Code = "G136" // Copy options that do not go together
+	InsecureURL        Code = "G137" // a Copy source over plain http
+	DuplicateTarget    Code = "G138" // two mounts of one Exec at the same path
+	InvalidSecretID    Code = "G139" // a Secret id that is not letters, digits, '_', '-', '.'
+	DuplicateSetting   Code = "G230" // Entrypoint, StopSignal or Healthcheck given twice in one stage
+)
+
 // CodeInfo describes a code for documentation and tools.
 type CodeInfo struct {
 	Code     Code
@@ -120,4 +137,15 @@ var Codes = []CodeInfo{
 	{NoSetE, Warning, "script block without set -e"},
 	{MainStringForm, Info, "Main in string form"},
 	{ArgInMain, Warning, "Arg used by Main"},
+	{InvalidPort, Error, "invalid port"},
+	{InvalidSignal, Error, "invalid signal"},
+	{ShellNotList, Error, "Shell is not a list"},
+	{InvalidOptionValue, Error, "invalid option value"},
+	{RelativeTarget, Error, "relative target path"},
+	{BindOutside, Error, "Bind source outside the build context"},
+	{CopyConflict, Error, "conflicting Copy options"},
+	{InsecureURL, Error, "http URL"},
+	{DuplicateTarget, Error, "two mounts at one path"},
+	{InvalidSecretID, Error, "invalid secret id"},
+	{DuplicateSetting, Warning, "setting given twice"},
 }

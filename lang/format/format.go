@@ -187,33 +187,50 @@ func (p *printer) instr(in ast.Instr) {
 			p.expr(n.As)
 		}
 	case *ast.Exec:
+		net := n.Network
+		for _, m := range n.Mounts {
+			if net != nil && net.Start < m.Start {
+				p.options([]*ast.Option{net})
+				net = nil
+			}
+			p.word(m.Kw.Range.Start, m.Kw.Name)
+			p.lastEnd = m.Kw.Range.End
+			for _, s := range m.Args {
+				p.expr(s)
+			}
+			p.options(m.Options)
+		}
+		if net != nil {
+			p.options([]*ast.Option{net})
+		}
 		p.expr(n.Cmd)
 	case *ast.Main:
 		p.expr(n.Cmd)
+	case *ast.Entrypoint:
+		p.expr(n.Cmd)
+	case *ast.Shell:
+		p.expr(n.Cmd)
+	case *ast.Healthcheck:
+		p.options(n.Options)
+		p.expr(n.Cmd)
+	case *ast.Expose:
+		for _, e := range n.Ports {
+			p.expr(e)
+		}
+	case *ast.Volume:
+		for _, e := range n.Paths {
+			p.expr(e)
+		}
+	case *ast.StopSignal:
+		p.expr(n.Signal)
 	case *ast.Copy:
-		// The options in source order.
-		var buf [3]*ast.Option
-		opts := buf[:0]
-		for _, o := range [...]*ast.Option{n.From, n.Owner, n.Mode} {
-			if o == nil {
-				continue
-			}
-			i := len(opts)
-			opts = append(opts, o)
-			for ; i > 0 && opts[i-1].Start > o.Start; i-- {
-				opts[i] = opts[i-1]
-			}
-			opts[i] = o
-		}
-		for _, o := range opts {
-			p.word(o.Kw.Range.Start, o.Kw.Name)
-			p.lastEnd = o.Kw.Range.End
-			p.expr(o.Value)
-		}
+		var buf [4]*ast.Option
+		p.options(n.AppendOptions(buf[:0]))
 		for _, s := range n.Srcs {
 			p.expr(s)
 		}
 		p.str(n.Dest)
+		p.str(n.Content)
 	case *ast.Env:
 		p.ident(n.Name)
 		p.str(n.Value)
@@ -230,6 +247,15 @@ func (p *printer) instr(in ast.Instr) {
 	}
 	if p.src != nil {
 		p.lastEnd = in.Span().End
+	}
+}
+
+// options prints option words and their values (none for a flag).
+func (p *printer) options(opts []*ast.Option) {
+	for _, o := range opts {
+		p.word(o.Kw.Range.Start, o.Kw.Name)
+		p.lastEnd = o.Kw.Range.End
+		p.expr(o.Value)
 	}
 }
 

@@ -235,10 +235,19 @@ func (p *parser) parseInstr() ast.Instr {
 	case "Using":
 		in = p.parseUsing(r, kw)
 	case "Exec":
-		n := p.execs.new()
-		n.Range, n.Kw = r, kw
-		n.Cmd = p.parseCommand(kw.Name)
-		in = n
+		in = p.parseExec(r, kw)
+	case "Entrypoint":
+		in = &ast.Entrypoint{Range: r, Kw: kw, Cmd: p.parseCommand(kw.Name)}
+	case "Shell":
+		in = &ast.Shell{Range: r, Kw: kw, Cmd: p.parseCommand(kw.Name)}
+	case "Healthcheck":
+		in = p.parseHealthcheck(r, kw)
+	case "Expose":
+		in = p.parseExpose(r, kw)
+	case "Volume":
+		in = p.parseVolume(r, kw)
+	case "StopSignal":
+		in = p.parseStopSignal(r, kw)
 	case "Main":
 		n := p.mains.new()
 		n.Range, n.Kw = r, kw
@@ -310,6 +319,18 @@ func setEnd(in ast.Instr, end source.Pos) {
 	case *ast.User:
 		n.End = end
 	case *ast.Label:
+		n.End = end
+	case *ast.Entrypoint:
+		n.End = end
+	case *ast.Shell:
+		n.End = end
+	case *ast.Healthcheck:
+		n.End = end
+	case *ast.Expose:
+		n.End = end
+	case *ast.Volume:
+		n.End = end
+	case *ast.StopSignal:
 		n.End = end
 	}
 }
@@ -483,17 +504,17 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		for _, o := range []struct {
 			name string
 			slot **ast.Option
-		}{{"From", &n.From}, {"Owner", &n.Owner}, {"Mode", &n.Mode}} {
+		}{{"From", &n.From}, {"Owner", &n.Owner}, {"Mode", &n.Mode}, {"Unpack", &n.Unpack}} {
 			if p.isOption(o.name) {
 				slot, name = o.slot, o.name
 				break
 			}
 		}
 		if slot == nil {
-			msg := "unexpected word %q in Copy: expected From, Owner, Mode or a quoted path"
+			msg := "unexpected word %q in Copy: expected From, Owner, Mode, Unpack or a quoted path"
 			word := p.text(p.tok)
 			d := diag.Diagnostic{Severity: diag.Error, Code: diag.SyntaxError, Message: fmt.Sprintf(msg, truncate(word)), Range: p.tok.Range}
-			if s := spec.Suggest(word, []string{"From", "Owner", "Mode"}); s != "" {
+			if s := spec.Suggest(word, []string{"From", "Owner", "Mode", "Unpack"}); s != "" {
 				d.Message += fmt.Sprintf("; did you mean %s?", s)
 				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: p.tok.Range, NewText: s}}}}
 			}
@@ -508,6 +529,9 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		}
 		*slot = o
 		p.next()
+		if name == "Unpack" {
+			continue // a flag
+		}
 		switch {
 		case p.atEnd():
 			p.unexpected(diag.SyntaxError, "expected a value after %s", name)
@@ -533,6 +557,22 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 	}
 	if len(strs) > 0 {
 		strs = p.nodes.elems.commit(strs)
+	}
+	if !p.atEnd() && p.tok.Kind == lexer.Heredoc {
+		// An inline file: Copy "<dest>" <<EOF.
+		tok := p.tok
+		if len(strs) != 1 {
+			p.errorf(tok.Range, diag.SyntaxError, `an inline file needs exactly one quoted destination before its script block (Copy "/etc/app.conf" <<EOF), found %d paths`, len(strs))
+		}
+		if len(strs) > 0 {
+			n.Dest = strs[len(strs)-1]
+		}
+		if n.Content = p.decodeHeredoc(tok); n.Content == nil {
+			p.next()
+			return n
+		}
+		p.next()
+		return n
 	}
 	switch len(strs) {
 	case 0:
@@ -570,6 +610,18 @@ func keyword(word string) string {
 		return "Main"
 	case "Label":
 		return "Label"
+	case "Entrypoint":
+		return "Entrypoint"
+	case "Expose":
+		return "Expose"
+	case "Volume":
+		return "Volume"
+	case "StopSignal":
+		return "StopSignal"
+	case "Shell":
+		return "Shell"
+	case "Healthcheck":
+		return "Healthcheck"
 	}
 	return ""
 }

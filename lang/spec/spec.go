@@ -29,22 +29,27 @@ var Instructions = []*Instruction{
 	},
 	{
 		Name:    "Exec",
-		Syntax:  "Exec \"<shell command>\"\nExec [\"<program>\", \"<arg>\", ...]\nExec <<EOF ... EOF",
+		Syntax:  "Exec [<mount>...] [Network <mode>] \"<shell command>\"\nExec [<mount>...] [Network <mode>] [\"<program>\", \"<arg>\", ...]\nExec [<mount>...] [Network <mode>] <<EOF ... EOF",
 		Summary: "Runs a command in the stage and records the changes as a layer.",
 		Doc: "The string form runs `/bin/sh -c \"<shell command>\"`. The list form runs the program directly, " +
 			"without a shell. The script form runs the lines up to the closing delimiter with `/bin/sh -c`, " +
 			"with no backslash continuations needed; the closing delimiter's indentation is removed from " +
 			"every line. gun does not expand `$NAME` in commands: Args and Envs are in the command's " +
-			"environment, so the shell expands them.",
+			"environment, so the shell expands them. Mounts come first: `Cache \"<dir>\"` keeps a directory " +
+			"between builds, `Secret \"<id>\"` mounts a `gun build --secret`, `Bind \"<src>\" \"<dest>\"` a " +
+			"context or stage directory, `Tmpfs \"<dir>\"` an empty one; none of them is in the layer. " +
+			"`Network none` runs the step without a network.",
 		Example: "Exec \"apk add vim\"\nExec [\"/bin/busybox\", \"--install\"]\nExec <<EOF\n    apk update\n    apk add vim\n    EOF",
 	},
 	{
 		Name:    "Copy",
-		Syntax:  "Copy [From <stage>] [Owner \"<user>[:<group>]\"] [Mode <octal>] \"<src>\"... \"<dest>\"",
+		Syntax:  "Copy [From <stage>] [Owner \"<user>[:<group>]\"] [Mode <octal>] [Unpack] \"<src>\"... \"<dest>\"\nCopy [Owner \"<user>[:<group>]\"] [Mode <octal>] \"<dest>\" <<EOF ... EOF",
 		Summary: "Copies files from the build context or another stage into the stage.",
 		Doc: "Sources are relative to the build context, which they may not leave, or with `From <stage>` " +
 			"paths in that stage's filesystem. A destination ending in `/`, or several sources, " +
-			"copy into the directory. `Owner` sets the owner and `Mode` the permission bits of what is copied.",
+			"copy into the directory. `Owner` sets the owner and `Mode` the permission bits of what is copied. " +
+			"An `https://` source is downloaded and pinned in Gunfile.sum; `Unpack` extracts archive sources " +
+			"into the destination; a script block after the destination is an inline file.",
 		Example: "Copy From build Mode 0755 \"/out/app\" \"/usr/local/bin/\"",
 	},
 	{
@@ -81,9 +86,20 @@ var Instructions = []*Instruction{
 	{
 		Name:    "Main",
 		Syntax:  "Main \"<shell command>\"\nMain [\"<program>\", \"<arg>\", ...]",
-		Summary: "Sets the image's default command.",
-		Doc:     "The string form runs with `/bin/sh -c`; the list form runs the program directly. The last `Main` of the final stage wins.",
+		Summary: "Sets the image's default command (with an Entrypoint, its default arguments).",
+		Doc: "The string form runs with the stage's `Shell` (`/bin/sh -c`); the list form runs the program directly. " +
+			"The last `Main` of the final stage wins. With an `Entrypoint`, `Main` gives its default arguments " +
+			"(Docker's CMD), which `gun run IMAGE ARGS...` replaces.",
 		Example: "Main [\"/usr/bin/vim\"]",
+	},
+	{
+		Name:    "Entrypoint",
+		Syntax:  "Entrypoint [\"<program>\", \"<arg>\", ...]\nEntrypoint \"<shell command>\"",
+		Summary: "Sets the program the image always runs; Main gives its default arguments.",
+		Doc: "The list form runs the program with `Main`'s list (or the arguments given to `gun run`) after its own. " +
+			"The string form runs with the stage's `Shell` and takes no arguments. `gun run --entrypoint PROG` " +
+			"replaces it for one run. An `Entrypoint` clears the `Main` inherited from the base, as in Docker.",
+		Example: "Entrypoint [\"/usr/bin/tini\", \"--\"]\nMain [\"/app\", \"--serve\"]",
 	},
 	{
 		Name:    "Label",
@@ -92,20 +108,228 @@ var Instructions = []*Instruction{
 		Doc:     "Both key and value are expanded.",
 		Example: "Label \"org.opencontainers.image.source\" \"https://example.com/app\"",
 	},
+	{
+		Name:    "Expose",
+		Syntax:  "Expose <port>... \nExpose \"<port>/<tcp|udp|sctp>\"...",
+		Summary: "Records the ports the image listens on in its configuration.",
+		Doc: "A port is a number from 1 to 65535, or a quoted range (`\"8000-8010\"`), optionally with a " +
+			"protocol (`\"53/udp\"`; tcp by default). It publishes nothing: it is documentation in the " +
+			"image's `ExposedPorts`.",
+		Example: "Expose 8080 \"53/udp\"",
+	},
+	{
+		Name:    "Volume",
+		Syntax:  "Volume \"<path>\"...",
+		Summary: "Records the directories that hold the container's data in the image's configuration.",
+		Doc: "Absolute paths. They are in the image's `Volumes`; `gun run` does not mount anything there by " +
+			"itself. Unlike Docker, later steps' changes under the path are kept.",
+		Example: "Volume \"/var/lib/app\"",
+	},
+	{
+		Name:    "StopSignal",
+		Syntax:  "StopSignal <signal>",
+		Summary: "Sets the signal that asks the container to stop.",
+		Doc:     "A signal name (`SIGTERM`, `SIGQUIT`, ...; the `SIG` may be left out) or number.",
+		Example: "StopSignal SIGQUIT",
+	},
+	{
+		Name:    "Shell",
+		Syntax:  "Shell [\"<program>\", \"<arg>\", ...]",
+		Summary: "Sets the shell that runs the string and script forms of later Exec, Main and Entrypoint.",
+		Doc: "The command is appended to the list: `Shell [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]` runs " +
+			"`Exec \"a | b\"` as `/bin/bash -o pipefail -c \"a | b\"`. The default is `[\"/bin/sh\", \"-c\"]`. " +
+			"It holds for the rest of the stage and for stages built on it, and is recorded in the image's " +
+			"configuration (Docker's `Shell`).",
+		Example: "Shell [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]",
+	},
+	{
+		Name: "Healthcheck",
+		Syntax: "Healthcheck [Interval <duration>] [Timeout <duration>] [StartPeriod <duration>] " +
+			"[StartInterval <duration>] [Retries <n>] \"<shell command>\"\nHealthcheck None",
+		Summary: "Sets the command that checks that a container still works.",
+		Doc: "Durations are numbers with a unit (`30s`, `1m30s`). The string form runs with the shell " +
+			"(`CMD-SHELL`), the list form directly (`CMD`). `Healthcheck None` disables a check inherited " +
+			"from the base. It is kept in the image configuration's `Healthcheck`, as Docker writes it: " +
+			"Docker and Podman run it; OCI runtimes and Kubernetes ignore it.",
+		Example: "Healthcheck Interval 30s Retries 3 \"wget -q -O- http://localhost:8080/health\"",
+	},
 }
 
 // Dockerfile maps Dockerfile instructions (lower case) that gun spells
 // differently to gun's instruction, for helpful errors.
 var Dockerfile = map[string]string{
-	"from":       "Using",
-	"run":        "Exec",
-	"cmd":        "Main",
-	"entrypoint": "Main",
-	"add":        "Copy",
+	"from": "Using",
+	"run":  "Exec",
+	"cmd":  "Main",
+	"add":  "Copy",
+}
+
+// OptionValue says what follows an option word.
+type OptionValue int
+
+// Option values.
+const (
+	Flag         OptionValue = iota // nothing: the word alone
+	String                          // a quoted string
+	WordOrString                    // a bare word or a quoted string
+)
+
+// Option describes an option word of an instruction or a mount.
+type Option struct {
+	Name  string
+	Value OptionValue
+	Usage string // an example, for messages
+	Doc   string // one sentence, for hover
+}
+
+// MountKind describes a mount of Exec: Cache, Secret, Bind or Tmpfs.
+type MountKind struct {
+	Name    string
+	Args    []string // what each positional string is, for messages
+	Options []Option
+	Usage   string
+	Doc     string
+}
+
+// Mounts lists Exec's mounts.
+var Mounts = []MountKind{
+	{
+		Name: "Cache", Args: []string{"a quoted target directory"}, Usage: `Cache "/var/cache/apt" Sharing locked`,
+		Doc: "A directory kept between builds in this user's store, shared by every step that mounts the same Id. It is never part of a layer or a cache key.",
+		Options: []Option{
+			{Name: "Id", Value: String, Usage: `Id "apt"`, Doc: "Names the cache; by default the target path."},
+			{Name: "Sharing", Value: WordOrString, Usage: "Sharing shared|private|locked", Doc: "`shared` (the default): steps use it at once; `locked`: one step at a time; `private`: a step that finds it in use gets a fresh one."},
+		},
+	},
+	{
+		Name: "Secret", Args: []string{"a quoted secret id"}, Usage: `Secret "npmrc" Target "/root/.npmrc"`,
+		Doc: "A secret given with `gun build --secret id=ID,src=FILE` (or `env=VAR`), mounted as a read-only file (mode 0400, owned by the step's user) that is never in a layer, a cache key, the history or the output.",
+		Options: []Option{
+			{Name: "Target", Value: String, Usage: `Target "/root/.npmrc"`, Doc: "Where the file is; by default /run/secrets/<id>."},
+		},
+	},
+	{
+		Name: "Bind", Args: []string{"a quoted source path", "a quoted target path"}, Usage: `Bind "src" "/src" From build ReadWrite`,
+		Doc: "A file or directory of the build context (or, with From, of an earlier stage), read-only unless ReadWrite; writes to it are thrown away.",
+		Options: []Option{
+			{Name: "From", Value: WordOrString, Usage: "From build", Doc: "Takes the source from an earlier stage."},
+			{Name: "ReadWrite", Value: Flag, Usage: "ReadWrite", Doc: "Lets the step write to it; the writes are not kept."},
+		},
+	},
+	{
+		Name: "Tmpfs", Args: []string{"a quoted target directory"}, Usage: `Tmpfs "/tmp" Size 64m`,
+		Doc: "An empty in-memory directory for the step; not part of the layer.",
+		Options: []Option{
+			{Name: "Size", Value: WordOrString, Usage: "Size 64m", Doc: "Caps its size (bytes, or with k, m or g)."},
+		},
+	},
+}
+
+// ExecOptions lists Exec's options other than mounts.
+var ExecOptions = []Option{
+	{Name: "Network", Value: WordOrString, Usage: "Network none", Doc: "`none` runs the step without a network (loopback only); `host` or `default`: the build's network."},
+}
+
+// HealthcheckOptions lists Healthcheck's options.
+var HealthcheckOptions = []Option{
+	{Name: "Interval", Value: WordOrString, Usage: "Interval 30s", Doc: "Time between checks (default 30s)."},
+	{Name: "Timeout", Value: WordOrString, Usage: "Timeout 10s", Doc: "Time after which a check fails (default 30s)."},
+	{Name: "StartPeriod", Value: WordOrString, Usage: "StartPeriod 5s", Doc: "Time to start during which failures do not count (default 0s)."},
+	{Name: "StartInterval", Value: WordOrString, Usage: "StartInterval 1s", Doc: "Time between checks during the start period (default 5s)."},
+	{Name: "Retries", Value: WordOrString, Usage: "Retries 3", Doc: "Failures in a row that make the container unhealthy (default 3)."},
+}
+
+// ExecWords returns every word that may follow Exec before its command.
+func ExecWords() []string {
+	var w []string
+	for _, m := range Mounts {
+		w = append(w, m.Name)
+		for _, o := range m.Options {
+			w = append(w, o.Name)
+		}
+	}
+	for _, o := range ExecOptions {
+		w = append(w, o.Name)
+	}
+	return w
+}
+
+// HealthcheckWords returns every word that may follow Healthcheck.
+func HealthcheckWords() []string {
+	w := []string{"None"}
+	for _, o := range HealthcheckOptions {
+		w = append(w, o.Name)
+	}
+	return w
 }
 
 // Options lists the words that introduce options inside instructions.
-var Options = []string{"As", "From", "Owner", "Mode"}
+var Options = func() []string {
+	w := []string{"As", "From", "Owner", "Mode", "Unpack"}
+	w = append(w, ExecWords()...)
+	return append(w, HealthcheckWords()...)
+}()
+
+// MountNamed returns Exec's mount with this name.
+func MountNamed(name string) (MountKind, bool) {
+	for _, m := range Mounts {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return MountKind{}, false
+}
+
+// OptionOf returns the option name of owner, a mount kind, Exec or
+// Healthcheck, when it is documented here.
+func OptionOf(owner, name string) (Option, bool) {
+	var opts []Option
+	switch owner {
+	case "Exec":
+		opts = ExecOptions
+	case "Healthcheck":
+		opts = HealthcheckOptions
+	default:
+		m, _ := MountNamed(owner)
+		opts = m.Options
+	}
+	for _, o := range opts {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return Option{}, false
+}
+
+// PredefinedArg is an Arg whose value the builder gives, as BuildKit does.
+type PredefinedArg struct {
+	Name string
+	Doc  string
+}
+
+// PredefinedArgs are visible in Using bases without a declaration; a stage
+// declares one (`Arg TARGETARCH`) to use it, and gets the builder's value
+// unless --arg sets it.
+var PredefinedArgs = []PredefinedArg{
+	{"TARGETPLATFORM", "The platform of the image built, such as linux/amd64."},
+	{"TARGETOS", "The OS of the image built: linux."},
+	{"TARGETARCH", "The architecture of the image built, such as amd64 or arm64."},
+	{"TARGETVARIANT", "The variant of the image's architecture, such as v7 for arm; often empty."},
+	{"BUILDPLATFORM", "The platform gun runs on, such as linux/amd64."},
+	{"BUILDOS", "The OS gun runs on: linux."},
+	{"BUILDARCH", "The architecture gun runs on."},
+	{"BUILDVARIANT", "The variant of the architecture gun runs on; often empty."},
+}
+
+// Predefined returns the predefined Arg with this name.
+func Predefined(name string) (PredefinedArg, bool) {
+	for _, a := range PredefinedArgs {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return PredefinedArg{}, false
+}
 
 var byName = func() map[string]*Instruction {
 	m := make(map[string]*Instruction, len(Instructions))

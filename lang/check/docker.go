@@ -1,0 +1,377 @@
+package check
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/lang/diag"
+	"github.com/gun-tools/gun/lang/source"
+	"github.com/gun-tools/gun/lang/spec"
+)
+
+// This file checks what the Gunfile says beyond its first nine
+// instructions: Exec's mounts and network, Copy's Unpack, URLs and inline
+// files, Entrypoint, Expose, Volume, StopSignal, Shell and Healthcheck.
+
+// settings remembers the first Entrypoint, StopSignal and Healthcheck of a
+// stage, for DuplicateSetting.
+type settings map[string]ast.Instr
+
+func (c *checker) setting(seen settings, in ast.Instr) {
+	name, kw := in.Keyword()
+	if first, ok := seen[name]; ok {
+		_, fkw := first.Keyword()
+		d := c.report(diag.Warning, diag.DuplicateSetting, kw, "%s given twice in this stage; only the last one counts", name)
+		d.Related = []diag.Related{{Range: fkw, Message: "first " + name + " here"}}
+		return
+	}
+	seen[name] = in
+}
+
+// execOptions checks the mounts and network of an Exec.
+func (c *checker) execOptions(in *ast.Exec) {
+	targets := map[string]source.Range{}
+	for _, m := range in.Mounts {
+		for _, s := range m.Args {
+			c.expanded(s, false)
+		}
+		for _, o := range m.Options {
+			if s, ok := o.Value.(*ast.String); ok && !(m.Name == "Bind" && o.Name == "From") {
+				c.expanded(s, false)
+			}
+		}
+		var target *ast.String
+		switch m.Name {
+		case "Cache", "Tmpfs":
+			target = arg(m, 0)
+		case "Bind":
+			target = arg(m, 1)
+			c.bindSource(m)
+		case "Secret":
+			if id := arg(m, 0); id != nil && id.Literal() && !validSecretID(id.Value) {
+				c.errorf(diag.InvalidSecretID, id.Range, "invalid secret id %q: an id is letters, digits, '_', '-' and '.'", id.Value)
+			}
+			if o := m.Option("Target"); o != nil {
+				target, _ = o.Value.(*ast.String)
+			}
+		}
+		if o := m.Option("Sharing"); o != nil {
+			c.choice(o, "shared", "private", "locked")
+		}
+		if o := m.Option("Size"); o != nil {
+			if text, r, ok := c.optionText(o); ok {
+				if _, err := ParseSize(text); err != nil {
+					c.errorf(diag.InvalidOptionValue, r, "invalid Size %q: %v", text, err)
+				}
+			}
+		}
+		if target == nil || !target.Literal() {
+			continue
+		}
+		if !path.IsAbs(target.Value) {
+			c.errorf(diag.RelativeTarget, target.Range, "%s target %q is not an absolute path", m.Name, target.Value)
+			continue
+		}
+		clean := path.Clean(target.Value)
+		if prev, ok := targets[clean]; ok {
+			d := c.errorf(diag.DuplicateTarget, target.Range, "two mounts at %s in one Exec", clean)
+			d.Related = []diag.Related{{Range: prev, Message: "first mounted here"}}
+			continue
+		}
+		targets[clean] = target.Range
+	}
+	if in.Network != nil {
+		c.choice(in.Network, "none", "host", "default")
+	}
+}
+
+func arg(m *ast.Mount, i int) *ast.String {
+	if i < len(m.Args) {
+		return m.Args[i]
+	}
+	return nil
+}
+
+// bindSource checks a Bind's source: a stage's path, or a relative path
+// that stays in the build context.
+func (c *checker) bindSource(m *ast.Mount) {
+	if o := m.Option("From"); o != nil {
+		switch v := o.Value.(type) {
+		case *ast.Ident:
+			c.stageRef(v, "Bind From")
+		case *ast.String:
+			c.expanded(v, false)
+		}
+		return
+	}
+	src := arg(m, 0)
+	if src == nil || !src.Literal() {
+		return
+	}
+	switch v := src.Value; {
+	case path.IsAbs(v):
+		c.errorf(diag.BindOutside, src.Range, "absolute Bind source %q: without From, the source is a path in the build context", v)
+	case leaves(v):
+		c.errorf(diag.BindOutside, src.Range, "Bind source %q leaves the build context", v)
+	}
+}
+
+func validSecretID(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '_' || b == '-' || b == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// optionText returns an option's value as text, when it is known before the
+// build (a word, or a string without references).
+func (c *checker) optionText(o *ast.Option) (string, source.Range, bool) {
+	switch v := o.Value.(type) {
+	case *ast.Ident:
+		return v.Name, v.Range, true
+	case *ast.String:
+		c.expanded(v, false)
+		return v.Value, v.Range, v.Literal()
+	}
+	return "", source.Range{}, false
+}
+
+// choice checks that an option's value is one of choices, with a fix for a
+// near miss.
+func (c *checker) choice(o *ast.Option, choices ...string) {
+	text, r, ok := c.optionText(o)
+	if !ok {
+		return
+	}
+	for _, ch := range choices {
+		if text == ch {
+			return
+		}
+	}
+	d := c.errorf(diag.InvalidOptionValue, r, "invalid %s %q: expected %s", o.Name, text, strings.Join(choices, ", "))
+	if s := spec.Suggest(text, choices); s != "" {
+		d.Message += fmt.Sprintf("; did you mean %s?", s)
+		d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: r, NewText: s}}}}
+	}
+}
+
+// ParseSize parses a size such as 64m: bytes, or a number with k, m or g
+// (powers of 1024).
+func ParseSize(s string) (int64, error) {
+	mult := int64(1)
+	num := strings.ToLower(s)
+	if num != "" {
+		switch num[len(num)-1] {
+		case 'k':
+			mult = 1 << 10
+		case 'm':
+			mult = 1 << 20
+		case 'g':
+			mult = 1 << 30
+		}
+		if mult > 1 {
+			num = num[:len(num)-1]
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("expected a positive number of bytes, or one with k, m or g, such as 64m")
+	}
+	return n * mult, nil
+}
+
+// copyExtras checks Unpack, URL sources and inline files.
+func (c *checker) copyExtras(in *ast.Copy) {
+	conflict := func(o *ast.Option, why string) {
+		if o != nil {
+			c.errorf(diag.CopyConflict, o.Kw.Range, "%s %s", o.Name, why)
+		}
+	}
+	if in.Content != nil {
+		conflict(in.From, "cannot be used with an inline file: its text is in the Gunfile")
+		conflict(in.Unpack, "cannot be used with an inline file")
+		return
+	}
+	if in.Unpack != nil && in.From != nil {
+		conflict(in.From, "cannot be used with Unpack: Unpack extracts archives of the build context")
+	}
+	for _, s := range in.Srcs {
+		v := s.Value
+		switch {
+		case strings.HasPrefix(v, "http://"):
+			d := c.errorf(diag.InsecureURL, s.Range, "Copy source %q is fetched over plain http; use https (the download is pinned in Gunfile.sum)", v)
+			d.Fixes = []diag.Fix{{Title: "use https", Edits: []diag.Edit{{Range: source.Range{Start: s.Start + 1, End: s.Start + 1 + 7}, NewText: "https://"}}}}
+		case !strings.HasPrefix(v, "https://"):
+			continue
+		}
+		conflict(in.From, "cannot be used with a URL source")
+		conflict(in.Unpack, "cannot be used with a URL source: a download is copied as it is")
+	}
+}
+
+// IsURL reports whether a Copy source is a URL to download.
+func IsURL(src string) bool {
+	return strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://")
+}
+
+// expose checks Expose's ports.
+func (c *checker) expose(in *ast.Expose) {
+	for _, e := range in.Ports {
+		var text string
+		var r source.Range
+		switch v := e.(type) {
+		case *ast.Ident:
+			text, r = v.Name, v.Range
+		case *ast.String:
+			c.expanded(v, false)
+			if !v.Literal() {
+				continue
+			}
+			text, r = v.Value, v.Range
+		default:
+			continue
+		}
+		if _, err := ParsePort(text); err != nil {
+			c.errorf(diag.InvalidPort, r, "invalid port %q: %v", text, err)
+		}
+	}
+}
+
+// ParsePort checks a port, a range of ports, optionally with a protocol,
+// and returns it in the image config's form: "8080/tcp".
+func ParsePort(s string) (string, error) {
+	ports, proto, ok := strings.Cut(s, "/")
+	if !ok {
+		proto = "tcp"
+	}
+	switch proto {
+	case "tcp", "udp", "sctp":
+	default:
+		return "", fmt.Errorf("the protocol is tcp, udp or sctp")
+	}
+	lo, hi, isRange := strings.Cut(ports, "-")
+	a, err1 := strconv.Atoi(lo)
+	b := a
+	var err2 error
+	if isRange {
+		b, err2 = strconv.Atoi(hi)
+	}
+	if err1 != nil || err2 != nil || a < 1 || b > 65535 || b < a {
+		return "", fmt.Errorf("expected a port from 1 to 65535 or a range such as 8000-8010, optionally with /tcp, /udp or /sctp")
+	}
+	return ports + "/" + proto, nil
+}
+
+// stopSignal checks StopSignal's signal.
+func (c *checker) stopSignal(in *ast.StopSignal) {
+	var text string
+	var r source.Range
+	switch v := in.Signal.(type) {
+	case *ast.Ident:
+		text, r = v.Name, v.Range
+	case *ast.String:
+		c.expanded(v, false)
+		if !v.Literal() {
+			return
+		}
+		text, r = v.Value, v.Range
+	default:
+		return
+	}
+	if _, ok := Signal(text); !ok {
+		d := c.errorf(diag.InvalidSignal, r, "invalid StopSignal %q: expected a signal name such as SIGTERM or a number from 1 to 64", text)
+		if _, err := strconv.Atoi(text); err == nil {
+			return
+		}
+		if s := spec.Suggest("SIG"+strings.TrimPrefix(strings.ToUpper(text), "SIG"), signalNames); s != "" {
+			d.Message += fmt.Sprintf("; did you mean %s?", s)
+			d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: r, NewText: s}}}}
+		}
+	}
+}
+
+var signalNames = []string{
+	"SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
+	"SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP",
+	"SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",
+	"SIGIO", "SIGPWR", "SIGSYS",
+}
+
+// Signal returns the canonical form of a stop signal (SIGTERM, or a
+// number, or SIGRTMIN+n), and whether it is one.
+func Signal(s string) (string, bool) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return s, n >= 1 && n <= 64
+	}
+	up := strings.ToUpper(s)
+	if !strings.HasPrefix(up, "SIG") {
+		up = "SIG" + up
+	}
+	for _, name := range signalNames {
+		if up == name {
+			return name, true
+		}
+	}
+	if rest, ok := strings.CutPrefix(up, "SIGRTMIN+"); ok {
+		if n, err := strconv.Atoi(rest); err == nil && n >= 0 && n <= 30 {
+			return up, true
+		}
+	}
+	return "", false
+}
+
+// shell checks that Shell is a non-empty list.
+func (c *checker) shell(in *ast.Shell) {
+	switch cmd := in.Cmd.(type) {
+	case *ast.List:
+		c.command(cmd, "Shell")
+	case *ast.String:
+		c.errorf(diag.ShellNotList, cmd.Range, `Shell takes an exec-form list, such as ["/bin/bash", "-c"]: the command is appended to it`)
+	}
+}
+
+// healthcheck checks a Healthcheck's options and command.
+func (c *checker) healthcheck(in *ast.Healthcheck) {
+	if id, ok := in.Cmd.(*ast.Ident); ok && len(in.Options) > 0 {
+		c.errorf(diag.InvalidOptionValue, id.Range, "Healthcheck None takes no options: it disables the check")
+	}
+	for _, o := range in.Options {
+		text, r, ok := c.optionText(o)
+		if !ok {
+			continue
+		}
+		if o.Name == "Retries" {
+			if n, err := strconv.Atoi(text); err != nil || n < 0 {
+				c.errorf(diag.InvalidOptionValue, r, "invalid Retries %q: expected a whole number", text)
+			}
+			continue
+		}
+		if d, err := time.ParseDuration(text); err != nil || d < 0 {
+			c.errorf(diag.InvalidOptionValue, r, "invalid %s %q: expected a duration such as 30s or 1m30s", o.Name, text)
+		}
+	}
+	if _, ok := in.Cmd.(*ast.Ident); !ok {
+		c.command(in.Cmd, "Healthcheck")
+	}
+}
+
+// volume checks Volume's paths.
+func (c *checker) volume(in *ast.Volume) {
+	for _, s := range in.Paths {
+		c.expanded(s, false)
+		c.notEmpty(s, "Volume path")
+		if s.Literal() && s.Value != "" && !path.IsAbs(s.Value) {
+			c.errorf(diag.RelativeTarget, s.Range, "Volume %q is not an absolute path", s.Value)
+		}
+	}
+}
