@@ -6,7 +6,6 @@ import (
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
-	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/registry"
@@ -18,7 +17,7 @@ import (
 type baseImage struct {
 	ID     string // names its content: a manifest or archive digest
 	Layers []cache.Layer
-	Config v1.Image
+	Config store.Config
 	// Source is the registry the image was pulled from, if it was.
 	Source store.Source
 }
@@ -49,7 +48,7 @@ type backend interface {
 	// times clamped to epoch.
 	Run(ctx context.Context, dirs []string, spec runtime.Spec, epoch time.Time) (*cache.Layer, int, error)
 	// WriteImage stores the image and returns its manifest digest.
-	WriteImage(ctx context.Context, img v1.Image, layers []cache.Layer) (string, error)
+	WriteImage(ctx context.Context, img store.Config, layers []cache.Layer) (string, error)
 	// Tag names the image with digest.
 	Tag(ctx context.Context, name, digest string) error
 	// Save writes the image to file as an OCI archive whose image is named

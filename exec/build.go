@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -349,6 +350,24 @@ func (b *builder) stageDeps(i int) []int {
 	return out
 }
 
+// predefined are the values of the predefined Args (spec.PredefinedArgs),
+// as BuildKit gives them: gun builds for the machine it runs on.
+var predefined = func() map[string]string {
+	variant := ""
+	if goruntime.GOARCH == "arm" {
+		variant = "v7"
+	}
+	platform := "linux/" + goruntime.GOARCH
+	if variant != "" {
+		platform += "/" + variant
+	}
+	m := map[string]string{}
+	for _, p := range []string{"TARGET", "BUILD"} {
+		m[p+"PLATFORM"], m[p+"OS"], m[p+"ARCH"], m[p+"VARIANT"] = platform, "linux", goruntime.GOARCH, variant
+	}
+	return m
+}()
+
 // evalGlobals computes the Args before the first Using.
 func (b *builder) evalGlobals() {
 	b.globals = map[string]string{}
@@ -374,7 +393,7 @@ func (b *builder) argValue(a *ast.Arg, lookup func(string) (string, bool)) strin
 		return v
 	}
 	if a.Default == nil {
-		return ""
+		return predefined[a.Name.Name] // "" for any other name
 	}
 	// The checker made sure every name is defined.
 	v, _ = a.Default.Expand(lookup)
@@ -401,7 +420,7 @@ func (b *builder) warnUnusedArgs() {
 type state struct {
 	key     string // the cache key of the last step: names the whole state
 	layers  []cache.Layer
-	config  v1.ImageConfig
+	config  store.ImageConfig
 	history []v1.History
 	arch    string
 	os      string
@@ -413,15 +432,7 @@ func (s *state) clone() *state {
 	c := *s
 	c.layers = slices.Clone(s.layers)
 	c.history = slices.Clone(s.history)
-	c.config.Env = slices.Clone(s.config.Env)
-	c.config.Cmd = slices.Clone(s.config.Cmd)
-	c.config.Entrypoint = slices.Clone(s.config.Entrypoint)
-	if s.config.Labels != nil {
-		c.config.Labels = make(map[string]string, len(s.config.Labels))
-		for k, v := range s.config.Labels {
-			c.config.Labels[k] = v
-		}
-	}
+	c.config = cloneConfig(s.config)
 	c.vars = map[string]string{}
 	c.args = map[string]string{}
 	return &c
@@ -449,12 +460,11 @@ func (s *state) setEnv(name, value string) {
 }
 
 // image returns the OCI image configuration of the state.
-func (s *state) image() v1.Image {
-	img := v1.Image{
-		Config:  s.config,
+func (s *state) image() store.Config {
+	img := store.Config{Image: v1.Image{
 		History: s.history,
 		RootFS:  v1.RootFS{Type: "layers", DiffIDs: nil},
-	}
+	}, Config: s.config}
 	img.Architecture, img.OS = s.arch, s.os
 	for _, l := range s.layers {
 		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, digestOf(l.DiffID))

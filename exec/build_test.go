@@ -2,6 +2,7 @@ package exec
 
 import (
 	"errors"
+	goruntime "runtime"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/parser"
 	"github.com/gun-tools/gun/lang/source"
+	"github.com/gun-tools/gun/lang/spec"
 )
 
 func TestEpoch(t *testing.T) {
@@ -53,7 +55,7 @@ func TestCommandCanonical(t *testing.T) {
 		t.Fatalf("parsed %d instructions, want %d", len(body), len(tests))
 	}
 	for i, tt := range tests {
-		args, text, show := command("Exec", body[i].(*ast.Exec).Cmd)
+		args, text, show := command("Exec", body[i].(*ast.Exec).Cmd, defaultShell)
 		if diff := cmp.Diff(tt.args, args); diff != "" || text != tt.text || show != tt.show {
 			t.Errorf("instruction %d: text %q, want %q; show %q, want %q; args (-want +got):\n%s", i, text, tt.text, show, tt.show, diff)
 		}
@@ -74,5 +76,21 @@ func TestStepErrorText(t *testing.T) {
 	e = &StepError{Pos: source.Position{Filename: "G", Line: 1, Column: 3}, Instr: "Copy \"x\" \"/\"", Err: errors.New("no such file")}
 	if got := e.Error(); got != `G:1:3: Copy "x" "/": no such file` {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestPredefinedArgs checks that the builder gives every predefined Arg the
+// language declares, and only those.
+func TestPredefinedArgs(t *testing.T) {
+	if len(predefined) != len(spec.PredefinedArgs) {
+		t.Errorf("the builder gives %d predefined Args, the language has %d", len(predefined), len(spec.PredefinedArgs))
+	}
+	for _, a := range spec.PredefinedArgs {
+		if _, ok := predefined[a.Name]; !ok {
+			t.Errorf("no value for %s", a.Name)
+		}
+	}
+	if predefined["TARGETPLATFORM"] != "linux/"+goruntime.GOARCH && goruntime.GOARCH != "arm" {
+		t.Errorf("TARGETPLATFORM = %q", predefined["TARGETPLATFORM"])
 	}
 }

@@ -24,6 +24,8 @@ type stageRun struct {
 	name  string // for progress: the stage's name, or its number
 	n, m  int    // step counter and count
 	s     *state
+	// cmdSet says that the stage set Main: an Entrypoint after it keeps it.
+	cmdSet bool
 }
 
 func (b *builder) buildStage(ctx context.Context, i int) error {
@@ -224,32 +226,31 @@ func (r *stageRun) instr(ctx context.Context, in ast.Instr) error {
 			}
 			r.s.config.Labels[k] = v
 		})
-	case *ast.Main:
-		args, text, _ := command("Main", in.Cmd)
-		r.configStep(in, text, func() {
-			r.s.config.Cmd = args
-			r.s.config.Entrypoint = nil
-		})
 	default:
+		if ok, err := r.configInstr(in); ok {
+			return err
+		}
 		name, _ := in.Keyword()
 		return r.fail(in, name, nil, 0, fmt.Errorf("instruction %s cannot be built", name))
 	}
 	return nil
 }
 
-// command returns the argv of an Exec or Main command, its canonical text
-// and how to show it on one line: the canonical text, but for a script
-// block its first line and line count (`Exec <<EOF apt-get update … (3
-// lines)`). Commands are not expanded by gun: the shell does it.
-func command(kw string, cmd ast.Expr) (args []string, text, show string) {
+// command returns the argv of an Exec, Main or Entrypoint command (the
+// string and script forms run by shell), its canonical text and how to
+// show it on one line: the canonical text, but for a script block its first
+// line and line count (`Exec <<EOF apt-get update … (3 lines)`). Commands
+// are not expanded by gun: the shell does it.
+func command(kw string, cmd ast.Expr, shell []string) (args []string, text, show string) {
 	switch c := cmd.(type) {
 	case *ast.String:
 		v := c.Value
 		text = kw + " " + strconv.Quote(v)
+		args = append(slices.Clone(shell), v)
 		if c.Heredoc == "" {
-			return []string{"/bin/sh", "-c", v}, text, text
+			return args, text, text
 		}
-		return []string{"/bin/sh", "-c", v}, text, kw + " <<" + c.Heredoc + " " + scriptSummary(v)
+		return args, text, kw + " <<" + c.Heredoc + " " + scriptSummary(v)
 	case *ast.List:
 		var quoted []string
 		for _, e := range c.Elems {
@@ -316,7 +317,7 @@ func (r *stageRun) execEnv() []string {
 }
 
 func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
-	args, text, show := command("Exec", in.Cmd)
+	args, text, show := command("Exec", in.Cmd, r.s.shell())
 	st := r.step(show)
 	key := cache.Key(r.s.key, text, r.argsKey())
 	return r.layerStep(ctx, in, text, show, key, st, func() (*cache.Layer, int, error) {

@@ -208,7 +208,7 @@ func toBase(img *store.Image) *baseImage {
 	return b
 }
 
-func (l *storeBackend) WriteImage(ctx context.Context, config v1.Image, layers []cache.Layer) (string, error) {
+func (l *storeBackend) WriteImage(ctx context.Context, config store.Config, layers []cache.Layer) (string, error) {
 	descs := []v1.Descriptor{}
 	for _, layer := range layers {
 		descs = append(descs, v1.Descriptor{MediaType: layer.MediaType, Digest: digest.Digest(layer.Digest), Size: layer.Size})

@@ -39,7 +39,13 @@ func (r *stageRun) using(ctx context.Context, u *ast.Using) error {
 		st.Cached()
 		return nil
 	case *ast.String:
-		ref, err := base.Expand(func(n string) (string, bool) { v, ok := r.b.globals[n]; return v, ok })
+		ref, err := base.Expand(func(n string) (string, bool) {
+			if v, ok := r.b.globals[n]; ok {
+				return v, true
+			}
+			v, ok := predefined[n]
+			return v, ok
+		})
 		if err != nil {
 			return r.fail(u, "Using", nil, 0, err)
 		}

@@ -266,7 +266,7 @@ func (b *Batch) Commit(name string, config v1.Image, layers []Layer) (*Image, er
 		config.History = append(config.History, l.History)
 		descs = append(descs, l.Descriptor)
 	}
-	img, err := b.WriteImage(config, descs)
+	img, err := b.WriteImage(Config{Image: config}, descs)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +276,7 @@ func (b *Batch) Commit(name string, config v1.Image, layers []Layer) (*Image, er
 // WriteImage stores an image whose config is complete as given (its RootFS
 // names the layers, bottom first, by diff ID) and returns it, unnamed: its
 // manifest digest names it. Every layer must be in the store.
-func (b *Batch) WriteImage(config v1.Image, layers []v1.Descriptor) (*Image, error) {
+func (b *Batch) WriteImage(config Config, layers []v1.Descriptor) (*Image, error) {
 	if len(config.RootFS.DiffIDs) != len(layers) {
 		return nil, fmt.Errorf("image: the config lists %d layers, the manifest %d", len(config.RootFS.DiffIDs), len(layers))
 	}

@@ -155,7 +155,7 @@ type Image struct {
 	Manifest v1.Manifest
 	// Descriptor is the manifest's descriptor; its digest names the image.
 	Descriptor v1.Descriptor
-	Config     v1.Image
+	Config     Config
 	// Source is the registry the image was pulled from, if it was.
 	Source Source
 }

@@ -275,7 +275,7 @@ func TestWriteImage(t *testing.T) {
 	}
 	config := v1.Image{Platform: v1.Platform{Architecture: "amd64", OS: "linux"}, Config: v1.ImageConfig{Cmd: []string{"/hello"}},
 		RootFS: v1.RootFS{Type: "layers", DiffIDs: []digest.Digest{diffID}}}
-	img, err := b.WriteImage(config, []v1.Descriptor{desc})
+	img, err := b.WriteImage(Config{Image: config}, []v1.Descriptor{desc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,11 +293,11 @@ func TestWriteImage(t *testing.T) {
 	if _, err := s.LayerDirs(context.Background(), "made:1", HostUnpacker{}); err != nil {
 		t.Error(err)
 	}
-	if _, err := b.WriteImage(config, nil); err == nil {
+	if _, err := b.WriteImage(Config{Image: config}, nil); err == nil {
 		t.Error("WriteImage accepted a config of one layer with none")
 	}
 	missing := v1.Descriptor{MediaType: desc.MediaType, Digest: digest.FromString("missing"), Size: 1}
-	if _, err := b.WriteImage(config, []v1.Descriptor{missing}); err == nil {
+	if _, err := b.WriteImage(Config{Image: config}, []v1.Descriptor{missing}); err == nil {
 		t.Error("WriteImage accepted a layer the store lacks")
 	}
 	if _, err := s.LayerDirsOf(context.Background(), []v1.Descriptor{desc}, nil, HostUnpacker{}); err == nil {

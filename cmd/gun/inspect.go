@@ -5,6 +5,8 @@ import (
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
+
+	"github.com/gun-tools/gun/store"
 )
 
 func newInspectCmd(g *globalFlags) *cobra.Command {
@@ -22,11 +24,11 @@ func newInspectCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			out := struct {
-				Name     string      `json:"name"`
-				ID       string      `json:"id"`
-				Digest   string      `json:"digest"`
-				Manifest v1.Manifest `json:"manifest"`
-				Config   v1.Image    `json:"config"`
+				Name     string       `json:"name"`
+				ID       string       `json:"id"`
+				Digest   string       `json:"digest"`
+				Manifest v1.Manifest  `json:"manifest"`
+				Config   store.Config `json:"config"`
 			}{img.Name, img.ID().String(), img.Descriptor.Digest.String(), img.Manifest, img.Config}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetIndent("", "  ")

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,6 +28,8 @@ type runFlags struct {
 	network, memory                string
 	pidsLimit                      int64
 	cpus                           float64
+	entrypoint                     string
+	entrypointSet                  bool // --entrypoint given (an empty one clears the image's)
 }
 
 // defaultRunFlags are gun run's options when none is given.
@@ -50,6 +53,7 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 		Args:                  cobra.MinimumNArgs(1),
 		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.entrypointSet = cmd.Flags().Changed("entrypoint")
 			return runRun(cmd.Context(), g, f, args)
 		},
 	}
@@ -61,6 +65,7 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable (`KEY=VALUE`, or KEY to take the host's)")
 	fl.StringArrayVar(&f.envFiles, "env-file", nil, "read environment variables from a `file` of KEY=VALUE lines")
 	fl.StringVarP(&f.workdir, "workdir", "w", "", "working `directory` inside the container")
+	fl.StringVar(&f.entrypoint, "entrypoint", "", "run `program` instead of the image's entrypoint (and without its default arguments)")
 	fl.StringVarP(&f.user, "user", "u", "", "run as `USER[:GROUP]` (names from the container's /etc/passwd and /etc/group, or numbers)")
 	fl.StringVar(&f.hostname, "hostname", "", "the container's host `name` (default "+runtime.DefaultHostname+")")
 	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a host path: `HOST:CONTAINER[:ro]`")
@@ -136,10 +141,7 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 		return &exitError{125, err}
 	}
 	spec.Layers = img.layers
-	spec.Args = args[1:]
-	if len(spec.Args) == 0 {
-		spec.Args = img.cmd
-	}
+	spec.Args = img.command(f.entrypoint, f.entrypointSet, args[1:])
 	if len(spec.Args) == 0 {
 		return &exitError{125, fmt.Errorf("image %s has no default command: give one", args[0])}
 	}
@@ -193,9 +195,27 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 
 // runImage is what gun run takes from an image.
 type runImage struct {
-	layers        []string
-	cmd, env      []string
-	workdir, user string
+	layers          []string
+	entrypoint, cmd []string
+	env             []string
+	workdir, user   string
+}
+
+// command is what a container of the image runs, as Docker has it: the
+// entrypoint (or --entrypoint, which drops the image's default arguments
+// too), then the arguments given, else the image's default ones.
+func (ri *runImage) command(entrypoint string, set bool, args []string) []string {
+	entry, dflt := ri.entrypoint, ri.cmd
+	if set {
+		entry, dflt = nil, nil
+		if entrypoint != "" {
+			entry = []string{entrypoint}
+		}
+	}
+	if len(args) == 0 {
+		args = dflt
+	}
+	return append(slices.Clone(entry), args...)
 }
 
 // resolveImage finds IMAGE: a directory is used as the only layer, a file
@@ -233,9 +253,9 @@ func resolveImage(ctx context.Context, s *store.Store, image string) (*runImage,
 	}
 	ri := &runImage{
 		layers: img.Layers, env: img.Env, workdir: img.WorkingDir, user: img.User,
-		cmd: append(append([]string{}, img.Entrypoint...), img.Cmd...),
+		entrypoint: img.Entrypoint, cmd: img.Cmd,
 	}
-	if archive && len(ri.cmd) == 0 {
+	if archive && len(ri.cmd) == 0 && len(ri.entrypoint) == 0 {
 		ri.cmd = []string{"/bin/sh"}
 	}
 	return ri, nil

@@ -1,0 +1,95 @@
+package exec_test
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gun-tools/gun/store"
+)
+
+// TestImageConfig builds every instruction that sets the image's
+// configuration, reads the config back with skopeo (so that what an OCI
+// tool sees is checked), and runs the image with and without
+// --entrypoint.
+func TestImageConfig(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX" As base
+Arg TARGETARCH
+Exec "echo $TARGETARCH > /arch"
+Copy Mode 0755 "logshell" "/logshell"
+Shell ["/logshell", "-c"]
+Exec "echo from the shell > /out"
+Exec <<EOF
+    echo script >> /out
+    EOF
+Main ["base-cmd"]
+
+Using base
+Entrypoint ["/bin/echo", "entry"]
+Main ["default", "args"]
+Expose 8080 "53/udp" "9000-9001"
+Volume "/data"
+StopSignal QUIT
+Healthcheck Interval 30s Timeout 5s Retries 3 "wget -q -O- http://localhost:8080/"
+`,
+		"logshell": "#!/bin/sh\necho \"$@\" >> /shell.log\nexec /bin/sh \"$@\"\n",
+	})
+	oci := filepath.Join(p.root, "..", "image.tar")
+	flat := filepath.Join(p.root, "..", "rootfs.tar")
+	p.build("-t", "cfg", "-o", oci, ".")
+	p.build("-o", flat, "--format", "rootfs", ".")
+
+	files := rootfs(t, flat)
+	checkFiles(t, files, map[string]string{
+		"/out":       "0 0644 0:0 from the shell\nscript\n",
+		"/shell.log": "0 0644 0:0 -c echo from the shell > /out\n-c echo script >> /out\n\n",
+	})
+	if arch := files["/arch"]; !strings.HasSuffix(arch, " "+goarch()+"\n") {
+		t.Errorf("TARGETARCH in the step: /arch is %q, want %s", arch, goarch())
+	}
+
+	out, err := exec.Command("skopeo", "inspect", "--config", "--raw", "oci-archive:"+oci).Output()
+	need(t, "skopeo", err)
+	var img store.Config
+	if err := json.Unmarshal(out, &img); err != nil {
+		t.Fatal(err)
+	}
+	c := img.Config
+	want := store.ImageConfig{Healthcheck: &store.HealthConfig{
+		Test:     []string{"CMD-SHELL", "wget -q -O- http://localhost:8080/"},
+		Interval: 30 * time.Second, Timeout: 5 * time.Second, Retries: 3,
+	}, Shell: []string{"/logshell", "-c"}}
+	want.Entrypoint = []string{"/bin/echo", "entry"}
+	want.Cmd = []string{"default", "args"}
+	want.ExposedPorts = map[string]struct{}{"8080/tcp": {}, "53/udp": {}, "9000-9001/tcp": {}}
+	want.Volumes = map[string]struct{}{"/data": {}}
+	want.StopSignal = "SIGQUIT"
+	want.Env = c.Env // the base's
+	if diff := cmp.Diff(want, c); diff != "" {
+		t.Errorf("image config (-want +got):\n%s", diff)
+	}
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "cfg"}, "entry default args\n"},
+		{[]string{"run", "cfg", "given"}, "entry given\n"},
+		{[]string{"run", "--entrypoint", "/bin/echo", "cfg", "other"}, "other\n"},
+		{[]string{"run", "--entrypoint", "/bin/echo", "cfg"}, "\n"},
+	} {
+		r := p.gun(tt.args...)
+		if r.code != 0 || r.stdout != tt.want {
+			t.Errorf("gun %s: exit %d, stdout %q, want %q (stderr %q)", strings.Join(tt.args, " "), r.code, r.stdout, tt.want, r.stderr)
+		}
+	}
+}
+
+func goarch() string { return goruntime.GOARCH }
