@@ -420,7 +420,9 @@ func (b *builder) warnUnusedArgs() {
 type state struct {
 	key     string // the cache key of the last step: names the whole state
 	layers  []cache.Layer
-	config  store.ImageConfig
+	config  v1.ImageConfig
+	health  *store.HealthConfig // Docker's Healthcheck
+	shell   []string            // the Shell; nil: /bin/sh -c
 	history []v1.History
 	arch    string
 	os      string
@@ -462,9 +464,10 @@ func (s *state) setEnv(name, value string) {
 // image returns the OCI image configuration of the state.
 func (s *state) image() store.Config {
 	img := store.Config{Image: v1.Image{
+		Config:  s.config,
 		History: s.history,
 		RootFS:  v1.RootFS{Type: "layers", DiffIDs: nil},
-	}, Config: s.config}
+	}, Healthcheck: s.health, Shell: s.shell}
 	img.Architecture, img.OS = s.arch, s.os
 	for _, l := range s.layers {
 		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, digestOf(l.DiffID))

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/store"
@@ -17,21 +19,20 @@ import (
 // Shell instruction.
 var defaultShell = []string{"/bin/sh", "-c"}
 
-func cloneConfig(c store.ImageConfig) store.ImageConfig {
+func cloneConfig(c v1.ImageConfig) v1.ImageConfig {
 	c.Env = slices.Clone(c.Env)
 	c.Cmd = slices.Clone(c.Cmd)
 	c.Entrypoint = slices.Clone(c.Entrypoint)
-	c.Shell = slices.Clone(c.Shell)
 	c.Labels = maps.Clone(c.Labels)
 	c.ExposedPorts = maps.Clone(c.ExposedPorts)
 	c.Volumes = maps.Clone(c.Volumes)
 	return c
 }
 
-// shell is the shell of the state: its Shell, or /bin/sh -c.
-func (s *state) shell() []string {
-	if len(s.config.Shell) > 0 {
-		return s.config.Shell
+// shellArgs is the shell of the state: its Shell, or /bin/sh -c.
+func (s *state) shellArgs() []string {
+	if len(s.shell) > 0 {
+		return s.shell
 	}
 	return defaultShell
 }
@@ -43,13 +44,13 @@ func (s *state) shell() []string {
 func (r *stageRun) configInstr(in ast.Instr) (bool, error) {
 	switch in := in.(type) {
 	case *ast.Main:
-		args, text, _ := command("Main", in.Cmd, r.s.shell())
+		args, text, _ := command("Main", in.Cmd, r.s.shellArgs())
 		r.configStep(in, text, func() {
 			r.s.config.Cmd = args
 			r.cmdSet = true
 		})
 	case *ast.Entrypoint:
-		args, text, _ := command("Entrypoint", in.Cmd, r.s.shell())
+		args, text, _ := command("Entrypoint", in.Cmd, r.s.shellArgs())
 		r.configStep(in, text, func() {
 			r.s.config.Entrypoint = args
 			if !r.cmdSet {
@@ -107,13 +108,13 @@ func (r *stageRun) configInstr(in ast.Instr) (bool, error) {
 		r.configStep(in, "StopSignal "+sig, func() { r.s.config.StopSignal = sig })
 	case *ast.Shell:
 		args, text, _ := command("Shell", in.Cmd, nil)
-		r.configStep(in, text, func() { r.s.config.Shell = args })
+		r.configStep(in, text, func() { r.s.shell = args })
 	case *ast.Healthcheck:
 		h, text, err := r.healthcheck(in)
 		if err != nil {
 			return true, r.fail(in, "Healthcheck", nil, 0, err)
 		}
-		r.configStep(in, text, func() { r.s.config.Healthcheck = h })
+		r.configStep(in, text, func() { r.s.health = h })
 	default:
 		return false, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/gun-tools/gun/store"
 )
@@ -62,10 +63,17 @@ Healthcheck Interval 30s Timeout 5s Retries 3 "wget -q -O- http://localhost:8080
 		t.Fatal(err)
 	}
 	c := img.Config
-	want := store.ImageConfig{Healthcheck: &store.HealthConfig{
+	wantHealth := &store.HealthConfig{
 		Test:     []string{"CMD-SHELL", "wget -q -O- http://localhost:8080/"},
 		Interval: 30 * time.Second, Timeout: 5 * time.Second, Retries: 3,
-	}, Shell: []string{"/logshell", "-c"}}
+	}
+	if diff := cmp.Diff(wantHealth, img.Healthcheck); diff != "" {
+		t.Errorf("Healthcheck (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"/logshell", "-c"}, img.Shell); diff != "" {
+		t.Errorf("Shell (-want +got):\n%s", diff)
+	}
+	var want v1.ImageConfig
 	want.Entrypoint = []string{"/bin/echo", "entry"}
 	want.Cmd = []string{"default", "args"}
 	want.ExposedPorts = map[string]struct{}{"8080/tcp": {}, "53/udp": {}, "9000-9001/tcp": {}}

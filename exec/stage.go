@@ -317,7 +317,7 @@ func (r *stageRun) execEnv() []string {
 }
 
 func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
-	args, text, show := command("Exec", in.Cmd, r.s.shell())
+	args, text, show := command("Exec", in.Cmd, r.s.shellArgs())
 	st := r.step(show)
 	key := cache.Key(r.s.key, text, r.argsKey())
 	return r.layerStep(ctx, in, text, show, key, st, func() (*cache.Layer, int, error) {

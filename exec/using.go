@@ -60,6 +60,8 @@ func (r *stageRun) using(ctx context.Context, u *ast.Using) error {
 			key:     cache.Key("base", img.ID),
 			layers:  img.Layers,
 			config:  img.Config.Config,
+			health:  img.Config.Healthcheck,
+			shell:   img.Config.Shell,
 			history: img.Config.History,
 			arch:    img.Config.Architecture,
 			os:      img.Config.OS,

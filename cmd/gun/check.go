@@ -147,7 +147,7 @@ func runCheck(stdin io.Reader, stdout, stderr io.Writer, args []string, format s
 			return err
 		}
 	case "sarif":
-		if err := writeSARIF(&out, results); err != nil {
+		if err := writeSARIF(&out, results, diag.Codes); err != nil {
 			return err
 		}
 	}
@@ -351,10 +351,10 @@ func sarifRegionOf(f *source.File, r source.Range) sarifRegion {
 }
 
 // writeSARIF writes every diagnostic as a SARIF 2.1.0 log with one run.
-func writeSARIF(w io.Writer, results []checked) error {
+func writeSARIF(w io.Writer, results []checked, codes []diag.CodeInfo) error {
 	driver := sarifDriver{Name: "gun", Version: buildVersion(), InformationURI: "https://github.com/gun-tools/gun"}
 	index := map[diag.Code]int{}
-	for i, c := range diag.Codes {
+	for i, c := range codes {
 		rule := sarifRule{
 			ID:               string(c.Code),
 			Name:             ruleName(c.Title),

@@ -105,6 +105,7 @@ func subcommands(g *globalFlags) []subcommand {
 		{"version", newVersionCmd},
 		{"fmt", newFmtCmd},
 		{"check", newCheckCmd},
+		{"convert", newConvertCmd},
 		{"lsp", newLspCmd},
 		{"import", func() *cobra.Command { return newImportCmd(g) }},
 		{"save", func() *cobra.Command { return newSaveCmd(g) }},

@@ -1,0 +1,393 @@
+package convert
+
+import (
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// command converts one instruction of a stage.
+func (c *converter) command(n *parser.Node, in any) {
+	switch in := in.(type) {
+	case *instructions.EnvCommand:
+		for _, kv := range in.Env {
+			c.printf("Env %s %s\n", kv.Key, c.word(kv.Value, false))
+			c.vars = append(c.vars, kv.Key)
+			c.cur.envs = append(c.cur.envs, kv.Key)
+		}
+	case *instructions.LabelCommand:
+		for _, kv := range in.Labels {
+			c.printf("Label %s %s\n", c.word(kv.Key, false), c.word(kv.Value, false))
+		}
+	case *instructions.MaintainerCommand:
+		c.printf("Label \"maintainer\" %s\n", str(in.Maintainer))
+		c.warn(NotExact, "MAINTAINER becomes the label \"maintainer\" (Docker sets the image's author field)")
+	case *instructions.WorkdirCommand:
+		c.printf("Workdir %s\n", c.word(in.Path, false))
+	case *instructions.UserCommand:
+		c.printf("User %s\n", c.word(in.User, false))
+	case *instructions.ExposeCommand:
+		var ports []string
+		for _, p := range in.Ports {
+			if _, err := strconv.Atoi(p); err == nil {
+				ports = append(ports, p)
+			} else {
+				ports = append(ports, c.word(p, false))
+			}
+		}
+		c.printf("Expose %s\n", strings.Join(ports, " "))
+	case *instructions.VolumeCommand:
+		var paths []string
+		for _, p := range in.Volumes {
+			paths = append(paths, c.word(p, false))
+		}
+		c.printf("Volume %s\n", strings.Join(paths, " "))
+	case *instructions.StopSignalCommand:
+		c.printf("StopSignal %s\n", c.word(in.Signal, false))
+	case *instructions.ShellCommand:
+		c.printf("Shell %s\n", list(in.Shell))
+	case *instructions.CmdCommand:
+		c.printf("Main %s\n", c.cmdline(n, in.ShellDependantCmdLine))
+	case *instructions.EntrypointCommand:
+		c.printf("Entrypoint %s\n", c.cmdline(n, in.ShellDependantCmdLine))
+	case *instructions.HealthCheckCommand:
+		c.healthcheck(in)
+	case *instructions.RunCommand:
+		c.run(n, in)
+	case *instructions.CopyCommand:
+		c.copy(n, in.SourcesAndDest, in.From, in.Chown, in.Chmod, false)
+		if len(in.ExcludePatterns) > 0 || in.Parents {
+			c.warn(DroppedOption, "COPY --exclude and --parents left out: gun has no equivalent")
+		}
+	case *instructions.AddCommand:
+		c.add(n, in)
+	case *instructions.OnbuildCommand:
+		c.keep(n)
+		c.warn(Dropped, "ONBUILD kept as a comment: gun has no triggers (write the steps in the stage that runs them)")
+	default:
+		c.keep(n)
+		c.warn(Dropped, "%s kept as a comment: gun has no equivalent", strings.ToUpper(n.Value))
+	}
+}
+
+// cmdline converts the command of CMD or ENTRYPOINT: a shell string, or
+// an exec-form list.
+func (c *converter) cmdline(n *parser.Node, cl instructions.ShellDependantCmdLine) string {
+	if !cl.PrependShell {
+		return list(cl.CmdLine)
+	}
+	return cmdStr(strings.Join(cl.CmdLine, " "))
+}
+
+func (c *converter) healthcheck(in *instructions.HealthCheckCommand) {
+	h := in.Health
+	if len(h.Test) > 0 && h.Test[0] == "NONE" {
+		c.printf("Healthcheck None\n")
+		return
+	}
+	c.printf("Healthcheck")
+	for _, o := range []struct {
+		name string
+		d    time.Duration
+	}{{"Interval", h.Interval}, {"Timeout", h.Timeout}, {"StartPeriod", h.StartPeriod}, {"StartInterval", h.StartInterval}} {
+		if o.d != 0 {
+			c.printf(" %s %s", o.name, o.d)
+		}
+	}
+	if h.Retries != 0 {
+		c.printf(" Retries %d", h.Retries)
+	}
+	switch {
+	case len(h.Test) > 1 && h.Test[0] == "CMD-SHELL":
+		c.printf(" %s\n", cmdStr(strings.Join(h.Test[1:], " ")))
+	case len(h.Test) > 1:
+		c.printf(" %s\n", list(h.Test[1:]))
+	default:
+		c.printf(" \"true\"\n")
+		c.warn(NotExact, "HEALTHCHECK without a command")
+	}
+}
+
+// run converts RUN: its mounts, network and command.
+func (c *converter) run(n *parser.Node, in *instructions.RunCommand) {
+	c.printf("Exec")
+	// The mounts are read when the command is expanded; their values are
+	// kept as written.
+	if err := in.Expand(func(w string) (string, error) { return w, nil }); err != nil {
+		c.warn(NotExact, "RUN flags: %v", err)
+	}
+	var mounts []*instructions.Mount
+	for _, m := range instructions.GetMounts(in) {
+		if m.Type == instructions.MountTypeSSH {
+			c.warn(DroppedOption, "RUN --mount=type=ssh left out: gun has no SSH agent forwarding")
+			continue
+		}
+		mounts = append(mounts, m)
+	}
+	for _, m := range mounts {
+		if len(mounts) > 1 {
+			c.printf(" \\\n   ") // one mount a line
+		}
+		c.mount(m)
+	}
+	if len(mounts) > 1 {
+		c.printf(" \\\n   ")
+	}
+	if nw := instructions.GetNetwork(in); nw != instructions.NetworkDefault {
+		c.printf(" Network %s", nw)
+	}
+	if sec := instructions.GetSecurity(in); sec != "" && sec != "sandbox" {
+		c.warn(DroppedOption, "RUN --security=%s left out: gun runs every step unprivileged", sec)
+	}
+	for _, f := range in.FlagsUsed {
+		if f == "device" {
+			c.warn(DroppedOption, "RUN --device left out: gun has no equivalent")
+		}
+	}
+	cl := in.ShellDependantCmdLine
+	if !cl.PrependShell {
+		c.printf(" %s\n", list(cl.CmdLine))
+		return
+	}
+	cmd := strings.Join(cl.CmdLine, " ")
+	switch {
+	case len(cl.Files) == 1 && isHeredocOnly(cmd):
+		// RUN <<EOF: the lines are the script.
+		if strings.HasPrefix(cl.Files[0].Data, "#!") {
+			c.warn(NotExact, "the script's #! line is not used: gun runs the script with the stage's shell")
+		}
+		c.printf(" %s\n", script(cl.Files[0].Data))
+	case len(cl.Files) > 0:
+		// The heredocs are the command's input: the shell reads them too.
+		text := cmd + "\n"
+		for _, f := range cl.Files {
+			text += f.Data + f.Name + "\n"
+		}
+		c.printf(" %s\n", script(text))
+	case n.EndLine > n.StartLine && c.escape == '\\' && strings.Count(c.continued(n), "\n") > 1:
+		// The lines as written, backslashes and all: the shell joins
+		// them as Docker did. (With another escape character the
+		// command is the one line Docker joined.)
+		c.printf(" %s\n", script(c.continued(n)))
+	default:
+		c.printf(" %s\n", cmdStr(cmd))
+	}
+}
+
+// isHeredocOnly reports whether a RUN command is only a heredoc marker
+// (<<EOF, <<-EOF, <<"EOF").
+func isHeredocOnly(cmd string) bool {
+	cmd = strings.TrimSpace(cmd)
+	if !strings.HasPrefix(cmd, "<<") {
+		return false
+	}
+	return !strings.ContainsAny(strings.Trim(cmd[2:], `-"'`), " \t")
+}
+
+// continued returns a RUN's command as its lines were written, for a script
+// block: the backslash continuations stay (the shell joins them as Docker
+// did) and the comment and blank lines Docker drops from a continued
+// instruction go.
+func (c *converter) continued(n *parser.Node) string {
+	lines := strings.Split(strings.TrimRight(c.source(n), "\r\n"), "\n")
+	lines[0] = strings.TrimSpace(lines[0])[len(n.Value):]
+	var out []string
+	flags := true // RUN's flags come first, possibly over several lines
+	for _, l := range lines {
+		l = strings.TrimRight(l, "\r")
+		t := strings.TrimSpace(l)
+		if t == "" || strings.HasPrefix(t, "#") && len(out) > 0 {
+			continue
+		}
+		if flags {
+			for strings.HasPrefix(t, "--") {
+				i := strings.IndexAny(t, " \t")
+				if i < 0 {
+					t = ""
+					break
+				}
+				t = strings.TrimSpace(t[i:])
+			}
+			if t == "" || t == string(c.escape) {
+				continue
+			}
+			flags = false
+			l = t
+		}
+		out = append(out, l)
+	}
+	// The indentation common to the continuation lines goes.
+	indent := -1
+	for _, l := range out[1:] {
+		lead := len(l) - len(strings.TrimLeft(l, " \t"))
+		if indent < 0 || lead < indent {
+			indent = lead
+		}
+	}
+	for i := 1; i < len(out); i++ {
+		out[i] = out[i][max(indent, 0):]
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+func (c *converter) mount(m *instructions.Mount) {
+	switch m.Type {
+	case instructions.MountTypeCache:
+		c.printf(" Cache %s", str(m.Target))
+		if m.CacheID != "" && m.CacheID != m.Target {
+			c.printf(" Id %s", str(m.CacheID))
+		}
+		if s := string(m.CacheSharing); s != "" && s != "shared" {
+			c.printf(" Sharing %s", s)
+		}
+		if m.From != "" || m.Source != "" || m.Mode != nil || m.UID != nil || m.GID != nil || m.ReadOnly {
+			c.warn(DroppedOption, "cache mount at %s: from, source, mode, uid, gid and ro left out (gun's cache starts empty, owned by root)", m.Target)
+		}
+	case instructions.MountTypeSecret:
+		c.printf(" Secret %s", str(m.CacheID))
+		if m.Target != "" && m.Target != path.Join("/run/secrets", m.CacheID) {
+			c.printf(" Target %s", str(m.Target))
+		}
+		if m.Env != nil {
+			c.warn(DroppedOption, "secret %s: env=%s left out: gun mounts secrets as files only (read it from %s)", m.CacheID, *m.Env, secretPath(m))
+		}
+		if m.Mode != nil || m.UID != nil || m.GID != nil {
+			c.warn(DroppedOption, "secret %s: mode, uid and gid left out (gun's secret is 0400, owned by the step's user)", m.CacheID)
+		}
+	case instructions.MountTypeBind:
+		src := m.Source
+		if src == "" {
+			src = "."
+		}
+		c.printf(" Bind %s %s", str(src), str(m.Target))
+		if m.From != "" {
+			if c.stages[m.From] != nil {
+				c.printf(" From %s", m.From)
+			} else {
+				c.printf(" From %s", str(m.From))
+			}
+		}
+		if !m.ReadOnly {
+			c.printf(" ReadWrite")
+		}
+	case instructions.MountTypeTmpfs:
+		c.printf(" Tmpfs %s", str(m.Target))
+		if m.SizeLimit > 0 {
+			c.printf(" Size %d", m.SizeLimit)
+		}
+	default:
+		c.warn(DroppedOption, "RUN --mount=type=%s left out: gun has no equivalent", m.Type)
+	}
+}
+
+func secretPath(m *instructions.Mount) string {
+	if m.Target != "" {
+		return m.Target
+	}
+	return path.Join("/run/secrets", m.CacheID)
+}
+
+// copy converts COPY (and ADD's plain copies): options, sources and the
+// inline files of heredocs.
+func (c *converter) copy(n *parser.Node, sd instructions.SourcesAndDest, from, chown, chmod string, unpack bool) {
+	opts := ""
+	if from != "" {
+		if i, err := strconv.Atoi(from); err == nil && i >= 0 && i < len(c.stageNames) {
+			from = c.stageNames[i]
+		}
+		if c.stages[from] != nil {
+			opts += " From " + from
+		} else {
+			opts += " From " + c.word(from, false)
+		}
+	}
+	if chown != "" {
+		opts += " Owner " + c.word(chown, false)
+	}
+	if chmod != "" {
+		if _, err := strconv.ParseUint(chmod, 8, 32); err == nil {
+			opts += " Mode " + chmod
+		} else {
+			c.warn(DroppedOption, "--chmod=%s left out: gun's Mode is an octal number", chmod)
+		}
+	}
+	if unpack {
+		opts += " Unpack"
+	}
+	dest := c.word(sd.DestPath, false)
+	for _, f := range sd.SourceContents {
+		if f.Expand && strings.Contains(f.Data, "$") {
+			c.warn(NotExact, "the inline file %s is not expanded by gun: Docker would expand its variables (quote the delimiter, <<\"EOF\", to keep them as Docker too)", f.Path)
+		}
+		d := dest
+		if strings.HasSuffix(sd.DestPath, "/") {
+			d = c.word(path.Join(sd.DestPath, f.Path), false)
+		}
+		c.printf("Copy%s %s %s\n", opts, d, script(f.Data))
+	}
+	if len(sd.SourcePaths) == 0 {
+		return
+	}
+	var srcs []string
+	for _, s := range sd.SourcePaths {
+		srcs = append(srcs, c.word(s, false))
+	}
+	c.printf("Copy%s %s %s\n", opts, strings.Join(srcs, " "), dest)
+}
+
+var archiveExt = []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst"}
+
+// add converts ADD: URLs are downloaded (pinned in Gunfile.sum), local
+// archives unpacked, other sources copied.
+func (c *converter) add(n *parser.Node, in *instructions.AddCommand) {
+	var plain, archives, urls []string
+	for _, s := range in.SourcePaths {
+		switch {
+		case strings.HasPrefix(s, "git@") || strings.HasSuffix(s, ".git") || strings.Contains(s, ".git#"):
+			c.keep(n)
+			c.warn(Dropped, "ADD of a git repository kept as a comment: gun has no git sources (clone it in an Exec, or copy a checkout)")
+			return
+		case strings.HasPrefix(s, "http://"):
+			c.warn(NotExact, "ADD %s: gun downloads only over https; written as https", s)
+			urls = append(urls, "https://"+strings.TrimPrefix(s, "http://"))
+		case strings.HasPrefix(s, "https://"):
+			urls = append(urls, s)
+		case isArchive(s) && (in.Unpack == nil || *in.Unpack):
+			archives = append(archives, s)
+		default:
+			plain = append(plain, s)
+		}
+	}
+	if in.Checksum != "" {
+		c.warn(NotExact, "ADD --checksum=%s: gun pins downloads in Gunfile.sum instead (the first build records the digest)", in.Checksum)
+	}
+	if in.KeepGitDir != nil || len(in.ExcludePatterns) > 0 {
+		c.warn(DroppedOption, "ADD --keep-git-dir and --exclude left out: gun has no equivalent")
+	}
+	for _, group := range []struct {
+		srcs   []string
+		unpack bool
+	}{{plain, false}, {archives, true}, {urls, false}} {
+		if len(group.srcs) == 0 {
+			continue
+		}
+		sd := instructions.SourcesAndDest{DestPath: in.DestPath, SourcePaths: group.srcs}
+		c.copy(n, sd, "", in.Chown, in.Chmod, group.unpack)
+	}
+	if len(in.SourceContents) > 0 {
+		c.copy(n, instructions.SourcesAndDest{DestPath: in.DestPath, SourceContents: in.SourceContents}, "", in.Chown, in.Chmod, false)
+	}
+}
+
+func isArchive(p string) bool {
+	for _, e := range archiveExt {
+		if strings.HasSuffix(strings.ToLower(p), e) {
+			return true
+		}
+	}
+	return false
+}

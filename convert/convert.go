@@ -1,0 +1,374 @@
+// Package convert translates a Dockerfile into the equivalent Gunfile.
+//
+// The Dockerfile is read by BuildKit's own parser and instruction types, so
+// that gun reads exactly what Docker reads; the Gunfile is written as text
+// and formatted by lang/format, which also proves that it parses. What has
+// no exact equivalent is translated where a faithful translation exists,
+// else kept as a comment, and reported as a diagnostic at its Dockerfile
+// line.
+package convert
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/gun-tools/gun/lang/diag"
+	"github.com/gun-tools/gun/lang/format"
+	"github.com/gun-tools/gun/lang/source"
+)
+
+// Codes of what a conversion reports. They are warnings: the Gunfile is
+// written, but something needs a look.
+const (
+	Dropped        diag.Code = "D001" // an instruction with no Gunfile equivalent, kept as a comment
+	DroppedOption  diag.Code = "D002" // a flag or mount option with no equivalent, left out
+	BaseVariable   diag.Code = "D003" // a variable gun does not expand (from the base image's environment)
+	VariableForm   diag.Code = "D004" // ${NAME:-default} and other forms gun does not have
+	NotExact       diag.Code = "D005" // translated, with a difference the message names
+	ParseWarning   diag.Code = "D006" // a warning of BuildKit's parser
+	EmptyInputCode diag.Code = "D007" // a Dockerfile with no FROM
+)
+
+// Codes lists the conversion's codes, for SARIF rules and docs.
+var Codes = []diag.CodeInfo{
+	{Code: Dropped, Severity: diag.Warning, Title: "instruction not converted"},
+	{Code: DroppedOption, Severity: diag.Warning, Title: "option not converted"},
+	{Code: BaseVariable, Severity: diag.Warning, Title: "variable from the base image"},
+	{Code: VariableForm, Severity: diag.Warning, Title: "variable form gun does not have"},
+	{Code: NotExact, Severity: diag.Warning, Title: "not an exact equivalent"},
+	{Code: ParseWarning, Severity: diag.Warning, Title: "Dockerfile parser warning"},
+	{Code: EmptyInputCode, Severity: diag.Warning, Title: "no FROM"},
+}
+
+// Result is a converted Dockerfile.
+type Result struct {
+	Gunfile     []byte            // formatted as gun fmt formats it
+	File        *source.File      // the Dockerfile, for the diagnostics' positions
+	Diagnostics []diag.Diagnostic // in Dockerfile order
+}
+
+// Convert translates the Dockerfile src (named name in diagnostics).
+func Convert(name string, src []byte) (*Result, error) {
+	res, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	c := &converter{
+		file:   source.NewFile(name, src),
+		lex:    shell.NewLex(res.EscapeToken),
+		escape: res.EscapeToken,
+		stages: map[string]*stageVars{},
+		out:    &strings.Builder{},
+	}
+	for _, w := range res.Warnings {
+		line := 1
+		if w.Location != nil {
+			line = w.Location.Start.Line
+		}
+		c.report(ParseWarning, line, "%s", w.Short)
+	}
+	if err := c.convert(res.AST); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	out, err := format.Source([]byte(c.out.String()))
+	if err != nil {
+		// A bug of the converter: it wrote something that does not parse.
+		return nil, fmt.Errorf("%s: the Gunfile written does not parse: %w\n%s", name, err, c.out.String())
+	}
+	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
+	return &Result{Gunfile: out, File: c.file, Diagnostics: c.diags}, nil
+}
+
+// stageVars are the variables a stage defines, which later stages based on
+// it see (its Envs).
+type stageVars struct {
+	envs []string
+}
+
+type converter struct {
+	file   *source.File
+	lex    *shell.Lex
+	escape rune // the escape character: \ or `
+	out    *strings.Builder
+	diags  []diag.Diagnostic
+	line   int // the Dockerfile line being converted
+	stages map[string]*stageVars
+	// stageNames names the stages, by index: a stage that COPY --from
+	// names by index gets a name.
+	stageNames []string
+
+	globals []string   // ARGs before the first FROM
+	vars    []string   // ARGs and ENVs visible in the current stage
+	cur     *stageVars // the current stage
+}
+
+// report records a diagnostic on a Dockerfile line (1-based).
+func (c *converter) report(code diag.Code, line int, format string, args ...any) {
+	if line < 1 {
+		line = 1
+	}
+	if line > c.file.LineCount() {
+		line = c.file.LineCount()
+	}
+	start := c.file.LineStart(line)
+	text := c.file.LineText(line)
+	c.diags = append(c.diags, diag.Diagnostic{
+		Severity: diag.Warning,
+		Code:     code,
+		Message:  fmt.Sprintf(format, args...),
+		Range:    source.Range{Start: start, End: start + source.Pos(len(text))},
+	})
+}
+
+func (c *converter) warn(code diag.Code, format string, args ...any) {
+	c.report(code, c.line, format, args...)
+}
+
+func (c *converter) printf(format string, args ...any) { fmt.Fprintf(c.out, format, args...) }
+
+// comments writes the Dockerfile comments above an instruction.
+func (c *converter) comments(n *parser.Node) {
+	for _, t := range n.PrevComment {
+		c.printf("# %s\n", strings.TrimRight(t, " \t"))
+	}
+}
+
+// keep writes a Dockerfile instruction as a comment.
+func (c *converter) keep(n *parser.Node) {
+	for _, l := range strings.Split(strings.TrimRight(c.source(n), "\n"), "\n") {
+		c.printf("# %s\n", strings.TrimRight(l, " \t\r"))
+	}
+}
+
+// source returns the Dockerfile lines of a node.
+func (c *converter) source(n *parser.Node) string {
+	start := c.file.LineStart(n.StartLine)
+	end := source.Pos(c.file.Size())
+	if n.EndLine < c.file.LineCount() {
+		end = c.file.LineStart(n.EndLine + 1)
+	}
+	return string(c.file.Source()[start:end])
+}
+
+func (c *converter) convert(ast *parser.Node) error {
+	// First pass: the stage names, and which unnamed stages COPY --from
+	// names by index.
+	var nodes []any
+	for _, n := range ast.Children {
+		in, err := instructions.ParseInstruction(n)
+		if err != nil {
+			return err
+		}
+		nodes = append(nodes, in)
+		if st, ok := in.(*instructions.Stage); ok {
+			c.stageNames = append(c.stageNames, st.Name)
+		}
+	}
+	for _, in := range nodes {
+		if cp, ok := in.(*instructions.CopyCommand); ok {
+			if i, err := strconv.Atoi(cp.From); err == nil && i >= 0 && i < len(c.stageNames) && c.stageNames[i] == "" {
+				c.stageNames[i] = "stage-" + strconv.Itoa(i)
+			}
+		}
+	}
+	stage := -1
+	for i, n := range ast.Children {
+		c.line = n.StartLine
+		c.comments(n)
+		switch in := nodes[i].(type) {
+		case *instructions.Stage:
+			stage++
+			c.from(in, stage)
+		case *instructions.ArgCommand:
+			c.arg(in, stage < 0)
+		default:
+			if stage < 0 {
+				c.keep(n)
+				c.warn(Dropped, "%s before the first FROM: only ARG may come before it", strings.ToUpper(n.Value))
+				continue
+			}
+			c.command(n, in)
+		}
+	}
+	if stage < 0 {
+		c.report(EmptyInputCode, 1, "no FROM: the Dockerfile builds nothing")
+	}
+	return nil
+}
+
+func (c *converter) from(st *instructions.Stage, index int) {
+	name := c.stageNames[index]
+	base := st.BaseName
+	c.cur = &stageVars{}
+	c.vars = nil
+	switch {
+	case strings.EqualFold(base, "scratch"):
+		c.printf("Using scratch")
+	case c.stages[base] != nil:
+		c.printf("Using %s", base)
+		c.vars = slices.Clone(c.stages[base].envs)
+		c.cur.envs = slices.Clone(c.stages[base].envs)
+	default:
+		c.printf("Using %s", c.word(base, true))
+	}
+	if name != "" {
+		c.printf(" As %s", name)
+		c.stages[name] = c.cur
+	}
+	c.printf("\n")
+	if st.Platform != "" {
+		c.warn(DroppedOption, "FROM --platform=%s left out: gun builds for the machine it runs on", st.Platform)
+	}
+}
+
+func (c *converter) arg(in *instructions.ArgCommand, global bool) {
+	for _, a := range in.Args {
+		if a.Value == nil {
+			c.printf("Arg %s\n", a.Key)
+		} else {
+			c.printf("Arg %s %s\n", a.Key, c.word(*a.Value, global))
+		}
+		if global {
+			c.globals = append(c.globals, a.Key)
+		} else {
+			c.vars = append(c.vars, a.Key)
+		}
+	}
+}
+
+// The sentinel marks where a variable was in a word the shell lexer
+// processed: NUL never occurs in a Dockerfile.
+const sentinel = "\x00"
+
+// env is the shell lexer's view of the variables: every name is set, to a
+// sentinel that the converter turns back into a reference.
+type env struct{}
+
+func (env) Get(name string) (string, bool) { return sentinel + name + sentinel, true }
+func (env) Keys() []string                 { return nil }
+
+var complexRef = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*[^A-Za-z0-9_}]`)
+
+// word processes a Dockerfile word as Docker does (quotes and escapes
+// removed) and returns it as a quoted Gunfile string, its variables as
+// references. global says that only the global Args are visible (FROM).
+func (c *converter) word(w string, global bool) string {
+	if complexRef.MatchString(w) {
+		c.warn(VariableForm, "%q uses a ${NAME...} form gun does not have: gun expands only $NAME and ${NAME}; check the value", w)
+	}
+	v, _, err := c.lex.ProcessWord(w, env{})
+	if err != nil {
+		c.warn(NotExact, "%q: %v; kept as written", w, err)
+		v = w
+	}
+	return c.quote(v, global)
+}
+
+// quote writes text as a Gunfile string: sentinel-marked names become
+// references when gun knows them, other '$' are literal.
+func (c *converter) quote(v string, global bool) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	parts := strings.Split(v, sentinel)
+	for i, p := range parts {
+		if i%2 == 1 {
+			if c.visible(p, global) {
+				b.WriteString("${" + p + "}")
+			} else {
+				c.warn(BaseVariable, "$%s is not defined earlier in the Dockerfile (Docker takes it from the base image's environment, or leaves it empty); gun does not expand it: it is written as a literal $%s", p, p)
+				b.WriteString(`\$` + p)
+			}
+			continue
+		}
+		b.WriteString(quoter.Replace(p))
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`, "$", `\$`)
+
+// str quotes literal text as a Gunfile string.
+func str(s string) string { return `"` + quoter.Replace(s) + `"` }
+
+var simpleRef = regexp.MustCompile(`^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_])`)
+
+// cmdStr quotes a command as a Gunfile string: gun passes commands on
+// unexpanded, so a '$' stays as it is, but for one that would not read as
+// a reference ($NAME or ${NAME}), which is escaped.
+func cmdStr(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; ch {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(ch)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '$':
+			if !simpleRef.MatchString(s[i:]) {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(ch)
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// visible reports whether gun would expand name here.
+func (c *converter) visible(name string, global bool) bool {
+	if slices.Contains(c.globals, name) || isPredefined(name) && global {
+		return true
+	}
+	return !global && slices.Contains(c.vars, name)
+}
+
+func isPredefined(name string) bool {
+	switch name {
+	case "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT":
+		return true
+	}
+	return false
+}
+
+// list writes strings as an exec-form list.
+func list(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = cmdStr(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// script writes text as a script block after its instruction.
+func script(text string) string {
+	delim := "EOF"
+	for i := 0; strings.Contains(text, delim); i++ {
+		delim = "GUN" + strconv.Itoa(i)
+	}
+	var b strings.Builder
+	b.WriteString("<<" + delim + "\n")
+	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		if strings.TrimSpace(l) == "" {
+			b.WriteString("\n")
+			continue
+		}
+		b.WriteString("    " + l + "\n")
+	}
+	b.WriteString("    " + delim)
+	return b.String()
+}

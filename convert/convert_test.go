@@ -1,0 +1,105 @@
+package convert_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/gun-tools/gun/convert"
+	"github.com/gun-tools/gun/lang/check"
+	"github.com/gun-tools/gun/lang/diag"
+	"github.com/gun-tools/gun/lang/format"
+	lparser "github.com/gun-tools/gun/lang/parser"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestCorpus converts every Dockerfile of testdata and compares the Gunfile
+// and the diagnostics with NAME.gunfile and NAME.diag (go test -update
+// rewrites them). Each Dockerfile must parse with BuildKit, and each
+// Gunfile must pass gun check without errors and be left as it is by gun
+// fmt.
+func TestCorpus(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.Dockerfile")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
+	for _, name := range files {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			src, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := parser.Parse(bytes.NewReader(src))
+			if err != nil {
+				t.Fatalf("BuildKit cannot parse it: %v", err)
+			}
+			if _, _, err := instructions.Parse(res.AST, nil); err != nil {
+				t.Fatalf("BuildKit cannot read its instructions: %v", err)
+			}
+			r, err := convert.Convert(filepath.Base(name), src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ds strings.Builder
+			for _, d := range r.Diagnostics {
+				fmt.Fprintf(&ds, "%s: %s [%s]\n", r.File.Position(d.Range.Start), d.Message, d.Code)
+			}
+			base := strings.TrimSuffix(name, ".Dockerfile")
+			golden(t, base+".gunfile", string(r.Gunfile))
+			golden(t, base+".diag", ds.String())
+
+			f, pds := lparser.Parse("Gunfile", r.Gunfile)
+			for _, d := range append(pds, check.Check(f)...) {
+				if d.Severity == diag.Error {
+					t.Errorf("gun check: %s: %s [%s]", f.Source.Position(d.Range.Start), d.Message, d.Code)
+				}
+			}
+			out, err := format.Source(r.Gunfile)
+			if err != nil || !bytes.Equal(out, r.Gunfile) {
+				t.Errorf("gun fmt changes the Gunfile (%v):\n%s", err, out)
+			}
+		})
+	}
+}
+
+func golden(t *testing.T, file, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", file, diff)
+	}
+}
+
+// TestExact checks that a Dockerfile whose every construct has an exact
+// equivalent converts without diagnostics.
+func TestExact(t *testing.T) {
+	r, err := convert.Convert("Dockerfile", []byte("FROM alpine\nENV A=1 B=\"two words\"\nRUN echo $A\nCMD [\"sh\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Diagnostics) > 0 {
+		t.Errorf("diagnostics: %v", r.Diagnostics)
+	}
+	want := "Using \"alpine\"\nEnv A \"1\"\nEnv B \"two words\"\nExec \"echo $A\"\nMain [\"sh\"]\n"
+	if string(r.Gunfile) != want {
+		t.Errorf("got\n%s\nwant\n%s", r.Gunfile, want)
+	}
+}

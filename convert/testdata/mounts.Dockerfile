@@ -1,0 +1,15 @@
+FROM golang:1.22 AS build
+WORKDIR /src
+RUN --mount=type=cache,target=/root/.cache/go-build \
+    --mount=type=cache,target=/go/pkg/mod,id=gomod,sharing=locked \
+    --mount=type=bind,source=go.mod,target=/src/go.mod \
+    --mount=type=secret,id=netrc,target=/root/.netrc \
+    --mount=type=tmpfs,target=/tmp \
+    go build -o /out/app ./...
+RUN --mount=type=secret,id=token,env=TOKEN --mount=type=ssh true
+RUN --mount=type=cache,target=/var/cache/apt,uid=1000 true
+
+FROM scratch
+COPY --from=build /out/app /app
+RUN --mount=type=bind,from=build,source=/out,target=/in,rw ["/in/app", "--check"]
+ENTRYPOINT ["/app"]

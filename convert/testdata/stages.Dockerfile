@@ -1,0 +1,17 @@
+ARG VERSION=1.0
+ARG BASE=alpine:3.19
+FROM ${BASE}
+ARG VERSION
+RUN echo $VERSION > /version
+
+FROM alpine:3.19 AS tools
+ENV TOOLS=/opt/tools
+RUN mkdir -p $TOOLS
+
+FROM tools AS final
+ENV PATH=$TOOLS/bin:$PATH
+COPY --from=0 /version /version
+COPY --from=tools /opt/tools /opt/tools
+COPY --link --from=docker.io/library/busybox:latest /bin/busybox /bin/busybox
+ARG TARGETARCH
+RUN echo "building for ${TARGETARCH:-unknown}"
