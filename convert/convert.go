@@ -261,8 +261,11 @@ var complexRef = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*[^A-Za-z0-9_}]`)
 // removed) and returns it as a quoted Gunfile string, its variables as
 // references. global says that only the global Args are visible (FROM).
 func (c *converter) word(w string, global bool) string {
-	if complexRef.MatchString(w) {
+	if strings.Contains(w, "${") && complexRef.MatchString(w) {
 		c.warn(VariableForm, "%q uses a ${NAME...} form gun does not have: gun expands only $NAME and ${NAME}; check the value", w)
+	}
+	if !strings.ContainsAny(w, `$"'\`+"`") {
+		return c.quote(w, global) // nothing for the shell lexer to do
 	}
 	v, _, err := c.lex.ProcessWord(w, env{})
 	if err != nil {

@@ -103,3 +103,43 @@ func TestExact(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", r.Gunfile, want)
 	}
 }
+
+// TestDocs checks that docs/diagnostics.md documents every conversion code
+// and that each Dockerfile example there produces its code.
+func TestDocs(t *testing.T) {
+	data, err := os.ReadFile("../docs/diagnostics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]string{}
+	for _, sec := range strings.Split(string(data), "\n## ")[1:] {
+		head, body, _ := strings.Cut(sec, "\n")
+		if _, ex, ok := strings.Cut(body, "```dockerfile\n"); ok {
+			ex, _, _ = strings.Cut(ex, "```")
+			sections[head] = ex
+		} else {
+			sections[head] = ""
+		}
+	}
+	for _, c := range convert.Codes {
+		ex, ok := sections[string(c.Code)]
+		if !ok {
+			t.Errorf("docs/diagnostics.md has no section for %s", c.Code)
+			continue
+		}
+		if ex == "" {
+			continue // no example: a parser warning, an empty file
+		}
+		r, err := convert.Convert("Dockerfile", []byte(ex))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, d := range r.Diagnostics {
+			found = found || d.Code == c.Code
+		}
+		if !found {
+			t.Errorf("the example for %s does not produce it: %v", c.Code, r.Diagnostics)
+		}
+	}
+}

@@ -15,3 +15,5 @@ COPY --from=tools /opt/tools /opt/tools
 COPY --link --from=docker.io/library/busybox:latest /bin/busybox /bin/busybox
 ARG TARGETARCH
 RUN echo "building for ${TARGETARCH:-unknown}"
+ARG V
+ENV VERSION=${V:-1.0}
