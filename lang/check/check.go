@@ -200,7 +200,6 @@ func validStageName(s string) bool {
 func (c *checker) stageBody(i int, st *ast.Stage) {
 	c.stage = i
 	c.own.reset()
-	c.shellStage(i)
 	si := c.info.Stages[i]
 	var mainSeen *ast.Main
 	var seen settings
@@ -219,6 +218,12 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 		}
 	}
 
+	base := -1
+	if si.Base != nil {
+		base = si.Base.Stage
+	}
+	c.shellStage(i, base)
+	defer c.shellEnd(i)
 	for _, in := range st.Body {
 		switch in := in.(type) {
 		case *ast.Arg:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/diag"
+	"github.com/gun-tools/gun/lang/shell"
 	"github.com/gun-tools/gun/lang/source"
 	"github.com/gun-tools/gun/lang/spec"
 )
@@ -330,11 +331,24 @@ func Signal(s string) (string, bool) {
 	return "", false
 }
 
-// shell checks that Shell is a non-empty list.
+// shell checks that Shell is a non-empty list, and makes the shell
+// analysis of the later commands use its dialect: bash's, sh's, or none
+// for a shell that is not sh.
 func (c *checker) shell(in *ast.Shell) {
 	switch cmd := in.Cmd.(type) {
 	case *ast.List:
 		c.command(cmd, "Shell")
+		if len(cmd.Elems) == 0 || !cmd.Elems[0].Literal() {
+			return
+		}
+		c.sh.dialect, c.sh.foreign = shell.POSIX, false
+		switch path.Base(cmd.Elems[0].Value) {
+		case "bash":
+			c.sh.dialect = shell.Bash
+		case "sh", "dash", "ash", "busybox":
+		default:
+			c.sh.foreign = true
+		}
 	case *ast.String:
 		c.errorf(diag.ShellNotList, cmd.Range, `Shell takes an exec-form list, such as ["/bin/bash", "-c"]: the command is appended to it`)
 	}

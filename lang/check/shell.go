@@ -17,6 +17,10 @@ import (
 type shellState struct {
 	parser  shell.Parser
 	dialect shell.Dialect // the current stage's shell
+	foreign bool          // the stage's Shell is no sh: its commands are not analysed
+	// shells[i] is the shell stage i ends with, which stages built on it
+	// start with.
+	shells []stageShell
 	// fetchers[i] is the first curl and wget of stage i, for G314.
 	fetchers [][2]source.Range
 	cur      ast.ValueCursor // maps the offsets of the string curFor
@@ -25,12 +29,29 @@ type shellState struct {
 	unset    []string
 }
 
-// shellStage starts the shell analysis of stage i.
-func (c *checker) shellStage(i int) {
-	c.sh.dialect = shell.POSIX
+// stageShell is the shell a stage's commands run with, as the analysis
+// sees it.
+type stageShell struct {
+	dialect shell.Dialect
+	foreign bool
+}
+
+// shellStage starts the shell analysis of stage i, whose base is stage
+// base (or -1).
+func (c *checker) shellStage(i, base int) {
+	c.sh.dialect, c.sh.foreign = shell.POSIX, false
 	if c.sh.fetchers == nil {
 		c.sh.fetchers = make([][2]source.Range, len(c.info.File.Stages))
+		c.sh.shells = make([]stageShell, len(c.info.File.Stages))
 	}
+	if base >= 0 {
+		c.sh.dialect, c.sh.foreign = c.sh.shells[base].dialect, c.sh.shells[base].foreign
+	}
+}
+
+// shellEnd records the shell stage i ends with.
+func (c *checker) shellEnd(i int) {
+	c.sh.shells[i] = stageShell{c.sh.dialect, c.sh.foreign}
 }
 
 // add records a diagnostic with a message made without formatting, which
@@ -68,7 +89,7 @@ func (c *checker) valuePos(s *ast.String, at int) source.Pos {
 func (c *checker) script(s *ast.String, main bool) {
 	// Without the source nothing can be placed; with invalid text the lexer
 	// has said what is wrong.
-	if c.src() == nil || !utf8.ValidString(s.Value) || strings.IndexByte(s.Value, 0) >= 0 {
+	if c.src() == nil || c.sh.foreign || !utf8.ValidString(s.Value) || strings.IndexByte(s.Value, 0) >= 0 {
 		c.shellRefs(s)
 		return
 	}
