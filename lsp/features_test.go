@@ -688,7 +688,7 @@ func TestSemanticTokensMounts(t *testing.T) {
 	want := []string{
 		"Using:keyword", "scratch:namespace", "As:keyword", "b:namespace",
 		"Exec:keyword", "Bind:keyword", `"a":string`, `"/a":string`, "From:keyword", "b:namespace",
-		"Network:keyword", "none:keyword", `"x":string`,
+		"Network:keyword", "none:keyword", `":string`, "x:function", `":string`,
 		"Expose:keyword", "80:number", "StopSignal:keyword", "TERM:keyword",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
