@@ -3,11 +3,15 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
+	mathrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gun-tools/gun/internal/testenv"
@@ -129,5 +133,51 @@ func TestInterop(t *testing.T) {
 	}
 	if r := gun(t, "", nil, "--root", other, "images"); !strings.Contains(r.stdout, sref+"@"+want) {
 		t.Errorf("gun images:\n%s", r.stdout)
+	}
+}
+
+// TestPullMemory: a pull of a 256 MiB image streams it, keeping gun's peak
+// memory under 64 MiB.
+func TestPullMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 1 GiB")
+	}
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	home, root := isolate(t)
+	p := filepath.Join(home, "big.tar")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(f)
+	const size = 256 << 20
+	tw.WriteHeader(&tar.Header{Name: "big", Mode: 0o644, Size: size, Typeflag: tar.TypeReg})
+	rng := mathrand.New(mathrand.NewPCG(1, 2))
+	buf := make([]byte, 1<<20)
+	for range size / len(buf) {
+		for i := 0; i < len(buf); i += 8 {
+			binary.LittleEndian.PutUint64(buf[i:], rng.Uint64())
+		}
+		tw.Write(buf)
+	}
+	if err := errors.Join(tw.Close(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if r := gun(t, "", nil, "--root", root, "import", p, "big:1"); r.code != 0 {
+		t.Fatalf("import: %s", r.stderr)
+	}
+	os.Remove(p)
+	ref := reg.Host + "/me/big:1"
+	if r := gun(t, "", nil, "--root", root, "push", "big:1", ref); r.code != 0 {
+		t.Fatalf("push: %s", r.stderr)
+	}
+	cmd := exec.Command(gunBin, "--root", filepath.Join(home, "other"), "pull", ref)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pull: %v\n%s", err, out)
+	}
+	peak := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+	t.Logf("gun pull of a %d MiB image: peak RSS %d MiB", size>>20, peak>>20)
+	if peak > 64<<20 {
+		t.Errorf("gun pull of a %d MiB image peaked at %d MiB, more than 64 MiB", size>>20, peak>>20)
 	}
 }
