@@ -31,6 +31,9 @@ type Options struct {
 	// Credentials finds a registry's credentials. Nil means
 	// DefaultCredentials().
 	Credentials credentials.Store
+	// Registries configures registries by host: mirrors, insecure. Nil
+	// means the registries file, ConfigFile().
+	Registries map[string]HostConfig
 	// Log, if set, receives a line per step (a blob pulled, skipped, ...).
 	Log func(format string, args ...any)
 }
@@ -54,6 +57,13 @@ type hostConn struct {
 func New(opts Options) (*Client, error) {
 	if opts.CertDirs == nil {
 		opts.CertDirs = DefaultCertDirs()
+	}
+	if opts.Registries == nil {
+		cfg, err := LoadConfig(ConfigFile())
+		if err != nil {
+			return nil, fmt.Errorf("registries file: %w", err)
+		}
+		opts.Registries = cfg
 	}
 	if opts.Credentials == nil {
 		cs, err := DefaultCredentials()
@@ -89,7 +99,7 @@ func (c *Client) tlsConfig(host string) (*tls.Config, error) {
 	if err != nil {
 		pool = x509.NewCertPool()
 	}
-	cfg := &tls.Config{RootCAs: pool, InsecureSkipVerify: c.opts.Insecure}
+	cfg := &tls.Config{RootCAs: pool, InsecureSkipVerify: c.insecure(host)}
 	for _, dir := range c.opts.CertDirs {
 		d := filepath.Join(dir, host)
 		entries, err := os.ReadDir(d)
@@ -123,6 +133,9 @@ func (c *Client) tlsConfig(host string) (*tls.Config, error) {
 	return cfg, nil
 }
 
+// insecure reports whether host may be reached without verified TLS.
+func (c *Client) insecure(host string) bool { return c.opts.Insecure || c.opts.Registries[host].Insecure }
+
 // isLoopback reports whether host[:port] is this machine.
 func isLoopback(host string) bool {
 	h, _, err := net.SplitHostPort(host)
@@ -151,7 +164,7 @@ func (c *Client) conn(ctx context.Context, host string) (*hostConn, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = cfg
 	hc := &hostConn{client: &http.Client{Transport: retry.NewTransport(tr)}}
-	if c.opts.Insecure || isLoopback(host) {
+	if c.insecure(host) || isLoopback(host) {
 		probe := &http.Client{Transport: tr}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+host+"/v2/", nil)
 		if err != nil {
@@ -180,13 +193,13 @@ func (c *Client) authClient(hc *hostConn) *auth.Client {
 	}
 }
 
-// repository returns the remote repository r names.
-func (c *Client) repository(ctx context.Context, r Ref) (*remote.Repository, error) {
-	hc, err := c.conn(ctx, r.Host())
+// repository returns the remote repository r names, on host.
+func (c *Client) repository(ctx context.Context, host string, r Ref) (*remote.Repository, error) {
+	hc, err := c.conn(ctx, host)
 	if err != nil {
 		return nil, err
 	}
-	repo, err := remote.NewRepository(r.Host() + "/" + r.Path())
+	repo, err := remote.NewRepository(host + "/" + r.Path())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r, err)
 	}

@@ -30,7 +30,7 @@ func (c *Client) Get(ctx context.Context, st *store.Store, r Ref, opts PullOptio
 
 // Resolve returns the digest the registry serves for r's tag.
 func (c *Client) Resolve(ctx context.Context, r Ref) (digest.Digest, error) {
-	repo, err := c.repository(ctx, r)
+	repo, err := c.repository(ctx, r.Host(), r)
 	if err != nil {
 		return "", fmt.Errorf("resolve %s: %w", r, err)
 	}

@@ -44,25 +44,34 @@ type PullOptions struct {
 	KeepOwned bool
 }
 
-// Pull copies the image r names into the store: the manifest for the
+// Pull copies the image r names into the store, from the mirrors the
+// registries file gives its registry first, then from the registry: the manifest for the
 // platform asked for, its config and its layers, several at once, each
 // streamed into the store and verified. Blobs the store has are not
 // downloaded. Nothing is named, and no blob kept, unless all of it
 // arrived. The image's Source says what the registry served.
 func (c *Client) Pull(ctx context.Context, st *store.Store, r Ref, opts PullOptions) (*store.Image, error) {
-	img, err := c.pull(ctx, st, r, opts)
+	for _, m := range c.opts.Registries[r.Host()].Mirrors {
+		img, err := c.pull(ctx, st, m, r, opts)
+		if err == nil {
+			return img, nil
+		}
+		c.logf("mirror %s: %v; trying the next", m, err)
+	}
+	img, err := c.pull(ctx, st, r.Host(), r, opts)
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", r, explain(err, r.Host()))
 	}
 	return img, nil
 }
 
-func (c *Client) pull(ctx context.Context, st *store.Store, r Ref, opts PullOptions) (*store.Image, error) {
+// pull pulls r from host (its registry, or a mirror of it).
+func (c *Client) pull(ctx context.Context, st *store.Store, host string, r Ref, opts PullOptions) (*store.Image, error) {
 	want, err := parsePlatform(opts.Platform)
 	if err != nil {
 		return nil, err
 	}
-	repo, err := c.repository(ctx, r)
+	repo, err := c.repository(ctx, host, r)
 	if err != nil {
 		return nil, err
 	}

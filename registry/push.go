@@ -32,7 +32,7 @@ func (c *Client) push(ctx context.Context, st *store.Store, img *store.Image, r 
 	if r.Digest != "" {
 		return "", fmt.Errorf("push to a tag, not to a digest")
 	}
-	repo, err := c.repository(ctx, r)
+	repo, err := c.repository(ctx, r.Host(), r)
 	if err != nil {
 		return "", err
 	}

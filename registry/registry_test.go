@@ -84,6 +84,9 @@ func newClient(t testing.TB, opts Options) *logClient {
 	if opts.CertDirs == nil {
 		opts.CertDirs = []string{}
 	}
+	if opts.Registries == nil {
+		opts.Registries = map[string]HostConfig{}
+	}
 	c, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -257,7 +260,7 @@ func pushRaw(t testing.TB, c *Client, r Ref, mediaType string, v any) v1.Descrip
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo, err := c.repository(context.Background(), r)
+	repo, err := c.repository(context.Background(), r.Host(), r)
 	if err != nil {
 		t.Fatal(err)
 	}
