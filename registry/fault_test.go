@@ -202,3 +202,61 @@ func TestFaults(t *testing.T) {
 		})
 	}
 }
+
+// stallProxy serves the registry at upstream, but a blob's body stops
+// halfway: started is closed then, and the response waits for release.
+func stallProxy(t *testing.T, upstream string) (host string, started, release chan struct{}) {
+	started, release = make(chan struct{}), make(chan struct{})
+	var once atomic.Bool
+	host = faultProxy(t, upstream, func(w http.ResponseWriter, r *http.Request) bool {
+		if !isBlob(r) || !once.CompareAndSwap(false, true) {
+			return false
+		}
+		rec := httptest.NewRecorder()
+		httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: upstream}).ServeHTTP(rec, r)
+		w.Header().Set("Content-Length", rec.Header().Get("Content-Length"))
+		w.Write(rec.Body.Bytes()[:rec.Body.Len()/2])
+		w.(http.Flusher).Flush()
+		close(started)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		return true
+	})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	return host, started, release
+}
+
+// TestPullCanceled: a pull canceled mid-blob (Ctrl-C) leaves nothing: no
+// image, no blob, no temporary file.
+func TestPullCanceled(t *testing.T) {
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	src := openStore(t)
+	img := makeImage(t, src, "app:1", map[string]string{"a": strings.Repeat("x", 1<<20)})
+	if _, err := newClient(t, Options{}).Push(context.Background(), src, img, mustRef(t, reg.Host+"/team/app:1")); err != nil {
+		t.Fatal(err)
+	}
+	host, started, _ := stallProxy(t, reg.Host)
+	dir := t.TempDir()
+	dst, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	_, err = newClient(t, Options{}).Pull(ctx, dst, mustRef(t, host+"/team/app:1"), PullOptions{})
+	if err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Fatalf("canceled pull: %v", err)
+	}
+	if imgs, _ := dst.Images(); len(imgs) != 0 {
+		t.Errorf("a canceled pull named %d images", len(imgs))
+	}
+	storeEmpty(t, dir)
+}
