@@ -134,7 +134,9 @@ func (c *Client) tlsConfig(host string) (*tls.Config, error) {
 }
 
 // insecure reports whether host may be reached without verified TLS.
-func (c *Client) insecure(host string) bool { return c.opts.Insecure || c.opts.Registries[host].Insecure }
+func (c *Client) insecure(host string) bool {
+	return c.opts.Insecure || c.opts.Registries[host].Insecure
+}
 
 // isLoopback reports whether host[:port] is this machine.
 func isLoopback(host string) bool {
