@@ -39,6 +39,7 @@ import (
 	"github.com/gun-tools/gun/lang/parser"
 	"github.com/gun-tools/gun/lang/source"
 	"github.com/gun-tools/gun/registry"
+	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 )
 
@@ -54,7 +55,7 @@ type Options struct {
 	Args    map[string]string // --arg values
 	Target  string            // the stage to build; default the last
 	NoCache bool              // run every step
-	Network string            // "host" (default) or "none", for Exec steps
+	Network runtime.Network   // for Exec steps
 	// Compression is that of the layers the build makes: guntar.Gzip,
 	// which every tool reads, or guntar.Zstd (None: uncompressed). The
 	// image's ID does not depend on it, its manifest digest does.

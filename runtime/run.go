@@ -87,14 +87,7 @@ func (p execProcess) pid() int { return p.Pid }
 // Network, TTY, Stdin, Stdout and Stderr are used here; the spec given to
 // Run must agree on them. Call Run or Close.
 func Prestart(spec Spec) (*Starter, error) {
-	s := &Starter{tty: spec.TTY}
-	switch spec.Network {
-	case "", "host":
-	case "none":
-		s.netNS = true
-	default:
-		return nil, fmt.Errorf("network %q: want host or none", spec.Network)
-	}
+	s := &Starter{tty: spec.TTY, netNS: spec.Network == NoNetwork}
 	var err error
 	if spec.TTY {
 		s.outer = terminalOf(spec.Stdin, spec.Stdout)
@@ -115,7 +108,7 @@ func Prestart(spec Spec) (*Starter, error) {
 	if s.prefork(spec) {
 		s.mapsOK <- nil
 		if debugEnabled() {
-			slog.Debug("container init started", "pid", s.proc.pid(), "network", cmp.Or(spec.Network, "host"), "tty", spec.TTY, "joined_holder", true, "preforked", true, "planned", s.planned != nil)
+			slog.Debug("container init started", "pid", s.proc.pid(), "network", spec.Network, "tty", spec.TTY, "joined_holder", true, "preforked", true, "planned", s.planned != nil)
 		}
 		return s, nil
 	}
@@ -166,7 +159,7 @@ func Prestart(spec Spec) (*Starter, error) {
 		return unix.WaitStatus(ws), nil
 	}
 	if debugEnabled() {
-		slog.Debug("container init started", "pid", s.proc.pid(), "network", cmp.Or(spec.Network, "host"), "tty", spec.TTY, "joined_holder", s.join)
+		slog.Debug("container init started", "pid", s.proc.pid(), "network", spec.Network, "tty", spec.TTY, "joined_holder", s.join)
 	}
 	if s.join {
 		s.mapsOK <- nil
@@ -274,7 +267,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 		return 125, errors.New("container already run")
 	}
 	s.used = true
-	if spec.TTY != s.tty || (spec.Network == "none") != s.netNS {
+	if spec.TTY != s.tty || (spec.Network == NoNetwork) != s.netNS {
 		s.abort()
 		return 125, errors.New("spec does not match the prestarted container")
 	}
@@ -604,13 +597,7 @@ func prepareConfig(spec *Spec) (*initConfig, []scratchFile, error) {
 	if !filepath.IsAbs(cfg.Cwd) {
 		return nil, nil, fmt.Errorf("working directory %q: not an absolute path", cfg.Cwd)
 	}
-	switch spec.Network {
-	case "", "host":
-	case "none":
-		cfg.NetNS = true
-	default:
-		return nil, nil, fmt.Errorf("network %q: want host or none", spec.Network)
-	}
+	cfg.NetNS = spec.Network == NoNetwork
 	for _, kv := range spec.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return nil, nil, fmt.Errorf("environment entry %q: want KEY=VALUE", kv)

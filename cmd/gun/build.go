@@ -63,7 +63,7 @@ runs only the steps whose instruction, inputs or parent changed.`,
 func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 	opts := exec.Options{
 		Gunfile: f.file, Tags: f.tags, Output: f.output, Format: f.format,
-		Target: f.target, NoCache: f.noCache, Network: f.network,
+		Target: f.target, NoCache: f.noCache,
 		Pull: f.pull, Platform: f.platform,
 		Args: map[string]string{}, Warn: cmd.ErrOrStderr(),
 	}
@@ -73,8 +73,9 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 	if f.format != "oci" && f.format != "rootfs" {
 		return &usageError{fmt.Errorf("--format %q: want oci or rootfs", f.format)}
 	}
-	if f.network != "host" && f.network != "none" {
-		return &usageError{fmt.Errorf("--network %q: want host or none", f.network)}
+	var err error
+	if opts.Network, err = runtime.ParseNetwork(f.network); err != nil {
+		return &usageError{fmt.Errorf("--%w", err)}
 	}
 	switch f.compression {
 	case "gzip":

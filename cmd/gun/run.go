@@ -82,15 +82,16 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) error {
 	spec := runtime.Spec{
 		Cwd: f.workdir, User: f.user, Hostname: f.hostname,
-		Network: f.network, ReadOnly: f.readOnly, TTY: f.tty,
+		ReadOnly: f.readOnly, TTY: f.tty,
 		Stdout: os.Stdout, Stderr: os.Stderr,
 		Resources: runtime.Resources{PidsLimit: f.pidsLimit, CPUs: f.cpus},
 	}
 	if f.interactive {
 		spec.Stdin = os.Stdin
 	}
-	if f.network != "host" && f.network != "none" {
-		return &usageError{fmt.Errorf("--network %q: want host or none", f.network)}
+	var err error
+	if spec.Network, err = runtime.ParseNetwork(f.network); err != nil {
+		return &usageError{fmt.Errorf("--%w", err)}
 	}
 	if f.pidsLimit < 0 || f.cpus < 0 {
 		return &usageError{errors.New("--pids-limit and --cpus must not be negative")}
@@ -102,7 +103,6 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 		}
 		spec.Resources.Memory = n
 	}
-	var err error
 	for _, file := range f.envFiles {
 		env, err := readEnvFile(file)
 		if err != nil {
