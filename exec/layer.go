@@ -8,15 +8,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/user"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/guntar"
+	"github.com/gun-tools/gun/runtime"
 )
 
 // tarEntry is one entry of a layer gun writes itself (Copy, Workdir).
@@ -109,42 +108,16 @@ func copyFile(w io.Writer, src string, size int64) error {
 	return nil
 }
 
-// idMap maps host ids of unpacked layer files to the container's ids:
-// the user is root, the user's subordinate range follows from 1.
-type idMap struct {
-	uid, gid         int
-	subUID, subGID   int
-	subUIDN, subGIDN int
-}
+// idMap maps host ids of unpacked layer files to the container's ids, by
+// the maps the runtime unpacks layers and runs containers with.
+type idMap struct{ uids, gids []runtime.IDMap }
 
 func hostIDMap() *idMap {
-	m := &idMap{uid: os.Getuid(), gid: os.Getgid()}
-	u, err := user.Current()
-	if err != nil {
-		return m
+	uids, gids, err := runtime.HostIDMaps()
+	if err != nil { // then no container runs either: the user alone is root
+		uids, gids = []runtime.IDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}}, []runtime.IDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}}
 	}
-	m.subUID, m.subUIDN = subRange("/etc/subuid", u.Username, u.Uid)
-	m.subGID, m.subGIDN = subRange("/etc/subgid", u.Username, u.Uid)
-	return m
-}
-
-func subRange(file, name, uid string) (int, int) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return 0, 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Split(strings.TrimSpace(l), ":")
-		if len(f) != 3 || (f[0] != name && f[0] != uid) {
-			continue
-		}
-		start, err1 := strconv.Atoi(f[1])
-		n, err2 := strconv.Atoi(f[2])
-		if err1 == nil && err2 == nil {
-			return start, n
-		}
-	}
-	return 0, 0
+	return &idMap{uids: uids, gids: gids}
 }
 
 // owner returns the container uid and gid of a host file's owner.
@@ -153,17 +126,7 @@ func (m *idMap) owner(fi fs.FileInfo) (int, int) {
 	if !ok {
 		return 0, 0
 	}
-	return m.toContainer(int(st.Uid), m.uid, m.subUID, m.subUIDN), m.toContainer(int(st.Gid), m.gid, m.subGID, m.subGIDN)
-}
-
-func (m *idMap) toContainer(id, self, start, n int) int {
-	switch {
-	case id == self:
-		return 0
-	case n > 0 && id >= start && id < start+n:
-		return id - start + 1
-	}
-	return 65534
+	return guntar.MapID(m.uids, int(st.Uid)), guntar.MapID(m.gids, int(st.Gid))
 }
 
 // parentEntries returns directory entries for every parent of p (and p

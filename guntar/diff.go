@@ -98,8 +98,8 @@ func (p *packer) changedDir(dirfd int, name, abs, rel, oldAbs string, st, ost *u
 		Typeflag: tar.TypeDir,
 		Name:     rel + "/",
 		Mode:     int64(st.Mode & 0o7777),
-		Uid:      mapID(p.opts.UIDMap, int(st.Uid)),
-		Gid:      mapID(p.opts.GIDMap, int(st.Gid)),
+		Uid:      MapID(p.opts.UIDMap, int(st.Uid)),
+		Gid:      MapID(p.opts.GIDMap, int(st.Gid)),
 		ModTime:  p.clamp(time.Unix(st.Mtim.Unix())),
 	}
 	if metaChanged(st, ost) || st.Mtim != ost.Mtim {

@@ -26,7 +26,9 @@ type IDMapping struct {
 // overflowID stands for an id with no mapping, as the kernel shows it.
 const overflowID = 65534
 
-func mapID(m []IDMapping, id int) int {
+// MapID maps a host id to the container's by m (nil: the same id); an id
+// m does not map is the overflow id 65534, as the kernel shows it.
+func MapID(m []IDMapping, id int) int {
 	if m == nil {
 		return id
 	}
@@ -259,8 +261,8 @@ func (p *packer) entry(dirfd int, name, abs, rel string) error {
 	hdr := &tar.Header{
 		Name:    rel,
 		Mode:    int64(st.Mode & 0o7777),
-		Uid:     mapID(p.opts.UIDMap, int(st.Uid)),
-		Gid:     mapID(p.opts.GIDMap, int(st.Gid)),
+		Uid:     MapID(p.opts.UIDMap, int(st.Uid)),
+		Gid:     MapID(p.opts.GIDMap, int(st.Gid)),
 		ModTime: p.clamp(time.Unix(st.Mtim.Unix())),
 	}
 	switch st.Mode & unix.S_IFMT {

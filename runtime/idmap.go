@@ -14,12 +14,12 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/gun-tools/gun/guntar"
 )
 
 // IDMap is one line of a user namespace's uid_map or gid_map.
-type IDMap struct {
-	ContainerID, HostID, Size int
-}
+type IDMap = guntar.IDMapping
 
 // idMaps is how the container's ids are mapped onto the host's.
 type idMaps struct {
@@ -70,6 +70,16 @@ var (
 	mapsErr    error
 )
 
+// HostIDMaps returns the id maps of the current user's containers (uid_map
+// and gid_map lines): those their layers are unpacked with.
+func HostIDMaps() (uids, gids []IDMap, err error) {
+	m, err := hostMaps()
+	if err != nil {
+		return nil, nil, err
+	}
+	return m.uids, m.gids, nil
+}
+
 // hostMaps returns the id maps for containers of the current user, worked
 // out once per process. With newuidmap/newgidmap and ranges in /etc/subuid
 // and /etc/subgid, container root is the user and 1..N the range; otherwise
@@ -91,12 +101,12 @@ func hostMaps() (*idMaps, error) {
 func computeMaps() (*idMaps, error) {
 	uid, gid := os.Getuid(), os.Getgid()
 	name := userName(uid)
-	subu, erru := subIDRange("/etc/subuid", name, uid)
-	subg, errg := subIDRange("/etc/subgid", name, uid)
+	subu, erru := SubIDRange("/etc/subuid", name, uid)
+	subg, errg := SubIDRange("/etc/subgid", name, uid)
 	m := &idMaps{}
 	if erru == nil && errg == nil && subu.Size > 0 && subg.Size > 0 {
-		m.uids = []IDMap{{0, uid, 1}, {1, subu.HostID, subu.Size}}
-		m.gids = []IDMap{{0, gid, 1}, {1, subg.HostID, subg.Size}}
+		m.uids = []IDMap{{ContainerID: 0, HostID: uid, Size: 1}, {ContainerID: 1, HostID: subu.HostID, Size: subu.Size}}
+		m.gids = []IDMap{{ContainerID: 0, HostID: gid, Size: 1}, {ContainerID: 1, HostID: subg.HostID, Size: subg.Size}}
 		if uid == 0 {
 			return m, nil // root writes any map itself
 		}
@@ -117,8 +127,8 @@ func computeMaps() (*idMaps, error) {
 		}
 		warnSingle(fmt.Sprintf("%s; mapping only uid %d and gid %d to root in containers, so images with other users may fail", why, uid, gid))
 	}
-	m.uids = []IDMap{{0, uid, 1}}
-	m.gids = []IDMap{{0, gid, 1}}
+	m.uids = []IDMap{{ContainerID: 0, HostID: uid, Size: 1}}
+	m.gids = []IDMap{{ContainerID: 0, HostID: gid, Size: 1}}
 	m.single = true
 	return m, nil
 }
@@ -168,10 +178,11 @@ func warnSingle(msg string) {
 	Warn(msg)
 }
 
-// subIDRange returns the first range for the user (by name or uid) in a
+// SubIDRange returns the first range for the user (by name or uid) in a
 // subordinate id file such as /etc/subuid. The returned map's HostID is the
-// range's start and Size its count.
-func subIDRange(file, name string, uid int) (IDMap, error) {
+// range's start and Size its count. A file without one gives an error
+// that is os.ErrNotExist.
+func SubIDRange(file, name string, uid int) (IDMap, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return IDMap{}, err

@@ -18,6 +18,7 @@ import (
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
 )
 
@@ -231,10 +232,10 @@ func TestOnlyTheUserMappedWithoutSubordinateIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := subRange("/etc/subuid", "nobody"); ok {
+	uid, _ := strconv.Atoi(nobody.Uid)
+	if _, err := runtime.SubIDRange("/etc/subuid", "nobody", uid); err == nil {
 		t.Skip("nobody has a subordinate id range here")
 	}
-	uid, _ := strconv.Atoi(nobody.Uid)
 	gid, _ := strconv.Atoi(nobody.Gid)
 	dir, err := os.MkdirTemp(env.work, "nobody-")
 	if err != nil {

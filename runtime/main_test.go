@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -76,8 +75,8 @@ func setup() error {
 		return err
 	}
 	env.cred, env.uid, env.subuid = env.user.Cred, env.user.UID, -1
-	if start, ok := subRange("/etc/subuid", env.user.Name); ok {
-		env.subuid = start
+	if r, err := runtime.SubIDRange("/etc/subuid", env.user.Name, env.user.UID); err == nil {
+		env.subuid = r.HostID
 	}
 	if env.work, err = env.user.MkdirTemp("/tmp", "gun-runtime-test-"); err != nil {
 		return err
@@ -109,21 +108,6 @@ func setup() error {
 		return fmt.Errorf("make busybox root: %v\n%s", err, out)
 	}
 	return nil
-}
-
-func subRange(file, name string) (int, bool) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Split(line, ":")
-		if len(f) == 3 && f[0] == name {
-			n, err := strconv.Atoi(f[1])
-			return n, err == nil
-		}
-	}
-	return 0, false
 }
 
 // need fails (in CI) or skips the test when a prerequisite is missing.

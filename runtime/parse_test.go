@@ -18,8 +18,8 @@ func TestParseSubID(t *testing.T) {
 		want            IDMap
 		err             string
 	}{
-		{"by name", "alice", "1000", IDMap{1, 200000, 65536}, ""},
-		{"by uid", "bob", "1001", IDMap{1, 300000, 1000}, ""},
+		{"by name", "alice", "1000", IDMap{ContainerID: 1, HostID: 200000, Size: 65536}, ""},
+		{"by uid", "bob", "1001", IDMap{ContainerID: 1, HostID: 300000, Size: 1000}, ""},
 		{"missing", "carol", "1002", IDMap{}, "file does not exist"},
 		{"malformed", "bad", "7", IDMap{}, `subuid:5: malformed range "bad:x:1"`},
 	} {
@@ -94,8 +94,8 @@ func TestUserName(t *testing.T) {
 // A holder serves one store and one id mapping: a changed /etc/subuid or
 // another store gets another socket.
 func TestHolderPathsKeyedByStoreAndMaps(t *testing.T) {
-	a := &idMaps{uids: []IDMap{{0, 1001, 1}, {1, 300000, 65536}}, gids: []IDMap{{0, 1001, 1}, {1, 300000, 65536}}}
-	b := &idMaps{uids: []IDMap{{0, 1001, 1}, {1, 400000, 65536}}, gids: []IDMap{{0, 1001, 1}, {1, 300000, 65536}}}
+	a := &idMaps{uids: []IDMap{{ContainerID: 0, HostID: 1001, Size: 1}, {ContainerID: 1, HostID: 300000, Size: 65536}}, gids: []IDMap{{ContainerID: 0, HostID: 1001, Size: 1}, {ContainerID: 1, HostID: 300000, Size: 65536}}}
+	b := &idMaps{uids: []IDMap{{ContainerID: 0, HostID: 1001, Size: 1}, {ContainerID: 1, HostID: 400000, Size: 65536}}, gids: []IDMap{{ContainerID: 0, HostID: 1001, Size: 1}, {ContainerID: 1, HostID: 300000, Size: 65536}}}
 	sockA, lockA := holderPaths("/s", a)
 	if filepath.Dir(sockA) != "/s/userns" || strings.TrimSuffix(sockA, ".sock") != strings.TrimSuffix(lockA, ".lock") {
 		t.Errorf("socket %s and lock %s", sockA, lockA)
