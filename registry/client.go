@@ -6,12 +6,15 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/opencontainers/go-digest"
 
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
@@ -36,6 +39,33 @@ type Options struct {
 	Registries map[string]HostConfig
 	// Log, if set, receives a line per step (a blob pulled, skipped, ...).
 	Log func(format string, args ...any)
+	// Progress, if set, is told how far each blob being pulled or pushed
+	// is, as its bytes move (from several goroutines at once).
+	Progress func(d digest.Digest, done, total int64)
+}
+
+// counter reports the bytes read through it to the client's Progress.
+type counter struct {
+	r    io.Reader
+	c    *Client
+	d    digest.Digest
+	done int64
+	size int64
+}
+
+func (r *counter) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.done += int64(n)
+	r.c.opts.Progress(r.d, r.done, r.size)
+	return n, err
+}
+
+// counted wraps rc so that Progress sees its bytes, if a Progress is set.
+func (c *Client) counted(r io.Reader, d digest.Digest, size int64) io.Reader {
+	if c.opts.Progress == nil {
+		return r
+	}
+	return &counter{r: r, c: c, d: d, size: size}
 }
 
 // Client talks to registries. It is safe for concurrent use.

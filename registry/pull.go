@@ -148,7 +148,7 @@ func (c *Client) pullBlob(ctx context.Context, repo *remote.Repository, b *store
 		var rc io.ReadCloser
 		rc, err = repo.Fetch(ctx, d)
 		if err == nil {
-			err = b.PutBlob(rc, d.Digest, d.Size)
+			err = b.PutBlob(c.counted(rc, d.Digest, d.Size), d.Digest, d.Size)
 			rc.Close()
 		}
 		if err == nil {

@@ -89,7 +89,7 @@ func (c *Client) pushBlob(ctx context.Context, repo *remote.Repository, st *stor
 	} else {
 		var rc io.ReadCloser
 		if rc, err = open(); err == nil {
-			err = repo.Push(ctx, d, rc)
+			err = repo.Push(ctx, d, c.counted(rc, d.Digest, d.Size))
 			rc.Close()
 		}
 		if err == nil {

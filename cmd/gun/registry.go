@@ -23,34 +23,47 @@ type registryFlags struct {
 
 func (f *registryFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.tlsVerify, "tls-verify", true, "require https with a verified certificate (false: also plain HTTP and unverified TLS)")
-	cmd.Flags().StringVar(&f.progress, "progress", "plain", "progress output: plain (a line per blob on stderr) or quiet")
+	cmd.Flags().StringVar(&f.progress, "progress", "auto", "progress output: auto (tty on a terminal, else plain), tty (a live line per blob), plain (a line per blob) or quiet")
 }
 
-// client makes a registry client that logs to w unless quiet.
-func (f *registryFlags) client(w io.Writer) (*registry.Client, error) {
+// client makes a registry client that shows progress on w as --progress
+// says; close ends the display.
+func (f *registryFlags) client(w io.Writer) (c *registry.Client, close func(), err error) {
 	opts := registry.Options{Insecure: !f.tlsVerify}
-	switch f.progress {
-	case "plain", "auto":
+	close = func() {}
+	mode := f.progress
+	if mode == "auto" {
+		mode = "plain"
+		if fd, ok := w.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(fd.Fd())) {
+			mode = "tty"
+		}
+	}
+	switch mode {
+	case "plain":
 		opts.Log = func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	case "tty":
+		v := newBlobView(w)
+		opts.Progress, close = v.update, v.Close
 	case "quiet":
 	default:
-		return nil, &usageError{fmt.Errorf("--progress %q: want plain or quiet", f.progress)}
+		return nil, nil, &usageError{fmt.Errorf("--progress %q: want auto, tty, plain or quiet", f.progress)}
 	}
-	return registry.New(opts)
+	c, err = registry.New(opts)
+	return c, close, err
 }
 
 // open parses ref and opens a client and the store, for pull and push.
-func (f *registryFlags) open(cmd *cobra.Command, g *globalFlags, ref string) (registry.Ref, *registry.Client, *store.Store, error) {
-	r, err := registry.ParseRef(ref)
-	if err != nil {
-		return r, nil, nil, &usageError{err}
+// The caller calls close when done, to end the progress display.
+func (f *registryFlags) open(cmd *cobra.Command, g *globalFlags, ref string) (r registry.Ref, c *registry.Client, st *store.Store, close func(), err error) {
+	close = func() {}
+	if r, err = registry.ParseRef(ref); err != nil {
+		return r, nil, nil, close, &usageError{err}
 	}
-	c, err := f.client(cmd.ErrOrStderr())
-	if err != nil {
-		return r, nil, nil, err
+	if c, close, err = f.client(cmd.ErrOrStderr()); err != nil {
+		return r, nil, nil, close, err
 	}
-	st, err := openStore(g)
-	return r, c, st, err
+	st, err = openStore(g)
+	return r, c, st, close, err
 }
 
 func newPullCmd(g *globalFlags) *cobra.Command {
@@ -67,7 +80,8 @@ image is named as Docker shows it (alpine:3.20).`,
 		Example: "  gun pull debian:bookworm\n  gun pull --platform linux/arm64 localhost:5000/app:1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, c, st, err := f.open(cmd, g, args[0])
+			r, c, st, done, err := f.open(cmd, g, args[0])
+			defer done()
 			if err != nil {
 				return err
 			}
@@ -75,6 +89,7 @@ image is named as Docker shows it (alpine:3.20).`,
 			if err != nil {
 				return err
 			}
+			done()
 			fmt.Fprintln(cmd.OutOrStdout(), img.Source.Digest)
 			return nil
 		},
@@ -94,7 +109,8 @@ the digest of its manifest. Blobs the registry has are not sent again.`,
 		Example: "  gun push app:1 localhost:5000/app:1",
 		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, c, st, err := f.open(cmd, g, args[len(args)-1])
+			r, c, st, done, err := f.open(cmd, g, args[len(args)-1])
+			defer done()
 			if err != nil {
 				return err
 			}
@@ -106,6 +122,7 @@ the digest of its manifest. Blobs the registry has are not sent again.`,
 			if err != nil {
 				return err
 			}
+			done()
 			fmt.Fprintln(cmd.OutOrStdout(), d)
 			return nil
 		},
@@ -165,7 +182,7 @@ mode 0600, where podman finds them too.`,
 				return &usageError{errors.New("empty password")}
 			}
 			f.progress = "quiet"
-			c, err := f.client(cmd.ErrOrStderr())
+			c, _, err := f.client(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
