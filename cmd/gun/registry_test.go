@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gun-tools/gun/internal/testenv"
 )
@@ -137,7 +138,7 @@ func TestInterop(t *testing.T) {
 }
 
 // TestPullMemory: a pull of a 256 MiB image streams it, keeping gun's peak
-// memory under 64 MiB.
+// memory under 64 MiB; a pull killed midway names nothing.
 func TestPullMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 1 GiB")
@@ -179,5 +180,36 @@ func TestPullMemory(t *testing.T) {
 	t.Logf("gun pull of a %d MiB image: peak RSS %d MiB", size>>20, peak>>20)
 	if peak > 64<<20 {
 		t.Errorf("gun pull of a %d MiB image peaked at %d MiB, more than 64 MiB", size>>20, peak>>20)
+	}
+
+	// Killed while a blob streams in: no image, and once gun prune has
+	// removed the leftovers, the pull succeeds.
+	killed := filepath.Join(home, "killed")
+	cmd = exec.Command(gunBin, "--root", killed, "pull", ref)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		tmps, _ := filepath.Glob(filepath.Join(killed, "blobs", "sha256", ".tmp-*"))
+		if len(tmps) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the pull wrote no temporary blob")
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if r := gun(t, "", nil, "--root", killed, "images", "-q"); r.code != 0 || r.stdout != "" {
+		t.Errorf("after a killed pull gun images says (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := gun(t, "", nil, "--root", killed, "prune"); r.code != 0 {
+		t.Fatalf("prune: %s", r.stderr)
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(killed, "blobs", "sha256", ".tmp-*")); len(tmps) > 0 {
+		t.Errorf("gun prune left %v", tmps)
+	}
+	if r := gun(t, "", nil, "--root", killed, "pull", ref); r.code != 0 {
+		t.Fatalf("pull after the killed one: %s", r.stderr)
 	}
 }
