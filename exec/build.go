@@ -149,7 +149,9 @@ type builder struct {
 	prog    *progress.Progress
 	epoch   time.Time
 	globals map[string]string
-	ids     *idMap
+	// predefined are the values of the predefined Args.
+	predefined map[string]string
+	ids        *idMap
 
 	regOnce sync.Once
 	reg     *registry.Client
@@ -252,6 +254,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.predefined = predefinedArgs(opts.Platform)
 	b.evalGlobals()
 	needed := g.Needed(target)
 	for _, i := range needed {
@@ -351,23 +354,25 @@ func (b *builder) stageDeps(i int) []int {
 	return out
 }
 
-// predefined are the values of the predefined Args (spec.PredefinedArgs),
-// as BuildKit gives them: gun builds for the machine it runs on.
-var predefined = func() map[string]string {
-	variant := ""
+// predefinedArgs returns the values of the predefined Args
+// (spec.PredefinedArgs), as BuildKit gives them: BUILD* describe this
+// machine, TARGET* the platform built for (--platform, else this
+// machine's).
+func predefinedArgs(target string) map[string]string {
+	build := "linux/" + goruntime.GOARCH
 	if goruntime.GOARCH == "arm" {
-		variant = "v7"
+		build += "/v7"
 	}
-	platform := "linux/" + goruntime.GOARCH
-	if variant != "" {
-		platform += "/" + variant
+	if target == "" {
+		target = build
 	}
 	m := map[string]string{}
-	for _, p := range []string{"TARGET", "BUILD"} {
-		m[p+"PLATFORM"], m[p+"OS"], m[p+"ARCH"], m[p+"VARIANT"] = platform, "linux", goruntime.GOARCH, variant
+	for prefix, platform := range map[string]string{"BUILD": build, "TARGET": target} {
+		parts := append(strings.SplitN(platform, "/", 3), "", "")
+		m[prefix+"PLATFORM"], m[prefix+"OS"], m[prefix+"ARCH"], m[prefix+"VARIANT"] = platform, parts[0], parts[1], parts[2]
 	}
 	return m
-}()
+}
 
 // evalGlobals computes the Args before the first Using.
 func (b *builder) evalGlobals() {
@@ -394,7 +399,7 @@ func (b *builder) argValue(a *ast.Arg, lookup func(string) (string, bool)) strin
 		return v
 	}
 	if a.Default == nil {
-		return predefined[a.Name.Name] // "" for any other name
+		return b.predefined[a.Name.Name] // "" for any other name
 	}
 	// The checker made sure every name is defined.
 	v, _ = a.Default.Expand(lookup)

@@ -80,17 +80,27 @@ func TestStepErrorText(t *testing.T) {
 }
 
 // TestPredefinedArgs checks that the builder gives every predefined Arg the
-// language declares, and only those.
+// language declares, and only those, for this machine and for --platform.
 func TestPredefinedArgs(t *testing.T) {
-	if len(predefined) != len(spec.PredefinedArgs) {
-		t.Errorf("the builder gives %d predefined Args, the language has %d", len(predefined), len(spec.PredefinedArgs))
-	}
-	for _, a := range spec.PredefinedArgs {
-		if _, ok := predefined[a.Name]; !ok {
-			t.Errorf("no value for %s", a.Name)
+	for _, target := range []string{"", "linux/arm64", "linux/arm/v6"} {
+		got := predefinedArgs(target)
+		if len(got) != len(spec.PredefinedArgs) {
+			t.Errorf("the builder gives %d predefined Args, the language has %d", len(got), len(spec.PredefinedArgs))
+		}
+		for _, a := range spec.PredefinedArgs {
+			if _, ok := got[a.Name]; !ok {
+				t.Errorf("no value for %s", a.Name)
+			}
+		}
+		want := target
+		if want == "" {
+			want = got["BUILDPLATFORM"]
+		}
+		if got["TARGETPLATFORM"] != want || got["BUILDARCH"] != goruntime.GOARCH {
+			t.Errorf("--platform %q: %v", target, got)
 		}
 	}
-	if predefined["TARGETPLATFORM"] != "linux/"+goruntime.GOARCH && goruntime.GOARCH != "arm" {
-		t.Errorf("TARGETPLATFORM = %q", predefined["TARGETPLATFORM"])
+	if got := predefinedArgs("linux/arm/v6"); got["TARGETARCH"] != "arm" || got["TARGETVARIANT"] != "v6" || got["TARGETOS"] != "linux" {
+		t.Errorf("linux/arm/v6: %v", got)
 	}
 }

@@ -43,7 +43,7 @@ func (r *stageRun) using(ctx context.Context, u *ast.Using) error {
 			if v, ok := r.b.globals[n]; ok {
 				return v, true
 			}
-			v, ok := predefined[n]
+			v, ok := r.b.predefined[n]
 			return v, ok
 		})
 		if err != nil {
