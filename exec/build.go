@@ -56,6 +56,7 @@ type Options struct {
 	Target  string            // the stage to build; default the last
 	NoCache bool              // run every step
 	Network runtime.Network   // for Exec steps
+	Secrets map[string]Secret // --secret values, by id
 	// Compression is that of the layers the build makes: guntar.Gzip,
 	// which every tool reads, or guntar.Zstd (None: uncompressed). The
 	// image's ID does not depend on it, its manifest digest does.

@@ -177,9 +177,6 @@ func (r *stageRun) apply(in ast.Node, text, key string, layer *cache.Layer) {
 func (r *stageRun) instr(ctx context.Context, in ast.Instr) error {
 	switch in := in.(type) {
 	case *ast.Exec:
-		if len(in.Mounts) > 0 || in.Network != nil {
-			return r.fail(in, "Exec", nil, 0, fmt.Errorf("Exec mounts and Network cannot be built by this version of gun yet"))
-		}
 		return r.exec(ctx, in)
 	case *ast.Copy:
 		if in.Unpack != nil || in.Content != nil {
@@ -318,9 +315,36 @@ func (r *stageRun) execEnv() []string {
 
 func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 	args, text, show := command("Exec", in.Cmd, r.s.shellArgs())
+	mounts, err := r.mounts(in, false)
+	if err != nil {
+		return r.fail(in, show, nil, 0, err)
+	}
+	if mounts.key != "" {
+		// The mounts as written count, with the content of the context
+		// paths bound; never a cache's content or a secret.
+		text = "Exec" + mounts.key + strings.TrimPrefix(text, "Exec")
+		show = "Exec" + mounts.key + strings.TrimPrefix(show, "Exec")
+	}
 	st := r.step(show)
-	key := cache.Key(r.s.key, text, r.argsKey())
+	keyParts := []string{r.s.key, text, r.argsKey()}
+	if len(mounts.context) > 0 {
+		h, err := r.b.bctx.Hash(mounts.context)
+		if err != nil {
+			return r.fail(in, show, st, 0, err)
+		}
+		keyParts = append(keyParts, "context:"+h)
+	}
+	key := cache.Key(keyParts...)
+	network := r.b.opts.Network
+	if mounts.network != nil {
+		network = *mounts.network
+	}
 	return r.layerStep(ctx, in, text, show, key, st, func() (*cache.Layer, int, error) {
+		mounts, err := r.mounts(in, true)
+		defer mounts.release()
+		if err != nil {
+			return nil, 0, err
+		}
 		dirs, err := r.b.layerDirs(ctx, r.s.layers)
 		if err != nil {
 			return nil, 0, err
@@ -334,7 +358,8 @@ func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 			Env:     r.execEnv(),
 			Cwd:     cwd,
 			User:    r.s.config.User,
-			Network: r.b.opts.Network,
+			Mounts:  mounts.mounts,
+			Network: network,
 			Stdout:  st,
 			Stderr:  st,
 		}, r.b.epoch)

@@ -20,7 +20,7 @@ import (
 type buildFlags struct {
 	file, output, format, target, network, progress string
 	compression                                     string
-	tags, args                                      []string
+	tags, args, secrets                             []string
 	noCache, pull, tlsVerify, push                  bool
 	platform                                        string
 }
@@ -51,6 +51,7 @@ runs only the steps whose instruction, inputs or parent changed.`,
 	fl.StringVar(&f.target, "target", "", "build only up to this `STAGE`")
 	fl.BoolVar(&f.noCache, "no-cache", false, "run every step, ignoring the cache")
 	fl.StringVar(&f.network, "network", "host", "network for Exec steps: host or none")
+	fl.StringArrayVar(&f.secrets, "secret", nil, "give a secret to Exec Secret mounts: `id=NAME,src=FILE` or id=NAME,env=VAR (repeatable; never stored)")
 	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, tty, plain or quiet")
 	fl.StringVar(&f.compression, "compression", "gzip", "compression of the layers the build makes: gzip (read by every tool) or zstd (smaller, faster to unpack)")
 	fl.BoolVar(&f.pull, "pull", false, "resolve the tags of registry bases again and update their pins in Gunfile.sum")
@@ -91,6 +92,16 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 			return &usageError{fmt.Errorf("--arg %q: want NAME=VALUE", a)}
 		}
 		opts.Args[k] = v
+	}
+	for _, sec := range f.secrets {
+		id, s, err := parseSecret(sec)
+		if err != nil {
+			return &usageError{err}
+		}
+		if opts.Secrets == nil {
+			opts.Secrets = map[string]exec.Secret{}
+		}
+		opts.Secrets[id] = s
 	}
 	mode, err := buildprogress.ParseMode(f.progress)
 	if err != nil {
@@ -157,4 +168,30 @@ func pushTags(cmd *cobra.Command, opts exec.Options) error {
 		}
 	}
 	return nil
+}
+
+// parseSecret reads --secret id=NAME,src=FILE or id=NAME,env=VAR (src may
+// be written source, as Docker allows).
+func parseSecret(v string) (string, exec.Secret, error) {
+	var id string
+	var s exec.Secret
+	for _, field := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(field, "=")
+		switch {
+		case !ok || val == "":
+			return "", s, fmt.Errorf("--secret %q: want id=NAME,src=FILE or id=NAME,env=VAR", v)
+		case k == "id":
+			id = val
+		case k == "src" || k == "source":
+			s.File = val
+		case k == "env":
+			s.Env = val
+		default:
+			return "", s, fmt.Errorf("--secret %q: unknown field %q (want id, src or env)", v, k)
+		}
+	}
+	if id == "" || (s.File == "") == (s.Env == "") {
+		return "", s, fmt.Errorf("--secret %q: want id=NAME and one of src=FILE or env=VAR", v)
+	}
+	return id, s, nil
 }

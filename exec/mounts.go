@@ -1,0 +1,239 @@
+package exec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/runtime"
+)
+
+// Secret is a secret given to gun build: the file it is read from, or the
+// environment variable that holds it.
+type Secret struct {
+	File string
+	Env  string
+}
+
+// stepMounts are the prepared mounts of one Exec.
+type stepMounts struct {
+	mounts  []runtime.Mount
+	key     string   // what counts in the step's cache key: the mounts as written, never a secret or a cache's content
+	context []string // context paths bound, hashed into the key
+	network *runtime.Network // nil: the build's
+	cleanup []func()
+}
+
+func (m *stepMounts) release() {
+	for i := len(m.cleanup) - 1; i >= 0; i-- {
+		m.cleanup[i]()
+	}
+}
+
+// mounts reads the mounts and network of an Exec and, with prepare, makes
+// them ready (the step runs: a cached step needs neither its secrets nor
+// its caches). The caller releases them when the step is done.
+func (r *stageRun) mounts(in *ast.Exec, prepare bool) (*stepMounts, error) {
+	m := &stepMounts{}
+	var key strings.Builder
+	for _, mt := range in.Mounts {
+		args := make([]string, len(mt.Args))
+		for i, a := range mt.Args {
+			v, err := r.expand(a)
+			if err != nil {
+				return m, err
+			}
+			args[i] = v
+		}
+		opts := map[string]string{}
+		for _, o := range mt.Options {
+			v := ""
+			if o.Value != nil {
+				var err error
+				if v, err = r.value(o.Value); err != nil {
+					return m, err
+				}
+			}
+			opts[o.Name] = v
+		}
+		fmt.Fprintf(&key, " %s %s", mt.Name, quoteAll(args))
+		for _, o := range mt.Options {
+			fmt.Fprintf(&key, " %s %s", o.Name, strconv.Quote(opts[o.Name]))
+		}
+		if mt.Name == "Bind" {
+			// The bound context paths count in the key.
+			if _, from := opts["From"]; !from {
+				m.context = append(m.context, path.Clean(args[0]))
+			}
+		}
+		if !prepare {
+			continue
+		}
+		var err error
+		switch mt.Name {
+		case "Cache":
+			err = r.cacheMount(m, args[0], opts)
+		case "Secret":
+			err = r.secretMount(m, args[0], opts)
+		case "Bind":
+			err = r.bindMount(m, args[0], args[1], opts)
+		case "Tmpfs":
+			err = r.tmpfsMount(m, args[0])
+		default:
+			err = fmt.Errorf("unknown mount %s", mt.Name)
+		}
+		if err != nil {
+			return m, fmt.Errorf("%s %s: %w", mt.Name, strconv.Quote(args[0]), err)
+		}
+	}
+	if in.Network != nil {
+		v, err := r.value(in.Network.Value)
+		if err != nil {
+			return m, err
+		}
+		fmt.Fprintf(&key, " Network %s", v)
+		if v == "none" {
+			none := runtime.NoNetwork
+			m.network = &none
+		}
+	}
+	m.key = key.String()
+	return m, nil
+}
+
+// cacheMount mounts the cache named by its Id (by default its target)
+// from the store's build/caches. A locked cache is held for the step;
+// a private one that another step holds is replaced by a fresh directory.
+func (r *stageRun) cacheMount(m *stepMounts, target string, opts map[string]string) error {
+	id := opts["Id"]
+	if id == "" {
+		id = target
+	}
+	sum := sha256.Sum256([]byte(id))
+	dir := filepath.Join(r.b.opts.Root, "build", "caches", hex.EncodeToString(sum[:16]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return err
+	}
+	m.cleanup = append(m.cleanup, func() { lock.Close() })
+	switch opts["Sharing"] {
+	case "locked":
+		err = unix.Flock(int(lock.Fd()), unix.LOCK_EX)
+	case "private":
+		if err = unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); errors.Is(err, unix.EWOULDBLOCK) {
+			tmp, terr := os.MkdirTemp(filepath.Join(r.b.opts.Root, "build", "tmp"), "cache-")
+			if terr != nil {
+				return terr
+			}
+			m.cleanup = append(m.cleanup, func() { runtime.RemoveAll(tmp) })
+			dir, err = tmp, nil
+		}
+	default:
+		err = unix.Flock(int(lock.Fd()), unix.LOCK_SH)
+	}
+	if err != nil {
+		return fmt.Errorf("lock the cache: %w", err)
+	}
+	m.mounts = append(m.mounts, runtime.Mount{Source: dir, Target: target})
+	return nil
+}
+
+// secretMount writes the secret to a file on a tmpfs (/dev/shm), mode
+// 0400, removed after the step, and mounts it read-only. Its content goes
+// nowhere else.
+func (r *stageRun) secretMount(m *stepMounts, id string, opts map[string]string) error {
+	s, ok := r.b.opts.Secrets[id]
+	if !ok {
+		return fmt.Errorf("no secret %q: give it with gun build --secret id=%s,src=FILE (or env=VAR)", id, id)
+	}
+	if u := r.s.config.User; u != "" && u != "root" && u != "0" && !strings.HasPrefix(u, "0:") && !strings.HasPrefix(u, "root:") {
+		return fmt.Errorf("a secret for User %q: secrets are mounted for root steps only in this version of gun", u)
+	}
+	var data []byte
+	if s.Env != "" {
+		v, ok := os.LookupEnv(s.Env)
+		if !ok {
+			return fmt.Errorf("secret %q: environment variable %s is not set", id, s.Env)
+		}
+		data = []byte(v)
+	} else {
+		var err error
+		if data, err = os.ReadFile(s.File); err != nil {
+			return fmt.Errorf("secret %q: %w", id, err)
+		}
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "gun-secret-")
+	if err != nil {
+		return fmt.Errorf("secret %q: a tmpfs for it: %w", id, err)
+	}
+	m.cleanup = append(m.cleanup, func() { os.RemoveAll(dir) })
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil || fs.Type != unix.TMPFS_MAGIC {
+		return fmt.Errorf("secret %q: /dev/shm is not a tmpfs: the secret would touch a disk", id)
+	}
+	file := filepath.Join(dir, "secret")
+	if err := os.WriteFile(file, data, 0o400); err != nil {
+		return fmt.Errorf("secret %q: %w", id, err)
+	}
+	target := opts["Target"]
+	if target == "" {
+		target = path.Join("/run/secrets", id)
+	}
+	m.mounts = append(m.mounts, runtime.Mount{Source: file, Target: target, ReadOnly: true})
+	return nil
+}
+
+// bindMount mounts a path of the build context, read-only. (ReadWrite and
+// From need a copy to write to, or a stage's merged tree: not yet.)
+func (r *stageRun) bindMount(m *stepMounts, src, target string, opts map[string]string) error {
+	if _, ok := opts["From"]; ok {
+		return errors.New("Bind From a stage cannot be built by this version of gun yet")
+	}
+	if _, ok := opts["ReadWrite"]; ok {
+		return errors.New("Bind ReadWrite cannot be built by this version of gun yet")
+	}
+	clean := path.Clean(src)
+	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
+		return fmt.Errorf("the source leaves the build context")
+	}
+	dir, err := filepath.Abs(r.b.bctx.Dir)
+	if err != nil {
+		return err
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	real, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(clean)))
+	if err != nil {
+		return err
+	}
+	if real != root && !strings.HasPrefix(real, root+string(filepath.Separator)) {
+		return fmt.Errorf("the source leaves the build context through a symbolic link")
+	}
+	m.mounts = append(m.mounts, runtime.Mount{Source: real, Target: target, ReadOnly: true})
+	return nil
+}
+
+// tmpfsMount mounts an empty directory for the step, removed after it.
+func (r *stageRun) tmpfsMount(m *stepMounts, target string) error {
+	dir, err := os.MkdirTemp(filepath.Join(r.b.opts.Root, "build", "tmp"), "tmpfs-")
+	if err != nil {
+		return err
+	}
+	m.cleanup = append(m.cleanup, func() { runtime.RemoveAll(dir) })
+	m.mounts = append(m.mounts, runtime.Mount{Source: dir, Target: target})
+	return nil
+}

@@ -1,0 +1,89 @@
+package exec_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestMounts builds Exec steps with each mount and Network none, as the
+// test user, and checks what the steps saw and what the layers hold.
+func TestMounts(t *testing.T) {
+	var raw [12]byte
+	rand.Read(raw[:])
+	secret := "s3cr3t-" + hex.EncodeToString(raw[:])
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Exec Cache "/cache" Sharing locked "echo run >> /cache/runs && wc -l < /cache/runs > /seen"
+Exec Secret "tok" "wc -c < /run/secrets/tok > /len && stat -c '%a %u' /run/secrets/tok > /mode"
+Exec Bind "src" "/mnt" "cat /mnt/hello.txt > /copied && ! touch /mnt/new 2>/dev/null"
+Exec Network none "ls /sys/class/net > /nets"
+Exec Tmpfs "/scratch" "echo x > /scratch/f && test -f /scratch/f"
+`,
+		"src/hello.txt": "hello\n",
+		"secret.txt":    secret,
+	})
+	flat := filepath.Join(p.root, "..", "rootfs.tar")
+	r := p.build("--verbose", "--secret", "id=tok,src=secret.txt", "-o", flat, "--format", "rootfs", ".")
+	files := rootfs(t, flat)
+	checkFiles(t, files, map[string]string{
+		"/seen":   "0 0644 0:0 1\n",
+		"/len":    "0 0644 0:0 " + strconv.Itoa(len(secret)) + "\n",
+		"/mode":   "0 0644 0:0 400 0\n",
+		"/copied": "0 0644 0:0 hello\n",
+		"/nets":   "0 0644 0:0 lo\n",
+	})
+	for _, gone := range []string{"/cache/runs", "/scratch/f", "/mnt/hello.txt", "/run/secrets/tok/x"} {
+		if v, ok := files[gone]; ok {
+			t.Errorf("%s is in the image (%q): a mount's content reached a layer", gone, v)
+		}
+	}
+	if v := files["/run/secrets/tok"]; v != "" && v != "0 0000 0:0 " && !strings.HasPrefix(v, "0 ") {
+		t.Errorf("the secret's mount point is %q", v)
+	}
+	output := r.stdout + r.stderr
+
+	// The cache is kept: a second run of the step sees the first's file.
+	// Changing the bound file runs the Bind step again.
+	p.write(map[string]string{"src/hello.txt": "again\n"})
+	r2 := p.build("--no-cache", "--secret", "id=tok,src=secret.txt", "-o", flat, "--format", "rootfs", ".")
+	output += r2.stdout + r2.stderr
+	files = rootfs(t, flat)
+	checkFiles(t, files, map[string]string{"/seen": "0 0644 0:0 2\n", "/copied": "0 0644 0:0 again\n"})
+
+	// A cached step needs no secret; a step that runs does.
+	r3 := p.build("-o", flat, "--format", "rootfs", ".")
+	output += r3.stdout + r3.stderr
+	p.write(map[string]string{"Gunfile": `Using "BUSYBOX"
+Exec Secret "tok" "test -s /run/secrets/tok"
+`})
+	r4 := p.gun("build", "--progress", "plain", ".")
+	if r4.code == 0 || !strings.Contains(r4.stderr, `no secret "tok"`) {
+		t.Errorf("a build without the secret: exit %d, stderr %q", r4.code, r4.stderr)
+	}
+
+	// The secret's bytes are nowhere: not in the output, not in any file
+	// of the store (blobs, layers, cache records, history).
+	if strings.Contains(output, secret) {
+		t.Error("the secret is in gun build's output")
+	}
+	err := filepath.WalkDir(filepath.Dir(p.root), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() || path == filepath.Join(p.dir, "secret.txt") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err == nil && bytes.Contains(data, []byte(secret)) {
+			t.Errorf("the secret is in %s", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
