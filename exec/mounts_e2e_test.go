@@ -87,3 +87,31 @@ Exec Secret "tok" "test -s /run/secrets/tok"
 		t.Fatal(err)
 	}
 }
+
+// TestInlineFile builds Copy "<dest>" <<EOF: its text, mode and owner, in
+// a new directory; a change of the text runs it again.
+func TestInlineFile(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Workdir "/etc"
+Copy Owner "1000:1000" "new/app.conf" <<EOF
+    port = 80
+      indented $HOME
+    EOF
+Copy Mode 0600 "/motd" <<EOF
+    hi
+    EOF
+`,
+	})
+	flat := filepath.Join(p.root, "..", "rootfs.tar")
+	p.build("-o", flat, "--format", "rootfs", ".")
+	checkFiles(t, rootfs(t, flat), map[string]string{
+		"/etc/new":          "5 0755 1000:1000",
+		"/etc/new/app.conf": "0 0644 1000:1000 port = 80\n  indented $HOME\n",
+		"/motd":             "0 0600 0:0 hi\n",
+	})
+	r := p.build(".")
+	if got := ran(r.stderr); len(got) != 0 {
+		t.Errorf("a rebuild ran %q", got)
+	}
+}

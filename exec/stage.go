@@ -14,6 +14,7 @@ import (
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/exec/progress"
 	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/runtime"
 )
 
@@ -179,8 +180,16 @@ func (r *stageRun) instr(ctx context.Context, in ast.Instr) error {
 	case *ast.Exec:
 		return r.exec(ctx, in)
 	case *ast.Copy:
-		if in.Unpack != nil || in.Content != nil {
-			return r.fail(in, "Copy", nil, 0, fmt.Errorf("Copy Unpack and inline files cannot be built by this version of gun yet"))
+		if in.Content != nil {
+			return r.inlineCopy(ctx, in)
+		}
+		if in.Unpack != nil {
+			return r.fail(in, "Copy", nil, 0, fmt.Errorf("Copy Unpack cannot be built by this version of gun yet"))
+		}
+		for _, s := range in.Srcs {
+			if check.IsURL(s.Value) {
+				return r.fail(in, "Copy", nil, 0, fmt.Errorf("a Copy of a URL cannot be built by this version of gun yet"))
+			}
 		}
 		return r.copy(ctx, in)
 	case *ast.Workdir:
