@@ -37,7 +37,12 @@ func TestVerboseLogsTheSteps(t *testing.T) {
 		`msg="container exited" code=0`,
 		`msg="scratch removed"`,
 	}
-	first := st.run(t, nil, "run", "--verbose", archive, "/bin/true")
+	// Named by gun import, so that the log names it (a run of the archive
+	// itself names nothing).
+	if r := st.run(t, nil, "import", archive, "verbose"); r.code != 0 {
+		t.Fatalf("gun import: %+v", r)
+	}
+	first := st.run(t, nil, "run", "--verbose", "verbose", "/bin/true")
 	if first.code != 0 {
 		t.Fatalf("gun run --verbose: %+v", first)
 	}
