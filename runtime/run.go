@@ -87,7 +87,7 @@ func (p execProcess) pid() int { return p.Pid }
 // Network, TTY, Stdin, Stdout and Stderr are used here; the spec given to
 // Run must agree on them. Call Run or Close.
 func Prestart(spec Spec) (*Starter, error) {
-	s := &Starter{tty: spec.TTY, netNS: spec.Network == NoNetwork}
+	s := &Starter{tty: spec.TTY, netNS: spec.Network != HostNetwork}
 	var err error
 	if spec.TTY {
 		s.outer = terminalOf(spec.Stdin, spec.Stdout)
@@ -267,11 +267,14 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 		return 125, errors.New("container already run")
 	}
 	s.used = true
-	if spec.TTY != s.tty || (spec.Network == NoNetwork) != s.netNS {
+	if spec.TTY != s.tty || (spec.Network != HostNetwork) != s.netNS {
 		s.abort()
 		return 125, errors.New("spec does not match the prestarted container")
 	}
 	cfg, etc, err := prepareConfig(&spec)
+	if err == nil && (spec.TTY != s.tty || cfg.NetNS != s.netNS) {
+		err = errors.New("spec does not match the prestarted container")
+	}
 	if err == nil && s.planned == nil {
 		err = writeScratch(cfg.Scratch, etc)
 	}
@@ -364,7 +367,17 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 			return s.replan(ctx, spec, commit, err.Error())
 		}
 	} else {
-		err = startInit(pfd, pid, cfg, cg)
+		var ready func() error
+		if spec.Network == PrivateNetwork {
+			var p *pasta
+			if p, err = startPasta(spec.Ports, cfg.Scratch, pid); err != nil {
+				s.killInit()
+				return 125, err
+			}
+			defer p.stop()
+			ready = p.wait
+		}
+		err = startInit(pfd, pid, cfg, cg, ready)
 	}
 	if err != nil {
 		s.killInit()
@@ -500,8 +513,9 @@ func relayedPid(fd int) (int, error) {
 }
 
 // startInit hands the init its configuration (fastconfig.go), puts it in
-// its cgroup and lets it go. Its id maps are written.
-func startInit(fd, pid int, cfg *initConfig, cg *cgroup) error {
+// its cgroup and lets it go once ready (if not nil) says so. Its id maps
+// are written.
+func startInit(fd, pid int, cfg *initConfig, cg *cgroup, ready func() error) error {
 	b, err := fastConfig(cfg)
 	if err != nil {
 		return err
@@ -512,6 +526,11 @@ func startInit(fd, pid int, cfg *initConfig, cg *cgroup) error {
 	slog.Debug("container config sent")
 	if cg != nil {
 		if err := cg.add(pid); err != nil {
+			return err
+		}
+	}
+	if ready != nil {
+		if err := ready(); err != nil {
 			return err
 		}
 	}
@@ -597,7 +616,10 @@ func prepareConfig(spec *Spec) (*initConfig, []scratchFile, error) {
 	if !filepath.IsAbs(cfg.Cwd) {
 		return nil, nil, fmt.Errorf("working directory %q: not an absolute path", cfg.Cwd)
 	}
-	cfg.NetNS = spec.Network == NoNetwork
+	if err := spec.Network.CheckPorts(spec.Ports); err != nil {
+		return nil, nil, err
+	}
+	cfg.NetNS = spec.Network != HostNetwork
 	for _, kv := range spec.Env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return nil, nil, fmt.Errorf("environment entry %q: want KEY=VALUE", kv)
@@ -634,8 +656,11 @@ func prepareConfig(spec *Spec) (*initConfig, []scratchFile, error) {
 		return nil, nil, fmt.Errorf("read host resolv.conf: %w", err)
 	}
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + cfg.Hostname + "\n"
+	for _, h := range spec.Hosts {
+		hosts += h.IP + "\t" + h.Name + "\n"
+	}
 	return cfg, []scratchFile{
-		{"resolv.conf", resolv}, {"hosts", []byte(hosts)}, {"hostname", []byte(cfg.Hostname + "\n")},
+		{"resolv.conf", resolvConf(resolv, spec.Network, spec.DNS)}, {"hosts", []byte(hosts)}, {"hostname", []byte(cfg.Hostname + "\n")},
 	}, nil
 }
 

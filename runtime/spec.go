@@ -22,10 +22,7 @@
 // GUN_PREFORK=0 in the environment turns this off.
 package runtime
 
-import (
-	"fmt"
-	"io"
-)
+import "io"
 
 // Spec describes one container run.
 type Spec struct {
@@ -43,7 +40,10 @@ type Spec struct {
 	User     string   // USER[:GROUP], names or numbers; default root
 	Hostname string   // default "guntainer"
 	Mounts   []Mount  // bind mounts from the host
-	Network  Network  // HostNetwork (the zero value) or NoNetwork
+	Network  Network  // HostNetwork (the zero value), NoNetwork or PrivateNetwork
+	Ports    []Port   // published ports, for PrivateNetwork
+	DNS      []string // the nameservers of the container's resolv.conf
+	Hosts    []Host   // added to the container's /etc/hosts
 
 	ReadOnly bool // mount the root file system read-only
 	TTY      bool // give the command a pseudo terminal
@@ -76,30 +76,3 @@ const DefaultHostname = "guntainer"
 
 // DefaultPath is the PATH a container gets unless its environment sets one.
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-// Network is a container's network: the host's, or a namespace of its own
-// with only loopback.
-type Network int
-
-const (
-	HostNetwork Network = iota // the host's network namespace
-	NoNetwork                  // a network namespace of its own, loopback only
-)
-
-// ParseNetwork parses a network's name: "host" or "none".
-func ParseNetwork(name string) (Network, error) {
-	switch name {
-	case "host":
-		return HostNetwork, nil
-	case "none":
-		return NoNetwork, nil
-	}
-	return HostNetwork, fmt.Errorf("network %q: want host or none", name)
-}
-
-func (n Network) String() string {
-	if n == NoNetwork {
-		return "none"
-	}
-	return "host"
-}

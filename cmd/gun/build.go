@@ -50,7 +50,7 @@ runs only the steps whose instruction, inputs or parent changed.`,
 	fl.StringArrayVar(&f.args, "arg", nil, "set a build argument: `NAME=VALUE` (repeatable)")
 	fl.StringVar(&f.target, "target", "", "build only up to this `STAGE`")
 	fl.BoolVar(&f.noCache, "no-cache", false, "run every step, ignoring the cache")
-	fl.StringVar(&f.network, "network", "host", "network for Exec steps: host or none")
+	fl.StringVar(&f.network, "network", "host", "network for Exec steps: host, none or private (see gun run)")
 	fl.StringArrayVar(&f.secrets, "secret", nil, "give a secret to Exec Secret mounts: `id=NAME,src=FILE` or id=NAME,env=VAR (repeatable; never stored)")
 	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, tty, plain or quiet")
 	fl.StringVar(&f.compression, "compression", "gzip", "compression of the layers the build makes: gzip (read by every tool) or zstd (smaller, faster to unpack)")

@@ -16,7 +16,8 @@ func newPruneCmd(g *globalFlags) *cobra.Command {
 		Short: "Free the space of removed images and of killed runs",
 		Long: `Prune removes from the store what no image references: blobs, unpacked
 layers, the temporary files of killed gun processes and the scratch
-directories and cgroups of containers that are gone. It waits for
+directories, cgroups and networks (pasta processes) of containers that
+are gone. It waits for
 running imports.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -24,14 +25,16 @@ running imports.`,
 			if err != nil {
 				return err
 			}
+			// The networks of dead containers stop before their directories go.
+			networks := runtime.StopStaleNetworks(s.RunDir())
 			rep, err := s.Prune()
 			// After the dead containers' directories: their cgroups go too.
 			cgroups, gerr := runtime.RemoveStaleCgroups(s.RunDir())
 			steps, cerr := exec.TrimCache(s)
 			err = errors.Join(err, gerr, cerr)
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "removed %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs, %d cgroups, %d run plans\n",
-				rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs, cgroups, rep.Plans)
+			fmt.Fprintf(out, "removed %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs, %d cgroups, %d networks, %d run plans\n",
+				rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs, cgroups, networks, rep.Plans)
 			if steps > 0 {
 				fmt.Fprintf(out, "dropped %d build cache entries\n", steps)
 			}

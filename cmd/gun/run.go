@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,12 +25,14 @@ import (
 type runFlags struct {
 	interactive, tty, readOnly, rm bool
 	env, envFiles, volumes         []string
+	publish, addHosts, dns         []string
 	workdir, user, hostname, name  string
 	network, memory                string
 	pidsLimit                      int64
 	cpus                           float64
 	entrypoint                     string
 	entrypointSet                  bool // --entrypoint given (an empty one clears the image's)
+	networkSet                     bool // --network given (else -p implies private)
 }
 
 // defaultRunFlags are gun run's options when none is given.
@@ -54,6 +57,7 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.entrypointSet = cmd.Flags().Changed("entrypoint")
+			f.networkSet = cmd.Flags().Changed("network")
 			return runRun(cmd.Context(), g, f, args)
 		},
 	}
@@ -70,7 +74,10 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 	fl.StringVar(&f.hostname, "hostname", "", "the container's host `name` (default "+runtime.DefaultHostname+")")
 	fl.StringArrayVarP(&f.volumes, "volume", "v", nil, "bind mount a host path: `HOST:CONTAINER[:ro]`")
 	fl.BoolVar(&f.readOnly, "read-only", false, "mount the container's root file system read-only")
-	fl.StringVar(&f.network, "network", d.network, "`mode`: host (the host's network) or none (loopback only)")
+	fl.StringVar(&f.network, "network", d.network, "`mode`: host (the host's network), none (loopback only) or private (its own, through pasta)")
+	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a container port on the host: `[IP:]HOST:CONTAINER[/tcp|udp]` (implies --network private)")
+	fl.StringArrayVar(&f.addHosts, "add-host", nil, "add `NAME:IP` to the container's /etc/hosts")
+	fl.StringArrayVar(&f.dns, "dns", nil, "use the nameserver at `IP` in the container's resolv.conf")
 	fl.BoolVar(&f.rm, "rm", d.rm, "remove the container when it exits (always the case)")
 	fl.StringVar(&f.name, "name", "", "a `name` for the container (nothing is kept after it exits)")
 	fl.StringVarP(&f.memory, "memory", "m", "", "memory limit in bytes, or a `size` such as 512m or 2g")
@@ -89,9 +96,8 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 	if f.interactive {
 		spec.Stdin = os.Stdin
 	}
-	var err error
-	if spec.Network, err = runtime.ParseNetwork(f.network); err != nil {
-		return &usageError{fmt.Errorf("--%w", err)}
+	if err := networkFlags(f, &spec); err != nil {
+		return &usageError{err}
 	}
 	if f.pidsLimit < 0 || f.cpus < 0 {
 		return &usageError{errors.New("--pids-limit and --cpus must not be negative")}
@@ -157,6 +163,7 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 	var staleErr error
 	staleDone := make(chan struct{})
 	go func() {
+		runtime.StopStaleNetworks(st.RunDir())
 		_, _, staleErr = st.RemoveStaleRuns()
 		close(staleDone)
 	}()
@@ -278,6 +285,40 @@ func pullForRun(ctx context.Context, s *store.Store, ref string, notFound error)
 		return "", fmt.Errorf("%w; no such file, and %w", notFound, err)
 	}
 	return img.Descriptor.Digest.String(), nil
+}
+
+// networkFlags puts --publish, --add-host and --dns in spec and checks the
+// network mode against them.
+func networkFlags(f *runFlags, spec *runtime.Spec) error {
+	for _, p := range f.publish {
+		port, err := runtime.ParsePort(p)
+		if err != nil {
+			return fmt.Errorf("--publish: %w", err)
+		}
+		spec.Ports = append(spec.Ports, port)
+	}
+	for _, h := range f.addHosts {
+		host, err := runtime.ParseHost(h)
+		if err != nil {
+			return fmt.Errorf("--add-host: %w", err)
+		}
+		spec.Hosts = append(spec.Hosts, host)
+	}
+	for _, d := range f.dns {
+		ip, err := netip.ParseAddr(d)
+		if err != nil {
+			return fmt.Errorf("--dns %q: not an IP address", d)
+		}
+		spec.DNS = append(spec.DNS, ip.String())
+	}
+	var err error
+	if spec.Network, err = runtime.ParseNetwork(f.network); err != nil {
+		return fmt.Errorf("--%w", err)
+	}
+	if len(spec.Ports) > 0 && !f.networkSet {
+		spec.Network = runtime.PrivateNetwork
+	}
+	return spec.Network.CheckPorts(spec.Ports)
 }
 
 // envEntry turns -e KEY=VALUE into itself and -e KEY into the host's value,
