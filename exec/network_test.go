@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -315,4 +316,48 @@ Main ["cat", "/nets", "/dns"]
 	if left := pastas(p.root); len(left) != 0 {
 		t.Errorf("pasta left after the build: %q", left)
 	}
+}
+
+// TestPublishAll: gun run -P publishes the image's exposed ports on free
+// host ports, and says which.
+func TestPublishAll(t *testing.T) {
+	needPasta(t)
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Exec "mkdir /www && echo exposed > /www/index.html"
+Expose 80
+Main ["httpd", "-f", "-p", "80", "-h", "/www"]
+`,
+	})
+	p.build("-t", "web", ".")
+	var stderr syncBuffer
+	p.start(&stderr, "run", "-P", "web")
+	var port int
+	for deadline := time.Now().Add(30 * time.Second); port == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		fmt.Sscanf(stderr.String(), "gun: publishing 80/tcp on host port %d", &port)
+	}
+	if port == 0 {
+		t.Fatalf("no published port reported: %q", stderr.String())
+	}
+	if got := get(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != "exposed\n" {
+		t.Errorf("page: %q", got)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a command writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -109,6 +110,44 @@ func parsePortNumber(s string) (uint16, error) {
 		return 0, fmt.Errorf("%q: want a number from 1 to 65535", s)
 	}
 	return uint16(n), nil
+}
+
+// PublishAll publishes each of an image's exposed ports ("80/tcp", "53/udp",
+// "8080") on a free port of the host's every address, as docker -P does.
+func PublishAll(exposed []string) ([]Port, error) {
+	var ports []Port
+	for _, e := range exposed {
+		num, proto, _ := strings.Cut(e, "/")
+		p := Port{Proto: cmp.Or(proto, "tcp")}
+		var err error
+		if p.ContainerPort, err = parsePortNumber(num); err != nil || (p.Proto != "tcp" && p.Proto != "udp") {
+			return nil, fmt.Errorf("exposed port %q: want PORT[/tcp|udp]", e)
+		}
+		if p.HostPort, err = freeHostPort(p.Proto); err != nil {
+			return nil, fmt.Errorf("exposed port %q: %w", e, err)
+		}
+		ports = append(ports, p)
+	}
+	return ports, nil
+}
+
+// freeHostPort returns a port of proto that the kernel would give a socket
+// bound to port 0 now.
+func freeHostPort(proto string) (uint16, error) {
+	if proto == "udp" {
+		c, err := net.ListenPacket("udp", ":0")
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		return uint16(c.LocalAddr().(*net.UDPAddr).Port), nil
+	}
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return uint16(l.Addr().(*net.TCPAddr).Port), nil
 }
 
 // Host is an entry added to the container's /etc/hosts.

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/gun-tools/gun/guntar"
@@ -107,6 +109,7 @@ type RunImage struct {
 	// From the image's configuration.
 	User, WorkingDir     string
 	Env, Entrypoint, Cmd []string
+	ExposedPorts         []string // "80/tcp", sorted
 	// Layers are the unpacked layer directories, bottom first.
 	Layers []string
 }
@@ -123,6 +126,7 @@ type runConfig struct {
 	Config struct {
 		User, WorkingDir     string
 		Env, Entrypoint, Cmd []string
+		ExposedPorts         map[string]struct{}
 	}
 	RootFS struct {
 		DiffIDs []digest.Digest `json:"diff_ids"`
@@ -159,6 +163,7 @@ func (s *Store) RunImage(ctx context.Context, image string, u Unpacker) (*RunIma
 	}
 	ri.User, ri.WorkingDir = c.Config.User, c.Config.WorkingDir
 	ri.Env, ri.Entrypoint, ri.Cmd = c.Config.Env, c.Config.Entrypoint, c.Config.Cmd
+	ri.ExposedPorts = slices.Sorted(maps.Keys(c.Config.ExposedPorts))
 	kd := s.keyDir(u.Key())
 	if err := os.MkdirAll(kd, 0o755); err != nil {
 		return nil, fmt.Errorf("layer cache: %w", err)

@@ -32,6 +32,7 @@ type runFlags struct {
 	cpus                           float64
 	entrypoint                     string
 	entrypointSet                  bool // --entrypoint given (an empty one clears the image's)
+	publishAll                     bool
 	networkSet                     bool // --network given (else -p implies private)
 }
 
@@ -76,6 +77,7 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 	fl.BoolVar(&f.readOnly, "read-only", false, "mount the container's root file system read-only")
 	fl.StringVar(&f.network, "network", d.network, "`mode`: host (the host's network), none (loopback only) or private (its own, through pasta)")
 	fl.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a container port on the host: `[IP:]HOST:CONTAINER[/tcp|udp]` (implies --network private)")
+	fl.BoolVarP(&f.publishAll, "publish-all", "P", false, "publish the image's exposed ports on free host ports (implies --network private)")
 	fl.StringArrayVar(&f.addHosts, "add-host", nil, "add `NAME:IP` to the container's /etc/hosts")
 	fl.StringArrayVar(&f.dns, "dns", nil, "use the nameserver at `IP` in the container's resolv.conf")
 	fl.BoolVar(&f.rm, "rm", d.rm, "remove the container when it exits (always the case)")
@@ -158,6 +160,16 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 	if spec.User == "" {
 		spec.User = img.user
 	}
+	if f.publishAll {
+		ports, err := runtime.PublishAll(img.exposed)
+		if err != nil {
+			return &exitError{125, err}
+		}
+		for _, p := range ports {
+			fmt.Fprintf(os.Stderr, "gun: publishing %d/%s on host port %d\n", p.ContainerPort, p.Proto, p.HostPort)
+		}
+		spec.Ports = append(spec.Ports, ports...)
+	}
 	// Scratch space left by killed containers goes meanwhile (under the
 	// store's run lock, which keeps it off this one).
 	var staleErr error
@@ -203,6 +215,7 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 // runImage is what gun run takes from an image.
 type runImage struct {
 	layers          []string
+	exposed         []string
 	entrypoint, cmd []string
 	env             []string
 	workdir, user   string
@@ -259,7 +272,7 @@ func resolveImage(ctx context.Context, s *store.Store, image string) (*runImage,
 		return nil, err
 	}
 	ri := &runImage{
-		layers: img.Layers, env: img.Env, workdir: img.WorkingDir, user: img.User,
+		layers: img.Layers, exposed: img.ExposedPorts, env: img.Env, workdir: img.WorkingDir, user: img.User,
 		entrypoint: img.Entrypoint, cmd: img.Cmd,
 	}
 	if archive && len(ri.cmd) == 0 && len(ri.entrypoint) == 0 {
@@ -315,8 +328,11 @@ func networkFlags(f *runFlags, spec *runtime.Spec) error {
 	if spec.Network, err = runtime.ParseNetwork(f.network); err != nil {
 		return fmt.Errorf("--%w", err)
 	}
-	if len(spec.Ports) > 0 && !f.networkSet {
+	if (len(spec.Ports) > 0 || f.publishAll) && !f.networkSet {
 		spec.Network = runtime.PrivateNetwork
+	}
+	if f.publishAll && spec.Network != runtime.PrivateNetwork {
+		return fmt.Errorf("--publish-all: network %s: published ports need network private", spec.Network)
 	}
 	return spec.Network.CheckPorts(spec.Ports)
 }
