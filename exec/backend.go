@@ -24,11 +24,12 @@ type baseImage struct {
 
 // backend is what the executor needs of the image store and the runtime.
 type backend interface {
-	// ImportArchive imports a root-filesystem, OCI or docker archive whose
-	// sha256 is sum, once: an archive imported before is not read again.
-	// With sum "" the digest is computed while importing; the image's ID
-	// is the archive's digest.
-	ImportArchive(ctx context.Context, path, sum string) (*baseImage, error)
+	// Resolve finds the image ref names (store.Resolve): an archive file
+	// (relative to dir; with sum, the digest it must have), imported once,
+	// an image of the store, or what remote decides for a reference that
+	// is no file (ok false: not a registry's, the store's answer stands).
+	// The image's ID is the archive's digest or the manifest's.
+	Resolve(ctx context.Context, ref, dir string, sum digest.Digest, remote func(ctx context.Context) (img *baseImage, ok bool, err error)) (*baseImage, error)
 	// Image returns an image of the store by name.
 	Image(ctx context.Context, name string) (*baseImage, error)
 	// Pull returns the image r names from a registry: with a digest, the

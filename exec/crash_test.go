@@ -179,8 +179,8 @@ func TestKilledBuild(t *testing.T) {
 	// What a kill in the middle of writing a build-cache record, the digest
 	// memo, a base record or a download leaves (the windows are too short
 	// to hit by timing): prune removes these too.
-	for _, f := range []string{"steps/.0123.tmp1", ".digests.json.tmp1", "archives/.0123.tmp1", "downloads/.download1"} {
-		f = filepath.Join(p.root, "build", f)
+	for _, f := range []string{"build/steps/.0123.tmp1", "build/.digests.json.tmp1", "archives/.tmp-0123", "archives/.digests.json.tmp1", "build/downloads/.download1"} {
+		f = filepath.Join(p.root, f)
 		if err := errors.Join(os.MkdirAll(filepath.Dir(f), 0o755), os.WriteFile(f, []byte("part"), 0o644)); err != nil {
 			t.Fatal(err)
 		}

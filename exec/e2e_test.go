@@ -742,6 +742,23 @@ func TestOriginalExample(t *testing.T) {
 	}
 }
 
+// gun run and gun build find an archive by its remembered digest: after
+// one import, neither reads it again.
+func TestArchiveImportedOnce(t *testing.T) {
+	p := newProject(t, map[string]string{"Gunfile": "Using \"BUSYBOX\"\nExec \"echo x > /x\"\n"})
+	time.Sleep(1100 * time.Millisecond) // a file changed within the last second is hashed again
+	want := []string{"archive imported", "archive found by its digest", "archive found by its digest"}
+	for i, args := range [][]string{{"run", env.busybox, "true"}, {"run", env.busybox, "true"}, {"build", "."}} {
+		r := p.gun(append([]string{"--verbose"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("gun %v: exit %d\n%s", args, r.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, want[i]) {
+			t.Errorf("gun %v: no %q in the debug log:\n%s", args, want[i], r.stderr)
+		}
+	}
+}
+
 func TestSourceDateEpoch(t *testing.T) {
 	p := newProject(t, map[string]string{"Gunfile": "Using \"BUSYBOX\"\nExec \"echo x > /x\"\n"})
 	oci := filepath.Join(p.root, "..", "image.tar")

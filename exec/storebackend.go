@@ -3,14 +3,12 @@ package exec
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -54,7 +52,7 @@ func openBackend(root string, compression guntar.Compression, warn func(string))
 		return nil, err
 	}
 	dir := filepath.Join(st.Root(), "build")
-	if err := errors.Join(os.MkdirAll(filepath.Join(dir, "archives"), 0o755), os.MkdirAll(filepath.Join(dir, "tmp"), 0o755)); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	batch, err := st.Begin()
@@ -110,68 +108,44 @@ func (l *storeBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]s
 	return l.st.LayerDirsOf(ctx, descs, diffIDs, l.u)
 }
 
-// ImportArchive imports a root-filesystem, OCI or docker archive into the
-// store (as `gun import` does), once per archive digest: a later build finds
-// the image from the digest without reading the archive. With sum "" the
-// digest is computed as the import reads the archive (and returned as the
-// image's ID), so that a cold build reads it once; the layer of a root
-// filesystem is unpacked on the way too.
-func (l *storeBackend) ImportArchive(ctx context.Context, p, sum string) (*baseImage, error) {
-	if sum != "" {
-		if img, err := l.imported(sum); err == nil {
-			return img, nil
+// Resolve finds a base image as the store resolves references (an archive
+// file is imported once, by its remembered digest, its layer unpacked as
+// the import reads it). An archive's image is identified by the archive's
+// digest, any other by its manifest digest.
+func (l *storeBackend) Resolve(ctx context.Context, ref, dir string, sum digest.Digest, remote func(ctx context.Context) (*baseImage, bool, error)) (*baseImage, error) {
+	opts := store.ResolveOptions{Dir: dir, Digest: sum, Unpacker: l.u}
+	var pulled *baseImage
+	if remote != nil {
+		opts.Remote = func(ctx context.Context, ref string, local v1.Descriptor, notFound error) (v1.Descriptor, error) {
+			img, ok, err := remote(ctx)
+			switch {
+			case err != nil:
+				return v1.Descriptor{}, err
+			case !ok:
+				return local, notFound
+			}
+			pulled = img
+			return v1.Descriptor{Digest: digest.Digest(img.ID)}, nil
 		}
 	}
-	h := sha256.New()
-	imgs, err := l.st.Import(ctx, p, store.ImportOptions{Hash: h, Unpacker: l.u, Anonymous: true})
+	r, err := l.st.Resolve(ctx, ref, opts)
 	if err != nil {
 		return nil, err
 	}
-	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); sum == "" {
-		sum = got
-	} else if got != sum {
-		return nil, fmt.Errorf("base %s: its content changed during the build", p)
+	if pulled != nil {
+		return pulled, nil
 	}
-	if len(imgs) != 1 {
-		return nil, fmt.Errorf("base %s: the archive holds %d images, want one", p, len(imgs))
+	if r.RootDir != "" {
+		return nil, fmt.Errorf("%s is a directory: a base is an image archive or an image of the store", r.RootDir)
 	}
-	d := imgs[0].Descriptor.Digest.String()
-	rec := filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:"))
-	if err := atomicfile.WriteFile(rec, []byte(d+"\n"), 0o644); err != nil {
-		return nil, err
-	}
-	img, err := l.load(d)
+	img, err := l.load(r.Manifest.Digest.String())
 	if err != nil {
 		return nil, err
 	}
-	img.ID = sum
+	if r.Archive != "" {
+		img.ID = r.Archive.String()
+	}
 	return img, nil
-}
-
-// imported returns the image an archive with digest sum was imported as.
-func (l *storeBackend) imported(sum string) (*baseImage, error) {
-	b, err := os.ReadFile(filepath.Join(l.dir, "archives", strings.TrimPrefix(sum, "sha256:")))
-	if err != nil {
-		return nil, err
-	}
-	img, err := l.load(strings.TrimSpace(string(b)))
-	if err != nil {
-		return nil, err
-	}
-	if !l.hasLayers(img) {
-		return nil, errors.New("layers missing")
-	}
-	img.ID = sum
-	return img, nil
-}
-
-func (l *storeBackend) hasLayers(img *baseImage) bool {
-	for _, layer := range img.Layers {
-		if !l.HasLayer(layer) {
-			return false
-		}
-	}
-	return true
 }
 
 func (l *storeBackend) Image(ctx context.Context, name string) (*baseImage, error) {

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	goruntime "runtime"
 	"strconv"
 	"strings"
@@ -82,9 +79,9 @@ func (r *stageRun) using(ctx context.Context, u *ast.Using) error {
 }
 
 // resolveImage finds the image a Using or Copy From string names: an https
-// URL (downloaded once, pinned in Gunfile.sum), an archive relative to the
-// Gunfile's folder, an image in the store, or an image of a registry
-// (pulled once, pinned in Gunfile.sum).
+// URL (downloaded once, pinned in Gunfile.sum), or what the store resolves:
+// an archive relative to the Gunfile's folder, an image in the store, or
+// an image of a registry (pulled once, pinned in Gunfile.sum).
 func (b *builder) resolveImage(ctx context.Context, ref string) (*baseImage, error) {
 	switch {
 	case strings.HasPrefix(ref, "https://"):
@@ -92,40 +89,24 @@ func (b *builder) resolveImage(ctx context.Context, ref string) (*baseImage, err
 		if err != nil {
 			return nil, err
 		}
-		return b.be.ImportArchive(ctx, p, sum)
+		return b.be.Resolve(ctx, p, "", digest.Digest(sum), nil)
 	case strings.HasPrefix(ref, "http://"):
 		return nil, fmt.Errorf("base %s: only https URLs are allowed", ref)
 	}
-	p := ref
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(b.dir, p)
-	}
-	fi, err := os.Stat(p)
-	if err == nil && fi.Mode().IsRegular() {
-		// A remembered digest finds the image without reading the archive;
-		// else the import reads it once, hashing it on the way.
-		sum, _ := b.memo.Lookup(p, fi)
-		img, err := b.be.ImportArchive(ctx, p, sum)
+	remote := false // fromRegistry's errors name the base themselves
+	img, err := b.be.Resolve(ctx, ref, b.dir, "", func(ctx context.Context) (*baseImage, bool, error) {
+		r, err := registry.ParseRef(ref)
 		if err != nil {
-			return nil, err
+			return nil, false, nil
 		}
-		if sum == "" {
-			b.memo.Record(p, fi, img.ID)
-		}
-		return img, nil
+		remote = true
+		img, err := b.fromRegistry(ctx, ref, r)
+		return img, true, err
+	})
+	if err != nil && !remote {
+		return nil, fmt.Errorf("base %q: %w", ref, err)
 	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("base %s: %w", ref, err)
-	}
-	r, rerr := registry.ParseRef(ref)
-	if rerr != nil {
-		img, ierr := b.be.Image(ctx, ref)
-		if ierr != nil {
-			return nil, fmt.Errorf("base %q: no file %s and no such image in the store: %w", ref, p, ierr)
-		}
-		return img, nil
-	}
-	return b.fromRegistry(ctx, ref, r)
+	return img, err
 }
 
 // fromRegistry finds a base that names a registry image. A tag pinned in

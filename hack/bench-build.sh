@@ -6,7 +6,8 @@
 # RUNS) and the ratios gun/buildah. As root it runs both as the test user
 # (hack/testuser.sh), so that both are rootless. With BENCH_DEBIAN naming a
 # Debian minbase .tar.gz, a second recipe installs `hello` with apt on it
-# (this needs the Debian mirror).
+# (this needs the Debian mirror). GUN_OLD=/path/to/gun adds another gun
+# binary, e.g. a build of an older commit, as "gun-old" in the same runs.
 #   hack/bench-build.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,12 +19,14 @@ if [ "$(id -u)" -eq 0 ]; then
 	./hack/build.sh "$work/gun"
 	testdata/rootfs/busybox.sh -t "$work/busybox.tar"
 	if [ -n "${BENCH_DEBIAN:-}" ]; then cp "$BENCH_DEBIAN" "$work/debian.tar.gz"; fi
+	if [ -n "${GUN_OLD:-}" ]; then cp "$GUN_OLD" "$work/gun-old"; fi
 	cp hack/bench-build.sh "$work/"
 	chown -R "$user" "$work"
 	chmod 755 "$work"
 	trap 'rm -rf "$work"' EXIT
 	runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$work/home" \
-		BENCH_WORK="$work" BENCH_DEBIAN="${BENCH_DEBIAN:+$work/debian.tar.gz}" bash "$work/bench-build.sh" "$runs"
+		BENCH_WORK="$work" BENCH_DEBIAN="${BENCH_DEBIAN:+$work/debian.tar.gz}" GUN_OLD="${GUN_OLD:+$work/gun-old}" \
+		bash "$work/bench-build.sh" "$runs"
 	exit
 fi
 command -v buildah >/dev/null || { echo "bench-build: buildah not installed (apt-get install buildah)" >&2; exit 1; }
@@ -86,8 +89,8 @@ time_ms() {
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# Each build runs in the directory $dir.
-gun_build() { (cd "$dir" && GUN_ROOT="$1" "$work/gun" build --progress quiet -t bench .); }
+# Each build runs in the directory $dir. gun_build STORE [GUN].
+gun_build() { (cd "$dir" && GUN_ROOT="$1" "${2:-$work/gun}" build --progress quiet -t bench .); }
 buildah_build() {
 	(cd "$dir" && buildah --root "$1/root" --runroot "$1/runroot" --storage-driver overlay \
 		bud --layers --runtime runc --isolation rootless -q -t bench -f Containerfile .)
@@ -98,12 +101,18 @@ buildah_clean() { buildah --root "$1/root" --runroot "$1/runroot" --storage-driv
 bench() {
 	local name=$1 i s b
 	dir=$2
-	local -a gc=() gw=() bc=() bw=()
+	local -a gc=() gw=() bc=() bw=() oc=() ow=()
 	for i in $(seq "$runs"); do
 		s="$work/gun-store-$name-$i"
 		gc+=("$(time_ms gun_build "$s")")
 		gw+=("$(time_ms gun_build "$s")")
 		buildah unshare rm -rf "$s" 2>/dev/null || rm -rf "$s"
+		if [ -n "${GUN_OLD:-}" ]; then
+			s="$work/gun-old-store-$name-$i"
+			oc+=("$(time_ms gun_build "$s" "$GUN_OLD")")
+			ow+=("$(time_ms gun_build "$s" "$GUN_OLD")")
+			buildah unshare rm -rf "$s" 2>/dev/null || rm -rf "$s"
+		fi
 		b="$work/buildah-$name-$i"
 		bc+=("$(time_ms buildah_build "$b")")
 		bw+=("$(time_ms buildah_build "$b")")
@@ -114,6 +123,13 @@ bench() {
 	echo "recipe: $name (median of $runs)"
 	printf '  %-8s %10s %10s\n' "" "cold ms" "cached ms"
 	printf '  %-8s %10s %10s\n' gun "$gcm" "$gwm" buildah "$bcm" "$bwm"
+	if [ -n "${GUN_OLD:-}" ]; then
+		local ocm owm
+		ocm=$(median "${oc[@]}") owm=$(median "${ow[@]}")
+		printf '  %-8s %10s %10s\n' gun-old "$ocm" "$owm"
+		awk -v a="$ocm" -v b="$bcm" -v c="$owm" -v d="$bwm" 'BEGIN {
+			printf "  ratio gun-old/buildah: cold %.2f, cached %.3f\n", a/b, c/d }'
+	fi
 	awk -v a="$gcm" -v b="$bcm" -v c="$gwm" -v d="$bwm" 'BEGIN {
 		printf "  ratio gun/buildah: cold %.2f, cached %.3f\n", a/b, c/d }'
 }

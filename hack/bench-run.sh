@@ -2,6 +2,8 @@
 # Times start-to-exit of /bin/true in a cached busybox image, rootless, with
 # `gun run`, `bwrap --unshare-all` on the same root file system and
 # `runc run` with a rootless bundle, in one run, and prints the ratios.
+# "gun-archive" runs the image by its archive file (`gun run busybox.tar`,
+# the original program's way), which must be as fast as by name.
 #   hack/bench-run.sh [RUNS]
 # As root it re-runs itself as the test user guntest (hack/testuser.sh).
 # The runs are interleaved (hack/benchrun: one run of each per round), so
@@ -43,15 +45,16 @@ mkdir -p bundle
 sed -i -e "s|\"path\": \"rootfs\"|\"path\": \"$work/rootfs\"|" \
 	-e 's|"sh"|"/bin/true"|' -e 's|"terminal": true|"terminal": false|' bundle/config.json
 gun_cmd="$work/gun run busybox /bin/true"
+archive_cmd="$work/gun run busybox.tar /bin/true"
 bwrap_cmd="bwrap --unshare-all --bind $work/rootfs / --proc /proc --dev /dev /bin/true"
 runc_cmd="runc --root $work/runc-state run --bundle $work/bundle bench"
-for c in "$gun_cmd" "$bwrap_cmd" "$runc_cmd"; do
+for c in "$gun_cmd" "$archive_cmd" "$bwrap_cmd" "$runc_cmd"; do
 	$c </dev/null >/dev/null || { echo "bench-run: failed: $c" >&2; exit 1; }
 done
 old=()
 if [ -n "${GUN_OLD:-}" ]; then
-	old=("gun-old=$GUN_OLD run busybox /bin/true")
+	old=("gun-old=$GUN_OLD run busybox /bin/true" "gun-old-archive=$GUN_OLD run busybox.tar /bin/true")
 fi
-"$work/benchrun" -runs "$runs" -ratios gun/bwrap,gun/runc${GUN_OLD:+,gun-old/bwrap,gun-old/runc,gun/gun-old} \
-	"gun=$gun_cmd" "${old[@]}" "bwrap=$bwrap_cmd" "runc=$runc_cmd"
-echo "target: gun/bwrap <= 1.5"
+"$work/benchrun" -runs "$runs" -ratios gun/bwrap,gun/runc,gun-archive/gun${GUN_OLD:+,gun-old/bwrap,gun-old/runc,gun/gun-old,gun-old-archive/gun-old,gun-archive/gun-old-archive} \
+	"gun=$gun_cmd" "gun-archive=$archive_cmd" "${old[@]}" "bwrap=$bwrap_cmd" "runc=$runc_cmd"
+echo "target: gun/bwrap <= 1.5, gun-archive/gun about 1"

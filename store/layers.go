@@ -65,11 +65,15 @@ func (s *Store) keyDir(key string) string {
 	return s.path(layersDir, key)
 }
 
-// LayerDirs returns the unpacked, read-only layer directories of an image,
-// bottom layer first, unpacking (once, atomically, under a lock) those not
-// yet cached for u.Key().
+// LayerDirs returns the unpacked, read-only layer directories of an image
+// (as Resolve finds it), bottom layer first, unpacking (once, atomically,
+// under a lock) those not yet cached for u.Key().
 func (s *Store) LayerDirs(ctx context.Context, image string, u Unpacker) ([]string, error) {
-	img, err := s.RunImage(ctx, image, u)
+	r, err := s.Resolve(ctx, image, ResolveOptions{Unpacker: u})
+	if err != nil {
+		return nil, err
+	}
+	img, err := s.RunImage(ctx, r, u)
 	if err != nil {
 		return nil, err
 	}
@@ -133,33 +137,33 @@ type runConfig struct {
 	}
 }
 
-// RunImage looks up an image as Image does and returns what running it
-// takes, with its layer directories as LayerDirs does.
-func (s *Store) RunImage(ctx context.Context, image string, u Unpacker) (*RunImage, error) {
+// RunImage returns what running the image r takes, with its layer
+// directories unpacked (once) for u. A directory is the only layer.
+func (s *Store) RunImage(ctx context.Context, r *Resolved, u Unpacker) (*RunImage, error) {
+	if r.RootDir != "" {
+		return &RunImage{Layers: []string{r.RootDir}}, nil
+	}
 	unlock, err := s.lock(gcLock, false)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	idx, err := s.readIndexNames()
-	if err != nil {
-		return nil, err
-	}
-	desc, err := s.find(idx, image)
-	if err != nil {
-		return nil, err
-	}
+	desc := r.Manifest
 	ri := &RunImage{Name: refName(desc), Digest: desc.Digest}
+	what := ri.Name // names the image in errors
+	if what == "" {
+		what = desc.Digest.String()
+	}
 	var m runManifest
 	var c runConfig
 	if err := s.readBlobJSON(desc.Digest, &m); err != nil {
-		return nil, fmt.Errorf("image %s: manifest: %w", ri.Name, err)
+		return nil, fmt.Errorf("image %s: manifest: %w", what, err)
 	}
 	if err := s.readBlobJSON(m.Config.Digest, &c); err != nil {
-		return nil, fmt.Errorf("image %s: config: %w", ri.Name, err)
+		return nil, fmt.Errorf("image %s: config: %w", what, err)
 	}
 	if len(c.RootFS.DiffIDs) != len(m.Layers) {
-		return nil, fmt.Errorf("image %s: the config lists %d layers, the manifest %d", ri.Name, len(c.RootFS.DiffIDs), len(m.Layers))
+		return nil, fmt.Errorf("image %s: the config lists %d layers, the manifest %d", what, len(c.RootFS.DiffIDs), len(m.Layers))
 	}
 	ri.User, ri.WorkingDir = c.Config.User, c.Config.WorkingDir
 	ri.Env, ri.Entrypoint, ri.Cmd = c.Config.Env, c.Config.Entrypoint, c.Config.Cmd
@@ -175,7 +179,7 @@ func (s *Store) RunImage(ctx context.Context, image string, u Unpacker) (*RunIma
 	for i, layer := range m.Layers {
 		dir, err := s.unpackLayer(ctx, kd, layer.Digest, c.RootFS.DiffIDs[i], u)
 		if err != nil {
-			return nil, fmt.Errorf("image %s: layer %d (%s): %w", ri.Name, i+1, layer.Digest, err)
+			return nil, fmt.Errorf("image %s: layer %d (%s): %w", what, i+1, layer.Digest, err)
 		}
 		ri.Layers[i] = dir
 	}
@@ -300,6 +304,7 @@ func (b *Batch) putLayerUnpacked(ctx context.Context, r io.Reader, u Unpacker) (
 	if err != nil {
 		return b.PutLayer(ctx, r)
 	}
+	start := time.Now()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
@@ -317,6 +322,8 @@ func (b *Batch) putLayerUnpacked(ctx context.Context, r io.Reader, u Unpacker) (
 	}
 	if err := b.s.placeUnpacked(kd, tmp, diffID); err != nil {
 		b.s.RemoveAll(tmp)
+	} else {
+		slog.Debug("layer unpacked", "diff_id", diffID, "blob", desc.Digest, "dir", kd+"/"+diffID.Encoded(), "unpacker", u.Key(), "elapsed", time.Since(start), "while", "importing")
 	}
 	return desc, diffID, nil
 }

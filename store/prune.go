@@ -120,6 +120,22 @@ func (s *Store) Prune() (PruneReport, error) {
 		}
 	}
 
+	// Records of archives imported as images no longer stored go, and
+	// what killed writers of them left.
+	records, _ := os.ReadDir(s.path(archivesDir))
+	for _, e := range records {
+		p := s.path(archivesDir, e.Name())
+		switch name := e.Name(); {
+		case strings.HasPrefix(name, "."):
+			note(os.Remove(p))
+			rep.Leftovers++
+		case len(name) == 64:
+			if desc, err := s.imported(digest.NewDigestFromEncoded(digest.SHA256, name)); err != nil || !used[desc.Digest] {
+				note(os.Remove(p))
+			}
+		}
+	}
+
 	// gun run's plans name unpacked layers; they are a cache.
 	plans, _ := os.ReadDir(s.path(plansDir))
 	for _, e := range plans {

@@ -448,7 +448,7 @@ func TestRunImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ri, err := s.RunImage(context.Background(), "full", HostUnpacker{})
+	ri, err := s.RunImage(context.Background(), resolve(t, s, "full"), HostUnpacker{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,10 +465,10 @@ func TestRunImage(t *testing.T) {
 		t.Errorf("RunImage (-from Image +got):\n%s", d)
 	}
 	// By a prefix of its ID, as gun images shows it.
-	if byID, err := s.RunImage(context.Background(), img.ID().Encoded()[:12], HostUnpacker{}); err != nil || byID.Digest != want.Digest {
+	if byID, err := s.RunImage(context.Background(), resolve(t, s, img.ID().Encoded()[:12]), HostUnpacker{}); err != nil || byID.Digest != want.Digest {
 		t.Errorf("by ID: %+v, %v", byID, err)
 	}
-	if _, err := s.RunImage(context.Background(), "nothere", HostUnpacker{}); err == nil || !strings.Contains(err.Error(), "nothere") {
+	if _, err := s.LayerDirs(context.Background(), "nothere", HostUnpacker{}); err == nil || !strings.Contains(err.Error(), "nothere") {
 		t.Errorf("missing image: %v", err)
 	}
 }

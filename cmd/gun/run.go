@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/gun-tools/gun/registry"
@@ -238,36 +239,22 @@ func (ri *runImage) command(entrypoint string, set bool, args []string) []string
 	return append(slices.Clone(entry), args...)
 }
 
-// resolveImage finds IMAGE: a directory is used as the only layer, a file
-// is imported into the store (a root file system tarball, an OCI or docker
-// archive), anything else is an image name in the store. Layers are
-// unpacked (once) inside a user namespace with the containers' id maps.
+// resolveImage finds IMAGE as the store resolves it (a directory is used
+// as the only layer, an archive file is imported once, else an image of
+// the store, else of a registry), its layers unpacked (once) inside a user
+// namespace with the containers' id maps.
 func resolveImage(ctx context.Context, s *store.Store, image string) (*runImage, error) {
-	fi, statErr := os.Stat(image)
-	if statErr == nil && fi.IsDir() {
-		return &runImage{layers: []string{image}, cmd: []string{"/bin/sh"}}, nil
-	}
-	name := image
-	archive := statErr == nil && fi.Mode().IsRegular()
-	if archive {
-		imgs, err := s.Import(ctx, image, store.ImportOptions{Anonymous: true})
-		if err != nil {
-			return nil, err
-		}
-		if len(imgs) != 1 {
-			return nil, fmt.Errorf("%s holds %d images: import it with gun import and run one by name", image, len(imgs))
-		}
-		name = imgs[0].Descriptor.Digest.String()
-	}
 	u := runtime.NSUnpacker{Warn: func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) }}
-	img, err := s.RunImage(ctx, name, u)
-	if err != nil && !archive && statErr != nil {
-		// Not a file nor an image of the store: an image of a registry.
-		if name, err = pullForRun(ctx, s, image, err); err != nil {
-			return nil, err
+	r, err := s.Resolve(ctx, image, store.ResolveOptions{Unpacker: u, Remote: func(ctx context.Context, ref string, local v1.Descriptor, notFound error) (v1.Descriptor, error) {
+		if notFound == nil {
+			return local, nil
 		}
-		img, err = s.RunImage(ctx, name, u)
+		return pullForRun(ctx, s, ref, notFound)
+	}})
+	if err != nil {
+		return nil, err
 	}
+	img, err := s.RunImage(ctx, r, u)
 	if err != nil {
 		return nil, err
 	}
@@ -275,29 +262,30 @@ func resolveImage(ctx context.Context, s *store.Store, image string) (*runImage,
 		layers: img.Layers, exposed: img.ExposedPorts, env: img.Env, workdir: img.WorkingDir, user: img.User,
 		entrypoint: img.Entrypoint, cmd: img.Cmd,
 	}
-	if archive && len(ri.cmd) == 0 && len(ri.entrypoint) == 0 {
+	if len(ri.cmd) == 0 && len(ri.entrypoint) == 0 && (r.RootDir != "" || r.Archive != "") {
+		// A root file system has no configuration.
 		ri.cmd = []string{"/bin/sh"}
 	}
 	return ri, nil
 }
 
 // pullForRun pulls the image ref names, for gun run, and returns its
-// manifest digest, which finds it in the store (a build's or a run's pull takes no name
-// that an image of the user holds). notFound is the store's error.
-func pullForRun(ctx context.Context, s *store.Store, ref string, notFound error) (string, error) {
+// manifest (a build's or a run's pull takes no name that an image of the
+// user holds). notFound is the store's error.
+func pullForRun(ctx context.Context, s *store.Store, ref string, notFound error) (v1.Descriptor, error) {
 	r, err := registry.ParseRef(ref)
 	if err != nil {
-		return "", notFound
+		return v1.Descriptor{}, notFound
 	}
 	c, err := registry.New(registry.Options{})
 	if err != nil {
-		return "", err
+		return v1.Descriptor{}, err
 	}
 	img, err := c.Get(ctx, s, r, registry.PullOptions{KeepOwned: true})
 	if err != nil {
-		return "", fmt.Errorf("%w; no such file, and %w", notFound, err)
+		return v1.Descriptor{}, fmt.Errorf("%w, nor in a registry: %w", notFound, err)
 	}
-	return img.Descriptor.Digest.String(), nil
+	return img.Descriptor, nil
 }
 
 // networkFlags puts --publish, --add-host and --dns in spec and checks the

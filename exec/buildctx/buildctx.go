@@ -20,8 +20,8 @@ import (
 	"sync"
 
 	"github.com/gun-tools/gun/exec/ignore"
-	"github.com/gun-tools/gun/exec/memo"
 	"github.com/gun-tools/gun/guntar"
+	"github.com/gun-tools/gun/internal/memo"
 )
 
 // IgnoreFile is the name of the ignore file at the context root.

@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/gun-tools/gun/internal/memo"
+	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// archivesDir holds what Resolve remembers of archives: digests.json, the
+// digests of archive files by their identity (internal/memo), and one
+// file per archive digest holding the descriptor of the manifest it was
+// imported as.
+const archivesDir = "archives"
+
+// ResolveOptions configure Resolve.
+type ResolveOptions struct {
+	// Dir is the directory a relative file reference is found in ("" for
+	// the current one).
+	Dir string
+	// Digest, if set, is the archive's sha256 as the caller knows it (a
+	// pinned download): the archive is then read only to be imported, and
+	// must match.
+	Digest digest.Digest
+	// Unpacker, if set, unpacks the layer of a root file system archive
+	// as its import reads it (ImportOptions.Unpacker).
+	Unpacker Unpacker
+	// Remote, if set, is the registry's one place in resolving: it decides
+	// what a reference that names no file or directory names, given the
+	// store's image by that name (local) or the store's error (notFound),
+	// and returns local, or the manifest of an image it pulled into the
+	// store. A reference that is not a registry's stays the store's.
+	Remote func(ctx context.Context, ref string, local v1.Descriptor, notFound error) (v1.Descriptor, error)
+}
+
+// Resolved is what an image reference names.
+type Resolved struct {
+	// RootDir is set when the reference is a directory: a root file
+	// system to use as it is. The rest is then zero.
+	RootDir string
+	// Manifest is the image's manifest descriptor: its digest names the
+	// image.
+	Manifest v1.Descriptor
+	// Archive is the digest of the archive file the image was imported
+	// from, when the reference is one.
+	Archive digest.Digest
+}
+
+// Resolve finds the image ref names, for gun run and gun build alike: a
+// directory (a root file system, returned as RootDir), an archive file
+// (a root file system tarball, an OCI or docker archive holding one
+// image, imported without a name: a run or a build never takes or moves a
+// name of the user's), an image in the store by name or ID, and last, through
+// opts.Remote, a registry reference. An archive is imported once: its digest
+// is remembered by the file's path, size, times and inode, and the image
+// it was imported as by that digest, so that using it again reads nothing
+// of it.
+func (s *Store) Resolve(ctx context.Context, ref string, opts ResolveOptions) (*Resolved, error) {
+	p := ref
+	if opts.Dir != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(opts.Dir, p)
+	}
+	fi, err := os.Stat(p)
+	switch {
+	case err == nil && fi.IsDir():
+		return &Resolved{RootDir: p}, nil
+	case err == nil && fi.Mode().IsRegular():
+		return s.resolveArchive(ctx, p, fi, opts)
+	case err == nil:
+		return nil, fmt.Errorf("%s: not a regular file or directory", p)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	desc, err := s.lookup(ref)
+	if err != nil {
+		err = fmt.Errorf("%s: no such file, and %w", ref, err)
+	}
+	if opts.Remote != nil {
+		desc, err = opts.Remote(ctx, ref, desc, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Resolved{Manifest: desc}, nil
+}
+
+// lookup finds an image of the store by name or ID prefix.
+func (s *Store) lookup(ref string) (v1.Descriptor, error) {
+	idx, err := s.readIndexNames()
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	return s.find(idx, ref)
+}
+
+// resolveArchive finds the image the archive p (stat'ed as fi) was
+// imported as, importing it if it was not.
+func (s *Store) resolveArchive(ctx context.Context, p string, fi fs.FileInfo, opts ResolveOptions) (*Resolved, error) {
+	m := memo.Open(s.path(archivesDir, "digests.json"))
+	sum := opts.Digest
+	if sum == "" {
+		if d, ok := m.Lookup(p, fi); ok {
+			sum = digest.Digest(d)
+		}
+	}
+	if sum != "" {
+		if desc, err := s.imported(sum); err == nil {
+			if debugEnabled() {
+				slog.Debug("archive found by its digest", "file", p, "digest", sum, "manifest", desc.Digest)
+			}
+			return &Resolved{Manifest: desc, Archive: sum}, nil
+		}
+	}
+	h := digest.SHA256.Digester()
+	imgs, err := s.Import(ctx, p, ImportOptions{Hash: h.Hash(), Unpacker: opts.Unpacker, Anonymous: true})
+	if err != nil {
+		return nil, err
+	}
+	if len(imgs) != 1 {
+		return nil, fmt.Errorf("%s holds %d images: import it with gun import and use one by name", p, len(imgs))
+	}
+	got := h.Digest()
+	if debugEnabled() {
+		slog.Debug("archive imported", "file", p, "digest", got, "manifest", imgs[0].Descriptor.Digest)
+	}
+	if opts.Digest != "" && got != opts.Digest {
+		return nil, fmt.Errorf("%s: its content changed while it was imported (sha256 %s, want %s)", p, got, opts.Digest)
+	}
+	desc := imgs[0].Descriptor // with its name, for messages
+	if err := s.recordImported(got, desc); err != nil {
+		return nil, err
+	}
+	m.Record(p, fi, got.String())
+	if err := m.Save(); err != nil {
+		return nil, err
+	}
+	return &Resolved{Manifest: desc, Archive: got}, nil
+}
+
+// imported returns the manifest an archive of digest sum was imported as,
+// if the store still has it whole.
+func (s *Store) imported(sum digest.Digest) (v1.Descriptor, error) {
+	var desc v1.Descriptor
+	if err := sum.Validate(); err != nil {
+		return desc, err
+	}
+	b, err := os.ReadFile(s.path(archivesDir, sum.Encoded()))
+	if err != nil {
+		return desc, err
+	}
+	if err := json.Unmarshal(b, &desc); err != nil {
+		return desc, err
+	}
+	return desc, s.checkComplete(sum.String(), desc.Digest)
+}
+
+func (s *Store) recordImported(sum digest.Digest, desc v1.Descriptor) error {
+	data, err := json.Marshal(desc)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.path(archivesDir), 0o755); err != nil {
+		return err
+	}
+	return writeFileAtomic(s.path(archivesDir, sum.Encoded()), data)
+}

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+func resolve(t *testing.T, s *Store, ref string) *Resolved {
+	t.Helper()
+	r, err := s.Resolve(context.Background(), ref, ResolveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestResolveArchiveOnce resolves an archive file: imported the first
+// time, found by its remembered digest after that without being read, and
+// imported again once it changed.
+func TestResolveArchiveOnce(t *testing.T) {
+	s := newStore(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "root.tar")
+	data := mkTar(t, tEnt{name: "f", body: "one"})
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A file changed within the last second is not remembered yet (its
+	// times could still change without showing).
+	time.Sleep(1100 * time.Millisecond)
+	var n int
+	opts := ResolveOptions{Dir: dir, Unpacker: countingUnpacker{n: &n}}
+	r1, err := s.Resolve(context.Background(), "root.tar", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.Archive != digest.FromBytes(data) || r1.RootDir != "" || n != 1 {
+		t.Fatalf("resolved %+v after %d imports, want the archive's digest %s after one", r1, n, digest.FromBytes(data))
+	}
+	r2, err := s.Resolve(context.Background(), file, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Manifest.Digest != r1.Manifest.Digest || r2.Archive != r1.Archive || n != 1 {
+		t.Errorf("again: %+v after %d imports, want %+v after one", r2, n, r1)
+	}
+	ri, err := s.RunImage(context.Background(), r2, HostUnpacker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(ri.Layers[0], "f")); string(got) != "one" {
+		t.Errorf("layer: f = %q", got)
+	}
+
+	// A pinned digest that the content does not have is an error.
+	if _, err := s.Resolve(context.Background(), file, ResolveOptions{Digest: digest.FromString("other")}); err == nil || !strings.Contains(err.Error(), "changed") {
+		t.Errorf("wrong pinned digest: %v", err)
+	}
+
+	data2 := mkTar(t, tEnt{name: "f", body: "two"})
+	if err := os.WriteFile(file, data2, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r3, err := s.Resolve(context.Background(), file, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r3.Archive != digest.FromBytes(data2) || r3.Manifest.Digest == r1.Manifest.Digest || n != 2 {
+		t.Errorf("changed archive: %+v after %d imports", r3, n)
+	}
+}
+
+// TestResolveKinds resolves a directory, a store name, an ID prefix, an
+// unknown reference, and one that only the registry's Pull knows.
+func TestResolveKinds(t *testing.T) {
+	s := newStore(t)
+	img := commitImage(t, s, "app:1", mkTar(t, tEnt{name: "f", body: "f"}))
+	dir := t.TempDir()
+	if r := resolve(t, s, dir); r.RootDir != dir || r.Manifest.Digest != "" {
+		t.Errorf("directory: %+v", r)
+	}
+	if ri, err := s.RunImage(context.Background(), resolve(t, s, dir), HostUnpacker{}); err != nil || len(ri.Layers) != 1 || ri.Layers[0] != dir {
+		t.Errorf("RunImage of a directory: %+v, %v", ri, err)
+	}
+	for _, ref := range []string{"app:1", img.ID().Encoded()[:12]} {
+		if r := resolve(t, s, ref); r.Manifest.Digest != img.Descriptor.Digest || r.Archive != "" {
+			t.Errorf("%s: %+v, want manifest %s", ref, r, img.Descriptor.Digest)
+		}
+	}
+	if _, err := s.Resolve(context.Background(), "nothing:1", ResolveOptions{}); err == nil || !strings.Contains(err.Error(), "nothing:1: no such file, and image nothing:1 not found") {
+		t.Errorf("unknown: %v", err)
+	}
+	// Remote decides for what is no file: here, the store's image when it
+	// has one, else a "pull".
+	var pulled []string
+	remote := func(ctx context.Context, ref string, local v1.Descriptor, notFound error) (v1.Descriptor, error) {
+		if notFound == nil {
+			return local, nil
+		}
+		pulled = append(pulled, ref)
+		if ref == "registry.example/app:2" {
+			return img.Descriptor, nil
+		}
+		return v1.Descriptor{}, errors.New("not in the registry")
+	}
+	for _, ref := range []string{"app:1", "registry.example/app:2", "gone:3", dir} {
+		r, err := s.Resolve(context.Background(), ref, ResolveOptions{Remote: remote})
+		if (err == nil) != (ref != "gone:3") || (err == nil && ref != dir && r.Manifest.Digest != img.Descriptor.Digest) {
+			t.Errorf("%s with Remote: %+v, %v", ref, r, err)
+		}
+	}
+	if len(pulled) != 2 || pulled[0] != "registry.example/app:2" {
+		t.Errorf("Remote pulled %v: want the two references the store lacks", pulled)
+	}
+}
