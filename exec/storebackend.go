@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -72,10 +73,12 @@ func (l *storeBackend) HasLayer(layer cache.Layer) bool {
 
 // PutLayer stores an uncompressed layer tar, compressed, in the store.
 func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer, error) {
+	start := time.Now()
 	desc, diffID, err := l.batch.CompressLayer(ctx, r, l.compression)
 	if err != nil {
 		return nil, err
 	}
+	slog.Debug("layer stored", "digest", desc.Digest, "size", desc.Size, "compression", l.compression, "took", time.Since(start))
 	return &cache.Layer{MediaType: desc.MediaType, Digest: desc.Digest.String(), Size: desc.Size, DiffID: diffID.String()}, nil
 }
 
