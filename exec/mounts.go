@@ -27,8 +27,8 @@ type Secret struct {
 // stepMounts are the prepared mounts of one Exec.
 type stepMounts struct {
 	mounts  []runtime.Mount
-	key     string   // what counts in the step's cache key: the mounts as written, never a secret or a cache's content
-	context []string // context paths bound, hashed into the key
+	key     string           // what counts in the step's cache key: the mounts as written, never a secret or a cache's content
+	context []string         // context paths bound, hashed into the key
 	network *runtime.Network // nil: the build's
 	cleanup []func()
 }
