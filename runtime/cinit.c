@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cinit.h"
 #include "fdpass.h"
 #include "plan.h"
 #include "user.h"
@@ -57,18 +58,7 @@ static const char verdict_magic[] = "gun-go-1";
 // gun packs as a layer (gun:commit).
 enum { F_NETNS = 1, F_READONLY = 2, F_SINGLE = 4, F_DEBUG = 8, F_TTY = 16, F_COPIED = 32, F_KEEP_UPPER = 64 };
 
-struct config {
-	unsigned flags;
-	const char *scratch, *hostname, *cwd, *user, *overlay, *path;
-	unsigned short rows, cols; // the outer terminal's size, with F_TTY (0: none)
-	int nlayers, nargs, nenv, nmounts;
-	char **layers, **args, **env; // env: the spec's KEY=VALUE entries
-	// mounts: the volumes, three strings each: host path, target in the
-	// container (absolute and clean), "ro" or "rw".
-	char **mounts;
-};
-
-static struct config cfg;
+static struct gun_config cfg;
 
 // planned: the configuration came from a plan (plan.c), and the command
 // runs only when gun says so; speculative: gun has not said so yet, and a
@@ -229,66 +219,187 @@ static void drop(void) {
 		_exit(125);
 }
 
-// A cursor over the configuration's NUL-terminated strings.
+// fail records the first failure of a parse in e.
+__attribute__((format(printf, 3, 4))) static void fail(struct gun_err *e, int err, const char *fmt, ...) {
+	if (e->msg[0] != '\0')
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	e->err = err;
+}
+
+// A cursor over the configuration's NUL-terminated strings. After the
+// first failure (in e) it yields empty strings, zeros and empty lists.
 struct cursor {
 	char *p, *end;
+	struct gun_err *e;
 };
 
-static const char *next(struct cursor *c) {
-	char *z = c->p < c->end ? memchr(c->p, '\0', (size_t)(c->end - c->p)) : NULL;
-	if (z == NULL)
-		die(125, 0, "init: truncated configuration");
-	const char *s = c->p;
+static char *next(struct cursor *c) {
+	static char none[1];
+	char *z = c->e->msg[0] == '\0' && c->p < c->end ? memchr(c->p, '\0', (size_t)(c->end - c->p)) : NULL;
+	if (z == NULL) {
+		fail(c->e, 0, "init: truncated configuration");
+		return none;
+	}
+	char *s = c->p;
 	c->p = z + 1;
 	return s;
 }
 
 static int next_int(struct cursor *c, int max) {
 	const char *s = next(c);
+	if (c->e->msg[0] != '\0')
+		return 0;
 	char *e;
 	errno = 0;
 	long v = strtol(s, &e, 10);
-	if (errno != 0 || *s == '\0' || *e != '\0' || v < 0 || v > max)
-		die(125, 0, "init: bad number %.32s in the configuration", s);
+	if (errno != 0 || *s == '\0' || *e != '\0' || v < 0 || v > max) {
+		fail(c->e, 0, "init: bad number %.32s in the configuration", s);
+		return 0;
+	}
 	return (int)v;
 }
 
 static char **next_list(struct cursor *c, int *n) {
 	*n = next_int(c, 1 << 20);
+	// Each string takes a byte at least.
+	if (c->e->msg[0] == '\0' && *n > c->end - c->p)
+		fail(c->e, 0, "init: truncated configuration");
+	if (c->e->msg[0] != '\0') {
+		*n = 0;
+		return NULL;
+	}
 	char **l = calloc((size_t)*n + 1, sizeof *l);
-	if (l == NULL)
-		die(125, ENOMEM, "init: read config");
+	if (l == NULL) {
+		fail(c->e, ENOMEM, "init: read config");
+		*n = 0;
+		return NULL;
+	}
 	for (int i = 0; i < *n; i++)
-		l[i] = (char *)next(c);
+		l[i] = next(c);
 	return l;
 }
 
-static void parse_config(char *b, size_t n) {
-	struct cursor c = {b, b + n};
+void gun_config_free(struct gun_config *cfg) {
+	free(cfg->layers);
+	free(cfg->args);
+	free(cfg->env);
+	free(cfg->mounts);
+	free(cfg->owned);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+int gun_parse_config(char *b, size_t n, int planned, struct gun_config *cfg, struct gun_err *e) {
+	memset(cfg, 0, sizeof *cfg);
+	memset(e, 0, sizeof *e);
+	struct cursor c = {b, b + n, e};
 	if (strcmp(next(&c), magic) != 0)
-		die(125, 0, "init: configuration of another version of gun");
-	cfg.flags = (unsigned)next_int(&c, 255);
-	cfg.scratch = next(&c);
-	cfg.hostname = next(&c);
-	cfg.cwd = next(&c);
-	cfg.user = next(&c);
-	cfg.overlay = next(&c);
-	cfg.path = next(&c);
-	cfg.rows = (unsigned short)next_int(&c, 65535);
-	cfg.cols = (unsigned short)next_int(&c, 65535);
-	cfg.layers = next_list(&c, &cfg.nlayers);
-	cfg.args = next_list(&c, &cfg.nargs);
-	cfg.env = next_list(&c, &cfg.nenv);
-	cfg.mounts = next_list(&c, &cfg.nmounts);
-	int scratch_ok = cfg.scratch[0] == '/' || (planned && strcmp(cfg.scratch, PLAN_SCRATCH) == 0);
-	int mounts_ok = cfg.nmounts % 3 == 0;
-	for (int i = 0; mounts_ok && i < cfg.nmounts; i += 3)
-		mounts_ok = cfg.mounts[i][0] == '/' && cfg.mounts[i + 1][0] == '/' &&
-			    (strcmp(cfg.mounts[i + 2], "ro") == 0 || strcmp(cfg.mounts[i + 2], "rw") == 0);
+		fail(e, 0, "init: configuration of another version of gun");
+	cfg->flags = (unsigned)next_int(&c, 255);
+	cfg->scratch = next(&c);
+	cfg->hostname = next(&c);
+	cfg->cwd = next(&c);
+	cfg->user = next(&c);
+	cfg->overlay = next(&c);
+	cfg->path = next(&c);
+	cfg->rows = (unsigned short)next_int(&c, 65535);
+	cfg->cols = (unsigned short)next_int(&c, 65535);
+	cfg->layers = next_list(&c, &cfg->nlayers);
+	cfg->args = next_list(&c, &cfg->nargs);
+	cfg->env = next_list(&c, &cfg->nenv);
+	cfg->mounts = next_list(&c, &cfg->nmounts);
+	if (e->msg[0] != '\0') {
+		gun_config_free(cfg);
+		return -1;
+	}
+	int scratch_ok = cfg->scratch[0] == '/' || (planned && strcmp(cfg->scratch, PLAN_SCRATCH) == 0);
+	int mounts_ok = cfg->nmounts % 3 == 0;
+	for (int i = 0; mounts_ok && i < cfg->nmounts; i += 3)
+		mounts_ok = cfg->mounts[i][0] == '/' && cfg->mounts[i + 1][0] == '/' &&
+			    (strcmp(cfg->mounts[i + 2], "ro") == 0 || strcmp(cfg->mounts[i + 2], "rw") == 0);
 	// A plan holds no command: gun's word brings it (await_verdict).
-	if (c.p != c.end || (cfg.nargs == 0) != planned || !scratch_ok || cfg.cwd[0] != '/' || !mounts_ok ||
-	    cfg.nlayers == 0 || (planned && (cfg.flags & (F_TTY | F_COPIED))))
-		die(125, 0, "init: malformed configuration");
+	if (c.p != c.end || (cfg->nargs == 0) != !!planned || !scratch_ok || cfg->cwd[0] != '/' || !mounts_ok ||
+	    cfg->nlayers == 0 || (planned && (cfg->flags & (F_TTY | F_COPIED)))) {
+		fail(e, 0, "init: malformed configuration");
+		gun_config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+// overlay_escape is escapeOverlay (fastconfig.go): the characters overlayfs
+// treats specially in paths, escaped, into o (NULL: only counted). It
+// returns the length.
+static size_t overlay_escape(const char *s, char *o) {
+	size_t n = 0;
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == ':' || *s == ',') {
+			if (o != NULL)
+				o[n] = '\\';
+			n++;
+		}
+		if (o != NULL)
+			o[n] = *s;
+		n++;
+	}
+	return n;
+}
+
+int gun_plan_config(struct gun_config *cfg, const char *scratch, struct gun_err *e) {
+	memset(e, 0, sizeof *e);
+	// The plan's scratch directory is PLAN_SCRATCH, in the overlay's
+	// options too (plan.go); this container's is the one plan.c made.
+	if (strcmp(cfg->scratch, PLAN_SCRATCH) != 0) {
+		fail(e, 0, "init: plan without its scratch directory");
+		return -1;
+	}
+	size_t sn = overlay_escape(scratch, NULL), on = 0, stand_ins = 0;
+	for (const char *c = cfg->overlay; *c != '\0'; c++)
+		stand_ins += *c == PLAN_SCRATCH[0];
+	char *o = malloc(strlen(cfg->overlay) + stand_ins * sn + 1);
+	if (o == NULL) {
+		fail(e, ENOMEM, "init: plan");
+		return -1;
+	}
+	for (const char *c = cfg->overlay; *c != '\0'; c++) {
+		if (*c == PLAN_SCRATCH[0])
+			on += overlay_escape(scratch, o + on);
+		else
+			o[on++] = *c;
+	}
+	o[on] = '\0';
+	// As overlayOptions: options that do not fit a page give the layers
+	// one at a time (mount_overlay).
+	if (on >= (size_t)sysconf(_SC_PAGESIZE))
+		o[0] = '\0';
+	free(cfg->owned);
+	cfg->owned = o;
+	cfg->overlay = o;
+	cfg->scratch = scratch;
+	return 0;
+}
+
+int gun_parse_verdict(char *b, size_t n, struct gun_config *cfg, struct gun_err *e) {
+	memset(e, 0, sizeof *e);
+	// verdict_magic, then the command as a list.
+	if (n <= sizeof verdict_magic || memcmp(b, verdict_magic, sizeof verdict_magic) != 0)
+		return 1;
+	struct cursor c = {b + sizeof verdict_magic, b + n, e};
+	int nargs;
+	char **args = next_list(&c, &nargs);
+	if (e->msg[0] != '\0' || c.p != c.end || nargs == 0) {
+		free(args);
+		memset(e, 0, sizeof *e);
+		fail(e, 0, "init: malformed word from gun");
+		return -1;
+	}
+	free(cfg->args);
+	cfg->args = args;
+	cfg->nargs = nargs;
+	return 0;
 }
 
 // ---- mounts inside the root, by descriptor ----
@@ -873,15 +984,13 @@ static void await_verdict(int scratch) {
 		r = recv(SYNC_FD, &first, 1, MSG_PEEK);
 	while (r < 0 && errno == EINTR);
 	if (r == 1) {
-		// verdict_magic, then the command as a list: gun's word.
 		size_t n;
 		char *b = recv_peek(&n);
-		struct cursor c = {b, b + n};
-		if (n > sizeof verdict_magic && memcmp(b, verdict_magic, sizeof verdict_magic) == 0) {
-			next(&c);
-			cfg.args = next_list(&c, &cfg.nargs);
-			if (c.p != c.end || cfg.nargs == 0)
-				die(125, 0, "init: malformed word from gun");
+		struct gun_err e;
+		int v = gun_parse_verdict(b, n, &cfg, &e);
+		if (v < 0)
+			die(125, e.err, "%s", e.msg);
+		if (v == 0) {
 			drop();
 			speculative = 0;
 			// The plan's times say when it last ran a container.
@@ -911,7 +1020,9 @@ void gun_cinit(void) {
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	size_t n;
 	char *b = recv_peek(&n);
-	parse_config(b, n);
+	struct gun_err e;
+	if (gun_parse_config(b, n, 0, &cfg, &e) < 0)
+		die(125, e.err, "%s", e.msg);
 	run_container(mask);
 }
 
@@ -921,30 +1032,9 @@ void gun_cinit_planned(const struct gun_plan *p) {
 	const char *scratch = p->scratch;
 	sigset_t mask = command_signals();
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	parse_config(p->config, p->nconfig);
-	// The plan's scratch directory is PLAN_SCRATCH, in the overlay's
-	// options too (plan.go); this container's is the one plan.c made.
-	if (strcmp(cfg.scratch, PLAN_SCRATCH) != 0)
-		die(125, 0, "init: plan without its scratch directory");
-	size_t sn = strlen(scratch), on = 0, stand_ins = 0;
-	for (const char *c = cfg.overlay; *c != '\0'; c++)
-		stand_ins += *c == PLAN_SCRATCH[0];
-	char *o = malloc(strlen(cfg.overlay) + stand_ins * sn + 1);
-	if (o == NULL)
-		die(125, ENOMEM, "init: plan");
-	for (const char *c = cfg.overlay; *c != '\0'; c++) {
-		if (*c == PLAN_SCRATCH[0]) {
-			memcpy(o + on, scratch, sn);
-			on += sn;
-		} else {
-			o[on++] = *c;
-		}
-	}
-	o[on] = '\0';
-	if (on >= (size_t)sysconf(_SC_PAGESIZE))
-		die(125, 0, "init: plan: overlay options too long");
-	cfg.scratch = scratch;
-	cfg.overlay = o;
+	struct gun_err e;
+	if (gun_parse_config(p->config, p->nconfig, 1, &cfg, &e) < 0 || gun_plan_config(&cfg, scratch, &e) < 0)
+		die(125, e.err, "%s", e.msg);
 	run_container(mask);
 }
 

@@ -351,7 +351,7 @@ static void gun_preforked(int s, int argc, char **argv, char **envp) {
 			_exit(125); // gun starts its own; the scratch directory is stale
 		close(plan.lock);
 		ns = plan.ns;
-		flags = atoi(plan.stdio) & (PREFORK_NULL_STDIN | PREFORK_NULL_STDOUT | PREFORK_NULL_STDERR);
+		flags = plan.stdio & (PREFORK_NULL_STDIN | PREFORK_NULL_STDOUT | PREFORK_NULL_STDERR);
 		gun_planned = &plan;
 	} else {
 		struct iovec iov = {GUN_PREFORK_MAGIC, sizeof GUN_PREFORK_MAGIC};

@@ -42,14 +42,8 @@ const (
 func fastConfig(cfg *initConfig) ([]byte, error) {
 	overlay := overlayOptions(cfg.Layers, filepath.Join(cfg.Scratch, "upper"), filepath.Join(cfg.Scratch, "work"))
 	flags := 0
-	for _, f := range []struct {
-		set  bool
-		flag int
-	}{
-		{cfg.NetNS, fastNetNS}, {cfg.ReadOnly, fastReadOnly}, {cfg.Single, fastSingle}, {cfg.Debug, fastDebug},
-		{cfg.TTY, fastTTY}, {cfg.Copied, fastCopied}, {cfg.KeepUpper, fastKeepUpper},
-	} {
-		if f.set {
+	for _, f := range configFlags(cfg) {
+		if *f.field {
 			flags |= f.flag
 		}
 	}
@@ -76,6 +70,21 @@ func fastConfig(cfg *initConfig) ([]byte, error) {
 		return nil, errors.New("container config: an argument, variable, path or name holds a NUL byte")
 	}
 	return b, nil
+}
+
+// configFlags pairs each flag of the binary configuration with its field
+// of cfg.
+func configFlags(cfg *initConfig) []struct {
+	field *bool
+	flag  int
+} {
+	return []struct {
+		field *bool
+		flag  int
+	}{
+		{&cfg.NetNS, fastNetNS}, {&cfg.ReadOnly, fastReadOnly}, {&cfg.Single, fastSingle}, {&cfg.Debug, fastDebug},
+		{&cfg.TTY, fastTTY}, {&cfg.Copied, fastCopied}, {&cfg.KeepUpper, fastKeepUpper},
+	}
 }
 
 // overlayOptions returns the overlay mount data for the layers (bottom

@@ -1,9 +1,9 @@
 package runtime
 
 import (
-	"errors"
-	"fmt"
-	"strconv"
+	"bytes"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,11 +29,11 @@ func TestFastConfigRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%+v: %v", cfg, err)
 		}
-		got, err := decodeConfig(b)
+		got, err := cParseConfig(b, false, "")
 		if err != nil {
-			t.Fatalf("decode %q: %v", b, err)
+			t.Fatalf("C parse of %q: %v", b, err)
 		}
-		if d := cmp.Diff(cfg, got, cmp.AllowUnexported(initConfig{})); d != "" {
+		if d := cmp.Diff(cfg, &got.cfg); d != "" {
 			t.Errorf("round trip (-want +got):\n%s", d)
 		}
 	}
@@ -46,61 +46,129 @@ func TestFastConfigRefusesNUL(t *testing.T) {
 	}
 }
 
-// decodeConfig decodes the init's configuration as cinit.c's parse_config
-// reads it, for the tests of fastConfig.
-func decodeConfig(b []byte) (*initConfig, error) {
-	cfg := &initConfig{}
-	if len(b) == 0 || b[len(b)-1] != 0 {
-		return nil, errors.New("decode configuration: truncated")
-	}
-	strs := strings.Split(string(b[:len(b)-1]), "\x00")
-	next := func() string {
-		if len(strs) == 0 {
-			return ""
-		}
-		s := strs[0]
-		strs = strs[1:]
-		return s
-	}
-	if len(strs) < 14 || next() != fastMagic {
-		return nil, errors.New("decode configuration: not one of this gun")
-	}
-	flags, err := strconv.Atoi(next())
+func TestParseConfigErrors(t *testing.T) {
+	good := &initConfig{Layers: []string{"/l"}, Scratch: "/s", Args: []string{"true"}, Cwd: "/", Hostname: "h"}
+	b, err := fastConfig(good)
 	if err != nil {
-		return nil, fmt.Errorf("decode configuration: flags: %w", err)
+		t.Fatal(err)
 	}
-	cfg.NetNS, cfg.ReadOnly = flags&fastNetNS != 0, flags&fastReadOnly != 0
-	cfg.Single, cfg.Debug = flags&fastSingle != 0, flags&fastDebug != 0
-	cfg.KeepUpper = flags&fastKeepUpper != 0
-	cfg.TTY, cfg.Copied = flags&fastTTY != 0, flags&fastCopied != 0
-	cfg.Scratch, cfg.Hostname, cfg.Cwd, cfg.User = next(), next(), next(), next()
-	next() // the overlay's options and the default PATH: fastConfig's own
-	next()
-	rows, err1 := strconv.ParseUint(next(), 10, 16)
-	cols, err2 := strconv.ParseUint(next(), 10, 16)
-	if err1 != nil || err2 != nil {
-		return nil, errors.New("decode configuration: bad window size")
-	}
-	if rows != 0 || cols != 0 {
-		cfg.Winsize = &unix.Winsize{Row: uint16(rows), Col: uint16(cols)}
-	}
-	var mounts []string
-	for _, l := range []*[]string{&cfg.Layers, &cfg.Args, &cfg.Env, &mounts} {
-		n, err := strconv.Atoi(next())
-		if err != nil || n < 0 || n > len(strs) {
-			return nil, errors.New("decode configuration: bad list length")
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"empty", nil, "init: truncated configuration"},
+		{"another gun", []byte("gun-cinit-1\x00"), "init: configuration of another version of gun"},
+		{"truncated", b[:len(b)-1], "init: truncated configuration"},
+		{"trailing", append(slices.Clip(b), 'x', 0), "init: malformed configuration"},
+		{"flags", []byte(fastMagic + "\x00256\x00"), "init: bad number 256 in the configuration"},
+		{"list", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x009999\x00"), "init: truncated configuration"},
+	} {
+		if _, err := cParseConfig(tc.b, false, ""); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
-		*l = append([]string(nil), strs[:n]...)
-		strs = strs[n:]
 	}
-	if len(strs) != 0 {
-		return nil, errors.New("decode configuration: trailing data")
+	// A plan's configuration has no command, and its scratch directory's
+	// stand-in.
+	if _, err := cParseConfig(b, true, ""); err == nil {
+		t.Error("a plan's configuration with a command")
 	}
-	if len(mounts)%3 != 0 {
-		return nil, errors.New("decode configuration: bad mount list")
+}
+
+// FuzzParseConfig drives the C init's parser of its configuration
+// (cinit.c's gun_parse_config) with raw bytes, as a plan's or not, and
+// checks the round trip of what fastConfig writes: the C init reads the
+// fields Go meant, and gun's word on a plan (verdict) brings the command.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(nil), false, uint8(0), "/s", "h", "/", "", "/l/a", "true", "A=1", "", uint16(0), uint16(0))
+	f.Add([]byte(fastMagic+"\x00"), true, uint8(127), "/s,x", "guntainer", "/w d", "app:root", "/l/a\n/l/b:c,d", "sh\n-c\n\necho ü",
+		"A=1\nB=", "/a\t/b\tro\n/c\t/d\trw", uint16(33), uint16(77))
+	f.Add([]byte(fastMagic+"\x00"+"1\x00/s\x00h\x00/\x00\x00\x00\x00\x000\x000\x001\x00/l\x001\x00a\x000\x000\x00"), false, uint8(3),
+		"s", "", "w", "", "", "", "", "/a\t/b", uint16(1), uint16(0))
+	if b, err := fastConfig(&initConfig{Layers: []string{"/l"}, Scratch: planScratch, Cwd: "/", Hostname: "h"}); err == nil {
+		f.Add(b, true, uint8(4), planScratch, "h", "/", "1000", "/l", "", "", "", uint16(0), uint16(0))
 	}
-	for i := 0; i < len(mounts); i += 3 {
-		cfg.Mounts = append(cfg.Mounts, Mount{Source: mounts[i], Target: mounts[i+1], ReadOnly: mounts[i+2] == "ro"})
+	f.Fuzz(func(t *testing.T, raw []byte, planned bool, flags uint8, scratch, hostname, cwd, user, layers, args, env, mounts string,
+		rows, cols uint16) {
+		// Anything: a configuration, or an error, never a crash.
+		if p, err := cParseConfig(raw, planned, ""); err == nil && (len(p.cfg.Layers) == 0 || (len(p.cfg.Args) == 0) != planned) {
+			t.Fatalf("%q parsed as %+v", raw, p.cfg)
+		}
+		cfg := &initConfig{Scratch: scratch, Hostname: hostname, Cwd: cwd, User: user,
+			Layers: lines(layers), Args: lines(args), Env: lines(env)}
+		for i, f := range configFlags(cfg) {
+			*f.field = flags&(1<<i) != 0
+		}
+		if rows != 0 || cols != 0 {
+			cfg.Winsize = &unix.Winsize{Row: rows, Col: cols}
+		}
+		for _, m := range lines(mounts) {
+			f := strings.Split(m, "\t")
+			cfg.Mounts = append(cfg.Mounts, Mount{Source: f[0], Target: f[len(f)-1], ReadOnly: len(f) > 2 && f[1] == "ro"})
+		}
+		b, err := fastConfig(cfg)
+		if err != nil {
+			return // a NUL byte
+		}
+		got, err := cParseConfig(b, planned, "")
+		valid := strings.HasPrefix(cfg.Scratch, "/") || (planned && cfg.Scratch == planScratch)
+		valid = valid && strings.HasPrefix(cfg.Cwd, "/") && len(cfg.Layers) > 0 && (len(cfg.Args) == 0) == planned
+		valid = valid && !(planned && (cfg.TTY || cfg.Copied))
+		for _, m := range cfg.Mounts {
+			valid = valid && strings.HasPrefix(m.Source, "/") && strings.HasPrefix(m.Target, "/")
+		}
+		if !valid {
+			if err == nil {
+				t.Fatalf("the C init took %+v", cfg)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("%+v: %v", cfg, err)
+		}
+		if d := cmp.Diff(cfg, &got.cfg); d != "" {
+			t.Fatalf("round trip (-want +got):\n%s", d)
+		}
+		upper, work := filepath.Join(cfg.Scratch, "upper"), filepath.Join(cfg.Scratch, "work")
+		if want := overlayOptions(cfg.Layers, upper, work); got.overlay != want || got.path != DefaultPath {
+			t.Fatalf("overlay %q, PATH %q; want %q, %q", got.overlay, got.path, want, DefaultPath)
+		}
+		if len(cfg.Args) > 0 {
+			w, ok := verdict(cfg.Args)
+			if !ok {
+				return
+			}
+			args, ok, err := cParseVerdict(w)
+			if !ok || err != nil || !slices.Equal(args, cfg.Args) {
+				t.Fatalf("verdict %q: %q, %v, %v", w, args, ok, err)
+			}
+		}
+	})
+}
+
+// FuzzParseVerdict drives the C init's parser of gun's word on a plan.
+func FuzzParseVerdict(f *testing.F) {
+	for _, args := range [][]string{{"true"}, {"sh", "-c", "", "echo ü"}} {
+		w, _ := verdict(args)
+		f.Add(w)
 	}
-	return cfg, nil
+	f.Add([]byte(verdictMagic + "\x00"))
+	f.Add([]byte(verdictMagic + "\x001\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		args, ok, err := cParseVerdict(b)
+		if ok && err == nil && len(args) == 0 {
+			t.Fatalf("%q: no command", b)
+		}
+		if !ok && bytes.HasPrefix(b, []byte(verdictMagic+"\x00")) && len(b) > len(verdictMagic)+1 {
+			t.Fatalf("%q: not taken as gun's word", b)
+		}
+	})
+}
+
+// lines splits s at newlines; "" has none.
+func lines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
 }

@@ -27,11 +27,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cinit.h"
 #include "fdpass.h"
 #include "plan.h"
 
 // Keep in step with plan.go.
-static const char plan_magic[] = "gun-plan-3";
+static const char plan_magic[] = "gun-plan-4";
 
 static const char *env_get(char **envp, const char *name) {
 	size_t n = strlen(name);
@@ -41,9 +42,17 @@ static const char *env_get(char **envp, const char *name) {
 	return NULL;
 }
 
+// clean_abs: s is an absolute path as filepath.Clean leaves it.
+static int clean_abs(const char *s) {
+	size_t n = strlen(s);
+	return s[0] == '/' && strstr(s, "//") == NULL && strstr(s, "/./") == NULL && strstr(s, "/../") == NULL &&
+	       (n == 1 || s[n - 1] != '/') && (n < 2 || strcmp(s + n - 2, "/.") != 0) &&
+	       (n < 3 || strcmp(s + n - 3, "/..") != 0);
+}
+
 // store_root is store.DefaultRoot: $GUN_ROOT, $XDG_DATA_HOME/gun or
-// $HOME/.local/share/gun. Only a clean absolute path is taken (gun checks
-// that the scratch directory is in its store anyway).
+// $HOME/.local/share/gun, where the plans are. Only a clean absolute path is
+// taken. (The plan names the store's run directory.)
 static int store_root(char **envp, char *out, size_t size) {
 	const char *r = env_get(envp, "GUN_ROOT"), *d;
 	int n;
@@ -55,8 +64,7 @@ static int store_root(char **envp, char *out, size_t size) {
 		n = snprintf(out, size, "%s/.local/share/gun", d);
 	else
 		return -1;
-	if (n < 0 || (size_t)n >= size || out[0] != '/' || strstr(out, "//") != NULL ||
-	    strstr(out, "/./") != NULL || strstr(out, "/../") != NULL || (n > 1 && out[n - 1] == '/'))
+	if (n < 0 || (size_t)n >= size || !clean_abs(out))
 		return -1;
 	return 0;
 }
@@ -83,16 +91,16 @@ static uint64_t plan_key(int argc, char **argv) {
 	return h;
 }
 
+// read_plan reads the plan file at path into p->buf.
 static int read_plan(const char *path, struct gun_plan *p) {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -1;
+	p->fd = fd;
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid() || st.st_size <= 0 ||
-	    st.st_size > PLAN_MAX) {
-		close(fd);
+	    st.st_size > PLAN_MAX)
 		return -1;
-	}
 	p->n = (size_t)st.st_size;
 	p->buf = malloc(p->n);
 	size_t got = 0;
@@ -104,22 +112,46 @@ static int read_plan(const char *path, struct gun_plan *p) {
 			break;
 		got += (size_t)r;
 	}
-	p->fd = fd;
-	if (p->buf == NULL || got != p->n || p->buf[p->n - 1] != '\0')
-		return -1;
-	// magic, socket, resolv.conf, hosts, hostname, the standard streams'
-	// prefork flags, then the configuration.
-	const char **fields[] = {NULL, &p->sock, &p->resolv, &p->hosts, &p->hostname, &p->stdio};
+	return p->buf != NULL && got == p->n ? 0 : -1;
+}
+
+int gun_plan_parse(struct gun_plan *p, struct gun_err *e) {
+	memset(e, 0, sizeof *e);
+	// magic, socket, run directory, resolv.conf, hosts, hostname, the
+	// standard streams' prefork flags, then the configuration.
+	const char *magic = NULL, *stdio = NULL;
+	const char **fields[] = {&magic, &p->sock, &p->rundir, &p->resolv, &p->hosts, &p->hostname, &stdio};
 	char *c = p->buf, *end = p->buf + p->n;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-		char *z = memchr(c, '\0', (size_t)(end - c));
-		if (z == NULL || z + 1 >= end)
+		char *z = c < end ? memchr(c, '\0', (size_t)(end - c)) : NULL;
+		if (z == NULL) {
+			snprintf(e->msg, sizeof e->msg, "plan: truncated");
 			return -1;
-		if (i == 0 && strcmp(c, plan_magic) != 0)
-			return -1;
-		if (i > 0)
-			*fields[i] = c;
+		}
+		*fields[i] = c;
 		c = z + 1;
+	}
+	if (strcmp(magic, plan_magic) != 0) {
+		snprintf(e->msg, sizeof e->msg, "plan: of another version of gun");
+		return -1;
+	}
+	// The scratch directory <run>/.new-<id>/resolv.conf must fit.
+	if (!clean_abs(p->rundir) || strlen(p->rundir) >= PATH_MAX - 64) {
+		snprintf(e->msg, sizeof e->msg, "plan: run directory %.64s is not a clean absolute path", p->rundir);
+		return -1;
+	}
+	char *num;
+	errno = 0;
+	long v = strtol(stdio, &num, 10);
+	if (errno != 0 || *stdio < '0' || *stdio > '9' || *num != '\0' || v > 255) {
+		snprintf(e->msg, sizeof e->msg, "plan: bad flags %.32s", stdio);
+		return -1;
+	}
+	p->stdio = (int)v;
+	// The configuration is the rest, NUL-terminated.
+	if (c >= end || end[-1] != '\0') {
+		snprintf(e->msg, sizeof e->msg, "plan: truncated");
+		return -1;
 	}
 	p->config = c;
 	p->nconfig = (size_t)(end - c);
@@ -182,67 +214,65 @@ static int write_new(int dir, const char *name, const char *data) {
 }
 
 // make_scratch is store.NewRunDir and the scratch layout of prepare
-// (run.go): run/<random id>, its lock taken, upper and work, and the files
-// bound on /etc. The lock's descriptor goes to gun, which keeps the
-// lock until the directory is removed.
-static int make_scratch(const char *root, struct gun_plan *p) {
+// (run.go), in the run directory the plan names (a directory of the
+// user's): <run>/.new-<random id> with its lock taken, upper and work, and
+// the files bound on /etc, then renamed <run>/<id> (store.RemoveStaleRuns
+// leaves a young .new- alone, and a locked directory). The lock's
+// descriptor goes to gun, which keeps the lock until the directory is
+// removed.
+static int make_scratch(struct gun_plan *p) {
 	unsigned char id[8];
 	if (getrandom(id, sizeof id, 0) != (ssize_t)sizeof id)
 		return -1;
-	char path[PATH_MAX];
-	int n = snprintf(path, sizeof path, "%s/run.lock", root);
-	if (n < 0 || (size_t)n >= sizeof path)
+	char hex[2 * sizeof id + 1], tmp[sizeof hex + 8];
+	for (size_t i = 0; i < sizeof id; i++)
+		snprintf(hex + 2 * i, 3, "%02x", id[i]);
+	snprintf(tmp, sizeof tmp, ".new-%s", hex);
+	int n = snprintf(p->scratch, sizeof p->scratch, "%s/%s", p->rundir, hex);
+	if (n < 0 || (size_t)n >= sizeof p->scratch)
 		return -1;
-	int runlock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (runlock < 0)
-		return -1;
-	int r;
-	do
-		r = flock(runlock, LOCK_SH);
-	while (r < 0 && errno == EINTR);
-	n = snprintf(p->scratch, sizeof p->scratch, "%s/run/", root);
-	for (size_t i = 0; i < sizeof id && n > 0 && (size_t)n + 3 < sizeof p->scratch; i++)
-		n += snprintf(p->scratch + n, sizeof p->scratch - (size_t)n, "%02x", id[i]);
-	int dir = -1;
-	p->lock = -1;
-	if (r == 0 && n > 0 && (size_t)n + 3 < sizeof p->scratch && mkdir(p->scratch, 0700) == 0) {
-		dir = open(p->scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (dir >= 0)
-			p->lock = openat(dir, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (p->lock >= 0 && flock(p->lock, LOCK_EX | LOCK_NB) < 0) {
-			close(p->lock);
-			p->lock = -1;
-		}
-	}
-	close(runlock);
-	if (p->lock < 0) {
-		if (dir >= 0) {
-			unlinkat(dir, "lock", 0);
-			close(dir);
-			rmdir(p->scratch);
-		}
+	int run = open(p->rundir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (run < 0 || fstat(run, &st) < 0 || st.st_uid != getuid() || mkdirat(run, tmp, 0700) < 0) {
+		if (run >= 0)
+			close(run);
 		return -1;
 	}
+	int dir = openat(run, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	p->lock = dir < 0 ? -1 : openat(dir, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int ok = p->lock >= 0 && flock(p->lock, LOCK_EX | LOCK_NB) == 0;
 	static const char *const dirs[] = {"upper", "work"};
 	static const char *const files[] = {"resolv.conf", "hosts", "hostname"};
 	const char *data[] = {p->resolv, p->hosts, p->hostname};
-	int ok = 1;
 	for (size_t i = 0; ok && i < 2; i++)
 		ok = mkdirat(dir, dirs[i], 0755) == 0;
 	for (size_t i = 0; ok && i < 3; i++)
 		ok = write_new(dir, files[i], data[i]) == 0;
+	ok = ok && renameat(run, tmp, run, hex) == 0;
 	if (!ok) {
-		for (size_t i = 0; i < 3; i++)
-			unlinkat(dir, files[i], 0);
-		for (size_t i = 0; i < 2; i++)
-			unlinkat(dir, dirs[i], AT_REMOVEDIR);
-		unlinkat(dir, "lock", 0);
-		rmdir(p->scratch);
-		close(p->lock);
+		if (dir >= 0) {
+			for (size_t i = 0; i < 3; i++)
+				unlinkat(dir, files[i], 0);
+			for (size_t i = 0; i < 2; i++)
+				unlinkat(dir, dirs[i], AT_REMOVEDIR);
+			unlinkat(dir, "lock", 0);
+		}
+		unlinkat(run, tmp, AT_REMOVEDIR);
+		if (p->lock >= 0)
+			close(p->lock);
 		p->lock = -1;
 	}
-	close(dir);
+	if (dir >= 0)
+		close(dir);
+	close(run);
 	return ok ? 0 : -1;
+}
+
+// in_store: the run directory is in the store (gun checks that it is the
+// store's: Starter.Scratch).
+static int in_store(const char *root, const char *rundir) {
+	size_t n = strlen(root);
+	return strcmp(root, "/") == 0 || (strncmp(rundir, root, n) == 0 && rundir[n] == '/');
 }
 
 int gun_plan_open(int argc, char **argv, char **envp, struct gun_plan *p) {
@@ -254,9 +284,11 @@ int gun_plan_open(int argc, char **argv, char **envp, struct gun_plan *p) {
 	if (store_root(envp, root, sizeof root) < 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/plans/%016llx", root, (unsigned long long)plan_key(argc, argv));
-	if (read_plan(path, p) < 0 || (p->ns = ask_holder(p->sock)) < 0)
+	struct gun_err e;
+	if (read_plan(path, p) < 0 || gun_plan_parse(p, &e) < 0 || !in_store(root, p->rundir) ||
+	    (p->ns = ask_holder(p->sock)) < 0)
 		goto fail;
-	if (make_scratch(root, p) < 0)
+	if (make_scratch(p) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -32,7 +32,7 @@ import (
 // gun starts its container as it does without a plan, then writes the new
 // plan. A plan is a cache: wrong or stale, it costs time, never behaviour.
 const (
-	planMagic    = "gun-plan-3"
+	planMagic    = "gun-plan-4"
 	plannedMagic = "gun-planned-1" // the prefork's first packet with a plan
 	verdictMagic = "gun-go-1"      // gun's word to run a plan, with the command
 	// planScratch stands for the scratch directory in a plan: a byte no
@@ -102,7 +102,8 @@ func planPath(dir string, args []string) string {
 
 // planBytes returns the plan of a container whose configuration is cfg,
 // joining the holder at sock, with the standard streams of the
-// prefork flags stdio: nil when it has none.
+// prefork flags stdio: nil when it has none. The next container's
+// scratch directory goes in the run directory of cfg's.
 func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byte {
 	c := *cfg
 	c.Scratch = planScratch
@@ -111,7 +112,7 @@ func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byt
 	if err != nil {
 		return nil
 	}
-	strs := []string{planMagic, sock}
+	strs := []string{planMagic, sock, filepath.Dir(cfg.Scratch)}
 	for _, name := range etcFiles {
 		var data []byte
 		for _, f := range etc {
@@ -205,10 +206,10 @@ func (s *Starter) planFor(spec *Spec, cfg *initConfig, etc []scratchFile, commit
 }
 
 // checkPlan reports whether the planned container is the one s is to run:
-// its scratch directory is spec's, in the store, and its plan is cfg's.
+// its scratch directory is spec's (Scratch checked that it is in the
+// store's run directory), and its plan is cfg's.
 func (s *Starter) checkPlan(spec *Spec, cfg *initConfig, etc []scratchFile, commit bool) bool {
-	dir, err := filepath.Abs(StoreDir)
-	if err != nil || cfg.Scratch != s.planned.scratch || filepath.Dir(cfg.Scratch) != filepath.Join(dir, "run") {
+	if cfg.Scratch != s.planned.scratch {
 		return false
 	}
 	plan := s.planFor(spec, cfg, etc, commit)
@@ -235,12 +236,16 @@ func (s *Starter) savePlan(spec *Spec, cfg *initConfig, etc []scratchFile, commi
 }
 
 // Scratch returns the scratch directory that the prestarted container was
-// set up in from a plan, and a function that releases its lock, to call
-// once the directory is removed. ok is false when there is none and the
-// caller makes the scratch directory as always (Spec.Scratch).
-func (s *Starter) Scratch() (dir string, release func(), ok bool) {
+// set up in from a plan, if it is in runDir, the store's run directory,
+// and a function that releases its lock, to call once the directory is
+// removed. ok is false when there is none and the caller makes the scratch
+// directory as always (Spec.Scratch).
+func (s *Starter) Scratch(runDir string) (dir string, release func(), ok bool) {
 	if s.planned == nil {
 		return "", nil, false
+	}
+	if abs, err := filepath.Abs(runDir); err != nil || filepath.Dir(s.planned.scratch) != abs {
+		return "", nil, false // the plan is not run (checkPlan)
 	}
 	lock := s.planned.lock
 	return s.planned.scratch, func() { lock.Close() }, true

@@ -7,6 +7,8 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "cinit.h"
+
 // The scratch directory's stand-in in a plan (plan.go).
 #define PLAN_SCRATCH "\x01"
 
@@ -16,14 +18,19 @@ enum { PLAN_MAX = 64 << 10 };
 struct gun_plan {
 	char *buf; // the plan file, as read
 	size_t n;
-	const char *sock, *resolv, *hosts, *hostname, *stdio; // into buf
-	char *config;                                 // the C init's configuration, into buf
+	const char *sock, *rundir, *resolv, *hosts, *hostname; // into buf
+	int stdio;                                             // the standard streams' prefork flags
+	char *config;                                          // the C init's configuration, into buf
 	size_t nconfig;
 	char scratch[PATH_MAX]; // the container's scratch directory, made
 	int lock;               // its lock, taken
 	int ns;                 // the holder's user namespace
 	int fd;                 // the plan file, whose times the init sets when it runs the plan
 };
+
+// gun_plan_parse parses the plan file's bytes, p->buf of p->n, into p's
+// fields. It returns 0, or -1 with e set.
+int gun_plan_parse(struct gun_plan *p, struct gun_err *e);
 
 // gun_plan_open reads the plan for argv, joins nothing yet but takes the
 // holder's namespace and makes the scratch directory; 0 when p is ready,

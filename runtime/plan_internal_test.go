@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 )
 
 func TestTrimPlans(t *testing.T) {
@@ -66,4 +67,63 @@ func TestPlanKey(t *testing.T) {
 			t.Errorf("planArgs(%q) = %q, want %q", tc.args, got, tc.want)
 		}
 	}
+}
+
+// FuzzParsePlan drives plan.c's parser of plan files (gun_plan_parse, then
+// the C init's of the configuration in it) with raw bytes, and checks the
+// round trip of what planBytes writes: plan.c reads the fields Go meant,
+// and the init, given the scratch directory plan.c makes in the plan's run
+// directory, the container Go meant, with the overlay's options Go would
+// have sent for that scratch directory.
+func FuzzParsePlan(f *testing.F) {
+	f.Add([]byte(nil), "/s/holder.sock", "/s/run", "nameserver 10.0.0.1\n", "127.0.0.1 localhost\n", "guntainer\n", uint8(2), "/l/a\n/l/b", "A=1")
+	f.Add([]byte(planMagic+"\x00/h\x00/r\x00\x00\x00\x00x\x00"), "", "/a,b:c\\d/run", "", "", "", uint8(0), "/l", "")
+	f.Add([]byte(planMagic+"\x00/h\x00r/../x\x00\x00\x00\x002\x00gun-cinit-2\x00"), "s", "run/", "", "", "h", uint8(255), "", "")
+	f.Fuzz(func(t *testing.T, raw []byte, sock, runDir, resolv, hosts, hostname string, stdio uint8, layers, env string) {
+		if p, err := cParsePlan(raw); err == nil {
+			if !filepath.IsAbs(p.runDir) || filepath.Clean(p.runDir) != p.runDir || p.stdio > 255 {
+				t.Fatalf("%q parsed as %+v", raw, p)
+			}
+			_, _ = cParseConfig(p.config, true, filepath.Join(p.runDir, "0123456789abcdef"))
+		}
+		runDir = filepath.Clean("/" + runDir)
+		scratch := filepath.Join(runDir, "0123456789abcdef")
+		cfg := &initConfig{Scratch: scratch, Cwd: "/", Hostname: "guntainer", Layers: lines(layers), Env: lines(env)}
+		etc := []scratchFile{{"resolv.conf", []byte(resolv)}, {"hosts", []byte(hosts)}, {"hostname", []byte(hostname)}}
+		b := planBytes(sock, int(stdio), cfg, etc)
+		if b == nil {
+			return // a NUL byte or the stand-in in a string, or too long
+		}
+		p, err := cParsePlan(b)
+		if len(runDir) >= unix.PathMax-64 {
+			if err == nil {
+				t.Fatalf("a run directory of %d bytes", len(runDir))
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("plan.c cannot read gun's plan %q: %v", b, err)
+		}
+		want := cPlan{sock: sock, runDir: runDir, resolv: resolv, hosts: hosts, hostname: hostname, stdio: int(stdio), config: p.config}
+		if !cmp.Equal(*p, want, cmp.AllowUnexported(cPlan{})) {
+			t.Fatalf("plan.c read %+v, want %+v", *p, want)
+		}
+		got, err := cParseConfig(p.config, true, scratch)
+		if len(cfg.Layers) == 0 {
+			if err == nil {
+				t.Fatal("the C init took a plan without layers")
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("the C init cannot read gun's plan %q: %v", b, err)
+		}
+		if d := cmp.Diff(cfg, &got.cfg); d != "" {
+			t.Fatalf("round trip (-want +got):\n%s", d)
+		}
+		upper, work := filepath.Join(scratch, "upper"), filepath.Join(scratch, "work")
+		if want := overlayOptions(cfg.Layers, upper, work); got.overlay != want {
+			t.Fatalf("overlay options %q, want %q", got.overlay, want)
+		}
+	})
 }

@@ -130,6 +130,12 @@ func TestPlanCheckedByGun(t *testing.T) {
 		{"gun's stdin", func(b []byte) []byte {
 			return bytes.Replace(b, []byte("\x002\x00gun-cinit-2"), []byte("\x000\x00gun-cinit-2"), 1)
 		}},
+		{"another run directory in the store", func(b []byte) []byte {
+			return bytes.Replace(b, []byte("\x00"+s.root+"/run\x00"), []byte("\x00"+s.root+"/plans\x00"), 1)
+		}},
+		{"a run directory outside the store", func(b []byte) []byte {
+			return bytes.Replace(b, []byte("\x00"+s.root+"/run\x00"), []byte("\x00"+s.home+"\x00"), 1)
+		}},
 		{"truncated", func(b []byte) []byte { return b[:len(b)/2] }},
 		{"not a plan", func([]byte) []byte { return []byte("gun-plan-1\x00\x00\x00") }},
 		{"garbage", func([]byte) []byte { return bytes.Repeat([]byte{1, 0, 0xff}, 100) }},
@@ -151,6 +157,14 @@ func TestPlanCheckedByGun(t *testing.T) {
 				t.Errorf("the plan was not rewritten (%v)", err)
 			}
 			s.noScratchLeft(t)
+			for _, dir := range []string{filepath.Dir(plan), s.home} {
+				entries, _ := os.ReadDir(dir)
+				for _, e := range entries {
+					if e.IsDir() {
+						t.Errorf("a directory left in %s: %s", dir, e.Name())
+					}
+				}
+			}
 		})
 	}
 }

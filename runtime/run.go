@@ -178,6 +178,13 @@ func (s *Starter) replan(ctx context.Context, spec Spec, commit func() error, wh
 	s.parent.Close() // the init's end of it says so
 	_, _ = s.wait()
 	s.stopSignals()
+	if p := s.planned; p.scratch != spec.Scratch {
+		// One that gun did not take (Scratch), emptied by the init.
+		if err := removeScratch(p.scratch); err != nil {
+			slog.Debug("run plan's scratch directory not removed", "error", err)
+		}
+		p.lock.Close()
+	}
 	f, err := Prestart(spec) // the prefork is taken: an init of its own
 	if err != nil {
 		return 125, err

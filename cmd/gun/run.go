@@ -192,7 +192,7 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 		<-staleDone
 	}
 	// A container set up from a plan has its scratch directory.
-	scratch, release, ok := starter.Scratch()
+	scratch, release, ok := starter.Scratch(st.RunDir())
 	if !ok {
 		var id [8]byte
 		if _, err := rand.Read(id[:]); err != nil {

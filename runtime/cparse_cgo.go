@@ -1,0 +1,143 @@
+//go:build linux && cgo
+
+package runtime
+
+/*
+#include <stdlib.h>
+#include "cinit.h"
+#include "plan.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The C parsers of the init's input (cinit.c) and of plans (plan.c), through cgo: for the fuzz
+// targets and round trips of the runtime's tests, which cannot use cgo.
+
+// cParsed is a configuration as the C init reads it.
+type cParsed struct {
+	cfg           initConfig
+	overlay, path string // the overlay's options and the default PATH
+}
+
+// cParseConfig parses b as the C init does (gun_parse_config); planned, b
+// is a plan's configuration, and a non-empty scratch then takes its
+// stand-in's place (gun_plan_config).
+func cParseConfig(b []byte, planned bool, scratch string) (*cParsed, error) {
+	cb := cBytes(b)
+	defer C.free(unsafe.Pointer(cb))
+	var cfg C.struct_gun_config
+	var e C.struct_gun_err
+	if C.gun_parse_config(cb, C.size_t(len(b)), cBool(planned), &cfg, &e) < 0 {
+		return nil, cErr(&e)
+	}
+	defer C.gun_config_free(&cfg)
+	if planned && scratch != "" {
+		cs := C.CString(scratch)
+		defer C.free(unsafe.Pointer(cs))
+		if C.gun_plan_config(&cfg, cs, &e) < 0 {
+			return nil, cErr(&e)
+		}
+	}
+	p := &cParsed{overlay: C.GoString(cfg.overlay), path: C.GoString(cfg.path)}
+	c := &p.cfg
+	for _, f := range configFlags(c) {
+		*f.field = int(cfg.flags)&f.flag != 0
+	}
+	c.Scratch, c.Hostname = C.GoString(cfg.scratch), C.GoString(cfg.hostname)
+	c.Cwd, c.User = C.GoString(cfg.cwd), C.GoString(cfg.user)
+	if cfg.rows != 0 || cfg.cols != 0 {
+		c.Winsize = &unix.Winsize{Row: uint16(cfg.rows), Col: uint16(cfg.cols)}
+	}
+	c.Layers = cStrings(cfg.layers, cfg.nlayers)
+	c.Args = cStrings(cfg.args, cfg.nargs)
+	c.Env = cStrings(cfg.env, cfg.nenv)
+	mounts := cStrings(cfg.mounts, cfg.nmounts)
+	for i := 0; i+2 < len(mounts); i += 3 {
+		c.Mounts = append(c.Mounts, Mount{Source: mounts[i], Target: mounts[i+1], ReadOnly: mounts[i+2] == "ro"})
+	}
+	return p, nil
+}
+
+// cParseVerdict parses b as the C init reads gun's word on a plan
+// (gun_parse_verdict): ok is false when b is not gun's word.
+func cParseVerdict(b []byte) (args []string, ok bool, err error) {
+	cb := cBytes(b)
+	defer C.free(unsafe.Pointer(cb))
+	var cfg C.struct_gun_config
+	var e C.struct_gun_err
+	switch C.gun_parse_verdict(cb, C.size_t(len(b)), &cfg, &e) {
+	case 1:
+		return nil, false, nil
+	case 0:
+		defer C.gun_config_free(&cfg)
+		return cStrings(cfg.args, cfg.nargs), true, nil
+	}
+	return nil, true, cErr(&e)
+}
+
+// cPlan is a plan as plan.c reads it.
+type cPlan struct {
+	sock, runDir, resolv, hosts, hostname string
+	stdio                                 int
+	config                                []byte
+}
+
+// cParsePlan parses the bytes of a plan file as plan.c does
+// (gun_plan_parse).
+func cParsePlan(b []byte) (*cPlan, error) {
+	cb := cBytes(b)
+	defer C.free(unsafe.Pointer(cb))
+	p := new(C.struct_gun_plan)
+	p.buf, p.n = cb, C.size_t(len(b))
+	var e C.struct_gun_err
+	if C.gun_plan_parse(p, &e) < 0 {
+		return nil, cErr(&e)
+	}
+	return &cPlan{
+		sock: C.GoString(p.sock), runDir: C.GoString(p.rundir), resolv: C.GoString(p.resolv),
+		hosts: C.GoString(p.hosts), hostname: C.GoString(p.hostname), stdio: int(p.stdio),
+		config: C.GoBytes(unsafe.Pointer(p.config), C.int(p.nconfig)),
+	}, nil
+}
+
+// cBytes copies b for C, with a NUL after it, as the init reads a packet.
+func cBytes(b []byte) *C.char {
+	p := C.malloc(C.size_t(len(b) + 1))
+	copy(unsafe.Slice((*byte)(p), len(b)+1), append(b[:len(b):len(b)], 0))
+	return (*C.char)(p)
+}
+
+func cBool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func cStrings(l **C.char, n C.int) []string {
+	if n == 0 {
+		return nil
+	}
+	var strs []string
+	for _, s := range unsafe.Slice(l, int(n)) {
+		strs = append(strs, C.GoString(s))
+	}
+	return strs
+}
+
+// cErr is a parse's failure as the init reports it.
+func cErr(e *C.struct_gun_err) error {
+	msg := C.GoString(&e.msg[0])
+	if e.err != 0 {
+		return fmt.Errorf("%s: %w", msg, syscall.Errno(e.err))
+	}
+	return errors.New(msg)
+}
