@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -14,7 +15,7 @@ import (
 // the plan) and the Go code agree on the numbers and names they share.
 func TestCConstants(t *testing.T) {
 	src := map[string]string{}
-	for _, f := range []string{"entry.c", "cinit.c", "plan.c", "plan.h"} {
+	for _, f := range []string{"entry.c", "cinit.c", "plan.c", "plan.h", "scratch.h"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -53,6 +54,10 @@ func TestCConstants(t *testing.T) {
 		{"plan.c", `"%s/plans/%016llx"`, ""},
 		{"plan.h", `#define PLAN_SCRATCH "\\x(\d\d)"`, fmt.Sprintf("%02x", planScratch[0])},
 		{"plan.h", `PLAN_MAX = (\d+) << 10`, strconv.Itoa(planMax >> 10)},
+		{"scratch.h", `#define SCRATCH_UPPER "([^"]*)"`, scratchUpper},
+		{"scratch.h", `#define SCRATCH_WORK "([^"]*)"`, scratchWork},
+		{"scratch.h", `#define SCRATCH_ROOT "([^"]*)"`, scratchRoot},
+		{"scratch.h", `#define SCRATCH_ETC_FILES (.*)`, `"` + strings.Join(etcFiles, `", "`) + `"`},
 	} {
 		m := regexp.MustCompile(tc.pattern).FindStringSubmatch(src[tc.file])
 		switch {

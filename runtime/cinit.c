@@ -41,6 +41,7 @@
 #include "cinit.h"
 #include "fdpass.h"
 #include "plan.h"
+#include "scratch.h"
 #include "user.h"
 
 enum { SYNC_FD = 3 };
@@ -954,7 +955,7 @@ static void cleanup(int scratch, int keep_upper) {
 	kill(-1, SIGKILL);
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
-	static const char *const names[] = {"upper", "work", "root", "resolv.conf", "hosts", "hostname"};
+	static const char *const names[] = {SCRATCH_UPPER, SCRATCH_WORK, SCRATCH_ROOT, SCRATCH_ETC_FILES};
 	// ("root" is a copied root's: F_COPIED.)
 	for (size_t i = keep_upper ? 1 : 0; i < sizeof names / sizeof names[0]; i++)
 		remove_all(scratch, names[i], 0);
@@ -1052,8 +1053,8 @@ static int mount_overlay(const char *root, const char **what) {
 	if (fs < 0)
 		return -1;
 	char upper[PATH_MAX], work[PATH_MAX];
-	snprintf(upper, sizeof upper, "%s/upper", cfg.scratch);
-	snprintf(work, sizeof work, "%s/work", cfg.scratch);
+	snprintf(upper, sizeof upper, "%s/" SCRATCH_UPPER, cfg.scratch);
+	snprintf(work, sizeof work, "%s/" SCRATCH_WORK, cfg.scratch);
 	int r = 0;
 	*what = ": lower layer";
 	for (int i = cfg.nlayers - 1; r == 0 && i >= 0; i--)
@@ -1110,7 +1111,7 @@ static void run_container(sigset_t mask) {
 	// the command's exit). Its files stay reachable by descriptor. A copied
 	// root is the directory root in it.
 	char copied[PATH_MAX];
-	snprintf(copied, sizeof copied, "%s/root", cfg.scratch);
+	snprintf(copied, sizeof copied, "%s/" SCRATCH_ROOT, cfg.scratch);
 	const char *root = cfg.flags & F_COPIED ? copied : cfg.scratch;
 	int scratch = open(cfg.scratch, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (scratch < 0)
@@ -1134,7 +1135,7 @@ static void run_container(sigset_t mask) {
 	else
 		bind_in("/sys", "/sys", 1);
 	setup_dev(!(cfg.flags & F_SINGLE));
-	static const char *const etc[] = {"resolv.conf", "hosts", "hostname"};
+	static const char *const etc[] = {SCRATCH_ETC_FILES};
 	for (size_t i = 0; i < sizeof etc / sizeof etc[0]; i++) {
 		char shown[PATH_MAX], dst[64];
 		snprintf(shown, sizeof shown, "%s/%s", cfg.scratch, etc[i]);

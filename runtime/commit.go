@@ -39,7 +39,7 @@ func RunCommit(ctx context.Context, spec Spec, epoch time.Time, commit func(laye
 // commitUpper runs gun:commit on scratch's upper directory and hands what
 // it writes to commit. The helper removes the upper directory once packed.
 func commitUpper(ctx context.Context, scratch string, epoch time.Time, commit func(io.Reader) error) error {
-	upper, err := filepath.Abs(filepath.Join(scratch, "upper"))
+	upper, err := filepath.Abs(filepath.Join(scratch, scratchUpper))
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ const (
 
 // fastConfig returns cfg in the init's binary form.
 func fastConfig(cfg *initConfig) ([]byte, error) {
-	overlay := overlayOptions(cfg.Layers, filepath.Join(cfg.Scratch, "upper"), filepath.Join(cfg.Scratch, "work"))
+	overlay := overlayOptions(cfg.Layers, filepath.Join(cfg.Scratch, scratchUpper), filepath.Join(cfg.Scratch, scratchWork))
 	flags := 0
 	for _, f := range configFlags(cfg) {
 		if *f.field {

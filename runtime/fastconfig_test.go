@@ -129,7 +129,7 @@ func FuzzParseConfig(f *testing.F) {
 		if d := cmp.Diff(cfg, &got.cfg); d != "" {
 			t.Fatalf("round trip (-want +got):\n%s", d)
 		}
-		upper, work := filepath.Join(cfg.Scratch, "upper"), filepath.Join(cfg.Scratch, "work")
+		upper, work := filepath.Join(cfg.Scratch, scratchUpper), filepath.Join(cfg.Scratch, scratchWork)
 		if want := overlayOptions(cfg.Layers, upper, work); got.overlay != want || got.path != DefaultPath {
 			t.Fatalf("overlay %q, PATH %q; want %q, %q", got.overlay, got.path, want, DefaultPath)
 		}

@@ -30,6 +30,7 @@
 #include "cinit.h"
 #include "fdpass.h"
 #include "plan.h"
+#include "scratch.h"
 
 // Keep in step with plan.go.
 static const char plan_magic[] = "gun-plan-4";
@@ -241,8 +242,8 @@ static int make_scratch(struct gun_plan *p) {
 	int dir = openat(run, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	p->lock = dir < 0 ? -1 : openat(dir, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	int ok = p->lock >= 0 && flock(p->lock, LOCK_EX | LOCK_NB) == 0;
-	static const char *const dirs[] = {"upper", "work"};
-	static const char *const files[] = {"resolv.conf", "hosts", "hostname"};
+	static const char *const dirs[] = {SCRATCH_UPPER, SCRATCH_WORK};
+	static const char *const files[] = {SCRATCH_ETC_FILES};
 	const char *data[] = {p->resolv, p->hosts, p->hostname};
 	for (size_t i = 0; ok && i < 2; i++)
 		ok = mkdirat(dir, dirs[i], 0755) == 0;

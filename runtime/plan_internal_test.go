@@ -121,7 +121,7 @@ func FuzzParsePlan(f *testing.F) {
 		if d := cmp.Diff(cfg, &got.cfg); d != "" {
 			t.Fatalf("round trip (-want +got):\n%s", d)
 		}
-		upper, work := filepath.Join(scratch, "upper"), filepath.Join(scratch, "work")
+		upper, work := filepath.Join(scratch, scratchUpper), filepath.Join(scratch, scratchWork)
 		if want := overlayOptions(cfg.Layers, upper, work); got.overlay != want {
 			t.Fatalf("overlay options %q, want %q", got.overlay, want)
 		}

@@ -212,7 +212,7 @@ func (s *Starter) copyRoot(ctx context.Context, spec Spec, cfg *initConfig, cg *
 		return 125, fmt.Errorf("%s: a build step's changes cannot be told apart on a copy of its layers", why)
 	}
 	Warn(why + "; copying the image's layers instead")
-	if err := copyLayers(ctx, cfg.Layers, filepath.Join(cfg.Scratch, "root")); err != nil {
+	if err := copyLayers(ctx, cfg.Layers, filepath.Join(cfg.Scratch, scratchRoot)); err != nil {
 		return 125, err
 	}
 	f, err := Prestart(spec) // the prefork is taken: an init of its own
@@ -570,8 +570,16 @@ func writeMaps(fd, pid int, maps *idMaps) error {
 	return nil
 }
 
-// etcFiles are the files of the scratch directory that the init binds on
-// /etc/<name> (cinit.c and plan.c have them too).
+// The layout of a container's scratch directory (scratch.h has it for
+// the C init and plans): the overlay's upper and work directories, the copy
+// of the layers when the kernel refuses the overlay, and etcFiles, the
+// files the init binds on /etc/<name>.
+const (
+	scratchUpper = "upper"
+	scratchWork  = "work"
+	scratchRoot  = "root"
+)
+
 var etcFiles = []string{"resolv.conf", "hosts", "hostname"}
 
 // scratchFile is a file of the scratch directory that the init binds on
@@ -585,7 +593,7 @@ type scratchFile struct {
 // directories and the files bound on /etc. (The init mounts the root on
 // the directory itself.)
 func writeScratch(dir string, etc []scratchFile) error {
-	for _, d := range []string{"upper", "work"} {
+	for _, d := range []string{scratchUpper, scratchWork} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return fmt.Errorf("scratch: %w", err)
 		}
