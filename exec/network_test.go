@@ -62,7 +62,8 @@ func udpEcho(t *testing.T, dir string) string {
 }
 
 // start starts gun as the test user in the background; the test ends it.
-func (p *project) start(stderr io.Writer, args ...string) *exec.Cmd {
+// It returns the command and a channel closed once it exited.
+func (p *project) start(stderr io.Writer, args ...string) (*exec.Cmd, <-chan struct{}) {
 	p.t.Helper()
 	c := asUser(exec.Command(env.gun, args...))
 	c.Dir = p.dir
@@ -71,11 +72,24 @@ func (p *project) start(stderr io.Writer, args ...string) *exec.Cmd {
 	if err := c.Start(); err != nil {
 		p.t.Fatal(err)
 	}
-	p.t.Cleanup(func() {
-		_ = c.Process.Kill()
+	done := make(chan struct{})
+	go func() {
 		_ = c.Wait()
+		close(done)
+	}()
+	p.t.Cleanup(func() {
+		// gun forwards SIGTERM to the container and stops its pasta; a
+		// SIGKILL would leave the pasta for gun prune.
+		_ = c.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = c.Process.Kill()
+			<-done
+			p.gun("prune")
+		}
 	})
-	return c
+	return c, done
 }
 
 // get reads url until it answers, for 30 seconds at most.
@@ -136,8 +150,8 @@ func TestNetworkPrivate(t *testing.T) {
 	echo := udpEcho(t, p.dir)
 	p.chown(p.dir)
 	tcpPort, udpPort := freePort(t, "tcp"), freePort(t, "udp")
-	var serverLog bytes.Buffer
-	gun := p.start(&serverLog, "run",
+	var serverLog syncBuffer
+	gun, exited := p.start(&serverLog, "run",
 		"-p", fmt.Sprintf("127.0.0.1:%d:80", tcpPort), "-p", fmt.Sprintf("127.0.0.1:%d:%d/udp", udpPort, udpPort),
 		"-v", echo+":/udpecho:ro", env.busybox,
 		"sh", "-c", fmt.Sprintf("mkdir /www; echo served > /www/index.html; /udpecho %d & exec httpd -f -vv -p 80 -h /www", udpPort))
@@ -171,10 +185,14 @@ func TestNetworkPrivate(t *testing.T) {
 	if err := gun.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err = gun.Wait()
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("gun did not exit")
+	}
 	// The server logs its client's address as pasta gives it: the host's.
 	if !strings.Contains(serverLog.String(), "127.0.0.1]:") {
-		t.Errorf("the server's log names no client of 127.0.0.1 (gun: %v):\n%s", err, serverLog.String())
+		t.Errorf("the server's log names no client of 127.0.0.1:\n%s", serverLog.String())
 	}
 	if left := pastas(p.root); len(left) != 0 {
 		t.Errorf("pasta left after the container: %q", left)
@@ -275,13 +293,17 @@ func TestNetworkPrivateKilled(t *testing.T) {
 	needPasta(t)
 	p := newProject(t, nil)
 	port := freePort(t, "tcp")
-	gun := p.start(io.Discard, "run", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), env.busybox,
+	gun, exited := p.start(io.Discard, "run", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), env.busybox,
 		"sh", "-c", "mkdir /www && echo up > /www/index.html && exec httpd -f -p 80 -h /www")
 	get(t, fmt.Sprintf("http://127.0.0.1:%d/", port))
 	if err := gun.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	_ = gun.Wait()
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("gun did not exit")
+	}
 	if len(pastas(p.root)) != 1 {
 		t.Fatalf("want the killed run's pasta, found %q", pastas(p.root))
 	}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Private networks, rootless, in one run:
+#  1. start to exit of /bin/true in a cached busybox image with
+#     `gun run --network private` against `podman run --network slirp4netns`
+#     (podman 4.3, Debian 12, predates pasta support), interleaved
+#     (hack/benchrun), with `gun run --network none` as the baseline;
+#  2. loopback TCP throughput into a container through `gun run -p` against
+#     pasta run by hand on a plain network namespace (the same pasta).
+#   hack/bench-network.sh [RUNS] [MEGABYTES]
+# As root it re-runs itself as the test user guntest (hack/testuser.sh).
+# Needs pasta (passt), podman, python3 and a /dev/net/tun the user can open.
+# Targets (issue 13): gun-private/podman <= 0.5; gun -p >= 0.9 of pasta's.
+set -euo pipefail
+runs=${1:-50}
+mb=${2:-2000}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+user=${GUN_TEST_USER:-guntest}
+if [ "$(id -u)" -eq 0 ]; then
+	work=$(mktemp -d /tmp/gun-bench-XXXXXX)
+	trap 'rm -rf "$work"' EXIT
+	(cd "$repo" && ./hack/build.sh "$work/gun" && go build -o "$work/benchrun" ./hack/benchrun)
+	cp "$0" "$work/bench-network.sh"
+	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
+	chmod 755 "$work"
+	chown -R "$user" "$work"
+	runuser -u "$user" -- env GUN_BENCH_WORK="$work" HOME="$work" PATH="$PATH" \
+		XDG_RUNTIME_DIR="$work/xdg" bash "$work/bench-network.sh" "$runs" "$mb"
+	exit
+fi
+work=${GUN_BENCH_WORK:?run as root, or set GUN_BENCH_WORK to a directory with gun, benchrun and busybox.sh}
+cd "$work"
+mkdir -p "$work/xdg" && chmod 700 "$work/xdg"
+export GUN_ROOT=$work/store
+bash ./busybox.sh -t busybox.tar
+./gun import busybox.tar busybox >/dev/null
+podman import -q busybox.tar localhost/busybox >/dev/null
+
+gun_private="$work/gun run --network private busybox /bin/true"
+gun_none="$work/gun run --network none busybox /bin/true"
+# crun refuses a cgroup v1 host with a v2 unified mount ("hybrid mode"), as
+# Debian 12 with systemd has it; runc with cgroupfs takes it.
+podman_slirp="podman run --rm --runtime runc --cgroup-manager cgroupfs --network slirp4netns localhost/busybox /bin/true"
+for c in "$gun_private" "$gun_none" "$podman_slirp"; do
+	$c </dev/null >/dev/null || { echo "bench-network: failed: $c" >&2; exit 1; }
+done
+"$work/benchrun" -runs "$runs" -ratios gun-private/podman-slirp4netns,gun-private/gun-none \
+	"gun-private=$gun_private" "gun-none=$gun_none" "podman-slirp4netns=$podman_slirp"
+echo "target: gun-private/podman-slirp4netns <= 0.5"
+
+# send PORT: MEGABYTES to 127.0.0.1:PORT; prints MB/s once all is sent
+# (busybox nc does not close on EOF: the socket buffers, a few MB, are
+# small against the total).
+send() {
+	python3 - "$1" "$mb" <<-'EOF'
+	import socket, sys, time
+	port, mb = int(sys.argv[1]), int(sys.argv[2])
+	buf = b"\0" * (1 << 20)
+	for _ in range(100):
+	    try:
+	        s = socket.create_connection(("127.0.0.1", port))
+	        break
+	    except OSError:
+	        time.sleep(0.05)
+	start = time.monotonic()
+	for _ in range(mb):
+	    s.sendall(buf)
+	print(f"{mb / (time.monotonic() - start):.0f} MB/s")
+	EOF
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+port=$(free_port)
+./gun run -p "127.0.0.1:$port:5001" busybox nc -l -p 5001 >/dev/null &
+gun=$!
+printf 'gun run -p:      '
+send "$port"
+kill -TERM "$gun"
+wait "$gun" || true
+
+port=$(free_port)
+unshare -Urn sh -c 'ip link set lo up; exec busybox nc -l -p 5001 >/dev/null' &
+ns=$!
+sleep 0.2
+pasta --config-net --quiet --no-map-gw -T none -U none -u none -t "127.0.0.1/$port:5001" \
+	-P "$work/pasta.pid" "$ns"
+printf 'pasta by hand:   '
+send "$port"
+kill "$ns" "$(cat "$work/pasta.pid")" 2>/dev/null || true
+wait "$ns" || true
+echo "target: gun -p >= 0.9 of pasta by hand"
