@@ -171,8 +171,15 @@ func recvPacket(fd int) ([]byte, []int, error) {
 	buf := small[:]
 	var n, oobn int
 	var err error
-	for {
+	for reset := false; ; {
 		n, _, err = unix.Recvfrom(fd, nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		// An init that exits with packets of gun's unread leaves a reset
+		// on the socket, which the kernel reports once, before the
+		// packets the init queued (its error report): read on.
+		if err == unix.ECONNRESET && !reset {
+			reset = true
+			continue
+		}
 		if err != unix.EINTR {
 			break
 		}
