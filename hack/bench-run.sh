@@ -37,8 +37,15 @@ cd "$work"
 export GUN_ROOT=$work/store
 bash ./busybox.sh rootfs
 bash ./busybox.sh -t busybox.tar
-# Import and unpack once: the benchmark measures the cached image.
-./gun run busybox.tar /bin/true
+# Import (named: running an archive names nothing) and unpack once: the
+# benchmark measures the cached image. gun-old gets a store of its own, so
+# that neither reads the other's run plans (their formats differ).
+./gun import busybox.tar busybox >/dev/null
+./gun run busybox /bin/true
+if [ -n "${GUN_OLD:-}" ]; then
+	GUN_ROOT=$work/store-old "$GUN_OLD" run busybox.tar /bin/true
+	GUN_ROOT=$work/store-old "$GUN_OLD" import busybox.tar busybox >/dev/null 2>&1 || true
+fi
 mkdir -p bundle
 (cd bundle && runc spec --rootless)
 # The same root file system for bwrap and runc.
@@ -53,7 +60,7 @@ for c in "$gun_cmd" "$archive_cmd" "$bwrap_cmd" "$runc_cmd"; do
 done
 old=()
 if [ -n "${GUN_OLD:-}" ]; then
-	old=("gun-old=$GUN_OLD run busybox /bin/true" "gun-old-archive=$GUN_OLD run busybox.tar /bin/true")
+	old=("gun-old=GUN_ROOT=$work/store-old $GUN_OLD run busybox /bin/true" "gun-old-archive=GUN_ROOT=$work/store-old $GUN_OLD run busybox.tar /bin/true")
 fi
 "$work/benchrun" -runs "$runs" -ratios gun/bwrap,gun/runc,gun-archive/gun${GUN_OLD:+,gun-old/bwrap,gun-old/runc,gun/gun-old,gun-old-archive/gun-old,gun-archive/gun-old-archive} \
 	"gun=$gun_cmd" "gun-archive=$archive_cmd" "${old[@]}" "bwrap=$bwrap_cmd" "runc=$runc_cmd"

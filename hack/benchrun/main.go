@@ -5,7 +5,9 @@
 //
 //	benchrun [-runs N] [-warmup N] [-ratios a/b,...] NAME=COMMAND...
 //
-// COMMAND is split on white space; stdin is empty, output is discarded.
+// COMMAND is split on white space; leading K=V words are set in its
+// environment (as env(1) would, without running env); stdin is empty,
+// output is discarded.
 package main
 
 import (
@@ -28,6 +30,7 @@ func main() {
 
 type command struct {
 	name  string
+	env   []string // nil: benchrun's own
 	args  []string
 	times []time.Duration
 }
@@ -45,6 +48,13 @@ func run() error {
 			return fmt.Errorf("%q: want NAME=COMMAND", a)
 		}
 		c := &command{name: name, args: strings.Fields(line)}
+		for len(c.args) > 1 && strings.Contains(c.args[0], "=") {
+			c.env = append(c.env, c.args[0])
+			c.args = c.args[1:]
+		}
+		if c.env != nil {
+			c.env = append(os.Environ(), c.env...)
+		}
 		cmds = append(cmds, c)
 		byName[name] = c
 	}
@@ -53,7 +63,7 @@ func run() error {
 	}
 	for round := -*warmup; round < *runs; round++ {
 		for _, c := range cmds {
-			d, err := timeOne(c.args)
+			d, err := timeOne(c)
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)
 			}
@@ -82,8 +92,9 @@ func run() error {
 	return nil
 }
 
-func timeOne(args []string) (time.Duration, error) {
-	c := exec.Command(args[0], args[1:]...)
+func timeOne(cmd *command) (time.Duration, error) {
+	c := exec.Command(cmd.args[0], cmd.args[1:]...)
+	c.Env = cmd.env
 	// A pipe, not /dev/null, for stdin: runc chowns its stdio.
 	c.Stdin, c.Stdout, c.Stderr = strings.NewReader(""), io.Discard, io.Discard
 	start := time.Now()
