@@ -50,6 +50,7 @@ func TestCConstants(t *testing.T) {
 		{"cinit.c", `F_SINGLE = (\d+)`, strconv.Itoa(fastSingle)},
 		{"cinit.c", `F_DEBUG = (\d+)`, strconv.Itoa(fastDebug)},
 		{"cinit.c", `F_KEEP_UPPER = (\d+)`, strconv.Itoa(fastKeepUpper)},
+		{"cinit.c", `F_UNMASKED = (\d+)`, strconv.Itoa(fastUnmasked)},
 		{"plan.c", `plan_magic\[\] = "([^"]*)"`, planMagic},
 		{"plan.c", `"%s/plans/%016llx"`, ""},
 		{"plan.h", `#define PLAN_SCRATCH "\\x(\d\d)"`, fmt.Sprintf("%02x", planScratch[0])},

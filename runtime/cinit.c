@@ -19,7 +19,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -48,7 +50,7 @@ enum { SYNC_FD = 3 };
 
 // The magic first string of a binary configuration; keep in step with
 // fastMagic in fastconfig.go.
-static const char magic[] = "gun-cinit-2";
+static const char magic[] = "gun-cinit-3";
 
 // The magic first string of gun's word to run a plan's container; keep in
 // step with verdictMagic in plan.go.
@@ -56,8 +58,9 @@ static const char verdict_magic[] = "gun-go-1";
 
 // Flags of the configuration; keep in step with fastconfig.go. F_KEEP_UPPER:
 // a command that exits with 0 leaves the overlay's upper directory, which
-// gun packs as a layer (gun:commit).
-enum { F_NETNS = 1, F_READONLY = 2, F_SINGLE = 4, F_DEBUG = 8, F_TTY = 16, F_COPIED = 32, F_KEEP_UPPER = 64 };
+// gun packs as a layer (gun:commit). F_UNMASKED: nothing under /proc and
+// /sys is masked or read-only (--privileged).
+enum { F_NETNS = 1, F_READONLY = 2, F_SINGLE = 4, F_DEBUG = 8, F_TTY = 16, F_COPIED = 32, F_KEEP_UPPER = 64, F_UNMASKED = 128 };
 
 static struct gun_config cfg;
 
@@ -264,6 +267,57 @@ static int next_int(struct cursor *c, int max) {
 	return (int)v;
 }
 
+static unsigned long long next_u64(struct cursor *c) {
+	const char *s = next(c);
+	if (c->e->msg[0] != '\0')
+		return 0;
+	char *e;
+	errno = 0;
+	unsigned long long v = strtoull(s, &e, 10);
+	if (errno != 0 || *s < '0' || *s > '9' || *e != '\0') {
+		fail(c->e, 0, "init: bad number %.32s in the configuration", s);
+		return 0;
+	}
+	return v;
+}
+
+static int unhex(char c) {
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+// next_filter reads a seccomp filter, its struct sock_filter array in hex,
+// into cfg.
+static void next_filter(struct cursor *c, struct gun_config *cfg) {
+	const char *s = next(c);
+	size_t n = strlen(s), size = 2 * sizeof(struct sock_filter);
+	if (c->e->msg[0] != '\0' || n == 0)
+		return;
+	if (n % size != 0 || n / size > BPF_MAXINSNS) {
+		fail(c->e, 0, "init: bad seccomp filter in the configuration");
+		return;
+	}
+	unsigned char *b = malloc(n / 2);
+	if (b == NULL) {
+		fail(c->e, ENOMEM, "init: read config");
+		return;
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			fail(c->e, 0, "init: bad seccomp filter in the configuration");
+			free(b);
+			return;
+		}
+		b[i] = (unsigned char)(hi << 4 | lo);
+	}
+	cfg->filter = b;
+	cfg->nfilter = (unsigned short)(n / size);
+}
+
 static char **next_list(struct cursor *c, int *n) {
 	*n = next_int(c, 1 << 20);
 	// Each string takes a byte at least.
@@ -290,6 +344,7 @@ void gun_config_free(struct gun_config *cfg) {
 	free(cfg->env);
 	free(cfg->mounts);
 	free(cfg->owned);
+	free(cfg->filter);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -308,6 +363,8 @@ int gun_parse_config(char *b, size_t n, int planned, struct gun_config *cfg, str
 	cfg->path = next(&c);
 	cfg->rows = (unsigned short)next_int(&c, 65535);
 	cfg->cols = (unsigned short)next_int(&c, 65535);
+	cfg->caps = next_u64(&c);
+	next_filter(&c, cfg);
 	cfg->layers = next_list(&c, &cfg->nlayers);
 	cfg->args = next_list(&c, &cfg->nargs);
 	cfg->env = next_list(&c, &cfg->nenv);
@@ -682,11 +739,8 @@ static char *look_path(const char *name, char **env) {
 	die(127, 0, "%s: executable file not found in $PATH", name);
 }
 
-// docker's default capabilities: CHOWN,
-// DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP,
-// NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.
-static const unsigned long long default_caps = 0xa80425fbULL;
-
+// drop_capabilities leaves the bounding set cfg.caps, which the command's
+// capabilities are limited to when it is executed.
 static void drop_capabilities(void) {
 	int last = 40; // CAP_LAST_CAP of the kernel headers Go knows
 	char *s = read_file("/proc/sys/kernel/cap_last_cap");
@@ -698,7 +752,7 @@ static void drop_capabilities(void) {
 		free(s);
 	}
 	for (int c = 0; c <= last; c++) {
-		if (default_caps & (1ULL << c))
+		if (cfg.caps & (1ULL << c))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 			die(125, errno, "drop capability %d from the bounding set", c);
@@ -821,8 +875,16 @@ static struct command fork_command(const char *path, char **env, const struct gu
 				path = held;
 			}
 			sigprocmask(SIG_UNBLOCK, mask, NULL);
-			execve(path, args, env);
-			err = errno;
+			// The filter goes last, after no_new_privs (set by the init),
+			// the ids and the working directory, as bubblewrap does: the
+			// only calls it sees of ours are its own and execve's.
+			struct sock_fprog prog = {cfg.nfilter, cfg.filter};
+			if (cfg.nfilter > 0 && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+				err = -errno;
+			else {
+				execve(path, args, env);
+				err = errno;
+			}
 		}
 		while (write(p[1], &err, sizeof err) < 0 && errno == EINTR)
 			;
@@ -843,6 +905,8 @@ static pid_t started(struct command c) {
 	if (r == (ssize_t)sizeof err) {
 		while (waitpid(c.pid, NULL, 0) < 0 && errno == EINTR)
 			;
+		if (err < 0)
+			die(126, -err, "start %s: load the seccomp filter", command_name());
 		die(err == ENOENT ? 127 : 126, err, "start %s", command_name());
 	}
 	return c.pid;
@@ -1144,9 +1208,9 @@ static void run_container(sigset_t mask) {
 	}
 	for (int i = 0; i < cfg.nmounts; i += 3)
 		bind_in(cfg.mounts[i], cfg.mounts[i + 1], strcmp(cfg.mounts[i + 2], "ro") == 0);
-	for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++)
+	for (size_t i = 0; !(cfg.flags & F_UNMASKED) && i < sizeof masked / sizeof masked[0]; i++)
 		mask_path(masked[i]);
-	for (size_t i = 0; i < sizeof readonly / sizeof readonly[0]; i++)
+	for (size_t i = 0; !(cfg.flags & F_UNMASKED) && i < sizeof readonly / sizeof readonly[0]; i++)
 		make_readonly(readonly[i]);
 	// pivot_root, never chroot: the old root is detached and unreachable.
 	if (chdir(root) < 0)

@@ -18,6 +18,10 @@ struct gun_config {
 	unsigned flags;
 	const char *scratch, *hostname, *cwd, *user, *overlay, *path;
 	unsigned short rows, cols; // the outer terminal's size, with F_TTY (0: none)
+	unsigned long long caps;   // the command's bounding set
+	// the command's seccomp filter (struct sock_filter; nfilter 0: none)
+	void *filter;
+	unsigned short nfilter;
 	int nlayers, nargs, nenv, nmounts;
 	char **layers, **args, **env; // env: the spec's KEY=VALUE entries
 	// mounts: the volumes, three strings each: host path, target in the

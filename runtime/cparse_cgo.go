@@ -10,11 +10,13 @@ package runtime
 import "C"
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"syscall"
 	"unsafe"
 
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -55,6 +57,13 @@ func cParseConfig(b []byte, planned bool, scratch string) (*cParsed, error) {
 	c.Cwd, c.User = C.GoString(cfg.cwd), C.GoString(cfg.user)
 	if cfg.rows != 0 || cfg.cols != 0 {
 		c.Winsize = &unix.Winsize{Row: uint16(cfg.rows), Col: uint16(cfg.cols)}
+	}
+	c.Caps = uint64(cfg.caps)
+	filter := C.GoBytes(cfg.filter, C.int(8*int(cfg.nfilter)))
+	for ; len(filter) >= 8; filter = filter[8:] {
+		c.Seccomp = append(c.Seccomp, bpf.RawInstruction{
+			Op: binary.NativeEndian.Uint16(filter), Jt: filter[2], Jf: filter[3], K: binary.NativeEndian.Uint32(filter[4:]),
+		})
 	}
 	c.Layers = cStrings(cfg.layers, cfg.nlayers)
 	c.Args = cStrings(cfg.args, cfg.nargs)

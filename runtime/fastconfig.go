@@ -1,11 +1,14 @@
 package runtime
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -15,17 +18,19 @@ import (
 // in this order:
 //
 //	fastMagic
-//	flags (decimal: fastNetNS|fastReadOnly|fastSingle|fastDebug|fastTTY|fastCopied|fastKeepUpper)
+//	flags (decimal: fastNetNS|fastReadOnly|fastSingle|fastDebug|fastTTY|fastCopied|fastKeepUpper|fastUnmasked)
 //	Scratch, Hostname, Cwd, User
 //	the overlay's mount options (overlayOptions; "" when they do not fit
 //	a page: the C init then takes the layers one at a time)
 //	the default PATH
 //	the outer terminal's rows and columns (decimal; 0 0 for none)
+//	the bounding set (Caps, decimal)
+//	the seccomp filter (Seccomp, its struct sock_filter array in hex; "" for none)
 //	len(Layers), Layers...
 //	len(Args), Args...
 //	len(Env), Env...
 //	3*len(Mounts), then Source, Target, "ro" or "rw" of each
-const fastMagic = "gun-cinit-2"
+const fastMagic = "gun-cinit-3"
 
 // Flags of the binary configuration; cinit.c has the same.
 const (
@@ -36,6 +41,7 @@ const (
 	fastTTY       // a pty for the command, its master passed to gun
 	fastCopied    // the root is <Scratch>/root, the layers copied (the kernel refused the overlay)
 	fastKeepUpper // cfg.KeepUpper
+	fastUnmasked  // cfg.Unmasked
 )
 
 // fastConfig returns cfg in the init's binary form.
@@ -52,7 +58,7 @@ func fastConfig(cfg *initConfig) ([]byte, error) {
 		rows, cols = cfg.Winsize.Row, cfg.Winsize.Col
 	}
 	strs := []string{fastMagic, strconv.Itoa(flags), cfg.Scratch, cfg.Hostname, cfg.Cwd, cfg.User, overlay, DefaultPath,
-		strconv.Itoa(int(rows)), strconv.Itoa(int(cols))}
+		strconv.Itoa(int(rows)), strconv.Itoa(int(cols)), strconv.FormatUint(cfg.Caps, 10), filterHex(cfg.Seccomp)}
 	mounts := make([]string, 0, 3*len(cfg.Mounts))
 	for _, m := range cfg.Mounts {
 		mode := "rw"
@@ -83,8 +89,20 @@ func configFlags(cfg *initConfig) []struct {
 		flag  int
 	}{
 		{&cfg.NetNS, fastNetNS}, {&cfg.ReadOnly, fastReadOnly}, {&cfg.Single, fastSingle}, {&cfg.Debug, fastDebug},
-		{&cfg.TTY, fastTTY}, {&cfg.Copied, fastCopied}, {&cfg.KeepUpper, fastKeepUpper},
+		{&cfg.TTY, fastTTY}, {&cfg.Copied, fastCopied}, {&cfg.KeepUpper, fastKeepUpper}, {&cfg.Unmasked, fastUnmasked},
 	}
+}
+
+// filterHex returns prog as the kernel's struct sock_filter array (in the
+// machine's byte order), in hex.
+func filterHex(prog []bpf.RawInstruction) string {
+	b := make([]byte, 0, 8*len(prog))
+	for _, in := range prog {
+		b = binary.NativeEndian.AppendUint16(b, in.Op)
+		b = append(b, in.Jt, in.Jf)
+		b = binary.NativeEndian.AppendUint32(b, in.K)
+	}
+	return hex.EncodeToString(b)
 }
 
 // overlayOptions returns the overlay mount data for the layers (bottom

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,7 +18,8 @@ func TestFastConfigRoundTrip(t *testing.T) {
 		{
 			Layers: []string{"/l/a", "/l/b:c,d"}, Scratch: "/s/x", Args: []string{"sh", "-c", "", "echo ü"},
 			Env: []string{"A=1", "B="}, Cwd: "/w d", User: "app:root", Hostname: "h",
-			NetNS: true, ReadOnly: true, Single: true, Debug: true, KeepUpper: true,
+			NetNS: true, ReadOnly: true, Single: true, Debug: true, KeepUpper: true, Unmasked: true,
+			Caps: allCaps, Seccomp: []bpf.RawInstruction{{Op: 0x20, K: 4}, {Op: 0x15, Jt: 1, Jf: 2, K: 0xc000003e}, {Op: 6, K: 0x7fff0000}},
 		},
 		{
 			Layers: []string{"/" + strings.Repeat("x", 5000)}, Scratch: "/s", Args: []string{"sh"}, Cwd: "/", Hostname: "h",
@@ -62,7 +64,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"truncated", b[:len(b)-1], "init: truncated configuration"},
 		{"trailing", append(slices.Clip(b), 'x', 0), "init: malformed configuration"},
 		{"flags", []byte(fastMagic + "\x00256\x00"), "init: bad number 256 in the configuration"},
-		{"list", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x009999\x00"), "init: truncated configuration"},
+		{"list", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x000\x00\x009999\x00"), "init: truncated configuration"},
+		{"caps", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x00-1\x00"), "init: bad number -1 in the configuration"},
+		{"filter", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x000\x00abc\x00"), "init: bad seccomp filter in the configuration"},
+		{"filter hex", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x000\x0020000000040000zz\x00"), "init: bad seccomp filter in the configuration"},
 	} {
 		if _, err := cParseConfig(tc.b, false, ""); err == nil || err.Error() != tc.want {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)

@@ -78,7 +78,7 @@ func TestPlanKey(t *testing.T) {
 func FuzzParsePlan(f *testing.F) {
 	f.Add([]byte(nil), "/s/holder.sock", "/s/run", "nameserver 10.0.0.1\n", "127.0.0.1 localhost\n", "guntainer\n", uint8(2), "/l/a\n/l/b", "A=1")
 	f.Add([]byte(planMagic+"\x00/h\x00/r\x00\x00\x00\x00x\x00"), "", "/a,b:c\\d/run", "", "", "", uint8(0), "/l", "")
-	f.Add([]byte(planMagic+"\x00/h\x00r/../x\x00\x00\x00\x002\x00gun-cinit-2\x00"), "s", "run/", "", "", "h", uint8(255), "", "")
+	f.Add([]byte(planMagic+"\x00/h\x00r/../x\x00\x00\x00\x002\x00gun-cinit-3\x00"), "s", "run/", "", "", "h", uint8(255), "", "")
 	f.Fuzz(func(t *testing.T, raw []byte, sock, runDir, resolv, hosts, hostname string, stdio uint8, layers, env string) {
 		if p, err := cParsePlan(raw); err == nil {
 			if !filepath.IsAbs(p.runDir) || filepath.Clean(p.runDir) != p.runDir || p.stdio > 255 {

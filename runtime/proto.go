@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/net/bpf"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -116,6 +117,13 @@ type initConfig struct {
 	// directory in the scratch directory, for gun to pack as a layer
 	// (RunCommit); the root must then be an overlay.
 	KeepUpper bool
+	// Caps is the command's bounding set (bit n: capability n).
+	Caps uint64
+	// Seccomp is the filter loaded just before the command is executed;
+	// nil: none.
+	Seccomp []bpf.RawInstruction
+	// Unmasked: nothing under /proc and /sys is masked or read-only.
+	Unmasked bool
 }
 
 func socketPair() (parent, child *os.File, err error) {

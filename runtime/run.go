@@ -631,6 +631,9 @@ func prepareConfig(spec *Spec) (*initConfig, []scratchFile, error) {
 	if !filepath.IsAbs(cfg.Cwd) {
 		return nil, nil, fmt.Errorf("working directory %q: not an absolute path", cfg.Cwd)
 	}
+	if err := security(spec, cfg); err != nil {
+		return nil, nil, err
+	}
 	if err := spec.Network.CheckPorts(spec.Ports); err != nil {
 		return nil, nil, err
 	}

@@ -48,6 +48,19 @@ type Spec struct {
 	ReadOnly bool // mount the root file system read-only
 	TTY      bool // give the command a pseudo terminal
 
+	// CapAdd and CapDrop change the command's capabilities from Docker's
+	// default set (names with or without CAP_, or ALL).
+	CapAdd, CapDrop []string
+	// Seccomp is the profile, in Docker's JSON format, that filters the
+	// command's system calls; nil means Docker's default profile for the
+	// container's capabilities.
+	Seccomp []byte
+	// Unconfined: no seccomp filter.
+	Unconfined bool
+	// Privileged: all the capabilities of the container's user namespace,
+	// no seccomp filter, nothing under /proc and /sys masked or read-only.
+	Privileged bool
+
 	Stdin          io.Reader // nil means /dev/null
 	Stdout, Stderr io.Writer // nil means discard
 

@@ -4,6 +4,7 @@
 //	probe escape MARKER   try to reach the host file MARKER (an absolute host path)
 //	probe drop UID GID FILE   drop to UID:GID as apt does for _apt, then create FILE
 //	probe forks N   start N sleeping children, print how many could be started
+//	probe syscalls   try calls a container should not make: "NAME: ok" or "NAME: ERRNO" each
 package main
 
 import (
@@ -13,6 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -30,6 +34,8 @@ func main() {
 	case "forks":
 		n, _ := strconv.Atoi(os.Args[2])
 		forks(n)
+	case "syscalls":
+		syscalls()
 	}
 }
 
@@ -105,4 +111,63 @@ func forks(n int) {
 		}
 	}
 	fmt.Println(started)
+}
+
+// syscalls tries the calls Docker's default seccomp profile refuses, and a
+// few it allows, and prints each result.
+func syscalls() {
+	str := func(s string) uintptr { p, _ := unix.BytePtrFromString(s); return uintptr(unsafe.Pointer(p)) }
+	const addrNoRandomize = 0x0040000
+	const afVsock = 40
+	type try struct {
+		name string
+		nr   uintptr
+		args []uintptr
+	}
+	for _, c := range []try{
+		{"keyctl", unix.SYS_KEYCTL, []uintptr{unix.KEYCTL_GET_KEYRING_ID, ^uintptr(2), 0}}, // KEY_SPEC_SESSION_KEYRING
+		{"add_key", unix.SYS_ADD_KEY, []uintptr{str("user"), str("gun-probe"), str("x"), 1, ^uintptr(1)}},
+		{"unshare(CLONE_NEWUSER)", unix.SYS_UNSHARE, []uintptr{unix.CLONE_NEWUSER}},
+		{"personality(ADDR_NO_RANDOMIZE)", unix.SYS_PERSONALITY, []uintptr{addrNoRandomize}},
+		{"personality(56<<32|ADDR_NO_RANDOMIZE)", unix.SYS_PERSONALITY, []uintptr{56<<32 | addrNoRandomize}},
+		{"personality(0)", unix.SYS_PERSONALITY, []uintptr{0}},
+		{"socket(AF_VSOCK)", unix.SYS_SOCKET, []uintptr{afVsock, unix.SOCK_STREAM | unix.SOCK_CLOEXEC, 0}},
+		{"socket(AF_INET6)", unix.SYS_SOCKET, []uintptr{unix.AF_INET6, unix.SOCK_STREAM | unix.SOCK_CLOEXEC, 0}},
+		{"socket(AF_INET)", unix.SYS_SOCKET, []uintptr{unix.AF_INET, unix.SOCK_STREAM | unix.SOCK_CLOEXEC, 0}},
+		{"io_uring_setup", unix.SYS_IO_URING_SETUP, []uintptr{1, uintptr(unsafe.Pointer(new([120]byte)))}},
+		{"perf_event_open", unix.SYS_PERF_EVENT_OPEN, []uintptr{uintptr(unsafe.Pointer(&unix.PerfEventAttr{Type: unix.PERF_TYPE_SOFTWARE, Config: unix.PERF_COUNT_SW_CPU_CLOCK, Size: uint32(unsafe.Sizeof(unix.PerfEventAttr{})), Bits: unix.PerfBitDisabled | unix.PerfBitExcludeKernel | unix.PerfBitExcludeHv})), 0, ^uintptr(0), ^uintptr(0), 0}},
+		{"userfaultfd", unix.SYS_USERFAULTFD, []uintptr{unix.O_CLOEXEC | 1}},                    // UFFD_USER_MODE_ONLY
+		{"kcmp", unix.SYS_KCMP, []uintptr{uintptr(os.Getpid()), uintptr(os.Getpid()), 0, 0, 0}}, // KCMP_FILE
+		{"clone3", unix.SYS_CLONE3, []uintptr{0, 0}},
+		{"ptrace(PTRACE_ATTACH, 1)", unix.SYS_PTRACE, []uintptr{unix.PTRACE_ATTACH, 1}},
+		{"getpid", unix.SYS_GETPID, nil},
+	} {
+		var a [6]uintptr
+		copy(a[:], c.args)
+		r, _, errno := unix.Syscall6(c.nr, a[0], a[1], a[2], a[3], a[4], a[5])
+		if errno != 0 {
+			fmt.Printf("%s: %s\n", c.name, unix.ErrnoName(errno))
+			continue
+		}
+		if c.nr == unix.SYS_PTRACE {
+			unix.Syscall(unix.SYS_PTRACE, unix.PTRACE_DETACH, 1, 0)
+		}
+		if c.nr == unix.SYS_SOCKET || c.nr == unix.SYS_IO_URING_SETUP || c.nr == unix.SYS_PERF_EVENT_OPEN || c.nr == unix.SYS_USERFAULTFD {
+			unix.Close(int(r))
+		}
+		fmt.Printf("%s: ok\n", c.name)
+	}
+	// A child in a new user namespace, as clone makes it.
+	pid, err := syscall.ForkExec("/bin/true", []string{"true"}, &syscall.ProcAttr{Sys: &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER}})
+	if err == nil {
+		var ws syscall.WaitStatus
+		_, err = syscall.Wait4(pid, &ws, 0, nil)
+	}
+	if errno, ok := err.(syscall.Errno); ok {
+		fmt.Printf("clone(CLONE_NEWUSER): %s\n", unix.ErrnoName(errno))
+	} else if err != nil {
+		fmt.Printf("clone(CLONE_NEWUSER): %v\n", err)
+	} else {
+		fmt.Println("clone(CLONE_NEWUSER): ok")
+	}
 }
