@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -92,9 +93,13 @@ func security(spec *Spec, cfg *initConfig) error {
 	cfg.Caps, cfg.Unmasked = caps, spec.Privileged
 	switch {
 	case spec.Privileged || spec.Unconfined:
-	case spec.Seccomp != nil:
-		if cfg.Seccomp, err = seccomp.Load(spec.Seccomp, names); err != nil {
+	case spec.SeccompProfile != "":
+		b, err := os.ReadFile(spec.SeccompProfile)
+		if err != nil {
 			return fmt.Errorf("seccomp profile: %w", err)
+		}
+		if cfg.Seccomp, err = seccomp.Load(b, names); err != nil {
+			return fmt.Errorf("seccomp profile %s: %w", spec.SeccompProfile, err)
 		}
 	default:
 		if cfg.Seccomp, err = seccomp.Default(names); err != nil {

@@ -1273,6 +1273,11 @@ static void run_container(sigset_t mask) {
 	drop_capabilities();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die(125, errno, "set no_new_privs");
+	// Not dumpable: the command, even with all the capabilities of the
+	// container (--privileged), cannot ptrace the init or read its memory,
+	// whose user namespace is gun's. Its execve makes it dumpable again.
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die(125, errno, "set not dumpable");
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		die(125, errno, "signalfd");

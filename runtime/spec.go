@@ -51,10 +51,10 @@ type Spec struct {
 	// CapAdd and CapDrop change the command's capabilities from Docker's
 	// default set (names with or without CAP_, or ALL).
 	CapAdd, CapDrop []string
-	// Seccomp is the profile, in Docker's JSON format, that filters the
-	// command's system calls; nil means Docker's default profile for the
-	// container's capabilities.
-	Seccomp []byte
+	// SeccompProfile is a file holding the profile, in Docker's JSON
+	// format, that filters the command's system calls; "" means Docker's
+	// default profile for the container's capabilities.
+	SeccompProfile string
 	// Unconfined: no seccomp filter.
 	Unconfined bool
 	// Privileged: all the capabilities of the container's user namespace,

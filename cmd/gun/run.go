@@ -35,6 +35,8 @@ type runFlags struct {
 	entrypointSet                  bool // --entrypoint given (an empty one clears the image's)
 	publishAll                     bool
 	networkSet                     bool // --network given (else -p implies private)
+	securityOpts, capAdd, capDrop  []string
+	privileged                     bool
 }
 
 // defaultRunFlags are gun run's options when none is given.
@@ -86,6 +88,10 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 	fl.StringVarP(&f.memory, "memory", "m", "", "memory limit in bytes, or a `size` such as 512m or 2g")
 	fl.Int64Var(&f.pidsLimit, "pids-limit", 0, "allow at most `n` processes")
 	fl.Float64Var(&f.cpus, "cpus", 0, "limit CPU time to `n` CPUs, such as 1.5")
+	fl.StringArrayVar(&f.securityOpts, "security-opt", nil, "`seccomp=unconfined`, or seccomp=PROFILE.json (Docker's format)")
+	fl.StringArrayVar(&f.capAdd, "cap-add", nil, "add a `capability` (CAP_NET_ADMIN or NET_ADMIN, or ALL)")
+	fl.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop a `capability` (or ALL)")
+	fl.BoolVar(&f.privileged, "privileged", false, "all capabilities of the container's user namespace, no seccomp filter, nothing masked in /proc and /sys")
 	return cmd
 }
 
@@ -100,6 +106,9 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 		spec.Stdin = os.Stdin
 	}
 	if err := networkFlags(f, &spec); err != nil {
+		return &usageError{err}
+	}
+	if err := securityOpts(&spec, f); err != nil {
 		return &usageError{err}
 	}
 	if f.pidsLimit < 0 || f.cpus < 0 {
@@ -209,6 +218,29 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 	release()
 	if err != nil || code != 0 {
 		return &exitError{code, err}
+	}
+	return nil
+}
+
+// securityOpts sets the spec's capabilities and seccomp filter as
+// --security-opt, --cap-add, --cap-drop and --privileged say.
+func securityOpts(spec *runtime.Spec, f *runFlags) error {
+	spec.CapAdd, spec.CapDrop, spec.Privileged = f.capAdd, f.capDrop, f.privileged
+	for _, o := range f.securityOpts {
+		key, val, ok := strings.Cut(o, "=")
+		if !ok {
+			key, val, _ = strings.Cut(o, ":") // docker's older spelling
+		}
+		switch {
+		case key == "seccomp" && val == "unconfined":
+			spec.Unconfined, spec.SeccompProfile = true, ""
+		case key == "seccomp" && val != "":
+			spec.SeccompProfile, spec.Unconfined = val, false
+		case key == "no-new-privileges" && (val == "" || val == "true"):
+			// always so
+		default:
+			return fmt.Errorf("--security-opt %q: want seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges", o)
+		}
 	}
 	return nil
 }

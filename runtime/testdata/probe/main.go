@@ -4,6 +4,7 @@
 //	probe escape MARKER   try to reach the host file MARKER (an absolute host path)
 //	probe drop UID GID FILE   drop to UID:GID as apt does for _apt, then create FILE
 //	probe forks N   start N sleeping children, print how many could be started
+//	probe rawsocket   open a raw socket: "ok" or the errno
 //	probe syscalls   try calls a container should not make: "NAME: ok" or "NAME: ERRNO" each
 package main
 
@@ -36,6 +37,14 @@ func main() {
 		forks(n)
 	case "syscalls":
 		syscalls()
+	case "rawsocket":
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP)
+		if err != nil {
+			fmt.Println(unix.ErrnoName(err.(syscall.Errno)))
+			return
+		}
+		unix.Close(fd)
+		fmt.Println("ok")
 	}
 }
 
