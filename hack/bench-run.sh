@@ -4,6 +4,9 @@
 # `runc run` with a rootless bundle, in one run, and prints the ratios.
 # "gun-archive" runs the image by its archive file (`gun run busybox.tar`,
 # the original program's way), which must be as fast as by name.
+# "gun-seccomp" and "gun-unconfined" are the cost of the default seccomp
+# filter: the same options-parsing path (--security-opt), with Docker's
+# default profile and with none.
 #   hack/bench-run.sh [RUNS]
 # As root it re-runs itself as the test user guntest (hack/testuser.sh).
 # The runs are interleaved (hack/benchrun: one run of each per round), so
@@ -53,15 +56,17 @@ sed -i -e "s|\"path\": \"rootfs\"|\"path\": \"$work/rootfs\"|" \
 	-e 's|"sh"|"/bin/true"|' -e 's|"terminal": true|"terminal": false|' bundle/config.json
 gun_cmd="$work/gun run busybox /bin/true"
 archive_cmd="$work/gun run busybox.tar /bin/true"
+seccomp_cmd="$work/gun run --security-opt no-new-privileges busybox /bin/true"
+unconfined_cmd="$work/gun run --security-opt seccomp=unconfined busybox /bin/true"
 bwrap_cmd="bwrap --unshare-all --bind $work/rootfs / --proc /proc --dev /dev /bin/true"
 runc_cmd="runc --root $work/runc-state run --bundle $work/bundle bench"
-for c in "$gun_cmd" "$archive_cmd" "$bwrap_cmd" "$runc_cmd"; do
+for c in "$gun_cmd" "$archive_cmd" "$seccomp_cmd" "$unconfined_cmd" "$bwrap_cmd" "$runc_cmd"; do
 	$c </dev/null >/dev/null || { echo "bench-run: failed: $c" >&2; exit 1; }
 done
 old=()
 if [ -n "${GUN_OLD:-}" ]; then
 	old=("gun-old=GUN_ROOT=$work/store-old $GUN_OLD run busybox /bin/true" "gun-old-archive=GUN_ROOT=$work/store-old $GUN_OLD run busybox.tar /bin/true")
 fi
-"$work/benchrun" -runs "$runs" -ratios gun/bwrap,gun/runc,gun-archive/gun${GUN_OLD:+,gun-old/bwrap,gun-old/runc,gun/gun-old,gun-old-archive/gun-old,gun-archive/gun-old-archive} \
-	"gun=$gun_cmd" "gun-archive=$archive_cmd" "${old[@]}" "bwrap=$bwrap_cmd" "runc=$runc_cmd"
-echo "target: gun/bwrap <= 1.5, gun-archive/gun about 1"
+"$work/benchrun" -runs "$runs" -ratios gun/bwrap,gun/runc,gun-archive/gun,gun-seccomp/gun-unconfined${GUN_OLD:+,gun-old/bwrap,gun-old/runc,gun/gun-old,gun-old-archive/gun-old,gun-archive/gun-old-archive} \
+	"gun=$gun_cmd" "gun-archive=$archive_cmd" "gun-seccomp=$seccomp_cmd" "gun-unconfined=$unconfined_cmd" "${old[@]}" "bwrap=$bwrap_cmd" "runc=$runc_cmd"
+echo "target: gun/bwrap <= 1.5, gun-archive/gun about 1, gun-seccomp/gun-unconfined <= 1.03"

@@ -43,15 +43,19 @@ func Default(caps []string) ([]bpf.RawInstruction, error) {
 	return Compile(p)
 }
 
+// LoadProfile reads a profile in Docker's JSON format for a container
+// whose bounding set holds caps; nil when it has no default action nor
+// syscalls (unconfined, as Docker reads it).
+func LoadProfile(body []byte, caps []string) (*specs.LinuxSeccomp, error) {
+	return profiles.LoadProfile(string(body), capSpec(caps))
+}
+
 // Load compiles a profile in Docker's JSON format for a container whose
 // bounding set holds caps.
 func Load(body []byte, caps []string) ([]bpf.RawInstruction, error) {
-	p, err := profiles.LoadProfile(string(body), capSpec(caps))
-	if err != nil {
+	p, err := LoadProfile(body, caps)
+	if err != nil || p == nil {
 		return nil, err
-	}
-	if p == nil {
-		return nil, nil // no default action nor syscalls: unconfined, as Docker reads it
 	}
 	return Compile(p)
 }
