@@ -47,9 +47,8 @@ done
 	"gun-private=$gun_private" "gun-none=$gun_none" "podman-slirp4netns=$podman_slirp"
 echo "target: gun-private/podman-slirp4netns <= 0.5"
 
-# send PORT: MEGABYTES to 127.0.0.1:PORT; prints MB/s once all is sent
-# (busybox nc does not close on EOF: the socket buffers, a few MB, are
-# small against the total).
+# send PORT: MEGABYTES to 127.0.0.1:PORT; prints MB/s once the receiver
+# read it all and closed.
 send() {
 	python3 - "$1" "$mb" <<-'EOF'
 	import socket, sys, time
@@ -64,13 +63,16 @@ send() {
 	start = time.monotonic()
 	for _ in range(mb):
 	    s.sendall(buf)
+	s.shutdown(socket.SHUT_WR)
+	s.recv(1)
 	print(f"{mb / (time.monotonic() - start):.0f} MB/s")
 	EOF
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 port=$(free_port)
-./gun run -p "127.0.0.1:$port:5001" busybox nc -l -p 5001 >/dev/null &
+# busybox nc -l resets the connection when its stdin ends: the reader is -e's.
+./gun run -p "127.0.0.1:$port:5001" busybox nc -l -p 5001 -e sh -c 'cat >/dev/null' &
 gun=$!
 printf 'gun run -p:      '
 send "$port"
@@ -78,7 +80,7 @@ kill -TERM "$gun"
 wait "$gun" || true
 
 port=$(free_port)
-unshare -Urn sh -c 'ip link set lo up; exec busybox nc -l -p 5001 >/dev/null' &
+unshare -Urn sh -c 'ip link set lo up; exec busybox nc -l -p 5001 -e sh -c "cat >/dev/null"' &
 ns=$!
 sleep 0.2
 pasta --config-net --quiet --no-map-gw -T none -U none -u none -t "127.0.0.1/$port:5001" \
