@@ -132,7 +132,7 @@ func (c *Client) pull(ctx context.Context, st *store.Store, host string, r Ref, 
 	}
 	src := store.Source{Ref: r.String(), Digest: top.Digest}
 	if r.Tag != "" {
-		src.Ref = r.Named.Name() + ":" + r.Tag
+		src.Ref = r.Name() + ":" + r.Tag
 	}
 	return b.TagPulled(r.StoreName(), v1.Descriptor{MediaType: mdesc.MediaType, Digest: mdesc.Digest, Size: mdesc.Size}, src, opts.KeepOwned)
 }
