@@ -604,22 +604,28 @@ func leaves(v string) bool {
 	return clean == ".." || strings.HasPrefix(clean, "../")
 }
 
-func (c *checker) mode(v ast.Expr) {
-	var text string
-	var r source.Range
-	switch v := v.(type) {
+// word is the text of e, a bare word or a string without variables (whose
+// references it checks), with its range; ok is false for anything else.
+func (c *checker) word(e ast.Expr) (text string, r source.Range, ok bool) {
+	switch v := e.(type) {
 	case *ast.Ident:
-		text, r = v.Name, v.Range
+		return v.Name, v.Range, true
 	case *ast.String:
 		c.expanded(v, false)
 		if !v.Literal() {
-			return
+			return "", r, false
 		}
-		text, r = v.Value, v.Range
-	default:
+		return v.Value, v.Range, true
+	}
+	return "", r, false
+}
+
+func (c *checker) mode(v ast.Expr) {
+	text, r, ok := c.word(v)
+	if !ok {
 		return
 	}
-	ok := text != "" && len(text) <= 5
+	ok = text != "" && len(text) <= 5
 	n := 0
 	for i := 0; ok && i < len(text); i++ {
 		if text[i] < '0' || text[i] > '7' {

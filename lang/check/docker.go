@@ -228,18 +228,8 @@ func IsURL(src string) bool {
 // expose checks Expose's ports.
 func (c *checker) expose(in *ast.Expose) {
 	for _, e := range in.Ports {
-		var text string
-		var r source.Range
-		switch v := e.(type) {
-		case *ast.Ident:
-			text, r = v.Name, v.Range
-		case *ast.String:
-			c.expanded(v, false)
-			if !v.Literal() {
-				continue
-			}
-			text, r = v.Value, v.Range
-		default:
+		text, r, ok := c.word(e)
+		if !ok {
 			continue
 		}
 		if _, err := ParsePort(text); err != nil {
@@ -275,18 +265,8 @@ func ParsePort(s string) (string, error) {
 
 // stopSignal checks StopSignal's signal.
 func (c *checker) stopSignal(in *ast.StopSignal) {
-	var text string
-	var r source.Range
-	switch v := in.Signal.(type) {
-	case *ast.Ident:
-		text, r = v.Name, v.Range
-	case *ast.String:
-		c.expanded(v, false)
-		if !v.Literal() {
-			return
-		}
-		text, r = v.Value, v.Range
-	default:
+	text, r, ok := c.word(in.Signal)
+	if !ok {
 		return
 	}
 	if _, ok := Signal(text); !ok {
