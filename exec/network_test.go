@@ -2,6 +2,7 @@ package exec_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -382,4 +383,66 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestNetworkPrivateTun: a /dev/net/tun the user cannot open, or none, is
+// a clear error saying how to fix it. The test hides the device in a mount
+// namespace of its own (as root: CI runs the tests as root), and runs gun
+// there as the test user.
+func TestNetworkPrivateTun(t *testing.T) {
+	needPasta(t)
+	if os.Geteuid() != 0 {
+		need(t, "root, to hide /dev/net/tun in a mount namespace", fmt.Errorf("running as uid %d", os.Geteuid()))
+	}
+	setpriv := testenv.NeedProgram(t, "setpriv")
+	unshare := testenv.NeedProgram(t, "unshare")
+	p := newProject(t, nil)
+	closed := filepath.Join(p.dir, "tun-0600")
+	if err := os.WriteFile(closed, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ hide, want string }{
+		{"mount --bind " + closed + " /dev/net/tun", "network private: /dev/net/tun: permission denied: as root, run chmod 0666 /dev/net/tun"},
+		{"mount -t tmpfs none /dev/net", "network private: /dev/net/tun: no such file or directory: as root, run modprobe tun"},
+	} {
+		script := c.hide + ` && exec "$@"`
+		cmd := exec.Command(unshare, "--mount", "--propagation", "private", "sh", "-ec", script, "sh",
+			setpriv, fmt.Sprintf("--reuid=%d", env.user.UID), fmt.Sprintf("--regid=%d", env.user.GID), "--clear-groups",
+			env.gun, "run", "--network", "private", env.busybox, "true")
+		cmd.Dir = p.dir
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GUN_ROOT=" + p.root, "HOME=" + filepath.Dir(p.root), holderIdle}
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 125 || !strings.Contains(string(out), c.want) {
+			t.Errorf("%s: %v, output %q, want exit 125 and %q", c.hide, err, out, c.want)
+		}
+	}
+	if left := pastas(p.root); len(left) != 0 {
+		t.Errorf("pasta left: %q", left)
+	}
+}
+
+// TestDebianAPTPrivate: apt-get in a Debian image reaches the mirror over a
+// build step's private network, resolving its name through pasta's DNS
+// forwarder (the step's resolv.conf names only the forwarder).
+func TestDebianAPTPrivate(t *testing.T) {
+	needPasta(t)
+	archive := testenv.DebianArchive(t, "apt in a Debian base over a private network")
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "debian.tar.gz"
+Exec "grep nameserver /etc/resolv.conf > /dns; apt-get update -qq && apt-get install -y -qq --no-install-recommends hello"
+Main ["sh", "-c", "cat /dns; hello"]
+`,
+	})
+	cp := asUser(exec.Command("cp", archive, filepath.Join(p.dir, "debian.tar.gz")))
+	if out, err := cp.CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	p.build("--network", "private", "-t", "hello-private", ".")
+	if r := p.gun("run", "hello-private"); r.code != 0 || r.stdout != "nameserver 169.254.1.1\nHello, world!\n" {
+		t.Errorf("gun run hello-private: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if left := pastas(p.root); len(left) != 0 {
+		t.Errorf("pasta left after the build: %q", left)
+	}
 }
