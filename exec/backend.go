@@ -35,6 +35,12 @@ type backend interface {
 	// Pull returns the image r names from a registry: with a digest, the
 	// one the store holds as pulled with it, else the image pulled.
 	Pull(ctx context.Context, c *registry.Client, r registry.Ref, opts registry.PullOptions) (*baseImage, error)
+	// PullLayer pulls a layer of a step cache in a registry (r names the
+	// cache) into the store.
+	PullLayer(ctx context.Context, c *registry.Client, r registry.Ref, l cache.Layer) error
+	// PushCache pushes a step cache, its records (config) and the layers
+	// of the store they name, to r; it returns the manifest's digest.
+	PushCache(ctx context.Context, c *registry.Client, r registry.Ref, config []byte, layers []cache.Layer) (string, error)
 	// HasLayer reports whether the layer's blob is in the store.
 	HasLayer(l cache.Layer) bool
 	// LayerDirs returns the unpacked layers, bottom first.

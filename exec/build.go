@@ -71,6 +71,13 @@ type Options struct {
 	// Registry pulls registry bases; nil is a client with the default
 	// credentials and certificates.
 	Registry *registry.Client
+	// CacheFrom are registry references of step caches that --cache-to
+	// pushed: a step missing from the store's cache is taken from them
+	// (its layer pulled) instead of run.
+	CacheFrom []string
+	// CacheTo are registry references to push the build's step cache to:
+	// the records of every step of the stages built, and their layers.
+	CacheTo []string
 
 	// Epoch is the time written into the image (layer file times are
 	// clamped to it, and "created"), so that builds are reproducible.
@@ -158,10 +165,16 @@ type builder struct {
 	reg     *registry.Client
 	regErr  error
 
+	cacheFrom, cacheTo []registry.Ref
+	remoteOnce         sync.Once
+	remotes            []remoteCache
+
 	mu     sync.Mutex
 	states []*state // the final state of each built stage
 	res    Result
 	used   map[string]bool // --arg names some Arg declared
+	// exported are the entries of the build's steps, for --cache-to.
+	exported map[string]cache.Entry
 }
 
 // Build builds the image opts describe.
@@ -192,6 +205,14 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if len(f.Stages) == 0 {
 		return nil, fmt.Errorf("%s: no Using: nothing to build", opts.Gunfile)
+	}
+	cacheFrom, err := parseCacheRefs(opts.CacheFrom, "cache-from")
+	if err != nil {
+		return nil, err
+	}
+	cacheTo, err := parseCacheRefs(opts.CacheTo, "cache-to")
+	if err != nil {
+		return nil, err
 	}
 	// Device nodes in a base cannot be made rootless (the runtime gives
 	// containers their own /dev): one summary line instead of one each.
@@ -231,6 +252,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		ids:     hostIDMap(),
 		states:  make([]*state, len(f.Stages)),
 		used:    map[string]bool{},
+
+		cacheFrom: cacheFrom,
+		cacheTo:   cacheTo,
 	}
 	if b.prog == nil {
 		b.prog = progress.New(io.Discard, progress.Quiet)
@@ -277,6 +301,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	b.res.Digest = digest
+	if err := b.pushCache(ctx); err != nil {
+		return nil, err
+	}
 	if b.opts.Output != "" {
 		// The archive names the image with the first -t, as gun save
 		// does; untagged it is "latest".

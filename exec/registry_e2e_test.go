@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -225,5 +226,60 @@ func TestSkopeoIndex(t *testing.T) {
 	r := p.gun("pull", "--platform", "linux/s390x", ref)
 	if r.code == 0 || !strings.Contains(r.stderr, "linux/amd64, linux/arm64") {
 		t.Errorf("a missing platform: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestRegistryCache: a store that never shared a file with the one that
+// pushed a step cache (--cache-to) takes every step from it through the
+// registry (--cache-from) and makes the same image without running one;
+// a changed Copy source runs that step and those after it, not those
+// before; a cache that is not there yet is a warning.
+func TestRegistryCache(t *testing.T) {
+	need(t, "test environment", env.err)
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	ref := reg.Host + "/ci/app:cache"
+	files := map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Exec "echo one > /one"
+Exec "true"
+Workdir "/app"
+Copy "a.txt" "/app/"
+Exec "cat a.txt /one > b.txt"
+Exec "true"
+Main ["/bin/cat", "/app/b.txt"]
+`,
+		"a.txt": "first\n",
+	}
+	all := []string{`Exec "echo one > /one"`, `Exec "true"`, `Copy "a.txt" "/app/"`, `Exec "cat a.txt /one > b.txt"`, `Exec "true"`}
+
+	ci1 := newProject(t, files)
+	first := ci1.build("--cache-from", ref, "--cache-to", ref, ".")
+	if diff := cmp.Diff(all, ran(first.stderr)); diff != "" {
+		t.Errorf("the first build's steps (-want +ran):\n%s", diff)
+	}
+	if !strings.Contains(first.stderr, "--cache-from "+ref) {
+		t.Errorf("no warning for a cache the registry does not have:\n%s", first.stderr)
+	}
+
+	ci2 := newProject(t, files)
+	second := ci2.build("--cache-from", ref, "-t", "app", ".")
+	if got := ran(second.stderr); len(got) != 0 {
+		t.Errorf("with --cache-from on an empty store, steps ran: %q\n%s", got, second.stderr)
+	}
+	if second.stdout != first.stdout {
+		t.Errorf("the image from the registry cache is %s, the first build's %s", second.stdout, first.stdout)
+	}
+	if r := ci2.gun("run", "app"); r.code != 0 || r.stdout != "first\none\n" {
+		t.Errorf("gun run app: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+	}
+
+	ci3 := newProject(t, files)
+	ci3.write(map[string]string{"a.txt": "second\n"})
+	third := ci3.build("--cache-from", ref, "-t", "app", ".")
+	if diff := cmp.Diff(all[2:], ran(third.stderr)); diff != "" {
+		t.Errorf("after a.txt changed (-want +ran):\n%s", diff)
+	}
+	if r := ci3.gun("run", "app"); r.code != 0 || r.stdout != "second\none\n" {
+		t.Errorf("gun run app: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
 	}
 }

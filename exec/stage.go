@@ -123,7 +123,14 @@ func (r *stageRun) configStep(in ast.Node, text string, apply func()) {
 // display and errors name it.
 func (r *stageRun) layerStep(ctx context.Context, in ast.Node, text, show, key string, st *progress.Step, run func() (*cache.Layer, int, error)) error {
 	if !r.b.opts.NoCache {
-		if e, ok := r.b.cache.Get(key); ok && (e.Layer == nil || r.b.be.HasLayer(*e.Layer)) {
+		e, ok := r.b.cache.Get(key)
+		if ok && e.Layer != nil && !r.b.be.HasLayer(*e.Layer) {
+			ok = false
+		}
+		if !ok {
+			e, ok = r.b.fromRemote(ctx, key)
+		}
+		if ok {
 			if e.Layer != nil {
 				l, err := r.b.be.Recompress(ctx, *e.Layer)
 				if err != nil {
@@ -131,6 +138,7 @@ func (r *stageRun) layerStep(ctx context.Context, in ast.Node, text, show, key s
 				}
 				e.Layer = &l
 			}
+			r.b.export(key, e)
 			r.apply(in, text, key, e.Layer)
 			st.Cached()
 			r.b.count(true)
@@ -148,9 +156,11 @@ func (r *stageRun) layerStep(ctx context.Context, in ast.Node, text, show, key s
 	if exit != 0 {
 		return r.fail(in, show, st, exit, fmt.Errorf("exit code %d", exit))
 	}
-	if err := r.b.cache.Put(key, cache.Entry{Layer: layer, Created: r.b.epoch}); err != nil {
+	e := cache.Entry{Layer: layer, Created: r.b.epoch}
+	if err := r.b.cache.Put(key, e); err != nil {
 		return r.fail(in, show, st, 0, err)
 	}
+	r.b.export(key, e)
 	r.apply(in, text, key, layer)
 	st.Done(nil)
 	r.b.count(false)

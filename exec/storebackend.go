@@ -67,6 +67,11 @@ func openBackend(root string, compression guntar.Compression, warn func(string))
 
 func (l *storeBackend) Close() error { return l.batch.Close() }
 
+// descriptor is the layer's blob's descriptor.
+func descriptor(layer cache.Layer) v1.Descriptor {
+	return v1.Descriptor{MediaType: layer.MediaType, Digest: digest.Digest(layer.Digest), Size: layer.Size}
+}
+
 func (l *storeBackend) HasLayer(layer cache.Layer) bool {
 	return l.st.HasBlob(digest.Digest(layer.Digest))
 }
@@ -84,7 +89,7 @@ func (l *storeBackend) PutLayer(ctx context.Context, r io.Reader) (*cache.Layer,
 
 // Recompress returns the layer compressed as the build's layers are.
 func (l *storeBackend) Recompress(ctx context.Context, layer cache.Layer) (cache.Layer, error) {
-	desc := v1.Descriptor{MediaType: layer.MediaType, Digest: digest.Digest(layer.Digest), Size: layer.Size}
+	desc := descriptor(layer)
 	out, err := l.batch.RecompressLayer(ctx, desc, digest.Digest(layer.DiffID), l.compression)
 	if err != nil {
 		return cache.Layer{}, err
@@ -105,7 +110,7 @@ func (l *storeBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]s
 	var descs []v1.Descriptor
 	var diffIDs []digest.Digest
 	for _, layer := range layers {
-		descs = append(descs, v1.Descriptor{MediaType: layer.MediaType, Digest: digest.Digest(layer.Digest), Size: layer.Size})
+		descs = append(descs, descriptor(layer))
 		diffIDs = append(diffIDs, digest.Digest(layer.DiffID))
 	}
 	return l.st.LayerDirsOf(ctx, descs, diffIDs, l.u)
@@ -167,6 +172,19 @@ func (l *storeBackend) Pull(ctx context.Context, c *registry.Client, r registry.
 	return toBase(img), nil
 }
 
+func (l *storeBackend) PullLayer(ctx context.Context, c *registry.Client, r registry.Ref, layer cache.Layer) error {
+	return c.PullBlob(ctx, l.batch, r, descriptor(layer))
+}
+
+func (l *storeBackend) PushCache(ctx context.Context, c *registry.Client, r registry.Ref, config []byte, layers []cache.Layer) (string, error) {
+	var descs []v1.Descriptor
+	for _, layer := range layers {
+		descs = append(descs, descriptor(layer))
+	}
+	d, err := c.PushArtifact(ctx, l.st, r, cache.ConfigMediaType, config, descs)
+	return d.String(), err
+}
+
 func (l *storeBackend) load(d string) (*baseImage, error) {
 	img, err := l.st.ImageByDigest(digest.Digest(d))
 	if err != nil {
@@ -188,7 +206,7 @@ func toBase(img *store.Image) *baseImage {
 func (l *storeBackend) WriteImage(ctx context.Context, config store.Config, layers []cache.Layer) (string, error) {
 	descs := []v1.Descriptor{}
 	for _, layer := range layers {
-		descs = append(descs, v1.Descriptor{MediaType: layer.MediaType, Digest: digest.Digest(layer.Digest), Size: layer.Size})
+		descs = append(descs, descriptor(layer))
 	}
 	img, err := l.batch.WriteImage(config, descs)
 	if err != nil {

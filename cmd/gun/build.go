@@ -20,7 +20,7 @@ import (
 type buildFlags struct {
 	file, output, format, target, network, progress string
 	compression                                     string
-	tags, args, secrets                             []string
+	tags, args, secrets, cacheFrom, cacheTo         []string
 	noCache, pull, tlsVerify, push                  bool
 	platform                                        string
 }
@@ -57,6 +57,8 @@ runs only the steps whose instruction, inputs or parent changed.`,
 	fl.BoolVar(&f.pull, "pull", false, "resolve the tags of registry bases again and update their pins in Gunfile.sum")
 	fl.StringVar(&f.platform, "platform", "", "of a multi-platform base, the image for `OS/ARCH[/VARIANT]` (default this machine's)")
 	fl.BoolVar(&f.push, "push", false, "push the image to each -t, a registry reference")
+	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "take steps missing from the store's cache from the step cache a --cache-to pushed to `REFERENCE` (repeatable)")
+	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "push the build's step cache (its records and layers) to `REFERENCE` (repeatable)")
 	fl.BoolVar(&f.tlsVerify, "tls-verify", true, "require https with a verified certificate of registries (false: also plain HTTP)")
 	return cmd
 }
@@ -66,6 +68,7 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 		Gunfile: f.file, Tags: f.tags, Output: f.output, Format: f.format,
 		Target: f.target, NoCache: f.noCache,
 		Pull: f.pull, Platform: f.platform,
+		CacheFrom: f.cacheFrom, CacheTo: f.cacheTo,
 		Args: map[string]string{}, Warn: cmd.ErrOrStderr(),
 	}
 	if len(args) == 1 {
@@ -119,6 +122,11 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 	runtime.StoreDir = opts.Root
 	if f.push && len(f.tags) == 0 {
 		return &usageError{errors.New("--push needs -t REFERENCE")}
+	}
+	for _, r := range append(f.cacheFrom, f.cacheTo...) {
+		if _, err := registry.ParseRef(r); err != nil {
+			return &usageError{err}
+		}
 	}
 	if !f.tlsVerify || f.push {
 		if opts.Registry, err = registry.New(registry.Options{Insecure: !f.tlsVerify}); err != nil {

@@ -57,10 +57,10 @@ func Key(parts ...string) string {
 }
 
 func (c *Cache) path(key string) (string, error) {
-	h, ok := strings.CutPrefix(key, "sha256:")
-	if !ok || len(h) != 64 {
+	if !isSHA256(key) {
 		return "", fmt.Errorf("cache key %q: not a sha256 digest", key)
 	}
+	h := key[len("sha256:"):]
 	return filepath.Join(c.dir, h[:2], h), nil
 }
 

@@ -3,6 +3,7 @@ package cache
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +75,42 @@ func TestPutGetWalk(t *testing.T) {
 	}
 	if err := c.Put("md5:x", e1); err == nil {
 		t.Error("bad key accepted")
+	}
+}
+
+func TestEncodeDecode(t *testing.T) {
+	l := &Layer{MediaType: "application/vnd.oci.image.layer.v1.tar+gzip", Digest: Key("blob"), Size: 42, DiffID: Key("diff")}
+	steps := map[string]Entry{
+		Key("1"): {Layer: l, Created: time.Unix(5, 0).UTC()},
+		Key("2"): {Created: time.Unix(5, 0).UTC()},
+		Key("3"): {Layer: l, Created: time.Unix(5, 0).UTC()},
+	}
+	config, layers, err := Encode(steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _, _ := Encode(steps); string(again) != string(config) {
+		t.Error("Encode is not reproducible")
+	}
+	if diff := cmp.Diff([]Layer{*l}, layers); diff != "" {
+		t.Errorf("layers (-want +got):\n%s", diff)
+	}
+	got, err := Decode(config, []string{l.Digest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(steps, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	for _, bad := range []struct{ config, want string }{
+		{`{"steps": {"md5:x": {}}}`, "not a sha256 digest"},
+		{`{"steps": {"` + Key("1") + `": {"layer": {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "sha256:../../x", "diffID": "` + Key("d") + `"}}}}`, "not a sha256 digest"},
+		{`{"steps": {"` + Key("1") + `": {"layer": {"mediaType": "text/plain", "digest": "` + l.Digest + `", "diffID": "` + l.DiffID + `"}}}}`, "not an OCI layer's"},
+		{`{"steps": {"` + Key("1") + `": {"layer": {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "` + Key("other") + `", "diffID": "` + l.DiffID + `"}}}}`, "not among the manifest's layers"},
+		{`[`, "step cache"},
+	} {
+		if _, err := Decode([]byte(bad.config), []string{l.Digest}); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("Decode(%s) = %v, want an error saying %q", bad.config, err, bad.want)
+		}
 	}
 }
