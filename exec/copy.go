@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,13 +15,15 @@ import (
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/runtime"
 )
 
 // copySpec is a Copy with its values expanded.
 type copySpec struct {
-	srcs       []string
-	dest       string // absolute
+	srcs       []string // in the build context or the From stage or image
+	urls       []string // https sources, downloaded
+	dest       string   // absolute
 	destIsDir  bool
 	owner      string
 	mode       int64 // -1: keep the sources' modes
@@ -93,11 +96,18 @@ func (r *stageRun) copySpec(in *ast.Copy) (*copySpec, string, error) {
 	}
 	text.WriteString(" " + strconv.Quote(dest))
 	c.destIsDir = strings.HasSuffix(dest, "/") || len(c.srcs) > 1
+	local := c.srcs[:0]
 	for _, s := range c.srcs {
 		if c.fromStage < 0 && c.fromImage == "" && strings.ContainsAny(s, `*?[`) {
 			c.destIsDir = true
 		}
+		if check.IsURL(s) {
+			c.urls = append(c.urls, s)
+			continue
+		}
+		local = append(local, s)
 	}
+	c.srcs = local
 	if !path.IsAbs(dest) {
 		wd := r.s.config.WorkingDir
 		if wd == "" {
@@ -132,14 +142,20 @@ func (r *stageRun) copy(ctx context.Context, in *ast.Copy) error {
 			return r.fail(in, text, st, 0, err)
 		}
 		srcHash, fromLayers = "image:"+img.ID, img.Layers
-	default:
+	case len(c.srcs) > 0:
 		h, err := r.b.bctx.Hash(c.srcs)
 		if err != nil {
 			return r.fail(in, text, st, 0, err)
 		}
 		srcHash = "context:" + h
 	}
-	key := cache.Key(r.s.key, text, srcHash)
+	// A download counts by its pinned digest: a pinned, cached step
+	// downloads nothing.
+	urlSums, err := r.b.urlSums(ctx, c.urls)
+	if err != nil {
+		return r.fail(in, text, st, 0, err)
+	}
+	key := cache.Key(append([]string{r.s.key, text, srcHash}, urlSums...)...)
 	if c.owner != "" {
 		key = cache.Key(key, ownerRule)
 	}
@@ -164,15 +180,75 @@ func (r *stageRun) copy(ctx context.Context, in *ast.Copy) error {
 			if err != nil {
 				return nil, 0, err
 			}
-		} else {
+		} else if len(c.srcs) > 0 {
 			entries, err = r.b.contextEntries(c, v, uid, gid)
 			if err != nil {
 				return nil, 0, err
 			}
 		}
-		l, err := r.b.putEntries(ctx, entries)
+		downloads, err := r.b.urlEntries(ctx, c, v, uid, gid)
+		if err != nil {
+			return nil, 0, err
+		}
+		l, err := r.b.putEntries(ctx, append(entries, downloads...))
 		return l, 0, err
 	})
+}
+
+// urlSums returns the digests of a Copy's URL sources: as Gunfile.sum pins
+// them, else downloaded (and pinned) now.
+func (b *builder) urlSums(ctx context.Context, urls []string) ([]string, error) {
+	var sums []string
+	for _, u := range urls {
+		if !strings.HasPrefix(u, "https://") {
+			return nil, fmt.Errorf("Copy source %s: only https URLs are allowed", u)
+		}
+		sum, ok := b.sums.Lookup(u)
+		if !ok {
+			var err error
+			if _, sum, err = b.fetcher.Fetch(ctx, u, b.sums); err != nil {
+				return nil, err
+			}
+		}
+		sums = append(sums, "url:"+u+"="+sum)
+	}
+	return sums, nil
+}
+
+// urlEntries lists the layer entries of a Copy's URL sources, downloaded
+// (or found in the download cache) and checked against their pins. A file
+// is named by the URL path's last element in a destination directory and
+// has mode 0600 unless Mode says otherwise, as Docker's ADD gives it.
+func (b *builder) urlEntries(ctx context.Context, c *copySpec, v *view, uid, gid int) ([]tarEntry, error) {
+	var out []tarEntry
+	for _, u := range c.urls {
+		file, _, err := b.fetcher.Fetch(ctx, u, b.sums)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := os.Stat(file)
+		if err != nil {
+			return nil, err
+		}
+		name := ""
+		if pu, err := url.Parse(u); err == nil {
+			name = path.Base(pu.Path)
+		}
+		if (c.destIsDir || v.isDir(c.dest)) && (name == "" || name == "/" || name == ".") {
+			return nil, fmt.Errorf("Copy source %s: the URL names no file; give the destination's file name", u)
+		}
+		root, err := c.target(v, name)
+		if err != nil {
+			return nil, err
+		}
+		mode := int64(0o600)
+		if c.mode >= 0 {
+			mode = c.mode
+		}
+		out = append(out, parentEntries(v, b.ids, root, false, uid, gid)...)
+		out = append(out, tarEntry{name: root, typ: tar.TypeReg, mode: mode, uid: uid, gid: gid, src: file, size: fi.Size()})
+	}
+	return out, nil
 }
 
 // target returns where a source lands: into the destination directory, or

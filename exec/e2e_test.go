@@ -83,8 +83,9 @@ func asUser(c *exec.Cmd) *exec.Cmd { return env.user.Command(c) }
 // user.
 type project struct {
 	t    *testing.T
-	dir  string // the context
-	root string // the store
+	dir  string   // the context
+	root string   // the store
+	env  []string // more of gun's environment
 }
 
 func newProject(t *testing.T, files map[string]string) *project {
@@ -133,7 +134,7 @@ func (p *project) gun(args ...string) result {
 	p.t.Helper()
 	c := asUser(exec.Command(env.gun, args...))
 	c.Dir = p.dir
-	c.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GUN_ROOT=" + p.root, "HOME=" + filepath.Dir(p.root), holderIdle}
+	c.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GUN_ROOT=" + p.root, "HOME=" + filepath.Dir(p.root), holderIdle}, p.env...)
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
 	err := c.Run()

@@ -14,7 +14,6 @@ import (
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/exec/progress"
 	"github.com/gun-tools/gun/lang/ast"
-	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/runtime"
 )
 
@@ -195,11 +194,6 @@ func (r *stageRun) instr(ctx context.Context, in ast.Instr) error {
 		}
 		if in.Unpack != nil {
 			return r.fail(in, "Copy", nil, 0, fmt.Errorf("Copy Unpack cannot be built by this version of gun yet"))
-		}
-		for _, s := range in.Srcs {
-			if check.IsURL(s.Value) {
-				return r.fail(in, "Copy", nil, 0, fmt.Errorf("a Copy of a URL cannot be built by this version of gun yet"))
-			}
 		}
 		return r.copy(ctx, in)
 	case *ast.Workdir:
