@@ -11,12 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/registry"
 	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
@@ -115,9 +115,9 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 		return &usageError{errors.New("--pids-limit and --cpus must not be negative")}
 	}
 	if f.memory != "" {
-		n, err := parseBytes(f.memory)
+		n, err := check.ParseSize(f.memory)
 		if err != nil {
-			return &usageError{fmt.Errorf("--memory: %w", err)}
+			return &usageError{fmt.Errorf("--memory %q: %w", f.memory, err)}
 		}
 		spec.Resources.Memory = n
 	}
@@ -412,31 +412,4 @@ func parseVolume(v string) (runtime.Mount, error) {
 		return m, fmt.Errorf("--volume %q: want a host path and an absolute container path", v)
 	}
 	return m, nil
-}
-
-// parseBytes parses a size like 512m, 1.5g or 1048576 (bytes).
-func parseBytes(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(t, "b")
-	mult := int64(1)
-	if t != "" {
-		switch t[len(t)-1] {
-		case 'k':
-			mult = 1 << 10
-		case 'm':
-			mult = 1 << 20
-		case 'g':
-			mult = 1 << 30
-		case 't':
-			mult = 1 << 40
-		}
-		if mult > 1 {
-			t = t[:len(t)-1]
-		}
-	}
-	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q: want a positive size such as 512m or 2g", s)
-	}
-	return int64(n * float64(mult)), nil
 }

@@ -13,29 +13,6 @@ import (
 	"github.com/gun-tools/gun/runtime"
 )
 
-func TestParseBytes(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int64
-		err  bool
-	}{
-		{"1048576", 1 << 20, false},
-		{"512m", 512 << 20, false},
-		{"512MB", 512 << 20, false},
-		{"2g", 2 << 30, false},
-		{"1.5k", 1536, false},
-		{"64b", 64, false},
-		{"", 0, true},
-		{"-1m", 0, true},
-		{"lots", 0, true},
-	} {
-		got, err := parseBytes(tc.in)
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
-
 func TestParseVolume(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

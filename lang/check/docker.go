@@ -166,29 +166,32 @@ func (c *checker) choice(o *ast.Option, choices ...string) {
 	}
 }
 
-// ParseSize parses a size such as 64m: bytes, or a number with k, m or g
-// (powers of 1024).
+// ParseSize parses a size by Docker's --memory grammar (go-units'
+// RAMInBytes), the one rule of gun's sizes (Tmpfs Size, gun run --memory):
+// a number with an optional fraction, then optionally a blank, a unit k, m,
+// g, t or p (powers of 1024), an i and a b, in any case: 64m, 1.5G, 512MiB,
+// 100b. The size must be positive.
 func ParseSize(s string) (int64, error) {
-	mult := int64(1)
-	num := strings.ToLower(s)
-	if num != "" {
-		switch num[len(num)-1] {
-		case 'k':
-			mult = 1 << 10
-		case 'm':
-			mult = 1 << 20
-		case 'g':
-			mult = 1 << 30
-		}
-		if mult > 1 {
-			num = num[:len(num)-1]
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+		i++
+	}
+	num, rest := s[:i], strings.ToLower(s[i:])
+	rest = strings.TrimPrefix(rest, " ")
+	mult := 1.0
+	if rest != "" {
+		if k := strings.IndexByte("kmgtp", rest[0]); k >= 0 {
+			mult = float64(int64(1) << (10 * (k + 1)))
+			rest = rest[1:]
 		}
 	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n <= 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("expected a positive number of bytes, or one with k, m or g, such as 64m")
+	rest = strings.TrimPrefix(rest, "i")
+	rest = strings.TrimPrefix(rest, "b")
+	n, err := strconv.ParseFloat(num, 64)
+	if rest != "" || err != nil || num[0] == '.' || num[len(num)-1] == '.' || n*mult < 1 || n*mult > 1<<62 {
+		return 0, fmt.Errorf("expected a positive size, a number with an optional unit k, m, g, t or p (such as 64m or 1.5g)")
 	}
-	return n * mult, nil
+	return int64(n * mult), nil
 }
 
 // copyExtras checks Unpack, URL sources and inline files.
