@@ -347,3 +347,27 @@ func TestWriteDiagnostic(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckFileCutShort reads a mapped Gunfile after the file was cut
+// short, as a file truncated while gun check reads it: an error, not a
+// crash.
+func TestCheckFileCutShort(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "Gunfile")
+	if err := os.WriteFile(name, []byte("Using \"x\"\n"+strings.Repeat("Exec \"true\"\n", 10000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := readSource(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(name, 0); err != nil {
+		t.Fatal(err)
+	}
+	err = guardFaults(func() error {
+		checkSource(name, src, nil)
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "changed while it was read") {
+		t.Fatalf("checking a file cut short: %v, want an error saying it changed", err)
+	}
+}

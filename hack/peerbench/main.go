@@ -19,7 +19,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"syscall"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,6 +72,8 @@ func mbps(r testing.BenchmarkResult) float64 {
 var (
 	process = flag.Bool("process", false, "compare `gun check` and a BuildKit parse as whole processes on a 4 MB file")
 	gunBin  = flag.String("gun", "", "the gun binary for -process (default: build one)")
+	write   = flag.String("write", "", "write the 4 MB Gunfile and Dockerfile of -process into this directory and exit (for profiling)")
+	rounds  = flag.Int("rounds", 7, "rounds of -process")
 	parseDF = flag.String("parse-dockerfile", "", "parse this Dockerfile with BuildKit and exit: the peer process of -process")
 )
 
@@ -80,6 +83,11 @@ func main() {
 	switch {
 	case *parseDF != "":
 		err = parseDockerfile(*parseDF)
+	case *write != "":
+		gunfile, dockerfile := generate(4 << 20)
+		if err = os.WriteFile(filepath.Join(*write, "Gunfile"), gunfile, 0o644); err == nil {
+			err = os.WriteFile(filepath.Join(*write, "Dockerfile"), dockerfile, 0o644)
+		}
 	case *process:
 		err = runProcesses()
 	default:
@@ -112,7 +120,12 @@ func parseDockerfile(name string) error {
 // runProcesses times `gun check` on a 4 MB Gunfile against this program's
 // -parse-dockerfile on the same build as a Dockerfile, each as a whole
 // process (start up, reading, page faults included), alternating, and
-// reports the medians and the peak resident memory of each.
+// reports the medians of wall time, CPU time and peak resident memory.
+//
+// Peak memory comes from GNU time, run as a separate sample: the rusage of
+// a child of this Go program counts this program's own memory, since
+// os/exec starts children with vfork and the kernel keeps the highest RSS
+// the child's process had, before its exec included.
 func runProcesses() error {
 	dir, err := os.MkdirTemp("", "peerbench")
 	if err != nil {
@@ -125,6 +138,10 @@ func runProcesses() error {
 		return err
 	}
 	if err := os.WriteFile(df, dockerfile, 0o644); err != nil {
+		return err
+	}
+	empty := filepath.Join(dir, "Empty.gun")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
 		return err
 	}
 	bin := *gunBin
@@ -140,51 +157,100 @@ func runProcesses() error {
 	if err != nil {
 		return err
 	}
-	type sample struct {
-		wall time.Duration
-		rss  int64 // bytes
+	timeBin, err := exec.LookPath("time")
+	if err != nil {
+		if _, err = os.Stat("/usr/bin/time"); err != nil {
+			return errors.New("GNU time (/usr/bin/time, Debian's package time) measures peak memory: install it")
+		}
+		timeBin = "/usr/bin/time"
 	}
-	runOnce := func(name string, args ...string) (sample, error) {
-		cmd := exec.Command(name, args...)
+	rssFile := filepath.Join(dir, "rss")
+	type sample struct {
+		wall, cpu time.Duration
+		rss       int64 // bytes
+	}
+	runOnce := func(argv ...string) (sample, error) {
+		cmd := exec.Command(argv[0], argv[1:]...)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		start := time.Now()
 		err := cmd.Run()
 		wall := time.Since(start)
 		if err != nil || out.Len() > 0 {
-			return sample{}, fmt.Errorf("%s %v: %v: %s", name, args, err, out.Bytes())
+			return sample{}, fmt.Errorf("%v: %v: %s", argv, err, out.Bytes())
 		}
-		return sample{wall, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024}, nil
+		return sample{wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, nil
 	}
-	const rounds = 7
-	var gun, bk []sample
-	for range rounds {
-		g, err := runOnce(bin, "check", gf)
+	// measure runs argv twice: bare for the times, under GNU time for the
+	// peak memory.
+	measure := func(argv ...string) (sample, error) {
+		s, err := runOnce(argv...)
+		if err != nil {
+			return s, err
+		}
+		if _, err := runOnce(append([]string{timeBin, "-f", "%M", "-o", rssFile}, argv...)...); err != nil {
+			return s, err
+		}
+		b, err := os.ReadFile(rssFile)
+		if err != nil {
+			return s, err
+		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil {
+			return s, fmt.Errorf("GNU time's output %q: %w", b, err)
+		}
+		s.rss = kb * 1024
+		return s, nil
+	}
+	var gun, bk, base []sample
+	var ratios []float64
+	for range *rounds {
+		g, err := measure(bin, "check", gf)
 		if err != nil {
 			return err
 		}
-		d, err := runOnce(self, "-parse-dockerfile", df)
+		e, err := measure(bin, "check", empty)
+		if err != nil {
+			return err
+		}
+		base = append(base, e)
+		d, err := measure(self, "-parse-dockerfile", df)
 		if err != nil {
 			return err
 		}
 		gun, bk = append(gun, g), append(bk, d)
+		ratios = append(ratios, d.wall.Seconds()/g.wall.Seconds())
 	}
 	med := func(s []sample) sample {
 		walls := make([]time.Duration, len(s))
+		cpus := make([]time.Duration, len(s))
 		rss := make([]int64, len(s))
 		for i := range s {
-			walls[i], rss[i] = s[i].wall, s[i].rss
+			walls[i], cpus[i], rss[i] = s[i].wall, s[i].cpu, s[i].rss
 		}
 		slices.Sort(walls)
+		slices.Sort(cpus)
 		slices.Sort(rss)
-		return sample{walls[len(s)/2], rss[len(s)/2]}
+		return sample{walls[len(s)/2], cpus[len(s)/2], rss[len(s)/2]}
 	}
-	g, d := med(gun), med(bk)
-	fmt.Printf("input: Gunfile %d bytes, Dockerfile %d bytes (same build), median of %d runs of each, alternating\n", len(gunfile), len(dockerfile), rounds)
-	fmt.Printf("gun check (process)        %8.3f s  peak RSS %5.1f MB (%.1fx the input)\n", g.wall.Seconds(), float64(g.rss)/1e6, float64(g.rss)/float64(len(gunfile)))
-	fmt.Printf("buildkit parse (process)   %8.3f s  peak RSS %5.1f MB\n", d.wall.Seconds(), float64(d.rss)/1e6)
-	fmt.Printf("ratio buildkit/gun wall time: %.1fx\n", d.wall.Seconds()/g.wall.Seconds())
+	g, d, e := med(gun), med(bk), med(base)
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("input: Gunfile %d bytes, Dockerfile %d bytes (same build), median of %d runs of each, alternating; load %s\n",
+		len(gunfile), len(dockerfile), *rounds, strings.Join(strings.Fields(string(load))[:3], " "))
+	fmt.Printf("gun check (process)        %8.3f s wall  %8.3f s cpu  peak RSS %5.1f MB (%.1fx the input; %.1fx above an empty file's)\n",
+		g.wall.Seconds(), g.cpu.Seconds(), float64(g.rss)/1e6, float64(g.rss)/float64(len(gunfile)), float64(g.rss-e.rss)/float64(len(gunfile)))
+	fmt.Printf("gun check, empty file      %8.3f s wall  %8.3f s cpu  peak RSS %5.1f MB\n", e.wall.Seconds(), e.cpu.Seconds(), float64(e.rss)/1e6)
+	fmt.Printf("buildkit parse (process)   %8.3f s wall  %8.3f s cpu  peak RSS %5.1f MB\n",
+		d.wall.Seconds(), d.cpu.Seconds(), float64(d.rss)/1e6)
+	fmt.Printf("ratio buildkit/gun: wall time %.1fx (median of the rounds' ratios), cpu time %.1fx\n",
+		median(ratios), d.cpu.Seconds()/g.cpu.Seconds())
 	return nil
+}
+
+func median(xs []float64) float64 {
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	return xs[len(xs)/2]
 }
 
 func run() error {
@@ -220,11 +286,6 @@ func run() error {
 		gun, bk, fmtr = append(gun, g), append(bk, d), append(fmtr, f)
 		parseRatio = append(parseRatio, mbps(g)/mbps(d))
 		fmtRatio = append(fmtRatio, mbps(f)/mbps(d))
-	}
-	median := func(xs []float64) float64 {
-		xs = slices.Clone(xs)
-		slices.Sort(xs)
-		return xs[len(xs)/2]
 	}
 	medianResult := func(rs []testing.BenchmarkResult) testing.BenchmarkResult {
 		rs = slices.Clone(rs)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/diag"
@@ -26,7 +27,8 @@ const MaxErrors = 50
 
 // Parse parses the Gunfile src and returns its tree, never nil, and the
 // syntax errors found, in source order. filename is used only in the tree's
-// source.File.
+// source.File. The tree keeps src, and its names and plain text are
+// substrings of it, not copies: src must not change afterwards.
 func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 	if len(src) > source.MaxSize {
 		f := &ast.File{Source: source.NewFile(filename, nil)}
@@ -36,9 +38,10 @@ func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 			Message:  fmt.Sprintf("file is %d bytes; a Gunfile can be at most %d", len(src), source.MaxSize),
 		}}
 	}
-	// One copy of the source as a string: names and plain text in the tree
-	// are substrings of it, which costs no allocation each.
-	p := &parser{src: src, str: string(src)}
+	// The source as a string, without a copy (the caller keeps src as it
+	// is): names and plain text in the tree are substrings of it, which
+	// costs no allocation each.
+	p := &parser{src: src, str: unsafe.String(unsafe.SliceData(src), len(src))}
 	p.lx = lexer.New(src, p.add)
 	p.lx.SetErrorLimit(MaxErrors + 1)
 	p.next()
