@@ -145,6 +145,7 @@ func (e *StepError) Unwrap() error { return e.Err }
 // builder holds one build's state.
 type builder struct {
 	opts    Options
+	rt      *runtime.Runtime // the store's
 	be      backend
 	file    *ast.File
 	info    *check.Info
@@ -223,7 +224,8 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			fmt.Fprintf(opts.Warn, "gun: warning: %d device nodes of the image were not created (not possible without root; containers get their own /dev)\n", devNodes)
 		}
 	}()
-	be, err := openBackend(opts.Root, opts.Compression, func(msg string) {
+	rt := runtime.New(opts.Root)
+	be, err := openBackend(rt, opts.Root, opts.Compression, func(msg string) {
 		if strings.Contains(msg, "device node") {
 			devMu.Lock()
 			devNodes++
@@ -240,6 +242,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	defer be.Close()
 	b := &builder{
 		opts:    opts,
+		rt:      rt,
 		be:      be,
 		file:    f,
 		info:    info,
@@ -249,7 +252,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		fetcher: &fetch.Fetcher{Dir: filepath.Join(opts.Root, "build", "downloads")},
 		prog:    opts.Progress,
 		epoch:   epoch(opts.Epoch),
-		ids:     hostIDMap(),
+		ids:     hostIDMap(rt),
 		states:  make([]*state, len(f.Stages)),
 		used:    map[string]bool{},
 

@@ -112,8 +112,8 @@ func copyFile(w io.Writer, src string, size int64) error {
 // the maps the runtime unpacks layers and runs containers with.
 type idMap struct{ uids, gids []runtime.IDMap }
 
-func hostIDMap() *idMap {
-	uids, gids, err := runtime.HostIDMaps()
+func hostIDMap(rt *runtime.Runtime) *idMap {
+	uids, gids, err := rt.HostIDMaps()
 	if err != nil { // then no container runs either: the user alone is root
 		uids, gids = []runtime.IDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}}, []runtime.IDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}}
 	}

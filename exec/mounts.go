@@ -137,7 +137,7 @@ func (r *stageRun) cacheMount(m *stepMounts, target string, opts map[string]stri
 			if terr != nil {
 				return terr
 			}
-			m.cleanup = append(m.cleanup, func() { runtime.RemoveAll(tmp) })
+			m.cleanup = append(m.cleanup, func() { r.b.rt.RemoveAll(tmp) })
 			dir, err = tmp, nil
 		}
 	default:
@@ -233,7 +233,7 @@ func (r *stageRun) tmpfsMount(m *stepMounts, target string) error {
 	if err != nil {
 		return err
 	}
-	m.cleanup = append(m.cleanup, func() { runtime.RemoveAll(dir) })
+	m.cleanup = append(m.cleanup, func() { r.b.rt.RemoveAll(dir) })
 	m.mounts = append(m.mounts, runtime.Mount{Source: dir, Target: target})
 	return nil
 }

@@ -25,7 +25,7 @@ import (
 
 // storeBackend builds on the image store: layer blobs, configs and
 // manifests are blobs of the store, layers are unpacked into the store's
-// layer cache by the runtime's NSUnpacker (inside a user namespace, so that
+// layer cache by the runtime's unpacker (inside a user namespace, so that
 // files have the owners they will be used with), and -t names an image in
 // the store. A batch (the store's shared lock) is held for the whole build,
 // so that `gun prune` cannot remove a step's layer before it is used.
@@ -34,12 +34,13 @@ type storeBackend struct {
 	dir   string // root/build: the executor's own records
 	st    *store.Store
 	batch *store.Batch
+	rt    *runtime.Runtime
 	u     runtime.NSUnpacker
 	// compression is the layers' the build makes.
 	compression guntar.Compression
 }
 
-func openBackend(root string, compression guntar.Compression, warn func(string)) (backend, error) {
+func openBackend(rt *runtime.Runtime, root string, compression guntar.Compression, warn func(string)) (backend, error) {
 	if root == "" {
 		return nil, errors.New("no store root")
 	}
@@ -47,7 +48,7 @@ func openBackend(root string, compression guntar.Compression, warn func(string))
 	if err != nil {
 		return nil, err
 	}
-	st.RemoveAll = runtime.RemoveAll
+	st.RemoveAll = rt.RemoveAll
 	// Scratch space left by killed builds and containers goes first.
 	if _, _, err := st.RemoveStaleRuns(); err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ func openBackend(root string, compression guntar.Compression, warn func(string))
 	}
 	// The build cache names the layers of steps, which no image may name.
 	batch.Keep()
-	return &storeBackend{root: st.Root(), dir: dir, st: st, batch: batch, u: runtime.NSUnpacker{Warn: warn}, compression: compression}, nil
+	return &storeBackend{root: st.Root(), dir: dir, st: st, batch: batch, rt: rt, u: rt.Unpacker(warn), compression: compression}, nil
 }
 
 func (l *storeBackend) Close() error { return l.batch.Close() }
@@ -240,7 +241,7 @@ func (l *storeBackend) Run(ctx context.Context, dirs []string, spec runtime.Spec
 	defer release()
 	spec.Layers, spec.Scratch = dirs, scratch
 	var layer *cache.Layer
-	code, err := runtime.RunCommit(ctx, spec, epoch, func(r io.Reader) error {
+	code, err := l.rt.RunCommit(ctx, spec, epoch, func(r io.Reader) error {
 		var err error
 		layer, err = l.PutLayer(ctx, r)
 		return err

@@ -27,9 +27,9 @@ import (
 // changes nothing: see guntar.PackOverlayUpper). A reader error, not EOF,
 // ends a layer the helper failed to pack whole. The root must be an overlay,
 // not a copy.
-func RunCommit(ctx context.Context, spec Spec, epoch time.Time, commit func(layer io.Reader) error) (int, error) {
-	return run(ctx, spec, func() error {
-		if err := commitUpper(ctx, spec.Scratch, epoch, commit); err != nil {
+func (rt *Runtime) RunCommit(ctx context.Context, spec Spec, epoch time.Time, commit func(layer io.Reader) error) (int, error) {
+	return rt.run(ctx, spec, func() error {
+		if err := rt.commitUpper(ctx, spec.Scratch, epoch, commit); err != nil {
 			return fmt.Errorf("commit the step's changes: %w", err)
 		}
 		return nil
@@ -38,7 +38,7 @@ func RunCommit(ctx context.Context, spec Spec, epoch time.Time, commit func(laye
 
 // commitUpper runs gun:commit on scratch's upper directory and hands what
 // it writes to commit. The helper removes the upper directory once packed.
-func commitUpper(ctx context.Context, scratch string, epoch time.Time, commit func(io.Reader) error) error {
+func (rt *Runtime) commitUpper(ctx context.Context, scratch string, epoch time.Time, commit func(io.Reader) error) error {
 	upper, err := filepath.Abs(filepath.Join(scratch, scratchUpper))
 	if err != nil {
 		return err
@@ -49,7 +49,7 @@ func commitUpper(ctx context.Context, scratch string, epoch time.Time, commit fu
 	}
 	defer r.Close()
 	var stderr strings.Builder
-	wait, err := startInUserNS(ctx, []string{entryCommit, upper, strconv.FormatInt(epoch.Unix(), 10)}, nil, w, &stderr)
+	wait, err := rt.startInUserNS(ctx, []string{entryCommit, upper, strconv.FormatInt(epoch.Unix(), 10)}, nil, w, &stderr)
 	w.Close()
 	if err != nil {
 		return err

@@ -16,8 +16,8 @@ import (
 // copyLayers copies the layers (bottom first) into the new directory dst
 // in the containers' user namespace, where their owners are mapped: the
 // root of a container whose layers the kernel refused to overlay.
-func copyLayers(ctx context.Context, layers []string, dst string) error {
-	out, err := runInUserNS(ctx, append([]string{entryCopy, dst}, layers...), nil)
+func (rt *Runtime) copyLayers(ctx context.Context, layers []string, dst string) error {
+	out, err := rt.runInUserNS(ctx, append([]string{entryCopy, dst}, layers...), nil)
 	if err != nil {
 		return fmt.Errorf("copy the layers into %s: %w: %s", dst, err, strings.TrimSpace(string(out)))
 	}

@@ -27,12 +27,6 @@ import (
 // HolderIdle without a client. Files made in the namespace belong to the same
 // host ids as in a namespace of its own.
 
-// StoreDir, when set, is the image store's directory (gun sets it). The
-// runtime keeps there the notice that only the user is mapped, and the user
-// namespace holders' sockets and locks (in userns/). When empty, every
-// container makes its own user namespace.
-var StoreDir string
-
 // HolderIdle is how long a user namespace holder waits for a client before
 // it exits. The environment variable GUN_USERNS_IDLE (a Go duration)
 // overrides it.
@@ -74,17 +68,13 @@ var errNoHolder = errors.New("no user namespace holder")
 
 // userNS returns a descriptor of a holder's user namespace for the maps,
 // starting a holder when none runs. errNoHolder means there cannot be one
-// (no StoreDir, no cgo); other errors are failures to use one. Either way,
+// (no store, no cgo); other errors are failures to use one. Either way,
 // the caller makes a namespace of its own.
-func userNS(m *idMaps) (*os.File, error) {
-	if StoreDir == "" {
+func (rt *Runtime) userNS(m *idMaps) (*os.File, error) {
+	if rt.dir == "" {
 		return nil, errNoHolder
 	}
-	dir, err := filepath.Abs(StoreDir)
-	if err != nil {
-		return nil, err
-	}
-	sock, lock := holderPaths(dir, m)
+	sock, lock := holderPaths(rt.dir, m)
 	if len(sock) >= len(unix.RawSockaddrUnix{}.Path) {
 		return nil, fmt.Errorf("holder socket %s: path too long", sock)
 	}

@@ -33,6 +33,8 @@ type idMaps struct {
 	single bool
 	// newuidmap and newgidmap are the helpers' paths, with helper.
 	newuidmap, newgidmap string
+	// notice, with single, says why (Runtime.maps gives it).
+	notice string
 }
 
 // key names the mapping, so that caches of files owned under different
@@ -70,20 +72,10 @@ var (
 	mapsErr    error
 )
 
-// HostIDMaps returns the id maps of the current user's containers (uid_map
-// and gid_map lines): those their layers are unpacked with.
-func HostIDMaps() (uids, gids []IDMap, err error) {
-	m, err := hostMaps()
-	if err != nil {
-		return nil, nil, err
-	}
-	return m.uids, m.gids, nil
-}
-
 // hostMaps returns the id maps for containers of the current user, worked
 // out once per process. With newuidmap/newgidmap and ranges in /etc/subuid
 // and /etc/subgid, container root is the user and 1..N the range; otherwise
-// only the user is mapped, and a warning says so once.
+// only the user is mapped, and the maps' notice says why.
 func hostMaps() (*idMaps, error) {
 	mapsOnce.Do(func() {
 		mapsCached, mapsErr = computeMaps()
@@ -117,7 +109,7 @@ func computeMaps() (*idMaps, error) {
 				return m, nil
 			}
 		}
-		warnSingle(fmt.Sprintf("newuidmap/newgidmap not found (Debian package uidmap); mapping only uid %d and gid %d to root in containers", uid, gid))
+		m.notice = fmt.Sprintf("newuidmap/newgidmap not found (Debian package uidmap); mapping only uid %d and gid %d to root in containers", uid, gid)
 	} else {
 		why := "no range for " + name + " in /etc/subuid and /etc/subgid"
 		for _, err := range []error{erru, errg} {
@@ -125,7 +117,7 @@ func computeMaps() (*idMaps, error) {
 				why = err.Error()
 			}
 		}
-		warnSingle(fmt.Sprintf("%s; mapping only uid %d and gid %d to root in containers, so images with other users may fail", why, uid, gid))
+		m.notice = fmt.Sprintf("%s; mapping only uid %d and gid %d to root in containers, so images with other users may fail", why, uid, gid)
 	}
 	m.uids = []IDMap{{ContainerID: 0, HostID: uid, Size: 1}}
 	m.gids = []IDMap{{ContainerID: 0, HostID: gid, Size: 1}}
@@ -156,16 +148,16 @@ func userName(uid int) string {
 // default.
 var Warn = func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) }
 
-// The notice that only the user is mapped leaves this marker in StoreDir,
-// when set, so that it is given once, not on every run. The debug log has
-// it every time.
+// The notice that only the user is mapped leaves this marker in the store's
+// directory, if any, so that it is given once, not on every run. The debug
+// log has it every time.
 const singleMapMarker = "notice-only-the-user-mapped"
 
-func warnSingle(msg string) {
+func warnSingle(storeDir, msg string) {
 	slog.Debug("id maps: only the user is mapped", "why", msg)
-	if StoreDir != "" {
-		if err := os.MkdirAll(StoreDir, 0o755); err == nil {
-			f, err := os.OpenFile(filepath.Join(StoreDir, singleMapMarker), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if storeDir != "" {
+		if err := os.MkdirAll(storeDir, 0o755); err == nil {
+			f, err := os.OpenFile(filepath.Join(storeDir, singleMapMarker), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 			if errors.Is(err, os.ErrExist) {
 				return // said before
 			}

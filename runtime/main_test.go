@@ -34,7 +34,7 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
-	// runtime.RemoveAll below may re-execute this binary.
+	// Runtime.RemoveAll below may re-execute this binary.
 	if code, ok := runtime.Reexec(); ok {
 		os.Exit(code)
 	}
@@ -63,7 +63,7 @@ func TestMain(m *testing.M) {
 	}
 	if env.work != "" {
 		// Containers' files of subordinate ids need a user namespace to go.
-		if err := runtime.RemoveAll(env.work); err != nil {
+		if err := runtime.New("").RemoveAll(env.work); err != nil {
 			fmt.Fprintln(os.Stderr, "cleanup:", err)
 		}
 	}

@@ -30,7 +30,7 @@ func TestOutputToWritersComplete(t *testing.T) {
 	}
 	for i := range 20 {
 		var stdout, stderr bytes.Buffer
-		code, err := runtime.Run(context.Background(), runtime.Spec{
+		code, err := runtime.New("").Run(context.Background(), runtime.Spec{
 			Layers:  []string{rootfs},
 			Scratch: filepath.Join(t.TempDir(), "scratch"),
 			Args:    []string{"/bin/sh", "-c", "seq 1 20000; echo last words >&2; exit 3"},

@@ -176,15 +176,11 @@ func trimPlans(dir string, keep int) error {
 
 // holderSock returns the socket of the holder for the maps m in the
 // store, or "" when containers do not join a holder.
-func holderSock(m *idMaps) string {
-	if StoreDir == "" {
+func (rt *Runtime) holderSock(m *idMaps) string {
+	if rt.dir == "" {
 		return ""
 	}
-	dir, err := filepath.Abs(StoreDir)
-	if err != nil {
-		return ""
-	}
-	sock, _ := holderPaths(dir, m)
+	sock, _ := holderPaths(rt.dir, m)
 	return sock
 }
 
@@ -198,7 +194,7 @@ func (s *Starter) planFor(spec *Spec, cfg *initConfig, etc []scratchFile, commit
 	if !ok {
 		return nil
 	}
-	sock := holderSock(s.maps)
+	sock := s.rt.holderSock(s.maps)
 	if sock == "" {
 		return nil
 	}
@@ -219,18 +215,14 @@ func (s *Starter) checkPlan(spec *Spec, cfg *initConfig, etc []scratchFile, comm
 // savePlan writes the plan of the container s started, when its command
 // line has one.
 func (s *Starter) savePlan(spec *Spec, cfg *initConfig, etc []scratchFile, commit bool) {
-	if s.planArgs == nil || StoreDir == "" {
+	if s.planArgs == nil || s.rt.dir == "" {
 		return
 	}
 	plan := s.planFor(spec, cfg, etc, commit)
 	if plan == nil {
 		return
 	}
-	dir, err := filepath.Abs(StoreDir)
-	if err == nil {
-		err = writePlan(dir, s.planArgs, plan)
-	}
-	if err != nil {
+	if err := writePlan(s.rt.dir, s.planArgs, plan); err != nil {
 		slog.Debug("run plan not saved", "error", err)
 	}
 }

@@ -57,7 +57,7 @@ func (s *Starter) prefork(spec Spec) bool {
 			return false
 		}
 		s.proc, s.wait, s.parent, s.join, s.planned = c, c.wait, sock, true, p
-		go hostMaps() // for checking the plan, while gun finds the image
+		go s.rt.maps() // for checking the plan, while gun finds the image
 		return true
 	}
 	for _, fd := range fds {
@@ -71,7 +71,7 @@ func (s *Starter) prefork(spec Spec) bool {
 	}
 	flags, ok := preforkStdio(spec)
 	if ok {
-		s.maps, err = hostMaps()
+		s.maps, err = s.rt.maps()
 	}
 	if !ok || err != nil {
 		sock.Close() // the child exits
@@ -81,7 +81,7 @@ func (s *Starter) prefork(spec Spec) bool {
 	if s.netNS {
 		flags |= preforkNet
 	}
-	ns, err := userNS(s.maps)
+	ns, err := s.rt.userNS(s.maps)
 	if err != nil {
 		if !errors.Is(err, errNoHolder) {
 			slog.Debug("user namespace holder not used", "error", err)

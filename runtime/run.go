@@ -27,15 +27,15 @@ import (
 //
 // Run forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the
 // command. Cancelling ctx kills the container.
-func Run(ctx context.Context, spec Spec) (exitCode int, err error) {
-	return run(ctx, spec, nil)
+func (rt *Runtime) Run(ctx context.Context, spec Spec) (exitCode int, err error) {
+	return rt.run(ctx, spec, nil)
 }
 
 // run is Run; commit, when not nil, is called after the command exited with
 // 0 (and only then), before the scratch directory is removed, and the init
 // is asked to leave the overlay's upper directory in it for commit.
-func run(ctx context.Context, spec Spec, commit func() error) (exitCode int, err error) {
-	s, err := Prestart(spec)
+func (rt *Runtime) run(ctx context.Context, spec Spec, commit func() error) (exitCode int, err error) {
+	s, err := rt.Prestart(spec)
 	if err != nil {
 		return 125, err
 	}
@@ -47,6 +47,7 @@ func run(ctx context.Context, spec Spec, commit func() error) (exitCode int, err
 // maps setuid helpers write) takes milliseconds; Prestart lets the caller
 // find the image and lay out the scratch space meanwhile.
 type Starter struct {
+	rt       *Runtime
 	proc     process                         // the init, or the relay to it (join)
 	wait     func() (unix.WaitStatus, error) // waits for proc
 	parent   *os.File
@@ -86,8 +87,8 @@ func (p execProcess) pid() int { return p.Pid }
 // Prestart starts the init of a container ahead of Starter.Run. Only spec's
 // Network, TTY, Stdin, Stdout and Stderr are used here; the spec given to
 // Run must agree on them. Call Run or Close.
-func Prestart(spec Spec) (*Starter, error) {
-	s := &Starter{tty: spec.TTY, netNS: spec.Network != HostNetwork}
+func (rt *Runtime) Prestart(spec Spec) (*Starter, error) {
+	s := &Starter{rt: rt, tty: spec.TTY, netNS: spec.Network != HostNetwork}
 	var err error
 	if spec.TTY {
 		s.outer = terminalOf(spec.Stdin, spec.Stdout)
@@ -112,7 +113,7 @@ func Prestart(spec Spec) (*Starter, error) {
 		}
 		return s, nil
 	}
-	if s.maps, err = hostMaps(); err != nil {
+	if s.maps, err = rt.maps(); err != nil {
 		s.stopSignals()
 		return nil, err
 	}
@@ -134,7 +135,7 @@ func Prestart(spec Spec) (*Starter, error) {
 	if s.netNS {
 		flags, join = flags|unix.CLONE_NEWNET, "net"
 	}
-	ns := enterUserNS(cmd, []string{entryInit}, s.maps, flags, join)
+	ns := rt.enterUserNS(cmd, []string{entryInit}, s.maps, flags, join)
 	s.join = ns != nil
 	if !spec.TTY {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
@@ -180,12 +181,12 @@ func (s *Starter) replan(ctx context.Context, spec Spec, commit func() error, wh
 	s.stopSignals()
 	if p := s.planned; p.scratch != spec.Scratch {
 		// One that gun did not take (Scratch), emptied by the init.
-		if err := removeScratch(p.scratch); err != nil {
+		if err := s.rt.removeScratch(p.scratch); err != nil {
 			slog.Debug("run plan's scratch directory not removed", "error", err)
 		}
 		p.lock.Close()
 	}
-	f, err := Prestart(spec) // the prefork is taken: an init of its own
+	f, err := s.rt.Prestart(spec) // the prefork is taken: an init of its own
 	if err != nil {
 		return 125, err
 	}
@@ -202,7 +203,7 @@ func (s *Starter) copyRoot(ctx context.Context, spec Spec, cfg *initConfig, cg *
 	s.restarted = true
 	_, _ = s.wait()
 	s.stopSignals()
-	defer removeScratch(spec.Scratch) // when the copy or the start fails
+	defer s.rt.removeScratch(spec.Scratch) // when the copy or the start fails
 	if cg != nil {
 		if err := cg.remove(); err != nil {
 			return 125, err
@@ -212,10 +213,10 @@ func (s *Starter) copyRoot(ctx context.Context, spec Spec, cfg *initConfig, cg *
 		return 125, fmt.Errorf("%s: a build step's changes cannot be told apart on a copy of its layers", why)
 	}
 	Warn(why + "; copying the image's layers instead")
-	if err := copyLayers(ctx, cfg.Layers, filepath.Join(cfg.Scratch, scratchRoot)); err != nil {
+	if err := s.rt.copyLayers(ctx, cfg.Layers, filepath.Join(cfg.Scratch, scratchRoot)); err != nil {
 		return 125, err
 	}
-	f, err := Prestart(spec) // the prefork is taken: an init of its own
+	f, err := s.rt.Prestart(spec) // the prefork is taken: an init of its own
 	if err != nil {
 		return 125, err
 	}
@@ -246,7 +247,7 @@ func (s *Starter) abort() {
 	s.stopSignals()
 	s.parent.Close()
 	if s.planned != nil {
-		_ = removeScratch(s.planned.scratch)
+		_ = s.rt.removeScratch(s.planned.scratch)
 		s.planned.lock.Close()
 	}
 }
@@ -264,7 +265,7 @@ func (s *Starter) stopSignals() {
 }
 
 // Run configures the prestarted init to run spec and waits for the command,
-// as the package's Run does.
+// as Runtime.Run does.
 func (s *Starter) Run(ctx context.Context, spec Spec) (exitCode int, err error) {
 	return s.run(ctx, spec, nil)
 }
@@ -286,7 +287,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 		err = writeScratch(cfg.Scratch, etc)
 	}
 	if err == nil && s.maps == nil { // a planned start's, computed meanwhile
-		s.maps, err = hostMaps()
+		s.maps, err = s.rt.maps()
 	}
 	if err != nil {
 		s.abort()
@@ -309,7 +310,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 				exitCode, err = 125, cerr
 			}
 		}
-		rerr := removeScratch(spec.Scratch)
+		rerr := s.rt.removeScratch(spec.Scratch)
 		if rerr != nil && err == nil {
 			exitCode, err = 125, rerr
 		}

@@ -18,14 +18,21 @@ import (
 // ids they will be used with: overlayfs copy-up fails with EOVERFLOW on
 // files of ids that are not mapped. It implements store.Unpacker.
 type NSUnpacker struct {
-	// Warn receives non-fatal events, such as a device node that could not
+	rt *Runtime
+	// warn receives non-fatal events, such as a device node that could not
 	// be created. Nil drops them.
-	Warn func(msg string)
+	warn func(msg string)
+}
+
+// Unpacker returns rt's unpacker; warn (nil drops them) receives
+// non-fatal events, such as a device node that could not be created.
+func (rt *Runtime) Unpacker(warn func(msg string)) NSUnpacker {
+	return NSUnpacker{rt: rt, warn: warn}
 }
 
 // Key names the id mapping the unpacked files are owned under.
 func (u NSUnpacker) Key() string {
-	m, err := hostMaps()
+	m, err := u.rt.maps()
 	if err != nil {
 		return "userns-unknown"
 	}
@@ -40,16 +47,16 @@ const warnPrefix = "warning: "
 func (u NSUnpacker) Unpack(ctx context.Context, layer io.Reader, dir string) error {
 	// With only the user mapped, every file belongs to container root.
 	chown := "chown"
-	if m, err := hostMaps(); err != nil || m.single {
+	if m, err := u.rt.maps(); err != nil || m.single {
 		chown = "nochown"
 	}
-	out, err := runInUserNS(ctx, []string{entryUnpack, dir, chown}, layer)
+	out, err := u.rt.runInUserNS(ctx, []string{entryUnpack, dir, chown}, layer)
 	var msgs []string
 	sc := bufio.NewScanner(strings.NewReader(string(out)))
 	for sc.Scan() {
 		if w, ok := strings.CutPrefix(sc.Text(), warnPrefix); ok {
-			if u.Warn != nil {
-				u.Warn(w)
+			if u.warn != nil {
+				u.warn(w)
 			}
 			continue
 		}
@@ -88,12 +95,12 @@ func unpackMain() int {
 // RemoveAll removes a directory tree that may hold files of any id of the
 // containers' id maps (an unpacked layer, a container's scratch space): what
 // the user cannot remove outside is removed inside a user namespace.
-func RemoveAll(dir string) error {
+func (rt *Runtime) RemoveAll(dir string) error {
 	err := os.RemoveAll(dir)
 	if err == nil || !errors.Is(err, fs.ErrPermission) {
 		return err
 	}
-	if err := removeInNS(dir); err != nil {
+	if err := rt.removeInNS(dir); err != nil {
 		return err
 	}
 	return os.RemoveAll(dir)

@@ -17,19 +17,19 @@ import (
 // removeScratch removes dir. Files a container created under other mapped
 // ids cannot be removed by the user outside; those are removed from inside a
 // user namespace with the containers' id maps.
-func removeScratch(dir string) error {
+func (rt *Runtime) removeScratch(dir string) error {
 	// The init left its lock alone, usually: two calls, not a walk.
 	if err := unix.Unlinkat(unix.AT_FDCWD, filepath.Join(dir, "lock"), 0); err == nil || err == unix.ENOENT {
 		if err := unix.Rmdir(dir); err == nil || err == unix.ENOENT {
 			return nil
 		}
 	}
-	return RemoveAll(dir)
+	return rt.RemoveAll(dir)
 }
 
 // removeInNS re-executes gun as entryRemove in the containers' user namespace.
-func removeInNS(dir string) error {
-	out, err := runInUserNS(context.Background(), []string{entryRemove, dir}, nil)
+func (rt *Runtime) removeInNS(dir string) error {
+	out, err := rt.runInUserNS(context.Background(), []string{entryRemove, dir}, nil)
 	if err != nil {
 		return fmt.Errorf("remove %s: %w: %s", dir, err, strings.TrimSpace(string(out)))
 	}
@@ -39,9 +39,9 @@ func removeInNS(dir string) error {
 // runInUserNS re-executes gun with args in a user namespace with the
 // containers' id maps (startInUserNS), waits for it and returns its
 // combined output.
-func runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, error) {
+func (rt *Runtime) runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, error) {
 	var out strings.Builder
-	wait, err := startInUserNS(ctx, args, stdin, &out, &out)
+	wait, err := rt.startInUserNS(ctx, args, stdin, &out, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -53,8 +53,8 @@ func runInUserNS(ctx context.Context, args []string, stdin io.Reader) ([]byte, e
 // containers' id maps (a holder's, or a new one) and returns a function
 // that waits for it. The child waits for a goMsg on syncFD before it does
 // anything. Cancelling ctx kills it.
-func startInUserNS(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (wait func() error, err error) {
-	maps, err := hostMaps()
+func (rt *Runtime) startInUserNS(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (wait func() error, err error) {
+	maps, err := rt.maps()
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func startInUserNS(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		ExtraFiles:  []*os.File{child},
 		SysProcAttr: &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL},
 	}
-	ns := enterUserNS(cmd, args, maps, 0, "1")
+	ns := rt.enterUserNS(cmd, args, maps, 0, "1")
 	err = cmd.Start()
 	child.Close()
 	if ns != nil {
@@ -105,8 +105,8 @@ func startInUserNS(ctx context.Context, args []string, stdin io.Reader, stdout, 
 // descriptor nsFD), else a new one cloned with flags, whose maps gun writes
 // at clone time or writeMaps after the start. It returns the holder's
 // namespace, which the caller closes once cmd started, or nil.
-func enterUserNS(cmd *exec.Cmd, args []string, maps *idMaps, flags uintptr, join string) *os.File {
-	ns, err := userNS(maps)
+func (rt *Runtime) enterUserNS(cmd *exec.Cmd, args []string, maps *idMaps, flags uintptr, join string) *os.File {
+	ns, err := rt.userNS(maps)
 	if err != nil && err != errNoHolder {
 		slog.Debug("user namespace holder not used", "error", err)
 	}

@@ -118,8 +118,6 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 			return err
 		}
 	}
-	// The runtime's one-time notices are remembered in the store.
-	runtime.StoreDir = opts.Root
 	if f.push && len(f.tags) == 0 {
 		return &usageError{errors.New("--push needs -t REFERENCE")}
 	}

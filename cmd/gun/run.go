@@ -140,21 +140,23 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 		}
 		spec.Mounts = append(spec.Mounts, m)
 	}
-	if _, err := storeRoot(g); err != nil {
+	root, err := storeRoot(g)
+	if err != nil {
 		return &exitError{125, err}
 	}
+	rt := runtime.New(root)
 	// The container's init starts now, and its id maps are written, while
 	// the image is looked up and the scratch space laid out.
-	starter, err := runtime.Prestart(spec)
+	starter, err := rt.Prestart(spec)
 	if err != nil {
 		return &exitError{125, err}
 	}
 	defer starter.Close()
-	st, err := openStore(g)
+	st, err := openStoreIn(root, rt)
 	if err != nil {
 		return &exitError{125, err}
 	}
-	img, err := resolveImage(ctx, st, args[0])
+	img, err := resolveImage(ctx, st, rt, args[0])
 	if err != nil {
 		return &exitError{125, err}
 	}
@@ -275,8 +277,8 @@ func (ri *runImage) command(entrypoint string, set bool, args []string) []string
 // as the only layer, an archive file is imported once, else an image of
 // the store, else of a registry), its layers unpacked (once) inside a user
 // namespace with the containers' id maps.
-func resolveImage(ctx context.Context, s *store.Store, image string) (*runImage, error) {
-	u := runtime.NSUnpacker{Warn: func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) }}
+func resolveImage(ctx context.Context, s *store.Store, rt *runtime.Runtime, image string) (*runImage, error) {
+	u := rt.Unpacker(func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) })
 	r, err := s.Resolve(ctx, image, store.ResolveOptions{Unpacker: u, Remote: func(ctx context.Context, ref string, local v1.Descriptor, notFound error) (v1.Descriptor, error) {
 		if notFound == nil {
 			return local, nil

@@ -18,6 +18,11 @@ func openStore(g *globalFlags) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openStoreIn(root, runtime.New(root))
+}
+
+// openStoreIn opens the image store in root, whose runtime is rt.
+func openStoreIn(root string, rt *runtime.Runtime) (*store.Store, error) {
 	s, err := store.Open(root)
 	if err != nil {
 		return nil, err
@@ -29,13 +34,12 @@ func openStore(g *globalFlags) (*store.Store, error) {
 		if plain(dir) == nil {
 			return nil
 		}
-		return runtime.RemoveAll(dir)
+		return rt.RemoveAll(dir)
 	}
 	return s, nil
 }
 
-// storeRoot returns the store's directory, from --root or the default, and
-// has the runtime's one-time notices remembered there.
+// storeRoot returns the store's directory, from --root or the default.
 func storeRoot(g *globalFlags) (string, error) {
 	root := g.root
 	if root == "" {
@@ -44,7 +48,6 @@ func storeRoot(g *globalFlags) (string, error) {
 			return "", err
 		}
 	}
-	runtime.StoreDir = root
 	return root, nil
 }
 
