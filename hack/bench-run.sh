@@ -11,8 +11,12 @@
 # As root it re-runs itself as the test user guntest (hack/testuser.sh).
 # The runs are interleaved (hack/benchrun: one run of each per round), so
 # that load from other jobs on a shared machine hits each alike; medians
-# and minima are printed. GUN_OLD=/path/to/gun adds another gun binary,
-# e.g. an older build, as "gun-old".
+# and minima are printed, with each command's page faults (a count that
+# the load hardly changes). GUN_OLD=/path/to/gun adds another gun binary,
+# e.g. an older build, as "gun-old", and GUN_PREV=/path/to/gun a second one
+# as "gun-prev" (each with a store of its own). The load (uptime) is printed
+# before and after: quote it with the figures.
+#   GUN_PREV=/tmp/gun-prev/gun GUN_OLD=/tmp/gun-old/gun hack/bench-run.sh 150
 set -euo pipefail
 runs=${1:-100}
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,11 +26,12 @@ if [ "$(id -u)" -eq 0 ]; then
 	trap 'rm -rf "$work"' EXIT
 	(cd "$repo" && ./hack/build.sh "$work/gun" && go build -o "$work/benchrun" ./hack/benchrun)
 	[ -z "${GUN_OLD:-}" ] || cp "$GUN_OLD" "$work/gun-old"
+	[ -z "${GUN_PREV:-}" ] || cp "$GUN_PREV" "$work/gun-prev"
 	cp "$0" "$work/bench-run.sh"
 	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
 	chmod 755 "$work"
 	chown -R "$user" "$work"
-	runuser -u "$user" -- env GUN_BENCH_WORK="$work" ${GUN_OLD:+GUN_OLD="$work/gun-old"} HOME="$work" PATH="$PATH" bash "$work/bench-run.sh" "$runs"
+	runuser -u "$user" -- env GUN_BENCH_WORK="$work" ${GUN_OLD:+GUN_OLD="$work/gun-old"} ${GUN_PREV:+GUN_PREV="$work/gun-prev"} HOME="$work" PATH="$PATH" bash "$work/bench-run.sh" "$runs"
 	exit
 fi
 work=${GUN_BENCH_WORK:-}
@@ -45,10 +50,12 @@ bash ./busybox.sh -t busybox.tar
 # that neither reads the other's run plans (their formats differ).
 ./gun import busybox.tar busybox >/dev/null
 ./gun run busybox /bin/true
-if [ -n "${GUN_OLD:-}" ]; then
-	GUN_ROOT=$work/store-old "$GUN_OLD" run busybox.tar /bin/true
-	GUN_ROOT=$work/store-old "$GUN_OLD" import busybox.tar busybox >/dev/null 2>&1 || true
-fi
+for o in old prev; do
+	bin=$(eval echo "\${GUN_${o^^}:-}")
+	[ -n "$bin" ] || continue
+	GUN_ROOT=$work/store-$o "$bin" run busybox.tar /bin/true
+	GUN_ROOT=$work/store-$o "$bin" import busybox.tar busybox >/dev/null 2>&1 || true
+done
 mkdir -p bundle
 (cd bundle && runc spec --rootless)
 # The same root file system for bwrap and runc.
@@ -64,9 +71,15 @@ for c in "$gun_cmd" "$archive_cmd" "$seccomp_cmd" "$unconfined_cmd" "$bwrap_cmd"
 	$c </dev/null >/dev/null || { echo "bench-run: failed: $c" >&2; exit 1; }
 done
 old=()
-if [ -n "${GUN_OLD:-}" ]; then
-	old=("gun-old=GUN_ROOT=$work/store-old $GUN_OLD run busybox /bin/true" "gun-old-archive=GUN_ROOT=$work/store-old $GUN_OLD run busybox.tar /bin/true")
-fi
-"$work/benchrun" -runs "$runs" -ratios gun/bwrap,gun/runc,gun-archive/gun,gun-seccomp/gun-unconfined${GUN_OLD:+,gun-old/bwrap,gun-old/runc,gun/gun-old,gun-old-archive/gun-old,gun-archive/gun-old-archive} \
+ratios=gun/bwrap,gun/runc,gun-archive/gun,gun-seccomp/gun-unconfined
+for o in old prev; do
+	bin=$(eval echo "\${GUN_${o^^}:-}")
+	[ -n "$bin" ] || continue
+	old+=("gun-$o=GUN_ROOT=$work/store-$o $bin run busybox /bin/true" "gun-$o-archive=GUN_ROOT=$work/store-$o $bin run busybox.tar /bin/true")
+	ratios+=,gun/gun-$o,gun-$o/bwrap,gun-archive/gun-$o-archive
+done
+echo "load before: $(uptime)"
+"$work/benchrun" -runs "$runs" -ratios "$ratios" \
 	"gun=$gun_cmd" "gun-archive=$archive_cmd" "gun-seccomp=$seccomp_cmd" "gun-unconfined=$unconfined_cmd" "${old[@]}" "bwrap=$bwrap_cmd" "runc=$runc_cmd"
-echo "target: gun/bwrap <= 1.5, gun-archive/gun about 1, gun-seccomp/gun-unconfined <= 1.03"
+echo "load after: $(uptime)"
+echo "target: gun/bwrap <= 1.5 (aim 1.2), gun/gun-old and gun/gun-prev <= 1, gun-archive/gun about 1, gun-seccomp/gun-unconfined <= 1.03"

@@ -1,7 +1,9 @@
 // Command benchrun times commands start to exit in interleaved rounds, one
 // run of each per round, so that a load that comes and goes on a shared
 // machine hits every command alike, and prints each one's median, minimum
-// and mean, and the ratios asked for.
+// and mean, the median of its minor page faults (of the command and the
+// children it waited for: a count that the load hardly changes, and which
+// costs much on a virtual machine), and the ratios asked for.
 //
 //	benchrun [-runs N] [-warmup N] [-ratios a/b,...] NAME=COMMAND...
 //
@@ -18,6 +20,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -33,6 +36,10 @@ type command struct {
 	env   []string // nil: benchrun's own
 	args  []string
 	times []time.Duration
+	// faults are the minor page faults of each timed run: of the command
+	// and the children it waited for. They hardly depend on the machine's
+	// load, which the times do.
+	faults []int64
 }
 
 func run() error {
@@ -63,19 +70,21 @@ func run() error {
 	}
 	for round := -*warmup; round < *runs; round++ {
 		for _, c := range cmds {
-			d, err := timeOne(c)
+			d, faults, err := timeOne(c)
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)
 			}
 			if round >= 0 {
 				c.times = append(c.times, d)
+				c.faults = append(c.faults, faults)
 			}
 		}
 	}
 	for _, c := range cmds {
 		slices.Sort(c.times)
-		fmt.Printf("%-8s median %6.2f ms  min %6.2f ms  mean %6.2f ms  (%d runs)\n",
-			c.name, ms(median(c.times)), ms(c.times[0]), ms(mean(c.times)), len(c.times))
+		slices.Sort(c.faults)
+		fmt.Printf("%-14s median %6.2f ms  min %6.2f ms  mean %6.2f ms  page faults %5d  (%d runs)\n",
+			c.name, ms(median(c.times)), ms(c.times[0]), ms(mean(c.times)), c.faults[len(c.faults)/2], len(c.times))
 	}
 	if *ratios == "" {
 		return nil
@@ -92,14 +101,22 @@ func run() error {
 	return nil
 }
 
-func timeOne(cmd *command) (time.Duration, error) {
+func timeOne(cmd *command) (time.Duration, int64, error) {
 	c := exec.Command(cmd.args[0], cmd.args[1:]...)
 	c.Env = cmd.env
 	// A pipe, not /dev/null, for stdin: runc chowns its stdio.
 	c.Stdin, c.Stdout, c.Stderr = strings.NewReader(""), io.Discard, io.Discard
 	start := time.Now()
 	err := c.Run()
-	return time.Since(start), err
+	d := time.Since(start)
+	var faults int64
+	if c.ProcessState == nil {
+		return d, 0, err
+	}
+	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		faults = ru.Minflt
+	}
+	return d, faults, err
 }
 
 func median(ts []time.Duration) time.Duration { return ts[len(ts)/2] }
