@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -227,9 +228,17 @@ func TestManyLayersAndWhiteouts(t *testing.T) {
 	if want := fmt.Sprintf("%d\n02\n0\n", n-2); r.stdout != want {
 		t.Errorf("output %q, want %q", r.stdout, want)
 	}
+	// The next run of the image is set up from the plan the first wrote,
+	// the layers given one at a time there too.
+	_, written := s.planFile(t)
+	time.Sleep(10 * time.Millisecond)
 	if r := s.run(t, nil, "run", "many", "sh", "-c", "echo $FROM_IMAGE; test -e /etc/group || echo whited-out"); r.stdout != "1\nwhited-out\n" {
 		t.Errorf("image env and whiteout: %+v", r)
 	}
+	if _, used := s.planFile(t); !used.After(written) {
+		t.Errorf("the plan of %d layers was not run (its time %v, written %v)", n+1, used, written)
+	}
+	s.noScratchLeft(t)
 }
 
 func TestOnlyTheUserMappedWithoutSubordinateIDs(t *testing.T) {

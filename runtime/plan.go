@@ -124,8 +124,14 @@ func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byt
 	}
 	b, ok := appendStrings(nil, append(strs, strconv.Itoa(stdio))...)
 	b = append(b, fast...)
-	// The scratch directory, the overlay's upper and work directories.
-	if !ok || len(b) > planMax || bytes.Count(b, []byte(planScratch)) != 3 {
+	// The scratch directory, and the overlay's upper and work directories
+	// unless its options do not fit a page (the init then gives the
+	// layers one at a time, and the directories in the scratch directory).
+	stand := 1
+	if overlayOptions(c.Layers, filepath.Join(planScratch, scratchUpper), filepath.Join(planScratch, scratchWork)) != "" {
+		stand = 3
+	}
+	if !ok || len(b) > planMax || bytes.Count(b, []byte(planScratch)) != stand {
 		return nil
 	}
 	return b
