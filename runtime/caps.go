@@ -90,7 +90,7 @@ func security(spec *Spec, cfg *initConfig) error {
 	if err != nil {
 		return err
 	}
-	cfg.Caps, cfg.Unmasked = caps, spec.Privileged
+	cfg.Caps, cfg.Unmasked, cfg.NoNewPrivs = caps, spec.Privileged, true
 	switch {
 	case spec.Privileged || spec.Unconfined:
 	case spec.SeccompProfile != "":

@@ -59,6 +59,10 @@ func TestCConstants(t *testing.T) {
 		{"scratch.h", `#define SCRATCH_WORK "([^"]*)"`, scratchWork},
 		{"scratch.h", `#define SCRATCH_ROOT "([^"]*)"`, scratchRoot},
 		{"scratch.h", `#define SCRATCH_ETC_FILES (.*)`, `"` + strings.Join(etcFiles, `", "`) + `"`},
+		{"scratch.h", `#define SCRATCH_CONTAINER "([^"]*)"`, scratchContainer},
+		{"entry.c", `strcmp\(argv\[0\], "(gun:exec)"\)`, entryExec},
+		{"cinit.c", `INIT_FD = (\d+)`, strconv.Itoa(execInitFD)},
+		{"cinit.c", `F_NO_NEW_PRIVS = (\d+)`, strconv.Itoa(fastNoNewPrivs)},
 	} {
 		m := regexp.MustCompile(tc.pattern).FindStringSubmatch(src[tc.file])
 		switch {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -330,8 +331,47 @@ func cgroupMounts() (cgroupMountSet, error) {
 
 // ownCgroups maps each v1 controller (and "" for v2) to this process's
 // cgroup path.
-func ownCgroups() (map[string]string, error) {
-	f, err := os.Open("/proc/self/cgroup")
+func ownCgroups() (map[string]string, error) { return cgroupsOf("self") }
+
+// joinContainerCgroups moves pid into the cgroups gun made for the limits
+// of the container whose process target is (named gun-<store>-<id>,
+// cgroupName): none when it has no limits.
+func joinContainerCgroups(pid, target int) error {
+	theirs, err := cgroupsOf(strconv.Itoa(target))
+	if err != nil {
+		return fmt.Errorf("the container's cgroups: %w", err)
+	}
+	var mounts *cgroupMountSet
+	cg := &cgroup{}
+	for ctl, path := range theirs {
+		if !strings.HasPrefix(filepath.Base(path), "gun-") {
+			continue
+		}
+		if mounts == nil {
+			m, err := cgroupMounts()
+			if err != nil {
+				return fmt.Errorf("the container's cgroups: %w", err)
+			}
+			mounts = &m
+		}
+		mnt := mounts.v2
+		if ctl != "" {
+			mnt = mounts.v1[ctl]
+		}
+		if mnt == "" {
+			return fmt.Errorf("the container's cgroup %s (%s): not mounted here", path, cmp.Or(ctl, "v2"))
+		}
+		if d := filepath.Join(mnt, path); !contains(cg.dirs, d) {
+			cg.dirs = append(cg.dirs, d)
+		}
+	}
+	return cg.add(pid)
+}
+
+// cgroupsOf maps each v1 controller (and "" for v2) to the cgroup path of
+// the process pid ("self" for this one).
+func cgroupsOf(pid string) (map[string]string, error) {
+	f, err := os.Open("/proc/" + pid + "/cgroup")
 	if err != nil {
 		return nil, err
 	}

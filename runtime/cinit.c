@@ -50,7 +50,7 @@ enum { SYNC_FD = 3 };
 
 // The magic first string of a binary configuration; keep in step with
 // fastMagic in fastconfig.go.
-static const char magic[] = "gun-cinit-3";
+static const char magic[] = "gun-cinit-4";
 
 // The magic first string of gun's word to run a plan's container; keep in
 // step with verdictMagic in plan.go.
@@ -59,8 +59,20 @@ static const char verdict_magic[] = "gun-go-1";
 // Flags of the configuration; keep in step with fastconfig.go. F_KEEP_UPPER:
 // a command that exits with 0 leaves the overlay's upper directory, which
 // gun packs as a layer (gun:commit). F_UNMASKED: nothing under /proc and
-// /sys is masked or read-only (--privileged).
-enum { F_NETNS = 1, F_READONLY = 2, F_SINGLE = 4, F_DEBUG = 8, F_TTY = 16, F_COPIED = 32, F_KEEP_UPPER = 64, F_UNMASKED = 128 };
+// /sys is masked or read-only (--privileged). F_NO_NEW_PRIVS: the command
+// runs with no_new_privs.
+enum {
+	F_NETNS = 1,
+	F_READONLY = 2,
+	F_SINGLE = 4,
+	F_DEBUG = 8,
+	F_TTY = 16,
+	F_COPIED = 32,
+	F_KEEP_UPPER = 64,
+	F_UNMASKED = 128,
+	F_NO_NEW_PRIVS = 256,
+	F_ALL = 511
+};
 
 static struct gun_config cfg;
 
@@ -338,7 +350,35 @@ static char **next_list(struct cursor *c, int *n) {
 	return l;
 }
 
+// next_groups reads a list of group numbers into cfg.
+static void next_groups(struct cursor *c, struct gun_config *cfg) {
+	int n;
+	char **l = next_list(c, &n);
+	if (n > GUN_MAX_GROUPS)
+		fail(c->e, 0, "init: %d supplementary groups, at most %d", n, GUN_MAX_GROUPS);
+	if (c->e->msg[0] != '\0' || n == 0) {
+		free(l);
+		return;
+	}
+	cfg->groups = calloc((size_t)n, sizeof *cfg->groups);
+	if (cfg->groups == NULL)
+		fail(c->e, ENOMEM, "init: read config");
+	for (int i = 0; cfg->groups != NULL && i < n; i++) {
+		char *e;
+		errno = 0;
+		unsigned long long v = strtoull(l[i], &e, 10);
+		if (errno != 0 || l[i][0] < '0' || l[i][0] > '9' || *e != '\0' || v >= (gid_t)-1) {
+			fail(c->e, 0, "init: bad group %.32s in the configuration", l[i]);
+			break;
+		}
+		cfg->groups[i] = (gid_t)v;
+	}
+	cfg->ngroups = n;
+	free(l);
+}
+
 void gun_config_free(struct gun_config *cfg) {
+	free(cfg->groups);
 	free(cfg->layers);
 	free(cfg->args);
 	free(cfg->env);
@@ -348,13 +388,14 @@ void gun_config_free(struct gun_config *cfg) {
 	memset(cfg, 0, sizeof *cfg);
 }
 
-int gun_parse_config(char *b, size_t n, int planned, struct gun_config *cfg, struct gun_err *e) {
+int gun_parse_config(char *b, size_t n, enum gun_config_kind kind, struct gun_config *cfg, struct gun_err *e) {
+	int planned = kind == GUN_CONFIG_PLAN, exec = kind == GUN_CONFIG_EXEC;
 	memset(cfg, 0, sizeof *cfg);
 	memset(e, 0, sizeof *e);
 	struct cursor c = {b, b + n, e};
 	if (strcmp(next(&c), magic) != 0)
 		fail(e, 0, "init: configuration of another version of gun");
-	cfg->flags = (unsigned)next_int(&c, 255);
+	cfg->flags = (unsigned)next_int(&c, F_ALL);
 	cfg->scratch = next(&c);
 	cfg->hostname = next(&c);
 	cfg->cwd = next(&c);
@@ -369,18 +410,22 @@ int gun_parse_config(char *b, size_t n, int planned, struct gun_config *cfg, str
 	cfg->args = next_list(&c, &cfg->nargs);
 	cfg->env = next_list(&c, &cfg->nenv);
 	cfg->mounts = next_list(&c, &cfg->nmounts);
+	next_groups(&c, cfg);
 	if (e->msg[0] != '\0') {
 		gun_config_free(cfg);
 		return -1;
 	}
-	int scratch_ok = cfg->scratch[0] == '/' || (planned && strcmp(cfg->scratch, PLAN_SCRATCH) == 0);
+	int scratch_ok = exec ? cfg->scratch[0] == '\0' : cfg->scratch[0] == '/' || (planned && strcmp(cfg->scratch, PLAN_SCRATCH) == 0);
 	int mounts_ok = cfg->nmounts % 3 == 0;
 	for (int i = 0; mounts_ok && i < cfg->nmounts; i += 3)
 		mounts_ok = cfg->mounts[i][0] == '/' && cfg->mounts[i + 1][0] == '/' &&
 			    (strcmp(cfg->mounts[i + 2], "ro") == 0 || strcmp(cfg->mounts[i + 2], "rw") == 0);
 	// A plan holds no command: gun's word brings it (await_verdict).
+	// An exec's process joins a container: it has nothing to set up.
+	int exec_ok = !exec || (cfg->nlayers == 0 && cfg->nmounts == 0 && cfg->overlay[0] == '\0' &&
+				(cfg->flags & (F_NETNS | F_READONLY | F_COPIED | F_KEEP_UPPER | F_UNMASKED)) == 0);
 	if (c.p != c.end || (cfg->nargs == 0) != !!planned || !scratch_ok || cfg->cwd[0] != '/' || !mounts_ok ||
-	    cfg->nlayers == 0 || (planned && (cfg->flags & (F_TTY | F_COPIED)))) {
+	    (cfg->nlayers == 0) != !!exec || !exec_ok || (planned && (cfg->flags & (F_TTY | F_COPIED)))) {
 		fail(e, 0, "init: malformed configuration");
 		gun_config_free(cfg);
 		return -1;
@@ -645,9 +690,15 @@ static void setup_dev(int gid5) {
 // read_file returns a file's text (NUL-terminated), or NULL when it
 // cannot be read: a missing file is empty.
 static char *read_file(const char *path) {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	// Not blocking on a fifo of the image's, which is as good as missing.
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
 	size_t cap = 4096, n = 0;
 	char *b = malloc(cap);
 	for (;;) {
@@ -686,6 +737,27 @@ static int atoi_go(const char *s, long *v) {
 	errno = 0;
 	*v = strtol(s, &e, 10);
 	return errno == 0 && *e == '\0';
+}
+
+// resolve_user resolves cfg.user against the container's /etc/passwd and
+// /etc/group (user.c), with cfg.groups added to its groups.
+static void resolve_user(struct gun_user *u) {
+	char *passwd = read_file("/etc/passwd"), *group = read_file("/etc/group"), uerr[256];
+	if (gun_resolve_user(cfg.user, passwd, group, u, uerr, sizeof uerr) < 0)
+		die(125, 0, "user \"%s\": %s", cfg.user, uerr);
+	free(passwd);
+	free(group);
+	if (u->ngroups + cfg.ngroups > GUN_MAX_GROUPS)
+		die(125, 0, "user \"%s\": more than %d supplementary groups", cfg.user, GUN_MAX_GROUPS);
+	memcpy(u->groups + u->ngroups, cfg.groups, (size_t)cfg.ngroups * sizeof *cfg.groups);
+	u->ngroups += cfg.ngroups;
+	if (cfg.flags & F_DEBUG) {
+		char gl[512] = "["; // the first groups, for the log
+		for (int i = 0; i < u->ngroups && strlen(gl) < sizeof gl - 16; i++)
+			snprintf(gl + strlen(gl), sizeof gl - strlen(gl), "%s%u", i ? " " : "", (unsigned)u->groups[i]);
+		strcat(gl, "]");
+		logf_("user \"%s\": uid %ld, gid %ld, groups %s, home %s", cfg.user, u->uid, u->gid, gl, u->home);
+	}
 }
 
 // ---- the command ----
@@ -761,6 +833,19 @@ static void drop_capabilities(void) {
 		die(125, errno, "clear ambient capabilities");
 }
 
+// restrict_self leaves the command's bounding set, sets no_new_privs as
+// cfg says and makes this process not dumpable: the command, even with all
+// the capabilities of the container (--privileged), cannot ptrace it or
+// read its memory, whose user namespace is gun's. Its execve makes the
+// command dumpable again.
+static void restrict_self(void) {
+	drop_capabilities();
+	if ((cfg.flags & F_NO_NEW_PRIVS) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die(125, errno, "set no_new_privs");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die(125, errno, "set not dumpable");
+}
+
 static void loopback_up(void) {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -785,6 +870,9 @@ struct command {
 	pid_t pid;
 	int result;
 };
+
+// The steps of the command's start, as its process reports a failure.
+enum { STEP_SETUP, STEP_CHDIR, STEP_SECCOMP, STEP_EXEC };
 
 // command_name names the command in messages (a plan's is known only
 // from gun's word).
@@ -861,12 +949,19 @@ static struct command fork_command(const char *path, char **env, const struct gu
 		for (int s = 1; s < 32; s++)
 			if (s != SIGKILL && s != SIGSTOP)
 				signal(s, SIG_DFL);
-		int err = 0;
-		if (setsid() < 0 ||
+		// The filter goes last, after no_new_privs (set by the init), the
+		// ids and the working directory, as bubblewrap does: the only
+		// calls it sees of ours are its own and execve's. Without
+		// no_new_privs, loading it takes CAP_SYS_ADMIN, which the user
+		// may not keep: then it goes first (as runc orders them).
+		struct sock_fprog prog = {cfg.nfilter, cfg.filter};
+		int early = cfg.nfilter > 0 && !(cfg.flags & F_NO_NEW_PRIVS);
+		int err[2] = {STEP_SECCOMP, 0};
+		if ((early && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) || (err[0] = STEP_SETUP, setsid() < 0) ||
 		    (tty >= 0 && (dup2(tty, 0) < 0 || dup2(tty, 1) < 0 || dup2(tty, 2) < 0 || ioctl(0, TIOCSCTTY, 0) < 0)) ||
 		    (!(cfg.flags & F_SINGLE) && setgroups((size_t)u->ngroups, u->groups) < 0) ||
-		    setgid((gid_t)u->gid) < 0 || setuid((uid_t)u->uid) < 0 || chdir(cfg.cwd) < 0)
-			err = errno;
+		    setgid((gid_t)u->gid) < 0 || setuid((uid_t)u->uid) < 0 || (err[0] = STEP_CHDIR, chdir(cfg.cwd) < 0))
+			err[1] = errno;
 		else {
 			char **args = cfg.args, *held;
 			if (hold != NULL) {
@@ -875,16 +970,12 @@ static struct command fork_command(const char *path, char **env, const struct gu
 				path = held;
 			}
 			sigprocmask(SIG_UNBLOCK, mask, NULL);
-			// The filter goes last, after no_new_privs (set by the init),
-			// the ids and the working directory, as bubblewrap does: the
-			// only calls it sees of ours are its own and execve's.
-			struct sock_fprog prog = {cfg.nfilter, cfg.filter};
-			if (cfg.nfilter > 0 && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-				err = -errno;
-			else {
+			err[0] = STEP_SECCOMP;
+			if (cfg.nfilter == 0 || early || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0) {
+				err[0] = STEP_EXEC;
 				execve(path, args, env);
-				err = errno;
 			}
+			err[1] = errno;
 		}
 		while (write(p[1], &err, sizeof err) < 0 && errno == EINTR)
 			;
@@ -896,20 +987,25 @@ static struct command fork_command(const char *path, char **env, const struct gu
 
 // started waits until the command is executed; a failed exec is fatal.
 static pid_t started(struct command c) {
-	int err = 0;
+	int err[2];
 	ssize_t r;
 	do
-		r = read(c.result, &err, sizeof err);
+		r = read(c.result, err, sizeof err);
 	while (r < 0 && errno == EINTR);
 	close(c.result);
-	if (r == (ssize_t)sizeof err) {
-		while (waitpid(c.pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		if (err < 0)
-			die(126, -err, "start %s: load the seccomp filter", command_name());
-		die(err == ENOENT ? 127 : 126, err, "start %s", command_name());
+	if (r != (ssize_t)sizeof err)
+		return c.pid;
+	while (waitpid(c.pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	switch (err[0]) {
+	case STEP_SETUP:
+		die(126, err[1], "start %s: session, terminal or user", command_name());
+	case STEP_CHDIR:
+		die(126, err[1], "start %s: working directory %s", command_name(), cfg.cwd);
+	case STEP_SECCOMP:
+		die(126, err[1], "start %s: load the seccomp filter", command_name());
 	}
-	return c.pid;
+	die(err[1] == ENOENT ? 127 : 126, err[1], "start %s", command_name());
 }
 
 // A pseudo terminal of the container's devpts: the master goes to gun, the
@@ -1019,7 +1115,7 @@ static void cleanup(int scratch, int keep_upper) {
 	kill(-1, SIGKILL);
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
-	static const char *const names[] = {SCRATCH_UPPER, SCRATCH_WORK, SCRATCH_ROOT, SCRATCH_ETC_FILES};
+	static const char *const names[] = {SCRATCH_UPPER, SCRATCH_WORK, SCRATCH_ROOT, SCRATCH_ETC_FILES, SCRATCH_CONTAINER};
 	// ("root" is a copied root's: F_COPIED.)
 	for (size_t i = keep_upper ? 1 : 0; i < sizeof names / sizeof names[0]; i++)
 		remove_all(scratch, names[i], 0);
@@ -1078,6 +1174,8 @@ static sigset_t command_signals(void) {
 }
 
 __attribute__((noreturn)) static void run_container(sigset_t mask);
+static void report_started(pid_t pid, int master);
+__attribute__((noreturn)) static void report_exit(int code);
 
 void gun_cinit(void) {
 	// Signals for the command wait until it runs (pid 1 would drop them).
@@ -1086,7 +1184,7 @@ void gun_cinit(void) {
 	size_t n;
 	char *b = recv_peek(&n);
 	struct gun_err e;
-	if (gun_parse_config(b, n, 0, &cfg, &e) < 0)
+	if (gun_parse_config(b, n, GUN_CONFIG_RUN, &cfg, &e) < 0)
 		die(125, e.err, "%s", e.msg);
 	run_container(mask);
 }
@@ -1098,7 +1196,7 @@ void gun_cinit_planned(const struct gun_plan *p) {
 	sigset_t mask = command_signals();
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	struct gun_err e;
-	if (gun_parse_config(p->config, p->nconfig, 1, &cfg, &e) < 0 || gun_plan_config(&cfg, scratch, &e) < 0)
+	if (gun_parse_config(p->config, p->nconfig, GUN_CONFIG_PLAN, &cfg, &e) < 0 || gun_plan_config(&cfg, scratch, &e) < 0)
 		die(125, e.err, "%s", e.msg);
 	run_container(mask);
 }
@@ -1228,18 +1326,7 @@ static void run_container(sigset_t mask) {
 		loopback_up();
 	logf_("pivot_root into %s; hostname %s", root, cfg.hostname);
 	struct gun_user u;
-	char *passwd = read_file("/etc/passwd"), *group = read_file("/etc/group"), uerr[256];
-	if (gun_resolve_user(cfg.user, passwd, group, &u, uerr, sizeof uerr) < 0)
-		die(125, 0, "user \"%s\": %s", cfg.user, uerr);
-	free(passwd);
-	free(group);
-	if (cfg.flags & F_DEBUG) {
-		char gl[512] = "["; // the first groups, for the log
-		for (int i = 0; i < u.ngroups && strlen(gl) < sizeof gl - 16; i++)
-			snprintf(gl + strlen(gl), sizeof gl - strlen(gl), "%s%u", i ? " " : "", (unsigned)u.groups[i]);
-		strcat(gl, "]");
-		logf_("user \"%s\": uid %ld, gid %ld, groups %s, home %s", cfg.user, u.uid, u.gid, gl, u.home);
-	}
+	resolve_user(&u);
 	char **env = make_env(&u);
 	if (strcmp(cfg.cwd, "/") != 0) {
 		// As docker: a missing working directory is created (mkdir -p).
@@ -1270,14 +1357,7 @@ static void run_container(sigset_t mask) {
 	// put us in.
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		die(125, errno, "unshare cgroup namespace");
-	drop_capabilities();
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		die(125, errno, "set no_new_privs");
-	// Not dumpable: the command, even with all the capabilities of the
-	// container (--privileged), cannot ptrace the init or read its memory,
-	// whose user namespace is gun's. Its execve makes it dumpable again.
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		die(125, errno, "set not dumpable");
+	restrict_self();
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		die(125, errno, "signalfd");
@@ -1301,6 +1381,16 @@ static void run_container(sigset_t mask) {
 			close(pty.slave);
 	}
 	logf_("started %s (pid %d in the container), cwd %s", path, (int)pid, cfg.cwd);
+	report_started(pid, pty.master);
+	int code = supervise(pid, sfd);
+	cleanup(scratch, code == 0 && (cfg.flags & F_KEEP_UPPER));
+	report_exit(code);
+}
+
+// report_started tells gun that the command pid started (readyMsg), with
+// the setup's steps and a pty's master (SCM_RIGHTS, runc's console
+// socket pattern) when master is not -1.
+static void report_started(pid_t pid, int master) {
 	static struct jbuf ready;
 	jb_puts(&ready, "{");
 	if (nsteps > 0 && !steps.over) {
@@ -1313,22 +1403,179 @@ static void run_container(sigset_t mask) {
 		ready.n = 0, ready.over = 0;
 		jb_puts(&ready, "{}");
 	}
-	if (pty.master >= 0) {
-		// The master goes to gun with the report (runc's console socket).
+	if (master >= 0) {
 		struct iovec iov = {ready.b, ready.n};
-		if (gun_send_fd(SYNC_FD, &iov, 1, pty.master) < 0)
+		if (gun_send_fd(SYNC_FD, &iov, 1, master) < 0)
 			kill(pid, SIGKILL);
-		close(pty.master);
+		close(master);
 	} else {
 		send_json(&ready);
 	}
-	int code = supervise(pid, sfd);
-	cleanup(scratch, code == 0 && (cfg.flags & F_KEEP_UPPER));
-	// The parent may go on now: tearing down the namespaces as this
-	// process exits takes the kernel a while.
+}
+
+// report_exit reports the command's exit code (exitMsg) and exits with it.
+// The parent may go on at once: tearing down the namespaces as this
+// process exits takes the kernel a while.
+__attribute__((noreturn)) static void report_exit(int code) {
 	char msg[32];
 	int mn = snprintf(msg, sizeof msg, "{\"Code\":%d}", code);
 	while (send(SYNC_FD, msg, (size_t)mn, MSG_NOSIGNAL) < 0 && errno == EINTR)
 		;
 	_exit(code);
+}
+
+// ---- exec: a process in a running container ----
+//
+// gun_cexec is the entry gun:exec, in the constructor: single-threaded, as
+// joining a user namespace needs. The init of the container is not
+// dumpable, and its namespaces are out of reach (its memory's user
+// namespace is gun's); its first child, the container's command, is in
+// every namespace of the container (the cgroup namespace too, which the
+// init made for it), and exec joins those, as runc joins its container's
+// process 1. In order: find the command and hold it by a pidfd, tell gun
+// its pid (gun puts this process in its cgroup), join its namespaces,
+// resolve the user in the container, make the pty, restrict as the init
+// restricts the container's command, fork the process (in the pid
+// namespace, which only a fork enters) and supervise it as the init
+// does its command, outside the container's pid namespace.
+
+enum { INIT_FD = 4 };
+
+// proc_number returns the number after key in the text of a file of
+// /proc, or -1.
+static long proc_number(const char *path, const char *key) {
+	char *s = read_file(path);
+	if (s == NULL)
+		return -1;
+	const char *p = strstr(s, key);
+	long v = -1;
+	if (p != NULL) {
+		char *end;
+		errno = 0;
+		v = strtol(p + strlen(key), &end, 10);
+		if (errno != 0 || end == p + strlen(key) || v <= 0)
+			v = -1;
+	}
+	free(s);
+	return v;
+}
+
+// parent_of returns the parent of pid (/proc/PID/stat: the fields after
+// the command's name, which may hold any byte but NUL and ends at the
+// last ')'), or -1.
+static pid_t parent_of(pid_t pid) {
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	char *s = read_file(path);
+	if (s == NULL)
+		return -1;
+	char *p = strrchr(s, ')');
+	int ppid = -1;
+	if (p == NULL || sscanf(p, ") %*c %d", &ppid) != 1)
+		ppid = -1;
+	free(s);
+	return ppid;
+}
+
+static int pidfd_alive(int fd) { return syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) == 0; }
+
+// container_command returns a pidfd of the container's command: the
+// init's first child, checked to be the init's child while the pidfd
+// holds it (its pid is not reused meanwhile); *pid is its pid.
+static int container_command(pid_t *pid) {
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", INIT_FD);
+	long init = proc_number(path, "\nPid:\t");
+	if (init <= 0 || !pidfd_alive(INIT_FD))
+		die(125, 0, "the container is not running");
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", init, init);
+	long cmd = proc_number(path, "");
+	if (cmd <= 0)
+		die(125, 0, "the container's command is not running (init pid %ld)", init);
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)cmd, 0);
+	if (fd < 0)
+		die(125, errno, "the container's command (pid %ld): pidfd_open", cmd);
+	if (parent_of((pid_t)cmd) != init || !pidfd_alive(fd) || !pidfd_alive(INIT_FD))
+		die(125, 0, "the container's command (pid %ld) is gone", cmd);
+	*pid = (pid_t)cmd;
+	return fd;
+}
+
+// namespaces_of returns the flags of the namespaces pid is in and this
+// process is not (setns into one's own is refused for a user namespace,
+// and for one owned by another user namespace, as the host's network is
+// to a container's), and lists their names in names.
+static int namespaces_of(pid_t pid, char *names, size_t n) {
+	static const struct {
+		int flag;
+		const char *name;
+	} nss[] = {
+		{CLONE_NEWUSER, "user"}, {CLONE_NEWNS, "mnt"},	  {CLONE_NEWPID, "pid"},	{CLONE_NEWUTS, "uts"},
+		{CLONE_NEWIPC, "ipc"},	 {CLONE_NEWNET, "net"}, {CLONE_NEWCGROUP, "cgroup"},
+	};
+	int flags = 0;
+	names[0] = '\0';
+	for (size_t i = 0; i < sizeof nss / sizeof nss[0]; i++) {
+		char theirs[64], ours[64];
+		snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", (int)pid, nss[i].name);
+		snprintf(ours, sizeof ours, "/proc/self/ns/%s", nss[i].name);
+		struct stat a, b;
+		if (stat(theirs, &a) < 0)
+			die(125, errno, "the container's namespaces: stat %s", theirs);
+		if (stat(ours, &b) < 0)
+			die(125, errno, "the container's namespaces: stat %s", ours);
+		if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			continue;
+		flags |= nss[i].flag;
+		snprintf(names + strlen(names), n - strlen(names), "%s%s", names[0] ? " " : "", nss[i].name);
+	}
+	return flags;
+}
+
+void gun_cexec(void) {
+	sigset_t mask = command_signals();
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	// The sync socket and the pidfds must not reach the process.
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	size_t n;
+	char *b = recv_peek(&n);
+	struct gun_err e;
+	if (gun_parse_config(b, n, GUN_CONFIG_EXEC, &cfg, &e) < 0)
+		die(125, e.err, "%s", e.msg);
+	drop();
+	pid_t pid;
+	int target = container_command(&pid);
+	char names[64];
+	int flags = namespaces_of(pid, names, sizeof names);
+	// gun puts this process in the container's cgroup, then says go.
+	char msg[64];
+	int mn = snprintf(msg, sizeof msg, "{\"Pid\":%d}", (int)pid);
+	if (send(SYNC_FD, msg, (size_t)mn, MSG_NOSIGNAL) < 0)
+		_exit(125);
+	drop();
+	if (setns(target, flags) < 0)
+		die(125, errno, "join the container's namespaces (%s) of its command (pid %d)", names, (int)pid);
+	close(target);
+	logf_("joined the namespaces (%s) of the container's command (pid %d)", names, (int)pid);
+	static char host[HOST_NAME_MAX + 1];
+	if (gethostname(host, sizeof host) < 0)
+		die(125, errno, "gethostname");
+	cfg.hostname = host;
+	struct gun_user u;
+	resolve_user(&u);
+	char **env = make_env(&u);
+	char *path = look_path(cfg.args[0], env);
+	struct pty pty = {-1, -1};
+	if (cfg.flags & F_TTY)
+		pty = open_pty(u.uid);
+	restrict_self();
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		die(125, errno, "signalfd");
+	pid_t child = started(fork_command(path, env, &u, &mask, NULL, pty.slave));
+	if (pty.slave >= 0)
+		close(pty.slave);
+	logf_("started %s (pid %d outside the container), cwd %s", path, (int)child, cfg.cwd);
+	report_started(child, pty.master);
+	report_exit(supervise(child, sfd));
 }

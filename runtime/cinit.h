@@ -6,6 +6,7 @@
 #define GUN_CINIT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 // A failure to parse: errno's value (0 for none) and what failed. The
 // caller reports it (cinit.c: die(125, err, "%s", msg)).
@@ -27,14 +28,22 @@ struct gun_config {
 	// mounts: the volumes, three strings each: host path, target in the
 	// container (absolute and clean), "ro" or "rw".
 	char **mounts;
+	// groups: supplementary groups added to the user's (numbers).
+	int ngroups;
+	gid_t *groups;
 	char *owned; // the overlay's options, when gun_plan_config made them
 };
 
-// gun_parse_config parses the configuration b of n bytes (b[n] is NUL) into
-// cfg, whose strings point into b: that of a plan (no command, the scratch
-// directory's stand-in) when planned. It returns 0, or -1 with e set and
-// nothing left to free.
-int gun_parse_config(char *b, size_t n, int planned, struct gun_config *cfg, struct gun_err *e);
+// What a configuration is for: a container's init (gun sends it), a
+// plan's init (no command, the scratch directory's stand-in) or a process
+// started in a running container (gun_cexec: no layers, no scratch
+// directory, no mounts).
+enum gun_config_kind { GUN_CONFIG_RUN, GUN_CONFIG_PLAN, GUN_CONFIG_EXEC };
+
+// gun_parse_config parses the configuration b of n bytes (b[n] is NUL), of
+// the kind given, into cfg, whose strings point into b. It returns 0, or
+// -1 with e set and nothing left to free.
+int gun_parse_config(char *b, size_t n, enum gun_config_kind kind, struct gun_config *cfg, struct gun_err *e);
 
 // gun_plan_config puts the scratch directory made for a plan's container
 // in place of its stand-in, in cfg and in the overlay's options. It
@@ -49,5 +58,10 @@ int gun_parse_verdict(char *b, size_t n, struct gun_config *cfg, struct gun_err 
 
 // gun_config_free frees what parsing allocated in cfg (not the strings).
 void gun_config_free(struct gun_config *cfg);
+
+// gun_cexec runs the process of a configuration of GUN_CONFIG_EXEC,
+// received on the sync socket, in the running container whose init's
+// pidfd is descriptor 4 (the entry gun:exec), and exits with its status.
+__attribute__((noreturn)) void gun_cexec(void);
 
 #endif

@@ -10,13 +10,11 @@ package runtime
 import "C"
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"syscall"
 	"unsafe"
 
-	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,15 +27,25 @@ type cParsed struct {
 	overlay, path string // the overlay's options and the default PATH
 }
 
-// cParseConfig parses b as the C init does (gun_parse_config); planned, b
-// is a plan's configuration, and a non-empty scratch then takes its
+// configKind is what a configuration is for (cinit.h's gun_config_kind).
+type configKind int
+
+const (
+	configRun  configKind = C.GUN_CONFIG_RUN
+	configPlan configKind = C.GUN_CONFIG_PLAN
+	configExec configKind = C.GUN_CONFIG_EXEC
+)
+
+// cParseConfig parses b, a configuration of the kind given, as the C init
+// does (gun_parse_config); a plan's takes a non-empty scratch in its
 // stand-in's place (gun_plan_config).
-func cParseConfig(b []byte, planned bool, scratch string) (*cParsed, error) {
+func cParseConfig(b []byte, kind configKind, scratch string) (*cParsed, error) {
 	cb := cBytes(b)
 	defer C.free(unsafe.Pointer(cb))
 	var cfg C.struct_gun_config
 	var e C.struct_gun_err
-	if C.gun_parse_config(cb, C.size_t(len(b)), cBool(planned), &cfg, &e) < 0 {
+	planned := kind == configPlan
+	if C.gun_parse_config(cb, C.size_t(len(b)), C.enum_gun_config_kind(kind), &cfg, &e) < 0 {
 		return nil, cErr(&e)
 	}
 	defer C.gun_config_free(&cfg)
@@ -59,18 +67,16 @@ func cParseConfig(b []byte, planned bool, scratch string) (*cParsed, error) {
 		c.Winsize = &unix.Winsize{Row: uint16(cfg.rows), Col: uint16(cfg.cols)}
 	}
 	c.Caps = uint64(cfg.caps)
-	filter := C.GoBytes(cfg.filter, C.int(8*int(cfg.nfilter)))
-	for ; len(filter) >= 8; filter = filter[8:] {
-		c.Seccomp = append(c.Seccomp, bpf.RawInstruction{
-			Op: binary.NativeEndian.Uint16(filter), Jt: filter[2], Jf: filter[3], K: binary.NativeEndian.Uint32(filter[4:]),
-		})
-	}
+	c.Seccomp = rawFilter(C.GoBytes(cfg.filter, C.int(8*int(cfg.nfilter))))
 	c.Layers = cStrings(cfg.layers, cfg.nlayers)
 	c.Args = cStrings(cfg.args, cfg.nargs)
 	c.Env = cStrings(cfg.env, cfg.nenv)
 	mounts := cStrings(cfg.mounts, cfg.nmounts)
 	for i := 0; i+2 < len(mounts); i += 3 {
 		c.Mounts = append(c.Mounts, Mount{Source: mounts[i], Target: mounts[i+1], ReadOnly: mounts[i+2] == "ro"})
+	}
+	for _, g := range unsafe.Slice(cfg.groups, int(cfg.ngroups)) {
+		c.Groups = append(c.Groups, uint32(g))
 	}
 	return p, nil
 }

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cinit.h"
 #include "fdpass.h"
 #include "plan.h"
 
@@ -432,6 +433,8 @@ __attribute__((constructor)) static void gun_entry(int argc, char **argv, char *
 	size_t n = strlen(argv[0]), entry;
 	if (strcmp(argv[0], "gun:holder") == 0) {
 		gun_holder(argc, argv);
+	} else if (strcmp(argv[0], "gun:exec") == 0) {
+		gun_cexec();
 	} else if (gun_has_suffix(argv[0], n, "+maps", &entry)) {
 		gun_after_maps(argv, envp, entry);
 	} else if (gun_is_entry(argv[0], n)) {

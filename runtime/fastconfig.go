@@ -18,10 +18,10 @@ import (
 // in this order:
 //
 //	fastMagic
-//	flags (decimal: fastNetNS|fastReadOnly|fastSingle|fastDebug|fastTTY|fastCopied|fastKeepUpper|fastUnmasked)
+//	flags (decimal: fastNetNS|fastReadOnly|fastSingle|fastDebug|fastTTY|fastCopied|fastKeepUpper|fastUnmasked|fastNoNewPrivs)
 //	Scratch, Hostname, Cwd, User
 //	the overlay's mount options (overlayOptions; "" when they do not fit
-//	a page: the C init then takes the layers one at a time)
+//	a page: the C init then takes the layers one at a time; "" for an exec)
 //	the default PATH
 //	the outer terminal's rows and columns (decimal; 0 0 for none)
 //	the bounding set (Caps, decimal)
@@ -30,7 +30,10 @@ import (
 //	len(Args), Args...
 //	len(Env), Env...
 //	3*len(Mounts), then Source, Target, "ro" or "rw" of each
-const fastMagic = "gun-cinit-3"
+//	len(Groups), Groups... (decimal)
+//
+// An exec's configuration (Exec) has no Scratch, Layers or Mounts.
+const fastMagic = "gun-cinit-4"
 
 // Flags of the binary configuration; cinit.c has the same.
 const (
@@ -38,15 +41,19 @@ const (
 	fastReadOnly
 	fastSingle
 	fastDebug
-	fastTTY       // a pty for the command, its master passed to gun
-	fastCopied    // the root is <Scratch>/root, the layers copied (the kernel refused the overlay)
-	fastKeepUpper // cfg.KeepUpper
-	fastUnmasked  // cfg.Unmasked
+	fastTTY        // a pty for the command, its master passed to gun
+	fastCopied     // the root is <Scratch>/root, the layers copied (the kernel refused the overlay)
+	fastKeepUpper  // cfg.KeepUpper
+	fastUnmasked   // cfg.Unmasked
+	fastNoNewPrivs // cfg.NoNewPrivs
 )
 
 // fastConfig returns cfg in the init's binary form.
 func fastConfig(cfg *initConfig) ([]byte, error) {
-	overlay := overlayOptions(cfg.Layers, filepath.Join(cfg.Scratch, scratchUpper), filepath.Join(cfg.Scratch, scratchWork))
+	overlay := ""
+	if len(cfg.Layers) > 0 {
+		overlay = overlayOptions(cfg.Layers, filepath.Join(cfg.Scratch, scratchUpper), filepath.Join(cfg.Scratch, scratchWork))
+	}
 	flags := 0
 	for _, f := range configFlags(cfg) {
 		if *f.field {
@@ -67,7 +74,11 @@ func fastConfig(cfg *initConfig) ([]byte, error) {
 		}
 		mounts = append(mounts, m.Source, m.Target, mode)
 	}
-	for _, l := range [][]string{cfg.Layers, cfg.Args, cfg.Env, mounts} {
+	groups := make([]string, len(cfg.Groups))
+	for i, g := range cfg.Groups {
+		groups[i] = strconv.FormatUint(uint64(g), 10)
+	}
+	for _, l := range [][]string{cfg.Layers, cfg.Args, cfg.Env, mounts, groups} {
 		strs = append(strs, strconv.Itoa(len(l)))
 		strs = append(strs, l...)
 	}
@@ -90,6 +101,7 @@ func configFlags(cfg *initConfig) []struct {
 	}{
 		{&cfg.NetNS, fastNetNS}, {&cfg.ReadOnly, fastReadOnly}, {&cfg.Single, fastSingle}, {&cfg.Debug, fastDebug},
 		{&cfg.TTY, fastTTY}, {&cfg.Copied, fastCopied}, {&cfg.KeepUpper, fastKeepUpper}, {&cfg.Unmasked, fastUnmasked},
+		{&cfg.NoNewPrivs, fastNoNewPrivs},
 	}
 }
 

@@ -2,8 +2,10 @@ package runtime
 
 import (
 	"bytes"
+	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,8 +20,9 @@ func TestFastConfigRoundTrip(t *testing.T) {
 		{
 			Layers: []string{"/l/a", "/l/b:c,d"}, Scratch: "/s/x", Args: []string{"sh", "-c", "", "echo ü"},
 			Env: []string{"A=1", "B="}, Cwd: "/w d", User: "app:root", Hostname: "h",
-			NetNS: true, ReadOnly: true, Single: true, Debug: true, KeepUpper: true, Unmasked: true,
+			NetNS: true, ReadOnly: true, Single: true, Debug: true, KeepUpper: true, Unmasked: true, NoNewPrivs: true,
 			Caps: allCaps, Seccomp: []bpf.RawInstruction{{Op: 0x20, K: 4}, {Op: 0x15, Jt: 1, Jf: 2, K: 0xc000003e}, {Op: 6, K: 0x7fff0000}},
+			Groups: []uint32{0, 5, 4294967294},
 		},
 		{
 			Layers: []string{"/" + strings.Repeat("x", 5000)}, Scratch: "/s", Args: []string{"sh"}, Cwd: "/", Hostname: "h",
@@ -31,7 +34,7 @@ func TestFastConfigRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%+v: %v", cfg, err)
 		}
-		got, err := cParseConfig(b, false, "")
+		got, err := cParseConfig(b, configRun, "")
 		if err != nil {
 			t.Fatalf("C parse of %q: %v", b, err)
 		}
@@ -63,19 +66,25 @@ func TestParseConfigErrors(t *testing.T) {
 		{"another gun", []byte("gun-cinit-1\x00"), "init: configuration of another version of gun"},
 		{"truncated", b[:len(b)-1], "init: truncated configuration"},
 		{"trailing", append(slices.Clip(b), 'x', 0), "init: malformed configuration"},
-		{"flags", []byte(fastMagic + "\x00256\x00"), "init: bad number 256 in the configuration"},
+		{"flags", []byte(fastMagic + "\x00512\x00"), "init: bad number 512 in the configuration"},
+		{"group", slices.Concat(b[:len(b)-2], []byte("1\x00-5\x00")), "init: bad group -5 in the configuration"},
+		{"exec", b, "init: malformed configuration"},
 		{"list", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x000\x00\x009999\x00"), "init: truncated configuration"},
 		{"caps", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x00-1\x00"), "init: bad number -1 in the configuration"},
 		{"filter", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x000\x00abc\x00"), "init: bad seccomp filter in the configuration"},
 		{"filter hex", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x000\x0020000000040000zz\x00"), "init: bad seccomp filter in the configuration"},
 	} {
-		if _, err := cParseConfig(tc.b, false, ""); err == nil || err.Error() != tc.want {
+		kind := configRun
+		if tc.name == "exec" {
+			kind = configExec // with layers and a scratch directory
+		}
+		if _, err := cParseConfig(tc.b, kind, ""); err == nil || err.Error() != tc.want {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
 	}
 	// A plan's configuration has no command, and its scratch directory's
 	// stand-in.
-	if _, err := cParseConfig(b, true, ""); err == nil {
+	if _, err := cParseConfig(b, configPlan, ""); err == nil {
 		t.Error("a plan's configuration with a command")
 	}
 }
@@ -84,23 +93,34 @@ func TestParseConfigErrors(t *testing.T) {
 // (cinit.c's gun_parse_config) with raw bytes, as a plan's or not, and
 // checks the round trip of what fastConfig writes: the C init reads the
 // fields Go meant, and gun's word on a plan (verdict) brings the command.
+// kind is a configKind: a container's, a plan's or an exec's.
 func FuzzParseConfig(f *testing.F) {
-	f.Add([]byte(nil), false, uint8(0), "/s", "h", "/", "", "/l/a", "true", "A=1", "", uint16(0), uint16(0))
-	f.Add([]byte(fastMagic+"\x00"), true, uint8(127), "/s,x", "guntainer", "/w d", "app:root", "/l/a\n/l/b:c,d", "sh\n-c\n\necho ü",
-		"A=1\nB=", "/a\t/b\tro\n/c\t/d\trw", uint16(33), uint16(77))
-	f.Add([]byte(fastMagic+"\x00"+"1\x00/s\x00h\x00/\x00\x00\x00\x00\x000\x000\x001\x00/l\x001\x00a\x000\x000\x00"), false, uint8(3),
-		"s", "", "w", "", "", "", "", "/a\t/b", uint16(1), uint16(0))
+	f.Add([]byte(nil), uint8(configRun), uint16(0), "/s", "h", "/", "", "/l/a", "true", "A=1", "", "", uint16(0), uint16(0))
+	f.Add([]byte(fastMagic+"\x00"), uint8(configPlan), uint16(127), "/s,x", "guntainer", "/w d", "app:root", "/l/a\n/l/b:c,d", "sh\n-c\n\necho ü",
+		"A=1\nB=", "/a\t/b\tro\n/c\t/d\trw", "0\n27", uint16(33), uint16(77))
+	f.Add([]byte(fastMagic+"\x00"+"1\x00/s\x00h\x00/\x00\x00\x00\x00\x000\x000\x001\x00/l\x001\x00a\x000\x000\x000\x00"), uint8(configRun), uint16(3),
+		"s", "", "w", "", "", "", "", "/a\t/b", "", uint16(1), uint16(0))
+	f.Add([]byte(nil), uint8(configExec), uint16(fastTTY|fastNoNewPrivs|fastSingle), "", "", "/w", "app", "", "sh", "A=1", "", "4\n5", uint16(0), uint16(0))
 	if b, err := fastConfig(&initConfig{Layers: []string{"/l"}, Scratch: planScratch, Cwd: "/", Hostname: "h"}); err == nil {
-		f.Add(b, true, uint8(4), planScratch, "h", "/", "1000", "/l", "", "", "", uint16(0), uint16(0))
+		f.Add(b, uint8(configPlan), uint16(4), planScratch, "h", "/", "1000", "/l", "", "", "", "", uint16(0), uint16(0))
 	}
-	f.Fuzz(func(t *testing.T, raw []byte, planned bool, flags uint8, scratch, hostname, cwd, user, layers, args, env, mounts string,
+	f.Fuzz(func(t *testing.T, raw []byte, kindN uint8, flags uint16, scratch, hostname, cwd, user, layers, args, env, mounts, groups string,
 		rows, cols uint16) {
+		kind := configKind(kindN % 3)
+		planned, exec := kind == configPlan, kind == configExec
 		// Anything: a configuration, or an error, never a crash.
-		if p, err := cParseConfig(raw, planned, ""); err == nil && (len(p.cfg.Layers) == 0 || (len(p.cfg.Args) == 0) != planned) {
+		if p, err := cParseConfig(raw, kind, ""); err == nil && ((len(p.cfg.Layers) == 0) != exec || (len(p.cfg.Args) == 0) != planned) {
 			t.Fatalf("%q parsed as %+v", raw, p.cfg)
 		}
 		cfg := &initConfig{Scratch: scratch, Hostname: hostname, Cwd: cwd, User: user,
 			Layers: lines(layers), Args: lines(args), Env: lines(env)}
+		for _, g := range lines(groups) {
+			n, err := strconv.ParseUint(g, 10, 32)
+			if err != nil || n == math.MaxUint32 {
+				return
+			}
+			cfg.Groups = append(cfg.Groups, uint32(n))
+		}
 		for i, f := range configFlags(cfg) {
 			*f.field = flags&(1<<i) != 0
 		}
@@ -115,10 +135,14 @@ func FuzzParseConfig(f *testing.F) {
 		if err != nil {
 			return // a NUL byte
 		}
-		got, err := cParseConfig(b, planned, "")
+		got, err := cParseConfig(b, kind, "")
 		valid := strings.HasPrefix(cfg.Scratch, "/") || (planned && cfg.Scratch == planScratch)
 		valid = valid && strings.HasPrefix(cfg.Cwd, "/") && len(cfg.Layers) > 0 && (len(cfg.Args) == 0) == planned
 		valid = valid && !(planned && (cfg.TTY || cfg.Copied))
+		if exec {
+			valid = cfg.Scratch == "" && strings.HasPrefix(cfg.Cwd, "/") && len(cfg.Layers) == 0 && len(cfg.Args) > 0 &&
+				len(cfg.Mounts) == 0 && !cfg.NetNS && !cfg.ReadOnly && !cfg.Copied && !cfg.KeepUpper && !cfg.Unmasked
+		}
 		for _, m := range cfg.Mounts {
 			valid = valid && strings.HasPrefix(m.Source, "/") && strings.HasPrefix(m.Target, "/")
 		}
@@ -135,7 +159,11 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("round trip (-want +got):\n%s", d)
 		}
 		upper, work := filepath.Join(cfg.Scratch, scratchUpper), filepath.Join(cfg.Scratch, scratchWork)
-		if want := overlayOptions(cfg.Layers, upper, work); got.overlay != want || got.path != DefaultPath {
+		want := ""
+		if !exec {
+			want = overlayOptions(cfg.Layers, upper, work)
+		}
+		if got.overlay != want || got.path != DefaultPath {
 			t.Fatalf("overlay %q, PATH %q; want %q, %q", got.overlay, got.path, want, DefaultPath)
 		}
 		if len(cfg.Args) > 0 {

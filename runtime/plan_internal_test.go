@@ -84,7 +84,7 @@ func FuzzParsePlan(f *testing.F) {
 			if !filepath.IsAbs(p.runDir) || filepath.Clean(p.runDir) != p.runDir || p.stdio > 255 {
 				t.Fatalf("%q parsed as %+v", raw, p)
 			}
-			_, _ = cParseConfig(p.config, true, filepath.Join(p.runDir, "0123456789abcdef"))
+			_, _ = cParseConfig(p.config, configPlan, filepath.Join(p.runDir, "0123456789abcdef"))
 		}
 		runDir = filepath.Clean("/" + runDir)
 		scratch := filepath.Join(runDir, "0123456789abcdef")
@@ -108,7 +108,7 @@ func FuzzParsePlan(f *testing.F) {
 		if !cmp.Equal(*p, want, cmp.AllowUnexported(cPlan{})) {
 			t.Fatalf("plan.c read %+v, want %+v", *p, want)
 		}
-		got, err := cParseConfig(p.config, true, scratch)
+		got, err := cParseConfig(p.config, configPlan, scratch)
 		if len(cfg.Layers) == 0 {
 			if err == nil {
 				t.Fatal("the C init took a plan without layers")

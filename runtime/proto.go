@@ -17,6 +17,7 @@ const (
 	entryRemove = "gun:rm"     // remove a directory inside a user namespace
 	entryCommit = "gun:commit" // pack an overlay's upper directory inside a user namespace
 	entryCopy   = "gun:copy"   // copy layers into a root inside a user namespace
+	entryExec   = "gun:exec"   // start a process in a running container (C only)
 )
 
 // Reexec runs the hidden entry point this process was re-executed for, if
@@ -124,6 +125,11 @@ type initConfig struct {
 	Seccomp []bpf.RawInstruction
 	// Unmasked: nothing under /proc and /sys is masked or read-only.
 	Unmasked bool
+	// NoNewPrivs: the command runs with no_new_privs (always, for gun's
+	// containers).
+	NoNewPrivs bool
+	// Groups are supplementary groups added to the user's.
+	Groups []uint32
 }
 
 func socketPair() (parent, child *os.File, err error) {

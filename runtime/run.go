@@ -363,6 +363,11 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 		}
 	}
 	<-s.notified
+	// What an exec into it needs (exec.go), before anything runs there.
+	if err := writeContainer(cfg, pid); err != nil {
+		s.killInit()
+		return 125, err
+	}
 	if s.planned != nil {
 		// The init has the plan's configuration, checked: let it run the
 		// command.
@@ -428,13 +433,27 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 		defer tty.restore()
 	}
 
+	// The init is exiting once it reported; the kernel's teardown of its
+	// namespaces need not delay us (waited still reaps it), unless its
+	// cgroup is to be removed, which needs it gone, or exec.Cmd copies the
+	// output through pipes, which only Wait drains to the end.
+	return awaitExit(ctx, proc, s.wait, pfd, sigs, tty, cg != nil || copiesOutput(spec.Stdout, spec.Stderr))
+}
+
+// awaitExit waits for the exit report of the command that proc (an init,
+// the relay to one, or an exec's relay, whose sync socket is pfd)
+// supervises, forwarding sigs to proc and following the window size for
+// tty (nil without one), and returns the command's exit code. Cancelling
+// ctx kills proc. reap: return only once proc is reaped.
+func awaitExit(ctx context.Context, proc process, wait func() (unix.WaitStatus, error), pfd int, sigs <-chan os.Signal,
+	tty *ptyCopier, reap bool) (int, error) {
 	type waitResult struct {
 		ws  unix.WaitStatus
 		err error
 	}
 	waited := make(chan waitResult, 1)
 	go func() {
-		ws, err := s.wait()
+		ws, err := wait()
 		waited <- waitResult{ws, err}
 	}()
 	exited := make(chan exitMsg, 1)
@@ -462,11 +481,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 			}
 			return 125, ctx.Err()
 		case m := <-exited:
-			// The init is exiting; the kernel's teardown of its namespaces
-			// need not delay us (waited still reaps it), unless its cgroup
-			// is to be removed, which needs it gone, or exec.Cmd copies the
-			// output through pipes, which only Wait drains to the end.
-			if cg != nil || copiesOutput(spec) {
+			if reap {
 				<-waited
 			}
 			if tty != nil {
@@ -478,7 +493,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 				tty.wait()
 			}
 			select {
-			case m := <-exited: // the init's report, if it made one
+			case m := <-exited: // the report, if one was made
 				return m.result()
 			default:
 			}
@@ -497,10 +512,10 @@ func statusCode(ws unix.WaitStatus) int {
 	return ws.ExitStatus()
 }
 
-// copiesOutput reports whether the command's output reaches spec's writers
+// copiesOutput reports whether the command's output reaches its writers
 // through copying goroutines (any writer but an *os.File).
-func copiesOutput(spec Spec) bool {
-	for _, w := range []io.Writer{spec.Stdout, spec.Stderr} {
+func copiesOutput(stdout, stderr io.Writer) bool {
+	for _, w := range []io.Writer{stdout, stderr} {
 		if _, isFile := w.(*os.File); w != nil && !isFile {
 			return true
 		}

@@ -60,9 +60,9 @@ func TestStdioPassThrough(t *testing.T) {
 	}
 }
 
-// runUntilReady starts c, waits for the line "ready" on its stdout, calls
-// then and returns c's exit code.
-func runUntilReady(t *testing.T, c *exec.Cmd, then func(*os.Process)) int {
+// startReady starts c and waits for the line "ready" on its stdout; the
+// rest of its output is discarded.
+func startReady(t *testing.T, c *exec.Cmd) {
 	t.Helper()
 	out, err := c.StdoutPipe()
 	if err != nil {
@@ -78,8 +78,15 @@ func runUntilReady(t *testing.T, c *exec.Cmd, then func(*os.Process)) int {
 		_ = c.Wait()
 		t.Fatalf("container did not get ready: %q, %v", line, err)
 	}
-	then(c.Process)
 	go func() { _, _ = io.Copy(io.Discard, out) }()
+}
+
+// runUntilReady starts c, waits for the line "ready" on its stdout, calls
+// then and returns c's exit code.
+func runUntilReady(t *testing.T, c *exec.Cmd, then func(*os.Process)) int {
+	t.Helper()
+	startReady(t, c)
+	then(c.Process)
 	done := make(chan struct{})
 	go func() { _ = c.Wait(); close(done) }()
 	select {

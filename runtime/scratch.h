@@ -1,6 +1,6 @@
 // The layout of a container's scratch directory, for the C init (cinit.c)
 // and plans (plan.c): run.go's scratchUpper, scratchWork, scratchRoot and
-// etcFiles (TestCConstants checks).
+// etcFiles, exec.go's scratchContainer (TestCConstants checks).
 
 #ifndef GUN_SCRATCH_H
 #define GUN_SCRATCH_H
@@ -12,5 +12,7 @@
 #define SCRATCH_ROOT "root"
 // The files bound on /etc/<name>, as a list's items.
 #define SCRATCH_ETC_FILES "resolv.conf", "hosts", "hostname"
+// The record of the running container, for an exec (exec.go).
+#define SCRATCH_CONTAINER "container"
 
 #endif

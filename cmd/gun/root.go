@@ -114,6 +114,7 @@ func subcommands(g *globalFlags) []subcommand {
 		{"inspect", func() *cobra.Command { return newInspectCmd(g) }},
 		{"prune", func() *cobra.Command { return newPruneCmd(g) }},
 		{"run", func() *cobra.Command { return newRunCmd(g) }},
+		{"exec", func() *cobra.Command { return newExecCmd(g) }},
 		{"build", newBuildCmd},
 		{"pull", func() *cobra.Command { return newPullCmd(g) }},
 		{"push", func() *cobra.Command { return newPushCmd(g) }},
