@@ -749,8 +749,8 @@ static void resolve_user(struct gun_user *u) {
 	free(group);
 	if (u->ngroups + cfg.ngroups > GUN_MAX_GROUPS)
 		die(125, 0, "user \"%s\": more than %d supplementary groups", cfg.user, GUN_MAX_GROUPS);
-	memcpy(u->groups + u->ngroups, cfg.groups, (size_t)cfg.ngroups * sizeof *cfg.groups);
-	u->ngroups += cfg.ngroups;
+	for (int i = 0; i < cfg.ngroups; i++)
+		u->groups[u->ngroups++] = cfg.groups[i];
 	if (cfg.flags & F_DEBUG) {
 		char gl[512] = "["; // the first groups, for the log
 		for (int i = 0; i < u->ngroups && strlen(gl) < sizeof gl - 16; i++)
