@@ -45,8 +45,10 @@ var probes = []probe{
 	{"gun_parse_verdict", "init has the word", false},
 	{"os.Exit", "os.Exit", false},
 	{"gun_plan_open", "init: plan open", false},
+	{"gun_recv_fd", "init: holder's namespace", true},
 	{"gun_plan_open", "init: plan opened", true},
-	{"gun_cinit_planned", "init: set up", false},
+	{"gun_cinit_planned", "init: setup", false},
+	{"fork_command", "init: set up", false},
 }
 
 type flagList []string
@@ -284,8 +286,14 @@ func readTrace(events map[string]probe, bin string) (map[string]step, error) {
 	}
 	a, b := marks["exec"], marks["gun exit"]
 	steps["total"] = step{b - a, faultsIn(a, b+1)}
-	if s, ok := marks["init: set up"]; ok {
-		steps["(init: exec -> set up from the plan)"] = step{ms: s - a}
+	// The init's steps, meanwhile, from gun's exec.
+	initPath := []string{"exec", "init: plan open", "init: holder's namespace", "init: plan opened", "init: setup", "init: set up"}
+	for i := 1; i < len(initPath); i++ {
+		a, okA := marks[initPath[i-1]]
+		b, okB := marks[initPath[i]]
+		if okA && okB {
+			steps["("+initPath[i-1]+" -> "+initPath[i]+")"] = step{ms: b - a}
+		}
 	}
 	return steps, nil
 }
@@ -297,7 +305,8 @@ func report(results []map[string]step) {
 	}
 	order := func(n string) int {
 		for i, p := range []string{"exec ->", "C constructor ->", "Go runtime start ->", "package initialisers ->", "main ->",
-			"gun's word sent ->", "init has the word ->", "command exec ->", "command exit ->", "total", "(init"} {
+			"gun's word sent ->", "init has the word ->", "command exec ->", "command exit ->", "total",
+			"(exec ->", "(init: plan open ->", "(init: holder's", "(init: plan opened ->", "(init: setup ->"} {
 			if strings.HasPrefix(n, p) {
 				return i
 			}
