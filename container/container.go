@@ -26,6 +26,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -124,7 +125,7 @@ const (
 var ErrNotFound = errors.New("no such container")
 
 // ErrNameInUse is returned by Create for a name another container holds.
-var ErrNameInUse = errors.New("name is in use")
+var ErrNameInUse = errors.New("is in use")
 
 // ErrLive is returned by Remove for a container that still lives.
 var ErrLive = errors.New("container is running")
@@ -201,7 +202,7 @@ func (d *Dir) Create(c *Container) (lock *os.File, err error) {
 			return nil, err
 		}
 	} else if other, taken := d.nameHolder(c.Name); taken {
-		return nil, fmt.Errorf("name %q: %w by container %s", c.Name, ErrNameInUse, shortID(other))
+		return nil, fmt.Errorf("container name %q %w by container %s: remove it (gun rm) or choose another name", c.Name, ErrNameInUse, shortID(other))
 	}
 	// Made aside, then renamed: a container's directory always has its
 	// record and its lock, held.
@@ -265,12 +266,25 @@ func (d *Dir) freeName(id string) (string, error) {
 	return "", fmt.Errorf("container %s: no free name found", shortID(id))
 }
 
-// Save replaces c's record.
+// Save replaces c's record. The record of an exited container is written
+// into its lock file too, for those that Wait: they read it there, through
+// their own descriptor, also after the container was removed (--rm).
 func (d *Dir) Save(c *Container) error {
 	if c.dir == "" {
 		c.dir = filepath.Join(d.path, c.ID)
 	}
-	return c.write()
+	if err := c.write(); err != nil {
+		return err
+	}
+	if c.Status != Exited {
+		return nil
+	}
+	b, _ := json.Marshal(c)
+	// Another descriptor of the lock file: closing it keeps the lock.
+	if err := os.WriteFile(filepath.Join(c.dir, lockFile), b, 0o600); err != nil {
+		return fmt.Errorf("container %s: write state: %w", shortID(c.ID), err)
+	}
+	return nil
 }
 
 func (c *Container) write() error {
@@ -484,16 +498,23 @@ func held(path string) bool {
 }
 
 // Wait waits until c's owners are gone (its lock is free) and returns its
-// record then. It returns at once for a container that does not live.
+// record then, also when the container was removed as it ended (--rm). It
+// returns at once for a container that does not live.
 func (d *Dir) Wait(c *Container) (*Container, error) {
 	f, err := os.OpenFile(filepath.Join(c.dir, lockFile), os.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("container %s: %w", shortID(c.ID), err)
 	}
-	err = flock.Flock(int(f.Fd()), unix.LOCK_SH)
-	f.Close()
-	if err != nil {
+	defer f.Close()
+	if err := flock.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
 		return nil, fmt.Errorf("container %s: wait: %w", shortID(c.ID), err)
+	}
+	if b, err := io.ReadAll(f); err == nil && len(b) > 0 {
+		end := &Container{}
+		if json.Unmarshal(b, end) == nil && end.ID == c.ID {
+			end.dir = c.dir
+			return end, nil
+		}
 	}
 	return d.load(c.ID)
 }

@@ -218,7 +218,10 @@ func TestWait(t *testing.T) {
 	if err := d.Save(c); err != nil {
 		t.Fatal(err)
 	}
-	lock.Close()
+	// Removed as it ends (--rm): the waiter still learns its exit code.
+	if err := d.RemoveOwned(c, lock); err != nil {
+		t.Fatal(err)
+	}
 	if got := <-done; got == nil || got.ExitCode != 3 || got.Unknown {
 		t.Errorf("Wait: %+v", got)
 	}

@@ -149,7 +149,8 @@ type LogEntry struct {
 // LogOptions say what ReadLog reads.
 type LogOptions struct {
 	// Tail > 0 reads only the last Tail lines (and the part of one after
-	// them) of what is logged.
+	// them) of what is logged; Tail < 0 none of it (with Follow: what
+	// comes).
 	Tail int
 	// Follow goes on reading what the container writes until it no longer
 	// lives, or ctx ends.
@@ -186,8 +187,11 @@ func (c *Container) ReadLog(ctx context.Context, opts LogOptions, fn func(LogEnt
 		pending = cur[len(cur)-len(trailing(cur)):]
 		entries = parseLog(cur[:len(cur)-len(pending)], entries)
 	}
-	if opts.Tail > 0 {
+	switch {
+	case opts.Tail > 0:
 		entries = tail(entries, opts.Tail)
+	case opts.Tail < 0:
+		entries = nil
 	}
 	for _, e := range entries {
 		if err := fn(e); err != nil {

@@ -425,7 +425,7 @@ static void gun_prefork(int argc, char **argv, char **envp) {
 __attribute__((constructor)) static void gun_entry(int argc, char **argv, char **envp) {
 	if (argc < 1 || argv == NULL || argv[0] == NULL)
 		return;
-	if (strncmp(argv[0], "gun:", 4) != 0) {
+	if (strncmp(argv[0], "gun:", 4) != 0 || strcmp(argv[0], "gun:monitor") == 0) {
 		if (argc > 1 && strcmp(argv[1], "run") == 0)
 			gun_prefork(argc, argv, envp);
 		return;

@@ -20,6 +20,12 @@ const (
 	entryExec   = "gun:exec"   // start a process in a running container (C only)
 )
 
+// EntryMonitor is the os.Args[0] a program re-executes itself with to run
+// a container in the background, as a detached gun run's monitor: with
+// "run" as its first argument it gets the prefork and plan that `gun run`
+// gets (entry.c). Reexec leaves it to the program.
+const EntryMonitor = "gun:monitor"
+
 // Reexec runs the hidden entry point this process was re-executed for, if
 // any. It reports the exit code and whether it handled the process; main must
 // call it first and exit with the code when ok is true.

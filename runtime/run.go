@@ -432,6 +432,9 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 		tty = newPTYCopier(os.NewFile(uintptr(fds[0]), "pty"), s.outer, spec.Stdin, spec.Stdout)
 		defer tty.restore()
 	}
+	if spec.Started != nil {
+		spec.Started(pid)
+	}
 
 	// The init is exiting once it reported; the kernel's teardown of its
 	// namespaces need not delay us (waited still reaps it), unless its

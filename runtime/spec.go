@@ -65,6 +65,10 @@ type Spec struct {
 	Stdout, Stderr io.Writer // nil means discard
 
 	Resources Resources
+
+	// Started, when not nil, is called once the command has started, with
+	// the host's pid of the container's init (its process 1).
+	Started func(initPid int)
 }
 
 // Mount is a bind mount of a host path into the container.

@@ -114,6 +114,7 @@ type RunImage struct {
 	User, WorkingDir     string
 	Env, Entrypoint, Cmd []string
 	ExposedPorts         []string // "80/tcp", sorted
+	StopSignal           string
 	// Layers are the unpacked layer directories, bottom first.
 	Layers []string
 }
@@ -131,6 +132,7 @@ type runConfig struct {
 		User, WorkingDir     string
 		Env, Entrypoint, Cmd []string
 		ExposedPorts         map[string]struct{}
+		StopSignal           string
 	}
 	RootFS struct {
 		DiffIDs []digest.Digest `json:"diff_ids"`
@@ -168,6 +170,7 @@ func (s *Store) RunImage(ctx context.Context, r *Resolved, u Unpacker) (*RunImag
 	ri.User, ri.WorkingDir = c.Config.User, c.Config.WorkingDir
 	ri.Env, ri.Entrypoint, ri.Cmd = c.Config.Env, c.Config.Entrypoint, c.Config.Cmd
 	ri.ExposedPorts = slices.Sorted(maps.Keys(c.Config.ExposedPorts))
+	ri.StopSignal = c.Config.StopSignal
 	kd := s.keyDir(u.Key())
 	if err := os.MkdirAll(kd, 0o755); err != nil {
 		return nil, fmt.Errorf("layer cache: %w", err)

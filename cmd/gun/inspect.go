@@ -6,15 +6,29 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/gun-tools/gun/container"
 	"github.com/gun-tools/gun/store"
 )
 
 func newInspectCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "inspect NAME",
-		Short: "Print an image's config and history as JSON",
-		Args:  cobra.ExactArgs(1),
+		Short: "Print a container's record, or an image's config and history, as JSON",
+		Long: `Inspect prints the record of the container NAME names (by name, id or id
+prefix), else the image's manifest and configuration.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			if d, _, err := openContainers(g); err == nil {
+				if c, err := d.Get(args[0]); err == nil {
+					return enc.Encode(struct {
+						*container.Container
+						Dir     string `json:"state_dir"`
+						LogPath string `json:"log_path,omitempty"`
+					}{c, c.Dir(), c.LogPath()})
+				}
+			}
 			s, err := openStore(g)
 			if err != nil {
 				return err
@@ -30,8 +44,6 @@ func newInspectCmd(g *globalFlags) *cobra.Command {
 				Manifest v1.Manifest  `json:"manifest"`
 				Config   store.Config `json:"config"`
 			}{img.Name, img.ID().String(), img.Descriptor.Digest.String(), img.Manifest, img.Config}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
 			return enc.Encode(out)
 		},
 	}

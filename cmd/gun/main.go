@@ -23,11 +23,14 @@ func main() {
 	if code, ok := runtime.Reexec(); ok {
 		os.Exit(code)
 	}
-	os.Exit(run(os.Args[1:]))
+	if os.Args[0] == runtime.EntryMonitor {
+		os.Exit(monitorMain(os.Args[1:]))
+	}
+	os.Exit(run(&globalFlags{}, os.Args[1:]))
 }
 
 // run executes the gun command line and returns the process exit code.
-func run(args []string) int {
+func run(g *globalFlags, args []string) int {
 	ctx, stop := notifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
@@ -35,9 +38,9 @@ func run(args []string) int {
 		// Without options: no command tree to build (gun run's start is
 		// benchmarked).
 		setLogging(false)
-		err = runRun(ctx, &globalFlags{}, defaultRunFlags(), args[1:])
+		err = runRun(ctx, g, defaultRunFlags(), args[1:])
 	} else {
-		cmd := newRootCmd(args)
+		cmd := newRootCmd(g, args)
 		cmd.SetArgs(args)
 		err = cmd.ExecuteContext(ctx)
 	}

@@ -13,8 +13,9 @@ import (
 func newPruneCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "prune",
-		Short: "Free the space of removed images and of killed runs",
-		Long: `Prune removes from the store what no image references: blobs, unpacked
+		Short: "Remove exited containers, and free the space of removed images and of killed runs",
+		Long: `Prune removes the containers that exited (their records and logs; those
+whose monitor was killed too), and from the store what no image references: blobs, unpacked
 layers, the temporary files of killed gun processes and the scratch
 directories, cgroups and networks (pasta processes) of containers that
 are gone. It waits for
@@ -25,16 +26,21 @@ running imports.`,
 			if err != nil {
 				return err
 			}
+			d, _, err := openContainers(g)
+			if err != nil {
+				return err
+			}
+			containers, perr := d.Prune()
 			// The networks of dead containers stop before their directories go.
 			networks := runtime.StopStaleNetworks(s.RunDir())
 			rep, err := s.Prune()
 			// After the dead containers' directories: their cgroups go too.
 			cgroups, gerr := runtime.RemoveStaleCgroups(s.RunDir())
 			steps, cerr := exec.TrimCache(s)
-			err = errors.Join(err, gerr, cerr)
+			err = errors.Join(perr, err, gerr, cerr)
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "removed %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs, %d cgroups, %d networks, %d run plans\n",
-				rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs, cgroups, networks, rep.Plans)
+			fmt.Fprintf(out, "removed %d containers, %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs, %d cgroups, %d networks, %d run plans\n",
+				len(containers), rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs, cgroups, networks, rep.Plans)
 			if steps > 0 {
 				fmt.Fprintf(out, "dropped %d build cache entries\n", steps)
 			}

@@ -44,6 +44,8 @@ func isUsageError(err error) bool {
 type globalFlags struct {
 	verbose bool
 	root    string
+	// monitor: this gun is a detached container's monitor (detach.go).
+	monitor *owned
 }
 
 // newRootCmd returns gun's command tree for the command line args. When
@@ -51,8 +53,7 @@ type globalFlags struct {
 // others' flag sets cost every start, and gun run's start is benchmarked.
 // Any other command line (help, completion, a flag first, an unknown
 // command) gets the whole tree.
-func newRootCmd(args []string) *cobra.Command {
-	g := &globalFlags{}
+func newRootCmd(g *globalFlags, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:              "gun",
 		Short:            "Build and run containers without root, from Gunfiles",
@@ -115,6 +116,13 @@ func subcommands(g *globalFlags) []subcommand {
 		{"prune", func() *cobra.Command { return newPruneCmd(g) }},
 		{"run", func() *cobra.Command { return newRunCmd(g) }},
 		{"exec", func() *cobra.Command { return newExecCmd(g) }},
+		{"ps", func() *cobra.Command { return newPsCmd(g) }},
+		{"logs", func() *cobra.Command { return newLogsCmd(g) }},
+		{"attach", func() *cobra.Command { return newAttachCmd(g) }},
+		{"stop", func() *cobra.Command { return newStopCmd(g) }},
+		{"kill", func() *cobra.Command { return newKillCmd(g) }},
+		{"rm", func() *cobra.Command { return newRmCmd(g) }},
+		{"wait", func() *cobra.Command { return newWaitCmd(g) }},
 		{"build", newBuildCmd},
 		{"pull", func() *cobra.Command { return newPullCmd(g) }},
 		{"push", func() *cobra.Command { return newPushCmd(g) }},

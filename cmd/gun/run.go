@@ -37,6 +37,9 @@ type runFlags struct {
 	networkSet                     bool // --network given (else -p implies private)
 	securityOpts, capAdd, capDrop  []string
 	privileged                     bool
+	detach                         bool
+	rmSet                          bool     // --rm given
+	monitorArgs                    []string // a detached run's, for its monitor
 }
 
 // defaultRunFlags are gun run's options when none is given.
@@ -62,6 +65,10 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.entrypointSet = cmd.Flags().Changed("entrypoint")
 			f.networkSet = cmd.Flags().Changed("network")
+			f.rmSet = cmd.Flags().Changed("rm")
+			if f.detach {
+				f.monitorArgs = monitorArgs(cmd.Flags(), args)
+			}
 			return runRun(cmd.Context(), g, f, args)
 		},
 	}
@@ -83,8 +90,9 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 	fl.BoolVarP(&f.publishAll, "publish-all", "P", false, "publish the image's exposed ports on free host ports (implies --network private)")
 	fl.StringArrayVar(&f.addHosts, "add-host", nil, "add `NAME:IP` to the container's /etc/hosts")
 	fl.StringArrayVar(&f.dns, "dns", nil, "use the nameserver at `IP` in the container's resolv.conf")
-	fl.BoolVar(&f.rm, "rm", d.rm, "remove the container when it exits (always the case)")
-	fl.StringVar(&f.name, "name", "", "a `name` for the container (nothing is kept after it exits)")
+	fl.BoolVar(&f.rm, "rm", d.rm, "remove the container when it exits (always so in the foreground)")
+	fl.StringVar(&f.name, "name", "", "a `name` for the container (unique among the user's)")
+	detachFlags(cmd, f)
 	fl.StringVarP(&f.memory, "memory", "m", "", "memory limit in bytes, or a `size` such as 512m or 2g")
 	fl.Int64Var(&f.pidsLimit, "pids-limit", 0, "allow at most `n` processes")
 	fl.Float64Var(&f.cpus, "cpus", 0, "limit CPU time to `n` CPUs, such as 1.5")
@@ -95,7 +103,7 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 	return cmd
 }
 
-func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) error {
+func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (err error) {
 	spec := runtime.Spec{
 		Cwd: f.workdir, User: f.user, Hostname: f.hostname,
 		ReadOnly: f.readOnly, TTY: f.tty,
@@ -145,6 +153,19 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 		return &exitError{125, err}
 	}
 	rt := runtime.New(root)
+	if f.detach && g.monitor == nil {
+		return startDetached(g, f, args)
+	}
+	own := g.monitor
+	if own == nil && f.name != "" {
+		if own, err = claimForeground(g, f, args); err != nil {
+			return &exitError{125, err}
+		}
+		defer own.release()
+	}
+	if own != nil {
+		defer func() { own.finish(err) }()
+	}
 	// The container's init starts now, and its id maps are written, while
 	// the image is looked up and the scratch space laid out.
 	starter, err := rt.Prestart(spec)
@@ -181,6 +202,15 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) err
 			fmt.Fprintf(os.Stderr, "gun: publishing %d/%s on host port %d\n", p.ContainerPort, p.Proto, p.HostPort)
 		}
 		spec.Ports = append(spec.Ports, ports...)
+	}
+	if own != nil {
+		own.c.Command, own.c.StopSignal, own.c.Ports = spec.Args, img.stopSignal, nil
+		for _, p := range spec.Ports {
+			// As docker ps shows them: [IP:]HOST->CTR/PROTO.
+			ctr := fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto)
+			own.c.Ports = append(own.c.Ports, strings.TrimSuffix(p.String(), ":"+ctr)+"->"+ctr)
+		}
+		spec.Started = own.begin
 	}
 	// Scratch space left by killed containers goes meanwhile (under the
 	// store's run lock, which keeps it off this one).
@@ -254,6 +284,7 @@ type runImage struct {
 	entrypoint, cmd []string
 	env             []string
 	workdir, user   string
+	stopSignal      string
 }
 
 // command is what a container of the image runs, as Docker has it: the
@@ -294,7 +325,7 @@ func resolveImage(ctx context.Context, s *store.Store, rt *runtime.Runtime, imag
 	}
 	ri := &runImage{
 		layers: img.Layers, exposed: img.ExposedPorts, env: img.Env, workdir: img.WorkingDir, user: img.User,
-		entrypoint: img.Entrypoint, cmd: img.Cmd,
+		entrypoint: img.Entrypoint, cmd: img.Cmd, stopSignal: img.StopSignal,
 	}
 	if len(ri.cmd) == 0 && len(ri.entrypoint) == 0 && (r.RootDir != "" || r.Archive != "") {
 		// A root file system has no configuration.

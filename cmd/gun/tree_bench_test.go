@@ -16,7 +16,7 @@ func BenchmarkRootCmd(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				cmd := newRootCmd(bc.build)
+				cmd := newRootCmd(&globalFlags{}, bc.build)
 				cmd.SetArgs(args)
 				if err := cmd.Execute(); !isUsageError(err) {
 					b.Fatalf("gun %q: %v, want a usage error", args, err)

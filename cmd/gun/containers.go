@@ -1,0 +1,404 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/gun-tools/gun/container"
+)
+
+// The commands of containers that gun run -d (or a foreground gun run
+// --name) recorded: ps, logs, attach, stop, kill, rm, wait.
+
+func newPsCmd(g *globalFlags) *cobra.Command {
+	var all bool
+	var format string
+	cmd := &cobra.Command{
+		Use:   "ps [-a] [--format json]",
+		Short: "List containers",
+		Long: `List the running containers, or with -a all of them. A container whose
+monitor was killed shows as exited, its exit code unknown.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "" && format != "json" && format != "table" {
+				return &usageError{fmt.Errorf("--format %q: want json or table", format)}
+			}
+			d, _, err := openContainers(g)
+			if err != nil {
+				return err
+			}
+			cs, err := d.List()
+			if err != nil {
+				return err
+			}
+			shown := []*container.Container{}
+			for _, c := range cs {
+				if all || c.Status != container.Exited {
+					shown = append(shown, c)
+				}
+			}
+			out := cmd.OutOrStdout()
+			if format == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(shown)
+			}
+			w := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
+			fmt.Fprintln(w, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
+			now := time.Now()
+			for _, c := range shown {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ShortID(), c.Image, quoteCommand(c.Command),
+					ago(now, c.Created)+" ago", statusText(now, c), strings.Join(c.Ports, ", "), c.Name)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "show exited containers too")
+	cmd.Flags().StringVar(&format, "format", "", "`json` (the records) or table")
+	return cmd
+}
+
+// quoteCommand shows a command as ps does: shortened, in quotes.
+func quoteCommand(args []string) string {
+	s := strings.Join(args, " ")
+	if len(s) > 20 {
+		s = s[:19] + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// statusText is docker's: Up 3 minutes, Exited (0) 2 seconds ago, Created.
+func statusText(now time.Time, c *container.Container) string {
+	switch {
+	case c.Unknown:
+		return "Exited (unknown)"
+	case c.Status == container.Running:
+		return "Up " + ago(now, c.Started)
+	case c.Status == container.Exited && !c.Finished.IsZero():
+		return fmt.Sprintf("Exited (%d) %s ago", c.ExitCode, ago(now, c.Finished))
+	case c.Status == container.Exited:
+		return fmt.Sprintf("Exited (%d)", c.ExitCode)
+	}
+	return "Created"
+}
+
+// ago says how long ago t was, roughly.
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	unit := func(n int, what string) string {
+		if n == 1 {
+			return "1 " + what
+		}
+		return strconv.Itoa(n) + " " + what + "s"
+	}
+	switch {
+	case d < time.Second:
+		return "Less than a second"
+	case d < time.Minute:
+		return unit(int(d/time.Second), "second")
+	case d < time.Hour:
+		return unit(int(d/time.Minute), "minute")
+	case d < 48*time.Hour:
+		return unit(int(d/time.Hour), "hour")
+	}
+	return unit(int(d/(24*time.Hour)), "day")
+}
+
+// getContainer finds the container ref names.
+func getContainer(g *globalFlags, ref string) (*container.Dir, *container.Container, error) {
+	d, _, err := openContainers(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := d.Get(ref)
+	return d, c, err
+}
+
+func newLogsCmd(g *globalFlags) *cobra.Command {
+	var opts container.LogOptions
+	var stamps bool
+	cmd := &cobra.Command{
+		Use:   "logs [-f] [--tail N] [--timestamps] CONTAINER",
+		Short: "Print a detached container's output",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, c, err := getContainer(g, args[0])
+			if err != nil {
+				return err
+			}
+			if !c.Detached {
+				return fmt.Errorf("container %s runs in the foreground: its output is gun's, not kept", c.Name)
+			}
+			if opts.Tail < 0 {
+				return &usageError{errors.New("--tail must not be negative")}
+			}
+			return printLog(cmd.Context(), c, opts, stamps)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVarP(&opts.Follow, "follow", "f", false, "go on with what the container writes, until it exits")
+	fl.IntVarP(&opts.Tail, "tail", "n", 0, "print only the last `N` lines")
+	fl.BoolVarP(&stamps, "timestamps", "t", false, "start each line with the time it was written")
+	return cmd
+}
+
+// printLog prints c's log: its stdout records to stdout, its stderr
+// records to stderr.
+func printLog(ctx context.Context, c *container.Container, opts container.LogOptions, stamps bool) error {
+	midLine := map[string]bool{}
+	return c.ReadLog(ctx, opts, func(e container.LogEntry) error {
+		w := io.Writer(os.Stdout)
+		if e.Stream == "stderr" {
+			w = os.Stderr
+		}
+		text := logText(e)
+		if stamps && !midLine[e.Stream] {
+			text = append([]byte(e.Time.Format(time.RFC3339Nano)+" "), text...)
+		}
+		midLine[e.Stream] = e.Partial
+		_, err := w.Write(text)
+		return err
+	})
+}
+
+func newAttachCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "attach CONTAINER",
+		Short: "Follow a detached container's output until it exits",
+		Long: `Attach prints what the container writes from now on, forwards SIGINT and
+SIGTERM to it, and exits with its exit code when it ends. (It passes no
+input: a container run with -d -i keeps an open, empty stdin.)`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, c, err := getContainer(g, args[0])
+			if err != nil {
+				return err
+			}
+			if !c.Detached || c.Status != container.Running {
+				return fmt.Errorf("container %s is not a running detached container", c.Name)
+			}
+			sigs := make(chan os.Signal, 4)
+			signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
+			defer signal.Stop(sigs)
+			go func() {
+				for sig := range sigs {
+					_ = c.Signal(sig.(unix.Signal))
+				}
+			}()
+			if err := printLog(context.WithoutCancel(cmd.Context()), c, container.LogOptions{Tail: -1, Follow: true}, false); err != nil {
+				return err
+			}
+			end, err := d.Wait(c)
+			if err != nil {
+				return err
+			}
+			return exitOf(end)
+		},
+	}
+}
+
+// exitOf is the exit error that passes a container's exit code on.
+func exitOf(c *container.Container) error {
+	switch {
+	case c.Unknown:
+		return &exitError{125, fmt.Errorf("container %s: its monitor was killed: exit code unknown", c.Name)}
+	case c.ExitCode != 0:
+		return &exitError{c.ExitCode, nil}
+	}
+	return nil
+}
+
+// parseSignal reads SIGTERM, TERM or 15.
+func parseSignal(s string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("unknown signal %q", s)
+}
+
+// waitFor waits for c to end, for timeout at most; it reports whether it
+// ended.
+func waitFor(d *container.Dir, c *container.Container, timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		_, _ = d.Wait(c)
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
+
+func newStopCmd(g *globalFlags) *cobra.Command {
+	var seconds int
+	cmd := &cobra.Command{
+		Use:   "stop [-t SECONDS] CONTAINER...",
+		Short: "Stop containers: their stop signal, then SIGKILL",
+		Long: `Stop sends each container the image's stop signal (SIGTERM when it names
+none), waits up to SECONDS (10) for it to exit, then kills it.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var errs []error
+			for _, ref := range args {
+				if err := stopContainer(g, ref, time.Duration(seconds)*time.Second); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), ref)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().IntVarP(&seconds, "time", "t", 10, "`seconds` to wait before killing the container")
+	return cmd
+}
+
+func stopContainer(g *globalFlags, ref string, timeout time.Duration) error {
+	d, c, err := getContainer(g, ref)
+	if err != nil {
+		return err
+	}
+	if c.Status != container.Running {
+		return nil
+	}
+	sig := unix.SIGTERM
+	if c.StopSignal != "" {
+		if sig, err = parseSignal(c.StopSignal); err != nil {
+			return fmt.Errorf("container %s: stop signal: %w", c.Name, err)
+		}
+	}
+	if err := c.Signal(sig); err != nil {
+		return err
+	}
+	if waitFor(d, c, timeout) {
+		return nil
+	}
+	if err := c.Signal(unix.SIGKILL); err != nil {
+		return err
+	}
+	if !waitFor(d, c, 30*time.Second) {
+		return fmt.Errorf("container %s: still running after SIGKILL", c.Name)
+	}
+	return nil
+}
+
+func newKillCmd(g *globalFlags) *cobra.Command {
+	var sig string
+	cmd := &cobra.Command{
+		Use:   "kill [-s SIGNAL] CONTAINER...",
+		Short: "Send a signal to containers (SIGKILL by default)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := parseSignal(sig)
+			if err != nil {
+				return &usageError{err}
+			}
+			var errs []error
+			for _, ref := range args {
+				_, c, err := getContainer(g, ref)
+				if err == nil {
+					err = c.Signal(s)
+				}
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), ref)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().StringVarP(&sig, "signal", "s", "KILL", "the `signal`: a name (TERM, SIGTERM) or number")
+	return cmd
+}
+
+func newRmCmd(g *globalFlags) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "rm [-f] CONTAINER...",
+		Short: "Remove containers",
+		Long:  "Remove exited containers: their records and logs. With -f, running ones are killed first.",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var errs []error
+			for _, ref := range args {
+				if err := removeContainer(g, ref, force); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), ref)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running container first")
+	return cmd
+}
+
+func removeContainer(g *globalFlags, ref string, force bool) error {
+	d, c, err := getContainer(g, ref)
+	if err != nil {
+		return err
+	}
+	if c.Status != container.Exited {
+		if !force {
+			return fmt.Errorf("container %s is %s: stop it first, or use rm -f", c.Name, c.Status)
+		}
+		if err := c.Signal(unix.SIGKILL); err != nil && c.Live() {
+			return err
+		}
+		if !waitFor(d, c, 30*time.Second) {
+			return fmt.Errorf("container %s: still running after SIGKILL", c.Name)
+		}
+	}
+	err = d.Remove(c)
+	if force && errors.Is(err, container.ErrNotFound) {
+		return nil // it was run with --rm
+	}
+	return err
+}
+
+func newWaitCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "wait CONTAINER...",
+		Short: "Wait for containers to exit and print their exit codes",
+		Long:  "Wait prints each container's exit code once it exits (-1 when its monitor was killed).",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, ref := range args {
+				d, c, err := getContainer(g, ref)
+				if err != nil {
+					return err
+				}
+				end, err := d.Wait(c)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), end.ExitCode)
+			}
+			return nil
+		},
+	}
+}
