@@ -396,11 +396,12 @@ func (d *Dir) Remove(c *Container) error {
 		return err
 	}
 	defer unlock()
-	return d.remove(c.ID)
+	return d.remove(c.ID, false)
 }
 
 // RemoveOwned removes c as Remove does, for its owner, whose lock (from
-// Create) it closes.
+// Create) it closes: whoever else holds it (a child that inherited it
+// unawares) does not keep c.
 func (d *Dir) RemoveOwned(c *Container, lock *os.File) error {
 	unlock, err := d.lock()
 	if err != nil {
@@ -408,13 +409,14 @@ func (d *Dir) RemoveOwned(c *Container, lock *os.File) error {
 	}
 	defer unlock()
 	lock.Close()
-	return d.remove(c.ID)
+	return d.remove(c.ID, true)
 }
 
-// remove removes container id, under d's lock.
-func (d *Dir) remove(id string) error {
+// remove removes container id, under d's lock; unless owned, not while it
+// lives.
+func (d *Dir) remove(id string, owned bool) error {
 	dir := filepath.Join(d.path, id)
-	if held(filepath.Join(dir, lockFile)) {
+	if !owned && held(filepath.Join(dir, lockFile)) {
 		return fmt.Errorf("%w: %s", ErrLive, shortID(id))
 	}
 	gone := filepath.Join(d.path, rmPrefix+id)
@@ -471,7 +473,7 @@ func (d *Dir) Prune() ([]string, error) {
 			if held(filepath.Join(d.path, name, lockFile)) {
 				continue
 			}
-			if err := d.remove(name); err != nil {
+			if err := d.remove(name, false); err != nil {
 				errs = append(errs, err)
 				continue
 			}

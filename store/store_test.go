@@ -459,7 +459,7 @@ func TestRunImage(t *testing.T) {
 	c := img.Config.Config
 	want := &RunImage{
 		Name: img.Name, Digest: img.Descriptor.Digest, User: c.User, WorkingDir: c.WorkingDir,
-		Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, ExposedPorts: []string{"80/tcp"}, Layers: dirs,
+		Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, ExposedPorts: []string{"80/tcp"}, StopSignal: "SIGINT", Layers: dirs,
 	}
 	if d := cmp.Diff(want, ri); d != "" {
 		t.Errorf("RunImage (-from Image +got):\n%s", d)

@@ -53,6 +53,7 @@ type owned struct {
 	lock    *os.File
 	status  *os.File // the monitor's report; nil in the foreground
 	started bool
+	removed bool
 }
 
 // begin is runtime.Spec.Started: the command runs.
@@ -93,19 +94,21 @@ func (o *owned) finish(err error) {
 		if errors.As(err, &ee) && ee.err != nil {
 			err, code = ee.err, ee.code
 		}
-		o.c.Status, o.c.ExitCode, o.c.Error = container.Exited, code, err.Error()
+		// Nothing is left of a container that did not start, by the time
+		// gun run -d says so.
+		o.remove()
 		o.report(err, code)
-	} else {
-		o.c.Status, o.c.ExitCode, o.c.Finished = container.Exited, 0, time.Now().UTC()
-		var ee *exitError
-		if errors.As(err, &ee) {
-			o.c.ExitCode = ee.code
-			if ee.err != nil {
-				o.c.Error = ee.err.Error()
-			}
-		} else if err != nil {
-			o.c.ExitCode, o.c.Error = 125, err.Error()
+		return
+	}
+	o.c.Status, o.c.ExitCode, o.c.Finished = container.Exited, 0, time.Now().UTC()
+	var ee *exitError
+	if errors.As(err, &ee) {
+		o.c.ExitCode = ee.code
+		if ee.err != nil {
+			o.c.Error = ee.err.Error()
 		}
+	} else if err != nil {
+		o.c.ExitCode, o.c.Error = 125, err.Error()
 	}
 	if serr := o.dir.Save(o.c); serr != nil {
 		fmt.Fprintf(os.Stderr, "gun: warning: %v\n", serr)
@@ -116,12 +119,20 @@ func (o *owned) finish(err error) {
 // when it never started, else left exited, its lock freed.
 func (o *owned) release() {
 	if o.c.AutoRemove || !o.c.Detached || !o.started {
-		if err := o.dir.RemoveOwned(o.c, o.lock); err != nil {
-			fmt.Fprintf(os.Stderr, "gun: warning: %v\n", err)
-		}
+		o.remove()
 		return
 	}
 	o.lock.Close()
+}
+
+func (o *owned) remove() {
+	if o.removed {
+		return
+	}
+	o.removed = true
+	if err := o.dir.RemoveOwned(o.c, o.lock); err != nil {
+		fmt.Fprintf(os.Stderr, "gun: warning: %v\n", err)
+	}
 }
 
 // openContainers opens the user's containers' state.
@@ -163,7 +174,6 @@ func startDetached(g *globalFlags, f *runFlags, args []string) error {
 	if err != nil {
 		return &exitError{125, err}
 	}
-	defer lock.Close() // the monitor has it
 	var opened []*os.File
 	defer func() {
 		for _, f := range opened {
@@ -185,7 +195,7 @@ func startDetached(g *globalFlags, f *runFlags, args []string) error {
 		stdinR, stdinW = pipe()
 	}
 	if err != nil {
-		d.RemoveOwned(c, lock)
+		_ = d.RemoveOwned(c, lock)
 		return &exitError{125, err}
 	}
 	mon := &exec.Cmd{
@@ -201,10 +211,11 @@ func startDetached(g *globalFlags, f *runFlags, args []string) error {
 		mon.ExtraFiles = mon.ExtraFiles[:4]
 	}
 	if err := mon.Start(); err != nil {
-		d.RemoveOwned(c, lock)
+		_ = d.RemoveOwned(c, lock)
 		return &exitError{125, fmt.Errorf("start the container's monitor: %w", err)}
 	}
 	_ = mon.Process.Release()
+	lock.Close() // the monitor's now
 	statusW.Close()
 	var r monitorReport
 	if err := json.NewDecoder(bufio.NewReader(statusR)).Decode(&r); err != nil {
@@ -215,8 +226,7 @@ func startDetached(g *globalFlags, f *runFlags, args []string) error {
 				return nil
 			})
 		}
-		lock.Close()
-		_ = d.Remove(c)
+		_ = d.Remove(c) // unless a child of the monitor holds it still: prune's then
 		return &exitError{125, errors.New("the container's monitor exited before the container started")}
 	}
 	if r.Error != "" {

@@ -39,8 +39,8 @@ running imports.`,
 			steps, cerr := exec.TrimCache(s)
 			err = errors.Join(perr, err, gerr, cerr)
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "removed %d containers, %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs, %d cgroups, %d networks, %d run plans\n",
-				len(containers), rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs, cgroups, networks, rep.Plans)
+			fmt.Fprintf(out, "removed %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs, %d cgroups, %d networks, %d run plans, %d containers\n",
+				rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs, cgroups, networks, rep.Plans, len(containers))
 			if steps > 0 {
 				fmt.Fprintf(out, "dropped %d build cache entries\n", steps)
 			}

@@ -1,0 +1,497 @@
+package exec_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The tests of detached containers: gun run -d and the commands of
+// containers, as the test user, in a store of their own (whose containers'
+// state is <store>/containers: the tests set no XDG_RUNTIME_DIR).
+
+var containerID = regexp.MustCompile(`^[0-9a-f]{64}\n$`)
+
+// record is what gun ps --format json says of a container.
+type record struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Status     string   `json:"status"`
+	ExitCode   int      `json:"exit_code"`
+	Unknown    bool     `json:"unknown"`
+	MonitorPid int      `json:"monitor_pid"`
+	InitPid    int      `json:"init_pid"`
+	Ports      []string `json:"ports"`
+}
+
+// detach runs gun run -d with args and returns the container's id.
+func (p *project) detach(args ...string) string {
+	p.t.Helper()
+	r := p.gun(append([]string{"run", "-d"}, args...)...)
+	if r.code != 0 || !containerID.MatchString(r.stdout) {
+		p.t.Fatalf("gun run -d %q: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+	}
+	return strings.TrimSpace(r.stdout)
+}
+
+// ps returns gun ps [-a]'s records.
+func (p *project) ps(all bool) []record {
+	p.t.Helper()
+	args := []string{"ps", "--format", "json"}
+	if all {
+		args = append(args, "-a")
+	}
+	r := p.gun(args...)
+	var recs []record
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &recs) != nil {
+		p.t.Fatalf("gun ps: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	return recs
+}
+
+// find returns the record of name from recs.
+func find(recs []record, name string) (record, bool) {
+	for _, r := range recs {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return record{}, false
+}
+
+// waitLog waits until gun logs name shows want, for 30 seconds at most.
+func (p *project) waitLog(name, want string) {
+	p.t.Helper()
+	var r result
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if r = p.gun("logs", name); strings.Contains(r.stdout+r.stderr, want) {
+			return
+		}
+	}
+	p.t.Fatalf("gun logs %s: no %q in stdout %q, stderr %q", name, want, r.stdout, r.stderr)
+}
+
+// cleanContainers removes every container and checks that nothing of
+// them is left: no state, no scratch directory, no process.
+func (p *project) cleanContainers() {
+	p.t.Helper()
+	for _, rec := range p.ps(true) {
+		if r := p.gun("rm", "-f", rec.ID); r.code != 0 {
+			p.t.Errorf("gun rm -f %s: exit %d, %s", rec.Name, r.code, r.stderr)
+		}
+	}
+	if r := p.gun("prune"); r.code != 0 {
+		p.t.Errorf("gun prune: exit %d, %s", r.code, r.stderr)
+	}
+	if left := p.ps(true); len(left) != 0 {
+		p.t.Errorf("containers left: %+v", left)
+	}
+	if runs, _ := os.ReadDir(filepath.Join(p.root, "run")); len(runs) != 0 {
+		p.t.Errorf("scratch directories left: %d", len(runs))
+	}
+	if m := monitors(p.root); len(m) != 0 {
+		p.t.Errorf("monitors left: %v", m)
+	}
+}
+
+// monitors returns the pids of the live monitors of store root's
+// containers.
+func monitors(root string) []int {
+	var pids []int
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range procs {
+		b, err := os.ReadFile(f)
+		if err != nil || !bytes.HasPrefix(b, []byte("gun:monitor\x00")) {
+			continue
+		}
+		env, _ := os.ReadFile(filepath.Join(filepath.Dir(f), "environ"))
+		if bytes.Contains(env, []byte("GUN_ROOT="+root+"\x00")) {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// alive reports whether process pid exists (and is not a zombie).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i > 0 && len(b) > i+2 && b[i+2] != 'Z'
+}
+
+// TestDetachedServer: a busybox httpd run with -d and -p serves on the
+// host's loopback; ps, logs, stop and rm work on it, and nothing of it is
+// left.
+func TestDetachedServer(t *testing.T) {
+	needPasta(t)
+	p := newProject(t, nil)
+	port := freePort(t, "tcp")
+	if recs := p.ps(true); len(recs) != 0 {
+		t.Fatalf("containers before: %+v", recs)
+	}
+	id := p.detach("--name", "web", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), env.busybox,
+		"sh", "-c", "mkdir /www; echo served > /www/index.html; echo up; exec httpd -f -vv -p 80 -h /www")
+	if got := get(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != "served\n" {
+		t.Errorf("page: %q", got)
+	}
+	rec, ok := find(p.ps(false), "web")
+	if !ok || rec.ID != id || rec.Status != "running" || len(rec.Ports) != 1 || rec.Ports[0] != fmt.Sprintf("127.0.0.1:%d->80/tcp", port) {
+		t.Errorf("ps: %+v", p.ps(true))
+	}
+	if r := p.gun("ps"); !strings.Contains(r.stdout, id[:12]) || !strings.Contains(r.stdout, " Up ") || !strings.Contains(r.stdout, "web") {
+		t.Errorf("gun ps:\n%s", r.stdout)
+	}
+	// The page's request is in httpd's log (its stderr), the echo in stdout.
+	p.waitLog("web", "response:200")
+	if r := p.gun("logs", "web"); r.stdout != "up\n" || !strings.Contains(r.stderr, "127.0.0.1]:") {
+		t.Errorf("gun logs: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	if r := p.gun("inspect", id[:8]); r.code != 0 || !strings.Contains(r.stdout, `"name": "web"`) {
+		t.Errorf("gun inspect: exit %d, %s %s", r.code, r.stdout, r.stderr)
+	}
+	// httpd ends on SIGTERM: stopped by it, well within the timeout.
+	if r := p.gun("stop", "-t", "30", "web"); r.code != 0 || r.stdout != "web\n" {
+		t.Fatalf("gun stop: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	if _, ok := find(p.ps(false), "web"); ok {
+		t.Errorf("ps lists a stopped container")
+	}
+	if rec, ok := find(p.ps(true), "web"); !ok || rec.Status != "exited" || rec.ExitCode != 143 || rec.Unknown {
+		t.Errorf("ps -a after stop: %+v (want exited by SIGTERM: 143)", rec)
+	}
+	if r := p.gun("ps", "-a"); !strings.Contains(r.stdout, "Exited (143)") {
+		t.Errorf("gun ps -a:\n%s", r.stdout)
+	}
+	if left := pastas(p.root); len(left) != 0 {
+		t.Errorf("pasta left after stop: %q", left)
+	}
+	portFree(t, port)
+	if r := p.gun("rm", "web"); r.code != 0 {
+		t.Fatalf("gun rm: exit %d, %s", r.code, r.stderr)
+	}
+	if recs := p.ps(true); len(recs) != 0 {
+		t.Errorf("containers after rm: %+v", recs)
+	}
+	if r := p.gun("logs", "web"); r.code == 0 || !strings.Contains(r.stderr, "no such container: web") {
+		t.Errorf("logs of a removed container: exit %d, %q", r.code, r.stderr)
+	}
+	p.cleanContainers()
+}
+
+// TestDetachedLogs: logs -f follows the output to the container's end,
+// --tail and --timestamps.
+func TestDetachedLogs(t *testing.T) {
+	p := newProject(t, nil)
+	p.detach("--name", "talk", env.busybox, "sh", "-c",
+		`echo ready; sleep 2; for i in 1 2 3 4 5; do echo line $i; echo warn $i >&2; sleep 0.2; done; printf end`)
+	p.waitLog("talk", "ready")
+	c := asUser(exec.Command(env.gun, "logs", "-f", "talk"))
+	c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, holderIdle}
+	var out, errb syncBuffer
+	c.Stdout, c.Stderr = &out, &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case err := <-done:
+		t.Fatalf("gun logs -f ended while the container runs: %v", err)
+	case <-time.After(time.Second): // the container sleeps 2 s, then prints for 1 s
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("gun logs -f: %v, %s", err, errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		c.Process.Kill()
+		t.Fatal("gun logs -f did not end with the container")
+	}
+	if want := "ready\nline 1\nline 2\nline 3\nline 4\nline 5\nend"; out.String() != want {
+		t.Errorf("logs -f stdout %q, want %q", out.String(), want)
+	}
+	if want := "warn 1\nwarn 2\nwarn 3\nwarn 4\nwarn 5\n"; errb.String() != want {
+		t.Errorf("logs -f stderr %q, want %q", errb.String(), want)
+	}
+	if r := p.gun("logs", "--tail", "2", "talk"); r.stdout != "line 5\nend" {
+		t.Errorf("--tail 2: %q", r.stdout)
+	}
+	stamped := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line 5\n\d{4}-[^ ]+ end$`)
+	if r := p.gun("logs", "-n", "2", "--timestamps", "talk"); !stamped.MatchString(r.stdout) {
+		t.Errorf("--timestamps: %q", r.stdout)
+	}
+	if rec, _ := find(p.ps(true), "talk"); rec.Status != "exited" || rec.ExitCode != 0 {
+		t.Errorf("after the end: %+v", rec)
+	}
+	p.cleanContainers()
+}
+
+// TestStopKill: stop sends SIGKILL after the timeout to a command that
+// ignores SIGTERM; kill sends a signal, SIGKILL by default; wait prints the
+// exit code.
+func TestStopKill(t *testing.T) {
+	p := newProject(t, nil)
+	p.detach("--name", "stubborn", env.busybox, "sh", "-c", `trap "" TERM; trap "echo got USR1" USR1; echo ready; while :; do sleep 0.1; done`)
+	p.waitLog("stubborn", "ready")
+	if r := p.gun("kill", "-s", "USR1", "stubborn"); r.code != 0 {
+		t.Fatalf("gun kill -s USR1: exit %d, %s", r.code, r.stderr)
+	}
+	p.waitLog("stubborn", "got USR1")
+	start := time.Now()
+	if r := p.gun("stop", "-t", "1", "stubborn"); r.code != 0 {
+		t.Fatalf("gun stop: exit %d, %s", r.code, r.stderr)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("stop took %v: it did not wait for the timeout", took)
+	}
+	if r := p.gun("wait", "stubborn"); r.stdout != "137\n" {
+		t.Errorf("gun wait after stop: %q (want SIGKILL's 137), %s", r.stdout, r.stderr)
+	}
+	p.detach("--name", "victim", env.busybox, "sleep", "1000")
+	if r := p.gun("kill", "victim"); r.code != 0 {
+		t.Fatalf("gun kill: exit %d, %s", r.code, r.stderr)
+	}
+	if r := p.gun("wait", "victim"); r.stdout != "137\n" {
+		t.Errorf("gun wait after kill: %q", r.stdout)
+	}
+	if r := p.gun("kill", "victim"); r.code == 0 || !strings.Contains(r.stderr, "not running") {
+		t.Errorf("kill of an exited container: exit %d, %q", r.code, r.stderr)
+	}
+	if r := p.gun("kill", "-s", "NOPE", "victim"); r.code != 2 || !strings.Contains(r.stderr, `unknown signal "NOPE"`) {
+		t.Errorf("kill -s NOPE: exit %d, %q", r.code, r.stderr)
+	}
+	// rm refuses a running container, rm -f kills it.
+	p.detach("--name", "busy", env.busybox, "sleep", "1000")
+	if r := p.gun("rm", "busy"); r.code == 0 || !strings.Contains(r.stderr, "container busy is running: stop it first, or use rm -f") {
+		t.Errorf("rm of a running container: exit %d, %q", r.code, r.stderr)
+	}
+	if r := p.gun("rm", "-f", "busy"); r.code != 0 {
+		t.Errorf("rm -f: exit %d, %q", r.code, r.stderr)
+	}
+	if _, ok := find(p.ps(true), "busy"); ok {
+		t.Error("rm -f left the container")
+	}
+	p.cleanContainers()
+}
+
+// TestDetachedRm: with --rm the container goes when it exits; wait still
+// learns its exit code. A start that fails says why with gun run's exit
+// code and leaves nothing.
+func TestDetachedRm(t *testing.T) {
+	p := newProject(t, nil)
+	p.detach("--rm", "--name", "brief", env.busybox, "sh", "-c", "sleep 0.5; exit 3")
+	if _, ok := find(p.ps(false), "brief"); !ok {
+		t.Errorf("ps lacks the running container: %+v", p.ps(true))
+	}
+	if r := p.gun("wait", "brief"); r.code != 0 || r.stdout != "3\n" {
+		t.Errorf("gun wait: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	if recs := p.ps(true); len(recs) != 0 {
+		t.Errorf("--rm left %+v", recs)
+	}
+	r := p.gun("run", "-d", env.busybox, "/nonexistent")
+	if r.code != 127 || r.stdout != "" || !strings.Contains(r.stderr, "/nonexistent") {
+		t.Errorf("a command not found: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := p.gun("run", "-d", "--name", "Bad/Name", env.busybox, "true"); r.code != 125 || !strings.Contains(r.stderr, `invalid container name "Bad/Name"`) {
+		t.Errorf("a bad name: exit %d, %q", r.code, r.stderr)
+	}
+	if recs := p.ps(true); len(recs) != 0 {
+		t.Errorf("failed starts left %+v", recs)
+	}
+	// -d -i: the command's stdin stays open, so that a shell waits.
+	p.detach("-i", "--name", "shell", env.busybox, "sh")
+	time.Sleep(500 * time.Millisecond)
+	if rec, _ := find(p.ps(false), "shell"); rec.Status != "running" {
+		t.Errorf("a shell run with -d -i: %+v", p.ps(true))
+	}
+	p.cleanContainers()
+}
+
+// TestForegroundName: a foreground run with --name is a container while
+// it runs, and goes with it.
+func TestForegroundName(t *testing.T) {
+	p := newProject(t, nil)
+	var out syncBuffer
+	gun, exited := p.start(&out, "run", "--name", "fg", env.busybox, "sh", "-c", "echo hello >&2; sleep 1000")
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "hello") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	rec, ok := find(p.ps(false), "fg")
+	if !ok || rec.Status != "running" || rec.MonitorPid != gun.Process.Pid {
+		t.Fatalf("ps: %+v (gun is %d)", p.ps(true), gun.Process.Pid)
+	}
+	if r := p.gun("run", "-d", "--name", "fg", env.busybox, "true"); r.code != 125 || !strings.Contains(r.stderr, `container name "fg" is in use`) {
+		t.Errorf("a second fg: exit %d, %q", r.code, r.stderr)
+	}
+	if r := p.gun("logs", "fg"); r.code == 0 || !strings.Contains(r.stderr, "runs in the foreground") {
+		t.Errorf("logs of a foreground container: exit %d, %q", r.code, r.stderr)
+	}
+	if r := p.gun("stop", "fg"); r.code != 0 {
+		t.Errorf("stop: exit %d, %q", r.code, r.stderr)
+	}
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("gun did not exit")
+	}
+	if recs := p.ps(true); len(recs) != 0 {
+		t.Errorf("after the run: %+v", recs)
+	}
+	p.cleanContainers()
+}
+
+// TestMonitorKilled: a container whose monitor was killed is exited, code
+// unknown, in ps at once, and prune cleans all it left; so does killing
+// gun run -d or the monitor while it starts.
+func TestMonitorKilled(t *testing.T) {
+	needPasta(t)
+	p := newProject(t, nil)
+	port := freePort(t, "tcp")
+	p.detach("--name", "doomed", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), env.busybox, "httpd", "-f", "-p", "80")
+	rec, _ := find(p.ps(false), "doomed")
+	if rec.MonitorPid == 0 || !alive(rec.MonitorPid) || !alive(rec.InitPid) {
+		t.Fatalf("record %+v: no live monitor and init", rec)
+	}
+	if err := syscall.Kill(rec.MonitorPid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); alive(rec.MonitorPid) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	got, _ := find(p.ps(true), "doomed")
+	if got.Status != "exited" || !got.Unknown || got.ExitCode != -1 {
+		t.Errorf("after the monitor's SIGKILL: %+v", got)
+	}
+	if r := p.gun("ps", "-a"); !strings.Contains(r.stdout, "Exited (unknown)") {
+		t.Errorf("gun ps -a:\n%s", r.stdout)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("ps took %v", took)
+	}
+	if r := p.gun("wait", "doomed"); r.stdout != "-1\n" {
+		t.Errorf("gun wait: %q, %q", r.stdout, r.stderr)
+	}
+	// The container died with its monitor (the relay's parent-death
+	// signal); its network is prune's.
+	for deadline := time.Now().Add(10 * time.Second); alive(rec.InitPid) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if alive(rec.InitPid) {
+		t.Errorf("the init outlived its monitor")
+	}
+	if r := p.gun("prune"); r.code != 0 || !strings.Contains(r.stdout, " 1 containers\n") {
+		t.Errorf("gun prune: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	if left := pastas(p.root); len(left) != 0 {
+		t.Errorf("pasta left after prune: %q", left)
+	}
+	portFree(t, port)
+
+	// gun run -d killed at moments of its start: the container either
+	// runs, as ps says, or ps reports it exited, or there is none.
+	for _, delay := range []time.Duration{0, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond} {
+		c := asUser(exec.Command(env.gun, "run", "-d", env.busybox, "sleep", "1000"))
+		c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, holderIdle}
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		c.Process.Kill()
+		c.Wait()
+	}
+	// And monitors killed as soon as they are seen, before they report.
+	for i := 0; i < 3; i++ {
+		c := asUser(exec.Command(env.gun, "run", "-d", env.busybox, "sleep", "1000"))
+		c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, holderIdle}
+		var errb bytes.Buffer
+		c.Stderr = &errb
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			if m := monitors(p.root); len(m) > 0 {
+				for _, pid := range m {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+				break
+			}
+		}
+		err := c.Wait()
+		if err != nil && !strings.Contains(errb.String(), "monitor exited before the container started") {
+			t.Errorf("gun run -d whose monitor was killed: %v, %q", err, errb.String())
+		}
+	}
+	for _, rec := range p.ps(true) {
+		live := rec.MonitorPid != 0 && alive(rec.MonitorPid) && alive(rec.InitPid)
+		if (rec.Status == "running") != live || (rec.Status == "exited" && !rec.Unknown) {
+			t.Errorf("ps says %+v; monitor alive %v", rec, live)
+		}
+	}
+	p.cleanContainers()
+}
+
+// TestManyDetached: 20 containers started at once get distinct ids and
+// names; of gun processes racing on one name, one wins.
+func TestManyDetached(t *testing.T) {
+	p := newProject(t, nil)
+	var wg sync.WaitGroup
+	results := make([]result, 20)
+	for i := range results {
+		wg.Go(func() { results[i] = p.gun("run", "-d", env.busybox, "sleep", "1000") })
+	}
+	wg.Wait()
+	ids := map[string]bool{}
+	for _, r := range results {
+		if r.code != 0 || !containerID.MatchString(r.stdout) {
+			t.Errorf("gun run -d: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+		}
+		ids[r.stdout] = true
+	}
+	recs := p.ps(false)
+	names := map[string]bool{}
+	for _, rec := range recs {
+		names[rec.Name] = true
+		if rec.Status != "running" {
+			t.Errorf("not running: %+v", rec)
+		}
+	}
+	if len(ids) != 20 || len(recs) != 20 || len(names) != 20 {
+		t.Errorf("%d ids, %d containers, %d names", len(ids), len(recs), len(names))
+	}
+
+	results = results[:6]
+	for i := range results {
+		wg.Go(func() { results[i] = p.gun("run", "-d", "--name", "contested", env.busybox, "sleep", "1000") })
+	}
+	wg.Wait()
+	won := 0
+	for _, r := range results {
+		switch {
+		case r.code == 0:
+			won++
+		case r.code != 125 || !strings.Contains(r.stderr, `container name "contested" is in use by container`):
+			t.Errorf("a losing claim: exit %d, %q", r.code, r.stderr)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d gun processes won the name", won)
+	}
+	p.cleanContainers()
+}
