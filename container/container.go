@@ -114,7 +114,7 @@ const (
 	lockFile  = "lock"
 	logFile   = "ctr.log"
 	namesDir  = "names"
-	dirLock   = ".lock"
+	dirLock   = "lock"
 	// tmpPrefix marks a container's directory being made, rmPrefix one
 	// being removed: neither is a container.
 	tmpPrefix = ".tmp-"

@@ -159,7 +159,7 @@ func TestPrune(t *testing.T) {
 	for _, e := range left {
 		names = append(names, e.Name())
 	}
-	if fmt.Sprint(names) != fmt.Sprint([]string{".lock", live.ID, "names"}) {
+	if fmt.Sprint(names) != fmt.Sprint([]string{live.ID, "lock", "names"}) {
 		t.Errorf("left: %v", names)
 	}
 	if links, _ := os.ReadDir(d.Path() + "/names"); len(links) != 1 || links[0].Name() != "live" {

@@ -495,3 +495,19 @@ func TestManyDetached(t *testing.T) {
 	}
 	p.cleanContainers()
 }
+
+// TestAttach: gun attach prints what the container writes from then on
+// and exits with its exit code.
+func TestAttach(t *testing.T) {
+	p := newProject(t, nil)
+	p.detach("--name", "late", env.busybox, "sh", "-c", "echo early; sleep 2; echo late; echo oops >&2; exit 4")
+	p.waitLog("late", "early")
+	r := p.gun("attach", "late")
+	if r.code != 4 || r.stdout != "late\n" || r.stderr != "oops\n" {
+		t.Errorf("gun attach: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := p.gun("attach", "late"); r.code == 0 || !strings.Contains(r.stderr, "not a running detached container") {
+		t.Errorf("attach to an exited container: exit %d, %q", r.code, r.stderr)
+	}
+	p.cleanContainers()
+}
