@@ -160,6 +160,10 @@ func TestDetachedServer(t *testing.T) {
 	if r := p.gun("logs", "web"); r.stdout != "up\n" || !strings.Contains(r.stderr, "127.0.0.1]:") {
 		t.Errorf("gun logs: stdout %q, stderr %q", r.stdout, r.stderr)
 	}
+	// gun exec finds it by name.
+	if r := p.gun("exec", "web", "cat", "/www/index.html"); r.code != 0 || r.stdout != "served\n" {
+		t.Errorf("gun exec web: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
 	if r := p.gun("inspect", id[:8]); r.code != 0 || !strings.Contains(r.stdout, `"name": "web"`) {
 		t.Errorf("gun inspect: exit %d, %s %s", r.code, r.stdout, r.stderr)
 	}

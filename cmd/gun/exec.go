@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gun-tools/gun/container"
 	"github.com/gun-tools/gun/runtime"
 )
 
@@ -54,7 +55,7 @@ func runExec(ctx context.Context, g *globalFlags, f *execFlags, args []string) e
 	if err != nil {
 		return &exitError{125, err}
 	}
-	scratch, err := findContainer(st.RunDir(), args[0])
+	scratch, err := execScratch(g, st.RunDir(), args[0])
 	if err != nil {
 		return &exitError{125, err}
 	}
@@ -91,6 +92,21 @@ func runExec(ctx context.Context, g *globalFlags, f *execFlags, args []string) e
 		return &exitError{code, err}
 	}
 	return nil
+}
+
+// execScratch returns the scratch directory of the container ref names:
+// a container of gun ps (by name, id or id prefix), else one of the
+// store's run directory.
+func execScratch(g *globalFlags, runDir, ref string) (string, error) {
+	if d, _, err := openContainers(g); err == nil {
+		if c, err := d.Get(ref); err == nil {
+			if c.Status != container.Running || c.Scratch == "" {
+				return "", fmt.Errorf("container %s is not running", c.Name)
+			}
+			return c.Scratch, nil
+		}
+	}
+	return findContainer(runDir, ref)
 }
 
 // findContainer returns the scratch directory of the running container

@@ -244,6 +244,9 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 		}
 	}
 	spec.Scratch = scratch
+	if own != nil {
+		own.c.Scratch = scratch
+	}
 	// Run forwards SIGINT and SIGTERM to the container itself and removes
 	// the scratch space; gun exits when the container does.
 	code, err := starter.Run(context.WithoutCancel(ctx), spec)
