@@ -85,8 +85,8 @@ type Container struct {
 	Store      string   `json:"store,omitempty"`       // the image store it runs from
 	// Scratch is the container's scratch directory in the store (where
 	// runtime.LoadContainer finds what gun exec needs).
-	Scratch string `json:"scratch,omitempty"`
-	AutoRemove bool     `json:"auto_remove,omitempty"` // removed when it exits (--rm)
+	Scratch    string `json:"scratch,omitempty"`
+	AutoRemove bool   `json:"auto_remove,omitempty"` // removed when it exits (--rm)
 	// Detached: run by a monitor, its output kept in its log; else a
 	// foreground run, whose output is gun's, recorded while it runs.
 	Detached bool `json:"detached,omitempty"`
