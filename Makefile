@@ -21,8 +21,8 @@ test:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -race $$($(GO) list $(PKGS) | grep -v -x -F $(foreach p,$(NORACE),-e $(p)))
-	$(GO) test -count=1 $(NORACE)
+	$(GO) test -count=1 -timeout 30m -race $$($(GO) list $(PKGS) | grep -v -x -F $(foreach p,$(NORACE),-e $(p)))
+	$(GO) test -count=1 -timeout 30m $(NORACE)
 
 # Packages whose tests run without the race detector: runtime's tests time a
 # user namespace holder's 2 s idle exit between container runs, which the
