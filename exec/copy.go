@@ -3,7 +3,9 @@ package exec
 import (
 	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -30,6 +32,7 @@ type copySpec struct {
 	fromStage  int   // -1: not a stage
 	fromImage  string
 	fromPretty string
+	unpack     bool // extract the archive sources
 }
 
 func (r *stageRun) copySpec(in *ast.Copy) (*copySpec, string, error) {
@@ -81,6 +84,10 @@ func (r *stageRun) copySpec(in *ast.Copy) (*copySpec, string, error) {
 		}
 		c.mode = n
 		text.WriteString(fmt.Sprintf(" Mode %04o", n))
+	}
+	if in.Unpack != nil {
+		c.unpack = true
+		text.WriteString(" Unpack")
 	}
 	for _, s := range in.Srcs {
 		v, err := r.expand(s)
@@ -180,6 +187,15 @@ func (r *stageRun) copy(ctx context.Context, in *ast.Copy) error {
 			if err != nil {
 				return nil, 0, err
 			}
+		} else if c.unpack {
+			tmp, err := os.MkdirTemp(filepath.Join(r.b.opts.Root, "build", "tmp"), "unpack-")
+			if err != nil {
+				return nil, 0, err
+			}
+			defer os.RemoveAll(tmp)
+			if entries, err = r.b.unpackEntries(ctx, c, v, tmp, uid, gid); err != nil {
+				return nil, 0, err
+			}
 		} else if len(c.srcs) > 0 {
 			entries, err = r.b.contextEntries(c, v, uid, gid)
 			if err != nil {
@@ -193,6 +209,146 @@ func (r *stageRun) copy(ctx context.Context, in *ast.Copy) error {
 		l, err := r.b.putEntries(ctx, append(entries, downloads...))
 		return l, 0, err
 	})
+}
+
+// unpackEntries lists the layer entries of a Copy Unpack: each archive
+// source of the context is extracted by guntar (which keeps every entry
+// inside the directory it unpacks into, whatever its paths and links say)
+// into a directory of tmp, and its tree goes into the destination
+// directory, with the archive's owners unless Owner is given.
+func (b *builder) unpackEntries(ctx context.Context, c *copySpec, v *view, tmp string, uid, gid int) ([]tarEntry, error) {
+	sel, err := b.bctx.Select(c.srcs)
+	if err != nil {
+		return nil, err
+	}
+	root, err := v.resolve(c.dest, true)
+	if err != nil {
+		return nil, err
+	}
+	out := parentEntries(v, b.ids, root, false, uid, gid)
+	out = append(out, c.destDir(v, b.ids, root, uid, gid))
+	n := 0
+	for _, ms := range sel {
+		for _, m := range ms {
+			for _, e := range m.Entries {
+				if e.Info.IsDir() && e.Path != m.Root.Path {
+					continue
+				}
+				if !e.Info.Mode().IsRegular() {
+					return nil, fmt.Errorf("Copy Unpack %s: not an archive (a %s)", e.Path, fileKind(e.Info))
+				}
+				dir := filepath.Join(tmp, strconv.Itoa(n))
+				n++
+				if err := os.Mkdir(dir, 0o700); err != nil {
+					return nil, err
+				}
+				owners, err := unpackArchive(ctx, filepath.Join(b.bctx.Dir, filepath.FromSlash(e.Path)), dir)
+				if err != nil {
+					return nil, fmt.Errorf("Copy Unpack %s: %w", e.Path, err)
+				}
+				if out, err = c.unpackedEntries(dir, root, owners, uid, gid, out); err != nil {
+					return nil, fmt.Errorf("Copy Unpack %s: %w", e.Path, err)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func fileKind(fi fs.FileInfo) string {
+	if fi.IsDir() {
+		return "directory"
+	}
+	return fi.Mode().Type().String()
+}
+
+// unpackArchive extracts the archive file into dir through guntar and
+// returns the owners its entries name, by their path in dir.
+func unpackArchive(ctx context.Context, file, dir string) (map[string][2]int, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dr, _, err := guntar.Decompress(f)
+	if err != nil {
+		return nil, err
+	}
+	owners := map[string][2]int{}
+	tr := tar.NewReader(dr)
+	for i := 0; ; i++ {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			dr.Close()
+			if i == 0 {
+				return nil, errors.New("not an archive (tar, optionally gzip, bzip2, xz or zstd compressed)")
+			}
+			return nil, fmt.Errorf("read archive: %w", err)
+		}
+		owners[path.Clean("/"+hdr.Name)] = [2]int{hdr.Uid, hdr.Gid}
+	}
+	dr.Close()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return owners, guntar.Unpack(ctx, f, dir, guntar.UnpackOptions{})
+}
+
+// unpackedEntries appends the entries of the tree unpacked in dir, placed
+// in root. The files are gun's own: unreadable ones are made readable to
+// pack them, their entries keep the archive's modes.
+func (c *copySpec) unpackedEntries(dir, root string, owners map[string][2]int, uid, gid int, out []tarEntry) ([]tarEntry, error) {
+	err := filepath.WalkDir(dir, func(host string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if need := readable(fi); need != 0 {
+			if err := os.Chmod(host, fi.Mode().Perm()|need); err != nil {
+				return err
+			}
+		}
+		if host == dir {
+			return nil
+		}
+		rel := filepath.ToSlash(strings.TrimPrefix(host, dir))
+		u, g := uid, gid
+		if c.owner == "" {
+			o := owners[rel]
+			u, g = o[0], o[1]
+		}
+		link := ""
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if link, err = os.Readlink(host); err != nil {
+				return err
+			}
+		}
+		te, err := c.entry(path.Join(root, rel), fi, host, link, u, g)
+		if err != nil {
+			return err
+		}
+		out = append(out, te)
+		return nil
+	})
+	return out, err
+}
+
+// readable returns the owner permission bits gun needs to read fi: read
+// for a file, read and search for a directory.
+func readable(fi fs.FileInfo) fs.FileMode {
+	switch {
+	case fi.IsDir():
+		return ^fi.Mode().Perm() & 0o500
+	case fi.Mode().IsRegular():
+		return ^fi.Mode().Perm() & 0o400
+	}
+	return 0
 }
 
 // urlSums returns the digests of a Copy's URL sources: as Gunfile.sum pins

@@ -192,9 +192,6 @@ func (r *stageRun) instr(ctx context.Context, in ast.Instr) error {
 		if in.Content != nil {
 			return r.inlineCopy(ctx, in)
 		}
-		if in.Unpack != nil {
-			return r.fail(in, "Copy", nil, 0, fmt.Errorf("Copy Unpack cannot be built by this version of gun yet"))
-		}
 		return r.copy(ctx, in)
 	case *ast.Workdir:
 		return r.workdir(ctx, in)
