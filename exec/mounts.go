@@ -110,6 +110,32 @@ func (r *stageRun) mounts(in *ast.Exec, prepare bool) (*stepMounts, error) {
 	return m, nil
 }
 
+// stubRule names the rule that leaves mount points out of a step's layer.
+// It is part of the keys of steps with mounts, so that layers made before
+// it, which held them, are not reused.
+const stubRule = "mounts: mount points left out"
+
+// stubs lists the paths that the mounts' targets need and the stage lacks:
+// the init makes them as mount points, and the step's commit leaves those
+// still empty out of its layer (as BuildKit does).
+func stubs(v *view, mounts []runtime.Mount) []string {
+	var out []string
+	for _, m := range mounts {
+		real, err := v.resolve(m.Target, true)
+		if err != nil {
+			continue
+		}
+		parts := splitPath(real)
+		for i := 1; i <= len(parts); i++ {
+			p := "/" + strings.Join(parts[:i], "/")
+			if _, _, err := v.lstat(p); err != nil {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
 // cacheMount mounts the cache named by its Id (by default its target)
 // from the store's build/caches. A locked cache is held for the step;
 // a private one that another step holds is replaced by a fresh directory.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestMounts builds Exec steps with each mount and Network none, as the
@@ -113,5 +115,33 @@ Copy Mode 0600 "/motd" <<EOF
 	r := p.build(".")
 	if got := ran(r.stderr); len(got) != 0 {
 		t.Errorf("a rebuild ran %q", got)
+	}
+}
+
+// TestMountPointsLeftOut builds a step with every kind of mount and the
+// same step without them: the two images' file systems are equal, so the
+// mount points the init made (and the directories made only to hold them)
+// are not in the layer, while what the step wrote beside them is.
+func TestMountPointsLeftOut(t *testing.T) {
+	const cmd = `echo x > /out && touch /a/kept`
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Exec Tmpfs "/a/b" Cache "/c/d" Secret "s" Bind "src" "/mnt/src/in" Bind "one.txt" "/etc/one.txt" "` + cmd + `"
+`,
+		"src/hello.txt": "hello\n",
+		"one.txt":       "one\n",
+		"secret.txt":    "secret\n",
+	})
+	with := filepath.Join(p.root, "..", "with.tar")
+	p.build("--secret", "id=s,src=secret.txt", "-o", with, "--format", "rootfs", ".")
+	p.write(map[string]string{"Gunfile": "Using \"BUSYBOX\"\nExec \"mkdir /a && " + cmd + "\"\n"})
+	without := filepath.Join(p.root, "..", "without.tar")
+	p.build("-o", without, "--format", "rootfs", ".")
+	got, want := rootfs(t, with), rootfs(t, without)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the image built with mounts differs from the one without (-without +with):\n%s", diff)
+	}
+	if got["/a/kept"] == "" {
+		t.Error("/a/kept, written beside a mount point, is not in the image")
 	}
 }

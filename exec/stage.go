@@ -344,6 +344,9 @@ func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 		}
 		keyParts = append(keyParts, "context:"+h)
 	}
+	if len(in.Mounts) > 0 {
+		keyParts = append(keyParts, stubRule)
+	}
 	key := cache.Key(keyParts...)
 	network := r.b.opts.Network
 	if mounts.network != nil {
@@ -369,6 +372,7 @@ func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 			Cwd:     cwd,
 			User:    r.s.config.User,
 			Mounts:  mounts.mounts,
+			Stubs:   stubs(newView(dirs), mounts.mounts),
 			Network: network,
 			Stdout:  st,
 			Stderr:  st,

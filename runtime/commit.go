@@ -8,10 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gun-tools/gun/guntar"
 )
@@ -29,7 +33,7 @@ import (
 // not a copy.
 func (rt *Runtime) RunCommit(ctx context.Context, spec Spec, epoch time.Time, commit func(layer io.Reader) error) (int, error) {
 	return rt.run(ctx, spec, func() error {
-		if err := rt.commitUpper(ctx, spec.Scratch, epoch, commit); err != nil {
+		if err := rt.commitUpper(ctx, spec.Scratch, epoch, spec.Stubs, commit); err != nil {
 			return fmt.Errorf("commit the step's changes: %w", err)
 		}
 		return nil
@@ -37,8 +41,9 @@ func (rt *Runtime) RunCommit(ctx context.Context, spec Spec, epoch time.Time, co
 }
 
 // commitUpper runs gun:commit on scratch's upper directory and hands what
-// it writes to commit. The helper removes the upper directory once packed.
-func (rt *Runtime) commitUpper(ctx context.Context, scratch string, epoch time.Time, commit func(io.Reader) error) error {
+// it writes to commit. The helper removes the mount points left of stubs,
+// and the upper directory once packed.
+func (rt *Runtime) commitUpper(ctx context.Context, scratch string, epoch time.Time, stubs []string, commit func(io.Reader) error) error {
 	upper, err := filepath.Abs(filepath.Join(scratch, scratchUpper))
 	if err != nil {
 		return err
@@ -49,7 +54,8 @@ func (rt *Runtime) commitUpper(ctx context.Context, scratch string, epoch time.T
 	}
 	defer r.Close()
 	var stderr strings.Builder
-	wait, err := rt.startInUserNS(ctx, []string{entryCommit, upper, strconv.FormatInt(epoch.Unix(), 10)}, nil, w, &stderr)
+	args := append([]string{entryCommit, upper, strconv.FormatInt(epoch.Unix(), 10)}, stubs...)
+	wait, err := rt.startInUserNS(ctx, args, nil, w, &stderr)
 	w.Close()
 	if err != nil {
 		return err
@@ -116,11 +122,12 @@ func mountPoint(hdr *tar.Header) bool {
 	return false
 }
 
-// commitMain is gun:commit UPPER EPOCH: it packs the upper directory of a
-// build step's overlay to stdout (nothing for no changes), then removes it.
+// commitMain is gun:commit UPPER EPOCH [STUB...]: it removes the mount
+// points left of the stubs, packs the upper directory of a build step's
+// overlay to stdout (nothing for no changes), then removes it.
 func commitMain() int {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "gun:commit: want an upper directory and an epoch")
+	if len(os.Args) < 3 {
+		fmt.Fprintln(os.Stderr, "gun:commit: want an upper directory, an epoch and stubs")
 		return 2
 	}
 	sec, err := strconv.ParseInt(os.Args[2], 10, 64)
@@ -133,6 +140,10 @@ func commitMain() int {
 		return 1
 	}
 	upper, epoch := os.Args[1], time.Unix(sec, 0).UTC()
+	if err := removeStubs(upper, os.Args[3:]); err != nil {
+		fmt.Fprintf(os.Stderr, "gun:commit: %v\n", err)
+		return 1
+	}
 	err = guntar.PackOverlayUpper(context.Background(), os.Stdout, upper, guntar.PackOptions{SourceDateEpoch: &epoch, Skip: mountPoint})
 	// Here the owners are mapped: removing is a walk, not another helper.
 	err = errors.Join(err, os.RemoveAll(upper))
@@ -141,4 +152,57 @@ func commitMain() int {
 		return 1
 	}
 	return 0
+}
+
+// removeStubs removes from the upper directory the mount points the init
+// made for the stubs (container paths) that are still an empty directory
+// or an empty file, deepest first, so that a directory made only to hold
+// one goes too. The upper directory is the container's to shape: paths are
+// resolved in it with no symlinks.
+func removeStubs(upper string, stubs []string) error {
+	if len(stubs) == 0 {
+		return nil
+	}
+	root, err := unix.Open(upper, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("remove mount points: open %s: %w", upper, err)
+	}
+	defer unix.Close(root)
+	sorted := slices.Clone(stubs)
+	slices.SortFunc(sorted, func(a, b string) int { return strings.Count(b, "/") - strings.Count(a, "/") })
+	for _, s := range sorted {
+		dir, name := path.Split(path.Clean("/" + s))
+		if name == "" {
+			continue
+		}
+		dir = strings.Trim(dir, "/")
+		if dir == "" {
+			dir = "."
+		}
+		fd, err := unix.Openat2(root, dir, &unix.OpenHow{
+			Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+		})
+		if err != nil {
+			continue // gone, or replaced by the step: not a stub
+		}
+		var st unix.Stat_t
+		if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+			switch {
+			case st.Mode&unix.S_IFMT == unix.S_IFDIR:
+				err = unix.Unlinkat(fd, name, unix.AT_REMOVEDIR)
+				if errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST) {
+					err = nil
+				}
+			case st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0:
+				err = unix.Unlinkat(fd, name, 0)
+			}
+			if err != nil {
+				unix.Close(fd)
+				return fmt.Errorf("remove mount point %s: %w", s, err)
+			}
+		}
+		unix.Close(fd)
+	}
+	return nil
 }

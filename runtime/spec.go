@@ -45,6 +45,12 @@ type Spec struct {
 	DNS      []string // the nameservers of the container's resolv.conf
 	Hosts    []Host   // added to the container's /etc/hosts
 
+	// Stubs, for RunCommit, are the container paths the mounts' targets
+	// need that the layers lack, which the init creates as mount points.
+	// Those the step leaves an empty directory or an empty file are not
+	// part of its changes.
+	Stubs []string
+
 	ReadOnly bool // mount the root file system read-only
 	TTY      bool // give the command a pseudo terminal
 
