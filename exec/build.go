@@ -376,9 +376,18 @@ func (b *builder) stageDeps(i int) []int {
 		add(id)
 	}
 	for _, in := range st.Body {
-		if c, ok := in.(*ast.Copy); ok && c.From != nil {
-			if id, ok := c.From.Value.(*ast.Ident); ok {
+		switch in := in.(type) {
+		case *ast.Copy:
+			if in.From != nil {
+				id, _ := in.From.Value.(*ast.Ident)
 				add(id)
+			}
+		case *ast.Exec:
+			for _, m := range in.Mounts {
+				if o := m.Option("From"); o != nil && m.Name == "Bind" {
+					id, _ := o.Value.(*ast.Ident)
+					add(id)
+				}
 			}
 		}
 	}

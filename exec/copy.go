@@ -138,17 +138,10 @@ func (r *stageRun) copy(ctx context.Context, in *ast.Copy) error {
 	var from *view
 	var fromLayers []cache.Layer
 	switch {
-	case c.fromStage >= 0:
-		r.b.mu.Lock()
-		fs := r.b.states[c.fromStage]
-		r.b.mu.Unlock()
-		srcHash, fromLayers = "stage:"+fs.key, fs.layers
-	case c.fromImage != "":
-		img, err := r.b.resolveImage(ctx, c.fromImage)
-		if err != nil {
+	case c.fromStage >= 0 || c.fromImage != "":
+		if srcHash, fromLayers, err = r.source(ctx, c.fromStage, c.fromImage); err != nil {
 			return r.fail(in, text, st, 0, err)
 		}
-		srcHash, fromLayers = "image:"+img.ID, img.Layers
 	case len(c.srcs) > 0:
 		h, err := r.b.bctx.Hash(c.srcs)
 		if err != nil {
@@ -405,6 +398,23 @@ func (b *builder) urlEntries(ctx context.Context, c *copySpec, v *view, uid, gid
 		out = append(out, tarEntry{name: root, typ: tar.TypeReg, mode: mode, uid: uid, gid: gid, src: file, size: fi.Size()})
 	}
 	return out, nil
+}
+
+// source returns the key and layers of an earlier stage (stage >= 0) or
+// of an image, which a Copy or a Bind reads from: the key fixes the
+// content.
+func (r *stageRun) source(ctx context.Context, stage int, image string) (string, []cache.Layer, error) {
+	if stage >= 0 {
+		r.b.mu.Lock()
+		defer r.b.mu.Unlock()
+		fs := r.b.states[stage]
+		return "stage:" + fs.key, fs.layers, nil
+	}
+	img, err := r.b.resolveImage(ctx, image)
+	if err != nil {
+		return "", nil, err
+	}
+	return "image:" + img.ID, img.Layers, nil
 }
 
 // target returns where a source lands: into the destination directory, or

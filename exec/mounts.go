@@ -1,10 +1,12 @@
 package exec
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/runtime"
 )
@@ -29,6 +32,7 @@ type stepMounts struct {
 	mounts  []runtime.Mount
 	key     string           // what counts in the step's cache key: the mounts as written, never a secret or a cache's content
 	context []string         // context paths bound, hashed into the key
+	sources []string         // the keys of the stages and images bound, for the key
 	network *runtime.Network // nil: the build's
 	cleanup []func()
 }
@@ -42,7 +46,7 @@ func (m *stepMounts) release() {
 // mounts reads the mounts and network of an Exec and, with prepare, makes
 // them ready (the step runs: a cached step needs neither its secrets nor
 // its caches). The caller releases them when the step is done.
-func (r *stageRun) mounts(in *ast.Exec, prepare bool) (*stepMounts, error) {
+func (r *stageRun) mounts(ctx context.Context, in *ast.Exec, prepare bool) (*stepMounts, error) {
 	m := &stepMounts{}
 	var key strings.Builder
 	for _, mt := range in.Mounts {
@@ -67,13 +71,32 @@ func (r *stageRun) mounts(in *ast.Exec, prepare bool) (*stepMounts, error) {
 		}
 		fmt.Fprintf(&key, " %s %s", mt.Name, quoteAll(args))
 		for _, o := range mt.Options {
+			if o.Value == nil { // a flag
+				fmt.Fprintf(&key, " %s", o.Name)
+				continue
+			}
 			fmt.Fprintf(&key, " %s %s", o.Name, strconv.Quote(opts[o.Name]))
 		}
-		if mt.Name == "Bind" {
-			// The bound context paths count in the key.
-			if _, from := opts["From"]; !from {
-				m.context = append(m.context, path.Clean(args[0]))
+		// The bound context paths, stages and images count in the key.
+		var from []cache.Layer
+		if o := mt.Option("From"); o != nil && mt.Name == "Bind" {
+			stage, image := -1, ""
+			if id, ok := o.Value.(*ast.Ident); ok {
+				sym := r.b.info.Lookup(id)
+				if sym == nil {
+					return m, fmt.Errorf("unknown stage %q", id.Name)
+				}
+				stage = sym.Stage
+			} else {
+				image = opts["From"]
 			}
+			key, layers, err := r.source(ctx, stage, image)
+			if err != nil {
+				return m, err
+			}
+			m.sources, from = append(m.sources, key), layers
+		} else if mt.Name == "Bind" {
+			m.context = append(m.context, path.Clean(args[0]))
 		}
 		if !prepare {
 			continue
@@ -85,7 +108,7 @@ func (r *stageRun) mounts(in *ast.Exec, prepare bool) (*stepMounts, error) {
 		case "Secret":
 			err = r.secretMount(m, args[0], opts)
 		case "Bind":
-			err = r.bindMount(m, args[0], args[1], opts)
+			err = r.bindMount(ctx, m, args[0], args[1], opts, from)
 		case "Tmpfs":
 			err = r.tmpfsMount(m, args[0])
 		default:
@@ -221,36 +244,113 @@ func (r *stageRun) secretMount(m *stepMounts, id string, opts map[string]string)
 	return nil
 }
 
-// bindMount mounts a path of the build context, read-only. (ReadWrite and
-// From need a copy to write to, or a stage's merged tree: not yet.)
-func (r *stageRun) bindMount(m *stepMounts, src, target string, opts map[string]string) error {
+// bindMount mounts a path of the build context or, with From, of a stage
+// or image (whose layers are from), read-only. A directory of one layer is
+// bound as it is; one of several layers, and whatever a ReadWrite bind
+// mounts, is a copy made for the step (in the containers' user namespace,
+// so that owners stay), thrown away after it.
+func (r *stageRun) bindMount(ctx context.Context, m *stepMounts, src, target string, opts map[string]string, from []cache.Layer) error {
+	_, rw := opts["ReadWrite"]
+	var host string
+	var trees []string // the directories whose merge is the source
 	if _, ok := opts["From"]; ok {
-		return errors.New("Bind From a stage cannot be built by this version of gun yet")
+		dirs, err := r.b.layerDirs(ctx, from)
+		if err != nil {
+			return err
+		}
+		v := newView(dirs)
+		p, err := v.resolve("/"+src, true)
+		if err != nil {
+			return err
+		}
+		h, fi, err := v.lstat(p)
+		if err != nil {
+			return fmt.Errorf("no such file or directory in %s", opts["From"])
+		}
+		host = h
+		if fi.IsDir() {
+			trees = v.subtrees(p)
+		}
+	} else {
+		real, err := r.contextPath(src)
+		if err != nil {
+			return err
+		}
+		host = real
+		if fi, err := os.Stat(real); err == nil && fi.IsDir() {
+			trees = []string{real}
+		}
 	}
-	if _, ok := opts["ReadWrite"]; ok {
-		return errors.New("Bind ReadWrite cannot be built by this version of gun yet")
+	if !rw && len(trees) <= 1 {
+		m.mounts = append(m.mounts, runtime.Mount{Source: host, Target: target, ReadOnly: true})
+		return nil
 	}
+	tmp, err := os.MkdirTemp(filepath.Join(r.b.opts.Root, "build", "tmp"), "bind-")
+	if err != nil {
+		return err
+	}
+	m.cleanup = append(m.cleanup, func() { r.b.rt.RemoveAll(tmp) })
+	dst := filepath.Join(tmp, "src")
+	if trees != nil {
+		err = r.b.rt.CopyLayers(ctx, trees, dst)
+	} else {
+		err = copyOne(host, dst)
+	}
+	if err != nil {
+		return err
+	}
+	m.mounts = append(m.mounts, runtime.Mount{Source: dst, Target: target, ReadOnly: !rw})
+	return nil
+}
+
+// contextPath returns the host path of a context path, which must stay in
+// the context, through symbolic links too.
+func (r *stageRun) contextPath(src string) (string, error) {
 	clean := path.Clean(src)
 	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
-		return fmt.Errorf("the source leaves the build context")
+		return "", fmt.Errorf("the source leaves the build context")
 	}
 	dir, err := filepath.Abs(r.b.bctx.Dir)
 	if err != nil {
-		return err
+		return "", err
 	}
 	root, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return err
+		return "", err
 	}
 	real, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(clean)))
 	if err != nil {
-		return err
+		return "", err
 	}
 	if real != root && !strings.HasPrefix(real, root+string(filepath.Separator)) {
-		return fmt.Errorf("the source leaves the build context through a symbolic link")
+		return "", fmt.Errorf("the source leaves the build context through a symbolic link")
 	}
-	m.mounts = append(m.mounts, runtime.Mount{Source: real, Target: target, ReadOnly: true})
-	return nil
+	return real, nil
+}
+
+// copyOne copies the regular file src to dst, with its permission bits.
+func copyOne(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file or directory", src)
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // tmpfsMount mounts an empty directory for the step, removed after it.

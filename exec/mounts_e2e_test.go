@@ -145,3 +145,51 @@ Exec Tmpfs "/a/b" Cache "/c/d" Secret "s" Bind "src" "/mnt/src/in" Bind "one.txt
 		t.Error("/a/kept, written beside a mount point, is not in the image")
 	}
 }
+
+// TestBindFromAndReadWrite binds a directory of an earlier stage made by
+// two layers (one deletes a file), a file of it, and, with ReadWrite, a
+// copy of a stage's directory and of a context directory: the steps see
+// the merged tree, writes land in the copies only, and the bound stage
+// counts in the step's key.
+func TestBindFromAndReadWrite(t *testing.T) {
+	gunfile := func(v string) string {
+		return `Using "BUSYBOX" As build
+Exec "mkdir -p /out/sub && echo one > /out/a && echo deep > /out/sub/b"
+Exec "echo ` + v + ` > /out/c && rm /out/a"
+
+Using "BUSYBOX"
+Exec Bind "/out" "/in" From build "ls /in > /list && cat /in/c /in/sub/b > /got && ! touch /in/x 2>/dev/null"
+Exec Bind "out" "/rw" From build ReadWrite "echo new > /rw/c && cat /rw/c > /rwgot"
+Exec Bind "src" "/ctx" ReadWrite "echo changed > /ctx/hello.txt && cat /ctx/hello.txt > /ctxgot"
+Exec Bind "/out/sub/b" "/one" From build "cat /one > /filegot"
+`
+	}
+	p := newProject(t, map[string]string{"Gunfile": gunfile("two"), "src/hello.txt": "hello\n"})
+	flat := filepath.Join(p.root, "..", "rootfs.tar")
+	p.build("-o", flat, "--format", "rootfs", ".")
+	files := rootfs(t, flat)
+	checkFiles(t, files, map[string]string{
+		"/list":    "0 0644 0:0 c\nsub\n",
+		"/got":     "0 0644 0:0 two\ndeep\n",
+		"/rwgot":   "0 0644 0:0 new\n",
+		"/ctxgot":  "0 0644 0:0 changed\n",
+		"/filegot": "0 0644 0:0 deep\n",
+	})
+	for _, gone := range []string{"/in", "/rw", "/ctx", "/one", "/out"} {
+		if v, ok := files[gone]; ok {
+			t.Errorf("%s is in the image (%q)", gone, v)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(p.dir, "src", "hello.txt")); err != nil || string(b) != "hello\n" {
+		t.Errorf("the context file after a ReadWrite bind: %q, %v", b, err)
+	}
+	if got := ran(p.build(".").stderr); len(got) != 0 {
+		t.Errorf("a rebuild ran %q", got)
+	}
+	p.write(map[string]string{"Gunfile": gunfile("three")})
+	r := p.build("-o", flat, "--format", "rootfs", ".")
+	if got := ran(r.stderr); len(got) != 5 || !strings.HasPrefix(got[1], `Exec Bind "/out" "/in" From "build"`) {
+		t.Errorf("after a change of the bound stage, ran %q, want its step and every step from the first bind of it", got)
+	}
+	checkFiles(t, rootfs(t, flat), map[string]string{"/got": "0 0644 0:0 three\ndeep\n"})
+}

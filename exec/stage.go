@@ -325,7 +325,7 @@ func (r *stageRun) execEnv() []string {
 
 func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 	args, text, show := command("Exec", in.Cmd, r.s.shellArgs())
-	mounts, err := r.mounts(in, false)
+	mounts, err := r.mounts(ctx, in, false)
 	if err != nil {
 		return r.fail(in, show, nil, 0, err)
 	}
@@ -344,6 +344,7 @@ func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 		}
 		keyParts = append(keyParts, "context:"+h)
 	}
+	keyParts = append(keyParts, mounts.sources...)
 	if len(in.Mounts) > 0 {
 		keyParts = append(keyParts, stubRule)
 	}
@@ -353,7 +354,7 @@ func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 		network = *mounts.network
 	}
 	return r.layerStep(ctx, in, text, show, key, st, func() (*cache.Layer, int, error) {
-		mounts, err := r.mounts(in, true)
+		mounts, err := r.mounts(ctx, in, true)
 		defer mounts.release()
 		if err != nil {
 			return nil, 0, err

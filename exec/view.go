@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -160,6 +161,39 @@ func (v *view) readDir(p string) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// subtrees returns the host directories whose merge is directory p, bottom
+// first: p in each layer down to one that hides what is below it (p or a
+// parent opaque, or a whiteout or a file on the way).
+func (v *view) subtrees(p string) []string {
+	parts := splitPath(p)
+	var out []string
+	for li := len(v.layers) - 1; li >= 0; li-- {
+		l, stop := v.layers[li], false
+		for i := 0; i <= len(parts); i++ {
+			q := filepath.Join(append([]string{l}, parts[:i]...)...)
+			fi, err := os.Lstat(q)
+			if err != nil {
+				break
+			}
+			if guntar.IsWhiteout(fi) || !fi.IsDir() {
+				stop = true
+				break
+			}
+			if guntar.IsOpaque(q) {
+				stop = true
+			}
+			if i == len(parts) {
+				out = append(out, q)
+			}
+		}
+		if stop {
+			break
+		}
+	}
+	slices.Reverse(out)
+	return out
 }
 
 // readFile reads the file at p (following symlinks).

@@ -13,10 +13,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// copyLayers copies the layers (bottom first) into the new directory dst
-// in the containers' user namespace, where their owners are mapped: the
-// root of a container whose layers the kernel refused to overlay.
-func (rt *Runtime) copyLayers(ctx context.Context, layers []string, dst string) error {
+// CopyLayers copies the layers (bottom first, in overlay whiteout form)
+// into the new directory dst in the containers' user namespace, where their
+// owners are mapped: the root of a container whose layers the kernel
+// refused to overlay, or a copy of a stage's directory for a build step.
+func (rt *Runtime) CopyLayers(ctx context.Context, layers []string, dst string) error {
 	out, err := rt.runInUserNS(ctx, append([]string{entryCopy, dst}, layers...), nil)
 	if err != nil {
 		return fmt.Errorf("copy the layers into %s: %w: %s", dst, err, strings.TrimSpace(string(out)))

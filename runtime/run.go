@@ -213,7 +213,7 @@ func (s *Starter) copyRoot(ctx context.Context, spec Spec, cfg *initConfig, cg *
 		return 125, fmt.Errorf("%s: a build step's changes cannot be told apart on a copy of its layers", why)
 	}
 	Warn(why + "; copying the image's layers instead")
-	if err := s.rt.copyLayers(ctx, cfg.Layers, filepath.Join(cfg.Scratch, scratchRoot)); err != nil {
+	if err := s.rt.CopyLayers(ctx, cfg.Layers, filepath.Join(cfg.Scratch, scratchRoot)); err != nil {
 		return 125, err
 	}
 	f, err := s.rt.Prestart(spec) // the prefork is taken: an init of its own
