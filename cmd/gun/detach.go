@@ -202,13 +202,15 @@ func startDetached(g *globalFlags, f *runFlags, args []string) error {
 		Path: "/proc/self/exe",
 		Args: append([]string{runtime.EntryMonitor, "run"}, f.monitorArgs...),
 		Env:  append(os.Environ(), monitorEnv+"="+c.Dir()),
-		// With -i, the command's stdin stays open (attach passes nothing).
-		Stdin: stdinR, Stdout: outW, Stderr: errW,
+		Stdout: outW, Stderr: errW,
 		ExtraFiles:  []*os.File{outR, errR, statusW, lock, stdinW},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
-	if stdinR == nil {
-		mon.ExtraFiles = mon.ExtraFiles[:4]
+	if stdinR != nil {
+		// With -i, the command's stdin stays open (attach passes nothing).
+		mon.Stdin = stdinR
+	} else {
+		mon.ExtraFiles = mon.ExtraFiles[:4] // (a nil *os.File would close the descriptor)
 	}
 	if err := mon.Start(); err != nil {
 		_ = d.RemoveOwned(c, lock)
