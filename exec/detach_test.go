@@ -318,6 +318,14 @@ func TestDetachedRm(t *testing.T) {
 	if recs := p.ps(true); len(recs) != 0 {
 		t.Errorf("failed starts left %+v", recs)
 	}
+	// Without -i, the command's stdin is /dev/null.
+	p.detach("--name", "nostdin", env.busybox, "readlink", "/proc/self/fd/0")
+	if r := p.gun("wait", "nostdin"); r.stdout != "0\n" {
+		t.Errorf("gun wait: %q, %q", r.stdout, r.stderr)
+	}
+	if r := p.gun("logs", "nostdin"); r.stdout != "/dev/null\n" {
+		t.Errorf("the command's stdin: %q, %q", r.stdout, r.stderr)
+	}
 	// -d -i: the command's stdin stays open, so that a shell waits.
 	p.detach("-i", "--name", "shell", env.busybox, "sh")
 	time.Sleep(500 * time.Millisecond)
