@@ -199,9 +199,9 @@ func startDetached(g *globalFlags, f *runFlags, args []string) error {
 		return &exitError{125, err}
 	}
 	mon := &exec.Cmd{
-		Path: "/proc/self/exe",
-		Args: append([]string{runtime.EntryMonitor, "run"}, f.monitorArgs...),
-		Env:  append(os.Environ(), monitorEnv+"="+c.Dir()),
+		Path:   "/proc/self/exe",
+		Args:   append([]string{runtime.EntryMonitor, "run"}, f.monitorArgs...),
+		Env:    append(os.Environ(), monitorEnv+"="+c.Dir()),
 		Stdout: outW, Stderr: errW,
 		ExtraFiles:  []*os.File{outR, errR, statusW, lock, stdinW},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
