@@ -21,10 +21,16 @@ type analysis struct {
 	diagnostics []protocol.Diagnostic // diags for the protocol, in the same order
 }
 
-func analyze(uri protocol.DocumentURI, m *Mapper) *analysis {
+// analyze analyses the document m; cache, if not nil, holds the shell
+// analysis of its earlier versions.
+func analyze(uri protocol.DocumentURI, m *Mapper, cache *check.Cache) *analysis {
 	f, ds := parser.Parse(filename(uri), []byte(m.Text()))
 	syntaxOK := !diag.HasErrors(ds)
-	info, checked := check.Resolve(f)
+	resolve := check.Resolve
+	if cache != nil {
+		resolve = cache.Resolve
+	}
+	info, checked := resolve(f)
 	ds = append(ds, checked...)
 	slices.SortStableFunc(ds, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
 	an := &analysis{file: f, info: info, syntaxOK: syntaxOK, diags: ds, diagnostics: make([]protocol.Diagnostic, len(ds))}

@@ -11,6 +11,7 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
+	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/lsp/lsptest"
 )
 
@@ -38,7 +39,23 @@ func BenchmarkAnalyze(b *testing.B) {
 	m := NewMapper(text)
 	b.SetBytes(int64(len(text)))
 	for b.Loop() {
-		analyze("file:///Gunfile", m)
+		analyze("file:///Gunfile", m, nil)
+	}
+}
+
+// BenchmarkAnalyzeEdit analyses versions of the file that differ in one
+// command, as after an edit: the cache has the analysis of the others.
+func BenchmarkAnalyzeEdit(b *testing.B) {
+	text := benchGunfile(5000)
+	edited := strings.Replace(text, "pkg-3-7", "pkg-3-8", 1)
+	ms := [2]*Mapper{NewMapper(text), NewMapper(edited)}
+	cache := new(check.Cache)
+	analyze("file:///Gunfile", ms[0], cache)
+	b.SetBytes(int64(len(text)))
+	i := 0
+	for b.Loop() {
+		i++
+		analyze("file:///Gunfile", ms[i%2], cache)
 	}
 }
 
@@ -135,7 +152,7 @@ func BenchmarkEditBurst(b *testing.B) {
 // the response.
 func BenchmarkDocumentSymbolsServer(b *testing.B) {
 	m := NewMapper(benchGunfile(5000))
-	an := analyze("file:///bench/Gunfile", m)
+	an := analyze("file:///bench/Gunfile", m, nil)
 	st := &stream{out: io.Discard}
 	for b.Loop() {
 		syms := encodeSymbols(an.file, m)

@@ -160,7 +160,7 @@ func TestSymbolsLongDetail(t *testing.T) {
 	long := "Exec \"" + strings.Repeat("é", 60) + "\""
 	text := "Using \"a.tar\"\n" + long + "\n"
 	var syms []protocol.DocumentSymbol
-	if err := json.Unmarshal(encodeSymbols(analyze("file:///Gunfile", NewMapper(text)).file, NewMapper(text)), &syms); err != nil {
+	if err := json.Unmarshal(encodeSymbols(analyze("file:///Gunfile", NewMapper(text), nil).file, NewMapper(text)), &syms); err != nil {
 		t.Fatal(err)
 	}
 	want := "\"" + strings.Repeat("é", 22) + "..."

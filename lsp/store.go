@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 
 	"go.lsp.dev/protocol"
+
+	"github.com/gun-tools/gun/lang/check"
 )
 
 // A snapshot is one version of an open document. It never changes; the
@@ -16,6 +18,8 @@ type snapshot struct {
 	uri     protocol.DocumentURI
 	version int32
 	m       *Mapper
+	// cache carries the shell analysis from one version to the next.
+	cache *check.Cache
 
 	once sync.Once
 	an   *analysis
@@ -43,7 +47,7 @@ func (s *snapshot) analysis() *analysis {
 				s.an = brokenAnalysis(s.uri, s.m, fmt.Sprintf("internal error in gun's front end, please report it: %v", r))
 			}
 		}()
-		s.an = analyze(s.uri, s.m)
+		s.an = analyze(s.uri, s.m, s.cache)
 	})
 	return s.an
 }
@@ -65,7 +69,7 @@ type store struct {
 func newStore() *store { return &store{docs: make(map[protocol.DocumentURI]*snapshot)} }
 
 func (st *store) open(uri protocol.DocumentURI, version int32, text string) *snapshot {
-	snap := &snapshot{uri: uri, version: version, m: NewMapper(text)}
+	snap := &snapshot{uri: uri, version: version, m: NewMapper(text), cache: new(check.Cache)}
 	st.mu.Lock()
 	st.docs[uri] = snap
 	st.mu.Unlock()
@@ -101,7 +105,7 @@ func (st *store) change(uri protocol.DocumentURI, version int32, changes []chang
 		b.WriteString(text[end:])
 		m = NewMapper(b.String())
 	}
-	snap := &snapshot{uri: uri, version: version, m: m}
+	snap := &snapshot{uri: uri, version: version, m: m, cache: old.cache}
 	snap.outline.Store(old.outline.Load())
 	st.docs[uri] = snap
 	return snap, nil

@@ -24,20 +24,23 @@ import (
 // repeat the parser's syntax errors; run both.
 func Check(f *ast.File) []diag.Diagnostic {
 	// The references are only counted: no Symbol.Refs to build and keep.
-	_, ds := check(f, false)
+	_, ds := check(f, false, nil)
 	return ds
 }
 
 // Resolve builds f's symbol table and returns it with f's semantic
 // diagnostics, in source order.
 func Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
-	return check(f, true)
+	return check(f, true, nil)
 }
 
 // check checks f; with keepRefs it records every reference in its symbol's
-// Refs.
-func check(f *ast.File, keepRefs bool) (*Info, []diag.Diagnostic) {
+// Refs. cache, if not nil, holds the analyses of earlier checks.
+func check(f *ast.File, keepRefs bool, cache *Cache) (*Info, []diag.Diagnostic) {
 	c := &checker{info: &Info{File: f}, keepRefs: keepRefs, t: new(tables)}
+	if c.sh.cache = cache; cache != nil {
+		c.diags = make([]diag.Diagnostic, 0, cache.ndiags+cache.ndiags/8)
+	}
 	if keepRefs {
 		if p := spareRefs.Swap(nil); p != nil {
 			c.refs = (*p)[:0]

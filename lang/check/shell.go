@@ -23,10 +23,14 @@ type shellState struct {
 	shells []stageShell
 	// fetchers[i] is the first curl and wget of stage i, for G314.
 	fetchers [][2]source.Range
-	cur      ast.ValueCursor // maps the offsets of the string curFor
-	curFor   *ast.String
-	set      []string // shellVars' buffers
-	unset    []string
+	// fetched are the curl and wget of the command being analysed, judged
+	// (G314) once its other rules are done.
+	fetched []fetcher
+	cache   *Cache          // the analyses of earlier checks, or nil
+	cur     ast.ValueCursor // maps the offsets of the string curFor
+	curFor  *ast.String
+	set     []string // shellVars' buffers
+	unset   []string
 }
 
 // stageShell is the shell a stage's commands run with, as the analysis
@@ -96,14 +100,41 @@ func (c *checker) script(s *ast.String, main bool) {
 	if strings.Contains(s.Value, ignoreMark) {
 		c.scriptIgnores(s)
 	}
+	var key scriptKey
+	if c.sh.cache != nil {
+		var e *cachedScript
+		if e, key = c.cachedScript(s, main); e != nil {
+			c.replay(s, e)
+			c.scriptVars(s, e.parsed, e.vars, main)
+			return
+		}
+	}
+	from := len(c.diags)
+	c.sh.fetched = c.sh.fetched[:0]
 	sc, err := c.sh.parser.Parse(s.Value, c.sh.dialect)
+	var vars []shell.Var
 	if err != nil {
 		c.shellError(s, err)
+	} else {
+		vars = sc.Vars
+		c.shellRules(s, sc, main)
+	}
+	if c.sh.cache != nil {
+		c.store(key, s, err == nil, vars, from)
+	}
+	for _, f := range c.sh.fetched {
+		c.fetcher(f.wget, f.r)
+	}
+	c.scriptVars(s, err == nil, vars, main)
+}
+
+// scriptVars resolves the variables of the command s, which parsed or not.
+func (c *checker) scriptVars(s *ast.String, parsed bool, vars []shell.Var, main bool) {
+	if !parsed {
 		c.shellRefs(s) // what gun sees of its references still counts
 		return
 	}
-	c.shellVars(s, sc, main)
-	c.shellRules(s, sc, main)
+	c.shellVars(s, vars, main)
 }
 
 func (c *checker) shellError(s *ast.String, err *shell.Error) {
@@ -132,11 +163,11 @@ func isBlankOrQuote(b byte) bool {
 // shellVars resolves the variables the script uses: to an Arg or Env, to an
 // assignment earlier in the script, or to the environment; any other is a
 // warning, once per name and command. A reference inside single quotes is no use at all.
-func (c *checker) shellVars(s *ast.String, sc *shell.Script, main bool) {
+func (c *checker) shellVars(s *ast.String, vars []shell.Var, main bool) {
 	set := c.sh.set[:0]     // the names the script has set so far
 	unset := c.sh.unset[:0] // the names reported
 	defer func() { c.sh.set, c.sh.unset = set, unset }()
-	for _, v := range sc.Vars {
+	for _, v := range vars {
 		if v.Def {
 			set = append(set, v.Name)
 			continue

@@ -304,7 +304,7 @@ func (c *checker) command1(s *ast.String, cl call, facts *scriptFacts) {
 			}
 		})
 	case "curl", "wget":
-		c.fetcher(s, cl)
+		c.sh.fetched = append(c.sh.fetched, fetcher{cl.name == "wget", c.wordRange(s, cl.words[0])})
 	case "useradd":
 		c.useradd(s, cl)
 	}
@@ -347,16 +347,16 @@ func (c *checker) pipe(s *ast.String, from, to call, facts *scriptFacts) {
 		"%s piped into %s: if the download fails, %s runs what arrived and the step still succeeds; download to a file first, or set -o pipefail", from.name, to.name, to.name)
 }
 
-// fetcher notes a curl or wget and reports an image that has both.
-func (c *checker) fetcher(s *ast.String, cl call) {
+// fetcher notes a curl (or a wget) whose program word is at r, and reports
+// an image that has both.
+func (c *checker) fetcher(wget bool, r source.Range) {
 	if c.stage < 0 {
 		return
 	}
 	k, other := 0, 1
-	if cl.name == "wget" {
+	if wget {
 		k, other = 1, 0
 	}
-	r := c.wordRange(s, cl.words[0])
 	own := &c.sh.fetchers[c.stage]
 	if own[k].End == 0 {
 		own[k] = r
