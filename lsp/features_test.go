@@ -540,6 +540,71 @@ func TestRename(t *testing.T) {
 	}
 }
 
+// envDoc has an Env used by gun, by the shell in every way a command can
+// use it, overridden in a stage built on its own, and inherited by another;
+// an unrelated stage has an Env of the same name.
+const envDoc = `Using "a.tar" As base
+Env ⟨def⟩APP_HOME "/opt/app"
+Env LOG "${APP_HOME}/log"
+Exec "mkdir -p $APP_HOME \$APP_HOME ${APP_HOME:-/opt} && X=1 echo \"$⟨shell⟩APP_HOME\""
+Exec <<EOF
+    set -e
+    cd "$APP_HOME"
+    APP_HOME=/tmp
+    echo $APP_HOME
+    EOF
+Using base As over
+Env APP_HOME "$APP_HOME/v2"
+Exec "ls $APP_HOME"
+Using base As plain
+Exec "ls $APP_HOME"
+Using "b.tar" As other
+Env APP_HOME "/srv"
+Env ⟨path⟩PATH "/opt/bin:$PATH"
+Exec "ls $APP_HOME"
+`
+
+// TestRenameEnv renames an Env with its uses in scripts, its overriding
+// definitions and their uses, and nothing else: not the script's own
+// variable of the same name, not the unrelated stage's Env.
+func TestRenameEnv(t *testing.T) {
+	s := newSession(t)
+	d := s.open("Gunfile", envDoc)
+	want := strings.NewReplacer("APP_HOME", "ROOT").Replace(envDoc)
+	// The script sets its own APP_HOME: from there on it is not the Env.
+	want = strings.Replace(want, "    ROOT=/tmp\n    echo $ROOT", "    APP_HOME=/tmp\n    echo $APP_HOME", 1)
+	// The stage not built on base keeps its own.
+	i := strings.Index(want, "Using \"b.tar\"")
+	want = want[:i] + strings.ReplaceAll(want[i:], "ROOT", "APP_HOME")
+	want, _ = unmark(want)
+	for _, mark := range []string{"def", "shell"} {
+		var rng protocol.Range
+		if err := s.call(protocol.MethodTextDocumentPrepareRename, &protocol.PrepareRenameParams{TextDocumentPositionParams: d.tdp(mark)}, &rng); err != nil {
+			t.Fatalf("prepareRename at %s: %v", mark, err)
+		}
+		var we protocol.WorkspaceEdit
+		if err := s.call(protocol.MethodTextDocumentRename, &protocol.RenameParams{TextDocumentPositionParams: d.tdp(mark), NewName: "ROOT"}, &we); err != nil {
+			t.Fatalf("rename at %s: %v", mark, err)
+		}
+		if diff := cmp.Diff(want, applyEdits(t, d.text, we.Changes[d.uri])); diff != "" {
+			t.Errorf("rename at %s (-want +got):\n%s", mark, diff)
+		}
+	}
+	// PATH is read by programs under that name; LOG would collide; HOME
+	// is read by programs too.
+	var rng protocol.Range
+	if err := s.call(protocol.MethodTextDocumentPrepareRename, &protocol.PrepareRenameParams{TextDocumentPositionParams: d.tdp("path")}, &rng); rpcCode(err) != codeRequestFailed {
+		t.Errorf("prepareRename of PATH: %v, want RequestFailed", err)
+	}
+	for _, name := range []string{"LOG", "HOME"} {
+		var we protocol.WorkspaceEdit
+		err := s.call(protocol.MethodTextDocumentRename, &protocol.RenameParams{TextDocumentPositionParams: d.tdp("def"), NewName: name}, &we)
+		if rpcCode(err) != codeRequestFailed {
+			t.Errorf("rename to %s: %v, want RequestFailed", name, err)
+		}
+	}
+}
+
 func TestFormatting(t *testing.T) {
 	s := newSession(t)
 	messy := "Using   \"a.tar\"   As  build\n\n\n\nExec    \"make\"   # build it\nCopy From build   \"/out\"  \"/app\"\nMain   [\"/app\"]"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/check"
+	"github.com/gun-tools/gun/lang/shell"
 	"github.com/gun-tools/gun/lang/source"
 	"github.com/gun-tools/gun/lang/spec"
 )
@@ -65,9 +66,9 @@ func renamable(snap *snapshot, p protocol.Position) (*check.Symbol, source.Range
 	case err != nil:
 		return nil, r, err
 	case sym == nil:
-		return nil, r, jsonrpc2.Errorf(codeRequestFailed, "nothing to rename here: only stage names and Args can be renamed")
-	case sym.Kind == check.EnvSymbol:
-		return nil, r, jsonrpc2.Errorf(codeRequestFailed, "Env %s cannot be renamed: its name is part of the image's environment", sym.Name)
+		return nil, r, jsonrpc2.Errorf(codeRequestFailed, "nothing to rename here: only stage names, Args and Envs can be renamed")
+	case sym.Kind == check.EnvSymbol && shell.WellKnown(sym.Name):
+		return nil, r, jsonrpc2.Errorf(codeRequestFailed, "Env %s cannot be renamed: programs read %s from the environment by that name", sym.Name, sym.Name)
 	}
 	return sym, r, nil
 }
@@ -89,12 +90,13 @@ func rename(_ context.Context, _ *server, snap *snapshot, p *protocol.RenamePara
 	if err := check.ValidName(sym.Kind, p.NewName); err != nil {
 		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "%v", err)
 	}
-	if sym.Kind == check.StageSymbol && snap.analysis().info.StageNamed(p.NewName) != nil {
-		return nil, jsonrpc2.Errorf(codeRequestFailed, "a stage named %q already exists", p.NewName)
+	ranges, err := snap.analysis().info.Rename(sym, p.NewName)
+	if err != nil {
+		return nil, jsonrpc2.Errorf(codeRequestFailed, "%v", err)
 	}
-	edits := []protocol.TextEdit{{Range: toRange(snap.m, sym.NameRange), NewText: p.NewName}}
-	for _, r := range sym.Refs {
-		edits = append(edits, protocol.TextEdit{Range: toRange(snap.m, r.Range), NewText: p.NewName})
+	edits := make([]protocol.TextEdit, len(ranges))
+	for i, r := range ranges {
+		edits[i] = protocol.TextEdit{Range: toRange(snap.m, r), NewText: p.NewName}
 	}
 	return &protocol.WorkspaceEdit{Changes: map[protocol.DocumentURI][]protocol.TextEdit{snap.uri: edits}}, nil
 }

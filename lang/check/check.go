@@ -476,7 +476,16 @@ func (c *checker) use(sym *Symbol, r *ast.VarRef, expanded bool) {
 // in all instead of a growing slice per symbol.
 func (c *checker) addRef(sym *Symbol, n ast.Node, expanded bool) {
 	if c.keepRefs {
-		c.refs = append(c.refs, pendingRef{sym, n, expanded})
+		c.refs = append(c.refs, pendingRef{sym: sym, node: n, expanded: expanded})
+	}
+	sym.nrefs++
+}
+
+// addRefAt records a use of sym at r, in the command s, that the shell
+// expands.
+func (c *checker) addRefAt(sym *Symbol, s *ast.String, r source.Range) {
+	if c.keepRefs {
+		c.refs = append(c.refs, pendingRef{sym: sym, node: s, r: r})
 	}
 	sym.nrefs++
 }
@@ -492,7 +501,8 @@ const maxSpareRefs = 1 << 16
 
 type pendingRef struct {
 	sym      *Symbol
-	node     ast.Node // *ast.VarRef or *ast.Ident
+	node     ast.Node     // *ast.VarRef, *ast.Ident or *ast.String
+	r        source.Range // the name, for an *ast.String
 	expanded bool
 }
 
@@ -507,8 +517,11 @@ func (c *checker) distributeRefs() {
 	}
 	for _, p := range c.refs {
 		r := Ref{Node: p.node, Range: p.node.Span(), Expanded: p.expanded}
-		if v, ok := p.node.(*ast.VarRef); ok {
-			r.Range = v.NameRange
+		switch n := p.node.(type) {
+		case *ast.VarRef:
+			r.Range = n.NameRange
+		case *ast.String:
+			r.Range = p.r
 		}
 		p.sym.Refs = append(p.sym.Refs, r)
 	}

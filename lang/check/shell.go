@@ -188,7 +188,9 @@ func (c *checker) shellVars(s *ast.String, vars []shell.Var, main bool) {
 			if ref != nil {
 				c.use(sym, ref, false)
 			} else {
-				sym.nrefs++ // written \$NAME: a use, but no reference gun knows
+				// Written \$NAME or ${NAME:-x}: a use that gun's strings do
+				// not see as a reference; its name is where the shell's is.
+				c.addRefAt(sym, s, c.shellRange(s, v.Start, v.End))
 			}
 			continue
 		}

@@ -43,7 +43,10 @@ type Symbol struct {
 
 // Ref is one reference to a symbol.
 type Ref struct {
-	Node  ast.Node     // *ast.VarRef or *ast.Ident
+	// Node is an *ast.VarRef, an *ast.Ident, or the *ast.String of a
+	// command that uses the name where gun sees no reference (\$NAME,
+	// ${NAME:-default}).
+	Node  ast.Node
 	Range source.Range // the name (inside ${...} for a braced reference)
 	// Expanded is true where gun expands the reference, false in commands,
 	// where the shell expands it from the environment.
