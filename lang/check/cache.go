@@ -16,7 +16,7 @@ import (
 // for a language server that checks every version of a document: a command
 // whose text is unchanged is not parsed or judged again, wherever it moved.
 // What depends on the rest of the file (the variables a command uses, curl
-// and wget across an image) is worked out each time, so a check with a
+// and wget across an image, the step's cache mounts) is worked out each time, so a check with a
 // Cache reports what one without reports. The zero Cache is ready to use.
 // It is safe for concurrent use; the checks that share it run one at a time.
 type Cache struct {
@@ -36,18 +36,30 @@ type scriptKey struct {
 // cachedScript is what a command's analysis found that depends on its text
 // alone, at offsets from the command's start.
 type cachedScript struct {
-	gen      uint32 // the last check that used it
-	parsed   bool   // no syntax error
-	vars     []shell.Var
-	diags    []diag.Diagnostic
-	fetchers []fetcher
+	gen    uint32 // the last check that used it
+	parsed bool   // no syntax error
+	vars   []shell.Var
+	diags  []diag.Diagnostic
+	later  []later
 }
 
-// fetcher is a curl or wget a script runs, for G314.
-type fetcher struct {
-	wget bool
-	r    source.Range // its program word
+// later is a rule about a command of a script that depends on more than
+// the script: on the rest of the image or of the step.
+type later struct {
+	kind laterKind
+	r    source.Range // the word the rule is about
 }
+
+type laterKind uint8
+
+const (
+	curl        laterKind = iota // its program word, for G314
+	wget                         // its program word, for G314
+	pipCache                     // pip's install word, for G321
+	yumCache                     // an install word, for G320
+	dnfCache                     // an install word, for G320
+	zypperCache                  // an install word, for G320
+)
 
 // Resolve is the package's Resolve with the cache's help.
 func (k *Cache) Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
@@ -94,8 +106,8 @@ func (c *checker) store(key scriptKey, s *ast.String, parsed bool, vars []shell.
 		}
 		e.diags = append(e.diags, d)
 	}
-	for _, f := range c.sh.fetched {
-		e.fetchers = append(e.fetchers, fetcher{f.wget, shiftRange(f.r, -s.Start)})
+	for _, l := range c.sh.later {
+		e.later = append(e.later, later{l.kind, shiftRange(l.r, -s.Start)})
 	}
 	c.sh.cache.scripts[key] = e
 }
@@ -107,8 +119,8 @@ func (c *checker) replay(s *ast.String, e *cachedScript) {
 		d, _ := shiftDiag(d, s.Start, all)
 		c.diags = append(c.diags, d)
 	}
-	for _, f := range e.fetchers {
-		c.fetcher(f.wget, shiftRange(f.r, s.Start))
+	for _, l := range e.later {
+		c.judgeLater(s, later{l.kind, shiftRange(l.r, s.Start)})
 	}
 }
 

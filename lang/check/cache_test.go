@@ -59,6 +59,11 @@ func TestCacheContext(t *testing.T) {
 		{"Using \"x\"\nArg VERSION \"1\"\nExec \"curl -fsSL https://example.com/$VERSION -o /a\"\nExec \"wget -q https://example.com/b\"\n", []diag.Code{diag.TwoDownloaders}},
 		// The same commands in two images: no longer both in one.
 		{"Using \"x\"\nArg VERSION \"1\"\nExec \"curl -fsSL https://example.com/$VERSION -o /a\"\nUsing \"y\"\nExec \"wget -q https://example.com/b\"\n", nil},
+		// The step's Cache mount and the stage's Env count for the same
+		// commands.
+		{"Using \"x\"\nExec \"dnf install -y a-1\"\nExec \"pip install b==1\"\n", []diag.Code{diag.RpmCacheKept, diag.PipCache}},
+		{"Using \"x\"\nEnv PIP_NO_CACHE_DIR \"1\"\nExec Cache \"/var/cache/dnf\" \"dnf install -y a-1\"\nExec \"pip install b==1\"\n", nil},
+		{"Using \"x\"\nExec \"dnf install -y a-1\"\nExec \"pip install b==1\"\n", []diag.Code{diag.RpmCacheKept, diag.PipCache}},
 	}
 	for i, v := range versions {
 		ds := resolveBoth(t, "version", k, []byte(v.src))

@@ -235,7 +235,14 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 			c.env(in)
 		case *ast.Exec:
 			c.execOptions(in)
+			c.sh.caches = c.sh.caches[:0]
+			for _, m := range in.Mounts {
+				if t := arg(m, 0); m.Name == "Cache" && t != nil {
+					c.sh.caches = append(c.sh.caches, path.Clean(t.Value))
+				}
+			}
 			c.command(in.Cmd, "Exec")
+			c.sh.caches = c.sh.caches[:0]
 		case *ast.Entrypoint:
 			c.command(in.Cmd, "Entrypoint")
 			if seen == nil {

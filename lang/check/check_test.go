@@ -328,6 +328,11 @@ func TestShellFixes(t *testing.T) {
 		{diag.UseraddLargeUID, "Using \"x\"\nExec \"useradd -u 1000000 a\"", "Using \"x\"\nExec \"useradd -l -u 1000000 a\""},
 		{diag.NoSetE, "Using \"x\"\nExec <<EOF\n\tmake\n\tmake install\n\tEOF", "Using \"x\"\nExec <<EOF\n\tset -e\n\tmake\n\tmake install\n\tEOF"},
 		{diag.MainStringForm, "Using \"x\"\nMain \"app --port 80 'a b'\"", "Using \"x\"\nMain [\"app\", \"--port\", \"80\", \"a b\"]"},
+		{diag.RpmNoYes, "Using \"x\"\nExec \"dnf install a-1 && dnf clean all\"", "Using \"x\"\nExec \"dnf install -y a-1 && dnf clean all\""},
+		{diag.RpmNoYes, "Using \"x\"\nExec \"zypper in a=1 && zypper cc\"", "Using \"x\"\nExec \"zypper in -y a=1 && zypper cc\""},
+		{diag.RpmCacheKept, "Using \"x\"\nExec \"yum install -y a-1\"", "Using \"x\"\nExec \"yum install -y a-1 && yum clean all\""},
+		{diag.RpmCacheKept, "Using \"x\"\nExec <<EOF\n    set -e\n    zypper -n install a=1\n    EOF", "Using \"x\"\nExec <<EOF\n    set -e\n    zypper -n install a=1\n    zypper clean --all\n    EOF"},
+		{diag.PipCache, "Using \"x\"\nExec \"python3 -m pip install a==1\"", "Using \"x\"\nExec \"python3 -m pip install --no-cache-dir a==1\""},
 	}
 	for _, tt := range tests {
 		_, ds, _ := run(t, tt.src)

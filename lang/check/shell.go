@@ -23,14 +23,17 @@ type shellState struct {
 	shells []stageShell
 	// fetchers[i] is the first curl and wget of stage i, for G314.
 	fetchers [][2]source.Range
-	// fetched are the curl and wget of the command being analysed, judged
-	// (G314) once its other rules are done.
-	fetched []fetcher
-	cache   *Cache          // the analyses of earlier checks, or nil
-	cur     ast.ValueCursor // maps the offsets of the string curFor
-	curFor  *ast.String
-	set     []string // shellVars' buffers
-	unset   []string
+	// later are the rules about the command being analysed that look
+	// beyond it, judged once its other rules are done.
+	later []later
+	// caches are the targets of the Cache mounts of the step whose command
+	// is analysed.
+	caches []string
+	cache  *Cache          // the analyses of earlier checks, or nil
+	cur    ast.ValueCursor // maps the offsets of the string curFor
+	curFor *ast.String
+	set    []string // shellVars' buffers
+	unset  []string
 }
 
 // stageShell is the shell a stage's commands run with, as the analysis
@@ -110,7 +113,7 @@ func (c *checker) script(s *ast.String, main bool) {
 		}
 	}
 	from := len(c.diags)
-	c.sh.fetched = c.sh.fetched[:0]
+	c.sh.later = c.sh.later[:0]
 	sc, err := c.sh.parser.Parse(s.Value, c.sh.dialect)
 	var vars []shell.Var
 	if err != nil {
@@ -122,8 +125,8 @@ func (c *checker) script(s *ast.String, main bool) {
 	if c.sh.cache != nil {
 		c.store(key, s, err == nil, vars, from)
 	}
-	for _, f := range c.sh.fetched {
-		c.fetcher(f.wget, f.r)
+	for _, l := range c.sh.later {
+		c.judgeLater(s, l)
 	}
 	c.scriptVars(s, err == nil, vars, main)
 }

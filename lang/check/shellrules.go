@@ -132,6 +132,22 @@ type scriptFacts struct {
 	aptInstall   bool        // apt-get install or upgrade
 	listsRemoved bool        // rm ... /var/lib/apt/lists
 	pipefail     bool        // set -o pipefail
+	pipNoCache   bool        // the script sets PIP_NO_CACHE_DIR
+	// rpmInstall[m] is the first install word of yum, dnf or zypper (see
+	// rpmManagers), and rpmCleaned[m] says the script cleans its cache.
+	rpmInstall [3]*shell.Word
+	rpmCleaned [3]bool
+}
+
+// rpmManagers are the package managers G319 and G320 are about, with the
+// command that cleans each one's cache and the cache's directory.
+var rpmManagers = [3]struct {
+	name, clean, cache string
+	kind               laterKind
+}{
+	{"yum", "yum clean all", "/var/cache/yum", yumCache},
+	{"dnf", "dnf clean all", "/var/cache/dnf", dnfCache},
+	{"zypper", "zypper clean --all", "/var/cache/zypp", zypperCache},
 }
 
 // shellRules applies the rules about commands to the script s, of a Main
@@ -142,6 +158,11 @@ func (c *checker) shellRules(s *ast.String, sc *shell.Script, main bool) {
 		return // the rules are about build steps
 	}
 	var facts scriptFacts
+	for _, v := range sc.Vars {
+		if v.Def && v.Name == "PIP_NO_CACHE_DIR" {
+			facts.pipNoCache = true
+		}
+	}
 	for i, cmd := range sc.Cmds {
 		cl := c.newCall(s, cmd)
 		if i == 0 && cl.name == "cd" {
@@ -162,6 +183,11 @@ func (c *checker) shellRules(s *ast.String, sc *shell.Script, main bool) {
 			d := c.report(diag.Info, diag.AptListsKept, c.wordRange(s, *u),
 				"the apt lists this step fetches stay in the image: remove them in the same step with rm -rf /var/lib/apt/lists/*")
 			d.Fixes = c.appendCommand(s, "rm -rf /var/lib/apt/lists/*")
+		}
+	}
+	for m, w := range facts.rpmInstall {
+		if w != nil && !facts.rpmCleaned[m] {
+			c.sh.later = append(c.sh.later, later{rpmManagers[m].kind, c.wordRange(s, *w)})
 		}
 	}
 	if s.Heredoc != "" && sc.Stmts > 1 && !errexit(sc) {
@@ -271,6 +297,11 @@ func (c *checker) command1(s *ast.String, cl call, facts *scriptFacts) {
 			if strings.HasPrefix(cl.arg(i), "/var/lib/apt/lists") {
 				facts.listsRemoved = true
 			}
+			for m, pm := range rpmManagers {
+				if strings.HasPrefix(cl.arg(i), pm.cache) {
+					facts.rpmCleaned[m] = true
+				}
+			}
 		}
 	case "apk":
 		sub, i := cl.subcommand("-X", "--repository", "-p", "--root", "--repositories-file")
@@ -288,10 +319,10 @@ func (c *checker) command1(s *ast.String, cl call, facts *scriptFacts) {
 			}
 		})
 	case "pip", "pip3":
-		c.pip(s, cl, 0)
+		c.pip(s, cl, 0, facts)
 	case "python", "python3":
 		if cl.arg(1) == "-m" && (cl.arg(2) == "pip" || cl.arg(2) == "pip3") {
-			c.pip(s, cl, 2)
+			c.pip(s, cl, 2, facts)
 		}
 	case "npm":
 		sub, i := cl.subcommand()
@@ -304,7 +335,13 @@ func (c *checker) command1(s *ast.String, cl call, facts *scriptFacts) {
 			}
 		})
 	case "curl", "wget":
-		c.sh.fetched = append(c.sh.fetched, fetcher{cl.name == "wget", c.wordRange(s, cl.words[0])})
+		k := curl
+		if cl.name == "wget" {
+			k = wget
+		}
+		c.sh.later = append(c.sh.later, later{k, c.wordRange(s, cl.words[0])})
+	case "yum", "dnf", "microdnf", "zypper":
+		c.rpm(s, cl, facts)
 	case "useradd":
 		c.useradd(s, cl)
 	}
@@ -318,10 +355,16 @@ func (c *checker) unpinned(s *ast.String, w shell.Word, what, pkg, sep string) {
 }
 
 // pip checks pip install; the program's words start at cl.words[at].
-func (c *checker) pip(s *ast.String, cl call, at int) {
+func (c *checker) pip(s *ast.String, cl call, at int, facts *scriptFacts) {
 	sub := call{words: cl.words[at:]}
 	name, i := sub.subcommand()
-	if name != "install" || sub.has("-r", "--requirement", "-e", "--editable", "-c", "--constraint") {
+	if name != "install" {
+		return
+	}
+	if !sub.has("--no-cache-dir") && !facts.pipNoCache {
+		c.sh.later = append(c.sh.later, later{pipCache, c.wordRange(s, sub.words[i])})
+	}
+	if sub.has("-r", "--requirement", "-e", "--editable", "-c", "--constraint") {
 		return
 	}
 	valued := []string{"-i", "--index-url", "--extra-index-url", "-t", "--target", "--prefix", "-f", "--find-links", "--root"}
@@ -330,6 +373,121 @@ func (c *checker) pip(s *ast.String, cl call, at int) {
 			c.unpinned(s, sub.words[j], "pip install", pkg, "==")
 		}
 	})
+}
+
+// rpmValued are the options of yum, dnf and zypper that take a value.
+var rpmValued = []string{"-c", "--config", "-d", "--debuglevel", "-e", "--errorlevel", "-x", "--exclude",
+	"--installroot", "--releasever", "--enablerepo", "--disablerepo", "--repo", "--repoid", "--setopt",
+	"-R", "--root", "-D", "--reposd-dir", "-C", "--cache-dir", "--pkg-cache-dir", "-r", "--from"}
+
+// rpm checks yum, dnf and zypper commands: install without -y (G319), the
+// package cache (G320, judged at the end of the script) and pins (G309).
+func (c *checker) rpm(s *ast.String, cl call, facts *scriptFacts) {
+	m := 0
+	switch cl.name {
+	case "dnf", "microdnf":
+		m = 1
+	case "zypper":
+		m = 2
+	}
+	sub, i := cl.subcommand(rpmValued...)
+	if i < 0 {
+		return
+	}
+	w := cl.words[i]
+	install := false
+	switch sub {
+	case "clean", "cc":
+		facts.rpmCleaned[m] = true
+		return
+	case "install", "in", "groupinstall", "localinstall", "reinstall", "update", "up", "upgrade", "downgrade", "dist-upgrade", "dup":
+		install = true
+	case "remove", "rm", "erase", "autoremove":
+	default:
+		return
+	}
+	if install && facts.rpmInstall[m] == nil {
+		facts.rpmInstall[m] = &cl.words[i]
+	}
+	// microdnf never asks.
+	yes := cl.name == "microdnf" || cl.has("-y", "--assumeyes", "--no-confirm") || cl.hasShort('y')
+	if cl.name == "zypper" {
+		yes = yes || cl.has("-n", "--non-interactive") || cl.hasShort('n')
+	}
+	if !yes {
+		d := c.add(diag.Warning, diag.RpmNoYes, c.wordRange(s, w),
+			cl.name+" "+sub+" without -y: it stops to ask for confirmation, and a build cannot answer")
+		d.Fixes = c.insertAfter(s, w, "add -y", " -y")
+	}
+	if sub != "install" && sub != "in" {
+		return
+	}
+	what, sep := cl.name+" install", "-"
+	if cl.name == "zypper" {
+		sep = "="
+	}
+	cl.operands(i, rpmValued, func(pkg string, j int) {
+		if !rpmPinned(pkg, sep) {
+			c.unpinned(s, cl.words[j], what, pkg, sep)
+		}
+	})
+}
+
+// rpmPinned reports whether a package argument names a version, a file or
+// something other than a package name: pkg-1.2 (for zypper pkg=1.2),
+// pkg>=1.2, ./x.rpm, @group, /usr/bin/x, pkgconfig(x), glob*.
+func rpmPinned(pkg, sep string) bool {
+	if strings.ContainsAny(pkg, "=<>/()*@") || strings.HasSuffix(pkg, ".rpm") {
+		return true
+	}
+	if sep == "-" {
+		for i := 0; i+1 < len(pkg); i++ {
+			if pkg[i] == '-' && '0' <= pkg[i+1] && pkg[i+1] <= '9' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// judgeLater applies a rule about the command s that looks beyond it.
+func (c *checker) judgeLater(s *ast.String, l later) {
+	switch l.kind {
+	case curl, wget:
+		c.fetcher(l.kind == wget, l.r)
+	case pipCache:
+		if c.lookup("PIP_NO_CACHE_DIR", false) != nil || c.cacheMounted(".cache/pip", "/root/.cache/pip") {
+			return
+		}
+		d := c.add(diag.Info, diag.PipCache, l.r,
+			"pip install without --no-cache-dir keeps the downloaded packages in the image")
+		d.Fixes = []diag.Fix{{Title: "add --no-cache-dir", Edits: []diag.Edit{{Range: source.Range{Start: l.r.End, End: l.r.End}, NewText: " --no-cache-dir"}}}}
+	case yumCache, dnfCache, zypperCache:
+		pm := rpmManagers[l.kind-yumCache]
+		if c.cacheMounted(pm.cache, "/var/cache/libdnf5") {
+			return
+		}
+		d := c.add(diag.Info, diag.RpmCacheKept, l.r,
+			pm.name+"'s package cache stays in the image: run "+pm.clean+" in the same step, or mount a Cache on "+pm.cache)
+		d.Fixes = c.appendCommand(s, pm.clean)
+	}
+}
+
+// cacheMounted reports whether the step has a Cache mount on one of dirs,
+// or on a directory holding or inside one (for dirs starting with '/'),
+// or whose path contains one (the others).
+func (c *checker) cacheMounted(dirs ...string) bool {
+	for _, t := range c.sh.caches {
+		for _, d := range dirs {
+			switch {
+			case !strings.HasPrefix(d, "/") && strings.Contains(t, d):
+				return true
+			case strings.HasPrefix(d, "/") && (t == d || strings.HasPrefix(d, t+"/") || strings.HasPrefix(t, d+"/")):
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pipe warns about a download piped into a shell.

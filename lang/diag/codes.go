@@ -64,6 +64,9 @@ const (
 	NoSetE             Code = "G316" // a script block without set -e
 	MainStringForm     Code = "G317" // Main as a string where a list would do
 	ArgInMain          Code = "G318" // an Arg in a Main command, which runs without Args
+	RpmNoYes           Code = "G319" // yum, dnf or zypper install without -y
+	RpmCacheKept       Code = "G320" // yum, dnf or zypper install without a clean in the same step
+	PipCache           Code = "G321" // pip install without --no-cache-dir
 )
 
 // Errors and warnings of Entrypoint, Expose, Volume, StopSignal, Shell,
@@ -137,6 +140,9 @@ var Codes = []CodeInfo{
 	{NoSetE, Warning, "script block without set -e"},
 	{MainStringForm, Info, "Main in string form"},
 	{ArgInMain, Warning, "Arg used by Main"},
+	{RpmNoYes, Warning, "yum, dnf or zypper install without -y"},
+	{RpmCacheKept, Info, "yum, dnf or zypper cache kept"},
+	{PipCache, Info, "pip install without --no-cache-dir"},
 	{InvalidPort, Error, "invalid port"},
 	{InvalidSignal, Error, "invalid signal"},
 	{ShellNotList, Error, "Shell is not a list"},
