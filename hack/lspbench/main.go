@@ -4,7 +4,10 @@
 // open-to-diagnostics, completion, hover, formatting, document symbols, and a
 // burst of rapid edits (until the final diagnostics), and prints the ratios.
 //
-// Run it with hack/lspbench.sh, which installs the peer with npm.
+// Run it with hack/lspbench.sh, which installs the peer with npm. With
+// -base BIN it also measures another gun (such as the one before a change)
+// on the same Gunfile, in the same rounds; -base without -peer measures the
+// two guns alone.
 package main
 
 import (
@@ -54,13 +57,14 @@ type result struct {
 func run() error {
 	gun := flag.String("gun", "bin/gun", "the gun binary")
 	peer := flag.String("peer", "", "the peer's command line (docker-langserver --stdio)")
+	base := flag.String("base", "", "another gun binary to compare with on the same Gunfile, such as the gun before a change")
 	lines := flag.Int("lines", 5000, "lines in the generated files")
 	edits := flag.Int("edits", 50, "edits in the burst")
 	runs := flag.Int("runs", 5, "runs of each request in a round (the median is taken)")
-	rounds := flag.Int("rounds", 3, "rounds, each starting both servers afresh, alternately (the median is reported)")
+	rounds := flag.Int("rounds", 3, "rounds, each starting the servers afresh, alternately (the median is reported)")
 	flag.Parse()
-	if *peer == "" {
-		return errors.New("-peer is required")
+	if *peer == "" && *base == "" {
+		return errors.New("-peer or -base is required")
 	}
 	dir, err := os.MkdirTemp("", "lspbench")
 	if err != nil {
@@ -68,18 +72,21 @@ func run() error {
 	}
 	defer os.RemoveAll(dir)
 	gunfile, dockerfile := generate(*lines)
-	servers := []server{
-		{"gun lsp", []string{*gun, "lsp"}, "gunfile", filepath.Join(dir, "Gunfile"), gunfile,
-			func(i int) string { return fmt.Sprintf("Exec \"echo edit %d\"\n", i) }},
-		{"docker-langserver", strings.Fields(*peer), "dockerfile", filepath.Join(dir, "Dockerfile"), dockerfile,
-			func(i int) string { return fmt.Sprintf("RUN echo edit %d\n", i) }},
+	gunEdit := func(i int) string { return fmt.Sprintf("Exec \"echo edit %d\"\n", i) }
+	servers := []server{{"gun lsp", []string{*gun, "lsp"}, "gunfile", filepath.Join(dir, "Gunfile"), gunfile, gunEdit}}
+	if *base != "" {
+		servers = append(servers, server{"base gun lsp", []string{*base, "lsp"}, "gunfile", filepath.Join(dir, "Gunfile"), gunfile, gunEdit})
+	}
+	if *peer != "" {
+		servers = append(servers, server{"docker-langserver", strings.Fields(*peer), "dockerfile", filepath.Join(dir, "Dockerfile"), dockerfile,
+			func(i int) string { return fmt.Sprintf("RUN echo edit %d\n", i) }})
 	}
 	for _, s := range servers {
 		if err := os.WriteFile(s.file, []byte(s.text), 0o644); err != nil {
 			return err
 		}
 	}
-	// Alternate the servers so that a spell of load on the machine hits both.
+	// Alternate the servers so that a spell of load on the machine hits all.
 	all := make([][]result, len(servers))
 	for range *rounds {
 		for i, s := range servers {
@@ -92,23 +99,47 @@ func run() error {
 				s.name, r.open, r.completion, r.hover, r.formatting, r.symbols, r.symbolsNew, r.burst)
 		}
 	}
-	g, p := medianResult(all[0]), medianResult(all[1])
+	meds := make([]result, len(servers))
+	for i := range servers {
+		meds[i] = medianResult(all[i])
+	}
 	fmt.Printf("%d-line files; medians of %d rounds (%d runs of each request per round); bursts of %d edits\n\n",
 		*lines, *rounds, *runs, *edits)
-	fmt.Printf("%-34s %12s %18s %8s\n", "", "gun lsp", "docker-langserver", "ratio")
-	row := func(name string, a, b float64) {
-		fmt.Printf("%-34s %10.2fms %16.2fms %7.0fx\n", name, a, b, b/a)
+	fmt.Printf("%-34s", "")
+	for _, s := range servers {
+		fmt.Printf(" %18s", s.name)
 	}
-	row("open to diagnostics", g.open, p.open)
-	row("completion", g.completion, p.completion)
-	row("hover", g.hover, p.hover)
-	row("formatting", g.formatting, p.formatting)
-	row("document symbols", g.symbols, p.symbols)
-	row("document symbols after an edit", g.symbolsNew, p.symbolsNew)
-	row("last edit to final diagnostics", g.burst, p.burst)
-	fmt.Printf("\n%-34s %12d %18d\n", "diagnostic sets after the burst", g.burstPublishes, p.burstPublishes)
-	fmt.Printf("%-34s %12v %18v\n", "final set carries its version", g.versioned, p.versioned)
-	fmt.Printf("%-34s %12d %18d\n", "diagnostics in the file", g.diagnostics, p.diagnostics)
+	for _, s := range servers[1:] {
+		fmt.Printf(" %12s", "ratio "+strings.Fields(s.name)[0])
+	}
+	fmt.Println()
+	row := func(name string, f func(result) float64) {
+		fmt.Printf("%-34s", name)
+		for _, m := range meds {
+			fmt.Printf(" %16.2fms", f(m))
+		}
+		for _, m := range meds[1:] {
+			fmt.Printf(" %11.2fx", f(m)/f(meds[0]))
+		}
+		fmt.Println()
+	}
+	row("open to diagnostics", func(r result) float64 { return r.open })
+	row("completion", func(r result) float64 { return r.completion })
+	row("hover", func(r result) float64 { return r.hover })
+	row("formatting", func(r result) float64 { return r.formatting })
+	row("document symbols", func(r result) float64 { return r.symbols })
+	row("document symbols after an edit", func(r result) float64 { return r.symbolsNew })
+	row("last edit to final diagnostics", func(r result) float64 { return r.burst })
+	count := func(name string, f func(result) any) {
+		fmt.Printf("\n%-34s", name)
+		for _, m := range meds {
+			fmt.Printf(" %18v", f(m))
+		}
+	}
+	count("diagnostic sets after the burst", func(r result) any { return r.burstPublishes })
+	count("final set carries its version", func(r result) any { return r.versioned })
+	count("diagnostics in the file", func(r result) any { return r.diagnostics })
+	fmt.Println()
 	return nil
 }
 
