@@ -94,9 +94,16 @@ func (c *checker) cachedScript(s *ast.String, main bool) (*cachedScript, scriptK
 // variables, and the diagnostics from, on. A diagnostic that reaches outside
 // the command leaves it uncached.
 func (c *checker) store(key scriptKey, s *ast.String, parsed bool, vars []shell.Var, from int) {
-	e := &cachedScript{gen: c.sh.cache.gen, parsed: parsed, vars: make([]shell.Var, len(vars))}
+	e := &cachedScript{gen: c.sh.cache.gen, parsed: parsed, vars: make([]shell.Var, len(vars)),
+		diags: make([]diag.Diagnostic, 0, len(c.diags)-from)}
 	for i, v := range vars {
-		v.Name = strings.Clone(v.Name) // not the document's whole text
+		// The name as it is in the key's copy of the command, not in the
+		// document's text, which the cache must not keep.
+		if at := strings.Index(key.text, v.Name); at >= 0 {
+			v.Name = key.text[at : at+len(v.Name)]
+		} else {
+			v.Name = strings.Clone(v.Name)
+		}
 		e.vars[i] = v
 	}
 	for _, d := range c.diags[from:] {
