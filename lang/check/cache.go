@@ -24,6 +24,23 @@ type Cache struct {
 	gen     uint32 // the current check's
 	ndiags  int    // how many diagnostics the last check reported
 	scripts map[scriptKey]*cachedScript
+	// The entries and their variables and diagnostics are carved from
+	// chunks, a few allocations per check instead of three per command; a
+	// chunk lives on while one of its entries does.
+	entries []cachedScript
+	vars    []shell.Var
+	diags   []diag.Diagnostic
+}
+
+// carve returns n elements at the end of the chunk *buf, starting a new
+// chunk when it is full.
+func carve[T any](buf *[]T, n int) []T {
+	if cap(*buf)-len(*buf) < n {
+		*buf = make([]T, 0, max(n, min(2*cap(*buf), 4096), 64))
+	}
+	start := len(*buf)
+	*buf = (*buf)[:start+n]
+	return (*buf)[start : start+n : start+n]
 }
 
 // scriptKey identifies a command: the same key gives the same analysis.
@@ -94,8 +111,10 @@ func (c *checker) cachedScript(s *ast.String, main bool) (*cachedScript, scriptK
 // variables, and the diagnostics from, on. A diagnostic that reaches outside
 // the command leaves it uncached.
 func (c *checker) store(key scriptKey, s *ast.String, parsed bool, vars []shell.Var, from int) {
-	e := &cachedScript{gen: c.sh.cache.gen, parsed: parsed, vars: make([]shell.Var, len(vars)),
-		diags: make([]diag.Diagnostic, 0, len(c.diags)-from)}
+	k := c.sh.cache
+	e := &carve(&k.entries, 1)[0]
+	*e = cachedScript{gen: k.gen, parsed: parsed, vars: carve(&k.vars, len(vars))}
+	diags := carve(&k.diags, len(c.diags)-from)[:0]
 	for i, v := range vars {
 		// The name as it is in the key's copy of the command, not in the
 		// document's text, which the cache must not keep.
@@ -111,8 +130,9 @@ func (c *checker) store(key scriptKey, s *ast.String, parsed bool, vars []shell.
 		if !ok {
 			return
 		}
-		e.diags = append(e.diags, d)
+		diags = append(diags, d)
 	}
+	e.diags = diags
 	for _, l := range c.sh.later {
 		e.later = append(e.later, later{l.kind, shiftRange(l.r, -s.Start)})
 	}
