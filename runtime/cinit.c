@@ -1547,6 +1547,16 @@ void gun_cexec(void) {
 	int target = container_command(&pid);
 	char names[64];
 	int flags = namespaces_of(pid, names, sizeof names);
+	// setgroups is denied in a user namespace where only the user is
+	// mapped (F_SINGLE, as the container's init was told).
+	char sgpath[64];
+	snprintf(sgpath, sizeof sgpath, "/proc/%d/setgroups", (int)pid);
+	char *setgroups = read_file(sgpath);
+	if (setgroups == NULL)
+		die(125, errno, "the container's user namespace: read %s", sgpath);
+	if (strncmp(setgroups, "deny", 4) == 0)
+		cfg.flags |= F_SINGLE;
+	free(setgroups);
 	// gun puts this process in the container's cgroup, then says go.
 	char msg[64];
 	int mn = snprintf(msg, sizeof msg, "{\"Pid\":%d}", (int)pid);

@@ -79,11 +79,7 @@ func Exec(ctx context.Context, init *os.File, p Process) (int, error) {
 	if err != nil {
 		return 125, err
 	}
-	maps, err := hostMaps()
-	if err != nil {
-		return 125, err
-	}
-	cfg.Single, cfg.Debug = maps.single, debugEnabled()
+	cfg.Debug = debugEnabled()
 	var outer *os.File
 	if p.TTY {
 		if outer = terminalOf(p.Stdin, p.Stdout); outer != nil {
