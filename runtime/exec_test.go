@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gun-tools/gun/runtime"
 )
 
 // running is a container that gun run runs in the background, for gun
@@ -238,5 +241,38 @@ func TestExecJoinsTheCgroup(t *testing.T) {
 	self, cmd, _ := strings.Cut(res.stdout, "---\n")
 	if res.code != 0 || self != cmd || !strings.Contains(self, ":pids:/\n") {
 		t.Errorf("the exec's cgroups, then the command's: %+v", res)
+	}
+}
+
+// TestExecProcessOptions runs runtime.Exec itself (as root, with a
+// container of root's: the test process is the caller) with what gun exec
+// does not set: no no_new_privs (the seccomp filter is then loaded before
+// the user is taken) and extra groups.
+func TestExecProcessOptions(t *testing.T) {
+	rootfs := requireRoot(t)
+	root := t.TempDir()
+	c := exec.Command(env.gun, "run", rootfs, "sh", "-c", "echo ready; exec sleep 1000")
+	c.Env = []string{"GUN_ROOT=" + root, "HOME=" + root, "GUN_USERNS_IDLE=" + testIdle.String()}
+	r := startContainer(t, c, filepath.Join(root, "run"))
+	ctr, err := runtime.LoadContainer(filepath.Join(root, "run", r.id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	init, err := runtime.OpenInit(ctr.Init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer init.Close()
+	var out, errb bytes.Buffer
+	code, err := runtime.Exec(context.Background(), init, runtime.Process{
+		Args: []string{"sh", "-c", "id -G; grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status"},
+		User: "app", Groups: []uint32{27, 50}, Caps: ctr.Caps, Seccomp: ctr.Seccomp,
+		Stdout: &out, Stderr: &errb,
+	})
+	if want := "1000 27 50\nNoNewPrivs:\t0\nSeccomp:\t2\n"; err != nil || code != 0 || out.String() != want {
+		t.Errorf("exec: %d, %v, %q (stderr %q), want %q", code, err, out.String(), errb.String(), want)
+	}
+	if _, err := runtime.OpenInit(os.Getpid()); err == nil {
+		t.Error("OpenInit took a process that is no container init")
 	}
 }
