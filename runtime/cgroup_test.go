@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gun-tools/gun/runtime"
 )
 
 // rootRun runs gun as root (cgroup v1 controllers need it).
@@ -179,10 +181,13 @@ func TestCgroupOfKilledGunRemoved(t *testing.T) {
 		need(t, "cgroup v1 pids controller", errors.New("not mounted"))
 	}
 	root := t.TempDir()
+	// Only this store's cgroups: other tests (and other stores) may have
+	// theirs meanwhile.
+	prefix := runtime.CgroupPrefix(filepath.Join(root, "run"))
 	left := func() []string {
-		a, _ := filepath.Glob(filepath.Join(mnt, "gun-*"))
-		b, _ := filepath.Glob(filepath.Join(mnt, "*", "gun-*"))
-		c, _ := filepath.Glob(filepath.Join(mnt, "*", "*", "gun-*"))
+		a, _ := filepath.Glob(filepath.Join(mnt, prefix+"*"))
+		b, _ := filepath.Glob(filepath.Join(mnt, "*", prefix+"*"))
+		c, _ := filepath.Glob(filepath.Join(mnt, "*", "*", prefix+"*"))
 		return append(append(a, b...), c...)
 	}
 	for _, cleanup := range [][]string{
