@@ -909,6 +909,26 @@ Main ["/bin/busybox", "cat", "/nets"]
 	}
 }
 
+// A build step's overlay is volatile (its syncs do not wait for the disk:
+// the step's changes are synced as a layer); a container's under gun run
+// is not.
+func TestBuildStepOverlayVolatile(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Exec "grep ' / ' /proc/self/mountinfo > /step-root; sync"
+`,
+	})
+	p.build("-t", "volatile", ".")
+	r := p.gun("run", "volatile", "cat", "/step-root")
+	if r.code != 0 || !strings.Contains(r.stdout, "overlay") || !strings.Contains(r.stdout, ",volatile") {
+		t.Errorf("the build step's root: exit %d, %q (want a volatile overlay), stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = p.gun("run", "volatile", "grep", " / ", "/proc/self/mountinfo")
+	if r.code != 0 || !strings.Contains(r.stdout, "overlay") || strings.Contains(r.stdout, "volatile") {
+		t.Errorf("gun run's root: exit %d, %q (want an overlay, not volatile), stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
 // TestDebianAPT builds from a Debian minbase archive and installs a package
 // with apt as a rootless user: the original tool's broken case (apt drops
 // privileges to _apt, which must be mapped). Opt-in, as it needs the Debian

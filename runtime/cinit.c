@@ -58,7 +58,8 @@ static const char verdict_magic[] = "gun-go-1";
 
 // Flags of the configuration; keep in step with fastconfig.go. F_KEEP_UPPER:
 // a command that exits with 0 leaves the overlay's upper directory, which
-// gun packs as a layer (gun:commit). F_UNMASKED: nothing under /proc and
+// gun packs as a layer (gun:commit); the overlay is volatile
+// (overlayOptions). F_UNMASKED: nothing under /proc and
 // /sys is masked or read-only (--privileged). F_NO_NEW_PRIVS: the command
 // runs with no_new_privs.
 enum {
@@ -1224,6 +1225,8 @@ static int mount_overlay(const char *root, const char **what) {
 	if (r == 0 && (*what = ": upperdir", r = fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0)) == 0 &&
 	    (*what = ": workdir", r = fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0)) == 0 &&
 	    (*what = ": userxattr", r = fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0)) == 0 &&
+	    (!(cfg.flags & F_KEEP_UPPER) ||
+	     (*what = ": volatile", r = fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0)) == 0) &&
 	    (*what = ": create", r = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0)) == 0) {
 		*what = ": fsmount";
 		int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);

@@ -52,7 +52,7 @@ const (
 func fastConfig(cfg *initConfig) ([]byte, error) {
 	overlay := ""
 	if len(cfg.Layers) > 0 {
-		overlay = overlayOptions(cfg.Layers, filepath.Join(cfg.Scratch, scratchUpper), filepath.Join(cfg.Scratch, scratchWork))
+		overlay = overlayOptions(cfg.Layers, filepath.Join(cfg.Scratch, scratchUpper), filepath.Join(cfg.Scratch, scratchWork), cfg.KeepUpper)
 	}
 	flags := 0
 	for _, f := range configFlags(cfg) {
@@ -119,13 +119,20 @@ func filterHex(prog []bpf.RawInstruction) string {
 
 // overlayOptions returns the overlay mount data for the layers (bottom
 // first), or "" when it does not fit the page that mount(2) takes (the
-// init then gives the layers one at a time: "lowerdir+").
-func overlayOptions(layers []string, upper, work string) string {
+// init then gives the layers one at a time: "lowerdir+"). A volatile
+// overlay ignores fsync and syncfs (Linux 5.10): a build step's (keepUpper)
+// changes live until gun packs them into a layer, which is synced, and a
+// step cut by a crash runs again, so dpkg's and others' syncs of every
+// file need not wait for the disk.
+func overlayOptions(layers []string, upper, work string, keepUpper bool) string {
 	lower := make([]string, len(layers))
 	for i, l := range layers {
 		lower[len(layers)-1-i] = escapeOverlay(l)
 	}
 	data := "lowerdir=" + strings.Join(lower, ":") + ",upperdir=" + escapeOverlay(upper) + ",workdir=" + escapeOverlay(work) + ",userxattr"
+	if keepUpper {
+		data += ",volatile"
+	}
 	if len(data) >= unix.Getpagesize() {
 		return ""
 	}

@@ -161,7 +161,7 @@ func FuzzParseConfig(f *testing.F) {
 		upper, work := filepath.Join(cfg.Scratch, scratchUpper), filepath.Join(cfg.Scratch, scratchWork)
 		want := ""
 		if !exec {
-			want = overlayOptions(cfg.Layers, upper, work)
+			want = overlayOptions(cfg.Layers, upper, work, cfg.KeepUpper)
 		}
 		if got.overlay != want || got.path != DefaultPath {
 			t.Fatalf("overlay %q, PATH %q; want %q, %q", got.overlay, got.path, want, DefaultPath)

@@ -54,17 +54,19 @@ func FuzzParseSubID(f *testing.F) {
 
 func TestOverlayOptions(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		layers []string
-		data   string
+		name      string
+		layers    []string
+		keepUpper bool
+		data      string
 	}{
-		{"one layer", []string{"/s/l/a"}, "lowerdir=/s/l/a,upperdir=/u,workdir=/w,userxattr"},
-		{"top first", []string{"/s/l/a", "/s/l/b"}, "lowerdir=/s/l/b:/s/l/a,upperdir=/u,workdir=/w,userxattr"},
-		{"escaped", []string{"/s/a:b,c"}, `lowerdir=/s/a\:b\,c,upperdir=/u,workdir=/w,userxattr`},
-		{"too long for mount(2)", []string{"/" + strings.Repeat("x", 5000)}, ""},
+		{"one layer", []string{"/s/l/a"}, false, "lowerdir=/s/l/a,upperdir=/u,workdir=/w,userxattr"},
+		{"top first", []string{"/s/l/a", "/s/l/b"}, false, "lowerdir=/s/l/b:/s/l/a,upperdir=/u,workdir=/w,userxattr"},
+		{"escaped", []string{"/s/a:b,c"}, false, `lowerdir=/s/a\:b\,c,upperdir=/u,workdir=/w,userxattr`},
+		{"build step", []string{"/s/l/a"}, true, "lowerdir=/s/l/a,upperdir=/u,workdir=/w,userxattr,volatile"},
+		{"too long for mount(2)", []string{"/" + strings.Repeat("x", 5000)}, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if data := overlayOptions(tc.layers, "/u", "/w"); data != tc.data {
+			if data := overlayOptions(tc.layers, "/u", "/w", tc.keepUpper); data != tc.data {
 				t.Errorf("got %q, want %q", data, tc.data)
 			}
 		})

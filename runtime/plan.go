@@ -128,7 +128,7 @@ func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byt
 	// unless its options do not fit a page (the init then gives the
 	// layers one at a time, and the directories in the scratch directory).
 	stand := 1
-	if overlayOptions(c.Layers, filepath.Join(planScratch, scratchUpper), filepath.Join(planScratch, scratchWork)) != "" {
+	if overlayOptions(c.Layers, filepath.Join(planScratch, scratchUpper), filepath.Join(planScratch, scratchWork), c.KeepUpper) != "" {
 		stand = 3
 	}
 	if !ok || len(b) > planMax || bytes.Count(b, []byte(planScratch)) != stand {

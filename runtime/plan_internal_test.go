@@ -122,7 +122,7 @@ func FuzzParsePlan(f *testing.F) {
 			t.Fatalf("round trip (-want +got):\n%s", d)
 		}
 		upper, work := filepath.Join(scratch, scratchUpper), filepath.Join(scratch, scratchWork)
-		if want := overlayOptions(cfg.Layers, upper, work); got.overlay != want {
+		if want := overlayOptions(cfg.Layers, upper, work, cfg.KeepUpper); got.overlay != want {
 			t.Fatalf("overlay options %q, want %q", got.overlay, want)
 		}
 	})
