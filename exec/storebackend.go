@@ -66,7 +66,12 @@ func openBackend(rt *runtime.Runtime, root string, compression guntar.Compressio
 	return &storeBackend{root: st.Root(), dir: dir, st: st, batch: batch, rt: rt, u: rt.Unpacker(warn), compression: compression}, nil
 }
 
-func (l *storeBackend) Close() error { return l.batch.Close() }
+// Close ends the batch once the layers the build unpacked are durable.
+func (l *storeBackend) Close() error {
+	err := l.batch.Close()
+	l.st.WaitSynced()
+	return err
+}
 
 // descriptor is the layer's blob's descriptor.
 func descriptor(layer cache.Layer) v1.Descriptor {

@@ -16,7 +16,6 @@ import (
 	"github.com/gun-tools/gun/guntar"
 	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sys/unix"
 )
 
 // Unpacker unpacks one layer into a directory in overlay whiteout form. The
@@ -197,7 +196,7 @@ func (s *Store) unpackLayer(ctx context.Context, kd string, blob, diffID digest.
 		return "", fmt.Errorf("diff ID %q: %w", diffID, err)
 	}
 	dir := kd + "/" + diffID.Encoded()
-	if _, err := os.Stat(dir); err == nil {
+	if layerReady(dir) {
 		if debugEnabled() {
 			slog.Debug("layer cached", "diff_id", diffID, "dir", dir)
 		}
@@ -208,9 +207,12 @@ func (s *Store) unpackLayer(ctx context.Context, kd string, blob, diffID digest.
 		return "", err
 	}
 	defer unlock()
-	if _, err := os.Stat(dir); err == nil {
+	if layerReady(dir) {
 		slog.Debug("layer unpacked by another process", "diff_id", diffID, "dir", dir)
 		return dir, nil
+	}
+	if err := s.removeStaleLayer(dir); err != nil {
+		return "", err
 	}
 	start := time.Now()
 	tmp, err := os.MkdirTemp(kd, tmpPrefix+diffID.Encoded()[:12]+"-")
@@ -226,23 +228,11 @@ func (s *Store) unpackLayer(ctx context.Context, kd string, blob, diffID digest.
 		}
 		return "", err
 	}
-	if err := installLayer(kd, tmp, dir); err != nil {
+	if err := s.installLayer(kd, tmp, dir); err != nil {
 		return "", err
 	}
 	slog.Debug("layer unpacked", "diff_id", diffID, "blob", blob, "dir", dir, "unpacker", u.Key(), "elapsed", time.Since(start))
 	return dir, nil
-}
-
-// installLayer makes tmp, a complete unpacked layer in the cache directory
-// kd, its directory dir: durable first, then visible.
-func installLayer(kd, tmp, dir string) error {
-	if err := syncFS(tmp); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return err
-	}
-	return syncDir(kd)
 }
 
 // unpackBlob decompresses the blob and hands it to u, checking on the way
@@ -280,15 +270,6 @@ func (s *Store) unpackBlob(ctx context.Context, blob, diffID digest.Digest, dir 
 		return fmt.Errorf("uncompressed layer does not match its diff ID %s", diffID)
 	}
 	return nil
-}
-
-func syncFS(dir string) error {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	return unix.Syncfs(fd)
 }
 
 // putLayerUnpacked is PutLayer that also unpacks the layer with u into the
@@ -340,8 +321,11 @@ func (s *Store) placeUnpacked(kd, tmp string, diffID digest.Digest) error {
 		return err
 	}
 	defer unlock()
-	if _, err := os.Stat(dir); err == nil {
+	if layerReady(dir) {
 		return s.RemoveAll(tmp)
 	}
-	return installLayer(kd, tmp, dir)
+	if err := s.removeStaleLayer(dir); err != nil {
+		return err
+	}
+	return s.installLayer(kd, tmp, dir)
 }

@@ -99,8 +99,8 @@ func (s *Store) Prune() (PruneReport, error) {
 			case strings.HasPrefix(name, tmpPrefix):
 				note(s.RemoveAll(p))
 				rep.Leftovers++
-			case strings.HasSuffix(name, ".lock"):
-				if _, err := os.Stat(strings.TrimSuffix(p, ".lock")); err != nil {
+			case strings.HasSuffix(name, ".lock"), strings.HasSuffix(name, unsyncedSuffix):
+				if _, err := os.Stat(strings.TrimSuffix(strings.TrimSuffix(p, ".lock"), unsyncedSuffix)); err != nil {
 					if err := os.Remove(p); !errors.Is(err, os.ErrNotExist) {
 						note(err)
 					}
@@ -115,6 +115,7 @@ func (s *Store) Prune() (PruneReport, error) {
 					continue
 				}
 				os.Remove(p + ".lock")
+				os.Remove(p + unsyncedSuffix)
 				rep.Layers++
 			}
 		}

@@ -32,6 +32,8 @@ type Store struct {
 	// hold read-only ones); a user-namespaced unpacker whose files the
 	// caller does not own can supply a remover that enters the namespace.
 	RemoveAll func(dir string) error
+	// syncs are the syncs of unpacked layers in flight (durable.go).
+	syncs sync.WaitGroup
 }
 
 // DefaultRoot returns the store directory to use when --root is not given:

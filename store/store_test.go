@@ -152,6 +152,59 @@ func TestLayerDirs(t *testing.T) {
 	}
 }
 
+// An unpacked layer is put in place before it is synced, with a marker
+// naming the boot, which the background sync removes; a layer whose marker
+// names another boot (a crash before the sync) is unpacked again, one of
+// this boot is used.
+func TestLayerDirsSyncedLater(t *testing.T) {
+	if bootID() == "" {
+		t.Skip("no boot ID: layers are synced before they are put in place")
+	}
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitImage(t, s, "test", mkTar(t, tEnt{name: "f", body: "content"}))
+	dirs, err := s.LayerDirs(context.Background(), "test", HostUnpacker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := dirs[0]
+	s.WaitSynced()
+	if _, err := os.Stat(dir + unsyncedSuffix); !os.IsNotExist(err) {
+		t.Fatalf("marker left after the sync: %v", err)
+	}
+	// The content a crash before the sync can leave: an empty file.
+	use := func(marker string) string {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "f"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dir+unsyncedSuffix, []byte(marker), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dirs, err := s.LayerDirs(context.Background(), "test", HostUnpacker{})
+		if err != nil || dirs[0] != dir {
+			t.Fatalf("layer dirs %v, %v", dirs, err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "f"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.WaitSynced()
+		return string(b)
+	}
+	if got := use(bootID()); got != "" {
+		t.Errorf("a layer unpacked in this boot was unpacked again: f is %q", got)
+	}
+	if got := use("another-boot"); got != "content" {
+		t.Errorf("a layer of another boot, not synced, was used: f is %q", got)
+	}
+	if _, err := os.Stat(dir + unsyncedSuffix); !os.IsNotExist(err) {
+		t.Errorf("marker left after the layer was unpacked again and synced: %v", err)
+	}
+}
+
 // TestLayerDirsCorrupt checks that a layer blob whose content does not
 // match its digest is refused, and leaves no cache entry.
 func TestLayerDirsCorrupt(t *testing.T) {
