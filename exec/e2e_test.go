@@ -920,7 +920,7 @@ Exec "grep ' / ' /proc/self/mountinfo > /step-root; sync"
 	})
 	p.build("-t", "volatile", ".")
 	r := p.gun("run", "volatile", "cat", "/step-root")
-	if r.code != 0 || !strings.Contains(r.stdout, "overlay") || !strings.Contains(r.stdout, ",volatile") {
+	if r.code != 0 || !strings.Contains(r.stdout, "overlay") || !strings.Contains(r.stdout, "volatile") {
 		t.Errorf("the build step's root: exit %d, %q (want a volatile overlay), stderr %q", r.code, r.stdout, r.stderr)
 	}
 	r = p.gun("run", "volatile", "grep", " / ", "/proc/self/mountinfo")
