@@ -72,6 +72,18 @@ func TestTLSAndAuth(t *testing.T) {
 	if _, err := c.Push(ctx, src, img, ref); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("push to an untrusted registry: %v", err)
 	}
+	// The CA trusted for another name of the host: the certificate (for
+	// 127.0.0.1) does not name localhost.
+	ca, err := os.ReadFile(reg.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := strings.Cut(reg.Host, ":")
+	writeFile(t, filepath.Join(certsD, "localhost:"+port, "ca.crt"), string(ca), 0o644)
+	c = newClient(t, Options{CertDirs: []string{certsD}, Credentials: credentials.NewMemoryStore()})
+	if _, err := c.Push(ctx, src, img, mustRef(t, "localhost:"+port+"/team/app:1")); err == nil || !strings.Contains(err.Error(), "x509: certificate is not valid for any names, but wanted to match localhost") {
+		t.Fatalf("push to a registry whose certificate does not name it: %v", err)
+	}
 	// Trusted, but no credentials: 401.
 	c = newClient(t, Options{CertDirs: []string{certsD}, Credentials: credentials.NewMemoryStore()})
 	if _, err := c.Push(ctx, src, img, ref); err == nil || !strings.Contains(err.Error(), "gun login "+reg.Host) {
@@ -81,7 +93,7 @@ func TestTLSAndAuth(t *testing.T) {
 	authFile := filepath.Join(t.TempDir(), "auth.json")
 	t.Setenv("REGISTRY_AUTH_FILE", authFile)
 	c = newClient(t, Options{CertDirs: []string{certsD}, Credentials: mustDefault(t)})
-	err := c.Login(ctx, reg.Host, testUser, "wrong-password")
+	err = c.Login(ctx, reg.Host, testUser, "wrong-password")
 	if err == nil || !strings.Contains(err.Error(), "401") || strings.Contains(err.Error(), "wrong-password") {
 		t.Fatalf("login with a wrong password: %v", err)
 	}

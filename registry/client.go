@@ -123,13 +123,14 @@ func DefaultCertDirs() []string {
 }
 
 // tlsConfig is the system's roots plus the CA files certs.d has for host,
-// and a client certificate if it has one.
+// and a client certificate if it has one. The roots are read at the first
+// certificate to verify: parsing the system's takes longer than the rest of
+// a pull whose blobs are all present, and a plain-HTTP loopback registry
+// never needs them.
 func (c *Client) tlsConfig(host string) (*tls.Config, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	cfg := &tls.Config{RootCAs: pool, InsecureSkipVerify: c.insecure(host)}
+	// Verification is VerifyConnection's, with the roots loaded then.
+	cfg := &tls.Config{InsecureSkipVerify: true}
+	var cas [][]byte
 	for _, dir := range c.opts.CertDirs {
 		d := filepath.Join(dir, host)
 		entries, err := os.ReadDir(d)
@@ -147,9 +148,10 @@ func (c *Client) tlsConfig(host string) (*tls.Config, error) {
 				if err != nil {
 					return nil, fmt.Errorf("registry %s: %w", host, err)
 				}
-				if !pool.AppendCertsFromPEM(pem) {
+				if !x509.NewCertPool().AppendCertsFromPEM(pem) {
 					return nil, fmt.Errorf("registry %s: %s holds no PEM certificate", host, p)
 				}
+				cas = append(cas, pem)
 			case strings.HasSuffix(e.Name(), ".cert"):
 				key := strings.TrimSuffix(p, ".cert") + ".key"
 				cert, err := tls.LoadX509KeyPair(p, key)
@@ -159,6 +161,34 @@ func (c *Client) tlsConfig(host string) (*tls.Config, error) {
 				cfg.Certificates = append(cfg.Certificates, cert)
 			}
 		}
+	}
+	if c.insecure(host) {
+		return cfg, nil
+	}
+	roots := sync.OnceValue(func() *x509.CertPool {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		for _, pem := range cas {
+			pool.AppendCertsFromPEM(pem)
+		}
+		return pool
+	})
+	name, _, err := net.SplitHostPort(host)
+	if err != nil {
+		name = host
+	}
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return fmt.Errorf("registry %s: no certificate", host)
+		}
+		opts := x509.VerifyOptions{DNSName: name, Roots: roots(), Intermediates: x509.NewCertPool()}
+		for _, cert := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(cert)
+		}
+		_, err := cs.PeerCertificates[0].Verify(opts)
+		return err
 	}
 	return cfg, nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -60,7 +61,9 @@ func (s *Store) writeIndex(idx v1.Index) error {
 	return writeFileAtomic(s.path(v1.ImageIndexFile), append(data, '\n'))
 }
 
-// updateIndex rewrites index.json with fn's changes under index.lock.
+// updateIndex rewrites index.json with fn's changes under index.lock; an
+// index fn did not change is not written (a pull of an image the store
+// has, named as it was, writes nothing).
 func (s *Store) updateIndex(fn func(idx *v1.Index) error) error {
 	unlock, err := s.lock(indexLock, true)
 	if err != nil {
@@ -71,8 +74,15 @@ func (s *Store) updateIndex(fn func(idx *v1.Index) error) error {
 	if err != nil {
 		return err
 	}
+	before, err := json.Marshal(idx)
+	if err != nil {
+		return err
+	}
 	if err := fn(&idx); err != nil {
 		return err
+	}
+	if after, err := json.Marshal(idx); err == nil && bytes.Equal(after, before) {
+		return nil
 	}
 	return s.writeIndex(idx)
 }
