@@ -1,7 +1,9 @@
 package exec_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -281,5 +283,57 @@ Main ["/bin/cat", "/app/b.txt"]
 	}
 	if r := ci3.gun("run", "app"); r.code != 0 || r.stdout != "second\none\n" {
 		t.Errorf("gun run app: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestPodmanPull: rootless podman pulls an image gun built and pushed, sees
+// the manifest digest gun printed, and runs it (with --network host and
+// runc: crun refuses this machine's hybrid cgroups) with its Env, Workdir
+// and Main.
+func TestPodmanPull(t *testing.T) {
+	need(t, "test environment", env.err)
+	podman := testenv.NeedProgram(t, "podman")
+	testenv.NeedProgram(t, "runc")
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	ref := reg.Host + "/gun/hello:1"
+	p := newProject(t, map[string]string{"Gunfile": `Using "BUSYBOX"
+Env GREETING "hello from gun"
+Workdir "/srv"
+Exec "echo built > made"
+Main ["/bin/sh", "-c", "echo $GREETING in $(pwd), $(cat made)"]
+`})
+	pushed := strings.TrimSpace(p.build("--push", "-t", ref, ".").stdout)
+
+	// podman's run root must be a short path.
+	dir, err := env.user.MkdirTemp("/tmp", "gp-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		asUser(exec.Command(podman, "--root", dir+"/r", "--runroot", dir+"/rr", "unshare", "rm", "-rf", dir+"/r")).Run()
+		os.RemoveAll(dir)
+	})
+	pod := func(args ...string) (string, error) {
+		c := asUser(exec.Command(podman, append([]string{"--root", dir + "/r", "--runroot", dir + "/rr", "--storage-driver", "overlay",
+			"--events-backend", "file", "--cgroup-manager", "cgroupfs", "--runtime", "runc"}, args...)...))
+		c.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + dir, "XDG_RUNTIME_DIR=" + dir + "/x"}
+		var out, errb bytes.Buffer
+		c.Stdout, c.Stderr = &out, &errb
+		if err := c.Run(); err != nil {
+			return out.String(), fmt.Errorf("podman %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+		}
+		return out.String(), nil
+	}
+	if err := os.Mkdir(dir+"/x", 0o700); err != nil || env.user.Chown(dir+"/x") != nil {
+		t.Fatal(err)
+	}
+	if _, err := pod("pull", "-q", "--tls-verify=false", ref); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := pod("image", "inspect", "--format", "{{.Digest}}", ref); err != nil || strings.TrimSpace(got) != pushed {
+		t.Errorf("podman sees digest %q (%v), gun printed %s", got, err, pushed)
+	}
+	if got, err := pod("run", "--rm", "--network", "host", ref); err != nil || got != "hello from gun in /srv, built\n" {
+		t.Errorf("podman run: %q, %v", got, err)
 	}
 }
