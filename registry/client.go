@@ -60,12 +60,16 @@ func (r *counter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// counted wraps rc so that Progress sees its bytes, if a Progress is set.
-func (c *Client) counted(r io.Reader, d digest.Digest, size int64) io.Reader {
-	if c.opts.Progress == nil {
+// counted wraps r, which starts at byte done of a blob of size bytes, so
+// that Progress sees its bytes, if a Progress is set.
+func (c *Client) counted(r io.ReadCloser, d digest.Digest, done, size int64) io.ReadCloser {
+	if c.opts.Progress == nil || r == nil {
 		return r
 	}
-	return &counter{r: r, c: c, d: d, size: size}
+	return struct {
+		io.Reader
+		io.Closer
+	}{&counter{r: r, c: c, d: d, done: done, size: size}, r}
 }
 
 // Client talks to registries. It is safe for concurrent use.

@@ -3,13 +3,17 @@ package registry
 import (
 	"bytes"
 	"context"
+	"fmt"
+	mathrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -184,8 +188,8 @@ func TestFaults(t *testing.T) {
 					t.Fatalf("pulled %s, want %s", got.Descriptor.Digest, img.Descriptor.Digest)
 				}
 				verifyStore(t, dst)
-				if tc.name == "connection cut mid-blob" && lc.count("starting again") != 1 {
-					t.Errorf("the cut blob was not started again")
+				if tc.name == "connection cut mid-blob" && lc.count("asking for the rest") != 1 {
+					t.Errorf("the cut blob was not resumed")
 				}
 				if tc.name == "429 with Retry-After" && time.Since(start) < time.Second {
 					t.Errorf("Retry-After: 1 was not honoured (pull took %v)", time.Since(start))
@@ -259,4 +263,84 @@ func TestPullCanceled(t *testing.T) {
 		t.Errorf("a canceled pull named %d images", len(imgs))
 	}
 	storeEmpty(t, dir)
+}
+
+// TestResume: a blob whose connection breaks halfway goes on from the
+// bytes the store kept, with an HTTP range, and starts again, cleanly,
+// from a registry that ignores ranges; either way the blob is verified.
+func TestResume(t *testing.T) {
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	ctx := context.Background()
+	src := openStore(t)
+	noise := make([]byte, 1<<20)
+	mathrand.NewChaCha8([32]byte{1}).Read(noise)
+	img := makeImage(t, src, "app:1", map[string]string{"noise": string(noise)})
+	if _, err := newClient(t, Options{}).Push(ctx, src, img, mustRef(t, reg.Host+"/team/app:1")); err != nil {
+		t.Fatal(err)
+	}
+	layer := img.Manifest.Layers[0]
+	upstream := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: reg.Host})
+	for _, ignore := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ignores ranges %v", ignore), func(t *testing.T) {
+			var mu sync.Mutex
+			var ranges []string
+			var served int
+			host := faultProxy(t, reg.Host, func(w http.ResponseWriter, r *http.Request) bool {
+				if !isBlob(r) || !strings.HasSuffix(r.URL.Path, layer.Digest.String()) {
+					return false
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				ranges = append(ranges, r.Header.Get("Range"))
+				first := len(ranges) == 1
+				if ignore {
+					r.Header.Del("Range")
+				}
+				rec := httptest.NewRecorder()
+				upstream.ServeHTTP(rec, r)
+				for k, v := range rec.Header() {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(rec.Code)
+				body := rec.Body.Bytes()
+				if first {
+					body = body[:len(body)/2]
+				}
+				w.Write(body)
+				served += len(body)
+				if first {
+					w.(http.Flusher).Flush()
+					conn, _, _ := w.(http.Hijacker).Hijack()
+					conn.Close()
+				}
+				return true
+			})
+			dst := openStore(t)
+			lc := newClient(t, Options{})
+			got, err := lc.Pull(ctx, dst, mustRef(t, host+"/team/app:1"), PullOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Descriptor.Digest != img.Descriptor.Digest {
+				t.Fatalf("pulled %s, want %s", got.Descriptor.Digest, img.Descriptor.Digest)
+			}
+			verifyStore(t, dst)
+			half := layer.Size / 2
+			if want := []string{"", fmt.Sprintf("bytes=%d-", half)}; !slices.Equal(ranges, want) {
+				t.Errorf("the blob was asked for with ranges %q, want %q", ranges, want)
+			}
+			want, line := layer.Size, "asking for the rest"
+			if ignore {
+				want += half
+				if lc.count("the registry ignores ranges; starting again") != 1 {
+					t.Error("no line says the registry ignores ranges")
+				}
+			} else if lc.count(line) != 1 {
+				t.Errorf("no line says %q", line)
+			}
+			if int64(served) != want {
+				t.Errorf("the registry served %d bytes of a %d-byte blob, want %d", served, layer.Size, want)
+			}
+		})
+	}
 }

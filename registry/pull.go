@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	goruntime "runtime"
 	"runtime/debug"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
 
 	"github.com/gun-tools/gun/store"
 )
@@ -137,29 +139,64 @@ func (c *Client) pull(ctx context.Context, st *store.Store, host string, r Ref, 
 	return b.TagPulled(r.StoreName(), v1.Descriptor{MediaType: mdesc.MediaType, Digest: mdesc.Digest, Size: mdesc.Size}, src, opts.KeepOwned)
 }
 
-// pullBlob streams a blob into the store, starting again (at most three
-// times) when the connection breaks.
+// pullBlob streams a blob into the store. When the connection breaks, it
+// asks for the rest (an HTTP range) and goes on from the bytes it has, or
+// starts again if the registry ignores ranges; three tries in all.
 func (c *Client) pullBlob(ctx context.Context, repo *remote.Repository, b *store.Batch, d v1.Descriptor) error {
-	var err error
-	for attempt := range 3 {
-		if attempt > 0 {
-			c.logf("%s: %v; starting again", d.Digest, err)
+	tries := 1
+	open := func(offset int64) (io.ReadCloser, bool, error) {
+		if offset == 0 {
+			rc, err := repo.Fetch(ctx, d)
+			return c.counted(rc, d.Digest, 0, d.Size), true, err
 		}
-		var rc io.ReadCloser
-		rc, err = repo.Fetch(ctx, d)
-		if err == nil {
-			err = b.PutBlob(c.counted(rc, d.Digest, d.Size), d.Digest, d.Size)
-			rc.Close()
+		rc, fromStart, err := fetchRange(ctx, repo, d, offset)
+		if err == nil && fromStart {
+			c.logf("%s: the registry ignores ranges; starting again", d.Digest)
+			offset = 0
 		}
-		if err == nil {
-			c.logf("%s: pulled (%d bytes)", d.Digest, d.Size)
-			return nil
-		}
-		if ctx.Err() != nil || errors.Is(err, store.ErrDigestMismatch) {
-			break
-		}
+		return c.counted(rc, d.Digest, offset, d.Size), fromStart, err
 	}
-	return fmt.Errorf("blob %s: %w", d.Digest, err)
+	retry := func(err error) bool {
+		if ctx.Err() != nil || tries == 3 || errors.Is(err, store.ErrDigestMismatch) {
+			return false
+		}
+		tries++
+		c.logf("%s: %v; asking for the rest", d.Digest, err)
+		return true
+	}
+	if err := b.PutBlobFrom(d.Digest, d.Size, open, retry); err != nil {
+		return fmt.Errorf("blob %s: %w", d.Digest, err)
+	}
+	c.logf("%s: pulled (%d bytes)", d.Digest, d.Size)
+	return nil
+}
+
+// fetchRange asks for blob d from byte offset on. A registry that ignores
+// the range answers with the whole blob (fromStart).
+func fetchRange(ctx context.Context, repo *remote.Repository, d v1.Descriptor, offset int64) (rc io.ReadCloser, fromStart bool, err error) {
+	scheme := "https"
+	if repo.PlainHTTP {
+		scheme = "http"
+	}
+	url := fmt.Sprintf("%s://%s/v2/%s/blobs/%s", scheme, repo.Reference.Host(), repo.Reference.Repository, d.Digest)
+	ctx = auth.AppendRepositoryScope(ctx, repo.Reference, auth.ActionPull)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	req.Header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
+	resp, err := repo.Client.Do(req)
+	if err != nil {
+		return nil, false, err
+	}
+	switch {
+	case resp.StatusCode == http.StatusPartialContent && strings.HasPrefix(resp.Header.Get("Content-Range"), fmt.Sprintf("bytes %d-", offset)):
+		return resp.Body, false, nil
+	case resp.StatusCode == http.StatusOK:
+		return resp.Body, true, nil
+	}
+	resp.Body.Close()
+	return nil, false, fmt.Errorf("GET %s (bytes %d-): %s", url, offset, resp.Status)
 }
 
 // fetchManifest fetches a manifest or index by reference (a tag or a

@@ -89,7 +89,7 @@ func (c *Client) pushBlob(ctx context.Context, repo *remote.Repository, st *stor
 	} else {
 		var rc io.ReadCloser
 		if rc, err = open(); err == nil {
-			err = repo.Push(ctx, d, c.counted(rc, d.Digest, d.Size))
+			err = repo.Push(ctx, d, c.counted(rc, d.Digest, 0, d.Size))
 			rc.Close()
 		}
 		if err == nil {
