@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/gun-tools/gun/store"
 )
@@ -19,8 +20,7 @@ func (c *Client) Get(ctx context.Context, st *store.Store, r Ref, opts PullOptio
 		}
 		imgs, _ := st.PulledImages(r.Digest)
 		for _, img := range imgs {
-			if img.Config.OS == want.OS && img.Config.Architecture == want.Architecture &&
-				(want.Variant == "" || img.Config.Variant == "" || img.Config.Variant == want.Variant) {
+			if matches(v1.Platform{OS: img.Config.OS, Architecture: img.Config.Architecture, Variant: img.Config.Variant}, want) {
 				return img, nil
 			}
 		}
@@ -39,4 +39,14 @@ func (c *Client) Resolve(ctx context.Context, r Ref) (digest.Digest, error) {
 		return "", fmt.Errorf("resolve %s: %w", r, err)
 	}
 	return desc.Digest, nil
+}
+
+// ImageIs reports whether img is for platform (os/arch[/variant]; "" is
+// this machine's), as a pull would choose it from an index.
+func ImageIs(img *store.Image, platform string) (bool, error) {
+	want, err := parsePlatform(platform)
+	if err != nil {
+		return false, err
+	}
+	return matches(v1.Platform{OS: img.Config.OS, Architecture: img.Config.Architecture, Variant: img.Config.Variant}, want), nil
 }

@@ -272,8 +272,7 @@ func choosePlatform(idx v1.Index, want v1.Platform) (v1.Descriptor, error) {
 		if p == nil || !isManifest(d.MediaType) {
 			continue
 		}
-		if p.OS == want.OS && p.Architecture == want.Architecture &&
-			(want.Variant == "" || p.Variant == "" || p.Variant == want.Variant) {
+		if matches(*p, want) {
 			return d, nil
 		}
 		have = append(have, platformString(*p))
@@ -282,6 +281,13 @@ func choosePlatform(idx v1.Index, want v1.Platform) (v1.Descriptor, error) {
 		return v1.Descriptor{}, fmt.Errorf("the index names no platform (want %s)", platformString(want))
 	}
 	return v1.Descriptor{}, fmt.Errorf("no image for %s; the index has %s (choose one with --platform)", platformString(want), strings.Join(have, ", "))
+}
+
+// matches reports whether p is want; a variant either leaves out matches
+// any.
+func matches(p, want v1.Platform) bool {
+	return p.OS == want.OS && p.Architecture == want.Architecture &&
+		(want.Variant == "" || p.Variant == "" || p.Variant == want.Variant)
 }
 
 func platformString(p v1.Platform) string {

@@ -40,10 +40,12 @@ type runFlags struct {
 	detach                         bool
 	rmSet                          bool     // --rm given
 	monitorArgs                    []string // a detached run's, for its monitor
+	platform                       string   // of an image pulled
+	tlsVerify                      bool
 }
 
 // defaultRunFlags are gun run's options when none is given.
-func defaultRunFlags() *runFlags { return &runFlags{network: "host", rm: true} }
+func defaultRunFlags() *runFlags { return &runFlags{network: "host", rm: true, tlsVerify: true} }
 
 func newRunCmd(g *globalFlags) *cobra.Command {
 	f := &runFlags{}
@@ -99,6 +101,8 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 	fl.StringArrayVar(&f.securityOpts, "security-opt", nil, "`seccomp=unconfined`, or seccomp=PROFILE.json (Docker's format)")
 	fl.StringArrayVar(&f.capAdd, "cap-add", nil, "add a `capability` (CAP_NET_ADMIN or NET_ADMIN, or ALL)")
 	fl.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop a `capability` (or ALL)")
+	fl.StringVar(&f.platform, "platform", "", "of an image of a registry, the one for `OS/ARCH[/VARIANT]` (pulled if the store's is another)")
+	fl.BoolVar(&f.tlsVerify, "tls-verify", d.tlsVerify, "pull only over https with a verified certificate (false: also plain HTTP and unverified TLS)")
 	fl.BoolVar(&f.privileged, "privileged", false, "all capabilities of the container's user namespace, no seccomp filter, nothing masked in /proc and /sys")
 	return cmd
 }
@@ -177,7 +181,7 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 	if err != nil {
 		return &exitError{125, err}
 	}
-	img, err := resolveImage(ctx, st, rt, args[0])
+	img, err := resolveImage(ctx, st, rt, args[0], f)
 	if err != nil {
 		return &exitError{125, err}
 	}
@@ -310,14 +314,25 @@ func (ri *runImage) command(entrypoint string, set bool, args []string) []string
 // resolveImage finds IMAGE as the store resolves it (a directory is used
 // as the only layer, an archive file is imported once, else an image of
 // the store, else of a registry), its layers unpacked (once) inside a user
-// namespace with the containers' id maps.
-func resolveImage(ctx context.Context, s *store.Store, rt *runtime.Runtime, image string) (*runImage, error) {
+// namespace with the containers' id maps. An image of the store for
+// another platform than --platform asks for is pulled again.
+func resolveImage(ctx context.Context, s *store.Store, rt *runtime.Runtime, image string, f *runFlags) (*runImage, error) {
 	u := rt.Unpacker(func(msg string) { fmt.Fprintf(os.Stderr, "gun: warning: %s\n", msg) })
 	r, err := s.Resolve(ctx, image, store.ResolveOptions{Unpacker: u, Remote: func(ctx context.Context, ref string, local v1.Descriptor, notFound error) (v1.Descriptor, error) {
 		if notFound == nil {
-			return local, nil
+			if f.platform == "" {
+				return local, nil
+			}
+			img, err := s.ImageByDigest(local.Digest)
+			if err != nil {
+				return local, err
+			}
+			if ok, err := registry.ImageIs(img, f.platform); ok || err != nil {
+				return local, err
+			}
+			notFound = fmt.Errorf("%s: the store's image is for %s/%s, not %s", ref, img.Config.OS, img.Config.Architecture, f.platform)
 		}
-		return pullForRun(ctx, s, ref, notFound)
+		return pullForRun(ctx, s, ref, notFound, f)
 	}})
 	if err != nil {
 		return nil, err
@@ -340,16 +355,16 @@ func resolveImage(ctx context.Context, s *store.Store, rt *runtime.Runtime, imag
 // pullForRun pulls the image ref names, for gun run, and returns its
 // manifest (a build's or a run's pull takes no name that an image of the
 // user holds). notFound is the store's error.
-func pullForRun(ctx context.Context, s *store.Store, ref string, notFound error) (v1.Descriptor, error) {
+func pullForRun(ctx context.Context, s *store.Store, ref string, notFound error, f *runFlags) (v1.Descriptor, error) {
 	r, err := registry.ParseRef(ref)
 	if err != nil {
 		return v1.Descriptor{}, notFound
 	}
-	c, err := registry.New(registry.Options{})
+	c, err := registry.New(registry.Options{Insecure: !f.tlsVerify})
 	if err != nil {
 		return v1.Descriptor{}, err
 	}
-	img, err := c.Get(ctx, s, r, registry.PullOptions{KeepOwned: true})
+	img, err := c.Get(ctx, s, r, registry.PullOptions{Platform: f.platform, KeepOwned: true})
 	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("%w, nor in a registry: %w", notFound, err)
 	}
