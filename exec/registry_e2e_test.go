@@ -219,6 +219,12 @@ func TestSkopeoIndex(t *testing.T) {
 	if r := p.gun("run", "app"); r.code != 0 || r.stdout != "amd64\n" {
 		t.Fatalf("gun run app: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
 	}
+	// gun run --platform pulls the other image of the index, the store's
+	// being amd64 (both are busybox for amd64, whose configs say amd64,
+	// saying in /which which the index calls them).
+	if r := p.gun("run", "--platform", "linux/arm64", ref, "/bin/cat", "/which"); r.code != 0 || r.stdout != "arm64\n" {
+		t.Fatalf("gun run --platform linux/arm64: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+	}
 	if r := p.gun("pull", "--platform", "linux/arm64", ref); r.code != 0 || strings.TrimSpace(r.stdout) != served.String() {
 		t.Fatalf("gun pull --platform linux/arm64: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -335,5 +341,27 @@ Main ["/bin/sh", "-c", "echo $GREETING in $(pwd), $(cat made)"]
 	}
 	if got, err := pod("run", "--rm", "--network", "host", ref); err != nil || got != "hello from gun in /srv, built\n" {
 		t.Errorf("podman run: %q, %v", got, err)
+	}
+}
+
+// TestRunTLSVerify: gun run pulls from a registry whose certificate it
+// cannot verify only with --tls-verify=false.
+func TestRunTLSVerify(t *testing.T) {
+	need(t, "test environment", env.err)
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{TLS: true})
+	ref := reg.Host + "/tls/bb:1"
+	p := newProject(t, nil)
+	if r := p.gun("import", env.busybox, "bb"); r.code != 0 {
+		t.Fatalf("import: %s", r.stderr)
+	}
+	if r := p.gun("push", "--tls-verify=false", "bb", ref); r.code != 0 {
+		t.Fatalf("push: %s", r.stderr)
+	}
+	other := newProject(t, nil)
+	if r := other.gun("run", ref, "/bin/echo", "ran"); r.code == 0 || !strings.Contains(r.stderr, "certificate") {
+		t.Errorf("gun run from a registry it cannot verify: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := other.gun("run", "--tls-verify=false", ref, "/bin/echo", "ran"); r.code != 0 || r.stdout != "ran\n" {
+		t.Errorf("gun run --tls-verify=false: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
 	}
 }
