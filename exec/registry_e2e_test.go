@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	goruntime "runtime"
 	"strings"
 	"testing"
@@ -135,8 +136,12 @@ Main ["/bin/cat", "/mine"]
 	if r := p.gun("run", "bb.tar", "/bin/echo", "ran"); r.code != 0 || r.stdout != "ran\n" {
 		t.Fatalf("gun run bb.tar: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
 	}
-	if r := p.gun("prune"); r.code != 0 {
-		t.Fatalf("prune: %s", r.stderr)
+	// The import is listed without a name until gun prune removes it.
+	if mid := images(); !regexp.MustCompile(`(?m)^<none> +[0-9a-f]{12} .* an imported archive$`).MatchString(mid) {
+		t.Errorf("gun images does not list the imported archive as <none>:\n%s", mid)
+	}
+	if r := p.gun("prune"); r.code != 0 || !strings.HasPrefix(r.stdout, "removed 1 images without a name") {
+		t.Fatalf("prune: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
 	}
 	if r := p.gun("run", "bb"); r.code != 0 || r.stdout != "mine\n" {
 		t.Errorf("gun run bb after building on and running bb.tar: exit %d, %q\n%s", r.code, r.stdout, r.stderr)

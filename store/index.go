@@ -161,7 +161,10 @@ func setRef(idx *v1.Index, name string, desc v1.Descriptor) {
 
 // Image is an image in the store.
 type Image struct {
-	Name     string
+	Name string // "" for an image kept without a name
+	// Imported says that the image is an archive a build or a run
+	// imported, kept without a name.
+	Imported bool
 	Manifest v1.Manifest
 	// Descriptor is the manifest's descriptor; its digest names the image.
 	Descriptor v1.Descriptor
@@ -233,7 +236,7 @@ func allSame(ds []v1.Descriptor) bool {
 }
 
 func (s *Store) loadImage(desc v1.Descriptor) (*Image, error) {
-	img := &Image{Name: refName(desc), Descriptor: desc, Source: sourceOf(desc)}
+	img := &Image{Name: refName(desc), Imported: desc.Annotations[annImported] != "", Descriptor: desc, Source: sourceOf(desc)}
 	if err := s.readBlobJSON(desc.Digest, &img.Manifest); err != nil {
 		return nil, fmt.Errorf("image %s: manifest: %w", img.Name, err)
 	}
@@ -246,7 +249,9 @@ func (s *Store) loadImage(desc v1.Descriptor) (*Image, error) {
 	return img, nil
 }
 
-// Images lists the images in the store, sorted by name.
+// Images lists the images in the store, in the index's order: the named
+// ones, and those kept without a name (pulled by a build or a run, or
+// imported archives) that no name holds as well.
 func (s *Store) Images() ([]*Image, error) {
 	idx, err := s.readIndex()
 	if err != nil {
@@ -254,7 +259,7 @@ func (s *Store) Images() ([]*Image, error) {
 	}
 	var imgs []*Image
 	for _, d := range idx.Manifests {
-		if refName(d) == "" {
+		if refName(d) == "" && named(idx, d.Digest) {
 			continue
 		}
 		img, err := s.loadImage(d)
@@ -264,6 +269,11 @@ func (s *Store) Images() ([]*Image, error) {
 		imgs = append(imgs, img)
 	}
 	return imgs, nil
+}
+
+// named reports whether an image of idx with the manifest d has a name.
+func named(idx v1.Index, d digest.Digest) bool {
+	return slices.ContainsFunc(idx.Manifests, func(e v1.Descriptor) bool { return e.Digest == d && refName(e) != "" })
 }
 
 // Remove deletes the name of an image. Its content stays until Prune.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 // PruneReport says what Prune removed.
 type PruneReport struct {
+	Images     int   // images without a name
 	Blobs      int   // unreferenced blobs
 	BlobBytes  int64 // their size
 	Layers     int   // unpacked layers no image uses
@@ -25,11 +27,14 @@ type PruneReport struct {
 	Plans      int   // run plans (a cache of gun run, which writes them again)
 }
 
-// Prune removes what no image references: blobs, unpacked layers, the
-// leftovers of killed processes, the run/<id> scratch directories whose
-// lock no living container holds, and gun run's plans. It waits for running imports and
-// unpacks to finish. While any container runs, unpacked layers are kept,
-// since a container may use those of an image removed since it started.
+// Prune removes the images that have no name (those a build or a run
+// pulled or imported without one, and those a name left), then what no
+// image references: blobs, unpacked layers, the leftovers of killed
+// processes, the run/<id> scratch directories whose lock no living
+// container holds, and gun run's plans. It waits for running builds,
+// imports and unpacks to finish. While any container runs, unpacked layers
+// are kept, since a container may use those of an image removed since it
+// started.
 func (s *Store) Prune() (PruneReport, error) {
 	var rep PruneReport
 	unlock, err := s.lock(gcLock, true)
@@ -56,6 +61,20 @@ func (s *Store) Prune() (PruneReport, error) {
 	idx, err := s.readIndex()
 	if err != nil {
 		return rep, err
+	}
+	kept := slices.DeleteFunc(slices.Clone(idx.Manifests), func(d v1.Descriptor) bool { return refName(d) == "" })
+	if len(kept) < len(idx.Manifests) {
+		gone := map[digest.Digest]bool{}
+		for _, d := range idx.Manifests {
+			if refName(d) == "" && !named(idx, d.Digest) && !gone[d.Digest] {
+				gone[d.Digest] = true
+				rep.Images++
+			}
+		}
+		idx.Manifests = kept
+		if err := s.writeIndex(idx); err != nil {
+			return rep, err
+		}
 	}
 	used := s.reachable(idx)
 	usedDiffs := map[string]bool{}

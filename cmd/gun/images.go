@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gun-tools/gun/store"
 )
 
 func newImagesCmd(g *globalFlags) *cobra.Command {
@@ -13,7 +15,10 @@ func newImagesCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "images",
 		Short: "List the images in the store",
-		Args:  cobra.NoArgs,
+		Long: `List the images in the store: those with a name, and as <none> those
+without one (archives a build or a run imported, and images they pulled
+when the name was one of the user's), which gun prune removes.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openStore(g)
 			if err != nil {
@@ -26,7 +31,7 @@ func newImagesCmd(g *globalFlags) *cobra.Command {
 			out := cmd.OutOrStdout()
 			if quiet {
 				for _, img := range imgs {
-					fmt.Fprintln(out, img.Name)
+					fmt.Fprintln(out, imageName(img))
 				}
 				return nil
 			}
@@ -42,14 +47,30 @@ func newImagesCmd(g *globalFlags) *cobra.Command {
 					total += l.Size
 				}
 				source := "-"
-				if img.Source.Ref != "" {
+				switch {
+				case img.Source.Ref != "":
 					source = img.Source.Ref + "@" + img.Source.Digest.String()
+				case img.Imported:
+					source = "an imported archive"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", img.Name, img.ID().Encoded()[:12], created, size(total), source)
+				name := img.Name
+				if name == "" {
+					name = "<none>"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, img.ID().Encoded()[:12], created, size(total), source)
 			}
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print names only")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print names only (IDs of images without one)")
 	return cmd
+}
+
+// imageName is how gun images -q names an image: by its name, or by its ID
+// (as gun rmi takes it) when it has none.
+func imageName(img *store.Image) string {
+	if img.Name != "" {
+		return img.Name
+	}
+	return img.ID().Encoded()[:12]
 }

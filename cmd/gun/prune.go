@@ -15,7 +15,8 @@ func newPruneCmd(g *globalFlags) *cobra.Command {
 		Use:   "prune",
 		Short: "Remove exited containers, and free the space of removed images and of killed runs",
 		Long: `Prune removes the containers that exited (their records and logs; those
-whose monitor was killed too), and from the store what no image references: blobs, unpacked
+whose monitor was killed too), the images without a name (gun images shows
+them as <none>), and from the store what no image references: blobs, unpacked
 layers, the temporary files of killed gun processes and the scratch
 directories, cgroups and networks (pasta processes) of containers that
 are gone. It waits for
@@ -39,8 +40,8 @@ running imports.`,
 			steps, cerr := exec.TrimCache(s)
 			err = errors.Join(perr, err, gerr, cerr)
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "removed %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs, %d cgroups, %d networks, %d run plans, %d containers\n",
-				rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs, cgroups, networks, rep.Plans, len(containers))
+			fmt.Fprintf(out, "removed %d images without a name, %d blobs (%s), %d unpacked layers, %d leftovers, %d container dirs, %d cgroups, %d networks, %d run plans, %d containers\n",
+				rep.Images, rep.Blobs, size(rep.BlobBytes), rep.Layers, rep.Leftovers, rep.Runs, cgroups, networks, rep.Plans, len(containers))
 			if steps > 0 {
 				fmt.Fprintf(out, "dropped %d build cache entries\n", steps)
 			}
