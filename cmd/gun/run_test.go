@@ -87,7 +87,7 @@ func TestPlainRun(t *testing.T) {
 	// A flag with a default other than its type's zero value must be in
 	// defaultRunFlags, with that value.
 	d := defaultRunFlags()
-	want := map[string]string{"network": d.network, "rm": strconv.FormatBool(d.rm)}
+	want := map[string]string{"network": d.network, "rm": strconv.FormatBool(d.rm), "tls-verify": strconv.FormatBool(d.tlsVerify)}
 	newRunCmd(&globalFlags{}).Flags().VisitAll(func(f *pflag.Flag) {
 		def, ok := want[f.Name]
 		if !ok {
