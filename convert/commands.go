@@ -255,8 +255,14 @@ func (c *converter) mount(m *instructions.Mount) {
 		if m.Env != nil {
 			c.warn(DroppedOption, "secret %s: env=%s left out: gun mounts secrets as files only (read it from %s)", m.CacheID, *m.Env, secretPath(m))
 		}
-		if m.Mode != nil || m.UID != nil || m.GID != nil {
-			c.warn(DroppedOption, "secret %s: mode, uid and gid left out (gun's secret is 0400, owned by the step's user)", m.CacheID)
+		if m.UID != nil {
+			c.printf(" Uid %d", *m.UID)
+		}
+		if m.GID != nil {
+			c.printf(" Gid %d", *m.GID)
+		}
+		if m.Mode != nil {
+			c.printf(" Mode %04o", *m.Mode)
 		}
 	case instructions.MountTypeBind:
 		src := m.Source

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -106,7 +107,7 @@ func (r *stageRun) mounts(ctx context.Context, in *ast.Exec, prepare bool) (*ste
 		case "Cache":
 			err = r.cacheMount(m, args[0], opts)
 		case "Secret":
-			err = r.secretMount(m, args[0], opts)
+			err = r.secretMount(ctx, m, args[0], opts)
 		case "Bind":
 			err = r.bindMount(ctx, m, args[0], args[1], opts, from)
 		case "Tmpfs":
@@ -199,16 +200,19 @@ func (r *stageRun) cacheMount(m *stepMounts, target string, opts map[string]stri
 	return nil
 }
 
-// secretMount writes the secret to a file on a tmpfs (/dev/shm), mode
-// 0400, removed after the step, and mounts it read-only. Its content goes
-// nowhere else.
-func (r *stageRun) secretMount(m *stepMounts, id string, opts map[string]string) error {
+// secretMount writes the secret to a file on a tmpfs (/dev/shm), removed
+// after the step, and mounts it read-only: owned by the step's user (or
+// Uid and Gid), mode 0400 (or Mode). The file is made by the unpacker in
+// the containers' user namespace, where the owner can be any container
+// id, from a tar stream on a pipe. Its content goes nowhere else.
+func (r *stageRun) secretMount(ctx context.Context, m *stepMounts, id string, opts map[string]string) error {
 	s, ok := r.b.opts.Secrets[id]
 	if !ok {
 		return fmt.Errorf("no secret %q: give it with gun build --secret id=%s,src=FILE (or env=VAR)", id, id)
 	}
-	if u := r.s.config.User; u != "" && u != "root" && u != "0" && !strings.HasPrefix(u, "0:") && !strings.HasPrefix(u, "root:") {
-		return fmt.Errorf("a secret for User %q: secrets are mounted for root steps only in this version of gun", u)
+	hdr, err := r.secretHeader(ctx, opts)
+	if err != nil {
+		return err
 	}
 	var data []byte
 	if s.Env != "" {
@@ -218,7 +222,6 @@ func (r *stageRun) secretMount(m *stepMounts, id string, opts map[string]string)
 		}
 		data = []byte(v)
 	} else {
-		var err error
 		if data, err = os.ReadFile(s.File); err != nil {
 			return fmt.Errorf("secret %q: %w", id, err)
 		}
@@ -232,16 +235,65 @@ func (r *stageRun) secretMount(m *stepMounts, id string, opts map[string]string)
 	if err := unix.Statfs(dir, &fs); err != nil || fs.Type != unix.TMPFS_MAGIC {
 		return fmt.Errorf("secret %q: /dev/shm is not a tmpfs: the secret would touch a disk", id)
 	}
-	file := filepath.Join(dir, "secret")
-	if err := os.WriteFile(file, data, 0o400); err != nil {
+	hdr.Size = int64(len(data))
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		err := tw.WriteHeader(hdr)
+		if err == nil {
+			_, err = tw.Write(data)
+		}
+		if err == nil {
+			err = tw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	err = r.b.rt.Unpacker(nil).Unpack(ctx, pr, dir)
+	pr.CloseWithError(err)
+	if err != nil {
 		return fmt.Errorf("secret %q: %w", id, err)
 	}
 	target := opts["Target"]
 	if target == "" {
 		target = path.Join("/run/secrets", id)
 	}
-	m.mounts = append(m.mounts, runtime.Mount{Source: file, Target: target, ReadOnly: true})
+	m.mounts = append(m.mounts, runtime.Mount{Source: filepath.Join(dir, hdr.Name), Target: target, ReadOnly: true})
 	return nil
+}
+
+// secretHeader is the tar header of a secret's file: its owner, the step's
+// user unless Uid or Gid say otherwise, and its mode, 0400 unless Mode.
+func (r *stageRun) secretHeader(ctx context.Context, opts map[string]string) (*tar.Header, error) {
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: "secret", Mode: 0o400, ModTime: r.b.epoch}
+	if user := r.s.config.User; user != "" {
+		dirs, err := r.b.layerDirs(ctx, r.s.layers)
+		if err != nil {
+			return nil, err
+		}
+		if hdr.Uid, hdr.Gid, err = owner(newView(dirs), "User", user); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range []struct {
+		name string
+		to   *int
+	}{{"Uid", &hdr.Uid}, {"Gid", &hdr.Gid}} {
+		if v, ok := opts[f.name]; ok {
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("invalid %s %q: want a number", f.name, v)
+			}
+			*f.to = int(n)
+		}
+	}
+	if v, ok := opts["Mode"]; ok {
+		n, err := strconv.ParseInt(v, 8, 32)
+		if err != nil || n < 0 || n > 0o7777 {
+			return nil, fmt.Errorf("invalid Mode %q: want an octal number from 0 to 7777", v)
+		}
+		hdr.Mode = n
+	}
+	return hdr, nil
 }
 
 // bindMount mounts a path of the build context or, with From, of a stage

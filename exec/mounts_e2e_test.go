@@ -75,6 +75,13 @@ Exec Secret "tok" "test -s /run/secrets/tok"
 	if strings.Contains(output, secret) {
 		t.Error("the secret is in gun build's output")
 	}
+	noSecret(t, p, secret)
+}
+
+// noSecret fails t when the secret is in a file of the project's store or
+// context but secret.txt.
+func noSecret(t *testing.T, p *project, secret string) {
+	t.Helper()
 	err := filepath.WalkDir(filepath.Dir(p.root), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() || path == filepath.Join(p.dir, "secret.txt") {
 			return nil
@@ -88,6 +95,36 @@ Exec Secret "tok" "test -s /run/secrets/tok"
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSecretForUser mounts a secret for a step of a non-root user: owned
+// by the user, mode 0400, and with Uid, Gid and Mode as they say; its
+// bytes reach the steps' files only.
+func TestSecretForUser(t *testing.T) {
+	var raw [12]byte
+	rand.Read(raw[:])
+	secret := "s3cr3t-" + hex.EncodeToString(raw[:])
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+User "app"
+Exec Secret "tok" "wc -c < /run/secrets/tok > /tmp/len && stat -c '%a %u %g' /run/secrets/tok > /tmp/mode"
+Exec Secret "tok" Uid 0 Gid 1000 Mode 0440 Target "/etc/tok" "wc -c < /etc/tok > /tmp/len2 && stat -c '%a %u %g' /etc/tok > /tmp/mode2"
+`,
+		"secret.txt": secret,
+	})
+	flat := filepath.Join(p.root, "..", "rootfs.tar")
+	r := p.build("--secret", "id=tok,src=secret.txt", "-o", flat, "--format", "rootfs", ".")
+	n := strconv.Itoa(len(secret)) + "\n"
+	checkFiles(t, rootfs(t, flat), map[string]string{
+		"/tmp/len":   "0 0644 1000:1000 " + n,
+		"/tmp/mode":  "0 0644 1000:1000 400 1000 1000\n",
+		"/tmp/len2":  "0 0644 1000:1000 " + n,
+		"/tmp/mode2": "0 0644 1000:1000 440 0 1000\n",
+	})
+	if strings.Contains(r.stdout+r.stderr, secret) {
+		t.Error("the secret is in gun build's output")
+	}
+	noSecret(t, p, secret)
 }
 
 // TestInlineFile builds Copy "<dest>" <<EOF: its text, mode and owner, in

@@ -280,6 +280,7 @@ Exec ⟨exec⟩
 Exec Cache "/c" ⟨mount⟩
 Exec Cache ⟨mountpath⟩
 Exec Cache "/c" Sharing ⟨sharing⟩
+Exec Secret "tok" Uid 1000 ⟨secret⟩
 Exec Network ⟨network⟩
 Exec "make" ⟨aftercmd⟩
 Healthcheck ⟨health⟩
@@ -308,6 +309,7 @@ Exec <<EOF
 		{"mount", []string{"Bind", "Cache", "Id", "Network", "Secret", "Sharing", "Tmpfs"}, nil},
 		{"mountpath", nil, nil},
 		{"sharing", []string{"locked", "private", "shared"}, nil},
+		{"secret", []string{"Bind", "Cache", "Gid", "Mode", "Network", "Secret", "Target", "Tmpfs"}, nil},
 		{"network", []string{"default", "host", "none"}, nil},
 		{"aftercmd", nil, nil},
 		{"health", []string{"Interval", "None", "Retries", "StartInterval", "StartPeriod", "Timeout"}, nil},

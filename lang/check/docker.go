@@ -63,6 +63,18 @@ func (c *checker) execOptions(in *ast.Exec) {
 		if o := m.Option("Sharing"); o != nil {
 			c.choice(o, "shared", "private", "locked")
 		}
+		for _, name := range []string{"Uid", "Gid"} {
+			if o := m.Option(name); o != nil {
+				if text, r, ok := c.optionText(o); ok {
+					if n, err := strconv.ParseUint(text, 10, 32); err != nil || n == 1<<32-1 {
+						c.errorf(diag.InvalidOptionValue, r, "invalid %s %q: expected a number of a user or group, such as 1000", name, text)
+					}
+				}
+			}
+		}
+		if o := m.Option("Mode"); o != nil {
+			c.mode(o.Value)
+		}
 		if o := m.Option("Size"); o != nil {
 			if text, r, ok := c.optionText(o); ok {
 				if _, err := ParseSize(text); err != nil {
