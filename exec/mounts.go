@@ -18,6 +18,7 @@ import (
 
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/runtime"
 )
 
@@ -111,7 +112,7 @@ func (r *stageRun) mounts(ctx context.Context, in *ast.Exec, prepare bool) (*ste
 		case "Bind":
 			err = r.bindMount(ctx, m, args[0], args[1], opts, from)
 		case "Tmpfs":
-			err = r.tmpfsMount(m, args[0])
+			err = r.tmpfsMount(m, args[0], opts)
 		default:
 			err = fmt.Errorf("unknown mount %s", mt.Name)
 		}
@@ -405,13 +406,15 @@ func copyOne(src, dst string) error {
 	return err
 }
 
-// tmpfsMount mounts an empty directory for the step, removed after it.
-func (r *stageRun) tmpfsMount(m *stepMounts, target string) error {
-	dir, err := os.MkdirTemp(filepath.Join(r.b.opts.Root, "build", "tmp"), "tmpfs-")
-	if err != nil {
-		return err
+// tmpfsMount mounts an empty tmpfs for the step, capped at Size.
+func (r *stageRun) tmpfsMount(m *stepMounts, target string, opts map[string]string) error {
+	var size int64
+	if v, ok := opts["Size"]; ok {
+		var err error
+		if size, err = check.ParseSize(v); err != nil {
+			return fmt.Errorf("Size %q: %w", v, err)
+		}
 	}
-	m.cleanup = append(m.cleanup, func() { r.b.rt.RemoveAll(dir) })
-	m.mounts = append(m.mounts, runtime.Mount{Source: dir, Target: target})
+	m.mounts = append(m.mounts, runtime.Mount{Target: target, Tmpfs: true, Size: size})
 	return nil
 }

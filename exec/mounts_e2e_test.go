@@ -230,3 +230,25 @@ Exec Bind "/out/sub/b" "/one" From build "cat /one > /filegot"
 	}
 	checkFiles(t, rootfs(t, flat), map[string]string{"/got": "0 0644 0:0 three\ndeep\n"})
 }
+
+// TestTmpfsSize mounts a real tmpfs, capped by Size: 2 MiB do not fit in
+// one of 1 MiB, and fit in one without a cap.
+func TestTmpfsSize(t *testing.T) {
+	const fill = `grep ' /t ' /proc/mounts | cut -d ' ' -f 1,3; if head -c 2097152 /dev/zero > /t/big 2>/dev/null; then echo fits; else echo full; fi`
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Exec Tmpfs "/t" Size 1m "(` + fill + `) > /capped"
+Exec Tmpfs "/t" "(` + fill + `) > /free"
+`,
+	})
+	flat := filepath.Join(p.root, "..", "rootfs.tar")
+	p.build("-o", flat, "--format", "rootfs", ".")
+	files := rootfs(t, flat)
+	checkFiles(t, files, map[string]string{
+		"/capped": "0 0644 0:0 tmpfs tmpfs\nfull\n",
+		"/free":   "0 0644 0:0 tmpfs tmpfs\nfits\n",
+	})
+	if v, ok := files["/t"]; ok {
+		t.Errorf("the tmpfs mount point is in the image: %q", v)
+	}
+}

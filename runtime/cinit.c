@@ -418,9 +418,15 @@ int gun_parse_config(char *b, size_t n, enum gun_config_kind kind, struct gun_co
 	}
 	int scratch_ok = exec ? cfg->scratch[0] == '\0' : cfg->scratch[0] == '/' || (planned && strcmp(cfg->scratch, PLAN_SCRATCH) == 0);
 	int mounts_ok = cfg->nmounts % 3 == 0;
-	for (int i = 0; mounts_ok && i < cfg->nmounts; i += 3)
-		mounts_ok = cfg->mounts[i][0] == '/' && cfg->mounts[i + 1][0] == '/' &&
-			    (strcmp(cfg->mounts[i + 2], "ro") == 0 || strcmp(cfg->mounts[i + 2], "rw") == 0);
+	for (int i = 0; mounts_ok && i < cfg->nmounts; i += 3) {
+		const char *src = cfg->mounts[i], *mode = cfg->mounts[i + 2];
+		if (strcmp(mode, "tmpfs") == 0) // the source is the size in bytes
+			mounts_ok = cfg->mounts[i + 1][0] == '/' && src[0] != '\0' && strlen(src) <= 18 &&
+				    strspn(src, "0123456789") == strlen(src);
+		else
+			mounts_ok = src[0] == '/' && cfg->mounts[i + 1][0] == '/' &&
+				    (strcmp(mode, "ro") == 0 || strcmp(mode, "rw") == 0);
+	}
 	// A plan holds no command: gun's word brings it (await_verdict).
 	// An exec's process joins a container: it has nothing to set up.
 	int exec_ok = !exec || (cfg->nlayers == 0 && cfg->nmounts == 0 && cfg->overlay[0] == '\0' &&
@@ -1307,8 +1313,18 @@ static void run_container(sigset_t mask) {
 		snprintf(dst, sizeof dst, "/etc/%s", etc[i]);
 		bind_at(scratch, etc[i], shown, dst, 0);
 	}
-	for (int i = 0; i < cfg.nmounts; i += 3)
-		bind_in(cfg.mounts[i], cfg.mounts[i + 1], strcmp(cfg.mounts[i + 2], "ro") == 0);
+	for (int i = 0; i < cfg.nmounts; i += 3) {
+		if (strcmp(cfg.mounts[i + 2], "tmpfs") != 0) {
+			bind_in(cfg.mounts[i], cfg.mounts[i + 1], strcmp(cfg.mounts[i + 2], "ro") == 0);
+			continue;
+		}
+		char data[64];
+		if (strcmp(cfg.mounts[i], "0") == 0)
+			snprintf(data, sizeof data, "mode=1777");
+		else
+			snprintf(data, sizeof data, "mode=1777,size=%s", cfg.mounts[i]);
+		mount_in("tmpfs", cfg.mounts[i + 1], "tmpfs", MS_NOSUID | MS_NODEV, data);
+	}
 	for (size_t i = 0; !(cfg.flags & F_UNMASKED) && i < sizeof masked / sizeof masked[0]; i++)
 		mask_path(masked[i]);
 	for (size_t i = 0; !(cfg.flags & F_UNMASKED) && i < sizeof readonly / sizeof readonly[0]; i++)

@@ -12,6 +12,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"syscall"
 	"unsafe"
 
@@ -73,6 +74,14 @@ func cParseConfig(b []byte, kind configKind, scratch string) (*cParsed, error) {
 	c.Env = cStrings(cfg.env, cfg.nenv)
 	mounts := cStrings(cfg.mounts, cfg.nmounts)
 	for i := 0; i+2 < len(mounts); i += 3 {
+		if mounts[i+2] == "tmpfs" {
+			size, err := strconv.ParseInt(mounts[i], 10, 64)
+			if err != nil {
+				return p, fmt.Errorf("the C init took tmpfs size %q", mounts[i])
+			}
+			c.Mounts = append(c.Mounts, Mount{Target: mounts[i+1], Tmpfs: true, Size: size})
+			continue
+		}
 		c.Mounts = append(c.Mounts, Mount{Source: mounts[i], Target: mounts[i+1], ReadOnly: mounts[i+2] == "ro"})
 	}
 	for _, g := range unsafe.Slice(cfg.groups, int(cfg.ngroups)) {

@@ -68,11 +68,14 @@ func fastConfig(cfg *initConfig) ([]byte, error) {
 		strconv.Itoa(int(rows)), strconv.Itoa(int(cols)), strconv.FormatUint(cfg.Caps, 10), filterHex(cfg.Seccomp)}
 	mounts := make([]string, 0, 3*len(cfg.Mounts))
 	for _, m := range cfg.Mounts {
-		mode := "rw"
-		if m.ReadOnly {
-			mode = "ro"
+		switch {
+		case m.Tmpfs:
+			mounts = append(mounts, strconv.FormatInt(m.Size, 10), m.Target, "tmpfs")
+		case m.ReadOnly:
+			mounts = append(mounts, m.Source, m.Target, "ro")
+		default:
+			mounts = append(mounts, m.Source, m.Target, "rw")
 		}
-		mounts = append(mounts, m.Source, m.Target, mode)
 	}
 	groups := make([]string, len(cfg.Groups))
 	for i, g := range cfg.Groups {

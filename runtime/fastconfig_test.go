@@ -27,7 +27,8 @@ func TestFastConfigRoundTrip(t *testing.T) {
 		{
 			Layers: []string{"/" + strings.Repeat("x", 5000)}, Scratch: "/s", Args: []string{"sh"}, Cwd: "/", Hostname: "h",
 			TTY: true, Copied: true, Winsize: &unix.Winsize{Row: 33, Col: 77},
-			Mounts: []Mount{{Source: "/a", Target: "/b"}, {Source: "/c:d", Target: "/e f", ReadOnly: true}},
+			Mounts: []Mount{{Source: "/a", Target: "/b"}, {Source: "/c:d", Target: "/e f", ReadOnly: true},
+				{Target: "/t", Tmpfs: true, Size: 64 << 20}, {Target: "/u", Tmpfs: true}},
 		},
 	} {
 		b, err := fastConfig(cfg)
@@ -97,7 +98,7 @@ func TestParseConfigErrors(t *testing.T) {
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(nil), uint8(configRun), uint16(0), "/s", "h", "/", "", "/l/a", "true", "A=1", "", "", uint16(0), uint16(0))
 	f.Add([]byte(fastMagic+"\x00"), uint8(configPlan), uint16(127), "/s,x", "guntainer", "/w d", "app:root", "/l/a\n/l/b:c,d", "sh\n-c\n\necho ü",
-		"A=1\nB=", "/a\t/b\tro\n/c\t/d\trw", "0\n27", uint16(33), uint16(77))
+		"A=1\nB=", "/a\t/b\tro\n/c\t/d\trw\nxxx\ttmpfs\t/t\n\ttmpfs\t/u", "0\n27", uint16(33), uint16(77))
 	f.Add([]byte(fastMagic+"\x00"+"1\x00/s\x00h\x00/\x00\x00\x00\x00\x000\x000\x001\x00/l\x001\x00a\x000\x000\x000\x00"), uint8(configRun), uint16(3),
 		"s", "", "w", "", "", "", "", "/a\t/b", "", uint16(1), uint16(0))
 	f.Add([]byte(nil), uint8(configExec), uint16(fastTTY|fastNoNewPrivs|fastSingle), "", "", "/w", "app", "", "sh", "A=1", "", "4\n5", uint16(0), uint16(0))
@@ -129,6 +130,10 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		for _, m := range lines(mounts) {
 			f := strings.Split(m, "\t")
+			if len(f) > 2 && f[1] == "tmpfs" {
+				cfg.Mounts = append(cfg.Mounts, Mount{Target: f[len(f)-1], Tmpfs: true, Size: int64(len(f[0])) - 1})
+				continue
+			}
 			cfg.Mounts = append(cfg.Mounts, Mount{Source: f[0], Target: f[len(f)-1], ReadOnly: len(f) > 2 && f[1] == "ro"})
 		}
 		b, err := fastConfig(cfg)
@@ -144,7 +149,7 @@ func FuzzParseConfig(f *testing.F) {
 				len(cfg.Mounts) == 0 && !cfg.NetNS && !cfg.ReadOnly && !cfg.Copied && !cfg.KeepUpper && !cfg.Unmasked
 		}
 		for _, m := range cfg.Mounts {
-			valid = valid && strings.HasPrefix(m.Source, "/") && strings.HasPrefix(m.Target, "/")
+			valid = valid && (strings.HasPrefix(m.Source, "/") || m.Tmpfs && m.Size >= 0) && strings.HasPrefix(m.Target, "/")
 		}
 		if !valid {
 			if err == nil {

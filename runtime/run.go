@@ -676,6 +676,13 @@ func prepareConfig(spec *Spec) (*initConfig, []scratchFile, error) {
 		if !filepath.IsAbs(m.Target) {
 			return nil, nil, fmt.Errorf("mount target %q: not an absolute path", m.Target)
 		}
+		if m.Tmpfs {
+			if m.Size < 0 {
+				return nil, nil, fmt.Errorf("tmpfs at %s: negative size", m.Target)
+			}
+			cfg.Mounts = append(cfg.Mounts, Mount{Target: filepath.Clean(m.Target), Tmpfs: true, Size: m.Size})
+			continue
+		}
 		src, err := filepath.Abs(m.Source)
 		if err != nil {
 			return nil, nil, err

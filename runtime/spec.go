@@ -77,11 +77,16 @@ type Spec struct {
 	Started func(initPid int)
 }
 
-// Mount is a bind mount of a host path into the container.
+// Mount is a bind mount of a host path into the container, or a tmpfs.
 type Mount struct {
 	Source   string // host path
 	Target   string // absolute path in the container
 	ReadOnly bool
+	// Tmpfs mounts an empty tmpfs (mode 1777, nosuid, nodev) instead of
+	// Source, capped at Size bytes (0: the kernel's default, half of the
+	// memory).
+	Tmpfs bool
+	Size  int64
 }
 
 // Resources are limits applied through cgroups. Zero means unlimited.

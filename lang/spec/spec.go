@@ -223,7 +223,7 @@ var Mounts = []MountKind{
 		Name: "Tmpfs", Args: []string{"a quoted target directory"}, Usage: `Tmpfs "/tmp" Size 64m`,
 		Doc: "An empty in-memory directory for the step; not part of the layer.",
 		Options: []Option{
-			{Name: "Size", Value: WordOrString, Usage: "Size 64m", Doc: "Caps its size (bytes, or with k, m or g)."},
+			{Name: "Size", Value: WordOrString, Usage: "Size 64m", Doc: "Caps its size: bytes, or a number with k, m, g, t or p (Docker's --memory grammar)."},
 		},
 	},
 }
