@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -33,6 +34,8 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sysmacros.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -61,7 +64,9 @@ static const char verdict_magic[] = "gun-go-1";
 // gun packs as a layer (gun:commit); the overlay is volatile
 // (overlayOptions). F_UNMASKED: nothing under /proc and
 // /sys is masked or read-only (--privileged). F_NO_NEW_PRIVS: the command
-// runs with no_new_privs.
+// runs with no_new_privs. F_OCI: an OCI bundle's container (cfg.oci,
+// gun_cinit_oci), whose process is pid 1 itself, held until `gun oci
+// start`; F_UMASK and F_CGROUPNS are its umask and new cgroup namespace.
 enum {
 	F_NETNS = 1,
 	F_READONLY = 2,
@@ -72,7 +77,10 @@ enum {
 	F_KEEP_UPPER = 64,
 	F_UNMASKED = 128,
 	F_NO_NEW_PRIVS = 256,
-	F_ALL = 511
+	F_OCI = 512,
+	F_UMASK = 1024,
+	F_CGROUPNS = 2048,
+	F_ALL = 4095
 };
 
 static struct gun_config cfg;
@@ -144,12 +152,16 @@ __attribute__((format(printf, 1, 2))) static void logf_(const char *fmt, ...) {
 	jb_str(&steps, line);
 }
 
+// report_fd is where reports go: gun's sync socket, or, once an OCI
+// container is started, `gun oci start`'s connection (oci_hold).
+static int report_fd = SYNC_FD;
+
 static void send_json(struct jbuf *j) {
-	if (j->over)
+	if (j->over || report_fd < 0)
 		return; // the parent sees the socket's end and reports a failure
 	ssize_t r;
 	do
-		r = send(SYNC_FD, j->b, j->n, MSG_NOSIGNAL);
+		r = send(report_fd, j->b, j->n, MSG_NOSIGNAL);
 	while (r < 0 && errno == EINTR);
 }
 
@@ -386,7 +398,75 @@ void gun_config_free(struct gun_config *cfg) {
 	free(cfg->mounts);
 	free(cfg->owned);
 	free(cfg->filter);
+	if (cfg->oci != NULL) {
+		struct gun_oci *o = cfg->oci;
+		char **lists[] = {o->groups, o->rlimits, o->sysctls, o->mounts, o->devices, o->masked, o->readonly, o->ns};
+		for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+			free(lists[i]);
+		free(o);
+	}
 	memset(cfg, 0, sizeof *cfg);
+}
+
+// is_num: s is a decimal number, as strtoull takes it without a sign.
+static int is_num(const char *s) {
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+// next_tuples reads a list of k strings an item; the items' strings at the
+// positions of the mask nums (bit i: string i) must be numbers.
+static char **next_tuples(struct cursor *c, int *n, int k, unsigned nums, const char *what) {
+	char **l = next_list(c, n);
+	if (c->e->msg[0] != '\0')
+		return l;
+	int ok = *n % k == 0;
+	for (int i = 0; ok && i < *n; i++)
+		ok = !(nums & (1u << (i % k))) || is_num(l[i]);
+	if (!ok)
+		fail(c->e, 0, "init: malformed %s in the configuration", what);
+	return l;
+}
+
+// next_oci reads the OCI part of the configuration (oci.go's order).
+static void next_oci(struct cursor *c, struct gun_config *cfg) {
+	struct gun_oci *o = calloc(1, sizeof *o);
+	if (o == NULL) {
+		fail(c->e, ENOMEM, "init: read config");
+		return;
+	}
+	cfg->oci = o;
+	o->root = next(c);
+	o->domainname = next(c);
+	o->propagation = (unsigned long)next_u64(c);
+	o->uid = (unsigned)next_u64(c);
+	o->gid = (unsigned)next_u64(c);
+	o->umask = (unsigned)next_int(c, 0777);
+	o->effective = next_u64(c);
+	o->permitted = next_u64(c);
+	o->inheritable = next_u64(c);
+	o->ambient = next_u64(c);
+	o->groups = next_tuples(c, &o->ngroups, 1, 1, "groups");
+	o->rlimits = next_tuples(c, &o->nrlimits, 3, 7, "rlimits");
+	o->sysctls = next_tuples(c, &o->nsysctls, 2, 0, "sysctls");
+	o->mounts = next_tuples(c, &o->nmounts, 6, 0x18, "mounts");
+	o->devices = next_tuples(c, &o->ndevices, 7, 0x7c, "devices");
+	o->masked = next_list(c, &o->nmasked);
+	o->readonly = next_list(c, &o->nreadonly);
+	o->ns = next_tuples(c, &o->nns, 2, 0, "namespaces");
+	if (c->e->msg[0] != '\0')
+		return;
+	int ok = o->root[0] == '/';
+	for (int i = 0; ok && i < o->nmounts; i += 6)
+		ok = o->mounts[i + 1][0] == '/';
+	for (int i = 0; ok && i < o->ndevices; i += 7)
+		ok = o->devices[i][0] == '/' && strlen(o->devices[i + 1]) == 1 && strchr("cbup", o->devices[i + 1][0]) != NULL;
+	if (!ok)
+		fail(c->e, 0, "init: malformed configuration");
 }
 
 int gun_parse_config(char *b, size_t n, enum gun_config_kind kind, struct gun_config *cfg, struct gun_err *e) {
@@ -412,11 +492,16 @@ int gun_parse_config(char *b, size_t n, enum gun_config_kind kind, struct gun_co
 	cfg->env = next_list(&c, &cfg->nenv);
 	cfg->mounts = next_list(&c, &cfg->nmounts);
 	next_groups(&c, cfg);
+	if (cfg->flags & F_OCI)
+		next_oci(&c, cfg);
 	if (e->msg[0] != '\0') {
 		gun_config_free(cfg);
 		return -1;
 	}
-	int scratch_ok = exec ? cfg->scratch[0] == '\0' : cfg->scratch[0] == '/' || (planned && strcmp(cfg->scratch, PLAN_SCRATCH) == 0);
+	int oci = (cfg->flags & F_OCI) != 0;
+	int scratch_ok = exec ? cfg->scratch[0] == '\0'
+			      : cfg->scratch[0] == '/' || (planned && strcmp(cfg->scratch, PLAN_SCRATCH) == 0) ||
+					(oci && cfg->scratch[0] == '\0');
 	int mounts_ok = cfg->nmounts % 3 == 0;
 	for (int i = 0; mounts_ok && i < cfg->nmounts; i += 3) {
 		const char *src = cfg->mounts[i], *mode = cfg->mounts[i + 2];
@@ -432,7 +517,7 @@ int gun_parse_config(char *b, size_t n, enum gun_config_kind kind, struct gun_co
 	int exec_ok = !exec || (cfg->nlayers == 0 && cfg->nmounts == 0 && cfg->overlay[0] == '\0' &&
 				(cfg->flags & (F_NETNS | F_READONLY | F_COPIED | F_KEEP_UPPER | F_UNMASKED)) == 0);
 	if (c.p != c.end || (cfg->nargs == 0) != !!planned || !scratch_ok || cfg->cwd[0] != '/' || !mounts_ok ||
-	    (cfg->nlayers == 0) != !!exec || !exec_ok || (planned && (cfg->flags & (F_TTY | F_COPIED)))) {
+	    (cfg->nlayers == 0) != (exec || oci) || !exec_ok || (planned && (cfg->flags & (F_TTY | F_COPIED | F_OCI)))) {
 		fail(e, 0, "init: malformed configuration");
 		gun_config_free(cfg);
 		return -1;
@@ -1049,6 +1134,361 @@ static struct pty open_pty(long uid) {
 	return p;
 }
 
+
+// ---- an OCI bundle's container (F_OCI) ----
+
+// The listening socket `gun oci start` connects to (the second of
+// exec.Cmd.ExtraFiles): the container's process waits on it before execve.
+enum { HOLD_FD = 4 };
+
+static unsigned long long num(const char *s) { return strtoull(s, NULL, 10); }
+
+// oci_mount mounts one of config.json's mounts (oci.go's ociMount) inside
+// the root: a bind (MS_BIND, recursive with MS_REC) by descriptor, its
+// attributes set on the detached tree, or a file system of any type.
+static void oci_mount(char **m) {
+	const char *src = m[0], *dst = m[1], *type = m[2], *data = m[5];
+	unsigned long flags = (unsigned long)num(m[3]), prop = (unsigned long)num(m[4]);
+	int fd;
+	if (flags & MS_BIND) {
+		struct stat st;
+		if (stat(src, &st) < 0)
+			die(125, errno, "mount %s on %s: stat", src, dst);
+		fd = open_in(dst, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE);
+		unsigned rec = flags & MS_REC ? AT_RECURSIVE : 0;
+		int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+		if (tree < 0)
+			die(125, errno, "bind mount %s on %s: open_tree", src, dst);
+		struct mount_attr a = {0};
+		static const struct {
+			unsigned long ms;
+			unsigned long long attr;
+		} attrs[] = {{MS_RDONLY, MOUNT_ATTR_RDONLY}, {MS_NOSUID, MOUNT_ATTR_NOSUID}, {MS_NODEV, MOUNT_ATTR_NODEV},
+			     {MS_NOEXEC, MOUNT_ATTR_NOEXEC}, {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME}};
+		for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
+			if (flags & attrs[i].ms)
+				a.attr_set |= attrs[i].attr;
+		if (flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) {
+			a.attr_clr = MOUNT_ATTR__ATIME;
+			a.attr_set |= flags & MS_NOATIME ? MOUNT_ATTR_NOATIME
+				      : flags & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME
+							       : MOUNT_ATTR_RELATIME;
+		}
+		if ((a.attr_set || a.attr_clr) && mount_setattr(tree, "", AT_EMPTY_PATH | rec, &a, sizeof a) < 0)
+			die(125, errno, "bind mount %s on %s: mount_setattr", src, dst);
+		if (move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			die(125, errno, "bind mount %s on %s: move_mount", src, dst);
+		close(tree);
+	} else {
+		fd = open_in(dst, CREATE_DIR);
+		if (mount(src, fdpath(fd), type, flags, data) < 0)
+			die(125, errno, "mount %s (%s) on %s with \"%s\"", src, type, dst, data);
+	}
+	close(fd);
+	if (prop != 0) {
+		// On the mount now at dst, not the directory under it.
+		fd = open_in(dst, NO_CREATE);
+		if (mount("", fdpath(fd), NULL, prop, NULL) < 0)
+			die(125, errno, "mount %s: set propagation", dst);
+		close(fd);
+	}
+	logf_("mount %s on %s (%s, flags %#lx, propagation %#lx, \"%s\")", src, dst, type, flags, prop, data);
+}
+
+// oci_device makes one of config.json's devices: mknod, or, where a user
+// namespace forbids it, a bind of the host's device of that path, as runc.
+static void oci_device(char **d) {
+	const char *path = d[0];
+	mode_t type = d[1][0] == 'b' ? S_IFBLK : d[1][0] == 'p' ? S_IFIFO : S_IFCHR;
+	int slash = (int)(strrchr(path, '/') - path);
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof parent, "%.*s", slash == 0 ? 1 : slash, path);
+	int dir = open_in(parent, CREATE_DIR), fd = -1;
+	// O_PATH descriptors take no mknodat: the directory's own, by path.
+	int dfd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		die(125, errno, "device %s: open parent", path);
+	const char *name = path + slash + 1;
+	if (mknodat(dfd, name, type | ((mode_t)num(d[4]) & 07777), makedev(num(d[2]), num(d[3]))) == 0) {
+		if (fchownat(dfd, name, (uid_t)num(d[5]), (gid_t)num(d[6]), AT_SYMLINK_NOFOLLOW) < 0)
+			die(125, errno, "device %s: chown", path);
+		logf_("device %s: mknod", path);
+	} else if (errno == EPERM || errno == EEXIST) {
+		fd = open_in(path, CREATE_FILE);
+		bind_fd(AT_FDCWD, path, fd, path, 0);
+		close(fd);
+		logf_("device %s: bound from the host", path);
+	} else {
+		die(125, errno, "device %s: mknod", path);
+	}
+	close(dfd);
+	close(dir);
+}
+
+// oci_dev adds what the runtime spec says every container has in /dev:
+// the default devices (bound from the host, unless config.json makes one
+// of those paths) and the links to /proc/self/fd and pts/ptmx.
+static void oci_dev(void) {
+	struct gun_oci *o = cfg.oci;
+	for (int i = 0; i < o->ndevices; i += 7)
+		oci_device(o->devices + i);
+	static const char *const devs[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"};
+	for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
+		int given = 0;
+		for (int k = 0; k < o->ndevices; k += 7)
+			given |= strcmp(o->devices[k], devs[i]) == 0;
+		if (!given)
+			bind_in(devs[i], devs[i], 0);
+	}
+	int dev = open_in("/dev", NO_CREATE);
+	static const char *const links[][2] = {
+		{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
+	};
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+		if (symlinkat(links[i][1], dev, links[i][0]) < 0 && errno != EEXIST)
+			die(125, errno, "symlink /dev/%s", links[i][0]);
+	// The pts of the container's devpts, when it has one.
+	int pts = resolve("/dev/pts/ptmx", O_PATH);
+	if (pts >= 0) {
+		close(pts);
+		int dfd = openat(dev, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || (unlinkat(dfd, "ptmx", 0) < 0 && errno != ENOENT) || symlinkat("pts/ptmx", dfd, "ptmx") < 0)
+			die(125, errno, "symlink /dev/ptmx");
+		close(dfd);
+	}
+	close(dev);
+}
+
+// oci_sysctls writes config.json's sysctls through the container's /proc,
+// before /proc/sys is made read-only.
+static void oci_sysctls(void) {
+	struct gun_oci *o = cfg.oci;
+	for (int i = 0; i < o->nsysctls; i += 2) {
+		char path[PATH_MAX];
+		int n = snprintf(path, sizeof path, "/proc/sys/%s", o->sysctls[i]);
+		for (char *p = path + 10; p < path + n; p++)
+			if (*p == '.')
+				*p = '/';
+		int fd = resolve(path, O_WRONLY | O_TRUNC);
+		const char *v = o->sysctls[i + 1];
+		if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v))
+			die(125, errno, "sysctl %s=%s", o->sysctls[i], v);
+		close(fd);
+		logf_("sysctl %s=%s", o->sysctls[i], v);
+	}
+}
+
+static int ns_flag(const char *type) {
+	static const struct {
+		const char *type;
+		int flag;
+	} ns[] = {{"user", CLONE_NEWUSER}, {"pid", CLONE_NEWPID},   {"network", CLONE_NEWNET},       {"ipc", CLONE_NEWIPC},
+		  {"uts", CLONE_NEWUTS},   {"mount", CLONE_NEWNS}, {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}};
+	for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+		if (strcmp(ns[i].type, type) == 0)
+			return ns[i].flag;
+	die(125, 0, "init: namespace type %s", type);
+}
+
+// oci_namespaces joins the namespaces that config.json names by path and
+// makes the new ones: the user namespace first, its id maps written by gun
+// meanwhile. The cgroup namespace is made last (run_container), once gun
+// put the process in its cgroup; new pid and time namespaces are those of
+// the caller's children.
+static void oci_namespaces(void) {
+	struct gun_oci *o = cfg.oci;
+	int fds[32], n = o->nns / 2, unshared = 0;
+	if (n > 32)
+		die(125, 0, "init: %d namespaces", n);
+	// All opened first: joining a mount namespace changes what paths name.
+	for (int i = 0; i < n; i++) {
+		const char *path = o->ns[2 * i + 1];
+		fds[i] = -1;
+		if (path[0] != '\0' && (fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			die(125, errno, "open %s namespace %s", o->ns[2 * i], path);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < n; i++) {
+			int flag = ns_flag(o->ns[2 * i]);
+			if ((flag == CLONE_NEWUSER) != (pass == 0))
+				continue;
+			if (fds[i] >= 0) {
+				if (setns(fds[i], flag) < 0)
+					die(125, errno, "join %s namespace %s", o->ns[2 * i], o->ns[2 * i + 1]);
+				close(fds[i]);
+			} else if (flag == CLONE_NEWUSER) {
+				if (unshare(CLONE_NEWUSER) < 0)
+					die(125, errno, "unshare the user namespace");
+				// gun writes the id maps, then says go.
+				static const char maps[] = "{\"Maps\":true}";
+				if (send(SYNC_FD, maps, sizeof maps - 1, MSG_NOSIGNAL) < 0)
+					_exit(125);
+				drop();
+			} else if (flag != CLONE_NEWCGROUP) {
+				unshared |= flag;
+			}
+		}
+	}
+	if (unshared != 0 && unshare(unshared) < 0)
+		die(125, errno, "unshare the container's namespaces (%#x)", unshared);
+}
+
+// oci_env is the process's environment as config.json gives it, with HOME
+// from the user's passwd entry when it sets none (as runc).
+static char **oci_env(const struct gun_user *u) {
+	char **env = calloc((size_t)cfg.nenv + 2, sizeof *env);
+	if (env == NULL)
+		die(125, ENOMEM, "environment");
+	int home = 0;
+	for (int i = 0; i < cfg.nenv; i++) {
+		env[i] = cfg.env[i];
+		home |= strncmp(cfg.env[i], "HOME=", 5) == 0;
+	}
+	if (!home && asprintf(&env[cfg.nenv], "HOME=%s", u->home) < 0)
+		die(125, ENOMEM, "environment");
+	return env;
+}
+
+// oci_user is the process's user: config.json's ids, and the home
+// directory of the uid's passwd entry ("/" without one).
+static void oci_user(struct gun_user *u) {
+	struct gun_oci *o = cfg.oci;
+	char spec[32], err[256], *passwd = read_file("/etc/passwd");
+	snprintf(spec, sizeof spec, "%u", o->uid);
+	if (gun_resolve_user(spec, passwd, NULL, u, err, sizeof err) < 0)
+		snprintf(u->home, sizeof u->home, "/");
+	free(passwd);
+	u->uid = o->uid;
+	u->gid = o->gid;
+	if (o->ngroups > GUN_MAX_GROUPS)
+		die(125, 0, "%d additional groups", o->ngroups);
+	u->ngroups = o->ngroups;
+	for (int i = 0; i < o->ngroups; i++)
+		u->groups[i] = (gid_t)num(o->groups[i]);
+}
+
+static void capset_(unsigned long long eff, unsigned long long perm, unsigned long long inh) {
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2] = {
+		{(__u32)eff, (__u32)perm, (__u32)inh},
+		{(__u32)(eff >> 32), (__u32)(perm >> 32), (__u32)(inh >> 32)},
+	};
+	if (syscall(SYS_capset, &h, d) < 0)
+		die(125, errno, "set capabilities (effective %#llx, permitted %#llx, inheritable %#llx)", eff, perm, inh);
+}
+
+// oci_hold reports the container created and waits for `gun oci start` to
+// connect to HOLD_FD; its connection takes the reports from then on. A
+// signal meanwhile ends the process (pid 1 would ignore it).
+static void oci_hold(int sfd) {
+	struct pollfd pf[2] = {{HOLD_FD, POLLIN, 0}, {sfd, POLLIN, 0}};
+	for (;;) {
+		if (poll(pf, 2, -1) < 0)
+			continue; // EINTR
+		if (pf[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si && si.ssi_signo != SIGCHLD && si.ssi_signo != SIGWINCH &&
+			    si.ssi_signo != SIGURG && si.ssi_signo != SIGCONT)
+				_exit(128 + (int)si.ssi_signo);
+		}
+		if (pf[0].revents & POLLIN) {
+			int c = accept4(HOLD_FD, NULL, NULL, SOCK_CLOEXEC);
+			if (c >= 0) {
+				report_fd = c;
+				close(HOLD_FD);
+				return;
+			}
+		}
+	}
+}
+
+// oci_exec becomes the container's process: config.json's rlimits, bounding
+// set, groups and ids, working directory and umask; the report that the
+// container is created (with the pty's master); the hold until `gun oci
+// start`; then the capabilities, no_new_privs and the seccomp filter (before
+// the capabilities are lowered when there is no no_new_privs, as runc: the
+// filter then needs CAP_SYS_ADMIN) and execve.
+__attribute__((noreturn)) static void oci_exec(const char *path, char **env, const struct gun_user *u, struct pty *pty,
+					       const sigset_t *mask) {
+	struct gun_oci *o = cfg.oci;
+	for (int i = 0; i < o->nrlimits; i += 3) {
+		struct rlimit r = {(rlim_t)num(o->rlimits[i + 1]), (rlim_t)num(o->rlimits[i + 2])};
+		if (setrlimit((int)num(o->rlimits[i]), &r) < 0)
+			die(125, errno, "set rlimit %s", o->rlimits[i]);
+	}
+	if (setsid() < 0)
+		die(125, errno, "setsid");
+	if (pty->slave >= 0 && (dup2(pty->slave, 0) < 0 || dup2(pty->slave, 1) < 0 || dup2(pty->slave, 2) < 0 ||
+				ioctl(0, TIOCSCTTY, 0) < 0))
+		die(125, errno, "make the pty the process's terminal");
+	drop_capabilities();
+	// setgroups is denied in a user namespace that maps one id; with no
+	// groups asked for, that is no failure.
+	if (setgroups((size_t)u->ngroups, u->groups) < 0 && (u->ngroups > 0 || errno != EPERM))
+		die(125, errno, "setgroups");
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		die(125, errno, "keep capabilities");
+	if (setresgid((gid_t)u->gid, (gid_t)u->gid, (gid_t)u->gid) < 0)
+		die(125, errno, "setgid %ld", u->gid);
+	if (setresuid((uid_t)u->uid, (uid_t)u->uid, (uid_t)u->uid) < 0)
+		die(125, errno, "setuid %ld", u->uid);
+	if (chdir(cfg.cwd) < 0)
+		die(125, errno, "chdir %s", cfg.cwd);
+	if (cfg.flags & F_UMASK)
+		umask((mode_t)o->umask);
+	int sfd = signalfd(-1, mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		die(125, errno, "signalfd");
+	static struct jbuf ready;
+	jb_puts(&ready, "{");
+	if (nsteps > 0 && !steps.over) {
+		jb_puts(&ready, "\"Log\":[");
+		jb_put(&ready, steps.b, steps.n);
+		jb_puts(&ready, "]");
+	}
+	jb_puts(&ready, "}");
+	if (ready.over) {
+		ready.n = 0, ready.over = 0;
+		jb_puts(&ready, "{}");
+	}
+	struct iovec iov = {ready.b, ready.n};
+	if (gun_send_fd(SYNC_FD, &iov, 1, pty->master) < 0)
+		_exit(125);
+	if (pty->master >= 0)
+		close(pty->master);
+	if (pty->slave > 2)
+		close(pty->slave);
+	close(SYNC_FD);
+	report_fd = -1;
+	oci_hold(sfd);
+	close(sfd);
+	struct sock_fprog prog = {cfg.nfilter, cfg.filter};
+	if (!(cfg.flags & F_NO_NEW_PRIVS) && cfg.nfilter > 0) {
+		// Every capability still permitted (all of the namespace's)
+		// effective, CAP_SYS_ADMIN among them.
+		struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+		struct __user_cap_data_struct d[2];
+		if (syscall(SYS_capget, &h, d) < 0)
+			die(125, errno, "get capabilities");
+		capset_((unsigned long long)d[1].permitted << 32 | d[0].permitted,
+			(unsigned long long)d[1].permitted << 32 | d[0].permitted,
+			(unsigned long long)d[1].inheritable << 32 | d[0].inheritable);
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+			die(125, errno, "load the seccomp filter");
+	}
+	capset_(o->effective, o->permitted, o->inheritable);
+	for (int c = 0; c < 64; c++)
+		if ((o->ambient >> c & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+			die(125, errno, "raise ambient capability %d", c);
+	if ((cfg.flags & F_NO_NEW_PRIVS) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die(125, errno, "set no_new_privs");
+	if ((cfg.flags & F_NO_NEW_PRIVS) && cfg.nfilter > 0 && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		die(125, errno, "load the seccomp filter");
+	sigprocmask(SIG_UNBLOCK, mask, NULL);
+	execve(path, cfg.args, env);
+	die(errno == ENOENT ? 127 : 126, errno, "exec %s", path);
+}
+
 // ---- supervision and cleanup ----
 
 static int status_code(int st) { return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st); }
@@ -1256,10 +1696,10 @@ static int mount_overlay(const char *root, const char **what) {
 // for pivot_root needs a mount point). A kernel that refuses the overlay
 // is a failure of its own (overlay_refused).
 static void mount_root(const char *root) {
-	if (cfg.flags & F_COPIED) {
+	if (cfg.flags & (F_COPIED | F_OCI)) {
 		if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
 			die(125, errno, "bind mount root %s", root);
-		logf_("root: the layers copied into %s (the kernel refused the overlay)", root);
+		logf_(cfg.flags & F_OCI ? "root: %s" : "root: the layers copied into %s (the kernel refused the overlay)", root);
 		return;
 	}
 	const char *what;
@@ -1273,6 +1713,7 @@ static void mount_root(const char *root) {
 
 // run_container sets up the container of cfg and runs its command.
 static void run_container(sigset_t mask) {
+	struct gun_oci *oci = cfg.oci;
 	// Nothing we mount may propagate back to the host.
 	if (mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die(125, errno, "make / private");
@@ -1283,9 +1724,9 @@ static void run_container(sigset_t mask) {
 	// root is the directory root in it.
 	char copied[PATH_MAX];
 	snprintf(copied, sizeof copied, "%s/" SCRATCH_ROOT, cfg.scratch);
-	const char *root = cfg.flags & F_COPIED ? copied : cfg.scratch;
-	int scratch = open(cfg.scratch, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (scratch < 0)
+	const char *root = oci != NULL ? oci->root : cfg.flags & F_COPIED ? copied : cfg.scratch;
+	int scratch = oci != NULL ? -1 : open(cfg.scratch, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (scratch < 0 && oci == NULL)
 		die(125, errno, "open scratch");
 	// Descriptors gun inherited (and the sync socket) must not reach the
 	// command.
@@ -1293,12 +1734,26 @@ static void run_container(sigset_t mask) {
 	logf_("set up by the C init");
 	mount_root(root);
 	if (!planned) {
-		drop(); // the configuration, parsed
-		drop(); // goMsg: the cgroup is joined
+		if (oci == NULL)
+			drop(); // the configuration, parsed (gun_cinit_oci took it)
+		drop();         // goMsg: the cgroup is joined
 	}
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		die(125, errno, "open root %s", root);
+	if (oci != NULL) {
+		// config.json's mounts, in its order, then what every container
+		// has in /dev, and the sysctls.
+		for (int i = 0; i < oci->nmounts; i += 6)
+			oci_mount(oci->mounts + i);
+		oci_dev();
+		oci_sysctls();
+		for (int i = 0; i < oci->nmasked; i++)
+			mask_path(oci->masked[i]);
+		for (int i = 0; i < oci->nreadonly; i++)
+			make_readonly(oci->readonly[i]);
+		goto pivot;
+	}
 	// We are pid 1 of the new pid namespace: this proc shows only our tree.
 	mount_in("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
 	if (cfg.flags & F_NETNS) // sysfs needs the network namespace's owner
@@ -1329,6 +1784,7 @@ static void run_container(sigset_t mask) {
 		mask_path(masked[i]);
 	for (size_t i = 0; !(cfg.flags & F_UNMASKED) && i < sizeof readonly / sizeof readonly[0]; i++)
 		make_readonly(readonly[i]);
+pivot:
 	// pivot_root, never chroot: the old root is detached and unreachable.
 	if (chdir(root) < 0)
 		die(125, errno, "chdir to root");
@@ -1339,14 +1795,21 @@ static void run_container(sigset_t mask) {
 	if (chdir("/") < 0)
 		die(125, errno, "chdir /");
 	close(rootfd);
-	if (sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
+	if (oci != NULL && oci->propagation != 0 && mount("", "/", NULL, oci->propagation, NULL) < 0)
+		die(125, errno, "root propagation");
+	if ((oci == NULL || cfg.hostname[0] != '\0') && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
 		die(125, errno, "sethostname");
+	if (oci != NULL && oci->domainname[0] != '\0' && setdomainname(oci->domainname, strlen(oci->domainname)) < 0)
+		die(125, errno, "setdomainname");
 	if (cfg.flags & F_NETNS)
 		loopback_up();
 	logf_("pivot_root into %s; hostname %s", root, cfg.hostname);
 	struct gun_user u;
-	resolve_user(&u);
-	char **env = make_env(&u);
+	if (oci != NULL)
+		oci_user(&u);
+	else
+		resolve_user(&u);
+	char **env = oci != NULL ? oci_env(&u) : make_env(&u);
 	if (strcmp(cfg.cwd, "/") != 0) {
 		// As docker: a missing working directory is created (mkdir -p).
 		char d[PATH_MAX];
@@ -1372,10 +1835,27 @@ static void run_container(sigset_t mask) {
 	struct pty pty = {-1, -1};
 	if (cfg.flags & F_TTY)
 		pty = open_pty(u.uid);
+	if (oci != NULL && pty.slave >= 0) {
+		// The terminal is the container's console too. (After pivot_root:
+		// "/" is the container's root.)
+		int c = open("/dev/console", O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600);
+		char name[64];
+		if (c < 0 || ptsname_r(pty.master, name, sizeof name) != 0 || mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+			die(125, errno, "bind the pty on /dev/console");
+		close(c);
+	}
 	// The container's cgroup namespace is rooted at the cgroup the parent
 	// put us in.
-	if (unshare(CLONE_NEWCGROUP) < 0)
+	if ((oci == NULL || (cfg.flags & F_CGROUPNS)) && unshare(CLONE_NEWCGROUP) < 0)
 		die(125, errno, "unshare cgroup namespace");
+	if (oci != NULL) {
+		// As runc: a command that cannot be executed fails create, not
+		// start.
+		struct stat st;
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || access(path, X_OK) < 0)
+			die(errno == ENOENT ? 127 : 126, errno == 0 ? EACCES : errno, "exec %s", path);
+		oci_exec(path, env, &u, &pty, &mask);
+	}
 	restrict_self();
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
@@ -1608,3 +2088,30 @@ void gun_cexec(void) {
 	report_started(child, pty.master);
 	report_exit(supervise(child, sfd));
 }
+
+// gun_cinit_oci is the init of an OCI bundle's container (`gun oci create`):
+// it takes its configuration, joins and makes the namespaces and forks the
+// container's process, pid 1 of a new pid namespace; it tells gun that
+// process's pid and exits, leaving no process between the caller and it.
+void gun_cinit_oci(void) {
+	sigset_t mask = command_signals();
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	size_t n;
+	char *b = recv_peek(&n);
+	struct gun_err e;
+	if (gun_parse_config(b, n, GUN_CONFIG_RUN, &cfg, &e) < 0 || !(cfg.flags & F_OCI))
+		die(125, e.err, "%s", e.msg[0] != '\0' ? e.msg : "init: not an OCI container's configuration");
+	drop();
+	oci_namespaces();
+	pid_t pid = fork();
+	if (pid < 0)
+		die(125, errno, "fork the container's process");
+	if (pid > 0) {
+		char msg[64];
+		int mn = snprintf(msg, sizeof msg, "{\"Pid\":%d}", (int)pid);
+		(void)send(SYNC_FD, msg, (size_t)mn, MSG_NOSIGNAL);
+		_exit(0);
+	}
+	run_container(mask);
+}
+

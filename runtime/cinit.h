@@ -32,6 +32,25 @@ struct gun_config {
 	int ngroups;
 	gid_t *groups;
 	char *owned; // the overlay's options, when gun_plan_config made them
+	struct gun_oci *oci; // an OCI bundle's container (F_OCI), else NULL
+};
+
+// What an OCI bundle's config.json adds (oci.go's ociInit), with F_OCI.
+// Numbers stay strings, checked by the parser; lists hold k strings an
+// item, nX counting strings.
+struct gun_oci {
+	const char *root, *domainname;
+	unsigned long propagation; // MS_* for the root after pivot_root (0: none)
+	unsigned uid, gid, umask;
+	unsigned long long effective, permitted, inheritable, ambient;
+	int ngroups, nrlimits, nsysctls, nmounts, ndevices, nmasked, nreadonly, nns;
+	char **groups;   // decimal gids
+	char **rlimits;  // resource, soft, hard
+	char **sysctls;  // key, value
+	char **mounts;   // source, target, type, flags, propagation, data
+	char **devices;  // path, type (c b u p), major, minor, mode, uid, gid
+	char **masked, **readonly;
+	char **ns;       // type (user pid net ipc uts mnt cgroup time), path ("" new)
 };
 
 // What a configuration is for: a container's init (gun sends it), a

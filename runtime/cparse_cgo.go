@@ -12,10 +12,12 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"syscall"
 	"unsafe"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -87,7 +89,52 @@ func cParseConfig(b []byte, kind configKind, scratch string) (*cParsed, error) {
 	for _, g := range unsafe.Slice(cfg.groups, int(cfg.ngroups)) {
 		c.Groups = append(c.Groups, uint32(g))
 	}
+	if cfg.oci != nil {
+		c.OCI = cParseOCI(cfg.oci, int(cfg.flags))
+	}
 	return p, nil
+}
+
+// cParseOCI is the OCI part of a configuration as the C init reads it.
+func cParseOCI(o *C.struct_gun_oci, flags int) *ociInit {
+	num := func(s string) uint64 { v, _ := strconv.ParseUint(s, 10, 64); return v }
+	g := &ociInit{
+		Root: C.GoString(o.root), Domainname: C.GoString(o.domainname), Propagation: uintptr(o.propagation),
+		UID: uint32(o.uid), GID: uint32(o.gid), Effective: uint64(o.effective), Permitted: uint64(o.permitted),
+		Inheritable: uint64(o.inheritable), Ambient: uint64(o.ambient),
+		CgroupNS: flags&fastCgroupNS != 0,
+		Masked: cStrings(o.masked, o.nmasked), Readonly: cStrings(o.readonly, o.nreadonly),
+	}
+	if flags&fastUmask != 0 {
+		u := uint32(o.umask)
+		g.Umask = &u
+	}
+	for _, s := range cStrings(o.groups, o.ngroups) {
+		g.Groups = append(g.Groups, uint32(num(s)))
+	}
+	l := cStrings(o.rlimits, o.nrlimits)
+	for i := 0; i+2 < len(l); i += 3 {
+		g.Rlimits = append(g.Rlimits, ociRlimit{int(num(l[i])), num(l[i+1]), num(l[i+2])})
+	}
+	l = cStrings(o.sysctls, o.nsysctls)
+	for i := 0; i+1 < len(l); i += 2 {
+		g.Sysctls = append(g.Sysctls, [2]string{l[i], l[i+1]})
+	}
+	l = cStrings(o.mounts, o.nmounts)
+	for i := 0; i+5 < len(l); i += 6 {
+		g.Mounts = append(g.Mounts, ociMount{l[i], l[i+1], l[i+2], uintptr(num(l[i+3])), uintptr(num(l[i+4])), l[i+5]})
+	}
+	l = cStrings(o.devices, o.ndevices)
+	for i := 0; i+6 < len(l); i += 7 {
+		mode, uid, gid := fs.FileMode(num(l[i+4])), uint32(num(l[i+5])), uint32(num(l[i+6]))
+		g.Devices = append(g.Devices, specs.LinuxDevice{Path: l[i], Type: l[i+1], Major: int64(num(l[i+2])), Minor: int64(num(l[i+3])),
+			FileMode: &mode, UID: &uid, GID: &gid})
+	}
+	l = cStrings(o.ns, o.nns)
+	for i := 0; i+1 < len(l); i += 2 {
+		g.Namespaces = append(g.Namespaces, specs.LinuxNamespace{Type: specs.LinuxNamespaceType(l[i]), Path: l[i+1]})
+	}
+	return g
 }
 
 // cParseVerdict parses b as the C init reads gun's word on a plan

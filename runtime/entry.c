@@ -435,6 +435,8 @@ __attribute__((constructor)) static void gun_entry(int argc, char **argv, char *
 		gun_holder(argc, argv);
 	} else if (strcmp(argv[0], "gun:exec") == 0) {
 		gun_cexec();
+	} else if (strcmp(argv[0], "gun:oci") == 0) {
+		gun_cinit_oci();
 	} else if (gun_has_suffix(argv[0], n, "+maps", &entry)) {
 		gun_after_maps(argv, envp, entry);
 	} else if (gun_is_entry(argv[0], n)) {

@@ -33,6 +33,12 @@ import (
 //	len(Groups), Groups... (decimal)
 //
 // An exec's configuration (Exec) has no Scratch, Layers or Mounts.
+//
+// and, with fastOCI, the OCI container's part (ociInit, cinit.h's struct
+// gun_oci): Root, Domainname, Propagation, UID, GID, Umask, Effective,
+// Permitted, Inheritable, Ambient, then the lists Groups, Rlimits (3
+// strings each), Sysctls (2), Mounts (6), Devices (7), Masked, Readonly and
+// Namespaces (2), each as its number of strings and the strings.
 const fastMagic = "gun-cinit-4"
 
 // Flags of the binary configuration; cinit.c has the same.
@@ -46,6 +52,9 @@ const (
 	fastKeepUpper  // cfg.KeepUpper
 	fastUnmasked   // cfg.Unmasked
 	fastNoNewPrivs // cfg.NoNewPrivs
+	fastOCI        // cfg.OCI
+	fastUmask      // cfg.OCI.Umask is set
+	fastCgroupNS   // cfg.OCI.CgroupNS
 )
 
 // fastConfig returns cfg in the init's binary form.
@@ -58,6 +67,17 @@ func fastConfig(cfg *initConfig) ([]byte, error) {
 	for _, f := range configFlags(cfg) {
 		if *f.field {
 			flags |= f.flag
+		}
+	}
+	if o := cfg.OCI; o != nil {
+		flags |= fastOCI
+		for _, f := range []struct {
+			on   bool
+			flag int
+		}{{o.Umask != nil, fastUmask}, {o.CgroupNS, fastCgroupNS}} {
+			if f.on {
+				flags |= f.flag
+			}
 		}
 	}
 	var rows, cols uint16
@@ -81,7 +101,14 @@ func fastConfig(cfg *initConfig) ([]byte, error) {
 	for i, g := range cfg.Groups {
 		groups[i] = strconv.FormatUint(uint64(g), 10)
 	}
-	for _, l := range [][]string{cfg.Layers, cfg.Args, cfg.Env, mounts, groups} {
+	lists := [][]string{cfg.Layers, cfg.Args, cfg.Env, mounts, groups}
+	if o := cfg.OCI; o != nil {
+		lists = append(lists, o.lists()...)
+	}
+	for i, l := range lists {
+		if i == 5 {
+			strs = append(strs, cfg.OCI.scalars()...)
+		}
 		strs = append(strs, strconv.Itoa(len(l)))
 		strs = append(strs, l...)
 	}

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"io/fs"
 	"math"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
@@ -29,6 +31,19 @@ func TestFastConfigRoundTrip(t *testing.T) {
 			TTY: true, Copied: true, Winsize: &unix.Winsize{Row: 33, Col: 77},
 			Mounts: []Mount{{Source: "/a", Target: "/b"}, {Source: "/c:d", Target: "/e f", ReadOnly: true},
 				{Target: "/t", Tmpfs: true, Size: 64 << 20}, {Target: "/u", Tmpfs: true}},
+		},
+		{
+			Args: []string{"sh"}, Cwd: "/", Hostname: "h", TTY: true, Caps: 0x420, NoNewPrivs: true,
+			OCI: &ociInit{
+				Root: "/bundle/rootfs", Domainname: "d", Propagation: unix.MS_SLAVE | unix.MS_REC, UID: 1000, GID: 100,
+				Umask: new(uint32(0o22)), Groups: []uint32{5, 6}, Effective: 0x20, Permitted: 0x420, Inheritable: 1, Ambient: 0x20,
+				CgroupNS: true, Rlimits: []ociRlimit{{unix.RLIMIT_NOFILE, 512, 1024}},
+				Sysctls: [][2]string{{"net.ipv4.ip_forward", "1"}},
+				Mounts:  []ociMount{{"proc", "/proc", "proc", unix.MS_NOSUID, 0, ""}, {"/s", "/t", "", unix.MS_BIND | unix.MS_REC, unix.MS_PRIVATE, ""}},
+				Devices: []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229, FileMode: new(fs.FileMode(0o666)), UID: new(uint32(0)), GID: new(uint32(0))}},
+				Masked:  []string{"/proc/kcore"}, Readonly: []string{"/proc/sys"},
+				Namespaces: []specs.LinuxNamespace{{Type: specs.UserNamespace}, {Type: specs.NetworkNamespace, Path: "/proc/1/ns/net"}},
+			},
 		},
 	} {
 		b, err := fastConfig(cfg)
@@ -67,7 +82,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"another gun", []byte("gun-cinit-1\x00"), "init: configuration of another version of gun"},
 		{"truncated", b[:len(b)-1], "init: truncated configuration"},
 		{"trailing", append(slices.Clip(b), 'x', 0), "init: malformed configuration"},
-		{"flags", []byte(fastMagic + "\x00512\x00"), "init: bad number 512 in the configuration"},
+		{"flags", []byte(fastMagic + "\x004096\x00"), "init: bad number 4096 in the configuration"},
 		{"group", slices.Concat(b[:len(b)-2], []byte("1\x00-5\x00")), "init: bad group -5 in the configuration"},
 		{"exec", b, "init: malformed configuration"},
 		{"list", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x000\x00\x009999\x00"), "init: truncated configuration"},

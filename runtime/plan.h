@@ -46,4 +46,9 @@ __attribute__((noreturn)) void gun_cinit(void);
 // container up and runs the command only when gun says so (plan.go).
 __attribute__((noreturn)) void gun_cinit_planned(const struct gun_plan *p);
 
+// gun_cinit_oci is the init of an OCI bundle's container (`gun oci
+// create`, oci.go): its process becomes pid 1 itself, held until `gun oci
+// start`.
+__attribute__((noreturn)) void gun_cinit_oci(void);
+
 #endif

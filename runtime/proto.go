@@ -136,6 +136,9 @@ type initConfig struct {
 	NoNewPrivs bool
 	// Groups are supplementary groups added to the user's.
 	Groups []uint32
+	// OCI: the container of an OCI bundle (oci.go): no layers and no
+	// scratch directory; its process is pid 1 itself.
+	OCI *ociInit
 }
 
 func socketPair() (parent, child *os.File, err error) {

@@ -26,7 +26,7 @@ func main() {
 	if os.Args[0] == runtime.EntryMonitor {
 		os.Exit(monitorMain(os.Args[1:]))
 	}
-	os.Exit(run(&globalFlags{}, os.Args[1:]))
+	os.Exit(run(&globalFlags{}, ociArgs(os.Args[0], os.Args[1:])))
 }
 
 // run executes the gun command line and returns the process exit code.

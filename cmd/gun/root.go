@@ -128,6 +128,7 @@ func subcommands(g *globalFlags) []subcommand {
 		{"push", func() *cobra.Command { return newPushCmd(g) }},
 		{"login", newLoginCmd},
 		{"logout", newLogoutCmd},
+		{"oci", newOCICmd},
 	}
 }
 

@@ -364,3 +364,15 @@ func (c *compiler) compare(arg specs.LinuxSeccompArg, pass, fail label) {
 		a.jump(test, lo, fail, pass)
 	}
 }
+
+// Archs names the architecture Compile filters for, as seccomp profiles
+// do; none when it has no syscall table.
+func Archs() []string {
+	switch nativeArch {
+	case unix.AUDIT_ARCH_X86_64:
+		return []string{string(specs.ArchX86_64)}
+	case unix.AUDIT_ARCH_AARCH64:
+		return []string{string(specs.ArchAARCH64)}
+	}
+	return nil
+}

@@ -1,0 +1,197 @@
+package runtime
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// entryOCI is the init of an OCI bundle's container (cinit.c's
+// gun_cinit_oci), run by the constructor before Go starts.
+const entryOCI = "gun:oci"
+
+// ociHoldFD is OCICreate.Hold's descriptor in the init (the second of
+// exec.Cmd.ExtraFiles, after syncFD).
+const ociHoldFD = 4
+
+// OCICreate is a container of an OCI bundle to create (`gun oci create`).
+type OCICreate struct {
+	Bundle string      // the bundle's directory
+	Spec   *specs.Spec // its config.json
+	// Hold is a listening SOCK_SEQPACKET socket: the container's process
+	// waits for a connection to it (`gun oci start`) before its execve.
+	// The init's reports go to that connection: nothing when the execve
+	// succeeds, a JSON object with an Error when not.
+	Hold *os.File
+	// The process's standard streams, passed on as they are (with
+	// process.terminal, the pty's slave takes their place).
+	Stdin, Stdout, Stderr *os.File
+}
+
+// OCIProcess is a created container's process, held before its execve.
+type OCIProcess struct {
+	Pid    int      // in the caller's pid namespace
+	Master *os.File // the pty's master, with process.terminal
+}
+
+// ociMsg is a message of the init of an OCI container: its relay asks for
+// id maps (Maps) and tells the process's pid (Pid); the process reports
+// that it is held (an empty message, with the pty's master attached), or a
+// failure.
+type ociMsg struct {
+	Pid   int
+	Maps  bool
+	Error string
+	Code  int
+	Log   []string
+}
+
+// CheckOCI checks that gun can run the container config.json describes,
+// as CreateOCI would, without starting anything.
+func CheckOCI(bundle string, spec *specs.Spec) error {
+	_, err := ociConfig(spec, bundle)
+	return err
+}
+
+// CreateOCI starts the container of an OCI bundle and leaves its process
+// held before its execve, pid 1 of its pid namespace, with no process of
+// gun's left between the caller and it: the caller (conmon, as a
+// subreaper) reaps it. The init joins and makes the namespaces config.json
+// names; gun writes a new user namespace's id maps (itself, or with
+// newuidmap and newgidmap).
+func CreateOCI(c OCICreate) (*OCIProcess, error) {
+	s, err := ociConfig(c.Spec, c.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.Debug = debugEnabled()
+	b, err := fastConfig(s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	parent, child, err := socketPair()
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	cmd := &exec.Cmd{
+		Path: "/proc/self/exe", Args: []string{entryOCI}, Env: []string{},
+		Stdin: c.Stdin, Stdout: c.Stdout, Stderr: c.Stderr,
+		ExtraFiles: []*os.File{child, c.Hold},
+	}
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start container init: %w", err)
+	}
+	p := &OCIProcess{}
+	fd := int(parent.Fd())
+	fail := func(err error) (*OCIProcess, error) {
+		if p.Pid > 0 {
+			_ = unix.Kill(p.Pid, unix.SIGKILL)
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, err
+	}
+	if err := sendPacket(fd, b); err != nil {
+		return fail(fmt.Errorf("send container config: %w", err))
+	}
+	for {
+		var m ociMsg
+		fds, err := recvMsg(fd, &m)
+		for _, l := range m.Log {
+			slog.Debug("container setup", "step", l)
+		}
+		if len(fds) > 0 {
+			p.Master = os.NewFile(uintptr(fds[0]), "pty")
+			for _, f := range fds[1:] {
+				unix.Close(f)
+			}
+		}
+		switch {
+		case errors.Is(err, errPeerClosed):
+			werr := cmd.Wait()
+			return fail(fmt.Errorf("container setup: the init ended (%v) before the container was created", cmp.Or[error](werr, errors.New("exit 0"))))
+		case err != nil:
+			return fail(fmt.Errorf("container setup: %w", err))
+		case m.Error != "":
+			return fail(errors.New(m.Error))
+		case m.Maps:
+			if err := writeOCIMaps(cmd.Process.Pid, s.uids, s.gids); err != nil {
+				return fail(err)
+			}
+			if err := sendMsg(fd, goMsg{}); err != nil {
+				return fail(fmt.Errorf("start container: %w", err))
+			}
+		case m.Pid > 0:
+			p.Pid = m.Pid
+			if s.oomScore != nil {
+				if err := os.WriteFile("/proc/"+strconv.Itoa(p.Pid)+"/oom_score_adj", []byte(strconv.Itoa(*s.oomScore)), 0); err != nil {
+					return fail(fmt.Errorf("process.oomScoreAdj: %w", err))
+				}
+			}
+			if err := sendMsg(fd, goMsg{}); err != nil {
+				return fail(fmt.Errorf("start container: %w", err))
+			}
+		default:
+			// The process is held: its relay exited once it told the pid.
+			if p.Pid == 0 {
+				return fail(errors.New("container setup: no pid"))
+			}
+			if s.cfg.TTY && p.Master == nil {
+				return fail(errors.New("container setup: no pty received"))
+			}
+			if err := cmd.Wait(); err != nil {
+				return fail(fmt.Errorf("container init: %w", err))
+			}
+			return p, nil
+		}
+	}
+}
+
+// writeOCIMaps writes the id maps of the user namespace of process pid:
+// itself where it may (privileged in its own user namespace, or mapping
+// only its own ids, with setgroups denied then for the gid map), else with
+// newuidmap and newgidmap.
+func writeOCIMaps(pid int, uids, gids []IDMap) error {
+	proc := "/proc/" + strconv.Itoa(pid) + "/"
+	write := func(name string, l []IDMap) error {
+		var b strings.Builder
+		for _, e := range l {
+			fmt.Fprintf(&b, "%d %d %d\n", e.ContainerID, e.HostID, e.Size)
+		}
+		return os.WriteFile(proc+name, []byte(b.String()), 0)
+	}
+	err := write("uid_map", uids)
+	if err == nil {
+		if err = write("gid_map", gids); errors.Is(err, unix.EPERM) {
+			if err = os.WriteFile(proc+"setgroups", []byte("deny"), 0); err == nil {
+				err = write("gid_map", gids)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("linux.gidMappings: %w", err)
+		}
+		return nil
+	}
+	if !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("linux.uidMappings: %w", err)
+	}
+	m := &idMaps{uids: uids, gids: gids, helper: true}
+	if m.newuidmap, err = exec.LookPath("newuidmap"); err == nil {
+		m.newgidmap, err = exec.LookPath("newgidmap")
+	}
+	if err != nil {
+		return fmt.Errorf("linux.uidMappings: gun may not write them itself, and %w", err)
+	}
+	return writeMapsWithHelper(pid, m)
+}

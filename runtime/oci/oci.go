@@ -1,0 +1,467 @@
+// Package oci is gun's OCI runtime: the commands of the runtime spec
+// (create, start, state, kill, delete) as runc has them, over containers
+// whose state lives in a directory of their own under a root directory.
+//
+// A container's directory holds state.json (the spec's state and the
+// process's start time, which tells it from a later process of the same
+// pid) and, while the container is created but not started, start.sock,
+// the socket its held process waits on (runc's exec.fifo).
+package oci
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/gun-tools/gun/internal/atomicfile"
+	"github.com/gun-tools/gun/runtime"
+)
+
+const (
+	stateFile = "state.json"
+	startSock = "start.sock"
+)
+
+// Runtime is the OCI runtime over the containers under Root.
+type Runtime struct {
+	Root string
+}
+
+// DefaultRoot is where containers' states live without --root: under
+// $XDG_RUNTIME_DIR as rootless runc's, /run/gun-oci for root of the
+// initial user namespace, else under /tmp per user.
+func DefaultRoot() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "gun-oci")
+	}
+	if b, err := os.ReadFile("/proc/self/uid_map"); os.Geteuid() == 0 && err == nil && strings.Join(strings.Fields(string(b)), " ") == "0 0 4294967295" {
+		return "/run/gun-oci"
+	}
+	return filepath.Join(os.TempDir(), "gun-oci-"+strconv.Itoa(os.Geteuid()))
+}
+
+// record is a container's state.json.
+type record struct {
+	State specs.State `json:"state"`
+	// Start is the process's start time (/proc/PID/stat, field 22).
+	Start   uint64    `json:"start"`
+	Created time.Time `json:"created"`
+}
+
+// checkID refuses an id that is no name of a directory of its own: runc's
+// rule, letters, digits and _ + - .
+func checkID(id string) error {
+	if id == "" {
+		return errors.New("no container id")
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_+-.", c)) {
+			return fmt.Errorf("container id %q: only letters, digits and _ + - . are allowed", id)
+		}
+	}
+	if id == "." || id == ".." {
+		return fmt.Errorf("container id %q: not a name", id)
+	}
+	return nil
+}
+
+var errNotExist = errors.New("does not exist")
+
+func (r *Runtime) dir(id string) string { return filepath.Join(r.Root, id) }
+
+// load reads the container's record, its status brought up to date.
+func (r *Runtime) load(id string) (*record, error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(filepath.Join(r.dir(id), stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("container %s: %w", id, errNotExist)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rec record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("container %s: %s: %w", id, stateFile, err)
+	}
+	if rec.State.Status != specs.StateCreating {
+		rec.State.Status = r.status(&rec)
+	}
+	if rec.State.Status == specs.StateStopped {
+		rec.State.Pid = 0
+	}
+	return &rec, nil
+}
+
+// status is created while the process is held, running once it executed
+// its command, stopped once it is gone or a zombie.
+func (r *Runtime) status(rec *record) specs.ContainerState {
+	state, start, err := procStat(rec.State.Pid)
+	if err != nil || start != rec.Start || state == 'Z' || state == 'X' {
+		return specs.StateStopped
+	}
+	if _, err := os.Lstat(filepath.Join(r.dir(rec.State.ID), startSock)); err == nil {
+		return specs.StateCreated
+	}
+	return specs.StateRunning
+}
+
+func (r *Runtime) save(rec *record) error {
+	return atomicfile.Write(filepath.Join(r.dir(rec.State.ID), stateFile), 0o600, func(w io.Writer) error {
+		return json.NewEncoder(w).Encode(rec)
+	})
+}
+
+// procStat returns the state (field 3) and start time (field 22) of
+// process pid.
+func procStat(pid int) (byte, uint64, error) {
+	if pid <= 0 {
+		return 0, 0, errors.New("no pid")
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	// The command's name (field 2) is in parentheses and may hold anything.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 20 || len(f[0]) != 1 {
+		return 0, 0, fmt.Errorf("/proc/%d/stat: malformed", pid)
+	}
+	start, err := strconv.ParseUint(f[19], 10, 64)
+	return f[0][0], start, err
+}
+
+// CreateOptions are `create`'s.
+type CreateOptions struct {
+	Bundle        string
+	PidFile       string // "" for none
+	ConsoleSocket string // "" for none
+}
+
+// Create creates container id from the bundle: its process is held until
+// Start. The caller's standard streams are the process's.
+func (r *Runtime) Create(id string, o CreateOptions) (err error) {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(bundle, "config.json"), err)
+	}
+	if err := runtime.CheckOCI(bundle, &spec); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(bundle, "config.json"), err)
+	}
+	if spec.Process.Terminal && o.ConsoleSocket == "" {
+		return errors.New("process.terminal needs --console-socket")
+	}
+	if err := os.MkdirAll(r.Root, 0o700); err != nil {
+		return err
+	}
+	dir := r.dir(id)
+	if err := os.Mkdir(dir, 0o700); errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("container %s exists", id)
+	} else if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	rec := &record{State: specs.State{Version: specs.Version, ID: id, Status: specs.StateCreating, Bundle: bundle, Annotations: spec.Annotations},
+		Created: time.Now().UTC()}
+	if err := r.save(rec); err != nil {
+		return err
+	}
+	hold, err := listen(filepath.Join(dir, startSock))
+	if err != nil {
+		return err
+	}
+	defer hold.Close()
+	p, err := runtime.CreateOCI(runtime.OCICreate{Bundle: bundle, Spec: &spec, Hold: hold, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	if err != nil {
+		return err
+	}
+	kill := func(err error) error {
+		_ = unix.Kill(p.Pid, unix.SIGKILL)
+		return err
+	}
+	if p.Master != nil {
+		defer p.Master.Close()
+		if err := sendConsole(o.ConsoleSocket, p.Master); err != nil {
+			return kill(err)
+		}
+	}
+	if _, rec.Start, err = procStat(p.Pid); err != nil {
+		return kill(fmt.Errorf("container process: %w", err))
+	}
+	rec.State.Pid, rec.State.Status = p.Pid, specs.StateCreated
+	if err := r.save(rec); err != nil {
+		return kill(err)
+	}
+	if o.PidFile != "" {
+		pf, err := filepath.Abs(o.PidFile)
+		if err == nil {
+			err = atomicfile.Write(pf, 0o644, func(w io.Writer) error {
+				_, err := io.WriteString(w, strconv.Itoa(p.Pid))
+				return err
+			})
+		}
+		if err != nil {
+			return kill(fmt.Errorf("pid file: %w", err))
+		}
+	}
+	return nil
+}
+
+// listen makes the listening socket a created container's process waits
+// on.
+func listen(path string) (*os.File, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("start socket: %w", err)
+	}
+	err = inDir(path, func(short string) error { return unix.Bind(fd, &unix.SockaddrUnix{Name: short}) })
+	if err == nil {
+		err = unix.Listen(fd, 1)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("start socket %s: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// inDir calls fn with a short name of path, which a socket's address can
+// hold (108 bytes): through a descriptor of its directory.
+func inDir(path string, fn func(short string) error) error {
+	dir, err := unix.Open(filepath.Dir(path), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dir)
+	return fn("/proc/self/fd/" + strconv.Itoa(dir) + "/" + filepath.Base(path))
+}
+
+// sendConsole sends the pty's master over the console socket, as runc: its
+// name as the message, the descriptor attached.
+func sendConsole(path string, master *os.File) error {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("console socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := inDir(path, func(short string) error { return unix.Connect(fd, &unix.SockaddrUnix{Name: short}) }); err != nil {
+		return fmt.Errorf("console socket %s: %w", path, err)
+	}
+	if err := unix.Sendmsg(fd, []byte(master.Name()), unix.UnixRights(int(master.Fd())), nil, 0); err != nil {
+		return fmt.Errorf("console socket %s: %w", path, err)
+	}
+	return nil
+}
+
+// Start lets a created container's process execute its command.
+func (r *Runtime) Start(id string) error {
+	rec, err := r.load(id)
+	if err != nil {
+		return err
+	}
+	if rec.State.Status != specs.StateCreated {
+		return fmt.Errorf("container %s is %s, not created", id, rec.State.Status)
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	sock := filepath.Join(r.dir(id), startSock)
+	if err := inDir(sock, func(short string) error { return unix.Connect(fd, &unix.SockaddrUnix{Name: short}) }); err != nil {
+		return fmt.Errorf("container %s is not created: %w", id, err)
+	}
+	// Running from here on (or stopped, if the execve fails).
+	_ = os.Remove(sock)
+	// Nothing comes when the execve succeeds: the connection closes.
+	buf := make([]byte, 8192)
+	for {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			return nil
+		}
+		var m struct{ Error string }
+		if json.Unmarshal(buf[:n], &m) == nil && m.Error != "" {
+			return fmt.Errorf("container %s: %s", id, m.Error)
+		}
+	}
+}
+
+// State returns the container's state as the runtime spec has it.
+func (r *Runtime) State(id string) (*specs.State, error) {
+	rec, err := r.load(id)
+	if err != nil {
+		return nil, err
+	}
+	return &rec.State, nil
+}
+
+// ParseSignal reads a signal as runc's kill takes it: a number, or a name
+// with or without SIG.
+func ParseSignal(s string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("signal %d: out of range", n)
+		}
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	sig := unix.SignalNum(name)
+	if sig == 0 {
+		return 0, fmt.Errorf("signal %q: no such signal", s)
+	}
+	return sig, nil
+}
+
+// Kill sends sig to the container's process or, with all, to every
+// process of its pid namespace.
+func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
+	rec, err := r.load(id)
+	if err != nil {
+		return err
+	}
+	if rec.State.Status != specs.StateCreated && rec.State.Status != specs.StateRunning {
+		return fmt.Errorf("container %s is %s: not running", id, rec.State.Status)
+	}
+	pids := []int{rec.State.Pid}
+	if all {
+		if pids, err = namespacePids(rec.State.Pid); err != nil {
+			return err
+		}
+	}
+	for i, pid := range pids {
+		err := signal(pid, sig, rec.Start, i == 0)
+		if i == 0 && err != nil {
+			return fmt.Errorf("signal container %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// signal sends sig to pid through a pidfd, after checking, when check is
+// set, that pid is still the process that started at start.
+func signal(pid int, sig unix.Signal, start uint64, check bool) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if _, st, err := procStat(pid); check && (err != nil || st != start) {
+		return errors.New("the container's process is gone")
+	}
+	return unix.PidfdSendSignal(fd, sig, nil, 0)
+}
+
+// namespacePids returns pid and every other process of pid's pid
+// namespace.
+func namespacePids(pid int) ([]int, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/pid", &st); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	pids := []int{pid}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		var s unix.Stat_t
+		if err != nil || p == pid || unix.Stat("/proc/"+e.Name()+"/ns/pid", &s) != nil {
+			continue
+		}
+		if s.Ino == st.Ino && s.Dev == st.Dev {
+			pids = append(pids, p)
+		}
+	}
+	return pids, nil
+}
+
+// Delete removes a stopped container (a created one too: its process is
+// killed); force kills a running one first.
+func (r *Runtime) Delete(id string, force bool) error {
+	rec, err := r.load(id)
+	if errors.Is(err, errNotExist) && force {
+		// A create that failed early leaves none, or a directory without
+		// a state (as runc, --force takes that as done).
+		return os.RemoveAll(r.dir(id))
+	}
+	if err != nil {
+		return err
+	}
+	switch rec.State.Status {
+	case specs.StateRunning, specs.StateCreating:
+		if !force {
+			return fmt.Errorf("container %s is %s: stop it first, or delete --force", id, rec.State.Status)
+		}
+		fallthrough
+	case specs.StateCreated:
+		if err := killWait(rec.State.Pid, rec.Start); err != nil {
+			return fmt.Errorf("delete container %s: %w", id, err)
+		}
+	}
+	return os.RemoveAll(r.dir(id))
+}
+
+// killWait kills the process (its pid namespace's init: every process
+// there with it) and waits until it has exited.
+func killWait(pid int, start uint64) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return nil // gone
+	}
+	defer unix.Close(fd)
+	if _, st, err := procStat(pid); err != nil || st != start {
+		return nil
+	}
+	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
+		return err
+	}
+	// A pidfd polls readable once its process has exited, reaped or not.
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
+		pf := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(pf, int(time.Until(end)/time.Millisecond)+1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("process %d did not exit after SIGKILL", pid)
+}

@@ -1,0 +1,128 @@
+package oci_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gun-tools/gun/internal/testenv"
+)
+
+// podman is rootless podman as the test user, with a store and runtime
+// directory of the test's own.
+type podman struct {
+	bin, home, runtimeDir string
+	storage               []string
+}
+
+func newPodman(t *testing.T) *podman {
+	t.Helper()
+	requireEnv(t)
+	p := &podman{bin: testenv.NeedProgram(t, "podman"), home: userDir(t, "home"), runtimeDir: userDir(t, "xdg")}
+	if err := os.Chmod(p.runtimeDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	testenv.NeedProgram(t, "runc")
+	testenv.NeedProgram(t, "newuidmap")
+	p.storage = []string{"--root", userDir(t, "podman-root"), "--runroot", userDir(t, "podman-run"),
+		"--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"}
+	t.Cleanup(func() {
+		// podman's pause process holds the user namespace of this runtime
+		// directory; it is the test's.
+		if b, err := os.ReadFile(filepath.Join(p.runtimeDir, "libpod", "tmp", "pause.pid")); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				_ = env.user.Command(exec.Command("kill", strconv.Itoa(pid))).Run()
+			}
+		}
+	})
+	archive := filepath.Join(userDir(t, "image"), "busybox.tar")
+	if out, err := env.user.Command(exec.Command(filepath.Join(env.work, "busybox.sh"), "-t", archive)).CombinedOutput(); err != nil {
+		t.Fatalf("busybox archive: %v\n%s", err, out)
+	}
+	if r := p.run(t, "", "import", archive, "localhost/busybox:oci"); r.code != 0 {
+		t.Fatalf("podman import: %d\n%s", r.code, r.stderr)
+	}
+	return p
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs podman with args, with runtime (a path, or "" for podman's
+// default) as its OCI runtime.
+func (p *podman) run(t *testing.T, runtime string, args ...string) result {
+	t.Helper()
+	full := append([]string{}, p.storage...)
+	if runtime != "" {
+		full = append(full, "--runtime", runtime)
+	}
+	c := env.user.Command(exec.Command(p.bin, append(full, args...)...))
+	c.Env = []string{"HOME=" + p.home, "XDG_RUNTIME_DIR=" + p.runtimeDir, "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
+	c.Dir = p.home
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("podman %v: %v", args, err)
+	}
+	return result{out.String(), errb.String(), c.ProcessState.ExitCode()}
+}
+
+// TestPodman runs containers with podman on gun-oci and on runc, and
+// compares what they do.
+func TestPodman(t *testing.T) {
+	p := newPodman(t)
+	runc, err := exec.LookPath("runc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := "localhost/busybox:oci"
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"output and exit code", []string{"run", "--rm", "--network", "host", img, "sh", "-c", "echo hello; id -u; hostname -s >/dev/null; exit 3"}},
+		{"not found", []string{"run", "--rm", "--network", "host", img, "/no/such/command"}},
+		{"tty", []string{"run", "--rm", "-t", "--network", "host", img, "sh", "-c", "tty; test -t 0 && echo terminal"}},
+		{"no network", []string{"run", "--rm", "--network", "none", img, "sh", "-c", "ls /sys/class/net"}},
+		{"environment and user", []string{"run", "--rm", "--network", "host", "-u", "1000:1000", "-e", "A=b", "-w", "/tmp", img, "sh", "-c", "echo $A $(id -u):$(id -g) $(pwd)"}},
+	} {
+		gun := p.run(t, env.gunOCI, c.args...)
+		want := p.run(t, runc, c.args...)
+		if gun.code != want.code || gun.stdout != want.stdout {
+			t.Errorf("%s: on gun-oci: exit %d, output %q (stderr %q); on runc: exit %d, output %q", c.name, gun.code, gun.stdout, gun.stderr, want.code, want.stdout)
+		}
+	}
+	// Detached, stopped (sleep ignores SIGTERM as pid 1: SIGKILL after 2
+	// seconds), removed.
+	for _, rt := range []string{env.gunOCI, runc} {
+		r := p.run(t, rt, "run", "-d", "--network", "host", img, "sleep", "100")
+		id := strings.TrimSpace(r.stdout)
+		if r.code != 0 || id == "" {
+			t.Fatalf("%s: run -d: %d %s", rt, r.code, r.stderr)
+		}
+		if r := p.run(t, rt, "inspect", "--format", "{{.State.Status}}", id); strings.TrimSpace(r.stdout) != "running" {
+			t.Errorf("%s: after run -d: %q %s", rt, r.stdout, r.stderr)
+		}
+		if r := p.run(t, rt, "stop", "-t", "2", id); r.code != 0 {
+			t.Errorf("%s: stop: %d %s", rt, r.code, r.stderr)
+		}
+		if r := p.run(t, rt, "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", id); strings.TrimSpace(r.stdout) != "exited 137" {
+			t.Errorf("%s: after stop: %q %s", rt, r.stdout, r.stderr)
+		}
+		if r := p.run(t, rt, "rm", id); r.code != 0 {
+			t.Errorf("%s: rm: %d %s", rt, r.code, r.stderr)
+		}
+		if r := p.run(t, rt, "ps", "-aq"); strings.TrimSpace(r.stdout) != "" {
+			t.Errorf("%s: containers left: %q", rt, r.stdout)
+		}
+	}
+}
