@@ -55,6 +55,7 @@ func TestCConstants(t *testing.T) {
 		{"cinit.c", `F_OCI = (\d+)`, strconv.Itoa(fastOCI)},
 		{"cinit.c", `F_UMASK = (\d+)`, strconv.Itoa(fastUmask)},
 		{"cinit.c", `F_CGROUPNS = (\d+)`, strconv.Itoa(fastCgroupNS)},
+		{"cinit.c", `F_EXEC = (\d+)`, strconv.Itoa(fastExec)},
 		{"cinit.c", `HOLD_FD = (\d+)`, strconv.Itoa(ociHoldFD)},
 		{"entry.c", `strcmp\(argv\[0\], "(gun:oci)"\)`, entryOCI},
 		{"plan.c", `plan_magic\[\] = "([^"]*)"`, planMagic},

@@ -67,6 +67,8 @@ static const char verdict_magic[] = "gun-go-1";
 // runs with no_new_privs. F_OCI: an OCI bundle's container (cfg.oci,
 // gun_cinit_oci), whose process is pid 1 itself, held until `gun oci
 // start`; F_UMASK and F_CGROUPNS are its umask and new cgroup namespace.
+// F_EXEC: the process of `gun oci exec` in a running OCI container, whose
+// namespaces it joins: no setup, no hold.
 enum {
 	F_NETNS = 1,
 	F_READONLY = 2,
@@ -80,7 +82,8 @@ enum {
 	F_OCI = 512,
 	F_UMASK = 1024,
 	F_CGROUPNS = 2048,
-	F_ALL = 4095
+	F_EXEC = 4096,
+	F_ALL = 8191
 };
 
 static struct gun_config cfg;
@@ -1458,9 +1461,12 @@ __attribute__((noreturn)) static void oci_exec(const char *path, char **env, con
 		close(pty->master);
 	if (pty->slave > 2)
 		close(pty->slave);
-	close(SYNC_FD);
-	report_fd = -1;
-	oci_hold(sfd);
+	if (!(cfg.flags & F_EXEC)) {
+		// gun exec waits for the end of the sync socket (the execve) instead.
+		close(SYNC_FD);
+		report_fd = -1;
+		oci_hold(sfd);
+	}
 	close(sfd);
 	struct sock_fprog prog = {cfg.nfilter, cfg.filter};
 	if (!(cfg.flags & F_NO_NEW_PRIVS) && cfg.nfilter > 0) {
@@ -1714,6 +1720,14 @@ static void mount_root(const char *root) {
 // run_container sets up the container of cfg and runs its command.
 static void run_container(sigset_t mask) {
 	struct gun_oci *oci = cfg.oci;
+	int exec = (cfg.flags & F_EXEC) != 0, scratch = -1;
+	if (exec) {
+		// In the container's namespaces (gun_cinit_oci joined them), at
+		// its root: only the process to set up.
+		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+		drop(); // goMsg
+		goto process;
+	}
 	// Nothing we mount may propagate back to the host.
 	if (mount("", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die(125, errno, "make / private");
@@ -1725,7 +1739,8 @@ static void run_container(sigset_t mask) {
 	char copied[PATH_MAX];
 	snprintf(copied, sizeof copied, "%s/" SCRATCH_ROOT, cfg.scratch);
 	const char *root = oci != NULL ? oci->root : cfg.flags & F_COPIED ? copied : cfg.scratch;
-	int scratch = oci != NULL ? -1 : open(cfg.scratch, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (oci == NULL)
+		scratch = open(cfg.scratch, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (scratch < 0 && oci == NULL)
 		die(125, errno, "open scratch");
 	// Descriptors gun inherited (and the sync socket) must not reach the
@@ -1804,6 +1819,7 @@ pivot:
 	if (cfg.flags & F_NETNS)
 		loopback_up();
 	logf_("pivot_root into %s; hostname %s", root, cfg.hostname);
+process:;
 	struct gun_user u;
 	if (oci != NULL)
 		oci_user(&u);
@@ -1825,7 +1841,7 @@ pivot:
 			}
 		}
 	}
-	if ((cfg.flags & F_READONLY)) {
+	if ((cfg.flags & F_READONLY) && !exec) {
 		// After the last write to the root (the working directory above).
 		struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
 		if (mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) < 0)
@@ -1835,7 +1851,7 @@ pivot:
 	struct pty pty = {-1, -1};
 	if (cfg.flags & F_TTY)
 		pty = open_pty(u.uid);
-	if (oci != NULL && pty.slave >= 0) {
+	if (oci != NULL && pty.slave >= 0 && !exec) {
 		// The terminal is the container's console too. (After pivot_root:
 		// "/" is the container's root.)
 		int c = open("/dev/console", O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -1846,7 +1862,7 @@ pivot:
 	}
 	// The container's cgroup namespace is rooted at the cgroup the parent
 	// put us in.
-	if ((oci == NULL || (cfg.flags & F_CGROUPNS)) && unshare(CLONE_NEWCGROUP) < 0)
+	if ((oci == NULL || ((cfg.flags & F_CGROUPNS) && !exec)) && unshare(CLONE_NEWCGROUP) < 0)
 		die(125, errno, "unshare cgroup namespace");
 	if (oci != NULL) {
 		// As runc: a command that cannot be executed fails create, not

@@ -55,6 +55,7 @@ const (
 	fastOCI        // cfg.OCI
 	fastUmask      // cfg.OCI.Umask is set
 	fastCgroupNS   // cfg.OCI.CgroupNS
+	fastExec       // cfg.OCI.Exec
 )
 
 // fastConfig returns cfg in the init's binary form.
@@ -74,7 +75,7 @@ func fastConfig(cfg *initConfig) ([]byte, error) {
 		for _, f := range []struct {
 			on   bool
 			flag int
-		}{{o.Umask != nil, fastUmask}, {o.CgroupNS, fastCgroupNS}} {
+		}{{o.Umask != nil, fastUmask}, {o.CgroupNS, fastCgroupNS}, {o.Exec, fastExec}} {
 			if f.on {
 				flags |= f.flag
 			}

@@ -72,6 +72,56 @@ func CreateOCI(c OCICreate) (*OCIProcess, error) {
 	if err != nil {
 		return nil, err
 	}
+	return startOCI(s, c.Hold, c.Stdin, c.Stdout, c.Stderr)
+}
+
+// OCIExec is a process to start in a running OCI container (`gun oci
+// exec`).
+type OCIExec struct {
+	Pid int // the container's process, checked by the caller
+	// Spec is the container's config.json with Process the process to
+	// start: its capabilities, rlimits, user and environment; the
+	// container's seccomp filter is loaded too.
+	Spec                  *specs.Spec
+	Stdin, Stdout, Stderr *os.File
+}
+
+// nsFiles are the names of the namespaces' files in /proc/PID/ns.
+var nsFiles = map[specs.LinuxNamespaceType]string{
+	specs.PIDNamespace: "pid", specs.NetworkNamespace: "net", specs.MountNamespace: "mnt", specs.IPCNamespace: "ipc",
+	specs.UTSNamespace: "uts", specs.UserNamespace: "user", specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
+}
+
+// ExecOCI starts a process in the container whose process is c.Pid: the
+// init joins its namespaces (those that are not already the caller's)
+// and forks the process, which it then becomes, with no process of gun's
+// left between the caller and it. It returns once the process executed
+// its command.
+func ExecOCI(c OCIExec) (*OCIProcess, error) {
+	s, err := ociConfig(c.Spec, "/")
+	if err != nil {
+		return nil, err
+	}
+	o := s.cfg.OCI
+	o.Exec, o.Root, o.CgroupNS, o.Domainname = true, "/", false, ""
+	o.Mounts, o.Devices, o.Sysctls, o.Masked, o.Readonly, o.Namespaces = nil, nil, nil, nil, nil, nil
+	s.cfg.Hostname, s.cfg.ReadOnly, s.cfg.NetNS, s.newUserNS, s.uids, s.gids = "", false, false, false, nil, nil
+	for _, n := range c.Spec.Linux.Namespaces {
+		theirs := "/proc/" + strconv.Itoa(c.Pid) + "/ns/" + nsFiles[n.Type]
+		var a, b unix.Stat_t
+		if err := unix.Stat(theirs, &a); err != nil {
+			return nil, fmt.Errorf("container's %s namespace: %w", n.Type, err)
+		}
+		if unix.Stat("/proc/self/ns/"+nsFiles[n.Type], &b) == nil && a.Ino == b.Ino && a.Dev == b.Dev {
+			continue // the caller's own: setns would refuse it
+		}
+		o.Namespaces = append(o.Namespaces, specs.LinuxNamespace{Type: n.Type, Path: theirs})
+	}
+	return startOCI(s, nil, c.Stdin, c.Stdout, c.Stderr)
+}
+
+// startOCI starts the init of s: a container's, held at hold, or an exec's.
+func startOCI(s *ociSpec, hold, stdin, stdout, stderr *os.File) (*OCIProcess, error) {
 	s.cfg.Debug = debugEnabled()
 	b, err := fastConfig(s.cfg)
 	if err != nil {
@@ -84,8 +134,8 @@ func CreateOCI(c OCICreate) (*OCIProcess, error) {
 	defer parent.Close()
 	cmd := &exec.Cmd{
 		Path: "/proc/self/exe", Args: []string{entryOCI}, Env: []string{},
-		Stdin: c.Stdin, Stdout: c.Stdout, Stderr: c.Stderr,
-		ExtraFiles: []*os.File{child, c.Hold},
+		Stdin: stdin, Stdout: stdout, Stderr: stderr,
+		ExtraFiles: []*os.File{child, hold},
 	}
 	err = cmd.Start()
 	child.Close()
@@ -152,6 +202,16 @@ func CreateOCI(c OCICreate) (*OCIProcess, error) {
 			}
 			if err := cmd.Wait(); err != nil {
 				return fail(fmt.Errorf("container init: %w", err))
+			}
+			if s.cfg.OCI.Exec {
+				// The socket's end: the execve; a report: its failure.
+				var m ociMsg
+				if _, err := recvMsg(fd, &m); !errors.Is(err, errPeerClosed) {
+					if m.Error == "" {
+						m.Error = fmt.Sprintf("exec: %v", err)
+					}
+					return fail(errors.New(m.Error))
+				}
 			}
 			return p, nil
 		}

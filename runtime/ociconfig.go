@@ -27,6 +27,7 @@ type ociInit struct {
 	// The process's capability sets (bit n: capability n); the bounding
 	// set is initConfig.Caps.
 	Effective, Permitted, Inheritable, Ambient uint64
+	Exec                                       bool // a process of `gun oci exec`: the namespaces joined, no setup
 	CgroupNS                                   bool // a new cgroup namespace
 	Rlimits                                    []ociRlimit
 	Sysctls                                    [][2]string

@@ -108,7 +108,43 @@ is that runtime itself.`,
 		RunE:  run(func(args []string) error { return rt.Delete(args[0], force) }),
 	}
 	deleteCmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running container first")
-	c.AddCommand(createCmd, killCmd, deleteCmd,
+	var exec oci.ExecOptions
+	var processFile string
+	var tty bool
+	execCmd := &cobra.Command{
+		Use:   "exec [flags] ID [COMMAND [ARG...]]",
+		Short: "Run a process in a running container (--process FILE: as process.json describes it)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			code := 125
+			err := run(func(args []string) error {
+				p, err := execProcess(processFile, args[1:])
+				if err != nil {
+					return err
+				}
+				if cmd.Flags().Changed("tty") {
+					p.Terminal = tty
+				}
+				exec.Process = p
+				code, err = rt.Exec(args[0], exec)
+				return err
+			})(cmd, args)
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
+	execCmd.Flags().SetInterspersed(false) // the command's flags are its own
+	execCmd.Flags().StringVarP(&processFile, "process", "p", "", "the process to run, a JSON file of the runtime spec's process")
+	execCmd.Flags().StringVar(&exec.PidFile, "pid-file", "", "write the process's pid to this file")
+	execCmd.Flags().StringVar(&exec.ConsoleSocket, "console-socket", "", "unix socket to send the pty's master to")
+	execCmd.Flags().BoolVarP(&exec.Detach, "detach", "d", false, "return once the process runs")
+	execCmd.Flags().BoolVarP(&tty, "tty", "t", false, "give the process a pty (its master goes to --console-socket)")
+	c.AddCommand(createCmd, killCmd, deleteCmd, execCmd,
 		&cobra.Command{
 			Use:   "start ID",
 			Short: "Start a created container's process",
@@ -135,6 +171,29 @@ is that runtime itself.`,
 		},
 	)
 	return c
+}
+
+// execProcess is exec's process: the file's, or a command line's with
+// root's defaults.
+func execProcess(file string, args []string) (*specs.Process, error) {
+	if file == "" {
+		if len(args) == 0 {
+			return nil, errors.New("exec: no --process and no command")
+		}
+		return &specs.Process{Args: args, Cwd: "/", Env: []string{"PATH=" + runtime.DefaultPath}}, nil
+	}
+	if len(args) > 0 {
+		return nil, errors.New("exec: --process and a command")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var p specs.Process
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return &p, nil
 }
 
 func printJSON(v any) error {

@@ -5,7 +5,8 @@
 // A container's directory holds state.json (the spec's state and the
 // process's start time, which tells it from a later process of the same
 // pid) and, while the container is created but not started, start.sock,
-// the socket its held process waits on (runc's exec.fifo).
+// the socket its held process waits on (runc's exec.fifo); config.json is
+// the bundle's as it was created, for exec.
 package oci
 
 import (
@@ -27,8 +28,9 @@ import (
 )
 
 const (
-	stateFile = "state.json"
-	startSock = "start.sock"
+	stateFile  = "state.json"
+	startSock  = "start.sock"
+	configFile = "config.json" // the bundle's, as created: exec's
 )
 
 // Runtime is the OCI runtime over the containers under Root.
@@ -192,6 +194,9 @@ func (r *Runtime) Create(id string, o CreateOptions) (err error) {
 	if err := r.save(rec); err != nil {
 		return err
 	}
+	if err := os.WriteFile(filepath.Join(dir, configFile), b, 0o600); err != nil {
+		return err
+	}
 	hold, err := listen(filepath.Join(dir, startSock))
 	if err != nil {
 		return err
@@ -218,17 +223,8 @@ func (r *Runtime) Create(id string, o CreateOptions) (err error) {
 	if err := r.save(rec); err != nil {
 		return kill(err)
 	}
-	if o.PidFile != "" {
-		pf, err := filepath.Abs(o.PidFile)
-		if err == nil {
-			err = atomicfile.Write(pf, 0o644, func(w io.Writer) error {
-				_, err := io.WriteString(w, strconv.Itoa(p.Pid))
-				return err
-			})
-		}
-		if err != nil {
-			return kill(fmt.Errorf("pid file: %w", err))
-		}
+	if err := writePidFile(o.PidFile, p.Pid); err != nil {
+		return kill(err)
 	}
 	return nil
 }
@@ -464,4 +460,93 @@ func killWait(pid int, start uint64) error {
 		}
 	}
 	return fmt.Errorf("process %d did not exit after SIGKILL", pid)
+}
+
+// ExecOptions are `exec`'s.
+type ExecOptions struct {
+	Process       *specs.Process // the process to start
+	PidFile       string         // "" for none
+	ConsoleSocket string         // "" for none
+	// Detach returns once the process executed its command; otherwise
+	// Exec waits for it (as its subreaper) and returns its exit code.
+	Detach bool
+}
+
+// Exec starts a process in the running container id.
+func (r *Runtime) Exec(id string, o ExecOptions) (int, error) {
+	rec, err := r.load(id)
+	if err != nil {
+		return 125, err
+	}
+	if rec.State.Status != specs.StateRunning {
+		return 125, fmt.Errorf("container %s is %s, not running", id, rec.State.Status)
+	}
+	b, err := os.ReadFile(filepath.Join(r.dir(id), configFile))
+	if err != nil {
+		return 125, err
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return 125, fmt.Errorf("container %s: %s: %w", id, configFile, err)
+	}
+	spec.Process = o.Process
+	if o.Process.Terminal && o.ConsoleSocket == "" {
+		return 125, errors.New("process.terminal needs --console-socket")
+	}
+	if !o.Detach {
+		// The process's relay exits: the process is ours to reap.
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			return 125, err
+		}
+	}
+	p, err := runtime.ExecOCI(runtime.OCIExec{Pid: rec.State.Pid, Spec: &spec, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	if err != nil {
+		return 125, err
+	}
+	if p.Master != nil {
+		defer p.Master.Close()
+		if err := sendConsole(o.ConsoleSocket, p.Master); err != nil {
+			_ = unix.Kill(p.Pid, unix.SIGKILL)
+			return 125, err
+		}
+	}
+	if err := writePidFile(o.PidFile, p.Pid); err != nil {
+		_ = unix.Kill(p.Pid, unix.SIGKILL)
+		return 125, err
+	}
+	if o.Detach {
+		return 0, nil
+	}
+	for {
+		var ws unix.WaitStatus
+		_, err := unix.Wait4(p.Pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 125, fmt.Errorf("wait for process %d: %w", p.Pid, err)
+		}
+		if ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		return ws.ExitStatus(), nil
+	}
+}
+
+// writePidFile writes pid to the file path (none when "").
+func writePidFile(path string, pid int) error {
+	if path == "" {
+		return nil
+	}
+	pf, err := filepath.Abs(path)
+	if err == nil {
+		err = atomicfile.Write(pf, 0o644, func(w io.Writer) error {
+			_, err := io.WriteString(w, strconv.Itoa(pid))
+			return err
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("pid file: %w", err)
+	}
+	return nil
 }

@@ -452,3 +452,53 @@ func TestFeaturesAndVersion(t *testing.T) {
 		t.Errorf("--version: %q", v)
 	}
 }
+
+// TestExec runs processes in a running container: in the foreground (its
+// exit code), detached (its pid file), as another user.
+func TestExec(t *testing.T) {
+	requireEnv(t)
+	r := newRuntime(t)
+	r.create(t, bundle(t, rootlessSpec("sleep", "100")), "e")
+	s := r.state(t, "e")
+	r.run(t, "start", "e")
+	r.waitStatus(t, "e", specs.StateRunning)
+	if out, err := r.cmd("exec", "e", "sh", "-c", "echo $(hostname) $(cat /proc/1/cmdline | tr '\\0' ' '); exit 3").Output(); err == nil || string(out) != "ocitest sleep 100 \n" {
+		t.Errorf("exec: %v, output %q", err, out)
+	} else if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+		t.Errorf("exec: %v, want exit 3", err)
+	}
+	dir := userDir(t, "exec")
+	proc := filepath.Join(dir, "process.json")
+	p := &specs.Process{Args: []string{"sh", "-c", "id -u > /tmp/id; sleep 100"}, Cwd: "/tmp", Env: []string{"PATH=/bin"},
+		User: specs.User{UID: 0, GID: 0}, NoNewPrivileges: true}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(proc, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pidFile := filepath.Join(dir, "pid")
+	// (Its output would keep a pipe open: none.)
+	if err := r.cmd("exec", "--process", proc, "--pid-file", pidFile, "--detach", "e").Run(); err != nil {
+		t.Fatalf("exec --detach: %v", err)
+	}
+	pb, err := os.ReadFile(pidFile)
+	pid, perr := strconv.Atoi(string(pb))
+	if err != nil || perr != nil {
+		t.Fatalf("pid file %q: %v %v", pb, err, perr)
+	}
+	// The detached process is in the container, pid 1's sibling.
+	var a, bst unix.Stat_t
+	if unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/pid", &a) != nil || unix.Stat("/proc/"+strconv.Itoa(s.Pid)+"/ns/pid", &bst) != nil || a.Ino != bst.Ino {
+		t.Errorf("the exec'd process %d is not in the container's pid namespace", pid)
+	}
+	r.run(t, "kill", "--all", "e", "KILL")
+	reap(t, s.Pid)
+	reap(t, pid)
+	r.waitStatus(t, "e", specs.StateStopped)
+	if out, err := r.cmd("exec", "e", "true").CombinedOutput(); err == nil {
+		t.Errorf("exec in a stopped container: %s", out)
+	}
+	r.run(t, "delete", "e")
+}

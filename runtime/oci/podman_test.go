@@ -41,7 +41,8 @@ func newPodman(t *testing.T) *podman {
 		}
 	})
 	archive := filepath.Join(userDir(t, "image"), "busybox.tar")
-	if out, err := env.user.Command(exec.Command(filepath.Join(env.work, "busybox.sh"), "-t", archive)).CombinedOutput(); err != nil {
+	// Owned by root in the image, as busybox.sh -t makes it.
+	if out, err := env.user.Command(exec.Command("tar", "--numeric-owner", "--owner=0", "--group=0", "-C", env.rootfs, "-cf", archive, ".")).CombinedOutput(); err != nil {
 		t.Fatalf("busybox archive: %v\n%s", err, out)
 	}
 	if r := p.run(t, "", "import", archive, "localhost/busybox:oci"); r.code != 0 {
@@ -101,8 +102,9 @@ func TestPodman(t *testing.T) {
 			t.Errorf("%s: on gun-oci: exit %d, output %q (stderr %q); on runc: exit %d, output %q", c.name, gun.code, gun.stdout, gun.stderr, want.code, want.stdout)
 		}
 	}
-	// Detached, stopped (sleep ignores SIGTERM as pid 1: SIGKILL after 2
-	// seconds), removed.
+	// Detached, exec'd into, stopped (sleep ignores SIGTERM as pid 1:
+	// SIGKILL after 2 seconds), removed.
+	var gunExecs []result
 	for _, rt := range []string{env.gunOCI, runc} {
 		r := p.run(t, rt, "run", "-d", "--network", "host", img, "sleep", "100")
 		id := strings.TrimSpace(r.stdout)
@@ -111,6 +113,24 @@ func TestPodman(t *testing.T) {
 		}
 		if r := p.run(t, rt, "inspect", "--format", "{{.State.Status}}", id); strings.TrimSpace(r.stdout) != "running" {
 			t.Errorf("%s: after run -d: %q %s", rt, r.stdout, r.stderr)
+		}
+		var execs []result
+		for _, args := range [][]string{
+			{"exec", id, "sh", "-c", "echo $((1+2)) $(id -u) $(cat /proc/1/cmdline | tr '\\0' ' '); exit 4"},
+			{"exec", "-t", id, "tty"},
+			{"exec", "-u", "1000", "-w", "/tmp", id, "sh", "-c", "echo $(id -u) $(pwd)"},
+			{"exec", id, "/no/such/command"},
+		} {
+			execs = append(execs, p.run(t, rt, args...))
+		}
+		if rt == env.gunOCI {
+			gunExecs = execs
+		} else {
+			for i, want := range execs {
+				if got := gunExecs[i]; got.code != want.code || got.stdout != want.stdout {
+					t.Errorf("exec %d: on gun-oci: exit %d, output %q (stderr %q); on runc: exit %d, output %q", i, got.code, got.stdout, got.stderr, want.code, want.stdout)
+				}
+			}
 		}
 		if r := p.run(t, rt, "stop", "-t", "2", id); r.code != 0 {
 			t.Errorf("%s: stop: %d %s", rt, r.code, r.stderr)
