@@ -1330,6 +1330,10 @@ static void oci_namespaces(void) {
 			} else if (flag != CLONE_NEWCGROUP) {
 				unshared |= flag;
 			}
+			// The ids gun ran as need not be those the maps give root (as
+			// runc): what the container makes from now on is root's.
+			if (flag == CLONE_NEWUSER && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+				die(125, errno, "become root of the user namespace");
 		}
 	}
 	if (unshared != 0 && unshare(unshared) < 0)
