@@ -82,7 +82,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"another gun", []byte("gun-cinit-1\x00"), "init: configuration of another version of gun"},
 		{"truncated", b[:len(b)-1], "init: truncated configuration"},
 		{"trailing", append(slices.Clip(b), 'x', 0), "init: malformed configuration"},
-		{"flags", []byte(fastMagic + "\x004096\x00"), "init: bad number 4096 in the configuration"},
+		{"flags", []byte(fastMagic + "\x008192\x00"), "init: bad number 8192 in the configuration"},
 		{"group", slices.Concat(b[:len(b)-2], []byte("1\x00-5\x00")), "init: bad group -5 in the configuration"},
 		{"exec", b, "init: malformed configuration"},
 		{"list", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x000\x00\x009999\x00"), "init: truncated configuration"},

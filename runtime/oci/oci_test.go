@@ -494,8 +494,10 @@ func TestExec(t *testing.T) {
 		t.Errorf("the exec'd process %d is not in the container's pid namespace", pid)
 	}
 	r.run(t, "kill", "--all", "e", "KILL")
-	reap(t, s.Pid)
+	// The exec'd process first: pid 1 ends only once every other process
+	// of its pid namespace is reaped (conmon reaps both as they end).
 	reap(t, pid)
+	reap(t, s.Pid)
 	r.waitStatus(t, "e", specs.StateStopped)
 	if out, err := r.cmd("exec", "e", "true").CombinedOutput(); err == nil {
 		t.Errorf("exec in a stopped container: %s", out)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Times `podman run --rm busybox true` with gun as podman's OCI runtime
+# (--runtime pointing at gun-oci) and with runc, rootless (--network host),
+# in one run, and prints the ratio.
+#   hack/bench-oci.sh [RUNS]
+# As root it re-runs itself as the test user guntest (hack/testuser.sh).
+# The runs are interleaved (hack/benchrun: one run of each per round), so
+# that load from other jobs on a shared machine hits each alike.
+set -euo pipefail
+runs=${1:-50}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+user=${GUN_TEST_USER:-guntest}
+if [ "$(id -u)" -eq 0 ]; then
+	work=$(mktemp -d /tmp/gun-bench-XXXXXX)
+	trap 'rm -rf "$work"' EXIT
+	(cd "$repo" && ./hack/build.sh "$work/gun" && go build -o "$work/benchrun" ./hack/benchrun)
+	cp "$0" "$work/bench-oci.sh"
+	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
+	chmod 755 "$work"
+	chown -R "$user" "$work"
+	runuser -u "$user" -- env GUN_BENCH_WORK="$work" HOME="$work" PATH="$PATH" bash "$work/bench-oci.sh" "$runs"
+	exit
+fi
+work=${GUN_BENCH_WORK:-}
+if [ -z "$work" ]; then
+	work=$(mktemp -d /tmp/gun-bench-XXXXXX)
+	trap 'rm -rf "$work"' EXIT
+	(cd "$repo" && ./hack/build.sh "$work/gun" && go build -o "$work/benchrun" ./hack/benchrun)
+	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
+fi
+cd "$work"
+export XDG_RUNTIME_DIR=$work/xdg XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data
+mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+ln -sf gun gun-oci
+bash ./busybox.sh -t busybox.tar
+podman import -q busybox.tar localhost/busybox >/dev/null 2>&1
+run="podman --events-backend file run --rm --network host localhost/busybox true"
+./benchrun -runs "$runs" -ratios gun/runc \
+	gun="podman --runtime $work/gun-oci ${run#podman }" \
+	runc="podman --runtime $(command -v runc) ${run#podman }"
+# podman's pause process holds the user namespace of this runtime directory.
+if [ -f "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid" ]; then
+	kill "$(cat "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid")" 2>/dev/null || true
+fi
