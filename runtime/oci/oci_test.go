@@ -462,7 +462,7 @@ func TestExec(t *testing.T) {
 	s := r.state(t, "e")
 	r.run(t, "start", "e")
 	r.waitStatus(t, "e", specs.StateRunning)
-	if out, err := r.cmd("exec", "e", "sh", "-c", "echo $(hostname) $(cat /proc/1/cmdline | tr '\\0' ' '); exit 3").Output(); err == nil || string(out) != "ocitest sleep 100 \n" {
+	if out, err := r.cmd("exec", "e", "sh", "-c", "echo $(hostname) $(cat /proc/1/cmdline | tr '\\0' ' '); exit 3").Output(); err == nil || string(out) != "ocitest sleep 100\n" {
 		t.Errorf("exec: %v, output %q", err, out)
 	} else if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
 		t.Errorf("exec: %v, want exit 3", err)
