@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs the tests of runtime and its packages (the OCI runtime) (and the gun they build, hack/build.sh) with
-# AddressSanitizer and UndefinedBehaviorSanitizer over gun's C code: the
-# init, the prefork and plans, the holder and the descriptor passing. CI
+# Runs the tests of runtime and its packages (the OCI runtime's too), and
+# the gun they build (hack/build.sh), with AddressSanitizer and
+# UndefinedBehaviorSanitizer over gun's C code: the init, the prefork and
+# plans, the holder and the descriptor passing. CI
 # runs it after make test; any finding aborts the process that made it, so
 # the test fails.
 #   hack/sanitize.sh [go test flags]   (default: -count=1 -timeout 30m ./runtime/...)
