@@ -54,12 +54,24 @@ send() {
 	import socket, sys, time
 	port, mb = int(sys.argv[1]), int(sys.argv[2])
 	buf = b"\0" * (1 << 20)
-	for _ in range(100):
+	# pasta accepts on the host before the container listens, and resets
+	# the connection when its own connect inside is refused: wait for a
+	# connection that stays up.
+	for _ in range(200):
+	    s = socket.socket()
 	    try:
-	        s = socket.create_connection(("127.0.0.1", port))
+	        s.connect(("127.0.0.1", port))
+	        s.settimeout(0.2)
+	        s.recv(1)
+	    except socket.timeout:
+	        s.settimeout(None)
 	        break
 	    except OSError:
-	        time.sleep(0.05)
+	        pass
+	    s.close()
+	    time.sleep(0.05)
+	else:
+	    sys.exit("no connection to 127.0.0.1:%d stayed up" % port)
 	start = time.monotonic()
 	for _ in range(mb):
 	    s.sendall(buf)
