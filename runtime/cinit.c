@@ -1384,6 +1384,26 @@ static void capset_(unsigned long long eff, unsigned long long perm, unsigned lo
 		die(125, errno, "set capabilities (effective %#llx, permitted %#llx, inheritable %#llx)", eff, perm, inh);
 }
 
+// started_report is the readyMsg that says the command started: the
+// setup's steps, or none when they do not fit (the steps are lost, not the
+// report).
+static struct jbuf *started_report(void) {
+	static struct jbuf ready;
+	ready.n = 0, ready.over = 0;
+	jb_puts(&ready, "{");
+	if (nsteps > 0 && !steps.over) {
+		jb_puts(&ready, "\"Log\":[");
+		jb_put(&ready, steps.b, steps.n);
+		jb_puts(&ready, "]");
+	}
+	jb_puts(&ready, "}");
+	if (ready.over) {
+		ready.n = 0, ready.over = 0;
+		jb_puts(&ready, "{}");
+	}
+	return &ready;
+}
+
 // oci_hold reports the container created and waits for `gun oci start` to
 // connect to HOLD_FD; its connection takes the reports from then on. A
 // signal meanwhile ends the process (pid 1 would ignore it).
@@ -1446,19 +1466,8 @@ __attribute__((noreturn)) static void oci_exec(const char *path, char **env, con
 	int sfd = signalfd(-1, mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		die(125, errno, "signalfd");
-	static struct jbuf ready;
-	jb_puts(&ready, "{");
-	if (nsteps > 0 && !steps.over) {
-		jb_puts(&ready, "\"Log\":[");
-		jb_put(&ready, steps.b, steps.n);
-		jb_puts(&ready, "]");
-	}
-	jb_puts(&ready, "}");
-	if (ready.over) {
-		ready.n = 0, ready.over = 0;
-		jb_puts(&ready, "{}");
-	}
-	struct iovec iov = {ready.b, ready.n};
+	struct jbuf *ready = started_report();
+	struct iovec iov = {ready->b, ready->n};
 	if (gun_send_fd(SYNC_FD, &iov, 1, pty->master) < 0)
 		_exit(125);
 	if (pty->master >= 0)
@@ -1910,25 +1919,14 @@ process:;
 // the setup's steps and a pty's master (SCM_RIGHTS, runc's console
 // socket pattern) when master is not -1.
 static void report_started(pid_t pid, int master) {
-	static struct jbuf ready;
-	jb_puts(&ready, "{");
-	if (nsteps > 0 && !steps.over) {
-		jb_puts(&ready, "\"Log\":[");
-		jb_put(&ready, steps.b, steps.n);
-		jb_puts(&ready, "]");
-	}
-	jb_puts(&ready, "}");
-	if (ready.over) { // the steps are lost, not the report
-		ready.n = 0, ready.over = 0;
-		jb_puts(&ready, "{}");
-	}
+	struct jbuf *ready = started_report();
 	if (master >= 0) {
-		struct iovec iov = {ready.b, ready.n};
+		struct iovec iov = {ready->b, ready->n};
 		if (gun_send_fd(SYNC_FD, &iov, 1, master) < 0)
 			kill(pid, SIGKILL);
 		close(master);
 	} else {
-		send_json(&ready);
+		send_json(ready);
 	}
 }
 
