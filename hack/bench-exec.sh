@@ -9,27 +9,7 @@
 # that load from other jobs on a shared machine hits each alike.
 set -euo pipefail
 runs=${1:-100}
-repo=$(cd "$(dirname "$0")/.." && pwd)
-user=${GUN_TEST_USER:-guntest}
-if [ "$(id -u)" -eq 0 ]; then
-	work=$(mktemp -d /tmp/gun-bench-XXXXXX)
-	trap 'rm -rf "$work"' EXIT
-	(cd "$repo" && ./hack/build.sh "$work/gun" && go build -o "$work/benchrun" ./hack/benchrun)
-	cp "$0" "$work/bench-exec.sh"
-	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
-	chmod 755 "$work"
-	chown -R "$user" "$work"
-	runuser -u "$user" -- env GUN_BENCH_WORK="$work" HOME="$work" PATH="$PATH" bash "$work/bench-exec.sh" "$runs"
-	exit
-fi
-work=${GUN_BENCH_WORK:-}
-if [ -z "$work" ]; then
-	work=$(mktemp -d /tmp/gun-bench-XXXXXX)
-	trap 'rm -rf "$work"' EXIT
-	(cd "$repo" && ./hack/build.sh "$work/gun" && go build -o "$work/benchrun" ./hack/benchrun)
-	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
-fi
-cd "$work"
+. "$(dirname "$0")/benchenv.sh" "$@"
 export GUN_ROOT=$work/store XDG_RUNTIME_DIR=$work/xdg XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data
 mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 bash ./busybox.sh -t busybox.tar
