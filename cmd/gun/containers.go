@@ -251,6 +251,20 @@ func waitFor(d *container.Dir, c *container.Container, timeout time.Duration) bo
 	}
 }
 
+// eachContainer does op for each container reference, printing those it
+// succeeded for, as docker does, and returns the errors of the others.
+func eachContainer(cmd *cobra.Command, refs []string, op func(ref string) error) error {
+	var errs []error
+	for _, ref := range refs {
+		if err := op(ref); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), ref)
+	}
+	return errors.Join(errs...)
+}
+
 func newStopCmd(g *globalFlags) *cobra.Command {
 	var seconds int
 	cmd := &cobra.Command{
@@ -260,15 +274,9 @@ func newStopCmd(g *globalFlags) *cobra.Command {
 none), waits up to SECONDS (10) for it to exit, then kills it.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var errs []error
-			for _, ref := range args {
-				if err := stopContainer(g, ref, time.Duration(seconds)*time.Second); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintln(cmd.OutOrStdout(), ref)
-			}
-			return errors.Join(errs...)
+			return eachContainer(cmd, args, func(ref string) error {
+				return stopContainer(g, ref, time.Duration(seconds)*time.Second)
+			})
 		},
 	}
 	cmd.Flags().IntVarP(&seconds, "time", "t", 10, "`seconds` to wait before killing the container")
@@ -315,19 +323,13 @@ func newKillCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return &usageError{err}
 			}
-			var errs []error
-			for _, ref := range args {
+			return eachContainer(cmd, args, func(ref string) error {
 				_, c, err := getContainer(g, ref)
-				if err == nil {
-					err = c.Signal(s)
-				}
 				if err != nil {
-					errs = append(errs, err)
-					continue
+					return err
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), ref)
-			}
-			return errors.Join(errs...)
+				return c.Signal(s)
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&sig, "signal", "s", "KILL", "the `signal`: a name (TERM, SIGTERM) or number")
@@ -342,15 +344,9 @@ func newRmCmd(g *globalFlags) *cobra.Command {
 		Long:  "Remove exited containers: their records and logs. With -f, running ones are killed first.",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var errs []error
-			for _, ref := range args {
-				if err := removeContainer(g, ref, force); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintln(cmd.OutOrStdout(), ref)
-			}
-			return errors.Join(errs...)
+			return eachContainer(cmd, args, func(ref string) error {
+				return removeContainer(g, ref, force)
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill a running container first")
