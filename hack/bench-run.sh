@@ -14,7 +14,8 @@
 # and minima are printed, with each command's page faults (a count that
 # the load hardly changes). GUN_OLD=/path/to/gun adds another gun binary,
 # e.g. an older build, as "gun-old", and GUN_PREV=/path/to/gun a second one
-# as "gun-prev" (each with a store of its own). The load (uptime) is printed
+# as "gun-prev", each set up as the gun built here (a copy, a store of its
+# own, the same steps). The load (uptime) is printed
 # before and after: quote it with the figures.
 #   GUN_PREV=/tmp/gun-prev/gun GUN_OLD=/tmp/gun-old/gun hack/bench-run.sh 150
 set -euo pipefail
@@ -24,58 +25,67 @@ user=${GUN_TEST_USER:-guntest}
 if [ "$(id -u)" -eq 0 ]; then
 	work=$(mktemp -d /tmp/gun-bench-XXXXXX)
 	trap 'rm -rf "$work"' EXIT
-	(cd "$repo" && ./hack/build.sh "$work/gun" && go build -o "$work/benchrun" ./hack/benchrun)
-	[ -z "${GUN_OLD:-}" ] || cp "$GUN_OLD" "$work/gun-old"
-	[ -z "${GUN_PREV:-}" ] || cp "$GUN_PREV" "$work/gun-prev"
+	mkdir "$work/cur"
+	(cd "$repo" && ./hack/build.sh "$work/cur/gun" && go build -o "$work/benchrun" ./hack/benchrun)
 	cp "$0" "$work/bench-run.sh"
 	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
 	chmod 755 "$work"
 	chown -R "$user" "$work"
-	runuser -u "$user" -- env GUN_BENCH_WORK="$work" ${GUN_OLD:+GUN_OLD="$work/gun-old"} ${GUN_PREV:+GUN_PREV="$work/gun-prev"} HOME="$work" PATH="$PATH" bash "$work/bench-run.sh" "$runs"
+	runuser -u "$user" -- env GUN_BENCH_WORK="$work" ${GUN_OLD:+GUN_OLD="$(realpath "$GUN_OLD")"} ${GUN_PREV:+GUN_PREV="$(realpath "$GUN_PREV")"} HOME="$work" PATH="$PATH" bash "$work/bench-run.sh" "$runs"
 	exit
 fi
 work=${GUN_BENCH_WORK:-}
 if [ -z "$work" ]; then
 	work=$(mktemp -d /tmp/gun-bench-XXXXXX)
 	trap 'rm -rf "$work"' EXIT
-	(cd "$repo" && ./hack/build.sh "$work/gun" && go build -o "$work/benchrun" ./hack/benchrun)
+	mkdir "$work/cur"
+	(cd "$repo" && ./hack/build.sh "$work/cur/gun" && go build -o "$work/benchrun" ./hack/benchrun)
 	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
 fi
 cd "$work"
-export GUN_ROOT=$work/store
 bash ./busybox.sh rootfs
 bash ./busybox.sh -t busybox.tar
-# Import (named: running an archive names nothing) and unpack once: the
-# benchmark measures the cached image. gun-old gets a store of its own, so
-# that neither reads the other's run plans (their formats differ).
-./gun import busybox.tar busybox >/dev/null
-./gun run busybox /bin/true
+# Each gun is treated alike: its binary and its store (so that none reads
+# another's run plans, whose formats differ) in a directory of its own
+# whose name has the same length (cur, old, pre), set up in the same
+# order: the image imported by name (running an archive names nothing),
+# then run by name and by archive, so that the runs measured are of the
+# cached image and the plans are there. benchrun drops each binary from
+# the page cache before its warm-up.
+guns=(cur)
 for o in old prev; do
 	bin=$(eval echo "\${GUN_${o^^}:-}")
 	[ -n "$bin" ] || continue
-	GUN_ROOT=$work/store-$o "$bin" run busybox.tar /bin/true
-	GUN_ROOT=$work/store-$o "$bin" import busybox.tar busybox >/dev/null 2>&1 || true
+	mkdir -p "${o:0:3}"
+	cp "$bin" "${o:0:3}/gun"
+	guns+=("${o:0:3}")
+done
+for d in "${guns[@]}"; do
+	GUN_ROOT=$work/$d/store "$d/gun" import busybox.tar busybox >/dev/null
+	GUN_ROOT=$work/$d/store "$d/gun" run busybox /bin/true
+	GUN_ROOT=$work/$d/store "$d/gun" run busybox.tar /bin/true
 done
 mkdir -p bundle
 (cd bundle && runc spec --rootless)
 # The same root file system for bwrap and runc.
 sed -i -e "s|\"path\": \"rootfs\"|\"path\": \"$work/rootfs\"|" \
 	-e 's|"sh"|"/bin/true"|' -e 's|"terminal": true|"terminal": false|' bundle/config.json
-gun_cmd="$work/gun run busybox /bin/true"
-archive_cmd="$work/gun run busybox.tar /bin/true"
-seccomp_cmd="$work/gun run --security-opt no-new-privileges busybox /bin/true"
-unconfined_cmd="$work/gun run --security-opt seccomp=unconfined busybox /bin/true"
+cur="GUN_ROOT=$work/cur/store $work/cur/gun run"
+gun_cmd="$cur busybox /bin/true"
+archive_cmd="$cur busybox.tar /bin/true"
+seccomp_cmd="$cur --security-opt no-new-privileges busybox /bin/true"
+unconfined_cmd="$cur --security-opt seccomp=unconfined busybox /bin/true"
 bwrap_cmd="bwrap --unshare-all --bind $work/rootfs / --proc /proc --dev /dev /bin/true"
 runc_cmd="runc --root $work/runc-state run --bundle $work/bundle bench"
 for c in "$gun_cmd" "$archive_cmd" "$seccomp_cmd" "$unconfined_cmd" "$bwrap_cmd" "$runc_cmd"; do
-	$c </dev/null >/dev/null || { echo "bench-run: failed: $c" >&2; exit 1; }
+	env $c </dev/null >/dev/null || { echo "bench-run: failed: $c" >&2; exit 1; }
 done
 old=()
 ratios=gun/bwrap,gun/runc,gun-archive/gun,gun-seccomp/gun-unconfined
 for o in old prev; do
-	bin=$(eval echo "\${GUN_${o^^}:-}")
-	[ -n "$bin" ] || continue
-	old+=("gun-$o=GUN_ROOT=$work/store-$o $bin run busybox /bin/true" "gun-$o-archive=GUN_ROOT=$work/store-$o $bin run busybox.tar /bin/true")
+	[ -x "${o:0:3}/gun" ] || continue
+	g="GUN_ROOT=$work/${o:0:3}/store $work/${o:0:3}/gun run"
+	old+=("gun-$o=$g busybox /bin/true" "gun-$o-archive=$g busybox.tar /bin/true")
 	ratios+=,gun/gun-$o,gun-$o/bwrap,gun-archive/gun-$o-archive
 done
 echo "load before: $(uptime)"
