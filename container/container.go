@@ -52,9 +52,12 @@ const (
 
 // Container is a container's record.
 type Container struct {
-	ID      string    `json:"id"` // 64 hex digits, or the id a caller chose
-	Name    string    `json:"name"`
-	Image   string    `json:"image"`   // as the user named it
+	ID    string `json:"id"` // 64 hex digits, or the id a caller chose
+	Name  string `json:"name"`
+	Image string `json:"image"` // as the user named it
+	// ImageID is the manifest digest of the image it runs ("" for a
+	// directory): gun prune keeps that image while the record is there.
+	ImageID string    `json:"image_id,omitempty"`
 	Command []string  `json:"command"` // what runs: the entrypoint and arguments
 	Created time.Time `json:"created"`
 	Started time.Time `json:"started,omitzero"`

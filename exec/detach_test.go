@@ -368,6 +368,39 @@ func TestForegroundName(t *testing.T) {
 	p.cleanContainers()
 }
 
+// TestPruneKeepsImagesInUse: gun prune keeps the unnamed image (an
+// imported archive) that a container left by it runs, as docker's image
+// prune does, and removes it once the container is gone.
+func TestPruneKeepsImagesInUse(t *testing.T) {
+	need(t, "test environment", env.err)
+	p := newProject(t, nil)
+	p.detach("--name", "user", env.busybox, "sleep", "1000")
+	ids := func() string { return p.gun("images", "-q").stdout }
+	before := ids()
+	if !regexp.MustCompile(`^[0-9a-f]{12}\n$`).MatchString(before) {
+		t.Fatalf("gun images -q after gun run -d of an archive: %q", before)
+	}
+	if r := p.gun("prune"); r.code != 0 || !strings.HasPrefix(r.stdout, "removed 0 images without a name, 0 blobs") {
+		t.Errorf("gun prune with the container running: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	if after := ids(); after != before {
+		t.Errorf("gun images -q: %q after gun prune, %q before", after, before)
+	}
+	if r := p.gun("exec", "user", "/bin/echo", "still"); r.code != 0 || r.stdout != "still\n" {
+		t.Errorf("gun exec after prune: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	if r := p.gun("rm", "-f", "user"); r.code != 0 {
+		t.Fatalf("gun rm -f: exit %d, %s", r.code, r.stderr)
+	}
+	if r := p.gun("prune"); r.code != 0 || !strings.HasPrefix(r.stdout, "removed 1 images without a name") {
+		t.Errorf("gun prune after the container: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	if after := ids(); after != "" {
+		t.Errorf("gun images -q after the container and prune: %q", after)
+	}
+	p.cleanContainers()
+}
+
 // TestMonitorKilled: a container whose monitor was killed is exited, code
 // unknown, in ps at once, and prune cleans all it left; so does killing
 // gun run -d or the monitor while it starts.

@@ -28,14 +28,15 @@ type PruneReport struct {
 }
 
 // Prune removes the images that have no name (those a build or a run
-// pulled or imported without one, and those a name left), then what no
-// image references: blobs, unpacked layers, the leftovers of killed
+// pulled or imported without one, and those a name left) but those in
+// inUse (manifest digests: the images containers run, which docker's
+// image prune keeps too), then what no image references: blobs, unpacked layers, the leftovers of killed
 // processes, the run/<id> scratch directories whose lock no living
 // container holds, and gun run's plans. It waits for running builds,
 // imports and unpacks to finish. While any container runs, unpacked layers
 // are kept, since a container may use those of an image removed since it
 // started.
-func (s *Store) Prune() (PruneReport, error) {
+func (s *Store) Prune(inUse ...digest.Digest) (PruneReport, error) {
 	var rep PruneReport
 	unlock, err := s.lock(gcLock, true)
 	if err != nil {
@@ -62,11 +63,12 @@ func (s *Store) Prune() (PruneReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	kept := slices.DeleteFunc(slices.Clone(idx.Manifests), func(d v1.Descriptor) bool { return refName(d) == "" })
+	unused := func(d v1.Descriptor) bool { return refName(d) == "" && !slices.Contains(inUse, d.Digest) }
+	kept := slices.DeleteFunc(slices.Clone(idx.Manifests), unused)
 	if len(kept) < len(idx.Manifests) {
 		gone := map[digest.Digest]bool{}
 		for _, d := range idx.Manifests {
-			if refName(d) == "" && !named(idx, d.Digest) && !gone[d.Digest] {
+			if unused(d) && !named(idx, d.Digest) && !gone[d.Digest] {
 				gone[d.Digest] = true
 				rep.Images++
 			}

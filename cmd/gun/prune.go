@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
+
+	"github.com/gun-tools/gun/container"
 
 	"github.com/gun-tools/gun/exec"
 	"github.com/gun-tools/gun/runtime"
@@ -16,7 +19,7 @@ func newPruneCmd(g *globalFlags) *cobra.Command {
 		Short: "Remove exited containers, and free the space of removed images and of killed runs",
 		Long: `Prune removes the containers that exited (their records and logs; those
 whose monitor was killed too), the images without a name (gun images shows
-them as <none>), and from the store what no image references: blobs, unpacked
+them as <none>) but those containers that are left run, and from the store what no image references: blobs, unpacked
 layers, the temporary files of killed gun processes and the scratch
 directories, cgroups and networks (pasta processes) of containers that
 are gone. It waits for
@@ -27,14 +30,18 @@ running imports.`,
 			if err != nil {
 				return err
 			}
-			d, _, err := openContainers(g)
+			d, root, err := openContainers(g)
 			if err != nil {
 				return err
 			}
 			containers, perr := d.Prune()
+			inUse, err := imagesInUse(d, root)
+			if err != nil {
+				return errors.Join(perr, err)
+			}
 			// The networks of dead containers stop before their directories go.
 			networks := runtime.StopStaleNetworks(s.RunDir())
-			rep, err := s.Prune()
+			rep, err := s.Prune(inUse...)
 			// After the dead containers' directories: their cgroups go too.
 			cgroups, gerr := runtime.RemoveStaleCgroups(s.RunDir())
 			steps, cerr := exec.TrimCache(s)
@@ -51,4 +58,20 @@ running imports.`,
 			return err
 		},
 	}
+}
+
+// imagesInUse returns the images (manifest digests) of the store at root
+// that the containers recorded in d run.
+func imagesInUse(d *container.Dir, root string) ([]digest.Digest, error) {
+	cs, err := d.List()
+	if err != nil {
+		return nil, err
+	}
+	var ids []digest.Digest
+	for _, c := range cs {
+		if c.ImageID != "" && (c.Store == "" || c.Store == root) {
+			ids = append(ids, digest.Digest(c.ImageID))
+		}
+	}
+	return ids, nil
 }

@@ -208,7 +208,7 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 		spec.Ports = append(spec.Ports, ports...)
 	}
 	if own != nil {
-		own.c.Command, own.c.StopSignal, own.c.Ports = spec.Args, img.stopSignal, nil
+		own.c.Command, own.c.ImageID, own.c.StopSignal, own.c.Ports = spec.Args, img.id, img.stopSignal, nil
 		for _, p := range spec.Ports {
 			// As docker ps shows them: [IP:]HOST->CTR/PROTO.
 			ctr := fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto)
@@ -286,6 +286,7 @@ func securityOpts(spec *runtime.Spec, f *runFlags) error {
 
 // runImage is what gun run takes from an image.
 type runImage struct {
+	id              string // the manifest's digest; "" for a directory
 	layers          []string
 	exposed         []string
 	entrypoint, cmd []string
@@ -342,7 +343,7 @@ func resolveImage(ctx context.Context, s *store.Store, rt *runtime.Runtime, imag
 		return nil, err
 	}
 	ri := &runImage{
-		layers: img.Layers, exposed: img.ExposedPorts, env: img.Env, workdir: img.WorkingDir, user: img.User,
+		id: img.Digest.String(), layers: img.Layers, exposed: img.ExposedPorts, env: img.Env, workdir: img.WorkingDir, user: img.User,
 		entrypoint: img.Entrypoint, cmd: img.Cmd, stopSignal: img.StopSignal,
 	}
 	if len(ri.cmd) == 0 && len(ri.entrypoint) == 0 && (r.RootDir != "" || r.Archive != "") {
