@@ -3,6 +3,7 @@ package lang_test
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -93,6 +94,42 @@ func TestAllocsProportional(t *testing.T) {
 	}
 }
 
+// streamCheck checks src as gun check does: piece by piece.
+func streamCheck(src []byte) []diag.Diagnostic {
+	st := check.NewStream()
+	_, ds := parser.Stream("gen", src, st.Add)
+	return append(ds, st.End()...)
+}
+
+// TestStreamMemory checks that a check piece by piece allocates a small part
+// of what the whole tree takes, and less for each stage the larger the file:
+// the nodes of a stage are reused for the next, and what stays is the
+// symbol table (its Args and Envs) and the file's line table.
+func TestStreamMemory(t *testing.T) {
+	allocated := func(f func()) uint64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	src := generate(4 << 20)
+	whole := allocated(func() {
+		f, _ := parser.Parse("gen", src)
+		check.Check(f)
+	})
+	var ds []diag.Diagnostic
+	stream := allocated(func() { ds = streamCheck(src) })
+	if len(ds) > 0 {
+		t.Fatalf("generated Gunfile has diagnostics: %v", ds[0])
+	}
+	t.Logf("4 MB: the whole tree allocates %.1f MB, a stream %.1f MB", float64(whole)/1e6, float64(stream)/1e6)
+	if stream > whole/4 || stream > uint64(len(src))*3/2 {
+		t.Errorf("a stream allocates %d bytes for %d of input; the whole tree %d", stream, len(src), whole)
+	}
+}
+
 // cpuTime returns the CPU time this process has used.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -142,6 +179,16 @@ func BenchmarkParseCheck(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(nodes), "nodes/op")
+}
+
+// BenchmarkStreamCheck is gun check's way: lex + parse + check piece by
+// piece.
+func BenchmarkStreamCheck(b *testing.B) {
+	loop(b, func() {
+		if ds := streamCheck(oneMB); diag.HasErrors(ds) {
+			b.Fatal(ds[0])
+		}
+	})
 }
 
 func BenchmarkFormat(b *testing.B) {

@@ -49,8 +49,7 @@ func check(f *ast.File, keepRefs bool, cache *Cache) (*Info, []diag.Diagnostic) 
 		c.t = t
 	}
 	c.file(f)
-	c.fileIgnores(f)
-	c.dropIgnored()
+	ds := c.finish()
 	if !keepRefs {
 		c.t.release(c.envBuf)
 	}
@@ -60,13 +59,64 @@ func check(f *ast.File, keepRefs bool, cache *Cache) (*Info, []diag.Diagnostic) 
 		clear(refs[:cap(refs)])
 		spareRefs.Store(&refs)
 	}
+	return c.info, ds
+}
+
+// finish reports what needs the whole file (unused Args), drops what the
+// ignores cover and returns the diagnostics in source order.
+func (c *checker) finish() []diag.Diagnostic {
+	if c.keepRefs {
+		c.distributeRefs()
+	}
+	c.unusedArgs()
+	c.ignoresEnd()
+	c.dropIgnored()
 	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
-	return c.info, c.diags
+	return c.diags
+}
+
+// A Stream checks a file that parser.Stream hands over in pieces, as Check
+// checks the whole tree, and reports what Check reports; it keeps no
+// pointer into a piece once Add returns.
+type Stream struct {
+	c *checker
+}
+
+// NewStream returns a Stream for one file.
+func NewStream() *Stream {
+	return &Stream{c: &checker{info: &Info{}, t: new(tables), stream: true}}
+}
+
+// Add checks the next piece of the file.
+func (s *Stream) Add(piece *ast.File) {
+	c := s.c
+	c.info.File = piece
+	c.ignorePiece(piece)
+	if !c.preludeDone {
+		c.prelude(piece.Prelude)
+	}
+	for _, st := range piece.Stages {
+		i := len(c.info.Stages)
+		c.info.Stages = append(c.info.Stages, c.stageInfos.new())
+		c.info.envs = append(c.info.envs, nil)
+		c.absWorkdir = append(c.absWorkdir, false)
+		c.declareStage(i, st)
+		c.stageBody(i, st)
+		c.info.Stages[i].Stage = nil // reused by the parser
+	}
+	c.sh.curFor = nil
+}
+
+// End returns the file's semantic diagnostics, in source order.
+func (s *Stream) End() []diag.Diagnostic {
+	c := s.c
+	c.laterStages()
+	return c.finish()
 }
 
 type checker struct {
 	t       *tables // the buffers of the symbol table
-	symbols symbolSlab
+	symbols slab[Symbol]
 	info    *Info
 	diags   []diag.Diagnostic
 
@@ -85,6 +135,13 @@ type checker struct {
 	absWorkdir []bool
 	sh         shellState
 	ignores    []ignore // where # gun:ignore turns codes off
+	marks      marks    // the # gun:ignore comments not yet placed
+
+	// A Stream's: the tree comes in pieces, and no pointer into one is kept.
+	stream      bool
+	preludeDone bool
+	stageInfos  slab[StageInfo]
+	forward     []forwardRef // stage names not defined when used
 }
 
 // maxSuggestions caps the "did you mean" searches of one file.
@@ -108,7 +165,6 @@ func (c *checker) errorf(code diag.Code, r source.Range, format string, args ...
 }
 
 func (c *checker) file(f *ast.File) {
-	c.stage = -1
 	// Size the symbol table and its Symbols from the definitions, counted
 	// first, rather than grow them.
 	n := definitions(f)
@@ -116,23 +172,8 @@ func (c *checker) file(f *ast.File) {
 	if n > 0 {
 		c.symbols.buf = reuse(&c.t.symbols, n)
 	}
-	reported := false
-	for _, in := range f.Prelude {
-		switch in := in.(type) {
-		case *ast.Arg:
-			c.arg(in)
-		case *ast.BadInstr:
-			// The parser reported it.
-		default:
-			if !reported {
-				name, kw := in.Keyword()
-				c.errorf(diag.BeforeUsing, kw, "%s before the first Using: a Gunfile starts with Using \"<base>\" (only Arg may come before it)", name)
-				reported = true
-			}
-		}
-	}
-	c.info.Globals = c.own.syms
-	c.globals, c.own = c.own, scope{}
+	c.ignorePiece(f)
+	c.prelude(f.Prelude)
 
 	// Declare every stage name first, so that a reference to a later stage
 	// can say where it is.
@@ -148,43 +189,76 @@ func (c *checker) file(f *ast.File) {
 	c.info.byName = c.t.byName
 	infos := reuse(&c.t.infos, len(f.Stages))
 	c.info.Stages = reuse(&c.t.stages, len(f.Stages))
-	for i, st := range f.Stages {
-		si := &infos[i]
-		si.Stage = st
-		c.info.Stages[i] = si
-		if st.Using.As == nil {
-			continue
-		}
-		as := st.Using.As
-		switch {
-		case as.Name == "scratch":
-			c.errorf(diag.InvalidStageName, as.Range, `"scratch" is the empty base and cannot name a stage`)
-			continue
-		case !validStageName(as.Name):
-			c.errorf(diag.InvalidStageName, as.Range, "invalid stage name %q: a stage name is a letter followed by letters, digits, '_', '-' or '.'", as.Name)
-		}
-		if prev := c.info.StageNamed(as.Name); prev != nil {
-			d := c.errorf(diag.DuplicateStage, as.Range, "duplicate stage name %q", as.Name)
-			d.Related = []diag.Related{{Range: prev.Symbol.NameRange, Message: fmt.Sprintf("stage %q first defined here", as.Name)}}
-			continue
-		}
-		s := c.symbols.new()
-		s.Kind, s.Name, s.Def, s.NameRange, s.Stage = StageSymbol, as.Name, st.Using, as.Range, i
-		si.Symbol = s
-		c.info.byName[as.Name] = si
-		c.info.Symbols = append(c.info.Symbols, si.Symbol)
+	for i := range f.Stages {
+		c.info.Stages[i] = &infos[i]
 	}
-
 	c.info.envs = reuse(&c.t.envs, len(f.Stages))
 	c.absWorkdir = reuse(&c.t.absWorkdir, len(f.Stages))
+	for i, st := range f.Stages {
+		c.declareStage(i, st)
+	}
 	c.envBuf = c.t.envBuf
 	for i, st := range f.Stages {
 		c.stageBody(i, st)
 	}
-	if c.keepRefs {
-		c.distributeRefs()
+}
+
+// prelude checks the instructions before the first Using, whose Args are
+// the global ones.
+func (c *checker) prelude(instrs []ast.Instr) {
+	c.stage = -1
+	reported := false
+	for _, in := range instrs {
+		switch in := in.(type) {
+		case *ast.Arg:
+			c.arg(in)
+		case *ast.BadInstr:
+			// The parser reported it.
+		default:
+			if !reported {
+				name, kw := in.Keyword()
+				c.errorf(diag.BeforeUsing, kw, "%s before the first Using: a Gunfile starts with Using \"<base>\" (only Arg may come before it)", name)
+				reported = true
+			}
+		}
 	}
-	c.unusedArgs()
+	c.info.Globals = c.own.syms
+	c.globals, c.own = c.own, scope{}
+	c.preludeDone = true
+}
+
+// declareStage records stage i, st, in the symbol table: its info, and its
+// name if it has a valid one not taken.
+func (c *checker) declareStage(i int, st *ast.Stage) {
+	if c.info.byName == nil {
+		c.info.byName = make(map[string]*StageInfo)
+	}
+	si := c.info.Stages[i]
+	si.Stage = st
+	as := st.Using.As
+	if as == nil {
+		return
+	}
+	switch {
+	case as.Name == "scratch":
+		c.errorf(diag.InvalidStageName, as.Range, `"scratch" is the empty base and cannot name a stage`)
+		return
+	case !validStageName(as.Name):
+		c.errorf(diag.InvalidStageName, as.Range, "invalid stage name %q: a stage name is a letter followed by letters, digits, '_', '-' or '.'", as.Name)
+	}
+	if prev := c.info.StageNamed(as.Name); prev != nil {
+		d := c.errorf(diag.DuplicateStage, as.Range, "duplicate stage name %q", as.Name)
+		d.Related = []diag.Related{{Range: prev.Symbol.NameRange, Message: fmt.Sprintf("stage %q first defined here", as.Name)}}
+		return
+	}
+	s := c.symbols.new()
+	s.Kind, s.Name, s.NameRange, s.Stage, s.def = StageSymbol, as.Name, as.Range, i, st.Using.Range
+	if !c.stream {
+		s.Def = st.Using
+	}
+	si.Symbol = s
+	c.info.byName[as.Name] = si
+	c.info.Symbols = append(c.info.Symbols, si.Symbol)
 }
 
 func validStageName(s string) bool {
@@ -336,21 +410,13 @@ func startsWithRef(s *ast.String) bool {
 // stage and reports names that are not earlier stages.
 func (c *checker) stageRef(id *ast.Ident, where string) *Symbol {
 	st := c.info.StageNamed(id.Name)
+	if st == nil && c.stream {
+		// It may be defined later: End says which.
+		c.forward = append(c.forward, forwardRef{name: id.Name, r: id.Range, where: where, stage: c.stage})
+		return nil
+	}
 	if st == nil {
-		d := c.errorf(diag.UndefinedStage, id.Range, "%s names undefined stage %q", where, id.Name)
-		if !c.suggest() {
-			return nil
-		}
-		var names []string
-		for _, s := range c.info.Stages[:c.stage] {
-			if s.Symbol != nil {
-				names = append(names, s.Symbol.Name)
-			}
-		}
-		if s := spec.Suggest(id.Name, names); s != "" {
-			d.Message += fmt.Sprintf("; did you mean %s?", s)
-			d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: id.Range, NewText: s}}}}
-		}
+		c.undefinedStage(id.Name, id.Range, where, c.stage)
 		return nil
 	}
 	sym := st.Symbol
@@ -360,11 +426,55 @@ func (c *checker) stageRef(id *ast.Ident, where string) *Symbol {
 		c.errorf(diag.SelfReference, id.Range, "stage %q cannot %s itself", id.Name, map[string]string{"Using": "be based on", "Copy From": "copy from", "Bind From": "bind from"}[where])
 		return nil
 	case sym.Stage > c.stage:
-		d := c.errorf(diag.LaterStage, id.Range, "%s names stage %q, which is defined later; stages can only use earlier stages", where, id.Name)
-		d.Related = []diag.Related{{Range: sym.NameRange, Message: fmt.Sprintf("stage %q defined here", id.Name)}}
+		c.laterStage(sym, id.Range, where)
 		return nil
 	}
 	return sym
+}
+
+// undefinedStage reports the use of a stage name nothing defines, in stage
+// i, with a suggestion among the stages before it.
+func (c *checker) undefinedStage(name string, r source.Range, where string, i int) {
+	d := c.errorf(diag.UndefinedStage, r, "%s names undefined stage %q", where, name)
+	if !c.suggest() {
+		return
+	}
+	var names []string
+	for _, s := range c.info.Stages[:i] {
+		if s.Symbol != nil {
+			names = append(names, s.Symbol.Name)
+		}
+	}
+	if s := spec.Suggest(name, names); s != "" {
+		d.Message += fmt.Sprintf("; did you mean %s?", s)
+		d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: r, NewText: s}}}}
+	}
+}
+
+// laterStage reports the use of sym, a stage defined after the one using it.
+func (c *checker) laterStage(sym *Symbol, r source.Range, where string) {
+	d := c.errorf(diag.LaterStage, r, "%s names stage %q, which is defined later; stages can only use earlier stages", where, sym.Name)
+	d.Related = []diag.Related{{Range: sym.NameRange, Message: fmt.Sprintf("stage %q defined here", sym.Name)}}
+}
+
+// forwardRef is a stage name a Stream met before any stage had it.
+type forwardRef struct {
+	name, where string
+	r           source.Range
+	stage       int // the stage that uses it
+}
+
+// laterStages reports the stage names a Stream met undefined: those that a
+// later stage defines and those that nothing does.
+func (c *checker) laterStages() {
+	for _, f := range c.forward {
+		if st := c.info.StageNamed(f.name); st != nil {
+			st.Symbol.nrefs++
+			c.laterStage(st.Symbol, f.r, f.where)
+			continue
+		}
+		c.undefinedStage(f.name, f.r, f.where, f.stage)
+	}
 }
 
 func (c *checker) arg(in *ast.Arg) {
@@ -394,7 +504,10 @@ func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {
 	// Field by field into the zeroed Symbol: a whole-struct assignment
 	// would put every pointer slot, Refs included, through the write barrier.
 	s := c.symbols.new()
-	s.Kind, s.Name, s.Def, s.NameRange, s.Stage = kind, name.Name, def, name.Range, c.stage
+	s.Kind, s.Name, s.NameRange, s.Stage, s.def = kind, name.Name, name.Range, c.stage, def.Span()
+	if !c.stream {
+		s.Def = def
+	}
 	c.own.add(s)
 	c.info.Symbols = append(c.info.Symbols, s)
 }
@@ -671,7 +784,7 @@ func (c *checker) unusedArgs() {
 		d := c.report(diag.Warning, diag.UnusedArg, s.NameRange, "Arg %s is never used", s.Name)
 		if src != nil {
 			// Delete the whole line the Arg is on.
-			r := s.Def.Span()
+			r := s.def
 			line := src.Line(r.Start)
 			start := src.LineStart(line)
 			end := src.LineStart(line + 1)
@@ -682,12 +795,12 @@ func (c *checker) unusedArgs() {
 	}
 }
 
-// symbolSlab allocates Symbols in chunks: one allocation per chunk instead of
-// one per Arg or Env. The chunk is indexed, not resliced: moving its slice
-// pointer would cost a write barrier per symbol while the garbage collector
-// is marking.
-type symbolSlab struct {
-	buf []Symbol
+// slab allocates values in chunks: one allocation per chunk instead of
+// one per Symbol or StageInfo. The chunk is indexed, not resliced: moving its
+// slice pointer would cost a write barrier per value while the garbage
+// collector is marking.
+type slab[T any] struct {
+	buf []T
 	n   int // buf[:n] is handed out
 }
 
@@ -713,9 +826,9 @@ func definitions(f *ast.File) int {
 	return n
 }
 
-func (s *symbolSlab) new() *Symbol {
+func (s *slab[T]) new() *T {
 	if s.n == len(s.buf) {
-		s.buf = make([]Symbol, min(max(8, 2*len(s.buf)), 256))
+		s.buf = make([]T, min(max(8, 2*len(s.buf)), 256))
 		s.n = 0
 	}
 	p := &s.buf[s.n]

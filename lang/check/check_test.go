@@ -25,12 +25,40 @@ func run(t *testing.T, src string) ([]string, []diag.Diagnostic, *ast.File) {
 		t.Fatalf("syntax errors: %v", syn)
 	}
 	ds := check.Check(f)
+	sameStream(t, "t", []byte(src), ds)
 	var got []string
 	for _, d := range ds {
 		p := f.Source.Position(d.Range.Start)
 		got = append(got, fmt.Sprintf("%d:%d %s", p.Line, p.Column, d.Code))
 	}
 	return got, ds, f
+}
+
+// sameStream checks that a check of the pieces of parser.Stream reports
+// what Check of the whole tree reported, ds.
+func sameStream(t *testing.T, name string, src []byte, ds []diag.Diagnostic) {
+	t.Helper()
+	st := check.NewStream()
+	parser.Stream(name, src, st.Add)
+	if diff := cmp.Diff(ds, st.End()); diff != "" {
+		t.Errorf("a Stream's diagnostics differ from Check's (-Check +Stream):\n%s", diff)
+	}
+}
+
+// TestStreamCorpus checks the corpus piece by piece as a whole.
+func TestStreamCorpus(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/gunfiles/*.gunfile")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
+	for _, name := range files {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := parser.Parse(name, src)
+		t.Run(filepath.Base(name), func(t *testing.T) { sameStream(t, name, src, check.Check(f)) })
+	}
 }
 
 func TestCheck(t *testing.T) {

@@ -35,37 +35,73 @@ func ignoreCodes(text string) []diag.Code {
 	return codes
 }
 
-// fileIgnores finds the Gunfile comments that ignore codes: each covers the
-// instruction it ends the line of, or else the next instruction.
-func (c *checker) fileIgnores(f *ast.File) {
-	var marked []*ast.Comment
+// marks are the # gun:ignore comments read so far that no instruction has
+// been found for yet, and the last instruction's range.
+type marks struct {
+	pending []ast.Comment // copies: a Stream's pieces are reused
+	prev    source.Range
+	hasPrev bool
+}
+
+// ignorePiece places the # gun:ignore comments of f, a whole file or a piece
+// of one: each covers the instruction it ends the line of, or else the next
+// instruction (which may come in a later piece).
+func (c *checker) ignorePiece(f *ast.File) {
+	m := &c.marks
 	for _, cm := range f.Comments {
 		if strings.Contains(cm.Text, ignoreMark) {
-			marked = append(marked, cm)
+			m.pending = append(m.pending, *cm)
 		}
 	}
-	if len(marked) == 0 || f.Source == nil {
+	if len(m.pending) == 0 || f.Source == nil {
+		if in := lastInstr(f); in != nil {
+			m.prev, m.hasPrev = in.Span(), true
+		}
 		return
 	}
-	var prev ast.Instr
-	next := marked
 	for in := range f.Instrs() {
-		for len(next) > 0 && in.Span().Start > next[0].Start {
-			cm := next[0]
-			next = next[1:]
-			target := in
-			if prev != nil && prev.Span().End <= cm.Start && f.Source.Line(prev.Span().End) == f.Source.Line(cm.Start) {
-				target = prev
+		r := in.Span()
+		for len(m.pending) > 0 && r.Start > m.pending[0].Start {
+			cm := m.pending[0]
+			m.pending = m.pending[1:]
+			target := r
+			if m.hasPrev && m.prev.End <= cm.Start && f.Source.Line(m.prev.End) == f.Source.Line(cm.Start) {
+				target = m.prev
 			}
-			c.addIgnore(target.Span(), cm.Text)
+			c.addIgnore(target, cm.Text)
 		}
-		prev = in
+		m.prev, m.hasPrev = r, true
 	}
-	for _, cm := range next {
-		if prev != nil && f.Source.Line(prev.Span().End) == f.Source.Line(cm.Start) {
-			c.addIgnore(prev.Span(), cm.Text)
+}
+
+// ignoresEnd places the comments after the last instruction: on its line,
+// they cover it.
+func (c *checker) ignoresEnd() {
+	m := &c.marks
+	if c.info.File == nil || c.info.File.Source == nil || !m.hasPrev {
+		return
+	}
+	src := c.info.File.Source
+	for _, cm := range m.pending {
+		if src.Line(m.prev.End) == src.Line(cm.Start) {
+			c.addIgnore(m.prev, cm.Text)
 		}
 	}
+}
+
+// lastInstr returns f's last instruction, or nil.
+func lastInstr(f *ast.File) ast.Instr {
+	if n := len(f.Stages); n > 0 {
+		st := f.Stages[n-1]
+		if len(st.Body) > 0 {
+			return st.Body[len(st.Body)-1]
+		}
+		return st.Using
+	}
+	if n := len(f.Prelude); n > 0 {
+		return f.Prelude[n-1]
+	}
+	return nil
 }
 
 func (c *checker) addIgnore(r source.Range, text string) {

@@ -47,9 +47,9 @@ type stageShell struct {
 // base (or -1).
 func (c *checker) shellStage(i, base int) {
 	c.sh.dialect, c.sh.foreign = shell.POSIX, false
-	if c.sh.fetchers == nil {
-		c.sh.fetchers = make([][2]source.Range, len(c.info.File.Stages))
-		c.sh.shells = make([]stageShell, len(c.info.File.Stages))
+	if n := len(c.info.Stages); len(c.sh.fetchers) < n {
+		c.sh.fetchers = append(c.sh.fetchers, make([][2]source.Range, n-len(c.sh.fetchers))...)
+		c.sh.shells = append(c.sh.shells, make([]stageShell, n-len(c.sh.shells))...)
 	}
 	if base >= 0 {
 		c.sh.dialect, c.sh.foreign = c.sh.shells[base].dialect, c.sh.shells[base].foreign
@@ -59,6 +59,7 @@ func (c *checker) shellStage(i, base int) {
 // shellEnd records the shell stage i ends with.
 func (c *checker) shellEnd(i int) {
 	c.sh.shells[i] = stageShell{c.sh.dialect, c.sh.foreign}
+	c.sh.curFor = nil // a Stream reuses the stage's strings
 }
 
 // add records a diagnostic with a message made without formatting, which

@@ -34,11 +34,12 @@ func (k SymbolKind) String() string {
 type Symbol struct {
 	Kind      SymbolKind
 	Name      string
-	Def       ast.Instr    // *ast.Using, *ast.Arg or *ast.Env
+	Def       ast.Instr    // *ast.Using, *ast.Arg or *ast.Env; nil from a Stream
 	NameRange source.Range // the name in the definition
 	Stage     int          // index into File.Stages; -1 for an Arg before the first Using
 	Refs      []Ref        // every reference, in source order
 	nrefs     int          // len(Refs), counted while checking
+	def       source.Range // Def's range
 }
 
 // Ref is one reference to a symbol.
@@ -55,9 +56,9 @@ type Ref struct {
 
 // StageInfo is what the checker knows about one stage.
 type StageInfo struct {
-	Stage  *ast.Stage
-	Symbol *Symbol // the stage's name, or nil if it has none
-	Base   *Symbol // the earlier stage it is based on (Using <stage>), or nil
+	Stage  *ast.Stage // nil from a Stream
+	Symbol *Symbol    // the stage's name, or nil if it has none
+	Base   *Symbol    // the earlier stage it is based on (Using <stage>), or nil
 }
 
 // Inherited returns the Env definitions visible at the start of stage i,

@@ -38,6 +38,36 @@ func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 			Message:  fmt.Sprintf("file is %d bytes; a Gunfile can be at most %d", len(src), source.MaxSize),
 		}}
 	}
+	p := newParser(src)
+	f := p.parseFile()
+	f.Source = source.NewFileLines(filename, src, p.lx.Lines())
+	return f, p.sorted()
+}
+
+// Stream parses src as Parse does, but hands the tree to yield piece by
+// piece, so that the tree of the whole file is never in memory at once:
+// first the prelude (a File whose Prelude holds the instructions before the
+// first Using, handed over even when there are none), then each stage (a
+// File whose Stages holds it alone), each with the comments read since the
+// piece before. The pieces are one File, and share its Source, whose line
+// table covers the text up to the piece's end (the whole file's once Stream
+// returns). Once yield returns, the nodes of its piece are reused for the
+// next: yield must keep no pointer into them (names and values, which are
+// strings, may be kept). Stream returns the file and its syntax errors, in
+// source order.
+func Stream(filename string, src []byte, yield func(piece *ast.File)) (*source.File, []diag.Diagnostic) {
+	if len(src) > source.MaxSize {
+		f, ds := Parse(filename, src)
+		return f.Source, ds
+	}
+	p := newParser(src)
+	p.filename, p.yield = filename, yield
+	f := p.parseFile()
+	return f.Source, p.sorted()
+}
+
+// newParser returns a parser of src with its first token read.
+func newParser(src []byte) *parser {
 	// The source as a string, without a copy (the caller keeps src as it
 	// is): names and plain text in the tree are substrings of it, which
 	// costs no allocation each.
@@ -45,10 +75,49 @@ func Parse(filename string, src []byte) (*ast.File, []diag.Diagnostic) {
 	p.lx = lexer.New(src, p.add)
 	p.lx.SetErrorLimit(MaxErrors + 1)
 	p.next()
-	f := p.parseFile()
-	f.Source = source.NewFileLines(filename, src, p.lx.Lines())
+	return p
+}
+
+// sorted returns the diagnostics in source order.
+func (p *parser) sorted() []diag.Diagnostic {
 	slices.SortStableFunc(p.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
-	return f, p.diags
+	return p.diags
+}
+
+// flush hands Stream's yield the piece f holds (the prelude the first time,
+// then the stage in f.Stages, whose body is cut) and reuses its nodes.
+func (p *parser) flush(f *ast.File) {
+	*f.Source = *source.NewFileLines(p.filename, p.src, p.lx.Lines())
+	f.Comments = p.comments
+	if !p.prelude {
+		p.prelude = true
+		stages := f.Stages
+		f.Stages = nil
+		p.yield(f)
+		f.Prelude, f.Stages, f.Comments = nil, stages, nil
+	}
+	if len(f.Stages) > 0 {
+		p.yield(f)
+	}
+	clear(p.comments)
+	p.comments = p.comments[:0]
+	clear(f.Stages)
+	f.Stages, f.Comments = f.Stages[:0], nil
+	p.nodes.rewind()
+}
+
+// startsUsing reports whether the current token, at the start of a line,
+// is the keyword of a Using, as parseInstr reads it.
+func (p *parser) startsUsing() bool {
+	if p.tok.Kind != lexer.Word {
+		return false
+	}
+	word := p.text(p.tok)
+	if name := keyword(word); name != "" {
+		return name == "Using"
+	}
+	in, ok := spec.LookupFold(word)
+	return ok && in.Name == "Using"
 }
 
 type parser struct {
@@ -62,6 +131,11 @@ type parser struct {
 	comments []*ast.Comment
 	diags    []diag.Diagnostic
 	nerrors  int
+
+	// Stream's: where the pieces go, and whether the prelude went.
+	yield    func(*ast.File)
+	filename string
+	prelude  bool
 }
 
 // add records a diagnostic, up to MaxErrors errors.
@@ -155,12 +229,22 @@ func (p *parser) unexpected(code diag.Code, format string, args ...any) {
 
 func (p *parser) parseFile() *ast.File {
 	f := &ast.File{Range: source.Range{Start: 0, End: source.Pos(len(p.src))}}
+	if p.yield != nil {
+		f.Source = new(source.File)
+	}
 	var stage *ast.Stage
 	for p.tok.Kind != lexer.EOF {
 		if !p.tok.NL {
 			// Left over after an instruction that reported its error.
 			p.skipLine()
 			continue
+		}
+		if p.yield != nil && p.startsUsing() {
+			if stage != nil {
+				stage.Body = p.body.cut()
+				stage = nil
+			}
+			p.flush(f)
 		}
 		in := p.parseInstr()
 		if !p.atEnd() {
@@ -186,6 +270,10 @@ func (p *parser) parseFile() *ast.File {
 	}
 	if stage != nil {
 		stage.Body = p.body.cut()
+	}
+	if p.yield != nil {
+		p.flush(f)
+		return f
 	}
 	f.Comments = p.comments
 	return f

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/lang/diag"
 	"github.com/gun-tools/gun/lang/parser"
 	"github.com/gun-tools/gun/lang/source"
@@ -72,7 +73,58 @@ func TestCorpus(t *testing.T) {
 			if strings.HasPrefix(filepath.Base(name), "good-") && diag.HasErrors(ds) {
 				t.Errorf("a good file has syntax errors:\n%s", got)
 			}
+			checkStream(t, name, src, f, ds)
 		})
+	}
+}
+
+// checkStream checks that Stream hands over the tree Parse makes, piece by
+// piece, with the same syntax errors.
+func checkStream(t *testing.T, name string, src []byte, f *ast.File, ds []diag.Diagnostic) {
+	t.Helper()
+	// Each piece is dumped when it comes, since its nodes are reused after.
+	var instrs, comments strings.Builder
+	pieces := 0
+	file, sds := parser.Stream(name, src, func(piece *ast.File) {
+		if pieces > 0 && (len(piece.Prelude) > 0 || len(piece.Stages) != 1) {
+			t.Errorf("piece %d: %d prelude instructions and %d stages, want a stage", pieces, len(piece.Prelude), len(piece.Stages))
+		}
+		pieces++
+		dumpPiece(t, &instrs, &comments, piece)
+	})
+	var wantInstrs, wantComments strings.Builder
+	dumpPiece(t, &wantInstrs, &wantComments, f)
+	if pieces != 1+len(f.Stages) {
+		t.Errorf("%d pieces, want the prelude and %d stages", pieces, len(f.Stages))
+	}
+	if diff := cmp.Diff(wantInstrs.String()+wantComments.String(), instrs.String()+comments.String()); diff != "" {
+		t.Errorf("Stream's pieces differ from Parse's tree (-Parse +Stream):\n%s", diff)
+	}
+	if diff := cmp.Diff(ds, sds); diff != "" {
+		t.Errorf("Stream's diagnostics differ from Parse's (-Parse +Stream):\n%s", diff)
+	}
+	if file.LineCount() != f.Source.LineCount() || file.Size() != f.Source.Size() {
+		t.Errorf("Stream's file has %d lines, %d bytes; Parse's %d, %d", file.LineCount(), file.Size(), f.Source.LineCount(), f.Source.Size())
+	}
+}
+
+// dumpPiece writes the instructions of f, with positions, to instrs and its
+// comments to comments.
+func dumpPiece(t *testing.T, instrs, comments *strings.Builder, f *ast.File) {
+	t.Helper()
+	for _, in := range f.Prelude {
+		if err := ast.Fprint(instrs, f.Source, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, st := range f.Stages {
+		if err := ast.Fprint(instrs, f.Source, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range f.Comments {
+		p := f.Source.Position(c.Start)
+		fmt.Fprintf(comments, "%d:%d %q\n", p.Line, p.Column, c.Text)
 	}
 }
 
@@ -396,6 +448,13 @@ func FuzzParse(f *testing.F) {
 			if d.Message == "" || d.Code == "" {
 				t.Fatalf("diagnostic without code or message: %+v", d)
 			}
+		}
+		checkStream(t, "fuzz", src, file, ds)
+		// The checker of the pieces reports what the checker of the tree does.
+		cs := check.NewStream()
+		parser.Stream("fuzz", src, cs.Add)
+		if diff := cmp.Diff(check.Check(file), cs.End()); diff != "" {
+			t.Fatalf("check of Stream's pieces differs from Check (-Check +Stream):\n%s", diff)
 		}
 	})
 }
