@@ -114,6 +114,24 @@ func TestShellSemanticTokens(t *testing.T) {
 	}
 }
 
+// TestShellFormatting checks that formatting lays out the Gunfile around a
+// script block and leaves the script as it was written: no shell layout
+// unless asked (gun fmt --shell).
+func TestShellFormatting(t *testing.T) {
+	s := newSession(t)
+	script := "    if  true;then\n      echo   \"𝄞  $HOME\"  ;fi\n    cd /tmp&&ls\n"
+	messy := "Using   \"a.tar\"\nExec    <<EOF\n" + script + "    EOF\nMain  [\"/app\"]\n"
+	d := s.open("Gunfile", messy)
+	var edits []protocol.TextEdit
+	if err := s.call(protocol.MethodTextDocumentFormatting, &protocol.DocumentFormattingParams{TextDocument: d.id()}, &edits); err != nil {
+		t.Fatal(err)
+	}
+	want := "Using \"a.tar\"\nExec <<EOF\n" + script + "    EOF\nMain [\"/app\"]\n"
+	if diff := cmp.Diff(want, applyEdits(t, messy, edits)); diff != "" {
+		t.Errorf("formatting (-want +got):\n%s", diff)
+	}
+}
+
 func utf16Units(s string) []uint16 { return utf16.Encode([]rune(s)) }
 
 func fromUnits(u []uint16) string { return string(utf16.Decode(u)) }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"os"
@@ -49,6 +50,28 @@ func TestCheckCorpus(t *testing.T) {
 				t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
 			}
 		})
+	}
+}
+
+// TestCorpusCodes checks that every diagnostic code has a golden file of
+// the corpus that shows it.
+func TestCorpusCodes(t *testing.T) {
+	goldens, err := filepath.Glob("../../testdata/gunfiles/*.check")
+	if err != nil || len(goldens) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
+	var all []byte
+	for _, g := range goldens {
+		data, err := os.ReadFile(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, data...)
+	}
+	for _, c := range diag.Codes {
+		if !bytes.Contains(all, []byte("["+string(c.Code)+"]")) {
+			t.Errorf("no golden file of testdata/gunfiles shows %s (%s)", c.Code, c.Title)
+		}
 	}
 }
 
