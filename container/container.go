@@ -1,6 +1,6 @@
 // Package container keeps the state of a user's containers beyond one gun
 // process: the record of each (id, name, image, command, status, exit code,
-// the pids of its monitor and init, ...), its output log, and the names,
+// the pid of its monitor, its scratch directory, ...), its output log, and the names,
 // unique per user.
 //
 // A Dir holds, for each container, a directory named by its id with
@@ -31,7 +31,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -77,17 +76,13 @@ type Container struct {
 	// MonitorPid is the process that owns the container: the monitor of a
 	// detached one, gun itself for one in the foreground.
 	MonitorPid int `json:"monitor_pid,omitempty"`
-	// InitPid is the container's process 1, as the host sees it, and
-	// InitStart its start time (/proc/PID/stat's starttime, in clock
-	// ticks after boot), which tells it from a later process with its pid.
-	InitPid   int    `json:"init_pid,omitempty"`
-	InitStart uint64 `json:"init_start,omitempty"`
 
 	Ports      []string `json:"ports,omitempty"`       // published: [IP:]HOST:CTR/PROTO
 	StopSignal string   `json:"stop_signal,omitempty"` // the image's (SIGTERM when empty)
 	Store      string   `json:"store,omitempty"`       // the image store it runs from
-	// Scratch is the container's scratch directory in the store (where
-	// runtime.LoadContainer finds what gun exec needs).
+	// Scratch is the container's scratch directory in the store, where
+	// runtime.LoadContainer finds what runs: its init (which gun stop and
+	// kill signal) and what gun exec needs.
 	Scratch    string `json:"scratch,omitempty"`
 	AutoRemove bool   `json:"auto_remove,omitempty"` // removed when it exits (--rm)
 	// Detached: run by a monitor, its output kept in its log; else a
@@ -525,48 +520,6 @@ func (d *Dir) Wait(c *Container) (*Container, error) {
 		}
 	}
 	return d.load(c.ID)
-}
-
-// Signal sends sig to the container's init (which forwards it to the
-// command, or dies of it: SIGKILL), after checking that the process with
-// InitPid is still the container's.
-func (c *Container) Signal(sig unix.Signal) error {
-	if c.Status != Running || c.InitPid <= 0 {
-		return fmt.Errorf("container %s is not running", c.Name)
-	}
-	fd, err := unix.PidfdOpen(c.InitPid, 0)
-	if err != nil {
-		return fmt.Errorf("container %s is not running: %w", c.Name, err)
-	}
-	defer unix.Close(fd)
-	// The pidfd names one process; it is the container's if it started
-	// when the init did.
-	if st, err := StartTime(c.InitPid); err != nil || st != c.InitStart {
-		return fmt.Errorf("container %s is not running", c.Name)
-	}
-	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {
-		return fmt.Errorf("signal container %s: %w", c.Name, err)
-	}
-	return nil
-}
-
-// StartTime returns the start time of process pid (field 22 of
-// /proc/PID/stat), which InitStart records.
-func StartTime(pid int) (uint64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) is in parentheses and may hold spaces.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: malformed", pid)
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 20 {
-		return 0, fmt.Errorf("/proc/%d/stat: malformed", pid)
-	}
-	return strconv.ParseUint(f[19], 10, 64) // fields 3.. from index 0
 }
 
 // CheckName checks a container name as docker does: a letter or digit,

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 func TestCreateGet(t *testing.T) {
@@ -42,7 +40,7 @@ func TestCreateGet(t *testing.T) {
 	if err := d.Remove(c); !errors.Is(err, ErrLive) {
 		t.Errorf("Remove of a live container: %v", err)
 	}
-	c.Status, c.InitPid = Running, os.Getpid()
+	c.Status = Running
 	if err := d.Save(c); err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +49,6 @@ func TestCreateGet(t *testing.T) {
 	got, err := d.Get("web")
 	if err != nil || got.Status != Exited || !got.Unknown || got.ExitCode != -1 {
 		t.Fatalf("after its owner went: %+v, %v", got, err)
-	}
-	if err := got.Signal(unix.SIGTERM); err == nil {
-		t.Error("signalled an exited container")
 	}
 	if err := d.Remove(got); err != nil {
 		t.Fatal(err)
@@ -164,30 +159,6 @@ func TestPrune(t *testing.T) {
 	}
 	if links, _ := os.ReadDir(d.Path() + "/names"); len(links) != 1 || links[0].Name() != "live" {
 		t.Errorf("names left: %v", links)
-	}
-}
-
-func TestSignal(t *testing.T) {
-	d, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &Container{Status: Running, InitPid: os.Getpid()}
-	lock, err := d.Create(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	// Another process's start time: the pid is not the container's.
-	c.InitStart = 1
-	if err := c.Signal(0); err == nil || !strings.Contains(err.Error(), "not running") {
-		t.Errorf("a reused pid: %v", err)
-	}
-	if c.InitStart, err = StartTime(os.Getpid()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Signal(0); err != nil {
-		t.Errorf("signal 0: %v", err)
 	}
 }
 

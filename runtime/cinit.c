@@ -53,7 +53,7 @@ enum { SYNC_FD = 3 };
 
 // The magic first string of a binary configuration; keep in step with
 // fastMagic in fastconfig.go.
-static const char magic[] = "gun-cinit-4";
+static const char magic[] = "gun-cinit-5";
 
 // The magic first string of gun's word to run a plan's container; keep in
 // step with verdictMagic in plan.go.
@@ -403,7 +403,7 @@ void gun_config_free(struct gun_config *cfg) {
 	free(cfg->filter);
 	if (cfg->oci != NULL) {
 		struct gun_oci *o = cfg->oci;
-		char **lists[] = {o->groups, o->rlimits, o->sysctls, o->mounts, o->devices, o->masked, o->readonly, o->ns};
+		char **lists[] = {o->rlimits, o->sysctls, o->mounts, o->devices, o->masked, o->readonly, o->ns};
 		for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
 			free(lists[i]);
 		free(o);
@@ -453,7 +453,6 @@ static void next_oci(struct cursor *c, struct gun_config *cfg) {
 	o->permitted = next_u64(c);
 	o->inheritable = next_u64(c);
 	o->ambient = next_u64(c);
-	o->groups = next_tuples(c, &o->ngroups, 1, 1, "groups");
 	o->rlimits = next_tuples(c, &o->nrlimits, 3, 7, "rlimits");
 	o->sysctls = next_tuples(c, &o->nsysctls, 2, 0, "sysctls");
 	o->mounts = next_tuples(c, &o->nmounts, 6, 0x18, "mounts");
@@ -1367,11 +1366,10 @@ static void oci_user(struct gun_user *u) {
 	free(passwd);
 	u->uid = o->uid;
 	u->gid = o->gid;
-	if (o->ngroups > GUN_MAX_GROUPS)
-		die(125, 0, "%d additional groups", o->ngroups);
-	u->ngroups = o->ngroups;
-	for (int i = 0; i < o->ngroups; i++)
-		u->groups[i] = (gid_t)num(o->groups[i]);
+	// (next_groups kept their number within GUN_MAX_GROUPS)
+	u->ngroups = cfg.ngroups;
+	for (int i = 0; i < cfg.ngroups; i++)
+		u->groups[i] = cfg.groups[i];
 }
 
 static void capset_(unsigned long long eff, unsigned long long perm, unsigned long long inh) {

@@ -43,8 +43,8 @@ struct gun_oci {
 	unsigned long propagation; // MS_* for the root after pivot_root (0: none)
 	unsigned uid, gid, umask;
 	unsigned long long effective, permitted, inheritable, ambient;
-	int ngroups, nrlimits, nsysctls, nmounts, ndevices, nmasked, nreadonly, nns;
-	char **groups;   // decimal gids
+	// (the additional gids are gun_config's groups)
+	int nrlimits, nsysctls, nmounts, ndevices, nmasked, nreadonly, nns;
 	char **rlimits;  // resource, soft, hard
 	char **sysctls;  // key, value
 	char **mounts;   // source, target, type, flags, propagation, data

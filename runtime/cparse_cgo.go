@@ -109,9 +109,6 @@ func cParseOCI(o *C.struct_gun_oci, flags int) *ociInit {
 		u := uint32(o.umask)
 		g.Umask = &u
 	}
-	for _, s := range cStrings(o.groups, o.ngroups) {
-		g.Groups = append(g.Groups, uint32(num(s)))
-	}
 	l := cStrings(o.rlimits, o.nrlimits)
 	for i := 0; i+2 < len(l); i += 3 {
 		g.Rlimits = append(g.Rlimits, ociRlimit{int(num(l[i])), num(l[i+1]), num(l[i+2])})

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -20,6 +19,8 @@ import (
 
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/gun-tools/gun/internal/proc"
 )
 
 // Process is a process to start in a running container (Exec), as runc
@@ -44,26 +45,8 @@ type Process struct {
 	Stdout, Stderr io.Writer // nil means discard
 }
 
-// OpenInit returns a pidfd of the container init whose pid is pid,
-// checked to be a gun init while the pidfd holds it (the pid is not
-// reused meanwhile). Exec takes it.
-func OpenInit(pid int) (*os.File, error) {
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return nil, fmt.Errorf("container init %d: %w", pid, err)
-	}
-	f := os.NewFile(uintptr(fd), "init")
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	name, _, _ := bytes.Cut(b, []byte{0})
-	if err != nil || string(name) != entryInit || unix.PidfdSendSignal(fd, 0, nil, 0) != nil {
-		f.Close()
-		return nil, fmt.Errorf("container init %d: not running", pid)
-	}
-	return f, nil
-}
-
 // Exec runs p in the running container whose init is init (a pidfd, as
-// OpenInit returns) and returns its exit code (128+N when it was killed by
+// Container.OpenInit returns) and returns its exit code (128+N when it was killed by
 // signal N). It joins the namespaces of the container's command (user,
 // mount, pid, uts, ipc, network and cgroup) and the cgroups gun made for
 // its limits; the user is resolved against the container's /etc/passwd
@@ -201,7 +184,7 @@ const scratchContainer = "container"
 // settings its command was started with, which a process started in it
 // takes by default (as docker exec does).
 type Container struct {
-	Init int      // the init's pid on the host
+	Init proc.ID  // the init, as the host sees it
 	Env  []string // the command's environment, as the spec gave it
 	Cwd  string
 	User string
@@ -212,9 +195,19 @@ type Container struct {
 	Seccomp    []bpf.RawInstruction
 }
 
+// OpenInit returns a pidfd of the container's init, checked to be it
+// while the pidfd holds it. Exec takes it.
+func (c *Container) OpenInit() (*os.File, error) {
+	f, err := c.Init.Open()
+	if err != nil {
+		return nil, fmt.Errorf("container init %d: not running: %w", c.Init.Pid, err)
+	}
+	return f, nil
+}
+
 // containerRecord is Container as the scratch directory keeps it.
 type containerRecord struct {
-	Init                   int
+	Init                   proc.ID
 	Env                    []string
 	Cwd, User              string
 	Privileged, NoNewPrivs bool
@@ -225,8 +218,12 @@ type containerRecord struct {
 // writeContainer records the container of cfg, whose init is pid, in its
 // scratch directory, before its command starts.
 func writeContainer(cfg *initConfig, pid int) error {
+	init, err := proc.Of(pid)
+	if err != nil {
+		return fmt.Errorf("container init: %w", err)
+	}
 	b, err := json.Marshal(containerRecord{
-		Init: pid, Env: cfg.Env, Cwd: cfg.Cwd, User: cfg.User, Privileged: cfg.Unmasked, NoNewPrivs: cfg.NoNewPrivs,
+		Init: init, Env: cfg.Env, Cwd: cfg.Cwd, User: cfg.User, Privileged: cfg.Unmasked, NoNewPrivs: cfg.NoNewPrivs,
 		Caps: cfg.Caps, Seccomp: filterHex(cfg.Seccomp),
 	})
 	if err != nil {

@@ -258,7 +258,7 @@ func TestExecProcessOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	init, err := runtime.OpenInit(ctr.Init)
+	init, err := ctr.OpenInit()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,10 @@ func TestExecProcessOptions(t *testing.T) {
 	if want := "1000 27 50\nNoNewPrivs:\t0\nSeccomp:\t2\n"; err != nil || code != 0 || out.String() != want {
 		t.Errorf("exec: %d, %v, %q (stderr %q), want %q", code, err, out.String(), errb.String(), want)
 	}
-	if _, err := runtime.OpenInit(os.Getpid()); err == nil {
-		t.Error("OpenInit took a process that is no container init")
+	// A later process with the init's pid is not the container's init.
+	later := *ctr
+	later.Init.Start++
+	if _, err := later.OpenInit(); err == nil {
+		t.Error("OpenInit took a process that started after the container's init")
 	}
 }

@@ -22,8 +22,7 @@ type ociInit struct {
 	Domainname  string  // "" for none
 	Propagation uintptr // MS_* of the root after pivot_root; 0: private
 	UID, GID    uint32
-	Umask       *uint32
-	Groups      []uint32 // additional gids
+	Umask       *uint32 // the additional gids are initConfig.Groups
 	// The process's capability sets (bit n: capability n); the bounding
 	// set is initConfig.Caps.
 	Effective, Permitted, Inheritable, Ambient uint64
@@ -63,10 +62,7 @@ func (o *ociInit) scalars() []string {
 // lists returns the OCI part's lists in the binary form's order.
 func (o *ociInit) lists() [][]string {
 	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	var groups, rlimits, sysctls, mounts, devices, ns []string
-	for _, g := range o.Groups {
-		groups = append(groups, u(uint64(g)))
-	}
+	var rlimits, sysctls, mounts, devices, ns []string
 	for _, r := range o.Rlimits {
 		rlimits = append(rlimits, strconv.Itoa(r.Resource), u(r.Soft), u(r.Hard))
 	}
@@ -92,7 +88,7 @@ func (o *ociInit) lists() [][]string {
 	for _, n := range o.Namespaces {
 		ns = append(ns, string(n.Type), n.Path)
 	}
-	return [][]string{groups, rlimits, sysctls, mounts, devices, o.Masked, o.Readonly, ns}
+	return [][]string{rlimits, sysctls, mounts, devices, o.Masked, o.Readonly, ns}
 }
 
 // ociSpec is an OCI bundle's configuration as gun runs it.
@@ -184,7 +180,7 @@ func ociProcess(p *specs.Process, cfg *initConfig, out *ociSpec) error {
 	if p.ConsoleSize != nil {
 		cfg.Winsize = &unix.Winsize{Row: uint16(p.ConsoleSize.Height), Col: uint16(p.ConsoleSize.Width)}
 	}
-	o.UID, o.GID, o.Umask, o.Groups = p.User.UID, p.User.GID, p.User.Umask, p.User.AdditionalGids
+	o.UID, o.GID, o.Umask, cfg.Groups = p.User.UID, p.User.GID, p.User.Umask, p.User.AdditionalGids
 	if o.Umask != nil && *o.Umask > 0o777 {
 		return fmt.Errorf("process.user.umask %#o: not a umask", *o.Umask)
 	}

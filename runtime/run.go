@@ -433,7 +433,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 		defer tty.restore()
 	}
 	if spec.Started != nil {
-		spec.Started(pid)
+		spec.Started()
 	}
 
 	// The init is exiting once it reported; the kernel's teardown of its

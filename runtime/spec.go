@@ -72,9 +72,9 @@ type Spec struct {
 
 	Resources Resources
 
-	// Started, when not nil, is called once the command has started, with
-	// the host's pid of the container's init (its process 1).
-	Started func(initPid int)
+	// Started, when not nil, is called once the command has started (its
+	// init is then in the scratch directory's record: LoadContainer).
+	Started func()
 }
 
 // Mount is a bind mount of a host path into the container, or a tmpfs.

@@ -17,6 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gun-tools/gun/container"
+	"github.com/gun-tools/gun/internal/proc"
+	"github.com/gun-tools/gun/runtime"
 )
 
 // The commands of containers that gun run -d (or a foreground gun run
@@ -43,10 +45,10 @@ monitor was killed shows as exited, its exit code unknown.`,
 			if err != nil {
 				return err
 			}
-			shown := []*container.Container{}
+			shown := []containerView{}
 			for _, c := range cs {
 				if all || c.Status != container.Exited {
-					shown = append(shown, c)
+					shown = append(shown, viewOf(c))
 				}
 			}
 			out := cmd.OutOrStdout()
@@ -60,7 +62,7 @@ monitor was killed shows as exited, its exit code unknown.`,
 			now := time.Now()
 			for _, c := range shown {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ShortID(), c.Image, quoteCommand(c.Command),
-					ago(now, c.Created)+" ago", statusText(now, c), strings.Join(c.Ports, ", "), c.Name)
+					ago(now, c.Created)+" ago", statusText(now, c.Container), strings.Join(c.Ports, ", "), c.Name)
 			}
 			return w.Flush()
 		},
@@ -194,7 +196,7 @@ input: a container run with -d -i keeps an open, empty stdin.)`,
 			defer signal.Stop(sigs)
 			go func() {
 				for sig := range sigs {
-					_ = c.Signal(sig.(unix.Signal))
+					_ = signalContainer(c, sig.(unix.Signal))
 				}
 			}()
 			if err := printLog(context.WithoutCancel(cmd.Context()), c, container.LogOptions{Tail: -1, Follow: true}, false); err != nil {
@@ -218,6 +220,51 @@ func exitOf(c *container.Container) error {
 		return &exitError{c.ExitCode, nil}
 	}
 	return nil
+}
+
+// signalContainer sends sig to c's init (which forwards it to the
+// command, or dies of it: SIGKILL), the process of its scratch directory's
+// record while that still runs.
+func signalContainer(c *container.Container, sig unix.Signal) error {
+	init := containerInit(c)
+	if init == nil {
+		return fmt.Errorf("container %s is not running", c.Name)
+	}
+	err := init.Signal(sig)
+	if errors.Is(err, proc.ErrGone) {
+		return fmt.Errorf("container %s is not running", c.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("signal container %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// containerView is a container as gun ps --format json and gun inspect
+// show it: its record, and the host's pid of its init while it runs.
+type containerView struct {
+	*container.Container
+	InitPid int `json:"init_pid,omitempty"`
+}
+
+func viewOf(c *container.Container) containerView {
+	v := containerView{Container: c}
+	if init := containerInit(c); init != nil {
+		v.InitPid = init.Pid
+	}
+	return v
+}
+
+// containerInit returns the init of c, nil unless it runs.
+func containerInit(c *container.Container) *proc.ID {
+	if c.Status != container.Running || c.Scratch == "" {
+		return nil
+	}
+	r, err := runtime.LoadContainer(c.Scratch)
+	if err != nil || !r.Init.Running() {
+		return nil
+	}
+	return &r.Init
 }
 
 // parseSignal reads SIGTERM, TERM or 15.
@@ -297,13 +344,13 @@ func stopContainer(g *globalFlags, ref string, timeout time.Duration) error {
 			return fmt.Errorf("container %s: stop signal: %w", c.Name, err)
 		}
 	}
-	if err := c.Signal(sig); err != nil {
+	if err := signalContainer(c, sig); err != nil {
 		return err
 	}
 	if waitFor(d, c, timeout) {
 		return nil
 	}
-	if err := c.Signal(unix.SIGKILL); err != nil {
+	if err := signalContainer(c, unix.SIGKILL); err != nil {
 		return err
 	}
 	if !waitFor(d, c, 30*time.Second) {
@@ -328,7 +375,7 @@ func newKillCmd(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return c.Signal(s)
+				return signalContainer(c, s)
 			})
 		},
 	}
@@ -362,7 +409,7 @@ func removeContainer(g *globalFlags, ref string, force bool) error {
 		if !force {
 			return fmt.Errorf("container %s is %s: stop it first, or use rm -f", c.Name, c.Status)
 		}
-		if err := c.Signal(unix.SIGKILL); err != nil && c.Live() {
+		if err := signalContainer(c, unix.SIGKILL); err != nil && c.Live() {
 			return err
 		}
 		if !waitFor(d, c, 30*time.Second) {

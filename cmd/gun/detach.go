@@ -57,10 +57,9 @@ type owned struct {
 }
 
 // begin is runtime.Spec.Started: the command runs.
-func (o *owned) begin(pid int) {
+func (o *owned) begin() {
 	o.started = true
-	o.c.Status, o.c.Started, o.c.MonitorPid, o.c.InitPid = container.Running, time.Now().UTC(), os.Getpid(), pid
-	o.c.InitStart, _ = container.StartTime(pid)
+	o.c.Status, o.c.Started, o.c.MonitorPid = container.Running, time.Now().UTC(), os.Getpid()
 	if err := o.dir.Save(o.c); err != nil {
 		fmt.Fprintf(os.Stderr, "gun: warning: %v\n", err)
 	}

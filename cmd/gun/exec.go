@@ -63,7 +63,7 @@ func runExec(ctx context.Context, g *globalFlags, f *execFlags, args []string) e
 	if err != nil {
 		return &exitError{125, err}
 	}
-	init, err := runtime.OpenInit(c.Init)
+	init, err := c.OpenInit()
 	if err != nil {
 		return &exitError{125, fmt.Errorf("container %s: not running", args[0])}
 	}

@@ -6,7 +6,6 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
-	"github.com/gun-tools/gun/container"
 	"github.com/gun-tools/gun/store"
 )
 
@@ -23,10 +22,10 @@ prefix), else the image's manifest and configuration.`,
 			if d, _, err := openContainers(g); err == nil {
 				if c, err := d.Get(args[0]); err == nil {
 					return enc.Encode(struct {
-						*container.Container
+						containerView
 						Dir     string `json:"state_dir"`
 						LogPath string `json:"log_path,omitempty"`
-					}{c, c.Dir(), c.LogPath()})
+					}{viewOf(c), c.Dir(), c.LogPath()})
 				}
 			}
 			s, err := openStore(g)

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gun-tools/gun/internal/atomicfile"
+	"github.com/gun-tools/gun/internal/proc"
 	"github.com/gun-tools/gun/runtime"
 )
 
@@ -105,11 +106,13 @@ func (r *Runtime) load(id string) (*record, error) {
 	return &rec, nil
 }
 
+// process is the container's process.
+func (rec *record) process() proc.ID { return proc.ID{Pid: rec.State.Pid, Start: rec.Start} }
+
 // status is created while the process is held, running once it executed
 // its command, stopped once it is gone or a zombie.
 func (r *Runtime) status(rec *record) specs.ContainerState {
-	state, start, err := procStat(rec.State.Pid)
-	if err != nil || start != rec.Start || state == 'Z' || state == 'X' {
+	if !rec.process().Running() {
 		return specs.StateStopped
 	}
 	if _, err := os.Lstat(filepath.Join(r.dir(rec.State.ID), startSock)); err == nil {
@@ -122,26 +125,6 @@ func (r *Runtime) save(rec *record) error {
 	return atomicfile.Write(filepath.Join(r.dir(rec.State.ID), stateFile), 0o600, func(w io.Writer) error {
 		return json.NewEncoder(w).Encode(rec)
 	})
-}
-
-// procStat returns the state (field 3) and start time (field 22) of
-// process pid.
-func procStat(pid int) (byte, uint64, error) {
-	if pid <= 0 {
-		return 0, 0, errors.New("no pid")
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, err
-	}
-	// The command's name (field 2) is in parentheses and may hold anything.
-	i := strings.LastIndexByte(string(b), ')')
-	f := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(f) < 20 || len(f[0]) != 1 {
-		return 0, 0, fmt.Errorf("/proc/%d/stat: malformed", pid)
-	}
-	start, err := strconv.ParseUint(f[19], 10, 64)
-	return f[0][0], start, err
 }
 
 // CreateOptions are `create`'s.
@@ -216,10 +199,11 @@ func (r *Runtime) Create(id string, o CreateOptions) (err error) {
 			return kill(err)
 		}
 	}
-	if _, rec.Start, err = procStat(p.Pid); err != nil {
+	pid, err := proc.Of(p.Pid)
+	if err != nil {
 		return kill(fmt.Errorf("container process: %w", err))
 	}
-	rec.State.Pid, rec.State.Status = p.Pid, specs.StateCreated
+	rec.State.Pid, rec.Start, rec.State.Status = pid.Pid, pid.Start, specs.StateCreated
 	if err := r.save(rec); err != nil {
 		return kill(err)
 	}
@@ -351,37 +335,22 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 	if rec.State.Status != specs.StateCreated && rec.State.Status != specs.StateRunning {
 		return fmt.Errorf("container %s is %s: not running", id, rec.State.Status)
 	}
-	pids := []int{rec.State.Pid}
+	var others []int
 	if all {
-		if pids, err = namespacePids(rec.State.Pid); err != nil {
+		if others, err = namespacePids(rec.State.Pid); err != nil {
 			return err
 		}
 	}
-	for i, pid := range pids {
-		err := signal(pid, sig, rec.Start, i == 0)
-		if i == 0 && err != nil {
-			return fmt.Errorf("signal container %s: %w", id, err)
-		}
+	if err := rec.process().Signal(sig); err != nil {
+		return fmt.Errorf("signal container %s: %w", id, err)
+	}
+	for _, pid := range others {
+		_ = unix.Kill(pid, sig)
 	}
 	return nil
 }
 
-// signal sends sig to pid through a pidfd, after checking, when check is
-// set, that pid is still the process that started at start.
-func signal(pid int, sig unix.Signal, start uint64, check bool) error {
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	if _, st, err := procStat(pid); check && (err != nil || st != start) {
-		return errors.New("the container's process is gone")
-	}
-	return unix.PidfdSendSignal(fd, sig, nil, 0)
-}
-
-// namespacePids returns pid and every other process of pid's pid
-// namespace.
+// namespacePids returns the other processes of pid's pid namespace.
 func namespacePids(pid int) ([]int, error) {
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/pid", &st); err != nil {
@@ -391,7 +360,7 @@ func namespacePids(pid int) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	pids := []int{pid}
+	var pids []int
 	for _, e := range entries {
 		p, err := strconv.Atoi(e.Name())
 		var s unix.Stat_t
@@ -424,7 +393,7 @@ func (r *Runtime) Delete(id string, force bool) error {
 		}
 		fallthrough
 	case specs.StateCreated:
-		if err := killWait(rec.State.Pid, rec.Start); err != nil {
+		if err := killWait(rec.process()); err != nil {
 			return fmt.Errorf("delete container %s: %w", id, err)
 		}
 	}
@@ -433,15 +402,16 @@ func (r *Runtime) Delete(id string, force bool) error {
 
 // killWait kills the process (its pid namespace's init: every process
 // there with it) and waits until it has exited.
-func killWait(pid int, start uint64) error {
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return nil // gone
-	}
-	defer unix.Close(fd)
-	if _, st, err := procStat(pid); err != nil || st != start {
+func killWait(p proc.ID) error {
+	f, err := p.Open()
+	if errors.Is(err, proc.ErrGone) {
 		return nil
 	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fd := int(f.Fd())
 	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
 		return err
 	}
@@ -459,7 +429,7 @@ func killWait(pid int, start uint64) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("process %d did not exit after SIGKILL", pid)
+	return fmt.Errorf("process %d did not exit after SIGKILL", p.Pid)
 }
 
 // ExecOptions are `exec`'s.

@@ -95,6 +95,7 @@ func TestPodman(t *testing.T) {
 		{"tty", []string{"run", "--rm", "-t", "--network", "host", img, "sh", "-c", "tty; test -t 0 && echo terminal"}},
 		{"no network", []string{"run", "--rm", "--network", "none", img, "sh", "-c", "ls /sys/class/net"}},
 		{"environment and user", []string{"run", "--rm", "--network", "host", "-u", "1000:1000", "-e", "A=b", "-w", "/tmp", img, "sh", "-c", "echo $A $(id -u):$(id -g) $(pwd)"}},
+		{"additional groups", []string{"run", "--rm", "--network", "host", "-u", "1000:1000", "--group-add", "5", "--group-add", "100", img, "id", "-G"}},
 	} {
 		gun := p.run(t, env.gunOCI, c.args...)
 		want := p.run(t, runc, c.args...)
