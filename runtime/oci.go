@@ -40,6 +40,9 @@ type OCICreate struct {
 type OCIProcess struct {
 	Pid    int      // in the caller's pid namespace
 	Master *os.File // the pty's master, with process.terminal
+	// Cgroups are the cgroups of linux.cgroupsPath gun made and placed the
+	// process in (RemoveOCICgroups removes them).
+	Cgroups []string
 }
 
 // ociMsg is a message of the init of an OCI container: its relay asks for
@@ -72,7 +75,15 @@ func CreateOCI(c OCICreate) (*OCIProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	return startOCI(s, c.Hold, c.Stdin, c.Stdout, c.Stderr)
+	cg, err := s.cgroups()
+	if err != nil {
+		return nil, err
+	}
+	p, err := startOCI(s, cg, c.Hold, c.Stdin, c.Stdout, c.Stderr)
+	if err != nil && cg != nil {
+		_ = cg.remove()
+	}
+	return p, err
 }
 
 // OCIExec is a process to start in a running OCI container (`gun oci
@@ -117,11 +128,12 @@ func ExecOCI(c OCIExec) (*OCIProcess, error) {
 		}
 		o.Namespaces = append(o.Namespaces, specs.LinuxNamespace{Type: n.Type, Path: theirs})
 	}
-	return startOCI(s, nil, c.Stdin, c.Stdout, c.Stderr)
+	return startOCI(s, nil, nil, c.Stdin, c.Stdout, c.Stderr)
 }
 
-// startOCI starts the init of s: a container's, held at hold, or an exec's.
-func startOCI(s *ociSpec, hold, stdin, stdout, stderr *os.File) (*OCIProcess, error) {
+// startOCI starts the init of s: a container's, held at hold, its process
+// placed in cg (nil: none), or an exec's.
+func startOCI(s *ociSpec, cg *cgroup, hold, stdin, stdout, stderr *os.File) (*OCIProcess, error) {
 	s.cfg.Debug = debugEnabled()
 	b, err := fastConfig(s.cfg)
 	if err != nil {
@@ -184,6 +196,13 @@ func startOCI(s *ociSpec, hold, stdin, stdout, stderr *os.File) (*OCIProcess, er
 			}
 		case m.Pid > 0:
 			p.Pid = m.Pid
+			// Before its cgroup namespace is made (rooted where it is).
+			if cg != nil {
+				if err := cg.add(p.Pid); err != nil {
+					return fail(fmt.Errorf("linux.cgroupsPath: %w", err))
+				}
+				p.Cgroups = cg.dirs
+			}
 			if s.oomScore != nil {
 				if err := os.WriteFile("/proc/"+strconv.Itoa(p.Pid)+"/oom_score_adj", []byte(strconv.Itoa(*s.oomScore)), 0); err != nil {
 					return fail(fmt.Errorf("process.oomScoreAdj: %w", err))

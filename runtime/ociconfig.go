@@ -93,10 +93,11 @@ func (o *ociInit) lists() [][]string {
 
 // ociSpec is an OCI bundle's configuration as gun runs it.
 type ociSpec struct {
-	cfg        *initConfig
-	uids, gids []IDMap // a new user namespace's id maps
-	newUserNS  bool
-	oomScore   *int
+	cfg         *initConfig
+	uids, gids  []IDMap // a new user namespace's id maps
+	newUserNS   bool
+	oomScore    *int
+	cgroupsPath string // linux.cgroupsPath
 }
 
 // ociConfig translates config.json field by field into the init's
@@ -262,9 +263,10 @@ func ociMountOf(m specs.Mount, bundle string) (ociMount, error) {
 	case "bind":
 		om.Flags |= unix.MS_BIND
 	case "cgroup":
-		// A user namespace may not mount cgroup v1 hierarchies: the host's
-		// are bound, as rootless runc does on cgroup v1.
-		om.Source, om.Flags = "/sys/fs/cgroup", unix.MS_BIND|unix.MS_REC
+		// A user namespace may not mount cgroup v1 hierarchies: the
+		// container's cgroups are bound (ociSpec.cgroups, cgroupView), as
+		// rootless runc does.
+		om.Source = ""
 	}
 	var data []string
 	for _, opt := range m.Options {
@@ -289,6 +291,9 @@ func ociMountOf(m specs.Mount, bundle string) (ociMount, error) {
 		data = append(data, opt)
 	}
 	om.Data = strings.Join(data, ",")
+	if m.Type == "cgroup" && (om.Flags&unix.MS_BIND != 0 || len(data) > 0) {
+		return ociMount{}, errors.New("a cgroup mount takes flags only (it binds the container's cgroups)")
+	}
 	if om.Flags&unix.MS_BIND != 0 {
 		if len(data) > 0 {
 			return ociMount{}, fmt.Errorf("option %q: not a bind mount's", data[0])
@@ -322,6 +327,10 @@ func ociLinux(l *specs.Linux, cfg *initConfig, out *ociSpec) error {
 	if err := ociResources(l); err != nil {
 		return err
 	}
+	if err := ociCgroupsPath(l.CgroupsPath); err != nil {
+		return err
+	}
+	out.cgroupsPath = l.CgroupsPath
 	seen := map[specs.LinuxNamespaceType]bool{}
 	for _, n := range l.Namespaces {
 		if !slices.Contains(nsTypes, n.Type) {

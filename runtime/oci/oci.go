@@ -58,6 +58,8 @@ type record struct {
 	// Start is the process's start time (/proc/PID/stat, field 22).
 	Start   uint64    `json:"start"`
 	Created time.Time `json:"created"`
+	// Cgroups are those of linux.cgroupsPath that create made, for delete.
+	Cgroups []string `json:"cgroups,omitempty"`
 }
 
 // checkID refuses an id that is no name of a directory of its own: runc's
@@ -191,6 +193,7 @@ func (r *Runtime) Create(id string, o CreateOptions) (err error) {
 	}
 	kill := func(err error) error {
 		_ = unix.Kill(p.Pid, unix.SIGKILL)
+		_ = runtime.RemoveOCICgroups(p.Cgroups)
 		return err
 	}
 	if p.Master != nil {
@@ -203,7 +206,7 @@ func (r *Runtime) Create(id string, o CreateOptions) (err error) {
 	if err != nil {
 		return kill(fmt.Errorf("container process: %w", err))
 	}
-	rec.State.Pid, rec.Start, rec.State.Status = pid.Pid, pid.Start, specs.StateCreated
+	rec.State.Pid, rec.Start, rec.State.Status, rec.Cgroups = pid.Pid, pid.Start, specs.StateCreated, p.Cgroups
 	if err := r.save(rec); err != nil {
 		return kill(err)
 	}
@@ -396,6 +399,9 @@ func (r *Runtime) Delete(id string, force bool) error {
 		if err := killWait(rec.process()); err != nil {
 			return fmt.Errorf("delete container %s: %w", id, err)
 		}
+	}
+	if err := runtime.RemoveOCICgroups(rec.Cgroups); err != nil {
+		return fmt.Errorf("delete container %s: %w", id, err)
 	}
 	return os.RemoveAll(r.dir(id))
 }
