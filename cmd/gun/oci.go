@@ -7,6 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
@@ -144,7 +150,7 @@ is that runtime itself.`,
 	execCmd.Flags().StringVar(&exec.ConsoleSocket, "console-socket", "", "unix socket to send the pty's master to")
 	execCmd.Flags().BoolVarP(&exec.Detach, "detach", "d", false, "return once the process runs")
 	execCmd.Flags().BoolVarP(&tty, "tty", "t", false, "give the process a pty (its master goes to --console-socket)")
-	c.AddCommand(createCmd, killCmd, deleteCmd, execCmd,
+	c.AddCommand(createCmd, killCmd, deleteCmd, execCmd, newOCIListCmd(rt, run), newOCIPsCmd(rt, run),
 		&cobra.Command{
 			Use:   "start ID",
 			Short: "Start a created container's process",
@@ -171,6 +177,96 @@ is that runtime itself.`,
 		},
 	)
 	return c
+}
+
+// newOCIListCmd is runc's list: the containers, as a table, their ids
+// (-q) or JSON.
+func newOCIListCmd(rt *oci.Runtime, run func(func([]string) error) func(*cobra.Command, []string) error) *cobra.Command {
+	var format string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "list [--format table|json] [-q]",
+		Short: "List the containers",
+		Args:  cobra.NoArgs,
+		RunE: run(func([]string) error {
+			if format != "table" && format != "json" {
+				return fmt.Errorf("--format %q: want table or json", format)
+			}
+			l, err := rt.List()
+			if err != nil {
+				return err
+			}
+			switch {
+			case quiet:
+				for _, c := range l {
+					fmt.Println(c.ID)
+				}
+			case format == "json":
+				return json.NewEncoder(os.Stdout).Encode(l)
+			default:
+				w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+				fmt.Fprintln(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER")
+				for _, c := range l {
+					fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", c.ID, c.Pid, c.Status, c.Bundle, c.Created.Format(time.RFC3339Nano), c.Owner)
+				}
+				return w.Flush()
+			}
+			return nil
+		}),
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", "table", "`table` or json")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "only the ids")
+	return cmd
+}
+
+// newOCIPsCmd is runc's ps: the container's processes, as ps(1) shows
+// them (its lines of them; ps's options after the id, -ef by default), or
+// their pids as JSON.
+func newOCIPsCmd(rt *oci.Runtime, run func(func([]string) error) func(*cobra.Command, []string) error) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "ps [--format table|json] ID [PS_OPTION...]",
+		Short: "List the container's processes",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: run(func(args []string) error {
+			if format != "table" && format != "json" {
+				return fmt.Errorf("--format %q: want table or json", format)
+			}
+			pids, err := rt.Pids(args[0])
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				return json.NewEncoder(os.Stdout).Encode(pids)
+			}
+			psArgs := args[1:]
+			if len(psArgs) == 0 {
+				psArgs = []string{"-ef"}
+			}
+			out, err := exec.Command("ps", psArgs...).Output()
+			if err != nil {
+				return fmt.Errorf("ps %s: %w", strings.Join(psArgs, " "), err)
+			}
+			lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+			col := slices.Index(strings.Fields(lines[0]), "PID")
+			if col < 0 {
+				return fmt.Errorf("ps %s: no PID column", strings.Join(psArgs, " "))
+			}
+			fmt.Println(lines[0])
+			for _, l := range lines[1:] {
+				f := strings.Fields(l)
+				if col < len(f) {
+					if pid, err := strconv.Atoi(f[col]); err == nil && slices.Contains(pids, pid) {
+						fmt.Println(l)
+					}
+				}
+			}
+			return nil
+		}),
+	}
+	cmd.Flags().SetInterspersed(false) // ps's options follow the id
+	cmd.Flags().StringVarP(&format, "format", "f", "table", "`table` or json")
+	return cmd
 }
 
 // execProcess is exec's process: the file's, or a command line's with

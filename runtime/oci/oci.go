@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -525,4 +526,73 @@ func writePidFile(path string, pid int) error {
 		return fmt.Errorf("pid file: %w", err)
 	}
 	return nil
+}
+
+// Listed is a container as `list` shows it (runc's fields).
+type Listed struct {
+	specs.State
+	Rootfs  string    `json:"rootfs"`
+	Created time.Time `json:"created"`
+	Owner   string    `json:"owner"`
+}
+
+// List returns every container under Root, by id.
+func (r *Runtime) List() ([]Listed, error) {
+	entries, err := os.ReadDir(r.Root)
+	if errors.Is(err, os.ErrNotExist) {
+		return []Listed{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	l := []Listed{}
+	for _, e := range entries {
+		if !e.IsDir() || checkID(e.Name()) != nil {
+			continue
+		}
+		rec, err := r.load(e.Name())
+		if errors.Is(err, errNotExist) {
+			continue // being created, or deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		c := Listed{State: rec.State, Created: rec.Created, Owner: "#" + strconv.Itoa(os.Geteuid())}
+		var st unix.Stat_t
+		if unix.Stat(r.dir(e.Name()), &st) == nil {
+			c.Owner = "#" + strconv.Itoa(int(st.Uid))
+			if u, err := user.LookupId(strconv.Itoa(int(st.Uid))); err == nil {
+				c.Owner = u.Username
+			}
+		}
+		if b, err := os.ReadFile(filepath.Join(r.dir(e.Name()), configFile)); err == nil {
+			var s specs.Spec
+			if json.Unmarshal(b, &s) == nil && s.Root != nil {
+				c.Rootfs = s.Root.Path
+				if !filepath.IsAbs(c.Rootfs) {
+					c.Rootfs = filepath.Join(rec.State.Bundle, c.Rootfs)
+				}
+			}
+		}
+		l = append(l, c)
+	}
+	return l, nil
+}
+
+// Pids returns the container's processes: its process and every other
+// process of its pid namespace, as the caller's pid namespace numbers
+// them.
+func (r *Runtime) Pids(id string) ([]int, error) {
+	rec, err := r.load(id)
+	if err != nil {
+		return nil, err
+	}
+	if rec.State.Status != specs.StateCreated && rec.State.Status != specs.StateRunning {
+		return []int{}, nil
+	}
+	others, err := namespacePids(rec.State.Pid)
+	if err != nil {
+		return nil, fmt.Errorf("container %s: %w", id, err)
+	}
+	return append([]int{rec.State.Pid}, others...), nil
 }

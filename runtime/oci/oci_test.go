@@ -504,3 +504,63 @@ func TestExec(t *testing.T) {
 	}
 	r.run(t, "delete", "e")
 }
+
+// TestListPs: list shows every container (-q, json, table) and ps a
+// container's processes (json: their pids; table: ps's lines of them).
+func TestListPs(t *testing.T) {
+	requireEnv(t)
+	r := newRuntime(t)
+	if out := r.run(t, "list", "-q"); out != "" {
+		t.Errorf("list -q of no container: %q", out)
+	}
+	held := bundle(t, rootlessSpec("true"))
+	r.create(t, held, "a")
+	r.create(t, bundle(t, rootlessSpec("sleep", "100")), "b")
+	r.run(t, "start", "b")
+	b := r.waitStatus(t, "b", specs.StateRunning)
+	a := r.state(t, "a")
+	if out := r.run(t, "list", "-q"); out != "a\nb\n" {
+		t.Errorf("list -q: %q", out)
+	}
+	var l []struct {
+		ID, Status, Bundle, Rootfs, Owner string
+		Pid                               int
+		Created                           time.Time
+	}
+	if err := json.Unmarshal([]byte(r.run(t, "list", "--format", "json")), &l); err != nil || len(l) != 2 {
+		t.Fatalf("list --format json: %+v, %v", l, err)
+	}
+	if l[0].ID != "a" || l[0].Status != "created" || l[0].Pid != a.Pid || l[0].Bundle != held || l[0].Rootfs != env.rootfs ||
+		l[0].Owner != env.user.Name || time.Since(l[0].Created) > time.Minute || l[1].ID != "b" || l[1].Status != "running" || l[1].Pid != b.Pid {
+		t.Errorf("list --format json: %+v", l)
+	}
+	table := strings.Split(r.run(t, "list"), "\n")
+	if len(table) != 4 || !strings.HasPrefix(table[0], "ID") || !strings.HasPrefix(table[2], "b ") || !strings.Contains(table[2], " running ") {
+		t.Errorf("list:\n%s", strings.Join(table, "\n"))
+	}
+
+	// (Its output would keep a pipe open: none.)
+	if err := r.cmd("exec", "--detach", "b", "sleep", "99").Run(); err != nil {
+		t.Fatalf("exec --detach: %v", err)
+	}
+	var pids []int
+	if err := json.Unmarshal([]byte(r.run(t, "ps", "--format", "json", "b")), &pids); err != nil || len(pids) != 2 || pids[0] != b.Pid {
+		t.Errorf("ps --format json: %v, %v", pids, err)
+	}
+	out := r.run(t, "ps", "b", "-o", "pid,args")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || !strings.Contains(lines[0], "PID") ||
+		!strings.Contains(out, "sleep 100") || !strings.Contains(out, "sleep 99") {
+		t.Errorf("ps b -o pid,args:\n%s", out)
+	}
+	// The exec'd process is reaped first: pid 1 ends only once every other
+	// process of its pid namespace is.
+	r.run(t, "kill", "--all", "b", "KILL")
+	for _, p := range pids[1:] {
+		reap(t, p)
+	}
+	reap(t, b.Pid)
+	r.waitStatus(t, "b", specs.StateStopped)
+	r.run(t, "delete", "b")
+	r.run(t, "delete", "a")
+	reap(t, a.Pid)
+}
