@@ -453,6 +453,7 @@ static void next_oci(struct cursor *c, struct gun_config *cfg) {
 	o->permitted = next_u64(c);
 	o->inheritable = next_u64(c);
 	o->ambient = next_u64(c);
+	o->npreserve = next_int(c, 4096);
 	o->rlimits = next_tuples(c, &o->nrlimits, 3, 7, "rlimits");
 	o->sysctls = next_tuples(c, &o->nsysctls, 2, 0, "sysctls");
 	o->mounts = next_tuples(c, &o->nmounts, 6, 0x18, "mounts");
@@ -1141,7 +1142,27 @@ static struct pty open_pty(long uid) {
 
 // The listening socket `gun oci start` connects to (the second of
 // exec.Cmd.ExtraFiles): the container's process waits on it before execve.
-enum { HOLD_FD = 4 };
+// The descriptors the process keeps (--preserve-fds) follow it.
+enum { HOLD_FD = 4, OCI_FIRST_FD = 5 };
+
+// oci_preserve puts the descriptors the process keeps at 3... (with the
+// report's socket moved above them), before its execve closes the rest.
+static void oci_preserve(int n) {
+	if (n == 0)
+		return;
+	if (report_fd >= 3 && report_fd < 3 + n) {
+		int r = fcntl(report_fd, F_DUPFD_CLOEXEC, 3 + n + OCI_FIRST_FD);
+		if (r < 0)
+			die(125, errno, "preserve descriptors: move the report's");
+		close(report_fd);
+		report_fd = r;
+	}
+	// Upwards: each one's place is below every descriptor not yet moved.
+	for (int i = 0; i < n; i++)
+		if (dup2(OCI_FIRST_FD + i, 3 + i) < 0)
+			die(125, errno, "preserve descriptor %d", 3 + i);
+	logf_("descriptors 3 to %d preserved", 2 + n);
+}
 
 static unsigned long long num(const char *s) { return strtoull(s, NULL, 10); }
 
@@ -1479,6 +1500,7 @@ __attribute__((noreturn)) static void oci_exec(const char *path, char **env, con
 		oci_hold(sfd);
 	}
 	close(sfd);
+	oci_preserve(o->npreserve);
 	struct sock_fprog prog = {cfg.nfilter, cfg.filter};
 	if (!(cfg.flags & F_NO_NEW_PRIVS) && cfg.nfilter > 0) {
 		// Every capability still permitted (all of the namespace's)

@@ -43,6 +43,7 @@ struct gun_oci {
 	unsigned long propagation; // MS_* for the root after pivot_root (0: none)
 	unsigned uid, gid, umask;
 	unsigned long long effective, permitted, inheritable, ambient;
+	int npreserve; // descriptors for the process at 3..., the init's from OCI_FIRST_FD
 	// (the additional gids are gun_config's groups)
 	int nrlimits, nsysctls, nmounts, ndevices, nmasked, nreadonly, nns;
 	char **rlimits;  // resource, soft, hard

@@ -101,7 +101,7 @@ func cParseOCI(o *C.struct_gun_oci, flags int) *ociInit {
 	g := &ociInit{
 		Root: C.GoString(o.root), Domainname: C.GoString(o.domainname), Propagation: uintptr(o.propagation),
 		UID: uint32(o.uid), GID: uint32(o.gid), Effective: uint64(o.effective), Permitted: uint64(o.permitted),
-		Inheritable: uint64(o.inheritable), Ambient: uint64(o.ambient),
+		Inheritable: uint64(o.inheritable), Ambient: uint64(o.ambient), Preserve: int(o.npreserve),
 		CgroupNS: flags&fastCgroupNS != 0, Exec: flags&fastExec != 0,
 		Masked: cStrings(o.masked, o.nmasked), Readonly: cStrings(o.readonly, o.nreadonly),
 	}

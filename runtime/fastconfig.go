@@ -36,7 +36,7 @@ import (
 //
 // and, with fastOCI, the OCI container's part (ociInit, cinit.h's struct
 // gun_oci): Root, Domainname, Propagation, UID, GID, Umask, Effective,
-// Permitted, Inheritable, Ambient, then the lists Rlimits (3
+// Permitted, Inheritable, Ambient, Preserve, then the lists Rlimits (3
 // strings each), Sysctls (2), Mounts (6), Devices (7), Masked, Readonly and
 // Namespaces (2), each as its number of strings and the strings.
 const fastMagic = "gun-cinit-5"

@@ -36,7 +36,7 @@ func TestFastConfigRoundTrip(t *testing.T) {
 			Args: []string{"sh"}, Cwd: "/", Hostname: "h", TTY: true, Caps: 0x420, NoNewPrivs: true, Groups: []uint32{5, 6},
 			OCI: &ociInit{
 				Root: "/bundle/rootfs", Domainname: "d", Propagation: unix.MS_SLAVE | unix.MS_REC, UID: 1000, GID: 100,
-				Umask: new(uint32(0o22)), Effective: 0x20, Permitted: 0x420, Inheritable: 1, Ambient: 0x20,
+				Umask: new(uint32(0o22)), Preserve: 2, Effective: 0x20, Permitted: 0x420, Inheritable: 1, Ambient: 0x20,
 				CgroupNS: true, Rlimits: []ociRlimit{{unix.RLIMIT_NOFILE, 512, 1024}},
 				Sysctls: [][2]string{{"net.ipv4.ip_forward", "1"}},
 				Mounts:  []ociMount{{"proc", "/proc", "proc", unix.MS_NOSUID, 0, ""}, {"/s", "/t", "", unix.MS_BIND | unix.MS_REC, unix.MS_PRIVATE, ""}},

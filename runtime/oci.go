@@ -34,6 +34,9 @@ type OCICreate struct {
 	// The process's standard streams, passed on as they are (with
 	// process.terminal, the pty's slave takes their place).
 	Stdin, Stdout, Stderr *os.File
+	// Preserve are more descriptors for the process, at 3... (runc's
+	// --preserve-fds).
+	Preserve []*os.File
 }
 
 // OCIProcess is a created container's process, held before its execve.
@@ -79,7 +82,7 @@ func CreateOCI(c OCICreate) (*OCIProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := startOCI(s, cg, c.Hold, c.Stdin, c.Stdout, c.Stderr)
+	p, err := startOCI(s, cg, c.Hold, stdio{c.Stdin, c.Stdout, c.Stderr, c.Preserve})
 	if err != nil && cg != nil {
 		_ = cg.remove()
 	}
@@ -95,6 +98,7 @@ type OCIExec struct {
 	// container's seccomp filter is loaded too.
 	Spec                  *specs.Spec
 	Stdin, Stdout, Stderr *os.File
+	Preserve              []*os.File // as OCICreate's
 }
 
 // nsFiles are the names of the namespaces' files in /proc/PID/ns.
@@ -128,13 +132,20 @@ func ExecOCI(c OCIExec) (*OCIProcess, error) {
 		}
 		o.Namespaces = append(o.Namespaces, specs.LinuxNamespace{Type: n.Type, Path: theirs})
 	}
-	return startOCI(s, nil, nil, c.Stdin, c.Stdout, c.Stderr)
+	return startOCI(s, nil, nil, stdio{c.Stdin, c.Stdout, c.Stderr, c.Preserve})
+}
+
+// stdio are the descriptors an OCI process gets.
+type stdio struct {
+	in, out, err *os.File
+	preserve     []*os.File
 }
 
 // startOCI starts the init of s: a container's, held at hold, its process
 // placed in cg (nil: none), or an exec's.
-func startOCI(s *ociSpec, cg *cgroup, hold, stdin, stdout, stderr *os.File) (*OCIProcess, error) {
+func startOCI(s *ociSpec, cg *cgroup, hold *os.File, fds stdio) (*OCIProcess, error) {
 	s.cfg.Debug = debugEnabled()
+	s.cfg.OCI.Preserve = len(fds.preserve)
 	b, err := fastConfig(s.cfg)
 	if err != nil {
 		return nil, err
@@ -146,8 +157,9 @@ func startOCI(s *ociSpec, cg *cgroup, hold, stdin, stdout, stderr *os.File) (*OC
 	defer parent.Close()
 	cmd := &exec.Cmd{
 		Path: "/proc/self/exe", Args: []string{entryOCI}, Env: []string{},
-		Stdin: stdin, Stdout: stdout, Stderr: stderr,
-		ExtraFiles: []*os.File{child, hold},
+		Stdin: fds.in, Stdout: fds.out, Stderr: fds.err,
+		// (ociHoldFD, then the preserved ones: cinit.c's OCI_FIRST_FD.)
+		ExtraFiles: append([]*os.File{child, hold}, fds.preserve...),
 	}
 	err = cmd.Start()
 	child.Close()

@@ -23,6 +23,9 @@ type ociInit struct {
 	Propagation uintptr // MS_* of the root after pivot_root; 0: private
 	UID, GID    uint32
 	Umask       *uint32 // the additional gids are initConfig.Groups
+	// Preserve is the number of descriptors (runc's --preserve-fds) the
+	// process gets at 3...: the init has them after its own (ociFirstFD).
+	Preserve int
 	// The process's capability sets (bit n: capability n); the bounding
 	// set is initConfig.Caps.
 	Effective, Permitted, Inheritable, Ambient uint64
@@ -56,7 +59,7 @@ func (o *ociInit) scalars() []string {
 		umask = uint64(*o.Umask)
 	}
 	return []string{o.Root, o.Domainname, u(uint64(o.Propagation)), u(uint64(o.UID)), u(uint64(o.GID)), u(umask),
-		u(o.Effective), u(o.Permitted), u(o.Inheritable), u(o.Ambient)}
+		u(o.Effective), u(o.Permitted), u(o.Inheritable), u(o.Ambient), strconv.Itoa(o.Preserve)}
 }
 
 // lists returns the OCI part's lists in the binary form's order.

@@ -90,6 +90,7 @@ is that runtime itself.`,
 	createCmd.Flags().StringVarP(&create.Bundle, "bundle", "b", ".", "the bundle's directory")
 	createCmd.Flags().StringVar(&create.PidFile, "pid-file", "", "write the container process's pid to this file")
 	createCmd.Flags().StringVar(&create.ConsoleSocket, "console-socket", "", "unix socket to send the pty's master to (process.terminal)")
+	createCmd.Flags().IntVar(&create.PreserveFDs, "preserve-fds", 0, "pass descriptors 3 to 3+`N`-1 on to the container's process")
 	var all, force bool
 	killCmd := &cobra.Command{
 		Use:   "kill [flags] ID [SIGNAL]",
@@ -150,6 +151,7 @@ is that runtime itself.`,
 	execCmd.Flags().StringVar(&exec.ConsoleSocket, "console-socket", "", "unix socket to send the pty's master to")
 	execCmd.Flags().BoolVarP(&exec.Detach, "detach", "d", false, "return once the process runs")
 	execCmd.Flags().BoolVarP(&tty, "tty", "t", false, "give the process a pty (its master goes to --console-socket)")
+	execCmd.Flags().IntVar(&exec.PreserveFDs, "preserve-fds", 0, "pass descriptors 3 to 3+`N`-1 on to the process")
 	c.AddCommand(createCmd, killCmd, deleteCmd, execCmd, newOCIListCmd(rt, run), newOCIPsCmd(rt, run),
 		&cobra.Command{
 			Use:   "start ID",

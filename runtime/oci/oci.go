@@ -135,12 +135,34 @@ type CreateOptions struct {
 	Bundle        string
 	PidFile       string // "" for none
 	ConsoleSocket string // "" for none
+	// PreserveFDs passes this process's descriptors 3 to 3+PreserveFDs-1
+	// on to the container's process, at the same numbers.
+	PreserveFDs int
+}
+
+// preserved returns the descriptors 3 to 3+n-1, checked to be open.
+func preserved(n int) ([]*os.File, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("--preserve-fds %d: not a number of descriptors", n)
+	}
+	var fs []*os.File
+	for fd := 3; fd < 3+n; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return nil, fmt.Errorf("--preserve-fds %d: descriptor %d: %w", n, fd, err)
+		}
+		fs = append(fs, os.NewFile(uintptr(fd), "preserved"))
+	}
+	return fs, nil
 }
 
 // Create creates container id from the bundle: its process is held until
 // Start. The caller's standard streams are the process's.
 func (r *Runtime) Create(id string, o CreateOptions) (err error) {
 	if err := checkID(id); err != nil {
+		return err
+	}
+	keep, err := preserved(o.PreserveFDs)
+	if err != nil {
 		return err
 	}
 	bundle, err := filepath.Abs(o.Bundle)
@@ -188,7 +210,7 @@ func (r *Runtime) Create(id string, o CreateOptions) (err error) {
 		return err
 	}
 	defer hold.Close()
-	p, err := runtime.CreateOCI(runtime.OCICreate{Bundle: bundle, Spec: &spec, Hold: hold, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	p, err := runtime.CreateOCI(runtime.OCICreate{Bundle: bundle, Spec: &spec, Hold: hold, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Preserve: keep})
 	if err != nil {
 		return err
 	}
@@ -446,7 +468,8 @@ type ExecOptions struct {
 	ConsoleSocket string         // "" for none
 	// Detach returns once the process executed its command; otherwise
 	// Exec waits for it (as its subreaper) and returns its exit code.
-	Detach bool
+	Detach      bool
+	PreserveFDs int // as CreateOptions'
 }
 
 // Exec starts a process in the running container id.
@@ -470,13 +493,17 @@ func (r *Runtime) Exec(id string, o ExecOptions) (int, error) {
 	if o.Process.Terminal && o.ConsoleSocket == "" {
 		return 125, errors.New("process.terminal needs --console-socket")
 	}
+	keep, err := preserved(o.PreserveFDs)
+	if err != nil {
+		return 125, err
+	}
 	if !o.Detach {
 		// The process's relay exits: the process is ours to reap.
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 			return 125, err
 		}
 	}
-	p, err := runtime.ExecOCI(runtime.OCIExec{Pid: rec.State.Pid, Spec: &spec, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	p, err := runtime.ExecOCI(runtime.OCIExec{Pid: rec.State.Pid, Spec: &spec, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Preserve: keep})
 	if err != nil {
 		return 125, err
 	}

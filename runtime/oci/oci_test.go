@@ -564,3 +564,64 @@ func TestListPs(t *testing.T) {
 	r.run(t, "delete", "a")
 	reap(t, a.Pid)
 }
+
+// TestPreserveFDs: create and exec --preserve-fds N pass the caller's
+// descriptors 3 to 3+N-1 on, at the same numbers, and no other.
+func TestPreserveFDs(t *testing.T) {
+	requireEnv(t)
+	r := newRuntime(t)
+	files := func(names ...string) []*os.File {
+		var fs []*os.File
+		for _, n := range names {
+			p := filepath.Join(userDir(t, "fd"), n)
+			if err := os.WriteFile(p, []byte(n+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			fs = append(fs, f)
+		}
+		return fs
+	}
+	script := `cat <&3; cat <&4; ls /proc/self/fd | sort -n | tr '\n' ' '; echo`
+	out := filepath.Join(userDir(t, "out"), "stdout")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c := r.cmd("create", "--preserve-fds", "2", "--bundle", bundle(t, rootlessSpec("sh", "-c", script+"; exec sleep 100")), "p")
+	// A third descriptor, not preserved.
+	c.Stdout, c.Stderr, c.ExtraFiles = f, f, files("three", "four", "five")
+	if err := c.Run(); err != nil {
+		b, _ := os.ReadFile(out)
+		t.Fatalf("create: %v\n%s", err, b)
+	}
+	s := r.state(t, "p")
+	r.run(t, "start", "p")
+	// ls's own descriptor of /proc/self/fd is the one after 4.
+	want := "three\nfour\n0 1 2 3 4 5 \n"
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		got, _ := os.ReadFile(out)
+		if string(got) == want {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("output %q, want %q", got, want)
+		}
+	}
+	e := r.cmd("exec", "--preserve-fds", "1", "p", "sh", "-c", "cat <&3; ls /proc/self/fd | sort -n | tr '\\n' ' '")
+	e.ExtraFiles = files("exec3", "exec4")
+	if got, err := e.CombinedOutput(); err != nil || string(got) != "exec3\n0 1 2 3 4 " {
+		t.Errorf("exec --preserve-fds 1: %v, %q", err, got)
+	}
+	if got, err := r.cmd("exec", "--preserve-fds", "9", "p", "true").CombinedOutput(); err == nil || !strings.Contains(string(got), "descriptor") {
+		t.Errorf("exec --preserve-fds of descriptors not open: %v, %q", err, got)
+	}
+	r.run(t, "kill", "p", "KILL")
+	reap(t, s.Pid)
+	r.run(t, "delete", "p")
+}
