@@ -328,6 +328,9 @@ func TestIgnore(t *testing.T) {
 		{"other code", "Using \"x\"\n# gun:ignore G311\nExec \"sudo make\"", []string{"3:7 G312"}},
 		{"whole script block", "Using \"x\"\n# gun:ignore G316,G312\nExec <<EOF\n    sudo a\n    b\n    EOF", nil},
 		{"shell comment", "Using \"x\"\nExec <<EOF\n    set -e\n    # gun:ignore G312\n    sudo a\n    sudo b\n    EOF", []string{"6:5 G312"}},
+		// gun check reads a stage at a time: a comment before a Using is
+		// read with the stage before it, and covers the Using.
+		{"before a Using", "Arg V \"1\"\n# gun:ignore G204\nUsing \"debian:latest\" As a\nExec \"sudo a\" # gun:ignore G312\n# gun:ignore G204\nUsing \"quay.io/x/y\"\nUsing \"debian:latest\" # gun:ignore G204", []string{"1:5 G201"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
