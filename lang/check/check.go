@@ -68,7 +68,11 @@ func (c *checker) finish() []diag.Diagnostic {
 	if c.keepRefs {
 		c.distributeRefs()
 	}
-	c.unusedArgs()
+	if c.stream {
+		c.unusedArgs(c.info.Globals) // those of stages are reported at their end
+	} else {
+		c.unusedArgs(c.info.Symbols)
+	}
 	c.ignoresEnd()
 	c.dropIgnored()
 	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
@@ -77,7 +81,8 @@ func (c *checker) finish() []diag.Diagnostic {
 
 // A Stream checks a file that parser.Stream hands over in pieces, as Check
 // checks the whole tree, and reports what Check reports; it keeps no
-// pointer into a piece once Add returns.
+// pointer into a piece once Add returns, and of the symbol table only what
+// later stages can see.
 type Stream struct {
 	c *checker
 }
@@ -102,6 +107,7 @@ func (s *Stream) Add(piece *ast.File) {
 		c.absWorkdir = append(c.absWorkdir, false)
 		c.declareStage(i, st)
 		c.stageBody(i, st)
+		c.unusedArgs(c.own.syms)     // a stage's Args are seen in it alone
 		c.info.Stages[i].Stage = nil // reused by the parser
 	}
 	c.sh.curFor = nil
@@ -258,7 +264,9 @@ func (c *checker) declareStage(i int, st *ast.Stage) {
 	}
 	si.Symbol = s
 	c.info.byName[as.Name] = si
-	c.info.Symbols = append(c.info.Symbols, si.Symbol)
+	if !c.stream {
+		c.info.Symbols = append(c.info.Symbols, si.Symbol)
+	}
 }
 
 func validStageName(s string) bool {
@@ -505,11 +513,11 @@ func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {
 	// would put every pointer slot, Refs included, through the write barrier.
 	s := c.symbols.new()
 	s.Kind, s.Name, s.NameRange, s.Stage, s.def = kind, name.Name, name.Range, c.stage, def.Span()
+	c.own.add(s)
 	if !c.stream {
 		s.Def = def
+		c.info.Symbols = append(c.info.Symbols, s)
 	}
-	c.own.add(s)
-	c.info.Symbols = append(c.info.Symbols, s)
 }
 
 // lookup resolves a variable name in the current scope: the stage's own
@@ -774,10 +782,10 @@ func (c *checker) mode(v ast.Expr) {
 	}
 }
 
-// unusedArgs warns about Args nothing refers to.
-func (c *checker) unusedArgs() {
+// unusedArgs warns about the Args among syms that nothing refers to.
+func (c *checker) unusedArgs(syms []*Symbol) {
 	src := c.info.File.Source
-	for _, s := range c.info.Symbols {
+	for _, s := range syms {
 		if s.Kind != ArgSymbol || s.nrefs > 0 {
 			continue
 		}
