@@ -15,9 +15,11 @@ import (
 
 // baseImage is an image a stage starts from.
 type baseImage struct {
-	ID     string // names its content: a manifest or archive digest
-	Layers []cache.Layer
-	Config store.Config
+	ID string // names its content: a manifest or archive digest
+	// Archive: the image is an archive's (ID is its digest).
+	Archive bool
+	Layers  []cache.Layer
+	Config  store.Config
 	// Source is the registry the image was pulled from, if it was.
 	Source store.Source
 }
@@ -43,7 +45,13 @@ type backend interface {
 	PushCache(ctx context.Context, c *registry.Client, r registry.Ref, config []byte, layers []cache.Layer) (string, error)
 	// HasLayer reports whether the layer's blob is in the store.
 	HasLayer(l cache.Layer) bool
-	// LayerDirs returns the unpacked layers, bottom first.
+	// Complete returns layers with the diff IDs of those of bases whose
+	// import waits ("" until then): known (diffIDs, by blob digest, asked
+	// only then), their blob is stored as it is; else they are imported
+	// without unpacking.
+	Complete(ctx context.Context, layers []cache.Layer, diffIDs func(context.Context) map[string]string) ([]cache.Layer, error)
+	// LayerDirs returns the unpacked layers, bottom first (bases whose
+	// import waits imported and unpacked).
 	LayerDirs(ctx context.Context, layers []cache.Layer) ([]string, error)
 	// PutLayer stores an uncompressed layer tar, compressed as the build
 	// asked.

@@ -169,6 +169,8 @@ type builder struct {
 	cacheFrom, cacheTo []registry.Ref
 	remoteOnce         sync.Once
 	remotes            []remoteCache
+	// bases are the layers of the base archives, for --cache-to.
+	bases []cache.Layer
 
 	mu     sync.Mutex
 	states []*state // the final state of each built stage
@@ -297,6 +299,11 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	final := b.states[target]
+	// A base whose steps all came from a cache is imported only now,
+	// and not unpacked.
+	if final.layers, err = b.be.Complete(ctx, final.layers, b.diffIDs); err != nil {
+		return nil, err
+	}
 	img := final.image()
 	img.Created = &b.epoch
 	digest, err := b.be.WriteImage(ctx, img, final.layers)

@@ -2,13 +2,17 @@ package exec_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -295,6 +299,105 @@ Main ["/bin/cat", "/app/b.txt"]
 	if r := ci3.gun("run", "app"); r.code != 0 || r.stdout != "second\none\n" {
 		t.Errorf("gun run app: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
 	}
+}
+
+// TestRegistryCacheLazyBase: when every step comes from a registry cache
+// (--cache-from), a build on an empty store unpacks nothing: a base
+// archive (gzip, as a Debian minbase is) is hashed for its key and its
+// blob stored as it is (the cache knows its diff ID), a registry base
+// only pulled; the image is the cold build's. A step that must run
+// unpacks the base then.
+func TestRegistryCacheLazyBase(t *testing.T) {
+	need(t, "test environment", env.err)
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	dir, err := env.user.MkdirTemp(env.work, "lazy-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(dir, "base.tar.gz")
+	gzipFile(t, env.busybox, archive)
+	pusher := newProject(t, nil)
+	if r := pusher.gun("import", env.busybox, "bb"); r.code != 0 {
+		t.Fatalf("import: %s", r.stderr)
+	}
+	image := reg.Host + "/tools/bb:1"
+	if r := pusher.gun("push", "bb", image); r.code != 0 {
+		t.Fatalf("push: %s", r.stderr)
+	}
+	for _, base := range []string{archive, image} {
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			cacheRef := reg.Host + "/ci/" + strings.NewReplacer(".", "-", ":", "-").Replace(filepath.Base(base)) + ":cache"
+			files := map[string]string{"Gunfile": "Using \"" + base + "\"\nExec \"echo one > /one\"\nMain [\"/bin/cat\", \"/one\"]\n"}
+			cold := newProject(t, files).build("--cache-to", cacheRef, ".")
+			if got := ran(cold.stderr); len(got) != 1 {
+				t.Fatalf("the cold build ran %q\n%s", got, cold.stderr)
+			}
+
+			p := newProject(t, files)
+			warm := p.build("--cache-from", cacheRef, "-t", "app", ".")
+			if got := ran(warm.stderr); len(got) != 0 {
+				t.Errorf("with --cache-from, steps ran: %q\n%s", got, warm.stderr)
+			}
+			if warm.stdout != cold.stdout {
+				t.Errorf("the image from the cache is %s, the cold build's %s", warm.stdout, cold.stdout)
+			}
+			if u := unpacked(t, p.root); len(u) != 0 {
+				t.Errorf("a build whose steps all came from the cache unpacked %q", u)
+			}
+			// The cache gave the archive's diff ID: it was not imported
+			// (decompressed), only stored.
+			if r := p.gun("images"); strings.Contains(r.stdout, "an imported archive") {
+				t.Errorf("the archive was imported:\n%s", r.stdout)
+			}
+			if r := p.gun("run", "app"); r.code != 0 || r.stdout != "one\n" {
+				t.Errorf("gun run app: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+			}
+
+			// A step after the cached one runs on the base, unpacked now.
+			p = newProject(t, map[string]string{"Gunfile": files["Gunfile"] + "Exec \"cat /one /one > /two\"\n"})
+			more := p.build("--cache-from", cacheRef, "-t", "more", ".")
+			if diff := cmp.Diff([]string{`Exec "cat /one /one > /two"`}, ran(more.stderr)); diff != "" {
+				t.Errorf("steps that ran (-want +got):\n%s", diff)
+			}
+			if r := p.gun("run", "more", "/bin/cat", "/two"); r.code != 0 || r.stdout != "one\none\n" {
+				t.Errorf("gun run: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+// gzipFile writes src compressed with gzip to dst, readable by the test user.
+func gzipFile(t *testing.T, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := gzip.NewWriter(out)
+	if _, err := io.Copy(zw, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(zw.Close(), out.Close(), os.Chmod(dst, 0o644)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unpacked lists the layers unpacked in the store at root.
+func unpacked(t *testing.T, root string) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(root, "layers", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.DeleteFunc(dirs, func(d string) bool {
+		fi, err := os.Stat(d)
+		return err != nil || !fi.IsDir()
+	})
 }
 
 // TestPodmanPull: rootless podman pulls an image gun built and pushed, sees

@@ -11,8 +11,8 @@ import (
 
 // remoteCache is a step cache in a registry (--cache-from).
 type remoteCache struct {
-	ref   registry.Ref
-	steps map[string]cache.Entry
+	ref registry.Ref
+	cache.Records
 }
 
 // parseCacheRefs checks the --cache-from and --cache-to references.
@@ -43,20 +43,20 @@ func (b *builder) remoteCaches(ctx context.Context) []remoteCache {
 		}
 		for _, r := range b.cacheFrom {
 			m, config, err := c.FetchArtifact(ctx, r, cache.ConfigMediaType)
-			var steps map[string]cache.Entry
+			var records cache.Records
 			if err == nil {
 				var blobs []string
 				for _, l := range m.Layers {
 					blobs = append(blobs, l.Digest.String())
 				}
-				steps, err = cache.Decode(config, blobs)
+				records, err = cache.Decode(config, blobs)
 			}
 			if err != nil {
 				b.warnf("--cache-from %s: %v; building without it", r, err)
 				continue
 			}
-			slog.Debug("step cache read", "ref", r.String(), "steps", len(steps))
-			b.remotes = append(b.remotes, remoteCache{ref: r, steps: steps})
+			slog.Debug("step cache read", "ref", r.String(), "steps", len(records.Steps), "base_layers", len(records.DiffIDs))
+			b.remotes = append(b.remotes, remoteCache{ref: r, Records: records})
 		}
 	})
 	return b.remotes
@@ -67,7 +67,7 @@ func (b *builder) remoteCaches(ctx context.Context) []remoteCache {
 // that cannot be pulled is a miss (with a warning): the step runs.
 func (b *builder) fromRemote(ctx context.Context, key string) (cache.Entry, bool) {
 	for _, rc := range b.remoteCaches(ctx) {
-		e, ok := rc.steps[key]
+		e, ok := rc.Steps[key]
 		if !ok {
 			continue
 		}
@@ -91,6 +91,30 @@ func (b *builder) fromRemote(ctx context.Context, key string) (cache.Entry, bool
 	return cache.Entry{}, false
 }
 
+// diffIDs returns the diff IDs of base layers that the --cache-from
+// caches know, by blob digest.
+func (b *builder) diffIDs(ctx context.Context) map[string]string {
+	m := map[string]string{}
+	for _, rc := range b.remoteCaches(ctx) {
+		for blob, diffID := range rc.DiffIDs {
+			if _, ok := m[blob]; !ok {
+				m[blob] = diffID
+			}
+		}
+	}
+	return m
+}
+
+// exportBase records the layers of a base archive, for --cache-to.
+func (b *builder) exportBase(layers []cache.Layer) {
+	if len(b.cacheTo) == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.bases = append(b.bases, layers...)
+}
+
 // export records what a step of the build produced, for --cache-to.
 func (b *builder) export(key string, e cache.Entry) {
 	if len(b.cacheTo) == 0 {
@@ -110,7 +134,20 @@ func (b *builder) pushCache(ctx context.Context) error {
 	if len(b.cacheTo) == 0 {
 		return nil
 	}
-	config, layers, err := cache.Encode(b.exported)
+	// The bases' diff IDs, of those imported by now or known from
+	// --cache-from.
+	bases, err := b.be.Complete(ctx, b.bases, b.diffIDs)
+	if err != nil {
+		return err
+	}
+	records := cache.Records{Steps: b.exported}
+	for _, l := range bases {
+		if records.DiffIDs == nil {
+			records.DiffIDs = map[string]string{}
+		}
+		records.DiffIDs[l.Digest] = l.DiffID
+	}
+	config, layers, err := cache.Encode(records)
 	if err != nil {
 		return err
 	}

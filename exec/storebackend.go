@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -38,6 +40,19 @@ type storeBackend struct {
 	u     runtime.NSUnpacker
 	// compression is the layers' the build makes.
 	compression guntar.Compression
+
+	mu sync.Mutex
+	// pending are the base archives whose import waits for a step that
+	// needs their files or for the image's end, by their digest.
+	pending map[digest.Digest]*pendingBase
+}
+
+// pendingBase is a base archive not imported yet. Its layer is known but
+// for its diff ID, which is "" until the import.
+type pendingBase struct {
+	mu     sync.Mutex
+	imp    *store.PendingImport
+	diffID string
 }
 
 func openBackend(rt *runtime.Runtime, root string, compression guntar.Compression, warn func(string)) (backend, error) {
@@ -63,7 +78,10 @@ func openBackend(rt *runtime.Runtime, root string, compression guntar.Compressio
 	}
 	// The build cache names the layers of steps, which no image may name.
 	batch.Keep()
-	return &storeBackend{root: st.Root(), dir: dir, st: st, batch: batch, rt: rt, u: rt.Unpacker(warn), compression: compression}, nil
+	return &storeBackend{
+		root: st.Root(), dir: dir, st: st, batch: batch, rt: rt, u: rt.Unpacker(warn), compression: compression,
+		pending: map[digest.Digest]*pendingBase{},
+	}, nil
 }
 
 // Close ends the batch once the layers the build unpacked are durable.
@@ -104,8 +122,88 @@ func (l *storeBackend) Recompress(ctx context.Context, layer cache.Layer) (cache
 	return layer, nil
 }
 
+// Complete returns layers with the diff IDs of the layers of bases whose
+// import waited, importing them (unpacked when unpack says so: a step
+// needs their files).
+func (l *storeBackend) Complete(ctx context.Context, layers []cache.Layer, diffIDs func(context.Context) map[string]string) ([]cache.Layer, error) {
+	return l.complete(ctx, layers, false, diffIDs)
+}
+
+// complete is Complete, or LayerDirs's (unpack: the import unpacks, and
+// known diff IDs are not asked for).
+func (l *storeBackend) complete(ctx context.Context, layers []cache.Layer, unpack bool, diffIDs func(context.Context) map[string]string) ([]cache.Layer, error) {
+	out, cloned := layers, false
+	var known map[string]string
+	for i, layer := range layers {
+		if layer.DiffID != "" {
+			continue
+		}
+		l.mu.Lock()
+		p := l.pending[digest.Digest(layer.Digest)]
+		l.mu.Unlock()
+		if p == nil {
+			return nil, fmt.Errorf("layer %s: no diff ID", layer.Digest)
+		}
+		if known == nil && diffIDs != nil {
+			known = diffIDs(ctx)
+		}
+		diffID, err := p.importOnce(ctx, l, unpack, known[layer.Digest])
+		if err != nil {
+			return nil, err
+		}
+		if !cloned {
+			out, cloned = slices.Clone(layers), true
+		}
+		out[i].DiffID = diffID
+	}
+	return out, nil
+}
+
+// importOnce returns the archive's layer's diff ID: known (a cache's
+// word, which unpacking the layer checks), its blob is stored as it is;
+// else the archive is imported (and unpacked if unpack). Once done, the
+// diff ID stands.
+func (p *pendingBase) importOnce(ctx context.Context, l *storeBackend, unpack bool, known string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.diffID != "" {
+		return p.diffID, nil
+	}
+	start := time.Now()
+	if !unpack && known != "" {
+		if err := p.imp.PutBlob(ctx, l.batch); err != nil {
+			return "", err
+		}
+		p.diffID = known
+		slog.Debug("base archive stored", "digest", p.imp.Layer.Digest, "diff_id", known, "took", time.Since(start))
+		return p.diffID, nil
+	}
+	var u store.Unpacker
+	if unpack {
+		u = l.u
+	}
+	desc, err := p.imp.Import(ctx, u)
+	if err != nil {
+		return "", err
+	}
+	img, err := l.st.ImageByDigest(desc.Digest)
+	if err != nil {
+		return "", err
+	}
+	if len(img.Manifest.Layers) != 1 || img.Manifest.Layers[0].Digest != p.imp.Layer.Digest {
+		return "", fmt.Errorf("archive %s: imported as an image of other layers than itself", p.imp.Layer.Digest)
+	}
+	p.diffID = img.Config.RootFS.DiffIDs[0].String()
+	slog.Debug("base archive imported", "digest", p.imp.Layer.Digest, "unpacked", unpack, "took", time.Since(start))
+	return p.diffID, nil
+}
+
 // LayerDirs returns the layers unpacked (once) in the store's layer cache.
 func (l *storeBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]string, error) {
+	layers, err := l.complete(ctx, layers, true, nil)
+	if err != nil {
+		return nil, err
+	}
 	if len(layers) == 0 {
 		empty := filepath.Join(l.dir, "empty")
 		if err := os.MkdirAll(empty, 0o755); err != nil {
@@ -127,7 +225,7 @@ func (l *storeBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]s
 // the import reads it). An archive's image is identified by the archive's
 // digest, any other by its manifest digest.
 func (l *storeBackend) Resolve(ctx context.Context, ref, dir string, sum digest.Digest, remote func(ctx context.Context) (*baseImage, bool, error)) (*baseImage, error) {
-	opts := store.ResolveOptions{Dir: dir, Digest: sum, Unpacker: l.u}
+	opts := store.ResolveOptions{Dir: dir, Digest: sum, Unpacker: l.u, Defer: true}
 	var pulled *baseImage
 	if remote != nil {
 		opts.Remote = func(ctx context.Context, ref string, local v1.Descriptor, notFound error) (v1.Descriptor, error) {
@@ -152,12 +250,22 @@ func (l *storeBackend) Resolve(ctx context.Context, ref, dir string, sum digest.
 	if r.RootDir != "" {
 		return nil, fmt.Errorf("%s is a directory: a base is an image archive or an image of the store", r.RootDir)
 	}
+	if p := r.Pending; p != nil {
+		l.mu.Lock()
+		if l.pending[p.Layer.Digest] == nil {
+			l.pending[p.Layer.Digest] = &pendingBase{imp: p}
+		}
+		l.mu.Unlock()
+		return &baseImage{ID: r.Archive.String(), Archive: true, Config: p.Config, Layers: []cache.Layer{
+			{MediaType: p.Layer.MediaType, Digest: p.Layer.Digest.String(), Size: p.Layer.Size},
+		}}, nil
+	}
 	img, err := l.load(r.Manifest.Digest.String())
 	if err != nil {
 		return nil, err
 	}
 	if r.Archive != "" {
-		img.ID = r.Archive.String()
+		img.ID, img.Archive = r.Archive.String(), true
 	}
 	return img, nil
 }

@@ -53,6 +53,9 @@ func (r *stageRun) using(ctx context.Context, u *ast.Using) error {
 		if err != nil {
 			return r.fail(u, text, st, 0, err)
 		}
+		if img.Archive {
+			r.b.exportBase(img.Layers)
+		}
 		r.s = &state{
 			key:     cache.Key("base", img.ID),
 			layers:  img.Layers,

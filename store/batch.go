@@ -253,6 +253,17 @@ func (b *Batch) Commit(name string, config v1.Image, layers []Layer) (*Image, er
 	if err != nil {
 		return nil, err
 	}
+	config, descs := commitConfig(config, layers)
+	img, err := b.WriteImage(Config{Image: config}, descs)
+	if err != nil {
+		return nil, err
+	}
+	return b.Tag(name, img)
+}
+
+// commitConfig is Commit's config of an image of layers, and the layers'
+// descriptors.
+func commitConfig(config v1.Image, layers []Layer) (v1.Image, []v1.Descriptor) {
 	if config.OS == "" {
 		config.OS = runtime.GOOS
 	}
@@ -266,11 +277,7 @@ func (b *Batch) Commit(name string, config v1.Image, layers []Layer) (*Image, er
 		config.History = append(config.History, l.History)
 		descs = append(descs, l.Descriptor)
 	}
-	img, err := b.WriteImage(Config{Image: config}, descs)
-	if err != nil {
-		return nil, err
-	}
-	return b.Tag(name, img)
+	return config, descs
 }
 
 // WriteImage stores an image whose config is complete as given (its RootFS

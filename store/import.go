@@ -193,18 +193,20 @@ func (b *Batch) importRootfs(ctx context.Context, r io.Reader, p string, fi os.F
 	if name == "" {
 		name = nameFromFile(p) + ":latest"
 	}
-	// Times from the file, not the clock: importing it again is a no-op.
-	created := fi.ModTime().UTC().Truncate(1e9)
-	config := v1.Image{Created: &created}
-	layer := Layer{Descriptor: desc, DiffID: diffID, History: v1.History{
-		Created:   &created,
-		CreatedBy: "gun import " + filepath.Base(p),
-	}}
-	img, err := b.Commit(name, config, []Layer{layer})
+	config, history := rootfsConfig(p, fi)
+	img, err := b.Commit(name, config, []Layer{{Descriptor: desc, DiffID: diffID, History: history}})
 	if err != nil {
 		return nil, err
 	}
 	return []*Image{img}, nil
+}
+
+// rootfsConfig is the configuration of the image a root file system
+// archive p (stat'ed as fi) is imported as, and its layer's history. Times
+// come from the file, not the clock: importing it again is a no-op.
+func rootfsConfig(p string, fi os.FileInfo) (v1.Image, v1.History) {
+	created := fi.ModTime().UTC().Truncate(1e9)
+	return v1.Image{Created: &created}, v1.History{Created: &created, CreatedBy: "gun import " + filepath.Base(p)}
 }
 
 var nameJunk = lazyRegexp(`[^a-z0-9._-]+`)

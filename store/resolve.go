@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 
+	"github.com/gun-tools/gun/guntar"
+	"github.com/gun-tools/gun/internal/ctxio"
 	"github.com/gun-tools/gun/internal/memo"
 	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -33,6 +36,12 @@ type ResolveOptions struct {
 	// Unpacker, if set, unpacks the layer of a root file system archive
 	// as its import reads it (ImportOptions.Unpacker).
 	Unpacker Unpacker
+	// Defer leaves a root file system archive that the store has not
+	// imported as it is: Resolve only learns its digest (reading it once,
+	// unless Digest gives it), and Resolved.Pending imports it when its
+	// files or its layer's diff ID are needed. A build whose steps all
+	// come from a cache never unpacks it.
+	Defer bool
 	// Remote, if set, is the registry's one place in resolving: it decides
 	// what a reference that names no file or directory names, given the
 	// store's image by that name (local) or the store's error (notFound),
@@ -52,6 +61,52 @@ type Resolved struct {
 	// Archive is the digest of the archive file the image was imported
 	// from, when the reference is one.
 	Archive digest.Digest
+	// Pending is the import of an archive that Resolve left as it is
+	// (ResolveOptions.Defer): Manifest is then zero.
+	Pending *PendingImport
+}
+
+// PendingImport is a root file system archive not imported yet: what its
+// image will be, and its import.
+type PendingImport struct {
+	// Config is the image's configuration but for its RootFS, which only
+	// the import learns.
+	Config Config
+	// Layer is its layer's blob: the archive itself, which the store
+	// keeps as it is (a gzip, zstd or plain tar).
+	Layer v1.Descriptor
+
+	s    *Store
+	path string
+}
+
+// PutBlob stores the archive, verified, as its layer's blob in b, without
+// reading what it holds: for a caller that knows its diff ID.
+func (p *PendingImport) PutBlob(ctx context.Context, b *Batch) error {
+	f, err := os.Open(p.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, _, err := b.put(ctxio.Reader(ctx, f), p.Layer.Digest); err != nil {
+		return fmt.Errorf("%s: %w", p.path, err)
+	}
+	return nil
+}
+
+// Import imports the archive (its layer unpacked as it is read when u is
+// set) and returns the image's manifest. An archive whose content changed
+// since Resolve is an error.
+func (p *PendingImport) Import(ctx context.Context, u Unpacker) (v1.Descriptor, error) {
+	fi, err := os.Stat(p.path)
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	r, err := p.s.resolveArchive(ctx, p.path, fi, ResolveOptions{Digest: p.Layer.Digest, Unpacker: u})
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	return r.Manifest, nil
 }
 
 // Resolve finds the image ref names, for gun run and gun build alike: a
@@ -119,6 +174,19 @@ func (s *Store) resolveArchive(ctx context.Context, p string, fi fs.FileInfo, op
 			return &Resolved{Manifest: desc, Archive: sum}, nil
 		}
 	}
+	if opts.Defer {
+		pi, err := s.deferImport(ctx, p, fi, sum, m)
+		if err != nil {
+			return nil, err
+		}
+		if pi != nil {
+			// Its digest may be new here, and the store's.
+			if desc, err := s.imported(pi.Layer.Digest); err == nil {
+				return &Resolved{Manifest: desc, Archive: pi.Layer.Digest}, nil
+			}
+			return &Resolved{Archive: pi.Layer.Digest, Pending: pi}, nil
+		}
+	}
 	h := digest.SHA256.Digester()
 	imgs, err := s.Import(ctx, p, ImportOptions{Hash: h.Hash(), Unpacker: opts.Unpacker, Anonymous: true})
 	if err != nil {
@@ -171,4 +239,50 @@ func (s *Store) recordImported(sum digest.Digest, desc v1.Descriptor) error {
 		return err
 	}
 	return writeFileAtomic(s.path(archivesDir, sum.Encoded()), data)
+}
+
+// deferImport returns the import of p, a root file system archive of
+// digest sum ("": not known yet, then learnt and remembered in m) whose
+// compression the store keeps, or nil for another archive.
+func (s *Store) deferImport(ctx context.Context, p string, fi fs.FileInfo, sum digest.Digest, m *memo.Memo) (*PendingImport, error) {
+	if archive, err := isImageArchive(p); err != nil || archive {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
+	mediaType, ok := layerMediaTypes[guntar.DetectCompression(head[:n])]
+	if !ok {
+		return nil, nil
+	}
+	if sum == "" {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		h := digest.SHA256.Digester()
+		if _, err := io.CopyBuffer(h.Hash(), ctxio.Reader(ctx, f), make([]byte, 1<<20)); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		sum = h.Digest()
+		m.Record(p, fi, sum.String())
+		if err := m.Save(); err != nil {
+			return nil, err
+		}
+	}
+	config, history := rootfsConfig(p, fi)
+	config, _ = commitConfig(config, []Layer{{History: history}})
+	config.RootFS.DiffIDs = nil
+	if debugEnabled() {
+		slog.Debug("archive import deferred", "file", p, "digest", sum)
+	}
+	return &PendingImport{
+		Config: Config{Image: config},
+		Layer:  v1.Descriptor{MediaType: mediaType, Digest: sum, Size: fi.Size()},
+		s:      s,
+		path:   p,
+	}, nil
 }

@@ -121,3 +121,90 @@ func TestResolveKinds(t *testing.T) {
 		t.Errorf("Remote pulled %v: want the two references the store lacks", pulled)
 	}
 }
+
+// TestResolveDefer: with Defer, a root file system archive the store has
+// not imported is only hashed: nothing is stored or unpacked, and the
+// pending import knows the image's config and layer blob (the archive
+// itself). Its blob stores as it is; its import makes the image a plain
+// Resolve makes. An image archive is imported at once.
+func TestResolveDefer(t *testing.T) {
+	dir := t.TempDir()
+	data := gz(mkTar(t, tEnt{name: "f", body: "one"}))
+	file := writeFile(t, dir, "root.tar.gz", data)
+	var n int
+	opts := ResolveOptions{Dir: dir, Unpacker: countingUnpacker{n: &n}, Defer: true}
+
+	s := newStore(t)
+	r, err := s.Resolve(context.Background(), "root.tar.gz", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.Pending
+	want := v1.Descriptor{MediaType: v1.MediaTypeImageLayerGzip, Digest: digest.FromBytes(data), Size: int64(len(data))}
+	if p == nil || r.Archive != want.Digest || r.Manifest.Digest != "" || p.Layer.MediaType != want.MediaType || p.Layer.Digest != want.Digest || p.Layer.Size != want.Size {
+		t.Fatalf("resolved %+v (pending %+v), want a pending import of layer %+v", r, p, want)
+	}
+	if blobs, _ := os.ReadDir(s.blobDir()); len(blobs) != 0 || n != 0 {
+		t.Errorf("a deferred import stored %d blobs and unpacked %d layers", len(blobs), n)
+	}
+	b, err := s.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.PutBlob(context.Background(), b); err != nil || !s.HasBlob(want.Digest) {
+		t.Errorf("PutBlob: %v; blob stored: %v", err, s.HasBlob(want.Digest))
+	}
+	b.Close()
+
+	m, err := p.Import(context.Background(), opts.Unpacker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := s.ImageByDigest(m.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := resolve(t, newStore(t), file)
+	if m.Digest != plain.Manifest.Digest || n != 1 {
+		t.Errorf("the pending import made %s (%d unpacked), a plain Resolve %s", m.Digest, n, plain.Manifest.Digest)
+	}
+	img.Config.RootFS.DiffIDs = nil
+	if got, want := img.Config.Image, p.Config.Image; got.Created.Compare(*want.Created) != 0 || got.OS != want.OS || got.Architecture != want.Architecture || len(got.History) != 1 || got.History[0].CreatedBy != want.History[0].CreatedBy {
+		t.Errorf("the imported config %+v is not the pending one %+v", got, want)
+	}
+	if again, err := s.Resolve(context.Background(), "root.tar.gz", opts); err != nil || again.Pending != nil || again.Manifest.Digest != m.Digest {
+		t.Errorf("once imported: %+v, %v", again, err)
+	}
+
+	// An archive whose content changed since Resolve is not imported.
+	s = newStore(t)
+	r, err = s.Resolve(context.Background(), "root.tar.gz", opts)
+	if err != nil || r.Pending == nil {
+		t.Fatalf("%+v, %v", r, err)
+	}
+	writeFile(t, dir, "root.tar.gz", gz(mkTar(t, tEnt{name: "f", body: "two"})))
+	if _, err := r.Pending.Import(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "changed") {
+		t.Errorf("import of a changed archive: %v", err)
+	}
+
+	// An OCI archive is imported at once.
+	oci := filepath.Join(dir, "img.tar")
+	src := newStore(t)
+	if _, err := src.Import(context.Background(), file, ImportOptions{Name: "img"}); err != nil {
+		t.Fatal(err)
+	}
+	simg, err := src.Image("img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(oci)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(src.SaveImage(context.Background(), f, simg, SaveOptions{}), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := newStore(t).Resolve(context.Background(), oci, opts); err != nil || r.Pending != nil || r.Manifest.Digest == "" {
+		t.Errorf("an OCI archive: %+v, %v", r, err)
+	}
+}

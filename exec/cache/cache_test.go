@@ -85,11 +85,12 @@ func TestEncodeDecode(t *testing.T) {
 		Key("2"): {Created: time.Unix(5, 0).UTC()},
 		Key("3"): {Layer: l, Created: time.Unix(5, 0).UTC()},
 	}
-	config, layers, err := Encode(steps)
+	records := Records{Steps: steps, DiffIDs: map[string]string{Key("base"): Key("base diff")}}
+	config, layers, err := Encode(records)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, _, _ := Encode(steps); string(again) != string(config) {
+	if again, _, _ := Encode(records); string(again) != string(config) {
 		t.Error("Encode is not reproducible")
 	}
 	if diff := cmp.Diff([]Layer{*l}, layers); diff != "" {
@@ -99,7 +100,7 @@ func TestEncodeDecode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(steps, got); diff != "" {
+	if diff := cmp.Diff(records, got); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 	for _, bad := range []struct{ config, want string }{
@@ -107,6 +108,7 @@ func TestEncodeDecode(t *testing.T) {
 		{`{"steps": {"` + Key("1") + `": {"layer": {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "sha256:../../x", "diffID": "` + Key("d") + `"}}}}`, "not a sha256 digest"},
 		{`{"steps": {"` + Key("1") + `": {"layer": {"mediaType": "text/plain", "digest": "` + l.Digest + `", "diffID": "` + l.DiffID + `"}}}}`, "not an OCI layer's"},
 		{`{"steps": {"` + Key("1") + `": {"layer": {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "` + Key("other") + `", "diffID": "` + l.DiffID + `"}}}}`, "not among the manifest's layers"},
+		{`{"diffIDs": {"` + Key("base") + `": "sha256:x"}}`, "not a sha256 digest"},
 		{`[`, "step cache"},
 	} {
 		if _, err := Decode([]byte(bad.config), []string{l.Digest}); err == nil || !strings.Contains(err.Error(), bad.want) {

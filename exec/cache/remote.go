@@ -14,22 +14,28 @@ import (
 // config is the records and whose layers are the layers they name.
 const ConfigMediaType = "application/vnd.gun.build.cache.v1+json"
 
-// records is the config blob: the entries by key.
-type records struct {
+// Records are what a step cache in a registry holds: its config blob.
+type Records struct {
+	// Steps are the entries by key.
 	Steps map[string]Entry `json:"steps"`
+	// DiffIDs are the diff IDs of the layers of the build's base archives,
+	// by blob digest (the archive's own, when the store keeps it as it
+	// is): a build that takes every step from the cache learns them
+	// without decompressing its archive. The blobs are not pushed.
+	DiffIDs map[string]string `json:"diffIDs,omitempty"`
 }
 
 // Encode returns the config blob of a step cache to push, and the layers
-// its entries name, each once, in key order. The same entries give the
+// its entries name, each once, in key order. The same records give the
 // same bytes.
-func Encode(steps map[string]Entry) (config []byte, layers []Layer, err error) {
-	config, err = json.Marshal(records{Steps: steps})
+func Encode(r Records) (config []byte, layers []Layer, err error) {
+	config, err = json.Marshal(r)
 	if err != nil {
 		return nil, nil, err
 	}
 	seen := map[string]bool{}
-	for _, k := range slices.Sorted(maps.Keys(steps)) {
-		if l := steps[k].Layer; l != nil && !seen[l.Digest] {
+	for _, k := range slices.Sorted(maps.Keys(r.Steps)) {
+		if l := r.Steps[k].Layer; l != nil && !seen[l.Digest] {
 			seen[l.Digest] = true
 			layers = append(layers, *l)
 		}
@@ -38,16 +44,16 @@ func Encode(steps map[string]Entry) (config []byte, layers []Layer, err error) {
 }
 
 // Decode reads the config blob of a step cache whose manifest lists the
-// layers blobs (by digest): every key must be a sha256 digest and every
-// entry's layer a well-formed layer among those blobs.
-func Decode(config []byte, blobs []string) (map[string]Entry, error) {
-	var r records
+// layers blobs (by digest): every key, digest and diff ID must be a sha256
+// digest and every entry's layer a well-formed layer among those blobs.
+func Decode(config []byte, blobs []string) (Records, error) {
+	var r Records
 	if err := json.Unmarshal(config, &r); err != nil {
-		return nil, fmt.Errorf("step cache: %w", err)
+		return Records{}, fmt.Errorf("step cache: %w", err)
 	}
 	for k, e := range r.Steps {
 		if !isSHA256(k) {
-			return nil, fmt.Errorf("step cache: key %q is not a sha256 digest", k)
+			return Records{}, fmt.Errorf("step cache: key %q is not a sha256 digest", k)
 		}
 		l := e.Layer
 		if l == nil {
@@ -55,16 +61,21 @@ func Decode(config []byte, blobs []string) (map[string]Entry, error) {
 		}
 		switch {
 		case !isSHA256(l.Digest) || !isSHA256(l.DiffID):
-			return nil, fmt.Errorf("step cache: %s: the layer's digest %q or diff ID %q is not a sha256 digest", k, l.Digest, l.DiffID)
+			return Records{}, fmt.Errorf("step cache: %s: the layer's digest %q or diff ID %q is not a sha256 digest", k, l.Digest, l.DiffID)
 		case l.Size < 0:
-			return nil, fmt.Errorf("step cache: %s: layer size %d", k, l.Size)
+			return Records{}, fmt.Errorf("step cache: %s: layer size %d", k, l.Size)
 		case !strings.HasPrefix(l.MediaType, "application/vnd.oci.image.layer.v1.tar"):
-			return nil, fmt.Errorf("step cache: %s: media type %q is not an OCI layer's", k, l.MediaType)
+			return Records{}, fmt.Errorf("step cache: %s: media type %q is not an OCI layer's", k, l.MediaType)
 		case !slices.Contains(blobs, l.Digest):
-			return nil, fmt.Errorf("step cache: %s: layer %s is not among the manifest's layers", k, l.Digest)
+			return Records{}, fmt.Errorf("step cache: %s: layer %s is not among the manifest's layers", k, l.Digest)
 		}
 	}
-	return r.Steps, nil
+	for blob, diffID := range r.DiffIDs {
+		if !isSHA256(blob) || !isSHA256(diffID) {
+			return Records{}, fmt.Errorf("step cache: diff ID of a base layer: %q or %q is not a sha256 digest", blob, diffID)
+		}
+	}
+	return r, nil
 }
 
 func isSHA256(s string) bool {
