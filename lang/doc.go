@@ -10,6 +10,10 @@
 //   - check.Check(f) returns the semantic diagnostics of a parsed file;
 //     check.Resolve(f) also returns the symbol table (stages, Args, Envs, and
 //     every reference to them) for tools such as the language server.
+//   - parser.Stream(filename, src, yield) hands the tree over a stage at a
+//     time, reusing the nodes of one for the next, and a check.Stream checks
+//     the pieces as Check checks the whole: gun check's way, in which the tree
+//     of the whole file is never in memory.
 //   - format.Source(src) returns the canonical layout of a Gunfile, and
 //     format.Node prints one node.
 //   - ast.Inspect walks a tree; ast.Path finds the nodes under a position;

@@ -5,6 +5,10 @@
 // read becomes an ast.BadInstr (or a value an ast.BadExpr), it reports a
 // diagnostic, and it resumes at the next line. So a half-typed file still has
 // a tree, which is what an editor needs.
+//
+// Parse returns the whole tree; Stream hands it over a stage at a time and
+// reuses the nodes of one stage for the next (nodes come from chunks that it
+// rewinds), for a caller such as gun check that needs no whole tree.
 package parser
 
 import (
