@@ -423,9 +423,12 @@ Main ["/bin/sh", "-c", "echo $GREETING in $(pwd), $(cat made)"]
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Cleanups run last first: podman's store, then its pause process,
+	// then the directory.
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	testenv.StopPodmanPause(t, dir+"/x")
 	t.Cleanup(func() {
 		asUser(exec.Command(podman, "--root", dir+"/r", "--runroot", dir+"/rr", "unshare", "rm", "-rf", dir+"/r")).Run()
-		os.RemoveAll(dir)
 	})
 	pod := func(args ...string) (string, error) {
 		c := asUser(exec.Command(podman, append([]string{"--root", dir + "/r", "--runroot", dir + "/rr", "--storage-driver", "overlay",

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -31,15 +30,7 @@ func newPodman(t *testing.T) *podman {
 	testenv.NeedProgram(t, "newuidmap")
 	p.storage = []string{"--root", userDir(t, "podman-root"), "--runroot", userDir(t, "podman-run"),
 		"--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"}
-	t.Cleanup(func() {
-		// podman's pause process holds the user namespace of this runtime
-		// directory; it is the test's.
-		if b, err := os.ReadFile(filepath.Join(p.runtimeDir, "libpod", "tmp", "pause.pid")); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				_ = env.user.Command(exec.Command("kill", strconv.Itoa(pid))).Run()
-			}
-		}
-	})
+	testenv.StopPodmanPause(t, p.runtimeDir)
 	archive := filepath.Join(userDir(t, "image"), "busybox.tar")
 	// Owned by root in the image, as busybox.sh -t makes it.
 	if out, err := env.user.Command(exec.Command("tar", "--numeric-owner", "--owner=0", "--group=0", "-C", env.rootfs, "-cf", archive, ".")).CombinedOutput(); err != nil {
