@@ -13,24 +13,9 @@
 set -euo pipefail
 runs=${1:-50}
 mb=${2:-2000}
-repo=$(cd "$(dirname "$0")/.." && pwd)
-user=${GUN_TEST_USER:-guntest}
-if [ "$(id -u)" -eq 0 ]; then
-	work=$(mktemp -d /tmp/gun-bench-XXXXXX)
-	trap 'rm -rf "$work"' EXIT
-	(cd "$repo" && ./hack/build.sh "$work/gun" && go build -o "$work/benchrun" ./hack/benchrun)
-	cp "$0" "$work/bench-network.sh"
-	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
-	chmod 755 "$work"
-	chown -R "$user" "$work"
-	runuser -u "$user" -- env GUN_BENCH_WORK="$work" HOME="$work" PATH="$PATH" \
-		XDG_RUNTIME_DIR="$work/xdg" bash "$work/bench-network.sh" "$runs" "$mb"
-	exit
-fi
-work=${GUN_BENCH_WORK:?run as root, or set GUN_BENCH_WORK to a directory with gun, benchrun and busybox.sh}
-cd "$work"
-mkdir -p "$work/xdg" && chmod 700 "$work/xdg"
-export GUN_ROOT=$work/store
+. "$(dirname "$0")/benchenv.sh" "$@"
+export XDG_RUNTIME_DIR=$work/xdg GUN_ROOT=$work/store
+mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 bash ./busybox.sh -t busybox.tar
 ./gun import busybox.tar busybox >/dev/null
 podman import -q busybox.tar localhost/busybox >/dev/null

@@ -20,29 +20,11 @@
 #   GUN_PREV=/tmp/gun-prev/gun GUN_OLD=/tmp/gun-old/gun hack/bench-run.sh 150
 set -euo pipefail
 runs=${1:-100}
-repo=$(cd "$(dirname "$0")/.." && pwd)
-user=${GUN_TEST_USER:-guntest}
-if [ "$(id -u)" -eq 0 ]; then
-	work=$(mktemp -d /tmp/gun-bench-XXXXXX)
-	trap 'rm -rf "$work"' EXIT
-	mkdir "$work/cur"
-	(cd "$repo" && ./hack/build.sh "$work/cur/gun" && go build -o "$work/benchrun" ./hack/benchrun)
-	cp "$0" "$work/bench-run.sh"
-	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
-	chmod 755 "$work"
-	chown -R "$user" "$work"
-	runuser -u "$user" -- env GUN_BENCH_WORK="$work" ${GUN_OLD:+GUN_OLD="$(realpath "$GUN_OLD")"} ${GUN_PREV:+GUN_PREV="$(realpath "$GUN_PREV")"} HOME="$work" PATH="$PATH" bash "$work/bench-run.sh" "$runs"
-	exit
-fi
-work=${GUN_BENCH_WORK:-}
-if [ -z "$work" ]; then
-	work=$(mktemp -d /tmp/gun-bench-XXXXXX)
-	trap 'rm -rf "$work"' EXIT
-	mkdir "$work/cur"
-	(cd "$repo" && ./hack/build.sh "$work/cur/gun" && go build -o "$work/benchrun" ./hack/benchrun)
-	cp "$repo/testdata/rootfs/busybox.sh" "$work/busybox.sh"
-fi
-cd "$work"
+bench_pass="GUN_OLD GUN_PREV"
+. "$(dirname "$0")/benchenv.sh" "$@"
+# The gun built here, linker-written as built (a rename keeps it so).
+mkdir -p cur
+if [ -e gun ]; then mv gun cur/gun; fi
 bash ./busybox.sh rootfs
 bash ./busybox.sh -t busybox.tar
 # Each gun is treated alike: its binary and its store (so that none reads

@@ -2,8 +2,10 @@
 #   . "$(dirname "$0")/benchenv.sh" "$@"
 # As root it builds gun and hack/benchrun into a new work directory, copies
 # the script, this file and testdata/rootfs/busybox.sh there, and runs the
-# script again as the test user (hack/testuser.sh); as that user it changes
-# into the work directory (GUN_BENCH_WORK, or one it makes when unset).
+# script again as the test user (hack/testuser.sh), with the variables the
+# script names in bench_pass (paths, made absolute) when they are set; as
+# that user it changes into the work directory (GUN_BENCH_WORK, or one it
+# makes when unset), where gun, benchrun and busybox.sh are.
 repo=$(cd "$(dirname "$0")/.." && pwd)
 user=${GUN_TEST_USER:-guntest}
 bench_build() {
@@ -17,7 +19,11 @@ if [ "$(id -u)" -eq 0 ]; then
 	cp "$0" "$(dirname "$0")/benchenv.sh" "$work/"
 	chmod 755 "$work"
 	chown -R "$user" "$work"
-	runuser -u "$user" -- env GUN_BENCH_WORK="$work" HOME="$work" PATH="$PATH" bash "$work/$(basename "$0")" "$@"
+	pass=()
+	for v in ${bench_pass:-}; do
+		if [ -n "${!v:-}" ]; then pass+=("$v=$(realpath "${!v}")"); fi
+	done
+	runuser -u "$user" -- env GUN_BENCH_WORK="$work" HOME="$work" PATH="$PATH" "${pass[@]}" bash "$work/$(basename "$0")" "$@"
 	exit
 fi
 work=${GUN_BENCH_WORK:-}
