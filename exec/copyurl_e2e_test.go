@@ -71,9 +71,8 @@ func TestCopyURL(t *testing.T) {
 Copy "` + u1 + `" "/opt/"
 Copy Mode 0755 Owner "1:1" "` + u2 + `" "/usr/local/bin/hi"
 `})
-	flat := filepath.Join(p.root, "..", "rootfs.tar")
-	p.build("-o", flat, "--format", "rootfs", ".")
-	checkFiles(t, rootfs(t, flat), map[string]string{
+	_, files := p.buildFiles()
+	checkFiles(t, files, map[string]string{
 		"/opt":              "5 0755 0:0",
 		"/opt/hello.txt":    "0 0600 0:0 hello v1\n",
 		"/usr/local/bin/hi": "0 0755 1:1 hello v1\n",

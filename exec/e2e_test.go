@@ -158,6 +158,15 @@ func (p *project) build(args ...string) result {
 	return r
 }
 
+// buildFiles builds the project (gun build ARGS -o FILE --format rootfs .)
+// and returns the root file system's files, as rootfs reads them.
+func (p *project) buildFiles(args ...string) (result, map[string]string) {
+	p.t.Helper()
+	flat := filepath.Join(p.root, "..", "rootfs.tar")
+	r := p.build(append(args, "-o", flat, "--format", "rootfs", ".")...)
+	return r, rootfs(p.t, flat)
+}
+
 var stepLine = regexp.MustCompile(`(?m)^#(\d+) \[[^\]]*\] (.*)$`)
 var doneLine = regexp.MustCompile(`(?m)^#(\d+) (DONE|CACHED|ERROR)`)
 
@@ -972,9 +981,7 @@ User "root"
 Workdir "/rooted"
 `,
 	})
-	flat := filepath.Join(p.root, "..", "rootfs.tar")
-	p.build("-o", flat, "--format", "rootfs", ".")
-	files := rootfs(t, flat)
+	_, files := p.buildFiles()
 	want := map[string]string{
 		"/srv":               "5 0755 1000:1000",
 		"/srv/app":           "5 0755 1000:1000",

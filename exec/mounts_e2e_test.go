@@ -31,9 +31,7 @@ Exec Tmpfs "/scratch" "echo x > /scratch/f && test -f /scratch/f"
 		"src/hello.txt": "hello\n",
 		"secret.txt":    secret,
 	})
-	flat := filepath.Join(p.root, "..", "rootfs.tar")
-	r := p.build("--verbose", "--secret", "id=tok,src=secret.txt", "-o", flat, "--format", "rootfs", ".")
-	files := rootfs(t, flat)
+	r, files := p.buildFiles("--verbose", "--secret", "id=tok,src=secret.txt")
 	checkFiles(t, files, map[string]string{
 		"/seen":   "0 0644 0:0 1\n",
 		"/len":    "0 0644 0:0 " + strconv.Itoa(len(secret)) + "\n",
@@ -54,13 +52,12 @@ Exec Tmpfs "/scratch" "echo x > /scratch/f && test -f /scratch/f"
 	// The cache is kept: a second run of the step sees the first's file.
 	// Changing the bound file runs the Bind step again.
 	p.write(map[string]string{"src/hello.txt": "again\n"})
-	r2 := p.build("--no-cache", "--secret", "id=tok,src=secret.txt", "-o", flat, "--format", "rootfs", ".")
+	r2, files := p.buildFiles("--no-cache", "--secret", "id=tok,src=secret.txt")
 	output += r2.stdout + r2.stderr
-	files = rootfs(t, flat)
 	checkFiles(t, files, map[string]string{"/seen": "0 0644 0:0 2\n", "/copied": "0 0644 0:0 again\n"})
 
 	// A cached step needs no secret; a step that runs does.
-	r3 := p.build("-o", flat, "--format", "rootfs", ".")
+	r3, _ := p.buildFiles()
 	output += r3.stdout + r3.stderr
 	p.write(map[string]string{"Gunfile": `Using "BUSYBOX"
 Exec Secret "tok" "test -s /run/secrets/tok"
@@ -142,9 +139,8 @@ Copy Mode 0600 "/motd" <<EOF
     EOF
 `,
 	})
-	flat := filepath.Join(p.root, "..", "rootfs.tar")
-	p.build("-o", flat, "--format", "rootfs", ".")
-	checkFiles(t, rootfs(t, flat), map[string]string{
+	_, files := p.buildFiles()
+	checkFiles(t, files, map[string]string{
 		"/etc/new":          "5 0755 1000:1000",
 		"/etc/new/app.conf": "0 0644 1000:1000 port = 80\n  indented $HOME\n",
 		"/motd":             "0 0600 0:0 hi\n",
@@ -202,9 +198,7 @@ Exec Bind "/out/sub/b" "/one" From build "cat /one > /filegot"
 `
 	}
 	p := newProject(t, map[string]string{"Gunfile": gunfile("two"), "src/hello.txt": "hello\n"})
-	flat := filepath.Join(p.root, "..", "rootfs.tar")
-	p.build("-o", flat, "--format", "rootfs", ".")
-	files := rootfs(t, flat)
+	_, files := p.buildFiles()
 	checkFiles(t, files, map[string]string{
 		"/list":    "0 0644 0:0 c\nsub\n",
 		"/got":     "0 0644 0:0 two\ndeep\n",
@@ -224,11 +218,11 @@ Exec Bind "/out/sub/b" "/one" From build "cat /one > /filegot"
 		t.Errorf("a rebuild ran %q", got)
 	}
 	p.write(map[string]string{"Gunfile": gunfile("three")})
-	r := p.build("-o", flat, "--format", "rootfs", ".")
+	r, files := p.buildFiles()
 	if got := ran(r.stderr); len(got) != 5 || !strings.HasPrefix(got[1], `Exec Bind "/out" "/in" From "build"`) {
 		t.Errorf("after a change of the bound stage, ran %q, want its step and every step from the first bind of it", got)
 	}
-	checkFiles(t, rootfs(t, flat), map[string]string{"/got": "0 0644 0:0 three\ndeep\n"})
+	checkFiles(t, files, map[string]string{"/got": "0 0644 0:0 three\ndeep\n"})
 }
 
 // TestTmpfsSize mounts a real tmpfs, capped by Size: 2 MiB do not fit in
@@ -241,9 +235,7 @@ Exec Tmpfs "/t" Size 1m "(` + fill + `) > /capped"
 Exec Tmpfs "/t" "(` + fill + `) > /free"
 `,
 	})
-	flat := filepath.Join(p.root, "..", "rootfs.tar")
-	p.build("-o", flat, "--format", "rootfs", ".")
-	files := rootfs(t, flat)
+	_, files := p.buildFiles()
 	checkFiles(t, files, map[string]string{
 		"/capped": "0 0644 0:0 tmpfs tmpfs\nfull\n",
 		"/free":   "0 0644 0:0 tmpfs tmpfs\nfits\n",

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -68,9 +67,7 @@ Copy Unpack Owner "7:7" Mode 0640 "plain.tar" "/srv"
 		"plain.tar":  plain,
 		"notes.txt":  "not an archive\n",
 	})
-	flat := filepath.Join(p.root, "..", "rootfs.tar")
-	p.build("-o", flat, "--format", "rootfs", ".")
-	files := rootfs(t, flat)
+	_, files := p.buildFiles()
 	checkFiles(t, files, map[string]string{
 		"/opt/x":            "5 0755 0:0",
 		"/opt/x/app":        "5 0750 1000:1000",

@@ -2,7 +2,6 @@ package exec_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -31,9 +30,8 @@ Copy Owner %q "group" "/copied"
 Exec "echo $(id -u):$(id -g) > /work/exec-ids; touch /work/f"
 `, tc.user, tc.user)
 			p := newProject(t, files)
-			flat := filepath.Join(p.root, "..", "rootfs.tar")
-			p.build("-t", "u", "-o", flat, "--format", "rootfs", ".")
-			checkFiles(t, rootfs(t, flat), map[string]string{
+			_, built := p.buildFiles("-t", "u")
+			checkFiles(t, built, map[string]string{
 				"/work":          "5 0755 " + tc.ids,
 				"/work/f":        "0 0644 " + tc.ids + " ",
 				"/work/exec-ids": "0 0644 " + tc.ids + " " + tc.ids + "\n",
