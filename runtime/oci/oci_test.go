@@ -217,6 +217,20 @@ func (r *ociRuntime) waitStatus(t *testing.T, id string, want specs.ContainerSta
 	}
 }
 
+// waitOutput waits until the file out holds want.
+func waitOutput(t *testing.T, out, want string) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		got, _ := os.ReadFile(out)
+		if string(got) == want {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("output %q, want %q", got, want)
+		}
+	}
+}
+
 // reap waits for the container's process, which the test reaps as the
 // subreaper, and returns its exit status.
 func reap(t *testing.T, pid int) unix.WaitStatus {
@@ -333,16 +347,7 @@ func TestLifecycle(t *testing.T) {
 	r.waitStatus(t, "c1", specs.StateRunning)
 	// Root's execve makes its bounding set effective: 0x420 is CAP_KILL
 	// and CAP_NET_BIND_SERVICE.
-	want := "ocitest 0:0 512 0000000000000420 1\nread-only\n0\n0\n"
-	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		got, _ := os.ReadFile(out)
-		if string(got) == want {
-			break
-		}
-		if time.Now().After(end) {
-			t.Fatalf("output %q, want %q", got, want)
-		}
-	}
+	waitOutput(t, out, "ocitest 0:0 512 0000000000000420 1\nread-only\n0\n0\n")
 	if err := r.cmd("delete", "c1").Run(); err == nil {
 		t.Errorf("delete of a running container without --force succeeded")
 	}
@@ -603,16 +608,7 @@ func TestPreserveFDs(t *testing.T) {
 	s := r.state(t, "p")
 	r.run(t, "start", "p")
 	// ls's own descriptor of /proc/self/fd is the one after 4.
-	want := "three\nfour\n0 1 2 3 4 5 \n"
-	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		got, _ := os.ReadFile(out)
-		if string(got) == want {
-			break
-		}
-		if time.Now().After(end) {
-			t.Fatalf("output %q, want %q", got, want)
-		}
-	}
+	waitOutput(t, out, "three\nfour\n0 1 2 3 4 5 \n")
 	e := r.cmd("exec", "--preserve-fds", "1", "p", "sh", "-c", "cat <&3; ls /proc/self/fd | sort -n | tr '\\n' ' '")
 	e.ExtraFiles = files("exec3", "exec4")
 	if got, err := e.CombinedOutput(); err != nil || string(got) != "exec3\n0 1 2 3 4 " {
