@@ -112,6 +112,7 @@ func TestPodman(t *testing.T) {
 			{"exec", "-t", id, "tty"},
 			{"exec", "-u", "1000", "-w", "/tmp", id, "sh", "-c", "echo $(id -u) $(pwd)"},
 			{"exec", id, "/no/such/command"},
+			{"top", id, "pid", "args"},
 		} {
 			execs = append(execs, p.run(t, rt, args...))
 		}
