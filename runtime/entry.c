@@ -130,8 +130,11 @@ static void gun_join(int init, int net) {
 		gun_fail("set the parent death signal");
 	if (getppid() != parent)
 		_exit(125);
-	if (unshare(CLONE_NEWPID) < 0)
-		gun_fail("unshare the pid namespace");
+	// The network namespace before the fork too: gun starts pasta for the
+	// init's pid as soon as the relay reports it, and pasta must find the
+	// init's own network namespace there, not the host's.
+	if (unshare(CLONE_NEWPID | (net ? CLONE_NEWNET : 0)) < 0)
+		gun_fail("unshare the pid and network namespaces");
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -149,10 +152,7 @@ static void gun_join(int init, int net) {
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		gun_fail("set the parent death signal");
-	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-	if (net)
-		flags |= CLONE_NEWNET;
-	if (unshare(flags) < 0)
+	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0)
 		gun_fail("unshare the container's namespaces");
 	if (gun_planned != NULL)
 		gun_cinit_planned(gun_planned);
