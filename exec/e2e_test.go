@@ -918,6 +918,22 @@ Main ["/bin/busybox", "cat", "/nets"]
 	}
 }
 
+// TestBuildStepConfined: a build step runs under Docker's default seccomp
+// profile and capabilities, as gun run does by default.
+func TestBuildStepConfined(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Exec "grep -E '^(CapEff|Seccomp):' /proc/self/status > /confined"
+Main ["cat", "/confined"]
+`,
+	})
+	p.build("-t", "confined", ".")
+	r := p.gun("run", "--privileged", "confined")
+	if want := "CapEff:\t00000000a80425fb\nSeccomp:\t2\n"; r.code != 0 || r.stdout != want {
+		t.Errorf("a build step's confinement: exit %d, stdout %q (want %q), stderr %q", r.code, r.stdout, want, r.stderr)
+	}
+}
+
 // A build step's overlay is volatile (its syncs do not wait for the disk:
 // the step's changes are synced as a layer); a container's under gun run
 // is not.
