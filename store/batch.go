@@ -122,9 +122,10 @@ func (b *Batch) Keep() {
 	b.keep = true
 }
 
-// PutLayer stores a layer read from r, a tar stream. A gzip or zstd stream
-// is kept as it is; xz and bzip2, which OCI has no media type for, are
-// stored uncompressed. It returns the layer's descriptor and diff ID (the
+// PutLayer stores a layer read from r, a tar stream. A gzip, zstd or
+// uncompressed stream is kept as it is, to its last byte (so its blob's
+// digest is the stream's); xz and bzip2, which OCI has no media type for,
+// are stored uncompressed. It returns the layer's descriptor and diff ID (the
 // digest of the uncompressed tar).
 func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, digest.Digest, error) {
 	return b.putLayer(ctx, r, nil)

@@ -29,10 +29,12 @@ type ImportOptions struct {
 	// Progress, if set, is called as the input is read with the bytes
 	// read so far and the input's size.
 	Progress func(done, total int64)
-	// Hash, if set, receives every byte of the imported file (not of a
-	// layout directory), so that the caller learns its digest without
-	// reading it again.
-	Hash io.Writer
+	// Digest, if set, receives the imported file's sha256 digest (not a
+	// layout directory's), so that the caller learns it without reading
+	// the file again. A root filesystem tarball kept as its layer's blob
+	// (gzip, zstd or uncompressed) has its blob's digest: it is not
+	// hashed twice.
+	Digest *digest.Digest
 	// Unpacker, if set, unpacks the layer of a root filesystem tarball
 	// into the layer cache for its key as the import reads it, so that
 	// LayerDirs finds it there instead of reading the blob again.
@@ -98,22 +100,38 @@ func (s *Store) importPath(ctx context.Context, p string, opts ImportOptions) ([
 	}
 	defer f.Close()
 	var r io.Reader = ctxio.Reader(ctx, f)
-	if opts.Hash != nil {
-		r = io.TeeReader(r, opts.Hash)
+	// The layer blob of a root filesystem kept as it is, is the file.
+	head := make([]byte, 8)
+	n, _ := f.ReadAt(head, 0)
+	_, whole := layerMediaTypes[guntar.DetectCompression(head[:n])]
+	whole = whole && !archive
+	var h digest.Digester
+	if opts.Digest != nil && !whole {
+		h = digest.SHA256.Digester()
+		r = io.TeeReader(r, h.Hash())
 	}
 	if opts.Progress != nil {
 		r = &progressReader{r: r, total: fi.Size(), fn: opts.Progress}
 	}
-	var imgs []*Image
 	if archive {
-		imgs, err = b.importArchive(ctx, r, p, opts)
-	} else {
-		imgs, err = b.importRootfs(ctx, r, p, fi, opts)
+		imgs, err := b.importArchive(ctx, r, p, opts)
+		if err == nil && h != nil {
+			// Bytes after the end of the tar are the file's too.
+			_, err = io.Copy(io.Discard, r)
+			*opts.Digest = h.Digest()
+		}
+		return imgs, err
 	}
-	if err == nil && opts.Hash != nil {
-		// Bytes after the end of the tar are the file's too.
-		_, err = io.Copy(io.Discard, r)
+	imgs, layer, err := b.importRootfs(ctx, r, p, fi, opts)
+	if err != nil || opts.Digest == nil {
+		return imgs, err
 	}
+	if whole {
+		*opts.Digest = layer.Digest
+		return imgs, nil
+	}
+	_, err = io.Copy(io.Discard, r)
+	*opts.Digest = h.Digest()
 	return imgs, err
 }
 
@@ -177,7 +195,9 @@ func isImageArchive(p string) (bool, error) {
 	return true, nil
 }
 
-func (b *Batch) importRootfs(ctx context.Context, r io.Reader, p string, fi os.FileInfo, opts ImportOptions) ([]*Image, error) {
+// importRootfs imports the root filesystem tarball read from r as a
+// one-layer image, and returns it with the layer's descriptor.
+func (b *Batch) importRootfs(ctx context.Context, r io.Reader, p string, fi os.FileInfo, opts ImportOptions) ([]*Image, v1.Descriptor, error) {
 	var desc v1.Descriptor
 	var diffID digest.Digest
 	var err error
@@ -187,7 +207,7 @@ func (b *Batch) importRootfs(ctx context.Context, r io.Reader, p string, fi os.F
 		desc, diffID, err = b.PutLayer(ctx, r)
 	}
 	if err != nil {
-		return nil, err
+		return nil, desc, err
 	}
 	name := opts.Name
 	if name == "" {
@@ -196,9 +216,9 @@ func (b *Batch) importRootfs(ctx context.Context, r io.Reader, p string, fi os.F
 	config, history := rootfsConfig(p, fi)
 	img, err := b.Commit(name, config, []Layer{{Descriptor: desc, DiffID: diffID, History: history}})
 	if err != nil {
-		return nil, err
+		return nil, desc, err
 	}
-	return []*Image{img}, nil
+	return []*Image{img}, desc, nil
 }
 
 // rootfsConfig is the configuration of the image a root file system

@@ -2,15 +2,16 @@ package store
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gun-tools/gun/guntar"
+	"github.com/opencontainers/go-digest"
+	"github.com/ulikunitz/xz"
 )
 
 // countingUnpacker is a HostUnpacker that counts the layers it unpacks.
@@ -24,13 +25,15 @@ func (c countingUnpacker) Unpack(ctx context.Context, layer io.Reader, dir strin
 	return c.HostUnpacker.Unpack(ctx, layer, dir)
 }
 
-// An import with Hash and Unpacker reads the tarball once: the hash is the
-// file's, the layer is in the cache, and LayerDirs unpacks nothing more.
-func TestImportHashAndUnpack(t *testing.T) {
+// An import with Digest and Unpacker reads the tarball once: the digest is
+// the file's (taken from the layer's blob when the blob is the file, hashed
+// on the way when it is not: xz), the layer is in the cache, and LayerDirs
+// unpacks nothing more.
+func TestImportDigestAndUnpack(t *testing.T) {
 	tests := []struct {
 		name string
-		gz   bool
-	}{{"plain", false}, {"gzip", true}}
+		c    guntar.Compression
+	}{{"plain", guntar.None}, {"gzip", guntar.Gzip}, {"zstd", guntar.Zstd}, {"xz", guntar.Xz}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := Open(t.TempDir())
@@ -40,26 +43,20 @@ func TestImportHashAndUnpack(t *testing.T) {
 			data := mkTar(t, tEnt{name: "etc/", typ: '5'}, tEnt{name: "etc/hello", body: "hi\n"})
 			// Bytes after the tar's end are the file's too.
 			data = append(data, make([]byte, 4096)...)
-			if tt.gz {
-				var buf bytes.Buffer
-				zw := gzip.NewWriter(&buf)
-				zw.Write(data)
-				zw.Close()
-				data = buf.Bytes()
-			}
+			data = compressed(t, data, tt.c)
 			file := filepath.Join(t.TempDir(), "root.tar")
 			if err := os.WriteFile(file, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			n := 0
 			u := countingUnpacker{n: &n}
-			h := sha256.New()
-			imgs, err := s.Import(context.Background(), file, ImportOptions{Name: "root", Hash: h, Unpacker: u})
+			var got digest.Digest
+			imgs, err := s.Import(context.Background(), file, ImportOptions{Name: "root", Digest: &got, Unpacker: u})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := sha256.Sum256(data); !bytes.Equal(h.Sum(nil), want[:]) {
-				t.Errorf("Hash got %x, want the file's sha256 %x", h.Sum(nil), want)
+			if want := digest.FromBytes(data); got != want {
+				t.Errorf("Digest got %s, want the file's %s", got, want)
 			}
 			if n != 1 {
 				t.Errorf("the import unpacked %d layers, want 1", n)
@@ -71,8 +68,8 @@ func TestImportHashAndUnpack(t *testing.T) {
 			if n != 1 {
 				t.Errorf("LayerDirs unpacked again (%d unpacks in all), want the layer the import unpacked", n)
 			}
-			got, err := os.ReadFile(filepath.Join(dirs[0], "etc/hello"))
-			if diff := cmp.Diff("hi\n", string(got)); err != nil || diff != "" {
+			hello, err := os.ReadFile(filepath.Join(dirs[0], "etc/hello"))
+			if diff := cmp.Diff("hi\n", string(hello)); err != nil || diff != "" {
 				t.Errorf("unpacked etc/hello: %v (-want +got):\n%s", err, diff)
 			}
 			entries, _ := os.ReadDir(s.keyDir(u.Key()))
@@ -83,4 +80,27 @@ func TestImportHashAndUnpack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// compressed returns data compressed with c.
+func compressed(t *testing.T, data []byte, c guntar.Compression) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	var w io.WriteCloser
+	var err error
+	if c == guntar.Xz {
+		w, err = xz.NewWriter(&buf)
+	} else {
+		w, err = guntar.Compress(&buf, c)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -187,15 +187,14 @@ func (s *Store) resolveArchive(ctx context.Context, p string, fi fs.FileInfo, op
 			return &Resolved{Archive: pi.Layer.Digest, Pending: pi}, nil
 		}
 	}
-	h := digest.SHA256.Digester()
-	imgs, err := s.Import(ctx, p, ImportOptions{Hash: h.Hash(), Unpacker: opts.Unpacker, Anonymous: true})
+	var got digest.Digest
+	imgs, err := s.Import(ctx, p, ImportOptions{Digest: &got, Unpacker: opts.Unpacker, Anonymous: true})
 	if err != nil {
 		return nil, err
 	}
 	if len(imgs) != 1 {
 		return nil, fmt.Errorf("%s holds %d images: import it with gun import and use one by name", p, len(imgs))
 	}
-	got := h.Digest()
 	if debugEnabled() {
 		slog.Debug("archive imported", "file", p, "digest", got, "manifest", imgs[0].Descriptor.Digest)
 	}
