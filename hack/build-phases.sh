@@ -12,6 +12,16 @@
 #   bgsync  the background sync of the unpacked layer ("unpacked layer synced"
 #           took; it overlaps run)
 # in ms. GUN and the store (GUN_ROOT, emptied first) come from the environment.
+# With BUILDAH_ROOT (a directory to empty and use) it also splits buildah's
+# build of DIR's Containerfile, whose one RUN comes after its base (FROM,
+# ADD): the base built with `buildah bud`, then the RUN as `buildah from`,
+# `buildah run` and `buildah commit`, each timed:
+#   base    bud of the lines before the RUN (the archive's ADD)
+#   from    the working container made
+#   run     the RUN's command
+#   commit  the container committed as an image
+# Both print the apt time the step's output reports ("apt-ms N", as in
+# hack/bench-build.sh's Debian recipe), if any, and the load.
 #   hack/build-phases.sh DIR
 set -euo pipefail
 dir=$1
@@ -32,5 +42,29 @@ sent=$(ms 'msg="container config sent"')
 stored=$(ms 'msg="layer stored"')
 commit=$(dur 'msg="layer stored"')
 bgsync=$(dur 'msg="unpacked layer synced"' || true)
-echo "total $((t1 - t0)) start $((first - t0)) import $((imported - first)) setup $((sent - imported))" \
-	"run $((stored - commit - sent)) commit $commit end $((t1 - stored)) bgsync ${bgsync:--}"
+apt=$(sed -n 's/.*apt-ms \([0-9][0-9]*\).*/\1/p' "$log" | tail -1)
+echo "gun total $((t1 - t0)) start $((first - t0)) import $((imported - first)) setup $((sent - imported))" \
+	"run $((stored - commit - sent)) commit $commit end $((t1 - stored)) bgsync ${bgsync:--} apt ${apt:--}" \
+	"load $(cut -d' ' -f1 /proc/loadavg)"
+[ -n "${BUILDAH_ROOT:-}" ] || exit 0
+
+b=$BUILDAH_ROOT
+bh() { buildah --root "$b/root" --runroot "$b/runroot" --storage-driver overlay "$@"; }
+buildah unshare rm -rf "$b"
+base=$(mktemp)
+trap 'rm -f "$log" "$base"; bh rm -a >/dev/null 2>&1; buildah unshare rm -rf "$b"' EXIT
+sed '/^RUN /,$d' "$dir/Containerfile" >"$base"
+cmd=$(sed -n 's/^RUN //p' "$dir/Containerfile")
+now() { date +%s%3N; }
+t0=$(now)
+(cd "$dir" && bh bud --layers --runtime runc --isolation rootless -q -t phases-base -f "$base" . >"$log" 2>&1) || { cat "$log" >&2; exit 1; }
+t1=$(now)
+ctr=$(bh from phases-base)
+t2=$(now)
+bh run --isolation rootless --runtime runc "$ctr" sh -c "$cmd" >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+t3=$(now)
+bh commit -q "$ctr" phases >/dev/null
+t4=$(now)
+apt=$(sed -n 's/.*apt-ms \([0-9][0-9]*\).*/\1/p' "$log" | tail -1)
+echo "buildah total $((t4 - t0)) base $((t1 - t0)) from $((t2 - t1)) run $((t3 - t2)) commit $((t4 - t3))" \
+	"apt ${apt:--} load $(cut -d' ' -f1 /proc/loadavg)"
