@@ -132,9 +132,10 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1
 # Each build runs in the directory $dir, with gun's step output shown as
 # plain lines (the apt time is read from them). gun_build STORE [GUN].
 gun_build() { (cd "$dir" && GUN_ROOT="$1" "${2:-$work/gun}" build --progress plain -t bench .); }
+# Without -q, which would hide the apt time the step prints.
 buildah_build() {
 	(cd "$dir" && buildah --root "$1/root" --runroot "$1/runroot" --storage-driver overlay \
-		bud --layers --runtime runc --isolation rootless -q -t bench -f Containerfile .)
+		bud --layers --runtime runc --isolation rootless -t bench -f Containerfile .)
 }
 buildah_clean() { buildah --root "$1/root" --runroot "$1/runroot" --storage-driver overlay rm -a >/dev/null 2>&1 || true; buildah unshare rm -rf "$1" 2>/dev/null || rm -rf "$1"; }
 
