@@ -20,8 +20,9 @@
 #   from    the working container made
 #   run     the RUN's command
 #   commit  the container committed as an image
-# Both print the apt time the step's output reports ("apt-ms N", as in
-# hack/bench-build.sh's Debian recipe), if any, and the load.
+# Both print the apt time the step's output reports ("apt-ms N" and the
+# shell's times after it, as in hack/bench-build.sh's Debian recipe: wall/CPU
+# ms), if any, and the load.
 #   hack/build-phases.sh DIR
 set -euo pipefail
 dir=$1
@@ -30,6 +31,12 @@ gun=${GUN:-gun}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 rm -rf "$GUN_ROOT" 2>/dev/null || buildah unshare rm -rf "$GUN_ROOT"
+# aptms LOG: the apt times the step printed, wall/CPU ms.
+aptms() {
+	awk '/apt-ms [0-9]/ {sub(/.*apt-ms /, ""); ms = $1; n = NR}
+		n && NR == n + 2 {sub(/^#[0-9]+ /, ""); for (i = 1; i <= 2; i++) {split($i, t, /[ms]/); c += t[1] * 60000 + t[2] * 1000}}
+		END {if (n) printf "%d/%d", ms, c}' "$1"
+}
 t0=$(date +%s%3N)
 (cd "$dir" && "$gun" --verbose build --progress plain -t phases . >"$log" 2>&1) || { cat "$log" >&2; exit 1; }
 t1=$(date +%s%3N)
@@ -42,7 +49,7 @@ sent=$(ms 'msg="container config sent"')
 stored=$(ms 'msg="layer stored"')
 commit=$(dur 'msg="layer stored"')
 bgsync=$(dur 'msg="unpacked layer synced"' || true)
-apt=$(sed -n 's/.*apt-ms \([0-9][0-9]*\).*/\1/p' "$log" | tail -1)
+apt=$(aptms "$log")
 echo "gun total $((t1 - t0)) start $((first - t0)) import $((imported - first)) setup $((sent - imported))" \
 	"run $((stored - commit - sent)) commit $commit end $((t1 - stored)) bgsync ${bgsync:--} apt ${apt:--}" \
 	"load $(cut -d' ' -f1 /proc/loadavg)"
@@ -65,6 +72,6 @@ bh run --isolation rootless --runtime runc "$ctr" sh -c "$cmd" >"$log" 2>&1 || {
 t3=$(now)
 bh commit -q "$ctr" phases >/dev/null
 t4=$(now)
-apt=$(sed -n 's/.*apt-ms \([0-9][0-9]*\).*/\1/p' "$log" | tail -1)
+apt=$(aptms "$log")
 echo "buildah total $((t4 - t0)) base $((t1 - t0)) from $((t2 - t1)) run $((t3 - t2)) commit $((t4 - t3))" \
 	"apt ${apt:--} load $(cut -d' ' -f1 /proc/loadavg)"
