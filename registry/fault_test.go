@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,21 +22,6 @@ import (
 	"github.com/gun-tools/gun/internal/testenv"
 	"github.com/gun-tools/gun/store"
 )
-
-// faultProxy serves the real registry at upstream through fault: a fault
-// handles a request itself (returning true) or lets it through.
-func faultProxy(t *testing.T, upstream string, fault func(w http.ResponseWriter, r *http.Request) bool) string {
-	t.Helper()
-	u, _ := url.Parse("http://" + upstream)
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !fault(w, r) {
-			proxy.ServeHTTP(w, r)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
 
 // isBlob and isManifest tell the registry API's requests apart.
 func isBlob(r *http.Request) bool {
@@ -170,7 +156,7 @@ func TestFaults(t *testing.T) {
 		}, "redirect"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			host := faultProxy(t, reg.Host, tc.fault())
+			host := testenv.FaultProxy(t, reg.Host, tc.fault())
 			ref := mustRef(t, host+"/team/app:1")
 			dir := t.TempDir()
 			dst, err := store.Open(dir)
@@ -207,54 +193,71 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-// stallProxy serves the registry at upstream, but a blob's body stops
-// halfway: started is closed then, and the response waits for release.
-func stallProxy(t *testing.T, upstream string) (host string, started, release chan struct{}) {
-	started, release = make(chan struct{}), make(chan struct{})
-	var once atomic.Bool
-	host = faultProxy(t, upstream, func(w http.ResponseWriter, r *http.Request) bool {
-		if !isBlob(r) || !once.CompareAndSwap(false, true) {
+// TestPullCanceled: a pull canceled mid-blob (Ctrl-C) names no image and
+// stores no blob, but keeps what it received of the blob in the store's
+// partial area: the next pull asks for the rest only (an HTTP range). A
+// partial blob that turns out not to be the registry's is fetched again
+// from its start; gun prune removes partial blobs.
+func TestPullCanceled(t *testing.T) {
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	src := openStore(t)
+	noise := make([]byte, 1<<20)
+	mathrand.NewChaCha8([32]byte{2}).Read(noise)
+	img := makeImage(t, src, "app:1", map[string]string{"noise": string(noise)})
+	if _, err := newClient(t, Options{}).Push(context.Background(), src, img, mustRef(t, reg.Host+"/team/app:1")); err != nil {
+		t.Fatal(err)
+	}
+	layer := img.Manifest.Layers[0]
+	half := layer.Size / 2
+	var mu sync.Mutex
+	var ranges []string
+	var requests int
+	stall := make(chan struct{})
+	host := testenv.FaultProxy(t, reg.Host, func(w http.ResponseWriter, r *http.Request) bool {
+		if !isBlob(r) || !strings.HasSuffix(r.URL.Path, layer.Digest.String()) {
+			return false
+		}
+		mu.Lock()
+		ranges = append(ranges, r.Header.Get("Range"))
+		requests++
+		first := requests == 1
+		mu.Unlock()
+		if !first {
 			return false
 		}
 		rec := httptest.NewRecorder()
-		httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: upstream}).ServeHTTP(rec, r)
+		httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: reg.Host}).ServeHTTP(rec, r)
 		w.Header().Set("Content-Length", rec.Header().Get("Content-Length"))
-		w.Write(rec.Body.Bytes()[:rec.Body.Len()/2])
+		w.Write(rec.Body.Bytes()[:half])
 		w.(http.Flusher).Flush()
-		close(started)
 		select {
-		case <-release:
+		case <-stall:
 		case <-r.Context().Done():
 		}
 		return true
 	})
-	t.Cleanup(func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	})
-	return host, started, release
-}
-
-// TestPullCanceled: a pull canceled mid-blob (Ctrl-C) leaves nothing: no
-// image, no blob, no temporary file.
-func TestPullCanceled(t *testing.T) {
-	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
-	src := openStore(t)
-	img := makeImage(t, src, "app:1", map[string]string{"a": strings.Repeat("x", 1<<20)})
-	if _, err := newClient(t, Options{}).Push(context.Background(), src, img, mustRef(t, reg.Host+"/team/app:1")); err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { close(stall) })
+	takeRanges := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		r := ranges
+		ranges = nil
+		return r
 	}
-	host, started, _ := stallProxy(t, reg.Host)
 	dir := t.TempDir()
 	dst, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	partial := filepath.Join(dir, "partial", layer.Digest.Encoded())
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { <-started; cancel() }()
+	go func() {
+		// Canceled once the first half is in the partial file.
+		for fi, err := os.Stat(partial); err != nil || fi.Size() < half; fi, err = os.Stat(partial) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
 	_, err = newClient(t, Options{}).Pull(ctx, dst, mustRef(t, host+"/team/app:1"), PullOptions{})
 	if err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Fatalf("canceled pull: %v", err)
@@ -263,6 +266,52 @@ func TestPullCanceled(t *testing.T) {
 		t.Errorf("a canceled pull named %d images", len(imgs))
 	}
 	storeEmpty(t, dir)
+	if fi, err := os.Stat(partial); err != nil || fi.Size() != half {
+		t.Fatalf("the partial blob: %v, %v; want %d bytes", fi, err, half)
+	}
+	takeRanges()
+
+	lc := newClient(t, Options{})
+	if _, err := lc.Pull(context.Background(), dst, mustRef(t, host+"/team/app:1"), PullOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	verifyStore(t, dst)
+	if got, want := takeRanges(), []string{fmt.Sprintf("bytes=%d-", half)}; !slices.Equal(got, want) {
+		t.Errorf("the next pull asked for the blob with ranges %q, want %q", got, want)
+	}
+	if lc.count("resuming at byte") != 1 {
+		t.Errorf("no line says the pull resumed: %q", lc.lines)
+	}
+	if _, err := os.Stat(partial); err == nil {
+		t.Error("the partial blob is left after the pull")
+	}
+
+	// A partial blob of other bytes: the whole does not match, and the
+	// blob comes again from its start.
+	other := openStore(t)
+	bad := filepath.Join(other.Root(), "partial", layer.Digest.Encoded())
+	os.MkdirAll(filepath.Dir(bad), 0o755)
+	if err := os.WriteFile(bad, make([]byte, half), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newClient(t, Options{}).Pull(context.Background(), other, mustRef(t, host+"/team/app:1"), PullOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	verifyStore(t, other)
+	if got, want := takeRanges(), []string{fmt.Sprintf("bytes=%d-", half), ""}; !slices.Equal(got, want) {
+		t.Errorf("with a corrupt partial blob, ranges %q, want %q", got, want)
+	}
+
+	// Prune removes partial blobs.
+	if err := os.WriteFile(partial, noise[:100], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := dst.Prune(); err != nil || rep.Leftovers != 1 {
+		t.Errorf("prune: %+v, %v", rep, err)
+	}
+	if _, err := os.Stat(partial); err == nil {
+		t.Error("prune left the partial blob")
+	}
 }
 
 // TestResume: a blob whose connection breaks halfway goes on from the
@@ -285,7 +334,7 @@ func TestResume(t *testing.T) {
 			var mu sync.Mutex
 			var ranges []string
 			var served int
-			host := faultProxy(t, reg.Host, func(w http.ResponseWriter, r *http.Request) bool {
+			host := testenv.FaultProxy(t, reg.Host, func(w http.ResponseWriter, r *http.Request) bool {
 				if !isBlob(r) || !strings.HasSuffix(r.URL.Path, layer.Digest.String()) {
 					return false
 				}

@@ -141,10 +141,16 @@ func (c *Client) pull(ctx context.Context, st *store.Store, host string, r Ref, 
 
 // pullBlob streams a blob into the store. When the connection breaks, it
 // asks for the rest (an HTTP range) and goes on from the bytes it has, or
-// starts again if the registry ignores ranges; three tries in all.
+// starts again if the registry ignores ranges; three tries in all. A pull
+// that stopped (killed, canceled) left the bytes it had in the store: this
+// one asks for the rest of them.
 func (c *Client) pullBlob(ctx context.Context, repo *remote.Repository, b *store.Batch, d v1.Descriptor) error {
-	tries := 1
+	tries, first := 1, true
 	open := func(offset int64) (io.ReadCloser, bool, error) {
+		if first && offset > 0 {
+			c.logf("%s: resuming at byte %d of %d, which a pull that stopped left", d.Digest, offset, d.Size)
+		}
+		first = false
 		if offset == 0 {
 			rc, err := repo.Fetch(ctx, d)
 			return c.counted(rc, d.Digest, 0, d.Size), true, err

@@ -30,8 +30,9 @@ type PruneReport struct {
 // Prune removes the images that have no name (those a build or a run
 // pulled or imported without one, and those a name left) but those in
 // inUse (manifest digests: the images containers run, which docker's
-// image prune keeps too), then what no image references: blobs, unpacked layers, the leftovers of killed
-// processes, the run/<id> scratch directories whose lock no living
+// image prune keeps too), then what no image references: blobs, unpacked
+// layers, the leftovers of killed processes (what stopped pulls received
+// of blobs too), the run/<id> scratch directories whose lock no living
 // container holds, and gun run's plans. It waits for running builds,
 // imports and unpacks to finish. While any container runs, unpacked layers
 // are kept, since a container may use those of an image removed since it
@@ -156,6 +157,13 @@ func (s *Store) Prune(inUse ...digest.Digest) (PruneReport, error) {
 				note(os.Remove(p))
 			}
 		}
+	}
+
+	// What stopped pulls received of blobs (no pull runs meanwhile).
+	partials, _ := os.ReadDir(s.path(partialDir))
+	for _, e := range partials {
+		note(os.Remove(s.path(partialDir, e.Name())))
+		rep.Leftovers++
 	}
 
 	// gun run's plans name unpacked layers; they are a cache.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -129,72 +128,4 @@ func (s *Store) PulledImages(d digest.Digest) ([]*Image, error) {
 		imgs = append(imgs, img)
 	}
 	return imgs, nil
-}
-
-// PutBlobFrom stores the blob want, of size bytes, that open serves, as
-// PutBlob does, resuming a broken transfer: open(offset) returns the
-// content from offset on, or from its start (fromStart: a server that
-// ignores ranges). When reading fails, retry(err) says whether to go on;
-// open is then asked for the rest, from the bytes already written and
-// hashed, which a restart from the start discards.
-func (b *Batch) PutBlobFrom(want digest.Digest, size int64, open func(offset int64) (r io.ReadCloser, fromStart bool, err error), retry func(error) bool) error {
-	if b.s.HasBlob(want) {
-		return nil
-	}
-	p, err := b.s.blobPath(want)
-	if err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(b.s.blobDir(), tmpPrefix)
-	if err != nil {
-		return err
-	}
-	keep := false
-	defer func() {
-		if !keep {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	h := digest.SHA256.Digester()
-	var n int64 // written and hashed
-	buf := make([]byte, 1<<20)
-	for {
-		rc, fromStart, err := open(n)
-		if err == nil {
-			if fromStart && n > 0 {
-				if err = f.Truncate(0); err == nil {
-					_, err = f.Seek(0, io.SeekStart)
-				}
-				h, n = digest.SHA256.Digester(), 0
-			}
-			if err == nil {
-				cw := &countingWriter{w: io.MultiWriter(f, h.Hash())}
-				_, err = io.CopyBuffer(cw, io.LimitReader(rc, size-n+1), buf)
-				n += cw.n
-			}
-			rc.Close()
-		}
-		if err == nil {
-			break
-		}
-		if !retry(err) {
-			return err
-		}
-	}
-	if n != size {
-		return fmt.Errorf("blob %s: %d bytes, the descriptor says %d", want, n, size)
-	}
-	if d := h.Digest(); d != want {
-		return fmt.Errorf("blob %s: %w (got %s)", want, ErrDigestMismatch, d)
-	}
-	if _, err := os.Stat(p); err == nil {
-		return nil // another pull stored it meanwhile
-	}
-	keep = true
-	if err := finishTemp(f, p); err != nil {
-		return err
-	}
-	b.add(want)
-	return nil
 }

@@ -3,15 +3,25 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	mathrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -138,7 +148,7 @@ func TestInterop(t *testing.T) {
 }
 
 // TestPullMemory: a pull of a 256 MiB image streams it, keeping gun's peak
-// memory under 64 MiB; a pull killed midway names nothing.
+// memory under 64 MiB.
 func TestPullMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 1 GiB")
@@ -194,35 +204,135 @@ func TestPullMemory(t *testing.T) {
 	if peak > 64<<20 {
 		t.Errorf("gun pull of a %d MiB image peaked at %d MiB, more than 64 MiB", size>>20, peak>>20)
 	}
+}
 
-	// Killed while a blob streams in: no image, and once gun prune has
-	// removed the leftovers, the pull succeeds.
-	killed := filepath.Join(home, "killed")
-	cmd = exec.Command(gunBin, "--root", killed, "pull", ref)
-	if err := cmd.Start(); err != nil {
+// TestPullKilled: gun pull killed (SIGKILL) while a blob streams in names
+// nothing and stores no part of a blob as a blob, but keeps what it received in the store's
+// partial area: the next pull asks the registry for the rest only (an
+// HTTP range, seen by a fault proxy that stalled the first pull's blob),
+// and gun prune removes such leftovers.
+func TestPullKilled(t *testing.T) {
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	home, root := isolate(t)
+	p := filepath.Join(home, "noise.tar")
+	noise := make([]byte, 4<<20)
+	mathrand.NewChaCha8([32]byte{3}).Read(noise)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "noise", Mode: 0o644, Size: int64(len(noise)), Typeflag: tar.TypeReg})
+	tw.Write(noise)
+	tw.Close()
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
-		tmps, _ := filepath.Glob(filepath.Join(killed, "blobs", "sha256", ".tmp-*"))
-		if len(tmps) > 0 {
-			break
+	if r := gun(t, "", nil, "--root", root, "import", p, "noise:1"); r.code != 0 {
+		t.Fatalf("import: %s", r.stderr)
+	}
+	if r := gun(t, "", nil, "--root", root, "push", "noise:1", reg.Host+"/me/noise:1"); r.code != 0 {
+		t.Fatalf("push: %s", r.stderr)
+	}
+	// The layer's blob (the only large one) stops after 1 MiB for the
+	// pulls that stall says; its ranges are recorded.
+	const sent = 1 << 20
+	var mu sync.Mutex
+	var ranges []string
+	stall := true
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	host := testenv.FaultProxy(t, reg.Host, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/sha256:") {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the pull wrote no temporary blob")
+		rec := httptest.NewRecorder()
+		httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: reg.Host}).ServeHTTP(rec, r)
+		if rec.Body.Len() < 2<<20 && r.Header.Get("Range") == "" {
+			return false
 		}
+		mu.Lock()
+		ranges = append(ranges, r.Header.Get("Range"))
+		stop := stall
+		mu.Unlock()
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		if !stop {
+			w.Write(rec.Body.Bytes())
+			return true
+		}
+		w.Write(rec.Body.Bytes()[:sent])
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		return true
+	})
+	ref := host + "/me/noise:1"
+	other := filepath.Join(home, "other")
+	kill := func() string {
+		t.Helper()
+		cmd := exec.Command(gunBin, "--root", other, "pull", "--tls-verify=false", ref)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var partial string
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+			ps, _ := filepath.Glob(filepath.Join(other, "partial", "*"))
+			if len(ps) == 1 {
+				if fi, err := os.Stat(ps[0]); err == nil && fi.Size() == sent {
+					partial = ps[0]
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the pull received no %d bytes in the partial area: %v", sent, ps)
+			}
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		if r := gun(t, "", nil, "--root", other, "images", "-q"); r.code != 0 || r.stdout != "" {
+			t.Errorf("after a killed pull gun images says (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		// Only whole blobs (the config, perhaps) are in the store.
+		blobs, _ := filepath.Glob(filepath.Join(other, "blobs", "sha256", "*"))
+		for _, b := range blobs {
+			data, err := os.ReadFile(b)
+			if sum := sha256.Sum256(data); err != nil || hex.EncodeToString(sum[:]) != filepath.Base(b) {
+				t.Errorf("a killed pull left blob %s, not whole (%v)", b, err)
+			}
+		}
+		return partial
 	}
-	cmd.Process.Kill()
-	cmd.Wait()
-	if r := gun(t, "", nil, "--root", killed, "images", "-q"); r.code != 0 || r.stdout != "" {
-		t.Errorf("after a killed pull gun images says (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+
+	partial := kill()
+	if r := gun(t, "", nil, "--root", other, "prune"); r.code != 0 || !strings.Contains(r.stdout, " 1 leftovers") {
+		t.Fatalf("prune: exit %d, %q, %s", r.code, r.stdout, r.stderr)
 	}
-	if r := gun(t, "", nil, "--root", killed, "prune"); r.code != 0 {
-		t.Fatalf("prune: %s", r.stderr)
+	if _, err := os.Stat(partial); err == nil {
+		t.Errorf("gun prune left %s", partial)
 	}
-	if tmps, _ := filepath.Glob(filepath.Join(killed, "blobs", "sha256", ".tmp-*")); len(tmps) > 0 {
-		t.Errorf("gun prune left %v", tmps)
-	}
-	if r := gun(t, "", nil, "--root", killed, "pull", ref); r.code != 0 {
+
+	partial = kill()
+	mu.Lock()
+	stall, ranges = false, nil
+	mu.Unlock()
+	r := gun(t, "", nil, "--root", other, "--verbose", "pull", "--tls-verify=false", ref)
+	if r.code != 0 {
 		t.Fatalf("pull after the killed one: %s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, fmt.Sprintf("resuming at byte %d", sent)) {
+		t.Errorf("the pull does not say it resumed:\n%s", r.stderr)
+	}
+	mu.Lock()
+	if want := []string{fmt.Sprintf("bytes=%d-", sent)}; !slices.Equal(ranges, want) {
+		t.Errorf("the pull after the killed one asked for the layer with ranges %q, want %q", ranges, want)
+	}
+	mu.Unlock()
+	if _, err := os.Stat(partial); err == nil {
+		t.Errorf("the pull left %s", partial)
+	}
+	if r := gun(t, "", nil, "--root", other, "images", "-q"); r.code != 0 || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("gun images -q after the pull: exit %d, %q", r.code, r.stdout)
 	}
 }

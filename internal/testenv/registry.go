@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,4 +117,19 @@ func (r *Registry) Stop() {
 		r.cmd.Wait()
 		r.cmd = nil
 	}
+}
+
+// FaultProxy serves the registry at upstream (host:port, plain HTTP)
+// through fault, for one test: a fault handles a request itself (returning
+// true) or lets it through. It returns the proxy's host:port.
+func FaultProxy(t testing.TB, upstream string, fault func(w http.ResponseWriter, r *http.Request) bool) string {
+	t.Helper()
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: upstream})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !fault(w, r) {
+			proxy.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
 }
