@@ -476,3 +476,72 @@ func TestRunTLSVerify(t *testing.T) {
 		t.Errorf("gun run --tls-verify=false: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestSkopeoDebian: an image that tools other than gun made (umoci turns a
+// Debian minbase root file system into an OCI layout, skopeo pushes it) is
+// pulled, built on and run by gun, and the image gun builds runs apt's
+// dpkg from the base.
+func TestSkopeoDebian(t *testing.T) {
+	need(t, "test environment", env.err)
+	skopeo := testenv.NeedProgram(t, "skopeo")
+	umoci := testenv.NeedProgram(t, "umoci")
+	archive := testenv.DebianArchive(t, "pull, build on and run a Debian image skopeo pushed")
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	dir := t.TempDir()
+	layer := filepath.Join(dir, "rootfs.tar")
+	gz, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gz.Close()
+	zr, err := gzip.NewReader(gz)
+	if err != nil {
+		t.Fatalf("%s: %v", archive, err)
+	}
+	out, err := os.Create(layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, zr); err != nil {
+		t.Fatalf("gunzip %s: %v", archive, err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	layout := filepath.Join(dir, "layout")
+	for _, args := range [][]string{
+		{"init", "--layout", layout},
+		{"new", "--image", layout + ":deb"},
+		{"raw", "add-layer", "--image", layout + ":deb", layer},
+		{"config", "--image", layout + ":deb", "--config.cmd", "/bin/bash"},
+	} {
+		if out, err := exec.Command(umoci, args...).CombinedOutput(); err != nil {
+			t.Fatalf("umoci %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	ref := reg.Host + "/debian/minbase:12"
+	if out, err := exec.Command(skopeo, "copy", "--dest-tls-verify=false", "oci:"+layout+":deb", "docker://"+ref).CombinedOutput(); err != nil {
+		t.Fatalf("skopeo copy: %v\n%s", err, out)
+	}
+	raw, err := exec.Command(skopeo, "inspect", "--raw", "--tls-verify=false", "docker://"+ref).Output()
+	if err != nil {
+		t.Fatalf("skopeo inspect --raw: %v", err)
+	}
+	served := digest.FromBytes(raw)
+
+	p := newProject(t, map[string]string{"Gunfile": "Using \"" + ref + "\"\n" +
+		"Exec \"dpkg-query -W -f '${Version}' dpkg > /dpkg-version\"\n" +
+		"Main [\"/bin/cat\", \"/etc/debian_version\", \"/dpkg-version\"]\n"})
+	if r := p.gun("pull", ref); r.code != 0 || strings.TrimSpace(r.stdout) != served.String() {
+		t.Fatalf("gun pull %s: exit %d, %q, want %s\n%s", ref, r.code, r.stdout, served, r.stderr)
+	}
+	p.build("-t", "deb-app", ".")
+	r := p.gun("run", "deb-app")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "12.") || lines[1] == "" {
+		t.Fatalf("gun run deb-app: exit %d, %q (want bookworm's 12.x and dpkg's version)\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := p.gun("run", ref, "/bin/bash", "-c", "echo $BASH_VERSION"); r.code != 0 || !strings.HasPrefix(r.stdout, "5.") {
+		t.Errorf("gun run %s bash: exit %d, %q\n%s", ref, r.code, r.stdout, r.stderr)
+	}
+}
