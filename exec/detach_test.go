@@ -108,10 +108,10 @@ func (p *project) cleanContainers() {
 // containers.
 func monitors(root string) []int {
 	var pids []int
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	procs, _ := filepath.Glob("/proc/[0-9]*/comm")
 	for _, f := range procs {
 		b, err := os.ReadFile(f)
-		if err != nil || !bytes.HasPrefix(b, []byte("gun:monitor\x00")) {
+		if err != nil || string(b) != "gun:monitor\n" {
 			continue
 		}
 		env, _ := os.ReadFile(filepath.Join(filepath.Dir(f), "environ"))
@@ -318,6 +318,35 @@ func TestDetachedRm(t *testing.T) {
 	if recs := p.ps(true); len(recs) != 0 {
 		t.Errorf("failed starts left %+v", recs)
 	}
+	// A global option before run: gun reads the command line and executes
+	// itself again as the constructor reads it.
+	if r := p.gun("--root", p.root, "run", "--rm", "-d", "--name", "global", env.busybox, "sh", "-c", "sleep 0.5; exit 5"); r.code != 0 || !containerID.MatchString(r.stdout) {
+		t.Errorf("gun --root R run -d: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+	if r := p.gun("wait", "global"); r.stdout != "5\n" {
+		t.Errorf("gun wait global: %q, %q", r.stdout, r.stderr)
+	}
+	// The monitor keeps none of the caller's descriptors: a pipe passed to
+	// gun run -d ends with it, while the container runs.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := asUser(exec.Command(env.gun, "run", "-d", "--name", "fds", env.busybox, "sleep", "1000"))
+	c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, holderIdle}
+	c.ExtraFiles = []*os.File{pw}
+	if out, err := c.Output(); err != nil || !containerID.Match(out) {
+		t.Fatalf("gun run -d: %v, %q", err, out)
+	}
+	pw.Close()
+	ended := make(chan struct{})
+	go func() { _, _ = pr.Read(make([]byte, 1)); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Error("the monitor holds a descriptor gun run -d was given")
+	}
+	pr.Close()
 	// Without -i, the command's stdin is /dev/null.
 	p.detach("--name", "nostdin", env.busybox, "readlink", "/proc/self/fd/0")
 	if r := p.gun("wait", "nostdin"); r.stdout != "0\n" {

@@ -34,7 +34,6 @@ func TestCConstants(t *testing.T) {
 		{"entry.c", `PREFORK_NULL_STDOUT = (\d+)`, strconv.Itoa(preforkNullStdout)},
 		{"entry.c", `PREFORK_NULL_STDERR = (\d+)`, strconv.Itoa(preforkNullStderr)},
 		{"entry.c", `"(gun:init)", "gun:unpack", "gun:rm", "gun:commit", "gun:copy"`, entryInit},
-		{"entry.c", `strcmp\(argv\[0\], "(gun:monitor)"\) == 0\) \{`, EntryMonitor},
 		{"entry.c", `"gun:init", "(gun:unpack)", "gun:rm", "gun:commit", "gun:copy"`, entryUnpack},
 		{"entry.c", `"gun:init", "gun:unpack", "(gun:rm)", "gun:commit", "gun:copy"`, entryRemove},
 		{"entry.c", `"gun:init", "gun:unpack", "gun:rm", "(gun:commit)", "gun:copy"`, entryCommit},

@@ -5,6 +5,7 @@ package runtime
 /*
 #include <stdlib.h>
 #include "cinit.h"
+#include "detach.h"
 #include "plan.h"
 */
 import "C"
@@ -208,4 +209,27 @@ func cErr(e *C.struct_gun_err) error {
 		return fmt.Errorf("%s: %w", msg, syscall.Errno(e.err))
 	}
 	return errors.New(msg)
+}
+
+// cReadRun reads gun's command line args (args[1] is "run") as the
+// constructor does for gun run -d (gun_read_run): ok is false when it
+// cannot tell; plan is the monitor's plan's command line.
+func cReadRun(args []string) (detach, interactive bool, plan []string, ok bool) {
+	argv := make([]*C.char, len(args))
+	for i, a := range args {
+		argv[i] = C.CString(a)
+		defer C.free(unsafe.Pointer(argv[i]))
+	}
+	var out **C.char
+	var n C.int
+	r := C.gun_read_run(C.int(len(args)), &argv[0], &out, &n)
+	if r < 0 {
+		return false, false, nil, false
+	}
+	for _, p := range unsafe.Slice(out, n) {
+		plan = append(plan, C.GoString(p))
+		C.free(unsafe.Pointer(p))
+	}
+	C.free(unsafe.Pointer(out))
+	return r&1 != 0, r&2 != 0, plan, true
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cinit.h"
+#include "detach.h"
 #include "fdpass.h"
 #include "plan.h"
 
@@ -425,9 +426,15 @@ static void gun_prefork(int argc, char **argv, char **envp) {
 __attribute__((constructor)) static void gun_entry(int argc, char **argv, char **envp) {
 	if (argc < 1 || argv == NULL || argv[0] == NULL)
 		return;
-	if (strncmp(argv[0], "gun:", 4) != 0 || strcmp(argv[0], "gun:monitor") == 0) {
-		if (argc > 1 && strcmp(argv[1], "run") == 0)
-			gun_prefork(argc, argv, envp);
+	if (strncmp(argv[0], "gun:", 4) != 0) {
+		if (argc > 1 && strcmp(argv[1], "run") == 0) {
+			// gun run -d returns in its monitor only, whose prefork is
+			// that of the same command in the foreground.
+			int n = argc;
+			char **args = argv;
+			gun_detach(&n, &args);
+			gun_prefork(n, args, envp);
+		}
 		return;
 	}
 	size_t n = strlen(argv[0]), entry;

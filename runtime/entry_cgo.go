@@ -35,10 +35,16 @@ package runtime
 // gun_take_prefork (entry.c) hands Go the prefork's socket and pid, once:
 // -1 when there is none.
 int gun_take_prefork(int *pid);
+
+#include <stdlib.h>
+#include "detach.h"
 */
 import "C"
 
-import "os"
+import (
+	"os"
+	"unsafe"
+)
 
 // takePrefork returns the init the constructor forked for gun run (its pid
 // and the parent's end of its sync socket), once; ok is false when there
@@ -50,4 +56,51 @@ func takePrefork() (pid int, sock *os.File, ok bool) {
 		return 0, nil, false
 	}
 	return int(p), os.NewFile(uintptr(fd), "sync-parent"), true
+}
+
+// TakeMonitor returns, once, what the constructor made for a detached gun
+// run when this process is its monitor (detach.c): ok is false otherwise.
+func TakeMonitor() (m *Monitor, ok bool) {
+	var fds [4]C.int
+	if C.gun_take_monitor(&fds[0]) < 0 {
+		return nil, false
+	}
+	m = &Monitor{
+		Report: os.NewFile(uintptr(fds[0]), "report"),
+		Stdout: os.NewFile(uintptr(fds[1]), "stdout"),
+		Stderr: os.NewFile(uintptr(fds[2]), "stderr"),
+	}
+	if fds[3] >= 0 {
+		m.Stdin = os.NewFile(uintptr(fds[3]), "stdin")
+	}
+	return m, true
+}
+
+// commandLine is the command line this process's plan is keyed by: a
+// monitor's is its gun run -d's without -d, --name and --rm.
+func commandLine() []string {
+	var n C.int
+	argv := C.gun_plan_args(&n)
+	if argv == nil {
+		return os.Args
+	}
+	args := make([]string, n)
+	for i, p := range unsafe.Slice(argv, n) {
+		args[i] = C.GoString(p)
+	}
+	return args
+}
+
+// RunFlag says how the constructor reads an option of gun run (name is a
+// long name, or the letter of a short one): 2 when it takes a value, 1 for
+// a boolean, 0 for one it does not know. cmd/gun's tests check its options
+// against it.
+func RunFlag(name string, short bool) int {
+	cs := C.CString(name)
+	defer C.free(unsafe.Pointer(cs))
+	s := C.int(0)
+	if short {
+		s = 1
+	}
+	return int(C.gun_run_flag(cs, s))
 }

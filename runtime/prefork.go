@@ -39,7 +39,7 @@ func (s *Starter) prefork(spec Spec) bool {
 	if !ok {
 		return false
 	}
-	s.planArgs = planArgs(os.Args)
+	s.planArgs = planArgs(commandLine())
 	c, err := newChild(pid)
 	if err != nil {
 		slog.Debug("prefork not used", "error", err)

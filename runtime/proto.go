@@ -20,11 +20,24 @@ const (
 	entryExec   = "gun:exec"   // start a process in a running container (C only)
 )
 
-// EntryMonitor is the os.Args[0] a program re-executes itself with to run
-// a container in the background, as a detached gun run's monitor: with
-// "run" as its first argument it gets the prefork and plan that `gun run`
-// gets (entry.c). Reexec leaves it to the program.
-const EntryMonitor = "gun:monitor"
+// Monitor is what a detached gun run's monitor has of it: `gun run -d`
+// forks in its constructor, before Go starts (detach.c); the parent waits
+// for one report and exits, the child, the monitor, goes on as gun, in a
+// session of its own, with these and its standard streams piped here, as
+// the container's are: it gets the prefork and plan of the same command
+// in the foreground (without -d, --name and --rm).
+type Monitor struct {
+	// Report is the pipe to gun run -d, which reads one report to its end:
+	// "0 ID" when the container runs, else "CODE ERROR", gun run's exit
+	// code and error.
+	Report *os.File
+	// Stdout and Stderr are the read ends of this process's stdout and
+	// stderr.
+	Stdout, Stderr *os.File
+	// Stdin is the write end of this process's stdin with -i, else nil
+	// (its stdin is /dev/null).
+	Stdin *os.File
+}
 
 // Reexec runs the hidden entry point this process was re-executed for, if
 // any. It reports the exit code and whether it handled the process; main must

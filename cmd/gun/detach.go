@@ -1,16 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"cmp"
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -23,27 +17,12 @@ import (
 	"github.com/gun-tools/gun/runtime"
 )
 
-// A detached `gun run -d` records the container, starts its monitor (gun
-// again, as runtime.EntryMonitor, in a session of its own) and returns once
-// the monitor says the command started. The monitor runs the container as
-// a foreground gun run does, with its stdout and stderr going through pipes
-// into the container's log, records its exit and removes it with --rm.
-// The monitor's descriptors:
-const (
-	monOutFD    = 3 // the read end of the command's stdout
-	monErrFD    = 4 // ... stderr
-	monStatusFD = 5 // the report to gun run -d: one monitorReport
-	monLockFD   = 6 // the container's lock, held
-	monStdinFD  = 7 // with -i: the write end of the command's stdin, kept open
-	// monitorEnv names the container's state directory.
-	monitorEnv = "_GUN_CONTAINER"
-)
-
-// monitorReport is the monitor's word to gun run -d.
-type monitorReport struct {
-	Error string `json:"error,omitempty"`
-	Code  int    `json:"code,omitempty"` // gun run's exit code for Error
-}
+// A detached `gun run -d` forks in its constructor, before Go starts
+// (runtime.Monitor): the parent waits for the monitor's report and exits,
+// the child is the monitor. It records the container, runs it as a
+// foreground gun run does, with its stdout and stderr going through pipes
+// into the container's log, reports to gun run -d once the command runs
+// (or why it could not start), records its exit and removes it with --rm.
 
 // owned is a container record that this gun owns: a detached one's
 // monitor, or a foreground gun run --name.
@@ -51,9 +30,37 @@ type owned struct {
 	dir     *container.Dir
 	c       *container.Container
 	lock    *os.File
-	status  *os.File // the monitor's report; nil in the foreground
+	mon     *runtime.Monitor // a detached container's; nil in the foreground
+	log     *container.LogWriter
+	copied  sync.WaitGroup // the output's copies into the log
 	started bool
 	removed bool
+}
+
+// create records the detached container of gun run f args, for its
+// monitor, and starts copying the monitor's output into its log.
+func (o *owned) create(g *globalFlags, f *runFlags, args []string) error {
+	d, root, err := openContainers(g)
+	if err != nil {
+		return err
+	}
+	c := &container.Container{
+		Name: f.name, Image: args[0], Command: args[1:], Ports: f.publish, Store: root,
+		Detached: true, AutoRemove: f.rm && f.rmSet,
+	}
+	lock, err := d.Create(c)
+	if err != nil {
+		return err
+	}
+	o.dir, o.c, o.lock = d, c, lock
+	if o.log, err = c.OpenLog(0); err != nil {
+		return err
+	}
+	for _, r := range []*os.File{o.mon.Stdout, o.mon.Stderr} {
+		w := o.log.Stream(r.Name())
+		o.copied.Go(func() { _, _ = io.Copy(w, r) })
+	}
+	return nil
 }
 
 // begin is runtime.Spec.Started: the command runs.
@@ -63,40 +70,28 @@ func (o *owned) begin() {
 	if err := o.dir.Save(o.c); err != nil {
 		fmt.Fprintf(os.Stderr, "gun: warning: %v\n", err)
 	}
-	o.report(nil, 0)
+	o.report(0, o.c.ID)
 }
 
-// report tells gun run -d that the command started (err nil) or why not,
-// and the exit code for it.
-func (o *owned) report(err error, code int) {
-	if o.status == nil {
+// report tells gun run -d, once, that the container runs (code 0 and its
+// id) or gun run's exit code and what to say.
+func (o *owned) report(code int, text string) {
+	if o.mon == nil || o.mon.Report == nil {
 		return
 	}
-	var r monitorReport
-	if err != nil {
-		r.Error, r.Code = err.Error(), code
-	}
-	_ = json.NewEncoder(o.status).Encode(r)
-	o.status.Close()
-	o.status = nil
+	// gun run -d may be gone: the monitor goes on.
+	_, _ = fmt.Fprintf(o.mon.Report, "%d %s", code, text)
+	o.mon.Report.Close()
+	o.mon.Report = nil
 }
 
 // finish records how runRun ended (err as runRun returns it): the exit
-// code of a command that started, else the error, reported to gun run -d.
+// code of a command that started; one that did not start is removed.
 func (o *owned) finish(err error) {
 	if !o.started {
-		if err == nil {
-			err = errors.New("the container did not start")
-		}
-		code := 125
-		var ee *exitError
-		if errors.As(err, &ee) && ee.err != nil {
-			err, code = ee.err, ee.code
-		}
 		// Nothing is left of a container that did not start, by the time
 		// gun run -d says so.
 		o.remove()
-		o.report(err, code)
 		return
 	}
 	o.c.Status, o.c.ExitCode, o.c.Finished = container.Exited, 0, time.Now().UTC()
@@ -117,6 +112,9 @@ func (o *owned) finish(err error) {
 // release gives the container up: removed with --rm, in the foreground or
 // when it never started, else left exited, its lock freed.
 func (o *owned) release() {
+	if o.c == nil {
+		return
+	}
 	if o.c.AutoRemove || !o.c.Detached || !o.started {
 		o.remove()
 		return
@@ -125,7 +123,7 @@ func (o *owned) release() {
 }
 
 func (o *owned) remove() {
-	if o.removed {
+	if o.removed || o.c == nil {
 		return
 	}
 	o.removed = true
@@ -158,83 +156,32 @@ func claimForeground(g *globalFlags, f *runFlags, args []string) (*owned, error)
 	return &owned{dir: d, c: c, lock: lock}, nil
 }
 
-// startDetached records the container, starts its monitor and returns once
-// the command runs, having printed the container's id.
-func startDetached(g *globalFlags, f *runFlags, args []string) error {
-	d, root, err := openContainers(g)
-	if err != nil {
-		return &exitError{125, err}
+// detachReexecEnv marks a gun run -d that gun executed again, its
+// command line rewritten for the constructor.
+const detachReexecEnv = "_GUN_DETACH"
+
+// reexecDetached executes gun run -d again with the command line fl and
+// args, rewritten in the form that the constructor reads (detach.c): gun
+// run's options, the global ones too, after "run", as --NAME=VALUE. It
+// comes here when the constructor did not fork a monitor (a global option
+// came before "run").
+func reexecDetached(fl *pflag.FlagSet, args []string) error {
+	if os.Getenv(detachReexecEnv) != "" {
+		return errors.New("gun run -d: the command line was not read as detached")
 	}
-	c := &container.Container{
-		Name: f.name, Image: args[0], Command: args[1:], Ports: f.publish, Store: root,
-		Detached: true, AutoRemove: f.rm && f.rmSet,
-	}
-	lock, err := d.Create(c)
-	if err != nil {
-		return &exitError{125, err}
-	}
-	var opened []*os.File
-	defer func() {
-		for _, f := range opened {
-			f.Close()
+	argv := []string{os.Args[0], "run"}
+	fl.Visit(func(f *pflag.Flag) {
+		if s, ok := f.Value.(pflag.SliceValue); ok {
+			for _, v := range s.GetSlice() {
+				argv = append(argv, "--"+f.Name+"="+v)
+			}
+			return
 		}
-	}()
-	pipe := func() (r, w *os.File) {
-		if err == nil {
-			r, w, err = os.Pipe()
-			opened = append(opened, r, w)
-		}
-		return r, w
-	}
-	outR, outW := pipe()
-	errR, errW := pipe()
-	statusR, statusW := pipe()
-	var stdinR, stdinW *os.File
-	if f.interactive {
-		stdinR, stdinW = pipe()
-	}
-	if err != nil {
-		_ = d.RemoveOwned(c, lock)
-		return &exitError{125, err}
-	}
-	mon := &exec.Cmd{
-		Path:   "/proc/self/exe",
-		Args:   append([]string{runtime.EntryMonitor, "run"}, f.monitorArgs...),
-		Env:    append(os.Environ(), monitorEnv+"="+c.Dir()),
-		Stdout: outW, Stderr: errW,
-		ExtraFiles:  []*os.File{outR, errR, statusW, lock, stdinW},
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
-	}
-	if stdinR != nil {
-		// With -i, the command's stdin stays open (attach passes nothing).
-		mon.Stdin = stdinR
-	} else {
-		mon.ExtraFiles = mon.ExtraFiles[:4] // (a nil *os.File would close the descriptor)
-	}
-	if err := mon.Start(); err != nil {
-		_ = d.RemoveOwned(c, lock)
-		return &exitError{125, fmt.Errorf("start the container's monitor: %w", err)}
-	}
-	_ = mon.Process.Release()
-	lock.Close() // the monitor's now
-	statusW.Close()
-	var r monitorReport
-	if err := json.NewDecoder(bufio.NewReader(statusR)).Decode(&r); err != nil {
-		// It died before it said anything: what it wrote is in the log.
-		if c, lerr := d.Get(c.ID); lerr == nil {
-			_ = c.ReadLog(context.Background(), container.LogOptions{}, func(e container.LogEntry) error {
-				os.Stderr.Write(logText(e))
-				return nil
-			})
-		}
-		_ = d.Remove(c) // unless a child of the monitor holds it still: prune's then
-		return &exitError{125, errors.New("the container's monitor exited before the container started")}
-	}
-	if r.Error != "" {
-		return &exitError{cmp.Or(r.Code, 125), errors.New(r.Error)}
-	}
-	fmt.Println(c.ID)
-	return nil
+		argv = append(argv, "--"+f.Name+"="+f.Value.String())
+	})
+	argv = append(argv, args...)
+	err := syscall.Exec("/proc/self/exe", argv, append(os.Environ(), detachReexecEnv+"=1"))
+	return fmt.Errorf("gun run -d: execute gun again: %w", err)
 }
 
 // logText is an entry's text as the command wrote it.
@@ -245,59 +192,19 @@ func logText(e container.LogEntry) []byte {
 	return append(e.Text, '\n')
 }
 
-// monitorArgs returns gun run's command line for the monitor: the options
-// given but --detach, --name and --rm, then IMAGE and the command, so that
-// a detached `gun run -d IMAGE CMD` shares the plan of `gun run IMAGE CMD`.
-func monitorArgs(fl *pflag.FlagSet, args []string) []string {
-	var out []string
-	fl.Visit(func(f *pflag.Flag) {
-		switch f.Name {
-		case "detach", "name", "rm":
-			return
-		}
-		if s, ok := f.Value.(pflag.SliceValue); ok {
-			for _, v := range s.GetSlice() {
-				out = append(out, "--"+f.Name+"="+v)
-			}
-			return
-		}
-		out = append(out, "--"+f.Name+"="+f.Value.String())
-	})
-	return append(out, args...)
-}
-
-// monitorMain is the monitor of a detached container: gun re-executed as
-// runtime.EntryMonitor with gun run's command line in args.
-func monitorMain(args []string) int {
-	for fd := monOutFD; fd <= monStdinFD; fd++ {
-		syscall.CloseOnExec(fd) // the init's own os/exec start must not pass them on
+// monitorMain is the monitor of a detached container, with gun's command
+// line args (gun run -d ...).
+func monitorMain(m *runtime.Monitor, args []string) int {
+	os.Unsetenv(detachReexecEnv)
+	own := &owned{mon: m}
+	code, msg := outcome(execute(&globalFlags{monitor: own}, args))
+	if !own.started && code == 0 {
+		code, msg = 125, "the container did not start"
 	}
-	status := os.NewFile(monStatusFD, "status")
-	dir := os.Getenv(monitorEnv)
-	os.Unsetenv(monitorEnv)
-	fail := func(err error) int {
-		_ = json.NewEncoder(status).Encode(monitorReport{Error: err.Error(), Code: 125})
-		return 125
+	own.report(code, msg)
+	if own.started && msg != "" {
+		fmt.Fprintf(os.Stderr, "gun: %s\n", msg)
 	}
-	d, err := container.Open(filepath.Dir(dir))
-	if err != nil {
-		return fail(err)
-	}
-	c, err := d.Get(filepath.Base(dir))
-	if err != nil {
-		return fail(err)
-	}
-	log, err := c.OpenLog(0)
-	if err != nil {
-		return fail(err)
-	}
-	var copied sync.WaitGroup
-	for i, stream := range []string{"stdout", "stderr"} {
-		r := os.NewFile(uintptr(monOutFD+i), stream)
-		copied.Go(func() { _, _ = io.Copy(log.Stream(stream), r) })
-	}
-	own := &owned{dir: d, c: c, lock: os.NewFile(monLockFD, "lock"), status: status}
-	code := run(&globalFlags{monitor: own}, args)
 	// The container is gone; its output ends with the monitor's own copies
 	// of the pipes' write ends.
 	if null, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0); err == nil {
@@ -305,8 +212,10 @@ func monitorMain(args []string) int {
 		_ = unix.Dup2(null, 2)
 		unix.Close(null)
 	}
-	copied.Wait()
-	log.Close()
+	own.copied.Wait()
+	if own.log != nil {
+		own.log.Close()
+	}
 	own.release()
 	return code
 }

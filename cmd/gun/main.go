@@ -23,42 +23,53 @@ func main() {
 	if code, ok := runtime.Reexec(); ok {
 		os.Exit(code)
 	}
-	if os.Args[0] == runtime.EntryMonitor {
-		os.Exit(monitorMain(os.Args[1:]))
+	if m, ok := runtime.TakeMonitor(); ok {
+		os.Exit(monitorMain(m, os.Args[1:]))
 	}
 	os.Exit(run(&globalFlags{}, ociArgs(os.Args[0], os.Args[1:])))
 }
 
 // run executes the gun command line and returns the process exit code.
 func run(g *globalFlags, args []string) int {
+	code, msg := outcome(execute(g, args))
+	if msg != "" {
+		fmt.Fprintf(os.Stderr, "gun: %s\n", msg)
+	}
+	return code
+}
+
+// execute executes the gun command line.
+func execute(g *globalFlags, args []string) error {
 	ctx, stop := notifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var err error
 	if runtime.PlainRun(args) {
 		// Without options: no command tree to build (gun run's start is
 		// benchmarked).
 		setLogging(false)
-		err = runRun(ctx, g, defaultRunFlags(), args[1:])
-	} else {
-		cmd := newRootCmd(g, args)
-		cmd.SetArgs(args)
-		err = cmd.ExecuteContext(ctx)
+		return runRun(ctx, g, defaultRunFlags(), args[1:])
 	}
+	cmd := newRootCmd(g, args)
+	cmd.SetArgs(args)
+	return cmd.ExecuteContext(ctx)
+}
+
+// outcome returns the exit code for execute's error, and what to say of
+// it (nothing when it was said).
+func outcome(err error) (code int, msg string) {
 	if err == nil {
-		return 0
+		return 0, ""
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(os.Stderr, "gun: %v\n", ee.err)
+			msg = ee.err.Error()
 		}
-		return ee.code
+		return ee.code, msg
 	}
-	fmt.Fprintf(os.Stderr, "gun: %v\n", err)
 	if isUsageError(err) || strings.HasPrefix(err.Error(), "unknown command") {
-		return 2
+		return 2, err.Error()
 	}
-	return 1
+	return 1, err.Error()
 }
 
 // notifyContext is signal.NotifyContext, but the signals are registered in

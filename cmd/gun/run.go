@@ -38,9 +38,9 @@ type runFlags struct {
 	securityOpts, capAdd, capDrop  []string
 	privileged                     bool
 	detach                         bool
-	rmSet                          bool     // --rm given
-	monitorArgs                    []string // a detached run's, for its monitor
-	platform                       string   // of an image pulled
+	rmSet                          bool         // --rm given
+	detachReexec                   func() error // executes gun run -d again for its constructor
+	platform                       string       // of an image pulled
 	tlsVerify                      bool
 }
 
@@ -68,9 +68,7 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 			f.entrypointSet = cmd.Flags().Changed("entrypoint")
 			f.networkSet = cmd.Flags().Changed("network")
 			f.rmSet = cmd.Flags().Changed("rm")
-			if f.detach {
-				f.monitorArgs = monitorArgs(cmd.Flags(), args)
-			}
+			f.detachReexec = func() error { return reexecDetached(cmd.Flags(), args) }
 			return runRun(cmd.Context(), g, f, args)
 		},
 	}
@@ -157,11 +155,18 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 		return &exitError{125, err}
 	}
 	rt := runtime.New(root)
-	if f.detach && g.monitor == nil {
-		return startDetached(g, f, args)
-	}
 	own := g.monitor
-	if own == nil && f.name != "" {
+	switch {
+	case f.detach && own == nil && f.detachReexec != nil:
+		// Not read as detached by the constructor.
+		return &exitError{125, f.detachReexec()}
+	case f.detach != (own != nil):
+		return &exitError{125, errors.New("gun run: -d was misread")}
+	case f.detach:
+		if err := own.create(g, f, args); err != nil {
+			return &exitError{125, err}
+		}
+	case f.name != "":
 		if own, err = claimForeground(g, f, args); err != nil {
 			return &exitError{125, err}
 		}

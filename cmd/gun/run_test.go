@@ -98,3 +98,33 @@ func TestPlainRun(t *testing.T) {
 		}
 	})
 }
+
+// TestDetachFlags: the constructor (runtime/detach.c) reads gun run's
+// options, its own and the global ones, as they are: which take a value.
+func TestDetachFlags(t *testing.T) {
+	root := newRootCmd(&globalFlags{}, []string{"run"})
+	run, _, err := root.Find([]string{"run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.InitDefaultHelpFlag()
+	check := func(f *pflag.Flag) {
+		want := 2
+		if f.NoOptDefVal != "" {
+			want = 1 // a boolean
+		}
+		if got := runtime.RunFlag(f.Name, false); got != want {
+			t.Errorf("--%s: the constructor reads it as %d, want %d (2: takes a value, 1: boolean)", f.Name, got, want)
+		}
+		if f.Shorthand != "" {
+			if got := runtime.RunFlag(f.Shorthand, true); got != want {
+				t.Errorf("-%s: the constructor reads it as %d, want %d", f.Shorthand, got, want)
+			}
+		}
+	}
+	run.Flags().VisitAll(check)
+	root.PersistentFlags().VisitAll(check)
+	if runtime.RunFlag("nope", false) != 0 || runtime.RunFlag("x", true) != 0 {
+		t.Error("the constructor knows options gun run has not")
+	}
+}

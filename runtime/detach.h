@@ -1,0 +1,31 @@
+// gun run -d's fork in the constructor (detach.c), for entry.c and Go.
+
+#ifndef GUN_DETACH_H
+#define GUN_DETACH_H
+
+// gun_detach reads gun run's command line (argv[1] is "run"). With -d it
+// forks: the parent prints the monitor's report and exits, the child, the
+// monitor, returns with *argc and *argv its plan's command line (without
+// -d, --name and --rm). Otherwise it returns and changes nothing.
+void gun_detach(int *argc, char ***argv);
+
+// gun_take_monitor puts the monitor's ends in fds (its report, the read
+// ends of its stdout and stderr, the write end of its stdin or -1), once;
+// -1 when this process is no monitor.
+int gun_take_monitor(int fds[4]);
+
+// gun_plan_args returns the monitor's plan's command line, NULL when this
+// process is no monitor.
+char **gun_plan_args(int *argc);
+
+// gun_run_flag returns 2 for an option of gun run that takes a value, 1
+// for a boolean one, 0 for one the constructor does not know; a short one
+// is named by its letter.
+int gun_run_flag(const char *name, int is_short);
+
+// gun_read_run reads gun run's command line argv as gun_detach does, for
+// Go's tests: -1 when it cannot tell, else 1 for -d, plus 2 for -i; the
+// plan's command line in *out (*n strings, each malloc'd, as *out is).
+int gun_read_run(int argc, char **argv, char ***out, int *n);
+
+#endif
