@@ -9,6 +9,7 @@
 //	lock         flock'ed exclusively by the processes that own the
 //	             container (gun run, then its monitor) while it lives
 //	ctr.log      its output (LogWriter), and ctr.log.1 rotated out of it
+//	attach.sock  where its monitor serves gun attach (ListenAttach)
 //
 // and names/NAME, a symbolic link to the id of the container that holds
 // NAME. Creating and removing take Dir's own lock, so that two gun
@@ -88,6 +89,10 @@ type Container struct {
 	// Detached: run by a monitor, its output kept in its log; else a
 	// foreground run, whose output is gun's, recorded while it runs.
 	Detached bool `json:"detached,omitempty"`
+	// Interactive: its stdin is open (-i), for gun attach to pass input;
+	// TTY: its command has a pty (-t).
+	Interactive bool `json:"interactive,omitempty"`
+	TTY         bool `json:"tty,omitempty"`
 
 	dir string
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The tests of detached containers: gun run -d and the commands of
@@ -582,6 +585,179 @@ func TestAttach(t *testing.T) {
 	}
 	if r := p.gun("attach", "late"); r.code == 0 || !strings.Contains(r.stderr, "not a running detached container") {
 		t.Errorf("attach to an exited container: exit %d, %q", r.code, r.stderr)
+	}
+	p.cleanContainers()
+}
+
+// attachment is a gun attach that a test writes to and reads from.
+type attachment struct {
+	t    *testing.T
+	in   io.WriteCloser
+	out  syncBuffer // stdout and stderr
+	done chan struct{}
+	code int
+}
+
+// attach starts gun attach with args, its stdin a pipe.
+func (p *project) attach(args ...string) *attachment {
+	p.t.Helper()
+	a := &attachment{t: p.t, done: make(chan struct{})}
+	c := asUser(exec.Command(env.gun, append([]string{"attach"}, args...)...))
+	c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, holderIdle}
+	c.Stdout, c.Stderr = &a.out, &a.out
+	var err error
+	if a.in, err = c.StdinPipe(); err != nil {
+		p.t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	go func() {
+		_ = c.Wait()
+		a.code = c.ProcessState.ExitCode()
+		close(a.done)
+	}()
+	p.t.Cleanup(func() { _ = c.Process.Kill(); <-a.done })
+	return a
+}
+
+func (a *attachment) send(s string) {
+	a.t.Helper()
+	if _, err := io.WriteString(a.in, s); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+// waitFor waits until the output holds want, for 30 seconds at most.
+func (a *attachment) waitFor(want string) {
+	a.t.Helper()
+	if !waitOutput(&a.out, want) {
+		a.t.Fatalf("gun attach: no %q in %q", want, a.out.String())
+	}
+}
+
+// waitOutput waits until b holds want, for 30 seconds at most.
+func waitOutput(b *syncBuffer, want string) bool { return waitOutputFor(b, want, 30*time.Second) }
+
+// waitOutputFor waits until b holds want, for d at most.
+func waitOutputFor(b *syncBuffer, want string, d time.Duration) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(b.String(), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// end waits for gun attach to exit and returns its exit code.
+func (a *attachment) end() int {
+	a.t.Helper()
+	select {
+	case <-a.done:
+		return a.code
+	case <-time.After(30 * time.Second):
+		a.t.Fatalf("gun attach did not exit; output %q", a.out.String())
+		return -1
+	}
+}
+
+// TestAttachInput: gun attach passes its stdin to a container run with -i
+// and the output comes back; the detach keys (ctrl-p ctrl-q, or
+// --detach-keys) leave the container running. With -t, a shell gets the
+// local terminal's input and window size.
+func TestAttachInput(t *testing.T) {
+	p := newProject(t, nil)
+	p.detach("-i", "--name", "cat", env.busybox, "cat")
+	a := p.attach("cat")
+	a.send("hello\n")
+	a.waitFor("hello\n")
+	a.send("\x10\x11")
+	if code := a.end(); code != 0 {
+		t.Errorf("gun attach after ctrl-p ctrl-q: exit %d, %q", code, a.out.String())
+	}
+	if rec, _ := find(p.ps(false), "cat"); rec.Status != "running" {
+		t.Fatalf("after detaching: %+v", p.ps(true))
+	}
+	// The end of attach's input is not the end of the container's.
+	a = p.attach("--detach-keys", "ctrl-x,x", "cat")
+	a.send("again\n")
+	a.waitFor("again\n")
+	a.in.Close()
+	time.Sleep(200 * time.Millisecond)
+	b := p.attach("--detach-keys", "ctrl-x,x", "cat")
+	b.send("third\n")
+	b.waitFor("third\n")
+	a.waitFor("third\n") // still attached, its output too
+	b.send("\x18x")
+	if code := b.end(); code != 0 || strings.Contains(b.out.String(), "x") {
+		t.Errorf("gun attach --detach-keys: exit %d, %q", code, b.out.String())
+	}
+	// --no-stdin passes nothing; attach ends with the container, with its
+	// exit code (cat's SIGTERM).
+	c := p.attach("--no-stdin", "cat")
+	c.send("ignored\n")
+	time.Sleep(200 * time.Millisecond)
+	if r := p.gun("stop", "cat"); r.code != 0 {
+		t.Fatalf("gun stop: exit %d, %s", r.code, r.stderr)
+	}
+	for _, at := range []*attachment{a, c} {
+		if code := at.end(); code != 143 || strings.Contains(at.out.String(), "ignored") {
+			t.Errorf("gun attach to a stopped container: exit %d, %q", code, at.out.String())
+		}
+	}
+
+	// -it: attach on a terminal, in raw mode, its window size followed.
+	p.detach("-it", "--name", "sh", env.busybox, "sh")
+	master, slave := env.user.OpenPTY(t)
+	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 33, Col: 77}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := asUser(exec.Command(env.gun, "attach", "sh"))
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, holderIdle}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	// The terminal is attach's controlling terminal: a resize signals it.
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, true, 0
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var out syncBuffer
+	go func() { _, _ = io.Copy(&out, master) }()
+	sizeIs := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if _, err := master.Write([]byte("echo size $(stty size)\r")); err != nil {
+				t.Fatal(err)
+			}
+			if waitOutputFor(&out, "size "+want, 200*time.Millisecond) {
+				return
+			}
+		}
+		t.Fatalf("no size %s in %q", want, out.String())
+	}
+	sizeIs("33 77")
+	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 20, Col: 50}); err != nil {
+		t.Fatal(err)
+	}
+	sizeIs("20 50")
+	if _, err := master.Write([]byte("\x10\x11")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("gun attach -t after ctrl-p ctrl-q: %v, %q", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("gun attach -t did not detach: %q", out.String())
+	}
+	if rec, _ := find(p.ps(false), "sh"); rec.Status != "running" {
+		t.Errorf("the shell after detaching: %+v", p.ps(true))
 	}
 	p.cleanContainers()
 }

@@ -431,6 +431,9 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 		}
 		tty = newPTYCopier(os.NewFile(uintptr(fds[0]), "pty"), s.outer, spec.Stdin, spec.Stdout)
 		defer tty.restore()
+		if spec.Console != nil {
+			spec.Console(tty.master)
+		}
 	}
 	if spec.Started != nil {
 		spec.Started()

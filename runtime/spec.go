@@ -22,7 +22,10 @@
 // GUN_PREFORK=0 in the environment turns this off.
 package runtime
 
-import "io"
+import (
+	"io"
+	"os"
+)
 
 // Spec describes one container run.
 type Spec struct {
@@ -75,6 +78,11 @@ type Spec struct {
 	// Started, when not nil, is called once the command has started (its
 	// init is then in the scratch directory's record: LoadContainer).
 	Started func()
+	// Console, when not nil, is called before Started with the master of
+	// the command's pty (with TTY), which Run copies through until the
+	// command exits and then closes: for a caller to follow another
+	// terminal's window size.
+	Console func(master *os.File)
 }
 
 // Mount is a bind mount of a host path into the container, or a tmpfs.

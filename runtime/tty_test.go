@@ -3,7 +3,6 @@ package runtime_test
 import (
 	"bufio"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,32 +12,7 @@ import (
 
 // openPTY opens a pseudo terminal pair for gun's side, the slave owned by
 // the test user.
-func openPTY(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "/dev/pts/" + strconv.Itoa(n)
-	if env.cred != nil {
-		if err := os.Chown(name, int(env.cred.Uid), -1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s, err := os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(); s.Close() })
-	return m, s
-}
+func openPTY(t *testing.T) (master, slave *os.File) { return env.user.OpenPTY(t) }
 
 func TestTTY(t *testing.T) {
 	requireEnv(t)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -173,42 +172,6 @@ func printLog(ctx context.Context, c *container.Container, opts container.LogOpt
 		_, err := w.Write(text)
 		return err
 	})
-}
-
-func newAttachCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "attach CONTAINER",
-		Short: "Follow a detached container's output until it exits",
-		Long: `Attach prints what the container writes from now on, forwards SIGINT and
-SIGTERM to it, and exits with its exit code when it ends. (It passes no
-input: a container run with -d -i keeps an open, empty stdin.)`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, c, err := getContainer(g, args[0])
-			if err != nil {
-				return err
-			}
-			if !c.Detached || c.Status != container.Running {
-				return fmt.Errorf("container %s is not a running detached container", c.Name)
-			}
-			sigs := make(chan os.Signal, 4)
-			signal.Notify(sigs, unix.SIGINT, unix.SIGTERM)
-			defer signal.Stop(sigs)
-			go func() {
-				for sig := range sigs {
-					_ = signalContainer(c, sig.(unix.Signal))
-				}
-			}()
-			if err := printLog(context.WithoutCancel(cmd.Context()), c, container.LogOptions{Tail: -1, Follow: true}, false); err != nil {
-				return err
-			}
-			end, err := d.Wait(c)
-			if err != nil {
-				return err
-			}
-			return exitOf(end)
-		},
-	}
 }
 
 // exitOf is the exit error that passes a container's exit code on.

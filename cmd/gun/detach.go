@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"syscall"
@@ -33,6 +32,7 @@ type owned struct {
 	mon     *runtime.Monitor // a detached container's; nil in the foreground
 	log     *container.LogWriter
 	copied  sync.WaitGroup // the output's copies into the log
+	attach  *attachServer
 	started bool
 	removed bool
 }
@@ -46,7 +46,7 @@ func (o *owned) create(g *globalFlags, f *runFlags, args []string) error {
 	}
 	c := &container.Container{
 		Name: f.name, Image: args[0], Command: args[1:], Ports: f.publish, Store: root,
-		Detached: true, AutoRemove: f.rm && f.rmSet,
+		Detached: true, AutoRemove: f.rm && f.rmSet, Interactive: f.interactive, TTY: f.tty,
 	}
 	lock, err := d.Create(c)
 	if err != nil {
@@ -56,11 +56,29 @@ func (o *owned) create(g *globalFlags, f *runFlags, args []string) error {
 	if o.log, err = c.OpenLog(0); err != nil {
 		return err
 	}
-	for _, r := range []*os.File{o.mon.Stdout, o.mon.Stderr} {
-		w := o.log.Stream(r.Name())
-		o.copied.Go(func() { _, _ = io.Copy(w, r) })
+	if o.attach, err = serveAttach(c, o.mon.Stdin); err != nil {
+		return err
 	}
+	o.copied.Go(func() { o.copyOut(o.mon.Stdout, "stdout", container.AttachStdout) })
+	o.copied.Go(func() { o.copyOut(o.mon.Stderr, "stderr", container.AttachStderr) })
 	return nil
+}
+
+// copyOut copies the command's output from r into the log as stream, and
+// to those attached, as packets of the kind given.
+func (o *owned) copyOut(r *os.File, stream string, kind byte) {
+	w := o.log.Stream(stream)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			_, _ = w.Write(buf[:n])
+			o.attach.broadcast(kind, buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // begin is runtime.Spec.Started: the command runs.
@@ -213,6 +231,7 @@ func monitorMain(m *runtime.Monitor, args []string) int {
 		unix.Close(null)
 	}
 	own.copied.Wait()
+	own.attach.close()
 	if own.log != nil {
 		own.log.Close()
 	}

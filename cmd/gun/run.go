@@ -220,6 +220,9 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 			own.c.Ports = append(own.c.Ports, strings.TrimSuffix(p.String(), ":"+ctr)+"->"+ctr)
 		}
 		spec.Started = own.begin
+		if own.attach != nil {
+			spec.Console = own.attach.setPTY
+		}
 	}
 	// Scratch space left by killed containers goes meanwhile (under the
 	// store's run lock, which keeps it off this one).

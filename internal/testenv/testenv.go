@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // Need fails t in CI (CI set) and skips it elsewhere when err, a missing
@@ -191,4 +193,33 @@ func (u *User) Chown(dir string) error {
 		}
 		return os.Lchown(path, u.UID, u.GID)
 	})
+}
+
+// OpenPTY opens a pseudo terminal pair, its slave owned by u (for gun's
+// side), closed when t ends.
+func (u *User) OpenPTY(t testing.TB) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "/dev/pts/" + strconv.Itoa(n)
+	if u.Cred != nil {
+		if err := os.Chown(name, u.UID, -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(); s.Close() })
+	return m, s
 }
