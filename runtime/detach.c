@@ -237,6 +237,8 @@ int gun_take_monitor(int fds[4]) {
 	return 0;
 }
 
+int gun_is_monitor(void) { return plan_argv != NULL; }
+
 char **gun_plan_args(int *argc) {
 	*argc = plan_argc;
 	return plan_argv;

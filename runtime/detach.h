@@ -14,6 +14,10 @@ void gun_detach(int *argc, char ***argv);
 // -1 when this process is no monitor.
 int gun_take_monitor(int fds[4]);
 
+// gun_is_monitor reports whether this process is a detached gun run's
+// monitor, whose container gun's Go records and runs (never C alone).
+int gun_is_monitor(void);
+
 // gun_plan_args returns the monitor's plan's command line, NULL when this
 // process is no monitor.
 char **gun_plan_args(int *argc);
