@@ -696,7 +696,18 @@ func TestAttachInput(t *testing.T) {
 	// exit code (cat's SIGTERM).
 	c := p.attach("--no-stdin", "cat")
 	c.send("ignored\n")
-	time.Sleep(200 * time.Millisecond)
+	// c is attached once it shows what another attach sends.
+	for i := 0; !strings.Contains(c.out.String(), "marker\n"); i++ {
+		if i == 10 {
+			t.Fatalf("gun attach --no-stdin does not follow the output: %q", c.out.String())
+		}
+		m := p.attach("cat")
+		m.send("marker\n")
+		m.waitFor("marker\n")
+		m.send("\x10\x11")
+		m.end()
+		waitOutputFor(&c.out, "marker\n", 2*time.Second)
+	}
 	if r := p.gun("stop", "cat"); r.code != 0 {
 		t.Fatalf("gun stop: exit %d, %s", r.code, r.stderr)
 	}

@@ -26,13 +26,13 @@
 // that take a value and the booleans, long and short. TestDetachFlags
 // checks them against cmd/gun's.
 static const char *const value_long[] = {
-    "env",  "env-file", "workdir",  "entrypoint", "user",         "hostname", "volume",
-    "network", "publish", "add-host", "dns", "name", "memory", "pids-limit",
-    "cpus", "security-opt", "cap-add", "cap-drop", "platform", "root", NULL,
+	"env", "env-file", "workdir", "entrypoint", "user", "hostname", "volume", "network",
+	"publish", "add-host", "dns", "name", "memory", "pids-limit", "cpus", "security-opt",
+	"cap-add", "cap-drop", "platform", "root", NULL,
 };
 static const char *const bool_long[] = {
-    "interactive", "tty", "read-only", "publish-all", "rm", "detach",
-    "privileged",  "tls-verify", "verbose", "help", NULL,
+	"interactive", "tty", "read-only", "publish-all", "rm", "detach", "privileged", "tls-verify",
+	"verbose", "help", NULL,
 };
 static const char value_short[] = "ewuvpm";
 static const char bool_short[] = "itPdh";
