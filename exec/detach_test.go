@@ -301,12 +301,12 @@ func TestStopKill(t *testing.T) {
 // code and leaves nothing.
 func TestDetachedRm(t *testing.T) {
 	p := newProject(t, nil)
-	p.detach("--rm", "--name", "brief", env.busybox, "sh", "-c", "sleep 0.5; exit 3")
+	p.detach(append([]string{"--rm", "--name", "brief", env.busybox}, untilGo(3)...)...)
 	if _, ok := find(p.ps(false), "brief"); !ok {
 		t.Errorf("ps lacks the running container: %+v", p.ps(true))
 	}
-	if r := p.gun("wait", "brief"); r.code != 0 || r.stdout != "3\n" {
-		t.Errorf("gun wait: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	if got := p.releaseAndWait("brief"); got != "3\n" {
+		t.Errorf("gun wait brief: %q, want 3", got)
 	}
 	if recs := p.ps(true); len(recs) != 0 {
 		t.Errorf("--rm left %+v", recs)
@@ -323,11 +323,11 @@ func TestDetachedRm(t *testing.T) {
 	}
 	// A global option before run: gun reads the command line and executes
 	// itself again as the constructor reads it.
-	if r := p.gun("--root", p.root, "run", "--rm", "-d", "--name", "global", env.busybox, "sh", "-c", "sleep 0.5; exit 5"); r.code != 0 || !containerID.MatchString(r.stdout) {
+	if r := p.gun(append([]string{"--root", p.root, "run", "--rm", "-d", "--name", "global", env.busybox}, untilGo(5)...)...); r.code != 0 || !containerID.MatchString(r.stdout) {
 		t.Errorf("gun --root R run -d: exit %d, %q, %q", r.code, r.stdout, r.stderr)
 	}
-	if r := p.gun("wait", "global"); r.stdout != "5\n" {
-		t.Errorf("gun wait global: %q, %q", r.stdout, r.stderr)
+	if got := p.releaseAndWait("global"); got != "5\n" {
+		t.Errorf("gun wait global: %q, want 5", got)
 	}
 	// The monitor keeps none of the caller's descriptors: a pipe passed to
 	// gun run -d ends with it, while the container runs.
@@ -771,4 +771,47 @@ func TestAttachInput(t *testing.T) {
 		t.Errorf("the shell after detaching: %+v", p.ps(true))
 	}
 	p.cleanContainers()
+}
+
+// releaseAndWait lets a container run by p.detach with the command
+// untilGo end and returns what gun wait prints for it: a gun wait is
+// started and has found the container (it opened its lock) before the test
+// creates /go in the container, so that a container run with --rm cannot
+// be gone before the wait finds it.
+func (p *project) releaseAndWait(name string) string {
+	p.t.Helper()
+	var out, errb bytes.Buffer
+	wait := p.command("wait", name)
+	wait.Stdout, wait.Stderr = &out, &errb
+	if err := wait.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	fds := fmt.Sprintf("/proc/%d/fd", wait.Process.Pid)
+	found := false
+	for deadline := time.Now().Add(30 * time.Second); !found && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		ents, err := os.ReadDir(fds)
+		if err != nil {
+			p.t.Fatalf("gun wait %s: %v, %q", name, err, errb.String())
+		}
+		for _, e := range ents {
+			if l, _ := os.Readlink(filepath.Join(fds, e.Name())); filepath.Base(l) == "lock" {
+				found = true
+			}
+		}
+	}
+	if !found {
+		p.t.Fatalf("gun wait %s did not open the container's lock within 30 s", name)
+	}
+	if r := p.gun("exec", name, "touch", "/go"); r.code != 0 {
+		p.t.Errorf("gun exec %s touch /go: exit %d, %q", name, r.code, r.stderr)
+	}
+	if err := wait.Wait(); err != nil {
+		p.t.Errorf("gun wait %s: %v, %q", name, err, errb.String())
+	}
+	return out.String()
+}
+
+// untilGo is a command that runs until /go exists, then exits with code.
+func untilGo(code int) []string {
+	return []string{"sh", "-c", fmt.Sprintf("until [ -e /go ]; do sleep 0.05; done; exit %d", code)}
 }

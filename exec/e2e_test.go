@@ -129,12 +129,19 @@ type result struct {
 	code           int
 }
 
-// gun runs the gun binary as the test user in the context directory.
-func (p *project) gun(args ...string) result {
-	p.t.Helper()
+// command is the gun binary run with args as the test user in the context
+// directory, with the project's store.
+func (p *project) command(args ...string) *exec.Cmd {
 	c := asUser(exec.Command(env.gun, args...))
 	c.Dir = p.dir
 	c.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GUN_ROOT=" + p.root, "HOME=" + filepath.Dir(p.root), holderIdle}, p.env...)
+	return c
+}
+
+// gun runs the gun binary as the test user in the context directory.
+func (p *project) gun(args ...string) result {
+	p.t.Helper()
+	c := p.command(args...)
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
 	err := c.Run()

@@ -66,9 +66,7 @@ func udpEcho(t *testing.T, dir string) string {
 // It returns the command and a channel closed once it exited.
 func (p *project) start(stderr io.Writer, args ...string) (*exec.Cmd, <-chan struct{}) {
 	p.t.Helper()
-	c := asUser(exec.Command(env.gun, args...))
-	c.Dir = p.dir
-	c.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GUN_ROOT=" + p.root, "HOME=" + filepath.Dir(p.root), holderIdle}
+	c := p.command(args...)
 	c.Stdout, c.Stderr = io.Discard, stderr
 	if err := c.Start(); err != nil {
 		p.t.Fatal(err)
