@@ -44,7 +44,7 @@ func TestCConstants(t *testing.T) {
 		{"entry.c", `gun_has_suffix\(argv\[0\], n, "([^"]*)"`, mapsSuffix},
 		{"entry.c", `strncmp\(\*e, "(_GUN_JOIN)=", 10\)`, joinEnv},
 		{"cinit.c", `static const char magic\[\] = "([^"]*)"`, fastMagic},
-		{"cinit.c", `verdict_magic\[\] = "([^"]*)"`, verdictMagic},
+		{"plan.h", `#define GUN_VERDICT_MAGIC "([^"]*)"`, verdictMagic},
 		{"cinit.c", `F_NETNS = (\d+)`, strconv.Itoa(fastNetNS)},
 		{"cinit.c", `F_READONLY = (\d+)`, strconv.Itoa(fastReadOnly)},
 		{"cinit.c", `F_SINGLE = (\d+)`, strconv.Itoa(fastSingle)},
@@ -67,6 +67,7 @@ func TestCConstants(t *testing.T) {
 		{"scratch.h", `#define SCRATCH_ETC_FILES (.*)`, `"` + strings.Join(etcFiles, `", "`) + `"`},
 		{"scratch.h", `#define SCRATCH_CONTAINER "([^"]*)"`, scratchContainer},
 		{"entry.c", `strcmp\(argv\[0\], "(gun:exec)"\)`, entryExec},
+		{"entry.c", `char \*args\[\] = \{"(gun:finish)"`, entryFinish},
 		{"cinit.c", `INIT_FD = (\d+)`, strconv.Itoa(execInitFD)},
 		{"cinit.c", `F_NO_NEW_PRIVS = (\d+)`, strconv.Itoa(fastNoNewPrivs)},
 	} {

@@ -55,9 +55,7 @@ enum { SYNC_FD = 3 };
 // fastMagic in fastconfig.go.
 static const char magic[] = "gun-cinit-5";
 
-// The magic first string of gun's word to run a plan's container; keep in
-// step with verdictMagic in plan.go.
-static const char verdict_magic[] = "gun-go-1";
+static const char verdict_magic[] = GUN_VERDICT_MAGIC;
 
 // Flags of the configuration; keep in step with fastconfig.go. F_KEEP_UPPER:
 // a command that exits with 0 leaves the overlay's upper directory, which

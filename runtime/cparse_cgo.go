@@ -157,6 +157,45 @@ type cPlan struct {
 	sock, runDir, resolv, hosts, hostname string
 	stdio                                 int
 	config                                []byte
+	// The fast section: files and env in pairs (a name, its identity).
+	fast                   bool
+	files, env, entry, cmd []string
+	record                 string
+}
+
+// cList reads n strings from s on, as plan.c keeps its lists.
+func cList(s *C.char, n C.int) []string {
+	var l []string
+	for range int(n) {
+		g := C.GoString(s)
+		l = append(l, g)
+		s = (*C.char)(unsafe.Add(unsafe.Pointer(s), len(g)+1))
+	}
+	return l
+}
+
+// cVerdict is gun_plan_verdict of the plan b for the command line argv
+// (`gun run IMAGE [CMD...]`): gun's word, or nil.
+func cVerdict(b []byte, argv []string) []byte {
+	cb := cBytes(b)
+	defer C.free(unsafe.Pointer(cb))
+	p := new(C.struct_gun_plan)
+	p.buf, p.n = cb, C.size_t(len(b))
+	var e C.struct_gun_err
+	if C.gun_plan_parse(p, &e) < 0 {
+		return nil
+	}
+	cargv := make([]*C.char, len(argv)+1)
+	for i, a := range argv {
+		cargv[i] = C.CString(a)
+		defer C.free(unsafe.Pointer(cargv[i]))
+	}
+	out := make([]byte, planMax+1)
+	n := C.gun_plan_verdict(p, C.int(len(argv)), &cargv[0], (*C.char)(unsafe.Pointer(&out[0])), C.size_t(len(out)))
+	if n < 0 {
+		return nil
+	}
+	return out[:n]
 }
 
 // cParsePlan parses the bytes of a plan file as plan.c does
@@ -170,11 +209,18 @@ func cParsePlan(b []byte) (*cPlan, error) {
 	if C.gun_plan_parse(p, &e) < 0 {
 		return nil, cErr(&e)
 	}
-	return &cPlan{
+	c := &cPlan{
 		sock: C.GoString(p.sock), runDir: C.GoString(p.rundir), resolv: C.GoString(p.resolv),
 		hosts: C.GoString(p.hosts), hostname: C.GoString(p.hostname), stdio: int(p.stdio),
 		config: C.GoBytes(unsafe.Pointer(p.config), C.int(p.nconfig)),
-	}, nil
+	}
+	if p.nfast > 0 {
+		c.fast = true
+		c.files, c.env = cList(p.files, 2*p.nfiles), cList(p.env, 2*p.nenv)
+		c.entry, c.cmd = cList(p.entry, p.nentry), cList(p.cmd, p.ncmd)
+		c.record = C.GoString(p.record)
+	}
+	return c, nil
 }
 
 // cBytes copies b for C, with a NUL after it, as the init reads a packet.

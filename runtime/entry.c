@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -24,6 +26,7 @@
 #include "detach.h"
 #include "fdpass.h"
 #include "plan.h"
+#include "scratch.h"
 
 enum { GUN_SYNC_FD = 3, GUN_NS_FD = 4 };
 #define GUN_PREFORK_MAGIC "gun-prefork-1"
@@ -337,24 +340,23 @@ static void gun_rename(int argc, char **argv) {
 	memcpy(argv[0], name, sizeof name - 1);
 }
 
-static void gun_preforked(int s, int argc, char **argv, char **envp) {
+static void gun_preforked(int s, int argc, char **argv, struct gun_plan *plan) {
 	// The first packet tells gun which start this is: the plan's
 	// (GUN_PLANNED_MAGIC, the scratch directory and the plan, its lock
 	// attached), or none (GUN_PREFORK_MAGIC: gun sends the namespace).
-	static struct gun_plan plan;
 	int ns, flags;
-	if (gun_plan_open(argc, argv, envp, &plan) == 0) {
+	if (plan != NULL && gun_plan_open(plan) == 0) {
 		struct iovec iov[] = {
 			{GUN_PLANNED_MAGIC, sizeof GUN_PLANNED_MAGIC},
-			{plan.scratch, strlen(plan.scratch) + 1},
-			{plan.buf, plan.n},
+			{plan->scratch, strlen(plan->scratch) + 1},
+			{plan->buf, plan->n},
 		};
-		if (gun_send_fd(s, iov, 3, plan.lock) < 0)
+		if (gun_send_fd(s, iov, 3, plan->lock) < 0)
 			_exit(125); // gun starts its own; the scratch directory is stale
-		close(plan.lock);
-		ns = plan.ns;
-		flags = plan.stdio & (PREFORK_NULL_STDIN | PREFORK_NULL_STDOUT | PREFORK_NULL_STDERR);
-		gun_planned = &plan;
+		close(plan->lock);
+		ns = plan->ns;
+		flags = plan->stdio & (PREFORK_NULL_STDIN | PREFORK_NULL_STDOUT | PREFORK_NULL_STDERR);
+		gun_planned = plan;
 	} else {
 		struct iovec iov = {GUN_PREFORK_MAGIC, sizeof GUN_PREFORK_MAGIC};
 		if (gun_send_fd(s, &iov, 1, -1) < 0)
@@ -369,7 +371,7 @@ static void gun_preforked(int s, int argc, char **argv, char **envp) {
 	// another.
 	s = gun_high(s);
 	ns = gun_high(ns);
-	int pf = gun_planned != NULL ? gun_high(plan.fd) : -1;
+	int pf = gun_planned != NULL ? gun_high(plan->fd) : -1;
 	gun_place(s, GUN_SYNC_FD);
 	gun_place(ns, GUN_NS_FD);
 	int last = GUN_NS_FD;
@@ -377,7 +379,7 @@ static void gun_preforked(int s, int argc, char **argv, char **envp) {
 		if (dup3(pf, ++last, O_CLOEXEC) < 0)
 			gun_fail("place a descriptor");
 		close(pf);
-		plan.fd = last;
+		plan->fd = last;
 	}
 	syscall(SYS_close_range, last + 1, ~0U, 0);
 	int null = -1;
@@ -395,29 +397,302 @@ static void gun_preforked(int s, int argc, char **argv, char **envp) {
 	_exit(125); // not reached: the init exits
 }
 
+// ---- gun run without Go ----
+//
+// A plain `gun run IMAGE [CMD...]` whose plan gun_plan_current proves
+// current is run here, in the constructor, and gun's Go never starts: this
+// process does what gun's Go does for the planned container (run.go's
+// Starter.run and awaitExit, cmd/gun's runRun): it takes the scratch
+// directory the prefork made, records the container (exec.go), sends gun's
+// word with the command, forwards the signals gun forwards to the relay,
+// and once the command exits removes the scratch directory and exits with
+// its code. Whatever it does not expect before the command runs hands the
+// run back to Go (gun_fast_abandon), which starts its own container as
+// without a plan; after the command ran, the end is left to Go (gun:finish,
+// finish.go) where it takes more than the common case: an error to print,
+// a scratch directory that only the user namespace can remove.
+
+static int gun_fast_trace; // GUN_PLAN_TRACE: say on stderr which way a run went
+
+static void gun_fast_say(const char *what) {
+	if (gun_fast_trace)
+		dprintf(2, "gun: plan trace: %s%s\n", strncmp(what, "to Go: ", 7) == 0 || strcmp(what, "run without Go") == 0 ? "" : "to Go: ", what);
+}
+
+// gun_fast_remove removes the scratch directory as run.go's removeScratch
+// does when the init left only its lock: 0, or -1 when more is left.
+static int gun_fast_remove(const char *scratch) {
+	char lock[PATH_MAX];
+	snprintf(lock, sizeof lock, "%s/lock", scratch);
+	if ((unlink(lock) == 0 || errno == ENOENT) && (rmdir(scratch) == 0 || errno == ENOENT))
+		return 0;
+	return -1;
+}
+
+// gun_fast_abandon gives up a planned container before its command ran:
+// the init empties the scratch directory and exits as the socket's end
+// tells it; then the directory goes, and Go runs gun without a prefork.
+static void gun_fast_abandon(int s, pid_t pid, const char *scratch, int lock, const sigset_t *old, const char *why) {
+	gun_fast_say(why);
+	close(s);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (scratch != NULL)
+		(void)gun_fast_remove(scratch);
+	if (lock >= 0)
+		close(lock);
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+// gun_fast_finish hands the end to Go: gun:finish (finish.go) removes the
+// scratch directory, prints the error of a message from the init, and
+// exits with its code. The lock stays held across the exec.
+__attribute__((noreturn)) static void gun_fast_finish(char **envp, const char *root, const char *scratch, int lock,
+						      const char *kind, int code, const char *msg) {
+	fcntl(lock, F_SETFD, 0);
+	char num[16];
+	snprintf(num, sizeof num, "%d", code);
+	char *args[] = {"gun:finish", (char *)root, (char *)scratch, (char *)kind, num, (char *)msg, NULL};
+	execve("/proc/self/exe", args, envp);
+	dprintf(2, "gun: re-exec gun:finish: %s\n", strerror(errno));
+	_exit(125);
+}
+
+// gun_fast_recv receives one packet into buf (NUL-terminated), and a
+// descriptor into *fd when fd is not NULL; its size, or -1.
+static ssize_t gun_fast_recv(int s, char *buf, size_t size, int *fd) {
+	int truncated = 0, got = -1;
+	ssize_t r;
+	do
+		r = gun_recv_fd(s, buf, size - 1, fd != NULL ? fd : &got, &truncated);
+	while (r < 0 && errno == EINTR);
+	if (fd == NULL && got >= 0)
+		close(got);
+	if (r <= 0 || truncated) {
+		if (fd != NULL && *fd >= 0)
+			close(*fd);
+		return -1;
+	}
+	buf[r] = '\0';
+	return r;
+}
+
+// gun_fast_int parses a message of exactly prefix, a decimal number and
+// "}" into *v.
+static int gun_fast_int(const char *msg, const char *prefix, int *v) {
+	size_t n = strlen(prefix);
+	if (strncmp(msg, prefix, n) != 0)
+		return -1;
+	char *end;
+	errno = 0;
+	long x = strtol(msg + n, &end, 10);
+	if (errno != 0 || end == msg + n || strcmp(end, "}") != 0 || x < -1000000 || x > 1000000)
+		return -1;
+	*v = (int)x;
+	return 0;
+}
+
+// gun_start_time puts the start time of process pid (the 22nd field of
+// /proc/PID/stat, as internal/proc reads it) in *start.
+static int gun_start_time(int pid, unsigned long long *start) {
+	char path[64], b[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, b, sizeof b - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	// The command's name (field 2) is in parentheses and may hold anything;
+	// the fields after it are separated by spaces.
+	char *p = strrchr(b, ')'), *save = NULL, *f = NULL;
+	if (p == NULL)
+		return -1;
+	f = strtok_r(p + 1, " \n", &save);
+	for (int field = 3; f != NULL && field < 22; field++)
+		f = strtok_r(NULL, " \n", &save);
+	char *end;
+	errno = 0;
+	*start = f == NULL ? 0 : strtoull(f, &end, 10);
+	return f == NULL || errno != 0 || *end != '\0' || *f < '0' || *f > '9' ? -1 : 0;
+}
+
+// gun_fast_record writes the container's record (exec.go's writeContainer)
+// for its init pid.
+static int gun_fast_record(const char *scratch, const char *record, int pid) {
+	unsigned long long start;
+	if (gun_start_time(pid, &start) < 0)
+		return -1;
+	char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/" SCRATCH_CONTAINER, scratch);
+	snprintf(tmp, sizeof tmp, "%s.new", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	int ok = dprintf(fd, "{\"Init\":{\"pid\":%d,\"start\":%llu}%s", pid, start, record) > 0;
+	return close(fd) == 0 && ok && rename(tmp, path) == 0 ? 0 : -1;
+}
+
+// The signals gun forwards to the container (run.go's Prestart).
+static const int gun_fast_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+// gun_fast runs the planned container of sock's prefork pid. It returns
+// only when Go is to run gun, without a prefork.
+static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, int argc, char **argv,
+		     char **envp) {
+	sigset_t fwd, old;
+	sigemptyset(&fwd);
+	for (size_t i = 0; i < sizeof gun_fast_signals / sizeof gun_fast_signals[0]; i++)
+		sigaddset(&fwd, gun_fast_signals[i]);
+	sigprocmask(SIG_BLOCK, &fwd, &old);
+	static char buf[PLAN_MAX + PATH_MAX + 64], word[PLAN_MAX + 1];
+	// The prefork's first packet: the plan set up, else Go takes it.
+	size_t n = strlen(GUN_PLANNED_MAGIC) + 1;
+	ssize_t r;
+	do
+		r = recv(s, buf, n, MSG_PEEK);
+	while (r < 0 && errno == EINTR);
+	if (r != (ssize_t)n || memcmp(buf, GUN_PLANNED_MAGIC, n) != 0) {
+		gun_fast_say("to Go: the prefork did not set the plan up");
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		gun_prefork_fd = s;
+		gun_prefork_pid = pid;
+		return;
+	}
+	int lock = -1;
+	r = gun_fast_recv(s, buf, sizeof buf, &lock);
+	char *scratch = r > 0 ? buf + n : NULL;
+	size_t sn = scratch != NULL ? strnlen(scratch, (size_t)r - n) : 0;
+	if (scratch == NULL || lock < 0 || n + sn + 1 + plan->n != (size_t)r || sn >= PATH_MAX ||
+	    memcmp(scratch + sn + 1, plan->buf, plan->n) != 0 || strncmp(scratch, plan->rundir, strlen(plan->rundir)) != 0 ||
+	    scratch[strlen(plan->rundir)] != '/' || strchr(scratch + strlen(plan->rundir) + 1, '/') != NULL) {
+		gun_fast_abandon(s, pid, NULL, lock, &old, "to Go: the prefork's report is not the plan's");
+		return;
+	}
+	static char dir[PATH_MAX];
+	memcpy(dir, scratch, sn + 1);
+	// The relay's report of the init's pid; gun's word once recorded.
+	char msg[4096];
+	int init = 0;
+	ssize_t wn = gun_plan_verdict(plan, argc, argv, word, sizeof word);
+	const char *why = NULL;
+	if (wn < 0)
+		why = "to Go: no command, or one too long";
+	else if (gun_fast_recv(s, msg, sizeof msg, NULL) < 0 || gun_fast_int(msg, "{\"Pid\":", &init) < 0 || init <= 0)
+		why = "to Go: the relay failed";
+	else if (gun_fast_record(dir, plan->record, init) < 0)
+		why = "to Go: the container's record not written";
+	else if (send(s, word, (size_t)wn, MSG_NOSIGNAL) != wn)
+		why = "to Go: gun's word not sent";
+	if (why != NULL) {
+		gun_fast_abandon(s, pid, dir, lock, &old, why);
+		return;
+	}
+	// The init's report: the command started ({}), the init failed before
+	// it ran anything (Planned: Go starts one), or after.
+	r = gun_fast_recv(s, msg, sizeof msg, NULL);
+	size_t ml = r > 0 ? (size_t)r : 0;
+	static const char planned1[] = ",\"Planned\":true}", planned2[] = ",\"Planned\":true,\"OverlayRefused\":true}";
+	if (r > 0 && ((ml >= sizeof planned1 - 1 && strcmp(msg + ml - (sizeof planned1 - 1), planned1) == 0) ||
+		      (ml >= sizeof planned2 - 1 && strcmp(msg + ml - (sizeof planned2 - 1), planned2) == 0))) {
+		gun_fast_abandon(s, pid, dir, lock, &old, "to Go: the init failed");
+		return;
+	}
+	gun_fast_say("run without Go");
+	if (r < 0 || strcmp(msg, "{}") != 0) {
+		// gun kills the init and says why.
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		gun_fast_finish(envp, root, dir, lock, "ready", 125, r < 0 ? "" : msg);
+	}
+	// Wait for the exit report, forwarding signals to the relay; the end
+	// of the socket without one: the relay's status.
+	int sfd = signalfd(-1, &fwd, SFD_CLOEXEC);
+	struct pollfd pf[2] = {{s, POLLIN, 0}, {sfd, POLLIN, 0}};
+	for (;;) {
+		if (poll(pf, sfd >= 0 ? 2 : 1, -1) < 0)
+			continue; // EINTR
+		if (sfd >= 0 && (pf[1].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+				kill(pid, (int)si.ssi_signo);
+		}
+		if (pf[0].revents == 0)
+			continue;
+		int code;
+		r = gun_fast_recv(s, msg, sizeof msg, NULL);
+		if (r > 0 && gun_fast_int(msg, "{\"Code\":", &code) == 0) {
+			if (gun_fast_remove(dir) < 0)
+				gun_fast_finish(envp, root, dir, lock, "exit", code, msg);
+			_exit(code);
+		}
+		if (r > 0)
+			gun_fast_finish(envp, root, dir, lock, "exit", 125, msg);
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		code = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+		gun_fast_finish(envp, root, dir, lock, "status", code, "");
+	}
+}
+
 // gun_prefork forks gun run's init, unless GUN_PREFORK=0 or a standard
-// descriptor is closed (the socket pair could take its number).
-static void gun_prefork(int argc, char **argv, char **envp) {
-	for (char **e = envp; e != NULL && *e != NULL; e++)
+// descriptor is closed (the socket pair could take its number). A plain
+// `gun run IMAGE [CMD...]` in the foreground (not a detached run's monitor)
+// whose plan is current goes on without Go (gun_fast).
+static void gun_prefork(int argc, char **argv, char **envp, int foreground) {
+	for (char **e = envp; e != NULL && *e != NULL; e++) {
 		if (strcmp(*e, "GUN_PREFORK=0") == 0)
 			return;
+		if (strncmp(*e, "GUN_PLAN_TRACE=", 15) == 0 && (*e)[15] != '\0')
+			gun_fast_trace = 1;
+	}
 	for (int fd = 0; fd < 3; fd++)
 		if (fcntl(fd, F_GETFD) < 0)
 			return;
+	// The plan, read before the fork: the child sets it up, this process
+	// checks it meanwhile.
+	static struct gun_plan plan;
+	static char root[PATH_MAX];
+	int have = gun_plan_read(argc, argv, envp, &plan, root, sizeof root) == 0;
+	const char *why = "to Go: no plan";
+	int fast = have && foreground && argv[2][0] != '-';
+	if (have && !fast)
+		why = "to Go: a command line with options";
+	if (fast && gun_plan_current(&plan, root, envp, &why) < 0)
+		fast = 0;
 	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		gun_plan_close(&plan);
 		return; // gun starts its init as it otherwise does
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
+		gun_plan_close(&plan);
 		return;
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		gun_preforked(sv[1], argc, argv, envp);
+		gun_preforked(sv[1], argc, argv, have ? &plan : NULL);
 	}
 	close(sv[1]);
+	if (plan.fd >= 0) {
+		close(plan.fd); // the child's, to set its times
+		plan.fd = -1;
+	}
+	if (fast) {
+		gun_fast(sv[0], pid, &plan, root, argc, argv, envp);
+		gun_plan_close(&plan);
+		return;
+	}
+	if (have || foreground)
+		gun_fast_say(why);
+	gun_plan_close(&plan);
 	gun_prefork_fd = sv[0];
 	gun_prefork_pid = pid;
 }
@@ -433,7 +708,7 @@ __attribute__((constructor)) static void gun_entry(int argc, char **argv, char *
 			int n = argc;
 			char **args = argv;
 			gun_detach(&n, &args);
-			gun_prefork(n, args, envp);
+			gun_prefork(n, args, envp, args == argv);
 		}
 		return;
 	}

@@ -216,16 +216,14 @@ type containerRecord struct {
 }
 
 // writeContainer records the container of cfg, whose init is pid, in its
-// scratch directory, before its command starts.
+// scratch directory, before its command starts. (entry.c's gun_fast writes
+// the same record from a plan.)
 func writeContainer(cfg *initConfig, pid int) error {
 	init, err := proc.Of(pid)
 	if err != nil {
 		return fmt.Errorf("container init: %w", err)
 	}
-	b, err := json.Marshal(containerRecord{
-		Init: init, Env: cfg.Env, Cwd: cfg.Cwd, User: cfg.User, Privileged: cfg.Unmasked, NoNewPrivs: cfg.NoNewPrivs,
-		Caps: cfg.Caps, Seccomp: filterHex(cfg.Seccomp),
-	})
+	b, err := containerRecordJSON(cfg, init)
 	if err != nil {
 		return err
 	}
@@ -237,6 +235,15 @@ func writeContainer(cfg *initConfig, pid int) error {
 		return fmt.Errorf("record the container: %w", err)
 	}
 	return nil
+}
+
+// containerRecordJSON is the record of the container of cfg whose init is
+// init; it starts with {"Init":{"pid":PID,"start":START}.
+func containerRecordJSON(cfg *initConfig, init proc.ID) ([]byte, error) {
+	return json.Marshal(containerRecord{
+		Init: init, Env: cfg.Env, Cwd: cfg.Cwd, User: cfg.User, Privileged: cfg.Unmasked, NoNewPrivs: cfg.NoNewPrivs,
+		Caps: cfg.Caps, Seccomp: filterHex(cfg.Seccomp),
+	})
 }
 
 // LoadContainer reads the record of the container whose scratch directory

@@ -10,6 +10,7 @@
 // leaving gun to start the container itself.
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,11 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -33,7 +36,7 @@
 #include "scratch.h"
 
 // Keep in step with plan.go.
-static const char plan_magic[] = "gun-plan-4";
+static const char plan_magic[] = "gun-plan-5";
 
 static const char *env_get(char **envp, const char *name) {
 	size_t n = strlen(name);
@@ -116,21 +119,103 @@ static int read_plan(const char *path, struct gun_plan *p) {
 	return p->buf != NULL && got == p->n ? 0 : -1;
 }
 
+// next_str returns the NUL-terminated string at *c before end and moves *c
+// past it, or NULL when there is none.
+static const char *next_str(char **c, char *end) {
+	char *z = *c < end ? memchr(*c, '\0', (size_t)(end - *c)) : NULL;
+	if (z == NULL)
+		return NULL;
+	const char *s = *c;
+	*c = z + 1;
+	return s;
+}
+
+// count parses s, a count of strings in decimal without sign or leading
+// zeros; -1 when it is none.
+static int count(const char *s) {
+	size_t n = s == NULL ? 0 : strlen(s);
+	if (n == 0 || n > 5 || (n > 1 && s[0] == '0') || strspn(s, "0123456789") != n)
+		return -1;
+	return atoi(s);
+}
+
+// skip_strs moves *c past n strings; -1 when they are not there.
+static int skip_strs(char **c, char *end, int n) {
+	for (int i = 0; i < n; i++)
+		if (next_str(c, end) == NULL)
+			return -1;
+	return 0;
+}
+
+// fnv_bytes adds n bytes at b to the FNV-1a (64 bits) hash h.
+static uint64_t fnv_bytes(uint64_t h, const char *b, size_t n) {
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+// parse_fast parses the fast section (fastplan.go) of k strings at *c,
+// whose last is the checksum of the plan's other bytes.
+static int parse_fast(struct gun_plan *p, char **c, char *end, int k, struct gun_err *e) {
+	int *counts[] = {&p->nfiles, &p->nenv, &p->nentry, &p->ncmd};
+	const char **lists[] = {&p->files, &p->env, &p->entry, &p->cmd};
+	int per[] = {2, 2, 1, 1}, used = 0;
+	for (size_t i = 0; i < 4; i++) {
+		int n = count(next_str(c, end));
+		*lists[i] = *c;
+		if (n < 0 || skip_strs(c, end, per[i] * n) < 0) {
+			snprintf(e->msg, sizeof e->msg, "plan: bad fast section");
+			return -1;
+		}
+		*counts[i] = n;
+		used += 1 + per[i] * n;
+	}
+	p->record = next_str(c, end);
+	char *sum_at = *c;
+	const char *sum = next_str(c, end);
+	if (p->record == NULL || sum == NULL || used + 2 != k || *p->record == '\0') {
+		snprintf(e->msg, sizeof e->msg, "plan: bad fast section");
+		return -1;
+	}
+	char want[17];
+	uint64_t h = fnv_bytes(14695981039346656037ULL, p->buf, (size_t)(sum_at - p->buf));
+	h = fnv_bytes(h, *c, (size_t)(end - *c));
+	snprintf(want, sizeof want, "%016llx", (unsigned long long)h);
+	if (strcmp(sum, want) != 0) {
+		snprintf(e->msg, sizeof e->msg, "plan: checksum %.16s, want %s", sum, want);
+		return -1;
+	}
+	// Every file's path and identity, every variable's name, not empty.
+	const char *f = p->files;
+	for (int i = 0; i < 2 * p->nfiles + 2 * p->nenv; i++) {
+		if (i == 2 * p->nfiles)
+			f = p->env;
+		if (*f == '\0') {
+			snprintf(e->msg, sizeof e->msg, "plan: bad fast section");
+			return -1;
+		}
+		f += strlen(f) + 1;
+	}
+	p->nfast = k;
+	return 0;
+}
+
 int gun_plan_parse(struct gun_plan *p, struct gun_err *e) {
 	memset(e, 0, sizeof *e);
+	p->nfast = 0;
 	// magic, socket, run directory, resolv.conf, hosts, hostname, the
-	// standard streams' prefork flags, then the configuration.
+	// standard streams' prefork flags, the fast section's count and
+	// strings, then the configuration.
 	const char *magic = NULL, *stdio = NULL;
 	const char **fields[] = {&magic, &p->sock, &p->rundir, &p->resolv, &p->hosts, &p->hostname, &stdio};
 	char *c = p->buf, *end = p->buf + p->n;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-		char *z = c < end ? memchr(c, '\0', (size_t)(end - c)) : NULL;
-		if (z == NULL) {
+		if ((*fields[i] = next_str(&c, end)) == NULL) {
 			snprintf(e->msg, sizeof e->msg, "plan: truncated");
 			return -1;
 		}
-		*fields[i] = c;
-		c = z + 1;
 	}
 	if (strcmp(magic, plan_magic) != 0) {
 		snprintf(e->msg, sizeof e->msg, "plan: of another version of gun");
@@ -149,6 +234,14 @@ int gun_plan_parse(struct gun_plan *p, struct gun_err *e) {
 		return -1;
 	}
 	p->stdio = (int)v;
+	const char *k = next_str(&c, end);
+	int nk = count(k);
+	if (nk < 0) {
+		snprintf(e->msg, sizeof e->msg, k == NULL ? "plan: truncated" : "plan: bad fast section");
+		return -1;
+	}
+	if (nk > 0 && parse_fast(p, &c, end, nk, e) < 0)
+		return -1;
 	// The configuration is the rest, NUL-terminated.
 	if (c >= end || end[-1] != '\0') {
 		snprintf(e->msg, sizeof e->msg, "plan: truncated");
@@ -276,23 +369,7 @@ static int in_store(const char *root, const char *rundir) {
 	return strcmp(root, "/") == 0 || (strncmp(rundir, root, n) == 0 && rundir[n] == '/');
 }
 
-int gun_plan_open(int argc, char **argv, char **envp, struct gun_plan *p) {
-	memset(p, 0, sizeof *p);
-	p->lock = p->ns = p->fd = -1;
-	if (argc < 3)
-		return -1;
-	char root[PATH_MAX - 64], path[PATH_MAX];
-	if (store_root(envp, root, sizeof root) < 0)
-		return -1;
-	snprintf(path, sizeof path, "%s/plans/%016llx", root, (unsigned long long)plan_key(argc, argv));
-	struct gun_err e;
-	if (read_plan(path, p) < 0 || gun_plan_parse(p, &e) < 0 || !in_store(root, p->rundir) ||
-	    (p->ns = ask_holder(p->sock)) < 0)
-		goto fail;
-	if (make_scratch(p) < 0)
-		goto fail;
-	return 0;
-fail:
+void gun_plan_close(struct gun_plan *p) {
 	if (p->ns >= 0)
 		close(p->ns);
 	if (p->fd >= 0)
@@ -300,5 +377,172 @@ fail:
 	free(p->buf);
 	memset(p, 0, sizeof *p);
 	p->lock = p->ns = p->fd = -1;
-	return -1;
+}
+
+int gun_plan_read(int argc, char **argv, char **envp, struct gun_plan *p, char *root, size_t size) {
+	memset(p, 0, sizeof *p);
+	p->lock = p->ns = p->fd = -1;
+	if (argc < 3 || size < 64 || store_root(envp, root, size - 64) < 0)
+		return -1;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/plans/%016llx", root, (unsigned long long)plan_key(argc, argv));
+	struct gun_err e;
+	if (read_plan(path, p) < 0 || gun_plan_parse(p, &e) < 0 || !in_store(root, p->rundir)) {
+		gun_plan_close(p);
+		return -1;
+	}
+	return 0;
+}
+
+int gun_plan_open(struct gun_plan *p) {
+	if ((p->ns = ask_holder(p->sock)) < 0 || make_scratch(p) < 0) {
+		gun_plan_close(p);
+		return -1;
+	}
+	return 0;
+}
+
+// ---- the fast path's checks (entry.c's gun_fast) ----
+
+// identity formats what stat says of a file as fileIdentity (fastplan.go).
+static void identity(const struct stat *st, char *buf, size_t size) {
+	snprintf(buf, size, "%llu %llu %u %lld %lld %ld %lld %ld", (unsigned long long)st->st_dev,
+		 (unsigned long long)st->st_ino, (unsigned)st->st_mode, (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		 (long)st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
+}
+
+// stale_runs reports whether the run directory holds what gun removes
+// before a container starts (store.RemoveStaleRuns, StopStaleNetworks): a
+// scratch directory whose lock nobody holds, or a .new- one a minute old.
+static int stale_runs(const char *run) {
+	int dir = open(run, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dir < 0)
+		return errno != ENOENT;
+	char buf[4096];
+	long n;
+	int stale = 0;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	while (!stale && (n = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
+		for (long off = 0; !stale && off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			off += d->d_reclen;
+			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+				continue;
+			if (d->d_name[0] == '.') {
+				struct stat st;
+				stale = fstatat(dir, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || now.tv_sec - st.st_mtim.tv_sec >= 59;
+				continue;
+			}
+			char lock[PATH_MAX];
+			int ln = snprintf(lock, sizeof lock, "%s/lock", d->d_name);
+			int fd = ln > 0 && (size_t)ln < sizeof lock ? openat(dir, lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+			stale = fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK;
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	close(dir);
+	return stale || n < 0;
+}
+
+// read_small returns the content of the file path, if it fits buf and
+// holds no NUL, else NULL.
+static const char *read_small(const char *path, char *buf, size_t size) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return NULL;
+	ssize_t n = read(fd, buf, size);
+	close(fd);
+	if (n <= 0 || (size_t)n >= size || memchr(buf, '\0', (size_t)n) != NULL)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
+int gun_plan_current(const struct gun_plan *p, const char *root, char **envp, const char **why) {
+	char run[PATH_MAX];
+	snprintf(run, sizeof run, "%s/run", strcmp(root, "/") == 0 ? "" : root);
+	if (p->nfast == 0) {
+		*why = "the plan has no fast section";
+		return -1;
+	}
+	if (strcmp(p->rundir, run) != 0) {
+		*why = "the plan's run directory is not the store's";
+		return -1;
+	}
+	// As gun reads the image: under the store's gc.lock, shared (a prune
+	// holds it to remove what no image uses).
+	char gc[PATH_MAX];
+	snprintf(gc, sizeof gc, "%s/gc.lock", strcmp(root, "/") == 0 ? "" : root);
+	int lk = open(gc, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (lk >= 0 && flock(lk, LOCK_SH | LOCK_NB) < 0) {
+		close(lk);
+		*why = "the store is being pruned";
+		return -1;
+	}
+	int r = 0;
+	const char *f = p->files;
+	for (int i = 0; r == 0 && i < p->nfiles; i++) {
+		const char *path = f, *want = f + strlen(f) + 1;
+		f = want + strlen(want) + 1;
+		struct stat st;
+		char got[256] = "-";
+		if (stat(path, &st) == 0)
+			identity(&st, got, sizeof got);
+		else if (errno != ENOENT)
+			got[0] = '\0';
+		if (strcmp(got, want) != 0) {
+			*why = "a file gun read to make the plan changed";
+			r = -1;
+		}
+	}
+	f = p->env;
+	for (int i = 0; r == 0 && i < p->nenv; i++) {
+		const char *name = f, *want = f + strlen(f) + 1;
+		f = want + strlen(want) + 1;
+		char content[256];
+		const char *v = name[0] == '/' ? read_small(name, content, sizeof content) : env_get(envp, name);
+		if (v == NULL ? strcmp(want, "-") != 0 : want[0] != '=' || strcmp(want + 1, v) != 0) {
+			*why = name[0] == '/' ? "another boot" : "an environment variable changed";
+			r = -1;
+		}
+	}
+	if (r == 0 && stale_runs(run)) {
+		*why = "a stale scratch directory is in the store";
+		r = -1;
+	}
+	if (lk >= 0)
+		close(lk);
+	return r;
+}
+
+ssize_t gun_plan_verdict(const struct gun_plan *p, int argc, char **argv, char *buf, size_t size) {
+	int given = argc > 3, n = p->nentry + (given ? argc - 3 : p->ncmd);
+	const char *a = p->entry, *c = p->cmd;
+	if (n == 0 || (p->nentry > 0 ? *a == '\0' : given ? *argv[3] == '\0' : *c == '\0'))
+		return -1; // gun says why
+	size_t len = 0;
+	int w = snprintf(buf, size, "%s%c%d", GUN_VERDICT_MAGIC, '\0', n);
+	if (w < 0 || (size_t)w >= size)
+		return -1;
+	len = (size_t)w + 1;
+	for (int i = 0; i < n; i++) {
+		const char *s;
+		if (i < p->nentry) {
+			s = a;
+			a += strlen(a) + 1;
+		} else if (given) {
+			s = argv[3 + i - p->nentry];
+		} else {
+			s = c;
+			c += strlen(c) + 1;
+		}
+		size_t sn = strlen(s) + 1;
+		if (sn > size - len)
+			return -1;
+		memcpy(buf + len, s, sn);
+		len += sn;
+	}
+	return len <= PLAN_MAX ? (ssize_t)len : -1;
 }

@@ -32,7 +32,7 @@ import (
 // gun starts its container as it does without a plan, then writes the new
 // plan. A plan is a cache: wrong or stale, it costs time, never behaviour.
 const (
-	planMagic    = "gun-plan-4"
+	planMagic    = "gun-plan-5"
 	plannedMagic = "gun-planned-1" // the prefork's first packet with a plan
 	verdictMagic = "gun-go-1"      // gun's word to run a plan, with the command
 	// planScratch stands for the scratch directory in a plan: a byte no
@@ -102,13 +102,14 @@ func planPath(dir string, args []string) string {
 
 // planBytes returns the plan of a container whose configuration is cfg,
 // joining the holder at sock, with the standard streams of the
-// prefork flags stdio: nil when it has none. The next container's
-// scratch directory goes in the run directory of cfg's.
-func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byte {
+// prefork flags stdio and the fast section fast (fastplan.go; nil for
+// none): nil when it has none. The next container's scratch directory goes
+// in the run directory of cfg's.
+func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile, fast []string) []byte {
 	c := *cfg
 	c.Scratch = planScratch
 	c.Args = nil // gun's word brings it (verdict)
-	fast, err := fastConfig(&c)
+	config, err := fastConfig(&c)
 	if err != nil {
 		return nil
 	}
@@ -122,8 +123,7 @@ func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byt
 		}
 		strs = append(strs, string(data))
 	}
-	b, ok := appendStrings(nil, append(strs, strconv.Itoa(stdio))...)
-	b = append(b, fast...)
+	head, ok := appendStrings(nil, append(strs, strconv.Itoa(stdio))...)
 	// The scratch directory, and the overlay's upper and work directories
 	// unless its options do not fit a page (the init then gives the
 	// layers one at a time, and the directories in the scratch directory).
@@ -131,7 +131,18 @@ func planBytes(sock string, stdio int, cfg *initConfig, etc []scratchFile) []byt
 	if overlayOptions(c.Layers, filepath.Join(planScratch, scratchUpper), filepath.Join(planScratch, scratchWork), c.KeepUpper) != "" {
 		stand = 3
 	}
-	if !ok || len(b) > planMax || bytes.Count(b, []byte(planScratch)) != stand {
+	if !ok || bytes.Count(head, []byte(planScratch))+bytes.Count(config, []byte(planScratch)) != stand {
+		return nil
+	}
+	b, ok := appendStrings(head, append([]string{strconv.Itoa(len(fast) + 1)}, fast...)...)
+	if fast == nil || !ok || bytes.Contains(b[len(head):], []byte(planScratch)) {
+		b = append(head, "0\x00"...)
+	} else {
+		b = append(b, planSum(b, config)...)
+		b = append(b, 0)
+	}
+	b = append(b, config...)
+	if len(b) > planMax {
 		return nil
 	}
 	return b
@@ -204,27 +215,34 @@ func (s *Starter) planFor(spec *Spec, cfg *initConfig, etc []scratchFile, commit
 	if sock == "" {
 		return nil
 	}
-	return planBytes(sock, stdio, cfg, etc)
+	return planBytes(sock, stdio, cfg, etc, s.fastSection(spec, cfg))
 }
 
 // checkPlan reports whether the planned container is the one s is to run:
 // its scratch directory is spec's (Scratch checked that it is in the
-// store's run directory), and its plan is cfg's.
+// store's run directory), and its plan is cfg's, but for the fast section
+// (which the init does not read). It keeps the plan for savePlan.
 func (s *Starter) checkPlan(spec *Spec, cfg *initConfig, etc []scratchFile, commit bool) bool {
 	if cfg.Scratch != s.planned.scratch {
 		return false
 	}
-	plan := s.planFor(spec, cfg, etc, commit)
-	return plan != nil && bytes.Equal(plan, s.planned.plan)
+	s.plan = s.planFor(spec, cfg, etc, commit)
+	core := planCore(s.plan)
+	return core != nil && bytes.Equal(core, planCore(s.planned.plan))
 }
 
 // savePlan writes the plan of the container s started, when its command
-// line has one.
+// line has one and it is not the one the init ran.
 func (s *Starter) savePlan(spec *Spec, cfg *initConfig, etc []scratchFile, commit bool) {
 	if s.planArgs == nil || s.rt.dir == "" {
 		return
 	}
-	plan := s.planFor(spec, cfg, etc, commit)
+	plan := s.plan
+	if s.planned == nil {
+		plan = s.planFor(spec, cfg, etc, commit)
+	} else if bytes.Equal(plan, s.planned.plan) {
+		return
+	}
 	if plan == nil {
 		return
 	}

@@ -6,8 +6,13 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "cinit.h"
+
+// The magic first string of gun's word to run a plan's container
+// (verdictMagic in plan.go).
+#define GUN_VERDICT_MAGIC "gun-go-1"
 
 // The scratch directory's stand-in in a plan (plan.go).
 #define PLAN_SCRATCH "\x01"
@@ -26,16 +31,42 @@ struct gun_plan {
 	int lock;               // its lock, taken
 	int ns;                 // the holder's user namespace
 	int fd;                 // the plan file, whose times the init sets when it runs the plan
+	// The fast section (fastplan.go), when nfast > 0: nfiles pairs of a
+	// path and its identity from files, nenv pairs of a name and "=value"
+	// or "-" from env, the image's entrypoint and default command, and the
+	// container's record after its init's pid.
+	int nfast, nfiles, nenv, nentry, ncmd;
+	const char *files, *env, *entry, *cmd, *record;
 };
 
 // gun_plan_parse parses the plan file's bytes, p->buf of p->n, into p's
 // fields. It returns 0, or -1 with e set.
 int gun_plan_parse(struct gun_plan *p, struct gun_err *e);
 
-// gun_plan_open reads the plan for argv, joins nothing yet but takes the
-// holder's namespace and makes the scratch directory; 0 when p is ready,
-// -1 (quietly) when gun is to start the container itself.
-int gun_plan_open(int argc, char **argv, char **envp, struct gun_plan *p);
+// gun_plan_read reads and parses the plan for argv into p; 0 when there is
+// one, -1 (quietly) when there is none. root gets the store's directory.
+int gun_plan_read(int argc, char **argv, char **envp, struct gun_plan *p, char *root, size_t size);
+
+// gun_plan_open takes the holder's namespace for the plan gun_plan_read
+// read and makes the scratch directory; 0 when p is ready, -1 (quietly,
+// the plan freed) when gun is to start the container itself.
+int gun_plan_open(struct gun_plan *p);
+
+// gun_plan_close frees what gun_plan_read and gun_plan_open took.
+void gun_plan_close(struct gun_plan *p);
+
+// gun_plan_current reports whether the plan p for the plain command line
+// argv (`gun run IMAGE [CMD...]`) is what gun would make now, in the store
+// root: every file and variable its fast section names is as it was, and
+// no stale scratch directory waits in the store for gun to remove. It
+// returns 0, or -1 with why set.
+int gun_plan_current(const struct gun_plan *p, const char *root, char **envp, const char **why);
+
+// gun_plan_verdict puts gun's word for the plain command line argv into
+// buf (size bytes): the image's entrypoint, then argv's command or the
+// image's default one (as cmd/gun's runImage.command). It returns its
+// size, or -1 when there is no command or it does not fit.
+ssize_t gun_plan_verdict(const struct gun_plan *p, int argc, char **argv, char *buf, size_t size);
 
 // gun_cinit (cinit.c) is the container's init: it reads its configuration
 // from gun, sets the container up, runs the command and exits with its

@@ -1,13 +1,17 @@
 package runtime
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/sys/unix"
 )
 
@@ -90,7 +94,7 @@ func FuzzParsePlan(f *testing.F) {
 		scratch := filepath.Join(runDir, "0123456789abcdef")
 		cfg := &initConfig{Scratch: scratch, Cwd: "/", Hostname: "guntainer", Layers: lines(layers), Env: lines(env)}
 		etc := []scratchFile{{"resolv.conf", []byte(resolv)}, {"hosts", []byte(hosts)}, {"hostname", []byte(hostname)}}
-		b := planBytes(sock, int(stdio), cfg, etc)
+		b := planBytes(sock, int(stdio), cfg, etc, nil)
 		if b == nil {
 			return // a NUL byte or the stand-in in a string, or too long
 		}
@@ -125,5 +129,65 @@ func FuzzParsePlan(f *testing.F) {
 		if want := overlayOptions(cfg.Layers, upper, work, cfg.KeepUpper); got.overlay != want {
 			t.Fatalf("overlay options %q, want %q", got.overlay, want)
 		}
+		fuzzFastSection(t, raw, sock, int(stdio), cfg, etc, lines(layers), lines(env), lines(hosts), lines(resolv), hostname)
 	})
+}
+
+// fuzzFastSection checks the round trip of a plan with a fast section
+// (fastplan.go): plan.c reads the section Go wrote, makes gun's word for a
+// command line as Go would, and takes no fast section from a plan with a
+// byte changed (at raw's first byte's share of it).
+func fuzzFastSection(t *testing.T, raw []byte, sock string, stdio int, cfg *initConfig, etc []scratchFile, files, entry, cmd, given []string, record string) {
+	var idents []string
+	for i, f := range files {
+		idents = append(idents, "/"+f, strconv.Itoa(i))
+	}
+	env := []string{"PATH", envIdentity(record, len(record)%2 == 0)}
+	record = "," + record
+	b := planBytes(sock, stdio, cfg, etc, fastStrings(idents, env, entry, cmd, record))
+	if b == nil {
+		return
+	}
+	p, err := cParsePlan(b)
+	if err != nil {
+		t.Fatalf("plan.c cannot read gun's plan %q: %v", b, err)
+	}
+	// Go writes the section unless a string holds a NUL or the stand-in.
+	all := strings.Join(slices.Concat(idents, env, entry, cmd, []string{record}), "")
+	if writes := !strings.ContainsAny(all, "\x00"+planScratch); p.fast != writes {
+		t.Fatalf("plan.c read a fast section: %v, want %v, in %q", p.fast, writes, b)
+	}
+	if !p.fast {
+		return
+	}
+	want := cPlan{sock: p.sock, runDir: p.runDir, resolv: p.resolv, hosts: p.hosts, hostname: p.hostname, stdio: p.stdio, config: p.config,
+		fast: true, files: idents, env: env, entry: entry, cmd: cmd, record: record}
+	if !cmp.Equal(*p, want, cmp.AllowUnexported(cPlan{}), cmpopts.EquateEmpty()) {
+		t.Fatalf("plan.c read %+v, want %+v", *p, want)
+	}
+	if !bytes.Equal(planCore(b), planCore(planBytes(sock, stdio, cfg, etc, nil))) {
+		t.Fatal("the fast section changed the rest of the plan")
+	}
+	if strings.Contains(strings.Join(given, ""), "\x00") {
+		return // not a command line
+	}
+	argv := append([]string{"gun", "run", "img"}, given...)
+	args := slices.Concat(entry, given)
+	if len(given) == 0 {
+		args = slices.Concat(entry, cmd)
+	}
+	w, ok := verdict(args)
+	if len(args) == 0 || args[0] == "" {
+		w, ok = nil, false
+	}
+	if got := cVerdict(b, argv); !bytes.Equal(got, w) || (got == nil) == ok {
+		t.Fatalf("gun's word for %q: %q, want %q", argv, got, w)
+	}
+	if len(raw) > 0 {
+		bad := bytes.Clone(b)
+		bad[int(raw[0])*len(bad)/256] ^= raw[len(raw)-1] | 1
+		if p, err := cParsePlan(bad); err == nil && p.fast {
+			t.Fatalf("plan.c took the fast section of a changed plan %q", bad)
+		}
+	}
 }

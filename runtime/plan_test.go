@@ -128,7 +128,7 @@ func TestPlanCheckedByGun(t *testing.T) {
 			return bytes.Replace(b, []byte(env.rootfs), []byte(filepath.Dir(env.rootfs)), 1)
 		}},
 		{"gun's stdin", func(b []byte) []byte {
-			return bytes.Replace(b, []byte("\x002\x00gun-cinit-5"), []byte("\x000\x00gun-cinit-5"), 1)
+			return bytes.Replace(b, []byte("\x002\x000\x00gun-cinit-5"), []byte("\x000\x000\x00gun-cinit-5"), 1)
 		}},
 		{"another run directory in the store", func(b []byte) []byte {
 			return bytes.Replace(b, []byte("\x00"+s.root+"/run\x00"), []byte("\x00"+s.root+"/plans\x00"), 1)

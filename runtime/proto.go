@@ -58,6 +58,8 @@ func Reexec() (code int, ok bool) {
 		return commitMain(), true
 	case entryCopy:
 		return copyMain(), true
+	case entryFinish:
+		return finishMain(os.Args), true
 	}
 	return 0, false
 }

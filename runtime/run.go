@@ -66,6 +66,7 @@ type Starter struct {
 	// planArgs: this run's plan is keyed by them, nil for none.
 	planned  *planned
 	planArgs []string
+	plan     []byte // the plan checkPlan worked out, for savePlan
 	// copied: run on a copy of the layers, made after the kernel refused
 	// to overlay them for another init; restarted: that init handed its
 	// container to another (copyRoot).
@@ -412,7 +413,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 	if err == nil && ready.Error != "" {
 		err = errors.New(ready.Error)
 	}
-	if err == nil && s.planned == nil {
+	if err == nil {
 		s.savePlan(&spec, cfg, etc, commit != nil)
 	}
 	if err != nil {

@@ -83,6 +83,10 @@ type Spec struct {
 	// command exits and then closes: for a caller to follow another
 	// terminal's window size.
 	Console func(master *os.File)
+
+	// Fast is set for `gun run IMAGE [CMD...]` without options: its plan
+	// may then be run without gun's Go (fastplan.go).
+	Fast *FastRun
 }
 
 // Mount is a bind mount of a host path into the container, or a tmpfs.

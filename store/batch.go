@@ -347,7 +347,7 @@ func (b *Batch) commitManifest(name string, m v1.Manifest) (*Image, error) {
 // manifest names is in the store.
 func (b *Batch) tag(name string, desc v1.Descriptor) (*Image, error) {
 	err := b.s.updateIndex(func(idx *v1.Index) error {
-		if err := b.s.checkComplete(name, desc.Digest); err != nil {
+		if _, err := b.s.checkComplete(name, desc.Digest); err != nil {
 			return err
 		}
 		if b.anonymous {
@@ -384,18 +384,23 @@ func keepUnnamed(idx *v1.Index, desc v1.Descriptor, ann map[string]string) {
 }
 
 // checkComplete checks that the manifest d and every blob it names are in
-// the store; name names the image in errors.
-func (s *Store) checkComplete(name string, d digest.Digest) error {
+// the store, and returns their files; name names the image in errors.
+func (s *Store) checkComplete(name string, d digest.Digest) (blobs []string, err error) {
 	var m v1.Manifest
 	if err := s.readBlobJSON(d, &m); err != nil {
-		return err
+		return nil, err
 	}
-	for _, l := range append([]v1.Descriptor{m.Config}, m.Layers...) {
-		if !s.HasBlob(l.Digest) {
-			return fmt.Errorf("image %s: blob %s is missing", name, l.Digest)
+	for _, l := range append([]v1.Descriptor{{Digest: d}, m.Config}, m.Layers...) {
+		p, err := s.blobPath(l.Digest)
+		if err == nil {
+			_, err = os.Stat(p)
 		}
+		if err != nil {
+			return nil, fmt.Errorf("image %s: blob %s is missing", name, l.Digest)
+		}
+		blobs = append(blobs, p)
 	}
-	return nil
+	return blobs, nil
 }
 
 // reachable returns every blob that the images in idx reference.

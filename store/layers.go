@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -116,6 +117,13 @@ type RunImage struct {
 	StopSignal           string
 	// Layers are the unpacked layer directories, bottom first.
 	Layers []string
+	// Sources are the files read to make it, as Resolved's: the
+	// resolution's, the manifest and configuration, and each layer's
+	// directory and the mark of one not yet synced.
+	Sources []string
+	// Durable: every layer is synced (none has the mark), so that none
+	// is to be unpacked again after a crash.
+	Durable bool
 }
 
 // runManifest and runConfig are the parts of an image's manifest and
@@ -142,7 +150,7 @@ type runConfig struct {
 // directories unpacked (once) for u. A directory is the only layer.
 func (s *Store) RunImage(ctx context.Context, r *Resolved, u Unpacker) (*RunImage, error) {
 	if r.RootDir != "" {
-		return &RunImage{Layers: []string{r.RootDir}}, nil
+		return &RunImage{Layers: []string{r.RootDir}, Durable: true}, nil
 	}
 	unlock, err := s.lock(gcLock, false)
 	if err != nil {
@@ -157,9 +165,19 @@ func (s *Store) RunImage(ctx context.Context, r *Resolved, u Unpacker) (*RunImag
 	}
 	var m runManifest
 	var c runConfig
+	mpath, err := s.blobPath(desc.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: manifest: %w", what, err)
+	}
+	ri.Sources = append(slices.Clone(r.Sources), mpath)
 	if err := s.readBlobJSON(desc.Digest, &m); err != nil {
 		return nil, fmt.Errorf("image %s: manifest: %w", what, err)
 	}
+	cpath, err := s.blobPath(m.Config.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: config: %w", what, err)
+	}
+	ri.Sources = append(ri.Sources, cpath)
 	if err := s.readBlobJSON(m.Config.Digest, &c); err != nil {
 		return nil, fmt.Errorf("image %s: config: %w", what, err)
 	}
@@ -178,12 +196,17 @@ func (s *Store) RunImage(ctx context.Context, r *Resolved, u Unpacker) (*RunImag
 		slog.Debug("image resolved", "image", ri.Name, "manifest", ri.Digest, "layers", len(m.Layers), "cache", kd)
 	}
 	ri.Layers = make([]string, len(m.Layers))
+	ri.Durable = true
 	for i, layer := range m.Layers {
 		dir, err := s.unpackLayer(ctx, kd, layer.Digest, c.RootFS.DiffIDs[i], u)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: layer %d (%s): %w", what, i+1, layer.Digest, err)
 		}
 		ri.Layers[i] = dir
+		ri.Sources = append(ri.Sources, dir, dir+unsyncedSuffix)
+		if _, err := os.Lstat(dir + unsyncedSuffix); !errors.Is(err, fs.ErrNotExist) {
+			ri.Durable = false
+		}
 	}
 	return ri, nil
 }

@@ -153,7 +153,7 @@ func (s *Store) Prune(inUse ...digest.Digest) (PruneReport, error) {
 			note(os.Remove(p))
 			rep.Leftovers++
 		case len(name) == 64:
-			if desc, err := s.imported(digest.NewDigestFromEncoded(digest.SHA256, name)); err != nil || !used[desc.Digest] {
+			if desc, _, err := s.imported(digest.NewDigestFromEncoded(digest.SHA256, name)); err != nil || !used[desc.Digest] {
 				note(os.Remove(p))
 			}
 		}

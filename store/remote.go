@@ -70,7 +70,7 @@ func (b *Batch) TagPulled(name string, desc v1.Descriptor, src Source, keepOwned
 	}
 	ann := map[string]string{annSourceRef: src.Ref, annSourceDigest: src.Digest.String()}
 	err := b.s.updateIndex(func(idx *v1.Index) error {
-		if err := b.s.checkComplete(src.Ref, desc.Digest); err != nil {
+		if _, err := b.s.checkComplete(src.Ref, desc.Digest); err != nil {
 			return err
 		}
 		for _, d := range idx.Manifests {
@@ -118,7 +118,10 @@ func (s *Store) PulledImages(d digest.Digest) ([]*Image, error) {
 	}
 	var imgs []*Image
 	for _, e := range idx.Manifests {
-		if sourceOf(e).Digest != d || s.checkComplete(d.String(), e.Digest) != nil {
+		if sourceOf(e).Digest != d {
+			continue
+		}
+		if _, err := s.checkComplete(d.String(), e.Digest); err != nil {
 			continue
 		}
 		img, err := s.loadImage(e)

@@ -64,6 +64,11 @@ type Resolved struct {
 	// Pending is the import of an archive that Resolve left as it is
 	// (ResolveOptions.Defer): Manifest is then zero.
 	Pending *PendingImport
+	// Sources are the store's files the resolution read, whose change
+	// could change it (a plan of gun run is current only while they are
+	// unchanged): the index, or what is remembered of an archive and the
+	// blobs its image was checked to have.
+	Sources []string
 }
 
 // PendingImport is a root file system archive not imported yet: what its
@@ -144,7 +149,7 @@ func (s *Store) Resolve(ctx context.Context, ref string, opts ResolveOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Resolved{Manifest: desc}, nil
+	return &Resolved{Manifest: desc, Sources: []string{s.path(v1.ImageIndexFile)}}, nil
 }
 
 // lookup finds an image of the store by name or ID prefix.
@@ -167,11 +172,12 @@ func (s *Store) resolveArchive(ctx context.Context, p string, fi fs.FileInfo, op
 		}
 	}
 	if sum != "" {
-		if desc, err := s.imported(sum); err == nil {
+		if desc, blobs, err := s.imported(sum); err == nil {
 			if debugEnabled() {
 				slog.Debug("archive found by its digest", "file", p, "digest", sum, "manifest", desc.Digest)
 			}
-			return &Resolved{Manifest: desc, Archive: sum}, nil
+			src := append([]string{s.path(archivesDir, "digests.json"), s.path(archivesDir, sum.Encoded())}, blobs...)
+			return &Resolved{Manifest: desc, Archive: sum, Sources: src}, nil
 		}
 	}
 	if opts.Defer {
@@ -181,7 +187,7 @@ func (s *Store) resolveArchive(ctx context.Context, p string, fi fs.FileInfo, op
 		}
 		if pi != nil {
 			// Its digest may be new here, and the store's.
-			if desc, err := s.imported(pi.Layer.Digest); err == nil {
+			if desc, _, err := s.imported(pi.Layer.Digest); err == nil {
 				return &Resolved{Manifest: desc, Archive: pi.Layer.Digest}, nil
 			}
 			return &Resolved{Archive: pi.Layer.Digest, Pending: pi}, nil
@@ -214,19 +220,19 @@ func (s *Store) resolveArchive(ctx context.Context, p string, fi fs.FileInfo, op
 
 // imported returns the manifest an archive of digest sum was imported as,
 // if the store still has it whole.
-func (s *Store) imported(sum digest.Digest) (v1.Descriptor, error) {
-	var desc v1.Descriptor
+func (s *Store) imported(sum digest.Digest) (desc v1.Descriptor, blobs []string, err error) {
 	if err := sum.Validate(); err != nil {
-		return desc, err
+		return desc, nil, err
 	}
 	b, err := os.ReadFile(s.path(archivesDir, sum.Encoded()))
 	if err != nil {
-		return desc, err
+		return desc, nil, err
 	}
 	if err := json.Unmarshal(b, &desc); err != nil {
-		return desc, err
+		return desc, nil, err
 	}
-	return desc, s.checkComplete(sum.String(), desc.Digest)
+	blobs, err = s.checkComplete(sum.String(), desc.Digest)
+	return desc, blobs, err
 }
 
 func (s *Store) recordImported(sum digest.Digest, desc v1.Descriptor) error {

@@ -513,9 +513,23 @@ func TestRunImage(t *testing.T) {
 	want := &RunImage{
 		Name: img.Name, Digest: img.Descriptor.Digest, User: c.User, WorkingDir: c.WorkingDir,
 		Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, ExposedPorts: []string{"80/tcp"}, StopSignal: "SIGINT", Layers: dirs,
+		// What it read: the index, the manifest and the configuration,
+		// each layer's directory and its mark of not being synced yet.
+		Sources: []string{
+			filepath.Join(s.Root(), "index.json"),
+			filepath.Join(s.Root(), "blobs", "sha256", img.Descriptor.Digest.Encoded()),
+			filepath.Join(s.Root(), "blobs", "sha256", img.Manifest.Config.Digest.Encoded()),
+			dirs[0], dirs[0] + ".unsynced", dirs[1], dirs[1] + ".unsynced",
+		},
+		Durable: ri.Durable,
 	}
 	if d := cmp.Diff(want, ri); d != "" {
 		t.Errorf("RunImage (-from Image +got):\n%s", d)
+	}
+	// Durable once the layers are synced.
+	s.WaitSynced()
+	if ri, err := s.RunImage(context.Background(), resolve(t, s, "full"), HostUnpacker{}); err != nil || !ri.Durable {
+		t.Errorf("after the syncs: %+v, %v", ri, err)
 	}
 	// By a prefix of its ID, as gun images shows it.
 	if byID, err := s.RunImage(context.Background(), resolve(t, s, img.ID().Encoded()[:12]), HostUnpacker{}); err != nil || byID.Digest != want.Digest {

@@ -46,7 +46,9 @@ func execute(g *globalFlags, args []string) error {
 		// Without options: no command tree to build (gun run's start is
 		// benchmarked).
 		setLogging(false)
-		return runRun(ctx, g, defaultRunFlags(), args[1:])
+		f := defaultRunFlags()
+		f.plain = true
+		return runRun(ctx, g, f, args[1:])
 	}
 	cmd := newRootCmd(g, args)
 	cmd.SetArgs(args)

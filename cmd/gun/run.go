@@ -42,6 +42,7 @@ type runFlags struct {
 	detachReexec                   func() error // executes gun run -d again for its constructor
 	platform                       string       // of an image pulled
 	tlsVerify                      bool
+	plain                          bool // `gun run IMAGE [CMD...]`: no options given
 }
 
 // defaultRunFlags are gun run's options when none is given.
@@ -202,6 +203,9 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 	if spec.User == "" {
 		spec.User = img.user
 	}
+	if f.plain {
+		spec.Fast = &runtime.FastRun{Files: append([]string{args[0]}, img.sources...), Entrypoint: img.entrypoint, Cmd: img.cmd, ThisBoot: !img.durable}
+	}
 	if f.publishAll {
 		ports, err := runtime.PublishAll(img.exposed)
 		if err != nil {
@@ -301,6 +305,8 @@ type runImage struct {
 	env             []string
 	workdir, user   string
 	stopSignal      string
+	sources         []string // the store's files read to find it
+	durable         bool     // its layers are synced
 }
 
 // command is what a container of the image runs, as Docker has it: the
@@ -352,7 +358,7 @@ func resolveImage(ctx context.Context, s *store.Store, rt *runtime.Runtime, imag
 	}
 	ri := &runImage{
 		id: img.Digest.String(), layers: img.Layers, exposed: img.ExposedPorts, env: img.Env, workdir: img.WorkingDir, user: img.User,
-		entrypoint: img.Entrypoint, cmd: img.Cmd, stopSignal: img.StopSignal,
+		entrypoint: img.Entrypoint, cmd: img.Cmd, stopSignal: img.StopSignal, sources: img.Sources, durable: img.Durable,
 	}
 	if len(ri.cmd) == 0 && len(ri.entrypoint) == 0 && (r.RootDir != "" || r.Archive != "") {
 		// A root file system has no configuration.

@@ -1,0 +1,192 @@
+package runtime
+
+import (
+	"bytes"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gun-tools/gun/internal/proc"
+)
+
+// A plan of `gun run IMAGE [CMD...]` without options can do more than set
+// its container up while gun starts: when the C constructor can prove it
+// current, it runs the container and waits for it without starting Go at
+// all (entry.c's gun_fast), as bubblewrap does. For that the plan carries
+// its fast section: the identity (device, inode, mode, size, modification
+// and change times) of every file gun read to make it, and the values of
+// the environment variables that chose them; the image's entrypoint and
+// default command, for the command line; the container's record (exec.go)
+// but for the init's pid; and a checksum of the whole plan, so that a
+// damaged or edited one is not run. The constructor stats the files and
+// compares; any difference, a stale scratch directory in the store or
+// anything unexpected, and gun's Go runs as without it (the plan is then
+// checked and rewritten as always). A plan made while one of its files
+// had just changed has no fast section: gun cannot tell whether it read
+// the file before or after the change (git's racy index entries).
+
+// FastRun is what a plan's fast section takes from gun run: the caller sets
+// it only for a command line `run IMAGE [CMD...]` without options.
+type FastRun struct {
+	// Files are those read to find the image: IMAGE as given (relative to
+	// the working directory, as it was looked up) and the store's files
+	// (store.RunImage's Sources).
+	Files []string
+	// Entrypoint and Cmd are the image's: the command is Entrypoint, then
+	// CMD, or Cmd without one.
+	Entrypoint, Cmd []string
+	// ThisBoot: a layer is not synced yet, good for this boot only
+	// (store.RunImage.Durable).
+	ThisBoot bool
+}
+
+// bootID is the file whose content names this boot: a plan of layers good
+// for this boot only holds it among its variables (a name that starts with
+// "/" is a file's content to plan.c).
+const bootID = "/proc/sys/kernel/random/boot_id"
+
+// fastEnv are the environment variables a plain gun run depends on beyond
+// the plan's file name (the store's, from GUN_ROOT, XDG_DATA_HOME or
+// HOME): PATH finds newuidmap and newgidmap.
+var fastEnv = []string{"PATH"}
+
+// fastRacy: a file changed this shortly before gun started may have been
+// read before the change; the memo of archive digests waits as long.
+const fastRacy = time.Second
+
+// processStart is when this process started, near enough: before it read
+// anything.
+var processStart = time.Now()
+
+// fastSection returns the fast section of the plan of the container cfg
+// of spec, without the checksum, or nil when it has none.
+func (s *Starter) fastSection(spec *Spec, cfg *initConfig) []string {
+	p := spec.Fast
+	if p == nil || len(s.planArgs) == 0 || s.planArgs[0] != "" || cfg.Debug || s.maps == nil || s.maps.notice != "" {
+		return nil
+	}
+	files := slices.Concat(p.Files, cfg.Layers, []string{"/proc/self/exe", "/etc/resolv.conf", "/etc/passwd", "/etc/subuid", "/etc/subgid"})
+	if s.maps.helper {
+		files = append(files, s.maps.newuidmap, s.maps.newgidmap)
+	}
+	since := processStart.Add(-fastRacy)
+	var idents []string
+	for _, f := range files {
+		id, ok := fileIdentity(f, since)
+		if !ok || f == "" {
+			return nil
+		}
+		idents = append(idents, f, id)
+	}
+	var env []string
+	for _, k := range fastEnv {
+		v, ok := os.LookupEnv(k)
+		env = append(env, k, envIdentity(v, ok))
+	}
+	if p.ThisBoot {
+		b, err := os.ReadFile(bootID)
+		if err != nil || len(b) == 0 || len(b) > 255 {
+			return nil
+		}
+		env = append(env, bootID, envIdentity(string(b), true))
+	}
+	rec, err := containerRecordJSON(cfg, proc.ID{})
+	tail, ok := bytes.CutPrefix(rec, []byte(`{"Init":{"pid":0,"start":0}`))
+	if err != nil || !ok {
+		return nil
+	}
+	return fastStrings(idents, env, p.Entrypoint, p.Cmd, string(tail))
+}
+
+// fastStrings lays a fast section out, but for its checksum: files and env
+// are pairs of a name and its identity.
+func fastStrings(files, env, entry, cmd []string, record string) []string {
+	strs := append([]string{strconv.Itoa(len(files) / 2)}, files...)
+	strs = append(append(strs, strconv.Itoa(len(env)/2)), env...)
+	strs = append(append(strs, strconv.Itoa(len(entry))), entry...)
+	strs = append(append(strs, strconv.Itoa(len(cmd))), cmd...)
+	return append(strs, record)
+}
+
+// envIdentity is how plan.c compares an environment variable: "=" and its
+// value, or "-" when it is not set.
+func envIdentity(v string, set bool) string {
+	if !set {
+		return "-"
+	}
+	return "=" + v
+}
+
+// fileIdentity returns how plan.c is to find path: "-" when it does not
+// exist, else its device, inode, mode, size and modification and change
+// times (seconds and nanoseconds) in decimal. ok is false when that cannot
+// be told, or the file changed after since.
+func fileIdentity(path string, since time.Time) (id string, ok bool) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return "-", err == unix.ENOENT
+	}
+	if !time.Unix(st.Ctim.Unix()).Before(since) || !time.Unix(st.Mtim.Unix()).Before(since) {
+		return "", false
+	}
+	return fmt.Sprintf("%d %d %d %d %d %d %d %d", st.Dev, st.Ino, st.Mode, st.Size,
+		st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec), true
+}
+
+// planHead is the number of strings before a plan's fast section.
+const planHead = 7
+
+// splitPlan splits a plan into what comes before its fast section, the
+// section (its count and strings) and the configuration after it.
+func splitPlan(b []byte) (head, fast, config []byte, ok bool) {
+	off := 0
+	next := func() ([]byte, bool) {
+		i := bytes.IndexByte(b[off:], 0)
+		if i < 0 {
+			return nil, false
+		}
+		s := b[off : off+i]
+		off += i + 1
+		return s, true
+	}
+	for range planHead {
+		if _, ok := next(); !ok {
+			return nil, nil, nil, false
+		}
+	}
+	h := off
+	c, ok := next()
+	n, err := strconv.Atoi(string(c))
+	if !ok || err != nil || n < 0 || n > len(b) {
+		return nil, nil, nil, false
+	}
+	for range n {
+		if _, ok := next(); !ok {
+			return nil, nil, nil, false
+		}
+	}
+	return b[:h], b[h:off], b[off:], true
+}
+
+// planCore is a plan without its fast section: what the init sets up.
+func planCore(b []byte) []byte {
+	head, _, config, ok := splitPlan(b)
+	if !ok {
+		return nil
+	}
+	return slices.Concat(head, []byte("0\x00"), config)
+}
+
+// planSum is the checksum that ends a fast section: FNV-1a (64 bits) of
+// the plan's bytes before it and after it, in hex.
+func planSum(before, after []byte) string {
+	h := fnv.New64a()
+	h.Write(before)
+	h.Write(after)
+	return fmt.Sprintf("%016x", h.Sum64())
+}
