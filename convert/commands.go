@@ -30,6 +30,7 @@ func (c *converter) command(n *parser.Node, in any) {
 		c.printf("Workdir %s\n", c.word(in.Path, false))
 	case *instructions.UserCommand:
 		c.printf("User %s\n", c.word(in.User, false))
+		c.cur.user = in.User
 	case *instructions.ExposeCommand:
 		var ports []string
 		for _, p := range in.Ports {
@@ -255,11 +256,18 @@ func (c *converter) mount(m *instructions.Mount) {
 		if m.Env != nil {
 			c.warn(DroppedOption, "secret %s: env=%s left out: gun mounts secrets as files only (read it from %s)", m.CacheID, *m.Env, secretPath(m))
 		}
+		// BuildKit's secret belongs to root unless uid and gid say
+		// otherwise; gun's to the step's user.
+		uid, gid := notRoot(c.cur.user)
 		if m.UID != nil {
 			c.printf(" Uid %d", *m.UID)
+		} else if uid {
+			c.printf(" Uid 0")
 		}
 		if m.GID != nil {
 			c.printf(" Gid %d", *m.GID)
+		} else if gid {
+			c.printf(" Gid 0")
 		}
 		if m.Mode != nil {
 			c.printf(" Mode %04o", *m.Mode)
@@ -288,6 +296,20 @@ func (c *converter) mount(m *instructions.Mount) {
 	default:
 		c.warn(DroppedOption, "RUN --mount=type=%s left out: gun has no equivalent", m.Type)
 	}
+}
+
+// notRoot reports whether the user and the group of a USER, as written,
+// may not be root's: those a secret of gun's would get by default where
+// BuildKit's gets root's. An empty USER is the base image's, taken as
+// root's.
+func notRoot(user string) (uid, gid bool) {
+	if user == "" {
+		return false, false
+	}
+	u, g, _ := strings.Cut(user, ":")
+	isRoot := func(s string) bool { return s == "root" || s == "0" }
+	uid = !isRoot(u)
+	return uid, uid || g != "" && !isRoot(g)
 }
 
 func secretPath(m *instructions.Mount) string {

@@ -87,11 +87,16 @@ func Convert(name string, src []byte) (*Result, error) {
 	return &Result{Gunfile: out, File: c.file, Diagnostics: c.diags}, nil
 }
 
-// stageVars are the variables a stage defines, which later stages based on
-// it see (its Envs).
+// stageVars are what a stage defines that later stages based on it see:
+// its Envs, and its USER as written ("" when the base image's).
 type stageVars struct {
 	envs []string
+	user string
 }
+
+// defaultPath is the PATH BuildKit gives an image whose base has none
+// (scratch).
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 type converter struct {
 	file   *source.File
@@ -209,13 +214,15 @@ func (c *converter) from(st *instructions.Stage, index int) {
 	base := st.BaseName
 	c.cur = &stageVars{}
 	c.vars = nil
+	scratch := strings.EqualFold(base, "scratch")
 	switch {
-	case strings.EqualFold(base, "scratch"):
+	case scratch:
 		c.printf("Using scratch")
 	case c.stages[base] != nil:
 		c.printf("Using %s", base)
 		c.vars = slices.Clone(c.stages[base].envs)
 		c.cur.envs = slices.Clone(c.stages[base].envs)
+		c.cur.user = c.stages[base].user
 	default:
 		c.printf("Using %s", c.word(base, true))
 	}
@@ -224,6 +231,12 @@ func (c *converter) from(st *instructions.Stage, index int) {
 		c.stages[name] = c.cur
 	}
 	c.printf("\n")
+	if scratch {
+		// BuildKit gives the image a PATH; gun gives a scratch stage none.
+		c.printf("Env PATH %s\n", str(defaultPath))
+		c.vars = append(c.vars, "PATH")
+		c.cur.envs = append(c.cur.envs, "PATH")
+	}
 	if st.Platform != "" {
 		c.warn(DroppedOption, "FROM --platform=%s left out: gun builds for the machine it runs on", st.Platform)
 	}

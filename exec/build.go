@@ -436,7 +436,8 @@ func (b *builder) evalGlobals() {
 	}
 }
 
-// argValue is an Arg's value: from --arg, else its default expanded.
+// argValue is an Arg's value: from --arg, else its default expanded, else
+// the global Arg's or the predefined one's.
 func (b *builder) argValue(a *ast.Arg, lookup func(string) (string, bool)) string {
 	b.mu.Lock()
 	b.used[a.Name.Name] = true
@@ -446,6 +447,11 @@ func (b *builder) argValue(a *ast.Arg, lookup func(string) (string, bool)) strin
 		return v
 	}
 	if a.Default == nil {
+		// A stage's Arg without a default takes the global Arg's
+		// value, as Docker's does.
+		if v, ok := b.globals[a.Name.Name]; ok {
+			return v
+		}
 		return b.predefined[a.Name.Name] // "" for any other name
 	}
 	// The checker made sure every name is defined.

@@ -459,6 +459,7 @@ func lastLine(s string) string {
 func TestMultiStageTargetArg(t *testing.T) {
 	p := newProject(t, map[string]string{
 		"Gunfile": `Arg VERSION "1.0"
+Arg CHANNEL "stable"
 Using "BUSYBOX" As build
 Exec "mkdir -p /out && echo built $VERSION > /out/app && chmod 755 /out/app"
 
@@ -468,6 +469,8 @@ Exec "echo this stage is not needed > /x"
 Using "BUSYBOX" As final
 Copy From build "/out/app" "/usr/local/bin/app"
 Exec "cat /usr/local/bin/app > /version"
+Arg CHANNEL
+Exec "echo $CHANNEL > /channel"
 `,
 	})
 	flat := filepath.Join(p.root, "..", "rootfs.tar")
@@ -479,6 +482,10 @@ Exec "cat /usr/local/bin/app > /version"
 		t.Errorf("the unused stage was built:\n%s", r.stderr)
 	}
 	files := rootfs(t, flat)
+	// A stage's Arg without a default takes the global's value, as in Docker.
+	if got, want := files["/channel"], "0 0644 0:0 stable\n"; got != want {
+		t.Errorf("/channel = %q, want %q", got, want)
+	}
 	if got, want := files["/version"], "0 0644 0:0 built 2.5\n"; got != want {
 		t.Errorf("/version = %q, want %q", got, want)
 	}

@@ -1,17 +1,25 @@
 package exec_test
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"os"
+	"os/exec"
+	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gun-tools/gun/internal/testenv"
 )
 
 // TestMounts builds Exec steps with each mount and Network none, as the
@@ -242,5 +250,95 @@ Exec Tmpfs "/t" "(` + fill + `) > /free"
 	})
 	if v, ok := files["/t"]; ok {
 		t.Errorf("the tmpfs mount point is in the image: %q", v)
+	}
+}
+
+// TestAptCacheMount builds a Debian recipe whose apt step keeps
+// /var/cache/apt and /var/lib/apt in Cache mounts, then changes a step
+// above it: the second run of the apt step downloads no package and no
+// package index (the .deb the first run fetched is in the store's cache
+// before it), and neither image holds the caches' content. Opt-in, as it
+// needs the Debian mirror (testenv.DebianArchive).
+func TestAptCacheMount(t *testing.T) {
+	archive := testenv.DebianArchive(t, "build an apt recipe with cache mounts in a Debian base")
+	gunfile := func(v string) string {
+		return `Using "debian.tar.gz"
+Exec "echo ` + v + ` > /version"
+Exec Cache "/var/cache/apt" Sharing locked Cache "/var/lib/apt" Sharing locked "apt-get update && apt-get install -y --no-install-recommends hello"
+`
+	}
+	p := newProject(t, map[string]string{"Gunfile": gunfile("one")})
+	if out, err := asUser(exec.Command("cp", archive, filepath.Join(p.dir, "debian.tar.gz"))).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	flat := filepath.Join(p.root, "..", "rootfs.tar")
+	r := p.build("-o", flat, "--format", "rootfs", ".")
+	if !debFetch.MatchString(r.stderr) {
+		t.Fatalf("the first build fetched no hello package:\n%s", r.stderr)
+	}
+	checkAptImage(t, rootfs(t, flat), archive)
+	debs, err := filepath.Glob(filepath.Join(p.root, "build", "caches", "*", "archives", "hello_*.deb"))
+	if err != nil || len(debs) != 1 {
+		t.Fatalf("the apt cache after the first build holds %q (%v), want one hello .deb", debs, err)
+	}
+
+	p.write(map[string]string{"Gunfile": gunfile("two")})
+	r = p.build("-o", flat, "--format", "rootfs", ".")
+	if got := ran(r.stderr); len(got) != 2 {
+		t.Fatalf("after a change above the apt step, ran %q, want it and the apt step", got)
+	}
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if debFetch.MatchString(l) || strings.HasPrefix(l, "#3 Get:") && strings.Contains(l, "Packages") {
+			t.Errorf("the second apt run downloaded what the cache holds: %s", l)
+		}
+	}
+	if !strings.Contains(r.stderr, "Need to get 0 B/") {
+		t.Errorf("the second apt run did not find the package in its cache:\n%s", r.stderr)
+	}
+	checkAptImage(t, rootfs(t, flat), archive)
+}
+
+// debFetch matches apt's line for a download of the hello package.
+var debFetch = regexp.MustCompile(`(?m)^#\d+ Get:\d+ \S+ \S+ \S+ hello `)
+
+// checkAptImage checks that hello was installed and that the image has
+// nothing under /var/cache/apt and /var/lib/apt that the base archive does
+// not have: what apt fetched stayed in the cache mounts.
+func checkAptImage(t *testing.T, files map[string]string, archive string) {
+	t.Helper()
+	if _, ok := files["/usr/bin/hello"]; !ok {
+		t.Error("/usr/bin/hello is not in the image")
+	}
+	base := tarNames(t, archive)
+	for name := range files {
+		if (strings.HasPrefix(name, "/var/cache/apt/") || strings.HasPrefix(name, "/var/lib/apt/")) && !base[name] {
+			t.Errorf("%s, of a cache mount, is in the image", name)
+		}
+	}
+}
+
+// tarNames returns the paths in a .tar.gz, as rootfs names them.
+func tarNames(t *testing.T, file string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		names[path.Clean("/"+h.Name)] = true
 	}
 }

@@ -14,3 +14,15 @@ FROM scratch
 COPY --from=build /out/app /app
 RUN --mount=type=bind,from=build,source=/out,target=/in,rw ["/in/app", "--check"]
 ENTRYPOINT ["/app"]
+
+FROM build AS user
+USER app
+RUN --mount=type=secret,id=token cat /run/secrets/token
+RUN --mount=type=secret,id=token,uid=1000 cat /run/secrets/token
+USER root:staff
+RUN --mount=type=secret,id=token cat /run/secrets/token
+
+FROM user
+RUN --mount=type=secret,id=token,gid=5 cat /run/secrets/token
+USER 0
+RUN --mount=type=secret,id=token cat /run/secrets/token
