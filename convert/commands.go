@@ -8,6 +8,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
 
 // command converts one instruction of a stage.
@@ -28,6 +29,11 @@ func (c *converter) command(n *parser.Node, in any) {
 		c.warn(NotExact, "MAINTAINER becomes the label \"maintainer\" (Docker sets the image's author field)")
 	case *instructions.WorkdirCommand:
 		c.printf("Workdir %s\n", c.word(in.Path, false))
+		if path.IsAbs(in.Path) {
+			c.cur.workdir, c.cur.workdirKnown = path.Clean(in.Path), true
+		} else {
+			c.cur.workdir = path.Join(c.cur.workdir, in.Path)
+		}
 	case *instructions.UserCommand:
 		c.printf("User %s\n", c.word(in.User, false))
 		c.cur.user = in.User
@@ -238,9 +244,9 @@ func (c *converter) continued(n *parser.Node) string {
 func (c *converter) mount(m *instructions.Mount) {
 	switch m.Type {
 	case instructions.MountTypeCache:
-		c.printf(" Cache %s", str(m.Target))
+		c.printf(" Cache %s", c.target(m.Target))
 		if m.CacheID != "" && m.CacheID != m.Target {
-			c.printf(" Id %s", str(m.CacheID))
+			c.printf(" Id %s", c.word(m.CacheID, false))
 		}
 		if s := string(m.CacheSharing); s != "" && s != "shared" {
 			c.printf(" Sharing %s", s)
@@ -249,9 +255,9 @@ func (c *converter) mount(m *instructions.Mount) {
 			c.warn(DroppedOption, "cache mount at %s: from, source, mode, uid, gid and ro left out (gun's cache starts empty, owned by root)", m.Target)
 		}
 	case instructions.MountTypeSecret:
-		c.printf(" Secret %s", str(m.CacheID))
+		c.printf(" Secret %s", c.word(m.CacheID, false))
 		if m.Target != "" && m.Target != path.Join("/run/secrets", m.CacheID) {
-			c.printf(" Target %s", str(m.Target))
+			c.printf(" Target %s", c.target(m.Target))
 		}
 		if m.Env != nil {
 			c.warn(DroppedOption, "secret %s: env=%s left out: gun mounts secrets as files only (read it from %s)", m.CacheID, *m.Env, secretPath(m))
@@ -277,7 +283,7 @@ func (c *converter) mount(m *instructions.Mount) {
 		if src == "" {
 			src = "."
 		}
-		c.printf(" Bind %s %s", str(src), str(m.Target))
+		c.printf(" Bind %s %s", c.word(src, false), c.target(m.Target))
 		if m.From != "" {
 			if c.stages[m.From] != nil {
 				c.printf(" From %s", m.From)
@@ -289,7 +295,7 @@ func (c *converter) mount(m *instructions.Mount) {
 			c.printf(" ReadWrite")
 		}
 	case instructions.MountTypeTmpfs:
-		c.printf(" Tmpfs %s", str(m.Target))
+		c.printf(" Tmpfs %s", c.target(m.Target))
 		if m.SizeLimit > 0 {
 			c.printf(" Size %d", m.SizeLimit)
 		}
@@ -310,6 +316,19 @@ func notRoot(user string) (uid, gid bool) {
 	isRoot := func(s string) bool { return s == "root" || s == "0" }
 	uid = !isRoot(u)
 	return uid, uid || g != "" && !isRoot(g)
+}
+
+// target writes a mount's target: BuildKit takes a relative one in the
+// working directory, gun wants it absolute.
+func (c *converter) target(t string) string {
+	if path.IsAbs(t) {
+		return c.word(t, false)
+	}
+	abs := path.Join(c.cur.workdir, t)
+	if !c.cur.workdirKnown {
+		c.warn(NotExact, "mount target %q is relative: written as %s, in the working directory as the Dockerfile sets it (the base image's is not known to gun convert)", t, abs)
+	}
+	return c.word(abs, false)
 }
 
 func secretPath(m *instructions.Mount) string {
@@ -348,14 +367,11 @@ func (c *converter) copy(n *parser.Node, sd instructions.SourcesAndDest, from, c
 	}
 	dest := c.word(sd.DestPath, false)
 	for _, f := range sd.SourceContents {
-		if f.Expand && strings.Contains(f.Data, "$") {
-			c.warn(NotExact, "the inline file %s is not expanded by gun: Docker would expand its variables (quote the delimiter, <<\"EOF\", to keep them as Docker too)", f.Path)
-		}
 		d := dest
 		if strings.HasSuffix(sd.DestPath, "/") {
 			d = c.word(path.Join(sd.DestPath, f.Path), false)
 		}
-		c.printf("Copy%s %s %s\n", opts, d, script(f.Data))
+		c.printf("Copy%s %s %s\n", opts, d, script(c.inline(f)))
 	}
 	if len(sd.SourcePaths) == 0 {
 		return
@@ -365,6 +381,34 @@ func (c *converter) copy(n *parser.Node, sd instructions.SourcesAndDest, from, c
 		srcs = append(srcs, c.word(s, false))
 	}
 	c.printf("Copy%s %s %s\n", opts, strings.Join(srcs, " "), dest)
+}
+
+// inline returns an inline file's text as Docker writes it: with an
+// unquoted delimiter, its escapes processed (\$ is $) and its variables
+// expanded. gun writes the text as it is, so a variable is kept as a
+// reference and reported.
+func (c *converter) inline(f instructions.SourceContent) string {
+	if !f.Expand || !strings.ContainsAny(f.Data, `$\`) {
+		return f.Data
+	}
+	lex := shell.NewLex('\\')
+	lex.SkipProcessQuotes = true // as BuildKit expands heredocs
+	v, _, err := lex.ProcessWord(f.Data, env{})
+	if err != nil {
+		c.warn(NotExact, "the inline file <<%s: %v; kept as written", f.Path, err)
+		return f.Data
+	}
+	parts := strings.Split(v, sentinel)
+	if len(parts) == 1 {
+		return v
+	}
+	var names []string
+	for i := 1; i < len(parts); i += 2 {
+		names = append(names, "$"+parts[i])
+		parts[i] = "${" + parts[i] + "}"
+	}
+	c.warn(NotExact, "the inline file <<%s uses %s: Docker expands them in it, gun writes the text as it is (quote the delimiter, <<\"EOF\", to keep them in Docker too)", f.Path, strings.Join(names, ", "))
+	return strings.Join(parts, "")
 }
 
 var archiveExt = []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst"}

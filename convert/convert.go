@@ -92,6 +92,11 @@ func Convert(name string, src []byte) (*Result, error) {
 type stageVars struct {
 	envs []string
 	user string
+	// workdir is the WORKDIR as written, joined; workdirKnown says that
+	// the stage chain set it from scratch or with an absolute path (else
+	// it is relative to the base image's, which convert cannot see).
+	workdir      string
+	workdirKnown bool
 }
 
 // defaultPath is the PATH BuildKit gives an image whose base has none
@@ -212,7 +217,7 @@ func (c *converter) convert(ast *parser.Node) error {
 func (c *converter) from(st *instructions.Stage, index int) {
 	name := c.stageNames[index]
 	base := st.BaseName
-	c.cur = &stageVars{}
+	c.cur = &stageVars{workdir: "/"}
 	c.vars = nil
 	scratch := strings.EqualFold(base, "scratch")
 	switch {
@@ -222,7 +227,8 @@ func (c *converter) from(st *instructions.Stage, index int) {
 		c.printf("Using %s", base)
 		c.vars = slices.Clone(c.stages[base].envs)
 		c.cur.envs = slices.Clone(c.stages[base].envs)
-		c.cur.user = c.stages[base].user
+		prev := c.stages[base]
+		c.cur.user, c.cur.workdir, c.cur.workdirKnown = prev.user, prev.workdir, prev.workdirKnown
 	default:
 		c.printf("Using %s", c.word(base, true))
 	}
@@ -232,6 +238,7 @@ func (c *converter) from(st *instructions.Stage, index int) {
 	}
 	c.printf("\n")
 	if scratch {
+		c.cur.workdirKnown = true
 		// BuildKit gives the image a PATH; gun gives a scratch stage none.
 		c.printf("Env PATH %s\n", str(defaultPath))
 		c.vars = append(c.vars, "PATH")
