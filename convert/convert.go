@@ -97,6 +97,7 @@ type stageVars struct {
 	// it is relative to the base image's, which convert cannot see).
 	workdir      string
 	workdirKnown bool
+	scratch      bool // built from scratch: no base image's environment
 }
 
 // defaultPath is the PATH BuildKit gives an image whose base has none
@@ -118,6 +119,9 @@ type converter struct {
 	globals []string   // ARGs before the first FROM
 	vars    []string   // ARGs and ENVs visible in the current stage
 	cur     *stageVars // the current stage
+	// inherited are the base image's variables the instruction being
+	// converted refers to: declared (Env NAME Inherited) before it.
+	inherited []string
 }
 
 // report records a diagnostic on a Dockerfile line (1-based).
@@ -190,9 +194,14 @@ func (c *converter) convert(ast *parser.Node) error {
 		}
 	}
 	stage := -1
+	out := c.out
 	for i, n := range ast.Children {
 		c.line = n.StartLine
 		c.comments(n)
+		// The instruction is written apart, so that the declarations of
+		// the base's variables it uses go before it.
+		c.out = &strings.Builder{}
+		c.inherited = c.inherited[:0]
 		switch in := nodes[i].(type) {
 		case *instructions.Stage:
 			stage++
@@ -203,10 +212,15 @@ func (c *converter) convert(ast *parser.Node) error {
 			if stage < 0 {
 				c.keep(n)
 				c.warn(Dropped, "%s before the first FROM: only ARG may come before it", strings.ToUpper(n.Value))
-				continue
+				break
 			}
 			c.command(n, in)
 		}
+		for _, name := range c.inherited {
+			fmt.Fprintf(out, "Env %s Inherited\n", name)
+		}
+		out.WriteString(c.out.String())
+		c.out = out
 	}
 	if stage < 0 {
 		c.report(EmptyInputCode, 1, "no FROM: the Dockerfile builds nothing")
@@ -228,7 +242,7 @@ func (c *converter) from(st *instructions.Stage, index int) {
 		c.vars = slices.Clone(c.stages[base].envs)
 		c.cur.envs = slices.Clone(c.stages[base].envs)
 		prev := c.stages[base]
-		c.cur.user, c.cur.workdir, c.cur.workdirKnown = prev.user, prev.workdir, prev.workdirKnown
+		c.cur.user, c.cur.workdir, c.cur.workdirKnown, c.cur.scratch = prev.user, prev.workdir, prev.workdirKnown, prev.scratch
 	default:
 		c.printf("Using %s", c.word(base, true))
 	}
@@ -238,7 +252,7 @@ func (c *converter) from(st *instructions.Stage, index int) {
 	}
 	c.printf("\n")
 	if scratch {
-		c.cur.workdirKnown = true
+		c.cur.workdirKnown, c.cur.scratch = true, true
 		// BuildKit gives the image a PATH; gun gives a scratch stage none.
 		c.printf("Env PATH %s\n", str(defaultPath))
 		c.vars = append(c.vars, "PATH")
@@ -305,6 +319,9 @@ func (c *converter) quote(v string, global bool) string {
 		if i%2 == 1 {
 			if c.visible(p, global) {
 				b.WriteString("${" + p + "}")
+			} else if !global && !c.cur.scratch {
+				c.inherit(p)
+				b.WriteString("${" + p + "}")
 			} else {
 				c.warn(BaseVariable, "$%s is not defined earlier in the Dockerfile (Docker takes it from the base image's environment, or leaves it empty); gun does not expand it: it is written as a literal $%s", p, p)
 				b.WriteString(`\$` + p)
@@ -350,6 +367,19 @@ func cmdStr(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// inherit declares a variable of the base image's environment before the
+// instruction being converted. BuildKit gives every image a PATH, so that
+// one is always there; another may be missing, where Docker expands it to
+// nothing and gun's build fails.
+func (c *converter) inherit(name string) {
+	c.inherited = append(c.inherited, name)
+	c.vars = append(c.vars, name)
+	c.cur.envs = append(c.cur.envs, name)
+	if name != "PATH" {
+		c.warn(BaseVariable, "$%s is not defined earlier in the Dockerfile: declared as the base image's (Env %s Inherited); where the base has no %s, Docker expands it to nothing and gun's build fails", name, name, name)
+	}
 }
 
 // visible reports whether gun would expand name here.

@@ -101,3 +101,29 @@ Healthcheck Interval 30s Timeout 5s Retries 3 "wget -q -O- http://localhost:8080
 }
 
 func goarch() string { return goruntime.GOARCH }
+
+// TestEnvInherited builds on an image of the store whose config sets PATH:
+// Env PATH Inherited declares it, so that a later Env extends it (Docker's
+// ENV PATH=/x:$PATH); a name the base's environment lacks fails the build.
+func TestEnvInherited(t *testing.T) {
+	p := newProject(t, map[string]string{"Gunfile": "Using \"BUSYBOX\"\nEnv PATH \"/usr/bin:/bin\"\n"})
+	p.build("-t", "pathbase", ".")
+	p.write(map[string]string{"Gunfile": `Using "pathbase"
+Env PATH Inherited
+Env PATH "/opt/app/bin:${PATH}"
+Exec "echo $PATH > /path"
+`})
+	flat := filepath.Join(p.root, "..", "rootfs.tar")
+	p.build("-t", "extended", "-o", flat, "--format", "rootfs", ".")
+	checkFiles(t, rootfs(t, flat), map[string]string{"/path": "0 0644 0:0 /opt/app/bin:/usr/bin:/bin\n"})
+	r := p.gun("run", "extended", "sh", "-c", "echo $PATH")
+	if r.code != 0 || r.stdout != "/opt/app/bin:/usr/bin:/bin\n" {
+		t.Errorf("gun run extended: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+
+	p.write(map[string]string{"Gunfile": "Using \"pathbase\"\nEnv NOPE Inherited\nEnv X \"${NOPE}\"\n"})
+	r = p.gun("build", "--progress", "plain", ".")
+	if r.code == 0 || !strings.Contains(r.stderr, "Env NOPE Inherited: the base image's environment has no NOPE") {
+		t.Errorf("Env NOPE Inherited on a base without NOPE: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -196,6 +196,14 @@ func (r *stageRun) instr(ctx context.Context, in ast.Instr) error {
 	case *ast.Workdir:
 		return r.workdir(ctx, in)
 	case *ast.Env:
+		if in.Inherited != nil {
+			name := in.Name.Name
+			if _, ok := r.s.env(name); !ok {
+				return r.fail(in, "Env "+name+" Inherited", nil, 0, fmt.Errorf("the base image's environment has no %s", name))
+			}
+			r.configStep(in, "Env "+name+" Inherited", func() {})
+			return nil
+		}
 		v, err := r.expand(in.Value)
 		if err != nil {
 			return r.fail(in, "Env", nil, 0, err)

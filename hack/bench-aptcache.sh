@@ -8,10 +8,10 @@
 # above uses. The base is made like Docker's Debian images, without apt's
 # package lists (its first step removes debootstrap's), and the step
 # installs curl with its libraries (about 3 MB). Prints the medians and
-# the ratios; the target is gun-cache/gun-plain <= 0.5. Needs the Debian mirror (apt) and a
-# Debian minbase archive: BENCH_DEBIAN, else the one
-# testdata/rootfs/debian.sh makes (as root). As root it re-runs itself
-# as the test user (hack/testuser.sh).
+# the ratios; the target is gun-cache/gun-plain <= 0.5. Needs the Debian
+# mirror (apt) and a Debian minbase archive: BENCH_DEBIAN, else the one
+# testdata/rootfs/debian.sh makes (as root). As root it re-runs itself as
+# the test user (hack/testuser.sh).
 #   hack/bench-aptcache.sh [RUNS]
 set -euo pipefail
 runs=${1:-3}

@@ -142,6 +142,10 @@ func (c *completer) complete() {
 			}
 			c.keywords(wordStart, opts...)
 		}
+	case "Env":
+		if len(words)-btoi(partial) == 2 {
+			c.keywords(wordStart, "Inherited")
+		}
 	case "StopSignal":
 		if len(words)-btoi(partial) == 1 {
 			c.keywords(wordStart, "SIGTERM", "SIGQUIT", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGKILL")

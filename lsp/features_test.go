@@ -285,6 +285,7 @@ Exec Network ⟨network⟩
 Exec "make" ⟨aftercmd⟩
 Healthcheck ⟨health⟩
 Healthcheck Interval 3s ⟨health2⟩
+Env PATH ⟨envinherited⟩
 Copy "$VER⟨unbraced⟩"
 # Us⟨comment⟩
 Exec <<EOF
@@ -314,8 +315,10 @@ Exec <<EOF
 		{"aftercmd", nil, nil},
 		{"health", []string{"Interval", "None", "Retries", "StartInterval", "StartPeriod", "Timeout"}, nil},
 		{"health2", []string{"Retries", "StartInterval", "StartPeriod", "Timeout"}, nil},
-		// A later stage: GOPATH belongs to build, VERSION is global.
-		{"unbraced", []string{"VERSION"}, map[string]string{"VERSION": "VERSION"}},
+		{"envinherited", []string{"Inherited"}, nil},
+		// A later stage: GOPATH belongs to build, VERSION is global, PATH
+		// is declared earlier in the stage.
+		{"unbraced", []string{"PATH", "VERSION"}, map[string]string{"VERSION": "VERSION"}},
 		{"comment", nil, nil},
 		{"script", nil, nil},
 	}
@@ -440,6 +443,8 @@ func TestHoverMounts(t *testing.T) {
 	d := s.open("Gunfile", `Using "x-${⟨predef⟩TARGETARCH}.tar"
 Exec ⟨mountkw⟩Cache "/c" ⟨optkw⟩Sharing locked ⟨netkw⟩Network none "make"
 ⟨healthkw⟩Healthcheck ⟨intervalkw⟩Interval 3s "true"
+Env PATH Inherited
+Workdir "${⟨inheritedref⟩PATH}"
 `)
 	for _, tt := range []struct {
 		mark string
@@ -451,6 +456,7 @@ Exec ⟨mountkw⟩Cache "/c" ⟨optkw⟩Sharing locked ⟨netkw⟩Network none "
 		{"netkw", []string{"without a network"}},
 		{"healthkw", []string{"Healthcheck [Interval <duration>]"}},
 		{"intervalkw", []string{"Time between checks"}},
+		{"inheritedref", []string{"Env `PATH`, the base image's value (Inherited)", "line 4"}},
 	} {
 		var h protocol.Hover
 		if err := s.call(protocol.MethodTextDocumentHover, &protocol.HoverParams{TextDocumentPositionParams: d.tdp(tt.mark)}, &h); err != nil {
@@ -736,7 +742,7 @@ func TestSemanticTokens(t *testing.T) {
 // values.
 func TestSemanticTokensMounts(t *testing.T) {
 	s := newSession(t)
-	d := s.open("Gunfile", "Using scratch As b\nExec Bind \"a\" \"/a\" From b Network none \"x\"\nExpose 80\nStopSignal TERM\n")
+	d := s.open("Gunfile", "Using scratch As b\nExec Bind \"a\" \"/a\" From b Network none \"x\"\nExpose 80\nStopSignal TERM\nEnv P Inherited\n")
 	var toks protocol.SemanticTokens
 	if err := s.call(protocol.MethodSemanticTokensFull, &protocol.SemanticTokensParams{TextDocument: d.id()}, &toks); err != nil {
 		t.Fatal(err)
@@ -757,6 +763,7 @@ func TestSemanticTokensMounts(t *testing.T) {
 		"Exec:keyword", "Bind:keyword", `"a":string`, `"/a":string`, "From:keyword", "b:namespace",
 		"Network:keyword", "none:keyword", `":string`, "x:function", `":string`,
 		"Expose:keyword", "80:number", "StopSignal:keyword", "TERM:keyword",
+		"Env:keyword", "P:variable", "Inherited:keyword",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("semantic tokens (-want +got):\n%s", diff)

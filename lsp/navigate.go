@@ -238,6 +238,8 @@ func symbolDoc(an *analysis, text string, sym *check.Symbol, at source.Range) st
 		fmt.Fprintf(&b, "Env `%s`", sym.Name)
 		if e := sym.Def.(*ast.Env); e.Value != nil {
 			fmt.Fprintf(&b, " = `%s`", firstLine(text, e.Value.Range))
+		} else if e.Inherited != nil {
+			b.WriteString(", the base image's value (Inherited)")
 		}
 	}
 	fmt.Fprintf(&b, "\n\nDefined on line %d: `%s`", line, def)

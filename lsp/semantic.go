@@ -105,6 +105,9 @@ func semanticTokens(ctx context.Context, _ *server, snap *snapshot, _ *protocol.
 				if n.Name != nil {
 					add(n.Name.Range, tokVariable, modDeclaration)
 				}
+				if n.Inherited != nil {
+					add(n.Inherited.Range, tokKeyword, 0)
+				}
 			case *ast.Expose:
 				for _, p := range n.Ports {
 					if id, ok := p.(*ast.Ident); ok {

@@ -165,12 +165,16 @@ type Option struct {
 	Value Expr // nil when missing
 }
 
-// Env sets an environment variable.
+// Env sets an environment variable, or with Inherited declares the base
+// image's.
 type Env struct {
 	source.Range
 	Kw
 	Name  *Ident  // nil when missing
-	Value *String // nil when missing
+	Value *String // nil when missing or Inherited
+	// Inherited is the word Inherited (Env NAME Inherited): the variable
+	// is the base image's, declared for references. Nil otherwise.
+	Inherited *Ident
 }
 
 // Arg declares a build argument with an optional default.

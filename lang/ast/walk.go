@@ -82,6 +82,7 @@ func Inspect(n Node, f func(Node) bool) {
 	case *Env:
 		inspectIdent(n.Name, f)
 		inspectString(n.Value, f)
+		inspectIdent(n.Inherited, f)
 	case *Arg:
 		inspectIdent(n.Name, f)
 		inspectString(n.Default, f)

@@ -502,7 +502,20 @@ func (c *checker) env(in *ast.Env) {
 	if in.Value != nil {
 		c.expanded(in.Value, false)
 	}
+	if in.Inherited != nil && c.fromScratch(c.stage) {
+		c.errorf(diag.InheritedScratch, in.Inherited.Range, "Env %s Inherited in a stage built from scratch: there is no base image to inherit %s from", in.Name.Name, in.Name.Name)
+	}
 	c.define(EnvSymbol, in, in.Name)
+}
+
+// fromScratch reports whether stage i is built from scratch, directly or
+// through the stages it is based on.
+func (c *checker) fromScratch(i int) bool {
+	for c.info.Stages[i].Base != nil {
+		i = c.info.Stages[i].Base.Stage
+	}
+	b, ok := c.info.Stages[i].Stage.Using.Base.(*ast.Ident)
+	return ok && b.Name == "scratch"
 }
 
 func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {
@@ -578,7 +591,7 @@ func (c *checker) expanded(s *ast.String, globalOnly bool) {
 			}
 		}
 		if sym == nil {
-			d := c.errorf(diag.UndefinedVariable, r.Range, "undefined variable %s: gun expands only names defined earlier with Arg or Env (write \\$ for a literal '$')", r.Name)
+			d := c.errorf(diag.UndefinedVariable, r.Range, "undefined variable %s: gun expands only names defined earlier with Arg or Env (Env %s Inherited declares the base image's; write \\$ for a literal '$')", r.Name, r.Name)
 			if globalOnly {
 				d.Message = fmt.Sprintf("undefined variable %s: a Using base can only use Args defined before the first Using", r.Name)
 			}

@@ -83,6 +83,7 @@ const (
 	InsecureURL        Code = "G137" // a Copy source over plain http
 	DuplicateTarget    Code = "G138" // two mounts of one Exec at the same path
 	InvalidSecretID    Code = "G139" // a Secret id that is not letters, digits, '_', '-', '.'
+	InheritedScratch   Code = "G140" // Env NAME Inherited in a stage built from scratch
 	DuplicateSetting   Code = "G230" // Entrypoint, StopSignal or Healthcheck given twice in one stage
 )
 
@@ -153,5 +154,6 @@ var Codes = []CodeInfo{
 	{InsecureURL, Error, "http URL"},
 	{DuplicateTarget, Error, "two mounts at one path"},
 	{InvalidSecretID, Error, "invalid secret id"},
+	{InheritedScratch, Error, "Env Inherited from scratch"},
 	{DuplicateSetting, Warning, "setting given twice"},
 }

@@ -234,6 +234,7 @@ func (p *printer) instr(in ast.Instr) {
 	case *ast.Env:
 		p.ident(n.Name)
 		p.str(n.Value)
+		p.ident(n.Inherited)
 	case *ast.Arg:
 		p.ident(n.Name)
 		p.str(n.Default)

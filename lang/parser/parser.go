@@ -354,8 +354,16 @@ func (p *parser) parseInstr() ast.Instr {
 		n := p.envs.new()
 		n.Range, n.Kw = r, kw
 		n.Name = p.parseName("Env", "a variable name", `Env NAME "value"`)
-		if n.Name != nil {
-			n.Value = p.parseString("Env", "a quoted value", `Env NAME "value"`)
+		switch {
+		case n.Name == nil:
+		case !p.atEnd() && p.tok.Kind == lexer.Word && p.text(p.tok) == "Inherited":
+			n.Inherited = p.parseIdent()
+		case !p.atEnd() && p.tok.Kind == lexer.Word:
+			// A misspelt Inherited: one error, and the line goes on.
+			p.unexpected(diag.SyntaxError, "expected a quoted value or Inherited in Env (Env NAME \"value\" or Env NAME Inherited)")
+			p.next()
+		default:
+			n.Value = p.parseString("Env", "a quoted value or Inherited", `Env NAME "value" or Env NAME Inherited`)
 		}
 		in = n
 	case "Arg":

@@ -54,10 +54,12 @@ var Instructions = []*Instruction{
 	},
 	{
 		Name:    "Env",
-		Syntax:  "Env <NAME> \"<value>\"",
+		Syntax:  "Env <NAME> \"<value>\"\nEnv <NAME> Inherited",
 		Summary: "Sets an environment variable for later instructions and for the image.",
 		Doc: "The value is expanded. The variable is set for every later instruction of the stage, for " +
-			"stages based on this one, and in the image's configuration.",
+			"stages based on this one, and in the image's configuration. `Env NAME Inherited` declares the " +
+			"base image's variable, so that strings may refer to it (`Env PATH \"/app/bin:${PATH}\"`); the " +
+			"build fails if the base image's environment has no NAME.",
 		Example: "Env PATH \"/usr/local/bin:/usr/bin:/bin\"",
 	},
 	{
