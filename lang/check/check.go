@@ -105,6 +105,7 @@ func (s *Stream) Add(piece *ast.File) {
 		c.info.Stages = append(c.info.Stages, c.stageInfos.new())
 		c.info.envs = append(c.info.envs, nil)
 		c.absWorkdir = append(c.absWorkdir, false)
+		c.scratch = append(c.scratch, false)
 		c.declareStage(i, st)
 		c.stageBody(i, st)
 		c.unusedArgs(c.own.syms)     // a stage's Args are seen in it alone
@@ -139,9 +140,12 @@ type checker struct {
 	refs        []pendingRef // every reference, until distributeRefs
 	// absWorkdir[i] says that stage i has set an absolute Workdir.
 	absWorkdir []bool
-	sh         shellState
-	ignores    []ignore // where # gun:ignore turns codes off
-	marks      marks    // the # gun:ignore comments not yet placed
+	// scratch[i] says that stage i is built from scratch, directly or
+	// through the stages it is based on.
+	scratch []bool
+	sh      shellState
+	ignores []ignore // where # gun:ignore turns codes off
+	marks   marks    // the # gun:ignore comments not yet placed
 
 	// A Stream's: the tree comes in pieces, and no pointer into one is kept.
 	stream      bool
@@ -200,6 +204,7 @@ func (c *checker) file(f *ast.File) {
 	}
 	c.info.envs = reuse(&c.t.envs, len(f.Stages))
 	c.absWorkdir = reuse(&c.t.absWorkdir, len(f.Stages))
+	c.scratch = reuse(&c.t.scratch, len(f.Stages))
 	for i, st := range f.Stages {
 		c.declareStage(i, st)
 	}
@@ -295,11 +300,12 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 		c.expanded(b, true)
 		c.baseRef(b)
 	case *ast.Ident:
-		if b.Name != "scratch" {
-			if base := c.stageRef(b, "Using"); base != nil {
-				si.Base = base
-				c.absWorkdir[i] = c.absWorkdir[base.Stage]
-			}
+		if b.Name == "scratch" {
+			c.scratch[i] = true
+		} else if base := c.stageRef(b, "Using"); base != nil {
+			si.Base = base
+			c.absWorkdir[i] = c.absWorkdir[base.Stage]
+			c.scratch[i] = c.scratch[base.Stage]
 		}
 	}
 
@@ -502,20 +508,10 @@ func (c *checker) env(in *ast.Env) {
 	if in.Value != nil {
 		c.expanded(in.Value, false)
 	}
-	if in.Inherited != nil && c.fromScratch(c.stage) {
+	if in.Inherited != nil && c.scratch[c.stage] {
 		c.errorf(diag.InheritedScratch, in.Inherited.Range, "Env %s Inherited in a stage built from scratch: there is no base image to inherit %s from", in.Name.Name, in.Name.Name)
 	}
 	c.define(EnvSymbol, in, in.Name)
-}
-
-// fromScratch reports whether stage i is built from scratch, directly or
-// through the stages it is based on.
-func (c *checker) fromScratch(i int) bool {
-	for c.info.Stages[i].Base != nil {
-		i = c.info.Stages[i].Base.Stage
-	}
-	b, ok := c.info.Stages[i].Stage.Using.Base.(*ast.Ident)
-	return ok && b.Name == "scratch"
 }
 
 func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {

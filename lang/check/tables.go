@@ -14,6 +14,7 @@ type tables struct {
 	envs       [][]*Symbol
 	envBuf     []*Symbol
 	absWorkdir []bool
+	scratch    []bool
 	byName     map[string]*StageInfo
 }
 
@@ -45,6 +46,7 @@ func (t *tables) release(envBuf []*Symbol) {
 	clear(t.stages[:cap(t.stages)])
 	clear(t.envs[:cap(t.envs)])
 	clear(t.absWorkdir[:cap(t.absWorkdir)])
+	clear(t.scratch[:cap(t.scratch)])
 	clear(t.byName)
 	t.envBuf = envBuf[:0]
 	clear(t.envBuf[:cap(t.envBuf)])
