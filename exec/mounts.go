@@ -406,7 +406,8 @@ func copyOne(src, dst string) error {
 	return err
 }
 
-// tmpfsMount mounts an empty tmpfs for the step, capped at Size.
+// tmpfsMount mounts an empty tmpfs for the step, capped at Size, with the
+// permission bits Mode (1777 by default).
 func (r *stageRun) tmpfsMount(m *stepMounts, target string, opts map[string]string) error {
 	var size int64
 	if v, ok := opts["Size"]; ok {
@@ -415,6 +416,13 @@ func (r *stageRun) tmpfsMount(m *stepMounts, target string, opts map[string]stri
 			return fmt.Errorf("Size %q: %w", v, err)
 		}
 	}
-	m.mounts = append(m.mounts, runtime.Mount{Target: target, Tmpfs: true, Size: size})
+	var mode uint64
+	if v, ok := opts["Mode"]; ok {
+		var err error
+		if mode, err = strconv.ParseUint(v, 8, 32); err != nil || mode == 0 || mode > 0o7777 {
+			return fmt.Errorf("Mode %q: not an octal mode from 1 to 7777", v)
+		}
+	}
+	m.mounts = append(m.mounts, runtime.Mount{Target: target, Tmpfs: true, Size: size, Mode: uint32(mode)})
 	return nil
 }

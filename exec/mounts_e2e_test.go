@@ -234,19 +234,23 @@ Exec Bind "/out/sub/b" "/one" From build "cat /one > /filegot"
 }
 
 // TestTmpfsSize mounts a real tmpfs, capped by Size: 2 MiB do not fit in
-// one of 1 MiB, and fit in one without a cap.
+// one of 1 MiB, and fit in one without a cap. Its directory has mode 1777,
+// or Mode.
 func TestTmpfsSize(t *testing.T) {
 	const fill = `grep ' /t ' /proc/mounts | cut -d ' ' -f 1,3; if head -c 2097152 /dev/zero > /t/big 2>/dev/null; then echo fits; else echo full; fi`
 	p := newProject(t, map[string]string{
 		"Gunfile": `Using "BUSYBOX"
 Exec Tmpfs "/t" Size 1m "(` + fill + `) > /capped"
-Exec Tmpfs "/t" "(` + fill + `) > /free"
+Exec Tmpfs "/t" "(` + fill + `) > /free; stat -c %a /t > /mode"
+Exec Tmpfs "/t" Mode 0750 Size 1m "stat -c %a /t > /mode750"
 `,
 	})
 	_, files := p.buildFiles()
 	checkFiles(t, files, map[string]string{
-		"/capped": "0 0644 0:0 tmpfs tmpfs\nfull\n",
-		"/free":   "0 0644 0:0 tmpfs tmpfs\nfits\n",
+		"/capped":  "0 0644 0:0 tmpfs tmpfs\nfull\n",
+		"/free":    "0 0644 0:0 tmpfs tmpfs\nfits\n",
+		"/mode":    "0 0644 0:0 1777\n",
+		"/mode750": "0 0644 0:0 750\n",
 	})
 	if v, ok := files["/t"]; ok {
 		t.Errorf("the tmpfs mount point is in the image: %q", v)

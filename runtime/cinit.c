@@ -506,12 +506,14 @@ int gun_parse_config(char *b, size_t n, enum gun_config_kind kind, struct gun_co
 	int mounts_ok = cfg->nmounts % 3 == 0;
 	for (int i = 0; mounts_ok && i < cfg->nmounts; i += 3) {
 		const char *src = cfg->mounts[i], *mode = cfg->mounts[i + 2];
-		if (strcmp(mode, "tmpfs") == 0) // the source is the size in bytes
-			mounts_ok = cfg->mounts[i + 1][0] == '/' && src[0] != '\0' && strlen(src) <= 18 &&
-				    strspn(src, "0123456789") == strlen(src);
-		else
+		if (strcmp(mode, "tmpfs") == 0) { // the source is SIZE:MODE, bytes and octal bits
+			size_t n = strspn(src, "0123456789"), m = src[n] == ':' ? strspn(src + n + 1, "01234567") : 0;
+			mounts_ok = cfg->mounts[i + 1][0] == '/' && n > 0 && n <= 18 && m > 0 && m <= 4 &&
+				    src[n + 1 + m] == '\0';
+		} else {
 			mounts_ok = src[0] == '/' && cfg->mounts[i + 1][0] == '/' &&
 				    (strcmp(mode, "ro") == 0 || strcmp(mode, "rw") == 0);
+		}
 	}
 	// A plan holds no command: gun's word brings it (await_verdict).
 	// An exec's process joins a container: it has nothing to set up.
@@ -1819,11 +1821,14 @@ static void run_container(sigset_t mask) {
 			bind_in(cfg.mounts[i], cfg.mounts[i + 1], strcmp(cfg.mounts[i + 2], "ro") == 0);
 			continue;
 		}
+		// SIZE:MODE, checked by gun_config_parse.
 		char data[64];
-		if (strcmp(cfg.mounts[i], "0") == 0)
-			snprintf(data, sizeof data, "mode=1777");
+		const char *src = cfg.mounts[i], *colon = strchr(src, ':');
+		int n = (int)(colon - src);
+		if (n == 1 && src[0] == '0')
+			snprintf(data, sizeof data, "mode=%s", colon + 1);
 		else
-			snprintf(data, sizeof data, "mode=1777,size=%s", cfg.mounts[i]);
+			snprintf(data, sizeof data, "mode=%s,size=%.*s", colon + 1, n, src);
 		mount_in("tmpfs", cfg.mounts[i + 1], "tmpfs", MS_NOSUID | MS_NODEV, data);
 	}
 	for (size_t i = 0; !(cfg.flags & F_UNMASKED) && i < sizeof masked / sizeof masked[0]; i++)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"strings"
 	"syscall"
 	"unsafe"
 
@@ -78,11 +79,13 @@ func cParseConfig(b []byte, kind configKind, scratch string) (*cParsed, error) {
 	mounts := cStrings(cfg.mounts, cfg.nmounts)
 	for i := 0; i+2 < len(mounts); i += 3 {
 		if mounts[i+2] == "tmpfs" {
-			size, err := strconv.ParseInt(mounts[i], 10, 64)
-			if err != nil {
-				return p, fmt.Errorf("the C init took tmpfs size %q", mounts[i])
+			sz, md, _ := strings.Cut(mounts[i], ":")
+			size, err := strconv.ParseInt(sz, 10, 64)
+			mode, err2 := strconv.ParseUint(md, 8, 32)
+			if err != nil || err2 != nil {
+				return p, fmt.Errorf("the C init took tmpfs size and mode %q", mounts[i])
 			}
-			c.Mounts = append(c.Mounts, Mount{Target: mounts[i+1], Tmpfs: true, Size: size})
+			c.Mounts = append(c.Mounts, Mount{Target: mounts[i+1], Tmpfs: true, Size: size, Mode: uint32(mode)})
 			continue
 		}
 		c.Mounts = append(c.Mounts, Mount{Source: mounts[i], Target: mounts[i+1], ReadOnly: mounts[i+2] == "ro"})

@@ -91,7 +91,7 @@ func fastConfig(cfg *initConfig) ([]byte, error) {
 	for _, m := range cfg.Mounts {
 		switch {
 		case m.Tmpfs:
-			mounts = append(mounts, strconv.FormatInt(m.Size, 10), m.Target, "tmpfs")
+			mounts = append(mounts, strconv.FormatInt(m.Size, 10)+":"+strconv.FormatUint(uint64(m.Mode), 8), m.Target, "tmpfs")
 		case m.ReadOnly:
 			mounts = append(mounts, m.Source, m.Target, "ro")
 		default:

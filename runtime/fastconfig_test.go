@@ -30,7 +30,7 @@ func TestFastConfigRoundTrip(t *testing.T) {
 			Layers: []string{"/" + strings.Repeat("x", 5000)}, Scratch: "/s", Args: []string{"sh"}, Cwd: "/", Hostname: "h",
 			TTY: true, Copied: true, Winsize: &unix.Winsize{Row: 33, Col: 77},
 			Mounts: []Mount{{Source: "/a", Target: "/b"}, {Source: "/c:d", Target: "/e f", ReadOnly: true},
-				{Target: "/t", Tmpfs: true, Size: 64 << 20}, {Target: "/u", Tmpfs: true}},
+				{Target: "/t", Tmpfs: true, Size: 64 << 20, Mode: 0o1777}, {Target: "/u", Tmpfs: true, Mode: 0o700}},
 		},
 		{
 			Args: []string{"sh"}, Cwd: "/", Hostname: "h", TTY: true, Caps: 0x420, NoNewPrivs: true, Groups: []uint32{5, 6},
@@ -146,7 +146,7 @@ func FuzzParseConfig(f *testing.F) {
 		for _, m := range lines(mounts) {
 			f := strings.Split(m, "\t")
 			if len(f) > 2 && f[1] == "tmpfs" {
-				cfg.Mounts = append(cfg.Mounts, Mount{Target: f[len(f)-1], Tmpfs: true, Size: int64(len(f[0])) - 1})
+				cfg.Mounts = append(cfg.Mounts, Mount{Target: f[len(f)-1], Tmpfs: true, Size: int64(len(f[0])) - 1, Mode: uint32(len(f[0])) * 0o1001 & 0o7777})
 				continue
 			}
 			cfg.Mounts = append(cfg.Mounts, Mount{Source: f[0], Target: f[len(f)-1], ReadOnly: len(f) > 2 && f[1] == "ro"})

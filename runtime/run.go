@@ -684,7 +684,14 @@ func prepareConfig(spec *Spec) (*initConfig, []scratchFile, error) {
 			if m.Size < 0 {
 				return nil, nil, fmt.Errorf("tmpfs at %s: negative size", m.Target)
 			}
-			cfg.Mounts = append(cfg.Mounts, Mount{Target: filepath.Clean(m.Target), Tmpfs: true, Size: m.Size})
+			mode := m.Mode
+			switch {
+			case mode == 0:
+				mode = 0o1777
+			case mode > 0o7777:
+				return nil, nil, fmt.Errorf("tmpfs at %s: mode %o", m.Target, m.Mode)
+			}
+			cfg.Mounts = append(cfg.Mounts, Mount{Target: filepath.Clean(m.Target), Tmpfs: true, Size: m.Size, Mode: mode})
 			continue
 		}
 		src, err := filepath.Abs(m.Source)

@@ -94,11 +94,12 @@ type Mount struct {
 	Source   string // host path
 	Target   string // absolute path in the container
 	ReadOnly bool
-	// Tmpfs mounts an empty tmpfs (mode 1777, nosuid, nodev) instead of
-	// Source, capped at Size bytes (0: the kernel's default, half of the
-	// memory).
+	// Tmpfs mounts an empty tmpfs (nosuid, nodev) instead of Source,
+	// capped at Size bytes (0: the kernel's default, half of the memory),
+	// its root directory with the permission bits Mode (0: 1777).
 	Tmpfs bool
 	Size  int64
+	Mode  uint32
 }
 
 // Resources are limits applied through cgroups. Zero means unlimited.

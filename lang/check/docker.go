@@ -74,6 +74,9 @@ func (c *checker) execOptions(in *ast.Exec) {
 		}
 		if o := m.Option("Mode"); o != nil {
 			c.mode(o.Value)
+			if text, r, ok := c.optionText(o); ok && m.Name == "Tmpfs" && strings.Trim(text, "0") == "" && text != "" {
+				c.errorf(diag.InvalidOptionValue, r, "invalid Tmpfs Mode %q: a tmpfs needs some permission bits, such as 0700", text)
+			}
 		}
 		if o := m.Option("Size"); o != nil {
 			if text, r, ok := c.optionText(o); ok {

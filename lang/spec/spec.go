@@ -222,10 +222,11 @@ var Mounts = []MountKind{
 		},
 	},
 	{
-		Name: "Tmpfs", Args: []string{"a quoted target directory"}, Usage: `Tmpfs "/tmp" Size 64m`,
+		Name: "Tmpfs", Args: []string{"a quoted target directory"}, Usage: `Tmpfs "/tmp" Size 64m Mode 0700`,
 		Doc: "An empty in-memory directory for the step; not part of the layer.",
 		Options: []Option{
 			{Name: "Size", Value: WordOrString, Usage: "Size 64m", Doc: "Caps its size: bytes, or a number with k, m, g, t or p (Docker's --memory grammar)."},
+			{Name: "Mode", Value: WordOrString, Usage: "Mode 0755", Doc: "The directory's permission bits, octal from 1 to 7777; by default 1777."},
 		},
 	},
 }
