@@ -176,9 +176,13 @@ func TestBuildahEquivalence(t *testing.T) {
 		Labels                       map[string]string
 		Healthcheck                  *store.HealthConfig
 	}
+	// Env compares as a set: its order differs by design (buildah adds
+	// the default PATH of a scratch image when it commits, after the
+	// stage's ENVs; BuildKit, and the converted Gunfile, when the stage
+	// starts).
 	pick := func(c *store.Config) fields {
 		i := c.Config
-		return fields{i.Entrypoint, i.Cmd, i.Env, c.Shell, i.WorkingDir, i.User, i.StopSignal, i.ExposedPorts, i.Volumes, i.Labels, c.Healthcheck}
+		return fields{i.Entrypoint, i.Cmd, slices.Sorted(slices.Values(i.Env)), c.Shell, i.WorkingDir, i.User, i.StopSignal, i.ExposedPorts, i.Volumes, i.Labels, c.Healthcheck}
 	}
 	if diff := cmp.Diff(pick(bCfg), pick(gunCfg)); diff != "" {
 		t.Errorf("the image configs differ (-buildah +gun):\n%s", diff)
