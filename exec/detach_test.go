@@ -815,3 +815,35 @@ func (p *project) releaseAndWait(name string) string {
 func untilGo(code int) []string {
 	return []string{"sh", "-c", fmt.Sprintf("until [ -e /go ]; do sleep 0.05; done; exit %d", code)}
 }
+
+// TestDetachKeepsFastPlan: a detached run of a command line uses the plan
+// of the same foreground run and leaves its fast section, so that the
+// foreground run goes on running without Go.
+func TestDetachKeepsFastPlan(t *testing.T) {
+	p := newProject(t, nil)
+	p.env = append(p.env, "GUN_PLAN_TRACE=1")
+	fast := func() bool {
+		r := p.gun("run", env.busybox, "true")
+		if r.code != 0 {
+			t.Fatalf("gun run: exit %d, %q", r.code, r.stderr)
+		}
+		return strings.Contains(r.stderr, "run without Go")
+	}
+	// A plan gets its fast section once its files are a second old.
+	ok := false
+	for deadline := time.Now().Add(30 * time.Second); !ok && time.Now().Before(deadline); {
+		if ok = fast(); !ok {
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	if !ok {
+		t.Fatal("gun run never ran without Go")
+	}
+	p.detach(append([]string{"--name", "d"}, env.busybox, "true")...)
+	if r := p.gun("wait", "d"); r.stdout != "0\n" {
+		t.Fatalf("gun wait d: %q, %q", r.stdout, r.stderr)
+	}
+	if !fast() {
+		t.Error("after gun run -d of the same command, gun run no longer runs without Go")
+	}
+}

@@ -173,6 +173,12 @@ func splitPlan(b []byte) (head, fast, config []byte, ok bool) {
 	return b[:h], b[h:off], b[off:], true
 }
 
+// hasFast reports whether the plan b has a fast section.
+func hasFast(b []byte) bool {
+	_, fast, _, ok := splitPlan(b)
+	return ok && string(fast) != "0\x00"
+}
+
 // planCore is a plan without its fast section: what the init sets up.
 func planCore(b []byte) []byte {
 	head, _, config, ok := splitPlan(b)

@@ -240,7 +240,10 @@ func (s *Starter) savePlan(spec *Spec, cfg *initConfig, etc []scratchFile, commi
 	plan := s.plan
 	if s.planned == nil {
 		plan = s.planFor(spec, cfg, etc, commit)
-	} else if bytes.Equal(plan, s.planned.plan) {
+	} else if bytes.Equal(plan, s.planned.plan) || !hasFast(plan) && bytes.Equal(planCore(plan), planCore(s.planned.plan)) {
+		// A run that makes no fast section (a detached container's
+		// monitor, a run whose files had just changed) leaves the one the
+		// plan has: C checks its files before it trusts it.
 		return
 	}
 	if plan == nil {
