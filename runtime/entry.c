@@ -414,9 +414,12 @@ static void gun_preforked(int s, int argc, char **argv, struct gun_plan *plan) {
 
 static int gun_fast_trace; // GUN_PLAN_TRACE: say on stderr which way a run went
 
-static void gun_fast_say(const char *what) {
+enum gun_way { GUN_WAY_FAST, GUN_WAY_GO };
+
+// gun_fast_say traces a run's way: "run without Go", or "to Go: " and why.
+static void gun_fast_say(enum gun_way way, const char *what) {
 	if (gun_fast_trace)
-		dprintf(2, "gun: plan trace: %s%s\n", strncmp(what, "to Go: ", 7) == 0 || strcmp(what, "run without Go") == 0 ? "" : "to Go: ", what);
+		dprintf(2, "gun: plan trace: %s%s\n", way == GUN_WAY_GO ? "to Go: " : "", what);
 }
 
 // gun_fast_remove removes the scratch directory as run.go's removeScratch
@@ -433,7 +436,7 @@ static int gun_fast_remove(const char *scratch) {
 // the init empties the scratch directory and exits as the socket's end
 // tells it; then the directory goes, and Go runs gun without a prefork.
 static void gun_fast_abandon(int s, pid_t pid, const char *scratch, int lock, const sigset_t *old, const char *why) {
-	gun_fast_say(why);
+	gun_fast_say(GUN_WAY_GO, why);
 	close(s);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
@@ -555,7 +558,7 @@ static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, 
 		r = recv(s, buf, n, MSG_PEEK);
 	while (r < 0 && errno == EINTR);
 	if (r != (ssize_t)n || memcmp(buf, GUN_PLANNED_MAGIC, n) != 0) {
-		gun_fast_say("to Go: the prefork did not set the plan up");
+		gun_fast_say(GUN_WAY_GO, "the prefork did not set the plan up");
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		gun_prefork_fd = s;
 		gun_prefork_pid = pid;
@@ -568,7 +571,7 @@ static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, 
 	if (scratch == NULL || lock < 0 || n + sn + 1 + plan->n != (size_t)r || sn >= PATH_MAX ||
 	    memcmp(scratch + sn + 1, plan->buf, plan->n) != 0 || strncmp(scratch, plan->rundir, strlen(plan->rundir)) != 0 ||
 	    scratch[strlen(plan->rundir)] != '/' || strchr(scratch + strlen(plan->rundir) + 1, '/') != NULL) {
-		gun_fast_abandon(s, pid, NULL, lock, &old, "to Go: the prefork's report is not the plan's");
+		gun_fast_abandon(s, pid, NULL, lock, &old, "the prefork's report is not the plan's");
 		return;
 	}
 	static char dir[PATH_MAX];
@@ -579,13 +582,13 @@ static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, 
 	ssize_t wn = gun_plan_verdict(plan, argc, argv, word, sizeof word);
 	const char *why = NULL;
 	if (wn < 0)
-		why = "to Go: no command, or one too long";
+		why = "no command, or one too long";
 	else if (gun_fast_recv(s, msg, sizeof msg, NULL) < 0 || gun_fast_int(msg, "{\"Pid\":", &init) < 0 || init <= 0)
-		why = "to Go: the relay failed";
+		why = "the relay failed";
 	else if (gun_fast_record(dir, plan->record, init) < 0)
-		why = "to Go: the container's record not written";
+		why = "the container's record not written";
 	else if (send(s, word, (size_t)wn, MSG_NOSIGNAL) != wn)
-		why = "to Go: gun's word not sent";
+		why = "gun's word not sent";
 	if (why != NULL) {
 		gun_fast_abandon(s, pid, dir, lock, &old, why);
 		return;
@@ -597,10 +600,10 @@ static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, 
 	static const char planned1[] = ",\"Planned\":true}", planned2[] = ",\"Planned\":true,\"OverlayRefused\":true}";
 	if (r > 0 && ((ml >= sizeof planned1 - 1 && strcmp(msg + ml - (sizeof planned1 - 1), planned1) == 0) ||
 		      (ml >= sizeof planned2 - 1 && strcmp(msg + ml - (sizeof planned2 - 1), planned2) == 0))) {
-		gun_fast_abandon(s, pid, dir, lock, &old, "to Go: the init failed");
+		gun_fast_abandon(s, pid, dir, lock, &old, "the init failed");
 		return;
 	}
-	gun_fast_say("run without Go");
+	gun_fast_say(GUN_WAY_FAST, "run without Go");
 	if (r < 0 || strcmp(msg, "{}") != 0) {
 		// gun kills the init and says why.
 		kill(pid, SIGKILL);
@@ -658,10 +661,10 @@ static void gun_prefork(int argc, char **argv, char **envp, int foreground) {
 	static struct gun_plan plan;
 	static char root[PATH_MAX];
 	int have = gun_plan_read(argc, argv, envp, &plan, root, sizeof root) == 0;
-	const char *why = "to Go: no plan";
+	const char *why = "no plan";
 	int fast = have && foreground && argv[2][0] != '-';
 	if (have && !fast)
-		why = "to Go: a command line with options";
+		why = "a command line with options";
 	if (fast && gun_plan_current(&plan, root, envp, &why) < 0)
 		fast = 0;
 	int sv[2];
@@ -691,7 +694,7 @@ static void gun_prefork(int argc, char **argv, char **envp, int foreground) {
 		return;
 	}
 	if (have || foreground)
-		gun_fast_say(why);
+		gun_fast_say(GUN_WAY_GO, why);
 	gun_plan_close(&plan);
 	gun_prefork_fd = sv[0];
 	gun_prefork_pid = pid;
