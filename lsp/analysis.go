@@ -15,10 +15,10 @@ import (
 // analysis is what the front end says about one version of a document.
 type analysis struct {
 	file        *ast.File
-	info        *check.Info           // the symbol table
-	syntaxOK    bool                  // the parser found no errors (so the file can be formatted)
-	diags       []diag.Diagnostic     // the parser's and the checker's, in source order
-	diagnostics []protocol.Diagnostic // diags for the protocol, in the same order
+	info        *check.Info       // the symbol table
+	syntaxOK    bool              // the parser found no errors (so the file can be formatted)
+	diags       []diag.Diagnostic // the parser's and the checker's, in source order
+	diagnostics encoded           // diags for the protocol: a JSON array of Diagnostic
 }
 
 // analyze analyses the document m; cache, if not nil, holds the shell
@@ -33,12 +33,7 @@ func analyze(uri protocol.DocumentURI, m *Mapper, cache *check.Cache) *analysis 
 	info, checked := resolve(f)
 	ds = append(ds, checked...)
 	slices.SortStableFunc(ds, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
-	an := &analysis{file: f, info: info, syntaxOK: syntaxOK, diags: ds, diagnostics: make([]protocol.Diagnostic, len(ds))}
-	c := m.cursor() // diagnostics are in source order
-	for i, d := range ds {
-		an.diagnostics[i] = toDiagnostic(uri, c, d)
-	}
-	return an
+	return &analysis{file: f, info: info, syntaxOK: syntaxOK, diags: ds, diagnostics: encodeDiagnostics(uri, m, ds)}
 }
 
 // brokenAnalysis is the analysis of an empty file, with msg as its one
@@ -47,8 +42,8 @@ func brokenAnalysis(uri protocol.DocumentURI, m *Mapper, msg string) *analysis {
 	f, _ := parser.Parse(filename(uri), nil)
 	info, _ := check.Resolve(f)
 	d := diag.Diagnostic{Severity: diag.Error, Message: msg}
-	return &analysis{file: f, info: info, diags: []diag.Diagnostic{d},
-		diagnostics: []protocol.Diagnostic{toDiagnostic(uri, m.cursor(), d)}}
+	ds := []diag.Diagnostic{d}
+	return &analysis{file: f, info: info, diags: ds, diagnostics: encodeDiagnostics(uri, m, ds)}
 }
 
 // filename returns the path of a file: URI, or the URI itself.
@@ -65,16 +60,25 @@ var severities = map[diag.Severity]protocol.DiagnosticSeverity{
 	diag.Info:    protocol.DiagnosticSeverityInformation,
 }
 
+// severity is d's severity for the protocol.
+func severity(d diag.Diagnostic) protocol.DiagnosticSeverity {
+	if s, ok := severities[d.Severity]; ok {
+		return s
+	}
+	return protocol.DiagnosticSeverityError
+}
+
+// toDiagnostic converts one diagnostic; encodeDiagnostics is the same for
+// a whole list, encoded.
 func toDiagnostic(uri protocol.DocumentURI, m *cursor, d diag.Diagnostic) protocol.Diagnostic {
 	pd := protocol.Diagnostic{
 		Range:    m.Range(int(d.Range.Start), int(d.Range.End)),
-		Severity: severities[d.Severity],
-		Code:     string(d.Code),
+		Severity: severity(d),
 		Source:   "gun",
 		Message:  d.Message,
 	}
-	if pd.Severity == 0 {
-		pd.Severity = protocol.DiagnosticSeverityError
+	if d.Code != "" {
+		pd.Code = string(d.Code)
 	}
 	for _, r := range d.Related {
 		pd.RelatedInformation = append(pd.RelatedInformation, protocol.DiagnosticRelatedInformation{

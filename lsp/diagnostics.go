@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
@@ -73,18 +74,25 @@ func (d *diagnoser) run(snap *snapshot) {
 	d.publish(snap, an.diagnostics)
 }
 
-// publish publishes snap's diagnostics if it is still the latest version.
-func (d *diagnoser) publish(snap *snapshot, diags []protocol.Diagnostic) {
+// publish publishes snap's diagnostics, the JSON array diags, if it is
+// still the latest version. The array goes into the message as it is.
+func (d *diagnoser) publish(snap *snapshot, diags encoded) {
 	d.publishMu.Lock()
 	defer d.publishMu.Unlock()
 	if !d.latest(snap) {
 		return
 	}
-	d.s.notify(protocol.MethodTextDocumentPublishDiagnostics, &protocol.PublishDiagnosticsParams{
-		URI:         snap.uri,
-		Version:     uint32(snap.version),
-		Diagnostics: diags,
-	})
+	head := make([]byte, 0, 128+len(snap.uri))
+	head = append(head, `{"jsonrpc":"2.0","method":"`+protocol.MethodTextDocumentPublishDiagnostics+`","params":{"uri":`...)
+	head = appendJSONString(head, string(snap.uri))
+	if snap.version != 0 {
+		head = append(head, `,"version":`...)
+		head = strconv.AppendUint(head, uint64(uint32(snap.version)), 10)
+	}
+	head = append(head, `,"diagnostics":`...)
+	if err := d.s.stream.writeParts(head, diags, []byte("}}")); err != nil {
+		d.s.log.Debug("publish failed", "uri", snap.uri, "err", err)
+	}
 }
 
 func (d *diagnoser) latest(snap *snapshot) bool {

@@ -138,7 +138,8 @@ func codeAction(_ context.Context, _ *server, snap *snapshot, p *protocol.CodeAc
 	want := source.Range{Start: source.Pos(start), End: source.Pos(end)}
 	an := snap.analysis()
 	actions := []protocol.CodeAction{}
-	for i, d := range an.diags {
+	c := snap.m.cursor()
+	for _, d := range an.diags {
 		if len(d.Fixes) == 0 || !overlaps(d.Range, want) {
 			continue
 		}
@@ -146,7 +147,7 @@ func codeAction(_ context.Context, _ *server, snap *snapshot, p *protocol.CodeAc
 			actions = append(actions, protocol.CodeAction{
 				Title:       fix.Title,
 				Kind:        protocol.QuickFix,
-				Diagnostics: []protocol.Diagnostic{an.diagnostics[i]},
+				Diagnostics: []protocol.Diagnostic{toDiagnostic(snap.uri, c, d)},
 				IsPreferred: j == 0,
 				Edit: &protocol.WorkspaceEdit{Changes: map[protocol.DocumentURI][]protocol.TextEdit{
 					snap.uri: toEdits(snap.m, fix.Edits),

@@ -1,7 +1,12 @@
 package lsp
 
 import (
+	"strconv"
 	"unicode/utf8"
+
+	"go.lsp.dev/protocol"
+
+	"github.com/gun-tools/gun/lang/diag"
 )
 
 // encoded is a result already encoded as JSON. The server writes it into
@@ -56,4 +61,47 @@ func appendEscaped(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, s[start:]...)
+}
+
+// encodeDiagnostics encodes ds, which are in source order, as a JSON array
+// of the protocol's Diagnostic: the fields toDiagnostic fills, in the order
+// encoding/json writes them. A long file can have thousands; encoding/json
+// took as long as the analysis that found them.
+func encodeDiagnostics(uri protocol.DocumentURI, m *Mapper, ds []diag.Diagnostic) encoded {
+	c := m.cursor()
+	b := make([]byte, 0, 64+len(ds)*256)
+	b = append(b, '[')
+	for i, d := range ds {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"range":`...)
+		b = appendRange(b, c.Position(int(d.Range.Start)), c.Position(int(d.Range.End)))
+		b = append(b, `,"severity":`...)
+		b = strconv.AppendUint(b, uint64(severity(d)), 10)
+		if d.Code != "" {
+			b = append(b, `,"code":`...)
+			b = appendJSONString(b, string(d.Code))
+		}
+		b = append(b, `,"source":"gun","message":`...)
+		b = appendJSONString(b, d.Message)
+		if len(d.Related) > 0 {
+			b = append(b, `,"relatedInformation":[`...)
+			for j, r := range d.Related {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, `{"location":{"uri":`...)
+				b = appendJSONString(b, string(uri))
+				b = append(b, `,"range":`...)
+				b = appendRange(b, c.Position(int(r.Range.Start)), c.Position(int(r.Range.End)))
+				b = append(b, `},"message":`...)
+				b = appendJSONString(b, r.Message)
+				b = append(b, '}')
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }

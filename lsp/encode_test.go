@@ -2,12 +2,15 @@ package lsp
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"go.lsp.dev/protocol"
 
+	"github.com/gun-tools/gun/lang/diag"
 	"github.com/gun-tools/gun/lang/source"
 	"github.com/gun-tools/gun/lsp/lsptest"
 )
@@ -203,4 +206,61 @@ func TestFlatSymbols(t *testing.T) {
 	if diff := cmp.Diff(want, syms); diff != "" {
 		t.Errorf("symbols (-want +got):\n%s", diff)
 	}
+}
+
+// TestDiagnosticsEncoding checks the hand-written encoding of diagnostics
+// against encoding/json's of toDiagnostic's, on every Gunfile of the corpus
+// and on diagnostics with what the corpus may lack: no code, an unknown
+// severity, text that needs escaping, related information before the
+// diagnostic, and non-ASCII text before a position.
+func TestDiagnosticsEncoding(t *testing.T) {
+	files, err := filepath.Glob("../testdata/gunfiles/*.gunfile")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
+	const uri = protocol.DocumentURI("file:///dir/Gun%20file")
+	compare := func(name string, m *Mapper, ds []diag.Diagnostic) {
+		t.Helper()
+		c := m.cursor()
+		std := make([]protocol.Diagnostic, len(ds))
+		for i, d := range ds {
+			std[i] = toDiagnostic(uri, c, d)
+		}
+		wantJSON, err := json.Marshal(std)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want any
+		if err := json.Unmarshal(encodeDiagnostics(uri, m, ds), &got); err != nil {
+			t.Fatalf("%s: invalid JSON: %v\n%s", name, err, encodeDiagnostics(uri, m, ds))
+		}
+		if err := json.Unmarshal(wantJSON, &want); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-encoding/json +encodeDiagnostics):\n%s", name, diff)
+		}
+	}
+	n := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := NewMapper(string(src))
+		an := analyze(uri, m, nil)
+		n += len(an.diags)
+		compare(filepath.Base(f), m, an.diags)
+	}
+	if n == 0 {
+		t.Fatal("the corpus has no diagnostics")
+	}
+	m := NewMapper("Arg é \"𝄞\"\nUsing \"a.tar\"\nExec \"é $x\"\n")
+	compare("made", m, []diag.Diagnostic{
+		{Range: source.Range{Start: 4, End: 6}, Severity: diag.Warning, Code: diag.UnpinnedPackage, Message: "a \"quoted\" <é>\n\tline"},
+		{Range: source.Range{Start: 33, End: 37}, Severity: diag.Severity(99), Message: "no code, unknown severity",
+			Related: []diag.Related{{Range: source.Range{Start: 0, End: 3}, Message: "first"}, {Range: source.Range{Start: 7, End: 13}, Message: "𝄞"}}},
+		{Range: source.Range{Start: 36, End: 38}, Severity: diag.Info, Code: "G999", Message: ""},
+	})
+	compare("none", m, nil)
 }

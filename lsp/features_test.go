@@ -920,8 +920,9 @@ func TestHostileDocument(t *testing.T) {
 func TestBrokenAnalysis(t *testing.T) {
 	m := NewMapper("Using \"a.tar\"\n")
 	an := brokenAnalysis("file:///Gunfile", m, "boom")
-	if len(an.diagnostics) != 1 || an.diagnostics[0].Message != "boom" || an.file == nil || an.info == nil {
-		t.Errorf("broken analysis: %+v", an)
+	var ds []protocol.Diagnostic
+	if err := json.Unmarshal(an.diagnostics, &ds); err != nil || len(ds) != 1 || ds[0].Message != "boom" || an.file == nil || an.info == nil {
+		t.Errorf("broken analysis: %+v (%v)", an, err)
 	}
 	// Every feature works on it.
 	snap := &snapshot{uri: "file:///Gunfile", version: 1, m: m}

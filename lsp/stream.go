@@ -209,8 +209,7 @@ func marshalMessage(msg jsonrpc2.Message) ([]byte, error) {
 }
 
 // writeResult writes the response to request id whose result is the JSON
-// result, without copying it: the frame's header and the response's
-// opening, the result, and the closing brace go out as three writes.
+// result, without copying it.
 func (s *stream) writeResult(id jsonrpc2.ID, result []byte) error {
 	idJSON, err := id.MarshalJSON()
 	if err != nil {
@@ -220,11 +219,24 @@ func (s *stream) writeResult(id jsonrpc2.ID, result []byte) error {
 	open = append(open, `{"jsonrpc":"2.0","id":`...)
 	open = append(open, idJSON...)
 	open = append(open, `,"result":`...)
-	head := fmt.Appendf(make([]byte, 0, 32+len(open)), "Content-Length: %d\r\n\r\n", len(open)+len(result)+1)
-	head = append(head, open...)
+	return s.writeParts(open, result, []byte("}"))
+}
+
+// writeParts writes one message whose body is parts, in order, without
+// joining them: the frame's header with the first part, then the others.
+func (s *stream) writeParts(parts ...[]byte) error {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	head := fmt.Appendf(make([]byte, 0, 32+len(parts[0])), "Content-Length: %d\r\n\r\n", n)
+	head = append(head, parts[0]...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, b := range [][]byte{head, result, []byte("}")} {
+	if _, err := s.out.Write(head); err != nil {
+		return fmt.Errorf("write message: %w", err)
+	}
+	for _, b := range parts[1:] {
 		if _, err := s.out.Write(b); err != nil {
 			return fmt.Errorf("write message: %w", err)
 		}
