@@ -1,7 +1,7 @@
 package seccomp
 
-//go:generate go run mksyscalls.go amd64 arm64
-//go:generate go run mkdefault.go
+//go:generate go run ../../hack/mkseccomp syscalls amd64 arm64
+//go:generate go run ../../hack/mkseccomp default
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ func DefaultProfile(caps []string) (*specs.LinuxSeccomp, error) {
 }
 
 // Default returns the program of Docker's default profile for caps; that
-// of DefaultCaps is compiled by go generate (mkdefault.go).
+// of DefaultCaps is compiled by go generate (hack/mkseccomp).
 func Default(caps []string) ([]bpf.RawInstruction, error) {
 	if defaultProgram != nil && sameCaps(caps, DefaultCaps) {
 		return defaultProgram, nil
