@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/gun-tools/gun/internal/testenv"
 )
@@ -15,11 +18,7 @@ import (
 // transparent huge page once the package is initialised: the mapping that
 // holds it has 2 MiB of anonymous huge pages.
 func TestHeapStartsOnAHugePage(t *testing.T) {
-	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-	if err == nil && bytes.Contains(mode, []byte("[never]")) {
-		err = fmt.Errorf("transparent huge pages are off: %s", bytes.TrimSpace(mode))
-	}
-	testenv.Need(t, "transparent huge pages (madvise or always)", err)
+	needTHP(t)
 	if block == 0 {
 		t.Fatal("the initialiser did not run")
 	}
@@ -47,4 +46,68 @@ func TestHeapStartsOnAHugePage(t *testing.T) {
 		}
 	}
 	t.Fatalf("no mapping holds the heap's first block %#x", block)
+}
+
+// needTHP fails (in CI) or skips the test where transparent huge pages are
+// off.
+func needTHP(t *testing.T) {
+	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	if err == nil && bytes.Contains(mode, []byte("[never]")) {
+		err = fmt.Errorf("transparent huge pages are off: %s", bytes.TrimSpace(mode))
+	}
+	testenv.Need(t, "transparent huge pages (madvise or always)", err)
+}
+
+// TestGrow checks that what is allocated after Grow lands in mappings
+// advised for huge pages (VmFlags "hg"). Without Grow, 4 MiB allocated
+// grows the heap by a new mapping without that advice. The collector is
+// off, as in gun check: on, it would release free pages of the heap's huge
+// pages meanwhile (and the first block's, which TestHeapStartsOnAHugePage
+// checks).
+func TestGrow(t *testing.T) {
+	needTHP(t)
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	Grow(8 << 20)
+	keep := make([][]byte, 0, 1024)
+	for range 1024 {
+		keep = append(keep, make([]byte, 4<<10))
+	}
+	advised := hugeAdvised(t)
+	var not int
+	for _, b := range keep {
+		addr := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		if !slices.ContainsFunc(advised, func(m [2]uintptr) bool { return m[0] <= addr && addr < m[1] }) {
+			not++
+		}
+	}
+	if not > 0 {
+		t.Errorf("%d of %d objects allocated after Grow are in mappings without MADV_HUGEPAGE", not, len(keep))
+	}
+}
+
+// hugeAdvised returns the mappings of the process advised for huge pages.
+func hugeAdvised(t *testing.T) [][2]uintptr {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var maps [][2]uintptr
+	var lo, hi uintptr
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		var l, h uintptr
+		if n, _ := fmt.Sscanf(line, "%x-%x", &l, &h); n == 2 {
+			lo, hi = l, h // a mapping's first line
+			continue
+		}
+		if flags, ok := strings.CutPrefix(line, "VmFlags:"); ok && slices.Contains(strings.Fields(flags), "hg") {
+			maps = append(maps, [2]uintptr{lo, hi})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return maps
 }
