@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gun-tools/gun/internal/hugeheap"
 	"github.com/gun-tools/gun/lsp"
 )
 
@@ -30,6 +31,10 @@ func newLspCmd() *cobra.Command {
 				// default, collections take a quarter of an open's time.
 				debug.SetGCPercent(400)
 			}
+			// The first analysis of a 5,000-line document touches some 8 MiB
+			// of new heap: 2,000 page faults, which on a virtual machine
+			// were most of its time (docs/editors.md, "Speed").
+			hugeheap.Grow(64 << 20)
 			err := lsp.Serve(cmd.Context(), &stdioConn{ReadCloser: os.Stdin, w: os.Stdout}, lsp.Options{
 				Logger:  slog.Default(),
 				Version: buildVersion(),

@@ -10,7 +10,13 @@
 // it take no fault. Either step fails quietly: a kernel without them, or
 // with transparent huge pages off, runs gun as before.
 //
+// The heap that Go maps later, as it grows, does not carry that advice: a
+// command about to allocate tens of megabytes (gun check of a large file,
+// gun lsp before its first analysis of a large document, which touches some
+// 2,000 new pages) calls Grow first, which maps that much heap at once on
+// huge pages.
+//
 // cmd/gun imports it for its initialiser, which Go runs among the first: it
-// imports only syscall and unsafe, and packages are initialised in the
+// imports only runtime, syscall and unsafe, and packages are initialised in the
 // order of their import paths as their own imports allow.
 package hugeheap
