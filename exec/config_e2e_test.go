@@ -113,9 +113,8 @@ Env PATH Inherited
 Env PATH "/opt/app/bin:${PATH}"
 Exec "echo $PATH > /path"
 `})
-	flat := filepath.Join(p.root, "..", "rootfs.tar")
-	p.build("-t", "extended", "-o", flat, "--format", "rootfs", ".")
-	checkFiles(t, rootfs(t, flat), map[string]string{"/path": "0 0644 0:0 /opt/app/bin:/usr/bin:/bin\n"})
+	_, files := p.buildFiles("-t", "extended")
+	checkFiles(t, files, map[string]string{"/path": "0 0644 0:0 /opt/app/bin:/usr/bin:/bin\n"})
 	r := p.gun("run", "extended", "sh", "-c", "echo $PATH")
 	if r.code != 0 || r.stdout != "/opt/app/bin:/usr/bin:/bin\n" {
 		t.Errorf("gun run extended: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)

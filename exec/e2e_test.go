@@ -124,6 +124,15 @@ func (p *project) write(files map[string]string) {
 	p.chown(p.dir)
 }
 
+// copyIn copies the file src into the context as name, as the test user
+// (cp: an archive of hundreds of MB is not read into memory).
+func (p *project) copyIn(src, name string) {
+	p.t.Helper()
+	if out, err := asUser(exec.Command("cp", src, filepath.Join(p.dir, name))).CombinedOutput(); err != nil {
+		p.t.Fatalf("cp %s: %v\n%s", src, err, out)
+	}
+}
+
 type result struct {
 	stdout, stderr string
 	code           int
@@ -316,11 +325,7 @@ Main ["/bin/cat", "greeting"]
 		"/root": "5 0700 0:0",
 	}
 	checkFiles(t, files, want)
-	for _, gone := range []string{"/bin/vi", "/app/skip.log", "/app/conf", "/etc/resolv.conf", "/etc/hosts"} {
-		if v, ok := files[gone]; ok {
-			t.Errorf("%s is in the image (%q), want it absent", gone, v)
-		}
-	}
+	checkAbsent(t, files, "want it absent", "/bin/vi", "/app/skip.log", "/app/conf", "/etc/resolv.conf", "/etc/hosts")
 	if _, ok := files["/bin/sh"]; !ok {
 		t.Error("/bin/sh missing: the base layer is not in the image")
 	}
@@ -473,15 +478,13 @@ Arg CHANNEL
 Exec "echo $CHANNEL > /channel"
 `,
 	})
-	flat := filepath.Join(p.root, "..", "rootfs.tar")
-	r := p.build("--arg", "VERSION=2.5", "--arg", "NOPE=1", "-o", flat, "--format", "rootfs", ".")
+	r, files := p.buildFiles("--arg", "VERSION=2.5", "--arg", "NOPE=1")
 	if !strings.Contains(r.stderr, "gun: warning: --arg NOPE: no Arg NOPE in the stages built") {
 		t.Errorf("no warning for an --arg no stage declares:\n%s", r.stderr)
 	}
 	if strings.Contains(r.stderr, "not needed") || strings.Contains(r.stderr, "[unused") {
 		t.Errorf("the unused stage was built:\n%s", r.stderr)
 	}
-	files := rootfs(t, flat)
 	// A stage's Arg without a default takes the global's value, as in Docker.
 	if got, want := files["/channel"], "0 0644 0:0 stable\n"; got != want {
 		t.Errorf("/channel = %q, want %q", got, want)
@@ -493,11 +496,10 @@ Exec "echo $CHANNEL > /channel"
 		t.Errorf("/usr/local/bin/app = %q, want %q", got, want)
 	}
 	// --target builds only up to that stage.
-	r = p.build("--target", "build", "-o", flat, "--format", "rootfs", ".")
+	r, files = p.buildFiles("--target", "build")
 	if strings.Contains(r.stderr, "[final") {
 		t.Errorf("--target build built the final stage:\n%s", r.stderr)
 	}
-	files = rootfs(t, flat)
 	if _, ok := files["/version"]; ok {
 		t.Error("--target build: the image has the final stage's /version")
 	}
@@ -981,10 +983,7 @@ Exec "apt-get update -qq && apt-get install -y -qq --no-install-recommends hello
 Main ["hello"]
 `,
 	})
-	cp := asUser(exec.Command("cp", archive, filepath.Join(p.dir, "debian.tar.gz")))
-	if out, err := cp.CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v\n%s", err, out)
-	}
+	p.copyIn(archive, "debian.tar.gz")
 	p.build("-t", "hello-debian", ".")
 	if r := p.gun("run", "hello-debian"); r.code != 0 || r.stdout != "Hello, world!\n" {
 		t.Errorf("gun run hello-debian: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
@@ -1057,6 +1056,17 @@ Exec <<EOF
 	}
 	if strings.Contains(r.stderr, `\n`) {
 		t.Errorf("output shows an escaped newline:\n%s", r.stderr)
+	}
+}
+
+// checkAbsent fails t for each of names that files has, saying why that is
+// wrong.
+func checkAbsent(t *testing.T, files map[string]string, why string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if v, ok := files[name]; ok {
+			t.Errorf("%s is in the image (%q): %s", name, v, why)
+		}
 	}
 }
 

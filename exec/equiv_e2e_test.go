@@ -99,9 +99,7 @@ func TestBuildahEquivalence(t *testing.T) {
 		"src/hello.txt": "hello\n",
 		"secret.txt":    "s3cret",
 	})
-	if out, err := asUser(exec.Command("cp", env.busybox, filepath.Join(p.dir, "busybox.tar"))).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v\n%s", err, out)
-	}
+	p.copyIn(env.busybox, "busybox.tar")
 	if r := p.gun("convert", "-o", "Gunfile", "Dockerfile"); r.code != 0 {
 		t.Fatalf("gun convert: exit %d\n%s", r.code, r.stderr)
 	}

@@ -3,13 +3,11 @@ package exec_test
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"crypto/rand"
 	"encoding/hex"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -25,9 +23,7 @@ import (
 // TestMounts builds Exec steps with each mount and Network none, as the
 // test user, and checks what the steps saw and what the layers hold.
 func TestMounts(t *testing.T) {
-	var raw [12]byte
-	rand.Read(raw[:])
-	secret := "s3cr3t-" + hex.EncodeToString(raw[:])
+	secret := newSecret()
 	p := newProject(t, map[string]string{
 		"Gunfile": `Using "BUSYBOX"
 Exec Cache "/cache" Sharing locked "echo run >> /cache/runs && wc -l < /cache/runs > /seen"
@@ -47,11 +43,7 @@ Exec Tmpfs "/scratch" "echo x > /scratch/f && test -f /scratch/f"
 		"/copied": "0 0644 0:0 hello\n",
 		"/nets":   "0 0644 0:0 lo\n",
 	})
-	for _, gone := range []string{"/cache/runs", "/scratch/f", "/mnt/hello.txt", "/run/secrets/tok/x"} {
-		if v, ok := files[gone]; ok {
-			t.Errorf("%s is in the image (%q): a mount's content reached a layer", gone, v)
-		}
-	}
+	checkAbsent(t, files, "a mount's content reached a layer", "/cache/runs", "/scratch/f", "/mnt/hello.txt", "/run/secrets/tok/x")
 	if v := files["/run/secrets/tok"]; v != "" && v != "0 0000 0:0 " && !strings.HasPrefix(v, "0 ") {
 		t.Errorf("the secret's mount point is %q", v)
 	}
@@ -83,6 +75,13 @@ Exec Secret "tok" "test -s /run/secrets/tok"
 	noSecret(t, p, secret)
 }
 
+// newSecret returns a secret no file has before the test.
+func newSecret() string {
+	var raw [12]byte
+	rand.Read(raw[:])
+	return "s3cr3t-" + hex.EncodeToString(raw[:])
+}
+
 // noSecret fails t when the secret is in a file of the project's store or
 // context but secret.txt.
 func noSecret(t *testing.T, p *project, secret string) {
@@ -106,9 +105,7 @@ func noSecret(t *testing.T, p *project, secret string) {
 // by the user, mode 0400, and with Uid, Gid and Mode as they say; its
 // bytes reach the steps' files only.
 func TestSecretForUser(t *testing.T) {
-	var raw [12]byte
-	rand.Read(raw[:])
-	secret := "s3cr3t-" + hex.EncodeToString(raw[:])
+	secret := newSecret()
 	p := newProject(t, map[string]string{
 		"Gunfile": `Using "BUSYBOX"
 User "app"
@@ -117,10 +114,9 @@ Exec Secret "tok" Uid 0 Gid 1000 Mode 0440 Target "/etc/tok" "wc -c < /etc/tok >
 `,
 		"secret.txt": secret,
 	})
-	flat := filepath.Join(p.root, "..", "rootfs.tar")
-	r := p.build("--secret", "id=tok,src=secret.txt", "-o", flat, "--format", "rootfs", ".")
+	r, files := p.buildFiles("--secret", "id=tok,src=secret.txt")
 	n := strconv.Itoa(len(secret)) + "\n"
-	checkFiles(t, rootfs(t, flat), map[string]string{
+	checkFiles(t, files, map[string]string{
 		"/tmp/len":   "0 0644 1000:1000 " + n,
 		"/tmp/mode":  "0 0644 1000:1000 400 1000 1000\n",
 		"/tmp/len2":  "0 0644 1000:1000 " + n,
@@ -214,11 +210,7 @@ Exec Bind "/out/sub/b" "/one" From build "cat /one > /filegot"
 		"/ctxgot":  "0 0644 0:0 changed\n",
 		"/filegot": "0 0644 0:0 deep\n",
 	})
-	for _, gone := range []string{"/in", "/rw", "/ctx", "/one", "/out"} {
-		if v, ok := files[gone]; ok {
-			t.Errorf("%s is in the image (%q)", gone, v)
-		}
-	}
+	checkAbsent(t, files, "a mount point or a mount's content reached a layer", "/in", "/rw", "/ctx", "/one", "/out")
 	if b, err := os.ReadFile(filepath.Join(p.dir, "src", "hello.txt")); err != nil || string(b) != "hello\n" {
 		t.Errorf("the context file after a ReadWrite bind: %q, %v", b, err)
 	}
@@ -252,9 +244,7 @@ Exec Tmpfs "/t" Mode 0750 Size 1m "stat -c %a /t > /mode750"
 		"/mode":    "0 0644 0:0 1777\n",
 		"/mode750": "0 0644 0:0 750\n",
 	})
-	if v, ok := files["/t"]; ok {
-		t.Errorf("the tmpfs mount point is in the image: %q", v)
-	}
+	checkAbsent(t, files, "the tmpfs mount point reached a layer", "/t")
 }
 
 // TestAptCacheMount builds a Debian recipe whose apt step keeps
@@ -272,22 +262,19 @@ Exec Cache "/var/cache/apt" Sharing locked Cache "/var/lib/apt" Sharing locked "
 `
 	}
 	p := newProject(t, map[string]string{"Gunfile": gunfile("one")})
-	if out, err := asUser(exec.Command("cp", archive, filepath.Join(p.dir, "debian.tar.gz"))).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v\n%s", err, out)
-	}
-	flat := filepath.Join(p.root, "..", "rootfs.tar")
-	r := p.build("-o", flat, "--format", "rootfs", ".")
+	p.copyIn(archive, "debian.tar.gz")
+	r, files := p.buildFiles()
 	if !debFetch.MatchString(r.stderr) {
 		t.Fatalf("the first build fetched no hello package:\n%s", r.stderr)
 	}
-	checkAptImage(t, rootfs(t, flat), archive)
+	checkAptImage(t, files, archive)
 	debs, err := filepath.Glob(filepath.Join(p.root, "build", "caches", "*", "archives", "hello_*.deb"))
 	if err != nil || len(debs) != 1 {
 		t.Fatalf("the apt cache after the first build holds %q (%v), want one hello .deb", debs, err)
 	}
 
 	p.write(map[string]string{"Gunfile": gunfile("two")})
-	r = p.build("-o", flat, "--format", "rootfs", ".")
+	r, files = p.buildFiles()
 	if got := ran(r.stderr); len(got) != 2 {
 		t.Fatalf("after a change above the apt step, ran %q, want it and the apt step", got)
 	}
@@ -299,7 +286,7 @@ Exec Cache "/var/cache/apt" Sharing locked Cache "/var/lib/apt" Sharing locked "
 	if !strings.Contains(r.stderr, "Need to get 0 B/") {
 		t.Errorf("the second apt run did not find the package in its cache:\n%s", r.stderr)
 	}
-	checkAptImage(t, rootfs(t, flat), archive)
+	checkAptImage(t, files, archive)
 }
 
 // debFetch matches apt's line for a download of the hello package.
@@ -324,17 +311,8 @@ func checkAptImage(t *testing.T, files map[string]string, archive string) {
 // tarNames returns the paths in a .tar.gz, as rootfs names them.
 func tarNames(t *testing.T, file string) map[string]bool {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	names := map[string]bool{}
-	tr := tar.NewReader(zr)
+	tr := tar.NewReader(openGzip(t, file))
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {

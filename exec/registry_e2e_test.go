@@ -387,6 +387,22 @@ func gzipFile(t *testing.T, src, dst string) {
 	}
 }
 
+// openGzip opens the gzip file, closed when the test ends, and returns its
+// decompressed stream.
+func openGzip(t *testing.T, file string) io.Reader {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return zr
+}
+
 // unpacked lists the layers unpacked in the store at root.
 func unpacked(t *testing.T, root string) []string {
 	t.Helper()
@@ -489,20 +505,11 @@ func TestSkopeoDebian(t *testing.T) {
 	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
 	dir := t.TempDir()
 	layer := filepath.Join(dir, "rootfs.tar")
-	gz, err := os.Open(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gz.Close()
-	zr, err := gzip.NewReader(gz)
-	if err != nil {
-		t.Fatalf("%s: %v", archive, err)
-	}
 	out, err := os.Create(layer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := io.Copy(out, zr); err != nil {
+	if _, err := io.Copy(out, openGzip(t, archive)); err != nil {
 		t.Fatalf("gunzip %s: %v", archive, err)
 	}
 	if err := out.Close(); err != nil {
