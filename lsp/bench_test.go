@@ -43,6 +43,18 @@ func BenchmarkAnalyze(b *testing.B) {
 	}
 }
 
+// BenchmarkAnalyzeFill analyses the file with an empty cache, which it
+// fills: what the first analysis of a document would cost if the server did
+// not fill the cache after publishing its diagnostics (BenchmarkAnalyze).
+func BenchmarkAnalyzeFill(b *testing.B) {
+	text := benchGunfile(5000)
+	m := NewMapper(text)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		analyze("file:///Gunfile", m, new(check.Cache))
+	}
+}
+
 // BenchmarkAnalyzeEdit analyses versions of the file that differ in one
 // command, as after an edit: the cache has the analysis of the others.
 func BenchmarkAnalyzeEdit(b *testing.B) {

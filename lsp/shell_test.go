@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.lsp.dev/protocol"
+
+	"github.com/gun-tools/gun/lsp/lsptest"
 )
 
 // shellDoc has an Arg and an Env used in a script block, and uses of the same
@@ -135,3 +137,38 @@ func TestShellFormatting(t *testing.T) {
 func utf16Units(s string) []uint16 { return utf16.Encode([]rune(s)) }
 
 func fromUnits(u []uint16) string { return string(utf16.Decode(u)) }
+
+// TestCacheFill checks that the version a document is opened with is
+// analysed without the shell cache, that the cache is filled once its
+// diagnostics are out, and that the next version's analysis, which uses the
+// cache, says the same.
+func TestCacheFill(t *testing.T) {
+	s := newSession(t)
+	d := s.open("Gunfile", "Using \"a.tar\"\nExec \"apt-get install curl\"\nExec \"echo $VERSON\"\n")
+	snap, _ := s.h.srv.docs.get(d.uri)
+	if !snap.fill {
+		t.Fatal("the first version is to be analysed without the cache")
+	}
+	s.h.srv.diag.wg.Wait() // the fill runs after the publish
+	if n := snap.cache.Len(); n != 2 {
+		t.Fatalf("the cache holds %d commands after the first diagnostics, want 2", n)
+	}
+	if len(d.diags.Diagnostics) == 0 {
+		t.Fatal("no diagnostics")
+	}
+	// A blank line at the end: the same diagnostics, from the cache.
+	end := pos(3, 0)
+	if err := s.c.Edit(s.ctx, d.uri, 2, lsptest.Change{Range: &protocol.Range{Start: end, End: end}, Text: "\n"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.c.WaitVersion(s.ctx, d.uri, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2, _ := s.h.srv.docs.get(d.uri); v2.fill {
+		t.Error("a later version is to be analysed with the cache")
+	}
+	if diff := cmp.Diff(d.diags.Diagnostics, p.Diagnostics); diff != "" {
+		t.Errorf("diagnostics of the first version (-) and of the second, from the cache (+):\n%s", diff)
+	}
+}

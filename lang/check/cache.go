@@ -93,6 +93,13 @@ func (k *Cache) Resolve(f *ast.File) (*Info, []diag.Diagnostic) {
 	return info, ds
 }
 
+// Len returns how many commands the cache holds.
+func (k *Cache) Len() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.scripts)
+}
+
 // cachedScript returns the cached analysis of the command s, or nil with
 // the key to store it under.
 func (c *checker) cachedScript(s *ast.String, main bool) (*cachedScript, scriptKey) {
