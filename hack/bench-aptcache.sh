@@ -20,7 +20,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	BENCH_DEBIAN=${BENCH_DEBIAN:-$("$(dirname "$0")/../testdata/rootfs/debian.sh")}
 	export BENCH_DEBIAN
 fi
-. "$(dirname "$0")/benchenv.sh" "$@"
+. "$(dirname "$0")/benchenv.sh"
+bench_user "$@"
 [ -r "${BENCH_DEBIAN:-}" ] || { echo "bench-aptcache: set BENCH_DEBIAN to a Debian minbase .tar.gz (testdata/rootfs/debian.sh)" >&2; exit 1; }
 command -v buildah >/dev/null || { echo "bench-aptcache: buildah not installed (apt-get install buildah)" >&2; exit 1; }
 export XDG_RUNTIME_DIR=$work/xdg
@@ -54,16 +55,6 @@ CMD ["curl", "--version"]
 C
 done
 
-now() { date +%s%N; }
-# timed CMD...: runs CMD quietly, prints its wall time in ms.
-timed() {
-	local t0 t1
-	t0=$(now)
-	"$@" >"$work/out.log" 2>&1 || { cat "$work/out.log" >&2; return 1; }
-	t1=$(now)
-	echo $(((t1 - t0) / 1000000))
-}
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # Each variant's state (store, buildah's storage and its cache mounts,
 # which it keeps under TMPDIR) is in $state.
 gun_build() { (cd "$dir" && GUN_ROOT="$state/store" "$work/gun" build --progress quiet --arg "V=$1" -t bench .); }
@@ -83,7 +74,7 @@ for i in $(seq "$runs"); do
 		tool=${name%-*} dir=$work/${name#*-} state=$work/state-$name-$i
 		mkdir -p "$state/tmp"
 		"${tool}_build" first >/dev/null 2>&1 || { echo "bench-aptcache: $name: the first build failed" >&2; "${tool}_build" first; exit 1; }
-		times[$name]+="$(timed "${tool}_build" "second-$i") "
+		times[$name]+="$(time_ms "${tool}_build" "second-$i") "
 		clean
 	done
 done

@@ -15,6 +15,7 @@
 # prints the time its apt commands took inside the container, for both tools.
 #   hack/bench-build.sh [RUNS]
 set -euo pipefail
+. "$(dirname "$0")/benchenv.sh"
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 user=${GUN_TEST_USER:-guntest}
@@ -25,7 +26,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	testdata/rootfs/busybox.sh -t "$work/busybox.tar"
 	if [ -n "${BENCH_DEBIAN:-}" ]; then cp "$BENCH_DEBIAN" "$work/debian.tar.gz"; fi
 	if [ -n "${GUN_OLD:-}" ]; then cp "$GUN_OLD" "$work/gun-old"; fi
-	cp hack/bench-build.sh "$work/"
+	cp hack/bench-build.sh hack/benchenv.sh "$work/"
 	chown -R "$user" "$work"
 	chmod 755 "$work"
 	# A cgroup the test user may divide: each build gets one, for its CPU time.
@@ -102,12 +103,11 @@ WORKDIR /many
 CMD ["/bin/sh"]
 C
 
-now() { date +%s%N; }
-# time_ms CMD...: runs CMD quietly (in a cgroup of its own under
+# time_build CMD...: runs CMD quietly (in a cgroup of its own under
 # BENCH_CGROUP, if set), prints its wall time, its CPU time (- without a
 # cgroup) and the apt wall and CPU times its output reports (- if none),
 # in ms.
-time_ms() {
+time_build() {
 	local t0 t1 cg= cpu=- apt
 	if [ -n "${BENCH_CGROUP:-}" ]; then
 		cg=$BENCH_CGROUP/build-$(now)
@@ -127,7 +127,6 @@ time_ms() {
 		END {if (n) printf "%d %d", ms, c}' "$work/out.log")
 	echo "$(((t1 - t0) / 1000000)) $cpu ${apt:-- -}"
 }
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # Each build runs in the directory $dir, with gun's step output shown as
 # plain lines (the apt time is read from them). gun_build STORE [GUN].
@@ -140,12 +139,13 @@ buildah_build() {
 buildah_clean() { buildah --root "$1/root" --runroot "$1/runroot" --storage-driver overlay rm -a >/dev/null 2>&1 || true; buildah unshare rm -rf "$1" 2>/dev/null || rm -rf "$1"; }
 
 # med N RESULT...: the median of field N (1 wall, 2 CPU, 3 apt, 4 apt CPU) of
-# time_ms's results, - if none has it.
+# time_build's results, - if none has it.
 med() {
-	local n=$1
+	local n=$1 v
 	shift
-	printf '%s\n' "$@" | awk -v n="$n" '$n != "-" {print $n}' | sort -n |
-		awk '{a[NR]=$1} END {print NR ? a[int((NR+1)/2)] : "-"}'
+	v=$(printf '%s\n' "$@" | awk -v n="$n" '$n != "-" {print $n}')
+	# shellcheck disable=SC2086
+	if [ -n "$v" ]; then median $v; else echo -; fi
 }
 # ratio A B: A/B, or - when either is missing.
 ratio() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN {if (a == "-" || b == "-") print "-"; else printf f "\n", a / b}'; }
@@ -160,20 +160,20 @@ bench() {
 	echo "recipe: $name"
 	for i in $(seq "$runs"); do
 		s="$work/gun-store-$name-$i"
-		gc+=("$(time_ms gun_build "$s")")
-		gw+=("$(time_ms gun_build "$s")")
+		gc+=("$(time_build gun_build "$s")")
+		gw+=("$(time_build gun_build "$s")")
 		buildah unshare rm -rf "$s" 2>/dev/null || rm -rf "$s"
 		r="gun ${gc[-1]// //} cached ${gw[-1]// //}"
 		if [ -n "${GUN_OLD:-}" ]; then
 			s="$work/gun-old-store-$name-$i"
-			oc+=("$(time_ms gun_build "$s" "$GUN_OLD")")
-			ow+=("$(time_ms gun_build "$s" "$GUN_OLD")")
+			oc+=("$(time_build gun_build "$s" "$GUN_OLD")")
+			ow+=("$(time_build gun_build "$s" "$GUN_OLD")")
 			buildah unshare rm -rf "$s" 2>/dev/null || rm -rf "$s"
 			r="$r; gun-old ${oc[-1]// //} cached ${ow[-1]// //}"
 		fi
 		b="$work/buildah-$name-$i"
-		bc+=("$(time_ms buildah_build "$b")")
-		bw+=("$(time_ms buildah_build "$b")")
+		bc+=("$(time_build buildah_build "$b")")
+		bw+=("$(time_build buildah_build "$b")")
 		buildah_clean "$b"
 		echo "  run $i: $r; buildah ${bc[-1]// //} cached ${bw[-1]// //} (wall/cpu/apt/apt-cpu ms; load $(cut -d' ' -f1-3 /proc/loadavg))"
 	done

@@ -7,7 +7,8 @@
 # As root it re-runs itself as the test user guntest (hack/testuser.sh).
 set -euo pipefail
 runs=${1:-100}
-. "$(dirname "$0")/benchenv.sh" "$@"
+. "$(dirname "$0")/benchenv.sh"
+bench_user "$@"
 export GUN_ROOT=$work/store
 # The containers' state where a login session has it (a tmpfs).
 export XDG_RUNTIME_DIR=$work/xdg

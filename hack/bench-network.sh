@@ -20,7 +20,8 @@ set -euo pipefail
 runs=${1:-50}
 mb=${2:-4000}
 rounds=${3:-5}
-. "$(dirname "$0")/benchenv.sh" "$@"
+. "$(dirname "$0")/benchenv.sh"
+bench_user "$@"
 export XDG_RUNTIME_DIR=$work/xdg GUN_ROOT=$work/store
 mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 bash ./busybox.sh -t busybox.tar

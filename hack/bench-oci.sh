@@ -8,7 +8,8 @@
 # that load from other jobs on a shared machine hits each alike.
 set -euo pipefail
 runs=${1:-50}
-. "$(dirname "$0")/benchenv.sh" "$@"
+. "$(dirname "$0")/benchenv.sh"
+bench_user "$@"
 export XDG_RUNTIME_DIR=$work/xdg XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data
 mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 ln -sf gun gun-oci

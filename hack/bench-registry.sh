@@ -17,6 +17,7 @@
 #   hack/bench-registry.sh [RUNS]     (default 5; needs BENCH_DEBIAN=minbase.tar.gz,
 #                                      default /var/tmp/gun-test-debian/bookworm-minbase.tar.gz)
 set -euo pipefail
+. "$(dirname "$0")/benchenv.sh"
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 user=${GUN_TEST_USER:-guntest}
@@ -27,7 +28,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	work=$(mktemp -d /tmp/gun-bench-registry-XXXXXX)
 	./hack/build.sh "$work/gun"
 	cp "$debian" "$work/debian.tar.gz"
-	cp hack/bench-registry.sh "$work/"
+	cp hack/bench-registry.sh hack/benchenv.sh "$work/"
 	chown -R "$user" "$work"
 	chmod 755 "$work"
 	trap 'runuser -u "$user" -- podman unshare rm -rf "$work" 2>/dev/null; rm -rf "$work"' EXIT
@@ -71,16 +72,6 @@ regpid=$!
 trap 'kill $regpid 2>/dev/null; podman unshare rm -rf "$work" 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "http://$reg/v2/" >/dev/null && break; sleep 0.1; done
 
-now() { date +%s%N; }
-# time_ms CMD...: runs CMD quietly, prints its wall time in ms.
-time_ms() {
-	local t0 t1
-	t0=$(now)
-	"$@" >"$work/out.log" 2>&1 || { cat "$work/out.log" >&2; return 1; }
-	t1=$(now)
-	echo $(((t1 - t0) / 1000000))
-}
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 # measure NAME CMD...: one timed run of CMD, with the load before it.
 declare -A times loads

@@ -21,7 +21,8 @@
 set -euo pipefail
 runs=${1:-100}
 bench_pass="GUN_OLD GUN_PREV"
-. "$(dirname "$0")/benchenv.sh" "$@"
+. "$(dirname "$0")/benchenv.sh"
+bench_user "$@"
 # The gun built here, linker-written as built (a rename keeps it so).
 mkdir -p cur
 if [ -e gun ]; then mv gun cur/gun; fi

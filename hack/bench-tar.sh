@@ -10,6 +10,7 @@
 # meet the same machine load; the medians are compared. Unpacking writes to
 # $BENCH_DIR/work (set BENCH_DIR=/dev/shm/... to measure without the disk).
 set -euo pipefail
+. "$(dirname "$0")/benchenv.sh"
 cd "$(dirname "$0")/.."
 bench=${BENCH_DIR:-/var/tmp/gun-bench}
 rounds=${ROUNDS:-5}
@@ -39,31 +40,17 @@ tar -C "$tree" -cf "$work/tree.tar" .
 gzip -1 -c "$work/tree.tar" >"$work/tree.tar.gz"
 echo "tree: $tree ($(du -sh "$tree" | cut -f1), $(find "$tree" | wc -l) entries; archive $(du -h "$work/tree.tar" | cut -f1))"
 
-# now prints the time in nanoseconds.
-now() { date +%s%N; }
-
-# timeit CMD... prints how long CMD took, in ms.
-timeit() {
-	local t0 t1
-	t0=$(now)
-	"$@"
-	t1=$(now)
-	echo $(((t1 - t0) / 1000000))
-}
-
 fresh() { rm -rf "$work/dst"; mkdir "$work/dst"; }
-
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 run_case() {
 	local name=$1 ours=$2 theirs=$3 g=() t=()
 	for _ in $(seq "$rounds"); do
-		fresh; g+=("$(timeit bash -c "$ours")")
-		fresh; t+=("$(timeit bash -c "$theirs")")
+		fresh; g+=("$(time_ms bash -c "$ours")")
+		fresh; t+=("$(time_ms bash -c "$theirs")")
 	done
 	local gm tm
-	gm=$(printf '%s\n' "${g[@]}" | median)
-	tm=$(printf '%s\n' "${t[@]}" | median)
+	gm=$(median "${g[@]}")
+	tm=$(median "${t[@]}")
 	printf '%-14s guntar %6d ms   GNU tar %6d ms   ratio %s\n' "$name" "$gm" "$tm" \
 		"$(awk -v a="$tm" -v b="$gm" 'BEGIN {printf "%.2f", a / b}')"
 }
