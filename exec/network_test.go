@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -132,12 +133,31 @@ func pastas(dir string) []string {
 // portFree fails the test unless the TCP port of 127.0.0.1 can be bound.
 func portFree(t *testing.T, port int) {
 	t.Helper()
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	portFreeOn(t, "127.0.0.1", port)
+}
+
+// portFreeOn fails the test unless the TCP port of the address can be bound.
+func portFreeOn(t *testing.T, ip string, port int) {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
 	if err != nil {
-		t.Errorf("port %d is still taken: %v", port, err)
+		t.Errorf("port %d of %s is still taken: %v", port, ip, err)
 		return
 	}
 	l.Close()
+}
+
+// stopRun sends sig to the gun that start started and waits for it to exit.
+func stopRun(t *testing.T, gun *exec.Cmd, exited <-chan struct{}, sig os.Signal) {
+	t.Helper()
+	if err := gun.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("gun did not exit")
+	}
 }
 
 // TestNetworkPrivate serves a page and UDP from a container with published
@@ -181,14 +201,7 @@ func TestNetworkPrivate(t *testing.T) {
 	if len(pastas(p.root)) != 1 {
 		t.Errorf("pasta processes while the container runs: %q", pastas(p.root))
 	}
-	if err := gun.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-exited:
-	case <-time.After(20 * time.Second):
-		t.Fatal("gun did not exit")
-	}
+	stopRun(t, gun, exited, syscall.SIGTERM)
 	// The server logs its client's address as pasta gives it: the host's.
 	if !strings.Contains(serverLog.String(), "127.0.0.1]:") {
 		t.Errorf("the server's log names no client of 127.0.0.1:\n%s", serverLog.String())
@@ -197,6 +210,36 @@ func TestNetworkPrivate(t *testing.T) {
 		t.Errorf("pasta left after the container: %q", left)
 	}
 	portFree(t, tcpPort)
+}
+
+// TestNetworkPrivateIPv6 publishes a port on the host's IPv6 loopback only
+// ([::1]:PORT:80): a client of ::1 gets the page, with its own address as
+// the server sees it; 127.0.0.1 has no such port.
+func TestNetworkPrivateIPv6(t *testing.T) {
+	needPasta(t)
+	l, err := net.Listen("tcp6", "[::1]:0")
+	need(t, "IPv6 on the loopback (::1)", err)
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	p := newProject(t, nil)
+	var serverLog syncBuffer
+	gun, exited := p.start(&serverLog, "run", "-p", fmt.Sprintf("[::1]:%d:80", port), env.busybox,
+		"sh", "-c", "mkdir /www; echo served over IPv6 > /www/index.html; exec httpd -f -vv -p 80 -h /www")
+	if got := get(t, fmt.Sprintf("http://[::1]:%d/", port)); got != "served over IPv6\n" {
+		t.Errorf("page: %q", got)
+	}
+	if c, err := net.DialTimeout("tcp4", fmt.Sprintf("127.0.0.1:%d", port), 2*time.Second); err == nil {
+		c.Close()
+		t.Errorf("127.0.0.1:%d answers: the port is published on more than [::1]", port)
+	}
+	stopRun(t, gun, exited, syscall.SIGTERM)
+	if !strings.Contains(serverLog.String(), "[::1]:") {
+		t.Errorf("the server's log names no client of ::1:\n%s", serverLog.String())
+	}
+	if left := pastas(p.root); len(left) != 0 {
+		t.Errorf("pasta left after the container: %q", left)
+	}
+	portFreeOn(t, "::1", port)
 }
 
 // TestNetworkPrivateInside checks the container's view: an interface of
@@ -295,14 +338,7 @@ func TestNetworkPrivateKilled(t *testing.T) {
 	gun, exited := p.start(io.Discard, "run", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), env.busybox,
 		"sh", "-c", "mkdir /www && echo up > /www/index.html && exec httpd -f -p 80 -h /www")
 	get(t, fmt.Sprintf("http://127.0.0.1:%d/", port))
-	if err := gun.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-exited:
-	case <-time.After(20 * time.Second):
-		t.Fatal("gun did not exit")
-	}
+	stopRun(t, gun, exited, os.Kill)
 	if len(pastas(p.root)) != 1 {
 		t.Fatalf("want the killed run's pasta, found %q", pastas(p.root))
 	}
