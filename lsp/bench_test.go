@@ -199,3 +199,24 @@ func BenchmarkSemanticTokens(b *testing.B) {
 		return &protocol.SemanticTokensParams{TextDocument: protocol.TextDocumentIdentifier{URI: doc}}
 	})
 }
+
+// BenchmarkDecodeMessage decodes the didOpen of the 5,000-line file as the
+// server does and as jsonrpc2 alone would.
+func BenchmarkDecodeMessage(b *testing.B) {
+	params, err := json.Marshal(&protocol.DidOpenTextDocumentParams{TextDocument: protocol.TextDocumentItem{
+		URI: "file:///bench/Gunfile", LanguageID: "gunfile", Version: 1, Text: benchGunfile(5000)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`{"jsonrpc":"2.0","method":"textDocument/didOpen","params":` + string(params) + `}`)
+	for name, decode := range map[string]func([]byte) (jsonrpc2.Message, error){"server": decodeMessage, "jsonrpc2": jsonrpc2.DecodeMessage} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, err := decode(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"go.lsp.dev/jsonrpc2"
+
+	"github.com/gun-tools/gun/lsp/internal/wire"
 )
 
 // maxMessage bounds the Content-Length the server accepts (the largest
@@ -56,12 +58,40 @@ func (s *stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 		if err != nil {
 			return nil, n, err
 		}
-		msg, err := jsonrpc2.DecodeMessage(body)
+		msg, err := decodeMessage(body)
 		if err == nil {
 			return msg, n, nil
 		}
 		s.replyBad(body, err)
 	}
+}
+
+// decodeMessage decodes a request or a notification with params by
+// splitting it (jsonrpc2's encoding of the params checks them), and leaves
+// anything else to jsonrpc2.DecodeMessage, which reads a message through a
+// streaming decoder: for the 150 KB didOpen of a 5,000-line document that
+// took as long as the document's analysis.
+func decodeMessage(body []byte) (jsonrpc2.Message, error) {
+	m, err := wire.Split(body)
+	if err != nil || m.Method == "" || m.Params == nil || m.Result != nil || m.Error != nil ||
+		m.Version != nil && string(m.Version) != `"2.0"` {
+		return jsonrpc2.DecodeMessage(body)
+	}
+	params := json.RawMessage(m.Params)
+	var msg jsonrpc2.Message
+	if m.ID == nil {
+		msg, err = jsonrpc2.NewNotification(m.Method, params)
+	} else {
+		var id jsonrpc2.ID
+		if err := id.UnmarshalJSON(m.ID); err != nil {
+			return jsonrpc2.DecodeMessage(body)
+		}
+		msg, err = jsonrpc2.NewCall(id, m.Method, params)
+	}
+	if err != nil {
+		return jsonrpc2.DecodeMessage(body) // and its error
+	}
+	return msg, nil
 }
 
 // readFrame reads one message body. It returns an *errFrame for a bad header

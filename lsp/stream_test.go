@@ -130,3 +130,62 @@ func FuzzStream(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeMessage checks the split path of decodeMessage against
+// jsonrpc2.DecodeMessage: the same kind of message, method, id and params
+// (as JSON values), or an error from both.
+func TestDecodeMessage(t *testing.T) {
+	type decoded struct {
+		Kind, Method, ID string
+		Params           any
+	}
+	view := func(m jsonrpc2.Message) decoded {
+		var d decoded
+		var params json.RawMessage
+		switch m := m.(type) {
+		case *jsonrpc2.Call:
+			d.Kind, d.Method, d.ID, params = "call", m.Method(), fmt.Sprint(m.ID()), m.Params()
+		case *jsonrpc2.Notification:
+			d.Kind, d.Method, params = "notification", m.Method(), m.Params()
+		case *jsonrpc2.Response:
+			d.Kind, d.ID, params = "response", fmt.Sprint(m.ID()), m.Result()
+		}
+		if len(params) > 0 {
+			if err := json.Unmarshal(params, &d.Params); err != nil {
+				t.Fatalf("params %s: %v", params, err)
+			}
+		} else {
+			d.Params = "(none)"
+		}
+		return d
+	}
+	for _, in := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"textDocument/hover","params":{"position":{"line":1,"character":2}}}`,
+		`{"jsonrpc":"2.0","id":"s-1","method":"m","params":[1,"<a&b>",null]}`,
+		` { "params" : { "text" : "Exec \"a\\nb\" 𝄞 \u00e9" } , "method" : "textDocument/didOpen" } `,
+		`{"jsonrpc":"2.0","method":"exit"}`,
+		`{"jsonrpc":"2.0","id":null,"method":"n","params":{}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"shutdown"}`,
+		`{"jsonrpc":"2.0","id":3,"result":{"a":1}}`,
+		`{"jsonrpc":"1.0","method":"n","params":{}}`,
+		`{"jsonrpc":"2.0","method":"n","params":{"a":tru}}`,
+		`{"jsonrpc":"2.0","method":"n","params":{"a":1}`,
+		`{"jsonrpc":"2.0","id":{},"method":"n","params":{}}`,
+		`{"jsonrpc":"2.0","id":1.5,"method":"n","params":{}}`,
+		`[{"jsonrpc":"2.0","method":"n","params":{}}]`,
+		`{"jsonrpc":"2.0","method":7,"params":{}}`,
+	} {
+		want, wantErr := jsonrpc2.DecodeMessage([]byte(in))
+		got, err := decodeMessage([]byte(in))
+		if (err != nil) != (wantErr != nil) {
+			t.Errorf("%s: error %v, jsonrpc2's %v", in, err, wantErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if diff := cmp.Diff(view(want), view(got)); diff != "" {
+			t.Errorf("%s (-jsonrpc2 +decodeMessage):\n%s", in, diff)
+		}
+	}
+}

@@ -19,6 +19,8 @@ import (
 	segjson "github.com/segmentio/encoding/json"
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
+
+	"github.com/gun-tools/gun/lsp/internal/wire"
 )
 
 // Published is one textDocument/publishDiagnostics the client received.
@@ -78,7 +80,7 @@ func (c *Client) read(in *bufio.Reader) {
 			return
 		}
 		at := time.Now()
-		msg, err := parseMessage(body)
+		msg, err := wire.Split(body)
 		if err != nil {
 			return // a server that sends garbage is broken: stop
 		}
@@ -86,17 +88,17 @@ func (c *Client) read(in *bufio.Reader) {
 	}
 }
 
-func (c *Client) dispatch(msg *message, at time.Time) {
-	if msg.method == "" {
-		id, err := strconv.ParseInt(string(msg.id), 10, 32)
+func (c *Client) dispatch(msg *wire.Message, at time.Time) {
+	if msg.Method == "" {
+		id, err := strconv.ParseInt(string(msg.ID), 10, 32)
 		if err != nil {
 			return // not an id this client gave
 		}
-		r := response{result: msg.result}
-		if msg.err != nil {
+		r := response{result: msg.Result}
+		if msg.Error != nil {
 			r.err = new(jsonrpc2.Error)
-			if err := json.Unmarshal(msg.err, r.err); err != nil {
-				r.err = jsonrpc2.Errorf(jsonrpc2.ParseError, "bad error object %s: %v", msg.err, err)
+			if err := json.Unmarshal(msg.Error, r.err); err != nil {
+				r.err = jsonrpc2.Errorf(jsonrpc2.ParseError, "bad error object %s: %v", msg.Error, err)
 			}
 		}
 		c.mu.Lock()
@@ -107,9 +109,9 @@ func (c *Client) dispatch(msg *message, at time.Time) {
 		}
 		return
 	}
-	if msg.method == protocol.MethodTextDocumentPublishDiagnostics {
+	if msg.Method == protocol.MethodTextDocumentPublishDiagnostics {
 		var p protocol.PublishDiagnosticsParams
-		if err := json.Unmarshal(msg.params, &p); err != nil {
+		if err := json.Unmarshal(msg.Params, &p); err != nil {
 			return
 		}
 		c.mu.Lock()
@@ -119,23 +121,23 @@ func (c *Client) dispatch(msg *message, at time.Time) {
 		c.mu.Unlock()
 		return
 	}
-	if msg.id == nil {
+	if msg.ID == nil {
 		return // other notifications
 	}
 	c.mu.Lock()
-	c.requests = append(c.requests, msg.method)
+	c.requests = append(c.requests, msg.Method)
 	c.mu.Unlock()
 	result := json.RawMessage("null")
-	if msg.method == protocol.MethodWorkspaceConfiguration {
+	if msg.Method == protocol.MethodWorkspaceConfiguration {
 		var p struct {
 			Items []json.RawMessage `json:"items"`
 		}
-		_ = json.Unmarshal(msg.params, &p)
+		_ = json.Unmarshal(msg.Params, &p)
 		result, _ = json.Marshal(make([]any, len(p.Items)))
 	}
 	body := make([]byte, 0, 64+len(result))
 	body = append(body, `{"jsonrpc":"2.0","id":`...)
-	body = append(body, msg.id...)
+	body = append(body, msg.ID...)
 	body = append(body, `,"result":`...)
 	body = append(body, result...)
 	body = append(body, '}')
