@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -289,13 +290,15 @@ type env struct{}
 func (env) Get(name string) (string, bool) { return sentinel + name + sentinel, true }
 func (env) Keys() []string                 { return nil }
 
-var complexRef = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*[^A-Za-z0-9_}]`)
+var complexRef = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*[^A-Za-z0-9_}]`)
+})
 
 // word processes a Dockerfile word as Docker does (quotes and escapes
 // removed) and returns it as a quoted Gunfile string, its variables as
 // references. global says that only the global Args are visible (FROM).
 func (c *converter) word(w string, global bool) string {
-	if strings.Contains(w, "${") && complexRef.MatchString(w) {
+	if strings.Contains(w, "${") && complexRef().MatchString(w) {
 		c.warn(VariableForm, "%q uses a ${NAME...} form gun does not have: gun expands only $NAME and ${NAME}; check the value", w)
 	}
 	if !strings.ContainsAny(w, `$"'\`+"`") {
@@ -339,7 +342,9 @@ var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`, "
 // str quotes literal text as a Gunfile string.
 func str(s string) string { return `"` + quoter.Replace(s) + `"` }
 
-var simpleRef = regexp.MustCompile(`^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_])`)
+var simpleRef = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_])`)
+})
 
 // cmdStr quotes a command as a Gunfile string: gun passes commands on
 // unexpanded, so a '$' stays as it is, but for one that would not read as
@@ -357,7 +362,7 @@ func cmdStr(s string) string {
 		case '\t':
 			b.WriteString(`\t`)
 		case '$':
-			if !simpleRef.MatchString(s[i:]) {
+			if !simpleRef().MatchString(s[i:]) {
 				b.WriteByte('\\')
 			}
 			b.WriteByte(ch)

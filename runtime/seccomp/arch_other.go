@@ -7,4 +7,4 @@ const (
 	x32Bit     = 0
 )
 
-var syscalls map[string]uint32
+var syscalls [0]sysnum

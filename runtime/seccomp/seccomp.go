@@ -17,7 +17,9 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/net/bpf"
@@ -53,6 +55,22 @@ type behavior struct {
 
 func (b behavior) key() string { return fmt.Sprint(b.rules, b.final) }
 
+// sysnum is a syscall's name and number: syscalls, the generated table of
+// the architecture gun is built for, holds them sorted by name.
+type sysnum struct {
+	name string
+	nr   uint32
+}
+
+// syscallNr returns the number of the syscall name.
+func syscallNr(name string) (uint32, bool) {
+	i, ok := slices.BinarySearchFunc(syscalls[:], name, func(s sysnum, name string) int { return strings.Compare(s.name, name) })
+	if !ok {
+		return 0, false
+	}
+	return syscalls[i].nr, true
+}
+
 // Compile returns the BPF program of p for the architecture gun is built
 // for. Syscalls p names that this architecture does not have are ignored,
 // as runc does.
@@ -83,7 +101,7 @@ func Compile(p *specs.LinuxSeccomp) ([]bpf.RawInstruction, error) {
 			return nil, fmt.Errorf("seccomp profile: syscalls[%d]: %w", i, err)
 		}
 		for _, name := range call.Names {
-			nr, ok := syscalls[name]
+			nr, ok := syscallNr(name)
 			if !ok {
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -52,7 +53,7 @@ func newVM(t *testing.T, prog []bpf.RawInstruction) *bpf.VM {
 
 func nr(t *testing.T, name string) uint32 {
 	t.Helper()
-	n, ok := syscalls[name]
+	n, ok := syscallNr(name)
 	if !ok {
 		t.Fatalf("no syscall %s", name)
 	}
@@ -160,7 +161,7 @@ func reference(p *specs.LinuxSeccomp, nr uint32, args []uint64) uint32 {
 	for _, call := range p.Syscalls {
 		ret, _ := action(call.Action, call.ErrnoRet)
 		for _, name := range call.Names {
-			if syscalls[name] != nr {
+			if n, _ := syscallNr(name); n != nr {
 				continue
 			}
 			if len(call.Args) == 0 {
@@ -269,5 +270,21 @@ func TestLoadErrors(t *testing.T) {
 		if _, err := Load([]byte(body), DefaultCaps); err == nil {
 			t.Errorf("%s: no error", body)
 		}
+	}
+}
+
+// TestSyscallTable checks that the generated table is sorted by name, as
+// syscallNr's binary search needs, and finds every name in it.
+func TestSyscallTable(t *testing.T) {
+	if !slices.IsSortedFunc(syscalls[:], func(a, b sysnum) int { return strings.Compare(a.name, b.name) }) {
+		t.Fatal("syscalls is not sorted by name")
+	}
+	for _, s := range syscalls {
+		if nr, ok := syscallNr(s.name); !ok || nr != s.nr {
+			t.Errorf("syscallNr(%q) = %d, %v; want %d", s.name, nr, ok, s.nr)
+		}
+	}
+	if _, ok := syscallNr("no_such_call"); ok {
+		t.Error("syscallNr found no_such_call")
 	}
 }
