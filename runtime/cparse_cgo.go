@@ -160,10 +160,11 @@ type cPlan struct {
 	sock, runDir, resolv, hosts, hostname string
 	stdio                                 int
 	config                                []byte
-	// The fast section: files and env in pairs (a name, its identity).
-	fast                   bool
-	files, env, entry, cmd []string
-	record                 string
+	// The fast section: the command line's args; files and env in pairs
+	// (a name, its identity).
+	fast                         bool
+	args, files, env, entry, cmd []string
+	record                       string
 }
 
 // cList reads n strings from s on, as plan.c keeps its lists.
@@ -177,22 +178,60 @@ func cList(s *C.char, n C.int) []string {
 	return l
 }
 
-// cVerdict is gun_plan_verdict of the plan b for the command line argv
-// (`gun run IMAGE [CMD...]`): gun's word, or nil.
-func cVerdict(b []byte, argv []string) []byte {
-	cb := cBytes(b)
-	defer C.free(unsafe.Pointer(cb))
-	p := new(C.struct_gun_plan)
-	p.buf, p.n = cb, C.size_t(len(b))
-	var e C.struct_gun_err
-	if C.gun_plan_parse(p, &e) < 0 {
-		return nil
-	}
+// cArgv is argv for C, and a function that frees it.
+func cArgv(argv []string) ([]*C.char, func()) {
 	cargv := make([]*C.char, len(argv)+1)
 	for i, a := range argv {
 		cargv[i] = C.CString(a)
-		defer C.free(unsafe.Pointer(cargv[i]))
 	}
+	return cargv, func() {
+		for _, a := range cargv {
+			C.free(unsafe.Pointer(a))
+		}
+	}
+}
+
+// cPlanParsed is the plan b as gun_plan_parse reads it, ok, and a function
+// that frees it.
+func cPlanParsed(b []byte) (p *C.struct_gun_plan, free func(), ok bool) {
+	cb := cBytes(b)
+	p = new(C.struct_gun_plan)
+	p.buf, p.n = cb, C.size_t(len(b))
+	var e C.struct_gun_err
+	return p, func() { C.free(unsafe.Pointer(cb)) }, C.gun_plan_parse(p, &e) == 0
+}
+
+// cPlanWhy is why gun_plan_current, in a store "/nonexistent" (whose run
+// directory no plan names), says that the plan b is not current for the
+// command line argv (`gun run ...`): its first check that fails.
+func cPlanWhy(b []byte, argv []string) string {
+	p, free, ok := cPlanParsed(b)
+	defer free()
+	if !ok {
+		return "not parsed"
+	}
+	cargv, freeArgv := cArgv(argv)
+	defer freeArgv()
+	root := C.CString("/nonexistent")
+	defer C.free(unsafe.Pointer(root))
+	env := []*C.char{nil}
+	var why *C.char
+	if C.gun_plan_current(p, root, C.int(len(argv)), &cargv[0], &env[0], &why) == 0 {
+		return ""
+	}
+	return C.GoString(why)
+}
+
+// cVerdict is gun_plan_verdict of the plan b for the command line argv
+// (`gun run [OPTIONS] IMAGE [CMD...]`): gun's word, or nil.
+func cVerdict(b []byte, argv []string) []byte {
+	p, free, ok := cPlanParsed(b)
+	defer free()
+	if !ok {
+		return nil
+	}
+	cargv, freeArgv := cArgv(argv)
+	defer freeArgv()
 	out := make([]byte, planMax+1)
 	n := C.gun_plan_verdict(p, C.int(len(argv)), &cargv[0], (*C.char)(unsafe.Pointer(&out[0])), C.size_t(len(out)))
 	if n < 0 {
@@ -219,7 +258,7 @@ func cParsePlan(b []byte) (*cPlan, error) {
 	}
 	if p.nfast > 0 {
 		c.fast = true
-		c.files, c.env = cList(p.files, 2*p.nfiles), cList(p.env, 2*p.nenv)
+		c.args, c.files, c.env = cList(p.args, p.nargs), cList(p.files, 2*p.nfiles), cList(p.env, 2*p.nenv)
 		c.entry, c.cmd = cList(p.entry, p.nentry), cList(p.cmd, p.ncmd)
 		c.record = C.GoString(p.record)
 	}

@@ -399,7 +399,7 @@ static void gun_preforked(int s, int argc, char **argv, struct gun_plan *plan) {
 
 // ---- gun run without Go ----
 //
-// A plain `gun run IMAGE [CMD...]` whose plan gun_plan_current proves
+// A `gun run [OPTIONS] IMAGE [CMD...]` whose plan gun_plan_current proves
 // current is run here, in the constructor, and gun's Go never starts: this
 // process does what gun's Go does for the planned container (run.go's
 // Starter.run and awaitExit, cmd/gun's runRun): it takes the scratch
@@ -643,9 +643,9 @@ static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, 
 }
 
 // gun_prefork forks gun run's init, unless GUN_PREFORK=0 or a standard
-// descriptor is closed (the socket pair could take its number). A plain
-// `gun run IMAGE [CMD...]` in the foreground (not a detached run's monitor)
-// whose plan is current goes on without Go (gun_fast).
+// descriptor is closed (the socket pair could take its number). A `gun
+// run` in the foreground (not a detached run's monitor) whose plan is
+// current goes on without Go (gun_fast).
 static void gun_prefork(int argc, char **argv, char **envp, int foreground) {
 	for (char **e = envp; e != NULL && *e != NULL; e++) {
 		if (strcmp(*e, "GUN_PREFORK=0") == 0)
@@ -662,10 +662,8 @@ static void gun_prefork(int argc, char **argv, char **envp, int foreground) {
 	static char root[PATH_MAX];
 	int have = gun_plan_read(argc, argv, envp, &plan, root, sizeof root) == 0;
 	const char *why = "no plan";
-	int fast = have && foreground && argv[2][0] != '-';
-	if (have && !fast)
-		why = "a command line with options";
-	if (fast && gun_plan_current(&plan, root, envp, &why) < 0)
+	int fast = have && foreground;
+	if (fast && gun_plan_current(&plan, root, argc, argv, envp, &why) < 0)
 		fast = 0;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {

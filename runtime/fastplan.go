@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -14,31 +15,45 @@ import (
 	"github.com/gun-tools/gun/internal/proc"
 )
 
-// A plan of `gun run IMAGE [CMD...]` without options can do more than set
-// its container up while gun starts: when the C constructor can prove it
+// A plan of `gun run [OPTIONS] IMAGE [CMD...]` can do more than set its
+// container up while gun starts: when the C constructor can prove it
 // current, it runs the container and waits for it without starting Go at
 // all (entry.c's gun_fast), as bubblewrap does. For that the plan carries
-// its fast section: the identity (device, inode, mode, size, modification
-// and change times) of every file gun read to make it, and the values of
-// the environment variables that chose them; the image's entrypoint and
-// default command, for the command line; the container's record (exec.go)
-// but for the init's pid; and a checksum of the whole plan, so that a
-// damaged or edited one is not run. The constructor stats the files and
-// compares; any difference, a stale scratch directory in the store or
-// anything unexpected, and gun's Go runs as without it (the plan is then
-// checked and rewritten as always). A plan made while one of its files
-// had just changed has no fast section: gun cannot tell whether it read
-// the file before or after the change (git's racy index entries).
+// its fast section: the command line it is for (planArgs, which its file's
+// name is a hash of); the identity (device, inode, mode, size,
+// modification and change times) of every file gun read to make it, and
+// the values of the environment variables that chose them; the image's
+// entrypoint and default command, for the command line; the container's
+// record (exec.go) but for the init's pid; and a checksum of the whole
+// plan, so that a damaged or edited one is not run. The constructor stats
+// the files and compares; any difference, a stale scratch directory in the
+// store or anything unexpected, and gun's Go runs as without it (the plan
+// is then checked and rewritten as always). A plan made while one of its
+// files had just changed has no fast section: gun cannot tell whether it
+// read the file before or after the change (git's racy index entries).
+//
+// Options are Go's to resolve, once: the constructor parses none. A plan
+// of a command line with options is keyed by all of it, its command too,
+// and holds what gun made of the options (the init's configuration, the
+// standard streams) and what they read on the host (an --env-file, a
+// seccomp profile, the host's variables -e KEY takes, a volume's source,
+// the working directory a relative one is resolved in); the caller sets
+// Spec.Fast only for options whose whole effect is that (FastRun).
 
 // FastRun is what a plan's fast section takes from gun run: the caller sets
-// it only for a command line `run IMAGE [CMD...]` without options.
+// it only for a command line `run [OPTIONS] IMAGE [CMD...]` whose options
+// change nothing but the container's configuration and read nothing on the
+// host but Files and Env.
 type FastRun struct {
 	// Files are those read to find the image: IMAGE as given (relative to
 	// the working directory, as it was looked up) and the store's files
-	// (store.RunImage's Sources).
+	// (store.RunImage's Sources); and those the options read (--env-file).
 	Files []string
+	// Env are the host's variables the options read (-e KEY).
+	Env []string
 	// Entrypoint and Cmd are the image's: the command is Entrypoint, then
-	// CMD, or Cmd without one.
+	// CMD, or Cmd without one. With options, whose plan is keyed by the
+	// command too, Entrypoint is the whole command and Cmd nil.
 	Entrypoint, Cmd []string
 	// ThisBoot: a layer is not synced yet, good for this boot only
 	// (store.RunImage.Durable).
@@ -67,12 +82,15 @@ var processStart = time.Now()
 // of spec, without the checksum, or nil when it has none.
 func (s *Starter) fastSection(spec *Spec, cfg *initConfig) []string {
 	p := spec.Fast
-	if p == nil || len(s.planArgs) == 0 || s.planArgs[0] != "" || cfg.Debug || s.maps == nil || s.maps.notice != "" {
+	if p == nil || len(s.planArgs) < 2 || cfg.Debug || s.maps == nil || s.maps.notice != "" {
 		return nil
 	}
 	files := slices.Concat(p.Files, cfg.Layers, []string{"/proc/self/exe", "/etc/resolv.conf", "/etc/passwd", "/etc/subuid", "/etc/subgid"})
 	if s.maps.helper {
 		files = append(files, s.maps.newuidmap, s.maps.newgidmap)
+	}
+	if spec.SeccompProfile != "" && !spec.Privileged && !spec.Unconfined {
+		files = append(files, spec.SeccompProfile)
 	}
 	since := processStart.Add(-fastRacy)
 	var idents []string
@@ -83,10 +101,28 @@ func (s *Starter) fastSection(spec *Spec, cfg *initConfig) []string {
 		}
 		idents = append(idents, f, id)
 	}
+	// A volume's source needs only to exist (prepareConfig), in the
+	// working directory gun found when it is relative.
+	relative := false
+	for _, m := range cfg.Mounts {
+		if !m.Tmpfs {
+			idents = append(idents, m.Source, sourceExists)
+		}
+	}
+	for _, m := range spec.Mounts {
+		relative = relative || !m.Tmpfs && !filepath.IsAbs(m.Source)
+	}
 	var env []string
-	for _, k := range fastEnv {
+	for _, k := range slices.Concat(fastEnv, p.Env) {
 		v, ok := os.LookupEnv(k)
 		env = append(env, k, envIdentity(v, ok))
+	}
+	if relative {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil
+		}
+		env = append(env, workingDir, envIdentity(wd, true))
 	}
 	if p.ThisBoot {
 		b, err := os.ReadFile(bootID)
@@ -100,13 +136,22 @@ func (s *Starter) fastSection(spec *Spec, cfg *initConfig) []string {
 	if err != nil || !ok {
 		return nil
 	}
-	return fastStrings(idents, env, p.Entrypoint, p.Cmd, string(tail))
+	return fastStrings(s.planArgs, idents, env, p.Entrypoint, p.Cmd, string(tail))
 }
 
-// fastStrings lays a fast section out, but for its checksum: files and env
-// are pairs of a name and its identity.
-func fastStrings(files, env, entry, cmd []string, record string) []string {
-	strs := append([]string{strconv.Itoa(len(files) / 2)}, files...)
+// sourceExists is the identity of a file that needs only to exist.
+const sourceExists = "+"
+
+// workingDir names, among a fast section's variables, the working
+// directory as os.Getwd finds it.
+const workingDir = "."
+
+// fastStrings lays a fast section out, but for its checksum: args is the
+// command line the plan is for; files and env are pairs of a name and its
+// identity.
+func fastStrings(args, files, env, entry, cmd []string, record string) []string {
+	strs := append([]string{strconv.Itoa(len(args))}, args...)
+	strs = append(append(strs, strconv.Itoa(len(files)/2)), files...)
 	strs = append(append(strs, strconv.Itoa(len(env)/2)), env...)
 	strs = append(append(strs, strconv.Itoa(len(entry))), entry...)
 	strs = append(append(strs, strconv.Itoa(len(cmd))), cmd...)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,7 +38,7 @@ func traceOf(t *testing.T, r result) (result, string) {
 		}
 	}
 	if len(trace) != 1 {
-		t.Fatalf("trace %q, want one line", trace)
+		t.Fatalf("trace %q, want one line: %+v", trace, r)
 	}
 	r.stderr = rest.String()
 	return r, trace[0]
@@ -48,14 +49,7 @@ func traceOf(t *testing.T, r result) (result, string) {
 func runTraced(t *testing.T, c *exec.Cmd) (result, string) {
 	t.Helper()
 	c.Env = append(c.Env, "GUN_PLAN_TRACE=1")
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	err := c.Run()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatalf("%v: %v", c.Args, err)
-	}
-	return traceOf(t, result{out.String(), errb.String(), c.ProcessState.ExitCode()})
+	return traceOf(t, runResult(t, c))
 }
 
 const withoutGo = "run without Go"
@@ -294,4 +288,145 @@ func TestPlanWithoutGoRecord(t *testing.T) {
 		t.Errorf("record (-Go +C):\n%s", d)
 	}
 	s.noScratchLeft(t)
+}
+
+// runResult runs c and returns its result.
+func runResult(t *testing.T, c *exec.Cmd) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("%v: %v", c.Args, err)
+	}
+	return result{out.String(), errb.String(), c.ProcessState.ExitCode()}
+}
+
+// optionsScript shows what the options change in a container.
+const optionsScript = `echo "$A|$B|$C|$(pwd)|$(id -u):$(id -g)|$(id -G)|$(hostname)"; grep -E '^Cap(Eff|Bnd)' /proc/self/status; ` +
+	`grep -h . /mnt/f /rel/f 2>&1; touch /x 2>/dev/null && echo writable; cat; exit 3`
+
+// A command line with the options people use most runs from its plan
+// without gun's Go, as it runs with Go: the same output, exit code, env,
+// working directory, user, capabilities, mounts and stdin; each input the
+// options read on the host, changed, sends it to Go, which runs what it
+// finds now, and another value of an option has a plan of its own.
+func TestPlanOptionsWithoutGo(t *testing.T) {
+	requireEnv(t)
+	s, _ := fastStore(t, imageCopy(t, "true"))
+	host := userDir(t, "host")
+	for _, f := range []string{"vol/f", "cwd/rel/f", "other/rel/f"} {
+		if out, err := asUser(exec.Command("sh", "-c", `mkdir -p "$(dirname "$1")" && echo "$2" >"$1"`, "sh", filepath.Join(host, f), f)).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", f, err, out)
+		}
+	}
+	envFile := filepath.Join(host, "env")
+	writeUser := func(path, data string) {
+		t.Helper()
+		if out, err := asUser(exec.Command("sh", "-c", `printf %s "$2" >"$1.new" && mv "$1.new" "$1"`, "sh", path, data)).CombinedOutput(); err != nil {
+			t.Fatalf("write %s: %v\n%s", path, err, out)
+		}
+	}
+	writeUser(envFile, "C=from file\nB\n")
+	// cmd is the run of flags, with B=hostB on the host, in cwd.
+	cmd := func(hostB string, flags ...string) *exec.Cmd {
+		c := s.cmd(slices.Concat([]string{"run"}, flags, []string{"img", "sh", "-c", optionsScript})...)
+		c.Env = append(c.Env, "B="+hostB)
+		c.Dir = filepath.Join(host, "cwd")
+		c.Stdin = strings.NewReader("input\n")
+		return c
+	}
+	withGo := func(c *exec.Cmd) result {
+		c.Env = append(c.Env, "GUN_PREFORK=0")
+		return runResult(t, c)
+	}
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		shows string // in stdout
+	}{
+		{"env, workdir, user", []string{"-e", "A=1", "-e", "B", "--env", "C=3", "-w", "/new/dir", "-u", "1:2", "--rm", "--hostname", "h"}, "1|hostB|3|/new/dir|1:2|2|h\n"},
+		{"stdin, read-only root", []string{"-i", "--read-only"}, "input\n"},
+		{"volumes", []string{"-v", filepath.Join(host, "vol") + ":/mnt:ro", "-v", "rel:/rel"}, "vol/f\ncwd/rel/f\nwritable\n"},
+		{"env file", []string{"--env-file", envFile}, "|hostB|from file|"},
+		{"capabilities", []string{"--cap-drop", "ALL", "--cap-add", "CHOWN", "--security-opt", "seccomp=unconfined", "--entrypoint="}, "CapEff:\t0000000000000001\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := withGo(cmd("hostB", tc.flags...))
+			if want.code != 3 || !strings.Contains(want.stdout, tc.shows) {
+				t.Fatalf("run with Go: %+v, want %q shown", want, tc.shows)
+			}
+			got := untilFast(t, func() *exec.Cmd { return cmd("hostB", tc.flags...) })
+			if d := cmp.Diff(want, got, cmp.AllowUnexported(result{})); d != "" {
+				t.Errorf("run without Go differs (-Go +C):\n%s", d)
+			}
+			s.noScratchLeft(t)
+		})
+	}
+	// Signals and exit codes as with Go.
+	for _, script := range []string{"kill -TERM $$", "exit 9", "exec /no/such/command"} {
+		args := []string{"run", "-e", "A=1", "-w", "/tmp", "img", "sh", "-c", script}
+		want := withGo(s.cmd(args...))
+		if got := untilFast(t, func() *exec.Cmd { return s.cmd(args...) }); !cmp.Equal(want, got, cmp.AllowUnexported(result{})) {
+			t.Errorf("%q without Go: %+v, with Go %+v", script, got, want)
+		}
+	}
+	// What the options read, changed: Go runs what it finds now.
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		// change changes an input and returns a maker of the run, and what
+		// its stdout must hold ("" for an error of Go's).
+		change func(flags []string) (func() *exec.Cmd, string)
+	}{
+		{"-e KEY's host value", []string{"-e", "B"}, func(flags []string) (func() *exec.Cmd, string) {
+			return func() *exec.Cmd { return cmd("otherB", flags...) }, "|otherB|"
+		}},
+		{"another value of an option", []string{"-e", "A=1"}, func(flags []string) (func() *exec.Cmd, string) {
+			return func() *exec.Cmd { return cmd("hostB", "-e", "A=2") }, "2||"
+		}},
+		{"the env file", []string{"--env-file", envFile}, func(flags []string) (func() *exec.Cmd, string) {
+			writeUser(envFile, "C=changed\n")
+			return func() *exec.Cmd { return cmd("hostB", flags...) }, "||changed|"
+		}},
+		{"a volume's source gone", []string{"-v", filepath.Join(host, "gone") + ":/mnt"}, func(flags []string) (func() *exec.Cmd, string) {
+			if out, err := asUser(exec.Command("rmdir", filepath.Join(host, "gone"))).CombinedOutput(); err != nil {
+				t.Fatalf("rmdir: %v\n%s", err, out)
+			}
+			return func() *exec.Cmd { return cmd("hostB", flags...) }, ""
+		}},
+		{"a relative volume in another directory", []string{"-v", "rel:/rel"}, func(flags []string) (func() *exec.Cmd, string) {
+			return func() *exec.Cmd {
+				c := cmd("hostB", flags...)
+				c.Dir = filepath.Join(host, "other")
+				return c
+			}, "other/rel/f\n"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if out, err := asUser(exec.Command("mkdir", "-p", filepath.Join(host, "gone"))).CombinedOutput(); err != nil {
+				t.Fatalf("mkdir: %v\n%s", err, out)
+			}
+			untilFast(t, func() *exec.Cmd { return cmd("hostB", tc.flags...) })
+			mk, shows := tc.change(tc.flags)
+			r, way := runTraced(t, mk())
+			if way == withoutGo {
+				t.Fatalf("ran without Go: %+v", r)
+			}
+			want := withGo(mk())
+			if d := cmp.Diff(want, r, cmp.AllowUnexported(result{})); d != "" {
+				t.Errorf("the run differs from Go's (-Go +prefork):\n%s", d)
+			}
+			if shows == "" && want.code != 125 || !strings.Contains(want.stdout, shows) {
+				t.Errorf("the run does not show the change (%q): %+v", shows, want)
+			}
+			// Go's error leaves the planned init to empty its scratch
+			// directory after gun exits.
+			for end := time.Now().Add(10 * time.Second); len(s.scratchLeft(t)) > 0 && time.Now().Before(end); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			s.noScratchLeft(t)
+		})
+	}
 }

@@ -36,7 +36,7 @@
 #include "scratch.h"
 
 // Keep in step with plan.go.
-static const char plan_magic[] = "gun-plan-5";
+static const char plan_magic[] = "gun-plan-6";
 
 static const char *env_get(char **envp, const char *name) {
 	size_t n = strlen(name);
@@ -159,10 +159,10 @@ static uint64_t fnv_bytes(uint64_t h, const char *b, size_t n) {
 // parse_fast parses the fast section (fastplan.go) of k strings at *c,
 // whose last is the checksum of the plan's other bytes.
 static int parse_fast(struct gun_plan *p, char **c, char *end, int k, struct gun_err *e) {
-	int *counts[] = {&p->nfiles, &p->nenv, &p->nentry, &p->ncmd};
-	const char **lists[] = {&p->files, &p->env, &p->entry, &p->cmd};
-	int per[] = {2, 2, 1, 1}, used = 0;
-	for (size_t i = 0; i < 4; i++) {
+	int *counts[] = {&p->nargs, &p->nfiles, &p->nenv, &p->nentry, &p->ncmd};
+	const char **lists[] = {&p->args, &p->files, &p->env, &p->entry, &p->cmd};
+	int per[] = {1, 2, 2, 1, 1}, used = 0;
+	for (size_t i = 0; i < sizeof per / sizeof per[0]; i++) {
 		int n = count(next_str(c, end));
 		*lists[i] = *c;
 		if (n < 0 || skip_strs(c, end, per[i] * n) < 0) {
@@ -187,7 +187,12 @@ static int parse_fast(struct gun_plan *p, char **c, char *end, int k, struct gun
 		snprintf(e->msg, sizeof e->msg, "plan: checksum %.16s, want %s", sum, want);
 		return -1;
 	}
-	// Every file's path and identity, every variable's name, not empty.
+	// A command line, every file's path and identity, every variable's
+	// name, not empty.
+	if (p->nargs < 2) {
+		snprintf(e->msg, sizeof e->msg, "plan: bad fast section");
+		return -1;
+	}
 	const char *f = p->files;
 	for (int i = 0; i < 2 * p->nfiles + 2 * p->nenv; i++) {
 		if (i == 2 * p->nfiles)
@@ -460,11 +465,44 @@ static const char *read_small(const char *path, char *buf, size_t size) {
 	return buf;
 }
 
-int gun_plan_current(const struct gun_plan *p, const char *root, char **envp, const char **why) {
+// same_args: the plan is argv's, not another's of the same key: its
+// strings are planArgs of argv (plan_key's).
+static int same_args(const struct gun_plan *p, int argc, char **argv) {
+	int plain = argv[2][0] != '-';
+	if (p->nargs != (plain ? 2 : argc - 2))
+		return 0;
+	const char *a = p->args;
+	for (int i = 0; i < p->nargs; i++) {
+		const char *want = plain ? (i == 0 ? "" : argv[2]) : argv[2 + i];
+		if (strcmp(a, want) != 0)
+			return 0;
+		a += strlen(a) + 1;
+	}
+	return 1;
+}
+
+// working_dir puts what Go's os.Getwd returns in buf: $PWD when it is an
+// absolute path to the working directory, else the kernel's name of it.
+static const char *working_dir(char **envp, char *buf, size_t size) {
+	const char *pwd = env_get(envp, "PWD");
+	struct stat a, b;
+	if (pwd != NULL && pwd[0] == '/' && strlen(pwd) < size && stat(pwd, &a) == 0 && stat(".", &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		strcpy(buf, pwd);
+		return buf;
+	}
+	return getcwd(buf, size);
+}
+
+int gun_plan_current(const struct gun_plan *p, const char *root, int argc, char **argv, char **envp, const char **why) {
 	char run[PATH_MAX];
 	snprintf(run, sizeof run, "%s/run", strcmp(root, "/") == 0 ? "" : root);
 	if (p->nfast == 0) {
 		*why = "the plan has no fast section";
+		return -1;
+	}
+	if (!same_args(p, argc, argv)) {
+		*why = "the plan is another command line's";
 		return -1;
 	}
 	if (strcmp(p->rundir, run) != 0) {
@@ -486,12 +524,17 @@ int gun_plan_current(const struct gun_plan *p, const char *root, char **envp, co
 	for (int i = 0; r == 0 && i < p->nfiles; i++) {
 		const char *path = f, *want = f + strlen(f) + 1;
 		f = want + strlen(want) + 1;
+		// "+": gun only needed it to exist (a volume's source).
 		struct stat st;
 		char got[256] = "-";
-		if (stat(path, &st) == 0)
+		if (stat(path, &st) < 0) {
+			if (errno != ENOENT)
+				got[0] = '\0';
+		} else if (strcmp(want, "+") == 0) {
+			strcpy(got, "+");
+		} else {
 			identity(&st, got, sizeof got);
-		else if (errno != ENOENT)
-			got[0] = '\0';
+		}
 		if (strcmp(got, want) != 0) {
 			*why = "a file gun read to make the plan changed";
 			r = -1;
@@ -501,10 +544,16 @@ int gun_plan_current(const struct gun_plan *p, const char *root, char **envp, co
 	for (int i = 0; r == 0 && i < p->nenv; i++) {
 		const char *name = f, *want = f + strlen(f) + 1;
 		f = want + strlen(want) + 1;
-		char content[256];
-		const char *v = name[0] == '/' ? read_small(name, content, sizeof content) : env_get(envp, name);
+		char content[PATH_MAX];
+		const char *v;
+		if (name[0] == '/')
+			v = read_small(name, content, 256);
+		else if (strcmp(name, ".") == 0)
+			v = working_dir(envp, content, sizeof content);
+		else
+			v = env_get(envp, name);
 		if (v == NULL ? strcmp(want, "-") != 0 : want[0] != '=' || strcmp(want + 1, v) != 0) {
-			*why = name[0] == '/' ? "another boot" : "an environment variable changed";
+			*why = name[0] == '/' ? "another boot" : name[0] == '.' ? "another working directory" : "an environment variable changed";
 			r = -1;
 		}
 	}
@@ -518,7 +567,7 @@ int gun_plan_current(const struct gun_plan *p, const char *root, char **envp, co
 }
 
 ssize_t gun_plan_verdict(const struct gun_plan *p, int argc, char **argv, char *buf, size_t size) {
-	int given = argc > 3, n = p->nentry + (given ? argc - 3 : p->ncmd);
+	int given = argv[2][0] != '-' && argc > 3, n = p->nentry + (given ? argc - 3 : p->ncmd);
 	const char *a = p->entry, *c = p->cmd;
 	if (n == 0 || (p->nentry > 0 ? *a == '\0' : given ? *argv[3] == '\0' : *c == '\0'))
 		return -1; // gun says why

@@ -31,12 +31,14 @@ struct gun_plan {
 	int lock;               // its lock, taken
 	int ns;                 // the holder's user namespace
 	int fd;                 // the plan file, whose times the init sets when it runs the plan
-	// The fast section (fastplan.go), when nfast > 0: nfiles pairs of a
-	// path and its identity from files, nenv pairs of a name and "=value"
-	// or "-" from env, the image's entrypoint and default command, and the
-	// container's record after its init's pid.
-	int nfast, nfiles, nenv, nentry, ncmd;
-	const char *files, *env, *entry, *cmd, *record;
+	// The fast section (fastplan.go), when nfast > 0: nargs strings of
+	// the command line the plan is for (planArgs), nfiles pairs of a path
+	// and its identity from files, nenv pairs of a name and "=value" or
+	// "-" from env, the image's entrypoint and default command (with
+	// options, the whole command and none), and the container's record
+	// after its init's pid.
+	int nfast, nargs, nfiles, nenv, nentry, ncmd;
+	const char *args, *files, *env, *entry, *cmd, *record;
 };
 
 // gun_plan_parse parses the plan file's bytes, p->buf of p->n, into p's
@@ -55,17 +57,18 @@ int gun_plan_open(struct gun_plan *p);
 // gun_plan_close frees what gun_plan_read and gun_plan_open took.
 void gun_plan_close(struct gun_plan *p);
 
-// gun_plan_current reports whether the plan p for the plain command line
-// argv (`gun run IMAGE [CMD...]`) is what gun would make now, in the store
-// root: every file and variable its fast section names is as it was, and
-// no stale scratch directory waits in the store for gun to remove. It
-// returns 0, or -1 with why set.
-int gun_plan_current(const struct gun_plan *p, const char *root, char **envp, const char **why);
+// gun_plan_current reports whether the plan p for the command line argv
+// (`gun run [OPTIONS] IMAGE [CMD...]`) is what gun would make now, in the
+// store root: it is the plan of argv, every file and variable its fast
+// section names is as it was, and no stale scratch directory waits in the
+// store for gun to remove. It returns 0, or -1 with why set.
+int gun_plan_current(const struct gun_plan *p, const char *root, int argc, char **argv, char **envp, const char **why);
 
-// gun_plan_verdict puts gun's word for the plain command line argv into
-// buf (size bytes): the image's entrypoint, then argv's command or the
-// image's default one (as cmd/gun's runImage.command). It returns its
-// size, or -1 when there is no command or it does not fit.
+// gun_plan_verdict puts gun's word for the command line argv into buf
+// (size bytes): for a plain one (`gun run IMAGE [CMD...]`) the image's
+// entrypoint, then argv's command or the image's default one (as cmd/gun's
+// runImage.command); with options, the command the plan holds. It returns
+// its size, or -1 when there is no command or it does not fit.
 ssize_t gun_plan_verdict(const struct gun_plan *p, int argc, char **argv, char *buf, size_t size);
 
 // gun_cinit (cinit.c) is the container's init: it reads its configuration

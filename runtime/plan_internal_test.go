@@ -134,9 +134,11 @@ func FuzzParsePlan(f *testing.F) {
 }
 
 // fuzzFastSection checks the round trip of a plan with a fast section
-// (fastplan.go): plan.c reads the section Go wrote, makes gun's word for a
-// command line as Go would, and takes no fast section from a plan with a
-// byte changed (at raw's first byte's share of it).
+// (fastplan.go): plan.c reads the section Go wrote, takes it for its
+// command line only, makes gun's word for a command line as Go would (a
+// plain one's command, or the one a plan with options holds: raw of odd
+// length), and takes no fast section from a plan with a byte changed (at
+// raw's first byte's share of it).
 func fuzzFastSection(t *testing.T, raw []byte, sock string, stdio int, cfg *initConfig, etc []scratchFile, files, entry, cmd, given []string, record string) {
 	var idents []string
 	for i, f := range files {
@@ -144,7 +146,17 @@ func fuzzFastSection(t *testing.T, raw []byte, sock string, stdio int, cfg *init
 	}
 	env := []string{"PATH", envIdentity(record, len(record)%2 == 0)}
 	record = "," + record
-	b := planBytes(sock, stdio, cfg, etc, fastStrings(idents, env, entry, cmd, record))
+	argv := append([]string{"gun", "run", "img"}, given...)
+	args := slices.Concat(entry, given)
+	if len(given) == 0 {
+		args = slices.Concat(entry, cmd)
+	}
+	key, fastEntry, fastCmd := []string{"", "img"}, entry, cmd
+	if len(raw)%2 == 1 {
+		argv = slices.Concat([]string{"gun", "run", "-e", "A=1", "img"}, given)
+		key, fastEntry, fastCmd = argv[2:], args, nil
+	}
+	b := planBytes(sock, stdio, cfg, etc, fastStrings(key, idents, env, fastEntry, fastCmd, record))
 	if b == nil {
 		return
 	}
@@ -153,7 +165,7 @@ func fuzzFastSection(t *testing.T, raw []byte, sock string, stdio int, cfg *init
 		t.Fatalf("plan.c cannot read gun's plan %q: %v", b, err)
 	}
 	// Go writes the section unless a string holds a NUL or the stand-in.
-	all := strings.Join(slices.Concat(idents, env, entry, cmd, []string{record}), "")
+	all := strings.Join(slices.Concat(key, idents, env, fastEntry, fastCmd, []string{record}), "")
 	if writes := !strings.ContainsAny(all, "\x00"+planScratch); p.fast != writes {
 		t.Fatalf("plan.c read a fast section: %v, want %v, in %q", p.fast, writes, b)
 	}
@@ -161,7 +173,7 @@ func fuzzFastSection(t *testing.T, raw []byte, sock string, stdio int, cfg *init
 		return
 	}
 	want := cPlan{sock: p.sock, runDir: p.runDir, resolv: p.resolv, hosts: p.hosts, hostname: p.hostname, stdio: p.stdio, config: p.config,
-		fast: true, files: idents, env: env, entry: entry, cmd: cmd, record: record}
+		fast: true, args: key, files: idents, env: env, entry: fastEntry, cmd: fastCmd, record: record}
 	if !cmp.Equal(*p, want, cmp.AllowUnexported(cPlan{}), cmpopts.EquateEmpty()) {
 		t.Fatalf("plan.c read %+v, want %+v", *p, want)
 	}
@@ -171,10 +183,18 @@ func fuzzFastSection(t *testing.T, raw []byte, sock string, stdio int, cfg *init
 	if strings.Contains(strings.Join(given, ""), "\x00") {
 		return // not a command line
 	}
-	argv := append([]string{"gun", "run", "img"}, given...)
-	args := slices.Concat(entry, given)
-	if len(given) == 0 {
-		args = slices.Concat(entry, cmd)
+	const another = "the plan is another command line's"
+	if why := cPlanWhy(b, argv); why == another || why == "" {
+		t.Fatalf("plan.c did not take the plan of %q for it: %q", argv, why)
+	}
+	other := slices.Clone(argv)
+	if len(raw)%2 == 1 {
+		other = append(other, "x")
+	} else {
+		other[2] = "img2"
+	}
+	if why := cPlanWhy(b, other); why != another {
+		t.Fatalf("plan.c took the plan of %q for %q: %q", argv, other, why)
 	}
 	w, ok := verdict(args)
 	if len(args) == 0 || args[0] == "" {

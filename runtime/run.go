@@ -292,6 +292,10 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 	}
 	if err != nil {
 		s.abort()
+		if s.planned == nil && spec.Scratch != "" {
+			// Nothing ran in it (abort removes a planned one).
+			_ = s.rt.removeScratch(spec.Scratch)
+		}
 		return 125, err
 	}
 	cfg.KeepUpper = commit != nil

@@ -84,8 +84,9 @@ type Spec struct {
 	// terminal's window size.
 	Console func(master *os.File)
 
-	// Fast is set for `gun run IMAGE [CMD...]` without options: its plan
-	// may then be run without gun's Go (fastplan.go).
+	// Fast is set for `gun run [OPTIONS] IMAGE [CMD...]` whose options
+	// change only the container's configuration: its plan may then be run
+	// without gun's Go (fastplan.go).
 	Fast *FastRun
 }
 

@@ -74,7 +74,7 @@ func runExec(ctx context.Context, g *globalFlags, f *execFlags, args []string) e
 		Stdout: os.Stdout, Stderr: os.Stderr,
 	}
 	for _, e := range f.env {
-		if kv, ok := envEntry(e); ok {
+		if kv, ok := envEntry(e, nil); ok {
 			p.Env = append(p.Env, kv)
 		}
 	}

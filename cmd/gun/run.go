@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/registry"
@@ -42,7 +43,20 @@ type runFlags struct {
 	detachReexec                   func() error // executes gun run -d again for its constructor
 	platform                       string       // of an image pulled
 	tlsVerify                      bool
-	plain                          bool // `gun run IMAGE [CMD...]`: no options given
+	plain                          bool     // `gun run IMAGE [CMD...]`: no options given
+	fast                           bool     // only fastFlags given
+	hostEnv                        []string // the host's variables -e and --env-file read
+}
+
+// fastFlags are gun run's options whose whole effect is the container's
+// configuration (which its plan holds) and that read nothing on the host
+// but what runtime.FastRun and the runtime record: a command line with no
+// others may run from its plan without Go. (-t, limits and networks make
+// no plan; --name and -d own a container record.)
+var fastFlags = map[string]bool{
+	"interactive": true, "env": true, "env-file": true, "workdir": true, "user": true, "volume": true,
+	"rm": true, "hostname": true, "read-only": true, "entrypoint": true, "add-host": true, "dns": true,
+	"cap-add": true, "cap-drop": true, "security-opt": true, "privileged": true, "tls-verify": true, "network": true,
 }
 
 // defaultRunFlags are gun run's options when none is given.
@@ -70,6 +84,8 @@ exits; the exit code is the command's (128+N when killed by signal N).`,
 			f.networkSet = cmd.Flags().Changed("network")
 			f.rmSet = cmd.Flags().Changed("rm")
 			f.detachReexec = func() error { return reexecDetached(cmd.Flags(), args) }
+			f.fast = true
+			cmd.Flags().Visit(func(fl *pflag.Flag) { f.fast = f.fast && fastFlags[fl.Name] })
 			return runRun(cmd.Context(), g, f, args)
 		},
 	}
@@ -133,14 +149,14 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 		spec.Resources.Memory = n
 	}
 	for _, file := range f.envFiles {
-		env, err := readEnvFile(file)
+		env, err := readEnvFile(file, &f.hostEnv)
 		if err != nil {
 			return &usageError{err}
 		}
 		spec.Env = append(spec.Env, env...)
 	}
 	for _, e := range f.env {
-		if kv, ok := envEntry(e); ok {
+		if kv, ok := envEntry(e, &f.hostEnv); ok {
 			spec.Env = append(spec.Env, kv)
 		}
 	}
@@ -203,8 +219,14 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 	if spec.User == "" {
 		spec.User = img.user
 	}
-	if f.plain {
-		spec.Fast = &runtime.FastRun{Files: append([]string{args[0]}, img.sources...), Entrypoint: img.entrypoint, Cmd: img.cmd, ThisBoot: !img.durable}
+	if f.plain || f.fast && own == nil {
+		fast := &runtime.FastRun{Files: slices.Concat([]string{args[0]}, img.sources, f.envFiles), Env: f.hostEnv, ThisBoot: !img.durable}
+		if f.plain {
+			fast.Entrypoint, fast.Cmd = img.entrypoint, img.cmd
+		} else {
+			fast.Entrypoint = spec.Args
+		}
+		spec.Fast = fast
 	}
 	if f.publishAll {
 		ports, err := runtime.PublishAll(img.exposed)
@@ -424,18 +446,22 @@ func networkFlags(f *runFlags, spec *runtime.Spec) error {
 }
 
 // envEntry turns -e KEY=VALUE into itself and -e KEY into the host's value,
-// if it has one.
-func envEntry(e string) (string, bool) {
+// if it has one. The host's variables it reads are added to *read, when read
+// is not nil.
+func envEntry(e string, read *[]string) (string, bool) {
 	if strings.Contains(e, "=") {
 		return e, true
+	}
+	if read != nil {
+		*read = append(*read, e)
 	}
 	v, ok := os.LookupEnv(e)
 	return e + "=" + v, ok
 }
 
 // readEnvFile reads KEY=VALUE lines; blank lines and # comments are skipped
-// and a bare KEY takes the host's value.
-func readEnvFile(name string) ([]string, error) {
+// and a bare KEY takes the host's value (its name added to *read).
+func readEnvFile(name string, read *[]string) ([]string, error) {
 	fh, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("--env-file: %w", err)
@@ -452,7 +478,7 @@ func readEnvFile(name string) ([]string, error) {
 		if k == "" || strings.ContainsAny(k, " \t") {
 			return nil, fmt.Errorf("%s:%d:1: want KEY=VALUE, found %q", name, line, text)
 		}
-		if kv, ok := envEntry(text); ok {
+		if kv, ok := envEntry(text, read); ok {
 			env = append(env, kv)
 		}
 	}

@@ -47,7 +47,8 @@ func TestReadEnvFile(t *testing.T) {
 	if err := os.WriteFile(good, []byte("# comment\n\nA=1\n  B=two words\nGUN_TEST_FROM_HOST\nGUN_TEST_UNSET_VAR\nC=\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := readEnvFile(good)
+	var read []string
+	got, err := readEnvFile(good, &read)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,11 +56,15 @@ func TestReadEnvFile(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Error(d)
 	}
+	// The host's variables it read, for a plan's fast section.
+	if d := cmp.Diff([]string{"GUN_TEST_FROM_HOST", "GUN_TEST_UNSET_VAR"}, read); d != "" {
+		t.Errorf("host variables read (-want +got):\n%s", d)
+	}
 	bad := filepath.Join(dir, "bad")
 	if err := os.WriteFile(bad, []byte("A=1\nnot a var\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readEnvFile(bad); err == nil || !strings.Contains(err.Error(), bad+":2:1:") {
+	if _, err := readEnvFile(bad, nil); err == nil || !strings.Contains(err.Error(), bad+":2:1:") {
 		t.Errorf("bad file: %v, want an error at %s:2:1", err, bad)
 	}
 }
