@@ -661,10 +661,6 @@ static void gun_prefork(int argc, char **argv, char **envp, int foreground) {
 	static struct gun_plan plan;
 	static char root[PATH_MAX];
 	int have = gun_plan_read(argc, argv, envp, &plan, root, sizeof root) == 0;
-	const char *why = "no plan";
-	int fast = have && foreground;
-	if (fast && gun_plan_current(&plan, root, argc, argv, envp, &why) < 0)
-		fast = 0;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		gun_plan_close(&plan);
@@ -686,6 +682,11 @@ static void gun_prefork(int argc, char **argv, char **envp, int foreground) {
 		close(plan.fd); // the child's, to set its times
 		plan.fd = -1;
 	}
+	// Checked while the child sets the plan up.
+	const char *why = "no plan";
+	int fast = have && foreground;
+	if (fast && gun_plan_current(&plan, root, argc, argv, envp, &why) < 0)
+		fast = 0;
 	if (fast) {
 		gun_fast(sv[0], pid, &plan, root, argc, argv, envp);
 		gun_plan_close(&plan);

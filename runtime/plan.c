@@ -434,15 +434,23 @@ static int stale_runs(const char *run) {
 			off += d->d_reclen;
 			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 				continue;
+			// An entry gone meanwhile (a .new- one renamed, as this
+			// run's prefork does, a container's removed) is not stale.
+			struct stat st;
 			if (d->d_name[0] == '.') {
-				struct stat st;
-				stale = fstatat(dir, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || now.tv_sec - st.st_mtim.tv_sec >= 59;
+				if (fstatat(dir, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+					stale = errno != ENOENT;
+				else
+					stale = now.tv_sec - st.st_mtim.tv_sec >= 59;
 				continue;
 			}
 			char lock[PATH_MAX];
 			int ln = snprintf(lock, sizeof lock, "%s/lock", d->d_name);
 			int fd = ln > 0 && (size_t)ln < sizeof lock ? openat(dir, lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
-			stale = fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK;
+			if (fd < 0)
+				stale = !(errno == ENOENT && fstatat(dir, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
+			else
+				stale = flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK;
 			if (fd >= 0)
 				close(fd);
 		}

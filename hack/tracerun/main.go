@@ -2,9 +2,12 @@
 // runs with the kernel's tracing (uprobes on points of gun's start and of
 // the init, the exec and exit of each process, every user page fault) and
 // prints, for each step of the critical path, the median and minimum time
-// and the median page faults taken in it.
+// and the median page faults taken in it. A run that starts Go and one
+// that runs its plan without Go (entry.c's gun_fast) have steps of their
+// own; with -peer, a peer's command (bwrap) is traced in the same rounds,
+// interleaved, from its exec to its command's and its own exit.
 //
-//	tracerun [-runs N] [-user NAME] -gun BIN [-env K=V]... ARGS...
+//	tracerun [-runs N] [-user NAME] [-peer CMD] -gun BIN [-env K=V]... ARGS...
 //
 // It runs `BIN ARGS...` as the user (a warm-up run first, so that the user
 // namespace holder is up and the plan written), needs root and tracefs at
@@ -33,23 +36,41 @@ type probe struct {
 	sym  string
 	name string // the step's name from it on
 	ret  bool   // on the symbol's return
+	// hits, when set, names the probe's successive hits in gun's own
+	// process instead of name.
+	hits []string
 }
 
-// The points of a planned `gun run`, in the order they are reached.
+// The points of a planned `gun run`, in the order they are reached: with
+// Go, or without (the constructor's gun_fast, "C: ").
 var probes = []probe{
-	{"gun_entry", "C constructor", false},
-	{"runtime.schedinit", "Go runtime start", false},
-	{"runtime.main", "package initialisers", false},
-	{"main.main", "main", false},
-	{"github.com/gun-tools/gun/runtime.sendPacket", "gun's word sent", false},
-	{"gun_parse_verdict", "init has the word", false},
-	{"os.Exit", "os.Exit", false},
-	{"gun_plan_open", "init: plan open", false},
-	{"gun_recv_fd", "init: holder's namespace", true},
-	{"gun_plan_open", "init: plan opened", true},
-	{"gun_cinit_planned", "init: setup", false},
-	{"fork_command", "init: set up", false},
+	{sym: "gun_entry", name: "C constructor"},
+	{sym: "runtime.schedinit", name: "Go runtime start"},
+	{sym: "runtime.main", name: "package initialisers"},
+	{sym: "main.main", name: "main"},
+	{sym: "github.com/gun-tools/gun/runtime.sendPacket", name: "gun's word sent"},
+	{sym: "gun_parse_verdict", name: "init has the word"},
+	{sym: "os.Exit", name: "os.Exit"},
+	{sym: "gun_plan_open", name: "init: plan open"},
+	{sym: "gun_recv_fd", name: "init: holder's namespace", ret: true},
+	{sym: "gun_plan_open", name: "init: plan opened", ret: true},
+	{sym: "gun_cinit_planned", name: "init: setup"},
+	{sym: "fork_command", name: "init: set up"},
+	{sym: "gun_plan_read", name: "C: plan read", ret: true},
+	{sym: "gun_plan_current", name: "C: plan checked", ret: true},
+	{sym: "gun_fast_recv", ret: true, hits: []string{"C: prefork's report", "C: relay's pid", "C: command started", "C: exit report"}},
+	{sym: "__libc_send", hits: []string{"C: gun's word sent"}},
 }
+
+// The critical paths, from gun's exec: a run that starts Go, one that runs
+// without it, and the peer's.
+var (
+	goPath = []string{"exec", "C constructor", "Go runtime start", "package initialisers", "main", "gun's word sent",
+		"init has the word", "command exec", "command exit", "gun exit"}
+	cPath = []string{"exec", "C constructor", "C: plan read", "C: plan checked", "C: prefork's report", "C: relay's pid",
+		"C: gun's word sent", "init has the word", "command exec", "command exit", "C: exit report", "gun exit"}
+	peerPath = []string{"exec", "command exec", "command exit", "gun exit"}
+)
 
 type flagList []string
 
@@ -67,11 +88,22 @@ func run() error {
 	runs := flag.Int("runs", 20, "traced runs")
 	userName := flag.String("user", "guntest", "the user that runs gun")
 	bin := flag.String("gun", "", "gun's binary (an absolute path)")
+	peer := flag.String("peer", "", "a peer's `command` (words split at spaces), traced in the same rounds")
 	var env flagList
 	flag.Var(&env, "env", "`K=V` in gun's environment (repeatable)")
 	flag.Parse()
 	if *bin == "" || flag.NArg() == 0 {
-		return errors.New("usage: tracerun [-runs N] [-user NAME] -gun BIN [-env K=V]... ARGS...")
+		return errors.New("usage: tracerun [-runs N] [-user NAME] [-peer CMD] -gun BIN [-env K=V]... ARGS...")
+	}
+	var peerCmd []string
+	var peerBin string
+	if *peer != "" {
+		peerCmd = strings.Fields(*peer)
+		p, err := exec.LookPath(peerCmd[0])
+		if err != nil {
+			return err
+		}
+		peerBin = p
 	}
 	u, err := user.Lookup(*userName)
 	if err != nil {
@@ -84,36 +116,52 @@ func run() error {
 	}
 	setpriv := append([]string{"setpriv", "--reuid=" + u.Uid, "--regid=" + u.Gid, "--init-groups", "env"}, env...)
 	cmd := append(append(setpriv, *bin), flag.Args()...)
-	var results []map[string]step
+	var results, peerResults []map[string]step
 	for i := 0; i < *runs; i++ {
 		if err := exec.Command(cmd[0], cmd[1:]...).Run(); err != nil { // warm: the holder lives
 			return fmt.Errorf("warm-up run: %w", err)
 		}
-		if err := write("trace", ""); err != nil {
-			return err
-		}
-		// Only this shell and what it starts are traced.
-		sh := fmt.Sprintf("echo $$ > %s/set_event_pid && echo 1 > %s/tracing_on && exec \"$@\"", tracefs, tracefs)
-		c := exec.Command("sh", append([]string{"-c", sh, "sh"}, cmd...)...)
-		c.Stdout, c.Stderr = os.Stdout, os.Stderr
-		err := c.Run()
-		if werr := write("tracing_on", "0"); werr != nil {
-			return werr
-		}
-		if err != nil {
-			return fmt.Errorf("traced run: %w", err)
-		}
-		r, err := readTrace(events, *bin)
+		r, err := traced(events, cmd, *bin)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
 		results = append(results, r)
-		if err := write("set_event_pid", ""); err != nil {
-			return err
+		if peerCmd == nil {
+			continue
 		}
+		if r, err = traced(events, append(slices.Clone(setpriv), peerCmd...), peerBin); err != nil {
+			return fmt.Errorf("peer's run %d: %w", i+1, err)
+		}
+		peerResults = append(peerResults, r)
 	}
-	report(results)
+	report(results, "gun")
+	if peerResults != nil {
+		report(peerResults, peerCmd[0])
+	}
 	return nil
+}
+
+// traced runs cmd traced, whose first exec is of bin, and returns its steps.
+func traced(events map[string]probe, cmd []string, bin string) (map[string]step, error) {
+	if err := write("trace", ""); err != nil {
+		return nil, err
+	}
+	// Only this shell and what it starts are traced.
+	sh := fmt.Sprintf("echo $$ > %s/set_event_pid && echo 1 > %s/tracing_on && exec \"$@\"", tracefs, tracefs)
+	c := exec.Command("sh", append([]string{"-c", sh, "sh"}, cmd...)...)
+	c.Stdout, c.Stderr = os.Stdout, os.Stderr
+	err := c.Run()
+	if werr := write("tracing_on", "0"); werr != nil {
+		return nil, werr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("traced run: %w", err)
+	}
+	r, err := readTrace(events, bin)
+	if err != nil {
+		return nil, err
+	}
+	return r, write("set_event_pid", "")
 }
 
 // setUp adds the uprobes and enables the events; it returns the probes by
@@ -130,6 +178,9 @@ func setUp(bin string) (map[string]probe, error) {
 	events := map[string]probe{}
 	for i, p := range probes {
 		off, ok := syms[p.sym]
+		if !ok && p.hits != nil {
+			continue // a C path of a gun before it had one
+		}
 		if !ok {
 			return nil, fmt.Errorf("%s: no symbol %s", bin, p.sym)
 		}
@@ -217,7 +268,8 @@ func readTrace(events map[string]probe, bin string) (map[string]step, error) {
 	}
 	defer f.Close()
 	marks := map[string]float64{}
-	var gunFaults []float64 // the times of the faults of gun's process
+	hits := map[string]int{} // of each probe with hits, in gun's process
+	var gunFaults []float64  // the times of the faults of gun's process
 	var gunPid, cmdPid string
 	set := func(name string, t float64) {
 		if _, ok := marks[name]; !ok {
@@ -256,16 +308,27 @@ func readTrace(events map[string]probe, bin string) (map[string]step, error) {
 				marks["gun exit"] = t
 			}
 		default:
-			if p, ok := events[ev]; ok {
+			p, ok := events[ev]
+			switch {
+			case !ok:
+			case p.hits == nil:
 				set(p.name, t)
+			case tgid == gunPid && hits[ev] < len(p.hits):
+				set(p.hits[hits[ev]], t)
+				hits[ev]++
 			}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	path := []string{"exec", "C constructor", "Go runtime start", "package initialisers", "main", "gun's word sent",
-		"init has the word", "command exec", "command exit", "gun exit"}
+	path := goPath
+	switch _, goStarted := marks["main"]; {
+	case marks["C constructor"] == 0:
+		path = peerPath
+	case !goStarted:
+		path = cPath
+	}
 	faultsIn := func(a, b float64) int {
 		n := 0
 		for _, t := range gunFaults {
@@ -298,32 +361,56 @@ func readTrace(events map[string]probe, bin string) (map[string]step, error) {
 	return steps, nil
 }
 
-func report(results []map[string]step) {
+// report prints the steps of results, the runs of what, in the order of
+// the critical path; a step some runs lack (a run that went another way)
+// counts the runs it has.
+func report(results []map[string]step, what string) {
 	var names []string
-	for n := range results[0] {
-		names = append(names, n)
+	for _, r := range results {
+		for n := range r {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
 	}
-	order := func(n string) int {
-		for i, p := range []string{"exec ->", "C constructor ->", "Go runtime start ->", "package initialisers ->", "main ->",
-			"gun's word sent ->", "init has the word ->", "command exec ->", "command exit ->", "total",
-			"(exec ->", "(init: plan open ->", "(init: holder's", "(init: plan opened ->", "(init: setup ->"} {
+	// The path of the runs that went without Go first, if any did.
+	paths := [][]string{goPath, cPath}
+	for _, n := range names {
+		if strings.HasPrefix(n, "C: ") {
+			paths[0], paths[1] = cPath, goPath
+		}
+	}
+	var order []string
+	for _, p := range paths {
+		for _, m := range p {
+			order = append(order, m+" ->")
+		}
+	}
+	order = append(order, "total", "(exec ->", "(init: plan open ->", "(init: holder's", "(init: plan opened ->", "(init: setup ->")
+	rank := func(n string) int {
+		for i, p := range order {
 			if strings.HasPrefix(n, p) {
 				return i
 			}
 		}
-		return 99
+		return len(order)
 	}
-	slices.SortFunc(names, func(a, b string) int { return order(a) - order(b) })
-	fmt.Printf("%-44s %9s %9s %7s  (%d runs; faults: gun's process)\n", "step", "median ms", "min ms", "faults", len(results))
+	slices.SortStableFunc(names, func(a, b string) int { return rank(a) - rank(b) })
+	fmt.Printf("%-48s %9s %9s %7s  (%s: %d runs; faults: its first process's)\n", "step", "median ms", "min ms", "faults", what, len(results))
 	for _, n := range names {
 		var ms []float64
 		var fs []int
 		for _, r := range results {
-			ms = append(ms, r[n].ms)
-			fs = append(fs, r[n].faults)
+			if st, ok := r[n]; ok {
+				ms = append(ms, st.ms)
+				fs = append(fs, st.faults)
+			}
+		}
+		if len(ms) < len(results) {
+			n += fmt.Sprintf(" [%d runs]", len(ms))
 		}
 		slices.Sort(ms)
 		slices.Sort(fs)
-		fmt.Printf("%-44s %9.3f %9.3f %7d\n", n, ms[len(ms)/2], ms[0], fs[len(fs)/2])
+		fmt.Printf("%-48s %9.3f %9.3f %7d\n", n, ms[len(ms)/2], ms[0], fs[len(fs)/2])
 	}
 }
