@@ -25,22 +25,26 @@ import (
 
 const traced = "gun: plan trace: "
 
-// traceOf splits the trace line off a result's stderr.
+// traceOf splits the trace line off a result's stderr. The command may
+// write to stderr while the line is written (a run without Go says so once
+// the command started): the line is taken wherever it starts.
 func traceOf(t *testing.T, r result) (result, string) {
 	t.Helper()
 	var trace []string
-	var rest strings.Builder
-	for line := range strings.Lines(r.stderr) {
-		if s, ok := strings.CutPrefix(line, traced); ok {
-			trace = append(trace, strings.TrimSuffix(s, "\n"))
-		} else {
-			rest.WriteString(line)
+	rest := r.stderr
+	for {
+		i := strings.Index(rest, traced)
+		if i < 0 {
+			break
 		}
+		line, after, _ := strings.Cut(rest[i+len(traced):], "\n")
+		trace = append(trace, line)
+		rest = rest[:i] + after
 	}
 	if len(trace) != 1 {
 		t.Fatalf("trace %q, want one line: %+v", trace, r)
 	}
-	r.stderr = rest.String()
+	r.stderr = rest
 	return r, trace[0]
 }
 
