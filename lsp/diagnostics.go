@@ -72,10 +72,6 @@ func (d *diagnoser) run(snap *snapshot) {
 		snap.symbols()
 	}
 	d.publish(snap, an.diagnostics)
-	if snap.fill && d.latest(snap) {
-		// For the next version's analysis; the diagnostics are the same.
-		snap.cache.Resolve(an.file)
-	}
 }
 
 // publish publishes snap's diagnostics, the JSON array diags, if it is

@@ -21,8 +21,8 @@ type snapshot struct {
 	// cache carries the shell analysis from one version to the next.
 	cache *check.Cache
 	// fill: the version a document was opened with, whose analysis runs
-	// without the cache (filling it costs a first analysis about a third
-	// more); the diagnoser fills it once the diagnostics are out.
+	// without the cache: filling it made that analysis 1.3 to 2.4 times
+	// dearer. The next version's analysis fills it.
 	fill bool
 
 	once sync.Once

@@ -3,6 +3,8 @@
 // 5,000-line Gunfile and the same instructions as a Dockerfile. It times
 // open-to-diagnostics, completion, hover, formatting, document symbols, and a
 // burst of rapid edits (until the final diagnostics), and prints the ratios.
+// For the open it also reads the server's CPU time and page faults from
+// /proc, which a loaded machine stretches less than the wall time.
 //
 // Run it with hack/lspbench.sh, which installs the peer with npm. With
 // -base BIN it also measures another gun (such as the one before a change)
@@ -11,6 +13,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,7 +23,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.lsp.dev/protocol"
@@ -48,10 +53,14 @@ type server struct {
 // result holds one server's timings in milliseconds.
 type result struct {
 	open, completion, hover, formatting, symbols, burst float64
-	symbolsNew                                          float64 // of a new version, once its diagnostics are out
-	burstPublishes                                      int
-	versioned                                           bool
-	diagnostics                                         int
+	// openCPU is the server's CPU time from didOpen to its diagnostics,
+	// which a loaded machine stretches less than the wall time; openFaults
+	// its page faults meanwhile.
+	openCPU, openFaults float64
+	symbolsNew          float64 // of a new version, once its diagnostics are out
+	burstPublishes      int
+	versioned           bool
+	diagnostics         int
 }
 
 func run() error {
@@ -95,8 +104,8 @@ func run() error {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
 			all[i] = append(all[i], r)
-			fmt.Fprintf(os.Stderr, "%s: open %.2fms completion %.2fms hover %.2fms formatting %.2fms symbols %.2fms (after an edit %.2fms) burst %.2fms\n",
-				s.name, r.open, r.completion, r.hover, r.formatting, r.symbols, r.symbolsNew, r.burst)
+			fmt.Fprintf(os.Stderr, "%s: open %.2fms (CPU %.2fms, %.0f page faults) completion %.2fms hover %.2fms formatting %.2fms symbols %.2fms (after an edit %.2fms) burst %.2fms\n",
+				s.name, r.open, r.openCPU, r.openFaults, r.completion, r.hover, r.formatting, r.symbols, r.symbolsNew, r.burst)
 		}
 	}
 	meds := make([]result, len(servers))
@@ -124,6 +133,7 @@ func run() error {
 		fmt.Println()
 	}
 	row("open to diagnostics", func(r result) float64 { return r.open })
+	row("  the server's CPU time in it", func(r result) float64 { return r.openCPU })
 	row("completion", func(r result) float64 { return r.completion })
 	row("hover", func(r result) float64 { return r.hover })
 	row("formatting", func(r result) float64 { return r.formatting })
@@ -139,6 +149,7 @@ func run() error {
 	count("diagnostic sets after the burst", func(r result) any { return r.burstPublishes })
 	count("final set carries its version", func(r result) any { return r.versioned })
 	count("diagnostics in the file", func(r result) any { return r.diagnostics })
+	count("page faults, open to diagnostics", func(r result) any { return r.openFaults })
 	fmt.Println()
 	return nil
 }
@@ -155,6 +166,8 @@ func medianResult(rs []result) result {
 		return median(xs)
 	}
 	m.open = pick(func(r result) float64 { return r.open })
+	m.openCPU = pick(func(r result) float64 { return r.openCPU })
+	m.openFaults = pick(func(r result) float64 { return r.openFaults })
 	m.completion = pick(func(r result) float64 { return r.completion })
 	m.hover = pick(func(r result) float64 { return r.hover })
 	m.formatting = pick(func(r result) float64 { return r.formatting })
@@ -195,6 +208,26 @@ func measure(s server, edits, runs int) (result, error) {
 	if err != nil {
 		return r, err
 	}
+	// The server's CPU time and page faults when the first message after
+	// didOpen (its diagnostics) arrives.
+	pid := p.Cmd.Process.Pid
+	cpu0, faults0, err := usage(pid)
+	if err != nil {
+		return r, err
+	}
+	var (
+		arrived  = make(chan struct{})
+		cpu1     time.Duration
+		faults1  int64
+		usageErr error
+		once     sync.Once
+	)
+	p.OnFrame(func() {
+		once.Do(func() {
+			cpu1, faults1, usageErr = usage(pid)
+			close(arrived)
+		})
+	})
 	start := time.Now()
 	if err := p.Notify(ctx, protocol.MethodTextDocumentDidOpen, json.RawMessage(open)); err != nil {
 		return r, err
@@ -204,6 +237,12 @@ func measure(s server, edits, runs int) (result, error) {
 		return r, err
 	}
 	r.open = ms(first.At.Sub(start))
+	<-arrived
+	p.OnFrame(nil)
+	if usageErr != nil {
+		return r, usageErr
+	}
+	r.openCPU, r.openFaults = ms(cpu1-cpu0), float64(faults1-faults0)
 	r.diagnostics = len(first.Diagnostics)
 
 	// A blank line and an instruction keyword in the middle of the file.
@@ -331,6 +370,43 @@ func measure(s server, edits, runs int) (result, error) {
 	r.burstPublishes = len(p.Published(doc)) - before
 	_ = p.Shutdown(ctx)
 	return r, nil
+}
+
+// usage returns the CPU time of process pid's threads (from their
+// schedstat, in nanoseconds) and its minor page faults (a node server's
+// worker threads are its own process's).
+func usage(pid int) (time.Duration, int64, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, 0, fmt.Errorf("CPU time of process %d: no threads (%v)", pid, err)
+	}
+	var cpu time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // a thread that ended
+		}
+		var ns int64
+		if _, err := fmt.Sscan(string(b), &ns); err != nil {
+			return 0, 0, fmt.Errorf("%s: %w", t, err)
+		}
+		cpu += time.Duration(ns)
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	// The fields after the command's name, which is in parentheses:
+	// state is field 3, minflt field 10.
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(fields) < 8 {
+		return 0, 0, fmt.Errorf("/proc/%d/stat: %q", pid, stat)
+	}
+	faults, err := strconv.ParseInt(fields[7], 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	return cpu, faults, nil
 }
 
 func syncKind(v any) protocol.TextDocumentSyncKind {

@@ -47,6 +47,7 @@ type Client struct {
 	published map[protocol.DocumentURI][]Published
 	changed   chan struct{} // closed and replaced at each publish
 	requests  []string      // methods the server asked the client
+	onFrame   func()
 }
 
 // response is the outcome of one call: a result (JSON, as the server sent
@@ -80,6 +81,12 @@ func (c *Client) read(in *bufio.Reader) {
 			return
 		}
 		at := time.Now()
+		c.mu.Lock()
+		onFrame := c.onFrame
+		c.mu.Unlock()
+		if onFrame != nil {
+			onFrame()
+		}
 		msg, err := wire.Split(body)
 		if err != nil {
 			return // a server that sends garbage is broken: stop
@@ -142,6 +149,15 @@ func (c *Client) dispatch(msg *wire.Message, at time.Time) {
 	body = append(body, result...)
 	body = append(body, '}')
 	_ = c.write(body) // a failed write shows as the connection ending
+}
+
+// OnFrame has f called as each message arrives, when its frame has been
+// read and before it is parsed: for a benchmark to read the server's use of
+// resources at the moment its answer is out.
+func (c *Client) OnFrame(f func()) {
+	c.mu.Lock()
+	c.onFrame = f
+	c.mu.Unlock()
 }
 
 // Call sends a request and decodes its result into result (if not nil). A
