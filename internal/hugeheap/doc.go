@@ -16,6 +16,10 @@
 // 2,000 new pages) calls Grow first, which maps that much heap at once on
 // huge pages.
 //
+// Grow does the same for a command that knows how much heap it will keep
+// (gun check), whose heap would otherwise grow in mappings without the
+// advice.
+//
 // cmd/gun imports it for its initialiser, which Go runs among the first: it
 // imports only runtime, syscall and unsafe, and packages are initialised in the
 // order of their import paths as their own imports allow.
