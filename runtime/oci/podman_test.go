@@ -19,18 +19,12 @@ type podman struct {
 	storage               []string
 }
 
+// newPodman is podman with the image localhost/busybox:oci, and runc to
+// compare gun-oci with.
 func newPodman(t *testing.T) *podman {
 	t.Helper()
-	requireEnv(t)
-	p := &podman{bin: testenv.NeedProgram(t, "podman"), home: userDir(t, "home"), runtimeDir: userDir(t, "xdg")}
-	if err := os.Chmod(p.runtimeDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	p := podmanOnly(t)
 	testenv.NeedProgram(t, "runc")
-	testenv.NeedProgram(t, "newuidmap")
-	p.storage = []string{"--root", userDir(t, "podman-root"), "--runroot", userDir(t, "podman-run"),
-		"--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"}
-	testenv.StopPodmanPause(t, p.runtimeDir)
 	archive := filepath.Join(userDir(t, "image"), "busybox.tar")
 	// Owned by root in the image, as busybox.sh -t makes it.
 	if out, err := env.user.Command(exec.Command("tar", "--numeric-owner", "--owner=0", "--group=0", "-C", env.rootfs, "-cf", archive, ".")).CombinedOutput(); err != nil {
@@ -39,6 +33,21 @@ func newPodman(t *testing.T) *podman {
 	if r := p.run(t, "", "import", archive, "localhost/busybox:oci"); r.code != 0 {
 		t.Fatalf("podman import: %d\n%s", r.code, r.stderr)
 	}
+	return p
+}
+
+// podmanOnly is podman with a store of its own and no image.
+func podmanOnly(t *testing.T) *podman {
+	t.Helper()
+	requireEnv(t)
+	p := &podman{bin: testenv.NeedProgram(t, "podman"), home: userDir(t, "home"), runtimeDir: userDir(t, "xdg")}
+	if err := os.Chmod(p.runtimeDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	testenv.NeedProgram(t, "newuidmap")
+	p.storage = []string{"--root", userDir(t, "podman-root"), "--runroot", userDir(t, "podman-run"),
+		"--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"}
+	testenv.StopPodmanPause(t, p.runtimeDir)
 	return p
 }
 
