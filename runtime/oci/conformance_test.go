@@ -1,6 +1,7 @@
 package oci_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,13 @@ var conformancePass = []string{
 	"linux_sysctl", "linux_uid_mappings", "process", "process_capabilities", "process_capabilities_fail",
 	"process_oom_score_adj", "process_rlimits_fail", "process_user", "root_readonly_true", "state",
 }
+
+// conformanceRacy are the tests of conformancePass that race with the
+// container's process, and the number of runs they get: killsig sends
+// its signal as soon as the container runs, and sh, pid 1, ignores one
+// that comes before it set its trap (the suite's assumption; under load
+// it happens to runc alike).
+var conformanceRacy = map[string]int{"killsig": 3}
 
 const runtimeTools = "github.com/opencontainers/runtime-tools"
 
@@ -41,10 +49,20 @@ func TestConformance(t *testing.T) {
 		for _, name := range conformancePass {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				r := p.run(t, "", "unshare", "sh", "-c", `cd "$1" && RUNTIME="$2" TMPDIR="$1/tmp" exec "./$3"`,
-					"sh", dir, env.gunOCI, name)
-				if res := tapResult(r.stdout, r.code); res != "pass" {
-					t.Errorf("%s: %s (exit %d)\n%s\n%s", name, res, r.code, notOK(r.stdout), r.stderr)
+				runs := max(conformanceRacy[name], 1)
+				for i := 1; i <= runs; i++ {
+					r := p.run(t, "", "unshare", "sh", "-c", `cd "$1" && RUNTIME="$2" TMPDIR="$1/tmp" exec "./$3"`,
+						"sh", dir, env.gunOCI, name)
+					res := tapResult(r.stdout, r.code)
+					if res == "pass" {
+						break
+					}
+					msg := fmt.Sprintf("%s: %s (exit %d, run %d of %d)\n%s\n%s", name, res, r.code, i, runs, notOK(r.stdout), r.stderr)
+					if i < runs {
+						t.Log(msg)
+					} else {
+						t.Error(msg)
+					}
 				}
 			})
 		}
