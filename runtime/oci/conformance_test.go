@@ -15,7 +15,7 @@ import (
 // it and its dependencies), that gun-oci passes rootless. docs/oci.md says
 // why each other one fails.
 var conformancePass = []string{
-	"config_updates_without_affect", "create", "default", "hostname", "kill", "kill_no_effect", "killsig",
+	"config_updates_without_affect", "create", "default", "delete", "hostname", "kill", "kill_no_effect", "killsig",
 	"linux_ns_nopath", "linux_ns_path", "linux_ns_path_type", "linux_rootfs_propagation", "linux_seccomp",
 	"linux_sysctl", "linux_uid_mappings", "process", "process_capabilities", "process_capabilities_fail",
 	"process_oom_score_adj", "process_rlimits_fail", "process_user", "root_readonly_true", "state",

@@ -400,8 +400,10 @@ func namespacePids(pid int) ([]int, error) {
 	return pids, nil
 }
 
-// Delete removes a stopped container (a created one too: its process is
-// killed); force kills a running one first.
+// Delete removes a stopped container; force kills a created or running
+// one first. Without force, deleting one that is not stopped is an error
+// and changes nothing (the runtime spec's rule; runc deletes a created
+// container).
 func (r *Runtime) Delete(id string, force bool) error {
 	rec, err := r.load(id)
 	if errors.Is(err, errNotExist) && force {
@@ -413,12 +415,10 @@ func (r *Runtime) Delete(id string, force bool) error {
 		return err
 	}
 	switch rec.State.Status {
-	case specs.StateRunning, specs.StateCreating:
+	case specs.StateCreated, specs.StateRunning, specs.StateCreating:
 		if !force {
 			return fmt.Errorf("container %s is %s: stop it first, or delete --force", id, rec.State.Status)
 		}
-		fallthrough
-	case specs.StateCreated:
 		if err := killWait(rec.process()); err != nil {
 			return fmt.Errorf("delete container %s: %w", id, err)
 		}

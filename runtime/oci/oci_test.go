@@ -396,8 +396,9 @@ func TestExitCodes(t *testing.T) {
 	r.run(t, "delete", "--force", "missing") // as runc: nothing to delete is no error with --force
 }
 
-// TestKillCreated kills a container that was never started, and deletes
-// a created one without --force.
+// TestKillCreated kills a container that was never started; a created
+// one is deleted only with --force (without, an error that leaves it
+// created, as the runtime spec says).
 func TestKillCreated(t *testing.T) {
 	requireEnv(t)
 	r := newRuntime(t)
@@ -411,7 +412,13 @@ func TestKillCreated(t *testing.T) {
 	}
 	r.create(t, bundle(t, rootlessSpec("true")), "d")
 	s := r.state(t, "d")
-	r.run(t, "delete", "d")
+	if out, err := r.cmd("delete", "d").CombinedOutput(); err == nil || !strings.Contains(string(out), "is created") {
+		t.Errorf("delete of a created container without --force: %v, %s", err, out)
+	}
+	if st := r.state(t, "d"); st.Status != specs.StateCreated {
+		t.Errorf("after a refused delete: %s, want created", st.Status)
+	}
+	r.run(t, "delete", "--force", "d")
 	reap(t, s.Pid)
 }
 
@@ -566,7 +573,7 @@ func TestListPs(t *testing.T) {
 	reap(t, b.Pid)
 	r.waitStatus(t, "b", specs.StateStopped)
 	r.run(t, "delete", "b")
-	r.run(t, "delete", "a")
+	r.run(t, "delete", "--force", "a")
 	reap(t, a.Pid)
 }
 
