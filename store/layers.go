@@ -92,7 +92,7 @@ func (s *Store) LayerDirsOf(ctx context.Context, descs []v1.Descriptor, diffIDs 
 	}
 	defer unlock()
 	kd := s.keyDir(u.Key())
-	if err := os.MkdirAll(kd, 0o755); err != nil {
+	if err := mkdirTop(kd); err != nil {
 		return nil, fmt.Errorf("layer cache: %w", err)
 	}
 	dirs := make([]string, len(descs))
@@ -189,7 +189,7 @@ func (s *Store) RunImage(ctx context.Context, r *Resolved, u Unpacker) (*RunImag
 	ri.ExposedPorts = slices.Sorted(maps.Keys(c.Config.ExposedPorts))
 	ri.StopSignal = c.Config.StopSignal
 	kd := s.keyDir(u.Key())
-	if err := os.MkdirAll(kd, 0o755); err != nil {
+	if err := mkdirTop(kd); err != nil {
 		return nil, fmt.Errorf("layer cache: %w", err)
 	}
 	if debugEnabled() {
@@ -301,7 +301,7 @@ func (s *Store) unpackBlob(ctx context.Context, blob, diffID digest.Digest, dir 
 // unpacked when first used, where the failure is reported.
 func (b *Batch) putLayerUnpacked(ctx context.Context, r io.Reader, u Unpacker) (v1.Descriptor, digest.Digest, error) {
 	kd := b.s.keyDir(u.Key())
-	if err := os.MkdirAll(kd, 0o755); err != nil {
+	if err := mkdirTop(kd); err != nil {
 		return b.PutLayer(ctx, r)
 	}
 	tmp, err := os.MkdirTemp(kd, tmpPrefix+"import-")

@@ -60,10 +60,13 @@ func Open(root string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", root, err)
 	}
 	s := &Store{root: abs, RemoveAll: removeAllWritable}
-	for _, d := range []string{s.blobDir(), s.path(layersDir), s.path(runDir)} {
+	for _, d := range []string{s.blobDir(), s.path(layersDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
+	}
+	if err := mkdirTop(s.path(runDir)); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	layout := s.path(v1.ImageLayoutFile)
 	if _, err := os.Stat(layout); errors.Is(err, os.ErrNotExist) {
