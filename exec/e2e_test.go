@@ -970,6 +970,28 @@ Exec "grep ' / ' /proc/self/mountinfo > /step-root; sync"
 	}
 }
 
+// A build step that outlasts the user namespace holder's idle time commits
+// its layer in the namespace it ran in: the build starts one holder, not a
+// second one for the commit.
+func TestLongStepOneHolder(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Exec "sleep 3; echo long > /long"
+`,
+	})
+	p.env = append(p.env, "GUN_USERNS_IDLE=1s")
+	r := p.gun("--verbose", "build", "--progress", "plain", "-t", "long", ".")
+	if r.code != 0 {
+		t.Fatalf("gun build: exit %d\n%s", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stderr, `msg="user namespace holder started"`); n != 1 {
+		t.Errorf("the build started %d user namespace holders, want 1:\n%s", n, r.stderr)
+	}
+	if r := p.gun("run", "long", "cat", "/long"); r.code != 0 || r.stdout != "long\n" {
+		t.Errorf("the step's file: exit %d, %q, %s", r.code, r.stdout, r.stderr)
+	}
+}
+
 // TestDebianAPT builds from a Debian minbase archive and installs a package
 // with apt as a rootless user: the original tool's broken case (apt drops
 // privileges to _apt, which must be mapped). Opt-in, as it needs the Debian

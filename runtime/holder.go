@@ -67,13 +67,39 @@ func holderPaths(dir string, m *idMaps) (sock, lock string) {
 var errNoHolder = errors.New("no user namespace holder")
 
 // userNS returns a descriptor of a holder's user namespace for the maps,
-// starting a holder when none runs. errNoHolder means there cannot be one
-// (no store, no cgo); other errors are failures to use one. Either way,
-// the caller makes a namespace of its own.
+// starting a holder when none runs, which the caller closes. errNoHolder
+// means there cannot be one (no store, no cgo); other errors are failures
+// to use one. Either way, the caller makes a namespace of its own. The
+// runtime keeps the namespace it got, so that the helpers of a long build
+// step (its commit, after minutes of apt) join the namespace its container
+// ran in even when the holder has idled out meanwhile, without starting
+// another.
 func (rt *Runtime) userNS(m *idMaps) (*os.File, error) {
 	if rt.dir == "" {
 		return nil, errNoHolder
 	}
+	rt.held.Lock()
+	defer rt.held.Unlock()
+	if rt.held.ns == nil || rt.held.key != m.key() {
+		ns, err := rt.holderNS(m)
+		if err != nil {
+			return nil, err
+		}
+		if rt.held.ns != nil {
+			rt.held.ns.Close()
+		}
+		rt.held.ns, rt.held.key = ns, m.key()
+	}
+	fd, err := unix.FcntlInt(rt.held.ns.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("user namespace: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "userns"), nil
+}
+
+// holderNS asks the holder for maps for its namespace, starting one when
+// none runs.
+func (rt *Runtime) holderNS(m *idMaps) (*os.File, error) {
 	sock, lock := holderPaths(rt.dir, m)
 	if len(sock) >= len(unix.RawSockaddrUnix{}.Path) {
 		return nil, fmt.Errorf("holder socket %s: path too long", sock)

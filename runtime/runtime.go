@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"os"
 	"path/filepath"
 	"sync"
 )
@@ -12,6 +13,13 @@ import (
 type Runtime struct {
 	dir    string    // the store's directory, absolute, or ""
 	notice sync.Once // the notice that only the user is mapped
+	// held is the holder's user namespace, once asked for (userNS), and
+	// the key of its maps.
+	held struct {
+		sync.Mutex
+		ns  *os.File
+		key string
+	}
 }
 
 // New returns the runtime of the store in storeDir, or of none when
