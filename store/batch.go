@@ -95,9 +95,15 @@ func (b *Batch) put(r io.Reader, want digest.Digest) (digest.Digest, int64, erro
 	return d, size, err
 }
 
-// write is the store's writeBlob for this batch.
-func (b *Batch) write(write func(io.Writer) error) (digest.Digest, int64, error) {
-	d, size, created, err := b.s.writeBlob("", write)
+// write is the store's writeBlob for this batch, or its writeKnownBlob
+// when known is set.
+func (b *Batch) write(known digest.Digest, write func(io.Writer) error) (d digest.Digest, size int64, err error) {
+	var created bool
+	if known != "" {
+		d, size, created, err = b.s.writeKnownBlob(known, write)
+	} else {
+		d, size, created, err = b.s.writeBlob("", write)
+	}
 	if created {
 		b.add(d)
 	}
@@ -128,7 +134,16 @@ func (b *Batch) Keep() {
 // are stored uncompressed. It returns the layer's descriptor and diff ID (the
 // digest of the uncompressed tar).
 func (b *Batch) PutLayer(ctx context.Context, r io.Reader) (v1.Descriptor, digest.Digest, error) {
-	return b.putLayer(ctx, r, nil)
+	return b.putLayer(ctx, r, nil, knownStream{})
+}
+
+// knownStream is what a caller knows of a layer stream it hashed before:
+// its digest, and a check, made once the stream is read, that it cannot
+// have changed since (a file's size, times and inode as they were when it
+// was hashed).
+type knownStream struct {
+	digest    digest.Digest
+	unchanged func() error
 }
 
 // layerMediaTypes are the OCI media types of layers by compression.
@@ -139,13 +154,17 @@ var layerMediaTypes = map[guntar.Compression]string{
 }
 
 // putLayer is PutLayer; tee, if set, also receives the uncompressed tar.
-func (b *Batch) putLayer(ctx context.Context, r io.Reader, tee io.Writer) (v1.Descriptor, digest.Digest, error) {
+// A stream kept as it is whose digest is known is not hashed again.
+func (b *Batch) putLayer(ctx context.Context, r io.Reader, tee io.Writer, known knownStream) (v1.Descriptor, digest.Digest, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, _ := br.Peek(8)
 	c := guntar.DetectCompression(head)
 	kept := c == guntar.Gzip || c == guntar.Zstd
+	if !kept {
+		known = knownStream{}
+	}
 	diffHash := digest.SHA256.Digester()
-	d, size, err := b.write(func(blob io.Writer) error {
+	d, size, err := b.write(known.digest, func(blob io.Writer) error {
 		var src io.Reader = br
 		var sink io.Writer = diffHash.Hash()
 		if kept {
@@ -171,6 +190,9 @@ func (b *Batch) putLayer(ctx context.Context, r io.Reader, tee io.Writer) (v1.De
 			// Bytes after the compressed stream's end belong to the blob too.
 			_, err = io.Copy(io.Discard, src)
 		}
+		if err == nil && known.unchanged != nil {
+			err = known.unchanged()
+		}
 		return err
 	})
 	if err != nil {
@@ -192,7 +214,7 @@ func (b *Batch) CompressLayer(ctx context.Context, r io.Reader, c guntar.Compres
 		return v1.Descriptor{}, "", fmt.Errorf("store layer: %s compression is not supported for layers", c)
 	}
 	diffHash := digest.SHA256.Digester()
-	d, size, err := b.write(func(blob io.Writer) error {
+	d, size, err := b.write("", func(blob io.Writer) error {
 		cw, err := guntar.Compress(blob, c)
 		if err != nil {
 			return err

@@ -68,6 +68,20 @@ func (s *Store) putBlob(r io.Reader, want digest.Digest) (d digest.Digest, size 
 // content must have that digest. It reports whether the blob is new. The
 // caller holds gc.lock (shared).
 func (s *Store) writeBlob(want digest.Digest, write func(io.Writer) error) (d digest.Digest, size int64, created bool, err error) {
+	return s.storeBlob(want, false, write)
+}
+
+// writeKnownBlob is writeBlob for content the caller hashed before as d,
+// and whose write fails if it may have changed since: it is not hashed
+// again.
+func (s *Store) writeKnownBlob(d digest.Digest, write func(io.Writer) error) (digest.Digest, int64, bool, error) {
+	if _, err := s.blobPath(d); err != nil {
+		return "", 0, false, err
+	}
+	return s.storeBlob(d, true, write)
+}
+
+func (s *Store) storeBlob(want digest.Digest, known bool, write func(io.Writer) error) (d digest.Digest, size int64, created bool, err error) {
 	f, err := os.CreateTemp(s.blobDir(), tmpPrefix)
 	if err != nil {
 		return "", 0, false, err
@@ -77,8 +91,12 @@ func (s *Store) writeBlob(want digest.Digest, write func(io.Writer) error) (d di
 		os.Remove(f.Name())
 		return "", 0, false, err
 	}
-	h := digest.SHA256.Digester()
-	cw := &countingWriter{w: io.MultiWriter(f, h.Hash())}
+	var h digest.Digester
+	cw := &countingWriter{w: f}
+	if !known {
+		h = digest.SHA256.Digester()
+		cw.w = io.MultiWriter(f, h.Hash())
+	}
 	bw := bufio.NewWriterSize(cw, 1<<20)
 	if err := write(bw); err != nil {
 		return fail(err)
@@ -86,7 +104,10 @@ func (s *Store) writeBlob(want digest.Digest, write func(io.Writer) error) (d di
 	if err := bw.Flush(); err != nil {
 		return fail(err)
 	}
-	d = h.Digest()
+	d = want
+	if h != nil {
+		d = h.Digest()
+	}
 	if want != "" && d != want {
 		return fail(fmt.Errorf("blob %s: %w (got %s)", want, ErrDigestMismatch, d))
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/gun-tools/gun/internal/atomicfile"
 	gunflock "github.com/gun-tools/gun/internal/flock"
@@ -132,4 +133,13 @@ func mkdirTop(dir string) error {
 		_ = unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(flags|fsTopDirFl))
 	}
 	return nil
+}
+
+// sameFile reports whether a and b, two stats of a file, show the same
+// content by its inode, size and times, as the archive memo tells it.
+func sameFile(a, b fs.FileInfo) bool {
+	sa, ok1 := a.Sys().(*syscall.Stat_t)
+	sb, ok2 := b.Sys().(*syscall.Stat_t)
+	return ok1 && ok2 && os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime()) &&
+		sa.Ctim == sb.Ctim
 }

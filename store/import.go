@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -43,6 +44,12 @@ type ImportOptions struct {
 	// unnamed (so that Prune keeps them), found by digest. Builds and runs
 	// import archives so, never taking or moving a name of the user's.
 	Anonymous bool
+
+	// known is the file's digest as hashed when it was knownFi (the
+	// archive memo's word): a root filesystem kept as its layer's blob is
+	// then not hashed again, unless the file differs from knownFi.
+	known   digest.Digest
+	knownFi fs.FileInfo
 }
 
 // Media types of docker's image format, found in docker archives and in
@@ -122,7 +129,17 @@ func (s *Store) importPath(ctx context.Context, p string, opts ImportOptions) ([
 		}
 		return imgs, err
 	}
-	imgs, layer, err := b.importRootfs(ctx, r, p, fi, opts)
+	var known knownStream
+	if whole && opts.known != "" && sameFile(fi, opts.knownFi) {
+		known = knownStream{digest: opts.known, unchanged: func() error {
+			now, err := os.Stat(p)
+			if err == nil && !sameFile(now, opts.knownFi) {
+				err = errors.New("the file changed while it was imported")
+			}
+			return err
+		}}
+	}
+	imgs, layer, err := b.importRootfs(ctx, r, p, fi, opts, known)
 	if err != nil || opts.Digest == nil {
 		return imgs, err
 	}
@@ -197,14 +214,14 @@ func isImageArchive(p string) (bool, error) {
 
 // importRootfs imports the root filesystem tarball read from r as a
 // one-layer image, and returns it with the layer's descriptor.
-func (b *Batch) importRootfs(ctx context.Context, r io.Reader, p string, fi os.FileInfo, opts ImportOptions) ([]*Image, v1.Descriptor, error) {
+func (b *Batch) importRootfs(ctx context.Context, r io.Reader, p string, fi os.FileInfo, opts ImportOptions, known knownStream) ([]*Image, v1.Descriptor, error) {
 	var desc v1.Descriptor
 	var diffID digest.Digest
 	var err error
 	if opts.Unpacker != nil {
-		desc, diffID, err = b.putLayerUnpacked(ctx, r, opts.Unpacker)
+		desc, diffID, err = b.putLayerUnpacked(ctx, r, opts.Unpacker, known)
 	} else {
-		desc, diffID, err = b.PutLayer(ctx, r)
+		desc, diffID, err = b.putLayer(ctx, r, nil, known)
 	}
 	if err != nil {
 		return nil, desc, err

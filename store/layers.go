@@ -299,17 +299,17 @@ func (s *Store) unpackBlob(ctx context.Context, blob, diffID digest.Digest, dir 
 // layer cache as it reads it, so that the layer is read and decompressed
 // once. A failure to unpack does not fail the import: the layer is then
 // unpacked when first used, where the failure is reported.
-func (b *Batch) putLayerUnpacked(ctx context.Context, r io.Reader, u Unpacker) (v1.Descriptor, digest.Digest, error) {
+func (b *Batch) putLayerUnpacked(ctx context.Context, r io.Reader, u Unpacker, known knownStream) (v1.Descriptor, digest.Digest, error) {
 	kd := b.s.keyDir(u.Key())
 	if err := mkdirTop(kd); err != nil {
-		return b.PutLayer(ctx, r)
+		return b.putLayer(ctx, r, nil, known)
 	}
 	tmp, err := os.MkdirTemp(kd, tmpPrefix+"import-")
 	if err == nil {
 		err = os.Chmod(tmp, 0o755)
 	}
 	if err != nil {
-		return b.PutLayer(ctx, r)
+		return b.putLayer(ctx, r, nil, known)
 	}
 	start := time.Now()
 	// A pipe of the system: an unpacker in another process reads it
@@ -318,7 +318,7 @@ func (b *Batch) putLayerUnpacked(ctx context.Context, r io.Reader, u Unpacker) (
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		b.s.RemoveAll(tmp)
-		return b.PutLayer(ctx, r)
+		return b.putLayer(ctx, r, nil, known)
 	}
 	done := make(chan error, 1)
 	go func() {
@@ -329,7 +329,7 @@ func (b *Batch) putLayerUnpacked(ctx context.Context, r io.Reader, u Unpacker) (
 		pr.Close()
 		done <- err
 	}()
-	desc, diffID, err := b.putLayer(ctx, r, pw)
+	desc, diffID, err := b.putLayer(ctx, r, pw, known)
 	// A failed import ends the stream early; its error is err.
 	pw.Close()
 	if uerr := <-done; err != nil || uerr != nil {

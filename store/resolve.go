@@ -194,7 +194,13 @@ func (s *Store) resolveArchive(ctx context.Context, p string, fi fs.FileInfo, op
 		}
 	}
 	var got digest.Digest
-	imgs, err := s.Import(ctx, p, ImportOptions{Digest: &got, Unpacker: opts.Unpacker, Anonymous: true})
+	iopts := ImportOptions{Digest: &got, Unpacker: opts.Unpacker, Anonymous: true}
+	if d, ok := m.Lookup(p, fi); ok && sum != "" && digest.Digest(d) == sum {
+		// Hashed before as it is (a build's Using hashed it): the import
+		// reads it, but does not hash it again.
+		iopts.known, iopts.knownFi = sum, fi
+	}
+	imgs, err := s.Import(ctx, p, iopts)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,9 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
+
+	"github.com/gun-tools/gun/internal/memo"
 )
 
 func resolve(t *testing.T, s *Store, ref string) *Resolved {
@@ -207,4 +210,94 @@ func TestResolveDefer(t *testing.T) {
 	if r, err := newStore(t).Resolve(context.Background(), oci, opts); err != nil || r.Pending != nil || r.Manifest.Digest == "" {
 		t.Errorf("an OCI archive: %+v, %v", r, err)
 	}
+}
+
+// An archive hashed before (a build's Using), whose size, times and inode
+// are those it was hashed with, is imported without being hashed again:
+// its blob takes the known digest. A file that changed before the import
+// is hashed; one that changes while it is read fails the import.
+func TestImportKnownDigest(t *testing.T) {
+	dir := t.TempDir()
+	data := gz(mkTar(t, tEnt{name: "f", body: "one"}))
+	file := writeFile(t, dir, "root.tar.gz", data)
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := digest.FromBytes(data)
+	// A digest the content does not have shows that it was not hashed.
+	known := digest.FromString("not the content")
+	importWith := func(s *Store, opts ImportOptions) (digest.Digest, error) {
+		var got digest.Digest
+		opts.Digest = &got
+		_, err := s.Import(context.Background(), file, opts)
+		return got, err
+	}
+
+	s := newStore(t)
+	if got, err := importWith(s, ImportOptions{known: known, knownFi: fi}); err != nil || got != known || !s.HasBlob(known) {
+		t.Errorf("import with a known digest: %s, %v (blob stored: %v); want it taken as %s", got, err, s.HasBlob(known), known)
+	}
+
+	// Changed since it was hashed: hashed again.
+	later := fi.ModTime().Add(time.Second)
+	if err := os.Chtimes(file, later, later); err != nil {
+		t.Fatal(err)
+	}
+	s = newStore(t)
+	if got, err := importWith(s, ImportOptions{known: known, knownFi: fi}); err != nil || got != real {
+		t.Errorf("import of a file changed since it was hashed: %s, %v; want %s", got, err, real)
+	}
+
+	// Changed while it is read: no blob.
+	fi, err = os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = newStore(t)
+	touch := func(done, total int64) {
+		t := time.Now()
+		os.Chtimes(file, t, t)
+	}
+	if _, err := importWith(s, ImportOptions{known: known, knownFi: fi, Progress: touch}); err == nil || !strings.Contains(err.Error(), "changed") {
+		t.Errorf("import of a file changed while it was read: %v", err)
+	}
+	if s.HasBlob(known) || s.HasBlob(real) {
+		t.Error("a blob was stored from a file that changed while it was read")
+	}
+
+	// Resolve passes the memo's word on: the digest it remembers for the
+	// file (here a wrong one, to tell) is the blob's, not computed again.
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(file, old, old); err != nil {
+		t.Fatal(err)
+	}
+	for time.Since(ctime(t, file)) <= time.Second {
+		time.Sleep(100 * time.Millisecond)
+	}
+	s = newStore(t)
+	if fi, err = os.Stat(file); err != nil {
+		t.Fatal(err)
+	}
+	m := memo.Open(s.path(archivesDir, "digests.json"))
+	m.Record(file, fi, known.String())
+	if err := m.Save(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Resolve(context.Background(), file, ResolveOptions{Defer: true})
+	if err != nil || r.Pending == nil || r.Pending.Layer.Digest != known {
+		t.Fatalf("deferred: %+v, %v", r, err)
+	}
+	if _, err := r.Pending.Import(context.Background(), nil); err != nil || !s.HasBlob(known) {
+		t.Errorf("the deferred import: %v; blob %s stored: %v", err, known, s.HasBlob(known))
+	}
+}
+
+func ctime(t *testing.T, file string) time.Time {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(file, &st); err != nil {
+		t.Fatal(err)
+	}
+	return time.Unix(st.Ctim.Unix())
 }
