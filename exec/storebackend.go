@@ -225,7 +225,7 @@ func (l *storeBackend) LayerDirs(ctx context.Context, layers []cache.Layer) ([]s
 // the import reads it). An archive's image is identified by the archive's
 // digest, any other by its manifest digest.
 func (l *storeBackend) Resolve(ctx context.Context, ref, dir string, sum digest.Digest, remote func(ctx context.Context) (*baseImage, bool, error)) (*baseImage, error) {
-	opts := store.ResolveOptions{Dir: dir, Digest: sum, Unpacker: l.u, Defer: true}
+	opts := store.ResolveOptions{Dir: dir, Digest: sum, Unpacker: l.u, Defer: true, Hashing: l.rt.Prepare}
 	var pulled *baseImage
 	if remote != nil {
 		opts.Remote = func(ctx context.Context, ref string, local v1.Descriptor, notFound error) (v1.Descriptor, error) {

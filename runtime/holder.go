@@ -97,6 +97,25 @@ func (rt *Runtime) userNS(m *idMaps) (*os.File, error) {
 	return os.NewFile(uintptr(fd), "userns"), nil
 }
 
+// Prepare makes the user namespace that the next container or helper
+// joins ready in the background (starting a holder when none runs), so that
+// a holder's start (newuidmap, newgidmap: 60 to 140 ms on a loaded machine)
+// overlaps what the caller does meanwhile, such as hashing a base archive.
+func (rt *Runtime) Prepare() {
+	if rt.dir == "" {
+		return
+	}
+	go func() {
+		m, err := rt.maps()
+		if err != nil {
+			return
+		}
+		if ns, err := rt.userNS(m); err == nil {
+			ns.Close()
+		}
+	}()
+}
+
 // holderNS asks the holder for maps for its namespace, starting one when
 // none runs.
 func (rt *Runtime) holderNS(m *idMaps) (*os.File, error) {

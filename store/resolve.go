@@ -42,6 +42,11 @@ type ResolveOptions struct {
 	// files or its layer's diff ID are needed. A build whose steps all
 	// come from a cache never unpacks it.
 	Defer bool
+	// Hashing, if set, is called before Resolve reads a whole archive
+	// the store does not know to learn its digest: the archive is then
+	// likely to be imported, and the caller can make ready for that (the
+	// runtime's user namespace) while it is read.
+	Hashing func()
 	// Remote, if set, is the registry's one place in resolving: it decides
 	// what a reference that names no file or directory names, given the
 	// store's image by that name (local) or the store's error (notFound),
@@ -181,6 +186,9 @@ func (s *Store) resolveArchive(ctx context.Context, p string, fi fs.FileInfo, op
 		}
 	}
 	if opts.Defer {
+		if sum == "" && opts.Hashing != nil {
+			opts.Hashing()
+		}
 		pi, err := s.deferImport(ctx, p, fi, sum, m)
 		if err != nil {
 			return nil, err

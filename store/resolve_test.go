@@ -301,3 +301,32 @@ func ctime(t *testing.T, file string) time.Time {
 	}
 	return time.Unix(st.Ctim.Unix())
 }
+
+// Resolve tells its caller before it reads an unknown archive whole to
+// learn its digest (a build readies the user namespace meanwhile), and
+// only then.
+func TestResolveHashing(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "root.tar.gz", gz(mkTar(t, tEnt{name: "f", body: "one"})))
+	s := newStore(t)
+	n := 0
+	opts := ResolveOptions{Dir: dir, Defer: true, Hashing: func() { n++ }}
+	if _, err := s.Resolve(context.Background(), "root.tar.gz", opts); err != nil || n != 1 {
+		t.Fatalf("an unknown archive: %v, Hashing called %d times, want 1", err, n)
+	}
+	// Known by its identity (once the racy window is past, as memo says).
+	for time.Since(ctime(t, filepath.Join(dir, "root.tar.gz"))) <= time.Second {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := s.Resolve(context.Background(), "root.tar.gz", opts); err != nil {
+		t.Fatal(err)
+	}
+	n = 0
+	if _, err := s.Resolve(context.Background(), "root.tar.gz", opts); err != nil || n != 0 {
+		t.Errorf("a known archive: %v, Hashing called %d times, want 0", err, n)
+	}
+	opts.Digest = digest.FromString("pinned")
+	if _, err := s.Resolve(context.Background(), "root.tar.gz", opts); err != nil || n != 0 {
+		t.Errorf("an archive of a given digest: %v, Hashing called %d times, want 0", err, n)
+	}
+}
