@@ -3,6 +3,7 @@ package container
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"slices"
 	"strconv"
 )
 
@@ -20,6 +21,12 @@ var (
 		"puffin", "raven", "robin", "salmon", "seal", "stoat", "swan", "tapir", "walrus", "wren",
 	}
 )
+
+// NameWords returns the adjectives and nouns of generated names (the C
+// constructor of gun run -d has them too: runtime.NameWords).
+func NameWords() (adj, noun []string) {
+	return slices.Clone(adjectives), slices.Clone(nouns)
+}
 
 func generateName(suffix bool) string {
 	var b [8]byte

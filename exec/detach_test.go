@@ -816,34 +816,170 @@ func untilGo(code int) []string {
 	return []string{"sh", "-c", fmt.Sprintf("until [ -e /go ]; do sleep 0.05; done; exit %d", code)}
 }
 
+// runsWithoutGo reports whether gun run IMAGE true ran without Go, with
+// GUN_PLAN_TRACE in p's environment.
+func (p *project) runsWithoutGo() bool {
+	p.t.Helper()
+	r := p.gun("run", env.busybox, "true")
+	if r.code != 0 {
+		p.t.Fatalf("gun run: exit %d, %q", r.code, r.stderr)
+	}
+	return strings.Contains(r.stderr, "run without Go")
+}
+
+// planFast traces p's plans (GUN_PLAN_TRACE) and waits until the plan of
+// gun run IMAGE has its fast section: gun run then runs without Go.
+func (p *project) planFast() {
+	p.t.Helper()
+	p.env = append(p.env, "GUN_PLAN_TRACE=1")
+	// A plan gets its fast section once its files are a second old.
+	for deadline := time.Now().Add(30 * time.Second); !p.runsWithoutGo(); time.Sleep(300 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			p.t.Fatal("gun run never ran without Go")
+		}
+	}
+}
+
 // TestDetachKeepsFastPlan: a detached run of a command line uses the plan
 // of the same foreground run and leaves its fast section, so that the
 // foreground run goes on running without Go.
 func TestDetachKeepsFastPlan(t *testing.T) {
 	p := newProject(t, nil)
-	p.env = append(p.env, "GUN_PLAN_TRACE=1")
-	fast := func() bool {
-		r := p.gun("run", env.busybox, "true")
-		if r.code != 0 {
-			t.Fatalf("gun run: exit %d, %q", r.code, r.stderr)
-		}
-		return strings.Contains(r.stderr, "run without Go")
-	}
-	// A plan gets its fast section once its files are a second old.
-	ok := false
-	for deadline := time.Now().Add(30 * time.Second); !ok && time.Now().Before(deadline); {
-		if ok = fast(); !ok {
-			time.Sleep(300 * time.Millisecond)
-		}
-	}
-	if !ok {
-		t.Fatal("gun run never ran without Go")
-	}
+	p.planFast()
 	p.detach(append([]string{"--name", "d"}, env.busybox, "true")...)
 	if r := p.gun("wait", "d"); r.stdout != "0\n" {
 		t.Fatalf("gun wait d: %q, %q", r.stdout, r.stderr)
 	}
-	if !fast() {
+	if !p.runsWithoutGo() {
 		t.Error("after gun run -d of the same command, gun run no longer runs without Go")
 	}
+}
+
+// TestDetachWithoutGo: a detached run whose plan is current is started
+// and recorded by the constructor, without Go (its monitor's trace, in the
+// container's log, says so), and keeps what a start through Go gives: the
+// record (its name, command, image, stop signal), the logs, the exit code,
+// --rm, a failed start's error, one winner of a name, a killed monitor's
+// container shown exited, in the store or in XDG_RUNTIME_DIR.
+func TestDetachWithoutGo(t *testing.T) {
+	p := newProject(t, nil)
+	p.planFast()
+	// The monitor's trace goes to the log, once its Go copies it there.
+	fast := func(name string) { t.Helper(); p.waitLog(name, "plan trace: started without Go") }
+	id := p.detach("--name", "talk", env.busybox, "sh", "-c", "echo out; echo err >&2; exit 3")
+	if r := p.gun("wait", "talk"); r.stdout != "3\n" {
+		t.Errorf("gun wait talk: %q, %q", r.stdout, r.stderr)
+	}
+	fast("talk")
+	if r := p.gun("logs", "talk"); r.stdout != "out\n" || !strings.Contains(r.stderr, "err\n") {
+		t.Errorf("gun logs talk: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	var recs []map[string]any
+	if r := p.gun("ps", "-a", "--format", "json"); json.Unmarshal([]byte(r.stdout), &recs) != nil || len(recs) != 1 {
+		t.Fatalf("gun ps -a: %q, %q", r.stdout, r.stderr)
+	}
+	rec := recs[0]
+	want := map[string]any{"id": id, "name": "talk", "image": env.busybox, "status": "exited", "exit_code": 3.0, "detached": true, "store": p.root}
+	for k, v := range want {
+		if rec[k] != v {
+			t.Errorf("record's %s: %v, want %v", k, rec[k], v)
+		}
+	}
+	if c, _ := json.Marshal(rec["command"]); string(c) != `["sh","-c","echo out; echo err \u003e\u00262; exit 3"]` {
+		t.Errorf("record's command: %s", c)
+	}
+	if s, _ := rec["image_id"].(string); !strings.HasPrefix(s, "sha256:") {
+		t.Errorf("record's image id: %v", rec["image_id"])
+	}
+	for _, k := range []string{"created", "started", "finished"} {
+		if ts, _ := rec[k].(string); !strings.HasPrefix(ts, time.Now().UTC().Format("2006-01-02")) {
+			t.Errorf("record's %s: %v", k, rec[k])
+		}
+	}
+
+	// --rm, a generated name, stop.
+	p.detach(append([]string{"--rm", "--name", "brief", env.busybox}, untilGo(5)...)...)
+	fast("brief")
+	if got := p.releaseAndWait("brief"); got != "5\n" {
+		t.Errorf("gun wait brief: %q, want 5", got)
+	}
+	id = p.detach(env.busybox, "sleep", "1000")
+	if rec, _ := find(p.ps(false), ""); rec.ID != "" {
+		t.Errorf("a container without a name: %+v", rec)
+	}
+	for _, rec := range p.ps(false) {
+		if rec.ID == id && !regexp.MustCompile(`^[a-z]+_[a-z]+[0-9]*$`).MatchString(rec.Name) {
+			t.Errorf("generated name %q", rec.Name)
+		}
+	}
+	if r := p.gun("stop", "-t", "30", id); r.code != 0 {
+		t.Errorf("gun stop: exit %d, %q", r.code, r.stderr)
+	}
+	if r := p.gun("wait", id); r.stdout != "143\n" {
+		t.Errorf("gun wait after stop: %q, %q", r.stdout, r.stderr)
+	}
+
+	// A command not found: gun run's error and exit code, nothing left.
+	r := p.gun("run", "-d", "--name", "missing", env.busybox, "/nonexistent")
+	if r.code != 127 || r.stdout != "" || !strings.Contains(r.stderr, "/nonexistent") {
+		t.Errorf("a command not found: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if _, ok := find(p.ps(true), "missing"); ok {
+		t.Error("a failed start left its container")
+	}
+
+	// One name, six claims: one wins, the others say why.
+	results := make([]result, 6)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() { results[i] = p.gun("run", "-d", "--name", "contested", env.busybox, "sleep", "1000") })
+	}
+	wg.Wait()
+	won := 0
+	for _, r := range results {
+		switch {
+		case r.code == 0:
+			won++
+		case r.code != 125 || !strings.Contains(r.stderr, `container name "contested" is in use by container`):
+			t.Errorf("a losing claim: exit %d, %q", r.code, r.stderr)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d gun processes won the name", won)
+	}
+	fast("contested")
+
+	// Its monitor killed, the container is gone and shown exited.
+	doomed, _ := find(p.ps(false), "contested")
+	if doomed.MonitorPid == 0 || !alive(doomed.MonitorPid) || !alive(doomed.InitPid) {
+		t.Fatalf("record %+v: no live monitor and init", doomed)
+	}
+	if err := syscall.Kill(doomed.MonitorPid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); alive(doomed.InitPid) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got, _ := find(p.ps(true), "contested"); got.Status != "exited" || !got.Unknown || alive(doomed.InitPid) {
+		t.Errorf("after the monitor's SIGKILL: %+v, init alive %v", got, alive(doomed.InitPid))
+	}
+	p.cleanContainers()
+
+	// The containers' state in XDG_RUNTIME_DIR.
+	xdg := filepath.Join(p.root, "xdg")
+	if err := os.Mkdir(xdg, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p.chown(xdg)
+	p.env = append(p.env, "XDG_RUNTIME_DIR="+xdg)
+	p.planFast() // gun prune's changes to the store made the plan stale
+	p.detach("--name", "xdg", env.busybox, "true")
+	if r := p.gun("wait", "xdg"); r.stdout != "0\n" {
+		t.Errorf("gun wait xdg: %q, %q", r.stdout, r.stderr)
+	}
+	fast("xdg")
+	if _, err := os.Lstat(filepath.Join(xdg, "gun", "containers", "names", "xdg")); err != nil {
+		t.Errorf("the name in XDG_RUNTIME_DIR: %v", err)
+	}
+	p.cleanContainers()
 }

@@ -164,6 +164,7 @@ type cPlan struct {
 	// (a name, its identity).
 	fast                         bool
 	args, files, env, entry, cmd []string
+	imageID, stopSignal          string
 	record                       string
 }
 
@@ -260,6 +261,7 @@ func cParsePlan(b []byte) (*cPlan, error) {
 		c.fast = true
 		c.args, c.files, c.env = cList(p.args, p.nargs), cList(p.files, 2*p.nfiles), cList(p.env, 2*p.nenv)
 		c.entry, c.cmd = cList(p.entry, p.nentry), cList(p.cmd, p.ncmd)
+		c.imageID, c.stopSignal = C.GoString(p.image_id), C.GoString(p.stop_signal)
 		c.record = C.GoString(p.record)
 	}
 	return c, nil

@@ -68,6 +68,8 @@ static int parse_bool(const char *s) {
 // run_line is gun run's command line as far as the constructor reads it.
 struct run_line {
 	int detach, interactive;
+	const char *name; // --name's value, NULL without one
+	int rm;           // --rm's value: 1, 0, or -1 when not given
 	// argv without -d, --name and --rm: the monitor's plan is the one of
 	// the same command in the foreground.
 	int argc;
@@ -149,12 +151,16 @@ static int read_long(int argc, char **argv, int *i, struct run_line *r) {
 	if (in_list(value_long, name, n)) {
 		if (eq == NULL && ++*i >= argc)
 			return -1;
+		if (n == 4 && memcmp(name, "name", 4) == 0)
+			r->name = eq != NULL ? eq + 1 : argv[*i];
 	} else if (in_list(bool_long, name, n) && !(n == 4 && memcmp(name, "help", 4) == 0)) {
 		int v = eq != NULL ? parse_bool(eq + 1) : 1;
 		if (v < 0)
 			return -1;
 		if (n == 6 && memcmp(name, "detach", 6) == 0)
 			set_bool(r, 'd', v);
+		else if (n == 2 && memcmp(name, "rm", 2) == 0)
+			r->rm = v;
 		else if (n == 11 && memcmp(name, "interactive", 11) == 0)
 			set_bool(r, 'i', v);
 	} else {
@@ -171,6 +177,7 @@ static int read_long(int argc, char **argv, int *i, struct run_line *r) {
 // gun's Go reads the command line then.
 static int read_run(int argc, char **argv, struct run_line *r) {
 	memset(r, 0, sizeof *r);
+	r->rm = -1;
 	r->argv = calloc((size_t)argc + 1, sizeof *r->argv);
 	if (r->argv == NULL)
 		return -1;
@@ -224,20 +231,35 @@ int gun_read_run(int argc, char **argv, char ***out, int *n) {
 }
 
 // The monitor's ends, for Go (gun_take_monitor).
-static int mon_report = -1, mon_out = -1, mon_err = -1, mon_stdin = -1;
-// The monitor's plan's command line (gun_plan_args).
+static int mon_report = -1, mon_out = -1, mon_err = -1, mon_stdin = -1, mon_taken;
+// The monitor's plan's command line (gun_plan_args), its --name and --rm.
 static int plan_argc;
 static char **plan_argv;
+static const char *mon_name;
+static int mon_rm;
 
 int gun_take_monitor(int fds[4]) {
-	if (mon_report < 0)
+	if (plan_argv == NULL || mon_taken)
 		return -1;
 	fds[0] = mon_report, fds[1] = mon_out, fds[2] = mon_err, fds[3] = mon_stdin;
-	mon_report = -1;
+	mon_taken = 1;
 	return 0;
 }
 
 int gun_is_monitor(void) { return plan_argv != NULL; }
+
+const char *gun_monitor_name(void) { return mon_name; }
+
+int gun_monitor_rm(void) { return mon_rm; }
+
+void gun_monitor_report(const char *text) {
+	if (mon_report < 0)
+		return;
+	// gun run -d may be gone: the monitor goes on.
+	(void)write(mon_report, text, strlen(text));
+	close(mon_report);
+	mon_report = -1;
+}
 
 char **gun_plan_args(int *argc) {
 	*argc = plan_argc;
@@ -334,6 +356,8 @@ void gun_detach(int *argc, char ***argv) {
 		place(fds[j], 3 + j);
 	syscall(SYS_close_range, 3 + n, ~0U, 0);
 	mon_report = 3, mon_out = 4, mon_err = 5, mon_stdin = n == 4 ? 6 : -1;
+	mon_name = r.name != NULL && *r.name != '\0' ? r.name : NULL;
+	mon_rm = r.rm == 1;
 	plan_argc = r.argc;
 	plan_argv = r.argv;
 	*argc = r.argc;

@@ -14,8 +14,34 @@ void gun_detach(int *argc, char ***argv);
 // -1 when this process is no monitor.
 int gun_take_monitor(int fds[4]);
 
+// gun_monitor_name returns the --name of the monitor's gun run -d, NULL
+// without one; gun_monitor_rm whether it was run with --rm.
+const char *gun_monitor_name(void);
+int gun_monitor_rm(void);
+
+// gun_monitor_report sends the monitor's report to gun run -d ("0 ID", or
+// gun run's exit code and error) and closes its pipe; Go's Monitor then
+// has no Report.
+void gun_monitor_report(const char *text);
+
+// gun_started is a detached run's container that the constructor started
+// from its plan without Go (entry.c's gun_fast), for the monitor's Go
+// (gun_take_started): the prefork's socket and pid (the relay), the
+// scratch directory and its lock, the container's record (claim.c: the
+// containers' directory, the id, its lock) and the store. failed is NULL
+// once the command runs; else the init's report of a failed start ("" for
+// none), the init killed and reaped.
+struct gun_started {
+	int sock, pid, scratch_lock, ctr_lock;
+	const char *scratch, *containers, *id, *store, *failed;
+};
+
+// gun_take_started puts the container gun_fast started in s, once: -1
+// when there is none.
+int gun_take_started(struct gun_started *s);
+
 // gun_is_monitor reports whether this process is a detached gun run's
-// monitor, whose container gun's Go records and runs (never C alone).
+// monitor.
 int gun_is_monitor(void);
 
 // gun_plan_args returns the monitor's plan's command line, NULL when this

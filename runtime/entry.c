@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cinit.h"
+#include "claim.h"
 #include "detach.h"
 #include "fdpass.h"
 #include "plan.h"
@@ -541,10 +542,66 @@ static int gun_fast_record(const char *scratch, const char *record, int pid) {
 // The signals gun forwards to the container (run.go's Prestart).
 static const int gun_fast_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-// gun_fast runs the planned container of sock's prefork pid. It returns
-// only when Go is to run gun, without a prefork.
+// gun_fast_claim records a detached run's container before its command
+// runs (claim.c), as its monitor's Go would: the name claimed, the command
+// gun's word's (word).
+static int gun_fast_claim(struct gun_ctr *c, const struct gun_plan *plan, const char *root, char **envp,
+			  const char *image, const char *word, const char *scratch) {
+	memset(c, 0, sizeof *c);
+	c->lock = -1;
+	if (gun_ctr_path(envp, root, c->path, sizeof c->path) < 0)
+		return -1;
+	const char *n = word + strlen(word) + 1;
+	c->nargs = atoi(n);
+	c->args = n + strlen(n) + 1;
+	c->name = gun_monitor_name();
+	c->auto_remove = gun_monitor_rm();
+	c->image = image;
+	c->image_id = plan->image_id;
+	c->stop_signal = plan->stop_signal;
+	c->store = root;
+	c->scratch = scratch;
+	return gun_ctr_claim(c);
+}
+
+// The container gun_fast started for a detached run's monitor.
+static struct gun_started gun_started = {.sock = -1};
+
+int gun_take_started(struct gun_started *s) {
+	if (gun_started.sock < 0)
+		return -1;
+	*s = gun_started;
+	gun_started.sock = -1;
+	return 0;
+}
+
+// gun_fast_detached hands a detached run's container, started, to its
+// monitor's Go; failed is NULL when its command runs, else the init's
+// report of a failed start (it is killed then).
+static void gun_fast_detached(int s, pid_t pid, const char *scratch, int lock, struct gun_ctr *c, const char *root,
+			      const char *failed) {
+	static char report[96];
+	if (failed != NULL) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	} else if (gun_ctr_running(c) == 0) {
+		// gun run -d returns: the monitor's Go takes the rest.
+		snprintf(report, sizeof report, "0 %s", c->id);
+		gun_monitor_report(report);
+	}
+	gun_started = (struct gun_started){
+		.sock = s, .pid = pid, .scratch_lock = lock, .ctr_lock = c->lock, .scratch = scratch,
+		.containers = c->path, .id = c->id, .store = root, .failed = failed,
+	};
+}
+
+// gun_fast runs the planned container of sock's prefork pid; for a
+// detached run's monitor, it starts it and hands it to Go
+// (gun_fast_detached). It returns only when Go is to run gun, without a
+// prefork, or takes the detached container.
 static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, int argc, char **argv,
-		     char **envp) {
+		     char **envp, int monitor) {
 	sigset_t fwd, old;
 	sigemptyset(&fwd);
 	for (size_t i = 0; i < sizeof gun_fast_signals / sizeof gun_fast_signals[0]; i++)
@@ -577,8 +634,9 @@ static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, 
 	static char dir[PATH_MAX];
 	memcpy(dir, scratch, sn + 1);
 	// The relay's report of the init's pid; gun's word once recorded.
-	char msg[4096];
+	static char msg[4096];
 	int init = 0;
+	static struct gun_ctr ctr = {.lock = -1};
 	ssize_t wn = gun_plan_verdict(plan, argc, argv, word, sizeof word);
 	const char *why = NULL;
 	if (wn < 0)
@@ -587,9 +645,13 @@ static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, 
 		why = "the relay failed";
 	else if (gun_fast_record(dir, plan->record, init) < 0)
 		why = "the container's record not written";
+	else if (monitor && gun_fast_claim(&ctr, plan, root, envp, argv[2], word, dir) < 0)
+		why = "the detached container not recorded (a name taken or not valid?)";
 	else if (send(s, word, (size_t)wn, MSG_NOSIGNAL) != wn)
 		why = "gun's word not sent";
 	if (why != NULL) {
+		if (ctr.lock >= 0)
+			gun_ctr_remove(&ctr);
 		gun_fast_abandon(s, pid, dir, lock, &old, why);
 		return;
 	}
@@ -600,10 +662,17 @@ static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, 
 	static const char planned1[] = ",\"Planned\":true}", planned2[] = ",\"Planned\":true,\"OverlayRefused\":true}";
 	if (r > 0 && ((ml >= sizeof planned1 - 1 && strcmp(msg + ml - (sizeof planned1 - 1), planned1) == 0) ||
 		      (ml >= sizeof planned2 - 1 && strcmp(msg + ml - (sizeof planned2 - 1), planned2) == 0))) {
+		if (ctr.lock >= 0)
+			gun_ctr_remove(&ctr);
 		gun_fast_abandon(s, pid, dir, lock, &old, "the init failed");
 		return;
 	}
-	gun_fast_say(GUN_WAY_FAST, "run without Go");
+	gun_fast_say(GUN_WAY_FAST, monitor ? "started without Go" : "run without Go");
+	if (monitor) {
+		gun_fast_detached(s, pid, dir, lock, &ctr, root, r < 0 ? "" : strcmp(msg, "{}") != 0 ? msg : NULL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return;
+	}
 	if (r < 0 || strcmp(msg, "{}") != 0) {
 		// gun kills the init and says why.
 		kill(pid, SIGKILL);
@@ -644,8 +713,10 @@ static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, 
 
 // gun_prefork forks gun run's init, unless GUN_PREFORK=0 or a standard
 // descriptor is closed (the socket pair could take its number). A `gun
-// run` in the foreground (not a detached run's monitor) whose plan is
-// current goes on without Go (gun_fast).
+// run` whose plan is current goes on without Go (gun_fast): in the
+// foreground to its end; in a detached run's monitor, for a plain command
+// line (`gun run -d [--name NAME] [--rm] IMAGE [CMD...]`), until its
+// command runs.
 static void gun_prefork(int argc, char **argv, char **envp, int foreground) {
 	for (char **e = envp; e != NULL && *e != NULL; e++) {
 		if (strcmp(*e, "GUN_PREFORK=0") == 0)
@@ -682,13 +753,17 @@ static void gun_prefork(int argc, char **argv, char **envp, int foreground) {
 		close(plan.fd); // the child's, to set its times
 		plan.fd = -1;
 	}
-	// Checked while the child sets the plan up.
+	// Checked while the child sets the plan up. A detached run's monitor
+	// records its container's image as argv[2]: a plain command line's.
 	const char *why = "no plan";
-	int fast = have && foreground;
+	int monitor = gun_is_monitor();
+	int fast = have && (foreground || (monitor && argv[2][0] != '-'));
+	if (have && !fast)
+		why = "a detached run with options";
 	if (fast && gun_plan_current(&plan, root, argc, argv, envp, &why) < 0)
 		fast = 0;
 	if (fast) {
-		gun_fast(sv[0], pid, &plan, root, argc, argv, envp);
+		gun_fast(sv[0], pid, &plan, root, argc, argv, envp, monitor);
 		gun_plan_close(&plan);
 		return;
 	}

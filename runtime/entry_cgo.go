@@ -37,6 +37,7 @@ package runtime
 int gun_take_prefork(int *pid);
 
 #include <stdlib.h>
+#include "claim.h"
 #include "detach.h"
 */
 import "C"
@@ -76,6 +77,27 @@ func TakeMonitor() (m *Monitor, ok bool) {
 	return m, true
 }
 
+// TakeStarted returns, once, the container that the constructor started
+// from its plan without Go for this detached run's monitor (entry.c's
+// gun_fast): ok is false when there is none.
+func TakeStarted() (s *Started, ok bool) {
+	var c C.struct_gun_started
+	if C.gun_take_started(&c) < 0 {
+		return nil, false
+	}
+	s = &Started{
+		ID: C.GoString(c.id), Containers: C.GoString(c.containers), Store: C.GoString(c.store),
+		Lock:    os.NewFile(uintptr(c.ctr_lock), "container-lock"),
+		scratch: C.GoString(c.scratch), scratchLock: os.NewFile(uintptr(c.scratch_lock), "scratch-lock"),
+		sock: os.NewFile(uintptr(c.sock), "sync-parent"), pid: int(c.pid),
+	}
+	if c.failed != nil {
+		msg := C.GoString(c.failed)
+		s.failed = &msg
+	}
+	return s, true
+}
+
 // commandLine is the command line this process's plan is keyed by: a
 // monitor's is its gun run -d's without -d, --name and --rm.
 func commandLine() []string {
@@ -89,6 +111,22 @@ func commandLine() []string {
 		args[i] = C.GoString(p)
 	}
 	return args
+}
+
+// NameWords returns the adjectives and nouns of the names that the
+// constructor generates for detached containers (claim.c), which must be
+// the container package's (container.NameWords).
+func NameWords() (adjectives, nouns []string) {
+	words := func(which C.int) []string {
+		var n C.int
+		p := C.gun_ctr_words(which, &n)
+		var l []string
+		for _, w := range unsafe.Slice(p, n) {
+			l = append(l, C.GoString(w))
+		}
+		return l
+	}
+	return words(0), words(1)
 }
 
 // RunFlag says how the constructor reads an option of gun run (name is a

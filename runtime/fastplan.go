@@ -23,7 +23,8 @@ import (
 // name is a hash of); the identity (device, inode, mode, size,
 // modification and change times) of every file gun read to make it, and
 // the values of the environment variables that chose them; the image's
-// entrypoint and default command, for the command line; the container's
+// entrypoint and default command, for the command line; its id and stop
+// signal, for a detached container's record (claim.c); the container's
 // record (exec.go) but for the init's pid; and a checksum of the whole
 // plan, so that a damaged or edited one is not run. The constructor stats
 // the files and compares; any difference, a stale scratch directory in the
@@ -58,6 +59,10 @@ type FastRun struct {
 	// ThisBoot: a layer is not synced yet, good for this boot only
 	// (store.RunImage.Durable).
 	ThisBoot bool
+	// ImageID and StopSignal are the image's manifest digest and stop
+	// signal, for the record of a detached container that the constructor
+	// starts from the plan (detach.c).
+	ImageID, StopSignal string
 }
 
 // bootID is the file whose content names this boot: a plan of layers good
@@ -136,7 +141,7 @@ func (s *Starter) fastSection(spec *Spec, cfg *initConfig) []string {
 	if err != nil || !ok {
 		return nil
 	}
-	return fastStrings(s.planArgs, idents, env, p.Entrypoint, p.Cmd, string(tail))
+	return fastStrings(s.planArgs, idents, env, p.Entrypoint, p.Cmd, []string{p.ImageID, p.StopSignal}, string(tail))
 }
 
 // sourceExists is the identity of a file that needs only to exist.
@@ -148,14 +153,14 @@ const workingDir = "."
 
 // fastStrings lays a fast section out, but for its checksum: args is the
 // command line the plan is for; files and env are pairs of a name and its
-// identity.
-func fastStrings(args, files, env, entry, cmd []string, record string) []string {
+// identity; image the image's id and stop signal.
+func fastStrings(args, files, env, entry, cmd, image []string, record string) []string {
 	strs := append([]string{strconv.Itoa(len(args))}, args...)
 	strs = append(append(strs, strconv.Itoa(len(files)/2)), files...)
 	strs = append(append(strs, strconv.Itoa(len(env)/2)), env...)
 	strs = append(append(strs, strconv.Itoa(len(entry))), entry...)
 	strs = append(append(strs, strconv.Itoa(len(cmd))), cmd...)
-	return append(strs, record)
+	return append(append(strs, image...), record)
 }
 
 // envIdentity is how plan.c compares an environment variable: "=" and its

@@ -35,6 +35,13 @@ func finish(args []string) (int, error) {
 	if err != nil {
 		return 125, fmt.Errorf("%s: code %q", entryFinish, args[4])
 	}
+	return New(root).finishFast(scratch, kind, code, msg)
+}
+
+// finishFast ends a run that C started (gun_fast): kind, code and msg are
+// as gun:finish's arguments.
+func (rt *Runtime) finishFast(scratch, kind string, code int, msg string) (int, error) {
+	var err error
 	switch kind {
 	case "ready": // as Starter.run takes a failed start report
 		var m readyMsg
@@ -65,7 +72,7 @@ func finish(args []string) (int, error) {
 	default:
 		return 125, fmt.Errorf("%s: %q", entryFinish, kind)
 	}
-	if rerr := New(root).removeScratch(scratch); rerr != nil && err == nil {
+	if rerr := rt.removeScratch(scratch); rerr != nil && err == nil {
 		code, err = 125, rerr
 	}
 	return code, err

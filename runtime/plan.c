@@ -36,7 +36,7 @@
 #include "scratch.h"
 
 // Keep in step with plan.go.
-static const char plan_magic[] = "gun-plan-6";
+static const char plan_magic[] = "gun-plan-7";
 
 static const char *env_get(char **envp, const char *name) {
 	size_t n = strlen(name);
@@ -46,8 +46,7 @@ static const char *env_get(char **envp, const char *name) {
 	return NULL;
 }
 
-// clean_abs: s is an absolute path as filepath.Clean leaves it.
-static int clean_abs(const char *s) {
+int gun_clean_abs(const char *s) {
 	size_t n = strlen(s);
 	return s[0] == '/' && strstr(s, "//") == NULL && strstr(s, "/./") == NULL && strstr(s, "/../") == NULL &&
 	       (n == 1 || s[n - 1] != '/') && (n < 2 || strcmp(s + n - 2, "/.") != 0) &&
@@ -68,7 +67,7 @@ static int store_root(char **envp, char *out, size_t size) {
 		n = snprintf(out, size, "%s/.local/share/gun", d);
 	else
 		return -1;
-	if (n < 0 || (size_t)n >= size || !clean_abs(out))
+	if (n < 0 || (size_t)n >= size || !gun_clean_abs(out))
 		return -1;
 	return 0;
 }
@@ -172,10 +171,13 @@ static int parse_fast(struct gun_plan *p, char **c, char *end, int k, struct gun
 		*counts[i] = n;
 		used += 1 + per[i] * n;
 	}
+	p->image_id = next_str(c, end);
+	p->stop_signal = next_str(c, end);
 	p->record = next_str(c, end);
 	char *sum_at = *c;
 	const char *sum = next_str(c, end);
-	if (p->record == NULL || sum == NULL || used + 2 != k || *p->record == '\0') {
+	if (p->image_id == NULL || p->stop_signal == NULL || p->record == NULL || sum == NULL || used + 4 != k ||
+	    *p->record == '\0') {
 		snprintf(e->msg, sizeof e->msg, "plan: bad fast section");
 		return -1;
 	}
@@ -227,7 +229,7 @@ int gun_plan_parse(struct gun_plan *p, struct gun_err *e) {
 		return -1;
 	}
 	// The scratch directory <run>/.new-<id>/resolv.conf must fit.
-	if (!clean_abs(p->rundir) || strlen(p->rundir) >= PATH_MAX - 64) {
+	if (!gun_clean_abs(p->rundir) || strlen(p->rundir) >= PATH_MAX - 64) {
 		snprintf(e->msg, sizeof e->msg, "plan: run directory %.64s is not a clean absolute path", p->rundir);
 		return -1;
 	}

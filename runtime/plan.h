@@ -35,11 +35,14 @@ struct gun_plan {
 	// the command line the plan is for (planArgs), nfiles pairs of a path
 	// and its identity from files, nenv pairs of a name and "=value" or
 	// "-" from env, the image's entrypoint and default command (with
-	// options, the whole command and none), and the container's record
-	// after its init's pid.
+	// options, the whole command and none), its id and stop signal, and the
+	// container's record after its init's pid.
 	int nfast, nargs, nfiles, nenv, nentry, ncmd;
-	const char *args, *files, *env, *entry, *cmd, *record;
+	const char *args, *files, *env, *entry, *cmd, *image_id, *stop_signal, *record;
 };
+
+// gun_clean_abs: s is an absolute path as filepath.Clean leaves it.
+int gun_clean_abs(const char *s);
 
 // gun_plan_parse parses the plan file's bytes, p->buf of p->n, into p's
 // fields. It returns 0, or -1 with e set.

@@ -156,7 +156,8 @@ func fuzzFastSection(t *testing.T, raw []byte, sock string, stdio int, cfg *init
 		argv = slices.Concat([]string{"gun", "run", "-e", "A=1", "img"}, given)
 		key, fastEntry, fastCmd = argv[2:], args, nil
 	}
-	b := planBytes(sock, stdio, cfg, etc, fastStrings(key, idents, env, fastEntry, fastCmd, record))
+	image := []string{"sha256:" + string(raw), strings.Join(given, " ")}
+	b := planBytes(sock, stdio, cfg, etc, fastStrings(key, idents, env, fastEntry, fastCmd, image, record))
 	if b == nil {
 		return
 	}
@@ -165,7 +166,7 @@ func fuzzFastSection(t *testing.T, raw []byte, sock string, stdio int, cfg *init
 		t.Fatalf("plan.c cannot read gun's plan %q: %v", b, err)
 	}
 	// Go writes the section unless a string holds a NUL or the stand-in.
-	all := strings.Join(slices.Concat(key, idents, env, fastEntry, fastCmd, []string{record}), "")
+	all := strings.Join(slices.Concat(key, idents, env, fastEntry, fastCmd, image, []string{record}), "")
 	if writes := !strings.ContainsAny(all, "\x00"+planScratch); p.fast != writes {
 		t.Fatalf("plan.c read a fast section: %v, want %v, in %q", p.fast, writes, b)
 	}
@@ -173,7 +174,7 @@ func fuzzFastSection(t *testing.T, raw []byte, sock string, stdio int, cfg *init
 		return
 	}
 	want := cPlan{sock: p.sock, runDir: p.runDir, resolv: p.resolv, hosts: p.hosts, hostname: p.hostname, stdio: p.stdio, config: p.config,
-		fast: true, args: key, files: idents, env: env, entry: fastEntry, cmd: fastCmd, record: record}
+		fast: true, args: key, files: idents, env: env, entry: fastEntry, cmd: fastCmd, imageID: image[0], stopSignal: image[1], record: record}
 	if !cmp.Equal(*p, want, cmp.AllowUnexported(cPlan{}), cmpopts.EquateEmpty()) {
 		t.Fatalf("plan.c read %+v, want %+v", *p, want)
 	}

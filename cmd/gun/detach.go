@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -53,10 +54,16 @@ func (o *owned) create(g *globalFlags, f *runFlags, args []string) error {
 		return err
 	}
 	o.dir, o.c, o.lock = d, c, lock
-	if o.log, err = c.OpenLog(0); err != nil {
+	return o.follow()
+}
+
+// follow starts keeping the container's output in its log and serving
+// gun attach.
+func (o *owned) follow() (err error) {
+	if o.log, err = o.c.OpenLog(0); err != nil {
 		return err
 	}
-	if o.attach, err = serveAttach(c, o.mon.Stdin); err != nil {
+	if o.attach, err = serveAttach(o.c, o.mon.Stdin); err != nil {
 		return err
 	}
 	o.copied.Go(func() { o.copyOut(o.mon.Stdout, "stdout", container.AttachStdout) })
@@ -210,12 +217,55 @@ func logText(e container.LogEntry) []byte {
 	return append(e.Text, '\n')
 }
 
+// adopt sees to the end of the container that the constructor started
+// (and recorded) without Go, as runRun does for a detached one once its
+// command runs.
+func (o *owned) adopt(st *runtime.Started) (err error) {
+	ctx := context.Background() // signals are forwarded to the container
+	d, err := container.Open(st.Containers)
+	var c *container.Container
+	if err == nil {
+		c, err = d.Get(st.ID)
+	}
+	if err != nil {
+		st.Lock.Close()
+		st.Kill()
+		_, _ = st.Wait(ctx)
+		return &exitError{125, err}
+	}
+	o.dir, o.c, o.lock = d, c, st.Lock
+	defer func() { o.finish(err) }()
+	if st.Failed() {
+		code, werr := st.Wait(ctx)
+		return &exitError{code, werr}
+	}
+	o.started = true
+	if err := o.follow(); err != nil {
+		st.Kill()
+		_, _ = st.Wait(ctx)
+		return &exitError{125, err}
+	}
+	if o.mon.Report != nil {
+		o.begin() // the constructor could not record it running
+	}
+	if code, werr := st.Wait(ctx); werr != nil || code != 0 {
+		return &exitError{code, werr}
+	}
+	return nil
+}
+
 // monitorMain is the monitor of a detached container, with gun's command
 // line args (gun run -d ...).
 func monitorMain(m *runtime.Monitor, args []string) int {
 	os.Unsetenv(detachReexecEnv)
 	own := &owned{mon: m}
-	code, msg := outcome(execute(&globalFlags{monitor: own}, args))
+	var err error
+	if st, ok := runtime.TakeStarted(); ok {
+		err = own.adopt(st)
+	} else {
+		err = execute(&globalFlags{monitor: own}, args)
+	}
+	code, msg := outcome(err)
 	if !own.started && code == 0 {
 		code, msg = 125, "the container did not start"
 	}

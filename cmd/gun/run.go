@@ -220,7 +220,8 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 		spec.User = img.user
 	}
 	if f.plain || f.fast && own == nil {
-		fast := &runtime.FastRun{Files: slices.Concat([]string{args[0]}, img.sources, f.envFiles), Env: f.hostEnv, ThisBoot: !img.durable}
+		fast := &runtime.FastRun{Files: slices.Concat([]string{args[0]}, img.sources, f.envFiles), Env: f.hostEnv, ThisBoot: !img.durable,
+			ImageID: img.id, StopSignal: img.stopSignal}
 		if f.plain {
 			fast.Entrypoint, fast.Cmd = img.entrypoint, img.cmd
 		} else {

@@ -1,0 +1,310 @@
+//go:build linux && cgo
+
+// A detached container's record, made in C: see claim.h. The layout is
+// container.Dir's: <path>/<id>/{state.json,lock}, <path>/names/<name> a
+// link to the id, <path>/lock the directory's lock that claims take, a
+// directory made as .tmp-<id> and removed as .rm-<id>.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "claim.h"
+#include "plan.h"
+
+// The words of generated names (container/names.go has them too; a test
+// checks that they agree).
+static const char *const adjectives[] = {
+	"agile", "bold", "brave", "bright", "calm", "clever", "cool", "crisp", "daring", "eager",
+	"fair", "fast", "fond", "gentle", "glad", "happy", "keen", "kind", "lively", "lucid",
+	"merry", "neat", "nimble", "proud", "quiet", "quick", "sharp", "steady", "swift", "witty",
+};
+static const char *const nouns[] = {
+	"badger", "beaver", "bison", "condor", "crane", "falcon", "ferret", "finch", "gecko", "heron",
+	"ibex", "jackal", "koala", "lemur", "lynx", "marten", "moose", "otter", "owl", "panda",
+	"puffin", "raven", "robin", "salmon", "seal", "stoat", "swan", "tapir", "walrus", "wren",
+};
+enum { NWORDS = sizeof adjectives / sizeof adjectives[0] };
+_Static_assert(sizeof nouns / sizeof nouns[0] == NWORDS, "as many nouns as adjectives");
+
+const char *const *gun_ctr_words(int which, int *n) {
+	*n = NWORDS;
+	return which == 0 ? adjectives : nouns;
+}
+
+int gun_ctr_path(char **envp, const char *root, char *out, size_t size) {
+	const char *xdg = NULL;
+	for (char **e = envp; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, "XDG_RUNTIME_DIR=", 16) == 0)
+			xdg = *e + 16;
+	int n;
+	if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(out, size, "%s/gun/containers", strcmp(xdg, "/") == 0 ? "" : xdg);
+	else
+		n = snprintf(out, size, "%s/containers", strcmp(root, "/") == 0 ? "" : root);
+	return n > 0 && (size_t)n < size && gun_clean_abs(out) ? 0 : -1;
+}
+
+// check_name is container.CheckName: a letter or digit, then letters,
+// digits, '_', '.' or '-'.
+static int check_name(const char *s) {
+	size_t n = strlen(s);
+	if (n == 0 || n > 128)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return -1;
+	}
+	return 0;
+}
+
+// name_taken is container's nameHolder: names/NAME links to the id of a
+// container that has its record.
+static int name_taken(int dir, const char *name) {
+	char link[PATH_MAX], id[256], state[PATH_MAX];
+	snprintf(link, sizeof link, "names/%s", name);
+	ssize_t n = readlinkat(dir, link, id, sizeof id - 1);
+	if (n <= 0)
+		return 0;
+	id[n] = '\0';
+	if (strchr(id, '/') != NULL || id[0] == '.' || strcmp(id, "names") == 0)
+		return 0;
+	snprintf(state, sizeof state, "%s/state.json", id);
+	struct stat st;
+	return fstatat(dir, state, &st, 0) == 0;
+}
+
+// gen_name is container's generateName.
+static void gen_name(char *out, size_t size, int suffix) {
+	unsigned char b[8] = {0};
+	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+		memset(b, 0, sizeof b);
+	unsigned long long n = 0;
+	for (int i = 7; i >= 0; i--)
+		n = n << 8 | b[i];
+	int w = snprintf(out, size, "%s_%s", adjectives[n % NWORDS], nouns[(n / 64) % NWORDS]);
+	if (suffix && w > 0 && (size_t)w < size)
+		snprintf(out + w, size - (size_t)w, "%llu", (n >> 16) % 10000);
+}
+
+// put_json writes s to f as a JSON string.
+static void put_json(FILE *f, const char *s) {
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+// put_time writes t to f as Go's time.Time in JSON (RFC 3339, UTC).
+static void put_time(FILE *f, const struct timespec *t) {
+	struct tm tm;
+	char b[64];
+	gmtime_r(&t->tv_sec, &tm);
+	strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(f, "\"%s.%09ldZ\"", b, t->tv_nsec);
+}
+
+// write_state writes c's record, as container.Container's JSON, to
+// state.json in the directory dir (a descriptor), through a file beside it
+// renamed over it.
+static int write_state(int dir, const struct gun_ctr *c, const char *status) {
+	int fd = openat(dir, ".state.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (f == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	fprintf(f, "{\"id\":\"%s\",\"name\":", c->id);
+	put_json(f, c->name);
+	fputs(",\"image\":", f);
+	put_json(f, c->image);
+	if (c->image_id[0] != '\0') {
+		fputs(",\"image_id\":", f);
+		put_json(f, c->image_id);
+	}
+	fputs(",\"command\":[", f);
+	const char *a = c->args;
+	for (int i = 0; i < c->nargs; i++, a += strlen(a) + 1) {
+		if (i > 0)
+			fputc(',', f);
+		put_json(f, a);
+	}
+	fputs("],\"created\":", f);
+	put_time(f, &c->created);
+	if (c->started.tv_sec != 0) {
+		fputs(",\"started\":", f);
+		put_time(f, &c->started);
+	}
+	fprintf(f, ",\"status\":\"%s\",\"exit_code\":0", status);
+	if (c->started.tv_sec != 0)
+		fprintf(f, ",\"monitor_pid\":%d", (int)getpid());
+	if (c->stop_signal[0] != '\0') {
+		fputs(",\"stop_signal\":", f);
+		put_json(f, c->stop_signal);
+	}
+	fputs(",\"store\":", f);
+	put_json(f, c->store);
+	fputs(",\"scratch\":", f);
+	put_json(f, c->scratch);
+	fprintf(f, "%s,\"detached\":true}\n", c->auto_remove ? ",\"auto_remove\":true" : "");
+	int ok = !ferror(f);
+	if (fclose(f) != 0 || !ok || renameat(dir, ".state.json.tmp", dir, "state.json") < 0) {
+		unlinkat(dir, ".state.json.tmp", 0);
+		return -1;
+	}
+	return 0;
+}
+
+// lock_dir takes the containers' directory's lock: its descriptor, or -1.
+static int lock_dir(int dir) {
+	int fd = openat(dir, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+// open_path makes c->path and its names directory as container.Open does,
+// and opens it.
+static int open_path(const char *path) {
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/names", path);
+	for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+		if (s != NULL)
+			*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return -1;
+		if (s == NULL)
+			break;
+		*s = '/';
+	}
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+// make_record makes the directory of c under the directory's lock, its
+// name free.
+static int make_record(int dir, struct gun_ctr *c) {
+	char tmp[128], link[256];
+	snprintf(tmp, sizeof tmp, ".tmp-%s", c->id);
+	if (mkdirat(dir, tmp, 0700) < 0)
+		return -1;
+	int d = openat(dir, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	c->lock = d < 0 ? -1 : openat(d, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int ok = c->lock >= 0 && flock(c->lock, LOCK_EX | LOCK_NB) == 0 && write_state(d, c, "created") == 0 &&
+		 renameat(dir, tmp, dir, c->id) == 0;
+	snprintf(link, sizeof link, "names/%s", c->name);
+	if (ok) {
+		unlinkat(dir, link, 0); // a stale one (name_taken said so)
+		if (symlinkat(c->id, dir, link) < 0) {
+			ok = 0;
+			renameat(dir, c->id, dir, tmp);
+		}
+	}
+	if (!ok) {
+		if (d >= 0) {
+			unlinkat(d, "state.json", 0);
+			unlinkat(d, "lock", 0);
+		}
+		unlinkat(dir, tmp, AT_REMOVEDIR);
+		if (c->lock >= 0)
+			close(c->lock);
+		c->lock = -1;
+	}
+	if (d >= 0)
+		close(d);
+	return ok ? 0 : -1;
+}
+
+int gun_ctr_claim(struct gun_ctr *c) {
+	c->lock = -1;
+	unsigned char b[32];
+	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+		return -1;
+	for (size_t i = 0; i < sizeof b; i++)
+		snprintf(c->id + 2 * i, 3, "%02x", b[i]);
+	clock_gettime(CLOCK_REALTIME, &c->created);
+	memset(&c->started, 0, sizeof c->started);
+	if (c->name != NULL && check_name(c->name) < 0)
+		return -1;
+	int dir = open_path(c->path);
+	if (dir < 0)
+		return -1;
+	int lk = lock_dir(dir);
+	struct stat st;
+	int ok = lk >= 0 && fstatat(dir, c->id, &st, AT_SYMLINK_NOFOLLOW) < 0;
+	if (ok && c->name == NULL) {
+		ok = 0;
+		for (int try = 0; try < 32 && !ok; try++) {
+			gen_name(c->gen_name, sizeof c->gen_name, try >= 8);
+			ok = !name_taken(dir, c->gen_name);
+		}
+		c->name = c->gen_name;
+	} else if (ok) {
+		ok = !name_taken(dir, c->name);
+	}
+	ok = ok && make_record(dir, c) == 0;
+	if (lk >= 0)
+		close(lk);
+	close(dir);
+	return ok ? 0 : -1;
+}
+
+int gun_ctr_running(struct gun_ctr *c) {
+	char p[PATH_MAX + 80];
+	snprintf(p, sizeof p, "%s/%s", c->path, c->id);
+	int d = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (d < 0)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &c->started);
+	int r = write_state(d, c, "running");
+	close(d);
+	return r;
+}
+
+void gun_ctr_remove(struct gun_ctr *c) {
+	int dir = open(c->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int lk = dir < 0 ? -1 : lock_dir(dir);
+	char gone[128], link[256], id[256];
+	snprintf(gone, sizeof gone, ".rm-%s", c->id);
+	if (lk >= 0 && renameat(dir, c->id, dir, gone) == 0) {
+		snprintf(link, sizeof link, "names/%s", c->name);
+		ssize_t n = readlinkat(dir, link, id, sizeof id - 1);
+		if (n > 0 && (id[n] = '\0', strcmp(id, c->id) == 0))
+			unlinkat(dir, link, 0);
+		int d = openat(dir, gone, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (d >= 0) {
+			unlinkat(d, "state.json", 0);
+			unlinkat(d, "lock", 0);
+			close(d);
+		}
+		unlinkat(dir, gone, AT_REMOVEDIR);
+	}
+	if (lk >= 0)
+		close(lk);
+	if (dir >= 0)
+		close(dir);
+	if (c->lock >= 0)
+		close(c->lock);
+	c->lock = -1;
+}
