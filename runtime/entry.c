@@ -774,11 +774,20 @@ static void gun_prefork(int argc, char **argv, char **envp, int foreground) {
 	gun_prefork_pid = pid;
 }
 
+// gun_given: descriptors 3 to gun_given-1 were open when gun started,
+// given by its caller (before anything of gun's, or of Go's, took a free
+// number): those that --preserve-fds may pass on.
+static int gun_given = 3;
+
+int gun_given_fds(void) { return gun_given - 3; }
+
 // glibc passes argc, argv and envp to the executable's constructors.
 __attribute__((constructor)) static void gun_entry(int argc, char **argv, char **envp) {
 	if (argc < 1 || argv == NULL || argv[0] == NULL)
 		return;
 	if (strncmp(argv[0], "gun:", 4) != 0) {
+		while (fcntl(gun_given, F_GETFD) >= 0)
+			gun_given++;
 		if (argc > 1 && strcmp(argv[1], "run") == 0) {
 			// gun run -d returns in its monitor only, whose prefork is
 			// that of the same command in the foreground.

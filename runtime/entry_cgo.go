@@ -36,6 +36,10 @@ package runtime
 // -1 when there is none.
 int gun_take_prefork(int *pid);
 
+// gun_given_fds (entry.c): how many descriptors from 3 on were open when
+// gun started.
+int gun_given_fds(void);
+
 #include <stdlib.h>
 #include "claim.h"
 #include "detach.h"
@@ -128,6 +132,11 @@ func NameWords() (adjectives, nouns []string) {
 	}
 	return words(0), words(1)
 }
+
+// GivenFDs returns how many descriptors from 3 on were open, one after the
+// other, when gun started (counted by the constructor, before Go or gun
+// opened anything): the caller's, which runc's --preserve-fds may pass on.
+func GivenFDs() int { return int(C.gun_given_fds()) }
 
 // RunFlag says how the constructor reads an option of gun run (name is a
 // long name, or the letter of a short one): 2 when it takes a value, 1 for

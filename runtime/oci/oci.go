@@ -140,15 +140,18 @@ type CreateOptions struct {
 	PreserveFDs int
 }
 
-// preserved returns the descriptors 3 to 3+n-1, checked to be open.
+// preserved returns the descriptors 3 to 3+n-1, checked to have been open
+// when gun started.
 func preserved(n int) ([]*os.File, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("--preserve-fds %d: not a number of descriptors", n)
 	}
 	var fs []*os.File
 	for fd := 3; fd < 3+n; fd++ {
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
-			return nil, fmt.Errorf("--preserve-fds %d: descriptor %d: %w", n, fd, err)
+		// One that gun opened itself (its --log in a free number) is not
+		// the caller's.
+		if fd >= 3+runtime.GivenFDs() {
+			return nil, fmt.Errorf("--preserve-fds %d: descriptor %d was not open when gun started", n, fd)
 		}
 		fs = append(fs, os.NewFile(uintptr(fd), "preserved"))
 	}

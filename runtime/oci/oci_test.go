@@ -624,6 +624,18 @@ func TestPreserveFDs(t *testing.T) {
 	if got, err := r.cmd("exec", "--preserve-fds", "9", "p", "true").CombinedOutput(); err == nil || !strings.Contains(string(got), "descriptor") {
 		t.Errorf("exec --preserve-fds of descriptors not open: %v, %q", err, got)
 	}
+	// --log opens its file in the first free number: never passed on, when
+	// descriptor 3 was not given nor when it was.
+	log := filepath.Join(userDir(t, "log"), "log")
+	if got, err := r.cmd("--log", log, "exec", "--preserve-fds", "1", "p", "true").CombinedOutput(); err == nil ||
+		!strings.Contains(string(got), "descriptor 3 was not open when gun started") {
+		t.Errorf("exec --log --preserve-fds 1 without descriptor 3: %v, %q", err, got)
+	}
+	e = r.cmd("--log", log, "exec", "--preserve-fds", "1", "p", "sh", "-c", "cat <&3; ls /proc/self/fd | sort -n | tr '\\n' ' '")
+	e.ExtraFiles = files("log3")
+	if got, err := e.CombinedOutput(); err != nil || string(got) != "log3\n0 1 2 3 4 " {
+		t.Errorf("exec --log --preserve-fds 1: %v, %q", err, got)
+	}
 	r.run(t, "kill", "p", "KILL")
 	reap(t, s.Pid)
 	r.run(t, "delete", "p")
