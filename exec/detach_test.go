@@ -983,3 +983,36 @@ func TestDetachWithoutGo(t *testing.T) {
 	}
 	p.cleanContainers()
 }
+
+// TestDetachedTTYSize: the pty of a container run with -dt starts with the
+// window size of gun run -d's terminal, and 0 by 0 without one, as
+// docker's.
+func TestDetachedTTYSize(t *testing.T) {
+	p := newProject(t, nil)
+	_, slave := env.user.OpenPTY(t)
+	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 33, Col: 77}); err != nil {
+		t.Fatal(err)
+	}
+	// busybox's stty -a shows rows and columns unless they are 0.
+	probe := []string{env.busybox, "stty", "-a"}
+	c := p.command(append([]string{"run", "-dt", "--name", "sized"}, probe...)...)
+	c.Stdin = slave
+	if out, err := c.Output(); err != nil || !containerID.Match(out) {
+		t.Fatalf("gun run -dt on a terminal: %v, %q", err, out)
+	}
+	p.detach(append([]string{"-t", "--name", "unsized"}, probe...)...)
+	logs := func(name string) string {
+		t.Helper()
+		if r := p.gun("wait", name); r.stdout != "0\n" {
+			t.Errorf("gun wait %s: %q, %q", name, r.stdout, r.stderr)
+		}
+		return p.gun("logs", name).stdout
+	}
+	if out := logs("sized"); !strings.Contains(out, "rows 33; columns 77;") {
+		t.Errorf("stty -a on the caller's terminal's size: %q", out)
+	}
+	if out := logs("unsized"); !strings.Contains(out, "line = 0;") || strings.Contains(out, "rows") {
+		t.Errorf("stty -a without a terminal: %q, want no rows and columns", out)
+	}
+	p.cleanContainers()
+}

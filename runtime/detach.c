@@ -13,9 +13,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -67,7 +69,7 @@ static int parse_bool(const char *s) {
 
 // run_line is gun run's command line as far as the constructor reads it.
 struct run_line {
-	int detach, interactive;
+	int detach, interactive, tty;
 	const char *name; // --name's value, NULL without one
 	int rm;           // --rm's value: 1, 0, or -1 when not given
 	// argv without -d, --name and --rm: the monitor's plan is the one of
@@ -82,6 +84,8 @@ static void set_bool(struct run_line *r, char c, int v) {
 		r->detach = v;
 	else if (c == 'i')
 		r->interactive = v;
+	else if (c == 't')
+		r->tty = v;
 }
 
 // read_short reads the group of short options argv[*i] ("-dit",
@@ -163,6 +167,8 @@ static int read_long(int argc, char **argv, int *i, struct run_line *r) {
 			r->rm = v;
 		else if (n == 11 && memcmp(name, "interactive", 11) == 0)
 			set_bool(r, 'i', v);
+		else if (n == 3 && memcmp(name, "tty", 3) == 0)
+			set_bool(r, 't', v);
 	} else {
 		return -1;
 	}
@@ -237,11 +243,14 @@ static int plan_argc;
 static char **plan_argv;
 static const char *mon_name;
 static int mon_rm;
+// With -t, the window size of the caller's terminal; 0 by 0 without one.
+static struct winsize mon_ws;
 
-int gun_take_monitor(int fds[4]) {
+int gun_take_monitor(int fds[4], unsigned short ws[2]) {
 	if (plan_argv == NULL || mon_taken)
 		return -1;
 	fds[0] = mon_report, fds[1] = mon_out, fds[2] = mon_err, fds[3] = mon_stdin;
+	ws[0] = mon_ws.ws_row, ws[1] = mon_ws.ws_col;
 	mon_taken = 1;
 	return 0;
 }
@@ -255,8 +264,11 @@ int gun_monitor_rm(void) { return mon_rm; }
 void gun_monitor_report(const char *text) {
 	if (mon_report < 0)
 		return;
-	// gun run -d may be gone: the monitor goes on.
+	// gun run -d may be gone: the monitor goes on, SIGPIPE ignored meanwhile.
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	sigaction(SIGPIPE, &ign, &old);
 	(void)write(mon_report, text, strlen(text));
+	sigaction(SIGPIPE, &old, NULL);
 	close(mon_report);
 	mon_report = -1;
 }
@@ -325,6 +337,11 @@ void gun_detach(int *argc, char ***argv) {
 		die("pipe");
 	if (r.interactive ? pipe2(in, O_CLOEXEC) < 0 : (in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 		die("stdin");
+	// The pty of -t starts with the size of the caller's terminal, its
+	// stdin's or else its stdout's, as gun run -t's (docker's is its
+	// stdout's); without one, 0 by 0, as docker's.
+	if (r.tty && ioctl(0, TIOCGWINSZ, &mon_ws) < 0 && ioctl(1, TIOCGWINSZ, &mon_ws) < 0)
+		memset(&mon_ws, 0, sizeof mon_ws);
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork the monitor");

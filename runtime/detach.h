@@ -10,9 +10,10 @@
 void gun_detach(int *argc, char ***argv);
 
 // gun_take_monitor puts the monitor's ends in fds (its report, the read
-// ends of its stdout and stderr, the write end of its stdin or -1), once;
-// -1 when this process is no monitor.
-int gun_take_monitor(int fds[4]);
+// ends of its stdout and stderr, the write end of its stdin or -1), and
+// with -t the rows and columns of the caller's terminal in ws (0 without
+// one), once; -1 when this process is no monitor.
+int gun_take_monitor(int fds[4], unsigned short ws[2]);
 
 // gun_monitor_name returns the --name of the monitor's gun run -d, NULL
 // without one; gun_monitor_rm whether it was run with --rm.

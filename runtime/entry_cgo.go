@@ -49,6 +49,8 @@ import "C"
 import (
 	"os"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // takePrefork returns the init the constructor forked for gun run (its pid
@@ -67,7 +69,8 @@ func takePrefork() (pid int, sock *os.File, ok bool) {
 // run when this process is its monitor (detach.c): ok is false otherwise.
 func TakeMonitor() (m *Monitor, ok bool) {
 	var fds [4]C.int
-	if C.gun_take_monitor(&fds[0]) < 0 {
+	var ws [2]C.ushort
+	if C.gun_take_monitor(&fds[0], &ws[0]) < 0 {
 		return nil, false
 	}
 	m = &Monitor{
@@ -77,6 +80,9 @@ func TakeMonitor() (m *Monitor, ok bool) {
 	}
 	if fds[3] >= 0 {
 		m.Stdin = os.NewFile(uintptr(fds[3]), "stdin")
+	}
+	if ws[0] != 0 || ws[1] != 0 {
+		m.Winsize = &unix.Winsize{Row: uint16(ws[0]), Col: uint16(ws[1])}
 	}
 	return m, true
 }

@@ -37,6 +37,9 @@ type Monitor struct {
 	// Stdin is the write end of this process's stdin with -i, else nil
 	// (its stdin is /dev/null).
 	Stdin *os.File
+	// Winsize is, with -t, the window size of gun run -d's terminal, for
+	// the container's pty (Spec.Winsize); nil without one.
+	Winsize *unix.Winsize
 }
 
 // Reexec runs the hidden entry point this process was re-executed for, if

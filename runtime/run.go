@@ -332,6 +332,8 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 	}
 	if s.outer != nil {
 		cfg.Winsize, _ = unix.IoctlGetWinsize(int(s.outer.Fd()), unix.TIOCGWINSZ)
+	} else if spec.TTY {
+		cfg.Winsize = spec.Winsize
 	}
 	var cg *cgroup
 	if spec.Resources.Any() {

@@ -25,6 +25,8 @@ package runtime
 import (
 	"io"
 	"os"
+
+	"golang.org/x/sys/unix"
 )
 
 // Spec describes one container run.
@@ -78,6 +80,10 @@ type Spec struct {
 	// Started, when not nil, is called once the command has started (its
 	// init is then in the scratch directory's record: LoadContainer).
 	Started func()
+	// Winsize is the first window size of the command's pty (with TTY)
+	// when gun's own standard streams are no terminal (a detached run's
+	// monitor: its caller's); nil leaves it 0 by 0.
+	Winsize *unix.Winsize
 	// Console, when not nil, is called before Started with the master of
 	// the command's pty (with TTY), which Run copies through until the
 	// command exits and then closes: for a caller to follow another

@@ -250,6 +250,9 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 		if own.attach != nil {
 			spec.Console = own.attach.setPTY
 		}
+		if own.mon != nil {
+			spec.Winsize = own.mon.Winsize
+		}
 	}
 	// Scratch space left by killed containers goes meanwhile (under the
 	// store's run lock, which keeps it off this one).
