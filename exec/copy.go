@@ -441,7 +441,7 @@ func (c *copySpec) entry(name string, fi fs.FileInfo, host, link string, uid, gi
 	case fi.IsDir():
 		e.typ = tar.TypeDir
 	case fi.Mode().IsRegular():
-		e.typ, e.src, e.size = tar.TypeReg, host, fi.Size()
+		e.typ, e.src, e.size, e.inode = tar.TypeReg, host, fi.Size(), inodeOf(fi)
 	case fi.Mode()&fs.ModeSymlink != 0:
 		e.typ, e.link, e.mode = tar.TypeSymlink, link, 0o777
 	default:

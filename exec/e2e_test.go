@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -219,7 +220,8 @@ func ran(out string) []string {
 	return res
 }
 
-// rootfs reads a flattened root-filesystem tar into path -> "type mode uid:gid [content|target]".
+// rootfs reads a flattened root-filesystem tar into path -> "type mode
+// uid:gid [content|-> symlink target|=> hardlink target]".
 func rootfs(t *testing.T, file string) map[string]string {
 	t.Helper()
 	f, err := os.Open(file)
@@ -245,6 +247,8 @@ func rootfs(t *testing.T, file string) map[string]string {
 			v += " " + string(b)
 		case tar.TypeSymlink:
 			v += " -> " + h.Linkname
+		case tar.TypeLink:
+			v += " => " + path.Clean("/"+h.Linkname)
 		}
 		out[name] = v
 	}

@@ -27,6 +27,19 @@ type tarEntry struct {
 	link     string // symlink target
 	src      string // host file with a regular file's content
 	size     int64
+	inode    inode // src's, when it has several names
+}
+
+// inode identifies a host file with several names: the layer stores it
+// once, its other names as hardlinks, as BuildKit's copy does.
+type inode struct{ dev, ino uint64 }
+
+// inodeOf returns fi's inode if fi is a regular file with several names.
+func inodeOf(fi fs.FileInfo) inode {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode().IsRegular() && st.Nlink > 1 {
+		return inode{uint64(st.Dev), st.Ino}
+	}
+	return inode{}
 }
 
 // putEntries writes entries as a reproducible layer tar (sorted, file times
@@ -56,10 +69,18 @@ func (b *builder) putEntries(ctx context.Context, entries []tarEntry) (*cache.La
 func (b *builder) writeTar(w io.Writer, entries []tarEntry) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	tw := tar.NewWriter(bw)
+	links := map[inode]string{}
 	for _, e := range entries {
 		name := strings.TrimPrefix(path.Clean(e.name), "/")
 		if name == "" || name == "." {
 			name = "."
+		}
+		if e.typ == tar.TypeReg && e.inode != (inode{}) {
+			if first, ok := links[e.inode]; ok {
+				e.typ, e.link = tar.TypeLink, first
+			} else {
+				links[e.inode] = name
+			}
 		}
 		hdr := &tar.Header{
 			Typeflag: e.typ,

@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -41,14 +43,17 @@ func tarOf(t *testing.T, zip bool, hdrs ...tar.Header) string {
 }
 
 // TestCopyUnpack builds Copy Unpack (Docker's ADD of a local archive): a
-// gzipped tar keeps its owners and modes, Owner and Mode replace them, and
-// a hostile archive's paths and links stay in the destination directory.
+// gzipped tar keeps its owners, modes and hardlinks, Owner and Mode replace
+// them, and a hostile archive's paths and links stay in the destination
+// directory. A Copy of context files with several names keeps them as
+// hardlinks too.
 func TestCopyUnpack(t *testing.T) {
 	app := tarOf(t, true,
 		tar.Header{Typeflag: tar.TypeDir, Name: "app/", Mode: 0o750, Uid: 1000, Gid: 1000},
 		tar.Header{Typeflag: tar.TypeReg, Name: "app/run", Mode: 0o755, Uid: 1000, Gid: 1000, Linkname: "echo hi\n"},
 		tar.Header{Typeflag: tar.TypeReg, Name: "app/locked", Mode: 0, Linkname: "x"},
 		tar.Header{Typeflag: tar.TypeSymlink, Name: "app/link", Linkname: "run", Mode: 0o777},
+		tar.Header{Typeflag: tar.TypeLink, Name: "app/run2", Linkname: "app/run", Uid: 1000, Gid: 1000},
 		tar.Header{Typeflag: tar.TypeReg, Name: "../../escape", Mode: 0o644, Linkname: "e"},
 		tar.Header{Typeflag: tar.TypeReg, Name: "/abs", Mode: 0o644, Linkname: "a"},
 		tar.Header{Typeflag: tar.TypeDir, Name: "etc/", Mode: 0o755},
@@ -62,13 +67,21 @@ func TestCopyUnpack(t *testing.T) {
 		"Gunfile": `Using "BUSYBOX"
 Copy Unpack "app.tar.gz" "/opt/x/"
 Copy Unpack Owner "7:7" Mode 0640 "plain.tar" "/srv"
+Copy "linked" "/linked/"
 `,
+		"linked/a":   "same\n",
 		"app.tar.gz": app,
 		"plain.tar":  plain,
 		"notes.txt":  "not an archive\n",
 	})
+	if err := os.Link(filepath.Join(p.dir, "linked", "a"), filepath.Join(p.dir, "linked", "b")); err != nil {
+		t.Fatal(err)
+	}
 	_, files := p.buildFiles()
 	checkFiles(t, files, map[string]string{
+		"/opt/x/app/run2":   "1 0755 1000:1000 => /opt/x/app/run",
+		"/linked/a":         "0 0644 0:0 same\n",
+		"/linked/b":         "1 0644 0:0 => /linked/a",
 		"/opt/x":            "5 0755 0:0",
 		"/opt/x/app":        "5 0750 1000:1000",
 		"/opt/x/app/run":    "0 0755 1000:1000 echo hi\n",
