@@ -61,13 +61,20 @@ ENTRYPOINT ["/bin/sh", "-c"]
 CMD ["cat /srv/app/greeting"]
 `
 
-// equivHeredoc is a heredoc COPY, for a buildah that reads heredocs (1.33
-// and later).
+// equivHeredoc is a heredoc COPY. gun builds it always; buildah before
+// 1.33 reads no heredocs and builds equivPlain instead, a COPY of a
+// context file with the heredoc's content, which must give the same file.
 const equivHeredoc = `COPY --chown=app <<EOF /srv/app/config.ini
 [app]
 name = demo
 EOF
 `
+
+// equivPlain and equivConfig are equivHeredoc without a heredoc.
+const (
+	equivPlain  = "COPY --chown=app config.ini /srv/app/config.ini\n"
+	equivConfig = "[app]\nname = demo\n"
+)
 
 // The differences between the two images that are by design, with their
 // reasons: buildah leaves the files and directories it made to mount on
@@ -91,27 +98,29 @@ func TestBuildahEquivalence(t *testing.T) {
 	buildah := testenv.NeedProgram(t, "buildah")
 	testenv.NeedProgram(t, "skopeo")
 	testenv.NeedProgram(t, "runc")
-	dockerfile := equivDockerfile
-	if buildahHeredocs(t, buildah) {
-		dockerfile += equivHeredoc
-	} else {
-		t.Log("this buildah reads no heredocs (before 1.33): the heredoc COPY is left out")
+	buildahFile := equivDockerfile + equivHeredoc
+	if !buildahHeredocs(t, buildah) {
+		t.Log("this buildah reads no heredocs (before 1.33): it builds a COPY of a file with the heredoc's content")
+		buildahFile = equivDockerfile + equivPlain
 	}
 	p := newProject(t, map[string]string{
-		"Dockerfile":    dockerfile,
-		"src/hello.txt": "hello\n",
-		"secret.txt":    "s3cret",
+		"Dockerfile":         equivDockerfile + equivHeredoc,
+		"Dockerfile.buildah": buildahFile,
+		"config.ini":         equivConfig,
+		"src/hello.txt":      "hello\n",
+		"secret.txt":         "s3cret",
 	})
 	p.copyIn(env.busybox, "busybox.tar")
-	imgs := buildBoth(t, p, "--secret", "id=tok,src=secret.txt")
+	imgs := buildBoth(t, p, "Dockerfile.buildah", "--secret", "id=tok,src=secret.txt")
 
 	// The file systems. Two files first, so that a failure of both
 	// builders alike shows too.
 	gunFiles, bFiles := normRootfs(rootfs(t, imgs.gunRoot)), normRootfs(rootfs(t, imgs.buildahRoot))
 	checkFiles(t, gunFiles, map[string]string{
-		"/srv/app/greeting": "0 0644 1000:1000 hello\n",
-		"/tmp/secret-stat":  "0 0644 1000:1000 0:0 400\n",
-		"/from-bind":        "0 0644 0:0 hello\n",
+		"/srv/app/greeting":   "0 0644 1000:1000 hello\n",
+		"/tmp/secret-stat":    "0 0644 1000:1000 0:0 400\n",
+		"/from-bind":          "0 0644 0:0 hello\n",
+		"/srv/app/config.ini": "0 0644 1000:1000 " + equivConfig,
 	})
 	compareFiles(t, gunFiles, bFiles, func(name, g, b string) string {
 		if why, ok := equivByDesign[name]; ok && g == "" {
@@ -129,11 +138,11 @@ type equivImages struct {
 	buildahRoot, buildahImage string // a tar of the mounted root, a docker archive
 }
 
-// buildBoth builds p's Dockerfile with rootless buildah bud --layers and
-// the Gunfile gun convert makes of it with gun build, both with the build
-// options args (gun's and buildah's alike, as --secret), and saves both
-// images.
-func buildBoth(t *testing.T, p *project, args ...string) equivImages {
+// buildBoth builds p's containerfile with rootless buildah bud --layers
+// and the Gunfile gun convert makes of p's Dockerfile with gun build, both
+// with the build options args (gun's and buildah's alike, as --secret),
+// and saves both images.
+func buildBoth(t *testing.T, p *project, containerfile string, args ...string) equivImages {
 	t.Helper()
 	buildah := testenv.NeedProgram(t, "buildah")
 	testenv.NeedProgram(t, "skopeo")
@@ -175,7 +184,7 @@ func buildBoth(t *testing.T, p *project, args ...string) equivImages {
 	}
 	t.Cleanup(func() { run("unshare", "rm", "-rf", filepath.Join(work, "broot")) })
 	run(append(append([]string{"bud", "--layers", "--format", "docker", "--isolation", "rootless", "--runtime", "runc"}, args...),
-		"-q", "-t", "equiv", "-f", "Dockerfile", ".")...)
+		"-q", "-t", "equiv", "-f", containerfile, ".")...)
 	run("push", "-q", "equiv", "docker-archive:"+imgs.buildahImage)
 	// The root file system as the container sees it: mounted and read in
 	// buildah's user namespace.
@@ -334,7 +343,7 @@ func TestBuildahEquivalenceDebian(t *testing.T) {
 		"app.conf":   "name = demo\n",
 	})
 	p.copyIn(archive, "debian.tar.gz")
-	imgs := buildBoth(t, p)
+	imgs := buildBoth(t, p, "Dockerfile")
 	gunFiles, bFiles := normRootfs(rootfs(t, imgs.gunRoot)), normRootfs(rootfs(t, imgs.buildahRoot))
 	checkFiles(t, gunFiles, map[string]string{
 		"/srv/app":          "5 0755 33:33",

@@ -468,10 +468,7 @@ Exec "grep nameserver /etc/resolv.conf > /dns; apt-get update -qq && apt-get ins
 Main ["sh", "-c", "cat /dns; hello"]
 `,
 	})
-	cp := asUser(exec.Command("cp", archive, filepath.Join(p.dir, "debian.tar.gz")))
-	if out, err := cp.CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v\n%s", err, out)
-	}
+	p.copyIn(archive, "debian.tar.gz")
 	p.build("--network", "private", "-t", "hello-private", ".")
 	if r := p.gun("run", "hello-private"); r.code != 0 || r.stdout != "nameserver 169.254.1.1\nHello, world!\n" {
 		t.Errorf("gun run hello-private: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
