@@ -86,6 +86,30 @@ func (p *project) waitLog(name, want string) {
 
 // cleanContainers removes every container and checks that nothing of
 // them is left: no state, no scratch directory, no process.
+// contestName starts six detached containers named name at once: exactly
+// one wins the name, and each other says why it lost.
+func (p *project) contestName(t *testing.T, name string) {
+	t.Helper()
+	results := make([]result, 6)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() { results[i] = p.gun("run", "-d", "--name", name, env.busybox, "sleep", "1000") })
+	}
+	wg.Wait()
+	won := 0
+	for _, r := range results {
+		switch {
+		case r.code == 0:
+			won++
+		case r.code != 125 || !strings.Contains(r.stderr, fmt.Sprintf("container name %q is in use by container", name)):
+			t.Errorf("a losing claim: exit %d, %q", r.code, r.stderr)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d gun processes won the name", won)
+	}
+}
+
 func (p *project) cleanContainers() {
 	p.t.Helper()
 	for _, rec := range p.ps(true) {
@@ -553,23 +577,7 @@ func TestManyDetached(t *testing.T) {
 		t.Errorf("%d ids, %d containers, %d names", len(ids), len(recs), len(names))
 	}
 
-	results = results[:6]
-	for i := range results {
-		wg.Go(func() { results[i] = p.gun("run", "-d", "--name", "contested", env.busybox, "sleep", "1000") })
-	}
-	wg.Wait()
-	won := 0
-	for _, r := range results {
-		switch {
-		case r.code == 0:
-			won++
-		case r.code != 125 || !strings.Contains(r.stderr, `container name "contested" is in use by container`):
-			t.Errorf("a losing claim: exit %d, %q", r.code, r.stderr)
-		}
-	}
-	if won != 1 {
-		t.Errorf("%d gun processes won the name", won)
-	}
+	p.contestName(t, "contested")
 	p.cleanContainers()
 }
 
@@ -928,25 +936,7 @@ func TestDetachWithoutGo(t *testing.T) {
 		t.Error("a failed start left its container")
 	}
 
-	// One name, six claims: one wins, the others say why.
-	results := make([]result, 6)
-	var wg sync.WaitGroup
-	for i := range results {
-		wg.Go(func() { results[i] = p.gun("run", "-d", "--name", "contested", env.busybox, "sleep", "1000") })
-	}
-	wg.Wait()
-	won := 0
-	for _, r := range results {
-		switch {
-		case r.code == 0:
-			won++
-		case r.code != 125 || !strings.Contains(r.stderr, `container name "contested" is in use by container`):
-			t.Errorf("a losing claim: exit %d, %q", r.code, r.stderr)
-		}
-	}
-	if won != 1 {
-		t.Errorf("%d gun processes won the name", won)
-	}
+	p.contestName(t, "contested")
 	fast("contested")
 
 	// Its monitor killed, the container is gone and shown exited.
