@@ -86,6 +86,20 @@ func (p *project) waitLog(name, want string) {
 
 // cleanContainers removes every container and checks that nothing of
 // them is left: no state, no scratch directory, no process.
+// killMonitor kills the monitor of the running container name with SIGKILL
+// and returns the container's record from before.
+func (p *project) killMonitor(t *testing.T, name string) record {
+	t.Helper()
+	rec, _ := find(p.ps(false), name)
+	if rec.MonitorPid == 0 || !alive(rec.MonitorPid) || !alive(rec.InitPid) {
+		t.Fatalf("record %+v: no live monitor and init", rec)
+	}
+	if err := syscall.Kill(rec.MonitorPid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
 // contestName starts six detached containers named name at once: exactly
 // one wins the name, and each other says why it lost.
 func (p *project) contestName(t *testing.T, name string) {
@@ -465,13 +479,7 @@ func TestMonitorKilled(t *testing.T) {
 	p := newProject(t, nil)
 	port := freePort(t, "tcp")
 	p.detach("--name", "doomed", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), env.busybox, "httpd", "-f", "-p", "80")
-	rec, _ := find(p.ps(false), "doomed")
-	if rec.MonitorPid == 0 || !alive(rec.MonitorPid) || !alive(rec.InitPid) {
-		t.Fatalf("record %+v: no live monitor and init", rec)
-	}
-	if err := syscall.Kill(rec.MonitorPid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	rec := p.killMonitor(t, "doomed")
 	for deadline := time.Now().Add(10 * time.Second); alive(rec.MonitorPid) && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -940,13 +948,7 @@ func TestDetachWithoutGo(t *testing.T) {
 	fast("contested")
 
 	// Its monitor killed, the container is gone and shown exited.
-	doomed, _ := find(p.ps(false), "contested")
-	if doomed.MonitorPid == 0 || !alive(doomed.MonitorPid) || !alive(doomed.InitPid) {
-		t.Fatalf("record %+v: no live monitor and init", doomed)
-	}
-	if err := syscall.Kill(doomed.MonitorPid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	doomed := p.killMonitor(t, "contested")
 	for deadline := time.Now().Add(10 * time.Second); alive(doomed.InitPid) && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
