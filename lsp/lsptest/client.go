@@ -43,18 +43,37 @@ type Client struct {
 	wmu sync.Mutex // serialises writes
 
 	mu        sync.Mutex
-	pending   map[int32]chan response
+	pending   map[int32]*call
 	published map[protocol.DocumentURI][]Published
 	changed   chan struct{} // closed and replaced at each publish
 	requests  []string      // methods the server asked the client
 	onFrame   func()
 }
 
-// response is the outcome of one call: a result (JSON, as the server sent
-// it) or an error.
+// A call is a request waiting for its response. The reading goroutine
+// puts the result where result points before it reads the next message, so
+// that it can read every message into the same buffer.
+type call struct {
+	result any
+	done   chan response // receives the outcome, once
+}
+
+// response is the outcome of one call: when its message arrived, and the
+// server's error or the client's failure to decode the result.
 type response struct {
-	result json.RawMessage
-	err    *jsonrpc2.Error
+	at  time.Time
+	err error
+}
+
+// frames keeps the read buffer of a client that has ended for the next
+// one. Messages are read into one buffer per client, which grows to the
+// largest message: a fresh buffer for each megabyte of symbols or
+// diagnostics cost the client some 300 page faults, 5 to 10 ms on a virtual
+// machine, which the benchmark counted as the server's (docs/editors.md,
+// "Speed"). Each of the benchmark's rounds starts a new client.
+var frames struct {
+	sync.Mutex
+	buf []byte
 }
 
 // New starts a client over rwc. Server-to-client requests are answered with
@@ -63,7 +82,7 @@ func New(rwc io.ReadWriteCloser) *Client {
 	c := &Client{
 		rwc:       rwc,
 		done:      make(chan struct{}),
-		pending:   make(map[int32]chan response),
+		pending:   make(map[int32]*call),
 		published: make(map[protocol.DocumentURI][]Published),
 		changed:   make(chan struct{}),
 	}
@@ -75,11 +94,23 @@ func New(rwc io.ReadWriteCloser) *Client {
 func (c *Client) read(in *bufio.Reader) {
 	defer close(c.done)
 	defer c.Close()
+	frames.Lock()
+	buf := frames.buf
+	frames.buf = nil
+	frames.Unlock()
+	defer func() {
+		frames.Lock()
+		if cap(buf) > cap(frames.buf) {
+			frames.buf = buf
+		}
+		frames.Unlock()
+	}()
 	for {
-		body, err := readFrame(in)
+		body, err := readFrame(in, buf)
 		if err != nil {
 			return
 		}
+		buf = body
 		at := time.Now()
 		c.mu.Lock()
 		onFrame := c.onFrame
@@ -101,18 +132,12 @@ func (c *Client) dispatch(msg *wire.Message, at time.Time) {
 		if err != nil {
 			return // not an id this client gave
 		}
-		r := response{result: msg.Result}
-		if msg.Error != nil {
-			r.err = new(jsonrpc2.Error)
-			if err := json.Unmarshal(msg.Error, r.err); err != nil {
-				r.err = jsonrpc2.Errorf(jsonrpc2.ParseError, "bad error object %s: %v", msg.Error, err)
-			}
-		}
 		c.mu.Lock()
-		ch := c.pending[int32(id)]
+		cl := c.pending[int32(id)]
+		delete(c.pending, int32(id)) // claimed: its Call waits for it now
 		c.mu.Unlock()
-		if ch != nil {
-			ch <- r
+		if cl != nil {
+			cl.done <- response{at: at, err: decodeResult(msg, cl.result)}
 		}
 		return
 	}
@@ -160,47 +185,83 @@ func (c *Client) OnFrame(f func()) {
 	c.mu.Unlock()
 }
 
+// decodeResult returns the server's error in a response, or decodes its
+// result into result (if not nil). A *json.RawMessage receives the result
+// as the server sent it, in the memory it already has.
+func decodeResult(msg *wire.Message, result any) error {
+	if msg.Error != nil {
+		e := new(jsonrpc2.Error)
+		if err := json.Unmarshal(msg.Error, e); err != nil {
+			return jsonrpc2.Errorf(jsonrpc2.ParseError, "bad error object %s: %v", msg.Error, err)
+		}
+		return e
+	}
+	if result == nil || len(msg.Result) == 0 {
+		return nil
+	}
+	if raw, ok := result.(*json.RawMessage); ok {
+		*raw = append((*raw)[:0], msg.Result...)
+		return nil
+	}
+	if err := json.Unmarshal(msg.Result, result); err != nil {
+		return fmt.Errorf("decode result: %w", err)
+	}
+	return nil
+}
+
 // Call sends a request and decodes its result into result (if not nil). A
 // *json.RawMessage receives the result as the server sent it, unparsed.
 func (c *Client) Call(ctx context.Context, method string, params, result any) error {
+	_, err := c.CallAt(ctx, method, params, result)
+	return err
+}
+
+// CallAt is Call that also returns when the response arrived: when its
+// message had been read, before the client parsed it.
+func (c *Client) CallAt(ctx context.Context, method string, params, result any) (time.Time, error) {
 	id := c.seq.Add(1)
 	body, err := encodeMessage(strconv.AppendInt(nil, int64(id), 10), method, params)
 	if err != nil {
-		return fmt.Errorf("%s: %w", method, err)
+		return time.Time{}, fmt.Errorf("%s: %w", method, err)
 	}
-	ch := make(chan response, 1)
+	cl := &call{result: result, done: make(chan response, 1)}
 	c.mu.Lock()
-	c.pending[id] = ch
+	c.pending[id] = cl
 	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.pending, id)
-		c.mu.Unlock()
-	}()
 	if err := c.write(body); err != nil {
-		return fmt.Errorf("%s: %w", method, err)
+		c.abandon(id, cl)
+		return time.Time{}, fmt.Errorf("%s: %w", method, err)
 	}
+	var cause error
 	select {
-	case r := <-ch:
+	case r := <-cl.done:
 		if r.err != nil {
-			return fmt.Errorf("%s: %w", method, r.err)
+			return r.at, fmt.Errorf("%s: %w", method, r.err)
 		}
-		if result == nil || len(r.result) == 0 {
-			return nil
-		}
-		if raw, ok := result.(*json.RawMessage); ok {
-			*raw = r.result
-			return nil
-		}
-		if err := json.Unmarshal(r.result, result); err != nil {
-			return fmt.Errorf("%s: decode result: %w", method, err)
-		}
-		return nil
+		return r.at, nil
 	case <-c.done:
-		return fmt.Errorf("%s: connection closed", method)
+		cause = errors.New("connection closed")
 	case <-ctx.Done():
-		return fmt.Errorf("%s: %w", method, ctx.Err())
+		cause = ctx.Err()
 	}
+	if r, claimed := c.abandon(id, cl); claimed && r.err == nil {
+		return r.at, nil // it came meanwhile
+	}
+	return time.Time{}, fmt.Errorf("%s: %w", method, cause)
+}
+
+// abandon withdraws a call. If the reading goroutine has claimed it
+// already, abandon waits until it is done with result (it sends the outcome
+// right after) and returns the outcome.
+func (c *Client) abandon(id int32, cl *call) (response, bool) {
+	c.mu.Lock()
+	_, waiting := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if waiting {
+		return response{}, false
+	}
+	return <-cl.done, true
 }
 
 // Notify sends a notification. Params that are a json.RawMessage are sent

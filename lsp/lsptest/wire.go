@@ -9,8 +9,9 @@ import (
 	"strings"
 )
 
-// readFrame reads one message body framed by a Content-Length header.
-func readFrame(in *bufio.Reader) ([]byte, error) {
+// readFrame reads one message body framed by a Content-Length header into
+// buf, or into a larger buffer if it does not fit.
+func readFrame(in *bufio.Reader, buf []byte) ([]byte, error) {
 	length := -1
 	for {
 		line, err := in.ReadString('\n')
@@ -31,7 +32,10 @@ func readFrame(in *bufio.Reader) ([]byte, error) {
 			}
 		}
 	}
-	body := make([]byte, length)
+	if cap(buf) < length {
+		buf = make([]byte, length)
+	}
+	body := buf[:length]
 	if _, err := io.ReadFull(in, body); err != nil {
 		return nil, fmt.Errorf("read body: %w", err)
 	}
