@@ -168,7 +168,7 @@ func (s *server) handle(_ context.Context, reply jsonrpc2.Replier, req jsonrpc2.
 	name := req.Method()
 	switch name {
 	case protocol.MethodCancelRequest:
-		s.cancelRequest(req.Params())
+		s.cancelRequest(s.stream.params(req))
 		return nil
 	case protocol.MethodExit:
 		s.exit()
@@ -198,7 +198,7 @@ func (s *server) handle(_ context.Context, reply jsonrpc2.Replier, req jsonrpc2.
 		return nil
 	}
 
-	run, err := s.prepare(m, name, req.Params())
+	run, err := s.prepare(m, name, s.stream.params(req))
 	if !isCall {
 		if err != nil {
 			s.log.Warn("notification failed", "method", name, "err", err)

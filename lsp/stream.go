@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	segjson "github.com/segmentio/encoding/json"
 	"go.lsp.dev/jsonrpc2"
 
 	"github.com/gun-tools/gun/lsp/internal/wire"
@@ -29,6 +30,12 @@ const maxMessage = 256 << 20
 type stream struct {
 	in     *bufio.Reader
 	closer io.Closer
+
+	// The last message Read returned and its params, which jsonrpc2's
+	// connection hands to the server's handler before it reads the next
+	// message: see decodeMessage. Only the reading goroutine uses them.
+	last       jsonrpc2.Message
+	lastParams json.RawMessage
 
 	mu  sync.Mutex // serialises writes
 	out io.Writer
@@ -58,40 +65,60 @@ func (s *stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 		if err != nil {
 			return nil, n, err
 		}
-		msg, err := decodeMessage(body)
+		msg, params, err := decodeMessage(body)
 		if err == nil {
+			s.last, s.lastParams = msg, params
 			return msg, n, nil
 		}
 		s.replyBad(body, err)
 	}
 }
 
-// decodeMessage decodes a request or a notification with params by
-// splitting it (jsonrpc2's encoding of the params checks them), and leaves
-// anything else to jsonrpc2.DecodeMessage, which reads a message through a
-// streaming decoder: for the 150 KB didOpen of a 5,000-line document that
-// took as long as the document's analysis.
-func decodeMessage(body []byte) (jsonrpc2.Message, error) {
+// params returns the params of req, a message Read returned last.
+func (s *stream) params(req jsonrpc2.Request) json.RawMessage {
+	if jsonrpc2.Message(req) == s.last {
+		return s.lastParams
+	}
+	return req.Params()
+}
+
+// decodeMessage decodes a message and returns it with its params (nil for
+// a response). It splits a request or a notification with params, and
+// leaves anything else to jsonrpc2.DecodeMessage, which reads a message
+// through a streaming decoder: for the 300 KB didOpen of a 5,000-line
+// document that took as long as the document's analysis. The params of a
+// split message are only checked to be JSON: the message it makes has none
+// (null), for jsonrpc2 would encode them into a copy, 1 to 2 ms for that
+// didOpen, checking them again; the server finds them with stream.params.
+func decodeMessage(body []byte) (jsonrpc2.Message, json.RawMessage, error) {
 	m, err := wire.Split(body)
 	if err != nil || m.Method == "" || m.Params == nil || m.Result != nil || m.Error != nil ||
-		m.Version != nil && string(m.Version) != `"2.0"` {
-		return jsonrpc2.DecodeMessage(body)
+		m.Version != nil && string(m.Version) != `"2.0"` || !segjson.Valid(m.Params) {
+		return decodeWhole(body)
 	}
-	params := json.RawMessage(m.Params)
 	var msg jsonrpc2.Message
 	if m.ID == nil {
-		msg, err = jsonrpc2.NewNotification(m.Method, params)
+		msg, err = jsonrpc2.NewNotification(m.Method, nil)
 	} else {
 		var id jsonrpc2.ID
 		if err := id.UnmarshalJSON(m.ID); err != nil {
-			return jsonrpc2.DecodeMessage(body)
+			return decodeWhole(body)
 		}
-		msg, err = jsonrpc2.NewCall(id, m.Method, params)
+		msg, err = jsonrpc2.NewCall(id, m.Method, nil)
 	}
 	if err != nil {
-		return jsonrpc2.DecodeMessage(body) // and its error
+		return decodeWhole(body) // and its error
 	}
-	return msg, nil
+	return msg, m.Params, nil
+}
+
+// decodeWhole decodes a message with jsonrpc2.DecodeMessage.
+func decodeWhole(body []byte) (jsonrpc2.Message, json.RawMessage, error) {
+	msg, err := jsonrpc2.DecodeMessage(body)
+	if req, ok := msg.(jsonrpc2.Request); ok && err == nil {
+		return msg, req.Params(), nil
+	}
+	return msg, nil, err
 }
 
 // readFrame reads one message body. It returns an *errFrame for a bad header

@@ -139,14 +139,13 @@ func TestDecodeMessage(t *testing.T) {
 		Kind, Method, ID string
 		Params           any
 	}
-	view := func(m jsonrpc2.Message) decoded {
+	view := func(m jsonrpc2.Message, params json.RawMessage) decoded {
 		var d decoded
-		var params json.RawMessage
 		switch m := m.(type) {
 		case *jsonrpc2.Call:
-			d.Kind, d.Method, d.ID, params = "call", m.Method(), fmt.Sprint(m.ID()), m.Params()
+			d.Kind, d.Method, d.ID = "call", m.Method(), fmt.Sprint(m.ID())
 		case *jsonrpc2.Notification:
-			d.Kind, d.Method, params = "notification", m.Method(), m.Params()
+			d.Kind, d.Method = "notification", m.Method()
 		case *jsonrpc2.Response:
 			d.Kind, d.ID, params = "response", fmt.Sprint(m.ID()), m.Result()
 		}
@@ -176,7 +175,7 @@ func TestDecodeMessage(t *testing.T) {
 		`{"jsonrpc":"2.0","method":7,"params":{}}`,
 	} {
 		want, wantErr := jsonrpc2.DecodeMessage([]byte(in))
-		got, err := decodeMessage([]byte(in))
+		got, params, err := decodeMessage([]byte(in))
 		if (err != nil) != (wantErr != nil) {
 			t.Errorf("%s: error %v, jsonrpc2's %v", in, err, wantErr)
 			continue
@@ -184,7 +183,11 @@ func TestDecodeMessage(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		if diff := cmp.Diff(view(want), view(got)); diff != "" {
+		var wantParams json.RawMessage
+		if req, ok := want.(jsonrpc2.Request); ok {
+			wantParams = req.Params()
+		}
+		if diff := cmp.Diff(view(want, wantParams), view(got, params)); diff != "" {
 			t.Errorf("%s (-jsonrpc2 +decodeMessage):\n%s", in, diff)
 		}
 	}
