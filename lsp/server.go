@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -279,6 +280,12 @@ func (s *server) start(id jsonrpc2.ID, name string, run func(context.Context) (a
 		}
 		s.reply(reply, result, err)
 	}()
+	// Let the request start on this thread now. Otherwise it waits for
+	// another thread to wake and take it while this one blocks reading the
+	// next message: on a busy machine (load 12 to 14) that wait averaged
+	// 0.45 ms, up to 18 ms, against 0.18 to 0.27 ms, up to 5 ms, with the
+	// yield (docs/editors.md, "Speed").
+	runtime.Gosched()
 }
 
 func (s *server) runSafely(ctx context.Context, name string, run func(context.Context) (any, error)) (result any, err error) {
