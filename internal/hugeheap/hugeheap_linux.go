@@ -1,6 +1,7 @@
 package hugeheap
 
 import (
+	"os"
 	"runtime"
 	"syscall"
 	"unsafe"
@@ -14,15 +15,20 @@ const (
 )
 
 var (
+	small bool      // pages are 4 KiB: a 2 MiB block can be a huge page
 	first *[64]byte // an object on the heap, where it starts
 	block uintptr   // the 2 MiB block that holds it, collapsed
 )
 
 func init() {
-	if syscall.Getpagesize() != 4<<10 {
+	small = syscall.Getpagesize() == 4<<10
+	if !small {
 		return
 	}
 	first = new([64]byte)
+	if len(os.Args) > 1 && os.Args[1] == "check" {
+		return
+	}
 	addr := uintptr(unsafe.Pointer(first))
 	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, addr&^(arenaBytes-1), arenaBytes, madvHugepage)
 	block = addr &^ (hugePage - 1)
@@ -30,7 +36,7 @@ func init() {
 }
 
 // Grow readies n more bytes of heap on huge pages, for a command that will
-// allocate about that much and keep it (gun check). The runtime maps the
+// allocate about that much and keep it (gun lsp). The runtime maps the
 // heap 4 MiB at a time as it grows, each mapping without the arena's
 // MADV_HUGEPAGE, so such a command would fault its heap in page by page.
 // Grow allocates one object of n bytes, so that the runtime maps room for it
@@ -45,6 +51,32 @@ func Grow(n int) {
 	lo := addr &^ (hugePage - 1)
 	hi := (addr + uintptr(n) + hugePage - 1) &^ (hugePage - 1)
 	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvHugepage)
+	runtime.KeepAlive(b)
+	runtime.GC()
+}
+
+// Fill readies n more bytes of heap for a command that will fill at least
+// that much and whose resident memory is counted (gun check), on huge pages
+// only where it fills them whole: a huge page it used in part would hold up
+// to 2 MiB it does not use. As Grow, it allocates and collects one object of
+// n bytes, whose pages the allocations that follow take from the lowest
+// address up; the heap below it, from the 2 MiB block after the one the
+// heap starts in (which may hold the runtime's random padding below the
+// heap's start, never used), is collapsed into huge pages, and the 2 MiB
+// blocks up to the object's end are advised for them.
+func Fill(n int) {
+	if !small || n <= 0 {
+		return
+	}
+	b := make([]byte, n)
+	addr := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	lo := uintptr(unsafe.Pointer(first))&^(hugePage-1) + hugePage
+	if hi := (addr + uintptr(n)) &^ (hugePage - 1); lo < hi {
+		_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvHugepage)
+	}
+	if hi := (addr + hugePage - 1) &^ (hugePage - 1); lo < hi {
+		_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvCollapse)
+	}
 	runtime.KeepAlive(b)
 	runtime.GC()
 }

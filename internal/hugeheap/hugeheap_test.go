@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -85,6 +87,59 @@ func TestGrow(t *testing.T) {
 	}
 }
 
+// TestFill checks that Fill asks for huge pages only where the heap that
+// follows fills them: every mapping advised for them that holds what is
+// allocated after Fill ends below the top of it, and at least half of what
+// lies above the heap's first 4 MiB (the runtime's first mapping, which the
+// initialiser advised) is on huge pages. It runs in a process of its own,
+// whose heap no other test has grown.
+func TestFill(t *testing.T) {
+	needTHP(t)
+	if os.Getenv("HUGEHEAP_FILL") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestFill$", "-test.v")
+		cmd.Env = append(os.Environ(), "HUGEHEAP_FILL=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("--- PASS: TestFill")) {
+			t.Fatalf("TestFill in a process of its own: %v\n%s", err, out)
+		}
+		return
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	const n = 8 << 20
+	Fill(n)
+	objects := make([][]byte, 0, (n+1<<20)/(4<<10)) // more than n: the heap below Fill's object takes some
+	keep := make([]uintptr, 0, cap(objects))
+	var top uintptr
+	for range cap(objects) {
+		b := make([]byte, 4<<10)
+		objects = append(objects, b)
+		addr := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		keep = append(keep, addr)
+		top = max(top, addr+4<<10)
+	}
+	above := uintptr(unsafe.Pointer(first))&^(4<<20-1) + 4<<20
+	advised := hugeAdvised(t)
+	for _, m := range advised {
+		if m[1] > top && slices.ContainsFunc(keep, func(a uintptr) bool { return m[0] <= a && a < m[1] }) {
+			t.Errorf("mapping %#x-%#x advised for huge pages ends above the heap filled after Fill (%#x)", m[0], m[1], top)
+		}
+	}
+	var high, in int
+	for _, a := range keep {
+		if a < above {
+			continue
+		}
+		high++
+		if slices.ContainsFunc(advised, func(m [2]uintptr) bool { return m[0] <= a && a < m[1] }) {
+			in++
+		}
+	}
+	runtime.KeepAlive(objects)
+	if high == 0 || in < high/2 {
+		t.Errorf("%d of the %d objects allocated after Fill above the heap's first 4 MiB are on huge pages, want at least half", in, high)
+	}
+}
+
 // hugeAdvised returns the mappings of the process advised for huge pages.
 func hugeAdvised(t *testing.T) [][2]uintptr {
 	f, err := os.Open("/proc/self/smaps")
@@ -98,11 +153,15 @@ func hugeAdvised(t *testing.T) [][2]uintptr {
 	for sc.Scan() {
 		line := sc.Text()
 		var l, h uintptr
-		if n, _ := fmt.Sscanf(line, "%x-%x", &l, &h); n == 2 {
+		var perms string
+		if n, _ := fmt.Sscanf(line, "%x-%x %s", &l, &h, &perms); n == 3 {
 			lo, hi = l, h // a mapping's first line
+			if perms[0] != 'r' {
+				lo, hi = 0, 0 // reserved address space, not memory
+			}
 			continue
 		}
-		if flags, ok := strings.CutPrefix(line, "VmFlags:"); ok && slices.Contains(strings.Fields(flags), "hg") {
+		if flags, ok := strings.CutPrefix(line, "VmFlags:"); ok && hi > 0 && slices.Contains(strings.Fields(flags), "hg") {
 			maps = append(maps, [2]uintptr{lo, hi})
 		}
 	}
