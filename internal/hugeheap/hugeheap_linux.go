@@ -51,6 +51,12 @@ func Grow(n int) {
 	lo := addr &^ (hugePage - 1)
 	hi := (addr + uintptr(n) + hugePage - 1) &^ (hugePage - 1)
 	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvHugepage)
+	// The blocks at either end may hold pages the runtime touched before
+	// the advice, which leaves the rest of such a block to fault in 4 KiB
+	// at a time (300 to 400 faults in gun lsp's first analysis): collapse
+	// them now.
+	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, lo, hugePage, madvCollapse)
+	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, hi-hugePage, hugePage, madvCollapse)
 	runtime.KeepAlive(b)
 	runtime.GC()
 }
