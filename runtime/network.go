@@ -86,13 +86,28 @@ func ParsePort(s string) (Port, error) {
 		return p, fmt.Errorf("port %q: want [IP:]HOST:CONTAINER[/tcp|udp]", s)
 	}
 	host, ctr := spec[:i], spec[i+1:]
-	if j := strings.LastIndexByte(host, ':'); j >= 0 {
-		ip := strings.TrimSuffix(strings.TrimPrefix(host[:j], "["), "]")
+	ip, given := "", false
+	if rest, ok := strings.CutPrefix(host, "["); ok {
+		// As podman: [IPv6]:HOST, the brackets closed and a host port after.
+		end := strings.IndexByte(rest, ']')
+		if end < 0 || !strings.HasPrefix(rest[end+1:], ":") {
+			return p, fmt.Errorf("port %q: want [IPv6]:HOST:CONTAINER[/tcp|udp]", s)
+		}
+		ip, host, given = rest[:end], rest[end+2:], true
+	} else if j := strings.LastIndexByte(host, ':'); j >= 0 {
+		ip, host, given = host[:j], host[j+1:], true
+		if strings.Contains(ip, ":") {
+			// Docker's older parser and podman's refuse it too: where the
+			// address ends is the reader's guess.
+			return p, fmt.Errorf("port %q: host address %q: write an IPv6 address in brackets: [%s]:%s:%s", s, ip, ip, host, ctr)
+		}
+	}
+	if given {
 		addr, err := netip.ParseAddr(ip)
 		if err != nil {
-			return p, fmt.Errorf("port %q: host address %q: not an IP address", s, host[:j])
+			return p, fmt.Errorf("port %q: host address %q: not an IP address", s, ip)
 		}
-		p.HostIP, host = addr.String(), host[j+1:]
+		p.HostIP = addr.String()
 	}
 	var err error
 	if p.HostPort, err = parsePortNumber(host); err != nil {

@@ -20,6 +20,15 @@ func TestParsePort(t *testing.T) {
 		{"host:8080:80", Port{}, `host address "host": not an IP address`},
 		{"0:80", Port{}, "host port"},
 		{"8080:70000", Port{}, "container port"},
+		{"[::1]:8080:80", Port{"::1", 8080, 80, "tcp"}, ""},
+		{"[127.0.0.1]:8080:80", Port{"127.0.0.1", 8080, 80, "tcp"}, ""},
+		{"::1:8080:80", Port{}, `host address "::1": write an IPv6 address in brackets: [::1]:8080:80`},
+		{"fe80::1:8080:80/udp", Port{}, "[fe80::1]:8080:80"},
+		{"[::1:8080:80", Port{}, "want [IPv6]:HOST:CONTAINER"},
+		{"[::1]8080:80", Port{}, "want [IPv6]:HOST:CONTAINER"},
+		{"[::1]:80", Port{}, "want [IPv6]:HOST:CONTAINER"},
+		{"::1]:8080:80", Port{}, "in brackets"},
+		{"[::1]::80", Port{}, "host port"},
 	} {
 		got, err := ParsePort(c.in)
 		if c.err != "" {
