@@ -139,10 +139,13 @@ var ErrLive = errors.New("container is running")
 // Dir is a directory of containers' state.
 type Dir struct{ path string }
 
+// RuntimeDirEnv is the environment variable that DefaultPath reads.
+const RuntimeDirEnv = "XDG_RUNTIME_DIR"
+
 // DefaultPath returns where a user's containers live: $XDG_RUNTIME_DIR/gun/
 // containers (a tmpfs of the user's), else <storeRoot>/containers.
 func DefaultPath(storeRoot string) string {
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
+	if d := os.Getenv(RuntimeDirEnv); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, "gun", "containers")
 	}
 	return filepath.Join(storeRoot, "containers")
@@ -293,13 +296,19 @@ func (d *Dir) Save(c *Container) error {
 	return nil
 }
 
-func (c *Container) write() error {
+// marshal returns c's record as state.json holds it.
+func (c *Container) marshal() ([]byte, error) {
 	b, err := json.MarshalIndent(c, "", "  ")
+	return append(b, '\n'), err
+}
+
+func (c *Container) write() error {
+	b, err := c.marshal()
 	if err != nil {
 		return err
 	}
 	// tmpfs, normally: an atomic rename is what matters, not a flush.
-	if err := atomicfile.WriteCache(filepath.Join(c.dir, stateFile), append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.WriteCache(filepath.Join(c.dir, stateFile), b, 0o600); err != nil {
 		return fmt.Errorf("container %s: write state: %w", shortID(c.ID), err)
 	}
 	return nil

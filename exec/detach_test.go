@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 )
 
@@ -972,6 +973,54 @@ func TestDetachWithoutGo(t *testing.T) {
 	fast("xdg")
 	if _, err := os.Lstat(filepath.Join(xdg, "gun", "containers", "names", "xdg")); err != nil {
 		t.Errorf("the name in XDG_RUNTIME_DIR: %v", err)
+	}
+	p.cleanContainers()
+}
+
+// TestDetachRecordWithoutGo: the record of a detached container that the
+// constructor makes without Go (runtime/claim.c, from the templates gun put
+// in the plan) is the one the monitor's Go makes for the same command line,
+// field by field, but for what is each run's own (id, name, times, the
+// monitor's pid, the scratch directory): with and without --rm. So a field
+// that one of them fills and the other not shows here.
+func TestDetachRecordWithoutGo(t *testing.T) {
+	p := newProject(t, nil)
+	run := func(name string, rm bool) map[string]any {
+		t.Helper()
+		args := []string{"--name", name}
+		if rm {
+			args = append(args, "--rm")
+		}
+		id := p.detach(append(args, env.busybox, "sleep", "1000")...)
+		b, err := os.ReadFile(filepath.Join(p.root, "containers", id, "state.json"))
+		var rec map[string]any
+		if err != nil || json.Unmarshal(b, &rec) != nil {
+			t.Fatalf("the record of %s: %v, %q", name, err, b)
+		}
+		for _, k := range []string{"id", "name", "created", "started", "monitor_pid", "scratch"} {
+			if rec[k] == nil || rec[k] == "" {
+				t.Errorf("the record of %s has no %s: %s", name, k, b)
+			}
+			delete(rec, k)
+		}
+		return rec
+	}
+	saved := p.env
+	p.env = append(p.env, "GUN_PREFORK=0") // the monitor's Go starts it
+	viaGo, viaGoRm := run("go", false), run("go-rm", true)
+	p.env = saved
+	p.planFast()
+	viaC, viaCRm := run("c", false), run("c-rm", true)
+	p.waitLog("c", "plan trace: started without Go")
+	p.waitLog("c-rm", "plan trace: started without Go")
+	if d := cmp.Diff(viaGo, viaC); d != "" {
+		t.Errorf("records (-Go +C):\n%s", d)
+	}
+	if d := cmp.Diff(viaGoRm, viaCRm); d != "" {
+		t.Errorf("records with --rm (-Go +C):\n%s", d)
+	}
+	if viaGoRm["auto_remove"] != true || viaGo["status"] != "running" || viaGo["image_id"] == nil {
+		t.Errorf("records: %v, with --rm %v", viaGo, viaGoRm)
 	}
 	p.cleanContainers()
 }

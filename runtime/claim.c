@@ -19,42 +19,13 @@
 #include "claim.h"
 #include "plan.h"
 
-// The words of generated names (container/names.go has them too; a test
-// checks that they agree).
-static const char *const adjectives[] = {
-	"agile", "bold", "brave", "bright", "calm", "clever", "cool", "crisp", "daring", "eager",
-	"fair", "fast", "fond", "gentle", "glad", "happy", "keen", "kind", "lively", "lucid",
-	"merry", "neat", "nimble", "proud", "quiet", "quick", "sharp", "steady", "swift", "witty",
-};
-static const char *const nouns[] = {
-	"badger", "beaver", "bison", "condor", "crane", "falcon", "ferret", "finch", "gecko", "heron",
-	"ibex", "jackal", "koala", "lemur", "lynx", "marten", "moose", "otter", "owl", "panda",
-	"puffin", "raven", "robin", "salmon", "seal", "stoat", "swan", "tapir", "walrus", "wren",
-};
-enum { NWORDS = sizeof adjectives / sizeof adjectives[0] };
-_Static_assert(sizeof nouns / sizeof nouns[0] == NWORDS, "as many nouns as adjectives");
+// The container package's templates of a record (container.Template):
+// HOLE and a letter stand for a value that only the writer knows.
+enum { HOLE = '\x02' };
 
-const char *const *gun_ctr_words(int which, int *n) {
-	*n = NWORDS;
-	return which == 0 ? adjectives : nouns;
-}
-
-int gun_ctr_path(char **envp, const char *root, char *out, size_t size) {
-	const char *xdg = NULL;
-	for (char **e = envp; e != NULL && *e != NULL; e++)
-		if (strncmp(*e, "XDG_RUNTIME_DIR=", 16) == 0)
-			xdg = *e + 16;
-	int n;
-	if (xdg != NULL && xdg[0] == '/')
-		n = snprintf(out, size, "%s/gun/containers", strcmp(xdg, "/") == 0 ? "" : xdg);
-	else
-		n = snprintf(out, size, "%s/containers", strcmp(root, "/") == 0 ? "" : root);
-	return n > 0 && (size_t)n < size && gun_clean_abs(out) ? 0 : -1;
-}
-
-// check_name is container.CheckName: a letter or digit, then letters,
-// digits, '_', '.' or '-'.
-static int check_name(const char *s) {
+// As container.CheckName: a letter or digit, then letters, digits, '_',
+// '.' or '-'.
+int gun_ctr_check_name(const char *s) {
 	size_t n = strlen(s);
 	if (n == 0 || n > 128)
 		return -1;
@@ -83,15 +54,23 @@ static int name_taken(int dir, const char *name) {
 	return fstatat(dir, state, &st, 0) == 0;
 }
 
-// gen_name is container's generateName.
-static void gen_name(char *out, size_t size, int suffix) {
+// word returns the i-th of the plan's n words at words.
+static const char *word(const char *words, int i) {
+	for (; i > 0; i--)
+		words += strlen(words) + 1;
+	return words;
+}
+
+// gen_name is container's generateName, from the plan's words.
+static void gen_name(const struct gun_plan *p, char *out, size_t size, int suffix) {
 	unsigned char b[8] = {0};
 	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
 		memset(b, 0, sizeof b);
-	unsigned long long n = 0;
+	unsigned long long n = 0, k = (unsigned long long)p->nwords;
 	for (int i = 7; i >= 0; i--)
 		n = n << 8 | b[i];
-	int w = snprintf(out, size, "%s_%s", adjectives[n % NWORDS], nouns[(n / 64) % NWORDS]);
+	const char *adj = word(p->words, (int)(n % k)), *noun = word(p->words, p->nwords + (int)((n / 64) % k));
+	int w = snprintf(out, size, "%s_%s", adj, noun);
 	if (suffix && w > 0 && (size_t)w < size)
 		snprintf(out + w, size - (size_t)w, "%llu", (n >> 16) % 10000);
 }
@@ -119,10 +98,54 @@ static void put_time(FILE *f, const struct timespec *t) {
 	fprintf(f, "\"%s.%09ldZ\"", b, t->tv_nsec);
 }
 
-// write_state writes c's record, as container.Container's JSON, to
-// state.json in the directory dir (a descriptor), through a file beside it
-// renamed over it.
-static int write_state(int dir, const struct gun_ctr *c, const char *status) {
+// put_record writes to f the template t of c's record, its holes filled.
+static int put_record(FILE *f, const char *t, const struct gun_ctr *c) {
+	for (; *t != '\0'; t++) {
+		if (*t != HOLE) {
+			fputc(*t, f);
+			continue;
+		}
+		switch (*++t) {
+		case 'i':
+			put_json(f, c->id);
+			break;
+		case 'n':
+			put_json(f, c->name);
+			break;
+		case 'd':
+			put_json(f, c->scratch);
+			break;
+		case 'c':
+			put_time(f, &c->created);
+			break;
+		case 's':
+			put_time(f, &c->started);
+			break;
+		case 'p':
+			fprintf(f, "%d", (int)getpid());
+			break;
+		case 'a': {
+			const char *a = c->args;
+			fputc('[', f);
+			for (int i = 0; i < c->nargs; i++, a += strlen(a) + 1) {
+				if (i > 0)
+					fputc(',', f);
+				put_json(f, a);
+			}
+			fputc(']', f);
+			break;
+		}
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+// write_state writes c's record, created or running, to state.json in the
+// directory dir (a descriptor), through a file beside it renamed over it.
+static int write_state(int dir, const struct gun_ctr *c, int running) {
+	const char *t = c->plan->ctr_records[2 * running + (c->auto_remove != 0)];
 	int fd = openat(dir, ".state.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (f == NULL) {
@@ -130,40 +153,7 @@ static int write_state(int dir, const struct gun_ctr *c, const char *status) {
 			close(fd);
 		return -1;
 	}
-	fprintf(f, "{\"id\":\"%s\",\"name\":", c->id);
-	put_json(f, c->name);
-	fputs(",\"image\":", f);
-	put_json(f, c->image);
-	if (c->image_id[0] != '\0') {
-		fputs(",\"image_id\":", f);
-		put_json(f, c->image_id);
-	}
-	fputs(",\"command\":[", f);
-	const char *a = c->args;
-	for (int i = 0; i < c->nargs; i++, a += strlen(a) + 1) {
-		if (i > 0)
-			fputc(',', f);
-		put_json(f, a);
-	}
-	fputs("],\"created\":", f);
-	put_time(f, &c->created);
-	if (c->started.tv_sec != 0) {
-		fputs(",\"started\":", f);
-		put_time(f, &c->started);
-	}
-	fprintf(f, ",\"status\":\"%s\",\"exit_code\":0", status);
-	if (c->started.tv_sec != 0)
-		fprintf(f, ",\"monitor_pid\":%d", (int)getpid());
-	if (c->stop_signal[0] != '\0') {
-		fputs(",\"stop_signal\":", f);
-		put_json(f, c->stop_signal);
-	}
-	fputs(",\"store\":", f);
-	put_json(f, c->store);
-	fputs(",\"scratch\":", f);
-	put_json(f, c->scratch);
-	fprintf(f, "%s,\"detached\":true}\n", c->auto_remove ? ",\"auto_remove\":true" : "");
-	int ok = !ferror(f);
+	int ok = put_record(f, t, c) == 0 && !ferror(f);
 	if (fclose(f) != 0 || !ok || renameat(dir, ".state.json.tmp", dir, "state.json") < 0) {
 		unlinkat(dir, ".state.json.tmp", 0);
 		return -1;
@@ -211,7 +201,7 @@ static int make_record(int dir, struct gun_ctr *c) {
 		return -1;
 	int d = openat(dir, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	c->lock = d < 0 ? -1 : openat(d, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int ok = c->lock >= 0 && flock(c->lock, LOCK_EX | LOCK_NB) == 0 && write_state(d, c, "created") == 0 &&
+	int ok = c->lock >= 0 && flock(c->lock, LOCK_EX | LOCK_NB) == 0 && write_state(d, c, 0) == 0 &&
 		 renameat(dir, tmp, dir, c->id) == 0;
 	snprintf(link, sizeof link, "names/%s", c->name);
 	if (ok) {
@@ -245,18 +235,24 @@ int gun_ctr_claim(struct gun_ctr *c) {
 		snprintf(c->id + 2 * i, 3, "%02x", b[i]);
 	clock_gettime(CLOCK_REALTIME, &c->created);
 	memset(&c->started, 0, sizeof c->started);
-	if (c->name != NULL && check_name(c->name) < 0)
+	const struct gun_plan *p = c->plan;
+	int ok = p->nfast > 0 && p->nwords > 0 && (c->name == NULL || gun_ctr_check_name(c->name) == 0) &&
+		 gun_clean_abs(p->ctr_dir) && strlen(p->ctr_dir) < sizeof c->path - 256;
+	for (size_t i = 0; ok && i < sizeof p->ctr_records / sizeof p->ctr_records[0]; i++)
+		ok = *p->ctr_records[i] != '\0';
+	if (!ok)
 		return -1;
+	strcpy(c->path, p->ctr_dir);
 	int dir = open_path(c->path);
 	if (dir < 0)
 		return -1;
 	int lk = lock_dir(dir);
 	struct stat st;
-	int ok = lk >= 0 && fstatat(dir, c->id, &st, AT_SYMLINK_NOFOLLOW) < 0;
+	ok = lk >= 0 && fstatat(dir, c->id, &st, AT_SYMLINK_NOFOLLOW) < 0;
 	if (ok && c->name == NULL) {
 		ok = 0;
 		for (int try = 0; try < 32 && !ok; try++) {
-			gen_name(c->gen_name, sizeof c->gen_name, try >= 8);
+			gen_name(p, c->gen_name, sizeof c->gen_name, try >= 8);
 			ok = !name_taken(dir, c->gen_name);
 		}
 		c->name = c->gen_name;
@@ -277,7 +273,7 @@ int gun_ctr_running(struct gun_ctr *c) {
 	if (d < 0)
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &c->started);
-	int r = write_state(d, c, "running");
+	int r = write_state(d, c, 1);
 	close(d);
 	return r;
 }

@@ -161,10 +161,10 @@ type cPlan struct {
 	stdio                                 int
 	config                                []byte
 	// The fast section: the command line's args; files and env in pairs
-	// (a name, its identity).
+	// (a name, its identity); the claim's (Claim).
 	fast                         bool
 	args, files, env, entry, cmd []string
-	imageID, stopSignal          string
+	claim                        Claim
 	record                       string
 }
 
@@ -261,7 +261,12 @@ func cParsePlan(b []byte) (*cPlan, error) {
 		c.fast = true
 		c.args, c.files, c.env = cList(p.args, p.nargs), cList(p.files, 2*p.nfiles), cList(p.env, 2*p.nenv)
 		c.entry, c.cmd = cList(p.entry, p.nentry), cList(p.cmd, p.ncmd)
-		c.imageID, c.stopSignal = C.GoString(p.image_id), C.GoString(p.stop_signal)
+		c.claim.Dir = C.GoString(p.ctr_dir)
+		for i, r := range p.ctr_records {
+			c.claim.Records[i] = C.GoString(r)
+		}
+		words := cList(p.words, 2*p.nwords)
+		c.claim.Adjectives, c.claim.Nouns = words[:p.nwords], words[p.nwords:]
 		c.record = C.GoString(p.record)
 	}
 	return c, nil

@@ -545,21 +545,15 @@ static const int gun_fast_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1
 // gun_fast_claim records a detached run's container before its command
 // runs (claim.c), as its monitor's Go would: the name claimed, the command
 // gun's word's (word).
-static int gun_fast_claim(struct gun_ctr *c, const struct gun_plan *plan, const char *root, char **envp,
-			  const char *image, const char *word, const char *scratch) {
+static int gun_fast_claim(struct gun_ctr *c, const struct gun_plan *plan, const char *word, const char *scratch) {
 	memset(c, 0, sizeof *c);
 	c->lock = -1;
-	if (gun_ctr_path(envp, root, c->path, sizeof c->path) < 0)
-		return -1;
 	const char *n = word + strlen(word) + 1;
+	c->plan = plan;
 	c->nargs = atoi(n);
 	c->args = n + strlen(n) + 1;
 	c->name = gun_monitor_name();
 	c->auto_remove = gun_monitor_rm();
-	c->image = image;
-	c->image_id = plan->image_id;
-	c->stop_signal = plan->stop_signal;
-	c->store = root;
 	c->scratch = scratch;
 	return gun_ctr_claim(c);
 }
@@ -645,7 +639,7 @@ static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, 
 		why = "the relay failed";
 	else if (gun_fast_record(dir, plan->record, init) < 0)
 		why = "the container's record not written";
-	else if (monitor && gun_fast_claim(&ctr, plan, root, envp, argv[2], word, dir) < 0)
+	else if (monitor && gun_fast_claim(&ctr, plan, word, dir) < 0)
 		why = "the detached container not recorded (a name taken or not valid?)";
 	else if (send(s, word, (size_t)wn, MSG_NOSIGNAL) != wn)
 		why = "gun's word not sent";

@@ -41,7 +41,6 @@ int gun_take_prefork(int *pid);
 int gun_given_fds(void);
 
 #include <stdlib.h>
-#include "claim.h"
 #include "detach.h"
 */
 import "C"
@@ -121,22 +120,6 @@ func commandLine() []string {
 		args[i] = C.GoString(p)
 	}
 	return args
-}
-
-// NameWords returns the adjectives and nouns of the names that the
-// constructor generates for detached containers (claim.c), which must be
-// the container package's (container.NameWords).
-func NameWords() (adjectives, nouns []string) {
-	words := func(which C.int) []string {
-		var n C.int
-		p := C.gun_ctr_words(which, &n)
-		var l []string
-		for _, w := range unsafe.Slice(p, n) {
-			l = append(l, C.GoString(w))
-		}
-		return l
-	}
-	return words(0), words(1)
 }
 
 // GivenFDs returns how many descriptors from 3 on were open, one after the

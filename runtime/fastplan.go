@@ -23,9 +23,9 @@ import (
 // name is a hash of); the identity (device, inode, mode, size,
 // modification and change times) of every file gun read to make it, and
 // the values of the environment variables that chose them; the image's
-// entrypoint and default command, for the command line; its id and stop
-// signal, for a detached container's record (claim.c); the container's
-// record (exec.go) but for the init's pid; and a checksum of the whole
+// entrypoint and default command, for the command line; what a detached
+// container's record takes (Claim); the container's record (exec.go) but
+// for the init's pid; and a checksum of the whole
 // plan, so that a damaged or edited one is not run. The constructor stats
 // the files and compares; any difference, a stale scratch directory in the
 // store or anything unexpected, and gun's Go runs as without it (the plan
@@ -59,10 +59,34 @@ type FastRun struct {
 	// ThisBoot: a layer is not synced yet, good for this boot only
 	// (store.RunImage.Durable).
 	ThisBoot bool
-	// ImageID and StopSignal are the image's manifest digest and stop
-	// signal, for the record of a detached container that the constructor
-	// starts from the plan (detach.c).
-	ImageID, StopSignal string
+	// Claim is what the constructor takes to record a detached container
+	// that it starts from the plan.
+	Claim Claim
+}
+
+// Claim is what the constructor takes to record a detached container that
+// it starts from its plan (claim.c), all of it the container package's, so
+// that the C names no field of a record nor where records live.
+type Claim struct {
+	// Dir is the containers' directory (container.DefaultPath).
+	Dir string
+	// Records are the templates of the container's record
+	// (container.Template): created, created with --rm, running, and
+	// running with --rm.
+	Records [4]string
+	// Adjectives and Nouns, as many of each, make generated names
+	// (container.NameWords).
+	Adjectives, Nouns []string
+}
+
+// strings lays c out for a plan's fast section: Dir, Records, the number
+// of words of each kind and the words; nil when it cannot.
+func (c *Claim) strings() []string {
+	if len(c.Adjectives) != len(c.Nouns) {
+		return nil
+	}
+	strs := append([]string{c.Dir}, c.Records[:]...)
+	return slices.Concat(strs, []string{strconv.Itoa(len(c.Nouns))}, c.Adjectives, c.Nouns)
 }
 
 // bootID is the file whose content names this boot: a plan of layers good
@@ -138,10 +162,11 @@ func (s *Starter) fastSection(spec *Spec, cfg *initConfig) []string {
 	}
 	rec, err := containerRecordJSON(cfg, proc.ID{})
 	tail, ok := bytes.CutPrefix(rec, []byte(`{"Init":{"pid":0,"start":0}`))
-	if err != nil || !ok {
+	claim := p.Claim.strings()
+	if err != nil || !ok || claim == nil {
 		return nil
 	}
-	return fastStrings(s.planArgs, idents, env, p.Entrypoint, p.Cmd, []string{p.ImageID, p.StopSignal}, string(tail))
+	return fastStrings(s.planArgs, idents, env, p.Entrypoint, p.Cmd, claim, string(tail))
 }
 
 // sourceExists is the identity of a file that needs only to exist.
@@ -153,14 +178,14 @@ const workingDir = "."
 
 // fastStrings lays a fast section out, but for its checksum: args is the
 // command line the plan is for; files and env are pairs of a name and its
-// identity; image the image's id and stop signal.
-func fastStrings(args, files, env, entry, cmd, image []string, record string) []string {
+// identity; claim a Claim's strings.
+func fastStrings(args, files, env, entry, cmd, claim []string, record string) []string {
 	strs := append([]string{strconv.Itoa(len(args))}, args...)
 	strs = append(append(strs, strconv.Itoa(len(files)/2)), files...)
 	strs = append(append(strs, strconv.Itoa(len(env)/2)), env...)
 	strs = append(append(strs, strconv.Itoa(len(entry))), entry...)
 	strs = append(append(strs, strconv.Itoa(len(cmd))), cmd...)
-	return append(append(strs, image...), record)
+	return append(append(strs, claim...), record)
 }
 
 // envIdentity is how plan.c compares an environment variable: "=" and its

@@ -36,7 +36,7 @@
 #include "scratch.h"
 
 // Keep in step with plan.go.
-static const char plan_magic[] = "gun-plan-7";
+static const char plan_magic[] = "gun-plan-8";
 
 static const char *env_get(char **envp, const char *name) {
 	size_t n = strlen(name);
@@ -171,13 +171,22 @@ static int parse_fast(struct gun_plan *p, char **c, char *end, int k, struct gun
 		*counts[i] = n;
 		used += 1 + per[i] * n;
 	}
-	p->image_id = next_str(c, end);
-	p->stop_signal = next_str(c, end);
+	// The claim's (fastplan.go's Claim): the containers' directory, the
+	// record's templates, the words of generated names.
+	p->ctr_dir = next_str(c, end);
+	int ok = p->ctr_dir != NULL;
+	for (size_t i = 0; i < sizeof p->ctr_records / sizeof p->ctr_records[0]; i++) {
+		p->ctr_records[i] = next_str(c, end);
+		ok = ok && p->ctr_records[i] != NULL;
+	}
+	p->nwords = count(next_str(c, end));
+	p->words = *c;
+	ok = ok && p->nwords >= 0 && skip_strs(c, end, 2 * p->nwords) == 0;
+	used += 6 + 2 * p->nwords;
 	p->record = next_str(c, end);
 	char *sum_at = *c;
 	const char *sum = next_str(c, end);
-	if (p->image_id == NULL || p->stop_signal == NULL || p->record == NULL || sum == NULL || used + 4 != k ||
-	    *p->record == '\0') {
+	if (!ok || p->record == NULL || sum == NULL || used + 2 != k || *p->record == '\0') {
 		snprintf(e->msg, sizeof e->msg, "plan: bad fast section");
 		return -1;
 	}

@@ -32,7 +32,7 @@ import (
 // gun starts its container as it does without a plan, then writes the new
 // plan. A plan is a cache: wrong or stale, it costs time, never behaviour.
 const (
-	planMagic    = "gun-plan-7"
+	planMagic    = "gun-plan-8"
 	plannedMagic = "gun-planned-1" // the prefork's first packet with a plan
 	verdictMagic = "gun-go-1"      // gun's word to run a plan, with the command
 	// planScratch stands for the scratch directory in a plan: a byte no

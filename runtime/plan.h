@@ -35,10 +35,13 @@ struct gun_plan {
 	// the command line the plan is for (planArgs), nfiles pairs of a path
 	// and its identity from files, nenv pairs of a name and "=value" or
 	// "-" from env, the image's entrypoint and default command (with
-	// options, the whole command and none), its id and stop signal, and the
-	// container's record after its init's pid.
-	int nfast, nargs, nfiles, nenv, nentry, ncmd;
-	const char *args, *files, *env, *entry, *cmd, *image_id, *stop_signal, *record;
+	// options, the whole command and none), what a detached container's
+	// record takes (fastplan.go's Claim: the containers' directory, the
+	// templates of the record, created, created with --rm, running and
+	// running with --rm, and nwords adjectives, then nouns, at words), and
+	// the container's record after its init's pid.
+	int nfast, nargs, nfiles, nenv, nentry, ncmd, nwords;
+	const char *args, *files, *env, *entry, *cmd, *ctr_dir, *ctr_records[4], *words, *record;
 };
 
 // gun_clean_abs: s is an absolute path as filepath.Clean leaves it.

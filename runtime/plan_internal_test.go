@@ -156,8 +156,11 @@ func fuzzFastSection(t *testing.T, raw []byte, sock string, stdio int, cfg *init
 		argv = slices.Concat([]string{"gun", "run", "-e", "A=1", "img"}, given)
 		key, fastEntry, fastCmd = argv[2:], args, nil
 	}
-	image := []string{"sha256:" + string(raw), strings.Join(given, " ")}
-	b := planBytes(sock, stdio, cfg, etc, fastStrings(key, idents, env, fastEntry, fastCmd, image, record))
+	nouns := slices.Clone(given)
+	slices.Reverse(nouns)
+	claim := Claim{Dir: "/c/" + string(raw), Records: [4]string{"{\x02i}", string(raw), strings.Join(given, " "), record},
+		Adjectives: given, Nouns: nouns}
+	b := planBytes(sock, stdio, cfg, etc, fastStrings(key, idents, env, fastEntry, fastCmd, claim.strings(), record))
 	if b == nil {
 		return
 	}
@@ -166,7 +169,7 @@ func fuzzFastSection(t *testing.T, raw []byte, sock string, stdio int, cfg *init
 		t.Fatalf("plan.c cannot read gun's plan %q: %v", b, err)
 	}
 	// Go writes the section unless a string holds a NUL or the stand-in.
-	all := strings.Join(slices.Concat(key, idents, env, fastEntry, fastCmd, image, []string{record}), "")
+	all := strings.Join(slices.Concat(key, idents, env, fastEntry, fastCmd, claim.strings(), []string{record}), "")
 	if writes := !strings.ContainsAny(all, "\x00"+planScratch); p.fast != writes {
 		t.Fatalf("plan.c read a fast section: %v, want %v, in %q", p.fast, writes, b)
 	}
@@ -174,7 +177,7 @@ func fuzzFastSection(t *testing.T, raw []byte, sock string, stdio int, cfg *init
 		return
 	}
 	want := cPlan{sock: p.sock, runDir: p.runDir, resolv: p.resolv, hosts: p.hosts, hostname: p.hostname, stdio: p.stdio, config: p.config,
-		fast: true, args: key, files: idents, env: env, entry: fastEntry, cmd: fastCmd, imageID: image[0], stopSignal: image[1], record: record}
+		fast: true, args: key, files: idents, env: env, entry: fastEntry, cmd: fastCmd, claim: claim, record: record}
 	if !cmp.Equal(*p, want, cmp.AllowUnexported(cPlan{}), cmpopts.EquateEmpty()) {
 		t.Fatalf("plan.c read %+v, want %+v", *p, want)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -45,10 +46,7 @@ func (o *owned) create(g *globalFlags, f *runFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	c := &container.Container{
-		Name: f.name, Image: args[0], Command: args[1:], Ports: f.publish, Store: root,
-		Detached: true, AutoRemove: f.rm && f.rmSet, Interactive: f.interactive, TTY: f.tty,
-	}
+	c := newRecord(f, args, root, true)
 	lock, err := d.Create(c)
 	if err != nil {
 		return err
@@ -173,12 +171,57 @@ func claimForeground(g *globalFlags, f *runFlags, args []string) (*owned, error)
 	if err != nil {
 		return nil, err
 	}
-	c := &container.Container{Name: f.name, Image: args[0], Command: args[1:], Ports: f.publish, Store: root}
+	c := newRecord(f, args, root, false)
 	lock, err := d.Create(c)
 	if err != nil {
 		return nil, err
 	}
 	return &owned{dir: d, c: c, lock: lock}, nil
+}
+
+// newRecord is the record of the container of gun run f args (detached or
+// in the foreground) as its command line has it, for Create; ranRecord and
+// begin add the rest.
+func newRecord(f *runFlags, args []string, root string, detached bool) *container.Container {
+	return &container.Container{
+		Name: f.name, Image: args[0], Command: args[1:], Ports: f.publish, Store: root, Detached: detached,
+		AutoRemove: detached && f.rm && f.rmSet, Interactive: detached && f.interactive, TTY: detached && f.tty,
+	}
+}
+
+// ranRecord records in c what gun run makes of its command line and image
+// (spec, img): the command, the image's id and stop signal, the ports.
+func ranRecord(c *container.Container, spec *runtime.Spec, img *runImage) {
+	c.Command, c.ImageID, c.StopSignal, c.Ports = spec.Args, img.id, img.stopSignal, nil
+	for _, p := range spec.Ports {
+		// As docker ps shows them: [IP:]HOST->CTR/PROTO.
+		ctr := fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto)
+		c.Ports = append(c.Ports, strings.TrimSuffix(p.String(), ":"+ctr)+"->"+ctr)
+	}
+}
+
+// claim is what the constructor takes to record, without Go, the
+// container of gun run -d f args that it starts from this run's plan
+// (runtime.Claim): the templates of the record that the monitor's Go would
+// write (newRecord, ranRecord, begin), with and without --rm, which the
+// plan's command line has not. Without them, the monitor's Go records it.
+func claim(f *runFlags, args []string, root string, spec *runtime.Spec, img *runImage) runtime.Claim {
+	cl := runtime.Claim{Dir: container.DefaultPath(root)}
+	cl.Adjectives, cl.Nouns = container.NameWords()
+	for i := range cl.Records {
+		c := newRecord(f, args, root, true)
+		ranRecord(c, spec, img)
+		c.Status, c.AutoRemove = container.Created, i%2 == 1
+		if i >= 2 {
+			c.Status = container.Running
+		}
+		t, err := container.Template(*c)
+		if err != nil {
+			return runtime.Claim{}
+		}
+		cl.Records[i] = t
+	}
+	return cl
 }
 
 // detachReexecEnv marks a gun run -d that gun executed again, its

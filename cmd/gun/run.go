@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/gun-tools/gun/container"
 	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/registry"
 	"github.com/gun-tools/gun/runtime"
@@ -219,16 +220,6 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 	if spec.User == "" {
 		spec.User = img.user
 	}
-	if f.plain || f.fast && own == nil {
-		fast := &runtime.FastRun{Files: slices.Concat([]string{args[0]}, img.sources, f.envFiles), Env: f.hostEnv, ThisBoot: !img.durable,
-			ImageID: img.id, StopSignal: img.stopSignal}
-		if f.plain {
-			fast.Entrypoint, fast.Cmd = img.entrypoint, img.cmd
-		} else {
-			fast.Entrypoint = spec.Args
-		}
-		spec.Fast = fast
-	}
 	if f.publishAll {
 		ports, err := runtime.PublishAll(img.exposed)
 		if err != nil {
@@ -239,13 +230,21 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 		}
 		spec.Ports = append(spec.Ports, ports...)
 	}
-	if own != nil {
-		own.c.Command, own.c.ImageID, own.c.StopSignal, own.c.Ports = spec.Args, img.id, img.stopSignal, nil
-		for _, p := range spec.Ports {
-			// As docker ps shows them: [IP:]HOST->CTR/PROTO.
-			ctr := fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto)
-			own.c.Ports = append(own.c.Ports, strings.TrimSuffix(p.String(), ":"+ctr)+"->"+ctr)
+	if f.plain || f.fast && own == nil {
+		// The detached container's record, for the same command line with
+		// -d (whose plan this is): the environment variable that chooses
+		// where records live is one the plan depends on.
+		fast := &runtime.FastRun{Files: slices.Concat([]string{args[0]}, img.sources, f.envFiles),
+			Env: slices.Concat(f.hostEnv, []string{container.RuntimeDirEnv}), ThisBoot: !img.durable, Claim: claim(f, args, root, &spec, img)}
+		if f.plain {
+			fast.Entrypoint, fast.Cmd = img.entrypoint, img.cmd
+		} else {
+			fast.Entrypoint = spec.Args
 		}
+		spec.Fast = fast
+	}
+	if own != nil {
+		ranRecord(own.c, &spec, img)
 		spec.Started = own.begin
 		if own.attach != nil {
 			spec.Console = own.attach.setPTY

@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/pflag"
 
-	"github.com/gun-tools/gun/container"
 	"github.com/gun-tools/gun/runtime"
 )
 
@@ -132,19 +131,5 @@ func TestDetachFlags(t *testing.T) {
 	root.PersistentFlags().VisitAll(check)
 	if runtime.RunFlag("nope", false) != 0 || runtime.RunFlag("x", true) != 0 {
 		t.Error("the constructor knows options gun run has not")
-	}
-}
-
-// TestNameWords: the constructor generates the names of the detached
-// containers it records (runtime/claim.c) from the container package's
-// words.
-func TestNameWords(t *testing.T) {
-	adj, nouns := runtime.NameWords()
-	wantAdj, wantNouns := container.NameWords()
-	if d := cmp.Diff(wantAdj, adj); d != "" {
-		t.Errorf("adjectives (-container +claim.c):\n%s", d)
-	}
-	if d := cmp.Diff(wantNouns, nouns); d != "" {
-		t.Errorf("nouns (-container +claim.c):\n%s", d)
 	}
 }
