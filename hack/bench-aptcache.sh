@@ -11,7 +11,10 @@
 # the ratios; the target is gun-cache/gun-plain <= 0.5. Needs the Debian
 # mirror (apt) and a Debian minbase archive: BENCH_DEBIAN, else the one
 # testdata/rootfs/debian.sh makes (as root). As root it re-runs itself as
-# the test user (hack/testuser.sh).
+# the test user (hack/testuser.sh). With GUN_PREV (another gun binary, such
+# as the main before a change) it times that gun too, interleaved with this
+# one in each round (prev-cache, prev-plain); BENCH_BUILDAH=0 leaves buildah
+# out.
 #   hack/bench-aptcache.sh [RUNS]
 set -euo pipefail
 runs=${1:-3}
@@ -24,6 +27,7 @@ fi
 bench_user "$@"
 [ -r "${BENCH_DEBIAN:-}" ] || { echo "bench-aptcache: set BENCH_DEBIAN to a Debian minbase .tar.gz (testdata/rootfs/debian.sh)" >&2; exit 1; }
 command -v buildah >/dev/null || { echo "bench-aptcache: buildah not installed (apt-get install buildah)" >&2; exit 1; }
+[ -z "${GUN_PREV:-}" ] || [ -x "$GUN_PREV" ] || { echo "bench-aptcache: GUN_PREV=$GUN_PREV is not an executable" >&2; exit 1; }
 export XDG_RUNTIME_DIR=$work/xdg
 mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 cp "$BENCH_DEBIAN" debian.tar.gz
@@ -57,7 +61,9 @@ done
 
 # Each variant's state (store, buildah's storage and its cache mounts,
 # which it keeps under TMPDIR) is in $state.
-gun_build() { (cd "$dir" && GUN_ROOT="$state/store" "$work/gun" build --progress quiet --arg "V=$1" -t bench .); }
+gun_build() { gun_with "$work/gun" "$@"; }
+prev_build() { gun_with "$GUN_PREV" "$@"; }
+gun_with() { (cd "$dir" && GUN_ROOT="$state/store" "$1" build --progress quiet --arg "V=$2" -t bench .); }
 buildah_build() {
 	(cd "$dir" && TMPDIR="$state/tmp" buildah --root "$state/root" --runroot "$state/runroot" --storage-driver overlay \
 		bud --layers --runtime runc --isolation rootless -q --build-arg "V=$1" -t bench -f Containerfile .)
@@ -68,7 +74,9 @@ clean() {
 }
 
 declare -A times
-names=(gun-cache gun-plain buildah-cache buildah-plain)
+names=(gun-cache gun-plain)
+[ -z "${GUN_PREV:-}" ] || names+=(prev-cache prev-plain)
+[ "${BENCH_BUILDAH:-1}" = 0 ] || names+=(buildah-cache buildah-plain)
 for i in $(seq "$runs"); do
 	for name in "${names[@]}"; do
 		tool=${name%-*} dir=$work/${name#*-} state=$work/state-$name-$i
@@ -78,12 +86,16 @@ for i in $(seq "$runs"); do
 		clean
 	done
 done
-echo "rebuild after a change above the apt step, ms (median of $runs)"
+echo "rebuild after a change above the apt step, ms (median of $runs; load $(cut -d' ' -f1-3 /proc/loadavg))"
 declare -A med
 for name in "${names[@]}"; do
 	# shellcheck disable=SC2086
 	med[$name]=$(median ${times[$name]})
 	printf '  %-14s %8s   (%s)\n' "$name" "${med[$name]}" "${times[$name]% }"
 done
-awk -v gc="${med[gun-cache]}" -v gp="${med[gun-plain]}" -v bc="${med[buildah-cache]}" -v bp="${med[buildah-plain]}" 'BEGIN {
-	printf "  gun-cache/gun-plain %.2f (target <= 0.5), buildah-cache/buildah-plain %.2f, gun-cache/buildah-cache %.2f\n", gc/gp, bc/bp, gc/bc }'
+awk -v gc="${med[gun-cache]}" -v gp="${med[gun-plain]}" 'BEGIN {
+	printf "  gun-cache/gun-plain %.2f (target <= 0.5)\n", gc/gp }'
+[ -z "${GUN_PREV:-}" ] || awk -v gc="${med[gun-cache]}" -v gp="${med[gun-plain]}" -v pc="${med[prev-cache]}" -v pp="${med[prev-plain]}" 'BEGIN {
+	printf "  prev-cache/prev-plain %.2f, gun-cache/prev-cache %.2f, gun-plain/prev-plain %.2f\n", pc/pp, gc/pc, gp/pp }'
+[ "${BENCH_BUILDAH:-1}" = 0 ] || awk -v gc="${med[gun-cache]}" -v bc="${med[buildah-cache]}" -v bp="${med[buildah-plain]}" 'BEGIN {
+	printf "  buildah-cache/buildah-plain %.2f, gun-cache/buildah-cache %.2f\n", bc/bp, gc/bc }'

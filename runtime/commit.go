@@ -32,79 +32,128 @@ import (
 // ends a layer the helper failed to pack whole. The root must be an overlay,
 // not a copy.
 func (rt *Runtime) RunCommit(ctx context.Context, spec Spec, epoch time.Time, commit func(layer io.Reader) error) (int, error) {
-	return rt.run(ctx, spec, func() error {
-		if err := rt.commitUpper(ctx, spec.Scratch, epoch, spec.Stubs, commit); err != nil {
+	// The helper starts with the step, and waits: its start overlaps the
+	// command's run.
+	c, err := rt.startCommit(ctx, spec.Scratch, epoch, spec.Stubs)
+	if err != nil {
+		return 125, fmt.Errorf("commit the step's changes: %w", err)
+	}
+	used := false
+	code, err := rt.run(ctx, spec, func() error {
+		used = true
+		if err := c.run(commit); err != nil {
 			return fmt.Errorf("commit the step's changes: %w", err)
 		}
 		return nil
 	})
+	if !used {
+		c.abort()
+	}
+	return code, err
 }
 
-// commitUpper runs gun:commit on scratch's upper directory and hands what
-// it writes to commit. The helper removes the mount points left of stubs,
-// and the upper directory once packed.
-func (rt *Runtime) commitUpper(ctx context.Context, scratch string, epoch time.Time, stubs []string, commit func(io.Reader) error) error {
+// committer is a gun:commit helper started for a step's upper directory.
+// Once the layer is packed whole, the helper closes its output and says so
+// (packedMsg) before it removes the upper directory, so that the removal
+// (seconds for a large layer on a file system that discards freed blocks
+// at once) overlaps gun's storing the layer.
+type committer struct {
+	h      *nsHelper
+	r      *os.File // the layer, as the helper packs it
+	stderr strings.Builder
+	waited bool
+	err    error
+	// told: packed has its answer, packErr.
+	told    bool
+	packErr error
+}
+
+// packedMsg is gun:commit's word that its output is the whole layer.
+type packedMsg struct{}
+
+// startCommit starts gun:commit for scratch's upper directory, waiting.
+func (rt *Runtime) startCommit(ctx context.Context, scratch string, epoch time.Time, stubs []string) (*committer, error) {
 	upper, err := filepath.Abs(filepath.Join(scratch, scratchUpper))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer r.Close()
-	var stderr strings.Builder
+	c := &committer{r: r}
 	args := append([]string{entryCommit, upper, strconv.FormatInt(epoch.Unix(), 10)}, stubs...)
-	wait, err := rt.startInUserNS(ctx, args, nil, w, &stderr)
+	c.h, err = rt.prestartInUserNS(ctx, args, nil, w, &c.stderr)
 	w.Close()
 	if err != nil {
-		return err
+		r.Close()
+		return nil, err
 	}
-	hr := &helperReader{r: r, wait: func() error {
-		if err := wait(); err != nil {
-			return fmt.Errorf("%s: %w: %s", entryCommit, err, strings.TrimSpace(stderr.String()))
-		}
-		return nil
-	}}
-	br := bufio.NewReaderSize(hr, 64<<10)
-	if _, err := br.Peek(1); err != nil {
-		if err == io.EOF {
-			return nil // an empty stream: no changes
-		}
-		return err
+	return c, nil
+}
+
+// abort ends the helper of a step whose command failed.
+func (c *committer) abort() {
+	c.h.kill()
+	c.r.Close()
+}
+
+// run lets the helper pack the upper directory, hands what it writes to
+// commit and waits for the helper's end.
+func (c *committer) run(commit func(io.Reader) error) error {
+	c.h.start()
+	br := bufio.NewReaderSize(&helperReader{c: c}, 64<<10)
+	_, err := br.Peek(1)
+	switch err {
+	case nil:
+		err = commit(br)
+	case io.EOF:
+		err = nil // an empty stream: no changes
 	}
-	err = commit(br)
-	r.Close() // a helper commit stopped reading gets EPIPE
-	if werr := hr.finish(); err == nil {
+	c.r.Close() // a helper commit stopped reading gets EPIPE
+	if werr := c.wait(); err == nil {
 		err = werr
 	}
 	return err
 }
 
-// helperReader reads a helper's output; at its end it waits for the helper
-// and returns its failure instead of EOF.
-type helperReader struct {
-	r      io.Reader
-	wait   func() error
-	waited bool
-	err    error
+// packed reports whether the helper packed the whole layer; when it did
+// not, its failure.
+func (c *committer) packed() error {
+	if !c.told {
+		c.told = true
+		var m packedMsg
+		if _, err := recvMsg(int(c.h.parent.Fd()), &m); err != nil {
+			if c.packErr = c.wait(); c.packErr == nil {
+				c.packErr = fmt.Errorf("%s ended without packing the layer", entryCommit)
+			}
+		}
+	}
+	return c.packErr
 }
 
+func (c *committer) wait() error {
+	if !c.waited {
+		c.waited = true
+		if err := c.h.wait(); err != nil {
+			c.err = fmt.Errorf("%s: %w: %s", entryCommit, err, strings.TrimSpace(c.stderr.String()))
+		}
+	}
+	return c.err
+}
+
+// helperReader reads the layer gun:commit writes; at its end it returns
+// the helper's failure, if it did not pack the whole layer, instead of EOF.
+type helperReader struct{ c *committer }
+
 func (h *helperReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
+	n, err := h.c.r.Read(p)
 	if err == io.EOF {
-		if werr := h.finish(); werr != nil {
-			return n, werr
+		if perr := h.c.packed(); perr != nil {
+			return n, perr
 		}
 	}
 	return n, err
-}
-
-func (h *helperReader) finish() error {
-	if !h.waited {
-		h.waited, h.err = true, h.wait()
-	}
-	return h.err
 }
 
 // mountPoint reports whether hdr is an empty stand-in the init made to bind
@@ -135,7 +184,7 @@ func commitMain() int {
 		fmt.Fprintf(os.Stderr, "gun:commit: epoch %q: %v\n", os.Args[2], err)
 		return 2
 	}
-	if err := waitGo(); err != nil {
+	if err := recvGo(); err != nil {
 		fmt.Fprintf(os.Stderr, "gun:commit: %v\n", err)
 		return 1
 	}
@@ -145,6 +194,13 @@ func commitMain() int {
 		return 1
 	}
 	err = guntar.PackOverlayUpper(context.Background(), os.Stdout, upper, guntar.PackOptions{SourceDateEpoch: &epoch, Skip: mountPoint})
+	if err == nil {
+		// The layer is whole: gun stores it while the upper directory goes.
+		if err = os.Stdout.Close(); err == nil {
+			err = sendMsg(syncFD, packedMsg{})
+		}
+	}
+	unix.Close(syncFD)
 	// Here the owners are mapped: removing is a walk, not another helper.
 	err = errors.Join(err, os.RemoveAll(upper))
 	if err != nil {

@@ -50,10 +50,30 @@ func (rt *Runtime) runInUserNS(ctx context.Context, args []string, stdin io.Read
 }
 
 // startInUserNS re-executes gun with args in a user namespace with the
-// containers' id maps (a holder's, or a new one) and returns a function
-// that waits for it. The child waits for a goMsg on syncFD before it does
-// anything. Cancelling ctx kills it.
+// containers' id maps (a holder's, or a new one), lets it go and returns a
+// function that waits for it. Cancelling ctx kills it.
 func (rt *Runtime) startInUserNS(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (wait func() error, err error) {
+	h, err := rt.prestartInUserNS(ctx, args, stdin, stdout, stderr)
+	if err != nil {
+		return nil, err
+	}
+	h.start()
+	return h.wait, nil
+}
+
+// nsHelper is gun re-executed in the containers' user namespace, waiting
+// for its goMsg on syncFD before it does anything.
+type nsHelper struct {
+	ctx    context.Context
+	cmd    *exec.Cmd
+	parent *os.File // gun's end of the sync socket
+	stop   func() bool
+}
+
+// prestartInUserNS starts what startInUserNS does without letting it go, so
+// that its start (an exec, the Go runtime's, joining the namespace)
+// overlaps what the caller does until start. Call wait, or kill.
+func (rt *Runtime) prestartInUserNS(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (*nsHelper, error) {
 	maps, err := rt.maps()
 	if err != nil {
 		return nil, err
@@ -62,7 +82,6 @@ func (rt *Runtime) startInUserNS(ctx context.Context, args []string, stdin io.Re
 	if err != nil {
 		return nil, err
 	}
-	defer parent.Close()
 	cmd := &exec.Cmd{
 		Path: "/proc/self/exe", Env: []string{},
 		Stdin: stdin, Stdout: stdout, Stderr: stderr,
@@ -76,27 +95,44 @@ func (rt *Runtime) startInUserNS(ctx context.Context, args []string, stdin io.Re
 		ns.Close()
 	}
 	if err != nil {
+		parent.Close()
 		return nil, err
 	}
 	if ns == nil { // a joining child has its maps
 		if err := writeMaps(int(parent.Fd()), cmd.Process.Pid, maps); err != nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
+			parent.Close()
 			return nil, err
 		}
 	}
-	if err := sendMsg(int(parent.Fd()), goMsg{}); err != nil {
-		_ = cmd.Process.Kill()
-	}
 	stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Kill() })
-	return func() error {
-		err := cmd.Wait()
-		stop()
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return err
-	}, nil
+	return &nsHelper{ctx: ctx, cmd: cmd, parent: parent, stop: stop}, nil
+}
+
+// start lets the helper go; one that cannot be told is killed, and wait
+// reports it.
+func (h *nsHelper) start() {
+	if err := sendMsg(int(h.parent.Fd()), goMsg{}); err != nil {
+		_ = h.cmd.Process.Kill()
+	}
+}
+
+// kill ends a helper that is not needed.
+func (h *nsHelper) kill() {
+	_ = h.cmd.Process.Kill()
+	_ = h.wait()
+}
+
+// wait waits for the helper's end.
+func (h *nsHelper) wait() error {
+	err := h.cmd.Wait()
+	h.stop()
+	h.parent.Close()
+	if h.ctx.Err() != nil {
+		err = h.ctx.Err()
+	}
+	return err
 }
 
 // enterUserNS sets cmd up to run args (args[0] an entry) in the containers'
@@ -126,13 +162,20 @@ func (rt *Runtime) enterUserNS(cmd *exec.Cmd, args []string, maps *idMaps, flags
 	return nil
 }
 
-// waitGo blocks a re-executed child until its parent has written its maps.
+// waitGo blocks a re-executed child until its parent lets it go (its maps
+// written).
 func waitGo() error {
+	err := recvGo()
+	unix.Close(syncFD)
+	return err
+}
+
+// recvGo is waitGo leaving syncFD open, for a child that reports on it.
+func recvGo() error {
 	// Lost with the re-exec that gained capabilities; set again.
 	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
 	var g goMsg
 	_, err := recvMsg(syncFD, &g)
-	unix.Close(syncFD)
 	return err
 }
 
