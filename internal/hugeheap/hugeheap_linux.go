@@ -66,10 +66,14 @@ func Grow(n int) {
 // only where it fills them whole: a huge page it used in part would hold up
 // to 2 MiB it does not use. As Grow, it allocates and collects one object of
 // n bytes, whose pages the allocations that follow take from the lowest
-// address up; the heap below it, from the 2 MiB block after the one the
-// heap starts in (which may hold the runtime's random padding below the
-// heap's start, never used), is collapsed into huge pages, and the 2 MiB
-// blocks up to the object's end are advised for them.
+// address up, and it advises huge pages in the 2 MiB blocks from the one
+// after the block the heap starts in (which may hold the runtime's random
+// padding below the heap's start, never used) up to the object's end. Where
+// the command fills less, the blocks past its last allocation stay
+// untouched: at most one huge page is resident in part.
+//
+// Blocks of that range that already hold pages (the heap below the object)
+// are not made huge by a fault: Collapse does that.
 func Fill(n int) {
 	if !small || n <= 0 {
 		return
@@ -81,8 +85,22 @@ func Fill(n int) {
 		_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvHugepage)
 	}
 	if hi := (addr + hugePage - 1) &^ (hugePage - 1); lo < hi {
-		_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvCollapse)
+		collapse = [2]uintptr{lo, hi}
 	}
 	runtime.KeepAlive(b)
 	runtime.GC()
+}
+
+// collapse is the range of heap blocks below Fill's object.
+var collapse [2]uintptr
+
+// Collapse turns the heap blocks below the object of the last Fill, which
+// the command will fill, into huge pages. A collapse holds a block twice
+// while it copies it: a command whose peak memory is counted calls it once
+// it has released what it can (gun check: the pages of its binary).
+func Collapse() {
+	if lo, hi := collapse[0], collapse[1]; lo < hi {
+		_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvCollapse)
+	}
+	collapse = [2]uintptr{}
 }

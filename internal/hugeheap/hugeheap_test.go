@@ -90,9 +90,10 @@ func TestGrow(t *testing.T) {
 
 // TestFill checks that Fill asks for huge pages only where the heap that
 // follows fills them: every mapping advised for them that holds what is
-// allocated after Fill ends below the top of it, and at least half of what
-// lies above the heap's first 4 MiB (the runtime's first mapping, which the
-// initialiser advised) is on huge pages. It runs in a process of its own,
+// allocated after Fill (and Collapse) ends below the top of it, at least
+// half of what lies above the heap's first 4 MiB (the runtime's first
+// mapping, which the initialiser advised) is on huge pages, and those hold
+// at least 4 MiB of them. It runs in a process of its own,
 // whose heap no other test has grown.
 func TestFill(t *testing.T) {
 	needTHP(t)
@@ -108,6 +109,7 @@ func TestFill(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	const n = 8 << 20
 	Fill(n)
+	Collapse()
 	objects := make([][]byte, 0, (n+1<<20)/(4<<10)) // more than n: the heap below Fill's object takes some
 	keep := make([]uintptr, 0, cap(objects))
 	var top uintptr
@@ -136,9 +138,36 @@ func TestFill(t *testing.T) {
 		}
 	}
 	runtime.KeepAlive(objects)
+	if kb := anonHugeKB(t, keep); kb < 4<<10 {
+		t.Errorf("the mappings that hold what is allocated after Fill have %d kB of huge pages, want at least 4 MiB", kb)
+	}
 	if high == 0 || in < high/2 {
 		t.Errorf("%d of the %d objects allocated after Fill above the heap's first 4 MiB are on huge pages, want at least half", in, high)
 	}
+}
+
+// anonHugeKB sums AnonHugePages of the mappings that hold an address of
+// addrs.
+func anonHugeKB(t *testing.T, addrs []uintptr) int {
+	smaps, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	var holds bool
+	for line := range strings.Lines(string(smaps)) {
+		var lo, hi uintptr
+		if n, _ := fmt.Sscanf(line, "%x-%x", &lo, &hi); n == 2 {
+			holds = slices.ContainsFunc(addrs, func(a uintptr) bool { return lo <= a && a < hi })
+			continue
+		}
+		if kb, ok := strings.CutPrefix(line, "AnonHugePages:"); ok && holds {
+			var n int
+			fmt.Sscanf(kb, "%d", &n)
+			total += n
+		}
+	}
+	return total
 }
 
 // hugeAdvised returns the mappings of the process advised for huge pages.

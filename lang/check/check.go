@@ -102,10 +102,11 @@ func (s *Stream) Add(piece *ast.File) {
 	}
 	for _, st := range piece.Stages {
 		i := len(c.info.Stages)
-		c.info.Stages = append(c.info.Stages, c.stageInfos.new())
-		c.info.envs = append(c.info.envs, nil)
-		c.absWorkdir = append(c.absWorkdir, false)
-		c.scratch = append(c.scratch, false)
+		c.info.Stages = appendDoubling(c.info.Stages, c.stageInfos.new())
+		c.info.envs = appendDoubling(c.info.envs, nil)
+		c.absWorkdir = appendDoubling(c.absWorkdir, false)
+		c.scratch = appendDoubling(c.scratch, false)
+		c.stageArgs.reset()
 		c.declareStage(i, st)
 		c.stageBody(i, st)
 		c.unusedArgs(c.own.syms)     // a stage's Args are seen in it alone
@@ -152,6 +153,20 @@ type checker struct {
 	preludeDone bool
 	stageInfos  slab[StageInfo]
 	forward     []forwardRef // stage names not defined when used
+	// stageArgs holds the Args of the stage being checked, which no later
+	// stage sees: the next stage's take their memory.
+	stageArgs slab[Symbol]
+}
+
+// appendDoubling appends v to s, doubling its capacity when it is full. A
+// Stream's tables indexed by stage grow by one stage at a time, and append
+// grows a large slice by a quarter: with the collector off (gun check), the
+// arrays left behind would come to four times the table.
+func appendDoubling[T any](s []T, v T) []T {
+	if len(s) == cap(s) {
+		s = slices.Grow(s, max(len(s), 8))
+	}
+	return append(s, v)
 }
 
 // maxSuggestions caps the "did you mean" searches of one file.
@@ -520,7 +535,12 @@ func (c *checker) define(kind SymbolKind, def ast.Instr, name *ast.Ident) {
 	}
 	// Field by field into the zeroed Symbol: a whole-struct assignment
 	// would put every pointer slot, Refs included, through the write barrier.
-	s := c.symbols.new()
+	var s *Symbol
+	if c.stream && kind == ArgSymbol && c.stage >= 0 {
+		s = c.stageArgs.new()
+	} else {
+		s = c.symbols.new()
+	}
 	s.Kind, s.Name, s.NameRange, s.Stage, s.def = kind, name.Name, name.Range, c.stage, def.Span()
 	c.own.add(s)
 	if !c.stream {
@@ -841,6 +861,12 @@ func definitions(f *ast.File) int {
 		count(st.Body)
 	}
 	return n
+}
+
+// reset hands out the current chunk again, zeroed.
+func (s *slab[T]) reset() {
+	clear(s.buf[:s.n])
+	s.n = 0
 }
 
 func (s *slab[T]) new() *T {

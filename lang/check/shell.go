@@ -47,9 +47,9 @@ type stageShell struct {
 // base (or -1).
 func (c *checker) shellStage(i, base int) {
 	c.sh.dialect, c.sh.foreign = shell.POSIX, false
-	if n := len(c.info.Stages); len(c.sh.fetchers) < n {
-		c.sh.fetchers = append(c.sh.fetchers, make([][2]source.Range, n-len(c.sh.fetchers))...)
-		c.sh.shells = append(c.sh.shells, make([]stageShell, n-len(c.sh.shells))...)
+	for n := len(c.info.Stages); len(c.sh.fetchers) < n; {
+		c.sh.fetchers = appendDoubling(c.sh.fetchers, [2]source.Range{})
+		c.sh.shells = appendDoubling(c.sh.shells, stageShell{})
 	}
 	if base >= 0 {
 		c.sh.dialect, c.sh.foreign = c.sh.shells[base].dialect, c.sh.shells[base].foreign
