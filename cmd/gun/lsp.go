@@ -81,5 +81,8 @@ const pipeSize = 1 << 20
 // The pipe takes memory only for what it holds. Where the kernel refuses (a user over
 // pipe-user-pages-soft), or f is not a pipe, it stays as it is.
 func growPipe(f *os.File) {
-	_, _ = unix.FcntlInt(f.Fd(), unix.F_SETPIPE_SZ, pipeSize)
+	// Through SyscallConn, not Fd, which would put the file in blocking mode.
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize) })
+	}
 }
