@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cinit.h"
@@ -53,7 +54,7 @@ enum { SYNC_FD = 3 };
 
 // The magic first string of a binary configuration; keep in step with
 // fastMagic in fastconfig.go.
-static const char magic[] = "gun-cinit-5";
+static const char magic[] = "gun-cinit-6";
 
 static const char verdict_magic[] = GUN_VERDICT_MAGIC;
 
@@ -64,9 +65,11 @@ static const char verdict_magic[] = GUN_VERDICT_MAGIC;
 // /sys is masked or read-only (--privileged). F_NO_NEW_PRIVS: the command
 // runs with no_new_privs. F_OCI: an OCI bundle's container (cfg.oci,
 // gun_cinit_oci), whose process is pid 1 itself, held until `gun oci
-// start`; F_UMASK and F_CGROUPNS are its umask and new cgroup namespace.
-// F_EXEC: the process of `gun oci exec` in a running OCI container, whose
-// namespaces it joins: no setup, no hold.
+// start`; F_UMASK and F_CGROUPNS are its umask and new cgroup namespace;
+// F_HOOKS: it stops before pivot_root for gun to run config.json's hooks
+// of the runtime namespace; F_NOPROC: config.json has no process, start
+// fails. F_EXEC: the process of `gun oci exec` in a running OCI container,
+// whose namespaces it joins: no setup, no hold.
 enum {
 	F_NETNS = 1,
 	F_READONLY = 2,
@@ -81,7 +84,9 @@ enum {
 	F_UMASK = 1024,
 	F_CGROUPNS = 2048,
 	F_EXEC = 4096,
-	F_ALL = 8191
+	F_HOOKS = 8192,
+	F_NOPROC = 16384,
+	F_ALL = 32767
 };
 
 static struct gun_config cfg;
@@ -95,6 +100,10 @@ static int planned, speculative, plan_fd = -1;
 // overlay_refused: the kernel refused the overlay; the failure says so
 // (readyMsg.OverlayRefused), for gun to copy the layers and start again.
 static int overlay_refused;
+
+// hook_failed: one of config.json's hooks failed; the failure says so
+// (ociMsg.Hook).
+static int hook_failed;
 
 // ---- messages to gun: JSON ----
 
@@ -196,6 +205,8 @@ __attribute__((format(printf, 3, 4), noreturn)) static void die(int code, int er
 			jb_puts(&j, ",\"Planned\":true");
 		if (overlay_refused)
 			jb_puts(&j, ",\"OverlayRefused\":true");
+		if (hook_failed)
+			jb_puts(&j, ",\"Hook\":true");
 		if (withlog) {
 			jb_puts(&j, ",\"Log\":[");
 			jb_put(&j, steps.b, steps.n);
@@ -401,9 +412,12 @@ void gun_config_free(struct gun_config *cfg) {
 	free(cfg->filter);
 	if (cfg->oci != NULL) {
 		struct gun_oci *o = cfg->oci;
-		char **lists[] = {o->rlimits, o->sysctls, o->mounts, o->devices, o->masked, o->readonly, o->ns};
+		char **lists[] = {o->rlimits, o->sysctls, o->mounts, o->devices, o->masked, o->readonly, o->ns, o->hookstrs};
 		for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
 			free(lists[i]);
+		for (int i = 0; o->hooks != NULL && i < o->nhooks; i++)
+			free(o->hooks[i].args);
+		free(o->hooks);
 		free(o);
 	}
 	memset(cfg, 0, sizeof *cfg);
@@ -433,6 +447,49 @@ static char **next_tuples(struct cursor *c, int *n, int k, unsigned nums, const 
 	return l;
 }
 
+// parse_hooks reads the hooks out of their strings (ociconfig.go's
+// lists): kind, path, timeout, the numbers of args and env, the args and
+// env. It returns 0, or -1 when they are malformed (or memory is short).
+static int parse_hooks(struct gun_oci *o) {
+	char **l = o->hookstrs;
+	int n = o->nhookstrs;
+	for (int pass = 0; pass < 2; pass++) {
+		int k = 0;
+		for (int i = 0; i < n; k++) {
+			if (n - i < 5 || (strcmp(l[i], "createContainer") != 0 && strcmp(l[i], "startContainer") != 0) ||
+			    l[i + 1][0] != '/' || !is_num(l[i + 2]) || strlen(l[i + 2]) > 6 || !is_num(l[i + 3]) ||
+			    strlen(l[i + 3]) > 7 || !is_num(l[i + 4]) || strlen(l[i + 4]) > 7)
+				return -1;
+			int nargs = atoi(l[i + 3]), nenv = atoi(l[i + 4]);
+			if (nargs == 0 || nargs > n - i - 5 || nenv > n - i - 5 - nargs)
+				return -1;
+			if (pass == 1) {
+				struct gun_hook *h = &o->hooks[k];
+				h->args = calloc((size_t)nargs + (size_t)nenv + 2, sizeof *h->args);
+				if (h->args == NULL)
+					return -1;
+				h->kind = l[i], h->path = l[i + 1], h->timeout = (unsigned)atoi(l[i + 2]);
+				h->nargs = nargs, h->nenv = nenv, h->env = h->args + nargs + 1;
+				memcpy(h->args, l + i + 5, (size_t)nargs * sizeof *l);
+				memcpy(h->env, l + i + 5 + nargs, (size_t)nenv * sizeof *l);
+			}
+			i += 5 + nargs + nenv;
+		}
+		if (pass == 0) {
+			if (k == 0)
+				break;
+			o->hooks = calloc((size_t)k, sizeof *o->hooks);
+			if (o->hooks == NULL)
+				return -1;
+			o->nhooks = k;
+		}
+	}
+	// The state they read: {"pid":N, goes in its place (run_hook).
+	if (o->nhooks > 0 && (o->hookstate[0] != '{' || strlen(o->hookstate) < 3))
+		return -1;
+	return 0;
+}
+
 // next_oci reads the OCI part of the configuration (oci.go's order).
 static void next_oci(struct cursor *c, struct gun_config *cfg) {
 	struct gun_oci *o = calloc(1, sizeof *o);
@@ -452,6 +509,7 @@ static void next_oci(struct cursor *c, struct gun_config *cfg) {
 	o->inheritable = next_u64(c);
 	o->ambient = next_u64(c);
 	o->npreserve = next_int(c, 4096);
+	o->hookstate = next(c);
 	o->rlimits = next_tuples(c, &o->nrlimits, 3, 7, "rlimits");
 	o->sysctls = next_tuples(c, &o->nsysctls, 2, 0, "sysctls");
 	o->mounts = next_tuples(c, &o->nmounts, 6, 0x18, "mounts");
@@ -459,8 +517,13 @@ static void next_oci(struct cursor *c, struct gun_config *cfg) {
 	o->masked = next_list(c, &o->nmasked);
 	o->readonly = next_list(c, &o->nreadonly);
 	o->ns = next_tuples(c, &o->nns, 2, 0, "namespaces");
+	o->hookstrs = next_list(c, &o->nhookstrs);
 	if (c->e->msg[0] != '\0')
 		return;
+	if (parse_hooks(o) < 0) {
+		fail(c->e, 0, "init: malformed hooks in the configuration");
+		return;
+	}
 	int ok = o->root[0] == '/';
 	for (int i = 0; ok && i < o->nmounts; i += 6)
 		ok = o->mounts[i + 1][0] == '/';
@@ -519,7 +582,13 @@ int gun_parse_config(char *b, size_t n, enum gun_config_kind kind, struct gun_co
 	// An exec's process joins a container: it has nothing to set up.
 	int exec_ok = !exec || (cfg->nlayers == 0 && cfg->nmounts == 0 && cfg->overlay[0] == '\0' &&
 				(cfg->flags & (F_NETNS | F_READONLY | F_COPIED | F_KEEP_UPPER | F_UNMASKED)) == 0);
-	if (c.p != c.end || (cfg->nargs == 0) != !!planned || !scratch_ok || cfg->cwd[0] != '/' || !mounts_ok ||
+	int noproc = (cfg->flags & F_NOPROC) != 0;
+	if ((cfg->flags & (F_HOOKS | F_NOPROC)) && !oci) {
+		fail(e, 0, "init: malformed configuration");
+		gun_config_free(cfg);
+		return -1;
+	}
+	if (c.p != c.end || (cfg->nargs == 0) != (planned || noproc) || !scratch_ok || cfg->cwd[0] != '/' || !mounts_ok ||
 	    (cfg->nlayers == 0) != (exec || oci) || !exec_ok || (planned && (cfg->flags & (F_TTY | F_COPIED | F_OCI)))) {
 		fail(e, 0, "init: malformed configuration");
 		gun_config_free(cfg);
@@ -1301,6 +1370,120 @@ static void oci_sysctls(void) {
 	}
 }
 
+// run_hook runs one of config.json's hooks in the container (this
+// process's namespaces, root and ids), as a child: exactly its args and
+// env, the container's state on its standard input with the pid this
+// process has in the container, its output kept for the report, no other
+// descriptor; killed after its timeout. A failure, a timeout, or a hook
+// that cannot be executed fails the setup (hook_failed).
+static void run_hook(const struct gun_hook *h, int i) {
+	char *state;
+	if (asprintf(&state, "{\"pid\":%d,%s", (int)getpid(), cfg.oci->hookstate + 1) < 0)
+		die(125, ENOMEM, "hooks.%s[%d] (%s): state", h->kind, i, h->path);
+	hook_failed = 1;
+	// The state is written whole before the hook starts: no write can
+	// meet a hook that has exited (SIGPIPE is blocked, and would stay
+	// pending).
+	int in[2], out[2];
+	size_t len = strlen(state);
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0)
+		die(125, errno, "hooks.%s[%d] (%s): pipe", h->kind, i, h->path);
+	if (len > 4096 && fcntl(in[1], F_SETPIPE_SZ, (int)len) < 0)
+		die(125, errno, "hooks.%s[%d] (%s): state of %zu bytes", h->kind, i, h->path, len);
+	if (write(in[1], state, len) != (ssize_t)len)
+		die(125, errno, "hooks.%s[%d] (%s): write state", h->kind, i, h->path);
+	close(in[1]);
+	free(state);
+	pid_t pid = fork();
+	if (pid < 0)
+		die(125, errno, "hooks.%s[%d] (%s): fork", h->kind, i, h->path);
+	if (pid == 0) {
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0 ||
+		    fcntl(1, F_SETFL, 0) < 0)
+			_exit(126);
+		syscall(SYS_close_range, 3, ~0U, 0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execve(h->path, h->args, h->env);
+		int err = errno;
+		dprintf(2, "exec: %s", errstr(err));
+		_exit(err == ENOENT ? 127 : 126);
+	}
+	close(in[0]);
+	close(out[1]);
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0) {
+		int err = errno;
+		kill(pid, SIGKILL);
+		die(125, err, "hooks.%s[%d] (%s): pidfd_open", h->kind, i, h->path);
+	}
+	char output[2048];
+	size_t nout = 0;
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int ended = 0, timed_out = 0;
+	while (!ended) {
+		int ms = -1;
+		if (h->timeout > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			long long left = (long long)h->timeout * 1000 - ((t.tv_sec - t0.tv_sec) * 1000LL + (t.tv_nsec - t0.tv_nsec) / 1000000);
+			if (left <= 0) {
+				timed_out = 1;
+				break;
+			}
+			ms = (int)left;
+		}
+		struct pollfd pf[2] = {{pfd, POLLIN, 0}, {out[0], POLLIN, 0}};
+		if (poll(pf, 2, ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			int err = errno;
+			kill(pid, SIGKILL);
+			die(125, err, "hooks.%s[%d] (%s): poll", h->kind, i, h->path);
+		}
+		ended = (pf[0].revents & POLLIN) != 0;
+		// What it wrote, up to its exit: the first bytes kept.
+		for (;;) {
+			char b[4096];
+			ssize_t r = read(out[0], b, sizeof b);
+			if (r <= 0)
+				break;
+			size_t keep = (size_t)r < sizeof output - 1 - nout ? (size_t)r : sizeof output - 1 - nout;
+			memcpy(output + nout, b, keep);
+			nout += keep;
+		}
+	}
+	if (timed_out)
+		kill(pid, SIGKILL);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			die(125, errno, "hooks.%s[%d] (%s): wait", h->kind, i, h->path);
+	close(pfd);
+	close(out[0]);
+	while (nout > 0 && (output[nout - 1] == '\n' || output[nout - 1] == ' '))
+		nout--;
+	output[nout] = '\0';
+	const char *sep = nout > 0 ? ": " : "";
+	if (timed_out)
+		die(125, 0, "hooks.%s[%d] (%s): killed after its timeout of %u s%s%s", h->kind, i, h->path, h->timeout, sep, output);
+	if (WIFSIGNALED(st))
+		die(125, 0, "hooks.%s[%d] (%s): signal: %s%s%s", h->kind, i, h->path, strsignal(WTERMSIG(st)), sep, output);
+	if (WEXITSTATUS(st) != 0)
+		die(125, 0, "hooks.%s[%d] (%s): exit status %d%s%s", h->kind, i, h->path, WEXITSTATUS(st), sep, output);
+	hook_failed = 0;
+	logf_("hooks.%s[%d] (%s) ran", h->kind, i, h->path);
+}
+
+// run_hooks runs config.json's hooks of kind, in their order.
+static void run_hooks(const char *kind) {
+	struct gun_oci *o = cfg.oci;
+	for (int i = 0, n = 0; i < o->nhooks; i++)
+		if (strcmp(o->hooks[i].kind, kind) == 0)
+			run_hook(&o->hooks[i], n++);
+}
+
 static int ns_flag(const char *type) {
 	static const struct {
 		const char *type;
@@ -1498,6 +1681,13 @@ __attribute__((noreturn)) static void oci_exec(const char *path, char **env, con
 		close(SYNC_FD);
 		report_fd = -1;
 		oci_hold(sfd);
+		// start's errors from here on: the runtime spec's (as crun)...
+		if (cfg.flags & F_NOPROC)
+			die(125, 0, "process: not in config.json: start needs one");
+		// ...and the startContainer hooks, as the container's user in
+		// its namespaces, root and working directory, before its
+		// capability sets, no_new_privs and seccomp filter are set.
+		run_hooks("startContainer");
 	}
 	close(sfd);
 	oci_preserve(o->npreserve);
@@ -1839,6 +2029,21 @@ pivot:
 	// pivot_root, never chroot: the old root is detached and unreachable.
 	if (chdir(root) < 0)
 		die(125, errno, "chdir to root");
+	if (oci != NULL) {
+		// config.json's hooks of create, before pivot_root (the runtime
+		// spec's place): gun runs prestart and createRuntime in the
+		// runtime namespace meanwhile, then the container's run here,
+		// their paths those of the runtime's file system, the root the
+		// working directory (as runc).
+		if (cfg.flags & F_HOOKS) {
+			static const char hooks[] = "{\"Hooks\":true}";
+			if (send(SYNC_FD, hooks, sizeof hooks - 1, MSG_NOSIGNAL) < 0)
+				_exit(125);
+			drop();
+			logf_("gun ran the prestart and createRuntime hooks");
+		}
+		run_hooks("createContainer");
+	}
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		die(125, errno, "pivot_root");
 	if (umount2(".", MNT_DETACH) < 0)
@@ -1883,7 +2088,7 @@ process:;
 		if (mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) < 0)
 			die(125, errno, "read-only root: make read-only: mount_setattr");
 	}
-	char *path = planned ? NULL : look_path(cfg.args[0], env);
+	char *path = planned || (cfg.flags & F_NOPROC) ? NULL : look_path(cfg.args[0], env);
 	struct pty pty = {-1, -1};
 	if (cfg.flags & F_TTY)
 		pty = open_pty(u.uid);
@@ -1904,7 +2109,7 @@ process:;
 		// As runc: a command that cannot be executed fails create, not
 		// start.
 		struct stat st;
-		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || access(path, X_OK) < 0)
+		if (path != NULL && (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || access(path, X_OK) < 0))
 			die(errno == ENOENT ? 127 : 126, errno == 0 ? EACCES : errno, "exec %s", path);
 		oci_exec(path, env, &u, &pty, &mask);
 	}

@@ -52,6 +52,21 @@ struct gun_oci {
 	char **devices;  // path, type (c b u p), major, minor, mode, uid, gid
 	char **masked, **readonly;
 	char **ns;       // type (user pid net ipc uts mnt cgroup time), path ("" new)
+	// The createContainer and startContainer hooks, in config.json's
+	// order, and the container's state they read on stdin: a JSON object
+	// without the pid ("" without hooks).
+	const char *hookstate;
+	int nhooks, nhookstrs;
+	struct gun_hook *hooks;
+	char **hookstrs; // the hooks' strings, as sent (hooks point into them)
+};
+
+// A hook of config.json that the init runs in the container.
+struct gun_hook {
+	const char *kind, *path; // kind: "createContainer" or "startContainer"
+	unsigned timeout;        // seconds; 0: none
+	int nargs, nenv;         // nargs > 0: args[0] is argv[0]
+	char **args, **env;      // NULL-terminated (one allocation: env follows args)
 };
 
 // What a configuration is for: a container's init (gun sends it), a

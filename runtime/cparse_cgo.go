@@ -106,7 +106,8 @@ func cParseOCI(o *C.struct_gun_oci, flags int) *ociInit {
 		Root: C.GoString(o.root), Domainname: C.GoString(o.domainname), Propagation: uintptr(o.propagation),
 		UID: uint32(o.uid), GID: uint32(o.gid), Effective: uint64(o.effective), Permitted: uint64(o.permitted),
 		Inheritable: uint64(o.inheritable), Ambient: uint64(o.ambient), Preserve: int(o.npreserve),
-		CgroupNS: flags&fastCgroupNS != 0, Exec: flags&fastExec != 0,
+		CgroupNS: flags&fastCgroupNS != 0, Exec: flags&fastExec != 0, RuntimeHooks: flags&fastHooks != 0,
+		NoProcess: flags&fastNoProcess != 0, HookState: C.GoString(o.hookstate),
 		Masked: cStrings(o.masked, o.nmasked), Readonly: cStrings(o.readonly, o.nreadonly),
 	}
 	if flags&fastUmask != 0 {
@@ -134,6 +135,10 @@ func cParseOCI(o *C.struct_gun_oci, flags int) *ociInit {
 	l = cStrings(o.ns, o.nns)
 	for i := 0; i+1 < len(l); i += 2 {
 		g.Namespaces = append(g.Namespaces, specs.LinuxNamespace{Type: specs.LinuxNamespaceType(l[i]), Path: l[i+1]})
+	}
+	for _, h := range unsafe.Slice(o.hooks, int(o.nhooks)) {
+		g.Hooks = append(g.Hooks, ociHook{Kind: C.GoString(h.kind), Path: C.GoString(h.path), Timeout: int(h.timeout),
+			Args: cStrings(h.args, h.nargs), Env: cStrings(h.env, h.nenv)})
 	}
 	return g
 }

@@ -36,10 +36,12 @@ import (
 //
 // and, with fastOCI, the OCI container's part (ociInit, cinit.h's struct
 // gun_oci): Root, Domainname, Propagation, UID, GID, Umask, Effective,
-// Permitted, Inheritable, Ambient, Preserve, then the lists Rlimits (3
-// strings each), Sysctls (2), Mounts (6), Devices (7), Masked, Readonly and
-// Namespaces (2), each as its number of strings and the strings.
-const fastMagic = "gun-cinit-5"
+// Permitted, Inheritable, Ambient, Preserve, HookState, then the lists
+// Rlimits (3 strings each), Sysctls (2), Mounts (6), Devices (7), Masked,
+// Readonly, Namespaces (2) and Hooks (Kind, Path, Timeout, len(Args),
+// len(Env), Args..., Env... each), each as its number of strings and the
+// strings.
+const fastMagic = "gun-cinit-6"
 
 // Flags of the binary configuration; cinit.c has the same.
 const (
@@ -56,6 +58,8 @@ const (
 	fastUmask      // cfg.OCI.Umask is set
 	fastCgroupNS   // cfg.OCI.CgroupNS
 	fastExec       // cfg.OCI.Exec
+	fastHooks      // cfg.OCI.RuntimeHooks
+	fastNoProcess  // cfg.OCI.NoProcess
 )
 
 // fastConfig returns cfg in the init's binary form.
@@ -75,7 +79,7 @@ func fastConfig(cfg *initConfig) ([]byte, error) {
 		for _, f := range []struct {
 			on   bool
 			flag int
-		}{{o.Umask != nil, fastUmask}, {o.CgroupNS, fastCgroupNS}, {o.Exec, fastExec}} {
+		}{{o.Umask != nil, fastUmask}, {o.CgroupNS, fastCgroupNS}, {o.Exec, fastExec}, {o.RuntimeHooks, fastHooks}, {o.NoProcess, fastNoProcess}} {
 			if f.on {
 				flags |= f.flag
 			}

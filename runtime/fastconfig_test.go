@@ -42,9 +42,13 @@ func TestFastConfigRoundTrip(t *testing.T) {
 				Mounts:  []ociMount{{"proc", "/proc", "proc", unix.MS_NOSUID, 0, ""}, {"/s", "/t", "", unix.MS_BIND | unix.MS_REC, unix.MS_PRIVATE, ""}},
 				Devices: []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229, FileMode: new(fs.FileMode(0o666)), UID: new(uint32(0)), GID: new(uint32(0))}},
 				Masked:  []string{"/proc/kcore"}, Readonly: []string{"/proc/sys"},
-				Namespaces: []specs.LinuxNamespace{{Type: specs.UserNamespace}, {Type: specs.NetworkNamespace, Path: "/proc/1/ns/net"}},
+				Namespaces:   []specs.LinuxNamespace{{Type: specs.UserNamespace}, {Type: specs.NetworkNamespace, Path: "/proc/1/ns/net"}},
+				RuntimeHooks: true, HookState: `{"ociVersion":"1.3.0","id":"c"}`,
+				Hooks: []ociHook{{Kind: "createContainer", Path: "/bin/sh", Timeout: 3, Args: []string{"sh", "-c", "x"}, Env: []string{"A=1"}},
+					{Kind: "startContainer", Path: "/h", Args: []string{"h"}}},
 			},
 		},
+		{Cwd: "/", OCI: &ociInit{Root: "/r", NoProcess: true}},
 	} {
 		b, err := fastConfig(cfg)
 		if err != nil {
@@ -82,7 +86,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"another gun", []byte("gun-cinit-1\x00"), "init: configuration of another version of gun"},
 		{"truncated", b[:len(b)-1], "init: truncated configuration"},
 		{"trailing", append(slices.Clip(b), 'x', 0), "init: malformed configuration"},
-		{"flags", []byte(fastMagic + "\x008192\x00"), "init: bad number 8192 in the configuration"},
+		{"flags", []byte(fastMagic + "\x0032768\x00"), "init: bad number 32768 in the configuration"},
 		{"group", slices.Concat(b[:len(b)-2], []byte("1\x00-5\x00")), "init: bad group -5 in the configuration"},
 		{"exec", b, "init: malformed configuration"},
 		{"list", []byte(fastMagic + "\x000\x00/s\x00h\x00/\x00\x00\x00\x000\x000\x000\x00\x009999\x00"), "init: truncated configuration"},
@@ -96,6 +100,25 @@ func TestParseConfigErrors(t *testing.T) {
 		}
 		if _, err := cParseConfig(tc.b, kind, ""); err == nil || err.Error() != tc.want {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	// Hooks the init cannot run: no argv[0], another kind, no state.
+	for _, h := range []struct {
+		hook  ociHook
+		state string
+	}{
+		{ociHook{Kind: "createContainer", Path: "/h"}, "{}x"},
+		{ociHook{Kind: "poststop", Path: "/h", Args: []string{"h"}}, "{}x"},
+		{ociHook{Kind: "startContainer", Path: "h", Args: []string{"h"}}, "{}x"},
+		{ociHook{Kind: "startContainer", Path: "/h", Args: []string{"h"}}, ""},
+	} {
+		cfg := &initConfig{Args: []string{"true"}, Cwd: "/", OCI: &ociInit{Root: "/r", Hooks: []ociHook{h.hook}, HookState: h.state}}
+		b, err := fastConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cParseConfig(b, configRun, ""); err == nil || err.Error() != "init: malformed hooks in the configuration" {
+			t.Errorf("hook %+v, state %q: %v", h.hook, h.state, err)
 		}
 	}
 	// A plan's configuration has no command, and its scratch directory's

@@ -37,6 +37,9 @@ type OCICreate struct {
 	// Preserve are more descriptors for the process, at 3... (runc's
 	// --preserve-fds).
 	Preserve []*os.File
+	// State is the container's state (id, bundle, annotations) for
+	// config.json's hooks of create.
+	State specs.State
 }
 
 // OCIProcess is a created container's process, held before its execve.
@@ -55,7 +58,9 @@ type OCIProcess struct {
 type ociMsg struct {
 	Pid   int
 	Maps  bool
+	Hooks bool // the process waits before pivot_root for the runtime's hooks
 	Error string
+	Hook  bool // Error is a hook's failure
 	Code  int
 	Log   []string
 }
@@ -78,6 +83,12 @@ func CreateOCI(c OCICreate) (*OCIProcess, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(s.cfg.OCI.Hooks) > 0 {
+		if s.cfg.OCI.HookState, err = hookState(c.State); err != nil {
+			return nil, err
+		}
+	}
+	s.hooks, s.state, s.bundle = c.Spec.Hooks, c.State, c.Bundle
 	cg, err := s.cgroups()
 	if err != nil {
 		return nil, err
@@ -120,6 +131,7 @@ func ExecOCI(c OCIExec) (*OCIProcess, error) {
 	o := s.cfg.OCI
 	o.Exec, o.Root, o.CgroupNS, o.Domainname = true, "/", false, ""
 	o.Mounts, o.Devices, o.Sysctls, o.Masked, o.Readonly, o.Namespaces = nil, nil, nil, nil, nil, nil
+	o.RuntimeHooks, o.Hooks = false, nil
 	s.cfg.Hostname, s.cfg.ReadOnly, s.cfg.NetNS, s.newUserNS, s.uids, s.gids = "", false, false, false, nil, nil
 	for _, n := range c.Spec.Linux.Namespaces {
 		theirs := "/proc/" + strconv.Itoa(c.Pid) + "/ns/" + nsFiles[n.Type]
@@ -197,8 +209,27 @@ func startOCI(s *ociSpec, cg *cgroup, hold *os.File, fds stdio) (*OCIProcess, er
 			return fail(fmt.Errorf("container setup: the init ended (%v) before the container was created", cmp.Or[error](werr, errors.New("exit 0"))))
 		case err != nil:
 			return fail(fmt.Errorf("container setup: %w", err))
+		case m.Error != "" && m.Hook:
+			return fail(&HookError{m.Error})
 		case m.Error != "":
 			return fail(errors.New(m.Error))
+		case m.Hooks:
+			// The runtime environment is made, the root not yet
+			// pivoted: the runtime's hooks of create, with the state
+			// the runtime spec's hooks_stdin test reads (status
+			// created, as crun; runc's says creating).
+			st := s.state
+			st.Pid, st.Status = p.Pid, specs.StateCreated
+			err := RunHooks("prestart", s.hooks.Prestart, &st, s.bundle, nil)
+			if err == nil {
+				err = RunHooks("createRuntime", s.hooks.CreateRuntime, &st, s.bundle, nil)
+			}
+			if err != nil {
+				return fail(err)
+			}
+			if err := sendMsg(fd, goMsg{}); err != nil {
+				return fail(fmt.Errorf("start container: %w", err))
+			}
 		case m.Maps:
 			if err := writeOCIMaps(cmd.Process.Pid, s.uids, s.gids); err != nil {
 				return fail(err)

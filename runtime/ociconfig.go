@@ -37,6 +37,25 @@ type ociInit struct {
 	Devices                                    []specs.LinuxDevice
 	Masked, Readonly                           []string
 	Namespaces                                 []specs.LinuxNamespace // without the cgroup namespace's new one (CgroupNS)
+	// NoProcess: config.json has no process; start fails (the runtime
+	// spec's rule), the container is set up all the same.
+	NoProcess bool
+	// RuntimeHooks: the init stops before pivot_root for gun to run the
+	// prestart and createRuntime hooks (ociMsg.Hooks).
+	RuntimeHooks bool
+	// Hooks are the createContainer and startContainer hooks, which the
+	// init runs, each with HookState on its standard input ("" without
+	// hooks).
+	Hooks     []ociHook
+	HookState string
+}
+
+// ociHook is a hook the init runs in the container: Kind is its list in
+// config.json, createContainer or startContainer; Args has argv[0].
+type ociHook struct {
+	Kind, Path string
+	Timeout    int // seconds; 0: none
+	Args, Env  []string
 }
 
 type ociRlimit struct {
@@ -59,13 +78,13 @@ func (o *ociInit) scalars() []string {
 		umask = uint64(*o.Umask)
 	}
 	return []string{o.Root, o.Domainname, u(uint64(o.Propagation)), u(uint64(o.UID)), u(uint64(o.GID)), u(umask),
-		u(o.Effective), u(o.Permitted), u(o.Inheritable), u(o.Ambient), strconv.Itoa(o.Preserve)}
+		u(o.Effective), u(o.Permitted), u(o.Inheritable), u(o.Ambient), strconv.Itoa(o.Preserve), o.HookState}
 }
 
 // lists returns the OCI part's lists in the binary form's order.
 func (o *ociInit) lists() [][]string {
 	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	var rlimits, sysctls, mounts, devices, ns []string
+	var rlimits, sysctls, mounts, devices, ns, hooks []string
 	for _, r := range o.Rlimits {
 		rlimits = append(rlimits, strconv.Itoa(r.Resource), u(r.Soft), u(r.Hard))
 	}
@@ -91,7 +110,11 @@ func (o *ociInit) lists() [][]string {
 	for _, n := range o.Namespaces {
 		ns = append(ns, string(n.Type), n.Path)
 	}
-	return [][]string{rlimits, sysctls, mounts, devices, o.Masked, o.Readonly, ns}
+	for _, h := range o.Hooks {
+		hooks = append(hooks, h.Kind, h.Path, strconv.Itoa(h.Timeout), strconv.Itoa(len(h.Args)), strconv.Itoa(len(h.Env)))
+		hooks = append(append(hooks, h.Args...), h.Env...)
+	}
+	return [][]string{rlimits, sysctls, mounts, devices, o.Masked, o.Readonly, ns, hooks}
 }
 
 // ociSpec is an OCI bundle's configuration as gun runs it.
@@ -101,6 +124,11 @@ type ociSpec struct {
 	newUserNS   bool
 	oomScore    *int
 	cgroupsPath string // linux.cgroupsPath
+	// For the hooks of create: config.json's, the container's state, and
+	// the bundle, their working directory.
+	hooks  *specs.Hooks
+	state  specs.State
+	bundle string
 }
 
 // ociConfig translates config.json field by field into the init's
@@ -113,13 +141,11 @@ func ociConfig(s *specs.Spec, bundle string) (*ociSpec, error) {
 		name string
 		set  bool
 	}{
-		{"hooks", s.Hooks != nil && (len(s.Hooks.Prestart)+len(s.Hooks.CreateRuntime)+len(s.Hooks.CreateContainer)+
-			len(s.Hooks.StartContainer)+len(s.Hooks.Poststart)+len(s.Hooks.Poststop)) > 0},
 		{"solaris", s.Solaris != nil}, {"windows", s.Windows != nil}, {"vm", s.VM != nil}, {"zos", s.ZOS != nil},
-		{"linux", s.Linux == nil}, {"process", s.Process == nil}, {"root", s.Root == nil},
+		{"linux", s.Linux == nil}, {"root", s.Root == nil},
 	} {
 		if f.set {
-			if f.name == "linux" || f.name == "process" || f.name == "root" {
+			if f.name == "linux" || f.name == "root" {
 				return nil, fmt.Errorf("%s: missing", f.name)
 			}
 			return nil, fmt.Errorf("%s: not supported by gun", f.name)
@@ -128,7 +154,15 @@ func ociConfig(s *specs.Spec, bundle string) (*ociSpec, error) {
 	o := &ociInit{}
 	cfg := &initConfig{OCI: o, Hostname: s.Hostname}
 	out := &ociSpec{cfg: cfg}
-	if err := ociProcess(s.Process, cfg, out); err != nil {
+	if s.Process == nil {
+		// Allowed until start (the runtime spec's create): the container
+		// is set up, its held process runs nothing (crun's way; runc
+		// refuses it at create).
+		o.NoProcess, cfg.Cwd = true, "/"
+	} else if err := ociProcess(s.Process, cfg, out); err != nil {
+		return nil, err
+	}
+	if err := ociHooks(s.Hooks, o); err != nil {
 		return nil, err
 	}
 	o.Root = s.Root.Path
@@ -464,7 +498,7 @@ func OCIFeatures() *features.Features {
 		ns[i] = string(t)
 	}
 	return &features.Features{
-		OCIVersionMin: "1.0.0", OCIVersionMax: specs.Version, Hooks: []string{}, MountOptions: opts,
+		OCIVersionMin: "1.0.0", OCIVersionMax: specs.Version, Hooks: hookNames(), MountOptions: opts,
 		Linux: &features.Linux{
 			Namespaces: ns, Capabilities: slices.Clone(capNames),
 			Cgroup: &features.Cgroup{V1: &no, V2: &no, Systemd: &no, SystemdUser: &no},

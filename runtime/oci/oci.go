@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -103,9 +104,10 @@ func (r *Runtime) load(id string) (*record, error) {
 	if rec.State.Status != specs.StateCreating {
 		rec.State.Status = r.status(&rec)
 	}
-	if rec.State.Status == specs.StateStopped {
-		rec.State.Pid = 0
-	}
+	// A stopped container keeps the pid its process had: the runtime
+	// spec asks for one only while it is created or running (runc and
+	// crun say 0), and tools that read the state after the process
+	// ended (runtime-tools' hooks_stdin) compare it with the hooks'.
 	return &rec, nil
 }
 
@@ -183,7 +185,7 @@ func (r *Runtime) Create(id string, o CreateOptions) (err error) {
 	if err := runtime.CheckOCI(bundle, &spec); err != nil {
 		return fmt.Errorf("%s: %w", filepath.Join(bundle, "config.json"), err)
 	}
-	if spec.Process.Terminal && o.ConsoleSocket == "" {
+	if spec.Process != nil && spec.Process.Terminal && o.ConsoleSocket == "" {
 		return errors.New("process.terminal needs --console-socket")
 	}
 	if err := os.MkdirAll(r.Root, 0o700); err != nil {
@@ -213,7 +215,13 @@ func (r *Runtime) Create(id string, o CreateOptions) (err error) {
 		return err
 	}
 	defer hold.Close()
-	p, err := runtime.CreateOCI(runtime.OCICreate{Bundle: bundle, Spec: &spec, Hold: hold, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Preserve: keep})
+	p, err := runtime.CreateOCI(runtime.OCICreate{Bundle: bundle, Spec: &spec, Hold: hold, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Preserve: keep, State: rec.State})
+	if herr := (*runtime.HookError)(nil); errors.As(err, &herr) {
+		// The runtime spec's lifecycle goes on at delete's steps: the
+		// container is gone, the poststop hooks run.
+		poststop(spec.Hooks, rec.State)
+	}
 	if err != nil {
 		return err
 	}
@@ -288,7 +296,9 @@ func sendConsole(path string, master *os.File) error {
 	return nil
 }
 
-// Start lets a created container's process execute its command.
+// Start lets a created container's process execute its command, and runs
+// the poststart hooks: one that fails fails start, and the container is
+// killed (the runtime spec's lifecycle since v1.1: v1.0 made it a warning).
 func (r *Runtime) Start(id string) error {
 	rec, err := r.load(id)
 	if err != nil {
@@ -297,6 +307,52 @@ func (r *Runtime) Start(id string) error {
 	if rec.State.Status != specs.StateCreated {
 		return fmt.Errorf("container %s is %s, not created", id, rec.State.Status)
 	}
+	spec, err := r.spec(id)
+	if err != nil {
+		return err
+	}
+	if err := r.start(id); err != nil || spec.Hooks == nil {
+		return err
+	}
+	// Running: the process executed its command (it may have ended
+	// since, the state says so all the same).
+	st := rec.State
+	st.Status = specs.StateRunning
+	if err := runtime.RunHooks("poststart", spec.Hooks.Poststart, &st, st.Bundle, nil); err != nil {
+		if kerr := killWait(rec.process()); kerr != nil {
+			return fmt.Errorf("%w (and killing the container: %v)", err, kerr)
+		}
+		return err
+	}
+	return nil
+}
+
+// spec reads the container's config.json, as created.
+func (r *Runtime) spec(id string) (*specs.Spec, error) {
+	b, err := os.ReadFile(filepath.Join(r.dir(id), configFile))
+	if err != nil {
+		return nil, err
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return nil, fmt.Errorf("container %s: %s: %w", id, configFile, err)
+	}
+	return &spec, nil
+}
+
+// poststop runs the poststop hooks of a container that is gone: a failure
+// is a warning (the runtime spec's rule), in the log.
+func poststop(h *specs.Hooks, st specs.State) {
+	if h == nil {
+		return
+	}
+	st.Status = specs.StateStopped
+	_ = runtime.RunHooks("poststop", h.Poststop, &st, st.Bundle, func(err error) { slog.Warn(err.Error(), "container", st.ID) })
+}
+
+// start connects to the created container's start socket: its process
+// runs the startContainer hooks and executes its command.
+func (r *Runtime) start(id string) error {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -429,7 +485,18 @@ func (r *Runtime) Delete(id string, force bool) error {
 	if err := runtime.RemoveOCICgroups(rec.Cgroups); err != nil {
 		return fmt.Errorf("delete container %s: %w", id, err)
 	}
-	return os.RemoveAll(r.dir(id))
+	// (A create cut short may have left no config.json: no hooks then.)
+	spec, err := r.spec(id)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("delete container %s: %w", id, err)
+	}
+	if err := os.RemoveAll(r.dir(id)); err != nil {
+		return err
+	}
+	if spec != nil {
+		poststop(spec.Hooks, rec.State)
+	}
+	return nil
 }
 
 // killWait kills the process (its pid namespace's init: every process
@@ -484,13 +551,9 @@ func (r *Runtime) Exec(id string, o ExecOptions) (int, error) {
 	if rec.State.Status != specs.StateRunning {
 		return 125, fmt.Errorf("container %s is %s, not running", id, rec.State.Status)
 	}
-	b, err := os.ReadFile(filepath.Join(r.dir(id), configFile))
+	spec, err := r.spec(id)
 	if err != nil {
 		return 125, err
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(b, &spec); err != nil {
-		return 125, fmt.Errorf("container %s: %s: %w", id, configFile, err)
 	}
 	spec.Process = o.Process
 	if o.Process.Terminal && o.ConsoleSocket == "" {
@@ -506,7 +569,7 @@ func (r *Runtime) Exec(id string, o ExecOptions) (int, error) {
 			return 125, err
 		}
 	}
-	p, err := runtime.ExecOCI(runtime.OCIExec{Pid: rec.State.Pid, Spec: &spec, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Preserve: keep})
+	p, err := runtime.ExecOCI(runtime.OCIExec{Pid: rec.State.Pid, Spec: spec, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Preserve: keep})
 	if err != nil {
 		return 125, err
 	}

@@ -381,8 +381,8 @@ func TestExitCodes(t *testing.T) {
 		if ws := reap(t, s.Pid); ws.ExitStatus() != c.want {
 			t.Errorf("%v: exit status %v, want %d", c.args, ws, c.want)
 		}
-		if s := r.waitStatus(t, id, specs.StateStopped); s.Pid != 0 {
-			t.Errorf("stopped container with pid %d", s.Pid)
+		if st := r.waitStatus(t, id, specs.StateStopped); st.Pid != s.Pid {
+			t.Errorf("stopped container with pid %d, its process's was %d", st.Pid, s.Pid)
 		}
 		r.run(t, "delete", id)
 	}
@@ -432,7 +432,10 @@ func TestUnsupported(t *testing.T) {
 		want string
 	}{
 		{func(s *specs.Spec) { s.Process.ApparmorProfile = "x" }, "process.apparmorProfile"},
-		{func(s *specs.Spec) { s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}} }, "hooks"},
+		{func(s *specs.Spec) { s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "true"}}} }, `hooks.poststop[0].path "true": not an absolute path`},
+		{func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}, {Path: "/bin/true", Timeout: new(0)}}}
+		}, "hooks.createContainer[1].timeout 0"},
 		{func(s *specs.Spec) { s.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{}} }, "linux.resources.memory"},
 		{func(s *specs.Spec) { s.Mounts[0].Options = []string{"tmpcopyup"} }, "mounts[0] (/proc): option \"tmpcopyup\""},
 		{func(s *specs.Spec) { s.Process.Capabilities.Bounding = []string{"CAP_NOPE"} }, "process.capabilities.bounding: \"CAP_NOPE\""},
