@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -16,10 +17,18 @@ import (
 // why each other one fails.
 var conformancePass = []string{
 	"config_updates_without_affect", "create", "default", "delete", "hostname", "kill", "kill_no_effect", "killsig",
-	"linux_ns_nopath", "linux_ns_path", "linux_ns_path_type", "linux_rootfs_propagation", "linux_seccomp",
+	"hooks_stdin", "linux_ns_nopath", "linux_ns_path", "linux_ns_path_type", "linux_rootfs_propagation", "linux_seccomp",
 	"linux_sysctl", "linux_uid_mappings", "process", "process_capabilities", "process_capabilities_fail",
 	"process_oom_score_adj", "process_rlimits_fail", "process_user", "root_readonly_true", "state",
 }
+
+// conformanceQuiet are the suite's hook tests that record no test point
+// (their plan is 1..0: they report a failure only as a YAML diagnostic)
+// and report nothing with gun-oci: each is asserted to exit 0 with no
+// diagnostic. (hooks, prestart and poststart_fail report one for every
+// runtime that follows the runtime spec since v1.1, and poststart races
+// with the container's process: docs/oci.md.)
+var conformanceQuiet = []string{"poststop", "poststop_fail", "prestart_fail"}
 
 // conformanceRacy are the tests of conformancePass that race with the
 // container's process, and the number of runs they get: killsig sends
@@ -46,7 +55,7 @@ func TestConformance(t *testing.T) {
 	// Most of a test's time is the suite's one-second polls: they run
 	// side by side (as many as -parallel).
 	t.Run("suite", func(t *testing.T) {
-		for _, name := range conformancePass {
+		for _, name := range slices.Concat(conformancePass, conformanceQuiet) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				runs := max(conformanceRacy[name], 1)
@@ -54,6 +63,9 @@ func TestConformance(t *testing.T) {
 					r := p.run(t, "", "unshare", "sh", "-c", `cd "$1" && RUNTIME="$2" TMPDIR="$1/tmp" exec "./$3"`,
 						"sh", dir, env.gunOCI, name)
 					res := tapResult(r.stdout, r.code)
+					if slices.Contains(conformanceQuiet, name) && res == "skipped" && !strings.Contains(r.stdout, "\n  ---") {
+						res = "pass"
+					}
 					if res == "pass" {
 						break
 					}
@@ -86,7 +98,7 @@ func buildConformance(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	args := []string{"build", "-C", mod, "-o", dir + "/"}
-	for _, name := range conformancePass {
+	for _, name := range slices.Concat(conformancePass, conformanceQuiet) {
 		args = append(args, runtimeTools+"/validation/"+name)
 	}
 	goCmd(t, nil, args...)
