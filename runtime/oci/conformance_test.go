@@ -26,7 +26,7 @@ var conformancePass = []string{
 // (their plan is 1..0: they report a failure only as a YAML diagnostic)
 // and report nothing with gun-oci: each is asserted to exit 0 with no
 // diagnostic. (hooks, prestart and poststart_fail report one for every
-// runtime that follows the runtime spec since v1.1, and poststart races
+// runtime that follows the runtime spec's v1.3.0, and poststart races
 // with the container's process: docs/oci.md.)
 var conformanceQuiet = []string{"poststop", "poststop_fail", "prestart_fail"}
 

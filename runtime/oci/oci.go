@@ -298,7 +298,8 @@ func sendConsole(path string, master *os.File) error {
 
 // Start lets a created container's process execute its command, and runs
 // the poststart hooks: one that fails fails start, and the container is
-// killed (the runtime spec's lifecycle since v1.1: v1.0 made it a warning).
+// killed (the runtime spec's lifecycle of v1.3.0: v1.0.2 to v1.2 made it a
+// warning; runc and crun fail start too).
 func (r *Runtime) Start(id string) error {
 	rec, err := r.load(id)
 	if err != nil {

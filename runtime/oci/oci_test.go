@@ -458,9 +458,11 @@ func TestFeaturesAndVersion(t *testing.T) {
 	r := newRuntime(t)
 	var f struct {
 		OCIVersionMax string
+		Hooks         []string
 		Linux         struct{ Namespaces []string }
 	}
-	if err := json.Unmarshal([]byte(r.run(t, "features")), &f); err != nil || f.OCIVersionMax != specs.Version || len(f.Linux.Namespaces) == 0 {
+	if err := json.Unmarshal([]byte(r.run(t, "features")), &f); err != nil || f.OCIVersionMax != specs.Version || len(f.Linux.Namespaces) == 0 ||
+		strings.Join(f.Hooks, " ") != "prestart createRuntime createContainer startContainer poststart poststop" {
 		t.Errorf("features: %+v, %v", f, err)
 	}
 	if v := r.run(t, "--version"); !strings.Contains(v, "spec: "+specs.Version) {
