@@ -143,13 +143,29 @@ func FuzzParseConfig(f *testing.F) {
 	if b, err := fastConfig(&initConfig{Layers: []string{"/l"}, Scratch: planScratch, Cwd: "/", Hostname: "h"}); err == nil {
 		f.Add(b, uint8(configPlan), uint16(4), planScratch, "h", "/", "1000", "/l", "", "", "", "", uint16(0), uint16(0))
 	}
+	if b, err := fastConfig(&initConfig{Args: []string{"sh"}, Cwd: "/", OCI: &ociInit{Root: "/r", RuntimeHooks: true, HookState: `{"id":"c"}`,
+		Hooks: []ociHook{{Kind: "createContainer", Path: "/h", Timeout: 2, Args: []string{"h", "a"}, Env: []string{"A=1"}}, {Kind: "startContainer", Path: "/s", Args: []string{"s"}}}}}); err == nil {
+		f.Add(b, uint8(configRun), uint16(0), "", "", "/", "", "", "", "", "", "", uint16(0), uint16(0))
+	}
+	if b, err := fastConfig(&initConfig{Cwd: "/", OCI: &ociInit{Root: "/r", NoProcess: true}}); err == nil {
+		f.Add(b, uint8(configRun), uint16(0), "", "", "/", "", "", "", "", "", "", uint16(0), uint16(0))
+	}
 	f.Fuzz(func(t *testing.T, raw []byte, kindN uint8, flags uint16, scratch, hostname, cwd, user, layers, args, env, mounts, groups string,
 		rows, cols uint16) {
 		kind := configKind(kindN % 3)
 		planned, exec := kind == configPlan, kind == configExec
-		// Anything: a configuration, or an error, never a crash.
-		if p, err := cParseConfig(raw, kind, ""); err == nil && ((len(p.cfg.Layers) == 0) != exec || (len(p.cfg.Args) == 0) != planned) {
-			t.Fatalf("%q parsed as %+v", raw, p.cfg)
+		// Anything: a configuration, or an error, never a crash. An OCI
+		// container's has no layers, and no command without process.
+		if p, err := cParseConfig(raw, kind, ""); err == nil {
+			oci, noProc := p.cfg.OCI != nil, p.cfg.OCI != nil && p.cfg.OCI.NoProcess
+			if (len(p.cfg.Layers) == 0) != (exec || oci) || (len(p.cfg.Args) == 0) != (planned || noProc) {
+				t.Fatalf("%q parsed as %+v", raw, p.cfg)
+			}
+			for i := 0; oci && i < len(p.cfg.OCI.Hooks); i++ {
+				if h := p.cfg.OCI.Hooks[i]; len(h.Args) == 0 || !strings.HasPrefix(h.Path, "/") {
+					t.Fatalf("%q parsed with hook %+v", raw, h)
+				}
+			}
 		}
 		cfg := &initConfig{Scratch: scratch, Hostname: hostname, Cwd: cwd, User: user,
 			Layers: lines(layers), Args: lines(args), Env: lines(env)}
