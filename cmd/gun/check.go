@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/gun-tools/gun/internal/exepages"
 	"github.com/gun-tools/gun/internal/hugeheap"
 	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/lang/diag"
@@ -60,14 +59,6 @@ Exit status: 0 when there is no error, 1 when there is an error (or, with
 				return err
 			}
 			collectLate(cmd.InOrStdin(), args)
-			// What the start mapped of gun's binary (the initialisers of
-			// every package gun links, cobra's command tree) is most of a
-			// check's resident memory; what the check needs faults back.
-			// After collectLate, whose collection reads the runtime's
-			// tables.
-			if err := exepages.Release(); err != nil {
-				slog.Debug("check: keeping the binary's pages", "err", err)
-			}
 			hugeheap.Collapse()
 			return runCheck(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args, format, strict, codes)
 		},

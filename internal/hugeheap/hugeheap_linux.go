@@ -96,8 +96,8 @@ var collapse [2]uintptr
 
 // Collapse turns the heap blocks below the object of the last Fill, which
 // the command will fill, into huge pages. A collapse holds a block twice
-// while it copies it: a command whose peak memory is counted calls it once
-// it has released what it can (gun check: the pages of its binary).
+// while it copies it: a command whose peak memory is counted calls it as
+// late as it can, just before it fills them.
 func Collapse() {
 	if lo, hi := collapse[0], collapse[1]; lo < hi {
 		_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvCollapse)
