@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -1021,6 +1022,74 @@ func TestDetachRecordWithoutGo(t *testing.T) {
 	}
 	if viaGoRm["auto_remove"] != true || viaGo["status"] != "running" || viaGo["image_id"] == nil {
 		t.Errorf("records: %v, with --rm %v", viaGo, viaGoRm)
+	}
+	p.cleanContainers()
+}
+
+// TestDetachOptionsWithoutGo: a detached run with the options that a
+// foreground run takes from its plan (the container's configuration)
+// starts without Go too, from the plan of the same command line in the
+// foreground, and does what it does when the monitor's Go starts it: the
+// same output in its log, exit code and record.
+func TestDetachOptionsWithoutGo(t *testing.T) {
+	p := newProject(t, map[string]string{"vol/f": "vol\n", "rel/f": "rel\n", "env": "C=from file\nB\n"})
+	p.env = append(p.env, "B=hostB", "GUN_PLAN_TRACE=1")
+	script := `echo "$A|$B|$C|$(pwd)|$(id -u):$(id -g)|$(hostname)"; grep -E '^CapEff' /proc/self/status; ` +
+		`grep -h . /mnt/f /rel/f 2>&1; touch /x 2>/dev/null && echo writable; exit 3`
+	// run runs line detached as name and returns its log, exit code and
+	// record but for what is each run's own.
+	run := func(name string, line []string) (stdout, stderr, code string, rec map[string]any) {
+		t.Helper()
+		id := p.detach(slices.Concat([]string{"--name", name}, line)...)
+		code = p.gun("wait", name).stdout
+		logs := p.gun("logs", name)
+		var kept []string
+		for _, l := range strings.SplitAfter(logs.stderr, "\n") {
+			if !strings.HasPrefix(l, "gun: plan trace: ") {
+				kept = append(kept, l)
+			}
+		}
+		b, err := os.ReadFile(filepath.Join(p.root, "containers", id, "state.json"))
+		if err != nil || json.Unmarshal(b, &rec) != nil {
+			t.Fatalf("the record of %s: %v, %q", name, err, b)
+		}
+		for _, k := range []string{"id", "name", "created", "started", "finished", "monitor_pid", "scratch"} {
+			delete(rec, k)
+		}
+		return logs.stdout, strings.Join(kept, ""), code, rec
+	}
+	for i, flags := range [][]string{
+		{"-e", "A=1", "-e", "B", "--env", "C=3", "-w", "/new/dir", "-u", "1:2", "--hostname", "h"},
+		{"-i", "--read-only", "--env-file", "env"},
+		{"-v", filepath.Join(p.dir, "vol") + ":/mnt:ro", "-v", "rel:/rel"},
+		{"--cap-drop", "ALL", "--cap-add", "CHOWN", "--security-opt", "seccomp=unconfined"},
+	} {
+		line := slices.Concat(flags, []string{env.busybox, "sh", "-c", script})
+		saved := p.env
+		p.env = append(p.env, "GUN_PREFORK=0") // the monitor's Go starts it
+		out, errOut, code, rec := run(fmt.Sprintf("go%d", i), line)
+		p.env = saved
+		if code != "3\n" || !strings.Contains(out, "|") {
+			t.Fatalf("%q with Go: exit %q, stdout %q, stderr %q", flags, code, out, errOut)
+		}
+		// The foreground run of the line writes its plan's fast section.
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+			if r := p.gun(append([]string{"run"}, line...)...); strings.Contains(r.stderr, "plan trace: run without Go") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%q never ran without Go", flags)
+			}
+		}
+		name := fmt.Sprintf("c%d", i)
+		cOut, cErrOut, cCode, cRec := run(name, line)
+		p.waitLog(name, "plan trace: started without Go")
+		if cOut != out || cErrOut != errOut || cCode != code {
+			t.Errorf("%q without Go: exit %q, stdout %q, stderr %q; with Go: exit %q, stdout %q, stderr %q", flags, cCode, cOut, cErrOut, code, out, errOut)
+		}
+		if d := cmp.Diff(rec, cRec); d != "" {
+			t.Errorf("%q: records (-Go +C):\n%s", flags, d)
+		}
 	}
 	p.cleanContainers()
 }

@@ -708,9 +708,9 @@ static void gun_fast(int s, pid_t pid, struct gun_plan *plan, const char *root, 
 // gun_prefork forks gun run's init, unless GUN_PREFORK=0 or a standard
 // descriptor is closed (the socket pair could take its number). A `gun
 // run` whose plan is current goes on without Go (gun_fast): in the
-// foreground to its end; in a detached run's monitor, for a plain command
-// line (`gun run -d [--name NAME] [--rm] IMAGE [CMD...]`), until its
-// command runs.
+// foreground to its end; in a detached run's monitor (whose plan is that
+// of the same command line without -d, --name and --rm) until its command
+// runs.
 static void gun_prefork(int argc, char **argv, char **envp, int foreground) {
 	for (char **e = envp; e != NULL && *e != NULL; e++) {
 		if (strcmp(*e, "GUN_PREFORK=0") == 0)
@@ -747,15 +747,10 @@ static void gun_prefork(int argc, char **argv, char **envp, int foreground) {
 		close(plan.fd); // the child's, to set its times
 		plan.fd = -1;
 	}
-	// Checked while the child sets the plan up. A detached run's monitor
-	// records its container's image as argv[2]: a plain command line's.
+	// Checked while the child sets the plan up.
 	const char *why = "no plan";
 	int monitor = gun_is_monitor();
-	int fast = have && (foreground || (monitor && argv[2][0] != '-'));
-	if (have && !fast)
-		why = "a detached run with options";
-	if (fast && gun_plan_current(&plan, root, argc, argv, envp, &why) < 0)
-		fast = 0;
+	int fast = have && gun_plan_current(&plan, root, argc, argv, envp, &why) == 0;
 	if (fast) {
 		gun_fast(sv[0], pid, &plan, root, argc, argv, envp, monitor);
 		gun_plan_close(&plan);
