@@ -20,7 +20,8 @@
 #include "plan.h"
 
 // The container package's templates of a record (container.Template):
-// HOLE and a letter stand for a value that only the writer knows.
+// HOLE and a letter (its HoleID, HoleName, ...) stand for a value that only
+// the writer knows. TestClaim checks that this fills each as Go would.
 enum { HOLE = '\x02' };
 
 // As container.CheckName: a letter or digit, then letters, digits, '_',
