@@ -413,10 +413,14 @@ func TestForegroundName(t *testing.T) {
 	p := newProject(t, nil)
 	var out syncBuffer
 	gun, exited := p.start(&out, "run", "--name", "fg", env.busybox, "sh", "-c", "echo hello >&2; sleep 1000")
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "hello") && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
+	// The command may write before gun has recorded it running.
+	var rec record
+	ok := false
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if rec, ok = find(p.ps(false), "fg"); ok && rec.Status == "running" && strings.Contains(out.String(), "hello") {
+			break
+		}
 	}
-	rec, ok := find(p.ps(false), "fg")
 	if !ok || rec.Status != "running" || rec.MonitorPid != gun.Process.Pid {
 		t.Fatalf("ps: %+v (gun is %d)", p.ps(true), gun.Process.Pid)
 	}
