@@ -416,14 +416,15 @@ func (d *Dir) Remove(c *Container) error {
 
 // RemoveOwned removes c as Remove does, for its owner, whose lock (from
 // Create) it closes: whoever else holds it (a child that inherited it
-// unawares) does not keep c.
+// unawares) does not keep c. It closes the lock once c is gone, so that
+// those that Wait find it gone.
 func (d *Dir) RemoveOwned(c *Container, lock *os.File) error {
 	unlock, err := d.lock()
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	lock.Close()
+	defer lock.Close()
 	return d.remove(c.ID, true)
 }
 

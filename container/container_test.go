@@ -178,6 +178,10 @@ func TestWait(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
+		// Removed as it ended: gone by the time Wait returns.
+		if _, err := d.Get(c.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Get after Wait: %v", err)
+		}
 		done <- got
 	}()
 	select {
