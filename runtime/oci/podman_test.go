@@ -192,9 +192,8 @@ func TestPodmanHooks(t *testing.T) {
 		order, _ := os.ReadFile(filepath.Join(rec, "order"))
 		got := strings.Fields(string(order))
 		if rt == runc {
-			// runc 1.1.5's start returns, and runs poststart, once its
-			// process is past the fifo, which may be before its
-			// startContainer hooks ran: the order is not the spec's.
+			// runc 1.1.5 runs the poststart hooks at create, before
+			// startContainer's (runc moved them to start in 2026).
 			slices.Sort(got)
 			want := slices.Sorted(slices.Values(stages))
 			if !slices.Equal(got, want) {
