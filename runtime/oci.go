@@ -218,11 +218,11 @@ func startOCI(s *ociSpec, cg *cgroup, hold *os.File, fds stdio) (*OCIProcess, er
 			// pivoted: the runtime's hooks of create, with the state
 			// the runtime spec's hooks_stdin test reads (status
 			// created, as crun; runc's says creating).
-			st := s.state
+			st, h := s.state, cmp.Or(s.hooks, &specs.Hooks{})
 			st.Pid, st.Status = p.Pid, specs.StateCreated
-			err := RunHooks("prestart", s.hooks.Prestart, &st, s.bundle, nil)
+			err := RunHooks("prestart", h.Prestart, &st, s.bundle, nil)
 			if err == nil {
-				err = RunHooks("createRuntime", s.hooks.CreateRuntime, &st, s.bundle, nil)
+				err = RunHooks("createRuntime", h.CreateRuntime, &st, s.bundle, nil)
 			}
 			if err != nil {
 				return fail(err)
