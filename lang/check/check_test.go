@@ -167,6 +167,7 @@ func TestFixes(t *testing.T) {
 		{"Using \"x\" As build\nUsing bulid", "Using \"x\" As build\nUsing build"},
 		{"Using \"x\"\nEnv NAME \"1\"\nEnv A \"$NAEM\"", "Using \"x\"\nEnv NAME \"1\"\nEnv A \"$NAME\""},
 		{"Using \"x\"\nArg UNUSED\nExec \"x\"\n", "Using \"x\"\nExec \"x\"\n"},
+		{"Using \"x\"\nExec \"x\" # gun:ignore g312", "Using \"x\"\nExec \"x\" # gun:ignore G312"},
 	}
 	for _, tt := range tests {
 		_, ds, _ := run(t, tt.src)
@@ -330,6 +331,12 @@ func TestIgnore(t *testing.T) {
 		{"shell comment", "Using \"x\"\nExec <<EOF\n    set -e\n    # gun:ignore G312\n    sudo a\n    sudo b\n    EOF", []string{"6:5 G312"}},
 		// gun check reads a stage at a time: a comment before a Using is
 		// read with the stage before it, and covers the Using.
+		// An ignore that turns nothing off is reported where it says so.
+		{"unknown code", "Using \"x\"\n# gun:ignore G999\nExec \"sudo make\"", []string{"2:14 G205", "3:7 G312"}},
+		{"not a code", "Using \"x\"\nExec \"sudo a\" # gun:ignore g312 G311", []string{"2:7 G312", "2:28 G205"}},
+		{"no code", "Using \"x\"\n#gun:ignore\nExec \"sudo b\"\n# gun:ignore because\nExec \"sudo c\"", []string{"2:2 G205", "3:7 G312", "4:3 G205", "5:7 G312"}},
+		{"prose after the codes", "Using \"x\"\n# gun:ignore G312 as it must be root\nExec \"sudo d\"\n# see gun:ignore in the docs\nExec \"x\"", nil},
+		{"unknown code in a script", "Using \"x\"\nExec <<EOF\n    set -e\n    # gun:ignore G999, G312\n    sudo a\n    EOF", []string{"4:18 G205"}},
 		{"before a Using", "Arg V \"1\"\n# gun:ignore G204\nUsing \"debian:latest\" As a\nExec \"sudo a\" # gun:ignore G312\n# gun:ignore G204\nUsing \"quay.io/x/y\"\nUsing \"debian:latest\" # gun:ignore G204", []string{"1:5 G201"}},
 	}
 	for _, tt := range tests {

@@ -26,13 +26,18 @@ func ignoreCodes(text string) []diag.Code {
 	}
 	var codes []diag.Code
 	for _, f := range strings.FieldsFunc(text[i+len(ignoreMark):], func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '=' }) {
-		if len(f) == 4 && f[0] == 'G' && strings.Trim(f[1:], "0123456789") == "" {
+		if codeSyntax(f) {
 			codes = append(codes, diag.Code(f))
 		} else {
 			break
 		}
 	}
 	return codes
+}
+
+// codeSyntax reports whether f is written as a code: G and three digits.
+func codeSyntax(f string) bool {
+	return len(f) == 4 && f[0] == 'G' && strings.Trim(f[1:], "0123456789") == ""
 }
 
 // marks are the # gun:ignore comments read so far that no instruction has
@@ -51,6 +56,8 @@ func (c *checker) ignorePiece(f *ast.File) {
 	for _, cm := range f.Comments {
 		if strings.Contains(cm.Text, ignoreMark) {
 			m.pending = append(m.pending, *cm)
+			start := cm.Start
+			c.checkIgnore(cm.Text, func(i int) source.Pos { return start + source.Pos(i) })
 		}
 	}
 	if len(m.pending) == 0 || f.Source == nil {
@@ -132,7 +139,60 @@ func (c *checker) scriptIgnores(s *ast.String) {
 			text = text[:nl]
 		}
 		c.addIgnore(source.Range{Start: src.LineStart(line), End: src.LineStart(line + 2)}, text)
+		base := lineStart + hash
+		c.checkIgnore(text, func(i int) source.Pos { return c.valuePos(s, base+i) })
 	}
+}
+
+// checkIgnore reports a comment that starts with # gun:ignore but turns
+// nothing off: it names no code, a code gun does not have, or something
+// like a code that is not one (g312). at maps an offset in text, the
+// comment from its '#', to its place in the file.
+func (c *checker) checkIgnore(text string, at func(int) source.Pos) {
+	mark := len(text) - len(strings.TrimLeft(strings.TrimPrefix(text, "#"), " \t"))
+	if !strings.HasPrefix(text[mark:], ignoreMark) {
+		return // the mark in a sentence, not an ignore of its own
+	}
+	rng := func(i, j int) source.Range { return source.Range{Start: at(i), End: at(j)} }
+	isSep := func(b byte) bool { return b == ',' || b == ' ' || b == '\t' || b == '\r' || b == '=' }
+	named := false
+	defer func() {
+		if !named {
+			c.report(diag.Warning, diag.BadIgnore, rng(mark, mark+len(ignoreMark)), "gun:ignore names no code, so it turns nothing off: write the codes after it (# gun:ignore G312)")
+		}
+	}()
+	for i := mark + len(ignoreMark); i < len(text); {
+		if isSep(text[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && !isSep(text[j]) {
+			j++
+		}
+		f := text[i:j]
+		switch {
+		case codeSyntax(f):
+			if !knownCode(f) {
+				c.report(diag.Warning, diag.BadIgnore, rng(i, j), "unknown code %s in gun:ignore: it turns nothing off (the codes are in docs/diagnostics.md)", f)
+			}
+			named = true
+			i = j
+			continue
+		case (f[0] == 'G' || f[0] == 'g') && strings.ContainsAny(f, "0123456789"):
+			named = true // not a code, but meant as one: said once
+			d := c.report(diag.Warning, diag.BadIgnore, rng(i, j), "%q in gun:ignore is not a code (a G and three digits), so the ignore ends before it", f)
+			if up := strings.ToUpper(f); knownCode(up) {
+				d.Fixes = []diag.Fix{{Title: "change to " + up, Edits: []diag.Edit{{Range: d.Range, NewText: up}}}}
+			}
+		}
+		return // the rest is prose
+	}
+}
+
+// knownCode reports whether code is one of gun check's codes.
+func knownCode(code string) bool {
+	return slices.ContainsFunc(diag.Codes, func(i diag.CodeInfo) bool { return string(i.Code) == code })
 }
 
 // dropIgnored removes the diagnostics the ignores cover.

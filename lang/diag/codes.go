@@ -41,6 +41,7 @@ const (
 	RelativeWorkdir Code = "G202" // a relative Workdir before any absolute one in a stage
 	DuplicateMain   Code = "G203" // Main given twice in one stage
 	UnpinnedBase    Code = "G204" // a Using of a registry image tagged latest, or untagged with a path
+	BadIgnore       Code = "G205" // a # gun:ignore that names no code, or an unknown one
 )
 
 // Found in shell commands (Exec and Main strings, script blocks) by the
@@ -123,6 +124,7 @@ var Codes = []CodeInfo{
 	{RelativeWorkdir, Warning, "relative Workdir"},
 	{DuplicateMain, Warning, "Main given twice"},
 	{UnpinnedBase, Warning, "registry base without a version"},
+	{BadIgnore, Warning, "gun:ignore without a known code"},
 	{ShellSyntax, Error, "shell syntax error"},
 	{BashOnly, Error, "bash syntax in a sh command"},
 	{UnsetShellVariable, Warning, "shell variable never set"},
