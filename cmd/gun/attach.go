@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 	"github.com/gun-tools/gun/container"
 )
 
@@ -194,7 +195,7 @@ the container.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			esc, err := parseDetachKeys(keys)
 			if err != nil {
-				return &usageError{err}
+				return &langcmd.UsageError{Err: err}
 			}
 			d, c, err := getContainer(g, args[0])
 			if err != nil {

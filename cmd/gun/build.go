@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 	"github.com/gun-tools/gun/exec"
 	buildprogress "github.com/gun-tools/gun/exec/progress"
 	"github.com/gun-tools/gun/guntar"
@@ -75,11 +76,11 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 		opts.Context = args[0]
 	}
 	if f.format != "oci" && f.format != "rootfs" {
-		return &usageError{fmt.Errorf("--format %q: want oci or rootfs", f.format)}
+		return &langcmd.UsageError{Err: fmt.Errorf("--format %q: want oci or rootfs", f.format)}
 	}
 	var err error
 	if opts.Network, err = runtime.ParseNetwork(f.network); err != nil {
-		return &usageError{fmt.Errorf("--%w", err)}
+		return &langcmd.UsageError{Err: fmt.Errorf("--%w", err)}
 	}
 	switch f.compression {
 	case "gzip":
@@ -87,19 +88,19 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 	case "zstd":
 		opts.Compression = guntar.Zstd
 	default:
-		return &usageError{fmt.Errorf("--compression %q: want gzip or zstd", f.compression)}
+		return &langcmd.UsageError{Err: fmt.Errorf("--compression %q: want gzip or zstd", f.compression)}
 	}
 	for _, a := range f.args {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok || k == "" {
-			return &usageError{fmt.Errorf("--arg %q: want NAME=VALUE", a)}
+			return &langcmd.UsageError{Err: fmt.Errorf("--arg %q: want NAME=VALUE", a)}
 		}
 		opts.Args[k] = v
 	}
 	for _, sec := range f.secrets {
 		id, s, err := parseSecret(sec)
 		if err != nil {
-			return &usageError{err}
+			return &langcmd.UsageError{Err: err}
 		}
 		if opts.Secrets == nil {
 			opts.Secrets = map[string]exec.Secret{}
@@ -108,7 +109,7 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 	}
 	mode, err := buildprogress.ParseMode(f.progress)
 	if err != nil {
-		return &usageError{fmt.Errorf("--progress: %w", err)}
+		return &langcmd.UsageError{Err: fmt.Errorf("--progress: %w", err)}
 	}
 	if opts.Root, err = cmd.Flags().GetString("root"); err != nil {
 		return err
@@ -119,11 +120,11 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 		}
 	}
 	if f.push && len(f.tags) == 0 {
-		return &usageError{errors.New("--push needs -t REFERENCE")}
+		return &langcmd.UsageError{Err: errors.New("--push needs -t REFERENCE")}
 	}
 	for _, r := range append(f.cacheFrom, f.cacheTo...) {
 		if _, err := registry.ParseRef(r); err != nil {
-			return &usageError{err}
+			return &langcmd.UsageError{Err: err}
 		}
 	}
 	if !f.tlsVerify || f.push {
@@ -138,9 +139,9 @@ func runBuild(cmd *cobra.Command, f *buildFlags, args []string) error {
 	var de *exec.DiagnosticsError
 	if errors.As(err, &de) {
 		for _, d := range de.Diags {
-			writeDiagnostic(cmd.ErrOrStderr(), de.File, d)
+			langcmd.WriteDiagnostic(cmd.ErrOrStderr(), de.File, d)
 		}
-		return &exitError{code: 1, err: err}
+		return &langcmd.ExitError{Code: 1, Err: err}
 	}
 	if err != nil {
 		return err
@@ -163,7 +164,7 @@ func pushTags(cmd *cobra.Command, opts exec.Options) error {
 	for _, t := range opts.Tags {
 		r, err := registry.ParseRef(t)
 		if err != nil {
-			return &usageError{err}
+			return &langcmd.UsageError{Err: err}
 		}
 		img, err := st.Image(t)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 	"github.com/gun-tools/gun/container"
 	"github.com/gun-tools/gun/internal/proc"
 	"github.com/gun-tools/gun/runtime"
@@ -34,7 +35,7 @@ monitor was killed shows as exited, its exit code unknown.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "" && format != "json" && format != "table" {
-				return &usageError{fmt.Errorf("--format %q: want json or table", format)}
+				return &langcmd.UsageError{Err: fmt.Errorf("--format %q: want json or table", format)}
 			}
 			d, _, err := openContainers(g)
 			if err != nil {
@@ -143,7 +144,7 @@ func newLogsCmd(g *globalFlags) *cobra.Command {
 				return fmt.Errorf("container %s runs in the foreground: its output is gun's, not kept", c.Name)
 			}
 			if opts.Tail < 0 {
-				return &usageError{errors.New("--tail must not be negative")}
+				return &langcmd.UsageError{Err: errors.New("--tail must not be negative")}
 			}
 			return printLog(cmd.Context(), c, opts, stamps)
 		},
@@ -178,9 +179,9 @@ func printLog(ctx context.Context, c *container.Container, opts container.LogOpt
 func exitOf(c *container.Container) error {
 	switch {
 	case c.Unknown:
-		return &exitError{125, fmt.Errorf("container %s: its monitor was killed: exit code unknown", c.Name)}
+		return &langcmd.ExitError{Code: 125, Err: fmt.Errorf("container %s: its monitor was killed: exit code unknown", c.Name)}
 	case c.ExitCode != 0:
-		return &exitError{c.ExitCode, nil}
+		return &langcmd.ExitError{Code: c.ExitCode, Err: nil}
 	}
 	return nil
 }
@@ -331,7 +332,7 @@ func newKillCmd(g *globalFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := parseSignal(sig)
 			if err != nil {
-				return &usageError{err}
+				return &langcmd.UsageError{Err: err}
 			}
 			return eachContainer(cmd, args, func(ref string) error {
 				_, c, err := getContainer(g, ref)

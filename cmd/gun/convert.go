@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 	"github.com/gun-tools/gun/convert"
 	"github.com/gun-tools/gun/internal/atomicfile"
 )
@@ -31,10 +32,8 @@ look (or the Dockerfile cannot be read), 2 on usage errors.`,
 		Example: "  gun convert Dockerfile -o Gunfile\n  gun convert < Dockerfile",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch format {
-			case "text", "json", "sarif":
-			default:
-				return &usageError{fmt.Errorf("convert: unknown --format %q: use text, json or sarif", format)}
+			if err := langcmd.CheckFormat("convert", format); err != nil {
+				return err
 			}
 			return runConvert(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args, output, format)
 		},
@@ -68,28 +67,15 @@ func runConvert(stdin io.Reader, stdout, stderr io.Writer, args []string, output
 	} else if _, err := stdout.Write(res.Gunfile); err != nil {
 		return fmt.Errorf("convert: write output: %w", err)
 	}
-	results := []checked{{file: res.File, diags: res.Diagnostics}}
 	var out bytes.Buffer
-	switch format {
-	case "text":
-		for _, d := range res.Diagnostics {
-			if err := writeDiagnostic(&out, res.File, d); err != nil {
-				return err
-			}
-		}
-	case "json":
-		err = writeJSON(&out, results)
-	case "sarif":
-		err = writeSARIF(&out, results, convert.Codes)
-	}
-	if err != nil {
+	if err := langcmd.Report(&out, format, []langcmd.Checked{{File: res.File, Diags: res.Diagnostics}}, convert.Codes); err != nil {
 		return err
 	}
 	if _, err := stderr.Write(out.Bytes()); err != nil {
 		return fmt.Errorf("convert: write diagnostics: %w", err)
 	}
 	if len(res.Diagnostics) > 0 {
-		return &exitError{code: 1}
+		return &langcmd.ExitError{Code: 1}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 	"github.com/gun-tools/gun/container"
 	"github.com/gun-tools/gun/runtime"
 )
@@ -118,11 +119,11 @@ func (o *owned) finish(err error) {
 		return
 	}
 	o.c.Status, o.c.ExitCode, o.c.Finished = container.Exited, 0, time.Now().UTC()
-	var ee *exitError
+	var ee *langcmd.ExitError
 	if errors.As(err, &ee) {
-		o.c.ExitCode = ee.code
-		if ee.err != nil {
-			o.c.Error = ee.err.Error()
+		o.c.ExitCode = ee.Code
+		if ee.Err != nil {
+			o.c.Error = ee.Err.Error()
 		}
 	} else if err != nil {
 		o.c.ExitCode, o.c.Error = 125, err.Error()
@@ -274,25 +275,25 @@ func (o *owned) adopt(st *runtime.Started) (err error) {
 		st.Lock.Close()
 		st.Kill()
 		_, _ = st.Wait(ctx)
-		return &exitError{125, err}
+		return &langcmd.ExitError{Code: 125, Err: err}
 	}
 	o.dir, o.c, o.lock = d, c, st.Lock
 	defer func() { o.finish(err) }()
 	if st.Failed() {
 		code, werr := st.Wait(ctx)
-		return &exitError{code, werr}
+		return &langcmd.ExitError{Code: code, Err: werr}
 	}
 	o.started = true
 	if err := o.follow(); err != nil {
 		st.Kill()
 		_, _ = st.Wait(ctx)
-		return &exitError{125, err}
+		return &langcmd.ExitError{Code: 125, Err: err}
 	}
 	if o.mon.Report != nil {
 		o.begin() // the constructor could not record it running
 	}
 	if code, werr := st.Wait(ctx); werr != nil || code != 0 {
-		return &exitError{code, werr}
+		return &langcmd.ExitError{Code: code, Err: werr}
 	}
 	return nil
 }
@@ -308,7 +309,7 @@ func monitorMain(m *runtime.Monitor, args []string) int {
 	} else {
 		err = execute(&globalFlags{monitor: own}, args)
 	}
-	code, msg := outcome(err)
+	code, msg := langcmd.Outcome(err)
 	if !own.started && code == 0 {
 		code, msg = 125, "the container did not start"
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 	"github.com/gun-tools/gun/container"
 	"github.com/gun-tools/gun/runtime"
 )
@@ -53,19 +54,19 @@ executed, 127 when it is not found).`,
 func runExec(ctx context.Context, g *globalFlags, f *execFlags, args []string) error {
 	st, err := openStore(g)
 	if err != nil {
-		return &exitError{125, err}
+		return &langcmd.ExitError{Code: 125, Err: err}
 	}
 	scratch, err := execScratch(g, st.RunDir(), args[0])
 	if err != nil {
-		return &exitError{125, err}
+		return &langcmd.ExitError{Code: 125, Err: err}
 	}
 	c, err := runtime.LoadContainer(scratch)
 	if err != nil {
-		return &exitError{125, err}
+		return &langcmd.ExitError{Code: 125, Err: err}
 	}
 	init, err := c.OpenInit()
 	if err != nil {
-		return &exitError{125, fmt.Errorf("container %s: not running", args[0])}
+		return &langcmd.ExitError{Code: 125, Err: fmt.Errorf("container %s: not running", args[0])}
 	}
 	defer init.Close()
 	p := runtime.Process{
@@ -89,7 +90,7 @@ func runExec(ctx context.Context, g *globalFlags, f *execFlags, args []string) e
 	// does.
 	code, err := runtime.Exec(context.WithoutCancel(ctx), init, p)
 	if err != nil || code != 0 {
-		return &exitError{code, err}
+		return &langcmd.ExitError{Code: code, Err: err}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 	"github.com/gun-tools/gun/lsp/lsptest"
 )
 
@@ -60,9 +61,9 @@ func startPiped(t testing.TB, size int, prog string, args ...string) (*exec.Cmd,
 }
 
 // TestLspGrowsPipes checks that gun lsp makes the pipes of its standard
-// input and output hold pipeSize bytes, or the most the kernel allows.
+// input and output hold langcmd.PipeSize bytes, or the most the kernel allows.
 func TestLspGrowsPipes(t *testing.T) {
-	want := pipeSize
+	want := langcmd.PipeSize
 	if b, err := os.ReadFile("/proc/sys/fs/pipe-max-size"); err == nil {
 		if max, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && max < want {
 			want = max
@@ -96,7 +97,7 @@ func TestLspGrowsPipes(t *testing.T) {
 // server does, and goes idle before the next, as an editor's client and
 // server do between a user's actions: each message wakes it.
 func BenchmarkPipeSize(b *testing.B) {
-	for _, size := range []int{0, pipeSize} {
+	for _, size := range []int{0, langcmd.PipeSize} {
 		name := "default"
 		if size != 0 {
 			name = strconv.Itoa(size>>10) + "KiB"

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/runtime/oci"
 )
@@ -42,7 +43,7 @@ func newOCICmd() *cobra.Command {
 		Long: `gun oci is an OCI runtime with runc's command line: podman --runtime, or any
 tool that drives runc, can run containers with it. The same binary named gun-oci
 is that runtime itself.`,
-		Version: buildVersion(),
+		Version: langcmd.Version(),
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			rt.Root = f.root
 			if rt.Root == "" {
@@ -140,7 +141,7 @@ is that runtime itself.`,
 				return err
 			}
 			if code != 0 {
-				return &exitError{code: code}
+				return &langcmd.ExitError{Code: code}
 			}
 			return nil
 		},

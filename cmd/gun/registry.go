@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 	"github.com/gun-tools/gun/registry"
 	"github.com/gun-tools/gun/store"
 )
@@ -46,7 +47,7 @@ func (f *registryFlags) client(w io.Writer) (c *registry.Client, close func(), e
 		opts.Progress, close = v.update, v.Close
 	case "quiet":
 	default:
-		return nil, nil, &usageError{fmt.Errorf("--progress %q: want auto, tty, plain or quiet", f.progress)}
+		return nil, nil, &langcmd.UsageError{Err: fmt.Errorf("--progress %q: want auto, tty, plain or quiet", f.progress)}
 	}
 	c, err = registry.New(opts)
 	return c, close, err
@@ -57,7 +58,7 @@ func (f *registryFlags) client(w io.Writer) (c *registry.Client, close func(), e
 func (f *registryFlags) open(cmd *cobra.Command, g *globalFlags, ref string) (r registry.Ref, c *registry.Client, st *store.Store, close func(), err error) {
 	close = func() {}
 	if r, err = registry.ParseRef(ref); err != nil {
-		return r, nil, nil, close, &usageError{err}
+		return r, nil, nil, close, &langcmd.UsageError{Err: err}
 	}
 	if c, close, err = f.client(cmd.ErrOrStderr()); err != nil {
 		return r, nil, nil, close, err
@@ -150,7 +151,7 @@ mode 0600, where podman finds them too.`,
 			tty := term.IsTerminal(int(os.Stdin.Fd()))
 			if user == "" {
 				if passwordStdin || !tty {
-					return &usageError{errors.New("give the user name with -u")}
+					return &langcmd.UsageError{Err: errors.New("give the user name with -u")}
 				}
 				fmt.Fprint(cmd.ErrOrStderr(), "Username: ")
 				line, err := in.ReadString('\n')
@@ -176,10 +177,10 @@ mode 0600, where podman finds them too.`,
 				}
 				password = string(b)
 			default:
-				return &usageError{errors.New("not a terminal: give the password with --password-stdin")}
+				return &langcmd.UsageError{Err: errors.New("not a terminal: give the password with --password-stdin")}
 			}
 			if password == "" {
-				return &usageError{errors.New("empty password")}
+				return &langcmd.UsageError{Err: errors.New("empty password")}
 			}
 			f.progress = "quiet"
 			c, _, err := f.client(cmd.ErrOrStderr())

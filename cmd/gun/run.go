@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 	"github.com/gun-tools/gun/container"
 	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/registry"
@@ -134,25 +135,25 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 		spec.Stdin = os.Stdin
 	}
 	if err := networkFlags(f, &spec); err != nil {
-		return &usageError{err}
+		return &langcmd.UsageError{Err: err}
 	}
 	if err := securityOpts(&spec, f); err != nil {
-		return &usageError{err}
+		return &langcmd.UsageError{Err: err}
 	}
 	if f.pidsLimit < 0 || f.cpus < 0 {
-		return &usageError{errors.New("--pids-limit and --cpus must not be negative")}
+		return &langcmd.UsageError{Err: errors.New("--pids-limit and --cpus must not be negative")}
 	}
 	if f.memory != "" {
 		n, err := check.ParseSize(f.memory)
 		if err != nil {
-			return &usageError{fmt.Errorf("--memory %q: %w", f.memory, err)}
+			return &langcmd.UsageError{Err: fmt.Errorf("--memory %q: %w", f.memory, err)}
 		}
 		spec.Resources.Memory = n
 	}
 	for _, file := range f.envFiles {
 		env, err := readEnvFile(file, &f.hostEnv)
 		if err != nil {
-			return &usageError{err}
+			return &langcmd.UsageError{Err: err}
 		}
 		spec.Env = append(spec.Env, env...)
 	}
@@ -164,29 +165,29 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 	for _, v := range f.volumes {
 		m, err := parseVolume(v)
 		if err != nil {
-			return &usageError{err}
+			return &langcmd.UsageError{Err: err}
 		}
 		spec.Mounts = append(spec.Mounts, m)
 	}
 	root, err := storeRoot(g)
 	if err != nil {
-		return &exitError{125, err}
+		return &langcmd.ExitError{Code: 125, Err: err}
 	}
 	rt := runtime.New(root)
 	own := g.monitor
 	switch {
 	case f.detach && own == nil && f.detachReexec != nil:
 		// Not read as detached by the constructor.
-		return &exitError{125, f.detachReexec()}
+		return &langcmd.ExitError{Code: 125, Err: f.detachReexec()}
 	case f.detach != (own != nil):
-		return &exitError{125, errors.New("gun run: -d was misread")}
+		return &langcmd.ExitError{Code: 125, Err: errors.New("gun run: -d was misread")}
 	case f.detach:
 		if err := own.create(g, f, args); err != nil {
-			return &exitError{125, err}
+			return &langcmd.ExitError{Code: 125, Err: err}
 		}
 	case f.name != "":
 		if own, err = claimForeground(g, f, args); err != nil {
-			return &exitError{125, err}
+			return &langcmd.ExitError{Code: 125, Err: err}
 		}
 		defer own.release()
 	}
@@ -197,21 +198,21 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 	// the image is looked up and the scratch space laid out.
 	starter, err := rt.Prestart(spec)
 	if err != nil {
-		return &exitError{125, err}
+		return &langcmd.ExitError{Code: 125, Err: err}
 	}
 	defer starter.Close()
 	st, err := openStoreIn(root, rt)
 	if err != nil {
-		return &exitError{125, err}
+		return &langcmd.ExitError{Code: 125, Err: err}
 	}
 	img, err := resolveImage(ctx, st, rt, args[0], f)
 	if err != nil {
-		return &exitError{125, err}
+		return &langcmd.ExitError{Code: 125, Err: err}
 	}
 	spec.Layers = img.layers
 	spec.Args = img.command(f.entrypoint, f.entrypointSet, args[1:])
 	if len(spec.Args) == 0 {
-		return &exitError{125, fmt.Errorf("image %s has no default command: give one", args[0])}
+		return &langcmd.ExitError{Code: 125, Err: fmt.Errorf("image %s has no default command: give one", args[0])}
 	}
 	spec.Env = append(img.env, spec.Env...)
 	if spec.Cwd == "" {
@@ -223,7 +224,7 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 	if f.publishAll {
 		ports, err := runtime.PublishAll(img.exposed)
 		if err != nil {
-			return &exitError{125, err}
+			return &langcmd.ExitError{Code: 125, Err: err}
 		}
 		for _, p := range ports {
 			fmt.Fprintf(os.Stderr, "gun: publishing %d/%s on host port %d\n", p.ContainerPort, p.Proto, p.HostPort)
@@ -278,10 +279,10 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 	if !ok {
 		var id [8]byte
 		if _, err := rand.Read(id[:]); err != nil {
-			return &exitError{125, err}
+			return &langcmd.ExitError{Code: 125, Err: err}
 		}
 		if scratch, release, err = st.NewRunDir(hex.EncodeToString(id[:])); err != nil {
-			return &exitError{125, err}
+			return &langcmd.ExitError{Code: 125, Err: err}
 		}
 	}
 	spec.Scratch = scratch
@@ -293,7 +294,7 @@ func runRun(ctx context.Context, g *globalFlags, f *runFlags, args []string) (er
 	code, err := starter.Run(context.WithoutCancel(ctx), spec)
 	release()
 	if err != nil || code != 0 {
-		return &exitError{code, err}
+		return &langcmd.ExitError{Code: code, Err: err}
 	}
 	return nil
 }

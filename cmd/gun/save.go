@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 	"github.com/gun-tools/gun/guntar"
 	"github.com/gun-tools/gun/internal/atomicfile"
 	"github.com/gun-tools/gun/store"
@@ -25,10 +26,10 @@ The same image always gives the same bytes. FILE appears only once complete.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output == "" {
-				return &usageError{errors.New("save needs -o FILE (or -o - for standard output)")}
+				return &langcmd.UsageError{Err: errors.New("save needs -o FILE (or -o - for standard output)")}
 			}
 			if format != "oci" && format != "rootfs" {
-				return &usageError{fmt.Errorf("--format %q: use oci or rootfs", format)}
+				return &langcmd.UsageError{Err: fmt.Errorf("--format %q: use oci or rootfs", format)}
 			}
 			s, err := openStore(g)
 			if err != nil {
@@ -54,7 +55,7 @@ The same image always gives the same bytes. FILE appears only once complete.`,
 			}
 			if output == "-" {
 				if f, ok := cmd.OutOrStdout().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-					return &usageError{errors.New("save: standard output is a terminal; redirect it or use -o FILE")}
+					return &langcmd.UsageError{Err: errors.New("save: standard output is a terminal; redirect it or use -o FILE")}
 				}
 				return write(cmd.OutOrStdout())
 			}

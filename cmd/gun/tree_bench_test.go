@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
+)
 
 // BenchmarkRootCmd builds the command tree and finds the command for
 // gun run's command line (a flag error stops it before runRun), as every
@@ -18,7 +22,7 @@ func BenchmarkRootCmd(b *testing.B) {
 			for b.Loop() {
 				cmd := newRootCmd(&globalFlags{}, bc.build)
 				cmd.SetArgs(args)
-				if err := cmd.Execute(); !isUsageError(err) {
+				if err := cmd.Execute(); !langcmd.IsUsageError(err) {
 					b.Fatalf("gun %q: %v, want a usage error", args, err)
 				}
 			}

@@ -1,4 +1,4 @@
-package main
+package langcmd
 
 import (
 	"errors"
@@ -15,7 +15,7 @@ import (
 	"github.com/gun-tools/gun/lsp"
 )
 
-func newLspCmd() *cobra.Command {
+func NewLspCmd() *cobra.Command {
 	var stdio bool
 	cmd := &cobra.Command{
 		Use:   "lsp",
@@ -40,10 +40,10 @@ func newLspCmd() *cobra.Command {
 			growPipe(os.Stdout)
 			err := lsp.Serve(cmd.Context(), &stdioConn{ReadCloser: os.Stdin, w: os.Stdout}, lsp.Options{
 				Logger:  slog.Default(),
-				Version: buildVersion(),
+				Version: Version(),
 			})
 			if errors.Is(err, lsp.ErrNoShutdown) {
-				return &exitError{code: 1} // the protocol's exit status; nothing to print
+				return &ExitError{Code: 1} // the protocol's exit status; nothing to print
 			}
 			return err
 		},
@@ -69,20 +69,20 @@ func (c *stdioConn) Close() error {
 	return c.err
 }
 
-// pipeSize is what growPipe asks for: the most an unprivileged process may
+// PipeSize is what growPipe asks for: the most an unprivileged process may
 // (/proc/sys/fs/pipe-max-size), where the kernel's default is 64 KiB.
-const pipeSize = 1 << 20
+const PipeSize = 1 << 20
 
-// growPipe makes f, if it is a pipe, hold pipeSize bytes. A 5,000-line
+// growPipe makes f, if it is a pipe, hold PipeSize bytes. A 5,000-line
 // document's didOpen (300 KB), its diagnostics (1 MB) and its symbols (1.2
 // MB) then cross in a write or two, not 64 KiB at a time with a wakeup of
 // the process at the other end for each: moving 1 MiB each way between two
-// processes, each woken for it, took 0.6 of the time (BenchmarkPipeSize).
+// processes, each woken for it, took 0.6 of the time (cmd/gun's BenchmarkPipeSize).
 // The pipe takes memory only for what it holds. Where the kernel refuses (a user over
 // pipe-user-pages-soft), or f is not a pipe, it stays as it is.
 func growPipe(f *os.File) {
 	// Through SyscallConn, not Fd, which would put the file in blocking mode.
 	if rc, err := f.SyscallConn(); err == nil {
-		_ = rc.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize) })
+		_ = rc.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, PipeSize) })
 	}
 }

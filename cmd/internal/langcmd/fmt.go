@@ -1,4 +1,4 @@
-package main
+package langcmd
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ type fmtFlags struct {
 	write, list, diff, check, shell bool
 }
 
-func newFmtCmd() *cobra.Command {
+func NewFmtCmd() *cobra.Command {
 	var fl fmtFlags
 	cmd := &cobra.Command{
 		Use:   "fmt [-w] [-l] [-d] [--check] [FILE|DIR...]",
@@ -38,7 +38,7 @@ as written; --shell formats them too, with shfmt's layout (mvdan.cc/sh).`,
 		Example: "  gun fmt -w Gunfile\n  gun fmt --check -d .",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if fl.write && len(args) == 0 {
-				return &usageError{errors.New("fmt: -w needs a FILE; standard input cannot be rewritten")}
+				return &UsageError{Err: errors.New("fmt: -w needs a FILE; standard input cannot be rewritten")}
 			}
 			return runFmt(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args, fl)
 		},
@@ -119,7 +119,7 @@ func runFmt(stdin io.Reader, stdout, stderr io.Writer, args []string, fl fmtFlag
 		}
 	}
 	if failed || fl.check && unformatted > 0 {
-		return &exitError{code: 1}
+		return &ExitError{Code: 1}
 	}
 	return nil
 }
