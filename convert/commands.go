@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"fmt"
 	"path"
 	"strconv"
 	"strings"
@@ -125,7 +126,8 @@ func (c *converter) run(n *parser.Node, in *instructions.RunCommand) {
 	// The mounts are read when the command is expanded; their values are
 	// kept as written.
 	if err := in.Expand(func(w string) (string, error) { return w, nil }); err != nil {
-		c.warn(NotExact, "RUN flags: %v", err)
+		c.err = fmt.Errorf("RUN flags: %w", err)
+		return
 	}
 	var mounts []*instructions.Mount
 	for _, m := range instructions.GetMounts(in) {
@@ -322,9 +324,15 @@ func notRoot(user string) (uid, gid bool) {
 // working directory, gun wants it absolute.
 func (c *converter) target(t string) string {
 	if path.IsAbs(t) {
+		if path.Clean(t) == "/" {
+			c.err = fmt.Errorf("invalid mount target %q", "/") // BuildKit's error
+		}
 		return c.word(t, false)
 	}
 	abs := path.Join(c.cur.workdir, t)
+	if abs == "/" && c.cur.workdirKnown {
+		c.err = fmt.Errorf("invalid mount target %q", "/")
+	}
 	if !c.cur.workdirKnown {
 		c.warn(NotExact, "mount target %q is relative: written as %s, in the working directory as the Dockerfile sets it (the base image's is not known to gun convert)", t, abs)
 	}

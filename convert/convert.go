@@ -10,6 +10,7 @@ package convert
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -60,7 +61,7 @@ type Result struct {
 func Convert(name string, src []byte) (*Result, error) {
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, located(name, err)
 	}
 	c := &converter{
 		file:   source.NewFile(name, src),
@@ -77,7 +78,7 @@ func Convert(name string, src []byte) (*Result, error) {
 		c.report(ParseWarning, line, "%s", w.Short)
 	}
 	if err := c.convert(res.AST); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, located(name, err)
 	}
 	out, err := format.Source([]byte(c.out.String()))
 	if err != nil {
@@ -86,6 +87,18 @@ func Convert(name string, src []byte) (*Result, error) {
 	}
 	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
 	return &Result{Gunfile: out, File: c.file, Diagnostics: c.diags}, nil
+}
+
+// located returns BuildKit's error err, which Docker would fail the
+// build with, prefixed with its place in the Dockerfile: name:line:column
+// (BuildKit gives lines; the column is the instruction's first).
+func located(name string, err error) error {
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 && le.Locations[0][0].Start.Line > 0 {
+		p := le.Locations[0][0].Start
+		return fmt.Errorf("%s:%d:%d: %w", name, p.Line, p.Character+1, le.Unwrap())
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 // stageVars are what a stage defines that later stages based on it see:
@@ -123,6 +136,9 @@ type converter struct {
 	// inherited are the base image's variables the instruction being
 	// converted refers to: declared (Env NAME Inherited) before it.
 	inherited []string
+	// err is an error in the instruction being converted that BuildKit
+	// reports only when it builds (an unknown mount type): Docker fails.
+	err error
 }
 
 // report records a diagnostic on a Dockerfile line (1-based).
@@ -216,6 +232,9 @@ func (c *converter) convert(ast *parser.Node) error {
 				break
 			}
 			c.command(n, in)
+			if c.err != nil {
+				return parser.WithLocation(c.err, n.Location())
+			}
 		}
 		for _, name := range c.inherited {
 			fmt.Fprintf(out, "Env %s Inherited\n", name)

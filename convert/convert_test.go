@@ -143,3 +143,28 @@ func TestDocs(t *testing.T) {
 		}
 	}
 }
+
+// TestErrors checks that a Dockerfile Docker would not build is an error
+// that names its place, and that nothing is converted.
+func TestErrors(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"FROM alpine\nFROOM x\n", "Dockerfile:2:1: unknown instruction: FROOM"},
+		{"FROM alpine\n\nRUN <<EOF\necho\n", "Dockerfile:3:1: unterminated heredoc"},
+		{"FROM alpine\nCOPY --frm=a x y\n", "Dockerfile:2:1: unknown flag: --frm"},
+		{"FROM alpine\nENV\n", "Dockerfile:2:1: ENV requires at least one argument"},
+		{"FROM alpine\nHEALTHCHECK --interval=abc CMD x\n", `Dockerfile:2:1: time: invalid duration "abc"`},
+		{"FROM alpine\nRUN --mount=type=foo,target=/x make\n", `Dockerfile:2:1: RUN flags: unsupported mount type "foo"`},
+		{"FROM alpine\nRUN --mount=type=cache,target=/ make\n", `Dockerfile:2:1: invalid mount target "/"`},
+		{"FROM scratch\nRUN --mount=type=tmpfs,target=. make\n", `Dockerfile:2:1: invalid mount target "/"`},
+		{"", "Dockerfile: file with no instructions"},
+	}
+	for _, tt := range tests {
+		r, err := convert.Convert("Dockerfile", []byte(tt.src))
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want %q", tt.src, err, tt.want)
+		}
+		if r != nil {
+			t.Errorf("%q: converted:\n%s", tt.src, r.Gunfile)
+		}
+	}
+}

@@ -20,7 +20,7 @@ func TestConvertCommand(t *testing.T) {
 		{"exact", []string{"convert"}, "FROM alpine\n# hi\nRUN echo hi\n", 0, "Using \"alpine\"\n# hi\nExec \"echo hi\"\n", ""},
 		{"needs a look", []string{"convert"}, "FROM alpine\nONBUILD RUN x\n", 1, "# ONBUILD RUN x\n", "<stdin>:2:1: warning: ONBUILD kept as a comment"},
 		{"json", []string{"convert", "--format", "json"}, "FROM alpine\nENV P=$HOME\n", 1, "Env HOME Inherited\nEnv P \"${HOME}\"", `"code": "D003"`},
-		{"bad Dockerfile", []string{"convert"}, "FROM alpine\nFROBNICATE x\n", 1, "", "unknown instruction"},
+		{"bad Dockerfile", []string{"convert"}, "FROM alpine\nFROBNICATE x\n", 1, "", "gun: convert: <stdin>:2:1: unknown instruction"},
 		{"unknown format", []string{"convert", "--format", "xml"}, "", 2, "", "unknown --format"},
 		{"missing file", []string{"convert", "no/Dockerfile"}, "", 1, "", "no/Dockerfile"},
 	}
