@@ -22,13 +22,16 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
+	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/lang/diag"
 	"github.com/gun-tools/gun/lang/format"
+	lparser "github.com/gun-tools/gun/lang/parser"
 	"github.com/gun-tools/gun/lang/source"
 )
 
-// Codes of what a conversion reports. They are warnings: the Gunfile is
-// written, but something needs a look.
+// Codes of what a conversion reports. They are warnings, the Gunfile is
+// written but something needs a look, but for D008: what gun check finds
+// wrong in the Gunfile written, which Docker's build fails on too.
 const (
 	Dropped        diag.Code = "D001" // an instruction with no Gunfile equivalent, kept as a comment
 	DroppedOption  diag.Code = "D002" // a flag or mount option with no equivalent, left out
@@ -37,6 +40,7 @@ const (
 	NotExact       diag.Code = "D005" // translated, with a difference the message names
 	ParseWarning   diag.Code = "D006" // a warning of BuildKit's parser
 	EmptyInputCode diag.Code = "D007" // a Dockerfile with no FROM
+	CheckError     diag.Code = "D008" // an error of gun check in the Gunfile written
 )
 
 // Codes lists the conversion's codes, for SARIF rules and docs.
@@ -48,6 +52,7 @@ var Codes = []diag.CodeInfo{
 	{Code: NotExact, Severity: diag.Warning, Title: "not an exact equivalent"},
 	{Code: ParseWarning, Severity: diag.Warning, Title: "Dockerfile parser warning"},
 	{Code: EmptyInputCode, Severity: diag.Warning, Title: "no FROM"},
+	{Code: CheckError, Severity: diag.Error, Title: "converted Gunfile fails gun check"},
 }
 
 // Result is a converted Dockerfile.
@@ -80,13 +85,36 @@ func Convert(name string, src []byte) (*Result, error) {
 	if err := c.convert(res.AST); err != nil {
 		return nil, located(name, err)
 	}
-	out, err := format.Source([]byte(c.out.String()))
-	if err != nil {
+	// The Gunfile is parsed once, to be checked and formatted.
+	text := c.out.String()
+	f, ds := lparser.Parse("Gunfile", []byte(text))
+	if diag.HasErrors(ds) {
 		// A bug of the converter: it wrote something that does not parse.
-		return nil, fmt.Errorf("%s: the Gunfile written does not parse: %w\n%s", name, err, c.out.String())
+		return nil, fmt.Errorf("%s: the Gunfile written does not parse: %w\n%s", name, &format.SyntaxError{File: f.Source, Diagnostics: ds}, text)
+	}
+	for _, d := range check.Check(f) {
+		if d.Severity == diag.Error {
+			c.reportSeverity(diag.Error, CheckError, c.dockerLine(f.Source.Line(d.Range.Start)), "the Gunfile written fails gun check (%s): %s", d.Code, d.Message)
+		}
+	}
+	var out bytes.Buffer
+	out.Grow(len(text) + len(text)/16 + 64)
+	if err := format.Node(&out, f); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
-	return &Result{Gunfile: out, File: c.file, Diagnostics: c.diags}, nil
+	return &Result{Gunfile: out.Bytes(), File: c.file, Diagnostics: c.diags}, nil
+}
+
+// dockerLine returns the Dockerfile line of a line of the Gunfile written.
+func (c *converter) dockerLine(line int) int {
+	switch {
+	case len(c.lines) == 0:
+		return 1
+	case line > len(c.lines):
+		return c.lines[len(c.lines)-1]
+	}
+	return c.lines[line-1]
 }
 
 // located returns BuildKit's error err, which Docker would fail the
@@ -136,13 +164,20 @@ type converter struct {
 	// inherited are the base image's variables the instruction being
 	// converted refers to: declared (Env NAME Inherited) before it.
 	inherited []string
+	// lines gives, for each line of the Gunfile written, the line of the
+	// Dockerfile instruction it comes from.
+	lines []int
 	// err is an error in the instruction being converted that BuildKit
 	// reports only when it builds (an unknown mount type): Docker fails.
 	err error
 }
 
-// report records a diagnostic on a Dockerfile line (1-based).
+// report records a warning on a Dockerfile line (1-based).
 func (c *converter) report(code diag.Code, line int, format string, args ...any) {
+	c.reportSeverity(diag.Warning, code, line, format, args...)
+}
+
+func (c *converter) reportSeverity(sev diag.Severity, code diag.Code, line int, format string, args ...any) {
 	if line < 1 {
 		line = 1
 	}
@@ -152,7 +187,7 @@ func (c *converter) report(code diag.Code, line int, format string, args ...any)
 	start := c.file.LineStart(line)
 	text := c.file.LineText(line)
 	c.diags = append(c.diags, diag.Diagnostic{
-		Severity: diag.Warning,
+		Severity: sev,
 		Code:     code,
 		Message:  fmt.Sprintf(format, args...),
 		Range:    source.Range{Start: start, End: start + source.Pos(len(text))},
@@ -214,6 +249,7 @@ func (c *converter) convert(ast *parser.Node) error {
 	out := c.out
 	for i, n := range ast.Children {
 		c.line = n.StartLine
+		mark := out.Len()
 		c.comments(n)
 		// The instruction is written apart, so that the declarations of
 		// the base's variables it uses go before it.
@@ -241,6 +277,9 @@ func (c *converter) convert(ast *parser.Node) error {
 		}
 		out.WriteString(c.out.String())
 		c.out = out
+		for range strings.Count(out.String()[mark:], "\n") {
+			c.lines = append(c.lines, n.StartLine)
+		}
 	}
 	if stage < 0 {
 		c.report(EmptyInputCode, 1, "no FROM: the Dockerfile builds nothing")

@@ -168,3 +168,29 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckErrors checks that what gun check finds wrong in the Gunfile
+// written is reported as D008 at the Dockerfile line it comes from.
+func TestCheckErrors(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"FROM alpine\n# ports\nEXPOSE 80 \\\n  99999\n", "3:1 (G130)"},
+		{"FROM alpine\nSTOPSIGNAL FOO\n", "2:1 (G131)"},
+		{"FROM alpine AS a\nRUN true\nFROM alpine AS a\n", "3:1 (G103)"},
+		{"FROM alpine AS a\nCOPY --from=a x y\n", "2:1 (G106)"},
+	}
+	for _, tt := range tests {
+		r, err := convert.Convert("Dockerfile", []byte(tt.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range r.Diagnostics {
+			p := r.File.Position(d.Range.Start)
+			code, _, _ := strings.Cut(strings.TrimPrefix(d.Message, "the Gunfile written fails gun check "), ":")
+			got = append(got, fmt.Sprintf("%d:%d %s %s %v", p.Line, p.Column, code, d.Code, d.Severity))
+		}
+		if want := []string{tt.want + " D008 error"}; !cmp.Equal(got, want) {
+			t.Errorf("%q: %q, want %q", tt.src, got, want)
+		}
+	}
+}
