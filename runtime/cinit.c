@@ -105,6 +105,11 @@ static int overlay_refused;
 // (ociMsg.Hook).
 static int hook_failed;
 
+// after_hooks: an OCI container's setup reached the place of the hooks of
+// create; a failure from there on says so (ociMsg.AfterHooks), for gun to
+// run the poststop hooks.
+static int after_hooks;
+
 // ---- messages to gun: JSON ----
 
 // A bounded JSON text; over is set when something did not fit.
@@ -207,6 +212,8 @@ __attribute__((format(printf, 3, 4), noreturn)) static void die(int code, int er
 			jb_puts(&j, ",\"OverlayRefused\":true");
 		if (hook_failed)
 			jb_puts(&j, ",\"Hook\":true");
+		if (after_hooks)
+			jb_puts(&j, ",\"AfterHooks\":true");
 		if (withlog) {
 			jb_puts(&j, ",\"Log\":[");
 			jb_put(&j, steps.b, steps.n);
@@ -2035,6 +2042,7 @@ pivot:
 		// runtime namespace meanwhile, then the container's run here,
 		// their paths those of the runtime's file system, the root the
 		// working directory (as runc).
+		after_hooks = 1;
 		if (cfg.flags & F_HOOKS) {
 			static const char hooks[] = "{\"Hooks\":true}";
 			if (send(SYNC_FD, hooks, sizeof hooks - 1, MSG_NOSIGNAL) < 0)

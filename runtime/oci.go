@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gun-tools/gun/internal/proc"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -44,8 +45,8 @@ type OCICreate struct {
 
 // OCIProcess is a created container's process, held before its execve.
 type OCIProcess struct {
-	Pid    int      // in the caller's pid namespace
-	Master *os.File // the pty's master, with process.terminal
+	proc.ID          // in the caller's pid namespace
+	Master  *os.File // the pty's master, with process.terminal
 	// Cgroups are the cgroups of linux.cgroupsPath gun made and placed the
 	// process in (RemoveOCICgroups removes them).
 	Cgroups []string
@@ -61,9 +62,23 @@ type ociMsg struct {
 	Hooks bool // the process waits before pivot_root for the runtime's hooks
 	Error string
 	Hook  bool // Error is a hook's failure
-	Code  int
-	Log   []string
+	// AfterHooks: Error came at or after the place of the hooks of create.
+	AfterHooks bool
+	Code       int
+	Log        []string
 }
+
+// StoppedError is a failure of CreateOCI from the place of the hooks of
+// create on (the runtime spec's lifecycle, step 3; the hooks need not have
+// been any): the container is stopped, its process gone, and the
+// lifecycle goes on at delete's steps, the poststop hooks.
+type StoppedError struct {
+	Err error
+	Pid int // the container's process, 0 if it had not told its pid
+}
+
+func (e *StoppedError) Error() string { return e.Err.Error() }
+func (e *StoppedError) Unwrap() error { return e.Err }
 
 // CheckOCI checks that gun can run the container config.json describes,
 // as CreateOCI would, without starting anything.
@@ -180,12 +195,19 @@ func startOCI(s *ociSpec, cg *cgroup, hold *os.File, fds stdio) (*OCIProcess, er
 	}
 	p := &OCIProcess{}
 	fd := int(parent.Fd())
+	// afterHooks: the container's setup reached the place of the hooks of
+	// create.
+	afterHooks := false
 	fail := func(err error) (*OCIProcess, error) {
 		if p.Pid > 0 {
-			_ = unix.Kill(p.Pid, unix.SIGKILL)
+			// Gone before the caller runs the poststop hooks.
+			_ = p.KillWait()
 		}
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+		if afterHooks {
+			return nil, &StoppedError{err, p.Pid}
+		}
 		return nil, err
 	}
 	if err := sendPacket(fd, b); err != nil {
@@ -194,6 +216,7 @@ func startOCI(s *ociSpec, cg *cgroup, hold *os.File, fds stdio) (*OCIProcess, er
 	for {
 		var m ociMsg
 		fds, err := recvMsg(fd, &m)
+		afterHooks = afterHooks || m.AfterHooks || m.Hooks
 		for _, l := range m.Log {
 			slog.Debug("container setup", "step", l)
 		}
@@ -238,7 +261,10 @@ func startOCI(s *ociSpec, cg *cgroup, hold *os.File, fds stdio) (*OCIProcess, er
 				return fail(fmt.Errorf("start container: %w", err))
 			}
 		case m.Pid > 0:
-			p.Pid = m.Pid
+			// Held: its pid cannot be another's yet.
+			if p.ID, err = proc.Of(m.Pid); err != nil {
+				return fail(fmt.Errorf("container process: %w", err))
+			}
 			// Before its cgroup namespace is made (rooted where it is).
 			if cg != nil {
 				if err := cg.add(p.Pid); err != nil {
@@ -256,6 +282,7 @@ func startOCI(s *ociSpec, cg *cgroup, hold *os.File, fds stdio) (*OCIProcess, er
 			}
 		default:
 			// The process is held: its relay exited once it told the pid.
+			afterHooks = !s.cfg.OCI.Exec
 			if p.Pid == 0 {
 				return fail(errors.New("container setup: no pid"))
 			}

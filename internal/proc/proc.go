@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -94,4 +95,40 @@ func (id ID) Signal(sig unix.Signal) error {
 	}
 	defer f.Close()
 	return unix.PidfdSendSignal(int(f.Fd()), sig, nil, 0)
+}
+
+// killTimeout is how long KillWait waits: a process SIGKILL has not ended
+// by then is stuck in the kernel.
+const killTimeout = 10 * time.Second
+
+// KillWait sends SIGKILL to id's process and waits until it has exited
+// (reaped or not). A process already gone is no error.
+func (id ID) KillWait() error {
+	f, err := id.Open()
+	if errors.Is(err, ErrGone) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
+		return fmt.Errorf("process %d: %w", id.Pid, err)
+	}
+	// A pidfd polls readable once its process has exited, reaped or not.
+	for end := time.Now().Add(killTimeout); time.Now().Before(end); {
+		pf := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(pf, int(time.Until(end)/time.Millisecond)+1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("process %d: %w", id.Pid, err)
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("process %d did not exit within %v of SIGKILL", id.Pid, killTimeout)
 }

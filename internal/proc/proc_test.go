@@ -55,7 +55,33 @@ func TestID(t *testing.T) {
 	if _, err := child.Open(); !errors.Is(err, ErrGone) {
 		t.Errorf("Open of a reaped process: %v, want ErrGone", err)
 	}
+	if err := child.KillWait(); err != nil {
+		t.Errorf("KillWait of a reaped process: %v", err)
+	}
 	if _, _, err := Stat(0); err == nil {
 		t.Error("Stat(0) did not fail")
+	}
+}
+
+// TestKillWait: KillWait returns once the process has exited, a zombie
+// not yet reaped.
+func TestKillWait(t *testing.T) {
+	c := exec.Command("sleep", "1000")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Wait()
+	id, err := Of(c.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := id.KillWait(); err != nil {
+		t.Fatal(err)
+	}
+	if state, _, err := Stat(id.Pid); err != nil || state != 'Z' {
+		t.Errorf("after KillWait: state %c, %v; want a zombie", state, err)
+	}
+	if err := id.KillWait(); err != nil {
+		t.Errorf("KillWait of a zombie: %v", err)
 	}
 }

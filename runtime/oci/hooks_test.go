@@ -2,6 +2,7 @@ package oci_test
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gun-tools/gun/internal/proc"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -306,4 +308,163 @@ func TestCreateWithoutProcess(t *testing.T) {
 	reap(t, s.Pid)
 	r.waitStatus(t, "n", specs.StateStopped)
 	r.run(t, "delete", "n")
+}
+
+// TestFailureAfterHooks: a create that fails from the place of the hooks
+// of create on, for a reason that is not a hook's (the setup in the C
+// init, or gun after it), stops the container and runs the poststop hooks
+// once, after its process has exited, with the container's state; it
+// leaves no container and no process. One that fails before them (step 2
+// of the runtime spec's lifecycle) runs none of them.
+func TestFailureAfterHooks(t *testing.T) {
+	requireEnv(t)
+	r := newRuntime(t)
+	rec := userDir(t, "afterhooks")
+	sh := func(script string) specs.Hook {
+		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "d=" + rec + "\n" + script}, Env: []string{"PATH=/usr/bin:/bin"}}
+	}
+	// poststop keeps the state it read, and whether the container's
+	// process had exited (Z: not reaped yet; gone) or not when it ran.
+	poststopHook := sh(`s=$(cat)
+printf '%s' "$s" > "$d/state"
+pid=${s#*\"pid\":}; pid=${pid%%[,\}]*}
+st=gone; [ -r "/proc/$pid/stat" ] && st=$(sed 's/.*) \(.\).*/\1/' "/proc/$pid/stat")
+echo "poststop $st" >> "$d/poststop"`)
+	ran := func(kind string) specs.Hook { return sh(`echo ` + kind + ` >> "$d/order"`) }
+	noFile := filepath.Join(rec, "no", "such", "dir")
+	for _, c := range []struct {
+		name  string
+		edit  func(*specs.Spec)
+		hooks specs.Hooks
+		flags []string
+		want  string
+		after bool // the failure is after the hooks: poststop runs
+	}{
+		{"command", func(s *specs.Spec) { s.Process.Args = []string{"/no/such/command"} },
+			specs.Hooks{Prestart: []specs.Hook{ran("prestart")}, CreateRuntime: []specs.Hook{ran("createRuntime")}},
+			nil, "exec /no/such/command: no such file or directory", true},
+		// Only the container's hooks: the init says where it failed.
+		{"rlimit", func(s *specs.Spec) {
+			s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1 << 40, Soft: 1 << 40}}
+		}, specs.Hooks{CreateContainer: []specs.Hook{ran("createContainer")}}, nil, "set rlimit 7: operation not permitted", true},
+		// No hooks of create: their place all the same.
+		{"rlimit-nohooks", func(s *specs.Spec) {
+			s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1 << 40, Soft: 1 << 40}}
+		}, specs.Hooks{}, nil, "set rlimit 7: operation not permitted", true},
+		// gun's own step after the init's.
+		{"pidfile", func(*specs.Spec) {}, specs.Hooks{Prestart: []specs.Hook{ran("prestart")}},
+			[]string{"--pid-file", filepath.Join(noFile, "pid")}, "pid file: ", true},
+		// A mount before the hooks' place: step 2, no hook runs.
+		{"mount", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt", Type: "bind", Source: noFile, Options: []string{"rbind"}})
+		}, specs.Hooks{Prestart: []specs.Hook{ran("prestart")}}, nil, noFile, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, f := range []string{"state", "poststop", "order"} {
+				os.Remove(filepath.Join(rec, f))
+			}
+			spec := rootlessSpec("true")
+			c.edit(spec)
+			c.hooks.Poststop = []specs.Hook{poststopHook}
+			spec.Hooks = &c.hooks
+			before := children(t)
+			out, err := r.cmd(append(append([]string{"create", "--bundle", bundle(t, spec)}, c.flags...), c.name)...).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), c.want) {
+				t.Errorf("create: %v, %q; want an error with %q", err, out, c.want)
+			}
+			if out, err := r.cmd("state", c.name).CombinedOutput(); err == nil {
+				t.Errorf("a failed create left container %s: %s", c.name, out)
+			}
+			if _, err := os.Lstat(filepath.Join(r.root, c.name)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a failed create left its state directory: %v", err)
+			}
+			order, _ := os.ReadFile(filepath.Join(rec, "order"))
+			var wantOrder []string
+			for _, l := range []struct {
+				kind string
+				n    int
+			}{{"prestart", len(c.hooks.Prestart)}, {"createRuntime", len(c.hooks.CreateRuntime)}, {"createContainer", len(c.hooks.CreateContainer)}} {
+				if c.after && l.n > 0 {
+					wantOrder = append(wantOrder, l.kind)
+				}
+			}
+			if got := strings.Fields(string(order)); strings.Join(got, " ") != strings.Join(wantOrder, " ") {
+				t.Errorf("hooks of create ran: %q, want %q", got, wantOrder)
+			}
+			post, err := os.ReadFile(filepath.Join(rec, "poststop"))
+			if !c.after {
+				if err == nil {
+					t.Errorf("poststop ran after a create that failed before the hooks: %q", post)
+				}
+				// Its process exited: a zombie for its subreaper.
+				if left := running(t, before); len(left) > 0 {
+					t.Errorf("a failed create left processes running: %v", left)
+				}
+				return
+			}
+			// Once, after the process exited (a zombie: the test, its
+			// subreaper, reaps it below).
+			if err != nil || (string(post) != "poststop Z\n" && string(post) != "poststop gone\n") {
+				t.Errorf("poststop after a create failed after the hooks: %q, %v; want it run once, the process exited", post, err)
+			}
+			sb, err := os.ReadFile(filepath.Join(rec, "state"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkStateSchema(t, sb)
+			var st specs.State
+			if err := json.Unmarshal(sb, &st); err != nil || st.ID != c.name || st.Status != specs.StateStopped || st.Pid <= 0 {
+				t.Fatalf("poststop's state %q, %v", sb, err)
+			}
+			reap(t, st.Pid)
+			if left := running(t, before); len(left) > 0 {
+				t.Errorf("a failed create left processes running: %v", left)
+			}
+		})
+	}
+}
+
+// children are the test's child processes (the containers' processes,
+// whose subreaper it is), zombies among them.
+func children(t *testing.T) map[int]bool {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := strconv.Itoa(os.Getpid())
+	m := map[int]bool{}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// pid (comm) state ppid ...
+		if f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:])); len(f) > 1 && f[1] == self {
+			m[pid] = true
+		}
+	}
+	return m
+}
+
+// running are the test's children that were not among before and have
+// not exited; they are killed. Those new children are reaped.
+func running(t *testing.T, before map[int]bool) []int {
+	t.Helper()
+	var l []int
+	for pid := range children(t) {
+		if before[pid] {
+			continue
+		}
+		if st, _, err := proc.Stat(pid); err == nil && st != 'Z' {
+			l = append(l, pid)
+			unix.Kill(pid, unix.SIGKILL)
+		}
+		reap(t, pid)
+	}
+	return l
 }

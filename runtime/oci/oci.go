@@ -197,13 +197,22 @@ func (r *Runtime) Create(id string, o CreateOptions) (err error) {
 	} else if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(dir)
-		}
-	}()
 	rec := &record{State: specs.State{Version: specs.Version, ID: id, Status: specs.StateCreating, Bundle: bundle, Annotations: spec.Annotations},
 		Created: time.Now().UTC()}
+	defer func() {
+		if err == nil {
+			return
+		}
+		os.RemoveAll(dir)
+		// From the hooks of create on, the runtime spec's lifecycle goes
+		// on at delete's steps: the container is gone, the poststop hooks
+		// run.
+		if stopped := (*runtime.StoppedError)(nil); errors.As(err, &stopped) {
+			st := rec.State
+			st.Pid = stopped.Pid
+			poststop(spec.Hooks, st)
+		}
+	}()
 	if err := r.save(rec); err != nil {
 		return err
 	}
@@ -217,18 +226,13 @@ func (r *Runtime) Create(id string, o CreateOptions) (err error) {
 	defer hold.Close()
 	p, err := runtime.CreateOCI(runtime.OCICreate{Bundle: bundle, Spec: &spec, Hold: hold, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Preserve: keep, State: rec.State})
-	if herr := (*runtime.HookError)(nil); errors.As(err, &herr) {
-		// The runtime spec's lifecycle goes on at delete's steps: the
-		// container is gone, the poststop hooks run.
-		poststop(spec.Hooks, rec.State)
-	}
 	if err != nil {
 		return err
 	}
 	kill := func(err error) error {
-		_ = unix.Kill(p.Pid, unix.SIGKILL)
+		_ = p.KillWait()
 		_ = runtime.RemoveOCICgroups(p.Cgroups)
-		return err
+		return &runtime.StoppedError{Err: err, Pid: p.Pid}
 	}
 	if p.Master != nil {
 		defer p.Master.Close()
@@ -236,11 +240,7 @@ func (r *Runtime) Create(id string, o CreateOptions) (err error) {
 			return kill(err)
 		}
 	}
-	pid, err := proc.Of(p.Pid)
-	if err != nil {
-		return kill(fmt.Errorf("container process: %w", err))
-	}
-	rec.State.Pid, rec.Start, rec.State.Status, rec.Cgroups = pid.Pid, pid.Start, specs.StateCreated, p.Cgroups
+	rec.State.Pid, rec.Start, rec.State.Status, rec.Cgroups = p.Pid, p.Start, specs.StateCreated, p.Cgroups
 	if err := r.save(rec); err != nil {
 		return kill(err)
 	}
@@ -320,7 +320,7 @@ func (r *Runtime) Start(id string) error {
 	st := rec.State
 	st.Status = specs.StateRunning
 	if err := runtime.RunHooks("poststart", spec.Hooks.Poststart, &st, st.Bundle, nil); err != nil {
-		if kerr := killWait(rec.process()); kerr != nil {
+		if kerr := rec.process().KillWait(); kerr != nil {
 			return fmt.Errorf("%w (and killing the container: %v)", err, kerr)
 		}
 		return err
@@ -479,7 +479,7 @@ func (r *Runtime) Delete(id string, force bool) error {
 		if !force {
 			return fmt.Errorf("container %s is %s: stop it first, or delete --force", id, rec.State.Status)
 		}
-		if err := killWait(rec.process()); err != nil {
+		if err := rec.process().KillWait(); err != nil {
 			return fmt.Errorf("delete container %s: %w", id, err)
 		}
 	}
@@ -498,38 +498,6 @@ func (r *Runtime) Delete(id string, force bool) error {
 		poststop(spec.Hooks, rec.State)
 	}
 	return nil
-}
-
-// killWait kills the process (its pid namespace's init: every process
-// there with it) and waits until it has exited.
-func killWait(p proc.ID) error {
-	f, err := p.Open()
-	if errors.Is(err, proc.ErrGone) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fd := int(f.Fd())
-	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
-		return err
-	}
-	// A pidfd polls readable once its process has exited, reaped or not.
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
-		pf := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(pf, int(time.Until(end)/time.Millisecond)+1)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			return nil
-		}
-	}
-	return fmt.Errorf("process %d did not exit after SIGKILL", p.Pid)
 }
 
 // ExecOptions are `exec`'s.
