@@ -111,21 +111,28 @@ func TestSecretForUser(t *testing.T) {
 User "app"
 Exec Secret "tok" "wc -c < /run/secrets/tok > /tmp/len && stat -c '%a %u %g' /run/secrets/tok > /tmp/mode"
 Exec Secret "tok" Uid 0 Gid 1000 Mode 0440 Target "/etc/tok" "wc -c < /etc/tok > /tmp/len2 && stat -c '%a %u %g' /etc/tok > /tmp/mode2"
+Exec Secret "fromenv" "wc -c < /run/secrets/fromenv > /tmp/len3"
 `,
 		"secret.txt": secret,
 	})
-	r, files := p.buildFiles("--secret", "id=tok,src=secret.txt")
+	// The second secret comes from gun's environment (env=VAR).
+	envSecret := newSecret() + "-env"
+	p.env = append(p.env, "GUN_TEST_SECRET="+envSecret)
+	r, files := p.buildFiles("--secret", "id=tok,src=secret.txt", "--secret", "id=fromenv,env=GUN_TEST_SECRET")
 	n := strconv.Itoa(len(secret)) + "\n"
 	checkFiles(t, files, map[string]string{
 		"/tmp/len":   "0 0644 1000:1000 " + n,
 		"/tmp/mode":  "0 0644 1000:1000 400 1000 1000\n",
 		"/tmp/len2":  "0 0644 1000:1000 " + n,
 		"/tmp/mode2": "0 0644 1000:1000 440 0 1000\n",
+		"/tmp/len3":  "0 0644 1000:1000 " + strconv.Itoa(len(envSecret)) + "\n",
 	})
-	if strings.Contains(r.stdout+r.stderr, secret) {
-		t.Error("the secret is in gun build's output")
+	for _, sec := range []string{secret, envSecret} {
+		if strings.Contains(r.stdout+r.stderr, sec) {
+			t.Error("a secret is in gun build's output")
+		}
+		noSecret(t, p, sec)
 	}
-	noSecret(t, p, secret)
 }
 
 // TestInlineFile builds Copy "<dest>" <<EOF: its text, mode and owner, in

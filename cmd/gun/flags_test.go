@@ -91,3 +91,31 @@ func TestCommandTree(t *testing.T) {
 		t.Errorf("gun rn: exit %d, stderr %q; want 2 and run suggested", r.code, r.stderr)
 	}
 }
+
+func TestParseSecret(t *testing.T) {
+	tests := []struct {
+		arg, id, file, env, err string
+	}{
+		{arg: "id=tok,src=secret.txt", id: "tok", file: "secret.txt"},
+		{arg: "id=tok,source=/run/a", id: "tok", file: "/run/a"},
+		{arg: "src=s,id=tok", id: "tok", file: "s"},
+		{arg: "id=tok,env=TOKEN", id: "tok", env: "TOKEN"},
+		{arg: "id=tok", err: "want id=NAME and one of src=FILE or env=VAR"},
+		{arg: "id=tok,src=a,env=B", err: "want id=NAME and one of src=FILE or env=VAR"},
+		{arg: "src=a", err: "want id=NAME and one of"},
+		{arg: "id=tok,src=", err: "want id=NAME,src=FILE or id=NAME,env=VAR"},
+		{arg: "tok", err: "want id=NAME,src=FILE or id=NAME,env=VAR"},
+		{arg: "id=tok,file=a", err: `unknown field "file"`},
+	}
+	for _, tt := range tests {
+		id, s, err := parseSecret(tt.arg)
+		switch {
+		case tt.err != "":
+			if err == nil || !strings.Contains(err.Error(), tt.err) || !strings.Contains(err.Error(), tt.arg) {
+				t.Errorf("parseSecret(%q) = %v, want an error naming it with %q", tt.arg, err, tt.err)
+			}
+		case err != nil || id != tt.id || s.File != tt.file || s.Env != tt.env:
+			t.Errorf("parseSecret(%q) = %q, %+v, %v; want %q, file %q, env %q", tt.arg, id, s, err, tt.id, tt.file, tt.env)
+		}
+	}
+}
