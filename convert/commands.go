@@ -67,10 +67,10 @@ func (c *converter) command(n *parser.Node, in any) {
 	case *instructions.RunCommand:
 		c.run(n, in)
 	case *instructions.CopyCommand:
-		c.copy(n, in.SourcesAndDest, in.From, in.Chown, in.Chmod, false)
-		if len(in.ExcludePatterns) > 0 || in.Parents {
-			c.warn(DroppedOption, "COPY --exclude and --parents left out: gun has no equivalent")
+		if c.unsaid(n, "COPY", in.ExcludePatterns, in.Parents) {
+			break
 		}
+		c.copy(n, in.SourcesAndDest, in.From, in.Chown, in.Chmod, false)
 	case *instructions.AddCommand:
 		c.add(n, in)
 	case *instructions.OnbuildCommand:
@@ -118,6 +118,25 @@ func (c *converter) healthcheck(in *instructions.HealthCheckCommand) {
 		c.printf(" \"true\"\n")
 		c.warn(NotExact, "HEALTHCHECK without a command")
 	}
+}
+
+// unsaid keeps a COPY or ADD with --exclude or --parents as a comment and
+// reports whether it did: gun's Copy cannot say which files Docker copies,
+// or where (a Copy without them would copy others, elsewhere).
+func (c *converter) unsaid(n *parser.Node, what string, exclude []string, parents bool) bool {
+	var flags []string
+	if len(exclude) > 0 {
+		flags = append(flags, "--exclude")
+	}
+	if parents {
+		flags = append(flags, "--parents")
+	}
+	if len(flags) == 0 {
+		return false
+	}
+	c.keep(n)
+	c.warn(Dropped, "%s %s kept as a comment: gun's Copy has no equivalent, and without it copies other files", what, strings.Join(flags, " and "))
+	return true
 }
 
 // run converts RUN: its mounts, network and command.
@@ -424,6 +443,9 @@ var archiveExt = []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.
 // add converts ADD: URLs are downloaded (pinned in Gunfile.sum), local
 // archives unpacked, other sources copied.
 func (c *converter) add(n *parser.Node, in *instructions.AddCommand) {
+	if c.unsaid(n, "ADD", in.ExcludePatterns, false) {
+		return
+	}
 	var plain, archives, urls []string
 	for _, s := range in.SourcePaths {
 		switch {
@@ -444,9 +466,6 @@ func (c *converter) add(n *parser.Node, in *instructions.AddCommand) {
 	}
 	if in.Checksum != "" {
 		c.warn(NotExact, "ADD --checksum=%s: gun pins downloads in Gunfile.sum instead (the first build records the digest)", in.Checksum)
-	}
-	if in.KeepGitDir != nil || len(in.ExcludePatterns) > 0 {
-		c.warn(DroppedOption, "ADD --keep-git-dir and --exclude left out: gun has no equivalent")
 	}
 	for _, group := range []struct {
 		srcs   []string
