@@ -45,9 +45,10 @@ func carve[T any](buf *[]T, n int) []T {
 
 // scriptKey identifies a command: the same key gives the same analysis.
 type scriptKey struct {
-	text    string // the command's source: its quotes or delimiters, indentation and escapes
-	dialect shell.Dialect
-	main    bool
+	text              string // the command's source: its quotes or delimiters, indentation and escapes
+	dialect           shell.Dialect
+	errexit, pipefail bool // set by the stage's Shell
+	main              bool
 }
 
 // cachedScript is what a command's analysis found that depends on its text
@@ -105,7 +106,7 @@ func (k *Cache) Len() int {
 func (c *checker) cachedScript(s *ast.String, main bool) (*cachedScript, scriptKey) {
 	src := c.src()[s.Start:s.End]
 	// The lookup does not keep the string: no copy of the text.
-	key := scriptKey{unsafe.String(unsafe.SliceData(src), len(src)), c.sh.dialect, main}
+	key := scriptKey{unsafe.String(unsafe.SliceData(src), len(src)), c.sh.dialect, c.sh.errexit, c.sh.pipefail, main}
 	if e := c.sh.cache.scripts[key]; e != nil {
 		e.gen = c.sh.cache.gen
 		return e, key

@@ -339,14 +339,22 @@ func (c *checker) shell(in *ast.Shell) {
 		if len(cmd.Elems) == 0 || !cmd.Elems[0].Literal() {
 			return
 		}
-		c.sh.dialect, c.sh.foreign = shell.POSIX, false
+		sh := stageShell{dialect: shell.POSIX}
 		switch path.Base(cmd.Elems[0].Value) {
 		case "bash":
-			c.sh.dialect = shell.Bash
+			sh.dialect = shell.Bash
 		case "sh", "dash", "ash", "busybox":
 		default:
-			c.sh.foreign = true
+			sh.foreign = true
 		}
+		// The options before -c hold for every command: set -e, -o pipefail.
+		sh.errexit, sh.pipefail = shellOptions(1, len(cmd.Elems), func(i int) string {
+			if e := cmd.Elems[i]; e.Literal() && e.Value != "-c" {
+				return e.Value
+			}
+			return ""
+		})
+		c.setShell(sh)
 	case *ast.String:
 		c.errorf(diag.ShellNotList, cmd.Range, `Shell takes an exec-form list, such as ["/bin/bash", "-c"]: the command is appended to it`)
 	}

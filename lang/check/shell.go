@@ -18,6 +18,9 @@ type shellState struct {
 	parser  shell.Parser
 	dialect shell.Dialect // the current stage's shell
 	foreign bool          // the stage's Shell is no sh: its commands are not analysed
+	// errexit and pipefail say that the stage's Shell sets them (-e, -o
+	// pipefail) for every command.
+	errexit, pipefail bool
 	// shells[i] is the shell stage i ends with, which stages built on it
 	// start with.
 	shells []stageShell
@@ -39,26 +42,32 @@ type shellState struct {
 // stageShell is the shell a stage's commands run with, as the analysis
 // sees it.
 type stageShell struct {
-	dialect shell.Dialect
-	foreign bool
+	dialect           shell.Dialect
+	foreign           bool
+	errexit, pipefail bool
 }
 
 // shellStage starts the shell analysis of stage i, whose base is stage
 // base (or -1).
 func (c *checker) shellStage(i, base int) {
-	c.sh.dialect, c.sh.foreign = shell.POSIX, false
 	for n := len(c.info.Stages); len(c.sh.fetchers) < n; {
 		c.sh.fetchers = appendDoubling(c.sh.fetchers, [2]source.Range{})
 		c.sh.shells = appendDoubling(c.sh.shells, stageShell{})
 	}
+	c.setShell(stageShell{dialect: shell.POSIX})
 	if base >= 0 {
-		c.sh.dialect, c.sh.foreign = c.sh.shells[base].dialect, c.sh.shells[base].foreign
+		c.setShell(c.sh.shells[base])
 	}
+}
+
+// setShell makes the analysis read the commands that follow as run by sh.
+func (c *checker) setShell(sh stageShell) {
+	c.sh.dialect, c.sh.foreign, c.sh.errexit, c.sh.pipefail = sh.dialect, sh.foreign, sh.errexit, sh.pipefail
 }
 
 // shellEnd records the shell stage i ends with.
 func (c *checker) shellEnd(i int) {
-	c.sh.shells[i] = stageShell{c.sh.dialect, c.sh.foreign}
+	c.sh.shells[i] = stageShell{c.sh.dialect, c.sh.foreign, c.sh.errexit, c.sh.pipefail}
 	c.sh.curFor = nil // a Stream reuses the stage's strings
 }
 

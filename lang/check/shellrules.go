@@ -157,7 +157,7 @@ func (c *checker) shellRules(s *ast.String, sc *shell.Script, main bool) {
 		c.mainForm(s, sc)
 		return // the rules are about build steps
 	}
-	var facts scriptFacts
+	facts := scriptFacts{pipefail: c.sh.pipefail}
 	for _, v := range sc.Vars {
 		if v.Def && v.Name == "PIP_NO_CACHE_DIR" {
 			facts.pipNoCache = true
@@ -190,7 +190,7 @@ func (c *checker) shellRules(s *ast.String, sc *shell.Script, main bool) {
 			c.sh.later = append(c.sh.later, later{rpmManagers[m].kind, c.wordRange(s, *w)})
 		}
 	}
-	if s.Heredoc != "" && sc.Stmts > 1 && !errexit(sc) {
+	if s.Heredoc != "" && sc.Stmts > 1 && !c.sh.errexit && !errexit(sc) {
 		d := c.report(diag.Warning, diag.NoSetE, c.shellRange(s, 0, firstLineEnd(s.Value)),
 			"a script block runs on after a failing command: start it with set -e so that the step fails with it")
 		p := c.valuePos(s, 0)
@@ -239,16 +239,23 @@ func setOptions(cl call) (errexit, pipefail bool) {
 	if cl.arg(0) != "set" {
 		return false, false
 	}
-	for i := 1; i < len(cl.words); i++ {
-		a := cl.arg(i)
+	return shellOptions(1, len(cl.words), cl.arg)
+}
+
+// shellOptions returns the errexit and pipefail options that the
+// arguments [from, to) of set, or of a shell, turn on (-e, -o pipefail,
+// -euo pipefail, ...).
+func shellOptions(from, to int, arg func(int) string) (errexit, pipefail bool) {
+	for i := from; i < to; i++ {
+		a := arg(i)
 		if len(a) < 2 || a[0] != '-' || a[1] == '-' {
 			continue
 		}
 		if strings.IndexByte(a, 'e') > 0 {
 			errexit = true
 		}
-		if strings.IndexByte(a, 'o') > 0 {
-			switch cl.arg(i + 1) {
+		if strings.IndexByte(a, 'o') > 0 && i+1 < to {
+			switch arg(i + 1) {
 			case "errexit":
 				errexit = true
 			case "pipefail":
