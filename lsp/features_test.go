@@ -3,6 +3,7 @@ package lsp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -672,6 +673,50 @@ func TestDocumentSymbols(t *testing.T) {
 		{"final", "Using build As final", []sym{{"Copy", `From build "/go/bin/app" "/app"`, nil}, {"Exec", `"echo $VERSION"`, nil}}},
 	}
 	if diff := cmp.Diff(want, conv(syms)); diff != "" {
+		t.Errorf("symbols (-want +got):\n%s", diff)
+	}
+}
+
+// TestDocumentSymbolsDocker checks the symbols of the instructions that say
+// what a Dockerfile can say, and of an Exec with mounts and an inline Copy.
+func TestDocumentSymbolsDocker(t *testing.T) {
+	s := newSession(t)
+	d := s.open("Gunfile", `Using "a.tar"
+Env PATH Inherited
+Entrypoint ["/sbin/tini", "--"]
+Expose 8080 "53/udp"
+Volume "/data"
+StopSignal SIGQUIT
+Shell ["/bin/bash", "-o", "pipefail", "-c"]
+Healthcheck Interval 30s ["/bin/true"]
+Exec Cache "/var/cache/apt" Secret "tok" Network none "make"
+Copy "/etc/app.conf" <<EOF
+    key = 1
+    EOF
+`)
+	var syms []protocol.DocumentSymbol
+	if err := s.call(protocol.MethodTextDocumentDocumentSymbol, &protocol.DocumentSymbolParams{TextDocument: d.id()}, &syms); err != nil {
+		t.Fatal(err)
+	}
+	if len(syms) != 1 {
+		t.Fatalf("symbols: %+v", syms)
+	}
+	var got []string
+	for _, c := range syms[0].Children {
+		got = append(got, fmt.Sprintf("%s (%s) %d:%d %s", c.Name, c.Detail, c.SelectionRange.Start.Line, c.SelectionRange.Start.Character, c.Kind))
+	}
+	want := []string{
+		"PATH (Env Inherited) 1:4 Variable",
+		`Entrypoint (["/sbin/tini", "--"]) 2:0 Property`,
+		`Expose (8080 "53/udp") 3:0 Property`,
+		`Volume ("/data") 4:0 Property`,
+		"StopSignal (SIGQUIT) 5:0 Property",
+		`Shell (["/bin/bash", "-o", "pipefail", "-c"]) 6:0 Property`,
+		`Healthcheck (Interval 30s ["/bin/true"]) 7:0 Property`,
+		`Exec (Cache "/var/cache/apt" Secret "tok" Network n...) 8:0 Function`, // a long detail is cut
+		`Copy ("/etc/app.conf" <<EOF) 9:0 File`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("symbols (-want +got):\n%s", diff)
 	}
 }
