@@ -135,7 +135,7 @@ func (c *converter) unsaid(n *parser.Node, what string, exclude []string, parent
 		return false
 	}
 	c.keep(n)
-	c.warn(Dropped, "%s %s kept as a comment: gun's Copy has no equivalent, and without it copies other files", what, strings.Join(flags, " and "))
+	c.warnAt(at(flags...), Dropped, "%s %s kept as a comment: gun's Copy has no equivalent, and without it copies other files", what, strings.Join(flags, " and "))
 	return true
 }
 
@@ -151,7 +151,7 @@ func (c *converter) run(n *parser.Node, in *instructions.RunCommand) {
 	var mounts []*instructions.Mount
 	for _, m := range instructions.GetMounts(in) {
 		if m.Type == instructions.MountTypeSSH {
-			c.warn(DroppedOption, "RUN --mount=type=ssh left out: gun has no SSH agent forwarding")
+			c.warnAt(at("type=ssh"), DroppedOption, "RUN --mount=type=ssh left out: gun has no SSH agent forwarding")
 			continue
 		}
 		mounts = append(mounts, m)
@@ -169,11 +169,11 @@ func (c *converter) run(n *parser.Node, in *instructions.RunCommand) {
 		c.printf(" Network %s", nw)
 	}
 	if sec := instructions.GetSecurity(in); sec != "" && sec != "sandbox" {
-		c.warn(DroppedOption, "RUN --security=%s left out: gun runs every step unprivileged", sec)
+		c.warnAt(at("--security"), DroppedOption, "RUN --security=%s left out: gun runs every step unprivileged", sec)
 	}
 	for _, f := range in.FlagsUsed {
 		if f == "device" {
-			c.warn(DroppedOption, "RUN --device left out: gun has no equivalent")
+			c.warnAt(at("--device"), DroppedOption, "RUN --device left out: gun has no equivalent")
 		}
 	}
 	cl := in.ShellDependantCmdLine
@@ -273,7 +273,7 @@ func (c *converter) mount(m *instructions.Mount) {
 			c.printf(" Sharing %s", s)
 		}
 		if m.From != "" || m.Source != "" || m.Mode != nil || m.UID != nil || m.GID != nil || m.ReadOnly {
-			c.warn(DroppedOption, "cache mount at %s: from, source, mode, uid, gid and ro left out (gun's cache starts empty, owned by root)", m.Target)
+			c.warnAt(at("target="+m.Target, "type=cache"), DroppedOption, "cache mount at %s: from, source, mode, uid, gid and ro left out (gun's cache starts empty, owned by root)", m.Target)
 		}
 	case instructions.MountTypeSecret:
 		c.printf(" Secret %s", c.word(m.CacheID, false))
@@ -281,7 +281,7 @@ func (c *converter) mount(m *instructions.Mount) {
 			c.printf(" Target %s", c.target(m.Target))
 		}
 		if m.Env != nil {
-			c.warn(DroppedOption, "secret %s: env=%s left out: gun mounts secrets as files only (read it from %s)", m.CacheID, *m.Env, secretPath(m))
+			c.warnAt(at("env="+*m.Env, "env="), DroppedOption, "secret %s: env=%s left out: gun mounts secrets as files only (read it from %s)", m.CacheID, *m.Env, secretPath(m))
 		}
 		// BuildKit's secret belongs to root unless uid and gid say
 		// otherwise; gun's to the step's user.
@@ -321,7 +321,7 @@ func (c *converter) mount(m *instructions.Mount) {
 			c.printf(" Size %d", m.SizeLimit)
 		}
 	default:
-		c.warn(DroppedOption, "RUN --mount=type=%s left out: gun has no equivalent", m.Type)
+		c.warnAt(at("type="+string(m.Type)), DroppedOption, "RUN --mount=type=%s left out: gun has no equivalent", m.Type)
 	}
 }
 
@@ -353,7 +353,7 @@ func (c *converter) target(t string) string {
 		c.err = fmt.Errorf("invalid mount target %q", "/")
 	}
 	if !c.cur.workdirKnown {
-		c.warn(NotExact, "mount target %q is relative: written as %s, in the working directory as the Dockerfile sets it (the base image's is not known to gun convert)", t, abs)
+		c.warnAt(at("target="+t, "dst="+t, "destination="+t), NotExact, "mount target %q is relative: written as %s, in the working directory as the Dockerfile sets it (the base image's is not known to gun convert)", t, abs)
 	}
 	return c.word(abs, false)
 }
@@ -386,7 +386,7 @@ func (c *converter) copy(n *parser.Node, sd instructions.SourcesAndDest, from, c
 		if _, err := strconv.ParseUint(chmod, 8, 32); err == nil {
 			opts += " Mode " + chmod
 		} else {
-			c.warn(DroppedOption, "--chmod=%s left out: gun's Mode is an octal number", chmod)
+			c.warnAt(at("--chmod"), DroppedOption, "--chmod=%s left out: gun's Mode is an octal number", chmod)
 		}
 	}
 	if unpack {
@@ -454,7 +454,7 @@ func (c *converter) add(n *parser.Node, in *instructions.AddCommand) {
 			c.warn(Dropped, "ADD of a git repository kept as a comment: gun has no git sources (clone it in an Exec, or copy a checkout)")
 			return
 		case strings.HasPrefix(s, "http://"):
-			c.warn(NotExact, "ADD %s: gun downloads only over https; written as https", s)
+			c.warnAt(at(s), NotExact, "ADD %s: gun downloads only over https; written as https", s)
 			urls = append(urls, "https://"+strings.TrimPrefix(s, "http://"))
 		case strings.HasPrefix(s, "https://"):
 			urls = append(urls, s)
@@ -465,7 +465,7 @@ func (c *converter) add(n *parser.Node, in *instructions.AddCommand) {
 		}
 	}
 	if in.Checksum != "" {
-		c.warn(NotExact, "ADD --checksum=%s: gun pins downloads in Gunfile.sum instead (the first build records the digest)", in.Checksum)
+		c.warnAt(at("--checksum"), NotExact, "ADD --checksum=%s: gun pins downloads in Gunfile.sum instead (the first build records the digest)", in.Checksum)
 	}
 	for _, group := range []struct {
 		srcs   []string

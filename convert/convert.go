@@ -152,7 +152,8 @@ type converter struct {
 	escape rune // the escape character: \ or `
 	out    *strings.Builder
 	diags  []diag.Diagnostic
-	line   int // the Dockerfile line being converted
+	line   int          // the Dockerfile line being converted
+	node   *parser.Node // and its instruction
 	stages map[string]*stageVars
 	// stageNames names the stages, by index: a stage that COPY --from
 	// names by index gets a name.
@@ -197,6 +198,30 @@ func (c *converter) reportSeverity(sev diag.Severity, code diag.Code, line int, 
 func (c *converter) warn(code diag.Code, format string, args ...any) {
 	c.report(code, c.line, format, args...)
 }
+
+// warnAt records a warning at the first of the texts found in the source of
+// the instruction being converted (a flag, a variable), or at its first line.
+func (c *converter) warnAt(texts []string, code diag.Code, format string, args ...any) {
+	if c.node != nil {
+		src := c.source(c.node)
+		for _, t := range texts {
+			if i := strings.Index(src, t); t != "" && i >= 0 {
+				start := c.file.LineStart(c.node.StartLine) + source.Pos(i)
+				c.diags = append(c.diags, diag.Diagnostic{
+					Severity: diag.Warning,
+					Code:     code,
+					Message:  fmt.Sprintf(format, args...),
+					Range:    source.Range{Start: start, End: start + source.Pos(len(t))},
+				})
+				return
+			}
+		}
+	}
+	c.warn(code, format, args...)
+}
+
+// at lists the texts warnAt looks for.
+func at(texts ...string) []string { return texts }
 
 func (c *converter) printf(format string, args ...any) { fmt.Fprintf(c.out, format, args...) }
 
@@ -248,7 +273,7 @@ func (c *converter) convert(ast *parser.Node) error {
 	stage := -1
 	out := c.out
 	for i, n := range ast.Children {
-		c.line = n.StartLine
+		c.line, c.node = n.StartLine, n
 		mark := out.Len()
 		c.comments(n)
 		// The instruction is written apart, so that the declarations of
@@ -318,7 +343,7 @@ func (c *converter) from(st *instructions.Stage, index int) {
 		c.cur.envs = append(c.cur.envs, "PATH")
 	}
 	if st.Platform != "" {
-		c.warn(DroppedOption, "FROM --platform=%s left out: gun builds for the machine it runs on", st.Platform)
+		c.warnAt(at("--platform"), DroppedOption, "FROM --platform=%s left out: gun builds for the machine it runs on", st.Platform)
 	}
 }
 
@@ -357,7 +382,11 @@ var complexRef = sync.OnceValue(func() *regexp.Regexp {
 // references. global says that only the global Args are visible (FROM).
 func (c *converter) word(w string, global bool) string {
 	if strings.Contains(w, "${") && complexRef().MatchString(w) {
-		c.warn(VariableForm, "%q uses a ${NAME...} form gun does not have: gun expands only $NAME and ${NAME}; check the value", w)
+		ref := w[complexRef().FindStringIndex(w)[0]:]
+		if end := strings.IndexByte(ref, '}'); end >= 0 {
+			ref = ref[:end+1]
+		}
+		c.warnAt(at(ref, w), VariableForm, "%q uses a ${NAME...} form gun does not have: gun expands only $NAME and ${NAME}; check the value", w)
 	}
 	if !strings.ContainsAny(w, `$"'\`+"`") {
 		return c.quote(w, global) // nothing for the shell lexer to do
@@ -384,7 +413,7 @@ func (c *converter) quote(v string, global bool) string {
 				c.inherit(p)
 				b.WriteString("${" + p + "}")
 			} else {
-				c.warn(BaseVariable, "$%s is not defined earlier in the Dockerfile (Docker takes it from the base image's environment, or leaves it empty); gun does not expand it: it is written as a literal $%s", p, p)
+				c.warnAt(at("${"+p, "$"+p), BaseVariable, "$%s is not defined earlier in the Dockerfile (Docker takes it from the base image's environment, or leaves it empty); gun does not expand it: it is written as a literal $%s", p, p)
 				b.WriteString(`\$` + p)
 			}
 			continue
@@ -441,7 +470,7 @@ func (c *converter) inherit(name string) {
 	c.vars = append(c.vars, name)
 	c.cur.envs = append(c.cur.envs, name)
 	if name != "PATH" {
-		c.warn(BaseVariable, "$%s is not defined earlier in the Dockerfile: declared as the base image's (Env %s Inherited); where the base has no %s, Docker expands it to nothing and gun's build fails", name, name, name)
+		c.warnAt(at("${"+name, "$"+name), BaseVariable, "$%s is not defined earlier in the Dockerfile: declared as the base image's (Env %s Inherited); where the base has no %s, Docker expands it to nothing and gun's build fails", name, name, name)
 	}
 }
 
