@@ -103,7 +103,7 @@ func TestCheckExitCodes(t *testing.T) {
 		{"missing file", []string{"check", "no/such.gunfile"}, "", 1, "", "no/such.gunfile"},
 		{"empty file", []string{"check"}, "", 0, "", ""},
 		{"ignore", []string{"check", "--strict", "--ignore", "G201,G312"}, "Using \"x\"\nArg A\nExec \"sudo a\"\n", 0, "", ""},
-		{"ignore unknown code", []string{"check", "--ignore", "G999"}, "", 2, "", `unknown code "G999"`},
+		{"ignore unknown code", []string{"check", "--ignore", "G999"}, "", 2, "", `--ignore: unknown code "G999"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,6 +131,12 @@ func TestCheckConfig(t *testing.T) {
 	}
 	if r := gun(t, dir, src, "check"); r.code != 2 || !strings.Contains(r.stderr, ".gun-check.yaml") {
 		t.Errorf("with a misspelled key: %+v", r)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".gun-check.yaml"), []byte("ignore:\n  - G312\n  - G3l1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := gun(t, dir, src, "check"); r.code != 2 || !strings.Contains(r.stderr, `.gun-check.yaml:3:5: unknown code "G3l1"`) {
+		t.Errorf("with an unknown code: %+v", r)
 	}
 }
 

@@ -85,7 +85,7 @@ const checkConfig = ".gun-check.yaml"
 // project's checkConfig, if there is one.
 func ignoredCodes(flags []string) ([]diag.Code, error) {
 	var conf struct {
-		Ignore []string `yaml:"ignore"`
+		Ignore []yaml.Node `yaml:"ignore"` // nodes: their place, for errors
 	}
 	data, err := os.ReadFile(checkConfig)
 	switch {
@@ -99,10 +99,19 @@ func ignoredCodes(flags []string) ([]diag.Code, error) {
 			return nil, &UsageError{Err: fmt.Errorf("check: %s: %w", checkConfig, err)}
 		}
 	}
+	known := func(c string) bool {
+		return slices.ContainsFunc(diag.Codes, func(i diag.CodeInfo) bool { return string(i.Code) == c })
+	}
 	var codes []diag.Code
-	for _, c := range append(conf.Ignore, flags...) {
-		if !slices.ContainsFunc(diag.Codes, func(i diag.CodeInfo) bool { return string(i.Code) == c }) {
-			return nil, &UsageError{Err: fmt.Errorf("check: unknown code %q to ignore (the codes are in docs/diagnostics.md)", c)}
+	for _, n := range conf.Ignore {
+		if n.Kind != yaml.ScalarNode || !known(n.Value) {
+			return nil, &UsageError{Err: fmt.Errorf("check: %s:%d:%d: unknown code %q to ignore (the codes are in docs/diagnostics.md)", checkConfig, n.Line, n.Column, n.Value)}
+		}
+		codes = append(codes, diag.Code(n.Value))
+	}
+	for _, c := range flags {
+		if !known(c) {
+			return nil, &UsageError{Err: fmt.Errorf("check: --ignore: unknown code %q (the codes are in docs/diagnostics.md)", c)}
 		}
 		codes = append(codes, diag.Code(c))
 	}
