@@ -184,11 +184,16 @@ func (c *converter) run(n *parser.Node, in *instructions.RunCommand) {
 	cmd := strings.Join(cl.CmdLine, " ")
 	switch {
 	case len(cl.Files) == 1 && isHeredocOnly(cmd):
-		// RUN <<EOF: the lines are the script.
-		if strings.HasPrefix(cl.Files[0].Data, "#!") {
+		// RUN <<EOF: the lines are the script, RUN <<-EOF's without
+		// their leading tabs (BuildKit strips them when it runs it).
+		data := cl.Files[0].Data
+		if cl.Files[0].Chomp {
+			data = parser.ChompHeredocContent(data)
+		}
+		if strings.HasPrefix(data, "#!") {
 			c.warn(NotExact, "the script's #! line is not used: gun runs the script with the stage's shell")
 		}
-		c.printf(" %s\n", script(cl.Files[0].Data))
+		c.printf(" %s\n", script(data))
 	case len(cl.Files) > 0:
 		// The heredocs are the command's input: the shell reads them too.
 		text := cmd + "\n"

@@ -9,6 +9,11 @@ RUN <<-EOT bash
 	set -euo pipefail
 	echo "tabs are stripped"
 	EOT
+RUN <<-EOF
+	cat > /etc/issue <<X
+	the script's leading tabs are stripped, so X ends the inner heredoc
+	X
+	EOF
 COPY <<EOF /etc/motd
 Welcome.
 EOF
