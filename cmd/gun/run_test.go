@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -131,5 +132,36 @@ func TestDetachFlags(t *testing.T) {
 	root.PersistentFlags().VisitAll(check)
 	if runtime.RunFlag("nope", false) != 0 || runtime.RunFlag("x", true) != 0 {
 		t.Error("the constructor knows options gun run has not")
+	}
+}
+
+// TestRunCommand checks what a container of an image runs, as Docker has it:
+// --entrypoint replaces the entrypoint and drops the default arguments, an
+// empty one clears the entrypoint.
+func TestRunCommand(t *testing.T) {
+	img := &runImage{entrypoint: []string{"/entry", "-x"}, cmd: []string{"default"}}
+	tests := []struct {
+		entrypoint string
+		set        bool
+		args, want []string
+	}{
+		{"", false, nil, []string{"/entry", "-x", "default"}},
+		{"", false, []string{"given"}, []string{"/entry", "-x", "given"}},
+		{"/bin/echo", true, nil, []string{"/bin/echo"}},
+		{"/bin/echo", true, []string{"hi"}, []string{"/bin/echo", "hi"}},
+		{"", true, []string{"/bin/sh"}, []string{"/bin/sh"}},
+		{"", true, nil, nil},
+	}
+	for _, tt := range tests {
+		got := img.command(tt.entrypoint, tt.set, tt.args)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("--entrypoint %q (given %v), args %q: %q, want %q", tt.entrypoint, tt.set, tt.args, got, tt.want)
+		}
+	}
+	if !slices.Equal(img.entrypoint, []string{"/entry", "-x"}) || !slices.Equal(img.cmd, []string{"default"}) {
+		t.Errorf("the image's entrypoint and command changed: %q, %q", img.entrypoint, img.cmd)
+	}
+	if got := (&runImage{cmd: []string{"sh"}}).command("", false, nil); !slices.Equal(got, []string{"sh"}) {
+		t.Errorf("an image without an entrypoint runs %q, want its default command", got)
 	}
 }
