@@ -56,9 +56,14 @@ Exec Tmpfs "/scratch" "echo x > /scratch/f && test -f /scratch/f"
 	output += r2.stdout + r2.stderr
 	checkFiles(t, files, map[string]string{"/seen": "0 0644 0:0 2\n", "/copied": "0 0644 0:0 again\n"})
 
-	// A cached step needs no secret; a step that runs does.
+	// A cached step needs no secret; a step that runs does. Neither the
+	// cache's content, which the last build changed, nor the secret counts
+	// in a step's key: nothing runs.
 	r3, _ := p.buildFiles()
 	output += r3.stdout + r3.stderr
+	if got := ran(r3.stderr); len(got) != 0 {
+		t.Errorf("a rebuild without the secret, after the cache changed, ran %q", got)
+	}
 	p.write(map[string]string{"Gunfile": `Using "BUSYBOX"
 Exec Secret "tok" "test -s /run/secrets/tok"
 `})
@@ -230,6 +235,13 @@ Exec Bind "/out/sub/b" "/one" From build "cat /one > /filegot"
 		t.Errorf("after a change of the bound stage, ran %q, want its step and every step from the first bind of it", got)
 	}
 	checkFiles(t, files, map[string]string{"/got": "0 0644 0:0 three\ndeep\n"})
+
+	// A change of a bound context file runs its step again, and the ones
+	// after it.
+	p.write(map[string]string{"src/hello.txt": "hello again\n"})
+	if got := ran(p.build(".").stderr); len(got) != 2 || !strings.HasPrefix(got[0], `Exec Bind "src" "/ctx"`) {
+		t.Errorf("after a change of a bound context file, ran %q, want its step and the one after it", got)
+	}
 }
 
 // TestTmpfsSize mounts a real tmpfs, capped by Size: 2 MiB do not fit in
