@@ -6,13 +6,14 @@ PKGS := ./...
 
 all: build
 
-# gun is linked statically (hack/build.sh says why).
+# gun is linked statically, and gun-lang, the lean program of its language
+# commands, is built beside it (hack/build.sh says why).
 build:
 	GO=$(GO) ./hack/build.sh bin/gun
 
 install:
 	@bin=$$($(GO) env GOBIN); [ -n "$$bin" ] || bin=$$($(GO) env GOPATH)/bin; \
-		mkdir -p "$$bin" && GO=$(GO) ./hack/build.sh "$$bin/gun" && echo "installed $$bin/gun"
+		mkdir -p "$$bin" && GO=$(GO) ./hack/build.sh "$$bin/gun" && echo "installed $$bin/gun and $$bin/gun-lang"
 
 # The whole test suite. As root it first creates the unprivileged test user
 # (hack/testuser.sh), so that runtime tests exercise the rootless path.

@@ -26,6 +26,7 @@
 #include "claim.h"
 #include "detach.h"
 #include "fdpass.h"
+#include "lang.h"
 #include "plan.h"
 #include "scratch.h"
 
@@ -775,6 +776,7 @@ __attribute__((constructor)) static void gun_entry(int argc, char **argv, char *
 	if (argc < 1 || argv == NULL || argv[0] == NULL)
 		return;
 	if (strncmp(argv[0], "gun:", 4) != 0) {
+		gun_lang(argc, argv, envp); // returns unless gun-lang runs the command
 		while (fcntl(gun_given, F_GETFD) >= 0)
 			gun_given++;
 		if (argc > 1 && strcmp(argv[1], "run") == 0) {

@@ -25,6 +25,10 @@ package runtime
 //   - entryHolder: hold a user namespace for later containers (holder.go)
 //     and never start Go at all.
 //
+// Before all that, a command line naming a language command (check, fmt,
+// lsp) executes the lean gun-lang beside gun's executable when it is the
+// one built with this gun (lang.c).
+//
 // entry.c's names must match entryInit, entryUnpack, entryRemove,
 // entryCommit, entryCopy, entryHolder, mapsSuffix, joinEnv, syncFD, nsFD and the prefork's
 // (TestCConstants checks).
@@ -42,6 +46,7 @@ int gun_given_fds(void);
 
 #include <stdlib.h>
 #include "detach.h"
+#include "lang.h"
 */
 import "C"
 
@@ -139,4 +144,25 @@ func RunFlag(name string, short bool) int {
 		s = 1
 	}
 	return int(C.gun_run_flag(cs, s))
+}
+
+// langCommand returns the index in args (a command line without the
+// program's name) of the command lang.c reads there, or -1, and whether
+// gun-lang has it (TestLangCommand compares it with internal/cmdline's).
+func langCommand(args []string) (int, bool) {
+	argv := make([]*C.char, len(args)+1)
+	argv[0] = C.CString("gun")
+	for i, a := range args {
+		argv[i+1] = C.CString(a)
+	}
+	defer func() {
+		for _, p := range argv {
+			C.free(unsafe.Pointer(p))
+		}
+	}()
+	i := int(C.gun_lang_command(C.int(len(argv)), &argv[0]))
+	if i < 0 {
+		return -1, false
+	}
+	return i - 1, C.gun_lang_lean(argv[i]) != 0
 }

@@ -26,11 +26,19 @@ type result struct {
 // stdin, and returns its output and exit code.
 func gun(t *testing.T, dir string, stdin []byte, args ...string) result {
 	t.Helper()
+	return runGun(t, gunBin, dir, nil, stdin, args...)
+}
+
+// runGun runs the gun binary bin as gun does, with env added to the
+// environment.
+func runGun(t *testing.T, bin, dir string, env []string, stdin []byte, args ...string) result {
+	t.Helper()
 	if dir == "" {
 		dir = "../.."
 	}
-	cmd := exec.Command(gunBin, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

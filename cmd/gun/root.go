@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gun-tools/gun/cmd/internal/langcmd"
+	"github.com/gun-tools/gun/internal/cmdline"
 	"github.com/spf13/cobra"
 )
 
@@ -16,15 +17,16 @@ type globalFlags struct {
 }
 
 // newRootCmd returns gun's command tree for the command line args. When
-// args start with a subcommand's name only that subcommand is built: the
+// args name a subcommand (after global flags) only that one is built: the
 // others' flag sets cost every start, and gun run's start is benchmarked.
-// Any other command line (help, completion, a flag first, an unknown
+// Any other command line (help, completion, another flag first, an unknown
 // command) gets the whole tree.
 func newRootCmd(g *globalFlags, args []string) *cobra.Command {
 	root := langcmd.NewRoot(&g.verbose, &g.root)
 	subs := subcommands(g)
+	name, _ := cmdline.Command(args)
 	for _, s := range subs {
-		if len(args) > 0 && args[0] == s.name {
+		if name == s.name {
 			subs = []subcommand{s}
 			// Nor is cobra's completion command needed.
 			root.CompletionOptions.DisableDefaultCmd = true

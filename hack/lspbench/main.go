@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -93,6 +94,21 @@ func run() error {
 	for _, s := range servers {
 		if err := os.WriteFile(s.file, []byte(s.text), 0o644); err != nil {
 			return err
+		}
+		// gun executes the gun-lang beside it, of its build, for gun lsp:
+		// say which program the figures are of.
+		if s.langID == "gunfile" {
+			cmd := exec.Command(s.argv[0], "lsp", "--help")
+			cmd.Env = append(os.Environ(), "GUN_LANG_TRACE=1")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("%s lsp --help: %w: %s", s.argv[0], err, out)
+			}
+			way, ok := strings.CutPrefix(strings.SplitN(string(out), "\n", 2)[0], "gun: lang trace: ")
+			if !ok {
+				way = "in gun (a gun without gun-lang)"
+			}
+			fmt.Printf("%s: %s\n", s.name, way)
 		}
 	}
 	// A first round of the first server, not counted, readies the client

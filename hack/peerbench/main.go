@@ -202,6 +202,13 @@ func runProcesses() error {
 		s.rss = kb * 1024
 		return s, nil
 	}
+	// gun executes the gun-lang beside it, of its build, for gun check:
+	// say which program the figures are of.
+	way, err := langWay(bin, "check", empty)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s check runs %s\n", bin, way)
 	var gun, bk, base []sample
 	var ratios []float64
 	for range *rounds {
@@ -245,6 +252,23 @@ func runProcesses() error {
 	fmt.Printf("ratio buildkit/gun: wall time %.1fx (median of the rounds' ratios), cpu time %.1fx\n",
 		median(ratios), d.cpu.Seconds()/g.cpu.Seconds())
 	return nil
+}
+
+// langWay says which program runs bin's args: gun-lang (beside bin, of
+// its build), or gun itself and why (GUN_LANG_TRACE).
+func langWay(bin string, args ...string) (string, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "GUN_LANG_TRACE=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("%s %v: %w: %s", bin, args, err, stderr.Bytes())
+	}
+	line, _, _ := strings.Cut(stderr.String(), "\n")
+	if way, ok := strings.CutPrefix(line, "gun: lang trace: "); ok {
+		return "as " + way, nil
+	}
+	return "in gun (a gun without gun-lang)", nil
 }
 
 func median(xs []float64) float64 {

@@ -22,12 +22,12 @@
 // block's collapse and the arena's huge pages made resident. An empty check
 // kept 4 MiB of heap on them, against 1.4 MiB in 4 KiB pages. It calls Fill
 // instead, which asks for huge pages only in the blocks its heap will fill
-// whole. The initialiser reads the command from os.Args: with a global flag
-// before it ("gun --verbose check") the heap starts as for the other
-// commands.
+// whole. The initialiser reads the command from os.Args, past the global
+// flags before it ("gun --verbose check"), as internal/cmdline reads it.
 //
-// cmd/gun imports it for its initialiser, which Go runs among the first: it
-// imports only os (for the command line), runtime, syscall and unsafe, and
-// packages are initialised in the order of their import paths as their own
-// imports allow.
+// cmd/gun and cmd/gun-lang (through cmd/internal/langcmd) import it for its
+// initialiser, which Go runs among the first: it imports only os (for the
+// command line), runtime, syscall, unsafe and internal/cmdline (which
+// imports nothing), and packages are initialised in the order of their
+// import paths as their own imports allow.
 package hugeheap

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"syscall"
 	"unsafe"
+
+	"github.com/gun-tools/gun/internal/cmdline"
 )
 
 const (
@@ -26,7 +28,7 @@ func init() {
 		return
 	}
 	first = new([64]byte)
-	if len(os.Args) > 1 && os.Args[1] == "check" {
+	if cmd, _ := cmdline.Command(os.Args[1:]); cmd == "check" {
 		return
 	}
 	addr := uintptr(unsafe.Pointer(first))

@@ -245,3 +245,46 @@ func minorFaults(t *testing.T) int64 {
 	}
 	return ru.Minflt
 }
+
+// initEnv makes the test binary print whether the initialiser set the heap's
+// start on a huge page for its command line, and exit (TestMain).
+const initEnv = "HUGEHEAP_TEST_INIT"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(initEnv) == "1" {
+		fmt.Println(block != 0)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestInitSkipsCheck runs the initialiser on gun's command lines: gun
+// check's, global flags before it or not, leaves the heap's start alone.
+func TestInitSkipsCheck(t *testing.T) {
+	if !small {
+		t.Skip("pages are not 4 KiB")
+	}
+	for _, tc := range []struct {
+		args string
+		huge bool
+	}{
+		{"check Gunfile", false},
+		{"--verbose check Gunfile", false},
+		{"-v --root /s check", false},
+		{"--root=/s check", false},
+		{"lsp", true},
+		{"-v fmt", true},
+		{"run alpine check", true},
+		{"--root check", true}, // check is the store's directory: no command
+	} {
+		cmd := exec.Command(os.Args[0], strings.Fields(tc.args)...)
+		cmd.Env = append(os.Environ(), initEnv+"=1")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.args, err)
+		}
+		if got := strings.TrimSpace(string(out)); got != fmt.Sprint(tc.huge) {
+			t.Errorf("gun %s: the heap's start on a huge page: %s, want %v", tc.args, got, tc.huge)
+		}
+	}
+}

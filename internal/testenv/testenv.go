@@ -43,7 +43,9 @@ func NeedProgram(t testing.TB, prog string) string {
 }
 
 // BuildGun builds the gun command into dir, as it is installed
-// (hack/build.sh), and returns the binary's path.
+// (hack/build.sh): gun and beside it gun-lang, which gun executes for its
+// language commands, so that tests of check, fmt and lsp run that path. It
+// returns gun's path.
 func BuildGun(dir string) (string, error) {
 	bin := filepath.Join(dir, "gun")
 	root, err := repoRoot()
