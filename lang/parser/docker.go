@@ -89,7 +89,11 @@ func (p *parser) parseExec(r source.Range, kw ast.Kw) *ast.Exec {
 		}
 		m := p.matchMount()
 		if m == nil {
-			p.badWord("Exec", "Cache, Secret, Bind, Tmpfs, Network or a command", spec.ExecWords())
+			last := ""
+			if k := len(n.Mounts); k > 0 {
+				last = n.Mounts[k-1].Kw.Name
+			}
+			p.badWord("Exec", "Cache, Secret, Bind, Tmpfs, Network or a command", spec.ExecNext(last))
 			p.skipLine()
 			return n
 		}

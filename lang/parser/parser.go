@@ -522,11 +522,20 @@ func (p *parser) parseString(instr, what, usage string) *ast.String {
 	return s
 }
 
+// commandUsage is the message, with %s for the instruction, of a command
+// that is missing or not one: Shell takes only a list.
+func commandUsage(instr string) string {
+	if instr == "Shell" {
+		return `expected a list after %s (["/bin/bash", "-c"]: the command is appended to it)`
+	}
+	return `expected a command after %s ("shell command", ["program", "arg"] or a <<EOF script block)`
+}
+
 // parseCommand parses the command of Exec or Main: a string, a script block
 // or an exec-form list.
 func (p *parser) parseCommand(instr string) ast.Expr {
 	if p.atEnd() {
-		p.unexpected(diag.SyntaxError, `expected a command after %s ("shell command", ["program", "arg"] or a <<EOF script block)`, instr)
+		p.unexpected(diag.SyntaxError, commandUsage(instr), instr)
 		return nil
 	}
 	switch p.tok.Kind {
@@ -545,7 +554,7 @@ func (p *parser) parseCommand(instr string) ast.Expr {
 	case lexer.LBrack:
 		return p.parseList()
 	}
-	p.unexpected(diag.SyntaxError, `expected a command after %s ("shell command", ["program", "arg"] or a <<EOF script block)`, instr)
+	p.unexpected(diag.SyntaxError, commandUsage(instr), instr)
 	bad := &ast.BadExpr{Range: p.tok.Range}
 	p.skipLine()
 	bad.End = p.prevEnd

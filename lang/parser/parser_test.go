@@ -469,3 +469,28 @@ func TestKeywords(t *testing.T) {
 		}
 	}
 }
+
+// TestExecSuggestions checks that a misspelt word of an Exec is matched with
+// what may come there: a mount, Network, or an option of the mount before
+// it, not an option of another mount.
+func TestExecSuggestions(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{`Exec Cahce "/c" "make"`, "did you mean Cache?"},
+		{`Exec Cache "/c" Sharng locked "make"`, "did you mean Sharing?"},
+		{`Exec Bind "a" "/a" Frm b "make"`, "did you mean From?"},
+		{`Exec Frob "/x" "make"`, ""},
+		{`Exec Secret "s" Frm b "make"`, ""},
+		{`Exec Netwrk none "make"`, "did you mean Network?"},
+	}
+	for _, tt := range tests {
+		_, ds := parser.Parse("t", []byte("Using \"x\"\n"+tt.src))
+		if len(ds) != 1 || ds[0].Code != diag.SyntaxError {
+			t.Errorf("%s: %v, want one G004", tt.src, ds)
+			continue
+		}
+		_, suggestion, _ := strings.Cut(ds[0].Message, "; ")
+		if suggestion != tt.want || (tt.want == "") != (len(ds[0].Fixes) == 0) {
+			t.Errorf("%s: %q (fixes %v), want the suggestion %q", tt.src, ds[0].Message, ds[0].Fixes, tt.want)
+		}
+	}
+}

@@ -260,6 +260,25 @@ func ExecWords() []string {
 	return w
 }
 
+// ExecNext returns the words that may come next in an Exec whose last
+// mount so far is named last ("" before any): a mount, an Exec option, or
+// an option of that mount.
+func ExecNext(last string) []string {
+	var w []string
+	for _, m := range Mounts {
+		w = append(w, m.Name)
+		if m.Name == last {
+			for _, o := range m.Options {
+				w = append(w, o.Name)
+			}
+		}
+	}
+	for _, o := range ExecOptions {
+		w = append(w, o.Name)
+	}
+	return w
+}
+
 // HealthcheckWords returns every word that may follow Healthcheck.
 func HealthcheckWords() []string {
 	w := []string{"None"}
