@@ -170,3 +170,39 @@ func TestCacheFill(t *testing.T) {
 		t.Errorf("diagnostics of the first version (-) and of the second, with the cache (+):\n%s", diff)
 	}
 }
+
+// TestShellCodeActions checks the quick fixes of the shell rules over the
+// protocol: in a string after a character of two UTF-16 units and an
+// escape, in a script block, and in a # gun:ignore.
+func TestShellCodeActions(t *testing.T) {
+	s := newSession(t)
+	d := s.open("Gunfile", "Using \"a.tar\"\nExec \"echo \\\"𝄞\\\" && apt-get ⟨apt⟩install --no-install-recommends curl && rm -rf /var/lib/apt/lists/*\"\nExec <<EOF\n    ⟨make⟩./configure\n    make\n    EOF\nExec \"true\" # gun:ignore ⟨ign⟩g312\n")
+	tests := []struct {
+		mark, title, from, to string
+	}{
+		{"apt", "add -y", "apt-get install --no", "apt-get install -y --no"},
+		{"make", "add set -e", "<<EOF\n    ./configure", "<<EOF\n    set -e\n    ./configure"},
+		{"ign", "change to G312", "gun:ignore g312", "gun:ignore G312"},
+	}
+	for _, tt := range tests {
+		var actions []protocol.CodeAction
+		params := &protocol.CodeActionParams{TextDocument: d.id(), Range: protocol.Range{Start: d.pos(tt.mark), End: d.pos(tt.mark)}}
+		if err := s.call(protocol.MethodTextDocumentCodeAction, params, &actions); err != nil {
+			t.Fatal(err)
+		}
+		var fix *protocol.CodeAction
+		for i := range actions {
+			if actions[i].Title == tt.title {
+				fix = &actions[i]
+			}
+		}
+		if fix == nil {
+			t.Errorf("at %s: actions %+v, want %q", tt.mark, actions, tt.title)
+			continue
+		}
+		got := applyEdits(t, d.text, fix.Edit.Changes[d.uri])
+		if want := strings.Replace(d.text, tt.from, tt.to, 1); got != want {
+			t.Errorf("after %q:\n%s\nwant:\n%s", tt.title, got, want)
+		}
+	}
+}
