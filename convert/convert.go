@@ -306,10 +306,27 @@ func (c *converter) convert(ast *parser.Node) error {
 			c.lines = append(c.lines, n.StartLine)
 		}
 	}
+	if n := len(ast.Children); n > 0 {
+		c.trailingComments(ast.Children[n-1])
+	}
 	if stage < 0 {
 		c.report(EmptyInputCode, 1, "no FROM: the Dockerfile builds nothing")
 	}
 	return nil
+}
+
+// trailingComments writes the comments after the last instruction, last,
+// which BuildKit attaches to none.
+func (c *converter) trailingComments(last *parser.Node) {
+	mark := c.out.Len()
+	for line := last.EndLine + 1; line <= c.file.LineCount(); line++ {
+		if t := strings.TrimSpace(string(c.file.LineText(line))); strings.HasPrefix(t, "#") {
+			c.printf("# %s\n", strings.TrimSpace(t[1:]))
+		}
+	}
+	for range strings.Count(c.out.String()[mark:], "\n") {
+		c.lines = append(c.lines, last.StartLine)
+	}
 }
 
 func (c *converter) from(st *instructions.Stage, index int) {

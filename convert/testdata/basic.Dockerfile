@@ -15,3 +15,5 @@ VOLUME ["/data", "/logs"]
 STOPSIGNAL SIGQUIT
 ENTRYPOINT ["/usr/local/bin/entry.sh"]
 CMD ["--port", "8080"]
+
+# A comment after the last instruction stays, at the end.
