@@ -310,6 +310,9 @@ func (p *parser) parseInstr() ast.Instr {
 				// Not reported anyway: skip the search for a suggestion.
 			} else if s, ok := spec.Dockerfile[strings.ToLower(word)]; ok {
 				d.Message += fmt.Sprintf("; gun writes this %s", s)
+				if word == "FROM" {
+					d.Message += " (a Dockerfile? gun convert translates one into a Gunfile)"
+				}
 				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: start.Range, NewText: s}}}}
 			} else if s := spec.Suggest(word, spec.Names()); s != "" {
 				d.Message += fmt.Sprintf("; did you mean %s?", s)

@@ -494,3 +494,18 @@ func TestExecSuggestions(t *testing.T) {
 		}
 	}
 }
+
+// TestDockerfileHint checks that a file that starts as a Dockerfile does is
+// told about gun convert, once, at its FROM.
+func TestDockerfileHint(t *testing.T) {
+	_, ds := parser.Parse("Dockerfile", []byte("FROM alpine\nRUN make\n"))
+	var hints []string
+	for _, d := range ds {
+		if strings.Contains(d.Message, "gun convert") {
+			hints = append(hints, d.Message)
+		}
+	}
+	if len(ds) != 2 || len(hints) != 1 || !strings.HasPrefix(hints[0], `unknown instruction "FROM"; gun writes this Using`) {
+		t.Errorf("diagnostics %v: want the FROM's to name gun convert", ds)
+	}
+}
