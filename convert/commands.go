@@ -348,15 +348,9 @@ func notRoot(user string) (uid, gid bool) {
 // working directory, gun wants it absolute.
 func (c *converter) target(t string) string {
 	if path.IsAbs(t) {
-		if path.Clean(t) == "/" {
-			c.err = fmt.Errorf("invalid mount target %q", "/") // BuildKit's error
-		}
 		return c.word(t, false)
 	}
 	abs := path.Join(c.cur.workdir, t)
-	if abs == "/" && c.cur.workdirKnown {
-		c.err = fmt.Errorf("invalid mount target %q", "/")
-	}
 	if !c.cur.workdirKnown {
 		c.warnAt(at("target="+t, "dst="+t, "destination="+t), NotExact, "mount target %q is relative: written as %s, in the working directory as the Dockerfile sets it (the base image's is not known to gun convert)", t, abs)
 	}

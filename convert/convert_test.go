@@ -154,8 +154,6 @@ func TestErrors(t *testing.T) {
 		{"FROM alpine\nENV\n", "Dockerfile:2:1: ENV requires at least one argument"},
 		{"FROM alpine\nHEALTHCHECK --interval=abc CMD x\n", `Dockerfile:2:1: time: invalid duration "abc"`},
 		{"FROM alpine\nRUN --mount=type=foo,target=/x make\n", `Dockerfile:2:1: RUN flags: unsupported mount type "foo"`},
-		{"FROM alpine\nRUN --mount=type=cache,target=/ make\n", `Dockerfile:2:1: invalid mount target "/"`},
-		{"FROM scratch\nRUN --mount=type=tmpfs,target=. make\n", `Dockerfile:2:1: invalid mount target "/"`},
 		{"", "Dockerfile: file with no instructions"},
 	}
 	for _, tt := range tests {
@@ -177,6 +175,9 @@ func TestCheckErrors(t *testing.T) {
 		{"FROM alpine\nSTOPSIGNAL FOO\n", "2:1 (G131)"},
 		{"FROM alpine AS a\nRUN true\nFROM alpine AS a\n", "3:1 (G103)"},
 		{"FROM alpine AS a\nCOPY --from=a x y\n", "2:1 (G106)"},
+		// A mount at /, which BuildKit refuses too.
+		{"FROM alpine\nRUN --mount=type=cache,target=/ make\n", "2:1 (G141)"},
+		{"FROM scratch\nRUN --mount=type=tmpfs,target=. make\n", "2:1 (G141)"},
 	}
 	for _, tt := range tests {
 		r, err := convert.Convert("Dockerfile", []byte(tt.src))

@@ -93,6 +93,10 @@ func (c *checker) execOptions(in *ast.Exec) {
 			continue
 		}
 		clean := path.Clean(target.Value)
+		if clean == "/" {
+			c.errorf(diag.RootTarget, target.Range, "%s at / would hide the stage's whole file system, the shell included: mount it at a directory", m.Name)
+			continue
+		}
 		if prev, ok := targets[clean]; ok {
 			d := c.errorf(diag.DuplicateTarget, target.Range, "two mounts at %s in one Exec", clean)
 			d.Related = []diag.Related{{Range: prev, Message: "first mounted here"}}

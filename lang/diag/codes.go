@@ -85,6 +85,7 @@ const (
 	DuplicateTarget    Code = "G138" // two mounts of one Exec at the same path
 	InvalidSecretID    Code = "G139" // a Secret id that is not letters, digits, '_', '-', '.'
 	InheritedScratch   Code = "G140" // Env NAME Inherited in a stage built from scratch
+	RootTarget         Code = "G141" // a mount at /, which would hide the stage's file system
 	DuplicateSetting   Code = "G230" // Entrypoint, StopSignal or Healthcheck given twice in one stage
 )
 
@@ -157,5 +158,6 @@ var Codes = []CodeInfo{
 	{DuplicateTarget, Error, "two mounts at one path"},
 	{InvalidSecretID, Error, "invalid secret id"},
 	{InheritedScratch, Error, "Env Inherited from scratch"},
+	{RootTarget, Error, "mount at the root"},
 	{DuplicateSetting, Warning, "setting given twice"},
 }
