@@ -12,10 +12,17 @@ package cmdline
 // TestLangCommand checks).
 var LangCommands = []string{"check", "fmt", "lsp"}
 
-// GlobalFlags are the global flags that may come before a command, by long
-// name, each with whether it takes a value (langcmd's TestGlobalFlags
-// checks them against the root command's flags). -v is --verbose.
-var GlobalFlags = map[string]bool{"verbose": false, "root": true}
+// Flag is a global flag, by its long name.
+type Flag struct {
+	Name  string
+	Value bool // it takes a value
+}
+
+// GlobalFlags are the global flags that may come before a command
+// (langcmd's TestGlobalFlags checks them against the root command's
+// flags); -v is --verbose. An array, not a map: no initialiser allocates
+// before internal/hugeheap's.
+var GlobalFlags = [...]Flag{{"verbose", false}, {"root", true}}
 
 // Command returns the command that args (a command line without the
 // program's name) name and its index in args: the first argument after
@@ -28,18 +35,11 @@ func Command(args []string) (string, int) {
 		case a == "-v":
 			continue
 		case len(a) > 2 && a[:2] == "--":
-			name, value := a[2:], false
-			for j := 0; j < len(name); j++ {
-				if name[j] == '=' {
-					name, value = name[:j], true
-					break
-				}
-			}
-			takes, ok := GlobalFlags[name]
+			f, ok := global(a[2:])
 			if !ok {
 				return "", -1
 			}
-			if takes && !value {
+			if f.Value && len(a) == len(f.Name)+2 {
 				i++ // its value is the next argument
 			}
 			continue
@@ -49,4 +49,15 @@ func Command(args []string) (string, int) {
 		return a, i
 	}
 	return "", -1
+}
+
+// global returns the global flag of arg (a long option without its "--",
+// with or without "=value"), if it is one.
+func global(arg string) (Flag, bool) {
+	for _, f := range GlobalFlags {
+		if len(arg) >= len(f.Name) && arg[:len(f.Name)] == f.Name && (len(arg) == len(f.Name) || arg[len(f.Name)] == '=') {
+			return f, true
+		}
+	}
+	return Flag{}, false
 }
