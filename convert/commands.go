@@ -277,8 +277,17 @@ func (c *converter) mount(m *instructions.Mount) {
 		if s := string(m.CacheSharing); s != "" && s != "shared" {
 			c.printf(" Sharing %s", s)
 		}
-		if m.From != "" || m.Source != "" || m.Mode != nil || m.UID != nil || m.GID != nil || m.ReadOnly {
-			c.warnAt(at("target="+m.Target, "type=cache"), DroppedOption, "cache mount at %s: from, source, mode, uid, gid and ro left out (gun's cache starts empty, owned by root)", m.Target)
+		var dropped []string
+		for _, o := range []struct {
+			name string
+			set  bool
+		}{{"from", m.From != ""}, {"source", m.Source != ""}, {"mode", m.Mode != nil}, {"uid", m.UID != nil}, {"gid", m.GID != nil}, {"ro", m.ReadOnly}} {
+			if o.set {
+				dropped = append(dropped, o.name)
+			}
+		}
+		if len(dropped) > 0 {
+			c.warnAt(at("target="+m.Target, "type=cache"), DroppedOption, "cache mount at %s: %s left out (gun's cache starts empty, owned by root)", m.Target, strings.Join(dropped, ", "))
 		}
 	case instructions.MountTypeSecret:
 		c.printf(" Secret %s", c.word(m.CacheID, false))
