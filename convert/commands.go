@@ -185,13 +185,11 @@ func (c *converter) run(n *parser.Node, in *instructions.RunCommand) {
 	switch {
 	case len(cl.Files) == 1 && isHeredocOnly(cmd):
 		// RUN <<EOF: the lines are the script, RUN <<-EOF's without
-		// their leading tabs (BuildKit strips them when it runs it).
+		// their leading tabs (BuildKit strips them when it runs it). A
+		// script with a #! line runs by its interpreter in both.
 		data := cl.Files[0].Data
 		if cl.Files[0].Chomp {
 			data = parser.ChompHeredocContent(data)
-		}
-		if strings.HasPrefix(data, "#!") {
-			c.warn(NotExact, "the script's #! line is not used: gun runs the script with the stage's shell")
 		}
 		c.printf(" %s\n", script(data))
 	case len(cl.Files) > 0:

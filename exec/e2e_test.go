@@ -1085,6 +1085,44 @@ Exec <<EOF
 	}
 }
 
+// An Exec script block whose first line is #! runs by that interpreter,
+// as the step's user, from /dev/pipes/DELIM, which stays out of the layer;
+// the stage's Shell does not run it. Under #!/bin/sh -e a failing command
+// fails the step.
+func TestShebangScript(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Shell ["/bin/false"]
+User "app"
+Exec <<AWK
+    #!/usr/bin/awk -f
+    BEGIN { print "awk" > "/tmp/awk" }
+    AWK
+Exec <<EOF
+    #!/bin/sh
+    echo "$0 $(id -u)" > /tmp/sh
+    EOF
+`,
+	})
+	_, files := p.buildFiles()
+	checkFiles(t, files, map[string]string{
+		"/tmp/awk": "0 0644 1000:1000 awk\n",
+		"/tmp/sh":  "0 0644 1000:1000 /dev/pipes/EOF 1000\n",
+	})
+	checkAbsent(t, files, "the script's mount point is in /dev, the container's", "/dev/pipes", "/dev/pipes/EOF")
+
+	p.write(map[string]string{"Gunfile": `Using "BUSYBOX"
+Exec <<EOF
+    #!/bin/sh -e
+    false
+    touch /after
+    EOF
+`})
+	if r := p.gun("build", "--progress", "plain", "."); r.code != 1 {
+		t.Fatalf("#!/bin/sh -e with a failing command: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+}
+
 // checkAbsent fails t for each of names that files has, saying why that is
 // wrong.
 func checkAbsent(t *testing.T, files map[string]string, why string, names ...string) {

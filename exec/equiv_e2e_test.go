@@ -107,8 +107,8 @@ func TestBuildahEquivalence(t *testing.T) {
 }
 
 // equivHeredocDockerfile has every heredoc form: RUN's with and without
-// a #! line, with <<- (tabs stripped) and a quoted delimiter, several in
-// one RUN, and COPY's with --chown and --chmod, several into a directory.
+// a #! line (a shell's and awk's), with <<- (tabs stripped) and a quoted
+// delimiter, several in one RUN, and COPY's with --chown and --chmod, several into a directory.
 const equivHeredocDockerfile = `# syntax=docker/dockerfile:1
 FROM scratch
 ADD busybox.tar /
@@ -124,6 +124,15 @@ RUN <<-EOF
 	tab-stripped
 	X
 	EOF
+RUN <<EOF
+#!/bin/sh -e
+echo "shebang $GREETING" > shebang
+echo "$0" > zero
+EOF
+RUN <<AWK
+#!/usr/bin/awk -f
+BEGIN { print "awk" > "/srv/app/awk" }
+AWK
 RUN <<"EOF"
 echo "quoted $GREETING" > quoted
 EOF
@@ -154,6 +163,9 @@ beta $GREETING
 B
 `
 
+// buildahScript is the name buildah gives a RUN heredoc's script file.
+var buildahScript = regexp.MustCompile(`/dev/pipes/buildahheredoc\d+`)
+
 // TestBuildahEquivalenceHeredoc builds equivHeredocDockerfile with a
 // buildah that reads heredocs (heredocBuildah) and its conversion with
 // gun, and compares the two images as TestBuildahEquivalence does.
@@ -167,6 +179,9 @@ func TestBuildahEquivalenceHeredoc(t *testing.T) {
 	checkFiles(t, gunFiles, map[string]string{
 		"/srv/app/plain":      "0 0644 0:0 hello demo\nsingle $GREETING\n",
 		"/srv/app/tabbed":     "0 0644 0:0 tab-stripped\n",
+		"/srv/app/shebang":    "0 0644 0:0 shebang hello\n",
+		"/srv/app/zero":       "0 0644 0:0 /dev/pipes/EOF\n",
+		"/srv/app/awk":        "0 0644 0:0 awk\n",
 		"/srv/app/quoted":     "0 0644 0:0 quoted hello\n",
 		"/srv/app/a.txt":      "0 0644 0:0 first hello\n",
 		"/srv/app/b.txt":      "0 0644 0:0 second\n",
@@ -179,6 +194,9 @@ func TestBuildahEquivalenceHeredoc(t *testing.T) {
 		"/srv/app/two/B":      "0 0644 1000:1000 beta $GREETING\n",
 	})
 	compareFiles(t, gunFiles, bFiles, func(name, g, b string) string {
+		if name == "/srv/app/zero" && buildahScript.ReplaceAllString(b, "/dev/pipes/EOF") == g {
+			return "buildah runs a RUN <<EOF script with a #! line as /dev/pipes/buildahheredocN; BuildKit and gun as /dev/pipes/EOF"
+		}
 		if name == "/etc/app.conf" && strings.ReplaceAll(b, `\$`, "$") == g {
 			return "buildah keeps the backslash of \\$ in a COPY heredoc; BuildKit and gun process the escape (containers/buildah#5422, open)"
 		}

@@ -140,6 +140,41 @@ func (r *stageRun) mounts(ctx context.Context, in *ast.Exec, prepare bool) (*ste
 // it, which held them, are not reused.
 const stubRule = "mounts: mount points left out"
 
+// shebangRule is part of the keys of Execs whose script block starts with
+// #!: gun ran those with the shell before.
+const shebangRule = "script: run by its #! line"
+
+// shebang returns an Exec's command if it is a script block whose first
+// line is a #! line: it runs as a program, by that line's interpreter, as
+// Docker runs RUN <<EOF with one.
+func shebang(cmd ast.Expr) *ast.String {
+	if s, ok := cmd.(*ast.String); ok && s.Heredoc != "" && strings.HasPrefix(s.Value, "#!") {
+		return s
+	}
+	return nil
+}
+
+// scriptMount writes script to a file, mode 0755, mounts it read-only at
+// /dev/pipes/DELIM (where BuildKit puts RUN <<DELIM's) and returns that
+// path.
+func (r *stageRun) scriptMount(m *stepMounts, script *ast.String) (string, error) {
+	dir, err := os.MkdirTemp(filepath.Join(r.b.opts.Root, "build", "tmp"), "script-")
+	if err != nil {
+		return "", fmt.Errorf("script <<%s: %w", script.Heredoc, err)
+	}
+	m.cleanup = append(m.cleanup, func() { os.RemoveAll(dir) })
+	file := filepath.Join(dir, script.Heredoc)
+	if err := os.WriteFile(file, []byte(script.Value), 0o755); err != nil {
+		return "", fmt.Errorf("script <<%s: %w", script.Heredoc, err)
+	}
+	if err := os.Chmod(file, 0o755); err != nil { // whatever the umask
+		return "", fmt.Errorf("script <<%s: %w", script.Heredoc, err)
+	}
+	target := "/dev/pipes/" + script.Heredoc
+	m.mounts = append(m.mounts, runtime.Mount{Source: file, Target: target, ReadOnly: true})
+	return target, nil
+}
+
 // stubs lists the paths that the mounts' targets need and the stage lacks:
 // the init makes them as mount points, and the step's commit leaves those
 // still empty out of its layer (as BuildKit does).

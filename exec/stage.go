@@ -356,6 +356,10 @@ func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 	if len(in.Mounts) > 0 {
 		keyParts = append(keyParts, stubRule)
 	}
+	script := shebang(in.Cmd)
+	if script != nil {
+		keyParts = append(keyParts, shebangRule)
+	}
 	key := cache.Key(keyParts...)
 	network := r.b.opts.Network
 	if mounts.network != nil {
@@ -375,13 +379,22 @@ func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 		if cwd == "" {
 			cwd = "/"
 		}
+		stub := stubs(newView(dirs), mounts.mounts)
+		if script != nil {
+			// Under /dev, a tmpfs of the container's: no stub.
+			prog, err := r.scriptMount(mounts, script)
+			if err != nil {
+				return nil, 0, err
+			}
+			args = []string{prog}
+		}
 		return r.b.be.Run(ctx, dirs, runtime.Spec{
 			Args:    args,
 			Env:     r.execEnv(),
 			Cwd:     cwd,
 			User:    r.s.config.User,
 			Mounts:  mounts.mounts,
-			Stubs:   stubs(newView(dirs), mounts.mounts),
+			Stubs:   stub,
 			Network: network,
 			Stdout:  st,
 			Stderr:  st,

@@ -690,6 +690,12 @@ func (c *checker) distributeRefs() {
 func (c *checker) command(cmd ast.Expr, instr string) {
 	switch cmd := cmd.(type) {
 	case *ast.String:
+		if sh, ok := shebangShell(cmd); ok && instr == "Exec" {
+			// Its interpreter runs it, not the stage's shell.
+			stage := stageShell{c.sh.dialect, c.sh.foreign, c.sh.errexit, c.sh.pipefail}
+			c.setShell(sh)
+			defer c.setShell(stage)
+		}
 		c.script(cmd, instr == "Main")
 		if cmd.Literal() && strings.TrimSpace(cmd.Value) == "" {
 			what := "command"

@@ -343,25 +343,52 @@ func (c *checker) shell(in *ast.Shell) {
 		if len(cmd.Elems) == 0 || !cmd.Elems[0].Literal() {
 			return
 		}
-		sh := stageShell{dialect: shell.POSIX}
-		switch path.Base(cmd.Elems[0].Value) {
-		case "bash":
-			sh.dialect = shell.Bash
-		case "sh", "dash", "ash", "busybox":
-		default:
-			sh.foreign = true
-		}
 		// The options before -c hold for every command: set -e, -o pipefail.
-		sh.errexit, sh.pipefail = shellOptions(1, len(cmd.Elems), func(i int) string {
-			if e := cmd.Elems[i]; e.Literal() && e.Value != "-c" {
+		c.setShell(programShell(cmd.Elems[0].Value, len(cmd.Elems)-1, func(i int) string {
+			if e := cmd.Elems[i+1]; e.Literal() && e.Value != "-c" {
 				return e.Value
 			}
 			return ""
-		})
-		c.setShell(sh)
+		}))
 	case *ast.String:
 		c.errorf(diag.ShellNotList, cmd.Range, `Shell takes an exec-form list, such as ["/bin/bash", "-c"]: the command is appended to it`)
 	}
+}
+
+// programShell is how the analysis reads the commands that the program
+// prog runs with its n arguments arg(0)...: as bash's, sh's, or not at all
+// for a program that is not sh, with the options that set -e and -o
+// pipefail.
+func programShell(prog string, n int, arg func(int) string) stageShell {
+	sh := stageShell{dialect: shell.POSIX}
+	switch path.Base(prog) {
+	case "bash":
+		sh.dialect = shell.Bash
+	case "sh", "dash", "ash", "busybox":
+	default:
+		sh.foreign = true
+	}
+	sh.errexit, sh.pipefail = shellOptions(0, n, arg)
+	return sh
+}
+
+// shebangShell is how the analysis reads a script block whose first line is
+// a #! line (an Exec runs it by that line's interpreter, through env or
+// not); ok is false for any other command.
+func shebangShell(s *ast.String) (sh stageShell, ok bool) {
+	line, found := strings.CutPrefix(s.Value, "#!")
+	if s.Heredoc == "" || !found {
+		return sh, false
+	}
+	line, _, _ = strings.Cut(line, "\n")
+	f := strings.Fields(line)
+	if len(f) > 1 && path.Base(f[0]) == "env" {
+		f = f[1:]
+	}
+	if len(f) == 0 {
+		return stageShell{foreign: true}, true
+	}
+	return programShell(f[0], len(f)-1, func(i int) string { return f[i+1] }), true
 }
 
 // healthcheck checks a Healthcheck's options and command.

@@ -193,7 +193,11 @@ func (c *checker) shellRules(s *ast.String, sc *shell.Script, main bool) {
 	if s.Heredoc != "" && sc.Stmts > 1 && !c.sh.errexit && !errexit(sc) {
 		d := c.report(diag.Warning, diag.NoSetE, c.shellRange(s, 0, firstLineEnd(s.Value)),
 			"a script block runs on after a failing command: start it with set -e so that the step fails with it")
-		p := c.valuePos(s, 0)
+		at := 0
+		if strings.HasPrefix(s.Value, "#!") && firstLineEnd(s.Value) < len(s.Value) {
+			at = firstLineEnd(s.Value) + 1 // after the #! line
+		}
+		p := c.valuePos(s, at)
 		line := c.info.File.Source.LineStart(c.info.File.Source.Line(p))
 		indent := string(c.src()[line:p])
 		d.Fixes = []diag.Fix{{Title: "add set -e", Edits: []diag.Edit{{Range: source.Range{Start: p, End: p}, NewText: "set -e\n" + indent}}}}
