@@ -108,7 +108,8 @@ func TestBuildahEquivalence(t *testing.T) {
 
 // equivHeredocDockerfile has every heredoc form: RUN's with and without
 // a #! line (a shell's and awk's), with <<- (tabs stripped) and a quoted
-// delimiter, several in one RUN, and COPY's with --chown and --chmod, several into a directory.
+// delimiter, several in one RUN; COPY's with --chown and --chmod, several
+// into a directory; and ADD's with --chmod.
 const equivHeredocDockerfile = `# syntax=docker/dockerfile:1
 FROM scratch
 ADD busybox.tar /
@@ -151,6 +152,9 @@ EOF
 COPY --chown=app --chmod=600 <<EOF config.ini
 [app]
 EOF
+ADD --chmod=640 <<EOF added.txt
+added
+EOF
 COPY <<A <<B /srv/app/dir/
 alpha
 A
@@ -188,6 +192,7 @@ func TestBuildahEquivalenceHeredoc(t *testing.T) {
 		"/srv/app/c.txt":      "0 0644 0:0 third hello\n",
 		"/etc/app.conf":       "0 0644 0:0 [app]\nname = demo\nprice = $5\n",
 		"/srv/app/config.ini": "0 0600 1000:1000 [app]\n",
+		"/srv/app/added.txt":  "0 0640 0:0 added\n",
 		"/srv/app/dir/A":      "0 0644 0:0 alpha\n",
 		"/srv/app/dir/B":      "0 0644 0:0 beta\n",
 		"/srv/app/two/A":      "0 0644 1000:1000 tabbed alpha\n",
