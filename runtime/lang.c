@@ -106,7 +106,8 @@ static const char *gun_lang_check(int fd) {
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return "not a regular file";
-	static unsigned char page[GUN_LANG_PAGE], notes[GUN_LANG_PAGE];
+	// On the stack, not static: no page of gun's data moves for them.
+	unsigned char page[GUN_LANG_PAGE], notes[GUN_LANG_PAGE];
 	ssize_t n = pread(fd, page, sizeof page, 0);
 	Elf64_Ehdr eh;
 	if (n < (ssize_t)sizeof eh)
@@ -156,7 +157,7 @@ void gun_lang(int argc, char **argv, char **envp) {
 #ifndef GUN_LANG_BUILDID
 	gun_lang_say("in gun", "built without gun-lang (go build, go install)", NULL);
 #else
-	static char path[PATH_MAX];
+	char path[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", path, sizeof path);
 	if (n <= 0 || (size_t)n >= sizeof path) {
 		gun_lang_say("in gun", "/proc/self/exe", n < 0 ? strerror(errno) : "no path");
