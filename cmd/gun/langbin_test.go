@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -170,5 +171,27 @@ func TestLangBinarySameOutput(t *testing.T) {
 		if lean != in {
 			t.Errorf("gun %.80q: through gun-lang %.300q, in gun %.300q", tc.args, fmt.Sprint(lean), fmt.Sprint(in))
 		}
+	}
+}
+
+// TestLangBinaryGoBuild builds gun as `go build` and `go install` do,
+// without gun-lang's build ID: it runs the language commands itself, even
+// with a gun-lang beside it.
+func TestLangBinaryGoBuild(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "gun")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	copyFile(t, filepath.Join(filepath.Dir(gunBin), "gun-lang"), filepath.Join(dir, "gun-lang"))
+	args := []string{"check", "testdata/gunfiles/bad-undefined.gunfile"}
+	want := gun(t, "", nil, args...)
+	r := runGun(t, bin, "", langTrace, nil, args...)
+	trace, rest, _ := strings.Cut(r.stderr, "\n")
+	if trace != "gun: lang trace: in gun: built without gun-lang (go build, go install)" {
+		t.Errorf("trace %q, want gun to run check itself", trace)
+	}
+	if r.stdout != want.stdout || rest != want.stderr || r.code != want.code {
+		t.Errorf("gun %q built by go build = %+v; want %+v", args, r, want)
 	}
 }
