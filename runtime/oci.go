@@ -261,24 +261,16 @@ func startOCI(s *ociSpec, cg *cgroup, hold *os.File, fds stdio) (*OCIProcess, er
 				return fail(fmt.Errorf("start container: %w", err))
 			}
 		case m.Pid > 0:
-			// Held: its pid cannot be another's yet.
-			if p.ID, err = proc.Of(m.Pid); err != nil {
-				return fail(fmt.Errorf("container process: %w", err))
-			}
-			// Before its cgroup namespace is made (rooted where it is).
-			if cg != nil {
-				if err := cg.add(p.Pid); err != nil {
-					return fail(fmt.Errorf("linux.cgroupsPath: %w", err))
-				}
-				p.Cgroups = cg.dirs
-			}
-			if s.oomScore != nil {
-				if err := os.WriteFile("/proc/"+strconv.Itoa(p.Pid)+"/oom_score_adj", []byte(strconv.Itoa(*s.oomScore)), 0); err != nil {
-					return fail(fmt.Errorf("process.oomScoreAdj: %w", err))
+			err := p.place(m.Pid, cg, s.oomScore)
+			if err == nil {
+				if err = sendMsg(fd, goMsg{}); err != nil {
+					err = fmt.Errorf("start container: %w", err)
 				}
 			}
-			if err := sendMsg(fd, goMsg{}); err != nil {
-				return fail(fmt.Errorf("start container: %w", err))
+			// A process that failed meanwhile (it mounts its root
+			// before it reads goMsg) says why: read on.
+			if err != nil && !reported(fd) {
+				return fail(err)
 			}
 		default:
 			// The process is held: its relay exited once it told the pid.
@@ -305,6 +297,30 @@ func startOCI(s *ociSpec, cg *cgroup, hold *os.File, fds stdio) (*OCIProcess, er
 			return p, nil
 		}
 	}
+}
+
+// place makes pid, the container's process, p's process, in cg (nil:
+// none) and with oomScore (nil: as it is).
+func (p *OCIProcess) place(pid int, cg *cgroup, oomScore *int) error {
+	// Held: its pid cannot be another's yet.
+	id, err := proc.Of(pid)
+	if err != nil {
+		return fmt.Errorf("container process: %w", err)
+	}
+	p.ID = id
+	// Before its cgroup namespace is made (rooted where it is).
+	if cg != nil {
+		if err := cg.add(p.Pid); err != nil {
+			return fmt.Errorf("linux.cgroupsPath: %w", err)
+		}
+		p.Cgroups = cg.dirs
+	}
+	if oomScore != nil {
+		if err := os.WriteFile("/proc/"+strconv.Itoa(p.Pid)+"/oom_score_adj", []byte(strconv.Itoa(*oomScore)), 0); err != nil {
+			return fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
+	return nil
 }
 
 // writeOCIMaps writes the id maps of the user namespace of process pid:

@@ -167,6 +167,18 @@ func socketPair() (parent, child *os.File, err error) {
 	return os.NewFile(uintptr(fds[0]), "sync-parent"), os.NewFile(uintptr(fds[1]), "sync-child"), nil
 }
 
+// reported reports whether the init at the other end of fd has queued a
+// message or ended. The init does some of its setup while gun does its
+// own steps (the root's mounts, while gun joins it to its cgroups): a step
+// of gun's that failed meanwhile (told an init that had failed there and
+// ended, or joined it to a cgroup) failed for the reason the init's
+// report, read next, gives.
+func reported(fd int) bool {
+	pf := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(pf, 0)
+	return err == nil && n > 0
+}
+
 func sendMsg(fd int, v any, files ...int) error {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -212,16 +224,21 @@ func recvPacket(fd int) ([]byte, []int, error) {
 	buf := small[:]
 	var n, oobn int
 	var err error
-	for reset := false; ; {
-		n, _, err = unix.Recvfrom(fd, nil, unix.MSG_PEEK|unix.MSG_TRUNC)
-		// An init that exits with packets of gun's unread leaves a reset
-		// on the socket, which the kernel reports once, before the
-		// packets the init queued (its error report): read on.
+	// An init that exits with packets of gun's unread leaves a reset on
+	// the socket, which the kernel reports once, at the next read (the
+	// peek, or the read after it when the init exits in between), before
+	// the packets the init queued (its error report): read on.
+	reset := false
+	again := func(err error) bool {
 		if err == unix.ECONNRESET && !reset {
 			reset = true
-			continue
+			return true
 		}
-		if err != unix.EINTR {
+		return err == unix.EINTR
+	}
+	for {
+		n, _, err = unix.Recvfrom(fd, nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if !again(err) {
 			break
 		}
 	}
@@ -234,7 +251,7 @@ func recvPacket(fd int) ([]byte, []int, error) {
 	oob := make([]byte, unix.CmsgSpace(4*4))
 	for {
 		n, oobn, _, _, err = unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
-		if err != unix.EINTR {
+		if !again(err) {
 			break
 		}
 	}

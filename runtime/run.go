@@ -399,7 +399,7 @@ func (s *Starter) run(ctx context.Context, spec Spec, commit func() error) (exit
 		}
 		err = startInit(pfd, pid, cfg, cg, ready)
 	}
-	if err != nil {
+	if err != nil && !reported(pfd) {
 		s.killInit()
 		return 125, err
 	}
