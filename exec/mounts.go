@@ -19,6 +19,7 @@ import (
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/check"
+	"github.com/gun-tools/gun/lang/shell"
 	"github.com/gun-tools/gun/runtime"
 )
 
@@ -148,8 +149,10 @@ const shebangRule = "script: run by its #! line"
 // line is a #! line: it runs as a program, by that line's interpreter, as
 // Docker runs RUN <<EOF with one.
 func shebang(cmd ast.Expr) *ast.String {
-	if s, ok := cmd.(*ast.String); ok && s.Heredoc != "" && strings.HasPrefix(s.Value, "#!") {
-		return s
+	if s, ok := cmd.(*ast.String); ok && s.Heredoc != "" {
+		if _, _, ok := shell.Shebang(s.Value); ok {
+			return s
+		}
 	}
 	return nil
 }

@@ -360,35 +360,24 @@ func (c *checker) shell(in *ast.Shell) {
 // for a program that is not sh, with the options that set -e and -o
 // pipefail.
 func programShell(prog string, n int, arg func(int) string) stageShell {
-	sh := stageShell{dialect: shell.POSIX}
-	switch path.Base(prog) {
-	case "bash":
-		sh.dialect = shell.Bash
-	case "sh", "dash", "ash", "busybox":
-	default:
-		sh.foreign = true
-	}
+	d, ok := shell.ProgramDialect(prog)
+	sh := stageShell{dialect: d, foreign: !ok}
 	sh.errexit, sh.pipefail = shellOptions(0, n, arg)
 	return sh
 }
 
 // shebangShell is how the analysis reads a script block whose first line is
-// a #! line (an Exec runs it by that line's interpreter, through env or
-// not); ok is false for any other command.
+// a #! line (an Exec runs it by that line's interpreter); ok is false for
+// any other command.
 func shebangShell(s *ast.String) (sh stageShell, ok bool) {
-	line, found := strings.CutPrefix(s.Value, "#!")
-	if s.Heredoc == "" || !found {
+	if s.Heredoc == "" {
 		return sh, false
 	}
-	line, _, _ = strings.Cut(line, "\n")
-	f := strings.Fields(line)
-	if len(f) > 1 && path.Base(f[0]) == "env" {
-		f = f[1:]
+	prog, args, ok := shell.Shebang(s.Value)
+	if !ok || prog == "" {
+		return stageShell{foreign: true}, ok
 	}
-	if len(f) == 0 {
-		return stageShell{foreign: true}, true
-	}
-	return programShell(f[0], len(f)-1, func(i int) string { return f[i+1] }), true
+	return programShell(prog, len(args), func(i int) string { return args[i] }), true
 }
 
 // healthcheck checks a Healthcheck's options and command.

@@ -13,7 +13,8 @@ import (
 
 // ShellFile is SourceFile that also formats the script blocks of Exec and
 // Main with mvdan.cc/sh's printer (shfmt's layout, indented by four spaces),
-// each indented as its closing delimiter. A script block that does not
+// each indented as its closing delimiter. An Exec's script with a #! line
+// is formatted only if that line names a shell (in its dialect). A script block that does not
 // parse, or whose text the re-indentation could change (a here-document or
 // a blank line inside quotes), is left as written.
 func ShellFile(filename string, src []byte) ([]byte, error) {
@@ -23,11 +24,23 @@ func ShellFile(filename string, src []byte) ([]byte, error) {
 	}
 	f, _ := parser.Parse(filename, out)
 	var blocks []*ast.String
+	dialects := map[*ast.String]shell.Dialect{}
 	for in := range f.Instrs() {
 		var cmd ast.Expr
 		switch in := in.(type) {
 		case *ast.Exec:
 			cmd = in.Cmd
+			// A script with a #! line runs by its interpreter: only a
+			// shell's is formatted.
+			if s, ok := cmd.(*ast.String); ok && s.Heredoc != "" {
+				if prog, _, ok := shell.Shebang(s.Value); ok {
+					d, isShell := shell.ProgramDialect(prog)
+					if !isShell {
+						continue
+					}
+					dialects[s] = d
+				}
+			}
 		case *ast.Main:
 			cmd = in.Cmd
 		}
@@ -44,7 +57,7 @@ func ShellFile(filename string, src []byte) ([]byte, error) {
 		if !ok {
 			continue
 		}
-		sf, perr := p.ParseFile(s.Value, shell.POSIX)
+		sf, perr := p.ParseFile(s.Value, dialects[s])
 		if perr != nil && perr.BashOnly {
 			sf, perr = p.ParseFile(s.Value, shell.Bash)
 		}

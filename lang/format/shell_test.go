@@ -29,6 +29,18 @@ Exec <<EOF
 Exec <<EOF
     if true; then
     EOF
+Exec <<EOF
+    #!/usr/bin/awk -f
+    BEGIN {   print "awk" > "/awk" }
+    EOF
+Exec <<EOF
+    #!/usr/bin/env bash
+    [[   -f /x ]]  &&  echo   yes
+    EOF
+Main <<EOF
+    #!/usr/bin/awk -f
+    exec   app
+    EOF
 `
 	want := `Using "a.tar"
 Exec <<EOF
@@ -49,6 +61,18 @@ Exec <<EOF
     EOF
 Exec <<EOF
     if true; then
+    EOF
+Exec <<EOF
+    #!/usr/bin/awk -f
+    BEGIN {   print "awk" > "/awk" }
+    EOF
+Exec <<EOF
+    #!/usr/bin/env bash
+    [[ -f /x ]] && echo yes
+    EOF
+Main <<EOF
+    #!/usr/bin/awk -f
+    exec app
     EOF
 `
 	got, err := format.ShellFile("t", []byte(src))

@@ -32,6 +32,37 @@ func (d Dialect) String() string {
 	return "sh"
 }
 
+// ProgramDialect returns the dialect of the program prog (a path or a
+// name) runs its commands in, and false for a program that is not sh.
+func ProgramDialect(prog string) (Dialect, bool) {
+	switch prog[strings.LastIndexByte(prog, '/')+1:] {
+	case "bash":
+		return Bash, true
+	case "sh", "dash", "ash", "busybox":
+		return POSIX, true
+	}
+	return POSIX, false
+}
+
+// Shebang returns the interpreter and arguments of a script's #! line,
+// through env or not (#!/usr/bin/env bash is bash), and false for a script
+// without one.
+func Shebang(script string) (prog string, args []string, ok bool) {
+	line, found := strings.CutPrefix(script, "#!")
+	if !found {
+		return "", nil, false
+	}
+	line, _, _ = strings.Cut(line, "\n")
+	f := strings.Fields(line)
+	if len(f) > 1 && f[0][strings.LastIndexByte(f[0], '/')+1:] == "env" {
+		f = f[1:]
+	}
+	if len(f) == 0 {
+		return "", nil, true
+	}
+	return f[0], f[1:], true
+}
+
 // Error is a shell syntax error.
 type Error struct {
 	Offset   int    // where, in the parsed text
