@@ -42,6 +42,6 @@ func newRootCmd() *cobra.Command {
 	// As gun builds its tree for a command line that names a command.
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	cmd.AddCommand(langcmd.NewCheckCmd(), langcmd.NewFmtCmd(), langcmd.NewLspCmd())
-	langcmd.AddVerboseShorthand(cmd, &verbose)
+	langcmd.Finish(cmd, &verbose)
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 	"github.com/gun-tools/gun/internal/cmdline"
 )
 
@@ -55,5 +56,18 @@ func TestCommands(t *testing.T) {
 	slices.Sort(names)
 	if want := slices.Sorted(slices.Values(cmdline.LangCommands)); !slices.Equal(names, want) {
 		t.Errorf("gun-lang's commands are %v, want internal/cmdline's LangCommands %v", names, want)
+	}
+}
+
+// TestArgsAreUsageErrors checks that gun-lang refuses a wrong number of
+// arguments as gun does (cmd/gun's TestArgsAreUsageErrors runs `gun lsp x`
+// through gun-lang).
+func TestArgsAreUsageErrors(t *testing.T) {
+	cmd := newRootCmd()
+	cmd.SetArgs([]string{"lsp", "x"})
+	code, msg := langcmd.Outcome(cmd.Execute())
+	want := "lsp: unknown command \"x\" for \"gun lsp\"\nUsage: gun lsp [flags]\nRun 'gun lsp --help' for more."
+	if code != 2 || msg != want {
+		t.Errorf("gun-lang lsp x: exit %d, %q; want 2, %q", code, msg, want)
 	}
 }

@@ -30,10 +30,8 @@ docs/gunfile.md has the table of what each Dockerfile instruction becomes.
 Exit status: 0 when everything converted exactly, 1 when something needs a
 look (or the Dockerfile cannot be read), 2 on usage errors.`,
 		Example: "  gun convert Dockerfile -o Gunfile\n  gun convert < Dockerfile",
+		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return &langcmd.UsageError{Err: fmt.Errorf("convert: one Dockerfile at a time, got %d", len(args))}
-			}
 			if err := langcmd.CheckFormat("convert", format); err != nil {
 				return err
 			}

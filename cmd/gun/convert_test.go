@@ -23,7 +23,7 @@ func TestConvertCommand(t *testing.T) {
 		{"bad Dockerfile", []string{"convert"}, "FROM alpine\nFROBNICATE x\n", 1, "", "gun: convert: <stdin>:2:1: unknown instruction"},
 		{"unknown format", []string{"convert", "--format", "xml"}, "", 2, "", "unknown --format"},
 		{"missing file", []string{"convert", "no/Dockerfile"}, "", 1, "", "no/Dockerfile"},
-		{"two files", []string{"convert", "a", "b"}, "", 2, "", "one Dockerfile at a time"},
+		{"two files", []string{"convert", "a", "b"}, "", 2, "", "convert: accepts at most 1 arg(s), received 2\nUsage: gun convert [-o FILE]"},
 		{"output in no directory", []string{"convert", "-o", "no/such/Gunfile"}, "FROM alpine\n", 1, "", "convert: write no/such/Gunfile: "},
 	}
 	for _, tt := range tests {

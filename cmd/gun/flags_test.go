@@ -1,8 +1,14 @@
 package main
 
 import (
+	"io"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gun-tools/gun/cmd/internal/langcmd"
 )
 
 // -v is --verbose on every command but run, where it is --volume as in docker.
@@ -116,6 +122,57 @@ func TestParseSecret(t *testing.T) {
 			}
 		case err != nil || id != tt.id || s.File != tt.file || s.Env != tt.env:
 			t.Errorf("parseSecret(%q) = %q, %+v, %v; want %q, file %q, env %q", tt.arg, id, s, err, tt.id, tt.file, tt.env)
+		}
+	}
+}
+
+// A wrong number of arguments to any command is a usage error: exit 2,
+// the command and its usage named. Every command with an Args check in the
+// whole tree (cobra's completion commands too) that runs is given a count
+// it refuses.
+func TestArgsAreUsageErrors(t *testing.T) {
+	root := newRootCmd(&globalFlags{}, nil)
+	checked := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if c.Args == nil || !c.Runnable() { // one that is not prints its help
+			return
+		}
+		path := strings.Fields(c.CommandPath())[1:]
+		for n := range 5 {
+			args := slices.Repeat([]string{"x"}, n)
+			if c.Args(c, args) == nil {
+				continue
+			}
+			checked[strings.Join(path, " ")] = true
+			cmd := newRootCmd(&globalFlags{}, nil)
+			cmd.SetArgs(append(slices.Clone(path), args...))
+			cmd.SetOut(io.Discard)
+			code, msg := langcmd.Outcome(cmd.Execute())
+			want := strings.Join(path, " ") + ": "
+			if code != 2 || !strings.HasPrefix(msg, want) || !strings.Contains(msg, "\nUsage: "+c.UseLine()+"\n") {
+				t.Errorf("gun %q: exit %d, %q; want 2, the message starting %q and the usage line %q", path, code, msg, want, c.UseLine())
+			}
+			return
+		}
+	}
+	walk(root)
+	for _, name := range []string{"build", "run", "exec", "images", "rmi", "ps", "stop", "inspect", "convert", "lsp", "version", "oci state", "completion bash"} {
+		if !checked[name] {
+			t.Errorf("gun %s: no argument count refused", name)
+		}
+	}
+
+	// As gun runs: run and exec have their own start, lsp is gun-lang's.
+	for _, tc := range []struct{ args []string }{
+		{[]string{"run"}}, {[]string{"exec", "c"}}, {[]string{"images", "x"}}, {[]string{"lsp", "x"}},
+	} {
+		r := gun(t, "", nil, tc.args...)
+		if want := "gun: " + tc.args[0] + ": "; r.code != 2 || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "\nUsage: gun "+tc.args[0]) {
+			t.Errorf("gun %q: exit %d, stderr %q; want 2, %q and its usage", tc.args, r.code, r.stderr, want)
 		}
 	}
 }

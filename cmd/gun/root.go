@@ -36,7 +36,7 @@ func newRootCmd(g *globalFlags, args []string) *cobra.Command {
 	for _, s := range subs {
 		root.AddCommand(s.new())
 	}
-	langcmd.AddVerboseShorthand(root, &g.verbose)
+	langcmd.Finish(root, &g.verbose)
 	return root
 }
 

@@ -29,7 +29,7 @@ func gun(t *testing.T, dir string, stdin []byte, args ...string) result {
 	var root string
 	cmd := NewRoot(&verbose, &root)
 	cmd.AddCommand(NewCheckCmd(), NewFmtCmd(), NewLspCmd())
-	AddVerboseShorthand(cmd, &verbose)
+	Finish(cmd, &verbose)
 	var out, errb bytes.Buffer
 	cmd.SetArgs(args)
 	cmd.SetIn(bytes.NewReader(stdin))

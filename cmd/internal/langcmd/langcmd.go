@@ -101,19 +101,44 @@ func NewRoot(verbose *bool, root *string) *cobra.Command {
 	return cmd
 }
 
-// AddVerboseShorthand gives every command under cmd a -v for --verbose,
-// except those that use -v for something else: `gun run -v` is --volume, as
-// in docker. (A persistent -v could not coexist with run's own -v.)
-func AddVerboseShorthand(cmd *cobra.Command, verbose *bool) {
+// Finish completes a command tree built on NewRoot, once its commands are
+// added: a wrong number of arguments to any command is a usage error (exit 2)
+// naming the command and its usage, and every command has -v for --verbose
+// (but those that use -v for something else: `gun run -v` is --volume, as
+// in docker).
+func Finish(root *cobra.Command, verbose *bool) {
+	// Cobra adds its completion command at Execute; added now, its commands'
+	// arguments are checked as the others' are.
+	root.InitDefaultCompletionCmd()
+	finish(root, verbose)
+}
+
+func finish(cmd *cobra.Command, verbose *bool) {
 	for _, c := range cmd.Commands() {
-		AddVerboseShorthand(c, verbose)
+		finish(c, verbose)
+	}
+	if args := cmd.Args; args != nil {
+		cmd.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return argsError(cmd, err)
+			}
+			return nil
+		}
 	}
 	// Only cmd.Flags(): the methods that list inherited flags would merge
-	// --verbose in and make the local one a redefinition.
+	// --verbose in and make the local one a redefinition. (A persistent -v
+	// could not coexist with run's own -v.)
 	if cmd.Flags().ShorthandLookup("v") != nil {
 		return
 	}
 	cmd.Flags().BoolVarP(verbose, "verbose", "v", false, "print debug logs to stderr")
+}
+
+// argsError is the usage error for cmd's arguments, which its Args
+// validator refused with err.
+func argsError(cmd *cobra.Command, err error) error {
+	name := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+	return &UsageError{Err: fmt.Errorf("%s: %w\nUsage: %s\nRun '%s --help' for more.", name, err, cmd.UseLine(), cmd.CommandPath())}
 }
 
 // SetLogging has log/slog write warnings, or with verbose debug logs too,
