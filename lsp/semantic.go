@@ -77,7 +77,9 @@ func semanticTokens(ctx context.Context, _ *server, snap *snapshot, _ *protocol.
 			add(r, tokKeyword, 0)
 			switch n := n.(type) {
 			case *ast.Exec:
-				if s, ok := n.Cmd.(*ast.String); ok {
+				// A script whose #! line names no shell is its
+				// interpreter's, shown as a string.
+				if s, ok := n.Cmd.(*ast.String); ok && !foreignScript(s) {
 					commands[s] = true
 				}
 			case *ast.Main:

@@ -89,7 +89,7 @@ func TestShellDiagnostics(t *testing.T) {
 
 func TestShellSemanticTokens(t *testing.T) {
 	s := newSession(t)
-	d := s.open("Gunfile", "Using \"a.tar\"\nExec \"ls 'é' $HOME # c\"\nExec <<EOF\n    if true; then\n        V=1\n    fi\n    EOF\n")
+	d := s.open("Gunfile", "Using \"a.tar\"\nExec \"ls 'é' $HOME # c\"\nExec <<EOF\n    if true; then\n        V=1\n    fi\n    EOF\nExec <<EOF\n    #!/usr/bin/awk -f\n    BEGIN { x = 1 }\n    EOF\n")
 	var toks protocol.SemanticTokens
 	if err := s.call(protocol.MethodSemanticTokensFull, &protocol.SemanticTokensParams{TextDocument: d.id()}, &toks); err != nil {
 		t.Fatal(err)
@@ -110,6 +110,8 @@ func TestShellSemanticTokens(t *testing.T) {
 		"keyword Using", `string "a.tar"`,
 		"keyword Exec", `string "`, "function ls", "string 'é'", "variable $HOME", "comment # c", `string "`,
 		"keyword Exec", "string <<EOF", "keyword if", "function true", "keyword then", "variable V", "keyword fi", "string     EOF",
+		// A script whose #! line names no shell is awk's, not the shell's.
+		"keyword Exec", "string <<EOF", "string     #!/usr/bin/awk -f", "string     BEGIN { x = 1 }", "string     EOF",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("semantic tokens (-want +got):\n%s", diff)

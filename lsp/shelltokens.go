@@ -17,6 +17,17 @@ var shellTokenTypes = map[shell.TokenKind]int{
 	shell.Comment:  tokComment,
 }
 
+// foreignScript reports whether s is a script block whose #! line names a
+// program that is not a shell.
+func foreignScript(s *ast.String) bool {
+	if s.Heredoc == "" {
+		return false
+	}
+	prog, _, ok := shell.Shebang(s.Value)
+	_, isShell := shell.ProgramDialect(prog)
+	return ok && !isShell
+}
+
 // shellHighlighter adds the tokens inside shell commands, reusing its
 // parser and buffers from one command to the next.
 type shellHighlighter struct {
