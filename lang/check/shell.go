@@ -207,7 +207,7 @@ func (c *checker) shellVars(s *ast.String, vars []shell.Var, main bool) {
 			}
 			continue
 		}
-		if v.Guarded || shell.WellKnown(v.Name) || slices.Contains(unset, v.Name) {
+		if v.Guarded || shell.Predefined(v.Name, c.sh.dialect) || slices.Contains(unset, v.Name) {
 			continue // reported once per command
 		}
 		unset = append(unset, v.Name)

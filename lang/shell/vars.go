@@ -124,21 +124,51 @@ func isName(s string) bool {
 	return true
 }
 
-// wellKnown lists the variables a command can expect without a definition:
-// the shell's own and those every image or build environment sets.
-var wellKnown = map[string]bool{
-	"PATH": true, "HOME": true, "USER": true, "LOGNAME": true, "PWD": true, "OLDPWD": true,
-	"SHELL": true, "TERM": true, "HOSTNAME": true, "IFS": true, "PS1": true, "PS2": true, "PS4": true,
-	"LANG": true, "LANGUAGE": true, "LC_ALL": true, "LC_CTYPE": true, "TZ": true, "TMPDIR": true,
-	"UID": true, "EUID": true, "GID": true, "PPID": true, "RANDOM": true, "LINENO": true, "SECONDS": true,
-	"OPTARG": true, "OPTIND": true, "REPLY": true, "SHLVL": true, "MAIL": true, "EDITOR": true,
-	"BASH": true, "BASH_VERSION": true, "BASH_SOURCE": true, "BASHPID": true, "PIPESTATUS": true, "FUNCNAME": true,
-	"HOSTTYPE": true, "MACHTYPE": true, "OSTYPE": true, "GROUPS": true,
-	"http_proxy": true, "https_proxy": true, "no_proxy": true, "HTTP_PROXY": true, "HTTPS_PROXY": true, "NO_PROXY": true,
-	"DEBIAN_FRONTEND": true, "GOPATH": true, "GOROOT": true, "JAVA_HOME": true, "PYTHONPATH": true,
-	"CARGO_HOME": true, "RUSTUP_HOME": true, "NODE_PATH": true, "LD_LIBRARY_PATH": true, "XDG_CONFIG_HOME": true,
+// The variables a command may use without a definition, and those
+// programs read from the environment by name.
+const (
+	// inStep: every build step's environment has it, in gun as in
+	// BuildKit's RUN: PATH (the default when the image sets none), HOSTNAME
+	// and HOME (the user's, from /etc/passwd).
+	inStep uint8 = 1 << iota
+	bySh         // sh sets it itself (dash, bash): PWD, IFS, PPID, ...
+	byBash       // bash sets it itself, sh does not
+	// read: programs read it from the environment, but a step has it only
+	// where the image or an Env sets it (USER, TERM, LANG, GOPATH, ...).
+	read
+)
+
+var envNames = map[string]uint8{
+	"PATH": inStep, "HOSTNAME": inStep, "HOME": inStep,
+
+	"PWD": bySh, "OLDPWD": bySh, "IFS": bySh, "PS1": bySh, "PS2": bySh, "PS4": bySh, "PPID": bySh,
+	"OPTIND": bySh, "OPTARG": bySh, "LINENO": bySh,
+
+	"BASH": byBash, "BASHOPTS": byBash, "BASHPID": byBash, "BASH_ALIASES": byBash, "BASH_ARGC": byBash,
+	"BASH_ARGV": byBash, "BASH_ARGV0": byBash, "BASH_CMDS": byBash, "BASH_COMMAND": byBash,
+	"BASH_EXECUTION_STRING": byBash, "BASH_LINENO": byBash, "BASH_SOURCE": byBash, "BASH_SUBSHELL": byBash,
+	"BASH_VERSINFO": byBash, "BASH_VERSION": byBash, "DIRSTACK": byBash, "EPOCHREALTIME": byBash,
+	"EPOCHSECONDS": byBash, "EUID": byBash, "FUNCNAME": byBash, "GROUPS": byBash, "HOSTTYPE": byBash,
+	"MACHTYPE": byBash, "OPTERR": byBash, "OSTYPE": byBash, "PIPESTATUS": byBash, "RANDOM": byBash,
+	"REPLY": byBash, "SECONDS": byBash, "SHELLOPTS": byBash, "SHLVL": byBash, "SRANDOM": byBash, "UID": byBash,
+	// bash sets these two when the environment does not (TERM to dumb).
+	"SHELL": byBash | read, "TERM": byBash | read,
+
+	"USER": read, "LOGNAME": read, "LANG": read, "LANGUAGE": read, "LC_ALL": read, "LC_CTYPE": read,
+	"TZ": read, "TMPDIR": read, "GID": read, "MAIL": read, "EDITOR": read,
+	"http_proxy": read, "https_proxy": read, "no_proxy": read, "HTTP_PROXY": read, "HTTPS_PROXY": read, "NO_PROXY": read,
+	"DEBIAN_FRONTEND": read, "GOPATH": read, "GOROOT": read, "JAVA_HOME": read, "PYTHONPATH": read,
+	"CARGO_HOME": read, "RUSTUP_HOME": read, "NODE_PATH": read, "LD_LIBRARY_PATH": read, "XDG_CONFIG_HOME": read,
 }
 
-// WellKnown reports whether name is a variable of the environment a command
-// can use without a definition, such as PATH or HOME.
-func WellKnown(name string) bool { return wellKnown[name] }
+// Predefined reports whether a command run by a shell of dialect d has the
+// variable name without a definition: a build step's environment has it, or
+// the shell sets it.
+func Predefined(name string, d Dialect) bool {
+	k := envNames[name]
+	return k&(inStep|bySh) != 0 || d == Bash && k&byBash != 0
+}
+
+// WellKnown reports whether name is a variable of the environment that
+// programs read by that name, such as PATH, HOME or LANG.
+func WellKnown(name string) bool { return envNames[name] != 0 }
