@@ -275,17 +275,27 @@ func (c *converter) mount(m *instructions.Mount) {
 		if s := string(m.CacheSharing); s != "" && s != "shared" {
 			c.printf(" Sharing %s", s)
 		}
+		// The same defaults as BuildKit's: root's, mode 0755.
+		if m.UID != nil {
+			c.printf(" Uid %d", *m.UID)
+		}
+		if m.GID != nil {
+			c.printf(" Gid %d", *m.GID)
+		}
+		if m.Mode != nil {
+			c.printf(" Mode %04o", *m.Mode)
+		}
 		var dropped []string
 		for _, o := range []struct {
 			name string
 			set  bool
-		}{{"from", m.From != ""}, {"source", m.Source != ""}, {"mode", m.Mode != nil}, {"uid", m.UID != nil}, {"gid", m.GID != nil}, {"ro", m.ReadOnly}} {
+		}{{"from", m.From != ""}, {"source", m.Source != ""}, {"ro", m.ReadOnly}} {
 			if o.set {
 				dropped = append(dropped, o.name)
 			}
 		}
 		if len(dropped) > 0 {
-			c.warnAt(at("target="+m.Target, "type=cache"), DroppedOption, "cache mount at %s: %s left out (gun's cache starts empty, owned by root)", m.Target, strings.Join(dropped, ", "))
+			c.warnAt(at("target="+m.Target, "type=cache"), DroppedOption, "cache mount at %s: %s left out (gun's cache starts empty)", m.Target, strings.Join(dropped, ", "))
 		}
 	case instructions.MountTypeSecret:
 		c.printf(" Secret %s", c.word(m.CacheID, false))

@@ -2,12 +2,15 @@ package exec
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -107,7 +110,7 @@ func (r *stageRun) mounts(ctx context.Context, in *ast.Exec, prepare bool) (*ste
 		var err error
 		switch mt.Name {
 		case "Cache":
-			err = r.cacheMount(m, args[0], opts)
+			err = r.cacheMount(ctx, m, args[0], opts)
 		case "Secret":
 			err = r.secretMount(ctx, m, args[0], opts)
 		case "Bind":
@@ -202,14 +205,20 @@ func stubs(v *view, mounts []runtime.Mount) []string {
 // cacheMount mounts the cache named by its Id (by default its target)
 // from the store's build/caches. A locked cache is held for the step;
 // a private one that another step holds is replaced by a fresh directory.
-func (r *stageRun) cacheMount(m *stepMounts, target string, opts map[string]string) error {
+// Only the Id names the cache, as in BuildKit: Uid, Gid and Mode apply when
+// it is made.
+func (r *stageRun) cacheMount(ctx context.Context, m *stepMounts, target string, opts map[string]string) error {
 	id := opts["Id"]
 	if id == "" {
 		id = target
 	}
 	sum := sha256.Sum256([]byte(id))
-	dir := filepath.Join(r.b.opts.Root, "build", "caches", hex.EncodeToString(sum[:16]))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	caches := filepath.Join(r.b.opts.Root, "build", "caches")
+	if err := os.MkdirAll(caches, 0o755); err != nil {
+		return err
+	}
+	dir := filepath.Join(caches, hex.EncodeToString(sum[:16]))
+	if err := r.makeCache(ctx, dir, opts); err != nil {
 		return err
 	}
 	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
@@ -227,7 +236,8 @@ func (r *stageRun) cacheMount(m *stepMounts, target string, opts map[string]stri
 				return terr
 			}
 			m.cleanup = append(m.cleanup, func() { r.b.rt.RemoveAll(tmp) })
-			dir, err = tmp, nil
+			dir = filepath.Join(tmp, "cache")
+			err = r.makeCache(ctx, dir, opts)
 		}
 	default:
 		err = unix.Flock(int(lock.Fd()), unix.LOCK_SH)
@@ -236,6 +246,51 @@ func (r *stageRun) cacheMount(m *stepMounts, target string, opts map[string]stri
 		return fmt.Errorf("lock the cache: %w", err)
 	}
 	m.mounts = append(m.mounts, runtime.Mount{Source: dir, Target: target})
+	return nil
+}
+
+// makeCache makes the cache directory dir unless it exists: owned by Uid
+// and Gid (0 by default) with the permission bits Mode (0755), as BuildKit
+// makes it. It is made beside dir and renamed into place unless another
+// build made dir meanwhile (a rename in one directory: moving a directory
+// of another owner to another one is not allowed). Gun's user is the
+// containers' root; a directory of another owner is made by the unpacker
+// in the containers' user namespace, where the owner can be any container id.
+func (r *stageRun) makeCache(ctx context.Context, dir string, opts map[string]string) error {
+	if _, err := os.Lstat(dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	name := ".new-" + hex.EncodeToString(rnd[:])
+	hdr := &tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: 0o755, ModTime: r.b.epoch}
+	if err := ownerOptions(hdr, opts); err != nil {
+		return err
+	}
+	made := filepath.Join(filepath.Dir(dir), name)
+	defer r.b.rt.RemoveAll(made)
+	var err error
+	if hdr.Uid == 0 && hdr.Gid == 0 {
+		if err = os.Mkdir(made, 0o700); err == nil {
+			err = unix.Chmod(made, uint32(hdr.Mode)) // not the umask's
+		}
+	} else {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		if err = tw.WriteHeader(hdr); err == nil {
+			err = tw.Close()
+		}
+		if err == nil {
+			err = r.b.rt.Unpacker(nil).Unpack(ctx, &buf, filepath.Dir(dir))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("make the cache: %w", err)
+	}
+	err = unix.Renameat2(unix.AT_FDCWD, made, unix.AT_FDCWD, dir, unix.RENAME_NOREPLACE)
+	if err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("make the cache: %w", err)
+	}
 	return nil
 }
 
@@ -313,6 +368,12 @@ func (r *stageRun) secretHeader(ctx context.Context, opts map[string]string) (*t
 			return nil, err
 		}
 	}
+	return hdr, ownerOptions(hdr, opts)
+}
+
+// ownerOptions sets the owner and mode of hdr from a mount's Uid, Gid and
+// Mode, those given.
+func ownerOptions(hdr *tar.Header, opts map[string]string) error {
 	for _, f := range []struct {
 		name string
 		to   *int
@@ -320,7 +381,7 @@ func (r *stageRun) secretHeader(ctx context.Context, opts map[string]string) (*t
 		if v, ok := opts[f.name]; ok {
 			n, err := strconv.ParseUint(v, 10, 32)
 			if err != nil {
-				return nil, fmt.Errorf("invalid %s %q: want a number", f.name, v)
+				return fmt.Errorf("invalid %s %q: want a number", f.name, v)
 			}
 			*f.to = int(n)
 		}
@@ -328,11 +389,11 @@ func (r *stageRun) secretHeader(ctx context.Context, opts map[string]string) (*t
 	if v, ok := opts["Mode"]; ok {
 		n, err := strconv.ParseInt(v, 8, 32)
 		if err != nil || n < 0 || n > 0o7777 {
-			return nil, fmt.Errorf("invalid Mode %q: want an octal number from 0 to 7777", v)
+			return fmt.Errorf("invalid Mode %q: want an octal number from 0 to 7777", v)
 		}
 		hdr.Mode = n
 	}
-	return hdr, nil
+	return nil
 }
 
 // bindMount mounts a path of the build context or, with From, of a stage

@@ -140,6 +140,30 @@ Exec Secret "fromenv" "wc -c < /run/secrets/fromenv > /tmp/len3"
 	}
 }
 
+// TestCacheOwner mounts caches for a step of a non-root user: one made
+// with Uid, Gid and Mode is the user's, who writes to it, and keeps its
+// content and owner in the next build; one without them is made as
+// BuildKit makes it, root's with mode 0755, which the user cannot write to.
+func TestCacheOwner(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+User "app"
+Exec Cache "/cache" Uid 1000 Gid 1000 Mode 0750 Cache "/rootcache" "echo run >> /cache/runs && wc -l < /cache/runs > /tmp/runs && stat -c '%a %u %g' /cache /rootcache > /tmp/modes && ! touch /rootcache/x 2>/dev/null"
+`,
+	})
+	_, files := p.buildFiles()
+	checkFiles(t, files, map[string]string{
+		"/tmp/runs":  "0 0644 1000:1000 1\n",
+		"/tmp/modes": "0 0644 1000:1000 750 1000 1000\n755 0 0\n",
+	})
+	checkAbsent(t, files, "a cache's content reached a layer", "/cache/runs")
+	_, files = p.buildFiles("--no-cache")
+	checkFiles(t, files, map[string]string{
+		"/tmp/runs":  "0 0644 1000:1000 2\n",
+		"/tmp/modes": "0 0644 1000:1000 750 1000 1000\n755 0 0\n",
+	})
+}
+
 // TestInlineFile builds Copy "<dest>" <<EOF: its text, mode and owner, in
 // a new directory; a change of the text runs it again.
 func TestInlineFile(t *testing.T) {

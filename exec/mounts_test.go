@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ func TestCacheSharing(t *testing.T) {
 	mount := func(sharing, id string) *stepMounts {
 		t.Helper()
 		m := &stepMounts{}
-		if err := r.cacheMount(m, "/cache", map[string]string{"Sharing": sharing, "Id": id}); err != nil {
+		if err := r.cacheMount(context.Background(), m, "/cache", map[string]string{"Sharing": sharing, "Id": id}); err != nil {
 			t.Fatalf("%s cache: %v", sharing, err)
 		}
 		return m
@@ -60,7 +61,7 @@ func TestCacheSharing(t *testing.T) {
 	got := make(chan *stepMounts)
 	go func() {
 		m := &stepMounts{}
-		if err := r.cacheMount(m, "/cache", map[string]string{"Sharing": "locked"}); err != nil {
+		if err := r.cacheMount(context.Background(), m, "/cache", map[string]string{"Sharing": "locked"}); err != nil {
 			t.Error(err)
 		}
 		got <- m

@@ -281,6 +281,7 @@ Exec ⟨exec⟩
 Exec Cache "/c" ⟨mount⟩
 Exec Cache ⟨mountpath⟩
 Exec Cache "/c" Sharing ⟨sharing⟩
+Exec Cache "/c" Uid 1000 ⟨cacheuid⟩
 Exec Secret "tok" Uid 1000 ⟨secret⟩
 Exec Network ⟨network⟩
 Exec "make" ⟨aftercmd⟩
@@ -308,7 +309,8 @@ Exec <<EOF
 		{"from", []string{"build"}, nil},
 		{"opts", []string{"From", "Owner", "Unpack"}, nil},
 		{"exec", []string{"Bind", "Cache", "Network", "Secret", "Tmpfs"}, nil},
-		{"mount", []string{"Bind", "Cache", "Id", "Network", "Secret", "Sharing", "Tmpfs"}, nil},
+		{"mount", []string{"Bind", "Cache", "Gid", "Id", "Mode", "Network", "Secret", "Sharing", "Tmpfs", "Uid"}, nil},
+		{"cacheuid", []string{"Bind", "Cache", "Gid", "Id", "Mode", "Network", "Secret", "Sharing", "Tmpfs"}, nil},
 		{"mountpath", nil, nil},
 		{"sharing", []string{"locked", "private", "shared"}, nil},
 		{"secret", []string{"Bind", "Cache", "Gid", "Mode", "Network", "Secret", "Target", "Tmpfs"}, nil},
@@ -442,7 +444,7 @@ func TestHover(t *testing.T) {
 func TestHoverMounts(t *testing.T) {
 	s := newSession(t)
 	d := s.open("Gunfile", `Using "x-${⟨predef⟩TARGETARCH}.tar"
-Exec ⟨mountkw⟩Cache "/c" ⟨optkw⟩Sharing locked ⟨netkw⟩Network none "make"
+Exec ⟨mountkw⟩Cache "/c" ⟨optkw⟩Sharing locked ⟨uidkw⟩Uid 1000 ⟨netkw⟩Network none Secret "s" ⟨secretuidkw⟩Uid 0 "make"
 ⟨healthkw⟩Healthcheck ⟨intervalkw⟩Interval 3s "true"
 Env PATH Inherited
 Workdir "${⟨inheritedref⟩PATH}"
@@ -454,6 +456,8 @@ Workdir "${⟨inheritedref⟩PATH}"
 		{"predef", []string{"TARGETARCH", "predefined Arg", "architecture"}},
 		{"mountkw", []string{`Cache "/var/cache/apt"`, "kept between builds"}},
 		{"optkw", []string{"one step at a time"}},
+		{"uidkw", []string{"owner when the cache is made", "by default 0"}},
+		{"secretuidkw", []string{"The file's owner", "the step's user"}},
 		{"netkw", []string{"without a network"}},
 		{"healthkw", []string{"Healthcheck [Interval <duration>]"}},
 		{"intervalkw", []string{"Time between checks"}},

@@ -8,6 +8,7 @@ RUN --mount=type=cache,target=/root/.cache/go-build \
     go build -o /out/app ./...
 RUN --mount=type=secret,id=token,env=TOKEN --mount=type=ssh true
 RUN --mount=type=cache,target=/var/cache/apt,uid=1000 true
+RUN --mount=type=cache,target=/home/app/.cache,uid=1000,gid=1000,mode=0700 --mount=type=cache,target=/c,mode=1777,ro true
 RUN --mount=type=secret,id=cfg,uid=1000,gid=50,mode=0440 true
 
 FROM scratch

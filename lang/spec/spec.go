@@ -197,10 +197,13 @@ type MountKind struct {
 var Mounts = []MountKind{
 	{
 		Name: "Cache", Args: []string{"a quoted target directory"}, Usage: `Cache "/var/cache/apt" Sharing locked`,
-		Doc: "A directory kept between builds in this user's store, shared by every step that mounts the same Id. It is never part of a layer or a cache key.",
+		Doc: "A directory kept between builds in this user's store, shared by every step that mounts the same Id. It is never part of a layer or a cache key. Uid, Gid and Mode set its owner and mode when it is made (a cache that exists keeps its own).",
 		Options: []Option{
 			{Name: "Id", Value: String, Usage: `Id "apt"`, Doc: "Names the cache; by default the target path."},
 			{Name: "Sharing", Value: WordOrString, Usage: "Sharing shared|private|locked", Doc: "`shared` (the default): steps use it at once; `locked`: one step at a time; `private`: a step that finds it in use gets a fresh one."},
+			{Name: "Uid", Value: WordOrString, Usage: "Uid 1000", Doc: "The directory's owner when the cache is made, a number; by default 0 (root), as in BuildKit."},
+			{Name: "Gid", Value: WordOrString, Usage: "Gid 1000", Doc: "The directory's group when the cache is made, a number; by default 0."},
+			{Name: "Mode", Value: WordOrString, Usage: "Mode 0755", Doc: "The directory's permission bits when the cache is made, octal; by default 0755."},
 		},
 	},
 	{
