@@ -299,11 +299,12 @@ func (c *converter) mount(m *instructions.Mount) {
 		}
 	case instructions.MountTypeSecret:
 		c.printf(" Secret %s", c.word(m.CacheID, false))
-		if m.Target != "" && m.Target != path.Join("/run/secrets", m.CacheID) {
+		// With env= BuildKit makes a file only where target= says.
+		if m.Target != "" && (m.Env != nil || m.Target != path.Join("/run/secrets", m.CacheID)) {
 			c.printf(" Target %s", c.target(m.Target))
 		}
 		if m.Env != nil {
-			c.warnAt(at("env="+*m.Env, "env="), DroppedOption, "secret %s: env=%s left out: gun mounts secrets as files only (read it from %s)", m.CacheID, *m.Env, secretPath(m))
+			c.printf(" Env %s", c.word(*m.Env, false))
 		}
 		// BuildKit's secret belongs to root unless uid and gid say
 		// otherwise; gun's to the step's user.
@@ -372,13 +373,6 @@ func (c *converter) target(t string) string {
 		c.warnAt(at("target="+t, "dst="+t, "destination="+t), NotExact, "mount target %q is relative: written as %s, in the working directory as the Dockerfile sets it (the base image's is not known to gun convert)", t, abs)
 	}
 	return c.word(abs, false)
-}
-
-func secretPath(m *instructions.Mount) string {
-	if m.Target != "" {
-		return m.Target
-	}
-	return path.Join("/run/secrets", m.CacheID)
 }
 
 // copy converts COPY (and ADD's plain copies): options, sources and the

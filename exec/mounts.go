@@ -40,6 +40,7 @@ type stepMounts struct {
 	context []string         // context paths bound, hashed into the key
 	sources []string         // the keys of the stages and images bound, for the key
 	network *runtime.Network // nil: the build's
+	env     []string         // NAME=secret of the Secret mounts with Env: the step's processes only
 	cleanup []func()
 }
 
@@ -298,7 +299,9 @@ func (r *stageRun) makeCache(ctx context.Context, dir string, opts map[string]st
 // after the step, and mounts it read-only: owned by the step's user (or
 // Uid and Gid), mode 0400 (or Mode). The file is made by the unpacker in
 // the containers' user namespace, where the owner can be any container
-// id, from a tar stream on a pipe. Its content goes nowhere else.
+// id, from a tar stream on a pipe. Its content goes nowhere else. With
+// Env the step's environment gets it instead, as BuildKit's env= does, or
+// as well when Target is given.
 func (r *stageRun) secretMount(ctx context.Context, m *stepMounts, id string, opts map[string]string) error {
 	s, ok := r.b.opts.Secrets[id]
 	if !ok {
@@ -318,6 +321,12 @@ func (r *stageRun) secretMount(ctx context.Context, m *stepMounts, id string, op
 	} else {
 		if data, err = os.ReadFile(s.File); err != nil {
 			return fmt.Errorf("secret %q: %w", id, err)
+		}
+	}
+	if name := opts["Env"]; name != "" {
+		m.env = append(m.env, name+"="+string(data))
+		if opts["Target"] == "" {
+			return nil
 		}
 	}
 	dir, err := os.MkdirTemp("/dev/shm", "gun-secret-")

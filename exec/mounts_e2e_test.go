@@ -117,6 +117,9 @@ User "app"
 Exec Secret "tok" "wc -c < /run/secrets/tok > /tmp/len && stat -c '%a %u %g' /run/secrets/tok > /tmp/mode"
 Exec Secret "tok" Uid 0 Gid 1000 Mode 0440 Target "/etc/tok" "wc -c < /etc/tok > /tmp/len2 && stat -c '%a %u %g' /etc/tok > /tmp/mode2"
 Exec Secret "fromenv" "wc -c < /run/secrets/fromenv > /tmp/len3"
+Exec Secret "fromenv" Env "TOK" "printf %s \"\$TOK\" | wc -c > /tmp/len4 && ! test -e /run/secrets/fromenv && echo nofile > /tmp/nofile"
+Exec Secret "tok" Env "T" Target "/etc/t" "test \"\$T\" = \"\$(cat /etc/t)\" && echo same > /tmp/same"
+Exec "echo \"[\$TOK\$T]\" > /tmp/after"
 `,
 		"secret.txt": secret,
 	})
@@ -131,6 +134,12 @@ Exec Secret "fromenv" "wc -c < /run/secrets/fromenv > /tmp/len3"
 		"/tmp/len2":  "0 0644 1000:1000 " + n,
 		"/tmp/mode2": "0 0644 1000:1000 440 0 1000\n",
 		"/tmp/len3":  "0 0644 1000:1000 " + strconv.Itoa(len(envSecret)) + "\n",
+		// Env: the variable, and no file unless Target says where.
+		"/tmp/len4":   "0 0644 1000:1000 " + strconv.Itoa(len(envSecret)) + "\n",
+		"/tmp/nofile": "0 0644 1000:1000 nofile\n",
+		"/tmp/same":   "0 0644 1000:1000 same\n",
+		// Only the step with the mount has the variable.
+		"/tmp/after": "0 0644 1000:1000 []\n",
 	})
 	for _, sec := range []string{secret, envSecret} {
 		if strings.Contains(r.stdout+r.stderr, sec) {

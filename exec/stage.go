@@ -390,7 +390,7 @@ func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 		}
 		return r.b.be.Run(ctx, dirs, runtime.Spec{
 			Args:    args,
-			Env:     r.execEnv(),
+			Env:     append(r.execEnv(), mounts.env...),
 			Cwd:     cwd,
 			User:    r.s.config.User,
 			Mounts:  mounts.mounts,

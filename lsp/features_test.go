@@ -313,7 +313,7 @@ Exec <<EOF
 		{"cacheuid", []string{"Bind", "Cache", "Gid", "Id", "Mode", "Network", "Secret", "Sharing", "Tmpfs"}, nil},
 		{"mountpath", nil, nil},
 		{"sharing", []string{"locked", "private", "shared"}, nil},
-		{"secret", []string{"Bind", "Cache", "Gid", "Mode", "Network", "Secret", "Target", "Tmpfs"}, nil},
+		{"secret", []string{"Bind", "Cache", "Env", "Gid", "Mode", "Network", "Secret", "Target", "Tmpfs"}, nil},
 		{"network", []string{"default", "host", "none"}, nil},
 		{"aftercmd", nil, nil},
 		{"health", []string{"Interval", "None", "Retries", "StartInterval", "StartPeriod", "Timeout"}, nil},

@@ -338,14 +338,19 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 			c.env(in)
 		case *ast.Exec:
 			c.execOptions(in)
-			c.sh.caches = c.sh.caches[:0]
+			c.sh.caches, c.sh.secretEnv = c.sh.caches[:0], c.sh.secretEnv[:0]
 			for _, m := range in.Mounts {
 				if t := arg(m, 0); m.Name == "Cache" && t != nil {
 					c.sh.caches = append(c.sh.caches, path.Clean(t.Value))
 				}
+				if o := m.Option("Env"); m.Name == "Secret" && o != nil {
+					if s, ok := o.Value.(*ast.String); ok {
+						c.sh.secretEnv = append(c.sh.secretEnv, s.Value)
+					}
+				}
 			}
 			c.command(in.Cmd, "Exec")
-			c.sh.caches = c.sh.caches[:0]
+			c.sh.caches, c.sh.secretEnv = c.sh.caches[:0], c.sh.secretEnv[:0]
 		case *ast.Entrypoint:
 			c.command(in.Cmd, "Entrypoint")
 			if seen == nil {

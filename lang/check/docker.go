@@ -9,6 +9,7 @@ import (
 
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/diag"
+	"github.com/gun-tools/gun/lang/lexer"
 	"github.com/gun-tools/gun/lang/shell"
 	"github.com/gun-tools/gun/lang/source"
 	"github.com/gun-tools/gun/lang/spec"
@@ -58,6 +59,11 @@ func (c *checker) execOptions(in *ast.Exec) {
 			}
 			if o := m.Option("Target"); o != nil {
 				target, _ = o.Value.(*ast.String)
+			}
+			if o := m.Option("Env"); o != nil {
+				if s, ok := o.Value.(*ast.String); ok && s.Literal() && !lexer.IsName(s.Value) {
+					c.errorf(diag.InvalidName, s.Range, "invalid Secret Env name %q: a variable name is letters, digits and '_', not starting with a digit", s.Value)
+				}
 			}
 		}
 		if o := m.Option("Sharing"); o != nil {

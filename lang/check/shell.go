@@ -21,6 +21,9 @@ type shellState struct {
 	// errexit and pipefail say that the stage's Shell sets them (-e, -o
 	// pipefail) for every command.
 	errexit, pipefail bool
+	// secretEnv holds the variables the Exec being checked gets from its
+	// Secret mounts (Env).
+	secretEnv []string
 	// shells[i] is the shell stage i ends with, which stages built on it
 	// start with.
 	shells []stageShell
@@ -185,7 +188,7 @@ func (c *checker) shellVars(s *ast.String, vars []shell.Var, main bool) {
 			set = append(set, v.Name)
 			continue
 		}
-		if slices.Contains(set, v.Name) {
+		if slices.Contains(set, v.Name) || slices.Contains(c.sh.secretEnv, v.Name) {
 			continue
 		}
 		var ref *ast.VarRef

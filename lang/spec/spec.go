@@ -208,9 +208,10 @@ var Mounts = []MountKind{
 	},
 	{
 		Name: "Secret", Args: []string{"a quoted secret id"}, Usage: `Secret "npmrc" Target "/root/.npmrc"`,
-		Doc: "A secret given with `gun build --secret id=ID,src=FILE` (or `env=VAR`), mounted as a read-only file (mode 0400, owned by the step's user) that is never in a layer, a cache key, the history or the output.",
+		Doc: "A secret given with `gun build --secret id=ID,src=FILE` (or `env=VAR`), mounted as a read-only file (mode 0400, owned by the step's user), or with Env given in an environment variable of the step, never in a layer, a cache key, the history or the output.",
 		Options: []Option{
 			{Name: "Target", Value: String, Usage: `Target "/root/.npmrc"`, Doc: "Where the file is; by default /run/secrets/<id>."},
+			{Name: "Env", Value: String, Usage: `Env "TOKEN"`, Doc: "Gives the step's commands the secret in this environment variable (BuildKit's env=), and no file unless Target is given too; only that step's processes see it, never the image's config, a cache key, the history or the output."},
 			{Name: "Uid", Value: WordOrString, Usage: "Uid 1000", Doc: "The file's owner, a number; by default the step's user."},
 			{Name: "Gid", Value: WordOrString, Usage: "Gid 1000", Doc: "The file's group, a number; by default the step's user's group."},
 			{Name: "Mode", Value: WordOrString, Usage: "Mode 0440", Doc: "The file's permission bits, octal; by default 0400."},
