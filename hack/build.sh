@@ -27,8 +27,11 @@ export GOEXPERIMENT
 lang=$(dirname "$1")/gun-lang
 CGO_ENABLED=0 "$GO" build -o "$lang" ./cmd/gun-lang
 id=$("$GO" tool buildid "$lang")
-# Quoted for go's split of CGO_CFLAGS: the macro is a C string.
-CGO_CFLAGS="${CGO_CFLAGS:-} '-DGUN_LANG_BUILDID=\"$id\"'"
+# Quoted for go's split of CGO_CFLAGS: the macro is a C string. With Go's
+# default flags (-O2 -g) unless the caller gave others: a CGO_CFLAGS that
+# is set replaces them, and gun's C (the constructor, the C init) was
+# compiled without optimisation.
+CGO_CFLAGS="${CGO_CFLAGS:-$("$GO" env CGO_CFLAGS)} '-DGUN_LANG_BUILDID=\"$id\"'"
 if [ -n "${GUN_SANITIZE:-}" ]; then
 	CGO_CFLAGS="$CGO_CFLAGS $(./hack/sanitize.sh --cflags)" \
 		CGO_LDFLAGS="${CGO_LDFLAGS:-} $(./hack/sanitize.sh --ldflags)" \
