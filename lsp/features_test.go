@@ -448,6 +448,7 @@ Exec ⟨mountkw⟩Cache "/c" ⟨optkw⟩Sharing locked ⟨uidkw⟩Uid 1000 ⟨ne
 ⟨healthkw⟩Healthcheck ⟨intervalkw⟩Interval 3s "true"
 Env PATH Inherited
 Workdir "${⟨inheritedref⟩PATH}"
+Exec "wget -O- http://example.org/ # via $⟨proxyref⟩https_proxy"
 `)
 	for _, tt := range []struct {
 		mark string
@@ -462,6 +463,7 @@ Workdir "${⟨inheritedref⟩PATH}"
 		{"healthkw", []string{"Healthcheck [Interval <duration>]"}},
 		{"intervalkw", []string{"Time between checks"}},
 		{"inheritedref", []string{"Env `PATH`, the base image's value (Inherited)", "line 4"}},
+		{"proxyref", []string{"`https_proxy` (predefined proxy Arg)", "https URLs", "gun build --arg"}},
 	} {
 		var h protocol.Hover
 		if err := s.call(protocol.MethodTextDocumentHover, &protocol.HoverParams{TextDocumentPositionParams: d.tdp(tt.mark)}, &h); err != nil {

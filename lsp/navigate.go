@@ -156,6 +156,9 @@ func keywordDoc(f *ast.File, pos source.Pos) (string, source.Range) {
 			if a, ok := spec.Predefined(n.Name); ok {
 				return fmt.Sprintf("`%s` (predefined Arg): %s", a.Name, a.Doc), n.Range
 			}
+			if a, ok := spec.ProxyArg(n.Name); ok && spec.ProxyVar(n.Name) {
+				return fmt.Sprintf("`%s` (predefined proxy Arg): %s", n.Name, a.Doc), n.Range
+			}
 		case *ast.Option:
 			if n.Kw.Range.Contains(pos) {
 				owner := ""

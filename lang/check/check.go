@@ -701,7 +701,7 @@ func (c *checker) command(cmd ast.Expr, instr string) {
 			c.setShell(sh)
 			defer c.setShell(stage)
 		}
-		c.script(cmd, instr == "Main")
+		c.script(cmd, instr)
 		if cmd.Literal() && strings.TrimSpace(cmd.Value) == "" {
 			what := "command"
 			if cmd.Heredoc != "" {

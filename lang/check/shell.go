@@ -104,9 +104,11 @@ func (c *checker) valuePos(s *ast.String, at int) source.Pos {
 	return c.sh.cur.Pos(at)
 }
 
-// script analyses the shell command s of an Exec (or, with main, a Main):
-// its syntax, its variables and the rules about commands.
-func (c *checker) script(s *ast.String, main bool) {
+// script analyses the shell command s of the instruction instr (Exec, Main,
+// Entrypoint, Healthcheck): its syntax, its variables and the rules about
+// commands.
+func (c *checker) script(s *ast.String, instr string) {
+	main := instr == "Main"
 	// Without the source nothing can be placed; with invalid text the lexer
 	// has said what is wrong.
 	if c.src() == nil || c.sh.foreign || !utf8.ValidString(s.Value) || strings.IndexByte(s.Value, 0) >= 0 {
@@ -121,7 +123,7 @@ func (c *checker) script(s *ast.String, main bool) {
 		var e *cachedScript
 		if e, key = c.cachedScript(s, main); e != nil {
 			c.replay(s, e)
-			c.scriptVars(s, e.parsed, e.vars, main)
+			c.scriptVars(s, e.parsed, e.vars, instr)
 			return
 		}
 	}
@@ -141,16 +143,16 @@ func (c *checker) script(s *ast.String, main bool) {
 	for _, l := range c.sh.later {
 		c.judgeLater(s, l)
 	}
-	c.scriptVars(s, err == nil, vars, main)
+	c.scriptVars(s, err == nil, vars, instr)
 }
 
 // scriptVars resolves the variables of the command s, which parsed or not.
-func (c *checker) scriptVars(s *ast.String, parsed bool, vars []shell.Var, main bool) {
+func (c *checker) scriptVars(s *ast.String, parsed bool, vars []shell.Var, instr string) {
 	if !parsed {
 		c.shellRefs(s) // what gun sees of its references still counts
 		return
 	}
-	c.shellVars(s, vars, main)
+	c.shellVars(s, vars, instr)
 }
 
 func (c *checker) shellError(s *ast.String, err *shell.Error) {
@@ -179,7 +181,7 @@ func isBlankOrQuote(b byte) bool {
 // shellVars resolves the variables the script uses: to an Arg or Env, to an
 // assignment earlier in the script, or to the environment; any other is a
 // warning, once per name and command. A reference inside single quotes is no use at all.
-func (c *checker) shellVars(s *ast.String, vars []shell.Var, main bool) {
+func (c *checker) shellVars(s *ast.String, vars []shell.Var, instr string) {
 	set := c.sh.set[:0]     // the names the script has set so far
 	unset := c.sh.unset[:0] // the names reported
 	defer func() { c.sh.set, c.sh.unset = set, unset }()
@@ -196,7 +198,7 @@ func (c *checker) shellVars(s *ast.String, vars []shell.Var, main bool) {
 			ref = s.Refs[i]
 		}
 		if sym := c.lookup(v.Name, false); sym != nil {
-			if main && sym.Kind == ArgSymbol {
+			if instr == "Main" && sym.Kind == ArgSymbol {
 				d := c.add(diag.Warning, diag.ArgInMain, c.shellRange(s, v.Start, v.End),
 					"$"+v.Name+" is an Arg, and Args are set while the image is built, not when Main runs: it expands to nothing; keep its value with Env "+v.Name+" \"$"+v.Name+"\"")
 				d.Related = []diag.Related{{Range: sym.NameRange, Message: "Arg " + v.Name + " defined here"}}
@@ -210,7 +212,7 @@ func (c *checker) shellVars(s *ast.String, vars []shell.Var, main bool) {
 			}
 			continue
 		}
-		if v.Guarded || shell.Predefined(v.Name, c.sh.dialect) || slices.Contains(unset, v.Name) {
+		if v.Guarded || shell.Predefined(v.Name, c.sh.dialect, instr == "Exec") || slices.Contains(unset, v.Name) {
 			continue // reported once per command
 		}
 		unset = append(unset, v.Name)

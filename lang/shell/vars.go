@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/gun-tools/gun/lang/spec"
 )
 
 // Var is a variable in a script: a use ($NAME, ${NAME...}) or a definition
@@ -136,9 +138,12 @@ const (
 	// read: programs read it from the environment, but a step has it only
 	// where the image or an Env sets it (USER, TERM, LANG, GOPATH, ...).
 	read
+	// proxy: a build step has it when gun build --arg gives it (BuildKit's
+	// predefined proxy Args, spec.ProxyArgs); a command of the image does not.
+	proxy
 )
 
-var envNames = map[string]uint8{
+var envNames = withProxies(map[string]uint8{
 	"PATH": inStep, "HOSTNAME": inStep, "HOME": inStep,
 
 	"PWD": bySh, "OLDPWD": bySh, "IFS": bySh, "PS1": bySh, "PS2": bySh, "PS4": bySh, "PPID": bySh,
@@ -156,17 +161,26 @@ var envNames = map[string]uint8{
 
 	"USER": read, "LOGNAME": read, "LANG": read, "LANGUAGE": read, "LC_ALL": read, "LC_CTYPE": read,
 	"TZ": read, "TMPDIR": read, "GID": read, "MAIL": read, "EDITOR": read,
-	"http_proxy": read, "https_proxy": read, "no_proxy": read, "HTTP_PROXY": read, "HTTPS_PROXY": read, "NO_PROXY": read,
 	"DEBIAN_FRONTEND": read, "GOPATH": read, "GOROOT": read, "JAVA_HOME": read, "PYTHONPATH": read,
 	"CARGO_HOME": read, "RUSTUP_HOME": read, "NODE_PATH": read, "LD_LIBRARY_PATH": read, "XDG_CONFIG_HOME": read,
+})
+
+// withProxies adds the proxy variables to m, in both cases.
+func withProxies(m map[string]uint8) map[string]uint8 {
+	for _, a := range spec.ProxyArgs {
+		m[a.Name] = read | proxy
+		m[strings.ToLower(a.Name)] = read | proxy
+	}
+	return m
 }
 
 // Predefined reports whether a command run by a shell of dialect d has the
 // variable name without a definition: a build step's environment has it, or
-// the shell sets it.
-func Predefined(name string, d Dialect) bool {
+// the shell sets it. step says the command is a build step (Exec), which
+// also has the proxy variables gun build gives.
+func Predefined(name string, d Dialect, step bool) bool {
 	k := envNames[name]
-	return k&(inStep|bySh) != 0 || d == Bash && k&byBash != 0
+	return k&(inStep|bySh) != 0 || d == Bash && k&byBash != 0 || step && k&proxy != 0
 }
 
 // WellKnown reports whether name is a variable of the environment that

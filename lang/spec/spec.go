@@ -350,6 +350,37 @@ var PredefinedArgs = []PredefinedArg{
 	{"BUILDVARIANT", "The variant of the architecture gun runs on; often empty."},
 }
 
+// ProxyArgs are BuildKit's predefined proxy Args. Given with gun build
+// --arg (the name in any case, as BuildKit matches it), every Exec has the
+// value in its environment in both cases (HTTP_PROXY and http_proxy)
+// without an Arg, and it counts nowhere else: not in the image, its history
+// or a step's cache key. Declared with Arg, the name is an ordinary Arg.
+var ProxyArgs = []PredefinedArg{
+	{"HTTP_PROXY", "The proxy for http URLs: Exec steps have it (and http_proxy) when gun build --arg gives it."},
+	{"HTTPS_PROXY", "The proxy for https URLs: Exec steps have it (and https_proxy) when gun build --arg gives it."},
+	{"FTP_PROXY", "The proxy for ftp URLs: Exec steps have it (and ftp_proxy) when gun build --arg gives it."},
+	{"NO_PROXY", "The hosts reached without a proxy: Exec steps have it (and no_proxy) when gun build --arg gives it."},
+	{"ALL_PROXY", "The proxy for any URL: Exec steps have it (and all_proxy) when gun build --arg gives it."},
+}
+
+// ProxyArg returns the proxy Arg that gun build --arg name gives: name in
+// any case, as BuildKit matches it (http_proxy is HTTP_PROXY).
+func ProxyArg(name string) (PredefinedArg, bool) {
+	for _, a := range ProxyArgs {
+		if strings.EqualFold(a.Name, name) {
+			return a, true
+		}
+	}
+	return PredefinedArg{}, false
+}
+
+// ProxyVar reports whether name is a variable that an Exec has when gun
+// build --arg gives its proxy Arg: HTTP_PROXY, http_proxy, NO_PROXY, ...
+func ProxyVar(name string) bool {
+	a, ok := ProxyArg(name)
+	return ok && (name == a.Name || name == strings.ToLower(a.Name))
+}
+
 // Predefined returns the predefined Arg with this name.
 func Predefined(name string) (PredefinedArg, bool) {
 	for _, a := range PredefinedArgs {

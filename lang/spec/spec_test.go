@@ -59,3 +59,21 @@ func TestExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyArgs: --arg matches a proxy Arg in any case, as BuildKit does,
+// and a step has the variable in two cases only.
+func TestProxyArgs(t *testing.T) {
+	for _, name := range []string{"HTTP_PROXY", "http_proxy", "Http_Proxy"} {
+		if a, ok := spec.ProxyArg(name); !ok || a.Name != "HTTP_PROXY" {
+			t.Errorf("ProxyArg(%q) = %q, %v; want HTTP_PROXY", name, a.Name, ok)
+		}
+	}
+	if _, ok := spec.ProxyArg("HTTP_PROXYS"); ok {
+		t.Error("ProxyArg(HTTP_PROXYS) is a proxy Arg")
+	}
+	for name, want := range map[string]bool{"NO_PROXY": true, "no_proxy": true, "all_proxy": true, "No_Proxy": false, "PROXY": false} {
+		if got := spec.ProxyVar(name); got != want {
+			t.Errorf("ProxyVar(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
