@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -78,6 +79,8 @@ func TestCommandTree(t *testing.T) {
 		{[]string{"__complete", "r"}, []string{"rmi\t", "run\t"}},
 		{[]string{"__complete", "run", "--vo"}, []string{"--volume\t"}},
 		{[]string{"completion", "bash"}, []string{"__start_gun"}},
+		{[]string{"completion"}, []string{"gun completion [command]", "bash"}}, // a group without a command: its help
+		{[]string{"oci"}, []string{"gun oci [command]", "state"}},
 		{[]string{"version"}, []string{"gun "}},
 	} {
 		r := gun(t, "", nil, tc.args...)
@@ -129,7 +132,8 @@ func TestParseSecret(t *testing.T) {
 // A wrong number of arguments to any command is a usage error: exit 2,
 // the command and its usage named. Every command with an Args check in the
 // whole tree (cobra's completion commands too) that runs is given a count
-// it refuses.
+// it refuses; a group (oci, completion) refuses any argument as an unknown
+// command, as the root does.
 func TestArgsAreUsageErrors(t *testing.T) {
 	root := newRootCmd(&globalFlags{}, nil)
 	checked := map[string]bool{}
@@ -152,15 +156,19 @@ func TestArgsAreUsageErrors(t *testing.T) {
 			cmd.SetArgs(append(slices.Clone(path), args...))
 			cmd.SetOut(io.Discard)
 			code, msg := langcmd.Outcome(cmd.Execute())
-			want := strings.Join(path, " ") + ": "
-			if code != 2 || !strings.HasPrefix(msg, want) || !strings.Contains(msg, "\nUsage: "+c.UseLine()+"\n") {
-				t.Errorf("gun %q: exit %d, %q; want 2, the message starting %q and the usage line %q", path, code, msg, want, c.UseLine())
+			want, usage := strings.Join(path, " ")+": ", c.UseLine()
+			if c.HasSubCommands() {
+				want += fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+				usage = c.CommandPath() + " [command]"
+			}
+			if code != 2 || !strings.HasPrefix(msg, want) || !strings.Contains(msg, "\nUsage: "+usage+"\n") {
+				t.Errorf("gun %q: exit %d, %q; want 2, the message starting %q and the usage line %q", path, code, msg, want, usage)
 			}
 			return
 		}
 	}
 	walk(root)
-	for _, name := range []string{"build", "run", "exec", "images", "rmi", "ps", "stop", "inspect", "convert", "lsp", "version", "oci state", "completion bash"} {
+	for _, name := range []string{"build", "run", "exec", "images", "rmi", "ps", "stop", "inspect", "convert", "lsp", "version", "oci", "oci state", "completion", "completion bash"} {
 		if !checked[name] {
 			t.Errorf("gun %s: no argument count refused", name)
 		}
@@ -169,6 +177,7 @@ func TestArgsAreUsageErrors(t *testing.T) {
 	// As gun runs: run and exec have their own start, lsp is gun-lang's.
 	for _, tc := range []struct{ args []string }{
 		{[]string{"run"}}, {[]string{"exec", "c"}}, {[]string{"images", "x"}}, {[]string{"lsp", "x"}},
+		{[]string{"oci", "x"}}, {[]string{"completion", "x"}},
 	} {
 		r := gun(t, "", nil, tc.args...)
 		if want := "gun: " + tc.args[0] + ": "; r.code != 2 || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "\nUsage: gun "+tc.args[0]) {

@@ -117,6 +117,13 @@ func finish(cmd *cobra.Command, verbose *bool) {
 	for _, c := range cmd.Commands() {
 		finish(c, verbose)
 	}
+	if cmd.HasParent() && cmd.HasSubCommands() && !cmd.Runnable() {
+		// A group (gun oci, gun completion): cobra refuses an unknown
+		// command only at the root and prints a group's help for one, so a
+		// group runs, refusing any argument, and prints its help without.
+		cmd.Args = unknownCommand
+		cmd.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
+	}
 	if args := cmd.Args; args != nil {
 		cmd.Args = func(cmd *cobra.Command, a []string) error {
 			if err := args(cmd, a); err != nil {
@@ -134,11 +141,32 @@ func finish(cmd *cobra.Command, verbose *bool) {
 	cmd.Flags().BoolVarP(verbose, "verbose", "v", false, "print debug logs to stderr")
 }
 
+// unknownCommand refuses any argument to a group, as cobra refuses one to
+// the root: the first named as an unknown command, and the group's commands
+// it may be a misspelling of suggested.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default
+	}
+	var suggest string
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		suggest = "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t") + "\n"
+	}
+	return fmt.Errorf("unknown command %q for %q%s", args[0], cmd.CommandPath(), suggest)
+}
+
 // argsError is the usage error for cmd's arguments, which its Args
 // validator refused with err.
 func argsError(cmd *cobra.Command, err error) error {
 	name := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
-	return &UsageError{Err: fmt.Errorf("%s: %w\nUsage: %s\nRun '%s --help' for more.", name, err, cmd.UseLine(), cmd.CommandPath())}
+	usage := cmd.UseLine()
+	if cmd.HasAvailableSubCommands() {
+		usage = cmd.CommandPath() + " [command]" // a group's, as its help says
+	}
+	return &UsageError{Err: fmt.Errorf("%s: %w\nUsage: %s\nRun '%s --help' for more.", name, err, usage, cmd.CommandPath())}
 }
 
 // SetLogging has log/slog write warnings, or with verbose debug logs too,
