@@ -1144,3 +1144,36 @@ func checkFiles(t *testing.T, files, want map[string]string) {
 		}
 	}
 }
+
+// A script block whose #! line names an interpreter the image lacks fails
+// the build with an error at that line naming the interpreter; one that is
+// there but cannot be loaded (a script whose own interpreter is missing) is
+// named as that.
+func TestShebangMissingInterpreter(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Using "BUSYBOX"
+Exec <<PY
+    #!/usr/bin/python3
+    print("hello")
+    PY
+`,
+	})
+	r := p.gun("build", "--progress", "plain", ".")
+	want := "Gunfile:3:5: Exec <<PY #!/usr/bin/python3 … (2 lines): interpreter /usr/bin/python3 of the script is not in the image\n"
+	if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("a missing interpreter: exit %d, want 1 and the error %q:\n%s", r.code, want, r.stderr)
+	}
+
+	p.write(map[string]string{"Gunfile": `Using "BUSYBOX"
+Exec "printf '#!/no/such/sh\\n' > /bin/fake && chmod +x /bin/fake"
+Workdir "/bin"
+Exec <<EOF
+    #!fake
+    EOF
+`})
+	r = p.gun("build", "--progress", "plain", ".")
+	want = "Gunfile:5:5: Exec <<EOF #!fake: interpreter fake of the script cannot be run: start /dev/pipes/EOF: no such file or directory\n"
+	if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("an interpreter that cannot be loaded: exit %d, want 1 and the error %q:\n%s", r.code, want, r.stderr)
+	}
+}

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -14,6 +15,8 @@ import (
 	"github.com/gun-tools/gun/exec/cache"
 	"github.com/gun-tools/gun/exec/progress"
 	"github.com/gun-tools/gun/lang/ast"
+	"github.com/gun-tools/gun/lang/shell"
+	"github.com/gun-tools/gun/lang/source"
 	"github.com/gun-tools/gun/runtime"
 )
 
@@ -81,8 +84,12 @@ func (r *stageRun) fail(in ast.Node, text string, st *progress.Step, exit int, e
 	if st != nil {
 		st.Done(err)
 	}
+	pos := in.Span().Start
+	if at, ok := errors.AsType[*atError](err); ok {
+		pos = at.pos
+	}
 	e := &StepError{
-		Pos:      r.b.file.Source.Position(in.Span().Start),
+		Pos:      r.b.file.Source.Position(pos),
 		Instr:    text,
 		ExitCode: exit,
 		Err:      err,
@@ -388,7 +395,7 @@ func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 			}
 			args = []string{prog}
 		}
-		return r.b.be.Run(ctx, dirs, runtime.Spec{
+		l, code, err := r.b.be.Run(ctx, dirs, runtime.Spec{
 			Args:    args,
 			Env:     append(r.execEnv(), mounts.env...),
 			Cwd:     cwd,
@@ -399,8 +406,40 @@ func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 			Stdout:  st,
 			Stderr:  st,
 		}, r.b.epoch)
+		if err != nil && code == 127 && script != nil {
+			err = r.interpreterError(newView(dirs), cwd, script, err)
+		}
+		return l, code, err
 	})
 }
+
+// interpreterError is the error of a script block that could not start for
+// a missing file (the runtime's 127): the script is there, so its #! line's
+// interpreter is not, or cannot be loaded. It is at the #! line.
+func (r *stageRun) interpreterError(v *view, cwd string, script *ast.String, err error) error {
+	interp, _ := shell.Interpreter(script.Value)
+	if interp == "" {
+		return err
+	}
+	if p, rerr := v.resolve(path.Join(cwd, interp), true); rerr == nil {
+		if _, _, lerr := v.lstat(p); lerr != nil {
+			err = fmt.Errorf("interpreter %s of the script is not in the image", interp)
+		} else {
+			err = fmt.Errorf("interpreter %s of the script cannot be run: %w", interp, err)
+		}
+	}
+	return &atError{pos: script.ValuePos(r.b.file.Source.Source(), 0), err: err}
+}
+
+// atError is an error at a place inside a step's instruction, which the
+// step's error names instead of the instruction's start.
+type atError struct {
+	pos source.Pos
+	err error
+}
+
+func (e *atError) Error() string { return e.err.Error() }
+func (e *atError) Unwrap() error { return e.err }
 
 func (r *stageRun) workdir(ctx context.Context, in *ast.Workdir) error {
 	v, err := r.expand(in.Path)

@@ -48,12 +48,10 @@ func ProgramDialect(prog string) (Dialect, bool) {
 // through env or not (#!/usr/bin/env bash is bash), and false for a script
 // without one.
 func Shebang(script string) (prog string, args []string, ok bool) {
-	line, found := strings.CutPrefix(script, "#!")
-	if !found {
+	f, ok := shebangWords(script)
+	if !ok {
 		return "", nil, false
 	}
-	line, _, _ = strings.Cut(line, "\n")
-	f := strings.Fields(line)
 	if len(f) > 1 && f[0][strings.LastIndexByte(f[0], '/')+1:] == "env" {
 		f = f[1:]
 	}
@@ -61,6 +59,28 @@ func Shebang(script string) (prog string, args []string, ok bool) {
 		return "", nil, true
 	}
 	return f[0], f[1:], true
+}
+
+// Interpreter returns the program the kernel runs a script by, the first
+// word of its #! line ("" when the line names none), and false for a script
+// without one. Unlike Shebang's, it is /usr/bin/env for #!/usr/bin/env bash.
+func Interpreter(script string) (string, bool) {
+	f, ok := shebangWords(script)
+	if len(f) == 0 {
+		return "", ok
+	}
+	return f[0], true
+}
+
+// shebangWords returns the words of a script's #! line, and false for a
+// script without one.
+func shebangWords(script string) ([]string, bool) {
+	line, found := strings.CutPrefix(script, "#!")
+	if !found {
+		return nil, false
+	}
+	line, _, _ = strings.Cut(line, "\n")
+	return strings.Fields(line), true
 }
 
 // Error is a shell syntax error.

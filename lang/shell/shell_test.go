@@ -168,16 +168,20 @@ func TestShebang(t *testing.T) {
 		script, prog, args string
 		ok, isShell        bool
 		dialect            shell.Dialect
+		interp             string // the kernel's
 	}{
-		{"#!/bin/sh -e\necho", "/bin/sh", "-e", true, true, shell.POSIX},
-		{"#!/usr/bin/env bash\n[[ x ]]", "bash", "", true, true, shell.Bash},
-		{"#! /usr/bin/awk -f\nBEGIN {}", "/usr/bin/awk", "-f", true, false, shell.POSIX},
-		{"#!\n", "", "", true, false, shell.POSIX},
-		{"echo '#!/bin/bash'", "", "", false, false, shell.POSIX},
+		{"#!/bin/sh -e\necho", "/bin/sh", "-e", true, true, shell.POSIX, "/bin/sh"},
+		{"#!/usr/bin/env bash\n[[ x ]]", "bash", "", true, true, shell.Bash, "/usr/bin/env"},
+		{"#! /usr/bin/awk -f\nBEGIN {}", "/usr/bin/awk", "-f", true, false, shell.POSIX, "/usr/bin/awk"},
+		{"#!\n", "", "", true, false, shell.POSIX, ""},
+		{"echo '#!/bin/bash'", "", "", false, false, shell.POSIX, ""},
 	} {
 		prog, args, ok := shell.Shebang(tc.script)
 		if prog != tc.prog || strings.Join(args, " ") != tc.args || ok != tc.ok {
 			t.Errorf("Shebang(%q) = %q, %q, %v; want %q, %q, %v", tc.script, prog, args, ok, tc.prog, tc.args, tc.ok)
+		}
+		if interp, ok := shell.Interpreter(tc.script); interp != tc.interp || ok != tc.ok {
+			t.Errorf("Interpreter(%q) = %q, %v; want %q, %v", tc.script, interp, ok, tc.interp, tc.ok)
 		}
 		if d, isShell := shell.ProgramDialect(prog); isShell != tc.isShell || d != tc.dialect {
 			t.Errorf("ProgramDialect(%q) = %v, %v; want %v, %v", prog, d, isShell, tc.dialect, tc.isShell)
