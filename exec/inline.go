@@ -14,8 +14,10 @@ import (
 	"github.com/gun-tools/gun/lang/ast"
 )
 
-// inlineCopy writes an inline file (Copy "<dest>" <<EOF): its text, mode
-// 0644 unless Mode says otherwise, owned by Owner.
+// inlineCopy writes an inline file (Copy "<dest>" <<EOF): its text (with
+// Expand, its references expanded with the stage's Args and Envs), mode
+// 0644 unless Mode says otherwise, owned by Owner. The cache key holds the
+// text written, so a changed value of a reference changes the layer.
 func (r *stageRun) inlineCopy(ctx context.Context, in *ast.Copy) error {
 	var text strings.Builder
 	text.WriteString("Copy")
@@ -55,7 +57,13 @@ func (r *stageRun) inlineCopy(ctx context.Context, in *ast.Copy) error {
 		dest = path.Join(wd, dest)
 	}
 	dest = path.Clean(dest)
-	text.WriteString(" " + strconv.Quote(dest) + " " + strconv.Quote(in.Content.Value))
+	content := in.Content.Value
+	if in.Expand != nil {
+		if content, err = r.expand(in.Content); err != nil {
+			return r.fail(in, "Copy", nil, 0, err)
+		}
+	}
+	text.WriteString(" " + strconv.Quote(dest) + " " + strconv.Quote(content))
 	show := "Copy " + strconv.Quote(dest) + " <<" + in.Content.Heredoc + " " + scriptSummary(in.Content.Value)
 	st := r.step(show)
 	key := cache.Key(r.s.key, text.String())
@@ -79,7 +87,7 @@ func (r *stageRun) inlineCopy(ctx context.Context, in *ast.Copy) error {
 			return nil, 0, err
 		}
 		defer os.Remove(f.Name())
-		_, err = f.WriteString(in.Content.Value)
+		_, err = f.WriteString(content)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -87,7 +95,7 @@ func (r *stageRun) inlineCopy(ctx context.Context, in *ast.Copy) error {
 			return nil, 0, err
 		}
 		entries := parentEntries(v, r.b.ids, name, false, uid, gid)
-		entries = append(entries, tarEntry{name: name, typ: tar.TypeReg, mode: mode, uid: uid, gid: gid, src: f.Name(), size: int64(len(in.Content.Value))})
+		entries = append(entries, tarEntry{name: name, typ: tar.TypeReg, mode: mode, uid: uid, gid: gid, src: f.Name(), size: int64(len(content))})
 		l, err := r.b.putEntries(ctx, entries)
 		return l, 0, err
 	})

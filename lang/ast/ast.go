@@ -144,7 +144,9 @@ func (m *Mount) Option(name string) *Option { return findOption(m.Options, name)
 // Copy copies Srcs to Dest, from the build context or, with From, another
 // stage. From is an *Ident (a stage) or a *String (an image or archive).
 // With Unpack, archive sources are extracted into Dest. An inline file has
-// no Srcs but a Content (a script block): Copy "<dest>" <<EOF.
+// no Srcs but a Content (a script block): Copy "<dest>" <<EOF. Its text is
+// written as it is, or with Expand, expanded as a quoted string is: its Refs
+// are references gun expands, and its Value has \$ and \\ decoded.
 type Copy struct {
 	source.Range
 	Kw
@@ -152,6 +154,7 @@ type Copy struct {
 	Owner   *Option // Value is a *String "user[:group]"
 	Mode    *Option // Value is an *Ident or *String holding an octal number
 	Unpack  *Option // a flag: Value is nil
+	Expand  *Option // a flag: Value is nil
 	Srcs    []*String
 	Dest    *String // nil when missing
 	Content *String // an inline file's text (Heredoc set), or nil
@@ -289,7 +292,9 @@ type BadInstr struct {
 // which the shell expands. Refs are the references in order, each with its
 // offset in Value (VarRef.At): the literal text is Value between them. For a
 // script block (Heredoc non-empty) Value is the lines with the closing
-// delimiter's indentation removed, without escapes.
+// delimiter's indentation removed, without escapes; in the inline file of a
+// Copy with Expand, \$ and \\ are decoded to $ and \ (any other backslash
+// stays), so that Expand gives the file's text.
 type String struct {
 	source.Range
 	Value   string

@@ -2,6 +2,7 @@ package ast
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/gun-tools/gun/lang/source"
 )
@@ -10,7 +11,7 @@ import (
 // offset at of s.Value; at == len(s.Value) gives the end of the text. It
 // undoes the decoding the parser did: a quoted string's escapes (two bytes of
 // source for one of Value) and a script block's removed indentation and
-// carriage returns. Tools that analyse the value (the shell parser) use it to
+// carriage returns, and an Expand inline file's \$ and \\. Tools that analyse the value (the shell parser) use it to
 // put what they find back in the Gunfile; for many offsets of one string, a
 // ValueCursor is linear where ValuePos is quadratic.
 func (s *String) ValuePos(src []byte, at int) source.Pos {
@@ -94,6 +95,24 @@ func ScriptLine(src []byte, ls, bodyEnd int, indent []byte) (off, lineEnd, le in
 	return off, lineEnd, le, short
 }
 
+// linePos returns the source offset of the byte at of the current line,
+// whose text is n bytes of Value. A line shorter in Value than in the source
+// had escapes decoded (an Expand inline file's \$ and \\, two bytes of
+// source for one of Value); any other line is the source's text.
+func (c *ValueCursor) linePos(n, at int) int {
+	i := c.off
+	if n == c.lineEnd-c.off {
+		return i + at
+	}
+	for ; at > 0 && i < c.lineEnd; at-- {
+		if c.src[i] == '\\' && i+1 < c.lineEnd && (c.src[i+1] == '$' || c.src[i+1] == '\\') {
+			i++
+		}
+		i++
+	}
+	return i
+}
+
 // Pos returns the source position of Value offset at.
 func (c *ValueCursor) Pos(at int) source.Pos {
 	s := c.s
@@ -102,9 +121,12 @@ func (c *ValueCursor) Pos(at int) source.Pos {
 	}
 	if s.Heredoc != "" {
 		for c.le >= 0 {
-			n := c.lineEnd - c.off // the line's bytes in Value, then its '\n'
+			n := strings.IndexByte(s.Value[c.v:], '\n') // the line's bytes in Value, then its '\n'
+			if n < 0 {
+				n = len(s.Value) - c.v
+			}
 			if at <= c.v+n {
-				return source.Pos(c.off + at - c.v)
+				return source.Pos(c.linePos(n, at-c.v))
 			}
 			c.v += n + 1
 			c.line(c.le + 1)

@@ -18,6 +18,7 @@ func TestValuePos(t *testing.T) {
 		"heredoc":  "Using \"x\"\nExec <<EOF\n    one $X\n\n      two\r\n    three\n    EOF\n",
 		"flush":    "Using \"x\"\nExec <<EOF\nif true\nEOF\n",
 		"bodyless": "Using \"x\"\nExec <<EOF\nEOF\n",
+		"expand":   "Using \"x\"\nArg A\nCopy Expand \"/f\" <<EOF\n    \\$a \\\\ $A \\q\\\r\n\n    \\\\\\$A\n    EOF\n",
 	}
 	check := func(name string, src []byte) {
 		f, _ := parser.Parse(name, src)
@@ -43,7 +44,7 @@ func TestValuePos(t *testing.T) {
 				got, want := src[p], s.Value[i]
 				switch {
 				case got == want:
-				case got == '\\' && s.Heredoc == "":
+				case got == '\\' && (s.Heredoc == "" || src[p+1] == want): // an escape (Copy Expand's \$ or \\)
 				case want == '\n' && s.Heredoc != "" && (got == '\n' || got == '\r'):
 				default:
 					t.Errorf("%s: %q[%d] = %q maps to %q at %d", name, s.Value, i, want, got, p)

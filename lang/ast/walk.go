@@ -68,7 +68,7 @@ func Inspect(n Node, f func(Node) bool) {
 	case *StopSignal:
 		inspectExpr(n.Signal, f)
 	case *Copy:
-		var buf [4]*Option
+		var buf [5]*Option
 		for _, o := range n.AppendOptions(buf[:0]) {
 			Inspect(o, f)
 		}
@@ -108,7 +108,7 @@ func Inspect(n Node, f func(Node) bool) {
 // AppendOptions appends the options of the Copy that are given to opts, in
 // source order, and returns the extended slice.
 func (n *Copy) AppendOptions(opts []*Option) []*Option {
-	for _, o := range [...]*Option{n.From, n.Owner, n.Mode, n.Unpack} {
+	for _, o := range [...]*Option{n.From, n.Owner, n.Mode, n.Unpack, n.Expand} {
 		if o == nil {
 			continue
 		}

@@ -779,6 +779,9 @@ func (c *checker) copyInstr(in *ast.Copy) {
 		c.expanded(in.Dest, false)
 		c.notEmpty(in.Dest, "Copy destination")
 	}
+	if in.Content != nil {
+		c.inlineFile(in)
+	}
 	c.copyExtras(in)
 }
 

@@ -168,6 +168,7 @@ func TestFixes(t *testing.T) {
 		{"Using \"x\"\nEnv NAME \"1\"\nEnv A \"$NAEM\"", "Using \"x\"\nEnv NAME \"1\"\nEnv A \"$NAME\""},
 		{"Using \"x\"\nArg UNUSED\nExec \"x\"\n", "Using \"x\"\nExec \"x\"\n"},
 		{"Using \"x\"\nExec \"x\" # gun:ignore g312", "Using \"x\"\nExec \"x\" # gun:ignore G312"},
+		{"Using \"x\"\nEnv V \"1\"\nCopy Mode 0644 \"/f\" <<EOF\n    v=$V\n    EOF\n", "Using \"x\"\nEnv V \"1\"\nCopy Expand Mode 0644 \"/f\" <<EOF\n    v=$V\n    EOF\n"},
 	}
 	for _, tt := range tests {
 		_, ds, _ := run(t, tt.src)

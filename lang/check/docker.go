@@ -219,7 +219,32 @@ func ParseSize(s string) (int64, error) {
 	return int64(n * mult), nil
 }
 
-// copyExtras checks Unpack, URL sources and inline files.
+// inlineFile checks the references of a Copy's inline file: with Expand,
+// gun expands them, so each must name a visible Arg or Env; without it the
+// text is written as it is, and a reference to a visible Arg or Env is
+// likely meant to be expanded (other $words, such as nginx's $uri, are
+// the file's own). In a script (#!) an Env is not reported: the image's
+// environment has it when the script runs.
+func (c *checker) inlineFile(in *ast.Copy) {
+	if in.Expand != nil {
+		c.expanded(in.Content, false)
+		return
+	}
+	script := strings.HasPrefix(in.Content.Value, "#!")
+	for _, r := range in.Content.Refs {
+		sym := c.lookup(r.Name, false)
+		if sym == nil || sym.Kind == EnvSymbol && script {
+			continue
+		}
+		d := c.report(diag.Warning, diag.InlineNotExpanded, r.Range,
+			"%s in an inline file without Expand is written as it is, not as %s %s's value; add Expand to expand it (and write \\$ for a literal '$')",
+			r.Written(), sym.Kind, r.Name)
+		d.Fixes = []diag.Fix{{Title: "add Expand", Edits: []diag.Edit{{Range: source.Range{Start: in.Kw.Range.End, End: in.Kw.Range.End}, NewText: " Expand"}}}}
+		return // one is enough: the fix is for the whole file
+	}
+}
+
+// copyExtras checks Unpack, Expand, URL sources and inline files.
 func (c *checker) copyExtras(in *ast.Copy) {
 	conflict := func(o *ast.Option, why string) {
 		if o != nil {
@@ -230,6 +255,9 @@ func (c *checker) copyExtras(in *ast.Copy) {
 		conflict(in.From, "cannot be used with an inline file: its text is in the Gunfile")
 		conflict(in.Unpack, "cannot be used with an inline file")
 		return
+	}
+	if len(in.Srcs) > 0 {
+		conflict(in.Expand, "applies only to an inline file (Copy Expand \"/dest\" <<EOF): copied files are copied as they are")
 	}
 	if in.Unpack != nil && in.From != nil {
 		conflict(in.From, "cannot be used with Unpack: Unpack extracts archives of the build context")

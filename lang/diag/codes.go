@@ -71,8 +71,8 @@ const (
 )
 
 // Errors and warnings of Entrypoint, Expose, Volume, StopSignal, Shell,
-// Healthcheck, Exec's mounts and network, and Copy's Unpack, URLs and
-// inline files.
+// Healthcheck, Exec's mounts and network, and Copy's Unpack, Expand, URLs
+// and inline files.
 const (
 	InvalidPort        Code = "G130" // an Expose port that is not 1-65535[/tcp|udp|sctp]
 	InvalidSignal      Code = "G131" // a StopSignal that names no signal
@@ -87,6 +87,7 @@ const (
 	InheritedScratch   Code = "G140" // Env NAME Inherited in a stage built from scratch
 	RootTarget         Code = "G141" // a mount at /, which would hide the stage's file system
 	DuplicateSetting   Code = "G230" // Entrypoint, StopSignal or Healthcheck given twice in one stage
+	InlineNotExpanded  Code = "G231" // a $NAME of a visible Arg or Env in an inline file without Expand
 )
 
 // CodeInfo describes a code for documentation and tools.
@@ -160,4 +161,5 @@ var Codes = []CodeInfo{
 	{InheritedScratch, Error, "Env Inherited from scratch"},
 	{RootTarget, Error, "mount at the root"},
 	{DuplicateSetting, Warning, "setting given twice"},
+	{InlineNotExpanded, Warning, "variable in an inline file without Expand"},
 }

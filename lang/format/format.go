@@ -224,13 +224,17 @@ func (p *printer) instr(in ast.Instr) {
 	case *ast.StopSignal:
 		p.expr(n.Signal)
 	case *ast.Copy:
-		var buf [4]*ast.Option
+		var buf [5]*ast.Option
 		p.options(n.AppendOptions(buf[:0]))
 		for _, s := range n.Srcs {
 			p.expr(s)
 		}
 		p.str(n.Dest)
-		p.str(n.Content)
+		if n.Content != nil && n.Expand != nil && p.src == nil {
+			p.word(n.Content.Start, expandHeredocText(n.Content))
+		} else {
+			p.str(n.Content)
+		}
 	case *ast.Env:
 		p.ident(n.Name)
 		p.str(n.Value)
@@ -406,6 +410,26 @@ func (p *printer) stringText(s *ast.String) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// expandHeredocText returns the inline file of a Copy with Expand, from the
+// tree alone: its text with $ and \ escaped and its references as written.
+func expandHeredocText(s *ast.String) string {
+	var b strings.Builder
+	b.WriteString("<<" + s.Heredoc + "\n")
+	for text, ref := range s.Texts {
+		b.WriteString(heredocQuoter.Replace(text))
+		if ref != nil {
+			b.WriteString(ref.Written())
+		}
+	}
+	if !strings.HasSuffix(s.Value, "\n") {
+		b.WriteByte('\n')
+	}
+	b.WriteString(s.Heredoc)
+	return b.String()
+}
+
+var heredocQuoter = strings.NewReplacer(`\`, `\\`, "$", `\$`)
 
 var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`, "$", `\$`)
 

@@ -165,7 +165,8 @@ func TestNode(t *testing.T) {
 		"Env A \"tab\\there \\\"q\\\" \\\\ \\$ ${B}\"\n"+
 		"Copy From b Mode 0755 \"a\" \\\n \"b\"\n"+
 		"Exec [\"sh\",\n \"-c\"]\n"+
-		"Main <<EOF\n  run $X\n  EOF\n"))
+		"Main <<EOF\n  run $X\n  EOF\n"+
+		"Copy Expand \"/f\" <<EOF\n  a \\$ \\\\ \\q $ ${X}\n  EOF\n"))
 	if len(ds) > 0 {
 		t.Fatal(ds)
 	}
@@ -174,6 +175,7 @@ func TestNode(t *testing.T) {
 		`Copy From b Mode 0755 "a" "b"`,
 		`Exec ["sh", "-c"]`,
 		"Main <<EOF\nrun $X\nEOF",
+		"Copy Expand \"/f\" <<EOF\na \\$ \\\\ \\\\q \\$ ${X}\nEOF",
 	}
 	for i, in := range f.Stages[0].Body {
 		var b bytes.Buffer

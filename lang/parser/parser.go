@@ -548,7 +548,7 @@ func (p *parser) parseCommand(instr string) ast.Expr {
 		return s
 	case lexer.Heredoc:
 		tok := p.tok
-		s := p.decodeHeredoc(tok)
+		s := p.decodeHeredoc(tok, false)
 		p.next()
 		if s == nil {
 			return &ast.BadExpr{Range: tok.Range}
@@ -609,27 +609,49 @@ func (p *parser) parseList() *ast.List {
 	}
 }
 
+// copyWords lists Copy's options for messages and suggestions.
+var copyWords = func() []string {
+	var w []string
+	for _, o := range spec.CopyOptions {
+		w = append(w, o.Name)
+	}
+	return w
+}()
+
+// copySlot returns the field of n that holds Copy's option name.
+func copySlot(n *ast.Copy, name string) **ast.Option {
+	switch name {
+	case "From":
+		return &n.From
+	case "Owner":
+		return &n.Owner
+	case "Mode":
+		return &n.Mode
+	case "Unpack":
+		return &n.Unpack
+	case "Expand":
+		return &n.Expand
+	}
+	return nil
+}
+
 func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 	n := p.copies.new()
 	n.Range, n.Kw = r, kw
 	// Options come first, in any order.
 	for !p.atEnd() && p.tok.Kind == lexer.Word {
-		var slot **ast.Option
-		var name string
-		for _, o := range []struct {
-			name string
-			slot **ast.Option
-		}{{"From", &n.From}, {"Owner", &n.Owner}, {"Mode", &n.Mode}, {"Unpack", &n.Unpack}} {
-			if p.isOption(o.name) {
-				slot, name = o.slot, o.name
+		var opt *spec.Option
+		for i := range spec.CopyOptions {
+			if p.isOption(spec.CopyOptions[i].Name) {
+				opt = &spec.CopyOptions[i]
 				break
 			}
 		}
-		if slot == nil {
-			msg := "unexpected word %q in Copy: expected From, Owner, Mode, Unpack or a quoted path"
+		if opt == nil {
 			word := p.text(p.tok)
-			d := diag.Diagnostic{Severity: diag.Error, Code: diag.SyntaxError, Message: fmt.Sprintf(msg, truncate(word)), Range: p.tok.Range}
-			if s := spec.Suggest(word, []string{"From", "Owner", "Mode", "Unpack"}); s != "" {
+			d := diag.Diagnostic{Severity: diag.Error, Code: diag.SyntaxError, Range: p.tok.Range,
+				Message: fmt.Sprintf("unexpected word %q in Copy: expected %s or a quoted path", truncate(word), strings.Join(copyWords, ", "))}
+			if s := spec.Suggest(word, copyWords); s != "" {
 				d.Message += fmt.Sprintf("; did you mean %s?", s)
 				d.Fixes = []diag.Fix{{Title: "change to " + s, Edits: []diag.Edit{{Range: p.tok.Range, NewText: s}}}}
 			}
@@ -637,6 +659,7 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 			p.skipLine()
 			return n
 		}
+		name, slot := opt.Name, copySlot(n, opt.Name)
 		o := p.options.new()
 		o.Range, o.Kw = p.tok.Range, ast.Kw{Name: name, Range: p.tok.Range}
 		if *slot != nil {
@@ -644,8 +667,8 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		}
 		*slot = o
 		p.next()
-		if name == "Unpack" {
-			continue // a flag
+		if opt.Value == spec.Flag {
+			continue
 		}
 		switch {
 		case p.atEnd():
@@ -653,7 +676,7 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 			return n
 		case p.tok.Kind == lexer.String:
 			o.Value = p.decodeString(p.tok)
-		case p.tok.Kind == lexer.Word && name != "Owner":
+		case p.tok.Kind == lexer.Word && opt.Value == spec.WordOrString:
 			id := p.idents.new()
 			id.Range, id.Name = p.tok.Range, p.text(p.tok)
 			o.Value = id
@@ -682,7 +705,7 @@ func (p *parser) parseCopy(r source.Range, kw ast.Kw) *ast.Copy {
 		if len(strs) > 0 {
 			n.Dest = strs[len(strs)-1]
 		}
-		if n.Content = p.decodeHeredoc(tok); n.Content == nil {
+		if n.Content = p.decodeHeredoc(tok, n.Expand != nil); n.Content == nil {
 			p.next()
 			return n
 		}

@@ -373,6 +373,46 @@ func TestHeredoc(t *testing.T) {
 	}
 }
 
+// TestExpandHeredoc decodes a Copy Expand inline file: \$ and \\ are
+// escapes, other backslashes and a lone $ are text, and the references are
+// at their places in the decoded Value; without Expand nothing is decoded.
+func TestExpandHeredoc(t *testing.T) {
+	body := "  a=$A b=${B} \\$C \\\\$D \\\\\\$E \\n $ $1 \\\r\n  EOF\n"
+	src := "Using \"x\"\nCopy Expand \"/f\" <<EOF\n" + body + "Copy \"/g\" <<EOF\n" + body
+	f, ds := parser.Parse("t", []byte(src))
+	if len(ds) > 0 {
+		t.Fatalf("diagnostics: %v", ds)
+	}
+	for i, want := range []struct {
+		value string
+		refs  []string
+	}{
+		{"a=$A b=${B} $C \\$D \\$E \\n $ $1 \\\n", []string{"$A", "${B}", "$D"}},
+		{"a=$A b=${B} \\$C \\\\$D \\\\\\$E \\n $ $1 \\\n", []string{"$A", "${B}", "$C", "$D", "$E"}},
+	} {
+		s := f.Stages[0].Body[i].(*ast.Copy).Content
+		if s.Value != want.value {
+			t.Errorf("%d: value %q, want %q", i, s.Value, want.value)
+		}
+		var refs []string
+		for _, r := range s.Refs {
+			refs = append(refs, r.Written())
+			if got := s.Value[r.At : r.At+r.Len()]; got != r.Written() {
+				t.Errorf("%d: %s at %d is %q in Value", i, r.Written(), r.At, got)
+			}
+			if got := src[r.Start:r.End]; got != r.Written() {
+				t.Errorf("%d: %s's range holds %q", i, r.Written(), got)
+			}
+		}
+		if diff := cmp.Diff(want.refs, refs); diff != "" {
+			t.Errorf("%d: refs mismatch: %s", i, diff)
+		}
+	}
+	if _, ds := parser.Parse("t", []byte("Using \"x\"\nCopy Expand \"/f\" <<EOF\n${A-b}\nEOF\n")); len(ds) != 1 || ds[0].Code != diag.BadReference {
+		t.Errorf("a default form in an Expand file: %v, want one %s", ds, diag.BadReference)
+	}
+}
+
 // TestBadInput feeds hostile input: each gives diagnostics or a clean
 // result, never a panic or a hang.
 func TestBadInput(t *testing.T) {

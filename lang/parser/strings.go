@@ -160,8 +160,11 @@ func isName(c byte, first bool) bool {
 // decodeHeredoc turns a script block token into a String, or nil when it
 // has no delimiter. The closing delimiter's indentation is removed from
 // every line; a line indented less is an error. References are found (for
-// the checker and the editor) but the text is the shell's: no escapes.
-func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
+// the checker and the editor) but the text is the shell's: no escapes. With
+// expand (Copy Expand's inline file, which gun expands) \$ and \\ are decoded
+// to $ and \, any other backslash is text, and a malformed reference is an
+// error, as in a quoted string.
+func (p *parser) decodeHeredoc(t lexer.Token, expand bool) *ast.String {
 	tok := p.src[t.Start:t.End]
 	i := 2
 	for i < len(tok) && isName(tok[i], i == 2) {
@@ -188,6 +191,10 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 	}
 	buf := p.scratch.buf[:0]
 	refs := p.nodes.refs.reserve(bytes.Count(p.src[bodyStart:bodyEnd], []byte{'$'}))
+	stops := "$"
+	if expand {
+		stops = `$\`
+	}
 	for ls := bodyStart; ls < bodyEnd; {
 		// off is where the line's text starts after its indentation.
 		off, lineEnd, le, short := ast.ScriptLine(p.src, ls, bodyEnd, indent)
@@ -196,7 +203,7 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 				"script line is indented less than its closing %s; indent it at least as far", delim)
 		}
 		for j := off; j < lineEnd; {
-			k := j + bytes.IndexByte(p.src[j:lineEnd], '$')
+			k := j + bytes.IndexAny(p.src[j:lineEnd], stops)
 			if k < j {
 				k = lineEnd
 			}
@@ -204,7 +211,16 @@ func (p *parser) decodeHeredoc(t lexer.Token) *ast.String {
 			if j = k; j >= lineEnd {
 				break
 			}
-			ref, n := p.scanRef(j, lineEnd, false)
+			if p.src[j] == '\\' {
+				// Expand's escapes: \$ and \\; any other backslash is text.
+				if j+1 < lineEnd && (p.src[j+1] == '$' || p.src[j+1] == '\\') {
+					j++
+				}
+				buf = append(buf, p.src[j])
+				j++
+				continue
+			}
+			ref, n := p.scanRef(j, lineEnd, expand)
 			if ref != nil {
 				ref.At = len(buf)
 				refs = append(refs, ref)

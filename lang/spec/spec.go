@@ -43,13 +43,14 @@ var Instructions = []*Instruction{
 	},
 	{
 		Name:    "Copy",
-		Syntax:  "Copy [From <stage>] [Owner \"<user>[:<group>]\"] [Mode <octal>] [Unpack] \"<src>\"... \"<dest>\"\nCopy [Owner \"<user>[:<group>]\"] [Mode <octal>] \"<dest>\" <<EOF ... EOF",
+		Syntax:  "Copy [From <stage>] [Owner \"<user>[:<group>]\"] [Mode <octal>] [Unpack] \"<src>\"... \"<dest>\"\nCopy [Owner \"<user>[:<group>]\"] [Mode <octal>] [Expand] \"<dest>\" <<EOF ... EOF",
 		Summary: "Copies files from the build context or another stage into the stage.",
 		Doc: "Sources are relative to the build context, which they may not leave, or with `From <stage>` " +
 			"paths in that stage's filesystem. A destination ending in `/`, or several sources, " +
 			"copy into the directory. `Owner` sets the owner and `Mode` the permission bits of what is copied. " +
 			"An `https://` source is downloaded and pinned in Gunfile.sum; `Unpack` extracts archive sources " +
-			"into the destination; a script block after the destination is an inline file.",
+			"into the destination; a script block after the destination is an inline file, its text as written " +
+			"or, with `Expand`, with `$NAME` and `${NAME}` expanded (`\\$` and `\\\\` are a literal `$` and `\\`).",
 		Example: "Copy From build Mode 0755 \"/out/app\" \"/usr/local/bin/\"",
 	},
 	{
@@ -235,6 +236,15 @@ var Mounts = []MountKind{
 	},
 }
 
+// CopyOptions lists Copy's options, in the order docs present them.
+var CopyOptions = []Option{
+	{Name: "From", Value: WordOrString, Usage: "From build", Doc: "Copies from an earlier stage's filesystem (or an image's), not from the build context."},
+	{Name: "Owner", Value: String, Usage: `Owner "app:app"`, Doc: "The owner (and group) of what is copied: names of the stage's /etc/passwd and /etc/group, or numbers."},
+	{Name: "Mode", Value: WordOrString, Usage: "Mode 0644", Doc: "The permission bits of what is copied, octal."},
+	{Name: "Unpack", Value: Flag, Usage: "Unpack", Doc: "Extracts archive sources of the build context into the destination (Docker's ADD of a tar)."},
+	{Name: "Expand", Value: Flag, Usage: "Expand", Doc: "Expands `$NAME` and `${NAME}` of visible Args and Envs in an inline file's text, as gun's quoted strings do; `\\$` is a literal `$` and `\\\\` a `\\` (Docker's unquoted `COPY <<EOF`). Without it the text is written as it is."},
+}
+
 // ExecOptions lists Exec's options other than mounts.
 var ExecOptions = []Option{
 	{Name: "Network", Value: WordOrString, Usage: "Network none", Doc: "`none` runs the step without a network (loopback only); `host` or `default`: the build's network."},
@@ -294,7 +304,10 @@ func HealthcheckWords() []string {
 
 // Options lists the words that introduce options inside instructions.
 var Options = func() []string {
-	w := []string{"As", "From", "Owner", "Mode", "Unpack"}
+	w := []string{"As"}
+	for _, o := range CopyOptions {
+		w = append(w, o.Name)
+	}
 	w = append(w, ExecWords()...)
 	return append(w, HealthcheckWords()...)
 }()
@@ -309,7 +322,7 @@ func MountNamed(name string) (MountKind, bool) {
 	return MountKind{}, false
 }
 
-// OptionOf returns the option name of owner, a mount kind, Exec or
+// OptionOf returns the option name of owner, a mount kind, Exec, Copy or
 // Healthcheck, when it is documented here.
 func OptionOf(owner, name string) (Option, bool) {
 	var opts []Option
@@ -318,6 +331,8 @@ func OptionOf(owner, name string) (Option, bool) {
 		opts = ExecOptions
 	case "Healthcheck":
 		opts = HealthcheckOptions
+	case "Copy":
+		opts = CopyOptions
 	default:
 		m, _ := MountNamed(owner)
 		opts = m.Options
