@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -38,6 +39,7 @@ import (
 	"github.com/gun-tools/gun/lang/diag"
 	"github.com/gun-tools/gun/lang/parser"
 	"github.com/gun-tools/gun/lang/source"
+	"github.com/gun-tools/gun/lang/spec"
 	"github.com/gun-tools/gun/registry"
 	"github.com/gun-tools/gun/runtime"
 	"github.com/gun-tools/gun/store"
@@ -160,7 +162,9 @@ type builder struct {
 	globals map[string]string
 	// predefined are the values of the predefined Args.
 	predefined map[string]string
-	ids        *idMap
+	// proxyEnv is what every Exec has of the proxy Args --arg gives.
+	proxyEnv []string
+	ids      *idMap
 
 	regOnce sync.Once
 	reg     *registry.Client
@@ -285,6 +289,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	b.predefined = predefinedArgs(opts.Platform)
+	b.proxyEnv = proxyEnv(opts.Args)
 	b.evalGlobals()
 	needed := g.Needed(target)
 	for _, i := range needed {
@@ -421,6 +426,27 @@ func predefinedArgs(target string) map[string]string {
 	return m
 }
 
+// proxyEnv returns the environment that BuildKit's predefined proxy Args
+// (spec.ProxyArgs) given in args make: each in upper and lower case, in
+// spec.ProxyArgs's order, none with an empty value. As in BuildKit, a name
+// matches in any case, and of two names of one Arg the later in byte
+// order wins (http_proxy over HTTP_PROXY).
+func proxyEnv(args map[string]string) []string {
+	vals := map[string]string{}
+	for _, k := range slices.Sorted(maps.Keys(args)) {
+		if a, ok := spec.ProxyArg(k); ok {
+			vals[a.Name] = args[k]
+		}
+	}
+	var env []string
+	for _, a := range spec.ProxyArgs {
+		if v := vals[a.Name]; v != "" {
+			env = append(env, a.Name+"="+v, strings.ToLower(a.Name)+"="+v)
+		}
+	}
+	return env
+}
+
 // evalGlobals computes the Args before the first Using.
 func (b *builder) evalGlobals() {
 	b.globals = map[string]string{}
@@ -465,7 +491,7 @@ func (b *builder) warnUnusedArgs() {
 	}
 	var names []string
 	for n := range b.opts.Args {
-		if !b.used[n] {
+		if _, proxy := spec.ProxyArg(n); !b.used[n] && !proxy {
 			names = append(names, n)
 		}
 	}

@@ -104,3 +104,25 @@ func TestPredefinedArgs(t *testing.T) {
 		t.Errorf("linux/arm/v6: %v", got)
 	}
 }
+
+// TestProxyEnv checks the environment the proxy Args given with --arg make,
+// as BuildKit's proxyEnvFromBuildArgs and its executor make it.
+func TestProxyEnv(t *testing.T) {
+	tests := []struct {
+		args map[string]string
+		want []string
+	}{
+		{map[string]string{"V": "1"}, nil},
+		{map[string]string{"HTTP_PROXY": "http://p:3128", "V": "1"}, []string{"HTTP_PROXY=http://p:3128", "http_proxy=http://p:3128"}},
+		// Any case; the later name in byte order wins.
+		{map[string]string{"HTTP_PROXY": "a", "http_proxy": "b", "Http_Proxy": "c"}, []string{"HTTP_PROXY=b", "http_proxy=b"}},
+		// An empty value gives nothing; the order is spec.ProxyArgs's.
+		{map[string]string{"all_proxy": "socks5://s", "no_proxy": "localhost", "HTTPS_PROXY": "", "ftp_proxy": "f"},
+			[]string{"FTP_PROXY=f", "ftp_proxy=f", "NO_PROXY=localhost", "no_proxy=localhost", "ALL_PROXY=socks5://s", "all_proxy=socks5://s"}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, proxyEnv(tt.args)); diff != "" {
+			t.Errorf("proxyEnv(%v) (-want +got):\n%s", tt.args, diff)
+		}
+	}
+}

@@ -326,7 +326,8 @@ func (r *stageRun) execArgs() map[string]string {
 }
 
 // execEnv is an Exec's environment: the Args, then the image's Env, which
-// wins over an Arg of the same name.
+// wins over an Arg of the same name. The proxy variables --arg gives come
+// after it (and win, as in BuildKit), but are no Args: they count nowhere.
 func (r *stageRun) execEnv() []string {
 	args := r.execArgs()
 	var env []string
@@ -397,7 +398,7 @@ func (r *stageRun) exec(ctx context.Context, in *ast.Exec) error {
 		}
 		l, code, err := r.b.be.Run(ctx, dirs, runtime.Spec{
 			Args:    args,
-			Env:     append(r.execEnv(), mounts.env...),
+			Env:     slices.Concat(r.execEnv(), r.b.proxyEnv, mounts.env),
 			Cwd:     cwd,
 			User:    r.s.config.User,
 			Mounts:  mounts.mounts,
