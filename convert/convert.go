@@ -27,6 +27,7 @@ import (
 	"github.com/gun-tools/gun/lang/format"
 	lparser "github.com/gun-tools/gun/lang/parser"
 	"github.com/gun-tools/gun/lang/source"
+	"github.com/gun-tools/gun/lang/spec"
 )
 
 // Codes of what a conversion reports. They are warnings, the Gunfile is
@@ -493,18 +494,13 @@ func (c *converter) inherit(name string) {
 
 // visible reports whether gun would expand name here.
 func (c *converter) visible(name string, global bool) bool {
-	if slices.Contains(c.globals, name) || isPredefined(name) && global {
+	if slices.Contains(c.globals, name) {
+		return true
+	}
+	if _, ok := spec.Predefined(name); ok && global {
 		return true
 	}
 	return !global && slices.Contains(c.vars, name)
-}
-
-func isPredefined(name string) bool {
-	switch name {
-	case "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT":
-		return true
-	}
-	return false
 }
 
 // list writes strings as an exec-form list.

@@ -195,3 +195,24 @@ func TestCheckErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyArgs: a Dockerfile whose RUNs use the proxy variables without an
+// ARG converts exactly, and gun check has nothing to say of the Gunfile:
+// BuildKit's predefined proxy Args are gun's too.
+func TestProxyArgs(t *testing.T) {
+	src, err := os.ReadFile("testdata/proxy.Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := convert.Convert("proxy.Dockerfile", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Diagnostics) > 0 {
+		t.Errorf("diagnostics: %v", r.Diagnostics)
+	}
+	f, pds := lparser.Parse("Gunfile", r.Gunfile)
+	for _, d := range append(pds, check.Check(f)...) {
+		t.Errorf("gun check: %s: %s [%s]", f.Source.Position(d.Range.Start), d.Message, d.Code)
+	}
+}
