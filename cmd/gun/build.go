@@ -48,7 +48,7 @@ runs only the steps whose instruction, inputs or parent changed.`,
 	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "name the image `NAME[:TAG]` in the store (repeatable)")
 	fl.StringVarP(&f.output, "output", "o", "", "write the image to `FILE`")
 	fl.StringVar(&f.format, "format", "oci", "format of -o: oci (an OCI archive) or rootfs (the flattened root file system as a tar)")
-	fl.StringArrayVar(&f.args, "arg", nil, "set a build argument: `NAME=VALUE` (repeatable)")
+	fl.StringArrayVar(&f.args, "arg", nil, "set a build argument: `NAME=VALUE` (repeatable; HTTP_PROXY and the other proxy variables need no Arg: every Exec gets them)")
 	fl.StringVar(&f.target, "target", "", "build only up to this `STAGE`")
 	fl.BoolVar(&f.noCache, "no-cache", false, "run every step, ignoring the cache")
 	fl.StringVar(&f.network, "network", "host", "network for Exec steps: host, none or private (see gun run)")
