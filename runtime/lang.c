@@ -141,22 +141,13 @@ static const char *gun_lang_check(int fd) {
 		return "no Go build ID note";
 	}
 }
-#endif
 
-void gun_lang(int argc, char **argv, char **envp) {
-	int i = gun_lang_command(argc, argv);
-	if (i < 0 || !gun_lang_lean(argv[i]))
-		return;
-	for (char **e = envp; e != NULL && *e != NULL; e++)
-		if (strncmp(*e, GUN_LANG_TRACE_ENV, strlen(GUN_LANG_TRACE_ENV)) == 0 && (*e)[strlen(GUN_LANG_TRACE_ENV)] != '\0')
-			gun_lang_trace = 1;
-	// gun-oci's command line is runc's (cmd/gun's ociArgs).
-	const char *base = strrchr(argv[0], '/');
-	if (strcmp(base != NULL ? base + 1 : argv[0], "gun-oci") == 0)
-		return;
-#ifndef GUN_LANG_BUILDID
-	gun_lang_say("in gun", "built without gun-lang (go build, go install)", NULL);
-#else
+// gun_lang_exec executes the gun-lang beside gun's executable if it is
+// this build's, and returns if not. Not inlined: in gun_lang's frame its
+// buffers (12 KiB) made every start reach stack pages that nothing else
+// touches before the prefork's fork, each then faulted twice (touched, and
+// copied after the fork): 1.4 more page faults a `gun run` (docs/gunfile.md).
+__attribute__((noinline)) static void gun_lang_exec(char **argv, char **envp) {
 	char path[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", path, sizeof path);
 	if (n <= 0 || (size_t)n >= sizeof path) {
@@ -187,5 +178,23 @@ void gun_lang(int argc, char **argv, char **envp) {
 	int err = errno;
 	close(fd);
 	gun_lang_say("in gun", "execute gun-lang", strerror(err));
+}
+#endif
+
+void gun_lang(int argc, char **argv, char **envp) {
+	int i = gun_lang_command(argc, argv);
+	if (i < 0 || !gun_lang_lean(argv[i]))
+		return;
+	for (char **e = envp; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, GUN_LANG_TRACE_ENV, strlen(GUN_LANG_TRACE_ENV)) == 0 && (*e)[strlen(GUN_LANG_TRACE_ENV)] != '\0')
+			gun_lang_trace = 1;
+	// gun-oci's command line is runc's (cmd/gun's ociArgs).
+	const char *base = strrchr(argv[0], '/');
+	if (strcmp(base != NULL ? base + 1 : argv[0], "gun-oci") == 0)
+		return;
+#ifndef GUN_LANG_BUILDID
+	gun_lang_say("in gun", "built without gun-lang (go build, go install)", NULL);
+#else
+	gun_lang_exec(argv, envp);
 #endif
 }
