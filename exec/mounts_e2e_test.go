@@ -200,6 +200,58 @@ Copy Mode 0600 "/motd" <<EOF
 	}
 }
 
+// TestInlineFileExpand builds Copy Expand "<dest>" <<EOF: references to an
+// Arg set with --arg, a stage Env and an Env of the stage it is built on are
+// expanded once, \$ and \\ are escapes and other backslashes and a lone $
+// text; Owner and Mode apply. The cache key holds the text written: the same
+// --arg is a cache hit, and so is another spelling of the same text; another
+// --arg reruns the Copy.
+func TestInlineFileExpand(t *testing.T) {
+	gunfile := func(ref string) string {
+		return `Arg VERSION "1.0"
+Using "BUSYBOX" As base
+Env BASE_DIR "/opt/base"
+
+Using base
+Env HOME_DIR "/opt/app"
+Env PRICE "\$9"
+Copy Expand Owner "1000:1000" Mode 0640 "/etc/app.conf" <<EOF
+    version=` + ref + `
+    home=$HOME_DIR base=$BASE_DIR price=$PRICE
+    literal \$HOME_DIR \\ \\$HOME_DIR $ \n \q$
+    EOF
+Exec "cat /etc/app.conf > /seen"
+`
+	}
+	p := newProject(t, map[string]string{"Gunfile": gunfile("${VERSION}")})
+	conf := func(version string) string {
+		return "version=" + version + "\nhome=/opt/app base=/opt/base price=$9\nliteral $HOME_DIR \\ \\/opt/app $ \\n \\q$\n"
+	}
+	_, files := p.buildFiles("--arg", "VERSION=2.0")
+	checkFiles(t, files, map[string]string{
+		"/etc/app.conf": "0 0640 1000:1000 " + conf("2.0"),
+		"/seen":         "0 0644 0:0 " + conf("2.0"),
+	})
+
+	r := p.build("--arg", "VERSION=2.0", ".")
+	if got := ran(r.stderr); len(got) != 0 {
+		t.Errorf("a rebuild with the same --arg ran %q", got)
+	}
+	p.write(map[string]string{"Gunfile": gunfile("$VERSION")})
+	r = p.build("--arg", "VERSION=2.0", ".")
+	if got := ran(r.stderr); len(got) != 0 {
+		t.Errorf("a rebuild that writes the same text another way ran %q", got)
+	}
+	r, files = p.buildFiles("--arg", "VERSION=3.0")
+	if got := ran(r.stderr); len(got) == 0 || !strings.HasPrefix(got[0], `Copy "/etc/app.conf" <<EOF`) {
+		t.Errorf("a rebuild with another --arg ran %q, want the Copy first", got)
+	}
+	checkFiles(t, files, map[string]string{
+		"/etc/app.conf": "0 0640 1000:1000 " + conf("3.0"),
+		"/seen":         "0 0644 0:0 " + conf("3.0"),
+	})
+}
+
 // TestMountPointsLeftOut builds a step with every kind of mount and the
 // same step without them: the two images' file systems are equal, so the
 // mount points the init made (and the directories made only to hold them)
