@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/gun-tools/gun/lang/source"
 )
 
 // command converts one instruction of a stage.
@@ -408,7 +411,15 @@ func (c *converter) copy(n *parser.Node, sd instructions.SourcesAndDest, from, c
 		if strings.HasSuffix(sd.DestPath, "/") {
 			d = c.word(path.Join(sd.DestPath, f.Path), false)
 		}
-		c.printf("Copy%s %s %s\n", opts, d, script(c.inline(f)))
+		text, expand := c.inline(f)
+		if c.err != nil {
+			return
+		}
+		if expand {
+			c.printf("Copy Expand%s %s %s\n", opts, d, script(text))
+		} else {
+			c.printf("Copy%s %s %s\n", opts, d, script(text))
+		}
 	}
 	if len(sd.SourcePaths) == 0 {
 		return
@@ -420,32 +431,113 @@ func (c *converter) copy(n *parser.Node, sd instructions.SourcesAndDest, from, c
 	c.printf("Copy%s %s %s\n", opts, strings.Join(srcs, " "), dest)
 }
 
-// inline returns an inline file's text as Docker writes it: with an
-// unquoted delimiter, its escapes processed (\$ is $) and its variables
-// expanded. gun writes the text as it is, so a variable is kept as a
-// reference and reported.
-func (c *converter) inline(f instructions.SourceContent) string {
+// inline returns an inline file's text as Docker writes it, and whether it
+// is the text of an Expand inline file. With an unquoted delimiter Docker
+// processes it as BuildKit's shell lexer does with its quotes kept: every
+// \x is x, and $NAME, ${NAME} and the ${NAME...} forms are expanded. Where
+// variables remain, gun's Expand says them as references, with a literal $
+// or \ that would read as one escaped.
+func (c *converter) inline(f instructions.SourceContent) (string, bool) {
 	if !f.Expand || !strings.ContainsAny(f.Data, `$\`) {
-		return f.Data
+		return f.Data, false
 	}
-	lex := shell.NewLex('\\')
-	lex.SkipProcessQuotes = true // as BuildKit expands heredocs
+	c.heredocForms(f.Path)
+	lex := shell.NewLex('\\') // whatever the escape directive says, as BuildKit
+	lex.SkipProcessQuotes = true
 	v, _, err := lex.ProcessWord(f.Data, env{})
 	if err != nil {
-		c.warn(NotExact, "the inline file <<%s: %v; kept as written", f.Path, err)
-		return f.Data
+		// Docker fails the build. BuildKit's error quotes the whole text
+		// first: its innermost cause is enough.
+		for errors.Unwrap(err) != nil {
+			err = errors.Unwrap(err)
+		}
+		c.err = fmt.Errorf("the inline file <<%s: %s", f.Path, strings.ReplaceAll(err.Error(), "\n", `\n`))
+		return "", false
+	}
+	// The text again, with only the variables written as references
+	// still marked.
+	var marked strings.Builder
+	refs := false
+	for i, p := range strings.Split(v, sentinel) {
+		if i%2 == 0 {
+			marked.WriteString(p)
+		} else if ref, lit := c.variable(p, false); ref {
+			marked.WriteString(sentinel + p + sentinel)
+			refs = true
+		} else {
+			marked.WriteString(lit)
+		}
+	}
+	t := marked.String()
+	if !refs {
+		return t, false
+	}
+	var b strings.Builder
+	for i := 0; i < len(t); i++ {
+		next := byte(0)
+		if i+1 < len(t) {
+			next = t[i+1]
+		}
+		switch {
+		case t[i] == sentinel[0]:
+			end := i + 1 + strings.IndexByte(t[i+1:], sentinel[0])
+			b.WriteString("${" + t[i+1:end] + "}")
+			i = end
+			continue
+		case t[i] == '$' && (next == '{' || isNameByte(next, true)):
+			b.WriteByte('\\')
+		case t[i] == '\\' && (next == '\\' || next == '$' || next == sentinel[0]):
+			b.WriteByte('\\')
+		}
+		b.WriteByte(t[i])
+	}
+	return b.String(), true
+}
+
+// formText is what convert writes for a ${NAME...} form: what Docker makes
+// of it where NAME is set to a value that the form does not change, the
+// value as a reference.
+func formText(form string) string {
+	lex := shell.NewLex('\\')
+	v, _, err := lex.ProcessWord(form, env{})
+	if err != nil {
+		return form
 	}
 	parts := strings.Split(v, sentinel)
-	if len(parts) == 1 {
-		return v
-	}
-	var names []string
 	for i := 1; i < len(parts); i += 2 {
-		names = append(names, "$"+parts[i])
 		parts[i] = "${" + parts[i] + "}"
 	}
-	c.warn(NotExact, "the inline file <<%s uses %s: Docker expands them in it, gun writes the text as it is (quote the delimiter, <<\"EOF\", to keep them in Docker too)", f.Path, strings.Join(names, ", "))
 	return strings.Join(parts, "")
+}
+
+// heredocForms reports the ${NAME...} forms gun does not have in the
+// instruction's heredoc name, at their places in the Dockerfile: Docker
+// expands them as if the variable were set and not empty, as they are
+// written.
+func (c *converter) heredocForms(name string) {
+	if c.node == nil {
+		return
+	}
+	src := c.source(c.node)
+	// The bodies follow the instruction's line, in order.
+	off := strings.IndexByte(src, '\n') + 1
+	for _, h := range c.node.Heredocs {
+		i := strings.Index(src[off:], h.Content)
+		if i < 0 {
+			return
+		}
+		body := off + i
+		off = body + len(h.Content)
+		if h.Name != name {
+			continue
+		}
+		for _, f := range varForms(h.Content, '\\') {
+			start := c.file.LineStart(c.node.StartLine) + source.Pos(body+f[0])
+			form := h.Content[f[0]:f[1]]
+			c.warnRange(source.Range{Start: start, End: start + source.Pos(len(form))}, VariableForm,
+				"the inline file <<%s uses %s, a form gun does not have (gun expands only $NAME and ${NAME}): written as %q; check the text", name, form, formText(form))
+		}
+	}
 }
 
 var archiveExt = []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst"}

@@ -25,6 +25,7 @@ import (
 	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/lang/diag"
 	"github.com/gun-tools/gun/lang/format"
+	"github.com/gun-tools/gun/lang/lexer"
 	lparser "github.com/gun-tools/gun/lang/parser"
 	"github.com/gun-tools/gun/lang/source"
 	"github.com/gun-tools/gun/lang/spec"
@@ -208,17 +209,48 @@ func (c *converter) warnAt(texts []string, code diag.Code, format string, args .
 		for _, t := range texts {
 			if i := strings.Index(src, t); t != "" && i >= 0 {
 				start := c.file.LineStart(c.node.StartLine) + source.Pos(i)
-				c.diags = append(c.diags, diag.Diagnostic{
-					Severity: diag.Warning,
-					Code:     code,
-					Message:  fmt.Sprintf(format, args...),
-					Range:    source.Range{Start: start, End: start + source.Pos(len(t))},
-				})
+				c.warnRange(source.Range{Start: start, End: start + source.Pos(len(t))}, code, format, args...)
 				return
 			}
 		}
 	}
 	c.warn(code, format, args...)
+}
+
+// warnRef records a warning at the first reference to the variable name
+// ($NAME, ${NAME}, ${NAME...}) in the source of the instruction being
+// converted, or at its first line.
+func (c *converter) warnRef(name string, code diag.Code, format string, args ...any) {
+	if c.node != nil {
+		src := c.source(c.node)
+		for i := strings.IndexByte(src, '$'); i >= 0; {
+			j := i + 1
+			if j < len(src) && src[j] == '{' {
+				j++
+			}
+			if end := j + len(name); strings.HasPrefix(src[j:], name) && (end == len(src) || !isNameByte(src[end], false)) {
+				start := c.file.LineStart(c.node.StartLine)
+				c.warnRange(source.Range{Start: start + source.Pos(i), End: start + source.Pos(end)}, code, format, args...)
+				return
+			}
+			next := strings.IndexByte(src[i+1:], '$')
+			if next < 0 {
+				break
+			}
+			i += 1 + next
+		}
+	}
+	c.warn(code, format, args...)
+}
+
+// warnRange records a warning at a range of the Dockerfile.
+func (c *converter) warnRange(r source.Range, code diag.Code, format string, args ...any) {
+	c.diags = append(c.diags, diag.Diagnostic{
+		Severity: diag.Warning,
+		Code:     code,
+		Message:  fmt.Sprintf(format, args...),
+		Range:    r,
+	})
 }
 
 // at lists the texts warnAt looks for.
@@ -391,20 +423,12 @@ type env struct{}
 func (env) Get(name string) (string, bool) { return sentinel + name + sentinel, true }
 func (env) Keys() []string                 { return nil }
 
-var complexRef = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*[^A-Za-z0-9_}]`)
-})
-
 // word processes a Dockerfile word as Docker does (quotes and escapes
 // removed) and returns it as a quoted Gunfile string, its variables as
 // references. global says that only the global Args are visible (FROM).
 func (c *converter) word(w string, global bool) string {
-	if strings.Contains(w, "${") && complexRef().MatchString(w) {
-		ref := w[complexRef().FindStringIndex(w)[0]:]
-		if end := strings.IndexByte(ref, '}'); end >= 0 {
-			ref = ref[:end+1]
-		}
-		c.warnAt(at(ref, w), VariableForm, "%q uses a ${NAME...} form gun does not have: gun expands only $NAME and ${NAME}; check the value", w)
+	if forms := varForms(w, c.escape); len(forms) > 0 {
+		c.warnAt(at(w[forms[0][0]:forms[0][1]], w), VariableForm, "%q uses a ${NAME...} form gun does not have: gun expands only $NAME and ${NAME}; check the value", w)
 	}
 	if !strings.ContainsAny(w, `$"'\`+"`") {
 		return c.quote(w, global) // nothing for the shell lexer to do
@@ -417,6 +441,47 @@ func (c *converter) word(w string, global bool) string {
 	return c.quote(v, global)
 }
 
+// varForms returns where the ${NAME...} forms gun does not have
+// (${NAME:-x}, ${NAME#x}, ...) are in a word Docker expands, escape being
+// its escape character: from the '$' to the '}' that closes it.
+func varForms(w string, escape rune) [][2]int {
+	var forms [][2]int
+	for i := 0; i < len(w); i++ {
+		switch {
+		case rune(w[i]) == escape:
+			i++ // the next character is escaped
+		case strings.HasPrefix(w[i:], "${"):
+			j := i + 2
+			for j < len(w) && isNameByte(w[j], j == i+2) {
+				j++
+			}
+			if j == i+2 || j >= len(w) || w[j] == '}' {
+				continue
+			}
+			// The form ends at its matching '}'; one left open runs to
+			// the end of the line.
+			depth, k := 1, j
+			for ; k < len(w) && w[k] != '\n' && depth > 0; k++ {
+				switch {
+				case rune(w[k]) == escape:
+					k++
+				case w[k] == '{':
+					depth++
+				case w[k] == '}':
+					depth--
+				}
+			}
+			forms = append(forms, [2]int{i, min(k, len(w))})
+			i = k - 1
+		}
+	}
+	return forms
+}
+
+func isNameByte(c byte, first bool) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || !first && '0' <= c && c <= '9'
+}
+
 // quote writes text as a Gunfile string: sentinel-marked names become
 // references when gun knows them, other '$' are literal.
 func (c *converter) quote(v string, global bool) string {
@@ -425,14 +490,10 @@ func (c *converter) quote(v string, global bool) string {
 	parts := strings.Split(v, sentinel)
 	for i, p := range parts {
 		if i%2 == 1 {
-			if c.visible(p, global) {
-				b.WriteString("${" + p + "}")
-			} else if !global && !c.cur.scratch {
-				c.inherit(p)
+			if ref, lit := c.variable(p, global); ref {
 				b.WriteString("${" + p + "}")
 			} else {
-				c.warnAt(at("${"+p, "$"+p), BaseVariable, "$%s is not defined earlier in the Dockerfile (Docker takes it from the base image's environment, or leaves it empty); gun does not expand it: it is written as a literal $%s", p, p)
-				b.WriteString(`\$` + p)
+				b.WriteString(quoter.Replace(lit))
 			}
 			continue
 		}
@@ -440,6 +501,25 @@ func (c *converter) quote(v string, global bool) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// variable says how a variable that Docker expands in a value is written
+// in gun's expanded string: as a reference (ref) to an Arg or Env the
+// Gunfile declares, declaring the base image's where it must, or else as
+// the literal text lit. The shell's parameters ($1, $@, $$) are never set
+// in a build: Docker expands them to nothing.
+func (c *converter) variable(name string, global bool) (ref bool, lit string) {
+	switch {
+	case !lexer.IsName(name):
+		return false, ""
+	case c.visible(name, global):
+		return true, ""
+	case !global && !c.cur.scratch:
+		c.inherit(name)
+		return true, ""
+	}
+	c.warnRef(name, BaseVariable, "$%s is not defined earlier in the Dockerfile (Docker takes it from the base image's environment, or leaves it empty); gun does not expand it: it is written as a literal $%s", name, name)
+	return false, "$" + name
 }
 
 var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`, "$", `\$`)
@@ -488,7 +568,7 @@ func (c *converter) inherit(name string) {
 	c.vars = append(c.vars, name)
 	c.cur.envs = append(c.cur.envs, name)
 	if name != "PATH" {
-		c.warnAt(at("${"+name, "$"+name), BaseVariable, "$%s is not defined earlier in the Dockerfile: declared as the base image's (Env %s Inherited); where the base has no %s, Docker expands it to nothing and gun's build fails", name, name, name)
+		c.warnRef(name, BaseVariable, "$%s is not defined earlier in the Dockerfile: declared as the base image's (Env %s Inherited); where the base has no %s, Docker expands it to nothing and gun's build fails", name, name, name)
 	}
 }
 

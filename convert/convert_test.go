@@ -12,8 +12,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/gun-tools/gun/convert"
+	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/lang/diag"
 	"github.com/gun-tools/gun/lang/format"
@@ -154,6 +156,9 @@ func TestErrors(t *testing.T) {
 		{"FROM alpine\nENV\n", "Dockerfile:2:1: ENV requires at least one argument"},
 		{"FROM alpine\nHEALTHCHECK --interval=abc CMD x\n", `Dockerfile:2:1: time: invalid duration "abc"`},
 		{"FROM alpine\nRUN --mount=type=foo,target=/x make\n", `Dockerfile:2:1: RUN flags: unsupported mount type "foo"`},
+		// BuildKit fails to expand an inline file: its build fails.
+		{"FROM alpine\nCOPY <<EOF /x\n${A\nEOF\n", `Dockerfile:2:1: the inline file <<EOF: unsupported modifier (\n) in substitution`},
+		{"FROM alpine\nADD <<EOF /x\n${}\nEOF\n", `Dockerfile:2:1: the inline file <<EOF: syntax error: bad substitution`},
 		{"", "Dockerfile: file with no instructions"},
 	}
 	for _, tt := range tests {
@@ -214,5 +219,60 @@ func TestProxyArgs(t *testing.T) {
 	f, pds := lparser.Parse("Gunfile", r.Gunfile)
 	for _, d := range append(pds, check.Check(f)...) {
 		t.Errorf("gun check: %s: %s [%s]", f.Source.Position(d.Range.Start), d.Message, d.Code)
+	}
+}
+
+// TestInlineExpand checks that gun's Copy Expand makes of a converted
+// heredoc what BuildKit makes of the Dockerfile's: the Dockerfile's text
+// expanded by BuildKit's shell lexer as its dispatcher runs it, and the
+// Gunfile's by gun's parser and String.Expand, with the same Args set.
+func TestInlineExpand(t *testing.T) {
+	args := map[string]string{"V": "1.2", "D": `C:\dir $V ${V}`} // a value is not expanded again
+	texts := []string{
+		"v=$V d=${D}\n",
+		`\$V \${V} \\$V \\\$V \\\\${V} \\\\\V` + "\n",
+		"a lone $, $5, $1$@$$, ${V}$ and $$V\n",
+		`\n \t \a "q" 'q' $V\` + "\n",
+		"continued \\\nline $V\n",
+		"${V}${V}$V\\${V}\\\\\n",
+		"\\ta\tb $V\n\n  indented\n",
+		"${V:-x} ${V:+set} ${V%.2}\n",
+	}
+	var env []string
+	for k, v := range args {
+		env = append(env, k+"="+v)
+	}
+	for _, text := range texts {
+		docker := "FROM alpine\nARG V\nARG D\nCOPY <<EOF /f\n" + text + "EOF\n"
+		lex := shell.NewLex('\\')
+		lex.SkipProcessQuotes = true
+		want, _, err := lex.ProcessWord(text, shell.EnvsFromSlice(env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(text, "${V%") {
+			want = strings.Replace(want, " 1\n", " 1.2\n", 1) // gun writes ${V} for ${V%.2} (D004)
+		}
+		r, err := convert.Convert("Dockerfile", []byte(docker))
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		f, ds := lparser.Parse("Gunfile", r.Gunfile)
+		if diag.HasErrors(ds) {
+			t.Fatalf("%q: %v\n%s", text, ds, r.Gunfile)
+		}
+		var content *ast.String
+		for in := range f.Instrs() {
+			if c, ok := in.(*ast.Copy); ok {
+				content = c.Content
+			}
+		}
+		if content == nil {
+			t.Fatalf("%q: no inline file in\n%s", text, r.Gunfile)
+		}
+		got, err := content.Expand(func(name string) (string, bool) { v, ok := args[name]; return v, ok })
+		if err != nil || got != want {
+			t.Errorf("%q: gun's file %q (%v), BuildKit's %q; the Gunfile:\n%s", text, got, err, want, r.Gunfile)
+		}
 	}
 }

@@ -109,10 +109,17 @@ func TestBuildahEquivalence(t *testing.T) {
 // equivHeredocDockerfile has every heredoc form: RUN's with and without
 // a #! line (a shell's and awk's), with <<- (tabs stripped) and a quoted
 // delimiter, several in one RUN; COPY's with --chown and --chmod, several
-// into a directory; and ADD's with --chmod.
+// into a directory, and with the variables Docker expands in them (a
+// global ARG, a stage ARG that the build sets, an ENV, an ENV of the
+// parent stage, escapes); and ADD's with --chmod.
 const equivHeredocDockerfile = `# syntax=docker/dockerfile:1
-FROM scratch
+ARG GLOBAL=global
+FROM scratch AS base
 ADD busybox.tar /
+ENV PARENT=parent
+
+FROM base
+ARG GLOBAL
 ARG NAME=demo
 ENV GREETING=hello
 WORKDIR /srv/app
@@ -165,7 +172,37 @@ COPY --chown=app:app <<-A <<"B" /srv/app/two/
 	A
 beta $GREETING
 B
+COPY <<EOF /etc/vars.conf
+global=$GLOBAL name=${NAME} greeting=$GREETING parent=${PARENT}
+EOF
+COPY --chmod=600 <<EOF /etc/escapes.conf
+dollar=\$GREETING braced=\${NAME} backslash=\\ before=\\$NAME
+lone=$ digit=$5 "quotes" 'stay' \n is n
+EOF
+COPY <<'EOF' /etc/quoted.conf
+$GREETING \$NAME \\ stay
+EOF
 `
+
+// heredocEscapes are the COPY heredocs of equivHeredocDockerfile in which
+// buildah keeps the backslash of an escape (\$, \\, \n), where BuildKit
+// and gun process it (containers/buildah#5422): imagebuilder expands them
+// with BuildKit's lexer told to keep escapes (RawEscapes), dockerfile2llb
+// with one that processes them.
+var heredocEscapes = map[string]bool{"/etc/app.conf": true, "/etc/escapes.conf": true}
+
+// unescape processes the escapes of a buildah heredoc file as BuildKit
+// does: every \x is x.
+func unescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
 
 // buildahScript is the name buildah gives a RUN heredoc's script file.
 var buildahScript = regexp.MustCompile(`/dev/pipes/buildahheredoc\d+`)
@@ -178,10 +215,10 @@ func TestBuildahEquivalenceHeredoc(t *testing.T) {
 	b := needHeredocBuildah(t)
 	p := newProject(t, map[string]string{"Dockerfile": equivHeredocDockerfile})
 	p.copyIn(env.busybox, "busybox.tar")
-	imgs := buildBoth(t, p, b)
+	imgs := buildBoth(t, p, b, "--arg", "NAME=set")
 	gunFiles, bFiles := imgs.files(t)
 	checkFiles(t, gunFiles, map[string]string{
-		"/srv/app/plain":      "0 0644 0:0 hello demo\nsingle $GREETING\n",
+		"/srv/app/plain":      "0 0644 0:0 hello set\nsingle $GREETING\n",
 		"/srv/app/tabbed":     "0 0644 0:0 tab-stripped\n",
 		"/srv/app/shebang":    "0 0644 0:0 shebang hello\n",
 		"/srv/app/zero":       "0 0644 0:0 /dev/pipes/EOF\n",
@@ -197,13 +234,16 @@ func TestBuildahEquivalenceHeredoc(t *testing.T) {
 		"/srv/app/dir/B":      "0 0644 0:0 beta\n",
 		"/srv/app/two/A":      "0 0644 1000:1000 tabbed alpha\n",
 		"/srv/app/two/B":      "0 0644 1000:1000 beta $GREETING\n",
+		"/etc/vars.conf":      "0 0644 0:0 global=global name=set greeting=hello parent=parent\n",
+		"/etc/escapes.conf":   "0 0600 0:0 dollar=$GREETING braced=${NAME} backslash=\\ before=\\set\nlone=$ digit= \"quotes\" 'stay' n is n\n",
+		"/etc/quoted.conf":    "0 0644 0:0 $GREETING \\$NAME \\\\ stay\n",
 	})
 	compareFiles(t, gunFiles, bFiles, func(name, g, b string) string {
 		if name == "/srv/app/zero" && buildahScript.ReplaceAllString(b, "/dev/pipes/EOF") == g {
 			return "buildah runs a RUN <<EOF script with a #! line as /dev/pipes/buildahheredocN; BuildKit and gun as /dev/pipes/EOF"
 		}
-		if name == "/etc/app.conf" && strings.ReplaceAll(b, `\$`, "$") == g {
-			return "buildah keeps the backslash of \\$ in a COPY heredoc; BuildKit and gun process the escape (containers/buildah#5422, open)"
+		if heredocEscapes[name] && unescape(b) == g {
+			return "buildah keeps the backslash of an escape (\\$, \\\\, \\n) in a COPY heredoc; BuildKit and gun process it (containers/buildah#5422, open)"
 		}
 		return ""
 	})
@@ -263,8 +303,8 @@ func needHeredocBuildah(t *testing.T) buildah {
 
 // buildBoth builds p's Dockerfile with rootless bud --layers of b and the
 // Gunfile gun convert makes of it with gun build, both with the build
-// options args (gun's and buildah's alike, as --secret), and saves both
-// images.
+// options args (gun's and buildah's alike, as --secret; gun's --arg is
+// buildah's --build-arg), and saves both images.
 func buildBoth(t *testing.T, p *project, b buildah, args ...string) equivImages {
 	t.Helper()
 	testenv.NeedProgram(t, "skopeo")
@@ -313,7 +353,13 @@ func buildBoth(t *testing.T, p *project, b buildah, args ...string) equivImages 
 		}
 	}
 	t.Cleanup(func() { run("unshare", "rm", "-rf", filepath.Join(work, "broot")) })
-	run(append(append([]string{"bud", "--layers", "--format", "docker", "--isolation", "rootless", "--runtime", "runc"}, args...),
+	bargs := slices.Clone(args)
+	for i, a := range bargs {
+		if a == "--arg" {
+			bargs[i] = "--build-arg"
+		}
+	}
+	run(append(append([]string{"bud", "--layers", "--format", "docker", "--isolation", "rootless", "--runtime", "runc"}, bargs...),
 		"-q", "-t", "equiv", "-f", "Dockerfile", ".")...)
 	run("push", "-q", "equiv", "docker-archive:"+imgs.buildahImage)
 	// The root file system as the container sees it: mounted and read in

@@ -5,3 +5,6 @@ RUN echo one `
     && echo two
 COPY a.txt `
      b.txt /dst/
+COPY <<EOF /dst/greeting
+$GREETING `n \$HOME: a heredoc's escape is \\ whatever the directive says
+EOF
