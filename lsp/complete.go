@@ -263,6 +263,9 @@ func (c *completer) inString(keyword string, start int) {
 		name = strings.TrimPrefix(name, "{")
 		if isNamePrefix(name) && !(braced && strings.Contains(name, "}")) {
 			c.variables(c.off-len(name), braced)
+			if keyword == "Exec" && name != "" {
+				c.proxyVariables(c.off-len(name), braced, name)
+			}
 			return
 		}
 	}
@@ -364,6 +367,31 @@ func (c *completer) variables(from int, braced bool) {
 			Kind:   kind,
 			Detail: firstLine(text, sym.Def.Span()),
 		}, from, insert)
+	}
+}
+
+// proxyVariables offers the proxy variables an Exec has when gun build
+// --arg gives them (spec.ProxyArgs) whose names start with typed, in any
+// case, and that no visible Arg or Env names.
+func (c *completer) proxyVariables(from int, braced bool, typed string) {
+	closed := c.off < len(c.snap.text()) && c.snap.text()[c.off] == '}'
+	visible := c.an.info.Visible(source.Pos(c.off))
+	for _, a := range spec.ProxyArgs {
+		for _, name := range []string{a.Name, strings.ToLower(a.Name)} {
+			if !strings.HasPrefix(a.Name, strings.ToUpper(typed)) ||
+				slices.ContainsFunc(visible, func(sym *check.Symbol) bool { return sym.Name == name }) {
+				continue
+			}
+			insert := name
+			if braced && !closed {
+				insert += "}"
+			}
+			c.add(protocol.CompletionItem{
+				Label:  name,
+				Kind:   protocol.CompletionItemKindConstant,
+				Detail: "predefined proxy Arg: " + a.Doc,
+			}, from, insert)
+		}
 	}
 }
 

@@ -270,6 +270,9 @@ func TestCompletion(t *testing.T) {
 Using "alpine.tar.gz" As build
 Env GOPATH "/go"
 Exec "echo ${⟨var⟩"
+Exec "curl -x $ht⟨proxyvar⟩"
+Arg NO_PROXY
+Exec "echo ${N⟨proxyarg⟩"
 Copy "src/⟨path⟩"
 ⟨kw⟩
 Ex⟨partial⟩
@@ -300,6 +303,10 @@ Exec <<EOF
 		insert map[string]string
 	}{
 		{"var", []string{"GOPATH", "VERSION"}, map[string]string{"GOPATH": "GOPATH}"}},
+		// In an Exec, the proxy variables gun build --arg gives, but one
+		// an Arg declares.
+		{"proxyvar", []string{"GOPATH", "HTTPS_PROXY", "HTTP_PROXY", "VERSION", "http_proxy", "https_proxy"}, map[string]string{"http_proxy": "http_proxy"}},
+		{"proxyarg", []string{"GOPATH", "NO_PROXY", "VERSION", "no_proxy"}, map[string]string{"no_proxy": "no_proxy}"}},
 		{"path", []string{"main.go", "util"}, map[string]string{"util": "util/"}},
 		{"kw", []string{"Arg", "Copy", "Entrypoint", "Env", "Exec", "Expose", "Healthcheck", "Label", "Main", "Shell", "StopSignal", "User", "Using", "Volume", "Workdir"},
 			map[string]string{"Exec": `Exec "${1:shell command}"`, "Copy": `Copy "${1:src}" "${2:dest}"`, "Arg": "Arg ${1:NAME}", "Using": `Using "${1:base}"`}},
