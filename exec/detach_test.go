@@ -88,18 +88,75 @@ func (p *project) waitLog(name, want string) {
 
 // cleanContainers removes every container and checks that nothing of
 // them is left: no state, no scratch directory, no process.
-// killMonitor kills the monitor of the running container name with SIGKILL
-// and returns the container's record from before.
+// killMonitor kills the monitor of the running container name with SIGKILL,
+// waits until it is gone (kill's gone), and returns the container's record
+// from before.
 func (p *project) killMonitor(t *testing.T, name string) record {
 	t.Helper()
 	rec, _ := find(p.ps(false), name)
 	if rec.MonitorPid == 0 || !alive(rec.MonitorPid) || !alive(rec.InitPid) {
 		t.Fatalf("record %+v: no live monitor and init", rec)
 	}
-	if err := syscall.Kill(rec.MonitorPid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+	if !kill(t, rec.MonitorPid)() {
+		t.Fatalf("the monitor %d killed: not gone after 10 s", rec.MonitorPid)
 	}
 	return rec
+}
+
+// kill sends process pid SIGKILL and returns a function that waits, for 10
+// seconds at most, until the process has exited entirely and the kernel has
+// released its locks, and reports whether it has. alive is false as soon as
+// a process is a zombie, which a killed Go process's first thread is while
+// its other threads still exit, holding its files and with them its locks
+// (a monitor's container lock, which gun ps reads).
+func kill(t *testing.T, pid int) (gone func() bool) {
+	t.Helper()
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err == nil {
+		err = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+	}
+	if err != nil && err != unix.ESRCH { // ESRCH: gone already
+		t.Fatalf("kill %d: %v", pid, err)
+	}
+	return func() bool {
+		deadline := time.Now().Add(10 * time.Second)
+		if fd >= 0 {
+			defer unix.Close(fd)
+		}
+		for fd >= 0 {
+			// Readable once every thread has exited.
+			n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, int(time.Until(deadline)/time.Millisecond)+1)
+			if n > 0 {
+				break
+			}
+			if (err != nil && err != unix.EINTR) || time.Now().After(deadline) {
+				return false
+			}
+		}
+		for holdsLocks(pid) {
+			if time.Now().After(deadline) {
+				return false
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return true
+	}
+}
+
+// holdsLocks reports whether /proc/locks lists a lock of process pid.
+func holdsLocks(pid int) bool {
+	b, _ := os.ReadFile("/proc/locks")
+	for line := range strings.Lines(string(b)) {
+		// "1: FLOCK  ADVISORY  WRITE PID ...", or "1: -> FLOCK ..." for a waiter.
+		f := strings.Fields(line)
+		if len(f) > 1 && f[1] == "->" {
+			f = f[1:]
+		}
+		if len(f) > 4 && f[4] == strconv.Itoa(pid) {
+			return true
+		}
+	}
+	return false
 }
 
 // contestName starts six detached containers named name at once: exactly
@@ -486,9 +543,6 @@ func TestMonitorKilled(t *testing.T) {
 	port := freePort(t, "tcp")
 	p.detach("--name", "doomed", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), env.busybox, "httpd", "-f", "-p", "80")
 	rec := p.killMonitor(t, "doomed")
-	for deadline := time.Now().Add(10 * time.Second); alive(rec.MonitorPid) && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
 	start := time.Now()
 	got, _ := find(p.ps(true), "doomed")
 	if got.Status != "exited" || !got.Unknown || got.ExitCode != -1 {
@@ -532,6 +586,7 @@ func TestMonitorKilled(t *testing.T) {
 		c.Wait()
 	}
 	// And monitors killed as soon as they are seen, before they report.
+	var killed []func() bool
 	for i := 0; i < 3; i++ {
 		c := asUser(exec.Command(env.gun, "run", "-d", env.busybox, "sleep", "1000"))
 		c.Env = []string{"PATH=/usr/bin:/bin", "GUN_ROOT=" + p.root, holderIdle}
@@ -543,7 +598,7 @@ func TestMonitorKilled(t *testing.T) {
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 			if m := monitors(p.root); len(m) > 0 {
 				for _, pid := range m {
-					syscall.Kill(pid, syscall.SIGKILL)
+					killed = append(killed, kill(t, pid))
 				}
 				break
 			}
@@ -551,6 +606,11 @@ func TestMonitorKilled(t *testing.T) {
 		err := c.Wait()
 		if err != nil && !strings.Contains(errb.String(), "monitor exited before the container started") {
 			t.Errorf("gun run -d whose monitor was killed: %v, %q", err, errb.String())
+		}
+	}
+	for _, gone := range killed {
+		if !gone() {
+			t.Fatal("a monitor killed: not gone after 10 s")
 		}
 	}
 	for _, rec := range p.ps(true) {
