@@ -63,8 +63,11 @@ func (c *completer) complete() {
 		lineStart--
 	}
 	prefix := text[lineStart:c.off]
-	if c.inScript() {
-		return // script blocks are the shell's
+	if in, expand := c.inScript(); in {
+		if expand {
+			c.reference(lineStart, "Copy") // gun expands a Copy Expand file's references
+		}
+		return // other script blocks are the shell's
 	}
 	quote, comment := scanLine(prefix)
 	if comment {
@@ -117,9 +120,9 @@ func (c *completer) complete() {
 			// Paths have started: no more options.
 		default:
 			var opts []string
-			for _, o := range []string{"From", "Owner", "Mode", "Unpack"} {
-				if !containsFold(words[1:], o) {
-					opts = append(opts, o)
+			for _, o := range spec.CopyOptions {
+				if !containsFold(words[1:], o.Name) {
+					opts = append(opts, o.Name)
 				}
 			}
 			c.keywords(wordStart, opts...)
@@ -224,14 +227,17 @@ func (c *completer) execWords(done []string, last string, from int) {
 	c.keywords(from, words...)
 }
 
-// inScript reports whether the cursor is inside a script block.
-func (c *completer) inScript() bool {
-	for _, n := range ast.Path(c.an.file, source.Pos(c.off)) {
+// inScript reports whether the cursor is inside a script block, and
+// whether that is the inline file of a Copy with Expand.
+func (c *completer) inScript() (in, expand bool) {
+	path := ast.Path(c.an.file, source.Pos(c.off))
+	for i, n := range path {
 		if s, ok := n.(*ast.String); ok && s.Heredoc != "" && c.off > int(s.Start)+2+len(s.Heredoc) {
-			return true
+			cp, ok := path[max(i-1, 0)].(*ast.Copy)
+			return true, ok && cp.Expand != nil && cp.Content == s
 		}
 	}
-	return false
+	return false, false
 }
 
 // scanLine returns the offset in line of the quote that opens a string the
@@ -256,25 +262,38 @@ func scanLine(line string) (quote int, comment bool) {
 // inString completes inside a string that starts at start: variable
 // references after '$', paths in Copy and archives in Using.
 func (c *completer) inString(keyword string, start int) {
-	typed := c.snap.text()[start:c.off]
-	if i := strings.LastIndexByte(typed, '$'); i >= 0 {
-		name := typed[i+1:]
-		braced := strings.HasPrefix(name, "{")
-		name = strings.TrimPrefix(name, "{")
-		if isNamePrefix(name) && !(braced && strings.Contains(name, "}")) {
-			c.variables(c.off-len(name), braced)
-			if keyword == "Exec" && name != "" {
-				c.proxyVariables(c.off-len(name), braced, name)
-			}
-			return
-		}
+	if c.reference(start, keyword) {
+		return
 	}
+	typed := c.snap.text()[start:c.off]
 	switch keyword {
 	case "Copy":
 		c.contextPaths(start, typed)
 	case "Using":
 		c.archives(start, "")
 	}
+}
+
+// reference completes the variable names of a reference being typed
+// after the last '$' since start, in an instruction with this keyword, and
+// reports whether there is one.
+func (c *completer) reference(start int, keyword string) bool {
+	typed := c.snap.text()[start:c.off]
+	i := strings.LastIndexByte(typed, '$')
+	if i < 0 {
+		return false
+	}
+	name := typed[i+1:]
+	braced := strings.HasPrefix(name, "{")
+	name = strings.TrimPrefix(name, "{")
+	if !isNamePrefix(name) || braced && strings.Contains(name, "}") {
+		return false
+	}
+	c.variables(c.off-len(name), braced)
+	if keyword == "Exec" && name != "" {
+		c.proxyVariables(c.off-len(name), braced, name)
+	}
+	return true
 }
 
 func isNamePrefix(s string) bool {

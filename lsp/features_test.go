@@ -296,6 +296,12 @@ Copy "$VER⟨unbraced⟩"
 Exec <<EOF
     echo ⟨script⟩
     EOF
+Copy Expand "/f" <<EOF
+    home=${⟨expandvar⟩
+    EOF
+Copy "/g" <<EOF
+    home=$⟨literalvar⟩
+    EOF
 `)
 	tests := []struct {
 		mark   string
@@ -314,7 +320,7 @@ Exec <<EOF
 		{"base", []string{"alpine.tar.gz", "build", "scratch", "sub/deep.tar"}, map[string]string{"alpine.tar.gz": `"alpine.tar.gz"`}},
 		{"quoted", []string{"alpine.tar.gz", "sub/deep.tar"}, map[string]string{"sub/deep.tar": "sub/deep.tar"}},
 		{"from", []string{"build"}, nil},
-		{"opts", []string{"From", "Owner", "Unpack"}, nil},
+		{"opts", []string{"Expand", "From", "Owner", "Unpack"}, nil},
 		{"exec", []string{"Bind", "Cache", "Network", "Secret", "Tmpfs"}, nil},
 		{"mount", []string{"Bind", "Cache", "Gid", "Id", "Mode", "Network", "Secret", "Sharing", "Tmpfs", "Uid"}, nil},
 		{"cacheuid", []string{"Bind", "Cache", "Gid", "Id", "Mode", "Network", "Secret", "Sharing", "Tmpfs"}, nil},
@@ -331,6 +337,9 @@ Exec <<EOF
 		{"unbraced", []string{"PATH", "VERSION"}, map[string]string{"VERSION": "VERSION"}},
 		{"comment", nil, nil},
 		{"script", nil, nil},
+		// gun expands a Copy Expand file's references, not a literal one's.
+		{"expandvar", []string{"PATH", "VERSION"}, map[string]string{"VERSION": "VERSION}"}},
+		{"literalvar", nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mark, func(t *testing.T) {

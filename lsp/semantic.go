@@ -68,6 +68,7 @@ func semanticTokens(ctx context.Context, _ *server, snap *snapshot, _ *protocol.
 	var sh shellHighlighter
 	src := []byte(text)
 	commands := map[*ast.String]bool{} // shell commands, highlighted as shell
+	literal := map[*ast.String]bool{}  // inline files without Expand: text, no references
 	ast.Inspect(an.file, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.BadInstr:
@@ -85,6 +86,10 @@ func semanticTokens(ctx context.Context, _ *server, snap *snapshot, _ *protocol.
 			case *ast.Main:
 				if s, ok := n.Cmd.(*ast.String); ok {
 					commands[s] = true
+				}
+			case *ast.Copy:
+				if n.Content != nil && n.Expand == nil {
+					literal[n.Content] = true
 				}
 			case *ast.Using:
 				if id, ok := n.Base.(*ast.Ident); ok {
@@ -141,6 +146,10 @@ func semanticTokens(ctx context.Context, _ *server, snap *snapshot, _ *protocol.
 			}
 		case *ast.String:
 			if commands[n] && sh.add(src, n, add) {
+				return false
+			}
+			if literal[n] {
+				add(n.Range, tokString, 0)
 				return false
 			}
 			// The string, less its references.
