@@ -592,7 +592,9 @@ func list(ss []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// script writes text as a script block after its instruction.
+// script writes text, lines that each end in a newline, as a script block
+// after its instruction. Every byte is kept, an inline file's blanks and
+// emptiness included.
 func script(text string) string {
 	delim := "EOF"
 	for i := 0; strings.Contains(text, delim); i++ {
@@ -600,12 +602,14 @@ func script(text string) string {
 	}
 	var b strings.Builder
 	b.WriteString("<<" + delim + "\n")
-	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
-		if strings.TrimSpace(l) == "" {
-			b.WriteString("\n")
-			continue
+	for l := range strings.Lines(text) {
+		if !strings.HasSuffix(l, "\n") {
+			l += "\n" // a script block's last line ends in one
 		}
-		b.WriteString("    " + l + "\n")
+		if l != "\n" {
+			b.WriteString("    ")
+		}
+		b.WriteString(l)
 	}
 	b.WriteString("    " + delim)
 	return b.String()

@@ -222,8 +222,9 @@ func TestProxyArgs(t *testing.T) {
 	}
 }
 
-// TestInlineExpand checks that gun's Copy Expand makes of a converted
-// heredoc what BuildKit makes of the Dockerfile's: the Dockerfile's text
+// TestInlineExpand checks that gun's Copy Expand (or a literal Copy, where
+// no variable remains) makes of a converted heredoc what BuildKit makes of
+// the Dockerfile's: the Dockerfile's text
 // expanded by BuildKit's shell lexer as its dispatcher runs it, and the
 // Gunfile's by gun's parser and String.Expand, with the same Args set.
 func TestInlineExpand(t *testing.T) {
@@ -237,6 +238,9 @@ func TestInlineExpand(t *testing.T) {
 		"${V}${V}$V\\${V}\\\\\n",
 		"\\ta\tb $V\n\n  indented\n",
 		"${V:-x} ${V:+set} ${V%.2}\n",
+		"blanks  \n   \n\n\t\n$V\n",
+		"no variable, blanks kept: \\$ \n  \n",
+		"", // an empty file
 	}
 	var env []string
 	for k, v := range args {
