@@ -4,7 +4,10 @@
 // completion and hover.
 package spec
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Instruction documents one Gunfile instruction.
 type Instruction struct {
@@ -259,17 +262,24 @@ var HealthcheckOptions = []Option{
 	{Name: "Retries", Value: WordOrString, Usage: "Retries 3", Doc: "Failures in a row that make the container unhealthy (default 3)."},
 }
 
-// ExecWords returns every word that may follow Exec before its command.
+// ExecWords returns every word that may follow Exec before its command,
+// each once (mounts share option names: Uid, Gid, Mode), in the order of
+// Mounts, each mount's options after it, then ExecOptions.
 func ExecWords() []string {
 	var w []string
+	add := func(name string) {
+		if !slices.Contains(w, name) {
+			w = append(w, name)
+		}
+	}
 	for _, m := range Mounts {
-		w = append(w, m.Name)
+		add(m.Name)
 		for _, o := range m.Options {
-			w = append(w, o.Name)
+			add(o.Name)
 		}
 	}
 	for _, o := range ExecOptions {
-		w = append(w, o.Name)
+		add(o.Name)
 	}
 	return w
 }
@@ -301,16 +311,6 @@ func HealthcheckWords() []string {
 	}
 	return w
 }
-
-// Options lists the words that introduce options inside instructions.
-var Options = func() []string {
-	w := []string{"As"}
-	for _, o := range CopyOptions {
-		w = append(w, o.Name)
-	}
-	w = append(w, ExecWords()...)
-	return append(w, HealthcheckWords()...)
-}()
 
 // MountNamed returns Exec's mount with this name.
 func MountNamed(name string) (MountKind, bool) {

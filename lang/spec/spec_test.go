@@ -1,6 +1,7 @@
 package spec_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/gun-tools/gun/lang/diag"
@@ -74,6 +75,42 @@ func TestProxyArgs(t *testing.T) {
 	for name, want := range map[string]bool{"NO_PROXY": true, "no_proxy": true, "all_proxy": true, "No_Proxy": false, "PROXY": false} {
 		if got := spec.ProxyVar(name); got != want {
 			t.Errorf("ProxyVar(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// ExecWords lists each word once, in the spec's order: each mount, its
+// options, then Exec's options, a word that several mounts take (Uid, Gid,
+// Mode) at its first place.
+func TestExecWords(t *testing.T) {
+	var want []string
+	add := func(w string) {
+		if !slices.Contains(want, w) {
+			want = append(want, w)
+		}
+	}
+	all := 0
+	for _, m := range spec.Mounts {
+		add(m.Name)
+		for _, o := range m.Options {
+			add(o.Name)
+		}
+		all += 1 + len(m.Options)
+	}
+	for _, o := range spec.ExecOptions {
+		add(o.Name)
+	}
+	all += len(spec.ExecOptions)
+	got := spec.ExecWords()
+	if !slices.Equal(got, want) {
+		t.Errorf("ExecWords() = %q, want %q", got, want)
+	}
+	if len(want) == all {
+		t.Error("no mounts share an option: the test checks nothing of duplicates")
+	}
+	for _, w := range []string{"Uid", "Gid", "Mode"} {
+		if n := len(slices.DeleteFunc(slices.Clone(got), func(s string) bool { return s != w })); n != 1 {
+			t.Errorf("ExecWords() has %s %d times", w, n)
 		}
 	}
 }
