@@ -1,27 +1,38 @@
 package runtime
 
 import (
+	"os"
 	"testing"
 
 	"golang.org/x/sys/unix"
 )
 
-// An init that queues its error report and exits without reading what gun
-// sent leaves a reset on gun's end; the report must still be read.
-func TestRecvPacketAfterReset(t *testing.T) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+// configSent returns gun's end of a socket pair made as for an init
+// (socketPair), after sending a "config" that the init's end, returned too,
+// leaves unread. The test closes the init's end; gun's is closed when the
+// test ends.
+func configSent(t *testing.T) (gun int, init *os.File) {
+	t.Helper()
+	parent, child, err := socketPair()
 	if err != nil {
 		t.Fatal(err)
 	}
-	gun, init := fds[0], fds[1]
-	defer unix.Close(gun)
+	t.Cleanup(func() { parent.Close(); child.Close() })
+	gun = int(parent.Fd())
 	if err := unix.Sendmsg(gun, []byte("config"), nil, nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Sendmsg(init, []byte("report"), nil, nil, 0); err != nil {
+	return gun, child
+}
+
+// An init that queues its error report and exits without reading what gun
+// sent leaves a reset on gun's end; the report must still be read.
+func TestRecvPacketAfterReset(t *testing.T) {
+	gun, init := configSent(t)
+	if err := unix.Sendmsg(int(init.Fd()), []byte("report"), nil, nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	unix.Close(init) // "config" unread
+	init.Close() // "config" unread
 	b, _, err := recvPacket(gun)
 	if err != nil || string(b) != "report" {
 		t.Fatalf("recvPacket = %q, %v; want the report", b, err)
@@ -35,22 +46,14 @@ func TestRecvPacketAfterReset(t *testing.T) {
 // meanwhile) makes the send fail; reported says so, and the report is
 // read. An init that is waiting has reported nothing.
 func TestReportedBeforeGo(t *testing.T) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gun, init := fds[0], fds[1]
-	defer unix.Close(gun)
-	if err := unix.Sendmsg(gun, []byte("config"), nil, nil, 0); err != nil {
-		t.Fatal(err)
-	}
+	gun, init := configSent(t)
 	if reported(gun) {
 		t.Fatal("reported before the init said or did anything")
 	}
-	if err := sendMsg(init, readyMsg{Error: "overlay refused", OverlayRefused: true}); err != nil {
+	if err := sendMsg(int(init.Fd()), readyMsg{Error: "overlay refused", OverlayRefused: true}); err != nil {
 		t.Fatal(err)
 	}
-	unix.Close(init) // "config" unread
+	init.Close() // "config" unread
 	if err := sendMsg(gun, goMsg{}); err == nil {
 		t.Fatal("goMsg to an init that ended was sent")
 	}
