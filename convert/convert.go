@@ -22,6 +22,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
+	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/check"
 	"github.com/gun-tools/gun/lang/diag"
 	"github.com/gun-tools/gun/lang/format"
@@ -94,10 +95,21 @@ func Convert(name string, src []byte) (*Result, error) {
 		// A bug of the converter: it wrote something that does not parse.
 		return nil, fmt.Errorf("%s: the Gunfile written does not parse: %w\n%s", name, &format.SyntaxError{File: f.Source, Diagnostics: ds}, text)
 	}
+	var literal []int // the lines of the Copy instructions G231 warns of
 	for _, d := range check.Check(f) {
 		if d.Severity == diag.Error {
 			c.reportSeverity(diag.Error, CheckError, c.dockerLine(f.Source.Line(d.Range.Start)), "the Gunfile written fails gun check (%s): %s", d.Code, d.Message)
 		}
+		if d.Code == diag.InlineNotExpanded {
+			literal = append(literal, copyLine(f, d.Range.Start))
+		}
+	}
+	if len(literal) > 0 {
+		// Docker writes those files as they are (a quoted delimiter, an
+		// escaped \$NAME), and so does the Gunfile: G231's fix, Expand,
+		// would not.
+		text = insertLines(text, literal, "# gun:ignore G231 (Docker writes this file as it is)\n")
+		f, _ = lparser.Parse("Gunfile", []byte(text))
 	}
 	var out bytes.Buffer
 	out.Grow(len(text) + len(text)/16 + 64)
@@ -106,6 +118,32 @@ func Convert(name string, src []byte) (*Result, error) {
 	}
 	slices.SortStableFunc(c.diags, func(a, b diag.Diagnostic) int { return int(a.Range.Start - b.Range.Start) })
 	return &Result{Gunfile: out.Bytes(), File: c.file, Diagnostics: c.diags}, nil
+}
+
+// copyLine returns the first line of the Copy instruction of f at pos.
+func copyLine(f *ast.File, pos source.Pos) int {
+	for in := range f.Instrs() {
+		if r := in.Span(); r.Start <= pos && pos < r.End {
+			return f.Source.Line(r.Start)
+		}
+	}
+	return f.Source.Line(pos)
+}
+
+// insertLines returns text with line inserted before each of its lines
+// numbered in lines (ascending).
+func insertLines(text string, lines []int, line string) string {
+	var b strings.Builder
+	n := 1
+	for l := range strings.Lines(text) {
+		for len(lines) > 0 && lines[0] == n {
+			b.WriteString(line)
+			lines = lines[1:]
+		}
+		b.WriteString(l)
+		n++
+	}
+	return b.String()
 }
 
 // dockerLine returns the Dockerfile line of a line of the Gunfile written.

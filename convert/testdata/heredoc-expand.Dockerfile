@@ -27,7 +27,7 @@ EOT
 COPY --chown=app:app --chmod=600 <<A <<B /multi/
 a=$VERSION
 A
-b has no variable: \$x and \\ are processed
+b has no variable: \$VERSION and \\ are processed
 B
 ADD --chmod=640 <<EOF /etc/added.conf
 home=$HOME_DIR
