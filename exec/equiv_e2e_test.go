@@ -111,7 +111,7 @@ func TestBuildahEquivalence(t *testing.T) {
 // delimiter, several in one RUN; COPY's with --chown and --chmod, several
 // into a directory, and with the variables Docker expands in them (a
 // global ARG, a stage ARG that the build sets, an ENV, an ENV of the
-// parent stage, escapes); and ADD's with --chmod.
+// parent stage, escapes); and ADD's with --chmod and a variable.
 const equivHeredocDockerfile = `# syntax=docker/dockerfile:1
 ARG GLOBAL=global
 FROM scratch AS base
@@ -160,7 +160,7 @@ COPY --chown=app --chmod=600 <<EOF config.ini
 [app]
 EOF
 ADD --chmod=640 <<EOF added.txt
-added
+added $NAME
 EOF
 COPY <<A <<B /srv/app/dir/
 alpha
@@ -229,7 +229,7 @@ func TestBuildahEquivalenceHeredoc(t *testing.T) {
 		"/srv/app/c.txt":      "0 0644 0:0 third hello\n",
 		"/etc/app.conf":       "0 0644 0:0 [app]\nname = demo\nprice = $5\n",
 		"/srv/app/config.ini": "0 0600 1000:1000 [app]\n",
-		"/srv/app/added.txt":  "0 0640 0:0 added\n",
+		"/srv/app/added.txt":  "0 0640 0:0 added set\n",
 		"/srv/app/dir/A":      "0 0644 0:0 alpha\n",
 		"/srv/app/dir/B":      "0 0644 0:0 beta\n",
 		"/srv/app/two/A":      "0 0644 1000:1000 tabbed alpha\n",
