@@ -426,6 +426,13 @@ func (c *converter) copy(n *parser.Node, sd instructions.SourcesAndDest, from, c
 	}
 	var srcs []string
 	for _, s := range sd.SourcePaths {
+		if from == "" && path.IsAbs(s) {
+			// BuildKit takes a context source's leading / as the
+			// context's root; gun's sources are relative to it.
+			if s = strings.TrimLeft(s, "/"); s == "" {
+				s = "."
+			}
+		}
 		srcs = append(srcs, c.word(s, false))
 	}
 	c.printf("Copy%s %s %s\n", opts, strings.Join(srcs, " "), dest)
