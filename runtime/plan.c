@@ -305,20 +305,25 @@ static int ask_holder(const char *sock) {
 	return ns;
 }
 
+int gun_write_all(int fd, const char *b, size_t n) {
+	for (size_t done = 0; done < n;) {
+		ssize_t r = write(fd, b + done, n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
 static int write_new(int dir, const char *name, const char *data) {
 	int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
-	size_t n = strlen(data), done = 0;
-	while (done < n) {
-		ssize_t r = write(fd, data + done, n - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			close(fd);
-			return -1;
-		}
-		done += (size_t)r;
+	if (gun_write_all(fd, data, strlen(data)) < 0) {
+		close(fd);
+		return -1;
 	}
 	return close(fd);
 }

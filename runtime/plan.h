@@ -51,6 +51,9 @@ int gun_clean_abs(const char *s);
 // fields. It returns 0, or -1 with e set.
 int gun_plan_parse(struct gun_plan *p, struct gun_err *e);
 
+// gun_write_all writes the n bytes at b to fd: 0, or -1 when it could not.
+int gun_write_all(int fd, const char *b, size_t n);
+
 // gun_plan_read reads and parses the plan for argv into p; 0 when there is
 // one, -1 (quietly) when there is none. root gets the store's directory.
 int gun_plan_read(int argc, char **argv, char **envp, struct gun_plan *p, char *root, size_t size);
