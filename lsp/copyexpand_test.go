@@ -77,21 +77,10 @@ func TestCopyExpand(t *testing.T) {
 
 	// Semantic tokens: the Expand file's references are variables, the
 	// literal file is one string.
-	var toks protocol.SemanticTokens
-	if err := s.call(protocol.MethodSemanticTokensFull, &protocol.SemanticTokensParams{TextDocument: d.id()}, &toks); err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	var line, char uint32
-	text := strings.Split(d.text, "\n")
-	for i := 0; i+4 < len(toks.Data); i += 5 {
-		if toks.Data[i] > 0 {
-			char = 0
-		}
-		line += toks.Data[i]
-		char += toks.Data[i+1]
-		if line >= 3 {
-			got = append(got, text[line][char:char+toks.Data[i+2]]+":"+string(tokenTypes[toks.Data[i+3]]))
+	for _, tk := range d.tokens() {
+		if tk.Line >= 3 {
+			got = append(got, tk.Text+":"+tk.Type)
 		}
 	}
 	wantToks := []string{

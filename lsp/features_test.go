@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/google/go-cmp/cmp"
 	"go.lsp.dev/jsonrpc2"
@@ -770,20 +771,24 @@ Main [
 	}
 }
 
-func TestSemanticTokens(t *testing.T) {
-	s := newSession(t)
-	d := s.open("Gunfile", "# é\nArg V \"𝄞\"\nUsing \"a-${V}.tar\" As b\nExec <<EOF\n    x\n    EOF\nBogus \"y\"\n")
+// semToken is a semantic token decoded: its place (UTF-16 units, as the
+// protocol counts), its text in the document, type name and modifiers.
+type semToken struct {
+	Line, Char, Len uint32
+	Text, Type      string
+	Mods            uint32
+}
+
+// tokens asks for d's semantic tokens and decodes them.
+func (d *doc) tokens() []semToken {
+	t := d.s.t
+	t.Helper()
 	var toks protocol.SemanticTokens
-	if err := s.call(protocol.MethodSemanticTokensFull, &protocol.SemanticTokensParams{TextDocument: d.id()}, &toks); err != nil {
+	if err := d.s.call(protocol.MethodSemanticTokensFull, &protocol.SemanticTokensParams{TextDocument: d.id()}, &toks); err != nil {
 		t.Fatal(err)
 	}
-	// Decode to absolute (line, char, len, type) with type names.
-	type tok struct {
-		Line, Char, Len uint32
-		Type            string
-		Mods            uint32
-	}
-	var got []tok
+	lines := strings.Split(d.text, "\n")
+	var out []semToken
 	var line, char uint32
 	for i := 0; i+4 < len(toks.Data); i += 5 {
 		if toks.Data[i] > 0 {
@@ -791,7 +796,31 @@ func TestSemanticTokens(t *testing.T) {
 		}
 		line += toks.Data[i]
 		char += toks.Data[i+1]
-		got = append(got, tok{line, char, toks.Data[i+2], string(tokenTypes[toks.Data[i+3]]), toks.Data[i+4]})
+		tk := semToken{Line: line, Char: char, Len: toks.Data[i+2], Type: string(tokenTypes[toks.Data[i+3]]), Mods: toks.Data[i+4]}
+		if int(line) >= len(lines) {
+			t.Fatalf("token %+v: past the last line", tk)
+		}
+		u := utf16.Encode([]rune(lines[line]))
+		if int(char+tk.Len) > len(u) {
+			t.Fatalf("token %+v: past the end of line %q", tk, lines[line])
+		}
+		tk.Text = string(utf16.Decode(u[char : char+tk.Len]))
+		out = append(out, tk)
+	}
+	return out
+}
+
+func TestSemanticTokens(t *testing.T) {
+	s := newSession(t)
+	d := s.open("Gunfile", "# é\nArg V \"𝄞\"\nUsing \"a-${V}.tar\" As b\nExec <<EOF\n    x\n    EOF\nBogus \"y\"\n")
+	type tok struct {
+		Line, Char, Len uint32
+		Type            string
+		Mods            uint32
+	}
+	var got []tok
+	for _, tk := range d.tokens() {
+		got = append(got, tok{tk.Line, tk.Char, tk.Len, tk.Type, tk.Mods})
 	}
 	want := []tok{
 		{0, 0, 3, "comment", 0},
@@ -810,20 +839,9 @@ func TestSemanticTokens(t *testing.T) {
 func TestSemanticTokensMounts(t *testing.T) {
 	s := newSession(t)
 	d := s.open("Gunfile", "Using scratch As b\nExec Bind \"a\" \"/a\" From b Network none \"x\"\nExpose 80\nStopSignal TERM\nEnv P Inherited\n")
-	var toks protocol.SemanticTokens
-	if err := s.call(protocol.MethodSemanticTokensFull, &protocol.SemanticTokensParams{TextDocument: d.id()}, &toks); err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	var line, char uint32
-	text := strings.Split(d.text, "\n")
-	for i := 0; i+4 < len(toks.Data); i += 5 {
-		if toks.Data[i] > 0 {
-			char = 0
-		}
-		line += toks.Data[i]
-		char += toks.Data[i+1]
-		got = append(got, text[line][char:char+toks.Data[i+2]]+":"+string(tokenTypes[toks.Data[i+3]]))
+	for _, tk := range d.tokens() {
+		got = append(got, tk.Text+":"+tk.Type)
 	}
 	want := []string{
 		"Using:keyword", "scratch:namespace", "As:keyword", "b:namespace",

@@ -3,7 +3,6 @@ package lsp
 import (
 	"strings"
 	"testing"
-	"unicode/utf16"
 
 	"github.com/google/go-cmp/cmp"
 	"go.lsp.dev/protocol"
@@ -90,21 +89,9 @@ func TestShellDiagnostics(t *testing.T) {
 func TestShellSemanticTokens(t *testing.T) {
 	s := newSession(t)
 	d := s.open("Gunfile", "Using \"a.tar\"\nExec \"ls 'é' $HOME # c\"\nExec <<EOF\n    if true; then\n        V=1\n    fi\n    EOF\nExec <<EOF\n    #!/usr/bin/awk -f\n    BEGIN { x = 1 }\n    EOF\n")
-	var toks protocol.SemanticTokens
-	if err := s.call(protocol.MethodSemanticTokensFull, &protocol.SemanticTokensParams{TextDocument: d.id()}, &toks); err != nil {
-		t.Fatal(err)
-	}
 	var got []string
-	var line, char uint32
-	lines := strings.Split(d.text, "\n")
-	for i := 0; i+4 < len(toks.Data); i += 5 {
-		if toks.Data[i] > 0 {
-			char = 0
-		}
-		line += toks.Data[i]
-		char += toks.Data[i+1]
-		u := utf16Units(lines[line])
-		got = append(got, string(tokenTypes[toks.Data[i+3]])+" "+fromUnits(u[char:char+toks.Data[i+2]]))
+	for _, tk := range d.tokens() {
+		got = append(got, tk.Type+" "+tk.Text)
 	}
 	want := []string{
 		"keyword Using", `string "a.tar"`,
@@ -135,10 +122,6 @@ func TestShellFormatting(t *testing.T) {
 		t.Errorf("formatting (-want +got):\n%s", diff)
 	}
 }
-
-func utf16Units(s string) []uint16 { return utf16.Encode([]rune(s)) }
-
-func fromUnits(u []uint16) string { return string(utf16.Decode(u)) }
 
 // TestCacheFill checks that the version a document is opened with is
 // analysed without the shell cache, and that the next version's analysis
