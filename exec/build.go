@@ -456,7 +456,10 @@ func (b *builder) evalGlobals() {
 			continue
 		}
 		b.globals[a.Name.Name] = b.argValue(a, func(n string) (string, bool) {
-			v, ok := b.globals[n]
+			if v, ok := b.globals[n]; ok {
+				return v, true
+			}
+			v, ok := b.predefined[n]
 			return v, ok
 		})
 	}

@@ -21,9 +21,11 @@ import (
 // --entrypoint.
 func TestImageConfig(t *testing.T) {
 	p := newProject(t, map[string]string{
-		"Gunfile": `Using "BUSYBOX" As base
+		"Gunfile": `Arg ARCH "global-${TARGETARCH}"
+Using "BUSYBOX" As base
 Arg TARGETARCH
-Exec "echo $TARGETARCH > /arch"
+Arg ARCH
+Exec "echo $TARGETARCH $ARCH > /arch"
 Copy Mode 0755 "logshell" "/logshell"
 Shell ["/logshell", "-c"]
 Exec "echo from the shell > /out"
@@ -52,8 +54,8 @@ Healthcheck Interval 30s Timeout 5s Retries 3 "wget -q -O- http://localhost:8080
 		"/out":       "0 0644 0:0 from the shell\nscript\n",
 		"/shell.log": "0 0644 0:0 -c echo from the shell > /out\n-c echo script >> /out\n\n",
 	})
-	if arch := files["/arch"]; !strings.HasSuffix(arch, " "+goarch()+"\n") {
-		t.Errorf("TARGETARCH in the step: /arch is %q, want %s", arch, goarch())
+	if arch, want := files["/arch"], " "+goarch()+" global-"+goarch()+"\n"; !strings.HasSuffix(arch, want) {
+		t.Errorf("TARGETARCH in the step and in a global Arg's default: /arch is %q, want %q", arch, want)
 	}
 
 	out, err := exec.Command("skopeo", "inspect", "--config", "--raw", "oci-archive:"+oci).Output()

@@ -606,9 +606,11 @@ func (c *checker) visibleNames(globalOnly bool) []string {
 func (c *checker) expanded(s *ast.String, globalOnly bool) {
 	for _, r := range s.Refs {
 		sym := c.lookup(r.Name, globalOnly)
-		if sym == nil && globalOnly && c.stage >= 0 {
+		if sym == nil && globalOnly {
+			// In a Using base or a global Arg's default: the builder
+			// gives it, as BuildKit gives them in its global scope.
 			if _, ok := spec.Predefined(r.Name); ok {
-				continue // the builder gives it
+				continue
 			}
 		}
 		if sym == nil {

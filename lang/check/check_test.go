@@ -77,6 +77,8 @@ func TestCheck(t *testing.T) {
 		{"env is inherited by based stages", "Using \"x\" As a\nEnv A \"1\"\nUsing a\nLabel \"k\" \"$A\"", nil},
 		{"env is not inherited by other stages", "Using \"x\" As a\nEnv A \"1\"\nUsing \"y\"\nLabel \"k\" \"$A\"", []string{"4:12 G102"}},
 		{"arg is not inherited", "Using \"x\" As a\nArg A \"1\"\nExec \"$A\"\nUsing a\nLabel \"k\" \"$A\"", []string{"5:12 G102"}},
+		{"predefined in a global arg's default", "Arg P \"${TARGETPLATFORM}\"\nUsing \"x-$P\"", nil},
+		{"predefined not declared in a stage", "Using \"x\"\nArg P \"${TARGETPLATFORM}\"\nLabel \"p\" \"$P\"", []string{"2:8 G102"}},
 		{"global arg everywhere", "Arg A \"1\"\nUsing \"x\"\nLabel \"k\" \"$A\"", nil},
 		{"duplicate stage", "Using \"x\" As a\nUsing \"y\" As a", []string{"2:14 G103"}},
 		{"undefined stage", "Using \"x\" As a\nUsing b", []string{"2:7 G104"}},
