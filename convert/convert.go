@@ -552,11 +552,27 @@ func (c *converter) variable(name string, global bool) (ref bool, lit string) {
 		return false, ""
 	case c.visible(name, global):
 		return true, ""
-	case !global && !c.cur.scratch:
+	}
+	// A global ARG is not in the stages that do not declare it, in
+	// Docker; gun's global Args are in every stage.
+	undeclared := !global && slices.Contains(c.globals, name)
+	what := "is not defined earlier in the Dockerfile"
+	if undeclared {
+		what = fmt.Sprintf("is a global ARG that this stage does not declare, which Docker does not expand in it (ARG %s in the stage gives it the global's value)", name)
+	}
+	if !global && !c.cur.scratch {
+		// BuildKit gives every image a PATH, so that one is always
+		// there; another may be missing.
 		c.inherit(name)
+		if name != "PATH" || undeclared {
+			c.warnRef(name, BaseVariable, "$%s %s: declared as the base image's (Env %s Inherited); where the base has no %s, Docker expands it to nothing and gun's build fails", name, what, name, name)
+		}
 		return true, ""
 	}
-	c.warnRef(name, BaseVariable, "$%s is not defined earlier in the Dockerfile (Docker takes it from the base image's environment, or leaves it empty); gun does not expand it: it is written as a literal $%s", name, name)
+	if !undeclared {
+		what += " (Docker takes it from the base image's environment, or leaves it empty)"
+	}
+	c.warnRef(name, BaseVariable, "$%s %s; gun does not expand it: it is written as a literal $%s", name, what, name)
 	return false, "$" + name
 }
 
@@ -598,27 +614,20 @@ func cmdStr(s string) string {
 }
 
 // inherit declares a variable of the base image's environment before the
-// instruction being converted. BuildKit gives every image a PATH, so that
-// one is always there; another may be missing, where Docker expands it to
-// nothing and gun's build fails.
+// instruction being converted.
 func (c *converter) inherit(name string) {
 	c.inherited = append(c.inherited, name)
 	c.vars = append(c.vars, name)
 	c.cur.envs = append(c.cur.envs, name)
-	if name != "PATH" {
-		c.warnRef(name, BaseVariable, "$%s is not defined earlier in the Dockerfile: declared as the base image's (Env %s Inherited); where the base has no %s, Docker expands it to nothing and gun's build fails", name, name, name)
-	}
 }
 
 // visible reports whether gun would expand name here.
 func (c *converter) visible(name string, global bool) bool {
-	if slices.Contains(c.globals, name) {
-		return true
+	if !global {
+		return slices.Contains(c.vars, name)
 	}
-	if _, ok := spec.Predefined(name); ok && global {
-		return true
-	}
-	return !global && slices.Contains(c.vars, name)
+	_, predefined := spec.Predefined(name)
+	return predefined || slices.Contains(c.globals, name)
 }
 
 // list writes strings as an exec-form list.

@@ -39,5 +39,5 @@ EOF
 
 FROM scratch
 COPY <<EOF /scratch.conf
-path=$PATH undefined=$NOPE shell=$1$@
+path=$PATH undefined=$NOPE shell=$1$@ global=$GLOBAL
 EOF

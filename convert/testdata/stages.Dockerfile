@@ -1,3 +1,4 @@
+ARG UNSCOPED=x
 ARG VERSION=1.0
 ARG BASE=alpine:3.19
 FROM ${BASE}
@@ -17,3 +18,5 @@ ARG TARGETARCH
 RUN echo "building for ${TARGETARCH:-unknown}"
 ARG V
 ENV VERSION=${V:-1.0}
+# a global ARG the stage does not declare: Docker does not expand it here
+ENV SCOPE=$UNSCOPED
