@@ -12,16 +12,30 @@ import (
 	"time"
 )
 
-func TestCreateGet(t *testing.T) {
+// testDir opens a containers' directory of the test's own.
+func testDir(t *testing.T) *Dir {
+	t.Helper()
 	d, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Container{Name: "web", Image: "busybox", Command: []string{"httpd", "-f"}}
+	return d
+}
+
+// create records c in d and returns its lock.
+func create(t *testing.T, d *Dir, c *Container) *os.File {
+	t.Helper()
 	lock, err := d.Create(c)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return lock
+}
+
+func TestCreateGet(t *testing.T) {
+	d := testDir(t)
+	c := &Container{Name: "web", Image: "busybox", Command: []string{"httpd", "-f"}}
+	lock := create(t, d, c)
 	if len(c.ID) != 64 || c.Status != Created || c.Created.IsZero() {
 		t.Fatalf("created %+v", c)
 	}
@@ -57,18 +71,11 @@ func TestCreateGet(t *testing.T) {
 		t.Errorf("after Remove: %v", err)
 	}
 	// The name is free again.
-	lock, err = d.Create(&Container{Name: "web"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lock.Close()
+	create(t, d, &Container{Name: "web"}).Close()
 }
 
 func TestBadNames(t *testing.T) {
-	d, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := testDir(t)
 	for _, n := range []string{"-x", "a/b", "a b", ".x", strings.Repeat("a", 129)} {
 		if _, err := d.Create(&Container{Name: n}); err == nil || !strings.Contains(err.Error(), "invalid container name") {
 			t.Errorf("name %q: %v", n, err)
@@ -79,10 +86,7 @@ func TestBadNames(t *testing.T) {
 // TestNameRace: of concurrent claims of one name, one wins; generated
 // names and ids are distinct.
 func TestNameRace(t *testing.T) {
-	d, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := testDir(t)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	won, lost := 0, 0
@@ -122,22 +126,12 @@ func TestNameRace(t *testing.T) {
 }
 
 func TestPrune(t *testing.T) {
-	d, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := testDir(t)
 	live := &Container{Name: "live"}
-	lock, err := d.Create(live)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lock := create(t, d, live)
 	defer lock.Close()
 	dead := &Container{Name: "dead"}
-	l2, err := d.Create(dead)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l2.Close()
+	create(t, d, dead).Close()
 	// What a killed gun leaves: a directory half made, a name of nothing.
 	if err := os.Mkdir(d.Path()+"/.tmp-abc", 0o700); err != nil {
 		t.Fatal(err)
@@ -163,15 +157,9 @@ func TestPrune(t *testing.T) {
 }
 
 func TestWait(t *testing.T) {
-	d, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := testDir(t)
 	c := &Container{}
-	lock, err := d.Create(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lock := create(t, d, c)
 	done := make(chan *Container)
 	go func() {
 		got, err := d.Wait(c)
@@ -203,15 +191,9 @@ func TestWait(t *testing.T) {
 }
 
 func TestLog(t *testing.T) {
-	d, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := testDir(t)
 	c := &Container{}
-	lock, err := d.Create(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lock := create(t, d, c)
 	w, err := c.OpenLog(200)
 	if err != nil {
 		t.Fatal(err)
