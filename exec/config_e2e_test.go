@@ -128,3 +128,41 @@ Exec "echo $PATH > /path"
 		t.Errorf("Env NOPE Inherited on a base without NOPE: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestEmptyCommandLists builds Main [] and Entrypoint [], which clear the
+// base's Cmd and Entrypoint as Docker's CMD [] and ENTRYPOINT [] do.
+func TestEmptyCommandLists(t *testing.T) {
+	p := newProject(t, map[string]string{"Gunfile": `Using "BUSYBOX" As base
+Entrypoint ["/bin/echo", "entry"]
+Main ["base-cmd"]
+
+Using base As nocmd
+Main []
+
+Using base
+Entrypoint []
+`})
+	config := func(name string) v1.ImageConfig {
+		t.Helper()
+		r := p.gun("inspect", name)
+		var img struct{ Config store.Config }
+		if err := json.Unmarshal([]byte(r.stdout), &img); r.code != 0 || err != nil {
+			t.Fatalf("gun inspect %s: exit %d, %v, %s", name, r.code, err, r.stderr)
+		}
+		return img.Config.Config
+	}
+	p.build("-t", "nocmd", "--target", "nocmd", ".")
+	if c := config("nocmd"); !cmp.Equal(c.Entrypoint, []string{"/bin/echo", "entry"}) || c.Cmd != nil {
+		t.Errorf("Main []: Entrypoint %q, Cmd %q; want the base's entrypoint and no Cmd", c.Entrypoint, c.Cmd)
+	}
+	if r := p.gun("run", "nocmd"); r.code != 0 || r.stdout != "entry\n" {
+		t.Errorf("gun run nocmd: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	p.build("-t", "noentry", ".")
+	if c := config("noentry"); c.Entrypoint != nil || c.Cmd != nil {
+		t.Errorf("Entrypoint []: Entrypoint %q, Cmd %q; want neither", c.Entrypoint, c.Cmd)
+	}
+	if r := p.gun("run", "noentry", "echo", "given"); r.code != 0 || r.stdout != "given\n" {
+		t.Errorf("gun run noentry echo given: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

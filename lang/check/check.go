@@ -716,6 +716,9 @@ func (c *checker) command(cmd ast.Expr, instr string) {
 			c.shellRefs(e)
 		}
 		switch {
+		case len(cmd.Elems) == 0 && (instr == "Main" || instr == "Entrypoint"):
+			// The base image's is cleared, as Docker's CMD [] and
+			// ENTRYPOINT [] clear it.
 		case len(cmd.Elems) == 0:
 			c.errorf(diag.EmptyCommand, cmd.Range, "empty exec-form list in %s: it needs at least the program to run", instr)
 		case cmd.Elems[0].Value == "":

@@ -92,6 +92,7 @@ func TestCheck(t *testing.T) {
 		{"copy absolute from stage is fine", "Using \"x\" As a\nUsing \"y\"\nCopy From a \"/etc\" \"/d\"", nil},
 		{"copy with reference is not judged", "Arg D \"..\"\nUsing \"x\"\nCopy \"$D/x\" \"/d\"", nil},
 		{"empty exec", "Using \"x\"\nExec \"  \"\nExec []\nExec [\"\"]\nMain \"\"\nExec <<E\n\nE", []string{"2:6 G109", "3:6 G109", "4:7 G109", "5:6 G109", "6:6 G109"}},
+		{"empty main and entrypoint lists clear the base's", "Using \"x\"\nEntrypoint []\nMain []\nShell []", []string{"4:7 G109"}},
 		{"exec of only a reference is not empty", "Using \"x\"\nExec \"$CMD\"", []string{"2:8 G303"}},
 		{"invalid names", "Using \"x\"\nEnv a-b \"1\"\nArg 9 \"1\"\nExec \"$9\"", []string{"2:5 G110", "3:5 G110", "3:5 G201"}},
 		{"invalid stage names", "Using \"x\" As 1a\nUsing \"x\" As scratch", []string{"1:14 G111", "2:14 G111"}},
