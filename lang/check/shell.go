@@ -198,9 +198,9 @@ func (c *checker) shellVars(s *ast.String, vars []shell.Var, instr string) {
 			ref = s.Refs[i]
 		}
 		if sym := c.lookup(v.Name, false); sym != nil {
-			if instr == "Main" && sym.Kind == ArgSymbol {
-				d := c.add(diag.Warning, diag.ArgInMain, c.shellRange(s, v.Start, v.End),
-					"$"+v.Name+" is an Arg, and Args are set while the image is built, not when Main runs: it expands to nothing; keep its value with Env "+v.Name+" \"$"+v.Name+"\"")
+			if instr != "Exec" && sym.Kind == ArgSymbol {
+				d := c.add(diag.Warning, diag.ArgAtRunTime, c.shellRange(s, v.Start, v.End),
+					"$"+v.Name+" is an Arg, and Args are set while the image is built, not when "+instr+" runs: it expands to nothing; keep its value with Env "+v.Name+" \"$"+v.Name+"\"")
 				d.Related = []diag.Related{{Range: sym.NameRange, Message: "Arg " + v.Name + " defined here"}}
 			}
 			if ref != nil {

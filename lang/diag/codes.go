@@ -64,7 +64,7 @@ const (
 	UseraddLargeUID    Code = "G315" // useradd with a large uid and without -l
 	NoSetE             Code = "G316" // a script block without set -e
 	MainStringForm     Code = "G317" // Main as a string where a list would do
-	ArgInMain          Code = "G318" // an Arg in a Main command, which runs without Args
+	ArgAtRunTime       Code = "G318" // an Arg in a Main, Entrypoint or Healthcheck command, which runs without Args
 	RpmNoYes           Code = "G319" // yum, dnf or zypper install without -y
 	RpmCacheKept       Code = "G320" // yum, dnf or zypper install without a clean in the same step
 	PipCache           Code = "G321" // pip install without --no-cache-dir
@@ -144,7 +144,7 @@ var Codes = []CodeInfo{
 	{UseraddLargeUID, Warning, "useradd with a large uid without -l"},
 	{NoSetE, Warning, "script block without set -e"},
 	{MainStringForm, Info, "Main in string form"},
-	{ArgInMain, Warning, "Arg used by Main"},
+	{ArgAtRunTime, Warning, "Arg used at run time"},
 	{RpmNoYes, Warning, "yum, dnf or zypper install without -y"},
 	{RpmCacheKept, Info, "yum, dnf or zypper cache kept"},
 	{PipCache, Info, "pip install without --no-cache-dir"},
