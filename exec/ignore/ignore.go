@@ -69,21 +69,6 @@ func Parse(name string, r io.Reader) (*Matcher, error) {
 	return m, nil
 }
 
-// New compiles patterns given as lines of an ignore file (without comments).
-func New(patterns ...string) (*Matcher, error) {
-	m := &Matcher{}
-	for i, p := range patterns {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		if err := m.add(p, i+1); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
-}
-
 func (m *Matcher) add(text string, line int) error {
 	p := &Pattern{Line: line}
 	if text[0] == '!' {

@@ -46,7 +46,6 @@ type Client struct {
 	pending   map[int32]*call
 	published map[protocol.DocumentURI][]Published
 	changed   chan struct{} // closed and replaced at each publish
-	requests  []string      // methods the server asked the client
 	onFrame   func()
 }
 
@@ -156,9 +155,6 @@ func (c *Client) dispatch(msg *wire.Message, at time.Time) {
 	if msg.ID == nil {
 		return // other notifications
 	}
-	c.mu.Lock()
-	c.requests = append(c.requests, msg.Method)
-	c.mu.Unlock()
 	result := json.RawMessage("null")
 	if msg.Method == protocol.MethodWorkspaceConfiguration {
 		var p struct {
@@ -423,13 +419,6 @@ func (c *Client) Published(uri protocol.DocumentURI) []Published {
 	return append([]Published(nil), c.published[uri]...)
 }
 
-// ServerRequests returns the methods of the requests the server sent.
-func (c *Client) ServerRequests() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.requests...)
-}
-
 // Shutdown sends shutdown and exit.
 func (c *Client) Shutdown(ctx context.Context) error {
 	if err := c.Call(ctx, protocol.MethodShutdown, nil, nil); err != nil {
@@ -444,9 +433,6 @@ func (c *Client) Close() error {
 	c.closeOnce.Do(func() { err = c.rwc.Close() })
 	return err
 }
-
-// Done is closed when the connection has ended.
-func (c *Client) Done() <-chan struct{} { return c.done }
 
 // Process is a language server running as a child process over stdio.
 type Process struct {
