@@ -560,6 +560,16 @@ func (c *converter) variable(name string, global bool) (ref bool, lit string) {
 	if undeclared {
 		what = fmt.Sprintf("is a global ARG that this stage does not declare, which Docker does not expand in it (ARG %s in the stage gives it the global's value)", name)
 	}
+	if spec.ProxyVar(name) {
+		// BuildKit gives its proxy build args to RUN alone (llb.WithProxy),
+		// never to the expansion of a value: there $HTTP_PROXY is the base
+		// image's, which images hardly ever set, or nothing. Declared as the
+		// base's, it would fail gun's build on every such base.
+		if !global && !c.cur.scratch {
+			c.warnRef(name, NotExact, "$%s %s: Docker gives the proxy build argument to RUN alone and expands it here to the base image's %s, which images hardly ever set, or to nothing; written as empty (ARG %s before it would make it the build argument)", name, what, name, name)
+		}
+		return false, ""
+	}
 	if !global && !c.cur.scratch {
 		// BuildKit gives every image a PATH, so that one is always
 		// there; another may be missing.
