@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -72,11 +73,12 @@ func Convert(name string, src []byte) (*Result, error) {
 		return nil, located(name, err)
 	}
 	c := &converter{
-		file:   source.NewFile(name, src),
-		lex:    shell.NewLex(res.EscapeToken),
-		escape: res.EscapeToken,
-		stages: map[string]*stageVars{},
-		out:    &strings.Builder{},
+		file:     source.NewFile(name, src),
+		lex:      shell.NewLex(res.EscapeToken),
+		escape:   res.EscapeToken,
+		stages:   map[string]*stageVars{},
+		defaults: map[string]string{},
+		out:      &strings.Builder{},
 	}
 	for _, w := range res.Warnings {
 		line := 1
@@ -199,9 +201,12 @@ type converter struct {
 	// names by index gets a name.
 	stageNames []string
 
-	globals []string   // ARGs before the first FROM
-	vars    []string   // ARGs and ENVs visible in the current stage
-	cur     *stageVars // the current stage
+	globals []string // ARGs before the first FROM
+	// defaults are the global ARGs' values without --build-arg, those
+	// that need no other value (a base image's, a predefined ARG's).
+	defaults map[string]string
+	vars     []string   // ARGs and ENVs visible in the current stage
+	cur      *stageVars // the current stage
 	// inherited are the base image's variables the instruction being
 	// converted refers to: declared (Env NAME Inherited) before it.
 	inherited []string
@@ -417,6 +422,13 @@ func (c *converter) from(st *instructions.Stage, index int) {
 		c.cur.user, c.cur.workdir, c.cur.workdirKnown, c.cur.scratch = prev.user, prev.workdir, prev.workdirKnown, prev.scratch
 	default:
 		c.printf("Using %s", c.word(base, true))
+		// FROM build-${VARIANT} names the stage the ARGs choose; gun's
+		// Using does the same. Its WORKDIR and USER are the defaults'
+		// stage's (its ENVs are a base's: gun check cannot see them).
+		if v, ok := c.expandDefaults(base); ok && v != base && c.stages[strings.ToLower(v)] != nil {
+			prev := c.stages[strings.ToLower(v)]
+			c.cur.user, c.cur.workdir, c.cur.workdirKnown, c.cur.scratch = prev.user, prev.workdir, prev.workdirKnown, prev.scratch
+		}
 	}
 	if name != "" {
 		c.printf(" As %s", name)
@@ -444,11 +456,39 @@ func (c *converter) arg(in *instructions.ArgCommand, global bool) {
 		}
 		if global {
 			c.globals = append(c.globals, a.Key)
+			delete(c.defaults, a.Key)
+			if a.Value != nil {
+				if v, ok := c.expandDefaults(*a.Value); ok {
+					c.defaults[a.Key] = v
+				}
+			}
 		} else {
 			c.vars = append(c.vars, a.Key)
 		}
 	}
 }
+
+// expandDefaults expands a word with the global ARGs' defaults; false
+// when it uses another variable.
+func (c *converter) expandDefaults(w string) (string, bool) {
+	d := defaults{vals: c.defaults}
+	v, _, err := c.lex.ProcessWord(w, &d)
+	return v, err == nil && !d.missing
+}
+
+// defaults is the shell lexer's view of the global ARGs' defaults.
+type defaults struct {
+	vals    map[string]string
+	missing bool // a name without a value was looked up
+}
+
+func (d *defaults) Get(name string) (string, bool) {
+	v, ok := d.vals[name]
+	d.missing = d.missing || !ok
+	return v, ok
+}
+
+func (d *defaults) Keys() []string { return slices.Collect(maps.Keys(d.vals)) }
 
 // The sentinel marks where a variable was in a word the shell lexer
 // processed: NUL never occurs in a Dockerfile.

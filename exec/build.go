@@ -280,6 +280,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.predefined = predefinedArgs(opts.Platform)
+	b.proxyEnv = proxyEnv(opts.Args)
+	b.evalGlobals()
 	deps := make([][]int, len(f.Stages))
 	for i := range f.Stages {
 		deps[i] = b.stageDeps(i)
@@ -288,9 +291,6 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.predefined = predefinedArgs(opts.Platform)
-	b.proxyEnv = proxyEnv(opts.Args)
-	b.evalGlobals()
 	needed := g.Needed(target)
 	for _, i := range needed {
 		b.res.Steps += 1 + len(f.Stages[i].Body)
@@ -386,6 +386,8 @@ func (b *builder) stageDeps(i int) []int {
 	st := b.file.Stages[i]
 	if id, ok := st.Using.Base.(*ast.Ident); ok {
 		add(id)
+	} else if j := b.stageBase(i); j >= 0 {
+		out = append(out, j)
 	}
 	for _, in := range st.Body {
 		switch in := in.(type) {
@@ -455,14 +457,38 @@ func (b *builder) evalGlobals() {
 		if !ok || a.Name == nil {
 			continue
 		}
-		b.globals[a.Name.Name] = b.argValue(a, func(n string) (string, bool) {
-			if v, ok := b.globals[n]; ok {
-				return v, true
-			}
-			v, ok := b.predefined[n]
-			return v, ok
-		})
+		b.globals[a.Name.Name] = b.argValue(a, b.globalValue)
 	}
+}
+
+// globalValue is the value of a name that a Using base or a global Arg's
+// default may use: a global Arg's, else a predefined Arg's.
+func (b *builder) globalValue(n string) (string, bool) {
+	if v, ok := b.globals[n]; ok {
+		return v, true
+	}
+	v, ok := b.predefined[n]
+	return v, ok
+}
+
+// stageBase returns the earlier stage that stage i's quoted Using base
+// names once expanded (Using "build-${VARIANT}"), as BuildKit looks a FROM
+// up among the stages after expanding it; -1 when it names an image.
+func (b *builder) stageBase(i int) int {
+	s, ok := b.file.Stages[i].Using.Base.(*ast.String)
+	if !ok || len(s.Refs) == 0 {
+		return -1
+	}
+	ref, err := s.Expand(b.globalValue)
+	if err != nil || ref == "" {
+		return -1
+	}
+	for j := range i {
+		if b.file.Stages[j].Name() == ref {
+			return j
+		}
+	}
+	return -1
 }
 
 // argValue is an Arg's value: from --arg, else its default expanded, else

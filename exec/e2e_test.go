@@ -515,6 +515,45 @@ Exec "echo $CHANNEL > /channel"
 	}
 }
 
+// TestUsingStageByArg builds on a stage that a quoted Using base names once
+// expanded, as BuildKit resolves FROM build-${VARIANT}: the stage chosen by
+// the Arg's default or --arg (and by a predefined Arg), not an image; the
+// stage not chosen is not built.
+func TestUsingStageByArg(t *testing.T) {
+	p := newProject(t, map[string]string{
+		"Gunfile": `Arg VARIANT "b"
+Using "BUSYBOX" As base-a
+Exec "echo a > /which"
+
+Using "BUSYBOX" As base-b
+Exec "echo b > /which"
+
+Using "BUSYBOX" As os-linux
+Exec "echo $((6 * 7)) > /os"
+
+Using "os-${TARGETOS}" As os
+
+Using "base-${VARIANT}"
+Copy From os "/os" "/os"
+Exec "cat /which > /got"
+`,
+	})
+	r, files := p.buildFiles()
+	if got, want := files["/got"], "0 0644 0:0 b\n"; got != want {
+		t.Errorf("/got = %q, want %q (the Arg's default)", got, want)
+	}
+	if got, want := files["/os"], "0 0644 0:0 42\n"; got != want {
+		t.Errorf("/os = %q, want %q (the stage of the predefined TARGETOS)", got, want)
+	}
+	if strings.Contains(r.stderr, "[base-a") {
+		t.Errorf("the stage not chosen was built:\n%s", r.stderr)
+	}
+	_, files = p.buildFiles("--arg", "VARIANT=a")
+	if got, want := files["/got"], "0 0644 0:0 a\n"; got != want {
+		t.Errorf("--arg VARIANT=a: /got = %q, want %q", got, want)
+	}
+}
+
 func TestFailingStep(t *testing.T) {
 	p := newProject(t, map[string]string{
 		"Gunfile": `Using "BUSYBOX"

@@ -28,21 +28,14 @@ func (r *stageRun) using(ctx context.Context, u *ast.Using) error {
 		if sym == nil {
 			return r.fail(u, "Using "+base.Name, nil, 0, fmt.Errorf("unknown stage %q", base.Name))
 		}
-		st := r.step("Using " + base.Name)
-		r.b.mu.Lock()
-		from := r.b.states[sym.Stage]
-		r.b.mu.Unlock()
-		r.s = from.clone()
-		st.Cached()
+		r.fromStage("Using "+base.Name, sym.Stage)
 		return nil
 	case *ast.String:
-		ref, err := base.Expand(func(n string) (string, bool) {
-			if v, ok := r.b.globals[n]; ok {
-				return v, true
-			}
-			v, ok := r.b.predefined[n]
-			return v, ok
-		})
+		if j := r.b.stageBase(r.index); j >= 0 {
+			r.fromStage("Using "+r.b.file.Stages[j].Name(), j)
+			return nil
+		}
+		ref, err := base.Expand(r.b.globalValue)
 		if err != nil {
 			return r.fail(u, "Using", nil, 0, err)
 		}
@@ -179,3 +172,13 @@ func (e *PinError) Error() string {
 }
 
 func (e *PinError) Unwrap() error { return e.Err }
+
+// fromStage starts the stage from the state of the earlier stage j.
+func (r *stageRun) fromStage(text string, j int) {
+	st := r.step(text)
+	r.b.mu.Lock()
+	from := r.b.states[j]
+	r.b.mu.Unlock()
+	r.s = from.clone()
+	st.Cached()
+}
