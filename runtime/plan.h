@@ -21,7 +21,7 @@
 enum { PLAN_MAX = 64 << 10 };
 
 struct gun_plan {
-	char *buf; // the plan file, as read
+	char *buf; // the plan file, mapped privately
 	size_t n;
 	const char *sock, *rundir, *resolv, *hosts, *hostname; // into buf
 	int stdio;                                             // the standard streams' prefork flags
