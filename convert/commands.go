@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -179,6 +180,7 @@ func (c *converter) run(n *parser.Node, in *instructions.RunCommand) {
 			c.warnAt(at("--device"), DroppedOption, "RUN --device left out: gun has no equivalent")
 		}
 	}
+	c.undeclaredGlobals()
 	cl := in.ShellDependantCmdLine
 	if !cl.PrependShell {
 		c.printf(" %s\n", list(cl.CmdLine))
@@ -209,6 +211,18 @@ func (c *converter) run(n *parser.Node, in *instructions.RunCommand) {
 		c.printf(" %s\n", script(c.continued(n)))
 	default:
 		c.printf(" %s\n", cmdStr(cmd))
+	}
+}
+
+// undeclaredGlobals reports the global ARGs that the RUN being converted
+// uses and its stage does not declare: Docker's RUN does not have them,
+// and gun's Exec has every global Arg.
+func (c *converter) undeclaredGlobals() {
+	src := c.source(c.node)
+	for i, name := range c.globals {
+		if _, _, ok := refAt(src, name); ok && slices.Index(c.globals, name) == i && !slices.Contains(c.vars, name) {
+			c.warnRef(name, NotExact, "$%s is a global ARG that this stage does not declare: Docker's RUN does not have it (the base image's %s or nothing), gun's Exec has every global Arg; ARG %s in the stage makes them alike", name, name, name)
+		}
 	}
 }
 

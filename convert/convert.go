@@ -265,25 +265,33 @@ func (c *converter) warnAt(texts []string, code diag.Code, format string, args .
 // converted, or at its first line.
 func (c *converter) warnRef(name string, code diag.Code, format string, args ...any) {
 	if c.node != nil {
-		src := c.source(c.node)
-		for i := strings.IndexByte(src, '$'); i >= 0; {
-			j := i + 1
-			if j < len(src) && src[j] == '{' {
-				j++
-			}
-			if end := j + len(name); strings.HasPrefix(src[j:], name) && (end == len(src) || !isNameByte(src[end], false)) {
-				start := c.file.LineStart(c.node.StartLine)
-				c.warnRange(source.Range{Start: start + source.Pos(i), End: start + source.Pos(end)}, code, format, args...)
-				return
-			}
-			next := strings.IndexByte(src[i+1:], '$')
-			if next < 0 {
-				break
-			}
-			i += 1 + next
+		if i, end, ok := refAt(c.source(c.node), name); ok {
+			start := c.file.LineStart(c.node.StartLine)
+			c.warnRange(source.Range{Start: start + source.Pos(i), End: start + source.Pos(end)}, code, format, args...)
+			return
 		}
 	}
 	c.warn(code, format, args...)
+}
+
+// refAt returns where src first refers to the variable name ($NAME or
+// ${NAME...}): from its '$' to the end of the name.
+func refAt(src, name string) (i, end int, ok bool) {
+	for i = strings.IndexByte(src, '$'); i >= 0; {
+		j := i + 1
+		if j < len(src) && src[j] == '{' {
+			j++
+		}
+		if end = j + len(name); strings.HasPrefix(src[j:], name) && (end == len(src) || !isNameByte(src[end], false)) {
+			return i, end, true
+		}
+		next := strings.IndexByte(src[i+1:], '$')
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return 0, 0, false
 }
 
 // warnRange records a warning at a range of the Dockerfile.

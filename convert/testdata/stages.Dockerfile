@@ -8,6 +8,8 @@ RUN echo $VERSION > /version
 FROM alpine:3.19 AS tools
 ENV TOOLS=/opt/tools
 RUN mkdir -p $TOOLS
+# global ARGs this stage does not declare: Docker's RUN does not have them
+RUN echo "$BASE ${VERSION}" > /globals
 
 FROM tools AS final
 ENV PATH=$TOOLS/bin:$PATH
