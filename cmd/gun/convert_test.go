@@ -4,19 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
 func TestConvertCommand(t *testing.T) {
-	tests := []struct {
-		name   string
-		args   []string
-		stdin  string
-		code   int
-		stdout string // substring
-		stderr string // substring
-	}{
+	runCases(t, []cliCase{
 		{"exact", []string{"convert"}, "FROM alpine\n# hi\nRUN echo hi\n", 0, "Using \"alpine\"\n# hi\nExec \"echo hi\"\n", ""},
 		{"needs a look", []string{"convert"}, "FROM alpine\nONBUILD RUN x\n", 1, "# ONBUILD RUN x\n", "<stdin>:2:1: warning: ONBUILD kept as a comment"},
 		{"json", []string{"convert", "--format", "json"}, "FROM alpine\nENV P=$HOME\n", 1, "Env HOME Inherited\nEnv P \"${HOME}\"", `"code": "D003"`},
@@ -25,15 +17,7 @@ func TestConvertCommand(t *testing.T) {
 		{"missing file", []string{"convert", "no/Dockerfile"}, "", 1, "", "no/Dockerfile"},
 		{"two files", []string{"convert", "a", "b"}, "", 2, "", "convert: accepts at most 1 arg(s), received 2\nUsage: gun convert [-o FILE]"},
 		{"output in no directory", []string{"convert", "-o", "no/such/Gunfile"}, "FROM alpine\n", 1, "", "convert: write no/such/Gunfile: "},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := gun(t, t.TempDir(), []byte(tt.stdin), tt.args...)
-			if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
-				t.Errorf("gun %v = %+v; want code %d, stdout with %q, stderr with %q", tt.args, r, tt.code, tt.stdout, tt.stderr)
-			}
-		})
-	}
+	})
 	// -o writes the file; SARIF names the conversion's rules.
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM alpine\nMAINTAINER me\n"), 0o644); err != nil {

@@ -86,14 +86,7 @@ func TestQuickStart(t *testing.T) {
 }
 
 func TestCheckExitCodes(t *testing.T) {
-	tests := []struct {
-		name   string
-		args   []string
-		stdin  string
-		code   int
-		stdout string // substring
-		stderr string // substring
-	}{
+	runCases(t, []cliCase{
 		{"clean stdin", []string{"check"}, "Using \"x\"\n", 0, "", ""},
 		{"error on stdin", []string{"check"}, "Using \"x\"\nExce \"y\"\n", 1, "<stdin>:2:1: error: unknown instruction \"Exce\"; did you mean Exec? [G005]", ""},
 		{"warning passes", []string{"check"}, "Using \"x\"\nArg A\n", 0, "warning: Arg A is never used [G201]", ""},
@@ -104,15 +97,7 @@ func TestCheckExitCodes(t *testing.T) {
 		{"empty file", []string{"check"}, "", 0, "", ""},
 		{"ignore", []string{"check", "--strict", "--ignore", "G201,G312"}, "Using \"x\"\nArg A\nExec \"sudo a\"\n", 0, "", ""},
 		{"ignore unknown code", []string{"check", "--ignore", "G999"}, "", 2, "", `--ignore: unknown code "G999"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := gun(t, t.TempDir(), []byte(tt.stdin), tt.args...)
-			if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
-				t.Errorf("gun %v = %+v; want code %d, stdout with %q, stderr with %q", tt.args, r, tt.code, tt.stdout, tt.stderr)
-			}
-		})
-	}
+	})
 }
 
 // TestCheckConfig turns codes off with the project's .gun-check.yaml.

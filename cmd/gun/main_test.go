@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/gun-tools/gun/internal/testenv"
@@ -50,4 +51,28 @@ func runGun(t *testing.T, bin, dir string, env []string, stdin []byte, args ...s
 		t.Fatalf("run gun %v: %v", args, err)
 	}
 	return result{out.String(), errb.String(), code}
+}
+
+// cliCase is a gun command line with its stdin, and what it must give: the
+// exit code, and substrings of its stdout and stderr.
+type cliCase struct {
+	name   string
+	args   []string
+	stdin  string
+	code   int
+	stdout string // substring
+	stderr string // substring
+}
+
+// runCases runs each case in a directory of its own.
+func runCases(t *testing.T, cases []cliCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			r := gun(t, t.TempDir(), []byte(tt.stdin), tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("gun %v = %+v; want code %d, stdout with %q, stderr with %q", tt.args, r, tt.code, tt.stdout, tt.stderr)
+			}
+		})
+	}
 }
