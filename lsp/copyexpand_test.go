@@ -53,15 +53,7 @@ func TestCopyExpand(t *testing.T) {
 		{"argref", []string{"Arg `VERSION`", "default `\"1.2\"`"}},
 		{"envref", []string{"Env `HOME_DIR`"}},
 	} {
-		var h protocol.Hover
-		if err := s.call(protocol.MethodTextDocumentHover, &protocol.HoverParams{TextDocumentPositionParams: d.tdp(tt.mark)}, &h); err != nil {
-			t.Fatal(err)
-		}
-		for _, w := range tt.want {
-			if !strings.Contains(h.Contents.Value, w) {
-				t.Errorf("hover at %s = %q, want it to contain %q", tt.mark, h.Contents.Value, w)
-			}
-		}
+		d.checkHover(tt.mark, tt.want...)
 	}
 
 	// Rename renames the reference in the Expand file, not the text of the

@@ -108,6 +108,29 @@ func (d *doc) id() protocol.TextDocumentIdentifier {
 // rng is the range between markers a and b.
 func (d *doc) rng(a, b string) protocol.Range { return protocol.Range{Start: d.pos(a), End: d.pos(b)} }
 
+// hover returns the hover at a marker.
+func (d *doc) hover(mark string) protocol.Hover {
+	d.s.t.Helper()
+	var h protocol.Hover
+	if err := d.s.call(protocol.MethodTextDocumentHover, &protocol.HoverParams{TextDocumentPositionParams: d.tdp(mark)}, &h); err != nil {
+		d.s.t.Fatal(err)
+	}
+	return h
+}
+
+// checkHover fails the test unless the hover at a marker has each of want,
+// and returns it.
+func (d *doc) checkHover(mark string, want ...string) protocol.Hover {
+	d.s.t.Helper()
+	h := d.hover(mark)
+	for _, w := range want {
+		if !strings.Contains(h.Contents.Value, w) {
+			d.s.t.Errorf("hover at %s = %q, want it to contain %q", mark, h.Contents.Value, w)
+		}
+	}
+	return h
+}
+
 func (s *session) call(method string, params, result any) error {
 	return s.c.Call(s.ctx, method, params, result)
 }
@@ -425,16 +448,7 @@ func TestHover(t *testing.T) {
 		{"shellref", []string{"Expanded by the shell"}},
 	}
 	for _, tt := range tests {
-		var h protocol.Hover
-		if err := s.call(protocol.MethodTextDocumentHover, &protocol.HoverParams{TextDocumentPositionParams: d.tdp(tt.mark)}, &h); err != nil {
-			t.Fatal(err)
-		}
-		for _, w := range tt.want {
-			if !strings.Contains(h.Contents.Value, w) {
-				t.Errorf("hover at %s = %q, want it to contain %q", tt.mark, h.Contents.Value, w)
-			}
-		}
-		if h.Contents.Kind != protocol.Markdown {
+		if h := d.checkHover(tt.mark, tt.want...); h.Contents.Kind != protocol.Markdown {
 			t.Errorf("hover kind %q", h.Contents.Kind)
 		}
 	}
@@ -482,15 +496,7 @@ Exec "wget -O- http://example.org/ # via $⟨proxyref⟩https_proxy"
 		{"inheritedref", []string{"Env `PATH`, the base image's value (Inherited)", "line 4"}},
 		{"proxyref", []string{"`https_proxy` (predefined proxy Arg)", "https URLs", "gun build --arg"}},
 	} {
-		var h protocol.Hover
-		if err := s.call(protocol.MethodTextDocumentHover, &protocol.HoverParams{TextDocumentPositionParams: d.tdp(tt.mark)}, &h); err != nil {
-			t.Fatal(err)
-		}
-		for _, w := range tt.want {
-			if !strings.Contains(h.Contents.Value, w) {
-				t.Errorf("hover at %s = %q, want it to contain %q", tt.mark, h.Contents.Value, w)
-			}
-		}
+		d.checkHover(tt.mark, tt.want...)
 	}
 }
 

@@ -32,13 +32,7 @@ func TestShellNavigation(t *testing.T) {
 	if len(d.diags.Diagnostics) != 0 {
 		t.Fatalf("diagnostics: %+v", d.diags.Diagnostics)
 	}
-	var h protocol.Hover
-	if err := s.call(protocol.MethodTextDocumentHover, &protocol.HoverParams{TextDocumentPositionParams: d.tdp("use2")}, &h); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(h.Contents.Value, "DIR") || !strings.Contains(h.Contents.Value, "/opt") {
-		t.Errorf("hover on $DIR in a script: %q", h.Contents.Value)
-	}
+	d.checkHover("use2", "DIR", "/opt")
 	var defs []protocol.Location
 	if err := s.call(protocol.MethodTextDocumentDefinition, &protocol.DefinitionParams{TextDocumentPositionParams: d.tdp("use1")}, &defs); err != nil {
 		t.Fatal(err)
