@@ -336,7 +336,7 @@ func (c *converter) source(n *parser.Node) string {
 func (c *converter) convert(ast *parser.Node) error {
 	// First pass: the stage names, and which unnamed stages COPY --from
 	// names by index.
-	var nodes []any
+	nodes := make([]any, 0, len(ast.Children))
 	for _, n := range ast.Children {
 		in, err := instructions.ParseInstruction(n)
 		if err != nil {
@@ -356,6 +356,9 @@ func (c *converter) convert(ast *parser.Node) error {
 	}
 	stage := -1
 	out := c.out
+	// About a Gunfile line a Dockerfile line: a multi-pair ENV or LABEL
+	// writes more, a continued RUN fewer.
+	c.lines = make([]int, 0, c.file.LineCount()+c.file.LineCount()/8)
 	for i, n := range ast.Children {
 		c.line, c.node = n.StartLine, n
 		mark := out.Len()
