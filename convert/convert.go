@@ -630,11 +630,10 @@ func (c *converter) variable(name string, global bool) (ref bool, lit string) {
 		}
 		return true, ""
 	}
-	if !undeclared {
-		what += " (Docker takes it from the base image's environment, or leaves it empty)"
-	}
-	c.warnRef(name, BaseVariable, "$%s %s; gun does not expand it: it is written as a literal $%s", name, what, name)
-	return false, "$" + name
+	// Before the first FROM and in a scratch stage no base image's
+	// environment can have it.
+	c.warnRef(name, BaseVariable, "$%s %s, and there is no base image's environment here: Docker expands it to nothing, and so it is written", name, what)
+	return false, ""
 }
 
 var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`, "$", `\$`)
