@@ -179,6 +179,8 @@ func TestCheckErrors(t *testing.T) {
 	tests := []struct{ src, want string }{
 		{"FROM alpine\n# ports\nEXPOSE 80 \\\n  99999\n", "3:1 (G130)"},
 		{"FROM alpine\nSTOPSIGNAL FOO\n", "2:1 (G131)"},
+		// Bash syntax, which the image's /bin/sh does not read.
+		{"FROM alpine\nRUN diff <(ls a) <(ls b)\n", "2:1 (G302)"},
 		{"FROM alpine AS a\nRUN true\nFROM alpine AS a\n", "3:1 (G103)"},
 		{"FROM alpine AS a\nCOPY --from=a x y\n", "2:1 (G106)"},
 		// A mount at /, which BuildKit refuses too.

@@ -137,7 +137,16 @@ func (p *Parser) ParseFile(text string, d Dialect) (*syntax.File, *Error) {
 	var le syntax.LangError
 	switch {
 	case errors.As(err, &pe):
-		return nil, &Error{Offset: int(pe.Pos.Offset()), Message: pe.Text}
+		off := int(pe.Pos.Offset())
+		if d == POSIX && p.bashOnly(text) {
+			// sh's parser cannot say what it met: bash syntax.
+			msg := fmt.Sprintf("this is a bash feature, and this stage's shell is /bin/sh (sh reads: %s)", pe.Text)
+			if rest := text[min(off, len(text)):]; strings.HasPrefix(rest, "<(") || strings.HasPrefix(rest, ">(") {
+				msg = "process substitution is a bash feature, and this stage's shell is /bin/sh"
+			}
+			return nil, &Error{Offset: off, BashOnly: true, Message: msg}
+		}
+		return nil, &Error{Offset: off, Message: pe.Text}
 	case errors.As(err, &le):
 		verb := "is"
 		if strings.HasSuffix(le.Feature, "s") {
@@ -147,6 +156,12 @@ func (p *Parser) ParseFile(text string, d Dialect) (*syntax.File, *Error) {
 			Message: fmt.Sprintf("%s %s a bash feature, and this stage's shell is /bin/sh", le.Feature, verb)}
 	}
 	return nil, &Error{Message: err.Error()}
+}
+
+// bashOnly says that text, which is not POSIX sh, parses as bash.
+func (p *Parser) bashOnly(text string) bool {
+	f, err := p.ParseFile(text, Bash)
+	return f != nil && err == nil
 }
 
 // Literal returns the value of a word made only of literal text and quotes,

@@ -23,6 +23,9 @@ func TestParseErrors(t *testing.T) {
 		{"a |", shell.POSIX, "2 `|` must be followed by a statement"},
 		{"a=(1 2)", shell.POSIX, "2 arrays are a bash feature, and this stage's shell is /bin/sh"},
 		{"a=(1 2); [[ -f x ]] && echo", shell.Bash, ""},
+		{"diff <(ls a) <(ls b)", shell.POSIX, "5 process substitution is a bash feature, and this stage's shell is /bin/sh"},
+		{"echo |& cat", shell.POSIX, "5 this is a bash feature, and this stage's shell is /bin/sh (sh reads: `|` must be followed by a statement)"},
+		{"diff <(ls a", shell.POSIX, "5 `<` must be followed by a word"},
 	}
 	var p shell.Parser
 	for _, tt := range tests {
