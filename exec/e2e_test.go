@@ -1215,4 +1215,18 @@ Exec <<EOF
 	if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
 		t.Errorf("an interpreter that cannot be loaded: exit %d, want 1 and the error %q:\n%s", r.code, want, r.stderr)
 	}
+
+	// An absolute #! path is the image's, whatever the working directory.
+	p.write(map[string]string{"Gunfile": `Using "BUSYBOX"
+Exec "printf '#!/no/such/sh\\n' > /bin/fake && chmod +x /bin/fake"
+Workdir "/tmp"
+Exec <<EOF
+    #!/bin/fake
+    EOF
+`})
+	r = p.gun("build", "--progress", "plain", ".")
+	want = "Gunfile:5:5: Exec <<EOF #!/bin/fake: interpreter /bin/fake of the script cannot be run: start /dev/pipes/EOF: no such file or directory\n"
+	if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("an absolute interpreter that cannot be loaded, with a Workdir: exit %d, want 1 and the error %q:\n%s", r.code, want, r.stderr)
+	}
 }

@@ -422,7 +422,11 @@ func (r *stageRun) interpreterError(v *view, cwd string, script *ast.String, err
 	if interp == "" {
 		return err
 	}
-	if p, rerr := v.resolve(path.Join(cwd, interp), true); rerr == nil {
+	p := interp
+	if !path.IsAbs(p) {
+		p = path.Join(cwd, p) // the kernel reads it from the working directory
+	}
+	if p, rerr := v.resolve(p, true); rerr == nil {
 		if _, _, lerr := v.lstat(p); lerr != nil {
 			err = fmt.Errorf("interpreter %s of the script is not in the image", interp)
 		} else {
