@@ -422,6 +422,7 @@ func (c *converter) from(st *instructions.Stage, index int) {
 	c.cur = &stageVars{workdir: "/"}
 	c.vars = nil
 	scratch := strings.EqualFold(base, "scratch")
+	windows, ref := false, base
 	switch {
 	case scratch:
 		c.printf("Using scratch")
@@ -436,9 +437,14 @@ func (c *converter) from(st *instructions.Stage, index int) {
 		// FROM build-${VARIANT} names the stage the ARGs choose; gun's
 		// Using does the same. Its WORKDIR and USER are the defaults'
 		// stage's (its ENVs are a base's: gun check cannot see them).
-		if v, ok := c.expandDefaults(base); ok && v != base && c.stages[strings.ToLower(v)] != nil {
-			prev := c.stages[strings.ToLower(v)]
+		v, ok := c.expandDefaults(base)
+		if prev := c.stages[strings.ToLower(v)]; ok && v != base && prev != nil {
 			c.cur.user, c.cur.workdir, c.cur.workdirKnown, c.cur.scratch = prev.user, prev.workdir, prev.workdirKnown, prev.scratch
+		} else {
+			if !ok {
+				v = base
+			}
+			windows, ref = isWindows(v), v
 		}
 	}
 	if name != "" {
@@ -452,6 +458,11 @@ func (c *converter) from(st *instructions.Stage, index int) {
 		c.printf("Env PATH %s\n", str(defaultPath))
 		c.vars = append(c.vars, "PATH")
 		c.cur.envs = append(c.cur.envs, "PATH")
+	}
+	if windows {
+		// What Docker runs a Windows image's shell-form commands with.
+		c.printf("Shell %s\n", list(windowsShell))
+		c.warnAt(at(base), NotExact, "%s is a Windows image: Docker runs its RUN commands with %s, written as its Shell; gun builds and runs Linux containers only, so this stage does not build", ref, strings.Join(windowsShell, " "))
 	}
 	if st.Platform != "" {
 		c.warnAt(at("--platform"), DroppedOption, "FROM --platform=%s left out: gun builds for the machine it runs on", st.Platform)
@@ -640,6 +651,19 @@ var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`, "
 
 // str quotes literal text as a Gunfile string.
 func str(s string) string { return `"` + quoter.Replace(s) + `"` }
+
+// windowsShell is the shell of a Windows image's RUN, CMD and ENTRYPOINT
+// without SHELL.
+var windowsShell = []string{"cmd", "/S", "/C"}
+
+// isWindows says that an image reference names a Windows image, by the
+// names Microsoft gives its bases (mcr.microsoft.com/windows/servercore,
+// nanoserver, and the tags of images built on them: golang:nanoserver,
+// dotnet/framework/runtime:4.8-windowsservercore-ltsc2022).
+func isWindows(ref string) bool {
+	ref = strings.ToLower(ref)
+	return strings.Contains(ref, "mcr.microsoft.com/windows/") || strings.Contains(ref, "nanoserver") || strings.Contains(ref, "servercore")
+}
 
 var simpleRef = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_])`)
