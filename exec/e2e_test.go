@@ -1189,44 +1189,35 @@ func checkFiles(t *testing.T, files, want map[string]string) {
 // there but cannot be loaded (a script whose own interpreter is missing) is
 // named as that.
 func TestShebangMissingInterpreter(t *testing.T) {
-	p := newProject(t, map[string]string{
-		"Gunfile": `Using "BUSYBOX"
+	// fake is an interpreter whose own interpreter is missing.
+	const fake = `Using "BUSYBOX"
+Exec "printf '#!/no/such/sh\\n' > /bin/fake && chmod +x /bin/fake"
+`
+	tests := []struct{ name, gunfile, want string }{
+		{"a missing interpreter", `Using "BUSYBOX"
 Exec <<PY
     #!/usr/bin/python3
     print("hello")
     PY
-`,
-	})
-	r := p.gun("build", "--progress", "plain", ".")
-	want := "Gunfile:3:5: Exec <<PY #!/usr/bin/python3 … (2 lines): interpreter /usr/bin/python3 of the script is not in the image\n"
-	if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
-		t.Errorf("a missing interpreter: exit %d, want 1 and the error %q:\n%s", r.code, want, r.stderr)
-	}
-
-	p.write(map[string]string{"Gunfile": `Using "BUSYBOX"
-Exec "printf '#!/no/such/sh\\n' > /bin/fake && chmod +x /bin/fake"
-Workdir "/bin"
+`, "Gunfile:3:5: Exec <<PY #!/usr/bin/python3 … (2 lines): interpreter /usr/bin/python3 of the script is not in the image\n"},
+		{"an interpreter that cannot be loaded", fake + `Workdir "/bin"
 Exec <<EOF
     #!fake
     EOF
-`})
-	r = p.gun("build", "--progress", "plain", ".")
-	want = "Gunfile:5:5: Exec <<EOF #!fake: interpreter fake of the script cannot be run: start /dev/pipes/EOF: no such file or directory\n"
-	if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
-		t.Errorf("an interpreter that cannot be loaded: exit %d, want 1 and the error %q:\n%s", r.code, want, r.stderr)
-	}
-
-	// An absolute #! path is the image's, whatever the working directory.
-	p.write(map[string]string{"Gunfile": `Using "BUSYBOX"
-Exec "printf '#!/no/such/sh\\n' > /bin/fake && chmod +x /bin/fake"
-Workdir "/tmp"
+`, "Gunfile:5:5: Exec <<EOF #!fake: interpreter fake of the script cannot be run: start /dev/pipes/EOF: no such file or directory\n"},
+		// An absolute #! path is the image's, whatever the working directory.
+		{"an absolute one that cannot be loaded, with a Workdir", fake + `Workdir "/tmp"
 Exec <<EOF
     #!/bin/fake
     EOF
-`})
-	r = p.gun("build", "--progress", "plain", ".")
-	want = "Gunfile:5:5: Exec <<EOF #!/bin/fake: interpreter /bin/fake of the script cannot be run: start /dev/pipes/EOF: no such file or directory\n"
-	if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
-		t.Errorf("an absolute interpreter that cannot be loaded, with a Workdir: exit %d, want 1 and the error %q:\n%s", r.code, want, r.stderr)
+`, "Gunfile:5:5: Exec <<EOF #!/bin/fake: interpreter /bin/fake of the script cannot be run: start /dev/pipes/EOF: no such file or directory\n"},
+	}
+	p := newProject(t, nil)
+	for _, tt := range tests {
+		p.write(map[string]string{"Gunfile": tt.gunfile})
+		r := p.gun("build", "--progress", "plain", ".")
+		if r.code != 1 || !strings.HasSuffix(r.stderr, tt.want) {
+			t.Errorf("%s: exit %d, want 1 and the error %q:\n%s", tt.name, r.code, tt.want, r.stderr)
+		}
 	}
 }
