@@ -517,6 +517,13 @@ func (c *checker) arg(in *ast.Arg) {
 	}
 	if in.Default != nil {
 		c.expanded(in.Default, c.stage < 0)
+	} else if c.stage >= 0 {
+		// A stage's Arg without a default takes the global's value: that
+		// uses the global (counted, not a reference: renaming one of the
+		// two is not renaming the other).
+		if g := c.globals.lookup(in.Name.Name); g != nil {
+			g.nrefs++
+		}
 	}
 	c.define(ArgSymbol, in, in.Name)
 }

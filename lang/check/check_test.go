@@ -101,6 +101,8 @@ func TestCheck(t *testing.T) {
 		{"mode string", "Using \"x\"\nCopy Mode \"644\" \"a\" \"b\"", nil},
 		{"empty values", "Using \"x\"\nWorkdir \"\"\nUser \"\"\nCopy Owner \"\" \"\" \"\"\nLabel \"\" \"v\"", []string{"2:9 G113", "3:6 G113", "4:12 G113", "4:15 G113", "4:18 G113", "5:7 G113"}},
 		{"unused arg", "Arg G\nUsing \"x\"\nArg L \"1\"", []string{"1:5 G201", "3:5 G201"}},
+		{"global arg taken by a stage's", "Arg G \"1\"\nUsing \"x\"\nArg G\nExec \"echo $G\"", nil},
+		{"global arg shadowed by a stage default", "Arg G \"1\"\nUsing \"x\"\nArg G \"2\"\nExec \"echo $G\"", []string{"1:5 G201"}},
 		{"arg used by a command", "Using \"x\"\nArg L \"1\"\nExec \"make L=$L\"", nil},
 		{"arg used by a script", "Using \"x\"\nArg L \"1\"\nExec <<EOF\necho ${L}\nEOF", nil},
 		{"relative workdir", "Using \"x\"\nWorkdir \"a\"\nWorkdir \"/b\"\nWorkdir \"c\"", []string{"2:9 G202"}},
