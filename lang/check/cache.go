@@ -47,8 +47,8 @@ func carve[T any](buf *[]T, n int) []T {
 type scriptKey struct {
 	text              string // the command's source: its quotes or delimiters, indentation and escapes
 	dialect           shell.Dialect
-	errexit, pipefail bool // set by the stage's Shell
-	main              bool
+	errexit, pipefail bool   // set by the stage's Shell
+	instr             string // Exec, Main, Entrypoint or Healthcheck: the rules that apply
 }
 
 // cachedScript is what a command's analysis found that depends on its text
@@ -103,10 +103,10 @@ func (k *Cache) Len() int {
 
 // cachedScript returns the cached analysis of the command s, or nil with
 // the key to store it under.
-func (c *checker) cachedScript(s *ast.String, main bool) (*cachedScript, scriptKey) {
+func (c *checker) cachedScript(s *ast.String, instr string) (*cachedScript, scriptKey) {
 	src := c.src()[s.Start:s.End]
 	// The lookup does not keep the string: no copy of the text.
-	key := scriptKey{unsafe.String(unsafe.SliceData(src), len(src)), c.sh.dialect, c.sh.errexit, c.sh.pipefail, main}
+	key := scriptKey{unsafe.String(unsafe.SliceData(src), len(src)), c.sh.dialect, c.sh.errexit, c.sh.pipefail, instr}
 	if e := c.sh.cache.scripts[key]; e != nil {
 		e.gen = c.sh.cache.gen
 		return e, key

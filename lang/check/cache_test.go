@@ -64,6 +64,10 @@ func TestCacheContext(t *testing.T) {
 		{"Using \"x\"\nExec \"dnf install -y a-1\"\nExec \"pip install b==1\"\n", []diag.Code{diag.RpmCacheKept, diag.PipCache}},
 		{"Using \"x\"\nEnv PIP_NO_CACHE_DIR \"1\"\nExec Cache \"/var/cache/dnf\" \"dnf install -y a-1\"\nExec \"pip install b==1\"\n", nil},
 		{"Using \"x\"\nExec \"dnf install -y a-1\"\nExec \"pip install b==1\"\n", []diag.Code{diag.RpmCacheKept, diag.PipCache}},
+		// The same command as a Healthcheck: the build steps' rules do not
+		// apply to it.
+		{"Using \"x\"\nExec \"cd /srv && ./check\"\n", []diag.Code{diag.CdFirst}},
+		{"Using \"x\"\nHealthcheck \"cd /srv && ./check\"\n", nil},
 	}
 	for i, v := range versions {
 		ds := resolveBoth(t, "version", k, []byte(v.src))

@@ -110,6 +110,7 @@ func TestCheck(t *testing.T) {
 		{"workdir from a reference", "Using \"x\"\nEnv H \"/h\"\nWorkdir \"$H/c\"", nil},
 		{"registry base tagged latest", "Using \"debian:latest\"\nUsing \"quay.io/org/app\"\nUsing \"debian:12\"", []string{"1:7 G204", "2:7 G204"}},
 		{"arg in main", "Using \"x\"\nArg A \"1\"\nEnv E \"$A\"\nMain \"echo $A $E\"", []string{"4:13 G318"}},
+		{"build-step rules not at run time", "Using \"x\"\nExec \"wget -q https://example.org/x\"\nHealthcheck \"cd /srv && curl -f http://localhost/\"\nEntrypoint \"cd /srv && sudo ./app\"\nExec \"cd /srv && sudo make\"", []string{"5:7 G311", "5:18 G312"}},
 		{"arg in entrypoint and healthcheck", "Using \"x\"\nArg A \"1\"\nEntrypoint \"echo $A\"\nHealthcheck \"test $A\"\nExec \"echo $A\"", []string{"3:19 G318", "4:20 G318"}},
 		{"main twice", "Using \"x\"\nMain \"a\"\nMain [\"b\"]\nUsing \"y\"\nMain \"c\"", []string{"2:6 G317", "3:1 G203", "5:6 G317"}},
 	}

@@ -108,7 +108,6 @@ func (c *checker) valuePos(s *ast.String, at int) source.Pos {
 // Entrypoint, Healthcheck): its syntax, its variables and the rules about
 // commands.
 func (c *checker) script(s *ast.String, instr string) {
-	main := instr == "Main"
 	// Without the source nothing can be placed; with invalid text the lexer
 	// has said what is wrong.
 	if c.src() == nil || c.sh.foreign || !utf8.ValidString(s.Value) || strings.IndexByte(s.Value, 0) >= 0 {
@@ -121,7 +120,7 @@ func (c *checker) script(s *ast.String, instr string) {
 	var key scriptKey
 	if c.sh.cache != nil {
 		var e *cachedScript
-		if e, key = c.cachedScript(s, main); e != nil {
+		if e, key = c.cachedScript(s, instr); e != nil {
 			c.replay(s, e)
 			c.scriptVars(s, e.parsed, e.vars, instr)
 			return
@@ -135,7 +134,7 @@ func (c *checker) script(s *ast.String, instr string) {
 		c.shellError(s, err)
 	} else {
 		vars = sc.Vars
-		c.shellRules(s, sc, main)
+		c.shellRules(s, sc, instr)
 	}
 	if c.sh.cache != nil {
 		c.store(key, s, err == nil, vars, from)

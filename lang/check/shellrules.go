@@ -150,12 +150,15 @@ var rpmManagers = [3]struct {
 	{"zypper", "zypper clean --all", "/var/cache/zypp", zypperCache},
 }
 
-// shellRules applies the rules about commands to the script s, of a Main
-// or of a build step.
-func (c *checker) shellRules(s *ast.String, sc *shell.Script, main bool) {
-	if main {
-		c.mainForm(s, sc)
-		return // the rules are about build steps
+// shellRules applies the rules about commands to the script s of the
+// instruction instr: those about build steps to an Exec's.
+func (c *checker) shellRules(s *ast.String, sc *shell.Script, instr string) {
+	if instr != "Exec" {
+		// Main, Entrypoint and Healthcheck run from the image.
+		if instr == "Main" {
+			c.mainForm(s, sc)
+		}
+		return
 	}
 	facts := scriptFacts{pipefail: c.sh.pipefail}
 	for _, v := range sc.Vars {
