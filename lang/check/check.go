@@ -519,10 +519,10 @@ func (c *checker) arg(in *ast.Arg) {
 		c.expanded(in.Default, c.stage < 0)
 	} else if c.stage >= 0 {
 		// A stage's Arg without a default takes the global's value: that
-		// uses the global (counted, not a reference: renaming one of the
+		// uses the global (marked, not a reference: renaming one of the
 		// two is not renaming the other).
 		if g := c.globals.lookup(in.Name.Name); g != nil {
-			g.nrefs++
+			g.taken = true
 		}
 	}
 	c.define(ArgSymbol, in, in.Name)
@@ -841,7 +841,7 @@ func (c *checker) mode(v ast.Expr) {
 func (c *checker) unusedArgs(syms []*Symbol) {
 	src := c.info.File.Source
 	for _, s := range syms {
-		if s.Kind != ArgSymbol || s.nrefs > 0 {
+		if s.Kind != ArgSymbol || s.nrefs > 0 || s.taken {
 			continue
 		}
 		d := c.report(diag.Warning, diag.UnusedArg, s.NameRange, "Arg %s is never used", s.Name)

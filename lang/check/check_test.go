@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/gun-tools/gun/lang/ast"
 	"github.com/gun-tools/gun/lang/check"
@@ -26,6 +27,10 @@ func run(t *testing.T, src string) ([]string, []diag.Diagnostic, *ast.File) {
 	}
 	ds := check.Check(f)
 	sameStream(t, "t", []byte(src), ds)
+	// Resolve, the editor's, keeps the references too: the same findings.
+	if _, rds := check.Resolve(f); !cmp.Equal(ds, rds, cmpopts.EquateEmpty()) {
+		t.Errorf("Resolve's diagnostics differ from Check's (-Check +Resolve):\n%s", cmp.Diff(ds, rds, cmpopts.EquateEmpty()))
+	}
 	var got []string
 	for _, d := range ds {
 		p := f.Source.Position(d.Range.Start)

@@ -39,6 +39,7 @@ type Symbol struct {
 	Stage     int          // index into File.Stages; -1 for an Arg before the first Using
 	Refs      []Ref        // every reference, in source order
 	nrefs     int          // len(Refs), counted while checking
+	taken     bool         // a global Arg whose value a stage's Arg without a default takes
 	def       source.Range // Def's range
 }
 
