@@ -129,8 +129,11 @@ type checker struct {
 	diags   []diag.Diagnostic
 
 	// The scope of the stage being checked.
-	stage   int
-	own     scope     // Args and Envs defined in this stage so far
+	stage int
+	own   scope // Args and Envs defined in this stage so far
+	// inEnv is how many of own's symbols an Exec has had in its
+	// environment: the Args among them are used.
+	inEnv   int
 	globals scope     // Args defined before the first Using
 	envBuf  []*Symbol // the chunk Info.envs are carved from
 	// suggestions counts "did you mean" searches, which are capped: on a
@@ -305,6 +308,7 @@ func validStageName(s string) bool {
 func (c *checker) stageBody(i int, st *ast.Stage) {
 	c.stage = i
 	c.own.reset()
+	c.inEnv = 0
 	si := c.info.Stages[i]
 	var mainSeen *ast.Main
 	var seen settings
@@ -337,6 +341,13 @@ func (c *checker) stageBody(i int, st *ast.Stage) {
 		case *ast.Env:
 			c.env(in)
 		case *ast.Exec:
+			// Its processes have the stage's Args in their environment,
+			// as Docker's RUN has: make reads $VERSION, apt
+			// DEBIAN_FRONTEND, xx TARGETPLATFORM.
+			for _, s := range c.own.syms[c.inEnv:] {
+				s.inEnv = true
+			}
+			c.inEnv = len(c.own.syms)
 			c.execOptions(in)
 			c.sh.caches, c.sh.secretEnv = c.sh.caches[:0], c.sh.secretEnv[:0]
 			for _, m := range in.Mounts {
@@ -841,7 +852,7 @@ func (c *checker) mode(v ast.Expr) {
 func (c *checker) unusedArgs(syms []*Symbol) {
 	src := c.info.File.Source
 	for _, s := range syms {
-		if s.Kind != ArgSymbol || s.nrefs > 0 || s.taken {
+		if s.Kind != ArgSymbol || s.nrefs > 0 || s.taken || s.inEnv {
 			continue
 		}
 		d := c.report(diag.Warning, diag.UnusedArg, s.NameRange, "Arg %s is never used", s.Name)

@@ -99,7 +99,8 @@ func TestCheck(t *testing.T) {
 		{"empty exec", "Using \"x\"\nExec \"  \"\nExec []\nExec [\"\"]\nMain \"\"\nExec <<E\n\nE", []string{"2:6 G109", "3:6 G109", "4:7 G109", "5:6 G109", "6:6 G109"}},
 		{"empty main and entrypoint lists clear the base's", "Using \"x\"\nEntrypoint []\nMain []\nShell []", []string{"4:7 G109"}},
 		{"exec of only a reference is not empty", "Using \"x\"\nExec \"$CMD\"", []string{"2:8 G303"}},
-		{"invalid names", "Using \"x\"\nEnv a-b \"1\"\nArg 9 \"1\"\nExec \"$9\"", []string{"2:5 G110", "3:5 G110", "3:5 G201"}},
+		{"invalid names", "Using \"x\"\nEnv a-b \"1\"\nArg 9 \"1\"\nExec \"$9\"", []string{"2:5 G110", "3:5 G110"}},
+		{"an exec has the args before it in its environment", "Using \"x\"\nArg DEBIAN_FRONTEND \"noninteractive\"\nArg TARGETPLATFORM\nExec \"apt-get install -y --no-install-recommends vim\"\nArg LATE\nArg V \"1\"\nLabel \"v\" \"$V\"", []string{"5:5 G201"}},
 		{"invalid stage names", "Using \"x\" As 1a\nUsing \"x\" As scratch", []string{"1:14 G111", "2:14 G111"}},
 		{"modes", "Using \"x\"\nCopy Mode 0755 \"a\" \"b\"\nCopy Mode 8 \"a\" \"b\"", []string{"3:11 G112"}},
 		{"mode too big", "Using \"x\"\nCopy Mode 17777 \"a\" \"b\"", []string{"2:11 G112"}},
@@ -178,7 +179,7 @@ func TestFixes(t *testing.T) {
 	}{
 		{"Using \"x\" As build\nUsing bulid", "Using \"x\" As build\nUsing build"},
 		{"Using \"x\"\nEnv NAME \"1\"\nEnv A \"$NAEM\"", "Using \"x\"\nEnv NAME \"1\"\nEnv A \"$NAME\""},
-		{"Using \"x\"\nArg UNUSED\nExec \"x\"\n", "Using \"x\"\nExec \"x\"\n"},
+		{"Using \"x\"\nExec \"x\"\nArg UNUSED\n", "Using \"x\"\nExec \"x\"\n"},
 		{"Using \"x\"\nExec \"x\" # gun:ignore g312", "Using \"x\"\nExec \"x\" # gun:ignore G312"},
 		{"Using \"x\"\nEnv V \"1\"\nCopy Mode 0644 \"/f\" <<EOF\n    v=$V\n    EOF\n", "Using \"x\"\nEnv V \"1\"\nCopy Expand Mode 0644 \"/f\" <<EOF\n    v=$V\n    EOF\n"},
 	}

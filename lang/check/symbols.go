@@ -6,7 +6,7 @@ import (
 )
 
 // SymbolKind says what a symbol names.
-type SymbolKind int
+type SymbolKind uint8
 
 // Symbol kinds.
 const (
@@ -33,13 +33,14 @@ func (k SymbolKind) String() string {
 // resolves to the latest definition before it.
 type Symbol struct {
 	Kind      SymbolKind
+	inEnv     bool // an Arg that an Exec after it has in its environment
+	taken     bool // a global Arg whose value a stage's Arg without a default takes
 	Name      string
 	Def       ast.Instr    // *ast.Using, *ast.Arg or *ast.Env; nil from a Stream
 	NameRange source.Range // the name in the definition
 	Stage     int          // index into File.Stages; -1 for an Arg before the first Using
 	Refs      []Ref        // every reference, in source order
 	nrefs     int          // len(Refs), counted while checking
-	taken     bool         // a global Arg whose value a stage's Arg without a default takes
 	def       source.Range // Def's range
 }
 
