@@ -236,6 +236,15 @@ func isHeredocOnly(cmd string) bool {
 	return !strings.ContainsAny(strings.Trim(cmd[2:], `-"'`), " \t")
 }
 
+// innerComments writes the comment lines of a continued instruction, which
+// Docker drops from it, above it: they stay with their instruction. (A
+// heredoc's lines starting with # are its text.)
+func (c *converter) innerComments(n *parser.Node) {
+	for line := n.StartLine + 1; line <= n.EndLine; line++ {
+		c.comment(c.file.LineText(line))
+	}
+}
+
 // continued returns a RUN's command as its lines were written, for a script
 // block: the backslash continuations stay (the shell joins them as Docker
 // did) and the comment and blank lines Docker drops from a continued

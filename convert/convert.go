@@ -310,11 +310,33 @@ func at(texts ...string) []string { return texts }
 func (c *converter) printf(format string, args ...any) { fmt.Fprintf(c.out, format, args...) }
 
 // comments writes the Dockerfile comments above an instruction.
-func (c *converter) comments(n *parser.Node) {
-	for _, t := range n.PrevComment {
-		c.printf("# %s\n", strings.TrimRight(t, " \t"))
+func (c *converter) comments(n *parser.Node, prevEnd int) {
+	line := prevEnd + 1
+	if prevEnd == 0 {
+		// The parser directives at the top are not comments.
+		for ; line < n.StartLine && directive().Match(c.file.LineText(line)); line++ {
+		}
+	}
+	for ; line < n.StartLine; line++ {
+		c.comment(c.file.LineText(line))
 	}
 }
+
+// comment writes a Dockerfile comment line; other lines it leaves.
+func (c *converter) comment(l []byte) {
+	t := strings.TrimSpace(string(l))
+	switch {
+	case t == "#":
+		c.printf("#\n")
+	case strings.HasPrefix(t, "#"):
+		c.printf("# %s\n", strings.TrimSpace(t[1:]))
+	}
+}
+
+// directive matches a parser directive line (# syntax=, # escape=, # check=).
+var directive = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^\s*#\s*(syntax|escape|check)\s*=.*$`)
+})
 
 // keep writes a Dockerfile instruction as a comment.
 func (c *converter) keep(n *parser.Node) {
@@ -362,7 +384,14 @@ func (c *converter) convert(ast *parser.Node) error {
 	for i, n := range ast.Children {
 		c.line, c.node = n.StartLine, n
 		mark := out.Len()
-		c.comments(n)
+		prevEnd := 0
+		if i > 0 {
+			prevEnd = ast.Children[i-1].EndLine
+		}
+		c.comments(n, prevEnd)
+		if len(n.Heredocs) == 0 {
+			c.innerComments(n)
+		}
 		// The instruction is written apart, so that the declarations of
 		// the base's variables it uses go before it.
 		c.out = &strings.Builder{}
@@ -407,9 +436,7 @@ func (c *converter) convert(ast *parser.Node) error {
 func (c *converter) trailingComments(last *parser.Node) {
 	mark := c.out.Len()
 	for line := last.EndLine + 1; line <= c.file.LineCount(); line++ {
-		if t := strings.TrimSpace(string(c.file.LineText(line))); strings.HasPrefix(t, "#") {
-			c.printf("# %s\n", strings.TrimSpace(t[1:]))
-		}
+		c.comment(c.file.LineText(line))
 	}
 	for range strings.Count(c.out.String()[mark:], "\n") {
 		c.lines = append(c.lines, last.StartLine)
