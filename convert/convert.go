@@ -491,8 +491,11 @@ func (c *converter) from(st *instructions.Stage, index int) {
 		c.printf("Shell %s\n", list(windowsShell))
 		c.warnAt(at(base), NotExact, "%s is a Windows image: Docker runs its RUN commands with %s, written as its Shell; gun builds and runs Linux containers only, so this stage does not build", ref, strings.Join(windowsShell, " "))
 	}
-	if st.Platform != "" {
-		c.warnAt(at("--platform"), DroppedOption, "FROM --platform=%s left out: gun builds for the machine it runs on", st.Platform)
+	switch st.Platform {
+	case "", "$TARGETPLATFORM", "${TARGETPLATFORM}":
+		// gun pulls every base for the platform built for.
+	default:
+		c.warnAt(at("--platform"), DroppedOption, "FROM --platform=%s left out: gun pulls every base for the platform built for (gun build --platform, else this machine's)", st.Platform)
 	}
 }
 

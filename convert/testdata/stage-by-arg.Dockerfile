@@ -1,5 +1,6 @@
 ARG VARIANT=alpine
-FROM alpine AS build-alpine
+# The platform built for is gun's too.
+FROM --platform=$TARGETPLATFORM alpine AS build-alpine
 WORKDIR /src
 FROM debian AS build-debian
 WORKDIR /src
