@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,64 +77,106 @@ static void gen_name(const struct gun_plan *p, char *out, size_t size, int suffi
 		snprintf(out + w, size - (size_t)w, "%llu", (n >> 16) % 10000);
 }
 
-// put_json writes s to f as a JSON string.
-static void put_json(FILE *f, const char *s) {
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
+// A record on its way to its file: formatted on the stack and written with
+// gun_write_all as the buffer fills, not through stdio, whose stream glibc
+// links into its list of streams and gives a buffer from malloc (after the
+// prefork's fork, copies of its data's pages and new heap pages: docs/run.md).
+struct out {
+	int fd, failed;
+	size_t n;
+	char b[2048];
+};
+
+// put writes the n bytes at s, n at most the buffer's size, to o.
+static void put(struct out *o, const char *s, size_t n) {
+	if (o->failed)
+		return;
+	if (o->n + n > sizeof o->b) {
+		o->failed = gun_write_all(o->fd, o->b, o->n) < 0;
+		o->n = 0;
 	}
-	fputc('"', f);
+	if (!o->failed) {
+		memcpy(o->b + o->n, s, n);
+		o->n += n;
+	}
 }
 
-// put_time writes t to f as Go's time.Time in JSON (RFC 3339, UTC).
-static void put_time(FILE *f, const struct timespec *t) {
+static void put_char(struct out *o, char c) { put(o, &c, 1); }
+
+// put_fmt writes to o what snprintf makes of fmt, at most 127 bytes of it.
+__attribute__((format(printf, 2, 3))) static void put_fmt(struct out *o, const char *fmt, ...) {
+	char b[128];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(b, sizeof b, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof b)
+		o->failed = 1;
+	else
+		put(o, b, (size_t)n);
+}
+
+// put_json writes s to o as a JSON string.
+static void put_json(struct out *o, const char *s) {
+	put_char(o, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			put_char(o, '\\');
+			put_char(o, (char)*p);
+		} else if (*p < 0x20) {
+			put_fmt(o, "\\u%04x", *p);
+		} else {
+			put_char(o, (char)*p);
+		}
+	}
+	put_char(o, '"');
+}
+
+// put_time writes t to o as Go's time.Time in JSON (RFC 3339, UTC).
+static void put_time(struct out *o, const struct timespec *t) {
 	struct tm tm;
 	char b[64];
-	gmtime_r(&t->tv_sec, &tm);
-	strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(f, "\"%s.%09ldZ\"", b, t->tv_nsec);
+	if (gmtime_r(&t->tv_sec, &tm) == NULL || strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		o->failed = 1;
+	else
+		put_fmt(o, "\"%s.%09ldZ\"", b, t->tv_nsec);
 }
 
-// put_record writes to f the template t of c's record, its holes filled.
-static int put_record(FILE *f, const char *t, const struct gun_ctr *c) {
+// put_record writes to o the template t of c's record, its holes filled.
+static int put_record(struct out *o, const char *t, const struct gun_ctr *c) {
 	for (; *t != '\0'; t++) {
 		if (*t != HOLE) {
-			fputc(*t, f);
+			put_char(o, *t);
 			continue;
 		}
 		switch (*++t) {
 		case 'i':
-			put_json(f, c->id);
+			put_json(o, c->id);
 			break;
 		case 'n':
-			put_json(f, c->name);
+			put_json(o, c->name);
 			break;
 		case 'd':
-			put_json(f, c->scratch);
+			put_json(o, c->scratch);
 			break;
 		case 'c':
-			put_time(f, &c->created);
+			put_time(o, &c->created);
 			break;
 		case 's':
-			put_time(f, &c->started);
+			put_time(o, &c->started);
 			break;
 		case 'p':
-			fprintf(f, "%d", (int)getpid());
+			put_fmt(o, "%d", (int)getpid());
 			break;
 		case 'a': {
 			const char *a = c->args;
-			fputc('[', f);
+			put_char(o, '[');
 			for (int i = 0; i < c->nargs; i++, a += strlen(a) + 1) {
 				if (i > 0)
-					fputc(',', f);
-				put_json(f, a);
+					put_char(o, ',');
+				put_json(o, a);
 			}
-			fputc(']', f);
+			put_char(o, ']');
 			break;
 		}
 		default:
@@ -147,15 +190,11 @@ static int put_record(FILE *f, const char *t, const struct gun_ctr *c) {
 // directory dir (a descriptor), through a file beside it renamed over it.
 static int write_state(int dir, const struct gun_ctr *c, int running) {
 	const char *t = c->plan->ctr_records[2 * running + (c->auto_remove != 0)];
-	int fd = openat(dir, ".state.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-	if (f == NULL) {
-		if (fd >= 0)
-			close(fd);
+	struct out o = {.fd = openat(dir, ".state.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)};
+	if (o.fd < 0)
 		return -1;
-	}
-	int ok = put_record(f, t, c) == 0 && !ferror(f);
-	if (fclose(f) != 0 || !ok || renameat(dir, ".state.json.tmp", dir, "state.json") < 0) {
+	int ok = put_record(&o, t, c) == 0 && !o.failed && gun_write_all(o.fd, o.b, o.n) == 0;
+	if (close(o.fd) != 0 || !ok || renameat(dir, ".state.json.tmp", dir, "state.json") < 0) {
 		unlinkat(dir, ".state.json.tmp", 0);
 		return -1;
 	}

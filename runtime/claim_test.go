@@ -48,7 +48,8 @@ func TestClaim(t *testing.T) {
 		Image: "busy\"box", ImageID: "sha256:0f", StopSignal: "SIGINT", Store: "/s\\t", Detached: true, Interactive: true,
 	}
 	cl := testClaim(t, path, base)
-	args := []string{"sh", "-c", "echo \"<&>\"\n\x01\x7f", "é"}
+	// The last argument is longer than claim.c's buffer, escaped.
+	args := []string{"sh", "-c", "echo \"<&>\"\n\x01\x7f", "é", strings.Repeat("a\"\\\x01é", 1000)}
 	for _, tc := range []struct {
 		name        string
 		rm, running bool
