@@ -43,12 +43,7 @@ func init() {
 // MADV_HUGEPAGE, so such a command would fault its heap in page by page.
 // Grow allocates one object of n bytes, so that the runtime maps room for it
 // at once (untouched, it takes no memory), asks for huge pages there, and
-// collects the object, whose pages the allocations that follow reuse. The
-// advice runs from the heap's first block, not from the object: the
-// runtime takes free pages from the lowest address up, so what follows
-// also lands in pages freed below the object, in mappings made since the
-// initialiser's advice (TestGrow: 120 of 1,024 objects there in about one
-// start of ten).
+// collects the object, whose pages the allocations that follow reuse.
 func Grow(n int) {
 	if block == 0 || n <= 0 {
 		return
@@ -57,8 +52,7 @@ func Grow(n int) {
 	addr := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	lo := addr &^ (hugePage - 1)
 	hi := (addr + uintptr(n) + hugePage - 1) &^ (hugePage - 1)
-	from := min(block, lo)
-	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, from, hi-from, madvHugepage)
+	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvHugepage)
 	// The blocks at either end may hold pages the runtime touched before
 	// the advice, which leaves the rest of such a block to fault in 4 KiB
 	// at a time (300 to 400 faults in gun lsp's first analysis): collapse
