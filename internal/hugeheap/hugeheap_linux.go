@@ -12,6 +12,7 @@ import (
 const (
 	arenaBytes   = 64 << 20 // the Go heap's arenas on 64-bit Linux
 	hugePage     = 2 << 20  // a transparent huge page where pages are 4 KiB
+	heapStep     = 4 << 20  // the runtime maps the heap in steps of 4 MiB
 	madvHugepage = 14
 	madvCollapse = 25
 )
@@ -43,7 +44,12 @@ func init() {
 // MADV_HUGEPAGE, so such a command would fault its heap in page by page.
 // Grow allocates one object of n bytes, so that the runtime maps room for it
 // at once (untouched, it takes no memory), asks for huge pages there, and
-// collects the object, whose pages the allocations that follow reuse.
+// collects the object, whose pages the allocations that follow reuse. The
+// advice reaches past the object to the end of the runtime's mapping (4
+// MiB steps): what the runtime allocates meanwhile (a P's cache of up to 64
+// free pages) comes from there, and the allocations that follow take those
+// first (TestGrow: 61 to 126 of its 1,024 objects there in about one run of
+// 15).
 func Grow(n int) {
 	if block == 0 || n <= 0 {
 		return
@@ -52,7 +58,8 @@ func Grow(n int) {
 	addr := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	lo := addr &^ (hugePage - 1)
 	hi := (addr + uintptr(n) + hugePage - 1) &^ (hugePage - 1)
-	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, madvHugepage)
+	end := (addr + uintptr(n) + heapStep - 1) &^ (heapStep - 1)
+	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, lo, end-lo, madvHugepage)
 	// The blocks at either end may hold pages the runtime touched before
 	// the advice, which leaves the rest of such a block to fault in 4 KiB
 	// at a time (300 to 400 faults in gun lsp's first analysis): collapse
