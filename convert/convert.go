@@ -623,11 +623,11 @@ func (c *converter) quote(v string, global bool) string {
 			if ref, lit := c.variable(p, global); ref {
 				b.WriteString("${" + p + "}")
 			} else {
-				b.WriteString(quoter.Replace(lit))
+				b.WriteString(format.Quote(lit))
 			}
 			continue
 		}
-		b.WriteString(quoter.Replace(p))
+		b.WriteString(format.Quote(p))
 	}
 	b.WriteByte('"')
 	return b.String()
@@ -677,10 +677,8 @@ func (c *converter) variable(name string, global bool) (ref bool, lit string) {
 	return false, ""
 }
 
-var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`, "$", `\$`)
-
 // str quotes literal text as a Gunfile string.
-func str(s string) string { return `"` + quoter.Replace(s) + `"` }
+func str(s string) string { return `"` + format.Quote(s) + `"` }
 
 // windowsShell is the shell of a Windows image's RUN, CMD and ENTRYPOINT
 // without SHELL.

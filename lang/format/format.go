@@ -402,7 +402,7 @@ func (p *printer) stringText(s *ast.String) string {
 	}
 	b.WriteByte('"')
 	for text, ref := range s.Texts {
-		b.WriteString(quote(text))
+		b.WriteString(Quote(text))
 		if ref != nil {
 			b.WriteString(ref.Written())
 		}
@@ -433,8 +433,10 @@ var heredocQuoter = strings.NewReplacer(`\`, `\\`, "$", `\$`)
 
 var quoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`, "$", `\$`)
 
-// quote escapes literal text for a double-quoted Gunfile string.
-func quote(s string) string { return quoter.Replace(s) }
+// Quote escapes literal text for a double-quoted Gunfile string (the
+// quotes not included): \, ", newline, tab and $ (which would start a
+// reference).
+func Quote(s string) string { return quoter.Replace(s) }
 
 // node prints a node other than a File, from the tree alone.
 func (p *printer) node(n ast.Node) {
